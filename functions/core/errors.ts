@@ -1,0 +1,14 @@
+/**
+ * Base of every error the service raises on purpose.
+ *
+ * Step Functions routes a failed task on the error's `name` (`ErrorEquals`), and bundles are
+ * minified, so each subclass states its name as a literal instead of relying on the class name.
+ */
+export abstract class NamedError extends Error {
+  abstract override readonly name: string;
+}
+
+/** Narrows a caught value so its name and message can be read safely. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
