@@ -13,9 +13,9 @@ function testFiles(dir) {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ['test']).flatMap((root) =>
-  root.endsWith('.ts') ? [root] : testFiles(root),
-).sort();
+const files = (roots.length > 0 ? roots : ['test'])
+  .flatMap((root) => (root.endsWith('.ts') ? [root] : testFiles(root)))
+  .sort();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], {
   stdio: 'inherit',
   env: { ...process.env, POWERTOOLS_DEV: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
