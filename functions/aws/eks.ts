@@ -1,0 +1,109 @@
+/**
+ * Thin EKS operations over the SDK client, returning the core's plain shapes. "Not found" is an
+ * answer here (undefined), not an exception, because the workflows branch on it.
+ */
+import {
+  CreateAddonCommand,
+  DescribeAddonCommand,
+  type DescribeAddonVersionsCommandInput,
+  DescribeClusterCommand,
+  paginateDescribeAddonVersions,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eks';
+import type { AddonSummary, AddonVersionCandidate } from '../core/addon.ts';
+import { awsClients } from './clients.ts';
+
+export interface ClusterDetails {
+  name: string;
+  arn: string;
+  status: string;
+  version: string;
+  autoMode: boolean;
+  endpoint: string;
+  certificateAuthorityData: string;
+  oidcIssuer: string | undefined;
+  authenticationMode: string;
+}
+
+export async function describeCluster(name: string): Promise<ClusterDetails | undefined> {
+  try {
+    const { cluster } = await awsClients.eks().send(new DescribeClusterCommand({ name }));
+    if (!cluster) return undefined;
+    return {
+      name: cluster.name ?? name,
+      arn: cluster.arn ?? '',
+      status: cluster.status ?? 'UNKNOWN',
+      version: cluster.version ?? '',
+      autoMode: cluster.computeConfig?.enabled === true,
+      endpoint: cluster.endpoint ?? '',
+      certificateAuthorityData: cluster.certificateAuthority?.data ?? '',
+      oidcIssuer: cluster.identity?.oidc?.issuer,
+      authenticationMode: cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP',
+    };
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+export async function describeAddon(
+  clusterName: string,
+  addonName: string,
+): Promise<AddonSummary | undefined> {
+  try {
+    const { addon } = await awsClients
+      .eks()
+      .send(new DescribeAddonCommand({ clusterName, addonName }));
+    if (!addon) return undefined;
+    return {
+      name: addon.addonName ?? addonName,
+      status: addon.status ?? 'UNKNOWN',
+      version: addon.addonVersion ?? '',
+      healthIssues: (addon.health?.issues ?? []).map((issue) => ({
+        code: issue.code ?? 'Unknown',
+        message: issue.message ?? '',
+      })),
+    };
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+export async function addonVersions(
+  addonName: string,
+  kubernetesVersion: string,
+): Promise<AddonVersionCandidate[]> {
+  const input: DescribeAddonVersionsCommandInput = { addonName, kubernetesVersion };
+  const candidates: AddonVersionCandidate[] = [];
+  for await (const page of paginateDescribeAddonVersions({ client: awsClients.eks() }, input)) {
+    for (const addon of page.addons ?? []) {
+      if (addon.addonName !== addonName) continue;
+      for (const info of addon.addonVersions ?? []) {
+        if (!info.addonVersion) continue;
+        candidates.push({
+          version: info.addonVersion,
+          defaultForKubernetes: (info.compatibilities ?? [])
+            .filter((compatibility) => compatibility.defaultVersion && compatibility.clusterVersion)
+            .map((compatibility) => compatibility.clusterVersion as string),
+        });
+      }
+    }
+  }
+  return candidates;
+}
+
+export async function createAddon(input: {
+  clusterName: string;
+  addonName: string;
+  addonVersion: string;
+  clientRequestToken: string;
+}): Promise<AddonSummary> {
+  const { addon } = await awsClients.eks().send(new CreateAddonCommand(input));
+  return {
+    name: addon?.addonName ?? input.addonName,
+    status: addon?.status ?? 'CREATING',
+    version: addon?.addonVersion ?? input.addonVersion,
+    healthIssues: [],
+  };
+}

@@ -1,0 +1,346 @@
+/**
+ * Runs a workflow's ASL file in-process with aws-local-stepfunctions, calling the real Lambda
+ * handlers for its Task states and running nested `startExecution.sync:2` workflows the same way.
+ */
+import './polyfill.ts';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { NamedError } from '../../functions/core/errors.ts';
+import {
+  type AslDefinition,
+  type AslState,
+  allStates,
+  FUNCTIONS_DIR,
+  type LocalAccount,
+  loadDefinition,
+  stateMachineArn,
+  taskOfResource,
+  WorkflowDefinitionError,
+  workflowOfStateMachineArn,
+} from './definition.ts';
+
+/** Step Functions refuses state input or output above 256 KiB; the runner does too. */
+const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+const NESTED_SYNC_RESOURCE = /^arn:aws[a-z-]*:states:::states:startExecution\.sync:2$/;
+
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export class WorkflowFailedError extends NamedError {
+  override readonly name = 'WorkflowFailedError';
+  constructor(
+    readonly workflow: string,
+    /** The error name the execution failed with (a task's error name, or a Fail state's Error). */
+    readonly error: string,
+    override readonly cause: string,
+    /** The last state that failed, when known. */
+    readonly state: string | undefined,
+  ) {
+    super(`workflow ${workflow} failed${state ? ` in state "${state}"` : ''}: ${error}: ${cause}`);
+  }
+}
+
+export interface RunWorkflowOptions extends LocalAccount {
+  /** Substitutions other than task and nested-workflow ARNs (bucket names, bus names...). */
+  substitutions?: Record<string, string>;
+  /** Wait states and retry intervals take milliseconds instead of seconds (simulator runs). */
+  shortenWaits?: boolean;
+  /** One human-readable line per notable event: Map progress, retries, nested runs. */
+  onProgress?: (line: string) => void;
+  /** Called for every task invocation, to count Lambda invocations in benchmarks. */
+  onTaskInvoked?: (task: string) => void;
+  /** Counts state transitions as Step Functions bills them (one per state entered). */
+  onStateEntered?: (state: string) => void;
+  executionName?: string;
+  stateMachinesDir?: string;
+  functionsDir?: string;
+}
+
+/** Runs `state-machines/<workflow>.asl.json` on `input` and returns the execution's output. */
+export async function runWorkflow(
+  workflow: string,
+  input: unknown,
+  options: RunWorkflowOptions,
+): Promise<unknown> {
+  const definition = loadDefinition(
+    workflow,
+    options,
+    options.substitutions,
+    options.stateMachinesDir,
+  );
+  const states = allStates(definition);
+  const handlers = await taskHandlers(workflow, states, options);
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: false },
+  });
+  const executionName = options.executionName ?? randomUUID();
+  const execution = machine.run(toJson(input, `input of ${workflow}`), {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      ...(options.shortenWaits ? shortenedWaits(states) : {}),
+    },
+    context: {
+      Execution: {
+        Id: `${stateMachineArn(workflow, options).replace(':stateMachine:', ':execution:')}:${executionName}`,
+        Name: executionName,
+        StartTime: new Date().toISOString(),
+        Input: toJson(input, `input of ${workflow}`),
+      },
+      StateMachine: { Id: stateMachineArn(workflow, options), Name: `eks-pia-${workflow}` },
+    },
+  });
+  const watcher = watchEvents(definition, execution.eventLogs, options);
+  try {
+    const output = await execution.result;
+    await watcher.done;
+    return output;
+  } catch (error) {
+    await watcher.done.catch(() => undefined);
+    throw failure(workflow, error, watcher.lastFailedState());
+  }
+}
+
+async function taskHandlers(
+  workflow: string,
+  states: Map<string, AslState>,
+  options: RunWorkflowOptions,
+): Promise<Record<string, (input: JsonValue) => Promise<JsonValue>>> {
+  const handlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
+  for (const [stateName, state] of states) {
+    if (state.Type !== 'Task' || !state.Resource) continue;
+    const task = taskOfResource(state.Resource);
+    if (task) {
+      const handler = await loadHandler(task, options.functionsDir ?? FUNCTIONS_DIR);
+      handlers[stateName] = async (payload) => {
+        options.onTaskInvoked?.(task);
+        const result = await handler(
+          toJson(payload, `input of task ${task}`),
+          lambdaContext(task, options),
+        );
+        return toJson(result ?? null, `output of task ${task}`);
+      };
+    } else if (NESTED_SYNC_RESOURCE.test(state.Resource)) {
+      handlers[stateName] = (parameters) => runNested(stateName, parameters, options);
+    } else {
+      throw new WorkflowDefinitionError(
+        `state "${stateName}" of ${workflow} uses ${state.Resource}, which the local runner cannot run`,
+      );
+    }
+  }
+  return handlers;
+}
+
+async function loadHandler(task: string, functionsDir: string): Promise<LambdaHandler> {
+  const module = (await import(join(functionsDir, task, 'handler.ts'))) as {
+    handler?: LambdaHandler;
+  };
+  if (typeof module.handler !== 'function') {
+    throw new WorkflowDefinitionError(
+      `functions/${task}/handler.ts does not export a handler function`,
+    );
+  }
+  return module.handler;
+}
+
+/** What `states:startExecution.sync:2` returns: the child's description with its output as JSON. */
+async function runNested(
+  stateName: string,
+  parameters: JsonValue,
+  options: RunWorkflowOptions,
+): Promise<JsonValue> {
+  const request = parameters as { StateMachineArn?: string; Input?: JsonValue; Name?: string };
+  const child = request.StateMachineArn
+    ? workflowOfStateMachineArn(request.StateMachineArn)
+    : undefined;
+  if (!child) {
+    throw new WorkflowDefinitionError(
+      `state "${stateName}" starts an unknown state machine ${request.StateMachineArn}`,
+    );
+  }
+  const name = request.Name ?? randomUUID();
+  const executionArn = `${stateMachineArn(child, options).replace(':stateMachine:', ':execution:')}:${name}`;
+  const startDate = new Date().toISOString();
+  options.onProgress?.(`${stateName}: started nested workflow ${child}`);
+  try {
+    const output = await runWorkflow(child, request.Input ?? {}, {
+      ...options,
+      executionName: name,
+    });
+    options.onProgress?.(`${stateName}: nested workflow ${child} succeeded`);
+    return toJson(
+      {
+        ExecutionArn: executionArn,
+        StateMachineArn: request.StateMachineArn ?? '',
+        Name: name,
+        Status: 'SUCCEEDED',
+        StartDate: startDate,
+        StopDate: new Date().toISOString(),
+        Input: request.Input ?? {},
+        Output: output,
+      },
+      `output of ${stateName}`,
+    );
+  } catch (error) {
+    // Step Functions reports a failed child as States.TaskFailed whose cause describes the child.
+    const childFailure = error instanceof WorkflowFailedError ? error : undefined;
+    const taskFailed = new Error(
+      JSON.stringify({
+        ExecutionArn: executionArn,
+        Status: 'FAILED',
+        Error: childFailure?.error ?? 'States.TaskFailed',
+        Cause: childFailure?.cause ?? String(error),
+      }),
+    );
+    taskFailed.name = 'States.TaskFailed';
+    throw taskFailed;
+  }
+}
+
+function shortenedWaits(states: Map<string, AslState>) {
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of states) {
+    if (state.Type === 'Wait') waitTimeOverrides[name] = 1;
+    if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = 5;
+  }
+  return { waitTimeOverrides, retryIntervalOverrides };
+}
+
+interface EventWatcher {
+  done: Promise<void>;
+  lastFailedState(): string | undefined;
+}
+
+/** Turns the execution's event log into progress lines and remembers where it failed. */
+function watchEvents(
+  definition: AslDefinition,
+  events: AsyncGenerator<unknown>,
+  options: RunWorkflowOptions,
+): EventWatcher {
+  const states = allStates(definition);
+  const mapTotals = new Map<string, number>();
+  const mapDone = new Map<string, { succeeded: number; failed: number }>();
+  let failedState: string | undefined;
+  const done = (async () => {
+    for await (const raw of events) {
+      const event = raw as {
+        type: string;
+        state?: { name: string; input?: unknown };
+        parentState?: { name: string; input?: unknown };
+        retry?: { attempt: number };
+        Error?: string;
+        Cause?: unknown;
+      };
+      switch (event.type) {
+        case 'StateEntered': {
+          if (!event.state) break;
+          options.onStateEntered?.(event.state.name);
+          const state = states.get(event.state.name);
+          if (state?.Type === 'Map') {
+            const items = itemsOf(state, event.state.input);
+            if (items !== undefined) mapTotals.set(event.state.name, items);
+            mapDone.set(event.state.name, { succeeded: 0, failed: 0 });
+          }
+          break;
+        }
+        case 'StateFailed':
+          if (event.state) failedState = event.state.name;
+          break;
+        case 'StateRetried':
+          if (event.state) {
+            options.onProgress?.(
+              `${event.state.name}: retrying after ${event.Error ?? 'an error'} (attempt ${event.retry?.attempt ?? '?'})`,
+            );
+          }
+          break;
+        case 'MapIterationSucceeded':
+        case 'MapIterationFailed': {
+          const name = event.parentState?.name;
+          if (!name) break;
+          const counts = mapDone.get(name) ?? { succeeded: 0, failed: 0 };
+          if (event.type === 'MapIterationSucceeded') counts.succeeded += 1;
+          else counts.failed += 1;
+          mapDone.set(name, counts);
+          const total = mapTotals.get(name);
+          const finished = counts.succeeded + counts.failed;
+          options.onProgress?.(
+            `${name}: ${finished}${total === undefined ? '' : ` / ${total}`} items done${counts.failed > 0 ? ` (${counts.failed} failed)` : ''}`,
+          );
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  })();
+  return { done, lastFailedState: () => failedState };
+}
+
+/** Evaluates a Map state's simple `ItemsPath` (`$.a.b`) to count its items for progress lines. */
+function itemsOf(state: AslState, input: unknown): number | undefined {
+  const path = state.ItemsPath ?? '$';
+  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(path)) return undefined;
+  let value: unknown = input;
+  for (const key of path.split('.').slice(1)) {
+    value =
+      value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return Array.isArray(value) ? value.length : undefined;
+}
+
+function failure(workflow: string, error: unknown, state: string | undefined): Error {
+  if (error instanceof ExecutionTimeoutError) {
+    return new WorkflowFailedError(
+      workflow,
+      'States.Timeout',
+      'the execution exceeded its TimeoutSeconds',
+      state,
+    );
+  }
+  if (error instanceof ExecutionError) {
+    const cause = error.cause as { name?: string; message?: string } | undefined;
+    return new WorkflowFailedError(
+      workflow,
+      cause?.name ?? 'States.Runtime',
+      cause?.message ?? error.message,
+      state,
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Lambda and Step Functions pass payloads as JSON: round-tripping here drops `undefined`, turns
+ * dates into strings and enforces the payload limit, so a local run fails where the cloud would.
+ */
+function toJson(value: unknown, what: string): JsonValue {
+  const text = JSON.stringify(value ?? null);
+  if (Buffer.byteLength(text) > PAYLOAD_LIMIT_BYTES) {
+    const error = new Error(
+      `${what} is ${Buffer.byteLength(text)} bytes, over the 256 KiB Step Functions limit`,
+    );
+    error.name = 'States.DataLimitExceeded';
+    throw error;
+  }
+  return JSON.parse(text) as JsonValue;
+}
+
+function lambdaContext(task: string, where: LocalAccount): Context {
+  const functionName = `eks-pia-${task}`;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:${where.partition ?? 'aws'}:lambda:${where.region}:${where.account}:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

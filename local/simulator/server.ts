@@ -1,0 +1,257 @@
+/**
+ * The simulator's HTTP server: one port on 127.0.0.1 for every simulated service.
+ *
+ * AWS requests are told apart by the service in their SigV4 credential scope, which every SDK
+ * client signs with, so a single `AWS_ENDPOINT_URL` serves EKS, IAM, STS, S3 and CloudFormation.
+ * Kubernetes requests carry a bearer token instead and live under `/k8s/<cluster>/`, the endpoint
+ * DescribeCluster reports for each simulated cluster.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  kubernetesError,
+  queryError,
+  restJsonError,
+  type ServiceName,
+  SimError,
+  type SimRequest,
+  type SimResponse,
+  s3Error,
+  throttlingError,
+} from './protocol.ts';
+import { SimulatorState } from './state.ts';
+import type { World } from './world.ts';
+
+/** One operation a service recognised in a request, resolved before it runs. */
+export interface Operation {
+  /** As the API names it (`CreatePodIdentityAssociation`), or `verb resource` for Kubernetes. */
+  readonly operation: string;
+  readonly mutating: boolean;
+  run(): SimResponse | Promise<SimResponse>;
+}
+
+export interface ServiceContext {
+  readonly state: SimulatorState;
+  readonly requestId: string;
+  /** Base URL of the simulator (for endpoints it hands out, such as a cluster's Kubernetes API). */
+  readonly baseUrl: string;
+}
+
+export interface ServiceModule {
+  readonly service: ServiceName;
+  /** Recognises the operation or throws a SimError (unknown operation, malformed request). */
+  resolve(request: SimRequest, context: ServiceContext): Operation;
+}
+
+export interface CallRecord {
+  service: ServiceName;
+  operation: string;
+  status: number;
+  mutating: boolean;
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  /** Receives one line per call, for a person watching a run. */
+  log?: (line: string) => void;
+}
+
+export class Simulator {
+  readonly state: SimulatorState;
+  readonly calls: CallRecord[] = [];
+  private readonly modules = new Map<ServiceName, ServiceModule>();
+  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  private readonly operationCounts = new Map<string, number>();
+  private server: Server | undefined;
+  private address = '';
+
+  constructor(
+    world: World,
+    modules: ServiceModule[],
+    private readonly options: SimulatorOptions = {},
+  ) {
+    this.state = new SimulatorState(world);
+    for (const module of modules) this.modules.set(module.service, module);
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error('the simulator is not listening; call start() first');
+    return this.address;
+  }
+
+  async start(): Promise<this> {
+    const server = createServer((request, response) => {
+      void this.handle(request, response);
+    });
+    // Keep-alive sockets of SDK clients would otherwise hold close() open until they time out.
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    this.server = server;
+    this.address = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Environment that points the AWS SDK v3 clients (and our adapters) at this simulator. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: this.state.region,
+      AWS_DEFAULT_REGION: this.state.region,
+      AWS_ACCESS_KEY_ID: 'ASIASIMULATEDACCESS',
+      AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
+      AWS_SESSION_TOKEN: 'simulated-session-token',
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    };
+  }
+
+  dump(): World {
+    return this.state.dump();
+  }
+
+  mutatingCalls(): CallRecord[] {
+    return this.calls.filter((call) => call.mutating && call.status < 400);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const simRequest: SimRequest = {
+      method: request.method ?? 'GET',
+      url,
+      segments: url.pathname
+        .split('/')
+        .filter((segment) => segment.length > 0)
+        .map((segment) => decodeURIComponent(segment)),
+      headers: request.headers,
+      body,
+    };
+    const requestId = randomUUID();
+    const service = serviceOf(simRequest);
+    let result: SimResponse;
+    let operationName = 'Unknown';
+    let mutating = false;
+    if (!service) {
+      result = {
+        status: 400,
+        body: 'the simulator could not tell which service this request is for (no SigV4 credential scope and no /k8s/ path)',
+      };
+      this.send(response, result);
+      return;
+    }
+    const context: ServiceContext = { state: this.state, requestId, baseUrl: this.address };
+    try {
+      const module = this.modules.get(service);
+      if (!module)
+        throw new SimError('InvalidAction', `the simulator does not serve ${service}`, 400);
+      const operation = module.resolve(simRequest, context);
+      operationName = operation.operation;
+      mutating = operation.mutating;
+      const behaviour = this.state.world.behaviour;
+      if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
+      this.injectFault(service, operation.operation);
+      this.takeToken(service, operation.operation);
+      result = await operation.run();
+    } catch (error) {
+      result = renderError(service, asSimError(error), requestId);
+    }
+    this.calls.push({ service, operation: operationName, status: result.status, mutating });
+    this.options.log?.(
+      `${service} ${operationName} ${result.status}${mutating ? ' (mutating)' : ''}`,
+    );
+    this.send(response, result);
+  }
+
+  private injectFault(service: ServiceName, operation: string): void {
+    const key = `${service}:${operation}`;
+    const nth = (this.operationCounts.get(key) ?? 0) + 1;
+    this.operationCounts.set(key, nth);
+    for (const fault of this.state.world.behaviour.faults) {
+      if (fault.operation === key && nth >= fault.nth && nth < fault.nth + fault.times) {
+        throw new SimError(fault.error, fault.message ?? `injected fault on call ${nth} of ${key}`);
+      }
+    }
+  }
+
+  /** Token bucket per `service:Operation` (and `service:*`), burst equal to the per-second rate. */
+  private takeToken(service: ServiceName, operation: string): void {
+    const limits = this.state.world.behaviour.rateLimits;
+    for (const key of [`${service}:${operation}`, `${service}:*`]) {
+      const rate = limits[key];
+      if (rate === undefined) continue;
+      const now = performance.now();
+      const bucket = this.buckets.get(key) ?? { tokens: rate, updatedAt: now };
+      bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
+      bucket.updatedAt = now;
+      if (bucket.tokens < 1) {
+        this.buckets.set(key, bucket);
+        throw throttlingError(service);
+      }
+      bucket.tokens -= 1;
+      this.buckets.set(key, bucket);
+    }
+  }
+
+  private send(response: ServerResponse, result: SimResponse): void {
+    const body = result.body ?? '';
+    // The status must be set before the headers go out: a 200 with an error body reads as success.
+    response.writeHead(result.status, {
+      ...result.headers,
+      'content-length': String(Buffer.byteLength(body)),
+    });
+    response.end(body);
+  }
+}
+
+function serviceOf(request: SimRequest): ServiceName | undefined {
+  if (request.segments[0] === 'k8s') return 'kubernetes';
+  // Presigned URLs (the STS GetCallerIdentity inside an EKS bearer token) carry the scope in the query.
+  const credential =
+    request.headers.authorization ??
+    `Credential=${request.url.searchParams.get('X-Amz-Credential') ?? ''}`;
+  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(credential);
+  const service = scope?.[1];
+  if (service === 'eks' || service === 'iam' || service === 'sts' || service === 's3')
+    return service;
+  if (service === 'cloudformation') return service;
+  return undefined;
+}
+
+function renderError(service: ServiceName, error: SimError, requestId: string): SimResponse {
+  switch (service) {
+    case 'eks':
+      return restJsonError(error);
+    case 's3':
+      return s3Error(error, requestId);
+    case 'kubernetes':
+      return kubernetesError(error);
+    default:
+      return queryError(error, requestId);
+  }
+}
+
+function asSimError(error: unknown): SimError {
+  if (error instanceof SimError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SimError('InternalError', `simulator failure: ${message}`, 500);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

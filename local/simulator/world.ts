@@ -1,0 +1,296 @@
+/**
+ * The simulator's world file: the AWS account and clusters a simulated run starts from.
+ * The same shape is written back by `--state-out`, so a run's end state can seed the next run.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { NamedError } from '../../functions/core/errors.ts';
+
+export class WorldFileError extends NamedError {
+  override readonly name = 'WorldFileError';
+}
+
+const arn = z.string().regex(/^arn:aws(-cn|-us-gov)?:/, 'must be an ARN (arn:aws:...)');
+const tags = z.record(z.string(), z.string()).default({});
+/** Policy documents are objects in the world file; the simulator URL-encodes them on the wire as IAM does. */
+const policyDocument = z.record(z.string(), z.unknown());
+
+const addonSchema = z.strictObject({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  status: z
+    .enum([
+      'CREATING',
+      'ACTIVE',
+      'CREATE_FAILED',
+      'UPDATING',
+      'DELETING',
+      'DELETE_FAILED',
+      'DEGRADED',
+      'UPDATE_FAILED',
+    ])
+    .default('ACTIVE'),
+  serviceAccountRoleArn: arn.optional(),
+  podIdentityAssociations: z
+    .array(z.strictObject({ serviceAccount: z.string(), roleArn: arn }))
+    .optional(),
+  configurationValues: z.string().optional(),
+  tags,
+});
+
+const accessPolicySchema = z.strictObject({
+  policyArn: z.string().min(1),
+  scope: z
+    .union([z.literal('cluster'), z.strictObject({ namespaces: z.array(z.string()).min(1) })])
+    .default('cluster'),
+});
+
+const accessEntrySchema = z.strictObject({
+  principalArn: arn,
+  type: z.string().default('STANDARD'),
+  username: z.string().optional(),
+  kubernetesGroups: z.array(z.string()).default([]),
+  policies: z.array(accessPolicySchema).default([]),
+  tags,
+});
+
+const associationSchema = z.strictObject({
+  namespace: z.string().min(1),
+  serviceAccount: z.string().min(1),
+  roleArn: arn,
+  associationId: z.string().optional(),
+  targetRoleArn: arn.optional(),
+  disableSessionTags: z.boolean().optional(),
+  policy: z.string().optional(),
+  ownerArn: arn.optional(),
+  tags,
+});
+
+const serviceAccountSchema = z.strictObject({
+  namespace: z.string().min(1),
+  name: z.string().min(1),
+  annotations: z.record(z.string(), z.string()).default({}),
+  labels: z.record(z.string(), z.string()).default({}),
+  imagePullSecrets: z.array(z.strictObject({ name: z.string() })).optional(),
+  secrets: z.array(z.strictObject({ name: z.string() })).optional(),
+  automountServiceAccountToken: z.boolean().optional(),
+});
+
+const podSchema = z.strictObject({
+  namespace: z.string().min(1),
+  name: z.string().min(1),
+  serviceAccount: z.string().default('default'),
+});
+
+const clusterSchema = z.strictObject({
+  name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]*$/, 'must be a valid EKS cluster name'),
+  status: z
+    .enum(['CREATING', 'ACTIVE', 'DELETING', 'FAILED', 'UPDATING', 'PENDING'])
+    .default('ACTIVE'),
+  /** A CREATING cluster turns ACTIVE after this many DescribeCluster calls. */
+  activeAfterDescribes: z.number().int().min(0).default(2),
+  version: z.string().default('1.31'),
+  oidcIssuer: z.string().url().optional(),
+  autoMode: z.boolean().default(false),
+  authenticationMode: z
+    .enum(['API', 'API_AND_CONFIG_MAP', 'CONFIG_MAP'])
+    .default('API_AND_CONFIG_MAP'),
+  endpointPublic: z.boolean().default(true),
+  /** Whether the Kubernetes API answers at all (a private endpoint the caller cannot reach). */
+  kubernetesReachable: z.boolean().default(true),
+  tags,
+  namespaces: z.array(z.string()).default([]),
+  addons: z.array(addonSchema).default([]),
+  accessEntries: z.array(accessEntrySchema).default([]),
+  podIdentityAssociations: z.array(associationSchema).default([]),
+  serviceAccounts: z.array(serviceAccountSchema).default([]),
+  pods: z.array(podSchema).default([]),
+});
+
+const roleSchema = z.strictObject({
+  name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name'),
+  path: z
+    .string()
+    .regex(/^\/([\x21-\x7e]*\/)?$/, 'must start and end with /')
+    .default('/'),
+  roleId: z.string().optional(),
+  description: z.string().optional(),
+  maxSessionDuration: z.number().int().default(3600),
+  createDate: z.string().optional(),
+  assumeRolePolicyDocument: policyDocument,
+  attachedPolicies: z.array(arn).default([]),
+  inlinePolicies: z.record(z.string(), policyDocument).default({}),
+  permissionsBoundary: arn.nullable().default(null),
+  tags,
+});
+
+const stackSchema = z.strictObject({
+  name: z.string().min(1),
+  status: z.string().default('CREATE_COMPLETE'),
+  roles: z.array(z.string()).default([]),
+  tags,
+  outputs: z.record(z.string(), z.string()).default({}),
+});
+
+const bucketSchema = z.strictObject({
+  name: z.string().min(3),
+  objects: z.record(z.string(), z.string()).default({}),
+});
+
+const addonVersionSchema = z.strictObject({
+  addonName: z.string(),
+  addonVersion: z.string(),
+  kubernetesVersions: z.array(z.string()),
+  defaultFor: z.array(z.string()).default([]),
+  podIdentityServiceAccounts: z
+    .array(
+      z.strictObject({
+        serviceAccount: z.string(),
+        recommendedManagedPolicies: z.array(z.string()),
+      }),
+    )
+    .default([]),
+});
+
+const faultSchema = z.strictObject({
+  /** `service:Operation`, e.g. `eks:CreatePodIdentityAssociation` or `kubernetes:patch serviceaccounts`. */
+  operation: z.string().regex(/^[a-z0-9-]+:.+$/, 'must look like service:Operation'),
+  /** 1-based: the nth call of the operation fails. */
+  nth: z.number().int().min(1),
+  /** How many consecutive calls fail from the nth on. */
+  times: z.number().int().min(1).default(1),
+  error: z.string().min(1),
+  message: z.string().optional(),
+});
+
+const behaviourSchema = z.strictObject({
+  latencyMs: z.number().min(0).default(0),
+  /** Requests per second per `service:Operation` (token bucket whose burst equals the rate). */
+  rateLimits: z.record(z.string(), z.number().positive()).default({}),
+  /** EKS answers "Role provided in the request does not exist" for a new role until this many EKS calls named it. */
+  roleVisibleToEksAfterCalls: z.number().int().min(0).default(0),
+  /** DescribeAddon calls until a CREATING/UPDATING add-on settles. */
+  addonDescribesUntilSettled: z.number().int().min(0).default(2),
+  /** Status a created add-on settles in, per add-on name (default ACTIVE). */
+  addonSettlesAs: z.record(z.string(), z.enum(['ACTIVE', 'CREATE_FAILED', 'DEGRADED'])).default({}),
+  faults: z.array(faultSchema).default([]),
+});
+
+const quotasSchema = z.strictObject({
+  assumeRolePolicySize: z.number().int().positive().default(2048),
+  attachedPoliciesPerRole: z.number().int().positive().default(10),
+  associationsPerCluster: z.number().int().positive().default(5000),
+  rolePolicySize: z.number().int().positive().default(10240),
+});
+
+export const worldSchema = z.strictObject({
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as us-west-2'),
+  partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws'),
+  caller: arn,
+  clusters: z.array(clusterSchema).default([]),
+  openIdConnectProviders: z.array(arn).default([]),
+  roles: z.array(roleSchema).default([]),
+  stacks: z.array(stackSchema).default([]),
+  buckets: z.array(bucketSchema).default([]),
+  addonVersions: z.array(addonVersionSchema).optional(),
+  quotas: quotasSchema.default(quotasSchema.parse({})),
+  behaviour: behaviourSchema.default(behaviourSchema.parse({})),
+});
+
+export type World = z.infer<typeof worldSchema>;
+export type WorldInput = z.input<typeof worldSchema>;
+export type WorldCluster = World['clusters'][number];
+export type WorldRole = World['roles'][number];
+export type WorldAddon = WorldCluster['addons'][number];
+export type WorldAccessEntry = WorldCluster['accessEntries'][number];
+export type WorldAssociation = WorldCluster['podIdentityAssociations'][number];
+export type WorldServiceAccount = WorldCluster['serviceAccounts'][number];
+export type WorldAddonVersion = NonNullable<World['addonVersions']>[number];
+export type WorldBehaviour = World['behaviour'];
+
+/** Parses and validates a world given as YAML or JSON text; `source` names it in errors. */
+export function parseWorld(text: string, source = 'world'): World {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new WorldFileError(`${source}: not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  const result = worldSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map(
+      (issue) => `  ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`,
+    );
+    throw new WorldFileError(`${source} is not a valid simulator world:\n${lines.join('\n')}`);
+  }
+  assertConsistent(result.data, source);
+  return result.data;
+}
+
+export function loadWorldFile(path: string): World {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new WorldFileError(`cannot read world file ${path}: ${(error as Error).message}`);
+  }
+  return parseWorld(text, path);
+}
+
+/** Cross-references a schema cannot express: duplicates and dangling names. */
+function assertConsistent(world: World, source: string): void {
+  const problems: string[] = [];
+  const duplicates = (label: string, names: string[]) => {
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name)) problems.push(`${label} "${name}" appears twice`);
+      seen.add(name);
+    }
+  };
+  duplicates(
+    'cluster',
+    world.clusters.map((c) => c.name),
+  );
+  duplicates(
+    'role',
+    world.roles.map((r) => r.name),
+  );
+  duplicates(
+    'stack',
+    world.stacks.map((s) => s.name),
+  );
+  duplicates(
+    'bucket',
+    world.buckets.map((b) => b.name),
+  );
+  const roleNames = new Set(world.roles.map((r) => r.name));
+  for (const stack of world.stacks) {
+    for (const role of stack.roles) {
+      if (!roleNames.has(role))
+        problems.push(`stack "${stack.name}" names role "${role}", which is not in roles`);
+    }
+  }
+  for (const cluster of world.clusters) {
+    duplicates(
+      `service account in cluster ${cluster.name}`,
+      cluster.serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`),
+    );
+    duplicates(
+      `pod identity association in cluster ${cluster.name} for`,
+      cluster.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`),
+    );
+    duplicates(
+      `add-on in cluster ${cluster.name}`,
+      cluster.addons.map((a) => a.name),
+    );
+  }
+  if (problems.length > 0) {
+    throw new WorldFileError(
+      `${source} is not a valid simulator world:\n  ${problems.join('\n  ')}`,
+    );
+  }
+}
