@@ -223,6 +223,8 @@ function watchEvents(
   const mapTotals = new Map<string, number>();
   const mapDone = new Map<string, { succeeded: number; failed: number }>();
   let failedState: string | undefined;
+  // A retry event does not say what failed; the StateFailed event just before it does.
+  const lastErrors = new Map<string, string>();
   const done = (async () => {
     for await (const raw of events) {
       const event = raw as {
@@ -246,12 +248,15 @@ function watchEvents(
           break;
         }
         case 'StateFailed':
-          if (event.state) failedState = event.state.name;
+          if (event.state) {
+            failedState = event.state.name;
+            lastErrors.set(event.state.name, event.Error ?? 'an error');
+          }
           break;
         case 'StateRetried':
           if (event.state) {
             options.onProgress?.(
-              `${event.state.name}: retrying after ${event.Error ?? 'an error'} (attempt ${event.retry?.attempt ?? '?'})`,
+              `${event.state.name}: retrying after ${lastErrors.get(event.state.name) ?? 'an error'} (attempt ${event.retry?.attempt ?? '?'})`,
             );
           }
           break;

@@ -1,0 +1,118 @@
+/**
+ * Where a CLI command's workflow runs: in this process against the simulator (`--simulate`), in
+ * this process against the caller's AWS account (`--engine local`), or as the deployed state
+ * machine (`--engine remote`).
+ */
+import { writeFileSync } from 'node:fs';
+import { stringify as stringifyYaml } from 'yaml';
+import { configureAwsClients } from '../../functions/aws/clients.ts';
+import { NamedError } from '../../functions/core/errors.ts';
+import { type RunWorkflowOptions, runWorkflow } from '../runner/run-workflow.ts';
+import { connectToSimulator } from '../runner/simulated-aws.ts';
+import { loadWorldFile, type Simulator, startSimulator } from '../simulator/index.ts';
+
+/** Wrong flags or arguments: exit code 2, nothing was changed. */
+export class UsageError extends NamedError {
+  override readonly name = 'UsageError';
+}
+
+export interface GlobalOptions {
+  region?: string;
+  engine: 'local' | 'remote';
+  simulate?: string;
+  stateOut?: string;
+  callsOut?: string;
+  output?: string;
+  verbose?: boolean;
+}
+
+export interface Engine {
+  readonly region: string;
+  readonly simulator: Simulator | undefined;
+  run(workflow: string, input: unknown, hooks?: Partial<RunWorkflowOptions>): Promise<unknown>;
+  /** Writes `--state-out` and `--calls-out`, then stops the simulator. */
+  close(): Promise<void>;
+}
+
+/** Account used for the local ARNs of tasks and state machines when no simulator names one. */
+const LOCAL_ACCOUNT = '000000000000';
+
+export async function openEngine(
+  options: GlobalOptions,
+  log: (line: string) => void,
+): Promise<Engine> {
+  if (options.engine === 'remote') {
+    throw new UsageError(
+      '--engine remote needs the deployed stack, which this version does not ship yet; use --engine local (the default) or --simulate WORLD',
+    );
+  }
+  if ((options.stateOut || options.callsOut) && !options.simulate) {
+    throw new UsageError(
+      '--state-out and --calls-out describe a simulated run; add --simulate WORLD',
+    );
+  }
+  if (!options.verbose) {
+    // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  }
+  if (options.simulate) return openSimulated(options, options.simulate, log);
+
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION');
+  process.env.AWS_REGION = region;
+  configureAwsClients({ region });
+  return {
+    region,
+    simulator: undefined,
+    run: (workflow, input, hooks) =>
+      runWorkflow(workflow, input, { region, account: LOCAL_ACCOUNT, onProgress: log, ...hooks }),
+    close: async () => undefined,
+  };
+}
+
+async function openSimulated(
+  options: GlobalOptions,
+  worldPath: string,
+  log: (line: string) => void,
+): Promise<Engine> {
+  const world = loadWorldFile(worldPath);
+  if (options.region && options.region !== world.region) {
+    throw new UsageError(
+      `--region ${options.region} differs from the simulated world's region ${world.region}`,
+    );
+  }
+  const simulator = await startSimulator(
+    world,
+    options.verbose ? { log: (line) => log(`  [sim] ${line}`) } : {},
+  );
+  const disconnect = connectToSimulator(simulator);
+  return {
+    region: world.region,
+    simulator,
+    run: (workflow, input, hooks) =>
+      runWorkflow(workflow, input, {
+        region: world.region,
+        account: world.account,
+        partition: world.partition,
+        shortenWaits: true,
+        onProgress: log,
+        ...hooks,
+      }),
+    close: async () => {
+      try {
+        if (options.stateOut) writeDocument(options.stateOut, simulator.dump());
+        if (options.callsOut) writeDocument(options.callsOut, simulator.calls);
+      } finally {
+        disconnect();
+        await simulator.close();
+      }
+    },
+  };
+}
+
+function writeDocument(path: string, value: unknown): void {
+  const text = /\.ya?ml$/i.test(path)
+    ? stringifyYaml(value)
+    : `${JSON.stringify(value, null, 2)}\n`;
+  writeFileSync(path, text);
+}

@@ -1,0 +1,168 @@
+/**
+ * `eks-pia`: eksctl's pod identity commands, run as this service's workflows.
+ * Exit codes: 0 success, 1 the workflow failed, 2 bad usage or bad input (nothing changed).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { asError } from '../../functions/core/errors.ts';
+import { WorkflowFailedError } from '../runner/run-workflow.ts';
+import { runDemo } from './demo.ts';
+import { type GlobalOptions, openEngine, UsageError } from './engine.ts';
+import { printReport } from './render.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_WORKFLOW_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Errors that mean the input was wrong and nothing was changed, wherever they were raised. */
+const INPUT_ERRORS = new Set([
+  'UsageError',
+  'WorldFileError',
+  'ConfigValidationError',
+  'InvalidTaskInputError',
+  'PolicyGuardViolation',
+  'ClusterNotFoundError',
+  'WorkflowDefinitionError',
+]);
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}
+
+function exitCodeFor(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message; help and version are successes.
+    return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+  }
+  const failure = asError(error);
+  if (failure instanceof WorkflowFailedError) {
+    io.err(
+      `Error: ${failure.error}: ${failure.cause}${failure.state ? `\n  (failed in state "${failure.state}")` : ''}\n`,
+    );
+    return INPUT_ERRORS.has(failure.error) ? EXIT_BAD_INPUT : EXIT_WORKFLOW_FAILED;
+  }
+  io.err(`Error: ${failure.message}\n`);
+  return INPUT_ERRORS.has(failure.name) ? EXIT_BAD_INPUT : EXIT_WORKFLOW_FAILED;
+}
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command('eks-pia')
+    .description(
+      'EKS Pod Identity associations and IRSA migration, run as Step Functions workflows',
+    )
+    .option('--region <region>', 'AWS region (default: AWS_REGION, or the simulated world)')
+    .addOption(
+      new Option('--engine <engine>', 'where the workflow runs')
+        .choices(['local', 'remote'])
+        .default('local'),
+    )
+    .option(
+      '--simulate <world>',
+      'run against the simulator seeded with this world file (YAML or JSON)',
+    )
+    .option(
+      '--state-out <file>',
+      'with --simulate: write the final simulated state (world-file shape)',
+    )
+    .option(
+      '--calls-out <file>',
+      'with --simulate: write every API call the simulator served (JSON)',
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']),
+    )
+    .option('--verbose', 'show task logs and every simulated API call')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const create = program.command('create').description('create resources').exitOverride();
+  create
+    .command('addon')
+    .description(
+      'install an EKS add-on and wait until it is ACTIVE (the pod identity agent by default)',
+    )
+    .requiredOption('--cluster <name>', 'EKS cluster name')
+    .option('--name <addon>', 'add-on name', 'eks-pod-identity-agent')
+    .option('--version <version>', 'add-on version (default: EKS default for the cluster)')
+    .exitOverride()
+    .action(
+      async (flags: { cluster: string; name: string; version?: string }, command: Command) => {
+        await runAndReport(command, io, 'ensure-addon', {
+          clusterName: flags.cluster,
+          addonName: flags.name,
+          ...(flags.version ? { addonVersion: flags.version } : {}),
+        });
+      },
+    );
+
+  program
+    .command('run')
+    .description('run a workflow with a console input file (see events/inputs/)')
+    .argument('<workflow>', 'workflow name, as in state-machines/<workflow>.asl.json')
+    .requiredOption('--input <file>', 'JSON input, as pasted into the Step Functions console')
+    .exitOverride()
+    .action(async (workflow: string, flags: { input: string }, command: Command) => {
+      await runAndReport(command, io, workflow, readJsonInput(flags.input));
+    });
+
+  program
+    .command('demo')
+    .description('run the product on the bundled simulator world (events/worlds/demo.yaml)')
+    .exitOverride()
+    .action(async (_flags: unknown, command: Command) => {
+      await runDemo(globalsOf(command), io);
+    });
+
+  return program;
+}
+
+function globalsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+async function runAndReport(
+  command: Command,
+  io: CliIo,
+  workflow: string,
+  input: unknown,
+): Promise<void> {
+  const globals = globalsOf(command);
+  const engine = await openEngine(globals, (line) => io.err(`${line}\n`));
+  try {
+    const report = await engine.run(workflow, input);
+    printReport(report, globals.output, io);
+  } finally {
+    await engine.close();
+  }
+}
+
+function readJsonInput(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --input ${path}: ${asError(error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--input ${path} is not valid JSON: ${asError(error).message}`);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Prints a workflow's report: JSON or YAML as asked, otherwise a few readable lines per workflow.
+ */
+import { stringify as stringifyYaml } from 'yaml';
+import type { CliIo } from './main.ts';
+
+interface EnsureAddonReport {
+  workflow: 'ensure-addon';
+  clusterName: string;
+  addonName: string;
+  status: string | null;
+  version: string | null;
+  autoMode: boolean;
+  reason: string;
+  created: boolean;
+}
+
+function isEnsureAddonReport(report: unknown): report is EnsureAddonReport {
+  return (report as { workflow?: unknown } | null)?.workflow === 'ensure-addon';
+}
+
+export function printReport(report: unknown, format: string | undefined, io: CliIo): void {
+  if (format === 'json') {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (format === 'yaml') {
+    io.out(stringifyYaml(report));
+  } else if (isEnsureAddonReport(report)) {
+    io.out(`${describeAddonReport(report)}\n`);
+  } else {
+    io.out(stringifyYaml(report));
+  }
+}
+
+export function describeAddonReport(report: EnsureAddonReport): string {
+  const where = `on cluster "${report.clusterName}"`;
+  if (report.autoMode && report.status === null) {
+    return `add-on "${report.addonName}" ${where}: not needed, ${report.reason}`;
+  }
+  const action = report.created ? 'installed by this run' : 'already installed';
+  return `add-on "${report.addonName}" ${where}: ${report.status} at ${report.version} (${action})`;
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { WorkflowDefinitionError } from '../../../local/runner/definition.ts';
+import {
+  type RunWorkflowOptions,
+  runWorkflow,
+  WorkflowFailedError,
+} from '../../../local/runner/run-workflow.ts';
+
+const fixtures = join(import.meta.dirname, 'fixtures');
+
+function options(overrides: Partial<RunWorkflowOptions> = {}): RunWorkflowOptions {
+  return {
+    region: 'us-west-2',
+    account: '111122223333',
+    stateMachinesDir: join(fixtures, 'state-machines'),
+    functionsDir: join(fixtures, 'functions'),
+    substitutions: { Label: 'fixture' },
+    shortenWaits: true,
+    ...overrides,
+  };
+}
+
+describe('runWorkflow', () => {
+  it('runs tasks, a Map, retries and a nested workflow and returns the output', async () => {
+    const progress: string[] = [];
+    const invoked: string[] = [];
+    const started = performance.now();
+    const output = await runWorkflow(
+      'parent',
+      { key: 'full-run', values: [1, 2, 3] },
+      options({
+        onProgress: (line) => progress.push(line),
+        onTaskInvoked: (task) => invoked.push(task),
+      }),
+    );
+    assert.deepEqual(output, { label: 'fixture', total: 12, status: 'SUCCEEDED', attempts: 3 });
+    // The one-hour Wait and the 60-second retry intervals were shortened.
+    assert.ok(performance.now() - started < 10_000);
+    assert.deepEqual(invoked.sort(), [
+      'double',
+      'double',
+      'double',
+      'flaky',
+      'flaky',
+      'flaky',
+      'sum',
+    ]);
+    assert.ok(progress.includes('Double Each: 3 / 3 items done'), progress.join('\n'));
+    assert.equal(
+      progress.filter((line) => line.startsWith('Flaky Step: retrying after ThrottlingException'))
+        .length,
+      2,
+    );
+    assert.ok(progress.includes('Add Up In Child: nested workflow child succeeded'));
+  });
+
+  it('counts every state entered, including Map iterations and the nested run', async () => {
+    const entered: string[] = [];
+    await runWorkflow(
+      'parent',
+      { key: 'counting', values: [1, 2] },
+      options({ onStateEntered: (s) => entered.push(s) }),
+    );
+    assert.equal(entered.filter((state) => state === 'Double').length, 2);
+    assert.ok(entered.includes('Sum'));
+  });
+
+  it('reports a failing task with its error name, cause and state', async () => {
+    await assert.rejects(runWorkflow('failing', {}, options()), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal(error.error, 'ConfigValidationError');
+      assert.equal(error.cause, 'the input names no cluster');
+      assert.equal(error.state, 'Reject');
+      return true;
+    });
+  });
+
+  it('fails a nested run as States.TaskFailed carrying the child error', async () => {
+    await assert.rejects(runWorkflow('failing-parent', {}, options()), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal(error.error, 'States.TaskFailed');
+      assert.match(error.cause, /"Error":"ConfigValidationError"/);
+      return true;
+    });
+  });
+
+  it('refuses a task result over the 256 KiB Step Functions payload limit', async () => {
+    await assert.rejects(
+      runWorkflow('failing', { size: 300 * 1024 }, options()),
+      (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.equal(error.error, 'States.DataLimitExceeded');
+        return true;
+      },
+    );
+  });
+
+  it('refuses a definition whose substitutions are missing', async () => {
+    await assert.rejects(
+      runWorkflow('parent', { key: 'x', values: [] }, options({ substitutions: {} })),
+      (error: unknown) => error instanceof WorkflowDefinitionError && /Label/.test(error.message),
+    );
+  });
+
+  it('names the expected file for an unknown workflow', async () => {
+    await assert.rejects(
+      runWorkflow('no-such-workflow', {}, options()),
+      /no workflow named "no-such-workflow"/,
+    );
+  });
+});
