@@ -1,0 +1,236 @@
+/**
+ * IAM policy documents: the schema used to read untrusted documents, decoding of the
+ * URL-encoded form IAM returns, serialisation for IAM calls, and size as IAM counts it.
+ *
+ * A parsed document keeps the caller's shape exactly (single strings stay strings, key order
+ * is kept), so code that edits one statement can leave every other statement untouched.
+ */
+import { z } from 'zod';
+import { NamedError } from './errors.ts';
+
+/** A document that cannot be decoded, is not JSON, or breaks the IAM policy grammar. */
+export class PolicyDocumentError extends NamedError {
+  override readonly name = 'PolicyDocumentError';
+}
+
+const stringOrStrings = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const principalMapSchema = z
+  .strictObject({
+    AWS: stringOrStrings.optional(),
+    Service: stringOrStrings.optional(),
+    Federated: stringOrStrings.optional(),
+    CanonicalUser: stringOrStrings.optional(),
+  })
+  .refine((principal) => Object.values(principal).some((value) => value !== undefined), {
+    message: 'a principal must name at least one of AWS, Service, Federated or CanonicalUser',
+  });
+
+const principalSchema = z.union([z.literal('*'), principalMapSchema]);
+
+const conditionScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+const conditionValueSchema = z.union([conditionScalarSchema, z.array(conditionScalarSchema)]);
+/** operator (`StringEquals`, `ForAnyValue:StringLike`, ...) → condition key → value(s). */
+const conditionSchema = z.record(z.string(), z.record(z.string(), conditionValueSchema));
+
+const mutuallyExclusive = [
+  ['Principal', 'NotPrincipal'],
+  ['Action', 'NotAction'],
+  ['Resource', 'NotResource'],
+] as const;
+
+const statementSchema = z
+  .strictObject({
+    Sid: z.string().optional(),
+    Effect: z.enum(['Allow', 'Deny']),
+    Principal: principalSchema.optional(),
+    NotPrincipal: principalSchema.optional(),
+    Action: stringOrStrings.optional(),
+    NotAction: stringOrStrings.optional(),
+    Resource: stringOrStrings.optional(),
+    NotResource: stringOrStrings.optional(),
+    Condition: conditionSchema.optional(),
+  })
+  .superRefine((statement, ctx) => {
+    for (const [field, negated] of mutuallyExclusive) {
+      if (statement[field] !== undefined && statement[negated] !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `${field} and ${negated} cannot both be set` });
+      }
+    }
+    if (statement.Action === undefined && statement.NotAction === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a statement needs Action or NotAction' });
+    }
+  });
+
+export const policyDocumentSchema = z.strictObject({
+  Version: z.enum(['2012-10-17', '2008-10-17']).optional(),
+  Id: z.string().optional(),
+  Statement: z.union([statementSchema, z.array(statementSchema)]),
+});
+
+export type PolicyDocument = z.infer<typeof policyDocumentSchema>;
+export type PolicyStatement = z.infer<typeof statementSchema>;
+export type Principal = z.infer<typeof principalSchema>;
+export type PrincipalMap = Exclude<Principal, '*'>;
+export type ConditionBlock = z.infer<typeof conditionSchema>;
+export type ConditionValue = z.infer<typeof conditionValueSchema>;
+
+function issuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      return index === 0 ? String(segment) : `.${String(segment)}`;
+    })
+    .join('');
+}
+
+/**
+ * What a union branch expected when it rejected the value as a whole (wrong type or literal),
+ * or undefined when the value got past the type check and failed on its content.
+ */
+function rootExpectations(branch: readonly z.core.$ZodIssue[]): string[] | undefined {
+  const [only] = branch;
+  if (branch.length !== 1 || only === undefined || only.path.length > 0) return undefined;
+  if (only.code === 'invalid_type') return [only.expected];
+  if (only.code === 'invalid_value') return only.values.map((value) => JSON.stringify(value));
+  if (only.code !== 'invalid_union') return undefined;
+  const nested = only.errors.map(rootExpectations);
+  return nested.every((expected) => expected !== undefined) ? nested.flat() : undefined;
+}
+
+/**
+ * zod reports a failed union as "Invalid input"; say instead what was wrong in the branch the
+ * value came closest to (the one that got past the type check), or which types would fit.
+ */
+function describeIssues(issues: readonly z.core.$ZodIssue[], base: PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...issue.path];
+    const where = path.length === 0 ? '' : `${issuePath(path)}: `;
+    if (issue.code !== 'invalid_union') return [`${where}${issue.message}`];
+    const closest = issue.errors.find((branch) => rootExpectations(branch) === undefined);
+    if (closest !== undefined) return describeIssues(closest, path);
+    const expected = issue.errors.flatMap((branch) => rootExpectations(branch) ?? []);
+    return [`${where}expected ${expected.join(' or ')}`];
+  });
+}
+
+/**
+ * Validates an already-parsed value (a world file, a config, a JSON body) as a policy document.
+ * The returned document is a deep copy of the input, not zod's output, because zod rebuilds
+ * objects in schema key order and the input's own order must survive a round trip.
+ */
+export function parsePolicyDocument(value: unknown): PolicyDocument {
+  const result = policyDocumentSchema.safeParse(value);
+  if (!result.success) {
+    const problems = describeIssues(result.error.issues);
+    throw new PolicyDocumentError(`policy document is invalid: ${problems.join('; ')}`);
+  }
+  // The schema has no transforms, so the validated input already has the schema's type.
+  return structuredClone(value) as PolicyDocument;
+}
+
+/**
+ * Reads a document as IAM returns it (`GetRole`, `ListRoles`: URL-encoded per RFC 3986) or as
+ * plain JSON. Plain JSON is recognised by its leading `{` and is never percent-decoded, since a
+ * literal `%` inside a condition value would otherwise be misread.
+ */
+export function decodePolicyDocument(text: string): PolicyDocument {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new PolicyDocumentError('policy document is empty');
+  let json = trimmed;
+  if (!trimmed.startsWith('{')) {
+    try {
+      json = decodeURIComponent(trimmed);
+    } catch {
+      throw new PolicyDocumentError(
+        'policy document is neither JSON nor valid URL-encoded JSON (bad percent-encoding)',
+      );
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PolicyDocumentError(`policy document is not valid JSON: ${reason}`);
+  }
+  return parsePolicyDocument(value);
+}
+
+/** Compact JSON, the form written to IAM (`UpdateAssumeRolePolicy`, `PutRolePolicy`, ...). */
+export function serializePolicyDocument(doc: PolicyDocument): string {
+  return JSON.stringify(doc);
+}
+
+/**
+ * The URL-encoded form IAM returns. `encodeURIComponent` leaves `!'()*` alone, which RFC 3986
+ * reserves, so those are escaped too.
+ */
+export function encodePolicyDocument(doc: PolicyDocument): string {
+  return encodeURIComponent(serializePolicyDocument(doc)).replace(
+    /[!'()*]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** IAM's string-or-list fields as a list; absent means empty. */
+export function toArray<T>(value: T | readonly T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...value] : [value as T];
+}
+
+/** The statements of a document in order, whether `Statement` is one object or a list. */
+export function statementsOf(doc: PolicyDocument): PolicyStatement[] {
+  return toArray(doc.Statement);
+}
+
+/**
+ * A copy of `doc` with its statements replaced (the statements are used as given). A document
+ * that held a single statement object keeps that form while it still holds exactly one;
+ * otherwise `Statement` is a list.
+ */
+export function withStatements(
+  doc: PolicyDocument,
+  statements: readonly PolicyStatement[],
+): PolicyDocument {
+  const [only] = statements;
+  if (!Array.isArray(doc.Statement) && statements.length === 1 && only !== undefined) {
+    return { ...doc, Statement: only };
+  }
+  return { ...doc, Statement: [...statements] };
+}
+
+/**
+ * Whether an action pattern from a policy (`sts:*`, `sts:Assume?ole`, `*`) covers an action.
+ * IAM action names are case-insensitive; `*` matches any run of characters, `?` one character.
+ */
+export function actionPatternCovers(pattern: string, action: string): boolean {
+  const source = pattern
+    .split('')
+    .map((char) => {
+      if (char === '*') return '.*';
+      if (char === '?') return '.';
+      return char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  return new RegExp(`^${source}$`, 'i').test(action);
+}
+
+/**
+ * Size of a document as counted against IAM quotas ("IAM doesn't count white space"): the
+ * number of Unicode code points in its compact JSON, which is the document with all whitespace
+ * outside strings removed. Whitespace inside string values is data and is counted, so the
+ * figure is never below IAM's. Documents are written in this compact form, so this is also
+ * exactly what is sent.
+ */
+export function policySize(doc: PolicyDocument): number {
+  return [...serializePolicyDocument(doc)].length;
+}
+
+/** Whether the document fits a size quota such as `AssumeRolePolicySizeQuota` (2,048 by default). */
+export function fitsQuota(doc: PolicyDocument, quota: number): boolean {
+  if (!Number.isInteger(quota) || quota <= 0) {
+    throw new PolicyDocumentError(`policy size quota must be a positive integer, got ${quota}`);
+  }
+  return policySize(doc) <= quota;
+}
