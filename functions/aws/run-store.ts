@@ -1,0 +1,50 @@
+/**
+ * Working documents of one workflow run (request, plan, per-batch results, report), kept in the
+ * config bucket under `runs/<runId>/`. Step Functions caps state payloads at 256 KiB, which a run
+ * over thousands of associations would exceed, so large data travels by reference.
+ */
+import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { NamedError } from '../core/errors.ts';
+import { awsClients } from './clients.ts';
+
+export const RUNS_PREFIX = 'runs/';
+
+export class RunDocumentMissingError extends NamedError {
+  override readonly name = 'RunDocumentMissingError';
+}
+
+export function configBucket(): string {
+  const bucket = process.env.CONFIG_BUCKET;
+  if (!bucket) throw new Error('CONFIG_BUCKET is not set: the stack (or the local runner) names the config bucket');
+  return bucket;
+}
+
+export function runDocumentKey(runId: string, name: string): string {
+  return `${RUNS_PREFIX}${runId}/${name}.json`;
+}
+
+export async function putRunDocument(runId: string, name: string, value: unknown): Promise<string> {
+  const key = runDocumentKey(runId, name);
+  await awsClients.s3().send(
+    new PutObjectCommand({
+      Bucket: configBucket(),
+      Key: key,
+      Body: JSON.stringify(value),
+      ContentType: 'application/json',
+    }),
+  );
+  return `s3://${configBucket()}/${key}`;
+}
+
+export async function getRunDocument<T>(runId: string, name: string): Promise<T> {
+  const key = runDocumentKey(runId, name);
+  try {
+    const response = await awsClients.s3().send(new GetObjectCommand({ Bucket: configBucket(), Key: key }));
+    return JSON.parse((await response.Body?.transformToString()) ?? 'null') as T;
+  } catch (error) {
+    if (error instanceof NoSuchKey) {
+      throw new RunDocumentMissingError(`run document s3://${configBucket()}/${key} is missing; was the run restarted?`);
+    }
+    throw error;
+  }
+}
