@@ -5,6 +5,7 @@
 import { Simulator, type SimulatorOptions, type Simulator as SimulatorType } from './server.ts';
 import { cloudFormationService } from './services/cloudformation.ts';
 import { eksService } from './services/eks.ts';
+import { eventBridgeService } from './services/eventbridge.ts';
 import { iamService } from './services/iam.ts';
 import { kubernetesService } from './services/kubernetes.ts';
 import { s3Service } from './services/s3.ts';
@@ -22,7 +23,15 @@ export async function startSimulator(
 ): Promise<SimulatorType> {
   const simulator = new Simulator(
     world,
-    [eksService, iamService, stsService, s3Service, cloudFormationService, kubernetesService],
+    [
+      eksService,
+      iamService,
+      stsService,
+      s3Service,
+      cloudFormationService,
+      eventBridgeService,
+      kubernetesService,
+    ],
     options,
   );
   return simulator.start();

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type ServiceName = 'eks' | 'iam' | 'sts' | 's3' | 'cloudformation' | 'kubernetes';
+export type ServiceName = 'eks' | 'iam' | 'sts' | 's3' | 'cloudformation' | 'events' | 'kubernetes';
 
 export interface SimRequest {
   readonly method: string;
@@ -20,6 +20,8 @@ export interface SimResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** Reset the connection instead of answering, as an endpoint the caller cannot reach does. */
+  dropConnection?: boolean;
 }
 
 /** An AWS or Kubernetes error as the service reports it: code, message and HTTP status. */
@@ -96,6 +98,15 @@ export function json(status: number, value: unknown): SimResponse {
     status,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(value),
+  };
+}
+
+/** EventBridge (AWS JSON 1.1) error: the code travels in the body's `__type`. */
+export function json11Error(error: SimError): SimResponse {
+  return {
+    status: error.status,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({ __type: error.code, message: error.message }),
   };
 }
 

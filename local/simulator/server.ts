@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  json11Error,
   kubernetesError,
   queryError,
   restJsonError,
@@ -23,6 +24,13 @@ import {
 } from './protocol.ts';
 import { SimulatorState } from './state.ts';
 import type { World } from './world.ts';
+
+/** The credentials every simulated run signs with; the Kubernetes API verifies tokens against them. */
+export const SIMULATED_CREDENTIALS = {
+  accessKeyId: 'ASIASIMULATEDACCESS',
+  secretAccessKey: 'simulated-secret-access-key',
+  sessionToken: 'simulated-session-token',
+} as const;
 
 /** One operation a service recognised in a request, resolved before it runs. */
 export interface Operation {
@@ -111,9 +119,9 @@ export class Simulator {
       AWS_ENDPOINT_URL: this.url,
       AWS_REGION: this.state.region,
       AWS_DEFAULT_REGION: this.state.region,
-      AWS_ACCESS_KEY_ID: 'ASIASIMULATEDACCESS',
-      AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
-      AWS_SESSION_TOKEN: 'simulated-session-token',
+      AWS_ACCESS_KEY_ID: SIMULATED_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SIMULATED_CREDENTIALS.secretAccessKey,
+      AWS_SESSION_TOKEN: SIMULATED_CREDENTIALS.sessionToken,
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     };
@@ -207,6 +215,10 @@ export class Simulator {
   }
 
   private send(response: ServerResponse, result: SimResponse): void {
+    if (result.dropConnection) {
+      response.destroy();
+      return;
+    }
     const body = result.body ?? '';
     // The status must be set before the headers go out: a 200 with an error body reads as success.
     response.writeHead(result.status, {
@@ -227,7 +239,7 @@ function serviceOf(request: SimRequest): ServiceName | undefined {
   const service = scope?.[1];
   if (service === 'eks' || service === 'iam' || service === 'sts' || service === 's3')
     return service;
-  if (service === 'cloudformation') return service;
+  if (service === 'cloudformation' || service === 'events') return service;
   return undefined;
 }
 
@@ -237,6 +249,8 @@ function renderError(service: ServiceName, error: SimError, requestId: string): 
       return restJsonError(error);
     case 's3':
       return s3Error(error, requestId);
+    case 'events':
+      return json11Error(error);
     case 'kubernetes':
       return kubernetesError(error);
     default:

@@ -6,8 +6,17 @@
 import { createHash } from 'node:crypto';
 import type { World, WorldCluster, WorldRole } from './world.ts';
 
+/** An event a workflow put on EventBridge; kept for tests and the demo, not part of the world. */
+export interface PublishedEvent {
+  source: string;
+  detailType: string;
+  detail: unknown;
+  eventBusName: string;
+}
+
 export class SimulatorState {
   readonly world: World;
+  readonly events: PublishedEvent[] = [];
   private readonly counters = new Map<string, number>();
   private sequence = 0;
 
@@ -85,7 +94,7 @@ export class SimulatorState {
     return `AROA${digest.replace(/[^A-Z0-9]/g, '').slice(0, 17)}`;
   }
 
-  /** Simulated clock: a fixed epoch plus one second per mutating call keeps dumps reproducible. */
+  /** Simulated clock: a fixed epoch plus one second per identifier issued keeps dumps reproducible. */
   now(): Date {
     return new Date(Date.UTC(2026, 0, 1) + this.sequence * 1000);
   }

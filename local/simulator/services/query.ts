@@ -1,0 +1,154 @@
+/**
+ * The AWS Query protocol as IAM, STS and CloudFormation receive it: a form-encoded body (or, for a
+ * presigned URL, the query string) with `Action`, `Version` and flattened parameters such as
+ * `PolicyNames.member.1` or `Tags.member.2.Key`. Also the opaque page tokens these APIs hand out
+ * and the key order AWS lists in, which S3 shares.
+ */
+import { SimError, type SimRequest } from '../protocol.ts';
+
+export interface QueryCall {
+  readonly action: string;
+  readonly params: QueryParams;
+}
+
+/**
+ * Reads `Action` and `Version`; an action of another API version is unknown to the service, as
+ * AWS answers it.
+ */
+export function parseQueryCall(request: SimRequest, version: string): QueryCall {
+  const form =
+    request.method === 'GET' || request.body.length === 0
+      ? request.url.searchParams
+      : new URLSearchParams(request.body.toString('utf8'));
+  const action = form.get('Action');
+  if (!action) throw new SimError('MissingAction', 'Missing Action', 400);
+  const requestedVersion = form.get('Version');
+  if (requestedVersion !== null && requestedVersion !== version) {
+    throw unknownAction(action, requestedVersion);
+  }
+  return { action, params: new QueryParams(form) };
+}
+
+export function unknownAction(action: string, version: string): SimError {
+  return new SimError(
+    'InvalidAction',
+    `Could not find operation ${action} for version ${version}`,
+    400,
+  );
+}
+
+/** AWS names a parameter in validation messages by its lower-camel member name (`roleName`). */
+function memberName(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+/** A constraint violation worded as AWS's request validation words it. */
+export function validationError(name: string, value: string | null, constraint: string): SimError {
+  const shown = value === null ? 'null' : `'${value}'`;
+  return new SimError(
+    'ValidationError',
+    `1 validation error detected: Value ${shown} at '${memberName(name)}' failed to satisfy constraint: ${constraint}`,
+    400,
+  );
+}
+
+export interface QueryTag {
+  Key: string;
+  Value: string;
+}
+
+export class QueryParams {
+  constructor(private readonly form: URLSearchParams) {}
+
+  string(name: string): string | undefined {
+    return this.form.get(name) ?? undefined;
+  }
+
+  required(name: string): string {
+    const value = this.form.get(name);
+    if (value === null) throw validationError(name, null, 'Member must not be null');
+    return value;
+  }
+
+  integer(name: string): number | undefined {
+    const text = this.form.get(name);
+    if (text === null) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value)) {
+      throw new SimError('MalformedQueryString', `${name} must be an integer, got '${text}'`, 400);
+    }
+    return value;
+  }
+
+  /** `Name.member.N` values in index order; `Name=` (how the SDK sends an empty list) is empty. */
+  list(name: string): string[] {
+    return this.members(name).map((index) => this.form.get(`${name}.member.${index}`) ?? '');
+  }
+
+  /** `Name.member.N.Key` / `Name.member.N.Value` pairs in index order. */
+  tags(name: string): QueryTag[] {
+    return this.members(name).map((index) => ({
+      Key: this.form.get(`${name}.member.${index}.Key`) ?? '',
+      Value: this.form.get(`${name}.member.${index}.Value`) ?? '',
+    }));
+  }
+
+  /** Member indexes of a list parameter; `name` is one of our own parameter names, never input. */
+  private members(name: string): number[] {
+    const pattern = new RegExp(`^${name}\\.member\\.(\\d+)(\\.|$)`);
+    const indexes = new Set<number>();
+    for (const key of this.form.keys()) {
+      const match = pattern.exec(key);
+      if (match?.[1]) indexes.add(Number(match[1]));
+    }
+    return [...indexes].sort((a, b) => a - b);
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Token for the next page; absent on the last page. */
+  next?: string;
+}
+
+/**
+ * One page of `items` ordered by `keyOf`, resuming after the key a token names. Tokens name a key
+ * rather than an offset, so a page boundary stays put when earlier items are added or removed
+ * between calls, and no item is listed twice.
+ */
+export function paginate<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  token: string | undefined,
+  pageSize: number,
+  invalidToken: () => SimError,
+): Page<T> {
+  const sorted = [...items].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+  let start = 0;
+  if (token !== undefined) {
+    const after = decodeToken(token);
+    if (after === undefined) throw invalidToken();
+    start = sorted.findIndex((item) => compareKeys(keyOf(item), after) > 0);
+    if (start < 0) start = sorted.length;
+  }
+  const page = sorted.slice(start, start + pageSize);
+  const last = page.at(-1);
+  if (start + pageSize >= sorted.length || last === undefined) return { items: page };
+  return { items: page, next: encodeToken(keyOf(last)) };
+}
+
+/** Byte order of the UTF-8 encoding, the order AWS lists names and keys in. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+const tokenPrefix = 'sim1:';
+
+export function encodeToken(key: string): string {
+  return Buffer.from(`${tokenPrefix}${key}`, 'utf8').toString('base64');
+}
+
+export function decodeToken(token: string): string | undefined {
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  return text.startsWith(tokenPrefix) ? text.slice(tokenPrefix.length) : undefined;
+}

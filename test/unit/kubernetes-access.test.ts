@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { configureAwsClients } from '../../functions/aws/clients.ts';
+import {
+  type ClusterEndpoint,
+  createServiceAccount,
+  eksBearerToken,
+  eksTokenExpiresAt,
+  ensureNamespace,
+  getServiceAccount,
+  KubernetesApiError,
+  KubernetesAuthError,
+  KubernetesConflictError,
+  KubernetesForbiddenError,
+  KubernetesNotFoundError,
+  KubernetesUnreachableError,
+  kubernetesApiFor,
+  kubernetesClientFor,
+  listPods,
+  listServiceAccounts,
+  mergePatchServiceAccount,
+} from '../../functions/aws/kubernetes.ts';
+import { SIMULATED_CREDENTIALS, Simulator } from '../../local/simulator/server.ts';
+import { kubernetesService } from '../../local/simulator/services/kubernetes.ts';
+import { parseWorld } from '../../local/simulator/world.ts';
+
+const REGION = 'us-west-2';
+const CALLER = 'arn:aws:iam::111122223333:role/automation';
+const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+const credentials = { ...SIMULATED_CREDENTIALS };
+
+function world(policy: string, faults = '[]'): string {
+  const serviceAccounts = Array.from(
+    { length: 5 },
+    (_, index) =>
+      `      - {namespace: apps, name: app-${index}, annotations: {${ROLE_ARN_ANNOTATION}: arn:aws:iam::111122223333:role/app-${index}, keep: me}, labels: {app: a${index}}, imagePullSecrets: [{name: regcred}], automountServiceAccountToken: false}`,
+  ).join('\n');
+  return `
+account: "111122223333"
+region: ${REGION}
+caller: ${CALLER}
+clusters:
+  - name: demo
+    accessEntries: [{principalArn: ${CALLER}, policies: [{policyArn: ${policy}, scope: cluster}]}]
+    serviceAccounts:
+${serviceAccounts}
+    pods:
+      - {namespace: apps, name: app-0-pod, serviceAccount: app-0}
+      - {namespace: apps, name: app-1-pod, serviceAccount: app-1}
+      - {namespace: web, name: anonymous}
+  - name: private
+    kubernetesReachable: false
+    accessEntries: [{principalArn: ${CALLER}, policies: [{policyArn: ${policy}, scope: cluster}]}]
+behaviour:
+  faults: ${faults}
+`;
+}
+
+function endpointOf(sim: Simulator, name = 'demo'): ClusterEndpoint {
+  return { name, endpoint: `${sim.url}/k8s/${name}` };
+}
+
+function decode(token: string): URL {
+  return new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+}
+
+describe('eksBearerToken', () => {
+  afterEach(() => configureAwsClients({}));
+
+  it('presigns GetCallerIdentity for 60 s, signing the cluster header, in base64url without padding', async () => {
+    const signingDate = new Date('2026-03-01T10:00:00Z');
+    const token = await eksBearerToken({
+      clusterName: 'demo',
+      region: REGION,
+      credentials,
+      stsEndpoint: 'https://sts.us-west-2.amazonaws.com',
+      signingDate,
+    });
+    assert.match(token, /^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    const url = decode(token);
+    assert.equal(url.origin, 'https://sts.us-west-2.amazonaws.com');
+    assert.equal(url.pathname, '/');
+    assert.equal(url.searchParams.get('Action'), 'GetCallerIdentity');
+    assert.equal(url.searchParams.get('Version'), '2011-06-15');
+    assert.equal(url.searchParams.get('X-Amz-Algorithm'), 'AWS4-HMAC-SHA256');
+    assert.equal(
+      url.searchParams.get('X-Amz-Credential'),
+      'ASIASIMULATEDACCESS/20260301/us-west-2/sts/aws4_request',
+    );
+    assert.equal(url.searchParams.get('X-Amz-Date'), '20260301T100000Z');
+    assert.equal(url.searchParams.get('X-Amz-Expires'), '60');
+    assert.equal(url.searchParams.get('X-Amz-SignedHeaders'), 'host;x-k8s-aws-id');
+    assert.equal(url.searchParams.get('X-Amz-Security-Token'), 'simulated-session-token');
+    assert.match(url.searchParams.get('X-Amz-Signature') ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual(eksTokenExpiresAt(token), new Date('2026-03-01T10:15:00Z'));
+  });
+
+  it('names the STS endpoint of the environment, else the regional one, and signs with the STS client credentials', async () => {
+    const saved = { sts: process.env.AWS_ENDPOINT_URL_STS, all: process.env.AWS_ENDPOINT_URL };
+    try {
+      delete process.env.AWS_ENDPOINT_URL;
+      process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:4566';
+      configureAwsClients({
+        region: REGION,
+        credentials: { accessKeyId: 'AKIACONFIGURED', secretAccessKey: 's' },
+      });
+      const fromEnvironment = decode(await eksBearerToken({ clusterName: 'demo', region: REGION }));
+      assert.equal(fromEnvironment.origin, 'http://127.0.0.1:4566');
+      assert.match(fromEnvironment.searchParams.get('X-Amz-Credential') ?? '', /^AKIACONFIGURED\//);
+
+      delete process.env.AWS_ENDPOINT_URL_STS;
+      configureAwsClients({ region: 'eu-central-1', credentials });
+      const regional = decode(
+        await eksBearerToken({ clusterName: 'demo', region: 'eu-central-1' }),
+      );
+      assert.equal(regional.origin, 'https://sts.eu-central-1.amazonaws.com');
+    } finally {
+      for (const [name, value] of [
+        ['AWS_ENDPOINT_URL_STS', saved.sts],
+        ['AWS_ENDPOINT_URL', saved.all],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});
+
+describe('Kubernetes access through the simulator', () => {
+  let sim: Simulator;
+  beforeEach(async () => {
+    sim = await new Simulator(parseWorld(world('AmazonEKSClusterAdminPolicy')), [
+      kubernetesService,
+    ]).start();
+    // The product's own STS client supplies the credentials and endpoint, as in a local run.
+    configureAwsClients({ endpoint: sim.url, region: REGION, credentials });
+  });
+  afterEach(async () => {
+    configureAwsClients({});
+    await sim.close();
+  });
+
+  it('lists every service account across pages with a token the cluster accepts', async () => {
+    const api = await kubernetesApiFor(endpointOf(sim), { region: REGION });
+    const accounts = await listServiceAccounts(api, { pageSize: 2 });
+    assert.deepEqual(
+      accounts.map((sa) => sa.name),
+      ['app-0', 'app-1', 'app-2', 'app-3', 'app-4'],
+    );
+    assert.equal(
+      accounts[0]?.annotations[ROLE_ARN_ANNOTATION],
+      'arn:aws:iam::111122223333:role/app-0',
+    );
+    assert.equal(sim.calls.filter((call) => call.operation === 'list serviceaccounts').length, 3);
+    const inApps = await listServiceAccounts(api, { namespace: 'apps', labelSelector: 'app=a3' });
+    assert.deepEqual(
+      inApps.map((sa) => sa.name),
+      ['app-3'],
+    );
+  });
+
+  it('reuses one client per cluster while its token is valid', async () => {
+    const first = await kubernetesApiFor(endpointOf(sim), { region: REGION });
+    const second = await kubernetesApiFor(endpointOf(sim), { region: REGION });
+    assert.equal(first, second);
+    const token = await eksBearerToken({
+      clusterName: 'demo',
+      region: REGION,
+      signingDate: new Date(Date.now() - 60_000),
+    });
+    assert.notEqual(kubernetesClientFor(endpointOf(sim), token), first);
+    assert.equal(
+      kubernetesClientFor(endpointOf(sim), token),
+      kubernetesClientFor(endpointOf(sim), token),
+    );
+  });
+
+  it('removes the role-arn annotation with a merge patch and leaves everything else', async () => {
+    const api = await kubernetesApiFor(endpointOf(sim), { region: REGION });
+    const patched = await mergePatchServiceAccount(api, 'apps', 'app-1', {
+      metadata: { annotations: { [ROLE_ARN_ANNOTATION]: null } },
+    });
+    assert.deepEqual(patched.annotations, { keep: 'me' });
+    assert.deepEqual(patched.labels, { app: 'a1' });
+    assert.deepEqual(sim.dump().clusters[0]?.serviceAccounts[1], {
+      namespace: 'apps',
+      name: 'app-1',
+      annotations: { keep: 'me' },
+      labels: { app: 'a1' },
+      imagePullSecrets: [{ name: 'regcred' }],
+      automountServiceAccountToken: false,
+    });
+  });
+
+  it('ensures a namespace, creates and reads a service account, and lists pods', async () => {
+    const api = await kubernetesApiFor(endpointOf(sim), { region: REGION });
+    assert.equal(await ensureNamespace(api, 'payments'), 'created');
+    assert.equal(await ensureNamespace(api, 'payments'), 'existing');
+    assert.equal(await getServiceAccount(api, 'payments', 'billing'), undefined);
+    const created = await createServiceAccount(api, {
+      namespace: 'payments',
+      name: 'billing',
+      labels: { 'app.kubernetes.io/managed-by': 'eks-pod-identity-automation' },
+    });
+    assert.ok(created.uid);
+    assert.deepEqual(await getServiceAccount(api, 'payments', 'billing'), created);
+    const pods = await listPods(api, { pageSize: 2 });
+    assert.deepEqual(
+      pods.map((pod) => `${pod.namespace}/${pod.name}:${pod.serviceAccountName}`),
+      ['apps/app-0-pod:app-0', 'apps/app-1-pod:app-1', 'web/anonymous:default'],
+    );
+  });
+
+  it('maps 409 to KubernetesConflictError and 404 to KubernetesNotFoundError', async () => {
+    const api = await kubernetesApiFor(endpointOf(sim), { region: REGION });
+    await assert.rejects(
+      createServiceAccount(api, { namespace: 'apps', name: 'app-0' }),
+      (error: unknown) => {
+        assert.ok(error instanceof KubernetesConflictError);
+        assert.equal(error.name, 'KubernetesConflictError');
+        assert.equal(error.reason, 'AlreadyExists');
+        return true;
+      },
+    );
+    await assert.rejects(
+      mergePatchServiceAccount(api, 'apps', 'ghost', { metadata: { labels: { a: 'b' } } }),
+      (error: unknown) =>
+        error instanceof KubernetesNotFoundError &&
+        /serviceaccounts "ghost" not found/.test(error.message),
+    );
+  });
+
+  it('maps 401 to KubernetesAuthError for a token minted for another cluster', async () => {
+    const token = await eksBearerToken({ clusterName: 'private', region: REGION });
+    await assert.rejects(
+      listServiceAccounts(kubernetesClientFor(endpointOf(sim), token)),
+      (error: unknown) =>
+        error instanceof KubernetesAuthError &&
+        error.cluster === 'demo' &&
+        /access entry/.test(error.message),
+    );
+  });
+
+  it('maps a reset connection to KubernetesUnreachableError', async () => {
+    const api = await kubernetesApiFor(endpointOf(sim, 'private'), { region: REGION });
+    await assert.rejects(listPods(api), (error: unknown) => {
+      assert.ok(error instanceof KubernetesUnreachableError);
+      assert.equal(error.endpoint, `${sim.url}/k8s/private`);
+      assert.match(error.message, /ECONNRESET/);
+      return true;
+    });
+  });
+
+  it('retries a throttled request and then succeeds', async () => {
+    await sim.close();
+    sim = await new Simulator(
+      parseWorld(
+        world(
+          'AmazonEKSClusterAdminPolicy',
+          '[{operation: "kubernetes:list pods", nth: 1, times: 2, error: TooManyRequests}]',
+        ),
+      ),
+      [kubernetesService],
+    ).start();
+    const api = await kubernetesApiFor(endpointOf(sim), { region: REGION, stsEndpoint: sim.url });
+    assert.equal((await listPods(api)).length, 3);
+    assert.deepEqual(
+      sim.calls.map((call) => call.status),
+      [429, 429, 200],
+    );
+  });
+
+  it('gives up on a failure that persists and reports it as KubernetesApiError', async () => {
+    await sim.close();
+    sim = await new Simulator(
+      parseWorld(
+        world(
+          'AmazonEKSClusterAdminPolicy',
+          '[{operation: "kubernetes:list pods", nth: 1, times: 9, error: InternalServerError}]',
+        ),
+      ),
+      [kubernetesService],
+    ).start();
+    const api = await kubernetesApiFor(endpointOf(sim), { region: REGION, stsEndpoint: sim.url });
+    await assert.rejects(
+      listPods(api),
+      (error: unknown) => error instanceof KubernetesApiError && error.status === 500,
+    );
+    assert.equal(sim.calls.length, 4);
+  });
+});
+
+describe('Kubernetes access errors that name what is missing', () => {
+  it('maps 403 to KubernetesForbiddenError with the missing permission and a policy that grants it', async () => {
+    const sim = await new Simulator(parseWorld(world('AmazonEKSViewPolicy')), [
+      kubernetesService,
+    ]).start();
+    try {
+      const token = await eksBearerToken({
+        clusterName: 'demo',
+        region: REGION,
+        credentials,
+        stsEndpoint: sim.url,
+      });
+      const api = kubernetesClientFor(endpointOf(sim), token);
+      assert.equal((await listServiceAccounts(api)).length, 5);
+      await assert.rejects(
+        mergePatchServiceAccount(api, 'apps', 'app-0', {
+          metadata: { annotations: { [ROLE_ARN_ANNOTATION]: null } },
+        }),
+        (error: unknown) => {
+          assert.ok(error instanceof KubernetesForbiddenError);
+          assert.equal(error.permission, 'patch serviceaccounts in namespace "apps"');
+          assert.equal(error.suggestedPolicy, 'AmazonEKSEditPolicy');
+          assert.match(error.message, /cannot patch resource "serviceaccounts"/);
+          return true;
+        },
+      );
+      await assert.rejects(
+        ensureNamespace(api, 'new-ns'),
+        (error: unknown) =>
+          error instanceof KubernetesForbiddenError &&
+          error.suggestedPolicy === 'AmazonEKSClusterAdminPolicy',
+      );
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('maps an endpoint that never answers to KubernetesUnreachableError after the request timeout', async () => {
+    const silent: Server = createServer(() => {
+      // Never answers, like a private endpoint seen from outside its VPC.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const token = await eksBearerToken({
+        clusterName: 'silent',
+        region: REGION,
+        credentials,
+        stsEndpoint: `http://127.0.0.1:${port}`,
+      });
+      const api = kubernetesClientFor(
+        { name: 'silent', endpoint: `http://127.0.0.1:${port}` },
+        token,
+        {
+          requestTimeoutMs: 100,
+        },
+      );
+      await assert.rejects(
+        listServiceAccounts(api),
+        (error: unknown) =>
+          error instanceof KubernetesUnreachableError && /no answer in time/.test(error.message),
+      );
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
