@@ -18,6 +18,11 @@ const files = (roots.length > 0 ? roots : ['test'])
   .sort();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, POWERTOOLS_DEV: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  env: {
+    ...process.env,
+    POWERTOOLS_DEV: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  },
 });
 process.exit(result.status ?? 1);

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { main } from '../../../local/cli/main.ts';
+
+const DEMO_WORLD = join(import.meta.dirname, '..', '..', '..', 'events', 'worlds', 'demo.yaml');
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (text) => (out += text), err: (text) => (err += text) });
+  return { code, out, err };
+}
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'eks-pia-cli-'));
+}
+
+describe('eks-pia CLI', () => {
+  it('installs the agent on the simulator and writes the state and the call log', async () => {
+    const dir = scratch();
+    const state = join(dir, 's1.json');
+    const first = await cli(
+      'create',
+      'addon',
+      '--cluster',
+      'demo',
+      '--simulate',
+      DEMO_WORLD,
+      '--state-out',
+      state,
+      '-o',
+      'json',
+    );
+    assert.equal(first.code, 0, first.err);
+    assert.equal(JSON.parse(first.out).created, true);
+    const dumped = JSON.parse(readFileSync(state, 'utf8'));
+    const agent = dumped.clusters[0].addons.find(
+      (addon: { name: string }) => addon.name === 'eks-pod-identity-agent',
+    );
+    assert.equal(agent.status, 'ACTIVE');
+
+    const calls = join(dir, 'c.json');
+    const second = await cli(
+      'create',
+      'addon',
+      '--cluster',
+      'demo',
+      '--simulate',
+      state,
+      '--calls-out',
+      calls,
+      '-o',
+      'json',
+    );
+    assert.equal(second.code, 0, second.err);
+    const log = JSON.parse(readFileSync(calls, 'utf8')) as {
+      service: string;
+      operation: string;
+      mutating: boolean;
+    }[];
+    assert.ok(log.length > 0);
+    assert.deepEqual(
+      log.filter((call) => call.mutating),
+      [],
+    );
+    assert.deepEqual(Object.keys(log[0] ?? {}).sort(), [
+      'mutating',
+      'operation',
+      'service',
+      'status',
+    ]);
+  });
+
+  it('writes the state as YAML when the file name says so', async () => {
+    const state = join(scratch(), 'state.yaml');
+    const result = await cli(
+      'create',
+      'addon',
+      '--cluster',
+      'demo',
+      '--simulate',
+      DEMO_WORLD,
+      '--state-out',
+      state,
+    );
+    assert.equal(result.code, 0, result.err);
+    assert.match(
+      result.out,
+      /add-on "eks-pod-identity-agent" on cluster "demo": ACTIVE at v1\.3\.4-eksbuild\.1 \(installed by this run\)/,
+    );
+    assert.equal(
+      (parseYaml(readFileSync(state, 'utf8')) as { account: string }).account,
+      '111122223333',
+    );
+  });
+
+  it('runs a workflow from a console input file', async () => {
+    const input = join(scratch(), 'input.json');
+    writeFileSync(
+      input,
+      JSON.stringify({ clusterName: 'demo', addonName: 'eks-pod-identity-agent' }),
+    );
+    const result = await cli(
+      'run',
+      'ensure-addon',
+      '--input',
+      input,
+      '--simulate',
+      DEMO_WORLD,
+      '-o',
+      'yaml',
+    );
+    assert.equal(result.code, 0, result.err);
+    assert.match(result.out, /^status: ACTIVE$/m);
+  });
+
+  it('exits 2 on bad usage, naming what is wrong', async () => {
+    const missing = await cli('create', 'addon');
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /required option '--cluster <name>' not specified/);
+
+    const unknown = await cli('frobnicate');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown command 'frobnicate'/);
+
+    const orphanState = await cli('create', 'addon', '--cluster', 'demo', '--state-out', 'x.json');
+    assert.equal(orphanState.code, 2);
+    assert.match(
+      orphanState.err,
+      /--state-out and --calls-out describe a simulated run; add --simulate WORLD/,
+    );
+
+    const badEngine = await cli('--engine', 'cloud', 'create', 'addon', '--cluster', 'demo');
+    assert.equal(badEngine.code, 2);
+  });
+
+  it('exits 2 on a bad world file, before running anything', async () => {
+    const world = join(scratch(), 'bad.yaml');
+    writeFileSync(
+      world,
+      'account: "12345"\nregion: us-west-2\ncaller: arn:aws:iam::111122223333:role/a\n',
+    );
+    const result = await cli('create', 'addon', '--cluster', 'demo', '--simulate', world);
+    assert.equal(result.code, 2);
+    assert.match(result.err, /account: must be a 12-digit AWS account id/);
+  });
+
+  it('exits 2 on an input file that is not JSON', async () => {
+    const input = join(scratch(), 'input.json');
+    writeFileSync(input, '{ not json');
+    const result = await cli('run', 'ensure-addon', '--input', input, '--simulate', DEMO_WORLD);
+    assert.equal(result.code, 2);
+    assert.match(result.err, /is not valid JSON/);
+  });
+
+  it('exits 2 for a cluster that does not exist and 1 when the workflow fails', async () => {
+    const notFound = await cli('create', 'addon', '--cluster', 'nope', '--simulate', DEMO_WORLD);
+    assert.equal(notFound.code, 2);
+    assert.match(
+      notFound.err,
+      /ClusterNotFoundError: cluster "nope" does not exist in region us-west-2/,
+    );
+
+    const world = join(scratch(), 'failing.yaml');
+    writeFileSync(
+      world,
+      `${readFileSync(DEMO_WORLD, 'utf8')}\nbehaviour: {addonSettlesAs: {eks-pod-identity-agent: DEGRADED}}\n`,
+    );
+    const failed = await cli('create', 'addon', '--cluster', 'demo', '--simulate', world);
+    assert.equal(failed.code, 1);
+    assert.match(failed.err, /AddonFailedError: .*DEGRADED/);
+  });
+
+  it('runs the demo end to end', async () => {
+    const result = await cli('demo');
+    assert.equal(result.code, 0, result.err);
+    assert.match(result.out, /installed by this run/);
+    assert.match(
+      result.out,
+      /Step 2\.[^\n]*\n[^\n]*already installed\)\n\s+\d+ API call\(s\), 0 mutating/,
+    );
+  });
+});
