@@ -1,0 +1,71 @@
+import type { ClusterDetails } from '../aws/eks.ts';
+import {
+  type AddonSummary,
+  assertClusterOperable,
+  ClusterNotFoundError,
+  POD_IDENTITY_AGENT,
+} from '../core/addon.ts';
+import { NamedError } from '../core/errors.ts';
+
+export class AgentMissingError extends NamedError {
+  override readonly name = 'AgentMissingError';
+}
+
+export interface CheckClusterInput {
+  clusterName: string;
+  region: string;
+  operation: string;
+}
+
+export interface CheckClusterResult {
+  arn: string;
+  status: string;
+  version: string;
+  autoMode: boolean;
+  agentInstalled: boolean;
+  authenticationMode: string;
+  oidcIssuer: string | null;
+}
+
+export interface CheckClusterDeps {
+  describeCluster(name: string): Promise<ClusterDetails | undefined>;
+  describeAddon(clusterName: string, addonName: string): Promise<AddonSummary | undefined>;
+}
+
+/** Operations that create associations need the agent; the others only need the cluster. */
+const NEEDS_AGENT = new Set(['create', 'apply']);
+
+/**
+ * The preconditions checked before anything is changed: the cluster exists and is operable, and
+ * the pod identity agent runs there (EKS Auto Mode has it built in) when associations are created.
+ */
+export async function checkCluster(
+  input: CheckClusterInput,
+  deps: CheckClusterDeps,
+): Promise<CheckClusterResult> {
+  const cluster = await deps.describeCluster(input.clusterName);
+  if (!cluster) {
+    throw new ClusterNotFoundError(
+      `cluster "${input.clusterName}" does not exist in region ${input.region}; check metadata.name and metadata.region (or --cluster and --region)`,
+    );
+  }
+  if (input.operation !== 'get') assertClusterOperable(cluster, input.region);
+  // eksctl accepts the agent in any status: a settling add-on still serves new pods once ready.
+  const agentInstalled =
+    cluster.autoMode ||
+    (await deps.describeAddon(input.clusterName, POD_IDENTITY_AGENT)) !== undefined;
+  if (NEEDS_AGENT.has(input.operation) && !agentInstalled) {
+    throw new AgentMissingError(
+      `the "${POD_IDENTITY_AGENT}" addon must be installed to create pod identity associations; please enable it using \`eks-pia create addon --cluster=${input.clusterName} --name=${POD_IDENTITY_AGENT}\``,
+    );
+  }
+  return {
+    arn: cluster.arn,
+    status: cluster.status,
+    version: cluster.version,
+    autoMode: cluster.autoMode,
+    agentInstalled,
+    authenticationMode: cluster.authenticationMode,
+    oidcIssuer: cluster.oidcIssuer ?? null,
+  };
+}

@@ -1,0 +1,148 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { DEPS_LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
+import type { TaskPermissions } from '../task-permissions.ts';
+
+/**
+ * nodejs22.x rather than 24.x: it is the project's declared Lambda runtime and the nearest one to
+ * the Node 20 every local test and simulator run uses, so the cloud runs what was tested.
+ */
+const TASK_RUNTIME = Runtime.NODEJS_22_X;
+const ESBUILD_TARGET = 'node22';
+
+// Bundled CommonJS dependencies call require(), which an ES module lacks.
+const CREATE_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+export interface TaskFunctionProps {
+  /** Path of the handler module; it must export `handler`. */
+  readonly entry: string;
+  /**
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MiB; on Lambda it also sets the CPU share, which shortens cold starts.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN (logs of past runs stay readable after a teardown)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * `POWERTOOLS_SERVICE_NAME`, the `service` key of every log line.
+   *
+   * @default 'eks-pod-identity-automation'
+   */
+  readonly serviceName?: string;
+  /**
+   * Extra environment variables.
+   *
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * @default no description
+   */
+  readonly description?: string;
+}
+
+/**
+ * One Lambda task with the project's defaults: Node 22 on arm64, an ESM bundle with source maps,
+ * active tracing, its own log group with a retention, and a role that may write only to that log
+ * group until {@link TaskFunction.addTaskPermissions} grants the task's IAM.
+ */
+export class TaskFunction extends NodejsFunction {
+  private readonly taskRole: iam.Role;
+  private taskPolicy: iam.Policy | undefined;
+
+  constructor(scope: Construct, id: string, props: TaskFunctionProps) {
+    // NodejsFunction needs the role and log group while it is constructed, before `this` exists,
+    // so they are created next to it. An own role also keeps out AWSLambdaBasicExecutionRole,
+    // which would allow writing to every log group in the account.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: TASK_RUNTIME,
+      architecture: Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.seconds(60),
+      memorySize: props.memorySize ?? 512,
+      role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'eks-pod-identity-automation',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: DEPS_LOCK_FILE,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: ESBUILD_TARGET,
+        banner: CREATE_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mappings only; the sources would double the asset.
+        sourcesContent: false,
+        // The SDK is bundled rather than taken from the runtime: the clients are the exact pinned
+        // versions the tests ran (the runtime's copy lags and changes under us), and an ESM bundle
+        // built from the packages' ESM entry points loads faster at cold start than the runtime's
+        // SDK files (tooling.md section 6: 91 ms vs 218 ms median).
+        externalModules: [],
+        mainFields: ['module', 'main'],
+      },
+    });
+
+    this.taskRole = role;
+
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: `${TASK_RUNTIME.name} is deliberate: the project's declared runtime, nearest to the Node 20 the tests run on`,
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the X-Ray statement added by Tracing.ACTIVE uses *: xray:PutTraceSegments and ' +
+        'xray:PutTelemetryRecords support no resource-level permissions. Task permissions live ' +
+        'in a separate policy under the function, so they are not covered by this acknowledgement.',
+    });
+  }
+
+  /**
+   * Grants the task's own IAM in a policy of its own, with the cdk-nag findings it accepts.
+   * A task that calls no AWS API passes no statements and gets no policy.
+   */
+  addTaskPermissions(permissions: TaskPermissions): void {
+    if (permissions.statements.length === 0) return;
+    if (this.taskPolicy === undefined) {
+      this.taskPolicy = new iam.Policy(this, 'TaskPolicy', { roles: [this.taskRole] });
+    }
+    this.taskPolicy.addStatements(...permissions.statements);
+    for (const acknowledgement of permissions.acknowledgements ?? []) {
+      Validations.of(this.taskPolicy).acknowledge(acknowledgement);
+    }
+  }
+}

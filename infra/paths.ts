@@ -1,0 +1,13 @@
+import path from 'node:path';
+
+/** Repository root: the folder holding package.json and package-lock.json. */
+export const PROJECT_ROOT = path.join(import.meta.dirname, '..');
+
+/** Folder of the Lambda tasks, one `<task>/handler.ts` each. */
+export const FUNCTIONS_DIR = path.join(PROJECT_ROOT, 'functions');
+
+/** Folder of the workflow definitions, one `<workflow>.asl.json` each. */
+export const STATE_MACHINES_DIR = path.join(PROJECT_ROOT, 'state-machines');
+
+/** Lock file NodejsFunction hashes and installs from; explicit so synth works from any cwd. */
+export const DEPS_LOCK_FILE = path.join(PROJECT_ROOT, 'package-lock.json');

@@ -1,0 +1,142 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowDefinitionError } from './errors.ts';
+
+/**
+ * The contract between the ASL files and the infrastructure.
+ *
+ * A workflow is `state-machines/<workflow>.asl.json` (kebab-case name). Inside it, a Lambda task
+ * is the placeholder `${<Task>FunctionArn}` and a nested workflow is `${<Workflow>StateMachineArn}`,
+ * both PascalCase; the task's handler is `functions/<task>/handler.ts` (kebab-case folder). Any
+ * other `${Name}` must be supplied as an extra substitution. The same placeholders are filled by
+ * CloudFormation (`DefinitionSubstitutions`) in the cloud and by the local runner on a laptop.
+ */
+
+const WORKFLOW_FILE_SUFFIX = '.asl.json';
+const KEBAB_CASE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+// Same syntax CloudFormation accepts for DefinitionSubstitutions keys.
+const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+const FUNCTION_ARN_PLACEHOLDER = /^([A-Z][A-Za-z0-9]*)FunctionArn$/;
+const STATE_MACHINE_ARN_PLACEHOLDER = /^([A-Z][A-Za-z0-9]*)StateMachineArn$/;
+
+/** What one ASL file references, by the names used for folders and files. */
+export interface WorkflowReferences {
+  /** Lambda tasks as kebab-case folder names under `functions/`, sorted, e.g. `check-addon`. */
+  readonly tasks: readonly string[];
+  /** Nested workflows as kebab-case file names under `state-machines/`, sorted. */
+  readonly nestedWorkflows: readonly string[];
+  /** Every distinct `${...}` placeholder name in the definition, sorted. */
+  readonly placeholders: readonly string[];
+}
+
+/** One workflow file, read and scanned. */
+export interface WorkflowDefinition extends WorkflowReferences {
+  /** Kebab-case workflow name: the file name without `.asl.json`. */
+  readonly workflow: string;
+  readonly file: string;
+  /** The definition as written, placeholders unfilled. */
+  readonly text: string;
+  /** The definition parsed. */
+  readonly asl: Readonly<Record<string, unknown>>;
+}
+
+/** `CheckAddon` → `check-addon`: every capital letter starts a word. */
+export function kebabCase(pascalCaseName: string): string {
+  return pascalCaseName.replace(/[A-Z]/g, (letter, offset: number) =>
+    offset === 0 ? letter.toLowerCase() : `-${letter.toLowerCase()}`,
+  );
+}
+
+/** `check-addon` → `CheckAddon`. */
+export function pascalCase(kebabCaseName: string): string {
+  return kebabCaseName
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
+/** The placeholder a workflow uses for a task's function ARN: `check-addon` → `CheckAddonFunctionArn`. */
+export function functionArnPlaceholder(task: string): string {
+  return `${pascalCase(task)}FunctionArn`;
+}
+
+/** The placeholder a workflow uses for a nested workflow: `associations` → `AssociationsStateMachineArn`. */
+export function stateMachineArnPlaceholder(workflow: string): string {
+  return `${pascalCase(workflow)}StateMachineArn`;
+}
+
+/** Path of a task's handler module. */
+export function handlerEntry(functionsDir: string, task: string): string {
+  return path.join(functionsDir, task, 'handler.ts');
+}
+
+/** Path of a workflow's definition file. */
+export function workflowFile(stateMachinesDir: string, workflow: string): string {
+  return path.join(stateMachinesDir, `${workflow}${WORKFLOW_FILE_SUFFIX}`);
+}
+
+/** Lists the task and nested-workflow placeholders in an ASL definition. */
+export function scanWorkflowReferences(definition: string): WorkflowReferences {
+  const placeholders = new Set<string>();
+  const tasks = new Set<string>();
+  const nestedWorkflows = new Set<string>();
+  for (const [, name] of definition.matchAll(PLACEHOLDER)) {
+    if (name === undefined) continue;
+    placeholders.add(name);
+    const task = FUNCTION_ARN_PLACEHOLDER.exec(name)?.[1];
+    if (task !== undefined) tasks.add(kebabCase(task));
+    const nested = STATE_MACHINE_ARN_PLACEHOLDER.exec(name)?.[1];
+    if (nested !== undefined) nestedWorkflows.add(kebabCase(nested));
+  }
+  return {
+    tasks: [...tasks].sort(),
+    nestedWorkflows: [...nestedWorkflows].sort(),
+    placeholders: [...placeholders].sort(),
+  };
+}
+
+/** Names of the workflows in a folder (kebab-case, sorted); none when the folder does not exist. */
+export function listWorkflows(stateMachinesDir: string): string[] {
+  if (!existsSync(stateMachinesDir)) return [];
+  return readdirSync(stateMachinesDir)
+    .filter((fileName) => fileName.endsWith(WORKFLOW_FILE_SUFFIX))
+    .map((fileName) => fileName.slice(0, -WORKFLOW_FILE_SUFFIX.length))
+    .sort();
+}
+
+/** Reads a workflow file, checks it is JSON with a kebab-case name, and scans its references. */
+export function readWorkflowDefinition(file: string): WorkflowDefinition {
+  const fileName = path.basename(file);
+  if (!fileName.endsWith(WORKFLOW_FILE_SUFFIX)) {
+    throw new WorkflowDefinitionError(
+      `${file}: workflow files are named <workflow>${WORKFLOW_FILE_SUFFIX}`,
+    );
+  }
+  const workflow = fileName.slice(0, -WORKFLOW_FILE_SUFFIX.length);
+  if (!KEBAB_CASE.test(workflow)) {
+    throw new WorkflowDefinitionError(
+      `${file}: workflow names must be kebab-case (for example migrate-to-pod-identity), ` +
+        `because a nested workflow is found from its \${<PascalCase>StateMachineArn} placeholder`,
+    );
+  }
+  if (!existsSync(file)) {
+    throw new WorkflowDefinitionError(`${file} does not exist`);
+  }
+  const text = readFileSync(file, 'utf8');
+  let asl: unknown;
+  try {
+    asl = JSON.parse(text);
+  } catch (error) {
+    throw new WorkflowDefinitionError(`${file} is not valid JSON`, { cause: error });
+  }
+  if (typeof asl !== 'object' || asl === null || Array.isArray(asl)) {
+    throw new WorkflowDefinitionError(`${file} must hold one JSON object (StartAt, States, ...)`);
+  }
+  return {
+    workflow,
+    file,
+    text,
+    asl: asl as Record<string, unknown>,
+    ...scanWorkflowReferences(text),
+  };
+}

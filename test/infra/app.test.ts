@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { createAutomationApp, STACK_NAME } from '../../infra/automation-app.ts';
+import type { TaskPermissionsMap } from '../../infra/task-permissions.ts';
+import {
+  FIXTURE_PERMISSIONS,
+  FIXTURE_STACK_PROPS,
+  NO_BUNDLING,
+  testAppProps,
+} from './fixture-stack.ts';
+
+interface ValidationReport {
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
+}
+
+/** Synthesises the app (cdk-nag included) on the fixtures; returns the error and the report. */
+function synthWithNag(taskPermissions: TaskPermissionsMap = FIXTURE_PERMISSIONS): {
+  error: unknown;
+  report: ValidationReport;
+} {
+  const appProps = testAppProps();
+  const { app } = createAutomationApp({
+    appProps,
+    stackProps: { ...FIXTURE_STACK_PROPS, taskPermissions },
+  });
+  let error: unknown;
+  try {
+    app.synth();
+  } catch (caught) {
+    error = caught;
+  }
+  const reportFile = path.join(appProps.outdir ?? '', 'validation-report.json');
+  return { error, report: JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport };
+}
+
+function violations(report: ValidationReport): { rule: string; path: string }[] {
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((violation) =>
+      violation.violatingConstructs.map((construct) => ({
+        rule: violation.ruleName,
+        path: construct.constructPath,
+      })),
+    ),
+  );
+}
+
+describe('the app checked by cdk-nag AwsSolutions', () => {
+  it('synthesises the fixture workflows with every finding acknowledged', () => {
+    const { error, report } = synthWithNag();
+
+    assert.equal(error, undefined);
+    assert.deepEqual(violations(report), []);
+  });
+
+  it('fails on a task wildcard that its permission entry does not acknowledge', () => {
+    const { error, report } = synthWithNag({
+      ...FIXTURE_PERMISSIONS,
+      'lookup-cluster': (context) => ({
+        statements: FIXTURE_PERMISSIONS['lookup-cluster']?.(context).statements ?? [],
+      }),
+    });
+
+    assert.match(String(error), /Validation failed/);
+    assert.deepEqual(violations(report), [
+      {
+        rule: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:<AWS::Region>:<AWS::AccountId>:cluster/*]',
+        path: `${STACK_NAME}/LookupClusterFunction/TaskPolicy/Resource`,
+      },
+    ]);
+  });
+
+  it('does not let the X-Ray acknowledgement on the role cover a task’s own Resource::*', () => {
+    const { error, report } = synthWithNag({
+      ...FIXTURE_PERMISSIONS,
+      'write-report': () => ({
+        statements: [new iam.PolicyStatement({ actions: ['eks:ListClusters'], resources: ['*'] })],
+      }),
+    });
+
+    assert.match(String(error), /Validation failed/);
+    assert.deepEqual(violations(report), [
+      {
+        rule: 'AwsSolutions-IAM5[Resource::*]',
+        path: `${STACK_NAME}/WriteReportFunction/TaskPolicy/Resource`,
+      },
+    ]);
+  });
+});
+
+describe('the app in a pinned environment', () => {
+  it('still matches every acknowledgement, now that ARNs carry the account and region', () => {
+    const appProps = testAppProps();
+    const { app } = createAutomationApp({
+      appProps,
+      stackProps: { ...FIXTURE_STACK_PROPS, env: { account: '111122223333', region: 'eu-west-1' } },
+    });
+
+    assert.doesNotThrow(() => app.synth());
+  });
+});
+
+describe('choosing workflows with -c workflows=...', () => {
+  it('deploys only the named workflows and what they nest', () => {
+    const { stack } = createAutomationApp({
+      appProps: { ...testAppProps(), context: { ...NO_BUNDLING.context, workflows: 'child' } },
+      stackProps: { ...FIXTURE_STACK_PROPS },
+    });
+
+    assert.deepEqual([...stack.workflows.keys()], ['child']);
+  });
+
+  it('deploys nothing when the list is empty', () => {
+    const { stack } = createAutomationApp({
+      appProps: { ...testAppProps(), context: { ...NO_BUNDLING.context, workflows: '' } },
+      stackProps: { ...FIXTURE_STACK_PROPS },
+    });
+
+    assert.equal(stack.workflows.size, 0);
+  });
+});

@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, type AppProps, type CfnElement, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import { wildcardResourceFinding } from '../../infra/nag.ts';
+import {
+  PodIdentityAutomationStack,
+  type PodIdentityAutomationStackProps,
+} from '../../infra/stacks/pod-identity-automation-stack.ts';
+import type { TaskPermissionsMap } from '../../infra/task-permissions.ts';
+
+export const FIXTURES_DIR = path.join(import.meta.dirname, 'fixtures');
+export const FIXTURE_FUNCTIONS_DIR = path.join(FIXTURES_DIR, 'functions');
+export const FIXTURE_STATE_MACHINES_DIR = path.join(FIXTURES_DIR, 'state-machines');
+
+// Every synth writes a cloud assembly; keep them in one folder this test process removes on exit.
+const SCRATCH_ROOT = mkdtempSync(path.join(tmpdir(), 'eks-pia-infra-test-'));
+process.on('exit', () => rmSync(SCRATCH_ROOT, { recursive: true, force: true }));
+
+/** A fresh folder under this process's scratch root. */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(path.join(SCRATCH_ROOT, `${prefix}-`));
+}
+
+/** Bundling is what makes a synth slow, and most tests are about the template, not the asset. */
+export const NO_BUNDLING = { context: { 'aws:cdk:bundling-stacks': [] } } as const;
+
+/** App props that write the assembly to scratch; bundling skipped unless `bundle` is set. */
+export function testAppProps(options: { bundle?: boolean } = {}): AppProps {
+  return {
+    outdir: scratchDir('cdk.out'),
+    ...(options.bundle === true ? {} : { context: { ...NO_BUNDLING.context } }),
+  };
+}
+
+/** Writes workflow files (name → ASL object or raw text) to a fresh folder and returns it. */
+export function workflowsDir(files: Readonly<Record<string, unknown>>): string {
+  const dir = scratchDir('state-machines');
+  mkdirSync(dir, { recursive: true });
+  for (const [workflow, content] of Object.entries(files)) {
+    const text = typeof content === 'string' ? content : JSON.stringify(content, null, 2);
+    writeFileSync(path.join(dir, `${workflow}.asl.json`), text);
+  }
+  return dir;
+}
+
+export const FIXTURE_PERMISSIONS: TaskPermissionsMap = {
+  'lookup-cluster': ({ stack }) => {
+    const anyCluster = stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: '*' });
+    return {
+      statements: [
+        new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster] }),
+      ],
+      acknowledgements: [
+        {
+          id: wildcardResourceFinding(stack, anyCluster),
+          reason: 'Fixture: any cluster named in the input',
+        },
+      ],
+    };
+  },
+  'write-report': () => ({ statements: [] }),
+};
+
+export const FIXTURE_STACK_PROPS: PodIdentityAutomationStackProps = {
+  functionsDir: FIXTURE_FUNCTIONS_DIR,
+  stateMachinesDir: FIXTURE_STATE_MACHINES_DIR,
+  taskPermissions: FIXTURE_PERMISSIONS,
+  substitutions: { ConfigBucketName: 'fixture-configs' },
+};
+
+/** The stack built from the fixtures (props override them), with bundling skipped. */
+export function fixtureStack(props: PodIdentityAutomationStackProps = {}): {
+  app: App;
+  stack: PodIdentityAutomationStack;
+} {
+  const app = new App(testAppProps());
+  const stack = new PodIdentityAutomationStack(app, 'Fixture', {
+    ...FIXTURE_STACK_PROPS,
+    ...props,
+  });
+  return { app, stack };
+}
+
+/** The logical ID CloudFormation knows a construct's main resource by. */
+export function logicalIdOf(construct: IConstruct): string {
+  const resource = construct.node.defaultChild as CfnElement | undefined;
+  if (resource === undefined) throw new Error(`${construct.node.path} has no default child`);
+  return Stack.of(construct).getLogicalId(resource);
+}
+
+const PSEUDO_PARAMETERS: Readonly<Record<string, string>> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '111122223333',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/**
+ * Turns the intrinsics CDK writes for ARNs into comparable strings: pseudo parameters become fixed
+ * values, `Ref` and `Fn::GetAtt` of a resource become `<LogicalId>` and `<LogicalId.Attribute>`.
+ */
+export function resolveIntrinsic(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const intrinsic = value as Record<string, unknown>;
+    const ref = intrinsic.Ref;
+    if (typeof ref === 'string') return PSEUDO_PARAMETERS[ref] ?? `<${ref}>`;
+    const getAtt = intrinsic['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const join = intrinsic['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+      return join[1].map(resolveIntrinsic).join(join[0]);
+    }
+  }
+  throw new Error(`No resolver for ${JSON.stringify(value)}`);
+}
+
+/** What CloudFormation does with `DefinitionString` + `DefinitionSubstitutions`, parsed. */
+export function substitutedDefinition(
+  definitionString: unknown,
+  substitutions: Readonly<Record<string, unknown>>,
+): unknown {
+  let text = resolveIntrinsic(definitionString);
+  for (const [name, value] of Object.entries(substitutions)) {
+    text = text.replaceAll(`\${${name}}`, resolveIntrinsic(value));
+  }
+  return JSON.parse(text);
+}

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { TaskFunction } from '../../infra/constructs/task-function.ts';
+import { MissingTaskPermissionsError } from '../../infra/errors.ts';
+import { TASK_PERMISSIONS, taskPermissionsFor } from '../../infra/task-permissions.ts';
+import { handlerEntry } from '../../infra/workflow-files.ts';
+import {
+  FIXTURE_FUNCTIONS_DIR,
+  FIXTURE_PERMISSIONS,
+  fixtureStack,
+  logicalIdOf,
+  testAppProps,
+} from './fixture-stack.ts';
+
+describe('taskPermissionsFor', () => {
+  it('builds the statements of a task in the given stack', () => {
+    const stack = new Stack();
+    const permissions = taskPermissionsFor(FIXTURE_PERMISSIONS, 'lookup-cluster', { stack });
+
+    assert.deepEqual(
+      permissions.statements.map((statement) => statement.actions),
+      [['eks:DescribeCluster']],
+    );
+  });
+
+  it('refuses a task that has no entry, telling where to add one', () => {
+    assert.throws(
+      () => taskPermissionsFor(FIXTURE_PERMISSIONS, 'delete-everything', { stack: new Stack() }),
+      (error: unknown) =>
+        error instanceof MissingTaskPermissionsError &&
+        error.name === 'MissingTaskPermissionsError' &&
+        /Task delete-everything has no entry in infra\/task-permissions\.ts/.test(error.message),
+    );
+  });
+
+  it('does not mistake inherited object keys for entries', () => {
+    assert.throws(
+      () => taskPermissionsFor(FIXTURE_PERMISSIONS, 'constructor', { stack: new Stack() }),
+      MissingTaskPermissionsError,
+    );
+  });
+});
+
+describe('task permissions in the stack', () => {
+  it('fails the synth when a workflow uses a task that has no permission entry', () => {
+    const { 'lookup-cluster': lookupCluster } = FIXTURE_PERMISSIONS;
+    assert.ok(lookupCluster);
+
+    assert.throws(
+      () => fixtureStack({ taskPermissions: { 'lookup-cluster': lookupCluster } }),
+      (error: unknown) =>
+        error instanceof MissingTaskPermissionsError && /Task write-report/.test(error.message),
+    );
+  });
+
+  it('attaches a task’s statements, in a policy of their own, to that task’s role only', () => {
+    const { stack } = fixtureStack();
+    const template = Template.fromStack(stack);
+    const lookupCluster = stack.taskFunctions.get('lookup-cluster');
+    assert.ok(lookupCluster?.role);
+
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^LookupClusterFunctionTaskPolicy'),
+      Roles: [{ Ref: logicalIdOf(lookupCluster.role) }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'eks:DescribeCluster',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':eks:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':cluster/*',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const eksGrants = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('eks:'),
+    );
+    assert.equal(eksGrants.length, 1);
+  });
+
+  it('creates no task policy for a task that calls no AWS API', () => {
+    const { stack } = fixtureStack();
+    const template = Template.fromStack(stack);
+
+    assert.deepEqual(
+      Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) =>
+        id.includes('TaskPolicy'),
+      ),
+      [logicalIdOf(stack.node.findChild('LookupClusterFunction').node.findChild('TaskPolicy'))],
+    );
+  });
+
+  it('adds statements given later to the same task policy', () => {
+    const { stack } = fixtureStack();
+    const lookupCluster = stack.taskFunctions.get('lookup-cluster');
+    assert.ok(lookupCluster);
+
+    lookupCluster.addTaskPermissions({
+      statements: [new iam.PolicyStatement({ actions: ['eks:ListClusters'], resources: ['*'] })],
+    });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^LookupClusterFunctionTaskPolicy'),
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Action: 'eks:DescribeCluster' }),
+          Match.objectLike({ Action: 'eks:ListClusters' }),
+        ],
+      },
+    });
+  });
+});
+
+describe('TASK_PERMISSIONS', () => {
+  for (const [task, provider] of Object.entries(TASK_PERMISSIONS)) {
+    it(`${task}: passes cdk-nag, with a reason for each acknowledged wildcard, in any environment`, () => {
+      for (const env of [undefined, { account: '111122223333', region: 'eu-west-1' }]) {
+        const app = new App(testAppProps());
+        const stack = new Stack(app, 'Permissions', { env });
+        const fn = new TaskFunction(stack, 'Task', {
+          entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
+        });
+        const permissions = provider({ stack });
+        fn.addTaskPermissions(permissions);
+        Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+        assert.doesNotThrow(() => app.synth(), `${task} in ${env?.region ?? 'any region'}`);
+        for (const { reason } of permissions.acknowledgements ?? []) {
+          assert.ok(reason.length > 30, `a reason, not a placeholder: "${reason}"`);
+        }
+      }
+    });
+  }
+});
