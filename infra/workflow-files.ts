@@ -75,6 +75,35 @@ export function workflowFile(stateMachinesDir: string, workflow: string): string
   return path.join(stateMachinesDir, `${workflow}${WORKFLOW_FILE_SUFFIX}`);
 }
 
+/** The task a placeholder names (`CheckAddonFunctionArn` → `check-addon`), if it names one. */
+export function taskOfPlaceholder(name: string): string | undefined {
+  const task = FUNCTION_ARN_PLACEHOLDER.exec(name)?.[1];
+  return task === undefined ? undefined : kebabCase(task);
+}
+
+/** The nested workflow a placeholder names (`EnsureAddonStateMachineArn` → `ensure-addon`), if any. */
+export function workflowOfPlaceholder(name: string): string | undefined {
+  const workflow = STATE_MACHINE_ARN_PLACEHOLDER.exec(name)?.[1];
+  return workflow === undefined ? undefined : kebabCase(workflow);
+}
+
+/**
+ * Replaces every placeholder with what `resolve` gives for its name, as CloudFormation's
+ * DefinitionSubstitutions do; names `resolve` leaves undefined are returned as missing.
+ */
+export function fillPlaceholders(
+  definition: string,
+  resolve: (name: string) => string | undefined,
+): { text: string; missing: string[] } {
+  const missing = new Set<string>();
+  const text = definition.replace(PLACEHOLDER, (placeholder, name: string) => {
+    const value = resolve(name);
+    if (value === undefined) missing.add(name);
+    return value ?? placeholder;
+  });
+  return { text, missing: [...missing].sort() };
+}
+
 /** Lists the task and nested-workflow placeholders in an ASL definition. */
 export function scanWorkflowReferences(definition: string): WorkflowReferences {
   const placeholders = new Set<string>();
@@ -83,10 +112,10 @@ export function scanWorkflowReferences(definition: string): WorkflowReferences {
   for (const [, name] of definition.matchAll(PLACEHOLDER)) {
     if (name === undefined) continue;
     placeholders.add(name);
-    const task = FUNCTION_ARN_PLACEHOLDER.exec(name)?.[1];
-    if (task !== undefined) tasks.add(kebabCase(task));
-    const nested = STATE_MACHINE_ARN_PLACEHOLDER.exec(name)?.[1];
-    if (nested !== undefined) nestedWorkflows.add(kebabCase(nested));
+    const task = taskOfPlaceholder(name);
+    if (task !== undefined) tasks.add(task);
+    const nested = workflowOfPlaceholder(name);
+    if (nested !== undefined) nestedWorkflows.add(nested);
   }
   return {
     tasks: [...tasks].sort(),

@@ -6,17 +6,20 @@
  * `functions/<task-name>/handler.ts`, and `${<Workflow>StateMachineArn}` names the nested workflow
  * `state-machines/<workflow>.asl.json`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NamedError } from '../../functions/core/errors.ts';
+import { WorkflowDefinitionError } from '../../infra/errors.ts';
+import {
+  fillPlaceholders,
+  readWorkflowDefinition,
+  taskOfPlaceholder,
+  workflowFile,
+  workflowOfPlaceholder,
+} from '../../infra/workflow-files.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 export const STATE_MACHINES_DIR = join(PROJECT_ROOT, 'state-machines');
 export const FUNCTIONS_DIR = join(PROJECT_ROOT, 'functions');
-
-export class WorkflowDefinitionError extends NamedError {
-  override readonly name = 'WorkflowDefinitionError';
-}
 
 export interface LocalAccount {
   region: string;
@@ -41,12 +44,6 @@ export interface AslDefinition {
   StartAt: string;
   States: Record<string, AslState>;
   [field: string]: unknown;
-}
-
-const PLACEHOLDER = /\$\{([A-Za-z0-9]+)\}/g;
-
-export function kebabCase(pascal: string): string {
-  return pascal.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
 export function functionArn(task: string, where: LocalAccount): string {
@@ -77,32 +74,23 @@ export function loadDefinition(
   substitutions: Record<string, string> = {},
   directory = STATE_MACHINES_DIR,
 ): AslDefinition {
-  const path = join(directory, `${workflow}.asl.json`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new WorkflowDefinitionError(`no workflow named "${workflow}" (expected ${path})`);
-  }
-  const missing = new Set<string>();
-  const filled = text.replace(PLACEHOLDER, (_match, name: string) => {
-    const task = /^(.+)FunctionArn$/.exec(name)?.[1];
-    if (task) return functionArn(kebabCase(task), where);
-    const nested = /^(.+)StateMachineArn$/.exec(name)?.[1];
-    if (nested) return stateMachineArn(kebabCase(nested), where);
-    const value = substitutions[name];
-    if (value === undefined) {
-      missing.add(name);
-      return '';
-    }
-    return value;
+  const file = workflowFile(directory, workflow);
+  if (!existsSync(file))
+    throw new WorkflowDefinitionError(`no workflow named "${workflow}" (expected ${file})`);
+  const { text } = readWorkflowDefinition(file);
+  const filled = fillPlaceholders(text, (name) => {
+    const task = taskOfPlaceholder(name);
+    if (task) return functionArn(task, where);
+    const nested = workflowOfPlaceholder(name);
+    if (nested) return stateMachineArn(nested, where);
+    return substitutions[name];
   });
-  if (missing.size > 0) {
+  if (filled.missing.length > 0) {
     throw new WorkflowDefinitionError(
-      `${path} needs substitutions the run did not provide: ${[...missing].join(', ')}`,
+      `${file} needs substitutions the run did not provide: ${filled.missing.join(', ')}`,
     );
   }
-  return JSON.parse(filled) as AslDefinition;
+  return JSON.parse(filled.text) as AslDefinition;
 }
 
 /** Every state of a definition, including those inside Map and Parallel states, by name. */

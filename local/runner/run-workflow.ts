@@ -4,10 +4,11 @@
  */
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { NamedError } from '../../functions/core/errors.ts';
+import { WorkflowDefinitionError } from '../../infra/errors.ts';
+import { handlerEntry } from '../../infra/workflow-files.ts';
 import {
   type AslDefinition,
   type AslState,
@@ -17,7 +18,6 @@ import {
   loadDefinition,
   stateMachineArn,
   taskOfResource,
-  WorkflowDefinitionError,
   workflowOfStateMachineArn,
 } from './definition.ts';
 
@@ -133,7 +133,7 @@ async function taskHandlers(
 }
 
 async function loadHandler(task: string, functionsDir: string): Promise<LambdaHandler> {
-  const module = (await import(join(functionsDir, task, 'handler.ts'))) as {
+  const module = (await import(handlerEntry(functionsDir, task))) as {
     handler?: LambdaHandler;
   };
   if (typeof module.handler !== 'function') {

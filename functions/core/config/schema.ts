@@ -1,0 +1,253 @@
+/**
+ * The eksctl `ClusterConfig` (apiVersion eksctl.io/v1alpha5) as far as pod identity needs it.
+ *
+ * Decoding follows eksctl's: a field nobody declared is an error (eksctl decodes strictly, so
+ * a misspelt `roleArn` must not silently mean "no role"), and `null` counts as "not set"
+ * (Go decodes `roleARN:` with nothing after it into the zero value).
+ *
+ * The sections eksctl knows but pod identity does not act on (vpc, nodeGroups,
+ * iam.serviceAccounts, ...) are accepted as opaque values: platform teams keep one file per
+ * cluster and drop the same file here that they give `eksctl create cluster`. Checking those
+ * sections belongs to eksctl, and a stale copy of its schema here would reject valid files.
+ *
+ * Field types are checked here; which fields must be set, and how they combine, depends on
+ * the operation and lives in rules.ts, so that eksctl's own messages can be used for them.
+ */
+import { z } from 'zod';
+import { closestName, listInEnglish, quote, typeMismatch } from './wording.ts';
+
+export const API_VERSION = 'eksctl.io/v1alpha5';
+export const KIND = 'ClusterConfig';
+
+/** eksctl's well-known policy flags, in eksctl's order. */
+export const WELL_KNOWN_POLICY_NAMES = [
+  'imageBuilder',
+  'autoScaler',
+  'awsLoadBalancerController',
+  'externalDNS',
+  'certManager',
+  'ebsCSIController',
+  'efsCSIController',
+] as const;
+export type WellKnownPolicyName = (typeof WELL_KNOWN_POLICY_NAMES)[number];
+
+export const RESOLVE_CONFLICTS_VALUES = ['none', 'overwrite', 'preserve'] as const;
+export type ResolveConflicts = (typeof RESOLVE_CONFLICTS_VALUES)[number];
+
+function withoutNullFields(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+}
+
+/** Bounds the message (and the suggestion work) for a mapping full of stray keys. */
+const MAX_LISTED_UNKNOWN_FIELDS = 10;
+
+function unknownFieldsMessage(
+  keys: readonly string[],
+  known: readonly string[],
+  misplaced: Readonly<Record<string, string>>,
+): string {
+  const described = keys.slice(0, MAX_LISTED_UNKNOWN_FIELDS).map((key) => {
+    const home = misplaced[key];
+    if (home !== undefined) return `${quote(key)} (did you mean to put it under ${quote(home)}?)`;
+    const suggestion = closestName(key, known);
+    return suggestion === undefined
+      ? quote(key)
+      : `${quote(key)} (did you mean ${quote(suggestion)}?)`;
+  });
+  const unlisted = keys.length - described.length;
+  if (unlisted > 0) described.push(`${unlisted} more`);
+  return `unknown field${keys.length === 1 ? '' : 's'} ${listInEnglish(described)}`;
+}
+
+/**
+ * A mapping with a fixed set of fields. `misplaced` names fields that belong to another
+ * section, for the hint (a top-level `podIdentityAssociations` belongs under `iam`).
+ */
+function section<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  misplaced: Readonly<Record<string, string>> = {},
+) {
+  const known = Object.keys(shape);
+  return z.preprocess(
+    withoutNullFields,
+    z.strictObject(shape, {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? unknownFieldsMessage(issue.keys, known, misplaced)
+          : undefined,
+    }),
+  );
+}
+
+/** A section eksctl knows and this service passes over; see the module comment. */
+const opaque = z.unknown().optional();
+
+const stringMap = z.record(z.string(), z.string());
+
+/** An IAM policy document written inline in the file (eksctl's InlineDocument). */
+export const policyDocumentObjectSchema = z.record(z.string(), z.unknown());
+
+export const wellKnownPoliciesSchema = section({
+  imageBuilder: z.boolean().optional(),
+  autoScaler: z.boolean().optional(),
+  awsLoadBalancerController: z.boolean().optional(),
+  externalDNS: z.boolean().optional(),
+  certManager: z.boolean().optional(),
+  ebsCSIController: z.boolean().optional(),
+  efsCSIController: z.boolean().optional(),
+});
+
+const sessionPolicyTextSchema = z.string({
+  error: (issue) =>
+    issue.code === 'invalid_type'
+      ? `${typeMismatch('string', issue.input)}; write the session policy as JSON text, ` +
+        `e.g. policy: '{"Version": "2012-10-17", "Statement": [...]}'`
+      : undefined,
+});
+
+/** One entry of `iam.podIdentityAssociations` or `addons[].podIdentityAssociations`. */
+export const podIdentityAssociationSchema = section({
+  namespace: z.string().default(''),
+  serviceAccountName: z.string().default(''),
+  roleARN: z.string().optional(),
+  createServiceAccount: z.boolean().optional(),
+  roleName: z.string().optional(),
+  permissionsBoundaryARN: z.string().optional(),
+  permissionPolicyARNs: z.array(z.string()).optional(),
+  permissionPolicyName: z.string().optional(),
+  permissionPolicy: policyDocumentObjectSchema.optional(),
+  wellKnownPolicies: wellKnownPoliciesSchema.optional(),
+  tags: stringMap.optional(),
+  targetRoleARN: z.string().optional(),
+  disableSessionTags: z.boolean().optional(),
+  /** Session policy as JSON text, passed to EKS as is. */
+  policy: sessionPolicyTextSchema.optional(),
+});
+
+// eksctl matches resolveConflicts without regard to case.
+const resolveConflictsSchema = z.string().transform((value, context): ResolveConflicts => {
+  const lowered = value.toLowerCase();
+  const known = RESOLVE_CONFLICTS_VALUES.find((candidate) => candidate === lowered);
+  if (known !== undefined) return known;
+  context.addIssue({
+    code: 'custom',
+    input: value,
+    message: `${quote(value)} is not a valid resolveConflict value; use none, overwrite or preserve`,
+  });
+  return z.NEVER;
+});
+
+export const addonSchema = section({
+  name: z.string().default(''),
+  version: z.string().optional(),
+  serviceAccountRoleARN: z.string().optional(),
+  attachPolicyARNs: z.array(z.string()).optional(),
+  attachPolicy: policyDocumentObjectSchema.optional(),
+  permissionsBoundary: z.string().optional(),
+  wellKnownPolicies: wellKnownPoliciesSchema.optional(),
+  tags: stringMap.optional(),
+  resolveConflicts: resolveConflictsSchema.optional(),
+  /** Left out (undefined) keeps what the addon has; `[]` removes every association. */
+  podIdentityAssociations: z.array(podIdentityAssociationSchema).optional(),
+  useDefaultPodIdentityAssociations: z.boolean().optional(),
+  configurationValues: z.string().optional(),
+  publishers: z.array(z.string()).optional(),
+  types: z.array(z.string()).optional(),
+  owners: z.array(z.string()).optional(),
+  namespaceConfig: opaque,
+});
+
+export const addonsConfigSchema = section({
+  autoApplyPodIdentityAssociations: z.boolean().optional(),
+  disableDefaultAddons: z.boolean().optional(),
+});
+
+export const clusterMetadataSchema = section({
+  name: z.string().default(''),
+  region: z.string().default(''),
+  version: z.string().optional(),
+  tags: stringMap.optional(),
+  annotations: stringMap.optional(),
+}).default({ name: '', region: '' });
+
+export const clusterIamSchema = section({
+  podIdentityAssociations: z.array(podIdentityAssociationSchema).optional(),
+  serviceRoleARN: opaque,
+  serviceRolePermissionsBoundary: opaque,
+  fargatePodExecutionRoleARN: opaque,
+  fargatePodExecutionRolePermissionsBoundary: opaque,
+  withOIDC: opaque,
+  serviceAccounts: opaque,
+  vpcResourceControllerPolicy: opaque,
+});
+
+function fixedValue(field: string, expected: string) {
+  return z.literal(expected, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `${field} must be set to ${quote(expected)}`
+        : typeof issue.input === 'string'
+          ? `${field} ${quote(issue.input)} is not supported; use ${field}: ${expected}`
+          : `${field} ${typeMismatch('string', issue.input)}; use ${field}: ${expected}`,
+  });
+}
+
+export const clusterConfigSchema = section(
+  {
+    apiVersion: fixedValue('apiVersion', API_VERSION),
+    kind: fixedValue('kind', KIND),
+    metadata: clusterMetadataSchema,
+    iam: clusterIamSchema.optional(),
+    addons: z.array(addonSchema).optional(),
+    addonsConfig: addonsConfigSchema.optional(),
+    accessConfig: opaque,
+    autoModeConfig: opaque,
+    availabilityZones: opaque,
+    capabilities: opaque,
+    cloudWatch: opaque,
+    fargateProfiles: opaque,
+    gitops: opaque,
+    iamIdentityMappings: opaque,
+    identityProviders: opaque,
+    karpenter: opaque,
+    kubernetesNetworkConfig: opaque,
+    localZones: opaque,
+    managedNodeGroups: opaque,
+    nodeGroups: opaque,
+    outpost: opaque,
+    privateCluster: opaque,
+    remoteNetworkConfig: opaque,
+    secretsEncryption: opaque,
+    vpc: opaque,
+    zonalShiftConfig: opaque,
+  },
+  {
+    podIdentityAssociations: 'iam',
+    serviceAccounts: 'iam',
+    withOIDC: 'iam',
+    autoApplyPodIdentityAssociations: 'addonsConfig',
+    name: 'metadata',
+    region: 'metadata',
+    version: 'metadata',
+    tags: 'metadata',
+  },
+);
+
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
+export type ClusterMetadata = z.infer<typeof clusterMetadataSchema>;
+export type PodIdentityAssociationConfig = z.infer<typeof podIdentityAssociationSchema>;
+export type AddonConfig = z.infer<typeof addonSchema>;
+export type AddonsConfig = z.infer<typeof addonsConfigSchema>;
+export type WellKnownPolicies = z.infer<typeof wellKnownPoliciesSchema>;
+export type PolicyDocumentObject = z.infer<typeof policyDocumentObjectSchema>;
+
+/** eksctl's `WellKnownPolicies.HasPolicy()`. */
+export function hasWellKnownPolicy(policies: WellKnownPolicies | undefined): boolean {
+  return WELL_KNOWN_POLICY_NAMES.some((name) => policies?.[name] === true);
+}
+
+/** The key an association is known by: `namespace/serviceAccountName`, like eksctl's IDString. */
+export function associationKey(namespace: string, serviceAccountName: string): string {
+  return `${namespace}/${serviceAccountName}`;
+}
