@@ -19,7 +19,12 @@ export class UnsupportedPartitionError extends NamedError {
   override readonly name = 'UnsupportedPartitionError';
 }
 
+/** Region codes such as us-west-2, us-gov-east-1, cn-northwest-1, ap-southeast-5. */
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export function isRegionName(value: string): boolean {
+  return REGION_PATTERN.test(value);
+}
 
 /**
  * The partition a region belongs to: `cn-*` → aws-cn, `us-gov-*` → aws-us-gov, other regions →
@@ -27,7 +32,7 @@ const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
  * than mapped to aws, because their ARNs would be wrong there.
  */
 export function partitionForRegion(region: string): Partition {
-  if (!REGION_PATTERN.test(region)) {
+  if (!isRegionName(region)) {
     throw new UnsupportedRegionError(`"${region}" is not an AWS region name (like us-west-2)`);
   }
   if (/^[a-z]{2}-iso[a-z]?-/.test(region)) {

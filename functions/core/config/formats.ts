@@ -26,8 +26,6 @@ const NAMESPACE_NAME = new RegExp(`^${DNS_1123_LABEL}$`);
 const DNS_1123_SUBDOMAIN = new RegExp(`^${DNS_1123_LABEL}(?:\\.${DNS_1123_LABEL})*$`);
 /** EKS CreateCluster's name constraint. */
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
-/** Region codes such as us-west-2, us-gov-east-1, cn-northwest-1, ap-southeast-5. */
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
 export const MAX_NAMESPACE_LENGTH = 63;
 export const MAX_SERVICE_ACCOUNT_NAME_LENGTH = 253;
@@ -62,6 +60,4 @@ export function isClusterName(value: string): boolean {
   return CLUSTER_NAME.test(value);
 }
 
-export function isRegionName(value: string): boolean {
-  return REGION.test(value);
-}
+export { isRegionName } from '../well-known-policies.ts';

@@ -14,22 +14,15 @@
  * the operation and lives in rules.ts, so that eksctl's own messages can be used for them.
  */
 import { z } from 'zod';
+import { WELL_KNOWN_POLICY_KEYS, type WellKnownPolicyKey } from '../well-known-policies.ts';
 import { closestName, listInEnglish, quote, typeMismatch } from './wording.ts';
 
 export const API_VERSION = 'eksctl.io/v1alpha5';
 export const KIND = 'ClusterConfig';
 
-/** eksctl's well-known policy flags, in eksctl's order. */
-export const WELL_KNOWN_POLICY_NAMES = [
-  'imageBuilder',
-  'autoScaler',
-  'awsLoadBalancerController',
-  'externalDNS',
-  'certManager',
-  'ebsCSIController',
-  'efsCSIController',
-] as const;
-export type WellKnownPolicyName = (typeof WELL_KNOWN_POLICY_NAMES)[number];
+/** eksctl's well-known policy flags, in eksctl's order (the expansion lives beside the policies). */
+export const WELL_KNOWN_POLICY_NAMES = WELL_KNOWN_POLICY_KEYS;
+export type WellKnownPolicyName = WellKnownPolicyKey;
 
 export const RESOLVE_CONFLICTS_VALUES = ['none', 'overwrite', 'preserve'] as const;
 export type ResolveConflicts = (typeof RESOLVE_CONFLICTS_VALUES)[number];
