@@ -58,13 +58,15 @@ function cached<T>(key: string, build: () => T): T {
   return client;
 }
 
-export const awsClients = {
-  eks: () => cached('eks', () => new EKSClient(baseConfig())),
-  iam: () => cached('iam', () => new IAMClient(baseConfig())),
-  sts: () => cached('sts', () => new STSClient(baseConfig())),
-  // Path-style addressing: virtual-hosted names cannot resolve against a local endpoint.
-  s3: () => cached('s3', () => new S3Client({ ...baseConfig(), forcePathStyle: true })),
-  cloudFormation: () => cached('cloudformation', () => new CloudFormationClient(baseConfig())),
-  sfn: () => cached('sfn', () => new SFNClient(baseConfig())),
-  eventBridge: () => cached('eventbridge', () => new EventBridgeClient(baseConfig())),
-};
+// Separate functions, not one object, so a task's bundle keeps only the clients it calls.
+export const eksClient = () => cached('eks', () => new EKSClient(baseConfig()));
+export const iamClient = () => cached('iam', () => new IAMClient(baseConfig()));
+export const stsClient = () => cached('sts', () => new STSClient(baseConfig()));
+// Path-style addressing: virtual-hosted names cannot resolve against a local endpoint.
+export const s3Client = () =>
+  cached('s3', () => new S3Client({ ...baseConfig(), forcePathStyle: true }));
+export const cloudFormationClient = () =>
+  cached('cloudformation', () => new CloudFormationClient(baseConfig()));
+export const sfnClient = () => cached('sfn', () => new SFNClient(baseConfig()));
+export const eventBridgeClient = () =>
+  cached('eventbridge', () => new EventBridgeClient(baseConfig()));

@@ -11,7 +11,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import type { AddonSummary, AddonVersionCandidate } from '../core/addon.ts';
-import { awsClients } from './clients.ts';
+import { eksClient } from './clients.ts';
 
 export interface ClusterDetails {
   name: string;
@@ -27,7 +27,7 @@ export interface ClusterDetails {
 
 export async function describeCluster(name: string): Promise<ClusterDetails | undefined> {
   try {
-    const { cluster } = await awsClients.eks().send(new DescribeClusterCommand({ name }));
+    const { cluster } = await eksClient().send(new DescribeClusterCommand({ name }));
     if (!cluster) return undefined;
     return {
       name: cluster.name ?? name,
@@ -51,9 +51,7 @@ export async function describeAddon(
   addonName: string,
 ): Promise<AddonSummary | undefined> {
   try {
-    const { addon } = await awsClients
-      .eks()
-      .send(new DescribeAddonCommand({ clusterName, addonName }));
+    const { addon } = await eksClient().send(new DescribeAddonCommand({ clusterName, addonName }));
     if (!addon) return undefined;
     return {
       name: addon.addonName ?? addonName,
@@ -76,7 +74,7 @@ export async function addonVersions(
 ): Promise<AddonVersionCandidate[]> {
   const input: DescribeAddonVersionsCommandInput = { addonName, kubernetesVersion };
   const candidates: AddonVersionCandidate[] = [];
-  for await (const page of paginateDescribeAddonVersions({ client: awsClients.eks() }, input)) {
+  for await (const page of paginateDescribeAddonVersions({ client: eksClient() }, input)) {
     for (const addon of page.addons ?? []) {
       if (addon.addonName !== addonName) continue;
       for (const info of addon.addonVersions ?? []) {
@@ -99,7 +97,7 @@ export async function createAddon(input: {
   addonVersion: string;
   clientRequestToken: string;
 }): Promise<AddonSummary> {
-  const { addon } = await awsClients.eks().send(new CreateAddonCommand(input));
+  const { addon } = await eksClient().send(new CreateAddonCommand(input));
   return {
     name: addon?.addonName ?? input.addonName,
     status: addon?.status ?? 'CREATING',

@@ -4,7 +4,7 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { NamedError } from '../core/errors.ts';
-import { awsClients } from './clients.ts';
+import { eventBridgeClient } from './clients.ts';
 
 export const EVENT_SOURCE = 'eks-pod-identity-automation';
 export const RUN_COMPLETED = 'Pod Identity Automation Run Completed';
@@ -14,7 +14,7 @@ export class EventPublishError extends NamedError {
 }
 
 export async function publishRunCompleted(detail: Record<string, unknown>): Promise<void> {
-  const result = await awsClients.eventBridge().send(
+  const result = await eventBridgeClient().send(
     new PutEventsCommand({
       Entries: [
         {
@@ -28,6 +28,8 @@ export async function publishRunCompleted(detail: Record<string, unknown>): Prom
   );
   const failure = result.Entries?.find((entry) => entry.ErrorCode);
   if ((result.FailedEntryCount ?? 0) > 0) {
-    throw new EventPublishError(`EventBridge refused the run-completed event: ${failure?.ErrorCode}: ${failure?.ErrorMessage}`);
+    throw new EventPublishError(
+      `EventBridge refused the run-completed event: ${failure?.ErrorCode}: ${failure?.ErrorMessage}`,
+    );
   }
 }

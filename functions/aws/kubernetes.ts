@@ -32,7 +32,7 @@ import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { NamedError } from '../core/errors.ts';
-import { awsClients } from './clients.ts';
+import { stsClient } from './clients.ts';
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
 /** aws-iam-authenticator presigns for 60 s; the server ignores it and allows 15 minutes from X-Amz-Date. */
@@ -194,7 +194,7 @@ export interface EksTokenOptions {
 }
 
 async function defaultStsEndpoint(region: string): Promise<string> {
-  const sts = awsClients.sts();
+  const sts = stsClient();
   if (sts.config.isCustomEndpoint && sts.config.endpoint) {
     const { protocol, hostname, port, path } = await sts.config.endpoint();
     return `${protocol}//${hostname}${port ? `:${port}` : ''}${path}`;
@@ -219,7 +219,7 @@ export async function eksBearerToken(options: EksTokenOptions): Promise<string> 
     service: 'sts',
     region: options.region,
     sha256: Sha256,
-    credentials: options.credentials ?? awsClients.sts().config.credentials,
+    credentials: options.credentials ?? stsClient().config.credentials,
   });
   const presigned = await signer.presign(
     new HttpRequest({
@@ -355,7 +355,7 @@ export async function kubernetesApiFor(
   options: Omit<EksTokenOptions, 'clusterName' | 'signingDate'> & KubernetesClientOptions,
 ): Promise<CoreV1Api> {
   const stsEndpoint = options.stsEndpoint ?? (await defaultStsEndpoint(options.region));
-  const credentials = options.credentials ?? awsClients.sts().config.credentials;
+  const credentials = options.credentials ?? stsClient().config.credentials;
   const { accessKeyId } = typeof credentials === 'function' ? await credentials() : credentials;
   const key = JSON.stringify([
     cluster.name,

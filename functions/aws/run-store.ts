@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NamedError } from '../core/errors.ts';
-import { awsClients } from './clients.ts';
+import { s3Client } from './clients.ts';
 
 export const RUNS_PREFIX = 'runs/';
 
@@ -15,7 +15,10 @@ export class RunDocumentMissingError extends NamedError {
 
 export function configBucket(): string {
   const bucket = process.env.CONFIG_BUCKET;
-  if (!bucket) throw new Error('CONFIG_BUCKET is not set: the stack (or the local runner) names the config bucket');
+  if (!bucket)
+    throw new Error(
+      'CONFIG_BUCKET is not set: the stack (or the local runner) names the config bucket',
+    );
   return bucket;
 }
 
@@ -25,7 +28,7 @@ export function runDocumentKey(runId: string, name: string): string {
 
 export async function putRunDocument(runId: string, name: string, value: unknown): Promise<string> {
   const key = runDocumentKey(runId, name);
-  await awsClients.s3().send(
+  await s3Client().send(
     new PutObjectCommand({
       Bucket: configBucket(),
       Key: key,
@@ -39,11 +42,15 @@ export async function putRunDocument(runId: string, name: string, value: unknown
 export async function getRunDocument<T>(runId: string, name: string): Promise<T> {
   const key = runDocumentKey(runId, name);
   try {
-    const response = await awsClients.s3().send(new GetObjectCommand({ Bucket: configBucket(), Key: key }));
+    const response = await s3Client().send(
+      new GetObjectCommand({ Bucket: configBucket(), Key: key }),
+    );
     return JSON.parse((await response.Body?.transformToString()) ?? 'null') as T;
   } catch (error) {
     if (error instanceof NoSuchKey) {
-      throw new RunDocumentMissingError(`run document s3://${configBucket()}/${key} is missing; was the run restarted?`);
+      throw new RunDocumentMissingError(
+        `run document s3://${configBucket()}/${key} is missing; was the run restarted?`,
+      );
     }
     throw error;
   }
