@@ -53,7 +53,7 @@ const MAX_RETRY_AFTER_MS = 10_000;
 interface RequestDescription {
   cluster: string;
   endpoint: string;
-  verb: 'get' | 'list' | 'create' | 'patch';
+  verb: 'get' | 'list' | 'create' | 'patch' | 'delete';
   resource: 'serviceaccounts' | 'namespaces' | 'pods';
   namespace?: string;
   name?: string;
@@ -659,4 +659,21 @@ export async function mergePatchServiceAccount(
       ),
   );
   return toServiceAccount(patched);
+}
+
+/** Deletes a service account; 'absent' when it was already gone, so a retried delete converges. */
+export async function deleteServiceAccount(
+  api: CoreV1Api,
+  namespace: string,
+  name: string,
+): Promise<'deleted' | 'absent'> {
+  try {
+    await send(api, { verb: 'delete', resource: 'serviceaccounts', namespace, name }, () =>
+      api.deleteNamespacedServiceAccount({ namespace, name }),
+    );
+    return 'deleted';
+  } catch (error) {
+    if (error instanceof KubernetesNotFoundError) return 'absent';
+    throw error;
+  }
 }

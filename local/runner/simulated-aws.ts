@@ -4,6 +4,7 @@
  */
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
+import { configureRoleVisibilityRetry } from '../../functions/aws/eks-associations.ts';
 import type { Simulator } from '../simulator/index.ts';
 
 /**
@@ -12,8 +13,17 @@ import type { Simulator } from '../simulator/index.ts';
  */
 const SIMULATOR_RETRY_ATTEMPTS = 8;
 
+/** The config bucket the deployed stack creates; the simulator provides it the same way. */
+export function configBucketName(account: string): string {
+  return `eks-pia-configs-${account}`;
+}
+
 export function connectToSimulator(simulator: Simulator): () => void {
-  const env = simulator.env();
+  const bucket = configBucketName(simulator.state.account);
+  if (!simulator.state.world.buckets.some((candidate) => candidate.name === bucket)) {
+    simulator.state.world.buckets.push({ name: bucket, objects: {} });
+  }
+  const env: Record<string, string> = { ...simulator.env(), CONFIG_BUCKET: bucket };
   const previous = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);
   configureAwsClients({
@@ -26,11 +36,14 @@ export function connectToSimulator(simulator: Simulator): () => void {
     },
     retryStrategy: new ConfiguredRetryStrategy(SIMULATOR_RETRY_ATTEMPTS, (attempt) => 5 * attempt),
   });
+  // New roles become visible to the simulated EKS after a few calls, not after seconds.
+  configureRoleVisibilityRetry({ baseDelayMs: 5, maxDelayMs: 20 });
   return () => {
     for (const [key, value] of Object.entries(previous)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
     configureAwsClients({});
+    configureRoleVisibilityRetry();
   };
 }

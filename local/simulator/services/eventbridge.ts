@@ -26,7 +26,8 @@ export const eventBridgeService: ServiceModule = {
     }
     return {
       operation: 'PutEvents',
-      mutating: true,
+      // Announcing a finished run changes no resource; like the run records under RUNS_PREFIX (s3.ts).
+      mutating: false,
       run: () => {
         const body = JSON.parse(request.body.toString('utf8') || '{}') as PutEventsRequest;
         const entries = body.Entries ?? [];

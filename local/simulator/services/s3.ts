@@ -6,8 +6,10 @@
  * `x-amz-checksum-*` header, or an `aws-chunked` body whose checksum comes in a trailer. Both are
  * decoded and checked, so a client that frames a body wrongly fails here as it would on S3.
  */
+
 import { createHash } from 'node:crypto';
 import { Crc32 } from '@smithy/core/checksum';
+import { RUNS_PREFIX } from '../../../functions/aws/run-store.ts';
 import { escapeXml, SimError, type SimRequest, type SimResponse } from '../protocol.ts';
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
@@ -76,7 +78,9 @@ export const s3Service: ServiceModule = {
       case 'PUT':
         return {
           operation: 'PutObject',
-          mutating: true,
+          // The service's own run records (request, plan, results, report) change nothing it
+          // manages; counting them would make every rerun look like it changed something.
+          mutating: !key.startsWith(RUNS_PREFIX),
           run: () => putObject(state, bucket, key, request),
         };
       default:

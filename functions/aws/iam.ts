@@ -1,0 +1,371 @@
+/**
+ * Thin IAM operations over the SDK client for the roles the workflows read, create, reconcile
+ * and delete. Documents come back decoded (IAM returns them URL-encoded) and go out compact.
+ * "Not found" is an answer (undefined / 'absent'), not an exception, because callers branch on
+ * it; the steps that remove things tolerate NoSuchEntity so a retried deletion converges.
+ */
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  EntityAlreadyExistsException,
+  GetAccountSummaryCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  type GetRolePolicyCommandOutput,
+  NoSuchEntityException,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
+  paginateListRoles,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { type ExistingRole, parseRoleArn } from '../core/associations/existing.ts';
+import {
+  decodePolicyDocument,
+  type PolicyDocument,
+  PolicyDocumentError,
+  serializePolicyDocument,
+} from '../core/policy-document.ts';
+import { findIrsaSubjects } from '../core/trust-policy.ts';
+import { iamClient } from './clients.ts';
+
+export interface NewRole {
+  name: string;
+  path: string;
+  trust: PolicyDocument;
+  description: string;
+  permissionsBoundaryArn?: string | undefined;
+  tags: Record<string, string>;
+}
+
+/**
+ * `exists`: a role of that name is already there (IAM names are unique regardless of case), for
+ * example one this run created before it was retried. The caller re-reads it with
+ * {@link getRoleState} and decides whether it is the role it wanted.
+ */
+export type CreateRoleResult =
+  | { status: 'created'; name: string; arn: string; path: string }
+  | { status: 'exists'; name: string };
+
+/** A role whose trust names an OIDC provider, as ListRoles returns it (no tags, no boundary). */
+export interface TrustingRole {
+  name: string;
+  arn: string;
+  path: string;
+  trustPolicy: PolicyDocument;
+}
+
+/** ListRoles' largest page: a whole account in a handful of calls. */
+const LIST_ROLES_PAGE_SIZE = 1000;
+
+/**
+ * The name and path of a role ARN (`arn:aws:iam::111122223333:role/teams/app` → name `app`,
+ * path `/teams/`), or undefined when the ARN does not name an IAM role. IAM calls take the bare
+ * name, while associations and configs carry ARNs.
+ */
+export const roleNameFromArn = parseRoleArn;
+
+function decodeDocument(text: string | undefined, what: string): PolicyDocument {
+  try {
+    return decodePolicyDocument(text ?? '');
+  } catch (error) {
+    if (error instanceof PolicyDocumentError) {
+      throw new PolicyDocumentError(`${what}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Whether a document, URL-encoded or not, contains `text` anywhere. */
+function mentions(document: string, text: string): boolean {
+  if (document.includes(text)) return true;
+  try {
+    return decodeURIComponent(document).includes(text);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a removal step whose goal (the thing gone) already holds when IAM answers NoSuchEntity. */
+async function tolerateMissing(step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+  }
+}
+
+async function attachedPolicyArnsOf(roleName: string): Promise<string[]> {
+  const arns: string[] = [];
+  const pages = paginateListAttachedRolePolicies({ client: iamClient() }, { RoleName: roleName });
+  for await (const page of pages) {
+    for (const policy of page.AttachedPolicies ?? []) {
+      if (policy.PolicyArn) arns.push(policy.PolicyArn);
+    }
+  }
+  return arns;
+}
+
+async function inlinePolicyNamesOf(roleName: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListRolePolicies(
+    { client: iamClient() },
+    { RoleName: roleName },
+  )) {
+    names.push(...(page.PolicyNames ?? []));
+  }
+  return names;
+}
+
+/** Undefined when the policy was deleted between listing and reading it. */
+async function inlinePolicyOf(
+  roleName: string,
+  policyName: string,
+): Promise<ExistingRole['inlinePolicies'][number] | undefined> {
+  let response: GetRolePolicyCommandOutput;
+  try {
+    response = await iamClient().send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }),
+    );
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+  return {
+    name: policyName,
+    document: decodeDocument(
+      response.PolicyDocument,
+      `inline policy ${policyName} of role ${roleName}`,
+    ),
+  };
+}
+
+/**
+ * Everything about a role that reconciling or deleting it depends on, or undefined when there is
+ * no such role (also when it disappears while being read).
+ */
+export async function getRoleState(name: string): Promise<ExistingRole | undefined> {
+  try {
+    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
+    if (!role) return undefined;
+    const roleName = role.RoleName ?? name;
+    const [attachedPolicyArns, inlineNames] = await Promise.all([
+      attachedPolicyArnsOf(roleName),
+      inlinePolicyNamesOf(roleName),
+    ]);
+    const inlinePolicies = await Promise.all(
+      inlineNames.map((policyName) => inlinePolicyOf(roleName, policyName)),
+    );
+    return {
+      name: roleName,
+      arn: role.Arn ?? '',
+      path: role.Path ?? '/',
+      // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
+      tags: Object.fromEntries(
+        (role.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
+      ),
+      trustPolicy: decodeDocument(
+        role.AssumeRolePolicyDocument,
+        `trust policy of role ${roleName}`,
+      ),
+      attachedPolicyArns,
+      inlinePolicies: inlinePolicies.filter((policy) => policy !== undefined),
+      permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
+    };
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+}
+
+export async function createRole(spec: NewRole): Promise<CreateRoleResult> {
+  const tags = Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value }));
+  try {
+    const { Role: role } = await iamClient().send(
+      new CreateRoleCommand({
+        RoleName: spec.name,
+        Path: spec.path,
+        AssumeRolePolicyDocument: serializePolicyDocument(spec.trust),
+        Description: spec.description,
+        ...(spec.permissionsBoundaryArn
+          ? { PermissionsBoundary: spec.permissionsBoundaryArn }
+          : {}),
+        ...(tags.length > 0 ? { Tags: tags } : {}),
+      }),
+    );
+    return {
+      status: 'created',
+      name: role?.RoleName ?? spec.name,
+      arn: role?.Arn ?? '',
+      path: role?.Path ?? spec.path,
+    };
+  } catch (error) {
+    if (error instanceof EntityAlreadyExistsException) return { status: 'exists', name: spec.name };
+    throw error;
+  }
+}
+
+/** Attaches each managed policy in turn (attaching one already attached is a no-op in IAM). */
+export async function attachPolicies(
+  roleName: string,
+  policyArns: readonly string[],
+): Promise<void> {
+  for (const policyArn of policyArns) {
+    await iamClient().send(
+      new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }),
+    );
+  }
+}
+
+/** Detaches each managed policy in turn; one that is no longer attached counts as detached. */
+export async function detachPolicies(
+  roleName: string,
+  policyArns: readonly string[],
+): Promise<void> {
+  for (const policyArn of policyArns) {
+    await tolerateMissing(() =>
+      iamClient().send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn })),
+    );
+  }
+}
+
+export async function putInlinePolicy(
+  roleName: string,
+  policyName: string,
+  document: PolicyDocument,
+): Promise<void> {
+  await iamClient().send(
+    new PutRolePolicyCommand({
+      RoleName: roleName,
+      PolicyName: policyName,
+      PolicyDocument: serializePolicyDocument(document),
+    }),
+  );
+}
+
+/** Deletes one inline policy; one already gone counts as deleted. */
+export async function deleteInlinePolicy(roleName: string, policyName: string): Promise<void> {
+  await tolerateMissing(() =>
+    iamClient().send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+  );
+}
+
+export async function setPermissionsBoundary(roleName: string, boundaryArn: string): Promise<void> {
+  await iamClient().send(
+    new PutRolePermissionsBoundaryCommand({
+      RoleName: roleName,
+      PermissionsBoundary: boundaryArn,
+    }),
+  );
+}
+
+export async function removePermissionsBoundary(roleName: string): Promise<void> {
+  await tolerateMissing(() =>
+    iamClient().send(new DeleteRolePermissionsBoundaryCommand({ RoleName: roleName })),
+  );
+}
+
+/**
+ * Replaces the whole trust policy. IAM keeps no version of it, so concurrent writers lose
+ * updates: callers write each role from one place at a time.
+ */
+export async function updateTrust(roleName: string, trust: PolicyDocument): Promise<void> {
+  await iamClient().send(
+    new UpdateAssumeRolePolicyCommand({
+      RoleName: roleName,
+      PolicyDocument: serializePolicyDocument(trust),
+    }),
+  );
+}
+
+/** Adds or overwrites the given tags; tags not named are left as they are. */
+export async function tagRole(
+  roleName: string,
+  tags: Readonly<Record<string, string>>,
+): Promise<void> {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) return;
+  await iamClient().send(
+    new TagRoleCommand({
+      RoleName: roleName,
+      Tags: entries.map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+}
+
+/**
+ * Deletes a role and what IAM requires gone first: attached policies, inline policies and the
+ * permissions boundary. Every step tolerates NoSuchEntity, so a deletion interrupted half way
+ * finishes when run again. Whether the role may be deleted at all is the caller's decision.
+ */
+export async function deleteRoleCompletely(roleName: string): Promise<'deleted' | 'absent'> {
+  const iam = iamClient();
+  let hasBoundary: boolean;
+  try {
+    const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    hasBoundary = role?.PermissionsBoundary?.PermissionsBoundaryArn !== undefined;
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return 'absent';
+    throw error;
+  }
+  try {
+    const [attached, inline] = await Promise.all([
+      attachedPolicyArnsOf(roleName),
+      inlinePolicyNamesOf(roleName),
+    ]);
+    await detachPolicies(roleName, attached);
+    for (const policyName of inline) await deleteInlinePolicy(roleName, policyName);
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return 'absent';
+    throw error;
+  }
+  if (hasBoundary) await removePermissionsBoundary(roleName);
+  try {
+    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+    return 'deleted';
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return 'absent';
+    throw error;
+  }
+}
+
+/**
+ * The account's IAM quotas and usage (`AssumeRolePolicySizeQuota`, `AttachedPoliciesPerRoleQuota`,
+ * `RolePolicySizeQuota`, ...): the live limits, which differ between accounts.
+ */
+export async function getAccountSummary(): Promise<Record<string, number>> {
+  const { SummaryMap: summary } = await iamClient().send(new GetAccountSummaryCommand({}));
+  return Object.fromEntries(
+    Object.entries(summary ?? {}).flatMap(([key, value]) =>
+      typeof value === 'number' ? [[key, value]] : [],
+    ),
+  );
+}
+
+/**
+ * Every role of the account whose trust has an IRSA statement for the OIDC provider (a
+ * Federated principal equal to `providerArn` allowing sts:AssumeRoleWithWebIdentity).
+ */
+export async function listRolesTrusting(providerArn: string): Promise<TrustingRole[]> {
+  const trusting: TrustingRole[] = [];
+  const pages = paginateListRoles({ client: iamClient(), pageSize: LIST_ROLES_PAGE_SIZE }, {});
+  for await (const page of pages) {
+    for (const role of page.Roles ?? []) {
+      const encoded = role.AssumeRolePolicyDocument ?? '';
+      // Only documents that mention the provider are parsed: an odd trust policy of an unrelated
+      // role must not stop the discovery.
+      if (!mentions(encoded, providerArn)) continue;
+      const name = role.RoleName ?? '';
+      const trustPolicy = decodeDocument(encoded, `trust policy of role ${name}`);
+      if (findIrsaSubjects(trustPolicy, providerArn).statements.length === 0) continue;
+      trusting.push({ name, arn: role.Arn ?? '', path: role.Path ?? '/', trustPolicy });
+    }
+  }
+  return trusting;
+}

@@ -1,0 +1,77 @@
+/**
+ * What the live world holds for one association, as plain data: the adapters in
+ * `functions/aws/` fill these in (decoding IAM's URL-encoded documents and turning tag lists into
+ * maps), and the plan decides on them without knowing any SDK type.
+ */
+import type { PolicyDocument } from '../policy-document.ts';
+
+/** One pod identity association as DescribePodIdentityAssociation returns it. */
+export interface ExistingAssociation {
+  associationId: string;
+  associationArn: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn?: string | undefined;
+  disableSessionTags?: boolean | undefined;
+  /** The session policy as EKS stores it (JSON text). */
+  policy?: string | undefined;
+  tags: Record<string, string>;
+  /** Set when an EKS add-on owns the association; such associations are changed through the add-on. */
+  ownerArn?: string | undefined;
+}
+
+/** An IAM role with everything the reconcile compares (GetRole + the policy listings + tags). */
+export interface ExistingRole {
+  name: string;
+  arn: string;
+  path: string;
+  tags: Record<string, string>;
+  trustPolicy: PolicyDocument;
+  attachedPolicyArns: string[];
+  inlinePolicies: { name: string; document: PolicyDocument }[];
+  permissionsBoundaryArn?: string | undefined;
+}
+
+/** A Kubernetes service account that exists; a missing one is represented by its absence. */
+export interface ExistingServiceAccount {
+  labels: Record<string, string>;
+}
+
+export interface RoleArnParts {
+  partition: string;
+  account: string;
+  /** `/` or `/eks-pia/`: always starts and ends with a slash. */
+  path: string;
+  name: string;
+}
+
+const ROLE_ARN = /^arn:([^:]+):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
+
+/**
+ * The parts of a role ARN, or undefined when the text is not one. GetRole and the other IAM calls
+ * take the bare name, while associations and configs carry ARNs (with the role's path in them).
+ */
+export function parseRoleArn(arn: string): RoleArnParts | undefined {
+  const match = ROLE_ARN.exec(arn);
+  if (match === null) return undefined;
+  const [, partition, account, path, name] = match;
+  if (
+    partition === undefined ||
+    account === undefined ||
+    path === undefined ||
+    name === undefined
+  ) {
+    return undefined;
+  }
+  return { partition, account, path, name };
+}
+
+/**
+ * Whether two role ARNs name the same role as EKS sees it. EKS stores and returns the ARN exactly
+ * as it was given, so any difference, including case, is a difference EKS would report back on
+ * every describe; comparing loosely would hide a change the user asked for.
+ */
+export function sameRoleArn(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && a === b;
+}

@@ -1,0 +1,907 @@
+/**
+ * The decision for one association against live state: what to create, change or delete, said
+ * so precisely that the executor runs it without deciding anything again, plus the reason and
+ * eksctl-style step descriptions a dry run shows.
+ *
+ * Semantics are eksctl's (create/update/delete of `podidentityassociation`) with its known bugs
+ * fixed: a create that meets an existing association is a conflict reported before any role is
+ * made (no orphaned role), an update that names no permissions never strips an owned role, a
+ * missing association on delete is a warning, and roles and service accounts are deleted only
+ * when this service created them. `apply` is declarative and `prune` only ever deletes
+ * associations this service created for the cluster.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import {
+  isOwnedBy,
+  MANAGED_BY_LABEL,
+  NAME_PREFIX,
+  OWNERSHIP_TAG_KEYS,
+  ownedAssociationOf,
+  ownershipTags,
+} from '../naming.ts';
+import {
+  actionPatternCovers,
+  type PolicyDocument,
+  statementsOf,
+  toArray,
+} from '../policy-document.ts';
+import { addPodIdentityTrust, hasPodIdentityTrust } from '../trust-policy.ts';
+import type { DesiredAssociation, DesiredInlinePolicy, ManagedRole } from './desired.ts';
+import {
+  type ExistingAssociation,
+  type ExistingRole,
+  type ExistingServiceAccount,
+  parseRoleArn,
+  sameRoleArn,
+} from './existing.ts';
+import { globMatches } from './glob.ts';
+
+export type ItemOperation = 'create' | 'update' | 'delete' | 'apply' | 'prune';
+export type ItemAction =
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'unchanged'
+  | 'conflict'
+  | 'refused'
+  | 'missing';
+export type ItemResultKind = 'created' | 'updated' | 'deleted' | 'unchanged' | 'skipped' | 'failed';
+
+interface LiveState {
+  clusterName: string;
+  existing?: ExistingAssociation | undefined;
+  /** The role `roleNameToInspect` names, when it exists. */
+  role?: ExistingRole | undefined;
+  /** Another association of the cluster uses the role (`roleUsedElsewhere`). */
+  roleInUseElsewhere?: boolean | undefined;
+  /**
+   * The service account when it exists. Look it up whenever `needsKubernetes` says so: left out,
+   * it counts as missing (created when asked for, never deleted).
+   */
+  serviceAccount?: ExistingServiceAccount | undefined;
+}
+
+/** One config entry against live state, or (prune) an association the config no longer lists. */
+export type ItemState =
+  | (LiveState & {
+      operation: 'create' | 'update' | 'delete' | 'apply';
+      desired: DesiredAssociation;
+    })
+  | (LiveState & { operation: 'prune'; existing: ExistingAssociation });
+
+/** Association fields to send to UpdatePodIdentityAssociation; an empty string removes a value. */
+export interface AssociationFieldChanges {
+  roleArn?: string;
+  targetRoleArn?: string;
+  disableSessionTags?: boolean;
+  policy?: string;
+}
+
+/** The input of CreatePodIdentityAssociation beyond cluster, namespace and service account. */
+export interface NewAssociation {
+  roleArn: string;
+  targetRoleArn?: string;
+  disableSessionTags?: boolean;
+  policy?: string;
+  /** The user's tags plus the ownership tags that let prune recognise it later. */
+  tags: Record<string, string>;
+}
+
+/** Edits that bring an existing role this service owns to the desired state. */
+export interface RoleChanges {
+  attach: string[];
+  detach: string[];
+  /** Inline policies that are missing or differ, written whole. */
+  putInline: DesiredInlinePolicy[];
+  /** Only `eks-pia-` names: inline policies someone else added stay. */
+  deleteInline: string[];
+  boundary?: { set: string } | { remove: true } | undefined;
+  /** The whole new trust document, when the pods.eks.amazonaws.com statement was missing. */
+  trust?: PolicyDocument | undefined;
+  /** Tags to add or overwrite. Tags are never removed: cost-allocation and other tools add their own. */
+  tags: Record<string, string>;
+}
+
+/**
+ * What to carry out, in this order: create or reconcile the role, create the service account,
+ * create or update the association; for removals: delete the association, then the role, then
+ * the service account (the role is only free once the association is gone).
+ */
+export interface ItemChanges {
+  createRole?: ManagedRole | undefined;
+  role?: RoleChanges | undefined;
+  createAssociation?: NewAssociation | undefined;
+  /** Only the fields that differ. */
+  association?: AssociationFieldChanges | undefined;
+  deleteAssociation: boolean;
+  deleteRole: boolean;
+  /** Create the namespace and service account if missing, else add the managed-by label. */
+  createServiceAccount: boolean;
+  deleteServiceAccount: boolean;
+}
+
+export interface ItemDecision {
+  namespace: string;
+  serviceAccount: string;
+  action: ItemAction;
+  /** The result once the changes are carried out without error. */
+  result: ItemResultKind;
+  reason: string;
+  warnings: string[];
+  /** eksctl-style task descriptions of every change, in order; empty when nothing changes. */
+  steps: string[];
+  associationId?: string | undefined;
+  /** The role that `createRole`, `role` or `deleteRole` act on. */
+  roleName?: string | undefined;
+  /** The association's role once the changes are made. */
+  roleArn?: string | undefined;
+  changes: ItemChanges;
+}
+
+const EKS_PIA_FIELDS =
+  'namespace, serviceAccountName, roleARN, targetRoleARN, disableSessionTags and policy';
+const ROLE_ARN_OWNED =
+  'cannot change podIdentityAssociation.roleARN since the role was created by eks-pia';
+const ROLE_ARN_REQUIRED =
+  'podIdentityAssociation.roleARN is required since the role was not created by eks-pia';
+const SESSION_POLICY_RULE = '--disable-session-tags must be set to true when using --policy';
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function idOf(namespace: string, serviceAccount: string): string {
+  return `${namespace}/${serviceAccount}`;
+}
+
+function noChanges(): ItemChanges {
+  return {
+    deleteAssociation: false,
+    deleteRole: false,
+    createServiceAccount: false,
+    deleteServiceAccount: false,
+  };
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+/** Session policies compared as JSON values, so EKS re-serialising one is not a change. */
+export function sessionPoliciesEqual(a: string | undefined, b: string | undefined): boolean {
+  const left = blankToUndefined(a);
+  const right = blankToUndefined(b);
+  if (left === undefined || right === undefined) return left === right;
+  try {
+    return isDeepStrictEqual(JSON.parse(left), JSON.parse(right));
+  } catch {
+    return left === right;
+  }
+}
+
+function isLabelled(serviceAccount: ExistingServiceAccount | undefined): boolean {
+  return serviceAccount?.labels[MANAGED_BY_LABEL.key] === MANAGED_BY_LABEL.value;
+}
+
+function serviceAccountToEnsure(
+  desired: DesiredAssociation,
+  serviceAccount: ExistingServiceAccount | undefined,
+): boolean {
+  return desired.createServiceAccount && !isLabelled(serviceAccount);
+}
+
+function serviceAccountStep(id: string): string {
+  return `create service account "${id}", if it does not already exist`;
+}
+
+/** Whether the association's role ARN names the role this entry would create (same name and path). */
+function namesManagedRole(spec: ManagedRole, roleArn: string): boolean {
+  const parts = parseRoleArn(roleArn);
+  return parts !== undefined && parts.name === spec.roleName && parts.path === spec.path;
+}
+
+/** Whether this service created the association, for this cluster (its ownership tags). */
+export function createdByEksPia(association: ExistingAssociation, clusterName: string): boolean {
+  const owner = ownedAssociationOf(association.tags);
+  return (
+    owner !== undefined &&
+    owner.cluster === clusterName &&
+    owner.namespace === association.namespace &&
+    owner.serviceAccount === association.serviceAccount
+  );
+}
+
+function userTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const ownership = new Set<string>(Object.values(OWNERSHIP_TAG_KEYS));
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => !ownership.has(key)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role reconcile
+
+/**
+ * The edits that make an existing (owned) role match the desired one. Managed policies and
+ * this service's inline policies are declarative; the trust policy only gains the
+ * pods.eks.amazonaws.com statement when it lost it (other statements the user added stay).
+ */
+export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleChanges {
+  const existingInline = new Map(
+    existing.inlinePolicies.map((policy) => [policy.name, policy.document]),
+  );
+  const desiredInline = new Set(desired.inlinePolicies.map((policy) => policy.name));
+  const changes: RoleChanges = {
+    attach: desired.managedPolicyArns.filter((arn) => !existing.attachedPolicyArns.includes(arn)),
+    detach: existing.attachedPolicyArns.filter((arn) => !desired.managedPolicyArns.includes(arn)),
+    putInline: desired.inlinePolicies.filter((policy) => {
+      const current = existingInline.get(policy.name);
+      return current === undefined || !isDeepStrictEqual(current, policy.document);
+    }),
+    deleteInline: existing.inlinePolicies
+      .map((policy) => policy.name)
+      .filter((name) => name.startsWith(NAME_PREFIX) && !desiredInline.has(name)),
+    tags: Object.fromEntries(
+      Object.entries(desired.tags).filter(([key, value]) => existing.tags[key] !== value),
+    ),
+  };
+  if (desired.permissionsBoundaryArn !== existing.permissionsBoundaryArn) {
+    changes.boundary =
+      desired.permissionsBoundaryArn === undefined
+        ? { remove: true }
+        : { set: desired.permissionsBoundaryArn };
+  }
+  if (!hasPodIdentityTrust(existing.trustPolicy)) {
+    changes.trust = addPodIdentityTrust(existing.trustPolicy).document;
+  }
+  return changes;
+}
+
+/** Whether a reconcile has anything to do. */
+export function hasRoleChanges(changes: RoleChanges): boolean {
+  return (
+    changes.attach.length > 0 ||
+    changes.detach.length > 0 ||
+    changes.putInline.length > 0 ||
+    changes.deleteInline.length > 0 ||
+    changes.boundary !== undefined ||
+    changes.trust !== undefined ||
+    Object.keys(changes.tags).length > 0
+  );
+}
+
+/** One eksctl-style line per role edit. */
+export function roleChangeSteps(roleName: string, changes: RoleChanges): string[] {
+  const role = `IAM role "${roleName}"`;
+  const steps = [
+    ...(changes.trust === undefined
+      ? []
+      : [`add the pods.eks.amazonaws.com trust statement to ${role}`]),
+    ...changes.attach.map((arn) => `attach policy ${arn} to ${role}`),
+    ...changes.detach.map((arn) => `detach policy ${arn} from ${role}`),
+    ...changes.putInline.map((policy) => `put inline policy ${policy.name} on ${role}`),
+    ...changes.deleteInline.map((name) => `delete inline policy ${name} from ${role}`),
+  ];
+  if (changes.boundary !== undefined) {
+    steps.push(
+      'set' in changes.boundary
+        ? `set permissions boundary ${changes.boundary.set} on ${role}`
+        : `remove the permissions boundary of ${role}`,
+    );
+  }
+  const tags = Object.entries(changes.tags);
+  if (tags.length > 0)
+    steps.push(`tag ${role} with ${tags.map(([key, value]) => `${key}=${value}`).join(', ')}`);
+  return steps;
+}
+
+/**
+ * A created role with a target role needs `sts:AssumeRole` on it; eksctl adds nothing. The
+ * inline policies are checked here; managed ones cannot be read before the run, hence "unless".
+ */
+function targetRoleWarning(spec: ManagedRole, targetRoleArn: string | undefined): string[] {
+  if (targetRoleArn === undefined || targetRoleArn === '') return [];
+  const granted = spec.inlinePolicies.some((policy) =>
+    statementsOf(policy.document).some(
+      (statement) =>
+        statement.Effect === 'Allow' &&
+        toArray(statement.Action).some((pattern) =>
+          actionPatternCovers(pattern, 'sts:AssumeRole'),
+        ) &&
+        toArray(statement.Resource).some((resource) => globMatches(resource, targetRoleArn)),
+    ),
+  );
+  if (granted) return [];
+  return [
+    `IAM role "${spec.roleName}" has no inline statement allowing sts:AssumeRole and sts:TagSession on the target role ${targetRoleArn}; unless one of its managed policies allows it, add such a statement to permissionPolicy, since EKS assumes the target role with this role's credentials`,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Association fields
+
+/**
+ * The fields that differ. `given` (update): only fields the entry sets are compared, as eksctl
+ * sends only those. `declarative` (create/apply): a field left out means its default, so an
+ * absent `disableSessionTags` equals false and an absent target role or policy is removed.
+ */
+function fieldChanges(
+  desired: DesiredAssociation,
+  existing: ExistingAssociation,
+  mode: 'given' | 'declarative',
+): AssociationFieldChanges {
+  const changes: AssociationFieldChanges = {};
+  const compare = (value: unknown): boolean => mode === 'declarative' || value !== undefined;
+  if (compare(desired.targetRoleArn)) {
+    const wanted = desired.targetRoleArn ?? '';
+    if (wanted !== (existing.targetRoleArn ?? '')) changes.targetRoleArn = wanted;
+  }
+  if (compare(desired.disableSessionTags)) {
+    const wanted = desired.disableSessionTags ?? false;
+    if (wanted !== (existing.disableSessionTags ?? false)) changes.disableSessionTags = wanted;
+  }
+  if (compare(desired.policy) && !sessionPoliciesEqual(desired.policy, existing.policy)) {
+    changes.policy = desired.policy ?? '';
+  }
+  return changes;
+}
+
+function describeFieldChanges(changes: AssociationFieldChanges): string {
+  const parts: string[] = [];
+  if (changes.roleArn !== undefined) parts.push(`roleArn → ${changes.roleArn}`);
+  if (changes.targetRoleArn !== undefined) {
+    parts.push(
+      changes.targetRoleArn === ''
+        ? 'targetRoleArn removed'
+        : `targetRoleArn → ${changes.targetRoleArn}`,
+    );
+  }
+  if (changes.disableSessionTags !== undefined)
+    parts.push(`disableSessionTags → ${changes.disableSessionTags}`);
+  if (changes.policy !== undefined)
+    parts.push(changes.policy === '' ? 'policy removed' : 'policy → new session policy');
+  return parts.join(', ');
+}
+
+function newAssociation(
+  desired: DesiredAssociation,
+  roleArn: string,
+  clusterName: string,
+): NewAssociation {
+  const created: NewAssociation = {
+    roleArn,
+    tags: {
+      ...desired.tags,
+      ...ownershipTags(clusterName, desired.namespace, desired.serviceAccount),
+    },
+  };
+  const target = blankToUndefined(desired.targetRoleArn);
+  if (target !== undefined) created.targetRoleArn = target;
+  if (desired.disableSessionTags !== undefined)
+    created.disableSessionTags = desired.disableSessionTags;
+  if (desired.policy !== undefined) created.policy = desired.policy;
+  return created;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions
+
+interface Base {
+  namespace: string;
+  serviceAccount: string;
+  associationId?: string | undefined;
+}
+
+function finalDecision(
+  base: Base,
+  action: ItemAction,
+  result: ItemResultKind,
+  reason: string,
+  extra: Partial<
+    Omit<ItemDecision, 'namespace' | 'serviceAccount' | 'action' | 'result' | 'reason'>
+  > = {},
+): ItemDecision {
+  return {
+    ...base,
+    action,
+    result,
+    reason,
+    warnings: extra.warnings ?? [],
+    steps: extra.steps ?? [],
+    roleName: extra.roleName,
+    roleArn: extra.roleArn,
+    associationId: extra.associationId ?? base.associationId,
+    changes: extra.changes ?? noChanges(),
+  };
+}
+
+function refusal(
+  base: Base,
+  reason: string,
+  action: 'refused' | 'conflict' = 'refused',
+  warnings: string[] = [],
+): ItemDecision {
+  return finalDecision(base, action, 'failed', reason, { warnings });
+}
+
+function addonOwned(
+  base: Base,
+  verb: 'update' | 'delete' | 'create',
+  ownerArn: string,
+): ItemDecision {
+  const id = idOf(base.namespace, base.serviceAccount);
+  if (verb === 'delete') {
+    return refusal(
+      base,
+      `cannot delete podidentityassociation ${id} as it is in use by addon ${ownerArn}; please use \`eksctl update addon\` or \`eksctl delete addon\` instead (or \`aws eks update-addon --pod-identity-associations\`)`,
+    );
+  }
+  if (verb === 'create') {
+    return refusal(
+      base,
+      `pod identity association for service account "${id}" already exists and is in use by addon ${ownerArn}; change it through the add-on (\`eksctl update addon\`) instead`,
+      'conflict',
+    );
+  }
+  return refusal(
+    base,
+    `cannot update podidentityassociation ${id} as it is in use by addon ${ownerArn}; please use \`eksctl update addon\` instead (or \`aws eks update-addon --pod-identity-associations\`)`,
+  );
+}
+
+/** Create (or apply) an association that does not exist yet. */
+function decideAbsent(state: Extract<ItemState, { desired: DesiredAssociation }>): ItemDecision {
+  const { desired, clusterName } = state;
+  const id = idOf(desired.namespace, desired.serviceAccount);
+  const base: Base = { namespace: desired.namespace, serviceAccount: desired.serviceAccount };
+  const changes = noChanges();
+  const steps: string[] = [];
+  const warnings: string[] = [];
+  let roleArn: string;
+  let roleName: string | undefined;
+  let reason = `pod identity association for service account "${id}" does not exist; it will be created`;
+
+  const source = desired.role;
+  if (source.kind === 'unspecified') {
+    return refusal(
+      base,
+      `at least one of the following must be specified: ${['roleARN', 'permissionPolicy', 'permissionPolicyARNs', 'wellKnownPolicies'].map((field) => `${desired.path}.${field}`).join(', ')}`,
+    );
+  }
+  if (source.kind === 'existing') {
+    roleArn = source.roleArn;
+    reason += ` with role ${roleArn}`;
+  } else {
+    const spec = source.role;
+    roleName = spec.roleName;
+    warnings.push(...targetRoleWarning(spec, desired.targetRoleArn));
+    if (state.role === undefined) {
+      changes.createRole = spec;
+      roleArn = spec.arn;
+      steps.push(
+        `create IAM role "${spec.roleName}" for pod identity association for service account "${id}"`,
+      );
+      reason += ` with a new IAM role ${spec.arn}`;
+    } else if (isOwnedBy(state.role.tags, clusterName, desired.namespace, desired.serviceAccount)) {
+      roleArn = state.role.arn;
+      const reconcile = roleChanges(spec, state.role);
+      if (hasRoleChanges(reconcile)) {
+        changes.role = reconcile;
+        steps.push(...roleChangeSteps(spec.roleName, reconcile));
+      }
+      reason += ` with IAM role ${roleArn}, which eks-pia created for it in an earlier run`;
+    } else {
+      return refusal(
+        base,
+        `IAM role "${spec.roleName}" already exists and was not created by eks-pia for service account "${id}" in cluster ${clusterName}; choose another roleName, or set roleARN to use that role as it is`,
+        'conflict',
+        warnings,
+      );
+    }
+  }
+  if (serviceAccountToEnsure(desired, state.serviceAccount)) {
+    changes.createServiceAccount = true;
+    steps.push(serviceAccountStep(id));
+  }
+  changes.createAssociation = newAssociation(desired, roleArn, clusterName);
+  steps.push(`create pod identity association for service account "${id}"`);
+  return finalDecision(base, 'create', 'created', reason, {
+    changes,
+    steps,
+    warnings,
+    roleName,
+    roleArn,
+  });
+}
+
+/** `create` against an association that exists: equal is done, anything else is a conflict. */
+function decideCreate(state: Extract<ItemState, { desired: DesiredAssociation }>): ItemDecision {
+  const { desired, existing } = state;
+  if (existing === undefined) return decideAbsent(state);
+  const id = idOf(desired.namespace, desired.serviceAccount);
+  const base: Base = {
+    namespace: desired.namespace,
+    serviceAccount: desired.serviceAccount,
+    associationId: existing.associationId,
+  };
+  if (existing.ownerArn) return addonOwned(base, 'create', existing.ownerArn);
+
+  const source = desired.role;
+  const sameRole =
+    source.kind === 'existing'
+      ? sameRoleArn(existing.roleArn, source.roleArn)
+      : source.kind === 'managed' &&
+        (sameRoleArn(existing.roleArn, source.role.arn) ||
+          namesManagedRole(source.role, existing.roleArn));
+  const differing = Object.keys(fieldChanges(desired, existing, 'declarative'));
+  if (!sameRole) differing.unshift('roleArn');
+  if (differing.length > 0) {
+    return refusal(
+      base,
+      `pod identity association for service account "${id}" already exists with role ${existing.roleArn} and differs from the request in ${differing.join(', ')}; use update or apply to change it, or delete it first`,
+      'conflict',
+    );
+  }
+
+  const warnings: string[] = [];
+  if (source.kind === 'managed' && state.role !== undefined) {
+    const drift = roleChanges(source.role, state.role);
+    if (hasRoleChanges(drift)) {
+      warnings.push(
+        `IAM role "${state.role.name}" differs from the request (${roleChangeSteps(state.role.name, drift).join('; ')}); create leaves it as it is, run apply or update to reconcile it`,
+      );
+    }
+  }
+  if (serviceAccountToEnsure(desired, state.serviceAccount)) {
+    const changes = { ...noChanges(), createServiceAccount: true };
+    return finalDecision(
+      base,
+      'update',
+      'updated',
+      `pod identity association "${id}" already exists as requested; only the service account is missing or lacks the ${MANAGED_BY_LABEL.key} label`,
+      { changes, steps: [serviceAccountStep(id)], warnings, roleArn: existing.roleArn },
+    );
+  }
+  return finalDecision(
+    base,
+    'unchanged',
+    'unchanged',
+    `pod identity association "${id}" already exists as requested`,
+    {
+      warnings,
+      roleArn: existing.roleArn,
+    },
+  );
+}
+
+/** `update`, and `apply` of an association that exists. */
+function decideChange(
+  state: Extract<ItemState, { desired: DesiredAssociation }>,
+  mode: 'update' | 'apply',
+): ItemDecision {
+  const { desired, clusterName, role } = state;
+  const id = idOf(desired.namespace, desired.serviceAccount);
+  const existing = state.existing;
+  if (existing === undefined) {
+    return finalDecision(
+      { namespace: desired.namespace, serviceAccount: desired.serviceAccount },
+      'missing',
+      'failed',
+      `error updating pod identity association "${id}": pod identity association does not exist; create it first, or check namespace and serviceAccountName`,
+    );
+  }
+  const base: Base = {
+    namespace: desired.namespace,
+    serviceAccount: desired.serviceAccount,
+    associationId: existing.associationId,
+  };
+  if (existing.ownerArn) return addonOwned(base, 'update', existing.ownerArn);
+
+  const owned =
+    role !== undefined &&
+    isOwnedBy(role.tags, clusterName, desired.namespace, desired.serviceAccount);
+  const changes = noChanges();
+  const steps: string[] = [];
+  const warnings: string[] = [];
+  const association: AssociationFieldChanges = {};
+  let roleName: string | undefined;
+
+  const source = desired.role;
+  if (source.kind === 'existing') {
+    if (!sameRoleArn(source.roleArn, existing.roleArn)) {
+      if (owned) return refusal(base, ROLE_ARN_OWNED);
+      association.roleArn = source.roleArn;
+    }
+  } else if (source.kind === 'managed') {
+    const spec = source.role;
+    roleName = spec.roleName;
+    if (role === undefined && namesManagedRole(spec, existing.roleArn)) {
+      changes.createRole = spec;
+      steps.push(
+        `create IAM role "${spec.roleName}" for pod identity association for service account "${id}"`,
+      );
+      warnings.push(
+        `IAM role "${spec.roleName}" used by the association no longer exists; it will be created again`,
+      );
+    } else if (owned) {
+      if (
+        source.requestedRoleArn !== undefined &&
+        !sameRoleArn(source.requestedRoleArn, existing.roleArn)
+      ) {
+        return refusal(base, ROLE_ARN_OWNED);
+      }
+      if (spec.roleNameGiven && role.name !== spec.roleName) {
+        return refusal(
+          base,
+          `cannot change podIdentityAssociation.roleName from "${role.name}" to "${spec.roleName}": IAM roles cannot be renamed; delete the association and create it again to use another role name`,
+        );
+      }
+      const reconcile = roleChanges(spec, role);
+      if (hasRoleChanges(reconcile)) {
+        changes.role = reconcile;
+        steps.push(...roleChangeSteps(role.name, reconcile));
+      }
+      roleName = role.name;
+    } else if (source.requestedRoleArn === undefined) {
+      return refusal(
+        base,
+        mode === 'update'
+          ? ROLE_ARN_REQUIRED
+          : `${ROLE_ARN_REQUIRED}: pod identity association "${id}" already uses role ${existing.roleArn}; set roleARN to that role (and drop the permission fields), or delete the association so eks-pia can create one`,
+      );
+    } else {
+      return refusal(
+        base,
+        `only ${EKS_PIA_FIELDS} can be specified if the role was not created by eks-pia; remove permissionPolicy, permissionPolicyARNs and wellKnownPolicies from ${desired.path}`,
+      );
+    }
+  } else if (!owned) {
+    return refusal(base, ROLE_ARN_REQUIRED);
+  }
+
+  Object.assign(
+    association,
+    fieldChanges(desired, existing, mode === 'apply' ? 'declarative' : 'given'),
+  );
+  const sessionTagsOff = association.disableSessionTags ?? existing.disableSessionTags ?? false;
+  const policyAfter = association.policy ?? existing.policy;
+  if (blankToUndefined(policyAfter) !== undefined && !sessionTagsOff) {
+    return refusal(
+      base,
+      `${SESSION_POLICY_RULE}: after this change pod identity association "${id}" would keep a session policy with session tags on; set disableSessionTags: true or remove the policy`,
+    );
+  }
+  if (Object.keys(association).length > 0) {
+    changes.association = association;
+    steps.push(`update pod identity association "${id}": ${describeFieldChanges(association)}`);
+  }
+  if (mode === 'apply' && serviceAccountToEnsure(desired, state.serviceAccount)) {
+    changes.createServiceAccount = true;
+    steps.push(serviceAccountStep(id));
+  }
+  if (
+    Object.keys(desired.tags).length > 0 &&
+    !isDeepStrictEqual(desired.tags, userTags(existing.tags))
+  ) {
+    warnings.push(
+      `tags of pod identity association "${id}" were left as they are: tags are set only when an association is created`,
+    );
+  }
+
+  const roleArn = association.roleArn ?? existing.roleArn;
+  if (steps.length === 0) {
+    return finalDecision(
+      base,
+      'unchanged',
+      'unchanged',
+      `pod identity association "${id}" is already up-to-date`,
+      {
+        warnings,
+        roleName,
+        roleArn,
+      },
+    );
+  }
+  if (source.kind === 'managed') {
+    const target =
+      mode === 'apply' ? desired.targetRoleArn : (desired.targetRoleArn ?? existing.targetRoleArn);
+    warnings.push(...targetRoleWarning(source.role, target));
+  }
+  return finalDecision(
+    base,
+    'update',
+    'updated',
+    `pod identity association "${id}" differs from the request; it will be updated`,
+    {
+      changes,
+      steps,
+      warnings,
+      roleName,
+      roleArn,
+    },
+  );
+}
+
+/** `delete`, and `prune` of an association this service created. */
+function decideRemoval(
+  state: ItemState,
+  namespace: string,
+  serviceAccount: string,
+  existing: ExistingAssociation | undefined,
+): ItemDecision {
+  const id = idOf(namespace, serviceAccount);
+  const base: Base = { namespace, serviceAccount, associationId: existing?.associationId };
+  if (existing?.ownerArn) return addonOwned(base, 'delete', existing.ownerArn);
+
+  const changes = noChanges();
+  const steps: string[] = [];
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  if (existing !== undefined) {
+    changes.deleteAssociation = true;
+    steps.push(`delete pod identity association "${id}"`);
+  } else {
+    warnings.push(`pod identity association "${id}" not found`);
+  }
+
+  const { role } = state;
+  let roleName: string | undefined;
+  if (role !== undefined && isOwnedBy(role.tags, state.clusterName, namespace, serviceAccount)) {
+    if (state.roleInUseElsewhere === true) {
+      warnings.push(
+        `IAM role "${role.name}" was created by eks-pia for "${id}" but other pod identity associations still use it; it was kept`,
+      );
+    } else {
+      changes.deleteRole = true;
+      roleName = role.name;
+      steps.push(`delete IAM role "${role.name}", created by eks-pia for "${id}"`);
+    }
+  } else if (existing !== undefined) {
+    notes.push(`its role ${existing.roleArn} was not created by eks-pia for it and stays`);
+  }
+
+  if (isLabelled(state.serviceAccount)) {
+    changes.deleteServiceAccount = true;
+    steps.push(`delete service account "${id}", if it exists and is managed by eks-pia`);
+  }
+
+  if (steps.length === 0) {
+    return finalDecision(
+      base,
+      'missing',
+      'skipped',
+      `pod identity association "${id}" not found; nothing to delete`,
+      {
+        warnings,
+      },
+    );
+  }
+  const what =
+    existing === undefined
+      ? 'it is already gone, but what eks-pia created for it will be removed'
+      : 'it will be deleted';
+  const reason = [`pod identity association "${id}": ${what}`, ...notes].join('; ');
+  return finalDecision(base, 'delete', 'deleted', reason, {
+    changes,
+    steps,
+    warnings,
+    roleName,
+    roleArn: existing?.roleArn,
+  });
+}
+
+/**
+ * The decision for one item. Total over operation × live state: every combination gives an
+ * action, never an exception, so one bad item is reported while the others run.
+ *
+ * | operation | association | decision |
+ * |---|---|---|
+ * | create | absent | create (role first when managed; an existing role is reused only if eks-pia owns it for this association, else conflict) |
+ * | create | equal | unchanged (service account ensured when asked for) |
+ * | create | different, or add-on owned | conflict, naming the existing role |
+ * | update | absent | missing (failed) |
+ * | update | add-on owned | refused, eksctl's message |
+ * | update | owned role | roleARN may not change; permissions reconciled only when the entry carries them |
+ * | update | role not owned | roleARN required; permission fields refused |
+ * | apply | absent / present | as create / as update, with absent fields meaning their defaults |
+ * | delete | absent | missing (skipped, warning), leftovers eks-pia owns still removed |
+ * | delete | present | delete; role only if owned and unused elsewhere; SA only if labelled |
+ * | prune | created by eks-pia for this cluster | as delete; anything else is left alone |
+ */
+export function decideItem(state: ItemState): ItemDecision {
+  switch (state.operation) {
+    case 'create':
+      return decideCreate(state);
+    case 'update':
+      return decideChange(state, 'update');
+    case 'apply':
+      return state.existing === undefined ? decideAbsent(state) : decideChange(state, 'apply');
+    case 'delete':
+      return decideRemoval(
+        state,
+        state.desired.namespace,
+        state.desired.serviceAccount,
+        state.existing,
+      );
+    case 'prune': {
+      const { existing } = state;
+      if (existing.ownerArn || !createdByEksPia(existing, state.clusterName)) {
+        return finalDecision(
+          {
+            namespace: existing.namespace,
+            serviceAccount: existing.serviceAccount,
+            associationId: existing.associationId,
+          },
+          'unchanged',
+          'unchanged',
+          `pod identity association "${idOf(existing.namespace, existing.serviceAccount)}" was not created by eks-pia for cluster ${state.clusterName}; prune leaves it alone`,
+        );
+      }
+      return decideRemoval(state, existing.namespace, existing.serviceAccount, existing);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What to look up before deciding
+
+/**
+ * The role whose state the decision needs: the one the association uses; else the role the
+ * entry would create; else, for a delete, the name eks-pia would have given it (to clean up
+ * after an interrupted run). Undefined when no role matters (a create naming an existing role).
+ */
+export function roleNameToInspect(input: {
+  operation: ItemOperation;
+  desired?: DesiredAssociation | undefined;
+  existing?: ExistingAssociation | undefined;
+}): string | undefined {
+  if (input.existing !== undefined) return parseRoleArn(input.existing.roleArn)?.name;
+  const desired = input.desired;
+  if (desired === undefined) return undefined;
+  if (desired.role.kind === 'managed') return desired.role.role.roleName;
+  return input.operation === 'delete' ? desired.managedRoleName : undefined;
+}
+
+/**
+ * Whether the item needs the cluster's Kubernetes API: to create or label the service account,
+ * or (delete, prune) to see whether eks-pia created the service account and so may delete it.
+ */
+export function needsKubernetes(operation: ItemOperation, desired?: DesiredAssociation): boolean {
+  if (operation === 'delete' || operation === 'prune') return true;
+  if (operation === 'update') return false;
+  return desired?.createServiceAccount === true;
+}
+
+/**
+ * Whether an association other than `self` uses the role. Names are compared without regard to
+ * case, as IAM does: when unsure, a role is kept rather than deleted from under someone.
+ */
+export function roleUsedElsewhere(
+  roleArn: string,
+  associations: readonly Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[],
+  self: { namespace: string; serviceAccount: string },
+): boolean {
+  const name = (parseRoleArn(roleArn)?.name ?? roleArn).toLowerCase();
+  return associations.some(
+    (association) =>
+      !(
+        association.namespace === self.namespace &&
+        association.serviceAccount === self.serviceAccount
+      ) && (parseRoleArn(association.roleArn)?.name ?? association.roleArn).toLowerCase() === name,
+  );
+}
+
+/**
+ * The associations `apply` with `prune` may delete: created by eks-pia for this cluster, not
+ * owned by an add-on, and no longer listed in the config.
+ */
+export function pruneCandidates(
+  associations: readonly ExistingAssociation[],
+  desired: readonly DesiredAssociation[],
+  clusterName: string,
+): ExistingAssociation[] {
+  const listed = new Set(desired.map((entry) => idOf(entry.namespace, entry.serviceAccount)));
+  return associations.filter(
+    (association) =>
+      !association.ownerArn &&
+      createdByEksPia(association, clusterName) &&
+      !listed.has(idOf(association.namespace, association.serviceAccount)),
+  );
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { ensureAccessEntry } from '../aws/access-entries.ts';
+import { callerIdentity } from '../aws/identity.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { ensureKubernetesAccess } from './ensure-kubernetes-access.ts';
+
+const input = z.looseObject({
+  clusterName: z.string().min(1),
+  plan: z.looseObject({
+    kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
+  }),
+});
+
+export const handler = defineTask('ensure-kubernetes-access', input, (event) =>
+  ensureKubernetesAccess(
+    { clusterName: event.clusterName, ...event.plan.kubernetes },
+    {
+      principalArn: async () => (await callerIdentity()).principalArn,
+      ensureAccessEntry,
+    },
+  ),
+);

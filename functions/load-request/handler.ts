@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { readConfigObject } from '../aws/config-object.ts';
+import { callerIdentity } from '../aws/identity.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { putRunDocument } from '../aws/run-store.ts';
+import { guardrailsFromEnv } from '../core/associations/guardrails.ts';
+import { parseWorkflowInput } from '../core/associations/request.ts';
+import { loadRequest } from './load-request.ts';
+
+const input = z.object({ runId: z.string().min(1), input: z.unknown() });
+
+export const handler = defineTask('load-request', input, (event) =>
+  loadRequest(event.runId, event.input, {
+    deploymentRegion: process.env.AWS_REGION ?? '',
+    // A typo in the settings fails the run (GuardrailSettingsError) instead of allowing too much.
+    guardrails: guardrailsFromEnv(process.env),
+    parseInput: parseWorkflowInput,
+    account: async () => (await callerIdentity()).account,
+    readConfig: readConfigObject,
+    saveRequest: (runId, request) => putRunDocument(runId, 'request', request),
+  }),
+);

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import type { AssociationRequest } from '../core/associations/request.ts';
+import { planAssociations } from './plan-associations.ts';
+
+const input = z.looseObject({ runId: z.string().min(1) });
+
+export const handler = defineTask('plan-associations', input, (event) =>
+  planAssociations(event.runId, {
+    loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
+    listAssociations: (clusterName) => listAssociations(clusterName),
+    describeAll: describeAssociations,
+    savePlan: (runId, plan) => putRunDocument(runId, 'plan', plan),
+  }),
+);

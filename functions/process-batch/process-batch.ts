@@ -1,0 +1,192 @@
+import pMap from 'p-map';
+import type { DesiredAssociation } from '../core/associations/desired.ts';
+import type {
+  ExistingAssociation,
+  ExistingRole,
+  ExistingServiceAccount,
+} from '../core/associations/existing.ts';
+import {
+  decideItem,
+  type ItemDecision,
+  type ItemOperation,
+  needsKubernetes,
+  roleNameToInspect,
+  roleUsedElsewhere,
+} from '../core/associations/plan.ts';
+import {
+  countResults,
+  type ItemResult,
+  itemResult,
+  type ResultCounts,
+} from '../core/associations/report.ts';
+import type { AssociationRequest } from '../core/associations/request.ts';
+import { asError } from '../core/errors.ts';
+import type { PlanDocument, PlanItem } from '../plan-associations/plan-associations.ts';
+import { type ExecuteDeps, executeItem } from './execute-item.ts';
+
+/**
+ * Items of one batch handled at once. IAM's account-wide rate limits are the bottleneck, and
+ * the SDK's adaptive retries absorb short bursts; more would only trade latency for throttles.
+ */
+export const ITEM_CONCURRENCY = 5;
+
+export interface ProcessBatchInput {
+  runId: string;
+  batch: number;
+  dryRun: boolean;
+}
+
+export interface BatchResult {
+  batch: number;
+  itemCount: number;
+  counts: ResultCounts;
+}
+
+export interface ProcessBatchDeps {
+  loadRequest(runId: string): Promise<AssociationRequest>;
+  loadPlan(runId: string): Promise<PlanDocument>;
+  describeAssociation(
+    clusterName: string,
+    associationId: string,
+  ): Promise<ExistingAssociation | undefined>;
+  getRoleState(roleName: string): Promise<ExistingRole | undefined>;
+  /** The service account's labels, or undefined when it does not exist. */
+  serviceAccountLabels(
+    clusterName: string,
+    namespace: string,
+    name: string,
+  ): Promise<Record<string, string> | undefined>;
+  executor(clusterName: string): ExecuteDeps;
+  saveResults(runId: string, batch: number, results: ItemResult[]): Promise<string>;
+}
+
+/**
+ * Decides each item of the batch against live state read now (not at plan time, so a retried or
+ * repeated run sees what earlier attempts did) and, unless it is a dry run, carries it out.
+ * Items fail one by one with their reason; the batch itself fails only when its documents cannot
+ * be read or written.
+ */
+export async function processBatch(
+  input: ProcessBatchInput,
+  deps: ProcessBatchDeps,
+): Promise<BatchResult> {
+  const [request, plan] = await Promise.all([
+    deps.loadRequest(input.runId),
+    deps.loadPlan(input.runId),
+  ]);
+  const items = plan.items.slice(input.batch * plan.batchSize, (input.batch + 1) * plan.batchSize);
+  const executor = deps.executor(request.clusterName);
+  const results = await pMap(
+    items,
+    (item) => processItem(item, request, plan, input.dryRun, deps, executor),
+    {
+      concurrency: ITEM_CONCURRENCY,
+    },
+  );
+  await deps.saveResults(input.runId, input.batch, results);
+  return { batch: input.batch, itemCount: results.length, counts: countResults(results) };
+}
+
+async function processItem(
+  item: PlanItem,
+  request: AssociationRequest,
+  plan: PlanDocument,
+  dryRun: boolean,
+  deps: ProcessBatchDeps,
+  executor: ExecuteDeps,
+): Promise<ItemResult> {
+  let decision: ItemDecision;
+  const lookupWarnings: string[] = [];
+  try {
+    const desired = item.kind === 'entry' ? request.entries[item.entryIndex] : undefined;
+    const operation: ItemOperation =
+      item.kind === 'prune' ? 'prune' : entryOperation(request.operation);
+    const associationId = item.kind === 'prune' ? item.existing.associationId : item.associationId;
+    const existing = associationId
+      ? await deps.describeAssociation(request.clusterName, associationId)
+      : undefined;
+    if (item.kind === 'prune' && !existing) {
+      return {
+        namespace: item.namespace,
+        serviceAccount: item.serviceAccount,
+        action: 'missing',
+        result: 'skipped',
+        reason: `pod identity association "${item.namespace}/${item.serviceAccount}" was already deleted`,
+      };
+    }
+    const roleName = roleNameToInspect({ operation, desired, existing });
+    const role = roleName ? await deps.getRoleState(roleName) : undefined;
+    const roleInUseElsewhere =
+      existing !== undefined &&
+      plan.roleUsage !== undefined &&
+      roleUsedElsewhere(existing.roleArn, plan.roleUsage, item);
+    const serviceAccount = needsKubernetes(operation, desired)
+      ? await lookUpServiceAccount(request.clusterName, item, deps, lookupWarnings)
+      : undefined;
+    const live = {
+      clusterName: request.clusterName,
+      existing,
+      role,
+      roleInUseElsewhere,
+      serviceAccount,
+    };
+    decision =
+      operation === 'prune' && existing
+        ? decideItem({ ...live, operation, existing })
+        : decideItem({
+            ...live,
+            operation: operation as Exclude<ItemOperation, 'prune'>,
+            desired: desired as DesiredAssociation,
+          });
+  } catch (error) {
+    return {
+      namespace: item.namespace,
+      serviceAccount: item.serviceAccount,
+      action: 'missing',
+      result: 'failed',
+      reason: `could not read the current state of "${item.namespace}/${item.serviceAccount}": ${asError(error).message}`,
+    };
+  }
+  if (dryRun) return withWarnings(itemResult(decision, { dryRun: true }), lookupWarnings);
+  const outcome = await executeItem(decision, executor);
+  return withWarnings(itemResult(decision, { dryRun: false, outcome }), lookupWarnings);
+}
+
+/**
+ * Unreachable Kubernetes API (a private endpoint, missing access) is not a reason to fail an
+ * item that only wanted to know whether eks-pia created the service account: the account is then
+ * treated as not ours and kept, with a warning.
+ */
+async function lookUpServiceAccount(
+  clusterName: string,
+  item: PlanItem,
+  deps: ProcessBatchDeps,
+  warnings: string[],
+): Promise<ExistingServiceAccount | undefined> {
+  try {
+    const labels = await deps.serviceAccountLabels(
+      clusterName,
+      item.namespace,
+      item.serviceAccount,
+    );
+    return labels ? { labels } : undefined;
+  } catch (error) {
+    warnings.push(
+      `could not read service account ${item.namespace}/${item.serviceAccount}: ${asError(error).message}`,
+    );
+    return undefined;
+  }
+}
+
+function entryOperation(
+  operation: AssociationRequest['operation'],
+): Exclude<ItemOperation, 'prune'> {
+  if (operation === 'get') throw new Error('a get request has no items to process');
+  return operation;
+}
+
+function withWarnings(result: ItemResult, warnings: string[]): ItemResult {
+  return warnings.length === 0
+    ? result
+    : { ...result, warnings: [...(result.warnings ?? []), ...warnings] };
+}

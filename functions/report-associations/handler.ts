@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { publishRunCompleted } from '../aws/events.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import type { ItemResult } from '../core/associations/report.ts';
+import { OPERATIONS } from '../core/config/index.ts';
+import type { PlanDocument } from '../plan-associations/plan-associations.ts';
+import { reportAssociations } from './report-associations.ts';
+
+const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+  operation: z.enum(OPERATIONS),
+  dryRun: z.boolean(),
+  source: z.string(),
+  warnings: z.array(z.string()).default([]),
+  access: z
+    .object({
+      principalArn: z.string(),
+      accessPolicyArns: z.array(z.string()),
+      changed: z.boolean(),
+    })
+    .optional(),
+  batchResults: z.array(
+    z.union([
+      z.looseObject({
+        batch: z.number(),
+        failed: z.literal(true),
+        error: z.object({ Error: z.string(), Cause: z.string() }),
+      }),
+      z.looseObject({ batch: z.number(), failed: z.undefined().optional() }),
+    ]),
+  ),
+});
+
+export const handler = defineTask('report-associations', input, (event) =>
+  reportAssociations(event, {
+    loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
+    loadResults: (runId, batch) => getRunDocument<ItemResult[]>(runId, `results-${batch}`),
+    saveReport: (runId, report) => putRunDocument(runId, 'report', report),
+    publish: publishRunCompleted,
+  }),
+);

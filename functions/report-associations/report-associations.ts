@@ -1,0 +1,108 @@
+import {
+  type AssociationsReport,
+  buildReport,
+  type ItemResult,
+  type ReportAccess,
+} from '../core/associations/report.ts';
+import type { Operation } from '../core/config/index.ts';
+import type { PlanDocument } from '../plan-associations/plan-associations.ts';
+
+/** Output budget for the report in the execution's output, below Step Functions' 256 KiB. */
+export const REPORT_OUTPUT_BYTES = 200 * 1024;
+
+export interface ReportInput {
+  runId: string;
+  clusterName: string;
+  region: string;
+  operation: Operation;
+  dryRun: boolean;
+  source: string;
+  warnings: string[];
+  access?: ReportAccess | undefined;
+  batchResults: ({ batch: number } & (
+    | { failed: true; error: { Error: string; Cause: string } }
+    | { failed?: undefined }
+  ))[];
+}
+
+/** The report as the execution outputs it: complete, or its items cut to fit with a pointer to all. */
+export type RunReport = AssociationsReport & {
+  reportLocation: string;
+  itemsOmitted?: number | undefined;
+};
+
+export interface ReportDeps {
+  loadPlan(runId: string): Promise<PlanDocument>;
+  loadResults(runId: string, batch: number): Promise<ItemResult[]>;
+  saveReport(runId: string, report: AssociationsReport): Promise<string>;
+  publish(detail: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Gathers every batch's results into the run's report, stores it whole in the run store,
+ * announces the run on EventBridge and returns it, trimmed to fit the state payload limit.
+ * A batch whose task failed outright reports each of its items as failed with that error.
+ */
+export async function reportAssociations(input: ReportInput, deps: ReportDeps): Promise<RunReport> {
+  const plan = await deps.loadPlan(input.runId);
+  const items: ItemResult[] = [];
+  for (const batch of [...input.batchResults].sort((a, b) => a.batch - b.batch)) {
+    if (batch.failed) {
+      const planned = plan.items.slice(
+        batch.batch * plan.batchSize,
+        (batch.batch + 1) * plan.batchSize,
+      );
+      for (const item of planned) {
+        items.push({
+          namespace: item.namespace,
+          serviceAccount: item.serviceAccount,
+          action: 'missing',
+          result: 'failed',
+          reason: `the batch holding this item failed: ${batch.error.Error}: ${batch.error.Cause}`,
+        });
+      }
+    } else {
+      items.push(...(await deps.loadResults(input.runId, batch.batch)));
+    }
+  }
+  const report = buildReport({
+    clusterName: input.clusterName,
+    region: input.region,
+    operation: input.operation,
+    dryRun: input.dryRun,
+    source: input.source,
+    items,
+    warnings: input.warnings,
+    access: input.access,
+  });
+  const reportLocation = await deps.saveReport(input.runId, report);
+  await deps.publish({
+    workflow: 'associations',
+    runId: input.runId,
+    clusterName: report.clusterName,
+    region: report.region,
+    operation: report.operation,
+    dryRun: report.dryRun,
+    source: report.source,
+    counts: report.counts,
+    reportLocation,
+  });
+  return fitToOutput({ ...report, reportLocation });
+}
+
+/** Keeps failed items first when items must be cut, since those are what a person acts on. */
+function fitToOutput(report: RunReport): RunReport {
+  if (Buffer.byteLength(JSON.stringify(report)) <= REPORT_OUTPUT_BYTES) return report;
+  const ordered = [
+    ...report.items.filter((item) => item.result === 'failed'),
+    ...report.items.filter((item) => item.result !== 'failed'),
+  ];
+  const kept: ItemResult[] = [];
+  let size = Buffer.byteLength(JSON.stringify({ ...report, items: [] }));
+  for (const item of ordered) {
+    size += Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (size > REPORT_OUTPUT_BYTES) break;
+    kept.push(item);
+  }
+  return { ...report, items: kept, itemsOmitted: report.items.length - kept.length };
+}

@@ -1,0 +1,460 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { DesiredAssociation } from '../../../functions/core/associations/desired.ts';
+import { globMatches } from '../../../functions/core/associations/glob.ts';
+import {
+  checkGuardrails,
+  DEFAULT_GUARDRAILS,
+  findGuardrailViolations,
+  type GuardrailSettings,
+  GuardrailSettingsError,
+  guardrailsFromEnv,
+  PolicyGuardViolation,
+} from '../../../functions/core/associations/guardrails.ts';
+import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
+import { WELL_KNOWN_POLICY_KEYS } from '../../../functions/core/well-known-policies.ts';
+import { ACCOUNT, desired, S3_READ, TARGET_ROLE, USER_ROLE } from './fixtures.ts';
+
+const ENFORCED = `arn:aws:iam::${ACCOUNT}:policy/enforced`;
+
+function withStatements(
+  ...statements: Record<string, unknown>[]
+): Partial<PodIdentityAssociationConfig> {
+  return { permissionPolicy: { Version: '2012-10-17', Statement: statements } };
+}
+
+function violations(
+  entries: DesiredAssociation[],
+  settings: GuardrailSettings = DEFAULT_GUARDRAILS,
+  operation: 'create' | 'delete' | 'get' | 'apply' = 'create',
+) {
+  return findGuardrailViolations({ operation, entries }, settings);
+}
+
+const PATH = 'iam.podIdentityAssociations[0]';
+
+describe('default guardrails', () => {
+  for (const partition of ['aws', 'aws-cn', 'aws-us-gov']) {
+    for (const name of ['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess']) {
+      it(`deny ${name} in the ${partition} partition`, () => {
+        const arn = `arn:${partition}:iam::aws:policy/${name}`;
+        const found = violations([desired({ permissionPolicyARNs: [S3_READ, arn] })]);
+        assert.deepEqual(
+          found.map((violation) => violation.path),
+          [`${PATH}.permissionPolicyARNs[1]`],
+        );
+        assert.match(found[0]?.message ?? '', new RegExp(`${arn}, which the guardrails deny`));
+      });
+    }
+  }
+
+  it('deny Action "*" in a permissionPolicy, pointing at the statement', () => {
+    const found = violations([
+      desired(
+        withStatements(
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+          { Effect: 'Allow', Action: '*', Resource: '*' },
+        ),
+      ),
+    ]);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.path, `${PATH}.permissionPolicy.Statement[1]`);
+    assert.match(
+      found[0]?.message ?? '',
+      /allows "\*", "iam:\*" and "sts:AssumeRole" on Resource "\*" \(through Action "\*"\)/,
+    );
+  });
+
+  it('deny iam:* however it is spelled, on any resource', () => {
+    for (const action of ['iam:*', 'IAM:*', 'i*', ['s3:GetObject', 'iam:*']]) {
+      const found = violations([
+        desired(
+          withStatements({
+            Effect: 'Allow',
+            Action: action,
+            Resource: 'arn:aws:iam::111122223333:role/x',
+          }),
+        ),
+      ]);
+      assert.equal(found.length, 1, JSON.stringify(action));
+      assert.match(found[0]?.message ?? '', /"iam:\*"/);
+    }
+  });
+
+  it('allow narrow iam actions', () => {
+    assert.deepEqual(
+      violations([
+        desired(
+          withStatements({ Effect: 'Allow', Action: ['iam:PassRole', 'iam:Get*'], Resource: '*' }),
+        ),
+      ]),
+      [],
+    );
+  });
+
+  it('deny sts:AssumeRole on every resource but allow it on a named role', () => {
+    for (const action of ['sts:AssumeRole', 'sts:*', 'sts:Assume*']) {
+      assert.equal(
+        violations([desired(withStatements({ Effect: 'Allow', Action: action, Resource: '*' }))])
+          .length,
+        1,
+        action,
+      );
+    }
+    assert.deepEqual(
+      violations([
+        desired(
+          withStatements({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: TARGET_ROLE }),
+        ),
+      ]),
+      [],
+    );
+    assert.equal(
+      violations([
+        desired(
+          withStatements({ Effect: 'Allow', Action: 'sts:AssumeRole', NotResource: TARGET_ROLE }),
+        ),
+      ]).length,
+      1,
+    );
+  });
+
+  it('count an Allow with NotAction as a wildcard grant', () => {
+    const found = violations([
+      desired(withStatements({ Effect: 'Allow', NotAction: 's3:DeleteBucket', Resource: '*' })),
+    ]);
+    assert.equal(found.length, 1);
+    assert.match(found[0]?.message ?? '', /NotAction, which counts as Action "\*"/);
+  });
+
+  it('let Deny statements through, whatever they name', () => {
+    assert.deepEqual(
+      violations([
+        desired(
+          withStatements(
+            { Effect: 'Deny', Action: '*', Resource: '*' },
+            { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+          ),
+        ),
+      ]),
+      [],
+    );
+  });
+
+  it('read a single-statement document, naming Statement without an index', () => {
+    const found = violations([
+      desired({ permissionPolicy: { Statement: { Effect: 'Allow', Action: '*', Resource: '*' } } }),
+    ]);
+    assert.equal(found[0]?.path, `${PATH}.permissionPolicy.Statement`);
+  });
+
+  it('allow every well-known policy as eksctl expands it (autoScaler, the load balancer controller, ...)', () => {
+    for (const key of WELL_KNOWN_POLICY_KEYS) {
+      assert.deepEqual(violations([desired({ wellKnownPolicies: { [key]: true } })]), [], key);
+    }
+  });
+});
+
+describe('custom guardrails', () => {
+  it('look into well-known inline policies as they will be created', () => {
+    const settings = {
+      ...DEFAULT_GUARDRAILS,
+      deniedActions: [{ action: 'ec2:CreateSecurityGroup' }],
+    };
+    const found = violations(
+      [desired({ wellKnownPolicies: { awsLoadBalancerController: true } })],
+      settings,
+    );
+    assert.deepEqual(
+      found.map((violation) => violation.path),
+      [`${PATH}.wellKnownPolicies.awsLoadBalancerController`],
+    );
+    assert.match(
+      found[0]?.message ?? '',
+      /^inline policy eks-pia-PolicyAWSLoadBalancerController, Statement\[4\]: allows "ec2:CreateSecurityGroup"/,
+    );
+  });
+
+  it('deny managed policies a well-known policy adds, by glob', () => {
+    const settings = {
+      ...DEFAULT_GUARDRAILS,
+      deniedPolicyArns: ['arn:*:iam::aws:policy/AmazonEC2ContainerRegistry*'],
+    };
+    const found = violations([desired({ wellKnownPolicies: { imageBuilder: true } })], settings);
+    assert.equal(found[0]?.path, `${PATH}.wellKnownPolicies.imageBuilder`);
+    assert.match(
+      found[0]?.message ?? '',
+      /^imageBuilder adds arn:aws:iam::aws:policy\/AmazonEC2ContainerRegistryPowerUser.*pattern arn:\*:iam::aws:policy\/AmazonEC2ContainerRegistry\*/,
+    );
+  });
+
+  it('put the enforced boundary on created roles and accept an entry that asks for the same one', () => {
+    const settings = { ...DEFAULT_GUARDRAILS, enforcedPermissionsBoundaryArn: ENFORCED };
+    const entry = desired(
+      { permissionPolicyARNs: [S3_READ] },
+      { enforcedPermissionsBoundaryArn: ENFORCED },
+    );
+    assert.ok(entry.role.kind === 'managed');
+    assert.equal(entry.role.role.permissionsBoundaryArn, ENFORCED);
+    assert.deepEqual(violations([entry], settings), []);
+    const same = desired(
+      { permissionPolicyARNs: [S3_READ], permissionsBoundaryARN: ENFORCED },
+      { enforcedPermissionsBoundaryArn: ENFORCED },
+    );
+    assert.deepEqual(violations([same], settings), []);
+  });
+
+  it('report a boundary that conflicts with the enforced one', () => {
+    const settings = { ...DEFAULT_GUARDRAILS, enforcedPermissionsBoundaryArn: ENFORCED };
+    const own = `arn:aws:iam::${ACCOUNT}:policy/mine`;
+    const found = violations(
+      [
+        desired(
+          { permissionPolicyARNs: [S3_READ], permissionsBoundaryARN: own },
+          { enforcedPermissionsBoundaryArn: ENFORCED },
+        ),
+      ],
+      settings,
+    );
+    assert.deepEqual(
+      found.map((violation) => violation.path),
+      [`${PATH}.permissionsBoundaryARN`],
+    );
+    assert.match(
+      found[0]?.message ?? '',
+      /conflicts with the permissions boundary the guardrails enforce/,
+    );
+  });
+
+  it('report a role that would be created without the enforced boundary', () => {
+    const settings = { ...DEFAULT_GUARDRAILS, enforcedPermissionsBoundaryArn: ENFORCED };
+    const found = violations([desired({ permissionPolicyARNs: [S3_READ] })], settings);
+    assert.match(
+      found[0]?.message ?? '',
+      /would be created without the enforced permissions boundary/,
+    );
+  });
+
+  it('allow only role ARNs matching the patterns, for roleARN and targetRoleARN', () => {
+    const settings = {
+      ...DEFAULT_GUARDRAILS,
+      allowedRoleArnPatterns: [`arn:aws:iam::${ACCOUNT}:role/app-*`],
+    };
+    assert.deepEqual(violations([desired({ roleARN: USER_ROLE })], settings), []);
+    const found = violations(
+      [desired({ roleARN: `arn:aws:iam::${ACCOUNT}:role/admin`, targetRoleARN: TARGET_ROLE })],
+      settings,
+    );
+    assert.deepEqual(
+      found.map((violation) => violation.path),
+      [`${PATH}.roleARN`, `${PATH}.targetRoleARN`],
+    );
+    assert.match(
+      found[0]?.message ?? '',
+      /is not allowed by the guardrails; allowed role ARN patterns: arn:aws:iam::111122223333:role\/app-\*/,
+    );
+  });
+
+  it('allow only namespaces matching the patterns, also for deletes', () => {
+    const settings = { ...DEFAULT_GUARDRAILS, allowedNamespaces: ['team-*'] };
+    assert.deepEqual(
+      violations([desired({ namespace: 'team-a', roleARN: USER_ROLE })], settings),
+      [],
+    );
+    const found = violations([desired({ roleARN: USER_ROLE })], settings, 'delete');
+    assert.deepEqual(
+      found.map((violation) => violation.path),
+      [`${PATH}.namespace`],
+    );
+  });
+
+  it('check nothing but namespaces on delete and nothing at all on get', () => {
+    const admin = desired({
+      permissionPolicyARNs: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    });
+    assert.deepEqual(violations([admin], DEFAULT_GUARDRAILS, 'delete'), []);
+    assert.deepEqual(violations([admin], DEFAULT_GUARDRAILS, 'get'), []);
+  });
+});
+
+describe('checkGuardrails', () => {
+  it('rejects the request as a whole, listing every violation of every entry with its path', () => {
+    const entries = [
+      desiredAt(0, { permissionPolicyARNs: ['arn:aws:iam::aws:policy/IAMFullAccess'] }),
+      desiredAt(1, { roleARN: USER_ROLE }),
+      desiredAt(2, withStatements({ Effect: 'Allow', Action: 'iam:*', Resource: '*' })),
+    ];
+    assert.throws(
+      () =>
+        checkGuardrails(
+          { operation: 'apply', entries, source: { kind: 'inline' } },
+          DEFAULT_GUARDRAILS,
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof PolicyGuardViolation);
+        assert.equal(error.name, 'PolicyGuardViolation');
+        assert.deepEqual(
+          error.violations.map((violation) => violation.path),
+          [
+            'iam.podIdentityAssociations[0].permissionPolicyARNs[0]',
+            'iam.podIdentityAssociations[2].permissionPolicy.Statement[0]',
+          ],
+        );
+        assert.match(
+          error.message,
+          /^inline config was rejected as a whole and nothing was changed: 2 guardrail violations:/,
+        );
+        assert.match(
+          error.message,
+          /\niam\.podIdentityAssociations\[0\]\.permissionPolicyARNs\[0\]: arn:aws:iam::aws:policy\/IAMFullAccess/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('returns quietly for a request within the guardrails', () => {
+    assert.doesNotThrow(() =>
+      checkGuardrails(
+        { operation: 'create', entries: [desired({ roleARN: USER_ROLE })] },
+        DEFAULT_GUARDRAILS,
+      ),
+    );
+  });
+
+  it('finds the same violations whatever the order of entries and statements', () => {
+    const statements = [
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' },
+      { Effect: 'Allow', NotAction: 'ec2:*', Resource: '*' },
+    ];
+    const entries = [
+      {
+        namespace: 'a',
+        fields: { permissionPolicyARNs: ['arn:aws:iam::aws:policy/PowerUserAccess'] },
+      },
+      { namespace: 'b', fields: { roleARN: USER_ROLE } },
+      { namespace: 'c', fields: { wellKnownPolicies: { autoScaler: true, imageBuilder: true } } },
+      { namespace: 'd', fields: { permissionPolicyARNs: [S3_READ] } },
+    ];
+    const key = (entry: { association: string; message: string }) =>
+      `${entry.association}|${entry.message.replace(/Statement\[\d+\]/, 'Statement')}`;
+    const build = (list: typeof entries, policy: typeof statements) =>
+      list.map(({ namespace, fields }, index) =>
+        desiredAt(index, {
+          namespace,
+          ...fields,
+          ...(namespace === 'd' ? withStatements(...policy) : {}),
+        }),
+      );
+    const baseline = new Set(violations(build(entries, statements)).map(key));
+    assert.ok(baseline.size >= 3);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }),
+        fc.shuffledSubarray(statements, {
+          minLength: statements.length,
+          maxLength: statements.length,
+        }),
+        (shuffledEntries, shuffledStatements) => {
+          assert.deepEqual(
+            new Set(violations(build(shuffledEntries, shuffledStatements)).map(key)),
+            baseline,
+          );
+        },
+      ),
+    );
+  });
+});
+
+function desiredAt(
+  index: number,
+  fields: Partial<PodIdentityAssociationConfig>,
+): DesiredAssociation {
+  const entry = desired({ serviceAccountName: `sa-${fields.namespace ?? index}`, ...fields });
+  return { ...entry, path: `iam.podIdentityAssociations[${index}]`, ...rebase(entry, index) };
+}
+
+/** Moves a desired entry's origins to another index, as if it stood elsewhere in the file. */
+function rebase(entry: DesiredAssociation, index: number): Partial<DesiredAssociation> {
+  if (entry.role.kind !== 'managed') return {};
+  const origins = Object.fromEntries(
+    Object.entries(entry.role.role.origins).map(([name, origin]) => [
+      name,
+      origin.replace(
+        /^iam\.podIdentityAssociations\[\d+\]/,
+        `iam.podIdentityAssociations[${index}]`,
+      ),
+    ]),
+  );
+  return { role: { ...entry.role, role: { ...entry.role.role, origins } } };
+}
+
+describe('guardrailsFromEnv', () => {
+  it('gives the defaults when nothing is set', () => {
+    assert.deepEqual(guardrailsFromEnv({}), {
+      ...DEFAULT_GUARDRAILS,
+      enforcedPermissionsBoundaryArn: undefined,
+      allowedRoleArnPatterns: undefined,
+      allowedNamespaces: undefined,
+    });
+    assert.equal(DEFAULT_GUARDRAILS.deniedPolicyArns.length, 9);
+  });
+
+  it('reads one JSON document, with denied actions as text or objects', () => {
+    const settings = guardrailsFromEnv({
+      GUARDRAILS: JSON.stringify({
+        deniedActions: ['s3:*', 'sts:AssumeRole on *', { action: 'kms:*' }],
+        enforcedPermissionsBoundaryArn: ENFORCED,
+        allowedNamespaces: ['team-*'],
+      }),
+    });
+    assert.deepEqual(settings.deniedActions, [
+      { action: 's3:*' },
+      { action: 'sts:AssumeRole', resource: '*' },
+      { action: 'kms:*' },
+    ]);
+    assert.equal(settings.enforcedPermissionsBoundaryArn, ENFORCED);
+    assert.deepEqual(settings.allowedNamespaces, ['team-*']);
+    assert.deepEqual(settings.deniedPolicyArns, DEFAULT_GUARDRAILS.deniedPolicyArns);
+  });
+
+  it('lets separate variables (comma or JSON lists) override the document', () => {
+    const settings = guardrailsFromEnv({
+      GUARDRAILS: JSON.stringify({ allowedNamespaces: ['x'] }),
+      GUARDRAILS_ALLOWED_NAMESPACES: 'team-a, team-b',
+      GUARDRAILS_DENIED_POLICY_ARNS: '[]',
+      GUARDRAILS_ALLOWED_ROLE_ARN_PATTERNS: '["arn:aws:iam::*:role/apps/*"]',
+      GUARDRAILS_PERMISSIONS_BOUNDARY_ARN: ENFORCED,
+    });
+    assert.deepEqual(settings.allowedNamespaces, ['team-a', 'team-b']);
+    assert.deepEqual(settings.deniedPolicyArns, []);
+    assert.deepEqual(settings.allowedRoleArnPatterns, ['arn:aws:iam::*:role/apps/*']);
+    assert.equal(settings.enforcedPermissionsBoundaryArn, ENFORCED);
+  });
+
+  it('refuses settings it cannot read, so a typo never silently allows more', () => {
+    const bad: Record<string, string>[] = [
+      { GUARDRAILS: '{not json' },
+      { GUARDRAILS: JSON.stringify({ deniedActons: [] }) },
+      { GUARDRAILS_DENIED_ACTIONS: 'sts:AssumeRole on arn:aws:iam::1:role/x' },
+      { GUARDRAILS_PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:role/not-a-policy' },
+      { GUARDRAILS_ALLOWED_NAMESPACES: '[1, 2]' },
+    ];
+    for (const env of bad) {
+      assert.throws(() => guardrailsFromEnv(env), GuardrailSettingsError, JSON.stringify(env));
+    }
+  });
+});
+
+describe('globMatches', () => {
+  it('matches * across slashes and ? as one character, with case', () => {
+    assert.equal(globMatches('arn:aws:iam::*:role/*', 'arn:aws:iam::1:role/a/b'), true);
+    assert.equal(globMatches('team-?', 'team-a'), true);
+    assert.equal(globMatches('team-?', 'team-ab'), false);
+    assert.equal(globMatches('Team-*', 'team-a'), false);
+    assert.equal(globMatches('a.b', 'axb'), false);
+  });
+});

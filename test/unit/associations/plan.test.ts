@@ -1,0 +1,1141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { ExistingRole } from '../../../functions/core/associations/existing.ts';
+import {
+  decideItem,
+  hasRoleChanges,
+  type ItemAction,
+  type ItemDecision,
+  type ItemResultKind,
+  type ItemState,
+  needsKubernetes,
+  pruneCandidates,
+  roleChangeSteps,
+  roleChanges,
+  roleNameToInspect,
+  roleUsedElsewhere,
+  sessionPoliciesEqual,
+} from '../../../functions/core/associations/plan.ts';
+import { ownershipTags } from '../../../functions/core/naming.ts';
+import { hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
+import {
+  association,
+  CLUSTER,
+  desired,
+  foreignRole,
+  LABELLED_SA,
+  managedDesired,
+  NAMESPACE,
+  OTHER_ROLE,
+  ownedAssociation,
+  roleFromSpec,
+  S3_READ,
+  SERVICE_ACCOUNT,
+  SESSION_POLICY,
+  SQS_READ,
+  TARGET_ROLE,
+  UNLABELLED_SA,
+  USER_ROLE,
+} from './fixtures.ts';
+
+interface Row {
+  name: string;
+  state: () => ItemState;
+  action: ItemAction;
+  result: ItemResultKind;
+  reason?: RegExp;
+  check?: (decision: ItemDecision) => void;
+}
+
+const managed = managedDesired();
+const ownedRole = roleFromSpec(managed.spec);
+const ownedManagedAssociation = ownedAssociation({ roleArn: managed.spec.arn });
+
+function withoutPodIdentityTrust(role: ExistingRole): ExistingRole {
+  return {
+    ...role,
+    trustPolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    },
+  };
+}
+
+const rows: Row[] = [
+  // --- create ---------------------------------------------------------------------------------
+  {
+    name: 'create, absent, roleARN: creates the association with the given role and ownership tags',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, tags: { team: 'a' } }),
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      assert.equal(decision.changes.createRole, undefined);
+      assert.deepEqual(decision.changes.createAssociation, {
+        roleArn: USER_ROLE,
+        tags: { team: 'a', ...ownershipTags(CLUSTER, NAMESPACE, SERVICE_ACCOUNT) },
+      });
+      assert.deepEqual(decision.steps, [
+        `create pod identity association for service account "default/app"`,
+      ]);
+    },
+  },
+  {
+    name: 'create, absent, permissions: creates the role first, then the association with its ARN',
+    state: () => ({ operation: 'create', clusterName: CLUSTER, desired: managed.desired }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      assert.equal(decision.changes.createRole, managed.spec);
+      assert.equal(decision.changes.createAssociation?.roleArn, managed.spec.arn);
+      assert.equal(decision.roleName, managed.spec.roleName);
+      assert.match(decision.steps[0] ?? '', /^create IAM role "eks-pia-demo-default-app-/);
+      assert.match(decision.steps[1] ?? '', /^create pod identity association/);
+    },
+  },
+  {
+    name: 'create, absent, its owned role left by an interrupted run: reuses the role without changes',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      role: ownedRole,
+    }),
+    action: 'create',
+    result: 'created',
+    reason: /earlier run/,
+    check: (decision) => {
+      assert.equal(decision.changes.createRole, undefined);
+      assert.equal(decision.changes.role, undefined);
+      assert.equal(decision.changes.createAssociation?.roleArn, ownedRole.arn);
+    },
+  },
+  {
+    name: 'create, absent, owned role half-built by an interrupted run: finishes the role',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      role: { ...ownedRole, attachedPolicyArns: [] },
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => assert.deepEqual(decision.changes.role?.attach, [S3_READ]),
+  },
+  {
+    name: 'create, absent, a role of that name that eks-pia does not own: conflict, nothing changes',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      role: { ...ownedRole, tags: { team: 'x' } },
+    }),
+    action: 'conflict',
+    result: 'failed',
+    reason: /already exists and was not created by eks-pia.*choose another roleName/,
+    check: (decision) => {
+      assert.equal(decision.changes.createRole, undefined);
+      assert.equal(decision.changes.createAssociation, undefined);
+    },
+  },
+  {
+    name: 'create, absent, createServiceAccount and no service account: creates it before the association',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      assert.equal(decision.changes.createServiceAccount, true);
+      assert.deepEqual(decision.steps, [
+        'create service account "default/app", if it does not already exist',
+        'create pod identity association for service account "default/app"',
+      ]);
+    },
+  },
+  {
+    name: 'create, absent, createServiceAccount and an already labelled service account: leaves it',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+      serviceAccount: LABELLED_SA,
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => assert.equal(decision.changes.createServiceAccount, false),
+  },
+  {
+    name: 'create, absent, cross-account fields: passes target role, session tags and policy',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({
+        roleARN: USER_ROLE,
+        targetRoleARN: TARGET_ROLE,
+        disableSessionTags: true,
+        policy: SESSION_POLICY,
+      }),
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      const created = decision.changes.createAssociation;
+      assert.equal(created?.targetRoleArn, TARGET_ROLE);
+      assert.equal(created?.disableSessionTags, true);
+      assert.equal(created?.policy, SESSION_POLICY);
+    },
+  },
+  {
+    name: 'create, absent, empty targetRoleARN: sends no target role',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, targetRoleARN: '' }),
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) =>
+      assert.equal('targetRoleArn' in (decision.changes.createAssociation ?? {}), false),
+  },
+  {
+    name: 'create, managed role with a target role and no sts:AssumeRole on it: warns',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: managedDesired({ targetRoleARN: TARGET_ROLE }).desired,
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => assert.match(decision.warnings.join('\n'), /sts:AssumeRole.*target role/),
+  },
+  {
+    name: 'create, existing and equal: unchanged',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association(),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) => assert.deepEqual(decision.steps, []),
+  },
+  {
+    name: 'create, existing with disableSessionTags false and the entry leaving it out: unchanged',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({ disableSessionTags: false }),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+  },
+  {
+    name: 'create, existing with another target role: conflict that names the difference',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({ targetRoleArn: TARGET_ROLE }),
+    }),
+    action: 'conflict',
+    result: 'failed',
+    reason: /differs from the request in targetRoleArn/,
+  },
+  {
+    name: 'create, existing with another role: conflict naming the existing role, no role created',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: association({ roleArn: OTHER_ROLE }),
+    }),
+    action: 'conflict',
+    result: 'failed',
+    reason: new RegExp(`already exists with role ${OTHER_ROLE}`),
+    check: (decision) => assert.equal(decision.changes.createRole, undefined),
+  },
+  {
+    name: 'create, existing owned by an add-on: conflict naming the add-on',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({
+        ownerArn: 'arn:aws:eks:us-west-2:111122223333:addon/demo/vpc-cni/x',
+      }),
+    }),
+    action: 'conflict',
+    result: 'failed',
+    reason: /in use by addon arn:aws:eks:us-west-2:111122223333:addon\/demo\/vpc-cni\/x/,
+  },
+  {
+    name: 'create, existing equal but its owned role drifted: unchanged with a warning to reconcile',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: ownedManagedAssociation,
+      role: { ...ownedRole, attachedPolicyArns: [SQS_READ] },
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) => {
+      assert.equal(decision.changes.role, undefined);
+      assert.match(decision.warnings.join('\n'), /differs from the request.*run apply or update/);
+    },
+  },
+  {
+    name: 'create, existing equal, createServiceAccount and the service account missing: creates only it',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+      existing: association(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.equal(decision.changes.createServiceAccount, true);
+      assert.equal(decision.changes.association, undefined);
+    },
+  },
+
+  // --- update ---------------------------------------------------------------------------------
+  {
+    name: "update, absent: missing, a failure with eksctl's message",
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+    }),
+    action: 'missing',
+    result: 'failed',
+    reason: /pod identity association does not exist/,
+  },
+  {
+    name: "update, owned by an add-on: refused with eksctl's message",
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({ ownerArn: 'arn:aws:eks:us-west-2:111122223333:addon/demo/x/y' }),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason:
+      /^cannot update podidentityassociation default\/app as it is in use by addon .*eksctl update addon/,
+  },
+  {
+    name: 'update, role not owned, another roleARN: changes only the role ARN',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: OTHER_ROLE }),
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.deepEqual(decision.changes.association, { roleArn: OTHER_ROLE });
+      assert.equal(decision.roleArn, OTHER_ROLE);
+    },
+  },
+  {
+    name: 'update, role not owned, new target role: changes only the target role',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, targetRoleARN: TARGET_ROLE }),
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) =>
+      assert.deepEqual(decision.changes.association, { targetRoleArn: TARGET_ROLE }),
+  },
+  {
+    name: 'update, disableSessionTags true where EKS reports nothing: changes it',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, disableSessionTags: true }),
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) =>
+      assert.deepEqual(decision.changes.association, { disableSessionTags: true }),
+  },
+  {
+    name: 'update, the same session policy written differently: unchanged',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({
+        roleARN: USER_ROLE,
+        disableSessionTags: true,
+        policy: JSON.stringify(JSON.parse(SESSION_POLICY), null, 2),
+      }),
+      existing: association({ disableSessionTags: true, policy: SESSION_POLICY }),
+      role: foreignRole(),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    reason: /already up-to-date/,
+  },
+  {
+    name: 'update, a different session policy: changes only the policy',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, policy: '{"Version":"2012-10-17","Statement":[]}' }),
+      existing: association({ disableSessionTags: true, policy: SESSION_POLICY }),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) =>
+      assert.deepEqual(decision.changes.association, {
+        policy: '{"Version":"2012-10-17","Statement":[]}',
+      }),
+  },
+  {
+    name: 'update, an empty targetRoleARN: removes the target role',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, targetRoleARN: '' }),
+      existing: association({ targetRoleArn: TARGET_ROLE }),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => assert.deepEqual(decision.changes.association, { targetRoleArn: '' }),
+  },
+  {
+    name: 'update, fields the entry leaves out stay as they are',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({
+        targetRoleArn: TARGET_ROLE,
+        disableSessionTags: true,
+        policy: SESSION_POLICY,
+      }),
+      role: foreignRole(),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+  },
+  {
+    name: 'update, session tags turned back on while the session policy stays: refused before EKS rejects it',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, disableSessionTags: false }),
+      existing: association({ disableSessionTags: true, policy: SESSION_POLICY }),
+      role: foreignRole(),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason: /--disable-session-tags must be set to true when using --policy/,
+  },
+  {
+    name: 'update, role not owned and no roleARN: refused, roleARN is required',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ targetRoleARN: TARGET_ROLE }),
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason:
+      /^podIdentityAssociation\.roleARN is required since the role was not created by eks-pia$/,
+  },
+  {
+    name: 'update, role not owned, permission fields without roleARN: refused, roleARN is required',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason: /roleARN is required since the role was not created by eks-pia/,
+  },
+  {
+    name: 'update, role not owned, roleARN and permission fields: refused, only the association fields may be set',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: managedDesired({ roleARN: USER_ROLE }).desired,
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason:
+      /^only namespace, serviceAccountName, roleARN, targetRoleARN, disableSessionTags and policy can be specified if the role was not created by eks-pia/,
+  },
+  {
+    name: 'update, owned role, another roleARN: refused, the role was created by eks-pia',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: OTHER_ROLE }),
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason: /^cannot change podIdentityAssociation\.roleARN since the role was created by eks-pia$/,
+  },
+  {
+    name: "update, owned role, only its own roleARN: never strips the role's policies",
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: managed.spec.arn }),
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) => {
+      assert.equal(decision.changes.role, undefined);
+      assert.equal(decision.changes.association, undefined);
+    },
+  },
+  {
+    name: 'update, owned role, only a target role: changes the association and leaves the role alone',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ targetRoleARN: TARGET_ROLE }),
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.equal(decision.changes.role, undefined);
+      assert.deepEqual(decision.changes.association, { targetRoleArn: TARGET_ROLE });
+    },
+  },
+  {
+    name: 'update, owned role, other permissions: reconciles the role to the entry',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: managedDesired({ permissionPolicyARNs: [SQS_READ] }).desired,
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.deepEqual(decision.changes.role?.attach, [SQS_READ]);
+      assert.deepEqual(decision.changes.role?.detach, [S3_READ]);
+      assert.equal(decision.changes.association, undefined);
+      assert.equal(decision.roleName, ownedRole.name);
+    },
+  },
+  {
+    name: 'update, owned role, another roleName: refused, IAM roles cannot be renamed',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: managedDesired({ roleName: 'renamed' }).desired,
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason: /cannot be renamed/,
+  },
+  {
+    name: "update, the association's eks-pia role was deleted out of band: creates it again",
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: ownedManagedAssociation,
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.equal(decision.changes.createRole, managed.spec);
+      assert.match(decision.warnings.join('\n'), /no longer exists/);
+    },
+  },
+
+  // --- apply ----------------------------------------------------------------------------------
+  {
+    name: 'apply, absent: creates',
+    state: () => ({ operation: 'apply', clusterName: CLUSTER, desired: managed.desired }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => assert.equal(decision.changes.createRole, managed.spec),
+  },
+  {
+    name: 'apply, present and equal: unchanged, no step',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) => assert.deepEqual(decision.steps, []),
+  },
+  {
+    name: 'apply, a target role the file no longer lists: removes it',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({ targetRoleArn: TARGET_ROLE }),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => assert.deepEqual(decision.changes.association, { targetRoleArn: '' }),
+  },
+  {
+    name: 'apply, a session policy the file no longer lists: removes it and turns session tags back on',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association({ disableSessionTags: true, policy: SESSION_POLICY }),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) =>
+      assert.deepEqual(decision.changes.association, { disableSessionTags: false, policy: '' }),
+  },
+  {
+    name: 'apply, permissions for an association whose role eks-pia did not create: refused with the fix',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason: /already uses role .*set roleARN to that role/,
+  },
+  {
+    name: 'apply, owned role whose pods.eks trust statement was removed: adds it back',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: ownedManagedAssociation,
+      role: withoutPodIdentityTrust(ownedRole),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      const trust = decision.changes.role?.trust;
+      assert.ok(trust !== undefined && hasPodIdentityTrust(trust));
+      assert.match(decision.steps.join('\n'), /add the pods\.eks\.amazonaws\.com trust statement/);
+    },
+  },
+  {
+    name: 'apply, createServiceAccount and an unlabelled service account: labels it',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+      existing: association(),
+      role: foreignRole(),
+      serviceAccount: UNLABELLED_SA,
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => assert.equal(decision.changes.createServiceAccount, true),
+  },
+  {
+    name: 'apply, other tags than the association has: warns that tags are set only on create',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, tags: { team: 'b' } }),
+      existing: ownedAssociation({
+        tags: { team: 'a', ...ownershipTags(CLUSTER, NAMESPACE, SERVICE_ACCOUNT) },
+      }),
+      role: foreignRole(),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) =>
+      assert.match(
+        decision.warnings.join('\n'),
+        /tags are set only when an association is created/,
+      ),
+  },
+
+  // --- delete ---------------------------------------------------------------------------------
+  {
+    name: "delete, absent with nothing left over: missing, skipped with eksctl's warning",
+    state: () => ({ operation: 'delete', clusterName: CLUSTER, desired: desired() }),
+    action: 'missing',
+    result: 'skipped',
+    check: (decision) =>
+      assert.deepEqual(decision.warnings, ['pod identity association "default/app" not found']),
+  },
+  {
+    name: "delete, absent but eks-pia's role left over: deletes the role, warns about the association",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      role: ownedRole,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteAssociation, false);
+      assert.equal(decision.changes.deleteRole, true);
+      assert.match(decision.warnings.join('\n'), /not found/);
+    },
+  },
+  {
+    name: "delete, owned by an add-on: refused with eksctl's message",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: association({ ownerArn: 'arn:aws:eks:us-west-2:111122223333:addon/demo/x/y' }),
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason:
+      /^cannot delete podidentityassociation default\/app as it is in use by addon .*eksctl delete addon/,
+  },
+  {
+    name: 'delete, role not created by eks-pia: deletes the association only',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: association(),
+      role: foreignRole(),
+    }),
+    action: 'delete',
+    result: 'deleted',
+    reason: /was not created by eks-pia for it and stays/,
+    check: (decision) => {
+      assert.equal(decision.changes.deleteAssociation, true);
+      assert.equal(decision.changes.deleteRole, false);
+      assert.equal(decision.associationId, 'a-0123456789abcdef0');
+    },
+  },
+  {
+    name: 'delete, owned role used by nothing else: deletes association and role',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+      roleInUseElsewhere: false,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteRole, true);
+      assert.equal(decision.roleName, ownedRole.name);
+      assert.deepEqual(decision.steps.slice(0, 1), [
+        'delete pod identity association "default/app"',
+      ]);
+    },
+  },
+  {
+    name: 'delete, owned role still used by another association: keeps the role with a warning',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+      roleInUseElsewhere: true,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteRole, false);
+      assert.match(decision.warnings.join('\n'), /still use it; it was kept/);
+    },
+  },
+  {
+    name: 'delete, a role eks-pia created for another service account: kept',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: ownedManagedAssociation,
+      role: { ...ownedRole, tags: ownershipTags(CLUSTER, NAMESPACE, 'someone-else') },
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => assert.equal(decision.changes.deleteRole, false),
+  },
+  {
+    name: 'delete, a service account labelled managed-by eks-pia: deleted too',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: association(),
+      serviceAccount: LABELLED_SA,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => assert.equal(decision.changes.deleteServiceAccount, true),
+  },
+  {
+    name: 'delete, a service account eks-pia did not create: kept',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: association(),
+      serviceAccount: UNLABELLED_SA,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => assert.equal(decision.changes.deleteServiceAccount, false),
+  },
+
+  // --- prune ----------------------------------------------------------------------------------
+  {
+    name: 'prune, an association eks-pia created for this cluster: deleted with its owned role',
+    state: () => ({
+      operation: 'prune',
+      clusterName: CLUSTER,
+      existing: ownedManagedAssociation,
+      role: ownedRole,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteAssociation, true);
+      assert.equal(decision.changes.deleteRole, true);
+    },
+  },
+  {
+    name: 'prune, an association eks-pia did not create: left alone',
+    state: () => ({ operation: 'prune', clusterName: CLUSTER, existing: association() }),
+    action: 'unchanged',
+    result: 'unchanged',
+    reason: /prune leaves it alone/,
+    check: (decision) => assert.equal(decision.changes.deleteAssociation, false),
+  },
+  {
+    name: 'prune, an association eks-pia created for another cluster: left alone',
+    state: () => ({
+      operation: 'prune',
+      clusterName: CLUSTER,
+      existing: association({ tags: ownershipTags('other-cluster', NAMESPACE, SERVICE_ACCOUNT) }),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+  },
+  {
+    name: 'prune, an add-on association that carries our tags: left alone',
+    state: () => ({
+      operation: 'prune',
+      clusterName: CLUSTER,
+      existing: ownedAssociation({ ownerArn: 'arn:aws:eks:us-west-2:111122223333:addon/demo/x/y' }),
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+  },
+];
+
+describe('decideItem', () => {
+  for (const row of rows) {
+    it(row.name, () => {
+      const decision = decideItem(row.state());
+      assert.equal(decision.action, row.action, decision.reason);
+      assert.equal(decision.result, row.result);
+      if (row.reason !== undefined) assert.match(decision.reason, row.reason);
+      row.check?.(decision);
+    });
+  }
+
+  it('never proposes a change when it refuses, conflicts or finds nothing', () => {
+    for (const row of rows) {
+      const decision = decideItem(row.state());
+      if (!['refused', 'conflict', 'missing', 'unchanged'].includes(decision.action)) continue;
+      const { changes } = decision;
+      const acting =
+        changes.createRole !== undefined ||
+        changes.role !== undefined ||
+        changes.createAssociation !== undefined ||
+        changes.association !== undefined ||
+        changes.deleteAssociation ||
+        changes.deleteRole ||
+        changes.deleteServiceAccount ||
+        changes.createServiceAccount;
+      assert.equal(acting, false, row.name);
+    }
+  });
+
+  it('converges: deciding again on the state a create leaves behind changes nothing', () => {
+    const first = decideItem({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+    });
+    const created = first.changes.createAssociation;
+    assert.ok(created !== undefined);
+    const second = decideItem({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: association({ roleArn: created.roleArn, tags: created.tags }),
+      role: ownedRole,
+    });
+    assert.equal(second.action, 'unchanged');
+  });
+});
+
+describe('roleChanges', () => {
+  it('finds nothing to do on a role exactly as desired', () => {
+    assert.equal(hasRoleChanges(roleChanges(managed.spec, ownedRole)), false);
+  });
+
+  it('attaches missing and detaches extra managed policies', () => {
+    const changes = roleChanges(managed.spec, { ...ownedRole, attachedPolicyArns: [SQS_READ] });
+    assert.deepEqual(changes.attach, [S3_READ]);
+    assert.deepEqual(changes.detach, [SQS_READ]);
+  });
+
+  it('puts an inline policy that is missing or differs, not one equal up to key order', () => {
+    const spec = managedDesired({
+      permissionPolicy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      },
+    }).spec;
+    const role = roleFromSpec(spec);
+    const reordered = {
+      ...role,
+      inlinePolicies: [
+        {
+          name: 'eks-pia-Policy1',
+          document: {
+            Statement: [{ Resource: '*', Action: 's3:GetObject', Effect: 'Allow' as const }],
+            Version: '2012-10-17' as const,
+          },
+        },
+      ],
+    };
+    assert.deepEqual(roleChanges(spec, reordered).putInline, []);
+    const changed = {
+      ...role,
+      inlinePolicies: [
+        {
+          name: 'eks-pia-Policy1',
+          document: { Statement: [{ Effect: 'Allow' as const, Action: 's3:*', Resource: '*' }] },
+        },
+      ],
+    };
+    assert.deepEqual(
+      roleChanges(spec, changed).putInline.map((policy) => policy.name),
+      ['eks-pia-Policy1'],
+    );
+    assert.deepEqual(
+      roleChanges(spec, { ...role, inlinePolicies: [] }).putInline.map((policy) => policy.name),
+      ['eks-pia-Policy1'],
+    );
+  });
+
+  it('deletes only inline policies named eks-pia-', () => {
+    const changes = roleChanges(managed.spec, {
+      ...ownedRole,
+      inlinePolicies: [
+        {
+          name: 'eks-pia-PolicyAutoScaling',
+          document: { Statement: [{ Effect: 'Allow', Action: 'autoscaling:*', Resource: '*' }] },
+        },
+        {
+          name: 'added-by-hand',
+          document: { Statement: [{ Effect: 'Allow', Action: 'logs:*', Resource: '*' }] },
+        },
+      ],
+    });
+    assert.deepEqual(changes.deleteInline, ['eks-pia-PolicyAutoScaling']);
+  });
+
+  it('sets a boundary the role lacks and removes one the entry no longer asks for', () => {
+    const boundary = 'arn:aws:iam::111122223333:policy/boundary';
+    const withBoundary = managedDesired({ permissionsBoundaryARN: boundary }).spec;
+    assert.deepEqual(roleChanges(withBoundary, ownedRole).boundary, { set: boundary });
+    assert.deepEqual(
+      roleChanges(managed.spec, { ...ownedRole, permissionsBoundaryArn: boundary }).boundary,
+      {
+        remove: true,
+      },
+    );
+    assert.equal(
+      roleChanges(withBoundary, { ...ownedRole, permissionsBoundaryArn: boundary }).boundary,
+      undefined,
+    );
+  });
+
+  it('restores a removed pods.eks trust statement and keeps the statements around it', () => {
+    const changes = roleChanges(managed.spec, withoutPodIdentityTrust(ownedRole));
+    const trust = changes.trust;
+    assert.ok(trust !== undefined);
+    assert.equal(hasPodIdentityTrust(trust), true);
+    assert.deepEqual(Array.isArray(trust.Statement) ? trust.Statement[0]?.Principal : undefined, {
+      AWS: 'arn:aws:iam::111122223333:root',
+    });
+    assert.equal(roleChanges(managed.spec, ownedRole).trust, undefined);
+  });
+
+  it('sets missing or different tags and never removes tags others added', () => {
+    const changes = roleChanges(managed.spec, {
+      ...ownedRole,
+      tags: { ...ownedRole.tags, 'cost-center': '42', 'eks-pia/cluster': 'stale' },
+    });
+    assert.deepEqual(changes.tags, { 'eks-pia/cluster': CLUSTER });
+  });
+
+  it('describes each edit as one step', () => {
+    const steps = roleChangeSteps('r', {
+      attach: ['a'],
+      detach: ['d'],
+      putInline: [{ name: 'eks-pia-P', document: { Statement: [] } }],
+      deleteInline: ['eks-pia-Q'],
+      boundary: { remove: true },
+      tags: { k: 'v' },
+    });
+    assert.deepEqual(steps, [
+      'attach policy a to IAM role "r"',
+      'detach policy d from IAM role "r"',
+      'put inline policy eks-pia-P on IAM role "r"',
+      'delete inline policy eks-pia-Q from IAM role "r"',
+      'remove the permissions boundary of IAM role "r"',
+      'tag IAM role "r" with k=v',
+    ]);
+  });
+});
+
+describe('what a decision needs looked up', () => {
+  it("inspects the association's role, else the role to create, else (delete) the name eks-pia would use", () => {
+    assert.equal(roleNameToInspect({ operation: 'update', existing: association() }), 'app-role');
+    assert.equal(
+      roleNameToInspect({ operation: 'create', desired: managed.desired }),
+      managed.spec.roleName,
+    );
+    assert.equal(
+      roleNameToInspect({ operation: 'create', desired: desired({ roleARN: USER_ROLE }) }),
+      undefined,
+    );
+    assert.equal(
+      roleNameToInspect({ operation: 'delete', desired: desired() }),
+      managed.spec.roleName,
+    );
+  });
+
+  it('needs Kubernetes to create service accounts and to check them on delete', () => {
+    assert.equal(
+      needsKubernetes('create', desired({ roleARN: USER_ROLE, createServiceAccount: true })),
+      true,
+    );
+    assert.equal(needsKubernetes('apply', desired({ roleARN: USER_ROLE })), false);
+    assert.equal(
+      needsKubernetes('update', desired({ roleARN: USER_ROLE, createServiceAccount: true })),
+      false,
+    );
+    assert.equal(needsKubernetes('delete', desired()), true);
+    assert.equal(needsKubernetes('prune'), true);
+  });
+
+  it('counts a role as used elsewhere by name, ignoring case and itself', () => {
+    const others = [
+      association({ roleArn: USER_ROLE }),
+      association({ serviceAccount: 'other', roleArn: 'arn:aws:iam::111122223333:role/APP-ROLE' }),
+    ];
+    assert.equal(
+      roleUsedElsewhere(USER_ROLE, others, {
+        namespace: NAMESPACE,
+        serviceAccount: SERVICE_ACCOUNT,
+      }),
+      true,
+    );
+    assert.equal(
+      roleUsedElsewhere(USER_ROLE, others.slice(0, 1), {
+        namespace: NAMESPACE,
+        serviceAccount: SERVICE_ACCOUNT,
+      }),
+      false,
+    );
+  });
+
+  it('offers for pruning only associations eks-pia created for this cluster that the file no longer lists', () => {
+    const listed = ownedAssociation();
+    const unlisted = ownedAssociation({ serviceAccount: 'gone' });
+    const foreign = association({ serviceAccount: 'foreign' });
+    const otherCluster = association({
+      serviceAccount: 'x',
+      tags: ownershipTags('other', NAMESPACE, 'x'),
+    });
+    const addon = ownedAssociation({ serviceAccount: 'addon', ownerArn: 'arn:aws:eks:::addon/x' });
+    assert.deepEqual(
+      pruneCandidates([listed, unlisted, foreign, otherCluster, addon], [desired()], CLUSTER),
+      [unlisted],
+    );
+  });
+});
+
+describe('session policy equality', () => {
+  it('holds for any re-serialisation of the same JSON and fails for different JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.integer({ min: 0, max: 4 }), (value, indent) => {
+        const a = JSON.stringify(value);
+        const b = JSON.stringify(value, null, indent);
+        assert.equal(sessionPoliciesEqual(a, b), true);
+        assert.equal(sessionPoliciesEqual(a, JSON.stringify({ wrapped: value })), false);
+      }),
+    );
+  });
+
+  it('treats absent and empty as the same, and absent as different from a policy', () => {
+    assert.equal(sessionPoliciesEqual(undefined, ''), true);
+    assert.equal(sessionPoliciesEqual(undefined, SESSION_POLICY), false);
+  });
+});
