@@ -1,0 +1,338 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
+import { type SimulatedRun, simulate } from './harness.ts';
+
+const EVENTS = join(import.meta.dirname, '..', '..', 'events');
+const ACCOUNT = '111122223333';
+const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
+
+interface Report {
+  counts: Record<string, number>;
+  items: {
+    namespace: string;
+    serviceAccount: string;
+    action: string;
+    result: string;
+    reason?: string;
+    roleArn?: string;
+  }[];
+  warnings: string[];
+  nextSteps: string[];
+  access?: { principalArn: string; accessPolicyArns: string[] };
+}
+
+function world({
+  behaviour = '{}',
+  associations = '[]',
+  extraRoles = '',
+  objects = '{}',
+} = {}): string {
+  return `
+account: "${ACCOUNT}"
+region: us-west-2
+caller: arn:aws:iam::${ACCOUNT}:role/automation
+clusters:
+  - name: demo
+    version: "1.31"
+    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
+    namespaces: [default, payments]
+    serviceAccounts:
+      - {namespace: default, name: existing-sa, labels: {app: web}}
+    podIdentityAssociations: ${associations}
+roles:
+  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
+  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
+${extraRoles}
+buckets:
+  - name: eks-pia-configs-${ACCOUNT}
+    objects: ${objects}
+behaviour: ${behaviour}
+`;
+}
+
+function config(
+  operation: string,
+  entries: string,
+  metadata = 'name: demo\n  region: us-west-2',
+): unknown {
+  return { operation, config: { inline: configDocument(entries, metadata) } };
+}
+
+/** A ClusterConfig whose entries are written as YAML flow mappings, parsed as a dropped file would be. */
+function configDocument(entries: string, metadata = 'name: demo\n  region: us-west-2'): unknown {
+  return parseYaml(
+    `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  ${metadata}\niam:\n  podIdentityAssociations:\n${entries}`,
+  );
+}
+
+const ENTRY_EXISTING_ROLE = `    - {namespace: payments, serviceAccountName: reports, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`;
+const ENTRY_MANAGED = `    - {namespace: default, serviceAccountName: web, createServiceAccount: true, permissionPolicyARNs: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"], wellKnownPolicies: {autoScaler: true}, permissionPolicy: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-west-2:${ACCOUNT}:jobs"}]}, tags: {team: web}}`;
+
+describe('associations workflow', () => {
+  let sim: SimulatedRun | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it('creates associations from every role source, then a rerun changes nothing', async () => {
+    sim = await simulate(world());
+    const report = (await sim.run(
+      'associations',
+      config('create', `${ENTRY_EXISTING_ROLE}\n${ENTRY_MANAGED}`),
+    )) as Report;
+    assert.deepEqual(report.counts, {
+      created: 2,
+      updated: 0,
+      deleted: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+    });
+
+    const state = sim.simulator.dump();
+    const cluster = state.clusters[0];
+    const associations = cluster?.podIdentityAssociations ?? [];
+    assert.deepEqual(associations.map((a) => `${a.namespace}/${a.serviceAccount}`).sort(), [
+      'default/web',
+      'payments/reports',
+    ]);
+    const created = state.roles.find((role) => role.path === '/eks-pia/');
+    assert.ok(created, 'a role was created under the service path');
+    assert.deepEqual(created.attachedPolicies, ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
+    assert.deepEqual(Object.keys(created.inlinePolicies).sort(), [
+      'eks-pia-Policy1',
+      'eks-pia-PolicyAutoScaling',
+    ]);
+    assert.equal(created.tags['eks-pia/service-account'], 'web');
+    const web = associations.find((a) => a.serviceAccount === 'web');
+    assert.equal(web?.tags.team, 'web');
+    assert.equal(web?.tags['eks-pia/managed-by'], 'eks-pia');
+    const sa = cluster?.serviceAccounts.find((account) => account.name === 'web');
+    assert.equal(sa?.labels['app.kubernetes.io/managed-by'], 'eks-pia');
+    assert.ok(report.access?.accessPolicyArns[0]?.endsWith('AmazonEKSClusterAdminPolicy'));
+
+    const mark = sim.simulator.calls.length;
+    const rerun = (await sim.run(
+      'associations',
+      config('apply', `${ENTRY_EXISTING_ROLE}\n${ENTRY_MANAGED}`),
+    )) as Report;
+    assert.equal(rerun.counts.unchanged, 2);
+    assert.deepEqual(sim.mutatingSince(mark), []);
+  });
+
+  it('updates the role of an association and a dry run changes nothing', async () => {
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: reports, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}]`,
+      }),
+    );
+    const entry = `    - {namespace: payments, serviceAccountName: reports, roleARN: "arn:aws:iam::${ACCOUNT}:role/other-reader", disableSessionTags: true}`;
+    const dry = (await sim.run('associations', {
+      ...(config('update', entry) as object),
+      dryRun: true,
+    })) as Report;
+    assert.equal(dry.items[0]?.result, 'updated');
+    assert.deepEqual(sim.mutatingSince(0), []);
+
+    const report = (await sim.run('associations', config('update', entry))) as Report;
+    assert.equal(report.counts.updated, 1);
+    const association = sim.simulator.dump().clusters[0]?.podIdentityAssociations[0];
+    assert.equal(association?.roleArn, `arn:aws:iam::${ACCOUNT}:role/other-reader`);
+    assert.equal(association?.disableSessionTags, true);
+  });
+
+  it('reports an existing association with another role as a conflict without creating a role', async () => {
+    sim = await simulate(
+      world({
+        associations: `[{namespace: default, serviceAccount: web, roleArn: "arn:aws:iam::${ACCOUNT}:role/other-reader"}]`,
+      }),
+    );
+    const report = (await sim.run(
+      'associations',
+      config('create', `${ENTRY_MANAGED}\n${ENTRY_EXISTING_ROLE}`),
+    )) as Report;
+    const web = report.items.find((item) => item.serviceAccount === 'web');
+    assert.equal(web?.action, 'conflict');
+    assert.equal(web?.result, 'failed');
+    assert.equal(report.counts.created, 1, 'the other item still completes');
+    assert.equal(
+      sim.simulator.dump().roles.some((role) => role.path === '/eks-pia/'),
+      false,
+    );
+  });
+
+  it('deletes an association with its owned role and service account, keeping a role still in use', async () => {
+    sim = await simulate(world());
+    const shared = `    - {namespace: payments, serviceAccountName: batch, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`;
+    await sim.run(
+      'associations',
+      config('create', `${ENTRY_MANAGED}\n${ENTRY_EXISTING_ROLE}\n${shared}`),
+    );
+    const ownedRole = sim.simulator.dump().roles.find((role) => role.path === '/eks-pia/')?.name;
+    assert.ok(ownedRole);
+
+    const deletion = `    - {namespace: default, serviceAccountName: web}\n    - {namespace: payments, serviceAccountName: reports}\n    - {namespace: payments, serviceAccountName: missing}`;
+    const report = (await sim.run('associations', config('delete', deletion))) as Report;
+    assert.equal(report.counts.deleted, 2);
+    assert.ok(
+      report.warnings.some((warning) => warning.includes('payments/missing')),
+      report.warnings.join('\n'),
+    );
+    const state = sim.simulator.dump();
+    assert.equal(
+      state.roles.some((role) => role.name === ownedRole),
+      false,
+      'the owned role was deleted',
+    );
+    assert.ok(
+      state.roles.some((role) => role.name === 'app-data-reader'),
+      'a role given by ARN is never deleted',
+    );
+    assert.equal(
+      state.clusters[0]?.serviceAccounts.some((account) => account.name === 'web'),
+      false,
+    );
+    assert.deepEqual(
+      state.clusters[0]?.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`),
+      ['payments/batch'],
+    );
+  });
+
+  it('keeps an owned role that another association still uses', async () => {
+    sim = await simulate(world());
+    await sim.run('associations', config('create', ENTRY_MANAGED));
+    const role = sim.simulator.dump().roles.find((candidate) => candidate.path === '/eks-pia/');
+    assert.ok(role);
+    const reuse = `    - {namespace: payments, serviceAccountName: reuse, roleARN: "arn:aws:iam::${ACCOUNT}:role/eks-pia/${role.name}"}`;
+    await sim.run('associations', config('create', reuse));
+    const report = (await sim.run(
+      'associations',
+      config('delete', '    - {namespace: default, serviceAccountName: web}'),
+    )) as Report;
+    assert.equal(report.counts.deleted, 1);
+    assert.ok(
+      sim.simulator.dump().roles.some((candidate) => candidate.name === role.name),
+      'the shared role survives',
+    );
+  });
+
+  it('rejects a config that breaks the guardrails as a whole, changing nothing', async () => {
+    sim = await simulate(world());
+    const risky = `    - {namespace: default, serviceAccountName: admin, permissionPolicyARNs: ["arn:aws:iam::aws:policy/AdministratorAccess"]}\n    - {namespace: default, serviceAccountName: wild, permissionPolicy: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "iam:*", Resource: "*"}]}}\n${ENTRY_EXISTING_ROLE}`;
+    await assert.rejects(sim.run('associations', config('create', risky)), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal(error.error, 'PolicyGuardViolation');
+      assert.match(error.cause, /AdministratorAccess/);
+      assert.match(error.cause, /iam:\*/);
+      return true;
+    });
+    assert.deepEqual(sim.mutatingSince(0), []);
+  });
+
+  it('rejects an invalid config with every problem listed, changing nothing', async () => {
+    sim = await simulate(world());
+    const bad = `    - {namespace: default}\n    - {namespace: Bad_NS, serviceAccountName: x, roleARN: "not-an-arn"}`;
+    await assert.rejects(sim.run('associations', config('create', bad)), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal(error.error, 'ConfigValidationError');
+      assert.match(
+        error.cause,
+        /iam\.podIdentityAssociations\[0\]\.serviceAccountName must be set/,
+      );
+      assert.match(error.cause, /iam\.podIdentityAssociations\[1\]/);
+      return true;
+    });
+    assert.deepEqual(sim.mutatingSince(0), []);
+  });
+
+  it('survives injected throttling and reports a failed item while the others complete', async () => {
+    sim = await simulate(
+      world({
+        behaviour: `{faults: [
+          {operation: "iam:CreateRole", nth: 1, times: 3, error: Throttling},
+          {operation: "eks:CreatePodIdentityAssociation", nth: 1, times: 2, error: ThrottlingException}
+        ], roleVisibleToEksAfterCalls: 2}`,
+      }),
+    );
+    const entries = `${ENTRY_MANAGED}\n${ENTRY_EXISTING_ROLE}\n    - {namespace: payments, serviceAccountName: third, roleARN: "arn:aws:iam::444455556666:role/elsewhere"}`;
+    const report = (await sim.run('associations', config('create', entries))) as Report;
+    assert.deepEqual([report.counts.created, report.counts.failed], [2, 1]);
+    const failed = report.items.find((item) => item.result === 'failed');
+    assert.match(failed?.reason ?? '', /Cross-account pass role is not allowed/);
+    const throttled = sim.simulator.calls.filter(
+      (call) => call.status === 429 || (call.status === 400 && call.operation === 'CreateRole'),
+    );
+    assert.ok(throttled.length >= 3);
+  });
+
+  it('lists associations for get, with eks-pia ownership', async () => {
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: reports, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}]`,
+      }),
+    );
+    await sim.run('associations', config('create', ENTRY_MANAGED));
+    const report = (await sim.run('associations', { operation: 'get', clusterName: 'demo' })) as {
+      associations: { Namespace: string; ManagedByEksPia: boolean }[];
+    };
+    assert.deepEqual(
+      report.associations.map((row) => [row.Namespace, row.ManagedByEksPia]),
+      [
+        ['default', true],
+        ['payments', false],
+      ],
+    );
+  });
+
+  it('applies with prune: deletes only associations eks-pia created that the file no longer lists', async () => {
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: handmade, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}]`,
+      }),
+    );
+    await sim.run('associations', config('apply', `${ENTRY_MANAGED}\n${ENTRY_EXISTING_ROLE}`));
+    const report = (await sim.run('associations', {
+      ...(config('apply', ENTRY_EXISTING_ROLE) as object),
+      prune: true,
+    })) as Report;
+    assert.equal(report.counts.deleted, 1);
+    assert.deepEqual(
+      sim.simulator
+        .dump()
+        .clusters[0]?.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`)
+        .sort(),
+      ['payments/handmade', 'payments/reports'],
+    );
+  });
+
+  it('runs from the sample S3 Object Created event, choosing the operation from the key prefix', async () => {
+    const file = `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\niam:\n  podIdentityAssociations:\n${ENTRY_EXISTING_ROLE}\n`;
+    sim = await simulate(world({ objects: JSON.stringify({ 'apply/demo.yaml': file }) }));
+    const event = JSON.parse(
+      readFileSync(join(EVENTS, 'eventbridge', 's3-object-created-apply.json'), 'utf8'),
+    );
+    const report = (await sim.run('associations', event)) as Report;
+    assert.equal(report.counts.created, 1);
+    const published = sim.simulator.state.events.find(
+      (entry) => entry.detailType === 'Pod Identity Automation Run Completed',
+    );
+    assert.ok(published, 'the run-completed event was put on EventBridge');
+  });
+
+  it('ignores objects outside the trigger prefixes', async () => {
+    sim = await simulate(world());
+    const event = JSON.parse(
+      readFileSync(join(EVENTS, 'eventbridge', 's3-object-created-apply.json'), 'utf8'),
+    );
+    event.detail.object.key = 'notes/readme.txt';
+    const output = (await sim.run('associations', event)) as { ignored: boolean; reason: string };
+    assert.equal(output.ignored, true);
+    assert.deepEqual(sim.mutatingSince(0), []);
+  });
+});
