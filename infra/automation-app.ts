@@ -1,5 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { guardrailsFromContext } from './guardrails.ts';
 import {
   PodIdentityAutomationStack,
   type PodIdentityAutomationStackProps,
@@ -32,6 +33,10 @@ function workflowsFromContext(app: App): string[] | undefined {
 /**
  * The deployable app: the stack checked by cdk-nag's AWS Solutions rules, so any finding that is
  * not acknowledged with a reason fails the synth. Shared by infra/app.ts and the tests.
+ *
+ * Context `guardrails` sets the deployment's guardrails (infra/guardrails.ts), e.g.
+ * `cdk deploy -c guardrails='{"allowedNamespaces":["team-*"]}'` or an object in cdk.json; stack
+ * props given here win over context.
  */
 export function createAutomationApp(options: AutomationAppOptions = {}): {
   app: App;
@@ -40,6 +45,7 @@ export function createAutomationApp(options: AutomationAppOptions = {}): {
   const app = new App(options.appProps);
   const stack = new PodIdentityAutomationStack(app, STACK_NAME, {
     workflows: workflowsFromContext(app),
+    guardrails: guardrailsFromContext(app.node),
     ...options.stackProps,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -9,3 +9,8 @@ export class WorkflowDefinitionError extends NamedError {
 export class MissingTaskPermissionsError extends NamedError {
   override readonly name = 'MissingTaskPermissionsError';
 }
+
+/** A trigger that would match more objects than the uploads meant to start a run. */
+export class TriggerSettingsError extends NamedError {
+  override readonly name = 'TriggerSettingsError';
+}

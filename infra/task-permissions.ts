@@ -1,6 +1,14 @@
 import type { Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/aws/events.ts';
+import { ROLE_PATH } from '../functions/core/naming.ts';
+import {
+  CLUSTER_ADMIN_POLICY,
+  EDIT_POLICY,
+} from '../functions/ensure-kubernetes-access/ensure-kubernetes-access.ts';
+import type { ConfigBucket } from './constructs/config-bucket.ts';
 import { MissingTaskPermissionsError } from './errors.ts';
+import { type GuardrailProps, guardrailsEnvironment } from './guardrails.ts';
 import { wildcardResourceFinding } from './nag.ts';
 
 /** A cdk-nag finding accepted on purpose, e.g. `AwsSolutions-IAM5[Resource::*]`, and why. */
@@ -19,17 +27,34 @@ export interface TaskPermissions {
    * @default none
    */
   readonly acknowledgements?: readonly Acknowledgement[];
+  /**
+   * Variables that tell the task what it was granted (`CONFIG_BUCKET`, `EVENT_BUS_NAME`) or the
+   * deployment settings that bound what it may do (`GUARDRAILS`), set together with the grant.
+   *
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
-/** What a permission set may depend on: ARNs are built in the stack's partition/region/account. */
+/** What a permission set may depend on. ARNs are built in the stack's partition/region/account. */
 export interface TaskPermissionContext {
   readonly stack: Stack;
+  /** The task's own role, for permissions on itself (its identity, its access entries). */
+  readonly role: IRole;
+  readonly configBucket: ConfigBucket;
+  /** The bus the run-completed events go to. */
+  readonly eventBusName: string;
+  /** The deployment's guardrails; `{}` when none is set. */
+  readonly guardrails: GuardrailProps;
 }
 
 export type TaskPermissionsProvider = (context: TaskPermissionContext) => TaskPermissions;
 
 /** Permission sets keyed by task (kebab-case folder name under `functions/`). */
 export type TaskPermissionsMap = Readonly<Record<string, TaskPermissionsProvider>>;
+
+/** The service principal EKS Pod Identity assumes roles as; the only one tasks may pass roles to. */
+const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';
 
 /** Any cluster in the stack's account and region: the cluster comes from each execution's input. */
 function anyCluster(stack: Stack): string {
@@ -41,9 +66,265 @@ function anyAddon(stack: Stack): string {
   return stack.formatArn({ service: 'eks', resource: 'addon', resourceName: '*/*/*' });
 }
 
+/** Any association: its ARN is `podidentityassociation/<cluster>/<id EKS generates>`. */
+function anyAssociation(stack: Stack): string {
+  return stack.formatArn({
+    service: 'eks',
+    resource: 'podidentityassociation',
+    resourceName: '*/*',
+  });
+}
+
+/**
+ * The task role's own access entries in any cluster: their ARN is
+ * `access-entry/<cluster>/role/<account>/<role name>/<id EKS generates>`.
+ */
+function ownAccessEntries(stack: Stack, role: IRole): string {
+  return stack.formatArn({
+    service: 'eks',
+    resource: 'access-entry',
+    resourceName: `*/role/${stack.account}/${role.roleName}/*`,
+  });
+}
+
+/** Any role of the account, whatever its path. */
+function anyRole(stack: Stack): string {
+  return stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
+}
+
+/** The roles this service creates: all of them, and only they, live under its IAM path. */
+function managedRoles(stack: Stack): string {
+  return stack.formatArn({
+    service: 'iam',
+    region: '',
+    resource: 'role',
+    resourceName: `${ROLE_PATH.slice(1)}*`,
+  });
+}
+
 const CLUSTER_FROM_INPUT =
   'The cluster (and add-on) is named by each execution’s input; the service manages every ' +
   'cluster in its account and region, so the ARN cannot be narrowed at deploy time.';
+const ASSOCIATION_IDS =
+  'An association ARN ends with an ID EKS generates, for clusters named by each execution’s ' +
+  'input; the wildcard covers pod identity associations only.';
+const OWN_ACCESS_ENTRIES =
+  'An access entry ARN names its cluster (from each execution’s input) and ends with an ID EKS ' +
+  'generates; the pattern is fixed to entries for this function’s own role.';
+const ROLES_FROM_CONFIG =
+  'A config names existing roles by ARN, and role ARNs carry any IAM path, so reading (and ' +
+  'passing to pods.eks.amazonaws.com only) must cover every role of the account.';
+const MANAGED_ROLE_NAMES =
+  'Roles this service creates get generated names under its own IAM path (/eks-pia/); the ' +
+  'wildcard covers that path only, so no other role can be written.';
+const ALLOWED_ROLE_PATTERN =
+  'A role ARN pattern the deployment’s guardrails allow (allowedRoleArnPatterns); roles matching ' +
+  'it may only be passed to pods.eks.amazonaws.com.';
+const RUN_DOCUMENT_KEYS =
+  'Run documents are written under runs/<execution name>/, a name Step Functions generates for ' +
+  'each run; the wildcard covers the runs/ prefix of the config bucket only.';
+const CONFIG_KEYS =
+  'People choose the names of the configs they upload; the wildcards cover only the trigger ' +
+  'prefixes and configs/ of the config bucket, never runs/.';
+
+function eventBusArn({ stack, eventBusName }: TaskPermissionContext): string {
+  return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName });
+}
+
+/** Merges parts of a task's permissions; a finding acknowledged twice is kept once. */
+function allOf(...parts: readonly TaskPermissions[]): TaskPermissions {
+  const acknowledgements = new Map<string, Acknowledgement>();
+  for (const part of parts) {
+    for (const acknowledgement of part.acknowledgements ?? []) {
+      acknowledgements.set(acknowledgement.id, acknowledgement);
+    }
+  }
+  return {
+    statements: parts.flatMap((part) => part.statements),
+    acknowledgements: [...acknowledgements.values()],
+    environment: Object.assign({}, ...parts.map((part) => part.environment ?? {})),
+  };
+}
+
+/**
+ * Run documents (functions/aws/run-store.ts) under `runs/`. Readers also get s3:ListBucket on the
+ * bucket: without it S3 answers a missing document with AccessDenied instead of NoSuchKey, and
+ * the run store could not report it as RunDocumentMissingError.
+ */
+function runDocuments(
+  { stack, configBucket }: TaskPermissionContext,
+  access: 'read' | 'write' | 'read-write',
+): TaskPermissions {
+  const documents = configBucket.objectsUnder(configBucket.runsPrefix);
+  const actions = {
+    read: ['s3:GetObject'],
+    write: ['s3:PutObject'],
+    'read-write': ['s3:GetObject', 's3:PutObject'],
+  }[access];
+  return {
+    statements: [
+      new PolicyStatement({ actions, resources: [documents] }),
+      ...(access === 'write' ? [] : [listConfigBucket(configBucket)]),
+    ],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, documents), reason: RUN_DOCUMENT_KEYS },
+    ],
+    environment: { CONFIG_BUCKET: configBucket.bucketName },
+  };
+}
+
+function listConfigBucket(configBucket: ConfigBucket): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['s3:ListBucket'],
+    resources: [configBucket.bucket.bucketArn],
+  });
+}
+
+/**
+ * Uploaded configs (a trigger event names the exact version) and configs an input names under
+ * `configs/`; never `runs/`.
+ */
+function configObjects({ stack, configBucket }: TaskPermissionContext): TaskPermissions {
+  const configs = [...configBucket.triggerPrefixes, configBucket.configsPrefix].map((prefix) =>
+    configBucket.objectsUnder(prefix),
+  );
+  return {
+    statements: [
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: configs }),
+    ],
+    acknowledgements: configs.map((configKeys) => ({
+      id: wildcardResourceFinding(stack, configKeys),
+      reason: CONFIG_KEYS,
+    })),
+    environment: { CONFIG_BUCKET: configBucket.bucketName },
+  };
+}
+
+/** The deployment's guardrails, for the task that checks requests against them. */
+function guardrailSettings({ stack, guardrails }: TaskPermissionContext): TaskPermissions {
+  return { statements: [], environment: guardrailsEnvironment(stack, guardrails) };
+}
+
+/**
+ * GetRole on the task's own role: functions/aws/identity.ts turns the STS session ARN
+ * (`assumed-role/<name>/<session>`) into the role's ARN, which carries the role's path.
+ */
+function ownIdentity({ role }: TaskPermissionContext): TaskPermissions {
+  return {
+    statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [role.roleArn] })],
+  };
+}
+
+/** ListPodIdentityAssociations (every page) and DescribePodIdentityAssociation. */
+function readAssociations({ stack }: TaskPermissionContext): TaskPermissions {
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: ['eks:ListPodIdentityAssociations'],
+        resources: [anyCluster(stack)],
+      }),
+      new PolicyStatement({
+        actions: ['eks:DescribePodIdentityAssociation'],
+        resources: [anyAssociation(stack)],
+      }),
+    ],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
+      { id: wildcardResourceFinding(stack, anyAssociation(stack)), reason: ASSOCIATION_IDS },
+    ],
+  };
+}
+
+/**
+ * What functions/aws/iam.ts getRoleState reads of a role: GetRole (trust, tags, boundary),
+ * ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy.
+ */
+function readRoles({ stack }: TaskPermissionContext): TaskPermissions {
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: [
+          'iam:GetRole',
+          'iam:ListAttachedRolePolicies',
+          'iam:ListRolePolicies',
+          'iam:GetRolePolicy',
+        ],
+        resources: [anyRole(stack)],
+      }),
+    ],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_CONFIG },
+    ],
+  };
+}
+
+/**
+ * Creating, reconciling and deleting the roles this service owns (functions/aws/iam.ts), and only
+ * those: every write is limited to the service's IAM path. CreateRole with tags also needs
+ * TagRole. With an enforced permissions boundary, IAM itself refuses a role created, or a boundary
+ * set, with any other boundary.
+ */
+function writeManagedRoles({ stack, guardrails }: TaskPermissionContext): TaskPermissions {
+  const roles = managedRoles(stack);
+  const writes = [
+    'iam:DeleteRole',
+    'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:TagRole',
+    'iam:UpdateAssumeRolePolicy',
+  ];
+  const boundarySetters = ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'];
+  const boundary = guardrails.enforcedPermissionsBoundaryArn;
+  const statements =
+    boundary === undefined
+      ? [new PolicyStatement({ actions: [...boundarySetters, ...writes], resources: [roles] })]
+      : [
+          new PolicyStatement({ actions: writes, resources: [roles] }),
+          new PolicyStatement({
+            actions: boundarySetters,
+            resources: [roles],
+            conditions: { StringEquals: { 'iam:PermissionsBoundary': boundary } },
+          }),
+        ];
+  return {
+    statements,
+    acknowledgements: [{ id: wildcardResourceFinding(stack, roles), reason: MANAGED_ROLE_NAMES }],
+  };
+}
+
+/**
+ * CreatePodIdentityAssociation and UpdatePodIdentityAssociation pass the role to EKS Pod
+ * Identity. Passing is limited to that service, and, when the guardrails allow only some role
+ * ARNs, to those and the roles this service creates.
+ */
+function passRolesToPodIdentity({ stack, guardrails }: TaskPermissionContext): TaskPermissions {
+  const patterns = guardrails.allowedRoleArnPatterns;
+  const managed = managedRoles(stack);
+  const passable = patterns === undefined ? [anyRole(stack)] : [...new Set([...patterns, managed])];
+  const reasonFor = (resource: string): string => {
+    if (resource === managed) return MANAGED_ROLE_NAMES;
+    if (patterns === undefined) return ROLES_FROM_CONFIG;
+    return ALLOWED_ROLE_PATTERN;
+  };
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: passable,
+        conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
+      }),
+    ],
+    acknowledgements: passable
+      .filter((resource) => resource.includes('*'))
+      .map((resource) => ({
+        id: wildcardResourceFinding(stack, resource),
+        reason: reasonFor(resource),
+      })),
+  };
+}
 
 /**
  * functions/check-addon and functions/check-cluster: DescribeCluster (status, version, Auto Mode)
@@ -88,6 +369,123 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       },
     ],
   }),
+
+  // The associations workflow. No task is granted sts:GetCallerIdentity (account, own identity,
+  // EKS tokens): STS answers it for every caller and an IAM policy cannot deny it.
+
+  // functions/load-request: GetObject (and GetObjectVersion, for the version an upload event
+  // names) of the config; PutObject of the normalised request (run document `request`); GetRole
+  // on itself for its account; the guardrails it checks the request against.
+  'load-request': (context) =>
+    allOf(
+      configObjects(context),
+      { statements: [listConfigBucket(context.configBucket)] },
+      runDocuments(context, 'write'),
+      ownIdentity(context),
+      guardrailSettings(context),
+    ),
+  // functions/get-associations: GetObject of the request; ListPodIdentityAssociations (every
+  // page) and DescribePodIdentityAssociation for the listing it returns.
+  'get-associations': (context) => allOf(runDocuments(context, 'read'), readAssociations(context)),
+  // functions/plan-associations: GetObject of the request, PutObject of the plan; every
+  // association of the cluster (list + describe). Roles are read later, per item, by
+  // process-batch.
+  'plan-associations': (context) =>
+    allOf(runDocuments(context, 'read-write'), readAssociations(context)),
+  // functions/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
+  // function's own role only: DescribeAccessEntry, CreateAccessEntry when missing,
+  // ListAssociatedAccessPolicies, and AssociateAccessPolicy of the two access policies it grants
+  // (edit in the run's namespaces, or cluster admin when it creates namespaces); GetRole on
+  // itself to turn its STS session ARN into the role ARN the entry is for.
+  'ensure-kubernetes-access': (context) => {
+    const { stack, role } = context;
+    const entries = ownAccessEntries(stack, role);
+    return allOf(
+      {
+        statements: [
+          new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
+          new PolicyStatement({
+            actions: ['eks:CreateAccessEntry'],
+            resources: [anyCluster(stack)],
+            conditions: { StringEquals: { 'eks:principalArn': role.roleArn } },
+          }),
+          new PolicyStatement({
+            actions: ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'],
+            resources: [entries],
+          }),
+          new PolicyStatement({
+            actions: ['eks:AssociateAccessPolicy'],
+            resources: [entries],
+            conditions: {
+              StringEquals: { 'eks:policyArn': [EDIT_POLICY, CLUSTER_ADMIN_POLICY] },
+            },
+          }),
+        ],
+        acknowledgements: [
+          { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
+          { id: wildcardResourceFinding(stack, entries), reason: OWN_ACCESS_ENTRIES },
+        ],
+      },
+      ownIdentity(context),
+    );
+  },
+  // functions/process-batch: GetObject of the request and plan, PutObject of the batch's results;
+  // for each item: DescribePodIdentityAssociation (live state), Create/Update/Delete
+  // PodIdentityAssociation (TagResource for the tags given on create, PassRole for the role;
+  // ListPodIdentityAssociations to find the association a conflicting create ran into), the
+  // role's current state and the writes to roles it owns; DescribeCluster for the Kubernetes
+  // endpoint and CA when it creates or deletes service accounts. It reads no guardrail: they were
+  // applied to the request by load-request, and IAM enforces the boundary and passable roles.
+  'process-batch': (context) =>
+    allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      {
+        statements: [
+          new PolicyStatement({
+            actions: ['eks:CreatePodIdentityAssociation', 'eks:DescribeCluster'],
+            resources: [anyCluster(context.stack)],
+          }),
+          new PolicyStatement({
+            actions: [
+              'eks:UpdatePodIdentityAssociation',
+              'eks:DeletePodIdentityAssociation',
+              'eks:TagResource',
+            ],
+            resources: [anyAssociation(context.stack)],
+          }),
+        ],
+        acknowledgements: [
+          {
+            id: wildcardResourceFinding(context.stack, anyCluster(context.stack)),
+            reason: CLUSTER_FROM_INPUT,
+          },
+          {
+            id: wildcardResourceFinding(context.stack, anyAssociation(context.stack)),
+            reason: ASSOCIATION_IDS,
+          },
+        ],
+      },
+      readRoles(context),
+      writeManagedRoles(context),
+      passRolesToPodIdentity(context),
+    ),
+  // functions/report-associations: GetObject of the plan and batch results, PutObject of
+  // report.json; PutEvents of the run-completed event, on the one bus, with its source and
+  // detail type only.
+  'report-associations': (context) =>
+    allOf(runDocuments(context, 'read-write'), {
+      statements: [
+        new PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [eventBusArn(context)],
+          conditions: {
+            StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': RUN_COMPLETED },
+          },
+        }),
+      ],
+      environment: { EVENT_BUS_NAME: context.eventBusName },
+    }),
 };
 
 /**

@@ -65,7 +65,8 @@ export interface TaskFunctionProps {
  * group until {@link TaskFunction.addTaskPermissions} grants the task's IAM.
  */
 export class TaskFunction extends NodejsFunction {
-  private readonly taskRole: iam.Role;
+  /** The function's own role; task permissions are granted to it and may refer to it. */
+  readonly taskRole: iam.Role;
   private taskPolicy: iam.Policy | undefined;
 
   constructor(scope: Construct, id: string, props: TaskFunctionProps) {
@@ -132,10 +133,14 @@ export class TaskFunction extends NodejsFunction {
   }
 
   /**
-   * Grants the task's own IAM in a policy of its own, with the cdk-nag findings it accepts.
-   * A task that calls no AWS API passes no statements and gets no policy.
+   * Grants the task's own IAM in a policy of its own, with the cdk-nag findings it accepts, and
+   * sets the environment variables that go with it. A task that calls no AWS API passes no
+   * statements and gets no policy.
    */
   addTaskPermissions(permissions: TaskPermissions): void {
+    for (const [name, value] of Object.entries(permissions.environment ?? {})) {
+      this.addEnvironment(name, value);
+    }
     if (permissions.statements.length === 0) return;
     if (this.taskPolicy === undefined) {
       this.taskPolicy = new iam.Policy(this, 'TaskPolicy', { roles: [this.taskRole] });

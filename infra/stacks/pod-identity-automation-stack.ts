@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ConfigBucket } from '../constructs/config-bucket.ts';
+import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
 import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
 import { WorkflowDefinitionError } from '../errors.ts';
+import { checkGuardrails, type GuardrailProps } from '../guardrails.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
 import {
   TASK_PERMISSIONS,
@@ -46,8 +49,9 @@ export interface PodIdentityAutomationStackProps extends StackProps {
   readonly taskPermissions?: TaskPermissionsMap;
   /**
    * Values for placeholders other than function and state machine ARNs, shared by all workflows.
+   * They override the stack's own (`ConfigBucketName`).
    *
-   * @default none
+   * @default `{ ConfigBucketName: <the config bucket's name> }`
    */
   readonly substitutions?: Readonly<Record<string, string>>;
   /**
@@ -56,6 +60,31 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    * @default WorkflowStateMachine's default for every workflow
    */
   readonly workflowTimeouts?: Readonly<Record<string, Duration>>;
+  /**
+   * @default a name CloudFormation generates
+   */
+  readonly configBucketName?: string;
+  /**
+   * The workflow an upload under a trigger prefix of the config bucket starts; no trigger is
+   * created when that workflow is not deployed.
+   *
+   * @default 'associations'
+   */
+  readonly configUploadWorkflow?: string;
+  /**
+   * What a config may grant: checked by load-request (env `GUARDRAILS`) before anything changes
+   * and, where IAM can, enforced on process-batch's role too (permissions boundary of created
+   * roles, roles it may pass).
+   *
+   * @default none: the tasks' default denials apply
+   */
+  readonly guardrails?: GuardrailProps;
+  /**
+   * The bus the run-completed events are put on.
+   *
+   * @default 'default'
+   */
+  readonly eventBusName?: string;
 }
 
 /**
@@ -68,10 +97,14 @@ export class PodIdentityAutomationStack extends Stack {
   readonly taskFunctions: ReadonlyMap<string, TaskFunction>;
   /** State machines by workflow name. */
   readonly workflows: ReadonlyMap<string, WorkflowStateMachine>;
+  readonly configBucket: ConfigBucket;
+  /** Present when the workflow that config uploads start (`configUploadWorkflow`) is deployed. */
+  readonly configUploadTrigger: ConfigUploadTrigger | undefined;
 
   private readonly functionsDir: string;
   private readonly stateMachinesDir: string;
   private readonly props: PodIdentityAutomationStackProps;
+  private readonly guardrails: GuardrailProps;
   private readonly functionsByTask = new Map<string, TaskFunction>();
   private readonly workflowsByName = new Map<string, WorkflowStateMachine>();
 
@@ -85,10 +118,31 @@ export class PodIdentityAutomationStack extends Stack {
     this.stateMachinesDir = props.stateMachinesDir ?? STATE_MACHINES_DIR;
     this.taskFunctions = this.functionsByTask;
     this.workflows = this.workflowsByName;
+    this.guardrails = props.guardrails ?? {};
+    checkGuardrails(this.guardrails);
+
+    this.configBucket = new ConfigBucket(this, 'ConfigBucket', {
+      bucketName: props.configBucketName,
+    });
+    new CfnOutput(this, 'ConfigBucketName', {
+      description:
+        'Bucket for eksctl configs: an upload under create/, update/, delete/ or apply/ starts a run',
+      value: this.configBucket.bucketName,
+    });
 
     for (const workflow of props.workflows ?? listWorkflows(this.stateMachinesDir)) {
       this.buildWorkflow(workflow, []);
     }
+
+    const uploadsStart = this.workflowsByName.get(props.configUploadWorkflow ?? 'associations');
+    this.configUploadTrigger =
+      uploadsStart === undefined
+        ? undefined
+        : new ConfigUploadTrigger(this, 'ConfigUploadTrigger', {
+            bucket: this.configBucket.bucket,
+            prefixes: this.configBucket.triggerPrefixes,
+            stateMachine: uploadsStart.stateMachine,
+          });
   }
 
   /** `startedBy` lists the workflows that nest this one, outermost first (to report cycles). */
@@ -124,7 +178,10 @@ export class PodIdentityAutomationStack extends Stack {
       definitionFile: file,
       taskFunctions,
       nestedStateMachines,
-      substitutions: this.props.substitutions,
+      substitutions: {
+        ConfigBucketName: this.configBucket.bucketName,
+        ...this.props.substitutions,
+      },
       timeout: this.props.workflowTimeouts?.[workflow],
     });
     new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, {
@@ -144,12 +201,16 @@ export class PodIdentityAutomationStack extends Stack {
         `${referencedIn} references task ${task}, but ${entry} does not exist`,
       );
     }
-    const permissions = taskPermissionsFor(this.props.taskPermissions ?? TASK_PERMISSIONS, task, {
-      stack: this,
-    });
     const fn = new TaskFunction(this, `${pascalCase(task)}Function`, {
       entry,
       description: `Task ${task} of the EKS Pod Identity workflows`,
+    });
+    const permissions = taskPermissionsFor(this.props.taskPermissions ?? TASK_PERMISSIONS, task, {
+      stack: this,
+      role: fn.taskRole,
+      configBucket: this.configBucket,
+      eventBusName: this.props.eventBusName ?? 'default',
+      guardrails: this.guardrails,
     });
     fn.addTaskPermissions(permissions);
     this.functionsByTask.set(task, fn);

@@ -2,18 +2,38 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, type AppProps, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { ConfigBucket } from '../../infra/constructs/config-bucket.ts';
+import type { GuardrailProps } from '../../infra/guardrails.ts';
 import { wildcardResourceFinding } from '../../infra/nag.ts';
 import {
   PodIdentityAutomationStack,
   type PodIdentityAutomationStackProps,
 } from '../../infra/stacks/pod-identity-automation-stack.ts';
-import type { TaskPermissionsMap } from '../../infra/task-permissions.ts';
+import type { TaskPermissionContext, TaskPermissionsMap } from '../../infra/task-permissions.ts';
 
 export const FIXTURES_DIR = path.join(import.meta.dirname, 'fixtures');
 export const FIXTURE_FUNCTIONS_DIR = path.join(FIXTURES_DIR, 'functions');
 export const FIXTURE_STATE_MACHINES_DIR = path.join(FIXTURES_DIR, 'state-machines');
+/**
+ * A trimmed copy of the associations workflow: the real task names (so the real permission
+ * entries apply) with trivial handlers in FIXTURE_FUNCTIONS_DIR, so these tests do not wait for
+ * the real handlers.
+ */
+export const FIXTURE_ASSOCIATIONS_DIR = path.join(FIXTURES_DIR, 'associations');
+
+/** The tasks of the associations workflow, as state-machines/associations.asl.json names them. */
+export const ASSOCIATIONS_TASKS = [
+  'load-request',
+  'check-cluster',
+  'get-associations',
+  'plan-associations',
+  'ensure-kubernetes-access',
+  'process-batch',
+  'report-associations',
+] as const;
 
 // Every synth writes a cloud assembly; keep them in one folder this test process removes on exit.
 const SCRATCH_ROOT = mkdtempSync(path.join(tmpdir(), 'eks-pia-infra-test-'));
@@ -84,6 +104,37 @@ export function fixtureStack(props: PodIdentityAutomationStackProps = {}): {
   return { app, stack };
 }
 
+/** The stack built from the associations fixture with the real task permissions. */
+export function associationsFixtureStack(props: PodIdentityAutomationStackProps = {}): {
+  app: App;
+  stack: PodIdentityAutomationStack;
+} {
+  return fixtureStack({
+    stateMachinesDir: FIXTURE_ASSOCIATIONS_DIR,
+    taskPermissions: undefined,
+    substitutions: undefined,
+    ...props,
+  });
+}
+
+/** What the stack gives a permission provider, built in a bare stack. */
+export function permissionContext(
+  stack: Stack,
+  options: { guardrails?: GuardrailProps; role?: iam.IRole } = {},
+): TaskPermissionContext {
+  return {
+    stack,
+    role:
+      options.role ??
+      new iam.Role(stack, 'ContextRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      }),
+    configBucket: new ConfigBucket(stack, 'ConfigBucket'),
+    eventBusName: 'default',
+    guardrails: options.guardrails ?? {},
+  };
+}
+
 /** The logical ID CloudFormation knows a construct's main resource by. */
 export function logicalIdOf(construct: IConstruct): string {
   const resource = construct.node.defaultChild as CfnElement | undefined;
@@ -128,4 +179,59 @@ export function substitutedDefinition(
     text = text.replaceAll(`\${${name}}`, resolveIntrinsic(value));
   }
   return JSON.parse(text);
+}
+
+/** One statement of a policy, with actions and resources as lists of comparable strings. */
+export interface ResolvedStatement {
+  readonly Effect: string;
+  readonly Action: string[];
+  readonly Resource: string[];
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** The statements of the task policy of one task's function, resolved with resolveIntrinsic. */
+export function taskPolicyStatements(
+  stack: PodIdentityAutomationStack,
+  task: string,
+): ResolvedStatement[] {
+  const fn = stack.taskFunctions.get(task);
+  if (fn === undefined) throw new Error(`no function for task ${task}`);
+  const policy = fn.node.tryFindChild('TaskPolicy');
+  if (policy === undefined) return [];
+  const document = stack.resolve((policy as iam.Policy).document) as {
+    Statement: {
+      Effect: string;
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    }[];
+  };
+  return document.Statement.map((statement) => ({
+    Effect: statement.Effect,
+    Action: [statement.Action].flat(),
+    Resource: [statement.Resource].flat().map(resolveIntrinsic),
+    ...(statement.Condition === undefined ? {} : { Condition: statement.Condition }),
+  }));
+}
+
+/** The properties of one resource of a template, failing when it is not there. */
+export function propertiesOf<T>(template: Template, type: string, logicalId: string): T {
+  const resource = template.findResources(type)[logicalId];
+  if (resource === undefined) throw new Error(`no ${type} ${logicalId} in the template`);
+  return resource.Properties as T;
+}
+
+/** The environment variables of a task's function in the synthesised template. */
+export function variablesOfTask(
+  stack: PodIdentityAutomationStack,
+  task: string,
+  template: Template = Template.fromStack(stack),
+): Record<string, unknown> {
+  const fn = stack.taskFunctions.get(task);
+  if (fn === undefined) throw new Error(`no function for task ${task}`);
+  return propertiesOf<{ Environment: { Variables: Record<string, unknown> } }>(
+    template,
+    'AWS::Lambda::Function',
+    logicalIdOf(fn),
+  ).Environment.Variables;
 }

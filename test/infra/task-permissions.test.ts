@@ -13,13 +13,17 @@ import {
   FIXTURE_PERMISSIONS,
   fixtureStack,
   logicalIdOf,
+  permissionContext,
   testAppProps,
 } from './fixture-stack.ts';
 
 describe('taskPermissionsFor', () => {
   it('builds the statements of a task in the given stack', () => {
-    const stack = new Stack();
-    const permissions = taskPermissionsFor(FIXTURE_PERMISSIONS, 'lookup-cluster', { stack });
+    const permissions = taskPermissionsFor(
+      FIXTURE_PERMISSIONS,
+      'lookup-cluster',
+      permissionContext(new Stack()),
+    );
 
     assert.deepEqual(
       permissions.statements.map((statement) => statement.actions),
@@ -29,7 +33,12 @@ describe('taskPermissionsFor', () => {
 
   it('refuses a task that has no entry, telling where to add one', () => {
     assert.throws(
-      () => taskPermissionsFor(FIXTURE_PERMISSIONS, 'delete-everything', { stack: new Stack() }),
+      () =>
+        taskPermissionsFor(
+          FIXTURE_PERMISSIONS,
+          'delete-everything',
+          permissionContext(new Stack()),
+        ),
       (error: unknown) =>
         error instanceof MissingTaskPermissionsError &&
         error.name === 'MissingTaskPermissionsError' &&
@@ -39,7 +48,7 @@ describe('taskPermissionsFor', () => {
 
   it('does not mistake inherited object keys for entries', () => {
     assert.throws(
-      () => taskPermissionsFor(FIXTURE_PERMISSIONS, 'constructor', { stack: new Stack() }),
+      () => taskPermissionsFor(FIXTURE_PERMISSIONS, 'constructor', permissionContext(new Stack())),
       MissingTaskPermissionsError,
     );
   });
@@ -129,23 +138,48 @@ describe('task permissions in the stack', () => {
 });
 
 describe('TASK_PERMISSIONS', () => {
-  for (const [task, provider] of Object.entries(TASK_PERMISSIONS)) {
-    it(`${task}: passes cdk-nag, with a reason for each acknowledged wildcard, in any environment`, () => {
-      for (const env of [undefined, { account: '111122223333', region: 'eu-west-1' }]) {
-        const app = new App(testAppProps());
-        const stack = new Stack(app, 'Permissions', { env });
-        const fn = new TaskFunction(stack, 'Task', {
-          entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
-        });
-        const permissions = provider({ stack });
-        fn.addTaskPermissions(permissions);
-        Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const guardrailVariants = [
+    {},
+    {
+      enforcedPermissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/eks-pia-boundary',
+      allowedRoleArnPatterns: ['arn:aws:iam::111122223333:role/apps/*'],
+    },
+  ];
 
-        assert.doesNotThrow(() => app.synth(), `${task} in ${env?.region ?? 'any region'}`);
-        for (const { reason } of permissions.acknowledgements ?? []) {
-          assert.ok(reason.length > 30, `a reason, not a placeholder: "${reason}"`);
+  for (const [task, provider] of Object.entries(TASK_PERMISSIONS)) {
+    it(`${task}: passes cdk-nag, with a reason for each acknowledged wildcard, in any environment and with any guardrails`, () => {
+      for (const env of [undefined, { account: '111122223333', region: 'eu-west-1' }]) {
+        for (const guardrails of guardrailVariants) {
+          const app = new App(testAppProps());
+          const stack = new Stack(app, 'Permissions', { env });
+          const fn = new TaskFunction(stack, 'Task', {
+            entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
+          });
+          const permissions = provider(permissionContext(stack, { guardrails, role: fn.taskRole }));
+          fn.addTaskPermissions(permissions);
+          Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+          assert.doesNotThrow(
+            () => app.synth(),
+            `${task} in ${env?.region ?? 'any region'} with guardrails ${JSON.stringify(guardrails)}`,
+          );
+          for (const { reason } of permissions.acknowledgements ?? []) {
+            assert.ok(reason.length > 30, `a reason, not a placeholder: "${reason}"`);
+          }
         }
       }
     });
   }
+
+  it('grants no action with a wildcard to any task', () => {
+    const context = permissionContext(new Stack());
+    for (const [task, provider] of Object.entries(TASK_PERMISSIONS)) {
+      const actions = provider(context).statements.flatMap((statement) => statement.actions);
+      assert.deepEqual(
+        actions.filter((action) => action.includes('*')),
+        [],
+        task,
+      );
+    }
+  });
 });

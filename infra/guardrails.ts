@@ -1,0 +1,103 @@
+import { type Stack, Token } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+import {
+  GuardrailSettingsError,
+  guardrailsFromEnv,
+} from '../functions/core/associations/guardrails.ts';
+
+/** An action the guardrails deny; `resource: '*'` denies it only in statements on every resource. */
+export interface DeniedActionProps {
+  readonly action: string;
+  readonly resource?: '*';
+}
+
+/**
+ * What a dropped config may grant: the deployment's guardrails, in the shape the tasks read from
+ * the `GUARDRAILS` variable (functions/core/associations/guardrails.ts). A field left out keeps
+ * the tasks' default: the denied lists default to AdministratorAccess/IAMFullAccess/
+ * PowerUserAccess and `*`, `iam:*`, `sts:AssumeRole on *`; a denied list that is given replaces
+ * its default; the allow-lists allow everything when left out.
+ */
+export interface GuardrailProps {
+  /** Managed policy ARNs no created role may have attached (globs: `*`, `?`). */
+  readonly deniedPolicyArns?: readonly string[];
+  /** `"iam:*"`, `"sts:AssumeRole on *"`, or `{ action, resource: '*' }`. */
+  readonly deniedActions?: readonly (string | DeniedActionProps)[];
+  /**
+   * Put on every role the service creates. The task role may then create roles only with this
+   * boundary, so IAM itself enforces what the tasks check.
+   */
+  readonly enforcedPermissionsBoundaryArn?: string;
+  /**
+   * Globs every `roleARN` and `targetRoleARN` must match. The task role may then pass only these
+   * roles (and the roles the service creates) to EKS.
+   */
+  readonly allowedRoleArnPatterns?: readonly string[];
+  /** Globs every association's namespace must match. */
+  readonly allowedNamespaces?: readonly string[];
+}
+
+/** `cdk synth -c guardrails='{"allowedNamespaces":["team-*"]}'`, or an object in cdk.json. */
+export const GUARDRAILS_CONTEXT_KEY = 'guardrails';
+
+/** The environment variable the validating tasks read the guardrails from. */
+export const GUARDRAILS_ENV = 'GUARDRAILS';
+
+function hasSettings(guardrails: GuardrailProps): boolean {
+  return Object.values(guardrails).some((value) => value !== undefined);
+}
+
+/**
+ * Checks the settings exactly as the tasks will read them, so a typo fails the synth instead of
+ * every run. Settings holding tokens (a boundary policy created in the same app) are checked by
+ * the tasks only, since their values exist only at deploy time.
+ *
+ * @throws GuardrailSettingsError naming the setting that is wrong.
+ */
+export function checkGuardrails(guardrails: GuardrailProps): void {
+  const text = JSON.stringify(guardrails);
+  if (Token.isUnresolved(text)) return;
+  guardrailsFromEnv({ [GUARDRAILS_ENV]: text });
+}
+
+/** The guardrails given as CDK context (JSON text, or an object in cdk.json), checked. */
+export function guardrailsFromContext(node: Node): GuardrailProps | undefined {
+  const value: unknown = node.tryGetContext(GUARDRAILS_CONTEXT_KEY);
+  if (value === undefined) return undefined;
+  let settings: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      settings = JSON.parse(value);
+    } catch (error) {
+      throw new GuardrailSettingsError(
+        `context "${GUARDRAILS_CONTEXT_KEY}" is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw new GuardrailSettingsError(
+      `context "${GUARDRAILS_CONTEXT_KEY}" must be a JSON object such as {"allowedNamespaces": ["team-*"]}`,
+    );
+  }
+  // The same reader as the tasks', so the context accepts exactly what they accept.
+  try {
+    guardrailsFromEnv({ [GUARDRAILS_ENV]: JSON.stringify(settings) });
+  } catch (error) {
+    if (!(error instanceof GuardrailSettingsError)) throw error;
+    throw new GuardrailSettingsError(
+      `context "${GUARDRAILS_CONTEXT_KEY}": ${error.message.replace(/^GUARDRAILS is not valid: /, '')}`,
+      { cause: error },
+    );
+  }
+  return settings as GuardrailProps;
+}
+
+/** `{ GUARDRAILS: <json> }`, or nothing when no setting is given (the tasks' defaults apply). */
+export function guardrailsEnvironment(
+  stack: Stack,
+  guardrails: GuardrailProps,
+): Record<string, string> {
+  if (!hasSettings(guardrails)) return {};
+  const text = JSON.stringify(guardrails);
+  return { [GUARDRAILS_ENV]: Token.isUnresolved(text) ? stack.toJsonString(guardrails) : text };
+}
