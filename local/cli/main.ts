@@ -8,6 +8,10 @@ import { asError } from '../../functions/core/errors.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { runDemo } from './demo.ts';
 import { type GlobalOptions, openEngine, UsageError } from './engine.ts';
+import {
+  type ReportPrinter,
+  registerPodIdentityAssociationCommands,
+} from './podidentityassociation.ts';
 import { printReport } from './render.ts';
 
 export const EXIT_OK = 0;
@@ -130,6 +134,9 @@ function buildProgram(io: CliIo): Command {
       await runDemo(globalsOf(command), io);
     });
 
+  registerPodIdentityAssociationCommands(program, {
+    run: (command, workflow, input, print) => runAndReport(command, io, workflow, input, print),
+  });
   return program;
 }
 
@@ -142,12 +149,13 @@ async function runAndReport(
   io: CliIo,
   workflow: string,
   input: unknown,
+  print: ReportPrinter = printReport,
 ): Promise<void> {
   const globals = globalsOf(command);
   const engine = await openEngine(globals, (line) => io.err(`${line}\n`));
   try {
     const report = await engine.run(workflow, input);
-    printReport(report, globals.output, io);
+    print(report, globals.output, io);
   } finally {
     await engine.close();
   }

@@ -2,6 +2,7 @@
  * Prints a workflow's report: JSON or YAML as asked, otherwise a few readable lines per workflow.
  */
 import { stringify as stringifyYaml } from 'yaml';
+import { describeAssociationsReport, isAssociationsReport } from './associations-output.ts';
 import type { CliIo } from './main.ts';
 
 interface EnsureAddonReport {
@@ -26,6 +27,8 @@ export function printReport(report: unknown, format: string | undefined, io: Cli
     io.out(stringifyYaml(report));
   } else if (isEnsureAddonReport(report)) {
     io.out(`${describeAddonReport(report)}\n`);
+  } else if (isAssociationsReport(report)) {
+    io.out(describeAssociationsReport(report));
   } else {
     io.out(stringifyYaml(report));
   }

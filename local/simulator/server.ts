@@ -69,6 +69,8 @@ export interface SimulatorOptions {
 export class Simulator {
   readonly state: SimulatorState;
   readonly calls: CallRecord[] = [];
+  /** Requests refused by a rate limit, per `service:Operation` (benchmarks report these). */
+  readonly throttled = new Map<string, number>();
   private readonly modules = new Map<ServiceName, ServiceModule>();
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
   private readonly operationCounts = new Map<string, number>();
@@ -207,6 +209,8 @@ export class Simulator {
       bucket.updatedAt = now;
       if (bucket.tokens < 1) {
         this.buckets.set(key, bucket);
+        const operationKey = `${service}:${operation}`;
+        this.throttled.set(operationKey, (this.throttled.get(operationKey) ?? 0) + 1);
         throw throttlingError(service);
       }
       bucket.tokens -= 1;

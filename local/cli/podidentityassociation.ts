@@ -1,0 +1,734 @@
+/**
+ * `eks-pia create|get|update|delete podidentityassociation` (eksctl's commands, flags and
+ * messages, spec §1.3–§1.4, with the bugs of §10 fixed) and our declarative
+ * `eks-pia apply podidentityassociation -f FILE [--prune]`, all running the `associations`
+ * workflow.
+ *
+ * This module only turns flags into the workflow's input and checks what eksctl checks before
+ * anything runs; the config rules themselves live in functions/core/config and are called, not
+ * copied. A config file is validated here with the same core the workflow uses, so a bad file
+ * exits 2 before an engine (or the simulator) is even started.
+ *
+ * Fixed eksctl bugs: `--permission-policy-arns` and `--tags` are refused with `-f` (eksctl's
+ * list said `permission-policy-arn`); `--tags a=1,b=2` keeps every pair; and
+ * `--disable-session-tags=false` means false.
+ */
+import { Buffer } from 'node:buffer';
+import { readFileSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  type ClusterConfig,
+  isClusterName,
+  MAX_CONFIG_BYTES,
+  type Operation,
+  parseClusterConfig,
+  validateAssociationInput,
+  WELL_KNOWN_POLICY_NAMES,
+  type WellKnownPolicyName,
+} from '../../functions/core/config/index.ts';
+import { asError, NamedError } from '../../functions/core/errors.ts';
+import {
+  failedItemCount,
+  formatAssociationList,
+  isAssociationsReport,
+  isGetReport,
+} from './associations-output.ts';
+import { type GlobalOptions, UsageError } from './engine.ts';
+import type { CliIo } from './main.ts';
+import { printReport } from './render.ts';
+
+const WORKFLOW = 'associations';
+/** Step Functions refuses an execution input above 256 KiB. */
+const MAX_WORKFLOW_INPUT_BYTES = 256 * 1024;
+
+/** The run outlived `--timeout`. */
+export class RunTimeoutError extends NamedError {
+  override readonly name = 'RunTimeoutError';
+}
+
+/** The workflow finished, but some associations could not be created, updated or deleted. */
+export class AssociationItemsFailedError extends NamedError {
+  override readonly name = 'AssociationItemsFailedError';
+}
+
+export type ReportPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
+
+export interface PodIdentityAssociationCommandDeps {
+  /** Runs `workflow` on the engine the global flags choose, then prints its output with `print`. */
+  run(command: Command, workflow: string, input: unknown, print: ReportPrinter): Promise<void>;
+}
+
+// --- the workflow's input shapes ---------------------------------------------------------------
+
+type ChangeOperation = Exclude<Operation, 'get'>;
+
+/** A whole ClusterConfig, validated here and again by the workflow. */
+export interface ConfigFileInput {
+  operation: ChangeOperation;
+  config: { inline: ClusterConfig };
+  dryRun?: true;
+  prune?: true;
+}
+
+/** One association given by flags, with the config file's field names. */
+export interface AssociationFromFlags {
+  namespace: string;
+  serviceAccountName: string;
+  roleARN?: string;
+  roleName?: string;
+  permissionsBoundaryARN?: string;
+  permissionPolicyARNs?: string[];
+  wellKnownPolicies?: Partial<Record<WellKnownPolicyName, true>>;
+  createServiceAccount?: true;
+  tags?: Record<string, string>;
+  targetRoleARN?: string;
+  disableSessionTags?: boolean;
+  policy?: string;
+}
+
+export interface FlagsInput {
+  operation: 'create' | 'update' | 'delete';
+  clusterName: string;
+  region?: string;
+  association: AssociationFromFlags;
+  dryRun?: true;
+}
+
+export interface GetInput {
+  operation: 'get';
+  clusterName: string;
+  region?: string;
+  namespace?: string;
+  serviceAccountName?: string;
+}
+
+// --- flag values -------------------------------------------------------------------------------
+
+interface CommonFlags {
+  configFile?: string;
+  cluster?: string;
+  namespace?: string;
+  serviceAccountName?: string;
+  timeout?: string;
+  dryRun?: true;
+}
+
+interface CreateFlags extends CommonFlags {
+  roleArn?: string;
+  roleName?: string;
+  permissionBoundaryArn?: string;
+  permissionsBoundaryArn?: string;
+  permissionPolicyArns?: string[];
+  wellKnownPolicies?: string[];
+  createServiceAccount?: true;
+  tags?: string[];
+  targetRoleArn?: string;
+  disableSessionTags?: string | true;
+  policy?: string;
+}
+
+interface UpdateFlags extends CommonFlags {
+  roleArn?: string;
+  targetRoleArn?: string;
+  /** `true` for the bare flag, the text for `--disable-session-tags=VALUE`, false for `--no-...`. */
+  disableSessionTags?: string | boolean;
+  policy?: string;
+}
+
+interface GetFlags extends CommonFlags {
+  chunkSize?: string;
+}
+
+interface ApplyFlags {
+  configFile: string;
+  prune?: true;
+  dryRun?: true;
+  timeout?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Comma lists, possibly given several times (`--tags a=1 --tags b=2`), like pflag's slices. */
+function listItems(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).filter((item) => item !== '');
+}
+
+/** `--well-known-policies autoscaler,EXTERNALDNS` → `{autoScaler: true, externalDNS: true}`. */
+function parseWellKnownPolicies(
+  values: readonly string[] | undefined,
+): Partial<Record<WellKnownPolicyName, true>> {
+  const policies: Partial<Record<WellKnownPolicyName, true>> = {};
+  for (const item of listItems(values)) {
+    const name = WELL_KNOWN_POLICY_NAMES.find(
+      (known) => known.toLowerCase() === item.trim().toLowerCase(),
+    );
+    if (name === undefined) throw new UsageError(`invalid wellKnownPolicy: ${item}`);
+    policies[name] = true;
+  }
+  return policies;
+}
+
+/** `--tags k1=v1,k2=v2` → every pair (eksctl kept only the last one). */
+function parseTags(values: readonly string[] | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const pair of listItems(values)) {
+    const equals = pair.indexOf('=');
+    if (equals < 0) {
+      throw new UsageError(
+        `invalid argument "${pair}" for "--tags" flag: each tag must be written as key=value (--tags k1=v1,k2=v2)`,
+      );
+    }
+    const key = pair.slice(0, equals);
+    if (Object.hasOwn(tags, key)) {
+      throw new UsageError(`--tags gives the tag "${key}" more than once; give each key once`);
+    }
+    tags[key] = pair.slice(equals + 1);
+  }
+  return tags;
+}
+
+const TRUE_WORDS = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const FALSE_WORDS = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+/** A boolean flag's value as Go's strconv.ParseBool (which pflag uses) reads it. */
+function parseBoolFlag(flag: string, value: string | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  if (TRUE_WORDS.has(value)) return true;
+  if (FALSE_WORDS.has(value)) return false;
+  throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: use true or false`);
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+/** A Go duration (`25m`, `1h30m`, `90s`), as eksctl's `--timeout` takes it, in milliseconds. */
+export function parseDuration(text: string): number {
+  const invalid = new UsageError(
+    `invalid argument "${text}" for "--timeout" flag: time: invalid duration "${text}"; write it like 25m, 1h30m or 90s`,
+  );
+  if (text === '') throw invalid;
+  let total = 0;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < text.length) {
+    const [, amount, unit] = DURATION_PART.exec(text) ?? [];
+    const unitMs = unit === undefined ? undefined : DURATION_UNITS_MS[unit];
+    if (amount === undefined || unitMs === undefined) throw invalid;
+    total += Number(amount) * unitMs;
+  }
+  if (total <= 0) throw new UsageError(`--timeout must be longer than 0, got "${text}"`);
+  return total;
+}
+
+// --- checks eksctl makes before anything runs ----------------------------------------------------
+
+/** The long names of the flags given on the command line, recorded while commander parses. */
+function recordGivenFlags(command: Command): Set<string> {
+  const given = new Set<string>();
+  for (const option of command.options) {
+    command.on(`option:${option.name()}`, () => given.add(option.name()));
+  }
+  return given;
+}
+
+function refuseWithConfigFile(given: ReadonlySet<string>, refused: readonly string[]): void {
+  const flag = refused.find((name) => given.has(name));
+  if (flag !== undefined) {
+    throw new UsageError(`cannot use --${flag} when --config-file/-f is set`);
+  }
+}
+
+const CREATE_FLAGS_REFUSED_WITH_FILE = [
+  'cluster',
+  'namespace',
+  'service-account-name',
+  'role-arn',
+  'role-name',
+  'permission-boundary-arn',
+  'permissions-boundary-arn',
+  'permission-policy-arns',
+  'well-known-policies',
+  'create-service-account',
+  'tags',
+  'target-role-arn',
+  'disable-session-tags',
+  'policy',
+];
+const UPDATE_FLAGS_REFUSED_WITH_FILE = [
+  'cluster',
+  'namespace',
+  'service-account-name',
+  'role-arn',
+  'target-role-arn',
+  'disable-session-tags',
+  'no-disable-session-tags',
+  'policy',
+];
+const DELETE_FLAGS_REFUSED_WITH_FILE = ['cluster', 'namespace', 'service-account-name'];
+const GET_FLAGS_REFUSED_WITH_FILE = ['cluster'];
+
+function requireCluster(cluster: string | undefined): string {
+  if (!cluster) throw new UsageError('--cluster must be set');
+  if (!isClusterName(cluster)) {
+    throw new UsageError(
+      `--cluster "${cluster}" is not a valid EKS cluster name; use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit`,
+    );
+  }
+  return cluster;
+}
+
+function requireServiceAccount(flags: CommonFlags): {
+  namespace: string;
+  serviceAccountName: string;
+} {
+  if (!flags.namespace) throw new UsageError('--namespace is required');
+  if (!flags.serviceAccountName) throw new UsageError('--service-account-name is required');
+  return { namespace: flags.namespace, serviceAccountName: flags.serviceAccountName };
+}
+
+function readConfigFile(path: string, operation: Operation): ClusterConfig {
+  let text: string;
+  try {
+    const { size } = statSync(path);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new UsageError(
+        `--config-file ${path} is ${size} bytes; config files are limited to 1 MiB (${MAX_CONFIG_BYTES} bytes), so split the associations across several files`,
+      );
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read --config-file ${path}: ${asError(error).message}`);
+  }
+  return parseClusterConfig(text, { operation, source: path });
+}
+
+function rootOf(command: Command): Command {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+/**
+ * With `-f` the region is the file's `metadata.region`, as in eksctl. A different `--region`
+ * is refused rather than silently ignored; with neither `--region` nor `--simulate`, the
+ * file's region is where the local engine calls AWS.
+ */
+function takeRegionFromFile(command: Command, config: ClusterConfig, path: string): void {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  const fileRegion = config.metadata.region;
+  if (globals.region !== undefined && globals.region !== fileRegion) {
+    throw new UsageError(
+      `--region ${globals.region} differs from metadata.region ${fileRegion} in ${path}; with --config-file/-f the region comes from the file`,
+    );
+  }
+  if (globals.region === undefined && globals.simulate === undefined) {
+    rootOf(command).setOptionValueWithSource('region', fileRegion, 'config');
+  }
+}
+
+function fileInput(
+  operation: ChangeOperation,
+  config: ClusterConfig,
+  path: string,
+  options: { dryRun?: true; prune?: true },
+): ConfigFileInput {
+  const input: ConfigFileInput = {
+    operation,
+    config: { inline: config },
+    ...(options.dryRun ? { dryRun: true as const } : {}),
+    ...(options.prune ? { prune: true as const } : {}),
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (bytes > MAX_WORKFLOW_INPUT_BYTES) {
+    throw new UsageError(
+      `--config-file ${path} is too large to hand to the workflow inline: the input would be ${bytes} bytes and Step Functions accepts at most ${MAX_WORKFLOW_INPUT_BYTES} (256 KiB); split the associations across several files, or put the file in the config bucket and run the workflow with {"config": {"s3": {"bucket": ..., "key": ...}}}`,
+    );
+  }
+  return input;
+}
+
+function withRegion(command: Command): { region?: string } {
+  const { region } = command.optsWithGlobals() as GlobalOptions;
+  return region === undefined ? {} : { region };
+}
+
+// --- building the input of each command ----------------------------------------------------------
+
+function createInputFromFlags(flags: CreateFlags, region: string | undefined): FlagsInput {
+  const policyArns = listItems(flags.permissionPolicyArns);
+  const wellKnown = parseWellKnownPolicies(flags.wellKnownPolicies);
+  const tags = parseTags(flags.tags);
+  const disableSessionTags =
+    flags.disableSessionTags === undefined
+      ? undefined
+      : parseBoolFlag('disable-session-tags', flags.disableSessionTags);
+  if (flags.permissionBoundaryArn !== undefined && flags.permissionsBoundaryArn !== undefined) {
+    throw new UsageError(
+      '--permission-boundary-arn and --permissions-boundary-arn are the same flag; give it once',
+    );
+  }
+  const boundary = flags.permissionBoundaryArn ?? flags.permissionsBoundaryArn;
+
+  const clusterName = requireCluster(flags.cluster);
+  const { namespace, serviceAccountName } = requireServiceAccount(flags);
+  const hasWellKnown = Object.keys(wellKnown).length > 0;
+  if (!flags.roleArn && policyArns.length === 0 && !hasWellKnown) {
+    throw new UsageError(
+      'at least one of the following flags must be specified: --role-arn, --permission-policy-arns, --well-known-policies',
+    );
+  }
+  if (flags.roleArn) {
+    if (policyArns.length > 0) {
+      throw new UsageError('--permission-policy-arns cannot be specified when --role-arn is set');
+    }
+    if (hasWellKnown) {
+      throw new UsageError('--well-known-policies cannot be specified when --role-arn is set');
+    }
+  }
+  if (flags.policy !== undefined && disableSessionTags !== true) {
+    throw new UsageError('--disable-session-tags must be set to true when using --policy');
+  }
+
+  const association: AssociationFromFlags = {
+    namespace,
+    serviceAccountName,
+    ...(flags.roleArn ? { roleARN: flags.roleArn } : {}),
+    ...(flags.roleName ? { roleName: flags.roleName } : {}),
+    ...(boundary ? { permissionsBoundaryARN: boundary } : {}),
+    ...(policyArns.length > 0 ? { permissionPolicyARNs: policyArns } : {}),
+    ...(hasWellKnown ? { wellKnownPolicies: wellKnown } : {}),
+    ...(flags.createServiceAccount ? { createServiceAccount: true as const } : {}),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    ...(flags.targetRoleArn ? { targetRoleARN: flags.targetRoleArn } : {}),
+    ...(disableSessionTags !== undefined ? { disableSessionTags } : {}),
+    ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
+  };
+  validateAssociationInput(association, 'create');
+  return {
+    operation: 'create',
+    clusterName,
+    ...(region === undefined ? {} : { region }),
+    association,
+    ...(flags.dryRun ? { dryRun: true as const } : {}),
+  };
+}
+
+function updateInputFromFlags(
+  flags: UpdateFlags,
+  negatedSessionTags: boolean,
+  region: string | undefined,
+): FlagsInput {
+  // eksctl: `--no-disable-session-tags` wins over `--disable-session-tags`.
+  const disableSessionTags = negatedSessionTags
+    ? false
+    : flags.disableSessionTags === undefined
+      ? undefined
+      : parseBoolFlag('disable-session-tags', flags.disableSessionTags);
+  const clusterName = requireCluster(flags.cluster);
+  const { namespace, serviceAccountName } = requireServiceAccount(flags);
+  if (!flags.roleArn) throw new UsageError('--role-arn is required');
+  if (flags.policy !== undefined && disableSessionTags === false) {
+    throw new UsageError('--disable-session-tags must be set to true when using --policy');
+  }
+  const association: AssociationFromFlags = {
+    namespace,
+    serviceAccountName,
+    roleARN: flags.roleArn,
+    // eksctl forwards an empty --target-role-arn "" as is: EKS then removes the target role.
+    ...(flags.targetRoleArn !== undefined ? { targetRoleARN: flags.targetRoleArn } : {}),
+    ...(disableSessionTags !== undefined ? { disableSessionTags } : {}),
+    ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
+  };
+  validateAssociationInput(association, 'update');
+  return {
+    operation: 'update',
+    clusterName,
+    ...(region === undefined ? {} : { region }),
+    association,
+    ...(flags.dryRun ? { dryRun: true as const } : {}),
+  };
+}
+
+function deleteInputFromFlags(flags: CommonFlags, region: string | undefined): FlagsInput {
+  const clusterName = requireCluster(flags.cluster);
+  const association = requireServiceAccount(flags);
+  validateAssociationInput(association, 'delete');
+  return {
+    operation: 'delete',
+    clusterName,
+    ...(region === undefined ? {} : { region }),
+    association,
+    ...(flags.dryRun ? { dryRun: true as const } : {}),
+  };
+}
+
+function getInput(clusterName: string, region: string | undefined, flags: GetFlags): GetInput {
+  if (flags.serviceAccountName && !flags.namespace) {
+    throw new UsageError('--namespace must be set in order to specify --service-account-name');
+  }
+  return {
+    operation: 'get',
+    clusterName,
+    ...(region === undefined ? {} : { region }),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.serviceAccountName ? { serviceAccountName: flags.serviceAccountName } : {}),
+  };
+}
+
+// --- running and printing ----------------------------------------------------------------------
+
+/** Prints the report, then fails the command (exit 1) when some item failed, as eksctl does. */
+const printChanges: ReportPrinter = (report, format, io) => {
+  printReport(report, format, io);
+  if (!isAssociationsReport(report) || isGetReport(report)) return;
+  const failed = failedItemCount(report);
+  if (failed > 0) {
+    throw new AssociationItemsFailedError(
+      `${failed} of ${(report.items ?? []).length} pod identity association(s) could not be changed; see the report above`,
+    );
+  }
+};
+
+/** `get -o json|yaml` prints the bare list, as eksctl does; the table comes from the report. */
+const printGet: ReportPrinter = (report, format, io) => {
+  if (
+    isAssociationsReport(report) &&
+    isGetReport(report) &&
+    (format === 'json' || format === 'yaml')
+  ) {
+    io.out(formatAssociationList(report, format));
+  } else {
+    printReport(report, format, io);
+  }
+};
+
+/**
+ * `--timeout` bounds how long the command waits for the run. When it expires the command
+ * fails (exit 1); the run itself is not rolled back, and rerunning the command converges.
+ */
+async function runWithin(
+  run: Promise<void>,
+  timeout: string | undefined,
+  timeoutMs: number | undefined,
+): Promise<void> {
+  if (timeoutMs === undefined) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new RunTimeoutError(
+            `timed out after ${timeout} (--timeout) waiting for the ${WORKFLOW} workflow; what it changed so far stays, and rerunning the command finishes the rest`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([run, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function timeoutOption(command: Command): Command {
+  return command.option(
+    '--timeout <duration>',
+    'stop waiting for the run after this long, e.g. 25m or 1h30m (default: no limit)',
+  );
+}
+
+function verbGroup(program: Command, verb: string, description: string): Command {
+  return (
+    program.commands.find((command) => command.name() === verb) ??
+    program.command(verb).description(description).exitOverride()
+  );
+}
+
+function podIdentityAssociationCommand(group: Command, description: string): Command {
+  return group
+    .command('podidentityassociation')
+    .alias('podidentityassociations')
+    .description(description)
+    .option('-f, --config-file <file>', 'eksctl ClusterConfig (YAML or JSON)')
+    .option('--cluster <name>', 'EKS cluster name')
+    .exitOverride();
+}
+
+/** Adds the pod identity association commands under `create`, `get`, `update`, `delete`, `apply`. */
+export function registerPodIdentityAssociationCommands(
+  program: Command,
+  deps: PodIdentityAssociationCommandDeps,
+): void {
+  const start = async (
+    command: Command,
+    input: unknown,
+    print: ReportPrinter,
+    timeout: string | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<void> => {
+    await runWithin(deps.run(command, WORKFLOW, input, print), timeout, timeoutMs);
+  };
+
+  const create = podIdentityAssociationCommand(
+    verbGroup(program, 'create', 'create resources'),
+    'create pod identity associations (and their IAM roles) from a config file or from flags',
+  )
+    .option('--namespace <namespace>', 'namespace of the service account')
+    .option('--service-account-name <name>', 'name of the service account')
+    .option('--role-arn <arn>', 'existing IAM role for the association')
+    .option('--role-name <name>', 'name of the IAM role to create')
+    .option('--permission-boundary-arn <arn>', 'permissions boundary of the created role')
+    .option('--permissions-boundary-arn <arn>', 'same as --permission-boundary-arn')
+    .option(
+      '--permission-policy-arns <arns>',
+      'managed policies for the created role (comma list)',
+      collect,
+    )
+    .option(
+      '--well-known-policies <names>',
+      `well-known policies for the created role (comma list of ${WELL_KNOWN_POLICY_NAMES.join(', ')})`,
+      collect,
+    )
+    .option('--create-service-account', 'create the namespace and service account if missing')
+    .option('--tags <pairs>', 'tags for the role and the association (k1=v1,k2=v2)', collect)
+    .option('--target-role-arn <arn>', 'role in another account to chain into')
+    .option(
+      '--disable-session-tags [bool]',
+      'turn off session tags (needed with --policy); --disable-session-tags=false keeps them',
+    )
+    .option('--policy <json>', 'session policy (JSON) that narrows the role for these pods')
+    .option('--dry-run', 'show what would change without changing anything');
+  timeoutOption(create);
+  const createGiven = recordGivenFlags(create);
+  create.action(async (flags: CreateFlags, command: Command) => {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    let input: ConfigFileInput | FlagsInput;
+    if (flags.configFile !== undefined) {
+      refuseWithConfigFile(createGiven, CREATE_FLAGS_REFUSED_WITH_FILE);
+      const config = readConfigFile(flags.configFile, 'create');
+      takeRegionFromFile(command, config, flags.configFile);
+      input = fileInput('create', config, flags.configFile, flags);
+    } else {
+      input = createInputFromFlags(flags, withRegion(command).region);
+    }
+    await start(command, input, printChanges, flags.timeout, timeoutMs);
+  });
+
+  const get = podIdentityAssociationCommand(
+    verbGroup(program, 'get', 'show resources'),
+    'list pod identity associations with their roles, owners and whether eks-pia manages them',
+  )
+    .option('--namespace <namespace>', 'only this namespace')
+    .option('--service-account-name <name>', 'only this service account (needs --namespace)')
+    .option('--chunk-size <n>', 'accepted for eksctl compatibility; every page is always read');
+  timeoutOption(get);
+  const getGiven = recordGivenFlags(get);
+  get.action(async (flags: GetFlags, command: Command) => {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    if (flags.chunkSize !== undefined && !/^\d+$/.test(flags.chunkSize)) {
+      throw new UsageError(
+        `invalid argument "${flags.chunkSize}" for "--chunk-size" flag: must be a whole number`,
+      );
+    }
+    let input: GetInput;
+    if (flags.configFile !== undefined) {
+      refuseWithConfigFile(getGiven, GET_FLAGS_REFUSED_WITH_FILE);
+      const config = readConfigFile(flags.configFile, 'get');
+      takeRegionFromFile(command, config, flags.configFile);
+      input = getInput(config.metadata.name, config.metadata.region, flags);
+    } else {
+      input = getInput(requireCluster(flags.cluster), withRegion(command).region, flags);
+    }
+    await start(command, input, printGet, flags.timeout, timeoutMs);
+  });
+
+  const update = podIdentityAssociationCommand(
+    verbGroup(program, 'update', 'update resources'),
+    'update the role, target role, session tags or session policy of pod identity associations',
+  )
+    .option('--namespace <namespace>', 'namespace of the service account')
+    .option('--service-account-name <name>', 'name of the service account')
+    .option('--role-arn <arn>', 'IAM role for the association')
+    .option('--target-role-arn <arn>', 'role in another account to chain into ("" removes it)')
+    .option('--disable-session-tags [bool]', 'turn off session tags (=false turns them on)')
+    .option('--no-disable-session-tags', 'turn session tags back on')
+    .option('--policy <json>', 'session policy (JSON); needs session tags off')
+    .option('--dry-run', 'show what would change without changing anything');
+  timeoutOption(update);
+  const updateGiven = recordGivenFlags(update);
+  update.action(async (flags: UpdateFlags, command: Command) => {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    let input: ConfigFileInput | FlagsInput;
+    if (flags.configFile !== undefined) {
+      refuseWithConfigFile(updateGiven, UPDATE_FLAGS_REFUSED_WITH_FILE);
+      const config = readConfigFile(flags.configFile, 'update');
+      takeRegionFromFile(command, config, flags.configFile);
+      input = fileInput('update', config, flags.configFile, flags);
+    } else {
+      input = updateInputFromFlags(
+        flags,
+        updateGiven.has('no-disable-session-tags'),
+        withRegion(command).region,
+      );
+    }
+    await start(command, input, printChanges, flags.timeout, timeoutMs);
+  });
+
+  const remove = podIdentityAssociationCommand(
+    verbGroup(program, 'delete', 'delete resources'),
+    'delete pod identity associations, and the roles and service accounts eks-pia created for them',
+  )
+    .option('--namespace <namespace>', 'namespace of the service account')
+    .option('--service-account-name <name>', 'name of the service account')
+    .option('--dry-run', 'show what would change without changing anything');
+  timeoutOption(remove);
+  const deleteGiven = recordGivenFlags(remove);
+  remove.action(async (flags: CommonFlags, command: Command) => {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    let input: ConfigFileInput | FlagsInput;
+    if (flags.configFile !== undefined) {
+      refuseWithConfigFile(deleteGiven, DELETE_FLAGS_REFUSED_WITH_FILE);
+      const config = readConfigFile(flags.configFile, 'delete');
+      takeRegionFromFile(command, config, flags.configFile);
+      input = fileInput('delete', config, flags.configFile, flags);
+    } else {
+      input = deleteInputFromFlags(flags, withRegion(command).region);
+    }
+    await start(command, input, printChanges, flags.timeout, timeoutMs);
+  });
+
+  const apply = verbGroup(
+    program,
+    'apply',
+    'make the cluster match a config file (ours; eksctl has no apply)',
+  )
+    .command('podidentityassociation')
+    .alias('podidentityassociations')
+    .description(
+      'create what the file adds, update what differs, leave the rest; with --prune, delete the associations eks-pia created that the file no longer lists',
+    )
+    .requiredOption('-f, --config-file <file>', 'eksctl ClusterConfig (YAML or JSON)')
+    .option('--prune', 'delete associations eks-pia created for the cluster that the file omits')
+    .option('--dry-run', 'show what would change without changing anything')
+    .exitOverride();
+  timeoutOption(apply);
+  apply.action(async (flags: ApplyFlags, command: Command) => {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    const config = readConfigFile(flags.configFile, 'apply');
+    takeRegionFromFile(command, config, flags.configFile);
+    const input = fileInput('apply', config, flags.configFile, flags);
+    await start(command, input, printChanges, flags.timeout, timeoutMs);
+  });
+}
