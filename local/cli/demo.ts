@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../runner/definition.ts';
 import type { CallRecord } from '../simulator/index.ts';
 import { type GlobalOptions, openEngine } from './engine.ts';
 import type { CliIo } from './main.ts';
+import { fileInput, readConfigFile } from './podidentityassociation.ts';
 import { printReport } from './render.ts';
 
 export const DEMO_WORLD = join(PROJECT_ROOT, 'events', 'worlds', 'demo.yaml');
@@ -52,8 +53,26 @@ export async function runDemo(globals: GlobalOptions, io: CliIo): Promise<void> 
     printIndented(await engine.run('ensure-addon', input), globals.output, io);
     io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
 
+    const configPath = join(PROJECT_ROOT, 'events', 'configs', 'apply-team-payments.yaml');
+    const applyInput = fileInput('apply', readConfigFile(configPath, 'apply'), configPath, {});
     io.out(
-      'Done. Try: npm run --silent cli -- create addon --cluster demo --simulate events/worlds/demo.yaml --state-out s1.json -o json\n',
+      "Step 3. Apply the payments team's eksctl config, as `eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml` would\n",
+    );
+    io.out(
+      '    (the same run starts by itself when the file is uploaded under apply/ in the config bucket)\n',
+    );
+    io.out('    workflow: associations (state-machines/associations.asl.json)\n');
+    mark = simulator.calls.length;
+    printIndented(await engine.run('associations', applyInput), globals.output, io);
+    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+
+    io.out('Step 4. Apply the same file again: everything is already as declared\n');
+    mark = simulator.calls.length;
+    printIndented(await engine.run('associations', applyInput), globals.output, io);
+    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+
+    io.out(
+      'Done. Try: npm run --silent cli -- get podidentityassociation --cluster demo --simulate events/worlds/demo.yaml\n',
     );
   } finally {
     await engine.close();

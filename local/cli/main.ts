@@ -9,6 +9,7 @@ import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { runDemo } from './demo.ts';
 import { type GlobalOptions, openEngine, UsageError } from './engine.ts';
 import {
+  printChanges,
   type ReportPrinter,
   registerPodIdentityAssociationCommands,
 } from './podidentityassociation.ts';
@@ -123,7 +124,8 @@ function buildProgram(io: CliIo): Command {
     .requiredOption('--input <file>', 'JSON input, as pasted into the Step Functions console')
     .exitOverride()
     .action(async (workflow: string, flags: { input: string }, command: Command) => {
-      await runAndReport(command, io, workflow, readJsonInput(flags.input));
+      // Items that failed fail the command, whichever way the workflow was started.
+      await runAndReport(command, io, workflow, readJsonInput(flags.input), printChanges);
     });
 
   program

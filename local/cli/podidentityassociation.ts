@@ -296,7 +296,7 @@ function requireServiceAccount(flags: CommonFlags): {
   return { namespace: flags.namespace, serviceAccountName: flags.serviceAccountName };
 }
 
-function readConfigFile(path: string, operation: Operation): ClusterConfig {
+export function readConfigFile(path: string, operation: Operation): ClusterConfig {
   let text: string;
   try {
     const { size } = statSync(path);
@@ -337,7 +337,7 @@ function takeRegionFromFile(command: Command, config: ClusterConfig, path: strin
   }
 }
 
-function fileInput(
+export function fileInput(
   operation: ChangeOperation,
   config: ClusterConfig,
   path: string,
@@ -489,7 +489,7 @@ function getInput(clusterName: string, region: string | undefined, flags: GetFla
 // --- running and printing ----------------------------------------------------------------------
 
 /** Prints the report, then fails the command (exit 1) when some item failed, as eksctl does. */
-const printChanges: ReportPrinter = (report, format, io) => {
+export const printChanges: ReportPrinter = (report, format, io) => {
   printReport(report, format, io);
   if (!isAssociationsReport(report) || isGetReport(report)) return;
   const failed = failedItemCount(report);
