@@ -567,6 +567,24 @@ function podIdentityAssociationCommand(group: Command, description: string): Com
 }
 
 /** Adds the pod identity association commands under `create`, `get`, `update`, `delete`, `apply`. */
+/**
+ * The input of a change command: from its config file (after refusing flags that make no sense
+ * with one, and taking the region from the file), else from its flags.
+ */
+function changeInput(
+  command: Command,
+  flags: { configFile?: string | undefined; dryRun?: true | undefined },
+  operation: ChangeOperation,
+  refusal: { given: ReadonlySet<string>; refused: readonly string[] },
+  fromFlags: () => FlagsInput,
+): ConfigFileInput | FlagsInput {
+  if (flags.configFile === undefined) return fromFlags();
+  refuseWithConfigFile(refusal.given, refusal.refused);
+  const config = readConfigFile(flags.configFile, operation);
+  takeRegionFromFile(command, config, flags.configFile);
+  return fileInput(operation, config, flags.configFile, flags);
+}
+
 export function registerPodIdentityAssociationCommands(
   program: Command,
   deps: PodIdentityAssociationCommandDeps,
@@ -614,15 +632,13 @@ export function registerPodIdentityAssociationCommands(
   const createGiven = recordGivenFlags(create);
   create.action(async (flags: CreateFlags, command: Command) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    let input: ConfigFileInput | FlagsInput;
-    if (flags.configFile !== undefined) {
-      refuseWithConfigFile(createGiven, CREATE_FLAGS_REFUSED_WITH_FILE);
-      const config = readConfigFile(flags.configFile, 'create');
-      takeRegionFromFile(command, config, flags.configFile);
-      input = fileInput('create', config, flags.configFile, flags);
-    } else {
-      input = createInputFromFlags(flags, withRegion(command).region);
-    }
+    const input = changeInput(
+      command,
+      flags,
+      'create',
+      { given: createGiven, refused: CREATE_FLAGS_REFUSED_WITH_FILE },
+      () => createInputFromFlags(flags, withRegion(command).region),
+    );
     await start(command, input, printChanges, flags.timeout, timeoutMs);
   });
 
@@ -670,19 +686,18 @@ export function registerPodIdentityAssociationCommands(
   const updateGiven = recordGivenFlags(update);
   update.action(async (flags: UpdateFlags, command: Command) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    let input: ConfigFileInput | FlagsInput;
-    if (flags.configFile !== undefined) {
-      refuseWithConfigFile(updateGiven, UPDATE_FLAGS_REFUSED_WITH_FILE);
-      const config = readConfigFile(flags.configFile, 'update');
-      takeRegionFromFile(command, config, flags.configFile);
-      input = fileInput('update', config, flags.configFile, flags);
-    } else {
-      input = updateInputFromFlags(
-        flags,
-        updateGiven.has('no-disable-session-tags'),
-        withRegion(command).region,
-      );
-    }
+    const input = changeInput(
+      command,
+      flags,
+      'update',
+      { given: updateGiven, refused: UPDATE_FLAGS_REFUSED_WITH_FILE },
+      () =>
+        updateInputFromFlags(
+          flags,
+          updateGiven.has('no-disable-session-tags'),
+          withRegion(command).region,
+        ),
+    );
     await start(command, input, printChanges, flags.timeout, timeoutMs);
   });
 
@@ -697,15 +712,13 @@ export function registerPodIdentityAssociationCommands(
   const deleteGiven = recordGivenFlags(remove);
   remove.action(async (flags: CommonFlags, command: Command) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    let input: ConfigFileInput | FlagsInput;
-    if (flags.configFile !== undefined) {
-      refuseWithConfigFile(deleteGiven, DELETE_FLAGS_REFUSED_WITH_FILE);
-      const config = readConfigFile(flags.configFile, 'delete');
-      takeRegionFromFile(command, config, flags.configFile);
-      input = fileInput('delete', config, flags.configFile, flags);
-    } else {
-      input = deleteInputFromFlags(flags, withRegion(command).region);
-    }
+    const input = changeInput(
+      command,
+      flags,
+      'delete',
+      { given: deleteGiven, refused: DELETE_FLAGS_REFUSED_WITH_FILE },
+      () => deleteInputFromFlags(flags, withRegion(command).region),
+    );
     await start(command, input, printChanges, flags.timeout, timeoutMs);
   });
 
