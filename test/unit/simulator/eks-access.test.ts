@@ -5,14 +5,12 @@ import {
   type AssociatedAccessPolicy,
   CreateAccessEntryCommand,
   DescribeAccessEntryCommand,
-  EKSClient,
+  type EKSClient,
   ListAssociatedAccessPoliciesCommand,
   paginateListAssociatedAccessPolicies,
 } from '@aws-sdk/client-eks';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { Simulator } from '../../../local/simulator/server.ts';
-import { eksService } from '../../../local/simulator/services/eks.ts';
-import { parseWorld } from '../../../local/simulator/world.ts';
+import type { Simulator } from '../../../local/simulator/server.ts';
+import { expectAwsError, startEks } from './eks-helpers.ts';
 
 const ACCOUNT = '111122223333';
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/admins/platform-admin`;
@@ -28,31 +26,6 @@ clusters:
   - name: legacy
     authenticationMode: CONFIG_MAP
 `;
-
-async function startEks(worldText: string) {
-  const sim = await new Simulator(parseWorld(worldText), [eksService]).start();
-  const eks = new EKSClient({
-    endpoint: sim.url,
-    region: 'us-west-2',
-    credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
-    retryStrategy: new ConfiguredRetryStrategy(4, (attempt) => 5 * attempt),
-  });
-  return { sim, eks };
-}
-
-async function expectAwsError(
-  promise: Promise<unknown>,
-  name: string,
-  status: number,
-  message?: RegExp,
-) {
-  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(error.name, name);
-    assert.equal(error.$metadata?.httpStatusCode, status);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 
 describe('simulated EKS access entries through the real SDK', () => {
   let sim: Simulator;

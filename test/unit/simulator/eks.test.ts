@@ -10,16 +10,14 @@ import {
   DescribeClusterCommand,
   DescribePodIdentityAssociationCommand,
   DescribeUpdateCommand,
-  EKSClient,
-  type EKSClientConfig,
+  type EKSClient,
   ListAddonsCommand,
   ListPodIdentityAssociationsCommand,
   UpdateAddonCommand,
 } from '@aws-sdk/client-eks';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { Simulator } from '../../../local/simulator/server.ts';
-import { eksService } from '../../../local/simulator/services/eks.ts';
-import { parseWorld, type World } from '../../../local/simulator/world.ts';
+import { parseWorld } from '../../../local/simulator/world.ts';
+import { expectAwsError, startEks } from './eks-helpers.ts';
 
 const ACCOUNT = '111122223333';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -37,32 +35,6 @@ roles:
   - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
 ${behaviour}
 `;
-}
-
-async function startEks(world: World, config: Partial<EKSClientConfig> = {}) {
-  const sim = await new Simulator(world, [eksService]).start();
-  const eks = new EKSClient({
-    endpoint: sim.url,
-    region: 'us-west-2',
-    credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
-    retryStrategy: new ConfiguredRetryStrategy(4, (attempt) => 5 * attempt),
-    ...config,
-  });
-  return { sim, eks };
-}
-
-async function expectAwsError(
-  promise: Promise<unknown>,
-  name: string,
-  status: number,
-  message?: RegExp,
-) {
-  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(error.name, name);
-    assert.equal(error.$metadata?.httpStatusCode, status);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
 }
 
 function createAssociation(eks: EKSClient, serviceAccount: string) {
