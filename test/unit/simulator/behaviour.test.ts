@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { parseWorld, startSimulator, WorldFileError } from '../../../local/simulator/index.ts';
+
+const WORLD = `
+account: "111122223333"
+region: us-west-2
+caller: arn:aws:iam::111122223333:role/automation
+clusters: [{name: demo}]
+`;
+
+const credentials = { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' };
+
+describe('simulator behaviour', () => {
+  it('adds the configured latency to every call', async () => {
+    const sim = await startSimulator(parseWorld(`${WORLD}behaviour: {latencyMs: 60}\n`));
+    const eks = new EKSClient({ endpoint: sim.url, region: 'us-west-2', credentials });
+    try {
+      const started = performance.now();
+      await eks.send(new DescribeClusterCommand({ name: 'demo' }));
+      assert.ok(performance.now() - started >= 60);
+    } finally {
+      eks.destroy();
+      await sim.close();
+    }
+  });
+
+  it('applies a service-wide rate limit and counts the throttled calls', async () => {
+    const sim = await startSimulator(parseWorld(`${WORLD}behaviour: {rateLimits: {"eks:*": 2}}\n`));
+    const eks = new EKSClient({
+      endpoint: sim.url,
+      region: 'us-west-2',
+      credentials,
+      retryStrategy: new ConfiguredRetryStrategy(1),
+    });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => eks.send(new DescribeClusterCommand({ name: 'demo' }))),
+      );
+      assert.equal(results.filter((result) => result.status === 'fulfilled').length, 2);
+      assert.equal(sim.throttled.get('eks:DescribeCluster'), 3);
+      assert.deepEqual(sim.calls.map((call) => call.status).sort(), [200, 200, 429, 429, 429]);
+    } finally {
+      eks.destroy();
+      await sim.close();
+    }
+  });
+
+  it('keeps events put on EventBridge and does not count them as changes', async () => {
+    const sim = await startSimulator(parseWorld(WORLD));
+    const events = new EventBridgeClient({ endpoint: sim.url, region: 'us-west-2', credentials });
+    try {
+      const result = await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: 'eks-pod-identity-automation',
+              DetailType: 'Run Completed',
+              Detail: '{"ok":true}',
+            },
+          ],
+        }),
+      );
+      assert.equal(result.FailedEntryCount, 0);
+      assert.deepEqual(sim.state.events, [
+        {
+          source: 'eks-pod-identity-automation',
+          detailType: 'Run Completed',
+          detail: { ok: true },
+          eventBusName: 'default',
+        },
+      ]);
+      assert.deepEqual(sim.mutatingCalls(), []);
+    } finally {
+      events.destroy();
+      await sim.close();
+    }
+  });
+
+  it('explains every problem of a bad world file', () => {
+    const bad = `
+account: "1234"
+region: us-west-2
+caller: arn:aws:iam::111122223333:role/automation
+clusters: [{name: demo}, {name: demo}]
+roles: [{name: a, assumeRolePolicyDocument: {}}]
+stacks: [{name: s, roles: [missing]}]
+`;
+    assert.throws(
+      () => parseWorld(bad, 'bad.yaml'),
+      (error: unknown) => {
+        assert.ok(error instanceof WorldFileError);
+        assert.match(error.message, /^bad\.yaml is not a valid simulator world:/);
+        assert.match(error.message, /account: must be a 12-digit AWS account id/);
+        return true;
+      },
+    );
+    const dangling = bad.replace('"1234"', '"111122223333"');
+    assert.throws(
+      () => parseWorld(dangling, 'bad.yaml'),
+      (error: unknown) => {
+        assert.ok(error instanceof WorldFileError);
+        assert.match(error.message, /cluster "demo" appears twice/);
+        assert.match(error.message, /stack "s" names role "missing", which is not in roles/);
+        return true;
+      },
+    );
+    assert.throws(() => parseWorld('a: [', 'broken.yaml'), /broken\.yaml: not valid YAML or JSON/);
+  });
+});
