@@ -1,9 +1,10 @@
 import pMap from 'p-map';
 import type { DesiredAssociation } from '../core/associations/desired.ts';
-import type {
-  ExistingAssociation,
-  ExistingRole,
-  ExistingServiceAccount,
+import {
+  type ExistingAssociation,
+  type ExistingRole,
+  type ExistingServiceAccount,
+  parseRoleArn,
 } from '../core/associations/existing.ts';
 import {
   decideItem,
@@ -21,6 +22,7 @@ import {
 } from '../core/associations/report.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { asError } from '../core/errors.ts';
+import { hasPodIdentityTrust } from '../core/trust-policy.ts';
 import type { PlanDocument, PlanItem } from '../plan-associations/plan-associations.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
 
@@ -114,6 +116,17 @@ async function processItem(
         reason: `pod identity association "${item.namespace}/${item.serviceAccount}" was already deleted`,
       };
     }
+    const givenRole = await checkGivenRole(desired, existing, request.account, deps);
+    if (givenRole.missing) {
+      return {
+        namespace: item.namespace,
+        serviceAccount: item.serviceAccount,
+        action: 'create',
+        result: 'failed',
+        reason: givenRole.missing,
+      };
+    }
+    lookupWarnings.push(...givenRole.warnings);
     const roleName = roleNameToInspect({ operation, desired, existing });
     const role = roleName ? await deps.getRoleState(roleName) : undefined;
     const roleInUseElsewhere =
@@ -150,6 +163,38 @@ async function processItem(
   if (dryRun) return withWarnings(itemResult(decision, { dryRun: true }), lookupWarnings);
   const outcome = await executeItem(decision, executor);
   return withWarnings(itemResult(decision, { dryRun: false, outcome }), lookupWarnings);
+}
+
+/**
+ * A role given by ARN for a new association is checked before EKS is asked: EKS answers a missing
+ * role the way it answers a role IAM has not propagated yet, so the create would retry for two
+ * minutes before failing. A role that does not trust pods.eks.amazonaws.com gets a warning: the
+ * association would be created, but pods could not assume the role.
+ */
+async function checkGivenRole(
+  desired: DesiredAssociation | undefined,
+  existing: ExistingAssociation | undefined,
+  account: string,
+  deps: ProcessBatchDeps,
+): Promise<{ missing?: string; warnings: string[] }> {
+  if (existing || desired?.role.kind !== 'existing') return { warnings: [] };
+  const arn = parseRoleArn(desired.role.roleArn);
+  // Another account's role is EKS's to refuse ("Cross-account pass role is not allowed").
+  if (!arn || arn.account !== account) return { warnings: [] };
+  const role = await deps.getRoleState(arn.name);
+  if (!role) {
+    return {
+      missing: `IAM role ${desired.role.roleArn} does not exist; create it with a trust policy for pods.eks.amazonaws.com, or fix roleARN`,
+      warnings: [],
+    };
+  }
+  return hasPodIdentityTrust(role.trustPolicy)
+    ? { warnings: [] }
+    : {
+        warnings: [
+          `IAM role ${desired.role.roleArn} does not trust pods.eks.amazonaws.com (sts:AssumeRole and sts:TagSession); pods cannot use it until its trust policy allows that`,
+        ],
+      };
 }
 
 /**

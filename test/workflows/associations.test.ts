@@ -271,6 +271,26 @@ describe('associations workflow', () => {
     assert.ok(throttled.length >= 3);
   });
 
+  it('fails an item whose given role does not exist without asking EKS, and warns about a role without pod trust', async () => {
+    sim = await simulate(
+      world({
+        extraRoles: `  - {name: no-pod-trust, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
+      }),
+    );
+    const entries = `    - {namespace: default, serviceAccountName: ghost, roleARN: "arn:aws:iam::${ACCOUNT}:role/does-not-exist"}\n    - {namespace: default, serviceAccountName: ec2ish, roleARN: "arn:aws:iam::${ACCOUNT}:role/no-pod-trust"}`;
+    const report = (await sim.run('associations', config('create', entries))) as Report;
+    const ghost = report.items.find((item) => item.serviceAccount === 'ghost');
+    assert.equal(ghost?.result, 'failed');
+    assert.match(ghost?.reason ?? '', /role\/does-not-exist does not exist/);
+    const creates = sim.simulator.calls.filter(
+      (call) => call.operation === 'CreatePodIdentityAssociation',
+    );
+    assert.equal(creates.length, 1, 'only the existing role reached EKS');
+    assert.ok(
+      report.warnings.some((warning) => warning.includes('does not trust pods.eks.amazonaws.com')),
+    );
+  });
+
   it('lists associations for get, with eks-pia ownership', async () => {
     sim = await simulate(
       world({
