@@ -33,6 +33,7 @@ import {
   isAssociationsReport,
   isGetReport,
 } from './associations-output.ts';
+import { isBootstrapReport } from './bootstrap-output.ts';
 import { type GlobalOptions, UsageError } from './engine.ts';
 import type { CliIo } from './main.ts';
 import { printReport } from './render.ts';
@@ -491,14 +492,21 @@ function getInput(clusterName: string, region: string | undefined, flags: GetFla
 /** Prints the report, then fails the command (exit 1) when some item failed, as eksctl does. */
 export const printChanges: ReportPrinter = (report, format, io) => {
   printReport(report, format, io);
-  if (!isAssociationsReport(report) || isGetReport(report)) return;
-  const failed = failedItemCount(report);
+  const failed = failedItemsOf(report);
   if (failed > 0) {
     throw new AssociationItemsFailedError(
-      `${failed} of ${(report.items ?? []).length} pod identity association(s) could not be changed; see the report above`,
+      `${failed} pod identity association(s) could not be changed; see the report above`,
     );
   }
 };
+
+/** Failed items of a report that changes associations; a bootstrap run carries its nested run's. */
+function failedItemsOf(report: unknown): number {
+  if (isBootstrapReport(report))
+    return report.ignored ? 0 : (report.associations?.counts.failed ?? 0);
+  if (isAssociationsReport(report) && !isGetReport(report)) return failedItemCount(report);
+  return 0;
+}
 
 /** `get -o json|yaml` prints the bare list, as eksctl does; the table comes from the report. */
 const printGet: ReportPrinter = (report, format, io) => {

@@ -820,7 +820,7 @@ describe('change report output', () => {
       (error) =>
         error instanceof AssociationItemsFailedError &&
         error.message ===
-          '1 of 1 pod identity association(s) could not be changed; see the report above',
+          '1 pod identity association(s) could not be changed; see the report above',
     );
   });
 });

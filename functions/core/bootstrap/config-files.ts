@@ -1,0 +1,265 @@
+/**
+ * Where a new cluster's eksctl config lives in the config bucket, and how it becomes the one
+ * config the associations workflow applies.
+ *
+ * 1. `clusters/<cluster name>.yaml` (else `.yml`, else `.json`; extensions in any case): the
+ *    cluster's own file. Its `metadata.name` and `metadata.region` may be left out and are then
+ *    filled in; if set, they must name this cluster and region.
+ * 2. Otherwise every config file under `defaults/` (subfolders included), in S3 key order. Each
+ *    file's `metadata.name` and `metadata.region` are replaced by the new cluster's; their
+ *    `iam.podIdentityAssociations` are applied together as one config, with their
+ *    `metadata.tags` combined. A service account in two files, or a tag with two values, is an
+ *    error naming both files. Nothing else of a defaults file is used.
+ * 3. Neither: the cluster gets the agent only.
+ *
+ * A per-cluster file replaces the defaults; it does not add to them. Neither prefix is a trigger
+ * prefix (`create/`, `update/`, `delete/`, `apply/`), so uploading these files starts nothing.
+ */
+import { CONFIG_EXTENSIONS } from '../associations/request.ts';
+import {
+  API_VERSION,
+  associationKey,
+  ConfigValidationError,
+  KIND,
+  MAX_CONFIG_BYTES,
+  parseClusterConfigValue,
+} from '../config/index.ts';
+import { decodeYaml, isMapping } from '../config/yaml-text.ts';
+import { NamedError } from '../errors.ts';
+
+export const CLUSTERS_PREFIX = 'clusters/';
+export const DEFAULTS_PREFIX = 'defaults/';
+
+/**
+ * The run document holding the config a bootstrap run applies (`runs/<runId>/cluster-config.json`),
+ * which the nested associations run reads.
+ */
+export const APPLIED_CONFIG_DOCUMENT = 'cluster-config';
+
+/** Each defaults file is one S3 read in one task invocation; this keeps it well within a minute. */
+export const MAX_DEFAULTS_FILES = 100;
+
+export interface ClusterIdentity {
+  clusterName: string;
+  region: string;
+}
+
+/** A config file as read: where it came from (`s3://bucket/key`, for messages) and its text. */
+export interface ConfigFile {
+  source: string;
+  text: string;
+}
+
+/** The config to apply, as plain data, and how many associations it holds. */
+export interface ResolvedConfig {
+  value: Record<string, unknown>;
+  entryCount: number;
+}
+
+/** A per-cluster file whose metadata names another cluster or region than its key says. */
+export class ClusterConfigMismatchError extends NamedError {
+  override readonly name = 'ClusterConfigMismatchError';
+}
+
+/** The defaults files cannot be applied together (or there are too many of them). */
+export class DefaultsConfigError extends NamedError {
+  override readonly name = 'DefaultsConfigError';
+  readonly problems: readonly string[];
+
+  constructor(clusterName: string, problems: readonly string[]) {
+    super(
+      [`the defaults for cluster "${clusterName}" cannot be applied:`, ...problems].join('\n- '),
+    );
+    this.problems = problems;
+  }
+}
+
+/** S3 lists keys in UTF-8 byte order; sorting the same way keeps "key order" one order. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** The config extension a key ends with (lowercased), if any. */
+function extensionOf(key: string): (typeof CONFIG_EXTENSIONS)[number] | undefined {
+  const lower = key.toLowerCase();
+  return CONFIG_EXTENSIONS.find((extension) => lower.endsWith(extension));
+}
+
+/** The prefix to list for a cluster's own file; cluster names hold no dot, so it is unambiguous. */
+export function clusterConfigPrefix(clusterName: string): string {
+  return `${CLUSTERS_PREFIX}${clusterName}.`;
+}
+
+/**
+ * The cluster's own file among listed keys: `.yaml` before `.yml` before `.json`; the others
+ * found for the same cluster are returned as ignored so the report can say so.
+ */
+export function chooseClusterConfigKey(
+  clusterName: string,
+  keys: readonly string[],
+): { key: string; ignored: string[] } | undefined {
+  const base = `${CLUSTERS_PREFIX}${clusterName}`;
+  const candidates = keys
+    .flatMap((key) => {
+      const extension = extensionOf(key);
+      const exact =
+        extension !== undefined &&
+        key.length === base.length + extension.length &&
+        key.startsWith(base);
+      return exact ? [{ key, rank: CONFIG_EXTENSIONS.indexOf(extension) }] : [];
+    })
+    .sort((a, b) => a.rank - b.rank || byteOrder(a.key, b.key))
+    .map((candidate) => candidate.key);
+  const [key, ...ignored] = candidates;
+  return key === undefined ? undefined : { key, ignored };
+}
+
+/** The defaults files among the keys listed under `defaults/`, in key order, and the rest. */
+export function defaultsConfigKeys(
+  clusterName: string,
+  keys: readonly string[],
+): { keys: string[]; ignored: string[] } {
+  const under = keys.filter((key) => key.startsWith(DEFAULTS_PREFIX) && !key.endsWith('/'));
+  const configs = under.filter((key) => extensionOf(key) !== undefined).sort(byteOrder);
+  if (configs.length > MAX_DEFAULTS_FILES) {
+    throw new DefaultsConfigError(clusterName, [
+      `there are ${configs.length} config files under ${DEFAULTS_PREFIX}; at most ${MAX_DEFAULTS_FILES} are read, so combine some of them`,
+    ]);
+  }
+  return { keys: configs, ignored: under.filter((key) => extensionOf(key) === undefined) };
+}
+
+function decode(file: ConfigFile): unknown {
+  const decoded = decodeYaml(file.text);
+  if ('value' in decoded) return decoded.value;
+  throw new ConfigValidationError(
+    `ClusterConfig ${file.source}`,
+    decoded.problems.map((message) => ({ path: '', message })),
+    file.source,
+  );
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+/**
+ * The config with the cluster's name and region in its metadata: only where they are blank
+ * (`fill`), or whatever they held (`replace`). Anything that is not a mapping is left for the
+ * validation to report.
+ */
+function withIdentity(
+  value: unknown,
+  identity: ClusterIdentity,
+  mode: 'fill' | 'replace',
+): unknown {
+  if (!isMapping(value)) return value;
+  const metadata = value.metadata ?? {};
+  if (!isMapping(metadata)) return value;
+  const take = (current: unknown, filled: string) =>
+    mode === 'replace' || isBlank(current) ? filled : current;
+  return {
+    ...value,
+    metadata: {
+      ...metadata,
+      name: take(metadata.name, identity.clusterName),
+      region: take(metadata.region, identity.region),
+    },
+  };
+}
+
+/** The cluster's own file, validated for `apply`, with its name and region filled in. */
+export function clusterConfigFromFile(file: ConfigFile, identity: ClusterIdentity): ResolvedConfig {
+  const value = withIdentity(decode(file), identity, 'fill');
+  const config = parseClusterConfigValue(value, { operation: 'apply', source: file.source });
+  const mismatches: string[] = [];
+  if (config.metadata.name !== identity.clusterName) {
+    mismatches.push(`metadata.name is "${config.metadata.name}"`);
+  }
+  if (config.metadata.region !== identity.region) {
+    mismatches.push(`metadata.region is ${config.metadata.region}`);
+  }
+  if (mismatches.length > 0) {
+    throw new ClusterConfigMismatchError(
+      `${file.source} is the config of cluster "${identity.clusterName}" in ${identity.region} by its key, but its ${mismatches.join(' and ')}; correct the file, or leave metadata.name and metadata.region out to have them filled in`,
+    );
+  }
+  return {
+    value: value as Record<string, unknown>,
+    entryCount: config.iam?.podIdentityAssociations?.length ?? 0,
+  };
+}
+
+function associationsOf(value: unknown): unknown[] {
+  if (!isMapping(value) || !isMapping(value.iam)) return [];
+  const list = value.iam.podIdentityAssociations;
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * The defaults files (in the order given) as one config for the cluster. Each file is validated
+ * on its own first, so a problem is reported against the file that has it.
+ */
+export function configFromDefaults(
+  files: readonly ConfigFile[],
+  identity: ClusterIdentity,
+): ResolvedConfig {
+  const associations: unknown[] = [];
+  const associationSources = new Map<string, string>();
+  const tags: Record<string, string> = {};
+  const tagSources = new Map<string, string>();
+  const problems: string[] = [];
+
+  for (const file of files) {
+    const value = withIdentity(decode(file), identity, 'replace');
+    const config = parseClusterConfigValue(value, { operation: 'apply', source: file.source });
+    const written = associationsOf(value);
+    (config.iam?.podIdentityAssociations ?? []).forEach((entry, index) => {
+      const key = associationKey(entry.namespace, entry.serviceAccountName);
+      const first = associationSources.get(key);
+      if (first === undefined) {
+        associationSources.set(key, file.source);
+        associations.push(written[index]);
+      } else {
+        problems.push(
+          `service account ${key} is in both ${first} and ${file.source}; keep it in one defaults file`,
+        );
+      }
+    });
+    for (const [tag, tagValue] of Object.entries(config.metadata.tags ?? {})) {
+      const first = tagSources.get(tag);
+      if (first === undefined) {
+        tagSources.set(tag, file.source);
+        tags[tag] = tagValue;
+      } else if (tags[tag] !== tagValue) {
+        problems.push(
+          `metadata.tags.${tag} is "${tags[tag]}" in ${first} but "${tagValue}" in ${file.source}; give it one value`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new DefaultsConfigError(identity.clusterName, problems);
+
+  const value: Record<string, unknown> = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      name: identity.clusterName,
+      region: identity.region,
+      ...(tagSources.size > 0 ? { tags } : {}),
+    },
+    iam: { podIdentityAssociations: associations },
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new DefaultsConfigError(identity.clusterName, [
+      `together the defaults files make a config of ${bytes} bytes; a config is limited to ${MAX_CONFIG_BYTES} bytes, so move associations into per-cluster files`,
+    ]);
+  }
+  // Limits that hold per file can still be broken by the files together (tags per cluster, say).
+  parseClusterConfigValue(value, {
+    operation: 'apply',
+    source: `combined from the defaults files for cluster "${identity.clusterName}"`,
+  });
+  return { value, entryCount: associations.length };
+}
