@@ -1,12 +1,14 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { guardrailsFromContext } from './guardrails.ts';
+import { StackNameError } from './errors.ts';
+import { guardrailsFromContext, migratableRolesFromContext } from './guardrails.ts';
+import { STACK_NAME } from './stack-outputs.ts';
 import {
   PodIdentityAutomationStack,
   type PodIdentityAutomationStackProps,
 } from './stacks/pod-identity-automation-stack.ts';
 
-export const STACK_NAME = 'EksPodIdentityAutomation';
+export { STACK_NAME };
 
 export interface AutomationAppOptions {
   /** @default new App() defaults */
@@ -31,21 +33,42 @@ function workflowsFromContext(app: App): string[] | undefined {
 }
 
 /**
+ * `cdk deploy -c stackName=pod-identity-prod` deploys a second copy of the service (e.g. per
+ * team or stage) in the same account and region; `eks-pia --engine remote --stack-name` finds it.
+ */
+const STACK_NAME_CONTEXT_KEY = 'stackName';
+
+function stackNameFromContext(app: App): string {
+  const value: unknown = app.node.tryGetContext(STACK_NAME_CONTEXT_KEY);
+  if (value === undefined) return STACK_NAME;
+  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(value)) {
+    throw new StackNameError(
+      `context "${STACK_NAME_CONTEXT_KEY}" must be a CloudFormation stack name: a letter, then ` +
+        'letters, digits and hyphens, 128 characters at most',
+    );
+  }
+  return value;
+}
+
+/**
  * The deployable app: the stack checked by cdk-nag's AWS Solutions rules, so any finding that is
  * not acknowledged with a reason fails the synth. Shared by infra/app.ts and the tests.
  *
  * Context `guardrails` sets the deployment's guardrails (infra/guardrails.ts), e.g.
  * `cdk deploy -c guardrails='{"allowedNamespaces":["team-*"]}'` or an object in cdk.json; stack
- * props given here win over context.
+ * props given here win over context. Context `vpc` places the Kubernetes-calling tasks in a VPC
+ * (infra/network.ts); context `migratableRoleArnPatterns` bounds the roles migration may edit;
+ * context `stackName` names the stack.
  */
 export function createAutomationApp(options: AutomationAppOptions = {}): {
   app: App;
   stack: PodIdentityAutomationStack;
 } {
   const app = new App(options.appProps);
-  const stack = new PodIdentityAutomationStack(app, STACK_NAME, {
+  const stack = new PodIdentityAutomationStack(app, stackNameFromContext(app), {
     workflows: workflowsFromContext(app),
     guardrails: guardrailsFromContext(app.node),
+    migratableRoleArnPatterns: migratableRolesFromContext(app.node),
     ...options.stackProps,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -14,3 +14,13 @@ export class MissingTaskPermissionsError extends NamedError {
 export class TriggerSettingsError extends NamedError {
   override readonly name = 'TriggerSettingsError';
 }
+
+/** The VPC settings for the Kubernetes-calling tasks are incomplete or malformed. */
+export class NetworkSettingsError extends NamedError {
+  override readonly name = 'NetworkSettingsError';
+}
+
+/** The stack name given as context is not one CloudFormation accepts. */
+export class StackNameError extends NamedError {
+  override readonly name = 'StackNameError';
+}

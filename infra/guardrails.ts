@@ -101,3 +101,36 @@ export function guardrailsEnvironment(
   const text = JSON.stringify(guardrails);
   return { [GUARDRAILS_ENV]: Token.isUnresolved(text) ? stack.toJsonString(guardrails) : text };
 }
+
+/**
+ * `cdk deploy -c migratableRoleArnPatterns='["arn:aws:iam::111122223333:role/irsa/*"]'`: the roles
+ * the migration may edit the trust of and pass to EKS Pod Identity (see the stack prop).
+ */
+export const MIGRATABLE_ROLES_CONTEXT_KEY = 'migratableRoleArnPatterns';
+
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/.+$/;
+
+/** The migratable role patterns given as CDK context (JSON text or a list), checked. */
+export function migratableRolesFromContext(node: Node): string[] | undefined {
+  const value: unknown = node.tryGetContext(MIGRATABLE_ROLES_CONTEXT_KEY);
+  if (value === undefined) return undefined;
+  let patterns: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      patterns = JSON.parse(value);
+    } catch {
+      patterns = undefined;
+    }
+  }
+  if (
+    !Array.isArray(patterns) ||
+    patterns.length === 0 ||
+    !patterns.every((pattern) => typeof pattern === 'string' && ROLE_ARN_PATTERN.test(pattern))
+  ) {
+    throw new GuardrailSettingsError(
+      `context "${MIGRATABLE_ROLES_CONTEXT_KEY}" must be a JSON list of role ARN patterns such as ` +
+        '["arn:aws:iam::111122223333:role/irsa/*"]',
+    );
+  }
+  return patterns as string[];
+}

@@ -1,11 +1,18 @@
 import type { Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/aws/events.ts';
+import { runDocumentKey } from '../functions/aws/run-store.ts';
+import {
+  APPLIED_CONFIG_DOCUMENT,
+  CLUSTERS_PREFIX,
+  DEFAULTS_PREFIX,
+} from '../functions/core/bootstrap/config-files.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import {
   CLUSTER_ADMIN_POLICY,
   EDIT_POLICY,
 } from '../functions/ensure-kubernetes-access/ensure-kubernetes-access.ts';
+import { VIEW_POLICY } from '../functions/ensure-migration-access/ensure-migration-access.ts';
 import type { ConfigBucket } from './constructs/config-bucket.ts';
 import { MissingTaskPermissionsError } from './errors.ts';
 import { type GuardrailProps, guardrailsEnvironment } from './guardrails.ts';
@@ -46,6 +53,12 @@ export interface TaskPermissionContext {
   readonly eventBusName: string;
   /** The deployment's guardrails; `{}` when none is set. */
   readonly guardrails: GuardrailProps;
+  /**
+   * Roles whose trust the migration may edit and pass to EKS Pod Identity (ARN patterns).
+   *
+   * @default the guardrails' allowedRoleArnPatterns, else every role of the account
+   */
+  readonly migratableRoleArnPatterns?: readonly string[] | undefined;
 }
 
 export type TaskPermissionsProvider = (context: TaskPermissionContext) => TaskPermissions;
@@ -114,6 +127,9 @@ const OWN_ACCESS_ENTRIES =
 const ROLES_FROM_CONFIG =
   'A config names existing roles by ARN, and role ARNs carry any IAM path, so reading (and ' +
   'passing to pods.eks.amazonaws.com only) must cover every role of the account.';
+const ROLES_FROM_TRUST =
+  'Discovery reads the trust policy of every role that trusts the cluster’s OIDC provider; ' +
+  'those roles live under any name and path of the account. Reading only.';
 const MANAGED_ROLE_NAMES =
   'Roles this service creates get generated names under its own IAM path (/eks-pia/); the ' +
   'wildcard covers that path only, so no other role can be written.';
@@ -127,8 +143,42 @@ const CONFIG_KEYS =
   'People choose the names of the configs they upload; the wildcards cover only the trigger ' +
   'prefixes and configs/ of the config bucket, never runs/.';
 
+const MIGRATABLE_ROLES =
+  'Migration edits the trust policy of existing IRSA roles, which live under any name and path ' +
+  'of the account; the deployment narrows this with migratableRoleArnPatterns (default: the ' +
+  'guardrails’ allowedRoleArnPatterns, else every role).';
+const NO_RESOURCE_LEVEL = (actions: string) =>
+  `${actions} support no resource-level permissions: IAM accepts only * for them.`;
+const ANY_STACK =
+  'Discovery finds eksctl’s iamserviceaccount stacks by their tags, which DescribeStacks reads ' +
+  'only across all stacks; ListStackResources then reads the roles of the stacks found, whose ' +
+  'names and IDs are not known before.';
+const BOOTSTRAP_CONFIG_KEYS =
+  'Platform teams choose the cluster names of the per-cluster files and the names of the ' +
+  'defaults files; the wildcards cover only clusters/ and defaults/ of the config bucket.';
+const BOOTSTRAP_CONFIG_DOCUMENTS =
+  'The config a bootstrap run applies is its run document runs/<execution name>/' +
+  'cluster-config.json, a name Step Functions generates; the wildcard covers that one document ' +
+  'name under runs/.';
+
 function eventBusArn({ stack, eventBusName }: TaskPermissionContext): string {
   return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName });
+}
+
+/** PutEvents of the run-completed event only: on the one bus, with its source and detail type. */
+function publishRunCompleted(context: TaskPermissionContext): TaskPermissions {
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [eventBusArn(context)],
+        conditions: {
+          StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': RUN_COMPLETED },
+        },
+      }),
+    ],
+    environment: { EVENT_BUS_NAME: context.eventBusName },
+  };
 }
 
 /** Merges parts of a task's permissions; a finding acknowledged twice is kept once. */
@@ -200,6 +250,19 @@ function configObjects({ stack, configBucket }: TaskPermissionContext): TaskPerm
   };
 }
 
+/** The configs bootstrap runs found and stored for their nested associations runs. */
+function bootstrapConfigDocuments({ stack, configBucket }: TaskPermissionContext): TaskPermissions {
+  // The run document in which a bootstrap run hands the config it found to its nested
+  // associations run (functions/find-cluster-config), in any run.
+  const documents = configBucket.bucket.arnForObjects(runDocumentKey('*', APPLIED_CONFIG_DOCUMENT));
+  return {
+    statements: [new PolicyStatement({ actions: ['s3:GetObject'], resources: [documents] })],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, documents), reason: BOOTSTRAP_CONFIG_DOCUMENTS },
+    ],
+  };
+}
+
 /** The deployment's guardrails, for the task that checks requests against them. */
 function guardrailSettings({ stack, guardrails }: TaskPermissionContext): TaskPermissions {
   return { statements: [], environment: guardrailsEnvironment(stack, guardrails) };
@@ -212,6 +275,41 @@ function guardrailSettings({ stack, guardrails }: TaskPermissionContext): TaskPe
 function ownIdentity({ role }: TaskPermissionContext): TaskPermissions {
   return {
     statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [role.roleArn] })],
+  };
+}
+
+/**
+ * What functions/aws/access-entries.ts ensureAccessEntry does, for the task's own role only:
+ * DescribeCluster (authentication mode), DescribeAccessEntry, CreateAccessEntry when missing,
+ * ListAssociatedAccessPolicies, and AssociateAccessPolicy of the given access policies.
+ */
+function accessEntryForOwnRole(
+  { stack, role }: TaskPermissionContext,
+  accessPolicies: readonly string[],
+): TaskPermissions {
+  const entries = ownAccessEntries(stack, role);
+  return {
+    statements: [
+      new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
+      new PolicyStatement({
+        actions: ['eks:CreateAccessEntry'],
+        resources: [anyCluster(stack)],
+        conditions: { StringEquals: { 'eks:principalArn': role.roleArn } },
+      }),
+      new PolicyStatement({
+        actions: ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'],
+        resources: [entries],
+      }),
+      new PolicyStatement({
+        actions: ['eks:AssociateAccessPolicy'],
+        resources: [entries],
+        conditions: { StringEquals: { 'eks:policyArn': [...accessPolicies] } },
+      }),
+    ],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
+      { id: wildcardResourceFinding(stack, entries), reason: OWN_ACCESS_ENTRIES },
+    ],
   };
 }
 
@@ -326,6 +424,41 @@ function passRolesToPodIdentity({ stack, guardrails }: TaskPermissionContext): T
   };
 }
 
+/** The roles migration may edit and pass: the setting, else the allowed roles, else all. */
+function migratableRoles({
+  stack,
+  guardrails,
+  migratableRoleArnPatterns,
+}: TaskPermissionContext): string[] {
+  return [...(migratableRoleArnPatterns ?? guardrails.allowedRoleArnPatterns ?? [anyRole(stack)])];
+}
+
+function migratableRoleFindings(
+  { stack }: TaskPermissionContext,
+  roles: readonly string[],
+): Acknowledgement[] {
+  return roles
+    .filter((resource) => resource.includes('*'))
+    .map((resource) => ({
+      id: wildcardResourceFinding(stack, resource),
+      reason: MIGRATABLE_ROLES,
+    }));
+}
+
+/** GetRole and UpdateAssumeRolePolicy of the roles migration may edit, and of no other. */
+function editMigratableTrust(context: TaskPermissionContext): TaskPermissions {
+  const roles = migratableRoles(context);
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
+        resources: roles,
+      }),
+    ],
+    acknowledgements: migratableRoleFindings(context, roles),
+  };
+}
+
 /**
  * functions/check-addon and functions/check-cluster: DescribeCluster (status, version, Auto Mode)
  * and DescribeAddon (the pod identity agent).
@@ -376,9 +509,11 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // functions/load-request: GetObject (and GetObjectVersion, for the version an upload event
   // names) of the config; PutObject of the normalised request (run document `request`); GetRole
   // on itself for its account; the guardrails it checks the request against.
+  // When a bootstrap run nests it, the config is that run's cluster-config document.
   'load-request': (context) =>
     allOf(
       configObjects(context),
+      bootstrapConfigDocuments(context),
       { statements: [listConfigBucket(context.configBucket)] },
       runDocuments(context, 'write'),
       ownIdentity(context),
@@ -397,38 +532,11 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // ListAssociatedAccessPolicies, and AssociateAccessPolicy of the two access policies it grants
   // (edit in the run's namespaces, or cluster admin when it creates namespaces); GetRole on
   // itself to turn its STS session ARN into the role ARN the entry is for.
-  'ensure-kubernetes-access': (context) => {
-    const { stack, role } = context;
-    const entries = ownAccessEntries(stack, role);
-    return allOf(
-      {
-        statements: [
-          new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
-          new PolicyStatement({
-            actions: ['eks:CreateAccessEntry'],
-            resources: [anyCluster(stack)],
-            conditions: { StringEquals: { 'eks:principalArn': role.roleArn } },
-          }),
-          new PolicyStatement({
-            actions: ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'],
-            resources: [entries],
-          }),
-          new PolicyStatement({
-            actions: ['eks:AssociateAccessPolicy'],
-            resources: [entries],
-            conditions: {
-              StringEquals: { 'eks:policyArn': [EDIT_POLICY, CLUSTER_ADMIN_POLICY] },
-            },
-          }),
-        ],
-        acknowledgements: [
-          { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-          { id: wildcardResourceFinding(stack, entries), reason: OWN_ACCESS_ENTRIES },
-        ],
-      },
+  'ensure-kubernetes-access': (context) =>
+    allOf(
+      accessEntryForOwnRole(context, [EDIT_POLICY, CLUSTER_ADMIN_POLICY]),
       ownIdentity(context),
-    );
-  },
+    ),
   // functions/process-batch: GetObject of the request and plan, PutObject of the batch's results;
   // for each item: DescribePodIdentityAssociation (live state), Create/Update/Delete
   // PodIdentityAssociation (TagResource for the tags given on create, PassRole for the role;
@@ -474,19 +582,191 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // report.json; PutEvents of the run-completed event, on the one bus, with its source and
   // detail type only.
   'report-associations': (context) =>
+    allOf(runDocuments(context, 'read-write'), publishRunCompleted(context)),
+
+  // The bootstrap-cluster workflow. Its nested runs (ensure-addon, associations) are started by
+  // the state machine, whose role the stack grants StartExecution on those two only.
+
+  // functions/read-cluster-event: parses the CloudTrail record or console input; no AWS call.
+  'read-cluster-event': () => ({ statements: [] }),
+  // functions/check-cluster-status: DescribeCluster, once per check of the wait loop.
+  'check-cluster-status': ({ stack }) => ({
+    statements: [
+      new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
+    ],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
+    ],
+  }),
+  // functions/find-cluster-config: ListObjectsV2 under clusters/<name>. and defaults/ (the
+  // listing is conditioned on those prefixes), GetObject of the files found there, PutObject of
+  // the config to apply as the run document cluster-config.
+  'find-cluster-config': (context) => {
+    const { stack, configBucket } = context;
+    const configFiles = [CLUSTERS_PREFIX, DEFAULTS_PREFIX].map((prefix) =>
+      configBucket.objectsUnder(prefix),
+    );
+    return allOf(runDocuments(context, 'write'), {
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [configBucket.bucket.bucketArn],
+          conditions: {
+            StringLike: { 's3:prefix': [`${CLUSTERS_PREFIX}*`, `${DEFAULTS_PREFIX}*`] },
+          },
+        }),
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: configFiles }),
+      ],
+      acknowledgements: configFiles.map((files) => ({
+        id: wildcardResourceFinding(stack, files),
+        reason: BOOTSTRAP_CONFIG_KEYS,
+      })),
+    });
+  },
+  // functions/report-bootstrap: builds the report from its input and puts the run-completed event.
+  'report-bootstrap': (context) => publishRunCompleted(context),
+
+  // The migrate-to-pod-identity workflow. check-cluster is shared with associations; the nested
+  // ensure-addon run is started by the state machine.
+
+  // functions/load-migration-request: validates the input; no AWS call.
+  'load-migration-request': () => ({ statements: [] }),
+  // functions/find-oidc-provider: ListOpenIDConnectProviders, to find the cluster's provider.
+  'find-oidc-provider': () => ({
+    statements: [
+      new PolicyStatement({ actions: ['iam:ListOpenIDConnectProviders'], resources: ['*'] }),
+    ],
+    acknowledgements: [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: NO_RESOURCE_LEVEL('iam:ListOpenIDConnectProviders'),
+      },
+    ],
+  }),
+  // functions/ensure-migration-access: the access entry of its (shared) role, with the view policy
+  // to discover service accounts, or the edit policy to remove their annotations; GetRole on
+  // itself to turn its STS session ARN into the role ARN the entry is for.
+  'ensure-migration-access': (context) =>
+    allOf(accessEntryForOwnRole(context, [VIEW_POLICY, EDIT_POLICY]), ownIdentity(context)),
+  // functions/discover-irsa (changes nothing): DescribeCluster for the Kubernetes endpoint, then
+  // service accounts and pods through the access entry of its shared role; ListRoles (trust
+  // policies naming the provider), GetRole, GetAccountSummary (trust policy size quota);
+  // ListAddons and DescribeAddon (add-on owned roles); DescribeStacks of every stack (eksctl's
+  // iamserviceaccount tags) and ListStackResources of those; the cluster's associations; PutObject
+  // of the plan.
+  'discover-irsa': (context) => {
+    const { stack } = context;
+    const anyStack = stack.formatArn({
+      service: 'cloudformation',
+      resource: 'stack',
+      resourceName: '*/*',
+    });
+    const anyClusterArn = anyCluster(stack);
+    return allOf(runDocuments(context, 'write'), readAssociations(context), {
+      statements: [
+        new PolicyStatement({
+          actions: ['eks:DescribeCluster', 'eks:ListAddons'],
+          resources: [anyClusterArn],
+        }),
+        new PolicyStatement({ actions: ['eks:DescribeAddon'], resources: [anyAddon(stack)] }),
+        new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] }),
+        new PolicyStatement({
+          actions: ['iam:ListRoles', 'iam:GetAccountSummary', 'cloudformation:DescribeStacks'],
+          resources: ['*'],
+        }),
+        new PolicyStatement({
+          actions: ['cloudformation:ListStackResources'],
+          resources: [anyStack],
+        }),
+      ],
+      acknowledgements: [
+        { id: wildcardResourceFinding(stack, anyClusterArn), reason: CLUSTER_FROM_INPUT },
+        { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
+        { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_TRUST },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: NO_RESOURCE_LEVEL(
+            'iam:ListRoles, iam:GetAccountSummary and cloudformation:DescribeStacks without a stack name',
+          ),
+        },
+        { id: wildcardResourceFinding(stack, anyStack), reason: ANY_STACK },
+      ],
+    });
+  },
+  // functions/add-pod-identity-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (the
+  // pods.eks.amazonaws.com statement, added once per role); run documents (plan, outcomes).
+  'add-pod-identity-trust': (context) =>
+    allOf(runDocuments(context, 'read-write'), editMigratableTrust(context)),
+  // functions/create-migration-associations: CreatePodIdentityAssociation (no tags) passing the
+  // plan's roles to pods.eks.amazonaws.com only; List/DescribePodIdentityAssociation when one
+  // exists already; run documents.
+  'create-migration-associations': (context) => {
+    const { stack } = context;
+    const roles = migratableRoles(context);
+    return allOf(runDocuments(context, 'read-write'), readAssociations(context), {
+      statements: [
+        new PolicyStatement({
+          actions: ['eks:CreatePodIdentityAssociation'],
+          resources: [anyCluster(stack)],
+        }),
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: roles,
+          conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
+        }),
+      ],
+      acknowledgements: [
+        { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
+        ...migratableRoleFindings(context, roles),
+      ],
+    });
+  },
+  // functions/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and
+  // patch service accounts through the access entry of its shared role; run documents.
+  'remove-irsa-annotations': (context) =>
     allOf(runDocuments(context, 'read-write'), {
       statements: [
         new PolicyStatement({
-          actions: ['events:PutEvents'],
-          resources: [eventBusArn(context)],
-          conditions: {
-            StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': RUN_COMPLETED },
-          },
+          actions: ['eks:DescribeCluster'],
+          resources: [anyCluster(context.stack)],
         }),
       ],
-      environment: { EVENT_BUS_NAME: context.eventBusName },
+      acknowledgements: [
+        {
+          id: wildcardResourceFinding(context.stack, anyCluster(context.stack)),
+          reason: CLUSTER_FROM_INPUT,
+        },
+      ],
     }),
+  // functions/remove-oidc-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (only this
+  // cluster's provider and the migrated service accounts are removed); run documents.
+  'remove-oidc-trust': (context) =>
+    allOf(runDocuments(context, 'read-write'), editMigratableTrust(context)),
+  // functions/report-migration: reads the plan and outcomes, writes report.json, puts the
+  // run-completed event.
+  'report-migration': (context) =>
+    allOf(runDocuments(context, 'read-write'), publishRunCompleted(context)),
 };
+
+/**
+ * Tasks that run under one role, by group name. The task that creates an EKS access entry creates
+ * it for the role it runs as (functions/aws/identity.ts); the tasks that then call the Kubernetes
+ * API must run as that role for the entry to be theirs. Everything else keeps a role of its own.
+ */
+export const SHARED_TASK_ROLES: Readonly<Record<string, readonly string[]>> = {
+  AssociationsKubernetes: ['ensure-kubernetes-access', 'process-batch'],
+  MigrationKubernetes: ['ensure-migration-access', 'discover-irsa', 'remove-irsa-annotations'],
+};
+
+/**
+ * Tasks that call a cluster's Kubernetes API (through functions/aws/kubernetes.ts): they run in
+ * the stack's VPC when one is given, so they can reach private cluster endpoints.
+ */
+export const KUBERNETES_API_TASKS: readonly string[] = [
+  'process-batch',
+  'discover-irsa',
+  'remove-irsa-annotations',
+];
 
 /**
  * The permission set of one task.

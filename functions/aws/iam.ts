@@ -53,7 +53,7 @@ export type CreateRoleResult =
   | { status: 'created'; name: string; arn: string; path: string }
   | { status: 'exists'; name: string };
 
-/** A role whose trust names an OIDC provider, as ListRoles returns it (no tags, no boundary). */
+/** A role with its trust policy, as ListRoles or GetRole return it (no tags, no boundary). */
 export interface TrustingRole {
   name: string;
   arn: string;
@@ -177,6 +177,31 @@ export async function getRoleState(name: string): Promise<ExistingRole | undefin
       attachedPolicyArns,
       inlinePolicies: inlinePolicies.filter((policy) => policy !== undefined),
       permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
+    };
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A role's name, ARN, path and decoded trust policy from one GetRole call, or undefined when
+ * there is no such role: what trust policy edits read right before writing, without the policy
+ * listings {@link getRoleState} adds.
+ */
+export async function getRoleTrust(name: string): Promise<TrustingRole | undefined> {
+  try {
+    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
+    if (!role) return undefined;
+    const roleName = role.RoleName ?? name;
+    return {
+      name: roleName,
+      arn: role.Arn ?? '',
+      path: role.Path ?? '/',
+      trustPolicy: decodeDocument(
+        role.AssumeRolePolicyDocument,
+        `trust policy of role ${roleName}`,
+      ),
     };
   } catch (error) {
     if (error instanceof NoSuchEntityException) return undefined;

@@ -55,3 +55,13 @@ export async function getRunDocument<T>(runId: string, name: string): Promise<T>
     throw error;
   }
 }
+
+/** The document, or undefined when it was never written (for example by a batch that failed). */
+export async function findRunDocument<T>(runId: string, name: string): Promise<T | undefined> {
+  try {
+    return await getRunDocument<T>(runId, name);
+  } catch (error) {
+    if (error instanceof RunDocumentMissingError) return undefined;
+    throw error;
+  }
+}

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -57,7 +58,47 @@ export interface TaskFunctionProps {
    * @default no description
    */
   readonly description?: string;
+  /**
+   * A role shared with other tasks that must act under one identity (see
+   * PodIdentityAutomationStack's `sharedTaskRoles`); it must trust lambda.amazonaws.com.
+   *
+   * @default a role of the function's own
+   */
+  readonly role?: iam.Role;
+  /**
+   * Runs the function in this VPC, e.g. to reach Kubernetes API endpoints that are private. It
+   * then also needs a route to the AWS APIs it calls (NAT or VPC endpoints).
+   *
+   * @default not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * @default the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * @default a security group CDK creates for the function, allowing all outbound traffic
+   */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
 }
+
+/**
+ * What Lambda needs to attach a function to a VPC, as in the AWS managed policy
+ * AWSLambdaVPCAccessExecutionRole minus its logging actions (the function's log group is granted
+ * on its own). Network interface IDs exist only once Lambda creates them, and the Describe actions
+ * support no resource-level permissions, so the resource is `*`.
+ */
+const VPC_NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/** Roles already granted the network interface actions, so a shared role gets them once. */
+const rolesWithNetworkInterfaces = new WeakSet<iam.Role>();
 
 /**
  * One Lambda task with the project's defaults: Node 22 on arm64, an ESM bundle with source maps,
@@ -65,7 +106,7 @@ export interface TaskFunctionProps {
  * group until {@link TaskFunction.addTaskPermissions} grants the task's IAM.
  */
 export class TaskFunction extends NodejsFunction {
-  /** The function's own role; task permissions are granted to it and may refer to it. */
+  /** The function's role (its own unless shared); task permissions are granted to it. */
   readonly taskRole: iam.Role;
   private taskPolicy: iam.Policy | undefined;
 
@@ -73,14 +114,24 @@ export class TaskFunction extends NodejsFunction {
     // NodejsFunction needs the role and log group while it is constructed, before `this` exists,
     // so they are created next to it. An own role also keeps out AWSLambdaBasicExecutionRole,
     // which would allow writing to every log group in the account.
-    const role = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
+    const role =
+      props.role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     logGroup.grantWrite(role);
+    // On the role itself, not in the task policy: CloudFormation then creates it before the
+    // function, and Lambda checks these permissions when it creates a function in a VPC.
+    if (props.vpc !== undefined && !rolesWithNetworkInterfaces.has(role)) {
+      rolesWithNetworkInterfaces.add(role);
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: VPC_NETWORK_INTERFACE_ACTIONS, resources: ['*'] }),
+      );
+    }
 
     super(scope, id, {
       entry: props.entry,
@@ -92,6 +143,9 @@ export class TaskFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 512,
       role,
       logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups === undefined ? undefined : [...props.securityGroups],
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
@@ -126,9 +180,12 @@ export class TaskFunction extends NodejsFunction {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only the X-Ray statement added by Tracing.ACTIVE uses *: xray:PutTraceSegments and ' +
-        'xray:PutTelemetryRecords support no resource-level permissions. Task permissions live ' +
-        'in a separate policy under the function, so they are not covered by this acknowledgement.',
+        'Only the statements on the role itself use *: the X-Ray statement added by ' +
+        'Tracing.ACTIVE (xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
+        'resource-level permissions) and, for a function in a VPC, the network interface ' +
+        'statement Lambda needs (interface IDs exist only once Lambda creates them; ' +
+        'ec2:Describe* support no resource-level permissions). Task permissions live in a ' +
+        'separate policy under the function, so they are not covered by this acknowledgement.',
     });
   }
 

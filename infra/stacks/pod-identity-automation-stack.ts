@@ -1,14 +1,21 @@
 import { existsSync } from 'node:fs';
 import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
 import { ConfigBucket } from '../constructs/config-bucket.ts';
 import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
 import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
-import { WorkflowDefinitionError } from '../errors.ts';
+import { NetworkSettingsError, WorkflowDefinitionError } from '../errors.ts';
 import { checkGuardrails, type GuardrailProps } from '../guardrails.ts';
+import { type KubernetesApiNetwork, kubernetesApiNetworkFromContext } from '../network.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
+import { CONFIG_BUCKET_OUTPUT, stateMachineArnOutput } from '../stack-outputs.ts';
 import {
+  KUBERNETES_API_TASKS,
+  SHARED_TASK_ROLES,
   TASK_PERMISSIONS,
   type TaskPermissionsMap,
   taskPermissionsFor,
@@ -80,11 +87,61 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    */
   readonly guardrails?: GuardrailProps;
   /**
+   * The workflow a new EKS cluster starts (the CloudTrail record of a successful `CreateCluster`
+   * in the stack's region); no rule is created when that workflow is not deployed.
+   *
+   * @default 'bootstrap-cluster'
+   */
+  readonly clusterCreatedWorkflow?: string;
+  /**
+   * Roles the migration may edit the trust policy of (add the pods.eks.amazonaws.com statement,
+   * remove this cluster's OIDC statements) and pass to EKS Pod Identity: ARN patterns with `*`.
+   *
+   * @default the guardrails' allowedRoleArnPatterns, else every role of the account (migration
+   * edits existing IRSA roles, wherever they live)
+   */
+  readonly migratableRoleArnPatterns?: readonly string[];
+  /**
+   * Groups of tasks that run under one role, by a PascalCase group name. A task that grants an
+   * EKS access entry to the role it runs as shares that role with the tasks that then call the
+   * Kubernetes API, so the entry is theirs too.
+   *
+   * @default SHARED_TASK_ROLES from infra/task-permissions.ts
+   */
+  readonly sharedTaskRoles?: Readonly<Record<string, readonly string[]>>;
+  /**
    * The bus the run-completed events are put on.
    *
    * @default 'default'
    */
   readonly eventBusName?: string;
+  /**
+   * VPC of the tasks that call a cluster's Kubernetes API (`kubernetesApiTasks`), for clusters
+   * whose API endpoint is private. The VPC must also reach the AWS APIs (NAT or VPC endpoints),
+   * and the clusters' security groups must admit HTTPS from the tasks' security groups.
+   *
+   * @default context `vpc` (infra/network.ts), else no VPC: public endpoints only
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for those tasks.
+   *
+   * @default the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of those tasks.
+   *
+   * @default one security group the stack creates (output `KubernetesApiSecurityGroupId`) that
+   * allows outbound HTTPS only
+   */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
+  /**
+   * Tasks that call a cluster's Kubernetes API, which run in `vpc` when one is given.
+   *
+   * @default KUBERNETES_API_TASKS from infra/task-permissions.ts
+   */
+  readonly kubernetesApiTasks?: readonly string[];
 }
 
 /**
@@ -100,12 +157,17 @@ export class PodIdentityAutomationStack extends Stack {
   readonly configBucket: ConfigBucket;
   /** Present when the workflow that config uploads start (`configUploadWorkflow`) is deployed. */
   readonly configUploadTrigger: ConfigUploadTrigger | undefined;
+  /** Present when the workflow that new clusters start (`clusterCreatedWorkflow`) is deployed. */
+  readonly clusterCreatedTrigger: ClusterCreatedTrigger | undefined;
+  /** Where the Kubernetes-calling tasks run, when they run in a VPC. */
+  readonly kubernetesApiNetwork: KubernetesApiNetwork | undefined;
 
   private readonly functionsDir: string;
   private readonly stateMachinesDir: string;
   private readonly props: PodIdentityAutomationStackProps;
   private readonly guardrails: GuardrailProps;
   private readonly functionsByTask = new Map<string, TaskFunction>();
+  private readonly sharedRoles = new Map<string, iam.Role>();
   private readonly workflowsByName = new Map<string, WorkflowStateMachine>();
 
   constructor(scope: Construct, id: string, props: PodIdentityAutomationStackProps = {}) {
@@ -120,11 +182,12 @@ export class PodIdentityAutomationStack extends Stack {
     this.workflows = this.workflowsByName;
     this.guardrails = props.guardrails ?? {};
     checkGuardrails(this.guardrails);
+    this.kubernetesApiNetwork = this.placeKubernetesApiTasks(props);
 
     this.configBucket = new ConfigBucket(this, 'ConfigBucket', {
       bucketName: props.configBucketName,
     });
-    new CfnOutput(this, 'ConfigBucketName', {
+    new CfnOutput(this, CONFIG_BUCKET_OUTPUT, {
       description:
         'Bucket for eksctl configs: an upload under create/, update/, delete/ or apply/ starts a run',
       value: this.configBucket.bucketName,
@@ -143,6 +206,52 @@ export class PodIdentityAutomationStack extends Stack {
             prefixes: this.configBucket.triggerPrefixes,
             stateMachine: uploadsStart.stateMachine,
           });
+
+    const newClustersStart = this.workflowsByName.get(
+      props.clusterCreatedWorkflow ?? 'bootstrap-cluster',
+    );
+    this.clusterCreatedTrigger =
+      newClustersStart === undefined
+        ? undefined
+        : new ClusterCreatedTrigger(this, 'ClusterCreatedTrigger', {
+            stateMachine: newClustersStart.stateMachine,
+          });
+  }
+
+  /**
+   * The VPC settings from props, else from context; with a VPC but no security group, one shared
+   * group allowing outbound HTTPS only, so one rule on a cluster's security group admits them all.
+   */
+  private placeKubernetesApiTasks(
+    props: PodIdentityAutomationStackProps,
+  ): KubernetesApiNetwork | undefined {
+    if (props.vpc === undefined && (props.vpcSubnets ?? props.securityGroups) !== undefined) {
+      throw new NetworkSettingsError(
+        'vpcSubnets and securityGroups place the Kubernetes-calling tasks in a VPC: give vpc too',
+      );
+    }
+    const given =
+      props.vpc === undefined
+        ? kubernetesApiNetworkFromContext(this)
+        : { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups };
+    if (given === undefined || given.securityGroups !== undefined) return given;
+    const securityGroup = new ec2.SecurityGroup(this, 'KubernetesApiSecurityGroup', {
+      vpc: given.vpc,
+      description: 'EKS Pod Identity automation tasks that call Kubernetes API endpoints',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to Kubernetes API endpoints and AWS APIs',
+    );
+    new CfnOutput(this, 'KubernetesApiSecurityGroupId', {
+      description:
+        'Security group of the tasks that call Kubernetes APIs: allow HTTPS from it in the ' +
+        'security group of each cluster with a private endpoint',
+      value: securityGroup.securityGroupId,
+    });
+    return { ...given, securityGroups: [securityGroup] };
   }
 
   /** `startedBy` lists the workflows that nest this one, outermost first (to report cycles). */
@@ -184,7 +293,8 @@ export class PodIdentityAutomationStack extends Stack {
       },
       timeout: this.props.workflowTimeouts?.[workflow],
     });
-    new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, {
+    // The key the CLI's remote engine looks the state machine up by.
+    new CfnOutput(this, stateMachineArnOutput(workflow), {
       description: `ARN of the ${workflow} workflow`,
       value: stateMachine.stateMachine.stateMachineArn,
     });
@@ -201,9 +311,14 @@ export class PodIdentityAutomationStack extends Stack {
         `${referencedIn} references task ${task}, but ${entry} does not exist`,
       );
     }
+    const network = (this.props.kubernetesApiTasks ?? KUBERNETES_API_TASKS).includes(task)
+      ? this.kubernetesApiNetwork
+      : undefined;
     const fn = new TaskFunction(this, `${pascalCase(task)}Function`, {
       entry,
       description: `Task ${task} of the EKS Pod Identity workflows`,
+      role: this.sharedRoleOf(task),
+      ...network,
     });
     const permissions = taskPermissionsFor(this.props.taskPermissions ?? TASK_PERMISSIONS, task, {
       stack: this,
@@ -211,9 +326,34 @@ export class PodIdentityAutomationStack extends Stack {
       configBucket: this.configBucket,
       eventBusName: this.props.eventBusName ?? 'default',
       guardrails: this.guardrails,
+      migratableRoleArnPatterns: this.props.migratableRoleArnPatterns,
     });
     fn.addTaskPermissions(permissions);
     this.functionsByTask.set(task, fn);
     return fn;
+  }
+
+  /** The role of the task's group, created with the group's first task; undefined if in none. */
+  private sharedRoleOf(task: string): iam.Role | undefined {
+    const groups = Object.entries(this.props.sharedTaskRoles ?? SHARED_TASK_ROLES).filter(
+      ([, tasks]) => tasks.includes(task),
+    );
+    if (groups.length > 1) {
+      throw new WorkflowDefinitionError(
+        `Task ${task} is in several shared roles (${groups.map(([group]) => group).join(', ')}); a function has one role`,
+      );
+    }
+    const [group] = groups;
+    if (group === undefined) return undefined;
+    const [name, tasks] = group;
+    let role = this.sharedRoles.get(name);
+    if (role === undefined) {
+      role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `One identity (and EKS access entry) for the tasks ${tasks.join(', ')}`,
+      });
+      this.sharedRoles.set(name, role);
+    }
+    return role;
   }
 }

@@ -10,6 +10,7 @@ import { NamedError } from '../../functions/core/errors.ts';
 import { type RunWorkflowOptions, runWorkflow } from '../runner/run-workflow.ts';
 import { connectToSimulator } from '../runner/simulated-aws.ts';
 import { loadWorldFile, type Simulator, startSimulator } from '../simulator/index.ts';
+import { openRemoteEngine } from './remote-engine.ts';
 
 /** Wrong flags or arguments: exit code 2, nothing was changed. */
 export class UsageError extends NamedError {
@@ -24,6 +25,12 @@ export interface GlobalOptions {
   callsOut?: string;
   output?: string;
   verbose?: boolean;
+  /** `--engine remote`: the state machine to start, instead of the stack's output. */
+  stateMachineArn?: string;
+  /** `--engine remote`: the deployed stack whose outputs name the state machines. */
+  stackName?: string;
+  /** `--engine remote`: time between two looks at the execution (tests shorten it). */
+  pollIntervalMs?: number;
 }
 
 export interface Engine {
@@ -42,8 +49,24 @@ export async function openEngine(
   log: (line: string) => void,
 ): Promise<Engine> {
   if (options.engine === 'remote') {
+    if (options.simulate || options.stateOut || options.callsOut) {
+      throw new UsageError(
+        '--simulate, --state-out and --calls-out run the workflow in this process; they do not combine with --engine remote',
+      );
+    }
+    return openRemoteEngine(
+      {
+        region: options.region,
+        stateMachineArn: options.stateMachineArn,
+        stackName: options.stackName,
+        pollIntervalMs: options.pollIntervalMs,
+      },
+      log,
+    );
+  }
+  if (options.stateMachineArn || options.stackName) {
     throw new UsageError(
-      '--engine remote needs the deployed stack, which this version does not ship yet; use --engine local (the default) or --simulate WORLD',
+      '--state-machine-arn and --stack-name choose the deployed state machine; add --engine remote',
     );
   }
   if ((options.stateOut || options.callsOut) && !options.simulate) {

@@ -8,6 +8,8 @@ import { asError } from '../../functions/core/errors.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { runDemo } from './demo.ts';
 import { type GlobalOptions, openEngine, UsageError } from './engine.ts';
+import { printMigration, registerMigrateCommand } from './migrate.ts';
+import { isMigrationReport } from './migrate-output.ts';
 import {
   printChanges,
   type ReportPrinter,
@@ -28,6 +30,7 @@ const INPUT_ERRORS = new Set([
   'PolicyGuardViolation',
   'ClusterNotFoundError',
   'WorkflowDefinitionError',
+  'InvalidMigrationInputError',
 ]);
 
 export interface CliIo {
@@ -93,6 +96,14 @@ function buildProgram(io: CliIo): Command {
       new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']),
     )
     .option('--verbose', 'show task logs and every simulated API call')
+    .option(
+      '--state-machine-arn <arn>',
+      'with --engine remote: start this state machine (default: from the stack outputs)',
+    )
+    .option(
+      '--stack-name <name>',
+      'with --engine remote: the deployed stack (default: EksPodIdentityAutomation)',
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)');
@@ -125,7 +136,16 @@ function buildProgram(io: CliIo): Command {
     .exitOverride()
     .action(async (workflow: string, flags: { input: string }, command: Command) => {
       // Items that failed fail the command, whichever way the workflow was started.
-      await runAndReport(command, io, workflow, readJsonInput(flags.input), printChanges);
+      await runAndReport(
+        command,
+        io,
+        workflow,
+        readJsonInput(flags.input),
+        (report, format, out) =>
+          isMigrationReport(report)
+            ? printMigration(report, format, out)
+            : printChanges(report, format, out),
+      );
     });
 
   program
@@ -137,6 +157,9 @@ function buildProgram(io: CliIo): Command {
     });
 
   registerPodIdentityAssociationCommands(program, {
+    run: (command, workflow, input, print) => runAndReport(command, io, workflow, input, print),
+  });
+  registerMigrateCommand(program, {
     run: (command, workflow, input, print) => runAndReport(command, io, workflow, input, print),
   });
   return program;

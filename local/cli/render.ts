@@ -3,7 +3,9 @@
  */
 import { stringify as stringifyYaml } from 'yaml';
 import { describeAssociationsReport, isAssociationsReport } from './associations-output.ts';
+import { describeBootstrapReport, isBootstrapReport } from './bootstrap-output.ts';
 import type { CliIo } from './main.ts';
+import { describeMigrationReport, isMigrationReport } from './migrate-output.ts';
 
 interface EnsureAddonReport {
   workflow: 'ensure-addon';
@@ -29,6 +31,10 @@ export function printReport(report: unknown, format: string | undefined, io: Cli
     io.out(`${describeAddonReport(report)}\n`);
   } else if (isAssociationsReport(report)) {
     io.out(describeAssociationsReport(report));
+  } else if (isMigrationReport(report)) {
+    io.out(describeMigrationReport(report));
+  } else if (isBootstrapReport(report)) {
+    io.out(describeBootstrapReport(report));
   } else {
     io.out(stringifyYaml(report));
   }

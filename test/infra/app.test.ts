@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { createAutomationApp, STACK_NAME } from '../../infra/automation-app.ts';
+import { StackNameError } from '../../infra/errors.ts';
 import type { TaskPermissionsMap } from '../../infra/task-permissions.ts';
 import {
   FIXTURE_PERMISSIONS,
@@ -122,5 +124,46 @@ describe('choosing workflows with -c workflows=...', () => {
     });
 
     assert.equal(stack.workflows.size, 0);
+  });
+});
+
+describe('naming the stack with -c stackName=...', () => {
+  it('deploys under that name, with log groups named after it', () => {
+    const { stack } = createAutomationApp({
+      appProps: {
+        ...testAppProps(),
+        context: { ...NO_BUNDLING.context, stackName: 'pod-identity-prod' },
+      },
+      stackProps: { ...FIXTURE_STACK_PROPS },
+    });
+
+    assert.equal(stack.stackName, 'pod-identity-prod');
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/pod-identity-prod/child',
+    });
+  });
+
+  it('uses EksPodIdentityAutomation, the remote engine’s default, without it', () => {
+    const { stack } = createAutomationApp({
+      appProps: testAppProps(),
+      stackProps: { ...FIXTURE_STACK_PROPS },
+    });
+
+    assert.equal(stack.stackName, STACK_NAME);
+    assert.equal(STACK_NAME, 'EksPodIdentityAutomation');
+  });
+
+  it('refuses a name CloudFormation would refuse', () => {
+    assert.throws(
+      () =>
+        createAutomationApp({
+          appProps: {
+            ...testAppProps(),
+            context: { ...NO_BUNDLING.context, stackName: 'pod_identity' },
+          },
+          stackProps: { ...FIXTURE_STACK_PROPS },
+        }),
+      (error: unknown) => error instanceof StackNameError && /stack name/.test(error.message),
+    );
   });
 });

@@ -133,17 +133,23 @@ describe('the associations workflow’s tasks, with the real task permissions', 
   describe('load-request', () => {
     const statements = taskPolicyStatements(stack, 'load-request');
 
-    it('reads configs (any version) under the trigger prefixes and configs/, never runs/', () => {
-      const read = onlyStatementWith(statements, 's3:GetObject');
+    it('reads configs (any version) under the trigger prefixes and configs/, and of runs/ only the configs bootstrap runs hand over', () => {
+      const [configs, handedOver, ...others] = statementsWith(statements, 's3:GetObject');
 
-      assert.deepEqual(read.Action, ['s3:GetObject', 's3:GetObjectVersion']);
-      assert.deepEqual(read.Resource, [
+      assert.deepEqual(configs?.Action, ['s3:GetObject', 's3:GetObjectVersion']);
+      assert.deepEqual(configs?.Resource, [
         bucketObjects('create/'),
         bucketObjects('update/'),
         bucketObjects('delete/'),
         bucketObjects('apply/'),
         bucketObjects('configs/'),
       ]);
+      assert.deepEqual(handedOver, {
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`<${bucketId}.Arn>/runs/*/cluster-config.json`],
+      });
+      assert.deepEqual(others, []);
     });
 
     it('writes only run documents', () => {

@@ -183,3 +183,48 @@ describe('TASK_PERMISSIONS', () => {
     }
   });
 });
+
+describe('shared task roles', () => {
+  it('runs the tasks of a group under one role that holds each task’s own policy', () => {
+    const { stack } = fixtureStack({
+      sharedTaskRoles: { Reporting: ['lookup-cluster', 'write-report'] },
+    });
+    const lookupCluster = stack.taskFunctions.get('lookup-cluster');
+    const writeReport = stack.taskFunctions.get('write-report');
+    assert.ok(lookupCluster && writeReport);
+
+    assert.equal(lookupCluster.taskRole, writeReport.taskRole);
+    assert.equal(lookupCluster.taskRole.node.id, 'ReportingRole');
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Role: { 'Fn::GetAtt': [logicalIdOf(lookupCluster.taskRole), 'Arn'] } },
+      2,
+    );
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^LookupClusterFunctionTaskPolicy'),
+      Roles: [{ Ref: logicalIdOf(lookupCluster.taskRole) }],
+    });
+  });
+
+  it('gives every task outside a group a role of its own', () => {
+    const { stack } = fixtureStack({ sharedTaskRoles: {} });
+
+    assert.notEqual(
+      stack.taskFunctions.get('lookup-cluster')?.taskRole,
+      stack.taskFunctions.get('write-report')?.taskRole,
+    );
+  });
+
+  it('refuses a task in two groups', () => {
+    assert.throws(
+      () =>
+        fixtureStack({
+          sharedTaskRoles: { First: ['lookup-cluster'], Second: ['lookup-cluster'] },
+        }),
+      (error: unknown) =>
+        error instanceof Error &&
+        /lookup-cluster is in several shared roles \(First, Second\)/.test(error.message),
+    );
+  });
+});

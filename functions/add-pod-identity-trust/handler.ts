@@ -1,0 +1,23 @@
+/**
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path);
+ * s3:GetObject, s3:PutObject (run store).
+ */
+import { z } from 'zod';
+import { getRoleTrust, updateTrust } from '../aws/iam.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
+
+const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
+
+export const handler = defineTask('add-pod-identity-trust', input, (event) =>
+  addPodIdentityTrustBatch(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    getRoleTrust,
+    updateTrust,
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.trust(batch), outcomes),
+  }),
+);

@@ -1,0 +1,69 @@
+/**
+ * What each apply step did, per role or per service account, as the step tasks store it in the
+ * run store (one document per batch) and the later steps and the report read it back.
+ * `not-attempted` means an earlier step this one depends on did not succeed; `reason` says which.
+ */
+
+export interface RoleTrustOutcome {
+  roleIndex: number;
+  result: 'added' | 'present' | 'failed';
+  reason?: string | undefined;
+}
+
+export interface AssociationOutcome {
+  serviceAccountIndex: number;
+  result: 'created' | 'exists' | 'conflict' | 'failed' | 'not-attempted';
+  reason?: string | undefined;
+}
+
+export interface AnnotationOutcome {
+  serviceAccountIndex: number;
+  /**
+   * `absent`: there was no annotation (any more), or no service account; `changed`: it names
+   * another role now, so it was left alone and this service account's OIDC trust is kept.
+   */
+  result: 'removed' | 'absent' | 'changed' | 'failed' | 'not-attempted';
+  reason?: string | undefined;
+}
+
+export interface KeptSubject {
+  subject: string;
+  reason: string;
+}
+
+export interface OidcTrustOutcome {
+  roleIndex: number;
+  /** `unchanged`: nothing of this cluster's OIDC trust was left to remove for the migrated service accounts. */
+  result: 'removed' | 'unchanged' | 'kept' | 'failed';
+  /** `:sub` values taken out of the trust policy. */
+  removed: string[];
+  /** This cluster's subjects of the migrated service accounts that stay, each with the reason. */
+  kept: KeptSubject[];
+  reason?: string | undefined;
+}
+
+export function associationExists(outcome: AssociationOutcome | undefined): boolean {
+  return outcome?.result === 'created' || outcome?.result === 'exists';
+}
+
+export function annotationGone(outcome: AnnotationOutcome | undefined): boolean {
+  return outcome?.result === 'removed' || outcome?.result === 'absent';
+}
+
+/** Outcomes of a batch step, by the index they are about. */
+export function byIndex<T>(
+  outcomes: readonly T[],
+  indexOf: (outcome: T) => number,
+): Map<number, T> {
+  return new Map(outcomes.map((outcome) => [indexOf(outcome), outcome]));
+}
+
+/** Names of the run's documents in the run store (`runs/<runId>/<name>.json`). */
+export const RUN_DOCUMENTS = {
+  plan: 'migration-plan',
+  report: 'report',
+  trust: (batch: number) => `trust-${batch}`,
+  associations: (batch: number) => `associations-${batch}`,
+  annotations: (batch: number) => `annotations-${batch}`,
+  oidcTrust: (batch: number) => `oidc-trust-${batch}`,
+} as const;

@@ -1,0 +1,882 @@
+/**
+ * The migration plan: which IRSA service accounts move to Pod Identity, through which roles,
+ * and what is left out and why. It is decided here, from plain facts the discovery task read
+ * (Kubernetes annotations, IAM trust policies, add-ons, eksctl stacks, existing associations),
+ * so every rule can be tested without AWS.
+ *
+ * Kubernetes annotations say which role a service account uses; IAM trust says whether IRSA
+ * really works for it. A service account is migrated only when both agree (or, without the
+ * Kubernetes API, when an exact trust subject names it), because creating an association for
+ * an annotation the role does not trust would grant access the workload never had.
+ */
+
+import { POD_IDENTITY_AGENT } from '../addon.ts';
+import { parseRoleArn } from '../associations/existing.ts';
+import { globMatches } from '../associations/glob.ts';
+import { fitsQuota, type PolicyDocument, policySize } from '../policy-document.ts';
+import {
+  addPodIdentityTrust,
+  findIrsaSubjects,
+  type IrsaSubject,
+  type IrsaTrust,
+  irsaSubjectValue,
+} from '../trust-policy.ts';
+import { type Coverage, coverageOf } from './coverage.ts';
+import type { OidcProviderFact } from './provider.ts';
+import type { DiscoveryMode, MigrationRequest } from './request.ts';
+
+export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+/**
+ * Roles or service accounts per Map iteration. At 50, 5,000 service accounts make 100
+ * iterations per Map: a few hundred history events, far under the 25,000 limit.
+ */
+export const BATCH_SIZE = 50;
+
+// ---------------------------------------------------------------------------------------------
+// Facts
+
+export interface ServiceAccountFact {
+  namespace: string;
+  name: string;
+  /** The `eks.amazonaws.com/role-arn` annotation, when the service account has one. */
+  roleArnAnnotation?: string | undefined;
+  resourceVersion?: string | undefined;
+}
+
+export interface PodFact {
+  namespace: string;
+  name: string;
+  serviceAccount: string;
+}
+
+export interface RoleFact {
+  name: string;
+  /** As IAM reports it, with the role's path. */
+  arn: string;
+  path: string;
+  trustPolicy: PolicyDocument;
+}
+
+export interface AddonRoleFact {
+  addonName: string;
+  roleArn: string;
+}
+
+/** An eksctl `iamserviceaccount` stack and the roles it created. */
+export interface StackFact {
+  stackName: string;
+  roleNames: string[];
+}
+
+export interface AssociationFact {
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  ownerArn?: string | undefined;
+}
+
+export interface MigrationFacts {
+  request: Pick<
+    MigrationRequest,
+    | 'clusterName'
+    | 'region'
+    | 'approve'
+    | 'removeOidcProviderTrustRelationship'
+    | 'allowStackDrift'
+    | 'namespaces'
+    | 'discovery'
+  >;
+  provider: OidcProviderFact;
+  /** The agent add-on exists, or the cluster runs EKS Auto Mode, which has it built in. */
+  agentInstalled: boolean;
+  /** The account's `AssumeRolePolicySizeQuota` (GetAccountSummary). */
+  assumeRolePolicySizeQuota: number;
+  /** What the Kubernetes API returned; undefined when discovery used IAM alone. */
+  kubernetes?:
+    | {
+        serviceAccounts: ServiceAccountFact[];
+        /** Undefined when pods could not be listed. */
+        pods?: PodFact[] | undefined;
+      }
+    | undefined;
+  /** Roles whose trust names the provider, and the other roles annotations name, as IAM has them. */
+  roles: RoleFact[];
+  addonRoles: AddonRoleFact[];
+  stacks: StackFact[];
+  associations: AssociationFact[];
+  /** Run-level warnings from discovery (for example why Kubernetes was not used). */
+  warnings: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+
+export type FindingKind =
+  | 'invalid-annotation'
+  | 'other-account'
+  | 'addon-role'
+  | 'stack-owned'
+  | 'role-not-found'
+  | 'annotation-without-trust'
+  | 'association-conflict'
+  | 'ambiguous-subject'
+  | 'trust-without-service-account'
+  | 'wildcard-subject'
+  | 'cluster-wide-trust'
+  | 'unrecognised-subject'
+  | 'role-path'
+  | 'annotation-path-mismatch'
+  | 'stack-drift';
+
+/** A difference between Kubernetes and IAM, or a reason something is left out. */
+export interface Finding {
+  kind: FindingKind;
+  /** The service account (or subject) is left out of the migration because of this. */
+  skipped: boolean;
+  namespace?: string | undefined;
+  serviceAccount?: string | undefined;
+  roleName?: string | undefined;
+  roleArn?: string | undefined;
+  stackName?: string | undefined;
+  addonName?: string | undefined;
+  subject?: string | undefined;
+  message: string;
+}
+
+export type TrustAction = 'add' | 'present' | 'too-large';
+
+export interface PlannedRole {
+  name: string;
+  arn: string;
+  /** Set when an eksctl stack owns the role and the input allowed drifting it. */
+  stackName?: string | undefined;
+  trust: TrustAction;
+  trustSize: { current: number; withPodIdentity: number; quota: number };
+  /** This role's service accounts: `serviceAccounts[first .. first + count - 1]`. */
+  firstServiceAccount: number;
+  serviceAccountCount: number;
+}
+
+export interface PlannedServiceAccount {
+  namespace: string;
+  serviceAccount: string;
+  roleIndex: number;
+  /** The annotation as read (Kubernetes discovery); undefined when Kubernetes was not read. */
+  annotation?: { roleArn: string; resourceVersion?: string | undefined } | undefined;
+  coverage: Coverage;
+  association: 'create' | 'exists';
+  /** Pods running as this service account; undefined when pods were not listed. */
+  pods?: string[] | undefined;
+}
+
+export interface MigrationPlan {
+  clusterName: string;
+  region: string;
+  providerArn: string;
+  account: string;
+  approve: boolean;
+  removeOidcProviderTrustRelationship: boolean;
+  allowStackDrift: boolean;
+  namespaces: string[];
+  discovery: { requested: DiscoveryMode; used: 'kubernetes' | 'iam' };
+  agentInstalled: boolean;
+  assumeRolePolicySizeQuota: number;
+  batchSize: number;
+  roles: PlannedRole[];
+  /** Ordered by role, so a role's service accounts are contiguous. */
+  serviceAccounts: PlannedServiceAccount[];
+  findings: Finding[];
+  warnings: string[];
+}
+
+/** What is still to do for one service account, read from the plan. */
+export interface PendingSteps {
+  trust: boolean;
+  association: boolean;
+  annotation: boolean;
+  oidcTrust: boolean;
+  /** Why nothing can be done for it (its role cannot take the Pod Identity statement). */
+  blocked?: string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function keyOf(namespace: string, serviceAccount: string): string {
+  return `${namespace}/${serviceAccount}`;
+}
+
+function roleKey(name: string): string {
+  // IAM role names are unique regardless of case.
+  return name.toLowerCase();
+}
+
+function inNamespaces(namespaces: readonly string[], namespace: string | undefined): boolean {
+  return namespaces.length === 0 || (namespace !== undefined && namespaces.includes(namespace));
+}
+
+/**
+ * Role names that annotations name in the provider's account but that are not among the
+ * roles trusting the provider: discovery looks these up (GetRole) to tell a role that does not
+ * exist from one that does not trust the cluster.
+ */
+export function annotatedRolesToLookUp(
+  serviceAccounts: readonly ServiceAccountFact[],
+  trustingRoles: readonly Pick<RoleFact, 'name'>[],
+  provider: Pick<OidcProviderFact, 'account'>,
+  namespaces: readonly string[],
+): string[] {
+  const known = new Set(trustingRoles.map((role) => roleKey(role.name)));
+  const names = new Map<string, string>();
+  for (const sa of serviceAccounts) {
+    if (!sa.roleArnAnnotation || !inNamespaces(namespaces, sa.namespace)) continue;
+    const parts = parseRoleArn(sa.roleArnAnnotation);
+    if (!parts || parts.account !== provider.account || known.has(roleKey(parts.name))) continue;
+    names.set(roleKey(parts.name), parts.name);
+  }
+  return [...names.values()].sort();
+}
+
+interface Candidate {
+  namespace: string;
+  serviceAccount: string;
+  role: RoleFact;
+  coverage: Coverage;
+  annotation?: PlannedServiceAccount['annotation'];
+}
+
+type Accepted = Candidate & { association: 'create' | 'exists' };
+
+interface Context {
+  facts: MigrationFacts;
+  findings: Finding[];
+  trustOf: Map<string, IrsaTrust>;
+  roleByKey: Map<string, RoleFact>;
+  addonByRole: Map<string, string>;
+  stackByRole: Map<string, string>;
+}
+
+function quoted(namespace: string, serviceAccount: string): string {
+  return `"${keyOf(namespace, serviceAccount)}"`;
+}
+
+/** Builds the plan; see the module comment for the rules. */
+export function planMigration(facts: MigrationFacts): MigrationPlan {
+  const trustOf = new Map<string, IrsaTrust>();
+  const roleByKey = new Map<string, RoleFact>();
+  for (const role of facts.roles) {
+    roleByKey.set(roleKey(role.name), role);
+    trustOf.set(roleKey(role.name), findIrsaSubjects(role.trustPolicy, facts.provider.arn));
+  }
+  const addonByRole = new Map<string, string>();
+  for (const addon of facts.addonRoles) {
+    const name = parseRoleArn(addon.roleArn)?.name;
+    if (name) addonByRole.set(roleKey(name), addon.addonName);
+  }
+  const stackByRole = new Map<string, string>();
+  for (const stack of facts.stacks) {
+    for (const name of stack.roleNames) stackByRole.set(roleKey(name), stack.stackName);
+  }
+  const context: Context = { facts, findings: [], trustOf, roleByKey, addonByRole, stackByRole };
+
+  const candidates = facts.kubernetes
+    ? candidatesFromKubernetes(context, facts.kubernetes.serviceAccounts)
+    : candidatesFromIam(context);
+  const accepted = withoutAssociationConflicts(context, candidates);
+  return assemble(context, accepted);
+}
+
+// --- Kubernetes discovery ----------------------------------------------------------------------
+
+function candidatesFromKubernetes(
+  context: Context,
+  serviceAccounts: readonly ServiceAccountFact[],
+): Candidate[] {
+  const namespaces = context.facts.request.namespaces;
+  const candidates: Candidate[] = [];
+  for (const sa of serviceAccounts) {
+    const annotation = sa.roleArnAnnotation;
+    if (annotation === undefined || !inNamespaces(namespaces, sa.namespace)) continue;
+    const candidate = annotatedCandidate(context, sa, annotation);
+    if (candidate) candidates.push(candidate);
+  }
+  reportUnmatchedTrust(context, serviceAccounts, candidates);
+  return candidates;
+}
+
+/** The candidate an annotated service account makes, or undefined with the finding why not. */
+function annotatedCandidate(
+  context: Context,
+  sa: ServiceAccountFact,
+  annotation: string,
+): Candidate | undefined {
+  const { facts, findings } = context;
+  const base = { namespace: sa.namespace, serviceAccount: sa.name, roleArn: annotation };
+  const who = quoted(sa.namespace, sa.name);
+  const parts = parseRoleArn(annotation);
+  if (!parts) {
+    findings.push({
+      ...base,
+      kind: 'invalid-annotation',
+      skipped: true,
+      message: `service account ${who} has annotation ${ROLE_ARN_ANNOTATION} "${annotation}", which is not an IAM role ARN; not migrated`,
+    });
+    return undefined;
+  }
+  if (parts.account !== facts.provider.account) {
+    findings.push({
+      ...base,
+      kind: 'other-account',
+      skipped: true,
+      roleName: parts.name,
+      message:
+        `service account ${who} uses role ${annotation} of account ${parts.account} (cross-account IRSA); ` +
+        `Pod Identity needs a role in the cluster's account ${facts.provider.account} that chains into it ` +
+        '(targetRoleArn), so it is not migrated',
+    });
+    return undefined;
+  }
+  const key = roleKey(parts.name);
+  const addonName = context.addonByRole.get(key);
+  if (addonName !== undefined) {
+    findings.push({
+      ...base,
+      kind: 'addon-role',
+      skipped: true,
+      roleName: parts.name,
+      addonName,
+      message: `found IAM role for service account ${who} associated with EKS addon "${addonName}"; left to the add-on path (give the add-on podIdentityAssociations), not migrated here`,
+    });
+    return undefined;
+  }
+  const stackName = context.stackByRole.get(key);
+  if (stackName !== undefined && !facts.request.allowStackDrift) {
+    findings.push({
+      ...base,
+      kind: 'stack-owned',
+      skipped: true,
+      roleName: parts.name,
+      stackName,
+      message:
+        `role "${parts.name}" of service account ${who} is owned by CloudFormation stack "${stackName}" (an eksctl iamserviceaccount); ` +
+        'skipped so that the stack does not drift. Migrate it with eksctl, or run again with allowStackDrift to change its trust policy outside the stack',
+    });
+    return undefined;
+  }
+  const role = context.roleByKey.get(key);
+  if (!role) {
+    findings.push({
+      ...base,
+      kind: 'role-not-found',
+      skipped: true,
+      roleName: parts.name,
+      message: `service account ${who} is annotated with role ${annotation}, which does not exist in account ${parts.account}; not migrated`,
+    });
+    return undefined;
+  }
+  const coverage = coverageOf(context.trustOf.get(key) ?? { statements: [], subjects: [] }, {
+    namespace: sa.namespace,
+    serviceAccount: sa.name,
+  });
+  if (!coverage) {
+    findings.push({
+      ...base,
+      kind: 'annotation-without-trust',
+      skipped: true,
+      roleName: role.name,
+      roleArn: role.arn,
+      message:
+        `service account ${who} is annotated with role "${role.name}", but the role does not trust this cluster's OIDC provider for it, ` +
+        'so IRSA does not work for it today; not migrated, since an association would grant access it does not have',
+    });
+    return undefined;
+  }
+  if (roleKey(parts.path) !== roleKey(role.path)) {
+    findings.push({
+      ...base,
+      kind: 'annotation-path-mismatch',
+      skipped: false,
+      roleName: role.name,
+      roleArn: role.arn,
+      message: `service account ${who} names role "${role.name}" with the path ${parts.path}, but the role's path is ${role.path}; the association uses the role's ARN ${role.arn}`,
+    });
+  }
+  return {
+    namespace: sa.namespace,
+    serviceAccount: sa.name,
+    role,
+    coverage,
+    annotation: {
+      roleArn: annotation,
+      ...(sa.resourceVersion ? { resourceVersion: sa.resourceVersion } : {}),
+    },
+  };
+}
+
+/** Trust subjects no annotated service account accounts for: stale trust, or wildcards. */
+function reportUnmatchedTrust(
+  context: Context,
+  serviceAccounts: readonly ServiceAccountFact[],
+  candidates: readonly Candidate[],
+): void {
+  const { facts, findings } = context;
+  const namespaces = facts.request.namespaces;
+  const byKey = new Map(serviceAccounts.map((sa) => [keyOf(sa.namespace, sa.name), sa]));
+  const migratedThrough = new Set(
+    candidates.map(
+      (candidate) =>
+        `${roleKey(candidate.role.name)} ${candidate.coverage.kind === 'cluster-wide' ? '' : candidate.coverage.value}`,
+    ),
+  );
+  const coveredCount = (role: RoleFact, value: string) =>
+    candidates.filter(
+      (candidate) =>
+        roleKey(candidate.role.name) === roleKey(role.name) &&
+        candidate.coverage.kind !== 'cluster-wide' &&
+        candidate.coverage.value === value,
+    ).length;
+
+  for (const role of facts.roles) {
+    const key = roleKey(role.name);
+    const trust = context.trustOf.get(key);
+    if (!trust || trust.statements.length === 0) continue;
+    // Left out whole; said once, unless an annotated service account's finding already says it.
+    const reported = findings.some(
+      (finding) => finding.roleName !== undefined && roleKey(finding.roleName) === key,
+    );
+    const addonName = context.addonByRole.get(key);
+    if (addonName !== undefined) {
+      if (!reported) findings.push(addonRoleFinding(role, addonName));
+      continue;
+    }
+    const stackName = context.stackByRole.get(key);
+    if (stackName !== undefined && !facts.request.allowStackDrift) {
+      if (!reported) findings.push(stackRoleFinding(role, stackName));
+      continue;
+    }
+    const roleFields = { roleName: role.name, roleArn: role.arn };
+    for (const subject of trust.subjects) {
+      if (subject.namespace === undefined || subject.serviceAccount === undefined) {
+        findings.push(unrecognisedSubject(role, subject.value));
+        continue;
+      }
+      if (!inNamespaces(namespaces, subject.namespace) && !wildcardReaches(subject, namespaces)) {
+        continue;
+      }
+      if (subject.wildcard) {
+        const covered = coveredCount(role, subject.value);
+        findings.push({
+          ...roleFields,
+          kind: 'wildcard-subject',
+          skipped: false,
+          subject: subject.value,
+          message:
+            covered > 0
+              ? `role "${role.name}" trusts the wildcard subject "${subject.value}": the ${covered} service account(s) annotated with the role that it covers are migrated one by one, and the wildcard stays in the trust policy because it may serve others`
+              : `role "${role.name}" trusts the wildcard subject "${subject.value}", which covers no service account annotated with the role`,
+        });
+        continue;
+      }
+      if (migratedThrough.has(`${key} ${subject.value}`)) continue;
+      const sa = byKey.get(keyOf(subject.namespace, subject.serviceAccount));
+      // Annotated with this very role but left out for another reason, reported with it.
+      if (
+        sa?.roleArnAnnotation !== undefined &&
+        roleKey(parseRoleArn(sa.roleArnAnnotation)?.name ?? '') === key
+      ) {
+        continue;
+      }
+      const why =
+        sa === undefined
+          ? 'that service account does not exist'
+          : sa.roleArnAnnotation === undefined
+            ? `that service account has no ${ROLE_ARN_ANNOTATION} annotation`
+            : `that service account is annotated with ${sa.roleArnAnnotation}`;
+      findings.push({
+        ...roleFields,
+        kind: 'trust-without-service-account',
+        skipped: true,
+        namespace: subject.namespace,
+        serviceAccount: subject.serviceAccount,
+        subject: subject.value,
+        message: `role "${role.name}" trusts ${subject.value} of this cluster, but ${why}; not migrated`,
+      });
+    }
+    if (trust.statements.some((statement) => statement.clusterWide)) {
+      const covered = candidates.filter(
+        (candidate) =>
+          roleKey(candidate.role.name) === roleKey(role.name) &&
+          candidate.coverage.kind === 'cluster-wide',
+      ).length;
+      findings.push({
+        ...roleFields,
+        kind: 'cluster-wide-trust',
+        skipped: false,
+        message: `role "${role.name}" trusts every service account of this cluster (a statement without a :sub condition)${covered > 0 ? `: the ${covered} service account(s) annotated with the role are migrated one by one, and that statement stays` : ''}`,
+      });
+    }
+  }
+}
+
+/** A wildcard subject whose namespace part may match one of the namespaces asked for. */
+function wildcardReaches(subject: IrsaSubject, namespaces: readonly string[]): boolean {
+  const pattern = subject.namespace;
+  return (
+    subject.wildcard &&
+    pattern !== undefined &&
+    namespaces.some((namespace) => globMatches(pattern, namespace))
+  );
+}
+
+function addonRoleFinding(role: RoleFact, addonName: string): Finding {
+  return {
+    kind: 'addon-role',
+    skipped: true,
+    roleName: role.name,
+    roleArn: role.arn,
+    addonName,
+    message: `role "${role.name}" is the IAM role of EKS addon "${addonName}"; left to the add-on path (give the add-on podIdentityAssociations), not migrated here`,
+  };
+}
+
+function stackRoleFinding(role: RoleFact, stackName: string): Finding {
+  return {
+    kind: 'stack-owned',
+    skipped: true,
+    roleName: role.name,
+    roleArn: role.arn,
+    stackName,
+    message:
+      `role "${role.name}" is owned by CloudFormation stack "${stackName}" (an eksctl iamserviceaccount); ` +
+      'skipped so that the stack does not drift. Migrate it with eksctl, or run again with allowStackDrift to change its trust policy outside the stack',
+  };
+}
+
+function unrecognisedSubject(role: RoleFact, value: string): Finding {
+  return {
+    kind: 'unrecognised-subject',
+    skipped: true,
+    roleName: role.name,
+    roleArn: role.arn,
+    subject: value,
+    message: `role "${role.name}" trusts the subject "${value}", which is not system:serviceaccount:<namespace>:<name>; ignored`,
+  };
+}
+
+// --- IAM discovery -----------------------------------------------------------------------------
+
+/**
+ * Without annotations, an exact subject is the only evidence of which service account uses a
+ * role. Wildcards and cluster-wide statements cannot be expanded, and a service account trusted
+ * by several roles is ambiguous; those are reported, not migrated.
+ */
+function candidatesFromIam(context: Context): Candidate[] {
+  const { facts, findings } = context;
+  const namespaces = facts.request.namespaces;
+  const byServiceAccount = new Map<string, Candidate[]>();
+  for (const role of facts.roles) {
+    const key = roleKey(role.name);
+    const trust = context.trustOf.get(key);
+    if (!trust || trust.statements.length === 0) continue;
+    const roleFields = { roleName: role.name, roleArn: role.arn };
+    const addonName = context.addonByRole.get(key);
+    if (addonName !== undefined) {
+      findings.push(addonRoleFinding(role, addonName));
+      continue;
+    }
+    const stackName = context.stackByRole.get(key);
+    if (stackName !== undefined && !facts.request.allowStackDrift) {
+      findings.push(stackRoleFinding(role, stackName));
+      continue;
+    }
+    for (const subject of trust.subjects) {
+      if (subject.namespace === undefined || subject.serviceAccount === undefined) {
+        findings.push(unrecognisedSubject(role, subject.value));
+        continue;
+      }
+      if (subject.wildcard) {
+        findings.push({
+          ...roleFields,
+          kind: 'wildcard-subject',
+          skipped: true,
+          subject: subject.value,
+          message: `role "${role.name}" trusts the wildcard subject "${subject.value}"; without the Kubernetes API the service accounts it covers are unknown, so none is migrated through it`,
+        });
+        continue;
+      }
+      if (!inNamespaces(namespaces, subject.namespace)) continue;
+      const ref = { namespace: subject.namespace, serviceAccount: subject.serviceAccount };
+      const saKey = keyOf(ref.namespace, ref.serviceAccount);
+      const list = byServiceAccount.get(saKey) ?? [];
+      if (!list.some((candidate) => roleKey(candidate.role.name) === key)) {
+        list.push({ ...ref, role, coverage: { kind: 'subject', value: irsaSubjectValue(ref) } });
+      }
+      byServiceAccount.set(saKey, list);
+    }
+    if (trust.statements.some((statement) => statement.clusterWide)) {
+      findings.push({
+        ...roleFields,
+        kind: 'cluster-wide-trust',
+        skipped: true,
+        message: `role "${role.name}" trusts every service account of this cluster (a statement without a :sub condition); without the Kubernetes API the service accounts using it are unknown, so none is migrated through it`,
+      });
+    }
+  }
+  const candidates: Candidate[] = [];
+  for (const [saKey, list] of byServiceAccount) {
+    const [only, ...others] = list;
+    if (only && others.length === 0) {
+      candidates.push(only);
+      continue;
+    }
+    const [namespace, serviceAccount] = saKey.split('/');
+    findings.push({
+      kind: 'ambiguous-subject',
+      skipped: true,
+      namespace,
+      serviceAccount,
+      message: `service account "${saKey}" is trusted by roles ${list.map((candidate) => `"${candidate.role.name}"`).join(', ')}; without its ${ROLE_ARN_ANNOTATION} annotation the role it uses is unknown, so it is not migrated`,
+    });
+  }
+  return candidates;
+}
+
+// --- associations and assembly -----------------------------------------------------------------
+
+/**
+ * Whether two role ARNs name the same IAM role: same account and name (IAM names are unique
+ * regardless of case and path), so an association made with or without the role's path counts.
+ */
+export function namesSameRole(a: string, b: string): boolean {
+  const left = parseRoleArn(a);
+  const right = parseRoleArn(b);
+  return (
+    left !== undefined &&
+    right !== undefined &&
+    left.account === right.account &&
+    roleKey(left.name) === roleKey(right.name)
+  );
+}
+
+function withoutAssociationConflicts(
+  context: Context,
+  candidates: readonly Candidate[],
+): Accepted[] {
+  const existing = new Map(
+    context.facts.associations.map((association) => [
+      keyOf(association.namespace, association.serviceAccount),
+      association,
+    ]),
+  );
+  const accepted: Accepted[] = [];
+  for (const candidate of candidates) {
+    const association = existing.get(keyOf(candidate.namespace, candidate.serviceAccount));
+    if (!association) {
+      accepted.push({ ...candidate, association: 'create' });
+    } else if (namesSameRole(association.roleArn, candidate.role.arn)) {
+      accepted.push({ ...candidate, association: 'exists' });
+    } else {
+      const owner = association.ownerArn ? ` (owned by ${association.ownerArn})` : '';
+      context.findings.push({
+        kind: 'association-conflict',
+        skipped: true,
+        namespace: candidate.namespace,
+        serviceAccount: candidate.serviceAccount,
+        roleName: candidate.role.name,
+        roleArn: candidate.role.arn,
+        message: `service account ${quoted(candidate.namespace, candidate.serviceAccount)} already has a pod identity association with role ${association.roleArn}${owner}, not with "${candidate.role.name}"; not migrated (conflict)`,
+      });
+    }
+  }
+  return accepted;
+}
+
+function trustDecision(role: RoleFact, quota: number): Pick<PlannedRole, 'trust' | 'trustSize'> {
+  const current = policySize(role.trustPolicy);
+  const edit = addPodIdentityTrust(role.trustPolicy);
+  const withPodIdentity = policySize(edit.document);
+  const trust: TrustAction = !edit.changed
+    ? 'present'
+    : fitsQuota(edit.document, quota)
+      ? 'add'
+      : 'too-large';
+  return { trust, trustSize: { current, withPodIdentity, quota } };
+}
+
+function assemble(context: Context, accepted: readonly Accepted[]): MigrationPlan {
+  const { facts, findings } = context;
+  const podsBySa = new Map<string, string[]>();
+  for (const pod of facts.kubernetes?.pods ?? []) {
+    const key = keyOf(pod.namespace, pod.serviceAccount);
+    podsBySa.set(key, [...(podsBySa.get(key) ?? []), pod.name]);
+  }
+  const byRole = new Map<string, Accepted[]>();
+  for (const candidate of accepted) {
+    const key = roleKey(candidate.role.name);
+    byRole.set(key, [...(byRole.get(key) ?? []), candidate]);
+  }
+  const roles: PlannedRole[] = [];
+  const serviceAccounts: PlannedServiceAccount[] = [];
+  for (const key of [...byRole.keys()].sort()) {
+    const members = (byRole.get(key) ?? []).sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) || a.serviceAccount.localeCompare(b.serviceAccount),
+    );
+    const [first] = members;
+    if (!first) continue;
+    const role = first.role;
+    const stackName = context.stackByRole.get(key);
+    if (stackName !== undefined) {
+      findings.push({
+        kind: 'stack-drift',
+        skipped: false,
+        roleName: role.name,
+        roleArn: role.arn,
+        stackName,
+        message: `role "${role.name}" is owned by CloudFormation stack "${stackName}"; allowStackDrift lets its trust policy be changed outside the stack, and the next update of the stack reverts that`,
+      });
+    }
+    if (role.path !== '/') {
+      findings.push({
+        kind: 'role-path',
+        skipped: false,
+        roleName: role.name,
+        roleArn: role.arn,
+        message: `role "${role.name}" has the IAM path ${role.path}; its associations use the full ARN ${role.arn}`,
+      });
+    }
+    const roleIndex = roles.length;
+    roles.push({
+      name: role.name,
+      arn: role.arn,
+      ...(stackName !== undefined ? { stackName } : {}),
+      ...trustDecision(role, facts.assumeRolePolicySizeQuota),
+      firstServiceAccount: serviceAccounts.length,
+      serviceAccountCount: members.length,
+    });
+    for (const member of members) {
+      const pods = facts.kubernetes?.pods
+        ? (podsBySa.get(keyOf(member.namespace, member.serviceAccount)) ?? []).sort()
+        : undefined;
+      serviceAccounts.push({
+        namespace: member.namespace,
+        serviceAccount: member.serviceAccount,
+        roleIndex,
+        ...(member.annotation ? { annotation: member.annotation } : {}),
+        coverage: member.coverage,
+        association: member.association,
+        ...(pods ? { pods } : {}),
+      });
+    }
+  }
+  const warnings = [...facts.warnings];
+  if (!facts.kubernetes) {
+    warnings.push(
+      'service accounts were discovered from IAM trust policies alone: annotations, service accounts annotated with roles of other accounts, ' +
+        'and the service accounts behind wildcard subjects could not be checked',
+    );
+  }
+  return {
+    clusterName: facts.request.clusterName,
+    region: facts.request.region,
+    providerArn: facts.provider.arn,
+    account: facts.provider.account,
+    approve: facts.request.approve,
+    removeOidcProviderTrustRelationship: facts.request.removeOidcProviderTrustRelationship,
+    allowStackDrift: facts.request.allowStackDrift,
+    namespaces: [...facts.request.namespaces],
+    discovery: {
+      requested: facts.request.discovery,
+      used: facts.kubernetes ? 'kubernetes' : 'iam',
+    },
+    agentInstalled: facts.agentInstalled,
+    assumeRolePolicySizeQuota: facts.assumeRolePolicySizeQuota,
+    batchSize: BATCH_SIZE,
+    roles,
+    serviceAccounts,
+    findings: sortFindings(findings),
+    warnings,
+  };
+}
+
+function sortFindings(findings: readonly Finding[]): Finding[] {
+  const text = (finding: Finding) =>
+    `${finding.namespace ?? ''}/${finding.serviceAccount ?? ''} ${finding.roleName ?? ''} ${finding.subject ?? ''} ${finding.kind}`;
+  return [...findings].sort((a, b) => text(a).localeCompare(text(b)));
+}
+
+// --- reading the plan --------------------------------------------------------------------------
+
+export function pendingSteps(plan: MigrationPlan, index: number): PendingSteps {
+  const sa = plan.serviceAccounts[index];
+  const role = sa ? plan.roles[sa.roleIndex] : undefined;
+  if (!sa || !role)
+    return { trust: false, association: false, annotation: false, oidcTrust: false };
+  const removal = plan.removeOidcProviderTrustRelationship;
+  const steps: PendingSteps = {
+    trust: role.trust === 'add',
+    association: sa.association === 'create',
+    // Without Kubernetes discovery the annotation is unknown, so it is checked (and removed if there).
+    annotation: removal && (sa.annotation !== undefined || plan.discovery.used === 'iam'),
+    oidcTrust: removal && sa.coverage.kind === 'subject',
+  };
+  if (role.trust === 'too-large') {
+    steps.blocked = trustTooLargeReason(role.name, role.trustSize);
+  }
+  return steps;
+}
+
+export function hasPendingStep(steps: PendingSteps): boolean {
+  return steps.trust || steps.association || steps.annotation || steps.oidcTrust;
+}
+
+export function trustTooLargeReason(
+  roleName: string,
+  size: { current: number; withPodIdentity: number; quota: number },
+): string {
+  return (
+    `the trust policy of role "${roleName}" would be ${size.withPodIdentity} characters with the pods.eks.amazonaws.com statement ` +
+    `(${size.current} now), over this account's AssumeRolePolicySizeQuota of ${size.quota}; remove statements it no longer needs ` +
+    '(for example OIDC trust of deleted clusters) or ask AWS to raise the quota, then run again'
+  );
+}
+
+/** Batch numbers for `count` items: `[0, 1, ..., n-1]`. */
+export function batchIndexes(count: number, batchSize = BATCH_SIZE): number[] {
+  return Array.from({ length: Math.ceil(count / batchSize) }, (_, index) => index);
+}
+
+/** Indexes of the items of batch `batch`. */
+export function batchRange(count: number, batch: number, batchSize = BATCH_SIZE): number[] {
+  const start = batch * batchSize;
+  const end = Math.min(count, start + batchSize);
+  return Array.from({ length: Math.max(0, end - start) }, (_, offset) => start + offset);
+}
+
+/** The batch holding item `index`. */
+export function batchOf(index: number, batchSize = BATCH_SIZE): number {
+  return Math.floor(index / batchSize);
+}
+
+/** The service account indexes of a role. */
+export function serviceAccountsOf(role: PlannedRole): number[] {
+  return Array.from(
+    { length: role.serviceAccountCount },
+    (_, offset) => role.firstServiceAccount + offset,
+  );
+}
+
+export function describeServiceAccount(
+  sa: Pick<PlannedServiceAccount, 'namespace' | 'serviceAccount'>,
+): string {
+  return keyOf(sa.namespace, sa.serviceAccount);
+}
+
+/** The add-on the plan installs before creating associations, when it is missing. */
+export function agentToInstall(plan: MigrationPlan): string | undefined {
+  const creates = plan.serviceAccounts.some((_, index) => {
+    const steps = pendingSteps(plan, index);
+    return steps.association && steps.blocked === undefined;
+  });
+  return creates && !plan.agentInstalled ? POD_IDENTITY_AGENT : undefined;
+}

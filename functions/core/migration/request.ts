@@ -1,0 +1,94 @@
+/**
+ * The input of the migrate-to-pod-identity workflow (console, CLI) and its validation. A typo in
+ * a flag name must not quietly turn an approved run into a plan or the reverse, so unknown keys
+ * are refused, and every problem is listed at once.
+ */
+import { z } from 'zod';
+import { isClusterName, isNamespaceName, isRegionName } from '../config/index.ts';
+import { NamedError } from '../errors.ts';
+
+export const WORKFLOW = 'migrate-to-pod-identity';
+
+/**
+ * Where IRSA service accounts are found: `kubernetes` (annotations, reconciled with IAM trust),
+ * `iam` (trust policies alone, no cluster access needed), `auto` (Kubernetes when its API
+ * answers, else IAM with a warning).
+ */
+export const DISCOVERY_MODES = ['auto', 'kubernetes', 'iam'] as const;
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
+
+export class InvalidMigrationInputError extends NamedError {
+  override readonly name = 'InvalidMigrationInputError';
+}
+
+const inputSchema = z.strictObject({
+  clusterName: z.string().refine(isClusterName, {
+    message:
+      'must be an EKS cluster name (letters, digits, - and _, starting with a letter or digit)',
+  }),
+  region: z
+    .string()
+    .refine(isRegionName, { message: 'must be an AWS region such as us-west-2' })
+    .optional(),
+  approve: z.boolean().default(false),
+  removeOidcProviderTrustRelationship: z.boolean().default(false),
+  discovery: z.enum(DISCOVERY_MODES).default('auto'),
+  namespaces: z
+    .array(z.string().refine(isNamespaceName, { message: 'must be a Kubernetes namespace name' }))
+    .min(1, { message: 'must list at least one namespace when given (leave it out for all)' })
+    .optional(),
+  /**
+   * Also migrate roles that eksctl's CloudFormation stacks own. Their trust policy is then
+   * changed outside the stack (drift), which the next stack update reverts.
+   */
+  allowStackDrift: z.boolean().default(false),
+});
+
+export type MigrationInput = z.input<typeof inputSchema>;
+
+export interface MigrationRequest {
+  clusterName: string;
+  region: string;
+  approve: boolean;
+  removeOidcProviderTrustRelationship: boolean;
+  discovery: DiscoveryMode;
+  /** Sorted, without duplicates; empty means every namespace. */
+  namespaces: string[];
+  allowStackDrift: boolean;
+}
+
+/**
+ * The validated request. The region defaults to the deployment's: each deployment serves the
+ * clusters of its own region, so a request for another region is refused.
+ */
+export function parseMigrationInput(input: unknown, deploymentRegion: string): MigrationRequest {
+  const parsed = inputSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.map(String).join('.');
+      return `  ${path === '' ? '(input)' : path}: ${issue.message}`;
+    });
+    throw new InvalidMigrationInputError(
+      `invalid ${WORKFLOW} input:\n${problems.join('\n')}\n` +
+        'expected {"clusterName": "...", "region"?: "...", "approve"?: false, ' +
+        '"removeOidcProviderTrustRelationship"?: false, "discovery"?: "auto" | "kubernetes" | "iam", ' +
+        '"namespaces"?: ["..."], "allowStackDrift"?: false}',
+    );
+  }
+  const request = parsed.data;
+  const region = request.region ?? deploymentRegion;
+  if (deploymentRegion !== '' && region !== deploymentRegion) {
+    throw new InvalidMigrationInputError(
+      `this deployment manages clusters in ${deploymentRegion}, but the request is for ${region}; send it to the ${region} deployment`,
+    );
+  }
+  return {
+    clusterName: request.clusterName,
+    region,
+    approve: request.approve,
+    removeOidcProviderTrustRelationship: request.removeOidcProviderTrustRelationship,
+    discovery: request.discovery,
+    namespaces: [...new Set(request.namespaces ?? [])].sort(),
+    allowStackDrift: request.allowStackDrift,
+  };
+}

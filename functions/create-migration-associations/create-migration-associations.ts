@@ -1,0 +1,135 @@
+import pMap from 'p-map';
+import { asError } from '../core/errors.ts';
+import {
+  type AssociationOutcome,
+  byIndex,
+  type RoleTrustOutcome,
+} from '../core/migration/outcomes.ts';
+import {
+  batchOf,
+  batchRange,
+  describeServiceAccount,
+  type MigrationPlan,
+  namesSameRole,
+  pendingSteps,
+} from '../core/migration/plan.ts';
+
+/** Service accounts of one batch handled at once, within EKS's request rate. */
+export const ASSOCIATION_CONCURRENCY = 5;
+
+export interface BatchInput {
+  runId: string;
+  batch: number;
+}
+
+export type CreateResult =
+  | { status: 'created' }
+  | { status: 'exists'; existing: { roleArn: string; ownerArn?: string | undefined } };
+
+export interface CreateAssociationsDeps {
+  loadPlan(runId: string): Promise<MigrationPlan>;
+  /** The trust step's outcomes of one role batch; undefined when that batch failed. */
+  loadTrustOutcomes(runId: string, batch: number): Promise<RoleTrustOutcome[] | undefined>;
+  createAssociation(association: {
+    clusterName: string;
+    namespace: string;
+    serviceAccount: string;
+    roleArn: string;
+  }): Promise<CreateResult>;
+  saveOutcomes(runId: string, batch: number, outcomes: AssociationOutcome[]): Promise<string>;
+}
+
+export interface AssociationBatchResult {
+  batch: number;
+  serviceAccounts: number;
+  created: number;
+  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
+  unsuccessful: number;
+}
+
+async function trustOutcomesFor(
+  plan: MigrationPlan,
+  indexes: readonly number[],
+  input: BatchInput,
+  deps: CreateAssociationsDeps,
+): Promise<Map<number, RoleTrustOutcome>> {
+  const roleBatches = new Set(
+    indexes.flatMap((index) => {
+      const sa = plan.serviceAccounts[index];
+      return sa ? [batchOf(sa.roleIndex, plan.batchSize)] : [];
+    }),
+  );
+  const outcomes: RoleTrustOutcome[] = [];
+  for (const roleBatch of roleBatches) {
+    outcomes.push(...((await deps.loadTrustOutcomes(input.runId, roleBatch)) ?? []));
+  }
+  return byIndex(outcomes, (outcome) => outcome.roleIndex);
+}
+
+/**
+ * Creates the association of each service account of the batch whose role now trusts Pod
+ * Identity. One that already exists for the same role counts as done; one for another role is a
+ * conflict and is left as it is.
+ */
+export async function createMigrationAssociations(
+  input: BatchInput,
+  deps: CreateAssociationsDeps,
+): Promise<AssociationBatchResult> {
+  const plan = await deps.loadPlan(input.runId);
+  const indexes = batchRange(plan.serviceAccounts.length, input.batch, plan.batchSize);
+  const trust = await trustOutcomesFor(plan, indexes, input, deps);
+  const outcomes = await pMap(
+    indexes,
+    async (index): Promise<AssociationOutcome> => {
+      const sa = plan.serviceAccounts[index];
+      const role = sa ? plan.roles[sa.roleIndex] : undefined;
+      if (!sa || !role) {
+        return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
+      }
+      const roleTrust = trust.get(sa.roleIndex);
+      if (roleTrust?.result !== 'added' && roleTrust?.result !== 'present') {
+        return {
+          serviceAccountIndex: index,
+          result: 'not-attempted',
+          reason: `not migrated: role "${role.name}" does not trust pods.eks.amazonaws.com (${roleTrust?.reason ?? 'its trust step did not finish'})`,
+        };
+      }
+      if (!pendingSteps(plan, index).association) {
+        return { serviceAccountIndex: index, result: 'exists' };
+      }
+      try {
+        const created = await deps.createAssociation({
+          clusterName: plan.clusterName,
+          namespace: sa.namespace,
+          serviceAccount: sa.serviceAccount,
+          roleArn: role.arn,
+        });
+        if (created.status === 'created') return { serviceAccountIndex: index, result: 'created' };
+        if (namesSameRole(created.existing.roleArn, role.arn)) {
+          return { serviceAccountIndex: index, result: 'exists' };
+        }
+        return {
+          serviceAccountIndex: index,
+          result: 'conflict',
+          reason: `service account "${describeServiceAccount(sa)}" already has a pod identity association with role ${created.existing.roleArn}, not with "${role.name}"; not migrated (conflict)`,
+        };
+      } catch (error) {
+        return {
+          serviceAccountIndex: index,
+          result: 'failed',
+          reason: `creating pod identity association for service account "${sa.serviceAccount}" in namespace "${sa.namespace}": ${asError(error).message}`,
+        };
+      }
+    },
+    { concurrency: ASSOCIATION_CONCURRENCY },
+  );
+  await deps.saveOutcomes(input.runId, input.batch, outcomes);
+  return {
+    batch: input.batch,
+    serviceAccounts: outcomes.length,
+    created: outcomes.filter((outcome) => outcome.result === 'created').length,
+    unsuccessful: outcomes.filter(
+      (outcome) => outcome.result !== 'created' && outcome.result !== 'exists',
+    ).length,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * AWS calls: eks:CreatePodIdentityAssociation (with iam:PassRole of the plan's roles to
+ * pods.eks.amazonaws.com), eks:ListPodIdentityAssociations and
+ * eks:DescribePodIdentityAssociation (when one exists already); s3:GetObject, s3:PutObject (run store).
+ */
+import { z } from 'zod';
+import { createAssociation } from '../aws/eks-associations.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { type RoleTrustOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import { createMigrationAssociations } from './create-migration-associations.ts';
+
+const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
+
+export const handler = defineTask('create-migration-associations', input, (event) =>
+  createMigrationAssociations(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadTrustOutcomes: (runId, batch) =>
+      findRunDocument<RoleTrustOutcome[]>(runId, RUN_DOCUMENTS.trust(batch)),
+    createAssociation: async (association) => {
+      const result = await createAssociation(association);
+      return result.status === 'created'
+        ? { status: 'created' }
+        : {
+            status: 'exists',
+            existing: { roleArn: result.existing.roleArn, ownerArn: result.existing.ownerArn },
+          };
+    },
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.associations(batch), outcomes),
+  }),
+);

@@ -1,0 +1,73 @@
+/**
+ * AWS calls: eks:DescribeCluster; Kubernetes `list serviceaccounts` and `list pods` (through the
+ * access entry); iam:ListRoles, iam:GetRole, iam:GetAccountSummary;
+ * eks:ListAddons, eks:DescribeAddon; cloudformation:DescribeStacks,
+ * cloudformation:ListStackResources; eks:ListPodIdentityAssociations,
+ * eks:DescribePodIdentityAssociation; s3:PutObject (run store). Nothing is changed.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { listAddonRoles } from '../aws/addons.ts';
+import { describeCluster } from '../aws/eks.ts';
+import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
+import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../aws/iam.ts';
+import { kubernetesApiFor, listPods, listServiceAccounts } from '../aws/kubernetes.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { putRunDocument } from '../aws/run-store.ts';
+import { listIamServiceAccountStacks } from '../aws/stacks.ts';
+import { ClusterNotFoundError } from '../core/addon.ts';
+import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import { DISCOVERY_MODES } from '../core/migration/request.ts';
+import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
+
+const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+  approve: z.boolean(),
+  removeOidcProviderTrustRelationship: z.boolean(),
+  discovery: z.enum(DISCOVERY_MODES),
+  namespaces: z.array(z.string().min(1)),
+  allowStackDrift: z.boolean(),
+  providerArn: z.string().min(1),
+  agentInstalled: z.boolean(),
+  readAccess: z.looseObject({
+    granted: z.boolean(),
+    changed: z.boolean(),
+    warning: z.string().optional(),
+  }),
+});
+
+async function kubernetes(clusterName: string): Promise<KubernetesReader> {
+  const cluster = await describeCluster(clusterName);
+  if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
+  const api = await kubernetesApiFor(
+    {
+      name: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthorityData: cluster.certificateAuthorityData,
+    },
+    { region: process.env.AWS_REGION ?? '' },
+  );
+  return {
+    authenticationMode: cluster.authenticationMode,
+    serviceAccounts: (namespace) =>
+      listServiceAccounts(api, namespace === undefined ? {} : { namespace }),
+    pods: (namespace) => listPods(api, namespace === undefined ? {} : { namespace }),
+  };
+}
+
+export const handler = defineTask('discover-irsa', input, (event) =>
+  discoverIrsa(event, {
+    kubernetes,
+    listRolesTrusting,
+    getRoleTrust,
+    listAddonRoles,
+    listIamServiceAccountStacks,
+    listAssociations: (clusterName) => listAssociations(clusterName),
+    describeAssociations,
+    getAccountSummary,
+    savePlan: (runId, plan) => putRunDocument(runId, RUN_DOCUMENTS.plan, plan),
+    sleep: (milliseconds) => sleep(milliseconds),
+  }),
+);

@@ -1,0 +1,26 @@
+/**
+ * AWS calls: sts:GetCallerIdentity, iam:GetRole (own role, for its ARN), eks:DescribeCluster,
+ * eks:DescribeAccessEntry, eks:CreateAccessEntry, eks:ListAssociatedAccessPolicies,
+ * eks:AssociateAccessPolicy (AmazonEKSViewPolicy to read, AmazonEKSEditPolicy to write).
+ */
+import { z } from 'zod';
+import { ensureAccessEntry, KubernetesAccessNotPossibleError } from '../aws/access-entries.ts';
+import { callerIdentity } from '../aws/identity.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { DISCOVERY_MODES } from '../core/migration/request.ts';
+import { ensureMigrationAccess } from './ensure-migration-access.ts';
+
+const input = z.looseObject({
+  clusterName: z.string().min(1),
+  purpose: z.enum(['read', 'write']),
+  discovery: z.enum(DISCOVERY_MODES),
+  namespaces: z.array(z.string().min(1)),
+});
+
+export const handler = defineTask('ensure-migration-access', input, (event) =>
+  ensureMigrationAccess(event, {
+    principalArn: async () => (await callerIdentity()).principalArn,
+    ensureAccessEntry,
+    isAccessNotPossible: (error) => error instanceof KubernetesAccessNotPossibleError,
+  }),
+);

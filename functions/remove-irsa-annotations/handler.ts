@@ -1,0 +1,56 @@
+/**
+ * AWS calls: eks:DescribeCluster; Kubernetes `get serviceaccounts` and `patch serviceaccounts`
+ * (through the access entry); s3:GetObject, s3:PutObject (run store).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { describeCluster } from '../aws/eks.ts';
+import {
+  getServiceAccount,
+  kubernetesApiFor,
+  mergePatchServiceAccount,
+} from '../aws/kubernetes.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { ClusterNotFoundError } from '../core/addon.ts';
+import { type AssociationOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import { type MigrationPlan, ROLE_ARN_ANNOTATION } from '../core/migration/plan.ts';
+import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-annotations.ts';
+
+const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
+
+async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
+  const cluster = await describeCluster(clusterName);
+  if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
+  const api = await kubernetesApiFor(
+    {
+      name: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthorityData: cluster.certificateAuthorityData,
+    },
+    { region: process.env.AWS_REGION ?? '' },
+  );
+  return {
+    get: (namespace, name) => getServiceAccount(api, namespace, name),
+    removeRoleArnAnnotation: async (namespace, name, resourceVersion) => {
+      await mergePatchServiceAccount(api, namespace, name, {
+        metadata: {
+          annotations: { [ROLE_ARN_ANNOTATION]: null },
+          ...(resourceVersion === undefined ? {} : { resourceVersion }),
+        },
+      });
+    },
+  };
+}
+
+export const handler = defineTask('remove-irsa-annotations', input, (event) =>
+  removeIrsaAnnotations(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadAssociationOutcomes: (runId, batch) =>
+      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+    kubernetes,
+    sleep: (milliseconds) => sleep(milliseconds),
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.annotations(batch), outcomes),
+  }),
+);

@@ -1,0 +1,31 @@
+/**
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path);
+ * s3:GetObject, s3:PutObject (run store).
+ */
+import { z } from 'zod';
+import { getRoleTrust, updateTrust } from '../aws/iam.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import {
+  type AnnotationOutcome,
+  type AssociationOutcome,
+  RUN_DOCUMENTS,
+} from '../core/migration/outcomes.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import { removeOidcTrust } from './remove-oidc-trust.ts';
+
+const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
+
+export const handler = defineTask('remove-oidc-trust', input, (event) =>
+  removeOidcTrust(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadAssociationOutcomes: (runId, batch) =>
+      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+    loadAnnotationOutcomes: (runId, batch) =>
+      findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
+    getRoleTrust,
+    updateTrust,
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
+  }),
+);

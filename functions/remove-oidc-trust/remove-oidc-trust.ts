@@ -1,0 +1,123 @@
+import pMap from 'p-map';
+import { asError } from '../core/errors.ts';
+import {
+  type AnnotationOutcome,
+  type AssociationOutcome,
+  annotationGone,
+  associationExists,
+  byIndex,
+  type OidcTrustOutcome,
+} from '../core/migration/outcomes.ts';
+import {
+  batchOf,
+  batchRange,
+  type MigrationPlan,
+  pendingSteps,
+  serviceAccountsOf,
+} from '../core/migration/plan.ts';
+import { oidcTrustRemoval, type RoleMember } from '../core/migration/trust.ts';
+import type { PolicyDocument } from '../core/policy-document.ts';
+
+/** Roles of one batch handled at once: IAM's account-wide write rate is the bottleneck. */
+export const ROLE_CONCURRENCY = 5;
+
+export interface BatchInput {
+  runId: string;
+  batch: number;
+}
+
+export interface RemoveOidcTrustDeps {
+  loadPlan(runId: string): Promise<MigrationPlan>;
+  /** Outcomes of one service account batch; undefined when that batch failed or did not run. */
+  loadAssociationOutcomes(runId: string, batch: number): Promise<AssociationOutcome[] | undefined>;
+  loadAnnotationOutcomes(runId: string, batch: number): Promise<AnnotationOutcome[] | undefined>;
+  getRoleTrust(name: string): Promise<{ trustPolicy: PolicyDocument } | undefined>;
+  updateTrust(name: string, trust: PolicyDocument): Promise<void>;
+  saveOutcomes(runId: string, batch: number, outcomes: OidcTrustOutcome[]): Promise<string>;
+}
+
+export interface OidcTrustBatchResult {
+  batch: number;
+  roles: number;
+  removed: number;
+  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
+  unsuccessful: number;
+}
+
+/**
+ * Removes, from each role of the batch, this cluster's OIDC subjects of the service accounts
+ * migrated through it — once every one of those associations exists and each annotation is
+ * gone. The trust policy is read right before it is written, once per role.
+ */
+export async function removeOidcTrust(
+  input: BatchInput,
+  deps: RemoveOidcTrustDeps,
+): Promise<OidcTrustBatchResult> {
+  const plan = await deps.loadPlan(input.runId);
+  const roleIndexes = batchRange(plan.roles.length, input.batch, plan.batchSize);
+  const serviceAccountBatches = new Set(
+    roleIndexes.flatMap((roleIndex) => {
+      const role = plan.roles[roleIndex];
+      return role ? serviceAccountsOf(role).map((index) => batchOf(index, plan.batchSize)) : [];
+    }),
+  );
+  const associationOutcomes: AssociationOutcome[] = [];
+  const annotationOutcomes: AnnotationOutcome[] = [];
+  for (const batch of serviceAccountBatches) {
+    associationOutcomes.push(...((await deps.loadAssociationOutcomes(input.runId, batch)) ?? []));
+    annotationOutcomes.push(...((await deps.loadAnnotationOutcomes(input.runId, batch)) ?? []));
+  }
+  const associations = byIndex(associationOutcomes, (outcome) => outcome.serviceAccountIndex);
+  const annotations = byIndex(annotationOutcomes, (outcome) => outcome.serviceAccountIndex);
+
+  const outcomes = await pMap(
+    roleIndexes,
+    async (roleIndex): Promise<OidcTrustOutcome> => {
+      const role = plan.roles[roleIndex];
+      const none = { roleIndex, removed: [], kept: [] };
+      if (!role) return { ...none, result: 'failed', reason: 'not in the plan' };
+      const members = serviceAccountsOf(role).flatMap((index): RoleMember[] => {
+        const sa = plan.serviceAccounts[index];
+        if (!sa) return [];
+        const association = associations.get(index);
+        const annotation = annotations.get(index);
+        const annotationStep = pendingSteps(plan, index).annotation;
+        return [
+          {
+            ref: { namespace: sa.namespace, serviceAccount: sa.serviceAccount },
+            coverage: sa.coverage,
+            associationExists: associationExists(association),
+            associationProblem: association?.reason,
+            annotationGone: !annotationStep || annotationGone(annotation),
+            annotationProblem: annotation?.reason ?? 'the annotation step did not finish',
+          },
+        ];
+      });
+      try {
+        const live = await deps.getRoleTrust(role.name);
+        if (!live)
+          return { ...none, result: 'failed', reason: `role "${role.name}" no longer exists` };
+        const removal = oidcTrustRemoval(live.trustPolicy, plan.providerArn, members);
+        if (removal.action === 'keep') return { ...none, result: 'kept', reason: removal.reason };
+        if (removal.action === 'unchanged')
+          return { ...none, result: 'unchanged', kept: removal.kept };
+        await deps.updateTrust(role.name, removal.document);
+        return { roleIndex, result: 'removed', removed: removal.removed, kept: removal.kept };
+      } catch (error) {
+        return {
+          ...none,
+          result: 'failed',
+          reason: `updating trust policy for role ${role.name}: ${asError(error).message}`,
+        };
+      }
+    },
+    { concurrency: ROLE_CONCURRENCY },
+  );
+  await deps.saveOutcomes(input.runId, input.batch, outcomes);
+  return {
+    batch: input.batch,
+    roles: outcomes.length,
+    removed: outcomes.filter((outcome) => outcome.result === 'removed').length,
+    unsuccessful: outcomes.filter((outcome) => outcome.result === 'failed').length,
+  };
+}

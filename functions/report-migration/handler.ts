@@ -1,0 +1,62 @@
+/** AWS calls: s3:GetObject, s3:PutObject (run store); events:PutEvents. */
+import { z } from 'zod';
+import { publishRunCompleted } from '../aws/events.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import { DISCOVERY_MODES } from '../core/migration/request.ts';
+import { reportMigration } from './report-migration.ts';
+
+const access = z
+  .looseObject({
+    access: z
+      .object({
+        principalArn: z.string(),
+        accessPolicyArns: z.array(z.string()),
+        changed: z.boolean(),
+      })
+      .optional(),
+    warning: z.string().optional(),
+  })
+  .optional();
+
+const batchResults = z
+  .array(
+    z.union([
+      z.looseObject({
+        batch: z.number(),
+        failed: z.literal(true),
+        error: z.object({ Error: z.string(), Cause: z.string() }),
+      }),
+      z.looseObject({ batch: z.number(), failed: z.undefined().optional() }),
+    ]),
+  )
+  .optional();
+
+const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+  approve: z.boolean(),
+  removeOidcProviderTrustRelationship: z.boolean(),
+  discovery: z.enum(DISCOVERY_MODES),
+  oidc: z.looseObject({ found: z.boolean() }),
+  readAccess: access,
+  writeAccess: access,
+  plan: z.looseObject({ planDocument: z.string() }).optional(),
+  trustResults: batchResults,
+  associationResults: batchResults,
+  annotationResults: batchResults,
+  oidcResults: batchResults,
+});
+
+export const handler = defineTask('report-migration', input, (event) =>
+  reportMigration(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadOutcomes: (runId, step, batch) =>
+      findRunDocument<unknown[]>(runId, RUN_DOCUMENTS[step](batch)),
+    saveReport: (runId, report) => putRunDocument(runId, RUN_DOCUMENTS.report, report),
+    publish: publishRunCompleted,
+  }),
+);

@@ -1,0 +1,123 @@
+/**
+ * `eks-pia utils migrate-to-pod-identity --cluster C [--approve]
+ * [--remove-oidc-provider-trust-relationship]`, eksctl's command, running the
+ * migrate-to-pod-identity workflow. Without `--approve` it prints the plan and changes nothing.
+ *
+ * Ours beyond eksctl: `--discovery auto|kubernetes|iam` (where IRSA service accounts are found),
+ * `--namespace` (repeatable or comma-separated) to migrate some namespaces only, and
+ * `--allow-stack-drift` to also migrate roles eksctl's CloudFormation stacks own.
+ */
+import { type Command, Option } from 'commander';
+import { NamedError } from '../../functions/core/errors.ts';
+import {
+  DISCOVERY_MODES,
+  type DiscoveryMode,
+  InvalidMigrationInputError,
+  type MigrationInput,
+  parseMigrationInput,
+  WORKFLOW,
+} from '../../functions/core/migration/request.ts';
+import { type GlobalOptions, UsageError } from './engine.ts';
+import type { CliIo } from './main.ts';
+import { failedServiceAccounts, isMigrationReport } from './migrate-output.ts';
+import { printReport } from './render.ts';
+
+/** An approved run finished, but some service accounts could not be migrated. */
+export class MigrationFailedError extends NamedError {
+  override readonly name = 'MigrationFailedError';
+}
+
+export interface MigrateFlags {
+  cluster?: string;
+  approve?: true;
+  removeOidcProviderTrustRelationship?: true;
+  discovery?: DiscoveryMode;
+  namespace?: string[];
+  allowStackDrift?: true;
+}
+
+export type MigrationPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
+
+export interface MigrateCommandDeps {
+  /** Runs `workflow` on the engine the global flags choose, then prints its output with `print`. */
+  run(command: Command, workflow: string, input: unknown, print: MigrationPrinter): Promise<void>;
+}
+
+/**
+ * The workflow input for the flags, checked with the workflow's own rules (so a bad flag exits 2
+ * before anything runs). Exported for the demo, which plans and then approves.
+ */
+export function migrationInput(flags: MigrateFlags, region?: string): MigrationInput {
+  if (!flags.cluster) throw new UsageError('--cluster must be set');
+  const namespaces = (flags.namespace ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  const input: MigrationInput = {
+    clusterName: flags.cluster,
+    ...(region === undefined ? {} : { region }),
+    ...(flags.approve ? { approve: true } : {}),
+    ...(flags.removeOidcProviderTrustRelationship
+      ? { removeOidcProviderTrustRelationship: true }
+      : {}),
+    ...(flags.discovery ? { discovery: flags.discovery } : {}),
+    ...(namespaces.length > 0 ? { namespaces } : {}),
+    ...(flags.allowStackDrift ? { allowStackDrift: true } : {}),
+  };
+  try {
+    parseMigrationInput(input, '');
+  } catch (error) {
+    if (error instanceof InvalidMigrationInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  return input;
+}
+
+/** Prints the report, then fails the command (exit 1) when an approved run left service accounts failed. */
+export const printMigration: MigrationPrinter = (report, format, io) => {
+  printReport(report, format, io);
+  if (!isMigrationReport(report) || report.approve !== true) return;
+  const failed = failedServiceAccounts(report);
+  if (failed > 0) {
+    throw new MigrationFailedError(
+      `${failed} service account(s) could not be migrated to pod identity; see the report above`,
+    );
+  }
+};
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Adds `utils migrate-to-pod-identity`, creating the `utils` group unless it exists. */
+export function registerMigrateCommand(program: Command, deps: MigrateCommandDeps): void {
+  const utils =
+    program.commands.find((command) => command.name() === 'utils') ??
+    program.command('utils').description('various utilities').exitOverride();
+  utils
+    .command('migrate-to-pod-identity')
+    .description(
+      'migrate the IRSA service accounts of a cluster to EKS Pod Identity associations (a plan unless --approve)',
+    )
+    .option('--cluster <name>', 'EKS cluster name')
+    .option('--approve', 'apply the changes; without it only the plan is shown')
+    .option(
+      '--remove-oidc-provider-trust-relationship',
+      "also remove the role-arn annotations and this cluster's OIDC trust of the migrated service accounts, once their associations exist",
+    )
+    .addOption(
+      new Option('--discovery <mode>', 'where IRSA service accounts are found')
+        .choices(DISCOVERY_MODES)
+        .default('auto'),
+    )
+    .option('--namespace <names>', 'only these namespaces (repeatable, comma list)', collect)
+    .option(
+      '--allow-stack-drift',
+      "also migrate roles eksctl's CloudFormation stacks own, changing them outside the stack",
+    )
+    .exitOverride()
+    .action(async (flags: MigrateFlags, command: Command) => {
+      const { region } = command.optsWithGlobals() as GlobalOptions;
+      await deps.run(command, WORKFLOW, migrationInput(flags, region), printMigration);
+    });
+}

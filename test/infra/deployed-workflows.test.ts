@@ -1,0 +1,483 @@
+/**
+ * The deployable stack built from the repository's real workflows and tasks (bundling skipped):
+ * what each of the three workflows gets, and the IAM of the bootstrap and migration tasks.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
+import { GuardrailSettingsError } from '../../functions/core/associations/guardrails.ts';
+import { createAutomationApp } from '../../infra/automation-app.ts';
+import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../../infra/paths.ts';
+import { stateMachineArnOutput } from '../../infra/stack-outputs.ts';
+import type { PodIdentityAutomationStackProps } from '../../infra/stacks/pod-identity-automation-stack.ts';
+import { KUBERNETES_API_TASKS, SHARED_TASK_ROLES } from '../../infra/task-permissions.ts';
+import { handlerEntry, listWorkflows } from '../../infra/workflow-files.ts';
+import {
+  logicalIdOf,
+  NO_BUNDLING,
+  propertiesOf,
+  type ResolvedStatement,
+  taskPolicyStatements,
+  testAppProps,
+  variablesOfTask,
+} from './fixture-stack.ts';
+
+const WORKFLOWS = ['associations', 'bootstrap-cluster', 'ensure-addon', 'migrate-to-pod-identity'];
+const ANY_CLUSTER = 'arn:aws:eks:eu-west-1:111122223333:cluster/*';
+const ANY_ROLE = 'arn:aws:iam::111122223333:role/*';
+const DEFAULT_BUS = 'arn:aws:events:eu-west-1:111122223333:event-bus/default';
+const RUN_COMPLETED_ONLY = {
+  StringEquals: {
+    'events:source': 'eks-pod-identity-automation',
+    'events:detail-type': 'Pod Identity Automation Run Completed',
+  },
+};
+
+function realStack(props: PodIdentityAutomationStackProps = {}) {
+  const { stack } = createAutomationApp({ appProps: testAppProps(), stackProps: props });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+function statementsWith(statements: ResolvedStatement[], action: string): ResolvedStatement[] {
+  return statements.filter((statement) => statement.Action.includes(action));
+}
+
+function onlyStatementWith(statements: ResolvedStatement[], action: string): ResolvedStatement {
+  const found = statementsWith(statements, action);
+  assert.equal(found.length, 1, `one statement grants ${action}`);
+  const [statement] = found;
+  assert.ok(statement);
+  return statement;
+}
+
+function actionsOf(statements: ResolvedStatement[]): string[] {
+  return statements.flatMap((statement) => statement.Action);
+}
+
+/** Relative `.ts` imports of a module, as absolute paths. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g)].flatMap(([, target]) =>
+    target === undefined ? [] : [path.resolve(path.dirname(file), target)],
+  );
+}
+
+/** Whether a task's handler reaches `module` through its relative imports. */
+function reaches(task: string, module: string): boolean {
+  const seen = new Set<string>();
+  const pending = [handlerEntry(FUNCTIONS_DIR, task)];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (file === module) return true;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    pending.push(...importsOf(file));
+  }
+  return false;
+}
+
+describe('the deployable stack’s workflows', () => {
+  const { stack, template } = realStack();
+
+  it('deploys the three workflows and the ensure-addon workflow they nest', () => {
+    assert.deepEqual(listWorkflows(STATE_MACHINES_DIR), WORKFLOWS);
+    assert.deepEqual([...stack.workflows.keys()].sort(), WORKFLOWS);
+  });
+
+  for (const workflow of WORKFLOWS) {
+    describe(workflow, () => {
+      const built = stack.workflows.get(workflow);
+      assert.ok(built);
+      const machineId = logicalIdOf(built.stateMachine);
+
+      it('logs every event with execution data to its own vended log group, with tracing', () => {
+        template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+          StateMachineType: 'STANDARD',
+          TracingConfiguration: { Enabled: true },
+          LoggingConfiguration: {
+            Level: 'ALL',
+            IncludeExecutionData: true,
+            Destinations: [
+              {
+                CloudWatchLogsLogGroup: {
+                  LogGroupArn: { 'Fn::GetAtt': [logicalIdOf(built.logGroup), 'Arn'] },
+                },
+              },
+            ],
+          },
+        });
+        template.hasResourceProperties('AWS::Logs::LogGroup', {
+          LogGroupName: `/aws/vendedlogs/states/EksPodIdentityAutomation/${workflow}`,
+        });
+      });
+
+      it('raises alarms on failed, timed-out, aborted and throttled executions', () => {
+        const metrics = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+          .map((alarm) => alarm.Properties as { MetricName: string; Dimensions?: unknown })
+          .filter(
+            (alarm) =>
+              JSON.stringify(alarm.Dimensions) ===
+              JSON.stringify([{ Name: 'StateMachineArn', Value: { Ref: machineId } }]),
+          )
+          .map((alarm) => alarm.MetricName)
+          .sort();
+
+        assert.deepEqual(metrics, [
+          'ExecutionThrottled',
+          'ExecutionsAborted',
+          'ExecutionsFailed',
+          'ExecutionsTimedOut',
+        ]);
+      });
+
+      it('outputs its ARN under the key the remote engine reads', () => {
+        template.hasOutput(stateMachineArnOutput(workflow), { Value: { Ref: machineId } });
+      });
+    });
+  }
+
+  it('starts bootstrap-cluster on CreateCluster, and associations on config uploads', () => {
+    const bootstrap = stack.workflows.get('bootstrap-cluster');
+    const associations = stack.workflows.get('associations');
+    assert.ok(bootstrap && associations);
+    assert.ok(stack.clusterCreatedTrigger && stack.configUploadTrigger);
+
+    const targetOf = (rule: Parameters<typeof logicalIdOf>[0]) =>
+      propertiesOf<{ Targets: { Arn: unknown }[] }>(
+        template,
+        'AWS::Events::Rule',
+        logicalIdOf(rule),
+      ).Targets[0]?.Arn;
+    assert.deepEqual(targetOf(stack.clusterCreatedTrigger.rule), {
+      Ref: logicalIdOf(bootstrap.stateMachine),
+    });
+    assert.deepEqual(targetOf(stack.configUploadTrigger.rule), {
+      Ref: logicalIdOf(associations.stateMachine),
+    });
+  });
+
+  for (const [parent, children] of [
+    ['bootstrap-cluster', ['associations', 'ensure-addon']],
+    ['migrate-to-pod-identity', ['ensure-addon']],
+    ['associations', []],
+  ] as const) {
+    it(`lets ${parent} start exactly the workflows it nests${children.length === 0 ? ' (none)' : `: ${children.join(', ')}`}`, () => {
+      const machine = stack.workflows.get(parent)?.stateMachine;
+      assert.ok(machine);
+      const statements = Object.values(
+        template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: logicalIdOf(machine.role) }] },
+        }),
+      ).flatMap(
+        (policy) =>
+          (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } })
+            .PolicyDocument.Statement,
+      );
+      const started = statements
+        .filter((statement) => statement.Action === 'states:StartExecution')
+        .map((statement) => statement.Resource);
+
+      assert.deepEqual(
+        started,
+        children.map((child) => {
+          const nested = stack.workflows.get(child);
+          assert.ok(nested);
+          return { Ref: logicalIdOf(nested.stateMachine) };
+        }),
+      );
+    });
+  }
+
+  it('runs every task on Node 22, arm64', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+    });
+  });
+
+  it('grants no task a wildcard action', () => {
+    for (const task of stack.taskFunctions.keys()) {
+      assert.deepEqual(
+        actionsOf(taskPolicyStatements(stack, task)).filter((action) => action.includes('*')),
+        [],
+        task,
+      );
+    }
+  });
+
+  it('lets only the report tasks put events, and only the run-completed event', () => {
+    for (const task of stack.taskFunctions.keys()) {
+      const puts = statementsWith(taskPolicyStatements(stack, task), 'events:PutEvents');
+      if (!task.startsWith('report-')) {
+        assert.deepEqual(puts, [], task);
+        continue;
+      }
+      assert.deepEqual(
+        puts,
+        [
+          {
+            Effect: 'Allow',
+            Action: ['events:PutEvents'],
+            Resource: [DEFAULT_BUS],
+            Condition: RUN_COMPLETED_ONLY,
+          },
+        ],
+        task,
+      );
+      assert.equal(variablesOfTask(stack, task, template).EVENT_BUS_NAME, 'default', task);
+    }
+  });
+
+  it('places in a VPC exactly the tasks whose handlers reach the Kubernetes client', () => {
+    const kubernetes = path.join(FUNCTIONS_DIR, 'aws', 'kubernetes.ts');
+    const calling = [...stack.taskFunctions.keys()].filter((task) => reaches(task, kubernetes));
+
+    assert.deepEqual(calling.sort(), [...KUBERNETES_API_TASKS].sort());
+  });
+
+  it('runs each Kubernetes-calling task under the role its access entry is granted to', () => {
+    const accessEntries = path.join(FUNCTIONS_DIR, 'aws', 'access-entries.ts');
+    const granting = [...stack.taskFunctions.keys()].filter((task) => reaches(task, accessEntries));
+    for (const task of KUBERNETES_API_TASKS) {
+      const role = stack.taskFunctions.get(task)?.taskRole;
+      const sharedWith = granting.filter(
+        (granter) => stack.taskFunctions.get(granter)?.taskRole === role,
+      );
+      assert.equal(sharedWith.length, 1, `${task} shares its role with one access-entry task`);
+    }
+    for (const [group, tasks] of Object.entries(SHARED_TASK_ROLES)) {
+      const roles = new Set(tasks.map((task) => stack.taskFunctions.get(task)?.taskRole));
+      assert.equal(roles.size, 1, group);
+    }
+  });
+});
+
+describe('the bootstrap-cluster tasks’ permissions', () => {
+  const { stack } = realStack();
+  const bucketId = logicalIdOf(stack.configBucket.bucket);
+  const objects = (prefix: string) => `<${bucketId}.Arn>/${prefix}*`;
+
+  it('read-cluster-event calls no AWS API', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'read-cluster-event'), []);
+  });
+
+  it('check-cluster-status only describes clusters', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'check-cluster-status'), [
+      { Effect: 'Allow', Action: ['eks:DescribeCluster'], Resource: [ANY_CLUSTER] },
+    ]);
+  });
+
+  it('find-cluster-config lists and reads only clusters/ and defaults/, and writes only run documents', () => {
+    const statements = taskPolicyStatements(stack, 'find-cluster-config');
+
+    assert.deepEqual(onlyStatementWith(statements, 's3:ListBucket'), {
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [`<${bucketId}.Arn>`],
+      Condition: { StringLike: { 's3:prefix': ['clusters/*', 'defaults/*'] } },
+    });
+    assert.deepEqual(onlyStatementWith(statements, 's3:GetObject').Resource, [
+      objects('clusters/'),
+      objects('defaults/'),
+    ]);
+    assert.deepEqual(onlyStatementWith(statements, 's3:PutObject').Resource, [objects('runs/')]);
+    assert.deepEqual(
+      actionsOf(statements).filter((action) => !action.startsWith('s3:')),
+      [],
+    );
+  });
+
+  it('lets the nested associations run read the config the bootstrap run handed over', () => {
+    const reads = statementsWith(taskPolicyStatements(stack, 'load-request'), 's3:GetObject');
+
+    assert.ok(
+      reads.some((statement) =>
+        statement.Resource.includes(`<${bucketId}.Arn>/runs/*/cluster-config.json`),
+      ),
+    );
+  });
+});
+
+describe('the migrate-to-pod-identity tasks’ permissions', () => {
+  const { stack } = realStack();
+
+  it('load-migration-request calls no AWS API', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'load-migration-request'), []);
+  });
+
+  it('find-oidc-provider only lists the OIDC providers', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'find-oidc-provider'), [
+      { Effect: 'Allow', Action: ['iam:ListOpenIDConnectProviders'], Resource: ['*'] },
+    ]);
+  });
+
+  it('ensure-migration-access creates an access entry for its own role only, with the view or edit policy', () => {
+    const statements = taskPolicyStatements(stack, 'ensure-migration-access');
+    const role = stack.taskFunctions.get('ensure-migration-access')?.taskRole;
+    assert.ok(role);
+    const roleId = logicalIdOf(role);
+
+    assert.deepEqual(onlyStatementWith(statements, 'eks:CreateAccessEntry').Condition, {
+      StringEquals: { 'eks:principalArn': { 'Fn::GetAtt': [roleId, 'Arn'] } },
+    });
+    assert.deepEqual(onlyStatementWith(statements, 'eks:AssociateAccessPolicy'), {
+      Effect: 'Allow',
+      Action: ['eks:AssociateAccessPolicy'],
+      Resource: [
+        `arn:aws:eks:eu-west-1:111122223333:access-entry/*/role/111122223333/<${roleId}>/*`,
+      ],
+      Condition: {
+        StringEquals: {
+          'eks:policyArn': [
+            'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
+            'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+          ],
+        },
+      },
+    });
+  });
+
+  it('discover-irsa only reads: IAM, CloudFormation, EKS, and writes its plan', () => {
+    const statements = taskPolicyStatements(stack, 'discover-irsa');
+    const actions = actionsOf(statements);
+
+    assert.deepEqual(
+      actions.filter(
+        (action) =>
+          !/^(iam:(Get|List)|cloudformation:(Describe|List)|eks:(Describe|List)|s3:PutObject$)/.test(
+            action,
+          ),
+      ),
+      [],
+    );
+    assert.deepEqual(onlyStatementWith(statements, 'iam:ListRoles'), {
+      Effect: 'Allow',
+      Action: ['iam:ListRoles', 'iam:GetAccountSummary', 'cloudformation:DescribeStacks'],
+      Resource: ['*'],
+    });
+    assert.deepEqual(onlyStatementWith(statements, 'iam:GetRole').Resource, [ANY_ROLE]);
+  });
+
+  for (const task of ['add-pod-identity-trust', 'remove-oidc-trust']) {
+    it(`${task} edits trust policies of the migratable roles (any role by default) and nothing else of IAM`, () => {
+      const statements = taskPolicyStatements(stack, task);
+
+      assert.deepEqual(onlyStatementWith(statements, 'iam:UpdateAssumeRolePolicy'), {
+        Effect: 'Allow',
+        Action: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
+        Resource: [ANY_ROLE],
+      });
+      assert.deepEqual(
+        actionsOf(statements).filter((action) => action.startsWith('iam:')),
+        ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
+      );
+    });
+  }
+
+  it('create-migration-associations passes roles to EKS Pod Identity only', () => {
+    const statements = taskPolicyStatements(stack, 'create-migration-associations');
+
+    assert.deepEqual(onlyStatementWith(statements, 'iam:PassRole'), {
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: [ANY_ROLE],
+      Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+    });
+    assert.deepEqual(onlyStatementWith(statements, 'eks:CreatePodIdentityAssociation').Resource, [
+      ANY_CLUSTER,
+    ]);
+  });
+
+  it('remove-irsa-annotations calls no IAM API', () => {
+    assert.deepEqual(
+      actionsOf(taskPolicyStatements(stack, 'remove-irsa-annotations')).filter((action) =>
+        action.startsWith('iam:'),
+      ),
+      [],
+    );
+  });
+});
+
+describe('migratable roles', () => {
+  const PATTERNS = ['arn:aws:iam::111122223333:role/irsa/*'];
+  const migrationIam = (props: PodIdentityAutomationStackProps) => {
+    const { stack } = realStack(props);
+    return {
+      trust: onlyStatementWith(
+        taskPolicyStatements(stack, 'add-pod-identity-trust'),
+        'iam:UpdateAssumeRolePolicy',
+      ).Resource,
+      pass: onlyStatementWith(
+        taskPolicyStatements(stack, 'create-migration-associations'),
+        'iam:PassRole',
+      ).Resource,
+    };
+  };
+
+  it('narrows trust edits and passing to migratableRoleArnPatterns', () => {
+    assert.deepEqual(migrationIam({ migratableRoleArnPatterns: PATTERNS }), {
+      trust: PATTERNS,
+      pass: PATTERNS,
+    });
+  });
+
+  it('defaults to the guardrails’ allowed role patterns', () => {
+    assert.deepEqual(migrationIam({ guardrails: { allowedRoleArnPatterns: PATTERNS } }), {
+      trust: PATTERNS,
+      pass: PATTERNS,
+    });
+  });
+
+  it('reads the patterns from context, as `cdk deploy -c migratableRoleArnPatterns=...` passes them', () => {
+    const { stack } = createAutomationApp({
+      appProps: {
+        ...testAppProps(),
+        context: { ...NO_BUNDLING.context, migratableRoleArnPatterns: JSON.stringify(PATTERNS) },
+      },
+    });
+
+    assert.deepEqual(
+      onlyStatementWith(
+        taskPolicyStatements(stack, 'remove-oidc-trust'),
+        'iam:UpdateAssumeRolePolicy',
+      ).Resource,
+      PATTERNS,
+    );
+  });
+
+  it('refuses context that is not a list of role ARN patterns', () => {
+    for (const value of ['role/*', '[]', '["arn:aws:s3:::bucket/*"]', '{"a":1}']) {
+      assert.throws(
+        () =>
+          createAutomationApp({
+            appProps: {
+              ...testAppProps(),
+              context: { ...NO_BUNDLING.context, migratableRoleArnPatterns: value },
+            },
+          }),
+        (error: unknown) =>
+          error instanceof GuardrailSettingsError &&
+          /must be a JSON list of role ARN patterns/.test(error.message),
+        value,
+      );
+    }
+  });
+
+  it('still synthesises cdk-nag clean when narrowed', () => {
+    const appProps = testAppProps();
+    const { app } = createAutomationApp({
+      appProps,
+      stackProps: { migratableRoleArnPatterns: PATTERNS },
+    });
+
+    let error: unknown;
+    try {
+      app.synth();
+    } catch (caught) {
+      error = caught;
+    }
+    const report = readFileSync(path.join(appProps.outdir ?? '', 'validation-report.json'), 'utf8');
+    assert.equal(error, undefined, report);
+  });
+});
