@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../runner/definition.ts';
 import type { CallRecord } from '../simulator/index.ts';
 import { type GlobalOptions, openEngine } from './engine.ts';
 import type { CliIo } from './main.ts';
+import { migrationInput } from './migrate.ts';
 import { fileInput, readConfigFile } from './podidentityassociation.ts';
 import { printReport } from './render.ts';
 
@@ -69,6 +70,37 @@ export async function runDemo(globals: GlobalOptions, io: CliIo): Promise<void> 
     io.out('Step 4. Apply the same file again: everything is already as declared\n');
     mark = simulator.calls.length;
     printIndented(await engine.run('associations', applyInput), globals.output, io);
+    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+
+    io.out(
+      'Step 5. Plan the move of the IRSA service accounts to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would\n',
+    );
+    io.out(
+      '    workflow: migrate-to-pod-identity (state-machines/migrate-to-pod-identity.asl.json); without approval it changes nothing\n',
+    );
+    mark = simulator.calls.length;
+    printIndented(
+      await engine.run('migrate-to-pod-identity', migrationInput({ cluster })),
+      globals.output,
+      io,
+    );
+    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+
+    io.out(
+      'Step 6. Approve it and remove the OIDC trust, as `eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship` would\n',
+    );
+    mark = simulator.calls.length;
+    const approved = migrationInput({
+      cluster,
+      approve: true,
+      removeOidcProviderTrustRelationship: true,
+    });
+    printIndented(await engine.run('migrate-to-pod-identity', approved), globals.output, io);
+    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+
+    io.out('Step 7. Run the approved migration again: there is nothing left to move\n');
+    mark = simulator.calls.length;
+    printIndented(await engine.run('migrate-to-pod-identity', approved), globals.output, io);
     io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
 
     io.out(

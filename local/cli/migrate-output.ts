@@ -103,11 +103,12 @@ export function describeMigrationReport(report: MigrationReport): string {
       (report.findings ?? []).map((finding) => `  - ${finding.message}`),
     ),
   );
-  for (const access of report.access ?? []) {
-    lines.push(
+  // Discovery and annotation removal may each report the same, already sufficient, entry.
+  const accessLines = (report.access ?? []).map(
+    (access) =>
       `Kubernetes access: ${access.principalArn} through an EKS access entry with ${access.accessPolicyArns.join(', ')}${access.changed ? ' (granted by this run)' : ''}`,
-    );
-  }
+  );
+  lines.push(...new Set(accessLines));
   if (serviceAccounts.length > 0) lines.push(countsLine(report));
   for (const warning of report.warnings ?? []) lines.push(`Warning: ${warning}`);
   lines.push(...(report.closing ?? []));

@@ -183,5 +183,12 @@ describe('eks-pia CLI', () => {
       result.out,
       /Step 2\.[^\n]*\n[^\n]*already installed\)\n\s+\d+ API call\(s\), 0 mutating/,
     );
+    // Each rerun, and the migration plan, changes nothing; the approved migration does.
+    for (const step of ['Step 4', 'Step 5', 'Step 7']) {
+      const block = result.out.slice(result.out.indexOf(`${step}.`));
+      const summary = /^\s+\d+ API call\(s\), \d+ mutating.*$/m.exec(block)?.[0] ?? '';
+      assert.match(summary, / 0 mutating$/, `${step}: ${summary}`);
+    }
+    assert.match(result.out, /Totals: 2 migrated, 1 skipped/);
   });
 });
