@@ -31,8 +31,10 @@ import { Sha256 } from '@smithy/core/checksum';
 import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { ClusterNotFoundError } from '../core/addon.ts';
 import { NamedError } from '../core/errors.ts';
 import { stsClient } from './clients.ts';
+import { type ClusterDetails, describeCluster } from './eks.ts';
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
 /** aws-iam-authenticator presigns for 60 s; the server ignores it and allows 15 minutes from X-Amz-Date. */
@@ -676,4 +678,24 @@ export async function deleteServiceAccount(
     if (error instanceof KubernetesNotFoundError) return 'absent';
     throw error;
   }
+}
+
+/**
+ * The Kubernetes API of an EKS cluster named by the workflow: its endpoint and CA from
+ * DescribeCluster, a token for this process's credentials.
+ */
+export async function kubernetesApiForCluster(
+  clusterName: string,
+): Promise<{ api: CoreV1Api; cluster: ClusterDetails }> {
+  const cluster = await describeCluster(clusterName);
+  if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
+  const api = await kubernetesApiFor(
+    {
+      name: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthorityData: cluster.certificateAuthorityData,
+    },
+    { region: process.env.AWS_REGION ?? '' },
+  );
+  return { api, cluster };
 }

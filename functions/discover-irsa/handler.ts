@@ -8,14 +8,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { listAddonRoles } from '../aws/addons.ts';
-import { describeCluster } from '../aws/eks.ts';
 import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
 import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../aws/iam.ts';
-import { kubernetesApiFor, listPods, listServiceAccounts } from '../aws/kubernetes.ts';
+import { kubernetesApiForCluster, listPods, listServiceAccounts } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { putRunDocument } from '../aws/run-store.ts';
 import { listIamServiceAccountStacks } from '../aws/stacks.ts';
-import { ClusterNotFoundError } from '../core/addon.ts';
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import { DISCOVERY_MODES } from '../core/migration/request.ts';
 import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
@@ -39,16 +37,7 @@ const input = z.looseObject({
 });
 
 async function kubernetes(clusterName: string): Promise<KubernetesReader> {
-  const cluster = await describeCluster(clusterName);
-  if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
-  const api = await kubernetesApiFor(
-    {
-      name: cluster.name,
-      endpoint: cluster.endpoint,
-      certificateAuthorityData: cluster.certificateAuthorityData,
-    },
-    { region: process.env.AWS_REGION ?? '' },
-  );
+  const { api, cluster } = await kubernetesApiForCluster(clusterName);
   return {
     authenticationMode: cluster.authenticationMode,
     serviceAccounts: (namespace) =>

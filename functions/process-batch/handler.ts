@@ -1,5 +1,5 @@
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { describeCluster } from '../aws/eks.ts';
 import {
   createAssociation,
   deleteAssociation,
@@ -24,12 +24,11 @@ import {
   deleteServiceAccount,
   ensureNamespace,
   getServiceAccount,
-  kubernetesApiFor,
+  kubernetesApiForCluster,
   mergePatchServiceAccount,
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
-import { ClusterNotFoundError } from '../core/addon.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { MANAGED_BY_LABEL } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
@@ -44,20 +43,9 @@ const input = z.looseObject({
 
 /** The cluster's Kubernetes API, reached once per invocation and only when an item needs it. */
 function kubernetesApi(clusterName: string) {
-  let api: ReturnType<typeof kubernetesApiFor> | undefined;
+  let api: Promise<CoreV1Api> | undefined;
   return () => {
-    api ??= (async () => {
-      const cluster = await describeCluster(clusterName);
-      if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
-      return kubernetesApiFor(
-        {
-          name: cluster.name,
-          endpoint: cluster.endpoint,
-          certificateAuthorityData: cluster.certificateAuthorityData,
-        },
-        { region: process.env.AWS_REGION ?? '' },
-      );
-    })();
+    api ??= kubernetesApiForCluster(clusterName).then((reached) => reached.api);
     return api;
   };
 }

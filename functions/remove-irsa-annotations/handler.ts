@@ -4,15 +4,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { describeCluster } from '../aws/eks.ts';
 import {
   getServiceAccount,
-  kubernetesApiFor,
+  kubernetesApiForCluster,
   mergePatchServiceAccount,
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
-import { ClusterNotFoundError } from '../core/addon.ts';
 import { type AssociationOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import { type MigrationPlan, ROLE_ARN_ANNOTATION } from '../core/migration/plan.ts';
 import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-annotations.ts';
@@ -20,16 +18,7 @@ import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-an
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
 async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
-  const cluster = await describeCluster(clusterName);
-  if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
-  const api = await kubernetesApiFor(
-    {
-      name: cluster.name,
-      endpoint: cluster.endpoint,
-      certificateAuthorityData: cluster.certificateAuthorityData,
-    },
-    { region: process.env.AWS_REGION ?? '' },
-  );
+  const { api } = await kubernetesApiForCluster(clusterName);
   return {
     get: (namespace, name) => getServiceAccount(api, namespace, name),
     removeRoleArnAnnotation: async (namespace, name, resourceVersion) => {
