@@ -9,7 +9,12 @@ import { configureAwsClients } from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
 import { type RunWorkflowOptions, runWorkflow } from '../runner/run-workflow.ts';
 import { connectToSimulator } from '../runner/simulated-aws.ts';
-import { loadWorldFile, type Simulator, startSimulator } from '../simulator/index.ts';
+import {
+  loadWorldFile,
+  type Simulator,
+  startSimulator,
+  WorldFileError,
+} from '../simulator/index.ts';
 import { openRemoteEngine } from './remote-engine.ts';
 
 /** Wrong flags or arguments: exit code 2, nothing was changed. */
@@ -131,6 +136,23 @@ async function openSimulated(
       }
     },
   };
+}
+
+/**
+ * A command refused before it reached the simulator (bad flags, bad config) still answers
+ * `--calls-out` (no call was served) and `--state-out` (the world as given), so whoever asked can
+ * check that nothing changed.
+ */
+export function recordUntouchedSimulation(options: GlobalOptions): void {
+  if (!options.simulate) return;
+  if (options.callsOut) writeDocument(options.callsOut, []);
+  if (!options.stateOut) return;
+  try {
+    writeDocument(options.stateOut, loadWorldFile(options.simulate));
+  } catch (error) {
+    // An unreadable world is what the command already failed on; there is no state to write.
+    if (!(error instanceof WorldFileError)) throw error;
+  }
 }
 
 function writeDocument(path: string, value: unknown): void {

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { asError } from '../../functions/core/errors.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { runDemo } from './demo.ts';
-import { type GlobalOptions, openEngine, UsageError } from './engine.ts';
+import { type GlobalOptions, openEngine, recordUntouchedSimulation, UsageError } from './engine.ts';
 import { printMigration, registerMigrateCommand } from './migrate.ts';
 import { isMigrationReport } from './migrate-output.ts';
 import {
@@ -44,11 +44,13 @@ const processIo: CliIo = {
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const session: CliSession = { engineOpened: false };
+  const program = buildProgram(io, session);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (error) {
+    if (!session.engineOpened) recordUntouchedSimulation(program.opts() as GlobalOptions);
     return exitCodeFor(error, io);
   }
 }
@@ -69,7 +71,18 @@ function exitCodeFor(error: unknown, io: CliIo): number {
   return INPUT_ERRORS.has(failure.name) ? EXIT_BAD_INPUT : EXIT_WORKFLOW_FAILED;
 }
 
-function buildProgram(io: CliIo): Command {
+/** What a command did before failing: a simulator it never reached still answers --calls-out. */
+interface CliSession {
+  engineOpened: boolean;
+}
+
+function buildProgram(io: CliIo, session: CliSession): Command {
+  const run = (
+    command: Command,
+    workflow: string,
+    input: unknown,
+    print: ReportPrinter = printReport,
+  ) => runAndReport(command, io, session, workflow, input, print);
   const program = new Command('eks-pia')
     .description(
       'EKS Pod Identity associations and IRSA migration, run as Step Functions workflows',
@@ -120,7 +133,7 @@ function buildProgram(io: CliIo): Command {
     .exitOverride()
     .action(
       async (flags: { cluster: string; name: string; version?: string }, command: Command) => {
-        await runAndReport(command, io, 'ensure-addon', {
+        await run(command, 'ensure-addon', {
           clusterName: flags.cluster,
           addonName: flags.name,
           ...(flags.version ? { addonVersion: flags.version } : {}),
@@ -136,15 +149,10 @@ function buildProgram(io: CliIo): Command {
     .exitOverride()
     .action(async (workflow: string, flags: { input: string }, command: Command) => {
       // Items that failed fail the command, whichever way the workflow was started.
-      await runAndReport(
-        command,
-        io,
-        workflow,
-        readJsonInput(flags.input),
-        (report, format, out) =>
-          isMigrationReport(report)
-            ? printMigration(report, format, out)
-            : printChanges(report, format, out),
+      await run(command, workflow, readJsonInput(flags.input), (report, format, out) =>
+        isMigrationReport(report)
+          ? printMigration(report, format, out)
+          : printChanges(report, format, out),
       );
     });
 
@@ -153,14 +161,15 @@ function buildProgram(io: CliIo): Command {
     .description('run the product on the bundled simulator world (events/worlds/demo.yaml)')
     .exitOverride()
     .action(async (_flags: unknown, command: Command) => {
+      session.engineOpened = true;
       await runDemo(globalsOf(command), io);
     });
 
   registerPodIdentityAssociationCommands(program, {
-    run: (command, workflow, input, print) => runAndReport(command, io, workflow, input, print),
+    run,
   });
   registerMigrateCommand(program, {
-    run: (command, workflow, input, print) => runAndReport(command, io, workflow, input, print),
+    run,
   });
   return program;
 }
@@ -172,11 +181,13 @@ function globalsOf(command: Command): GlobalOptions {
 async function runAndReport(
   command: Command,
   io: CliIo,
+  session: CliSession,
   workflow: string,
   input: unknown,
   print: ReportPrinter = printReport,
 ): Promise<void> {
   const globals = globalsOf(command);
+  session.engineOpened = true;
   const engine = await openEngine(globals, (line) => io.err(`${line}\n`));
   try {
     const report = await engine.run(workflow, input);

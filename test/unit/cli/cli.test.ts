@@ -149,6 +149,33 @@ describe('eks-pia CLI', () => {
     assert.match(result.err, /account: must be a 12-digit AWS account id/);
   });
 
+  it('refuses a bad config before any call, and still answers --calls-out and --state-out', async () => {
+    const dir = scratch();
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(
+      config,
+      'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo}\n',
+    );
+    const calls = join(dir, 'calls.json');
+    const state = join(dir, 'state.json');
+    const result = await cli(
+      'create',
+      'podidentityassociation',
+      '-f',
+      config,
+      '--simulate',
+      DEMO_WORLD,
+      '--calls-out',
+      calls,
+      '--state-out',
+      state,
+    );
+    assert.equal(result.code, 2);
+    assert.match(result.err, /metadata\.region must be set/);
+    assert.deepEqual(JSON.parse(readFileSync(calls, 'utf8')), []);
+    assert.equal(JSON.parse(readFileSync(state, 'utf8')).clusters[0].name, 'demo');
+  });
+
   it('exits 2 on an input file that is not JSON', async () => {
     const input = join(scratch(), 'input.json');
     writeFileSync(input, '{ not json');
