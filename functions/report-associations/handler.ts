@@ -4,6 +4,7 @@ import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { ItemResult } from '../core/associations/report.ts';
 import { OPERATIONS } from '../core/config/index.ts';
+import { mapBatchOutcomeSchema } from '../core/run-output.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
 import { reportAssociations } from './report-associations.ts';
 
@@ -22,16 +23,7 @@ const input = z.looseObject({
       changed: z.boolean(),
     })
     .optional(),
-  batchResults: z.array(
-    z.union([
-      z.looseObject({
-        batch: z.number(),
-        failed: z.literal(true),
-        error: z.object({ Error: z.string(), Cause: z.string() }),
-      }),
-      z.looseObject({ batch: z.number(), failed: z.undefined().optional() }),
-    ]),
-  ),
+  batchResults: z.array(mapBatchOutcomeSchema),
 });
 
 export const handler = defineTask('report-associations', input, (event) =>

@@ -5,10 +5,14 @@ import {
   type ReportAccess,
 } from '../core/associations/report.ts';
 import type { Operation } from '../core/config/index.ts';
+import {
+  failedFirst,
+  jsonBytes,
+  keepWithinBudget,
+  type MapBatchOutcome,
+  REPORT_OUTPUT_BYTES,
+} from '../core/run-output.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
-
-/** Output budget for the report in the execution's output, below Step Functions' 256 KiB. */
-export const REPORT_OUTPUT_BYTES = 200 * 1024;
 
 export interface ReportInput {
   runId: string;
@@ -19,10 +23,7 @@ export interface ReportInput {
   source: string;
   warnings: string[];
   access?: ReportAccess | undefined;
-  batchResults: ({ batch: number } & (
-    | { failed: true; error: { Error: string; Cause: string } }
-    | { failed?: undefined }
-  ))[];
+  batchResults: MapBatchOutcome[];
 }
 
 /** The report as the execution outputs it: complete, or its items cut to fit with a pointer to all. */
@@ -90,19 +91,10 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
   return fitToOutput({ ...report, reportLocation });
 }
 
-/** Keeps failed items first when items must be cut, since those are what a person acts on. */
+/** The report whole when it fits the output budget, else with items cut (failed ones kept first). */
 function fitToOutput(report: RunReport): RunReport {
-  if (Buffer.byteLength(JSON.stringify(report)) <= REPORT_OUTPUT_BYTES) return report;
-  const ordered = [
-    ...report.items.filter((item) => item.result === 'failed'),
-    ...report.items.filter((item) => item.result !== 'failed'),
-  ];
-  const kept: ItemResult[] = [];
-  let size = Buffer.byteLength(JSON.stringify({ ...report, items: [] }));
-  for (const item of ordered) {
-    size += Buffer.byteLength(JSON.stringify(item)) + 1;
-    if (size > REPORT_OUTPUT_BYTES) break;
-    kept.push(item);
-  }
-  return { ...report, items: kept, itemsOmitted: report.items.length - kept.length };
+  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
+  const budget = { used: jsonBytes({ ...report, items: [] }) };
+  const { kept, omitted } = keepWithinBudget(failedFirst(report.items), budget);
+  return { ...report, items: kept, itemsOmitted: omitted };
 }

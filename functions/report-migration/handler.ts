@@ -6,6 +6,7 @@ import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-stor
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../core/migration/plan.ts';
 import { DISCOVERY_MODES } from '../core/migration/request.ts';
+import { mapBatchOutcomeSchema } from '../core/run-output.ts';
 import { reportMigration } from './report-migration.ts';
 
 const access = z
@@ -21,18 +22,7 @@ const access = z
   })
   .optional();
 
-const batchResults = z
-  .array(
-    z.union([
-      z.looseObject({
-        batch: z.number(),
-        failed: z.literal(true),
-        error: z.object({ Error: z.string(), Cause: z.string() }),
-      }),
-      z.looseObject({ batch: z.number(), failed: z.undefined().optional() }),
-    ]),
-  )
-  .optional();
+const batchResults = z.array(mapBatchOutcomeSchema).optional();
 
 const input = z.looseObject({
   runId: z.string().min(1),

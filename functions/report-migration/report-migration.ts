@@ -13,14 +13,16 @@ import {
   type StepOutcomes,
 } from '../core/migration/report.ts';
 import type { DiscoveryMode } from '../core/migration/request.ts';
+import {
+  failedFirst,
+  jsonBytes,
+  keepWithinBudget,
+  type MapBatchOutcome,
+  REPORT_OUTPUT_BYTES,
+} from '../core/run-output.ts';
 
 /** Output budget for the report in the execution's output, below Step Functions' 256 KiB. */
-export const REPORT_OUTPUT_BYTES = 200 * 1024;
-
-type BatchResult = { batch: number } & (
-  | { failed: true; error: { Error: string; Cause: string } }
-  | { failed?: undefined }
-);
+type BatchResult = MapBatchOutcome;
 
 interface AccessStep {
   access?: ReportAccess | undefined;
@@ -158,37 +160,22 @@ export async function reportMigration(
   return fitToOutput({ ...report, reportLocation });
 }
 
-/** Keeps failed service accounts first when lists must be cut, since those are what a person acts on. */
+/** The report whole when it fits the output budget, else with lists cut (failed accounts first). */
 export function fitToOutput(report: RunReport): RunReport {
-  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
-  if (size(report) <= REPORT_OUTPUT_BYTES) return report;
-  const serviceAccounts = [
-    ...report.serviceAccounts.filter((row) => row.result === 'failed'),
-    ...report.serviceAccounts.filter((row) => row.result !== 'failed'),
-  ];
-  const trimmed: RunReport = {
+  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
+  const budget = {
+    used: jsonBytes({ ...report, serviceAccounts: [], roles: [], findings: [], restarts: [] }),
+  };
+  const serviceAccounts = keepWithinBudget(failedFirst(report.serviceAccounts), budget);
+  const roles = keepWithinBudget(report.roles, budget);
+  const restarts = keepWithinBudget(report.restarts, budget);
+  const findings = keepWithinBudget(report.findings, budget);
+  return {
     ...report,
-    serviceAccounts: [],
-    roles: [],
-    findings: [],
-    restarts: [],
+    serviceAccounts: serviceAccounts.kept,
+    roles: roles.kept,
+    restarts: restarts.kept,
+    findings: findings.kept,
+    entriesOmitted: serviceAccounts.omitted + roles.omitted + restarts.omitted + findings.omitted,
   };
-  let used = size(trimmed);
-  let omitted = 0;
-  const keep = <T>(list: readonly T[], into: T[]) => {
-    for (const entry of list) {
-      const cost = size(entry) + 1;
-      if (used + cost > REPORT_OUTPUT_BYTES) {
-        omitted += 1;
-        continue;
-      }
-      used += cost;
-      into.push(entry);
-    }
-  };
-  keep(serviceAccounts, trimmed.serviceAccounts);
-  keep(report.roles, trimmed.roles);
-  keep(report.restarts, trimmed.restarts);
-  keep(report.findings, trimmed.findings);
-  return { ...trimmed, entriesOmitted: omitted };
 }

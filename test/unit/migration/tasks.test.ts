@@ -18,6 +18,7 @@ import type {
 } from '../../../functions/core/migration/outcomes.ts';
 import { type MigrationPlan, planMigration } from '../../../functions/core/migration/plan.ts';
 import type { PolicyDocument } from '../../../functions/core/policy-document.ts';
+import { REPORT_OUTPUT_BYTES } from '../../../functions/core/run-output.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
 import {
   type CreateAssociationsDeps,
@@ -42,7 +43,6 @@ import {
 import { removeOidcTrust } from '../../../functions/remove-oidc-trust/remove-oidc-trust.ts';
 import {
   fitToOutput,
-  REPORT_OUTPUT_BYTES,
   type RunReport,
 } from '../../../functions/report-migration/report-migration.ts';
 import {

@@ -1,0 +1,56 @@
+/**
+ * What every workflow's Report task shares: the outcome of one Map iteration over batches, and
+ * the budget that keeps a report inside Step Functions' 256 KiB output limit.
+ */
+import { z } from 'zod';
+
+/**
+ * One iteration of a "Map over batches" state: the batch task's own result, or what the ASL's
+ * catch-all "Batch Failed" Pass state records when the task failed outright.
+ */
+export const mapBatchOutcomeSchema = z.union([
+  z.looseObject({
+    batch: z.number(),
+    failed: z.literal(true),
+    error: z.object({ Error: z.string(), Cause: z.string() }),
+  }),
+  z.looseObject({ batch: z.number(), failed: z.undefined().optional() }),
+]);
+export type MapBatchOutcome = z.infer<typeof mapBatchOutcomeSchema>;
+
+/** Output budget for a report in the execution's output, below Step Functions' 256 KiB. */
+export const REPORT_OUTPUT_BYTES = 200 * 1024;
+
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
+/** Failed entries first: when a report must be cut, they are what a person acts on. */
+export function failedFirst<T extends { result: string }>(entries: readonly T[]): T[] {
+  return [
+    ...entries.filter((entry) => entry.result === 'failed'),
+    ...entries.filter((entry) => entry.result !== 'failed'),
+  ];
+}
+
+/**
+ * Keeps entries, in order, while their JSON still fits in the report budget; `budget.used`
+ * carries the bytes spent across several lists of one report.
+ */
+export function keepWithinBudget<T>(
+  entries: readonly T[],
+  budget: { used: number },
+): { kept: T[]; omitted: number } {
+  const kept: T[] = [];
+  let omitted = 0;
+  for (const entry of entries) {
+    const cost = jsonBytes(entry) + 1;
+    if (budget.used + cost > REPORT_OUTPUT_BYTES) {
+      omitted += 1;
+      continue;
+    }
+    budget.used += cost;
+    kept.push(entry);
+  }
+  return { kept, omitted };
+}
