@@ -25,6 +25,18 @@ export interface AddonVersionCandidate {
   defaultForKubernetes: string[];
 }
 
+/** The output of the ensure-addon workflow (built by its final Pass state). */
+export interface EnsureAddonReport {
+  workflow: 'ensure-addon';
+  clusterName: string;
+  addonName: string;
+  status: string | null;
+  version: string | null;
+  autoMode: boolean;
+  reason: string;
+  created: boolean;
+}
+
 /** Where the add-on stands: what the ensure-addon workflow branches on. */
 export type AddonState = 'absent' | 'pending' | 'ready';
 

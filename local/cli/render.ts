@@ -2,21 +2,11 @@
  * Prints a workflow's report: JSON or YAML as asked, otherwise a few readable lines per workflow.
  */
 import { stringify as stringifyYaml } from 'yaml';
+import type { EnsureAddonReport } from '../../functions/core/addon.ts';
 import { describeAssociationsReport, isAssociationsReport } from './associations-output.ts';
 import { describeBootstrapReport, isBootstrapReport } from './bootstrap-output.ts';
 import type { CliIo } from './main.ts';
 import { describeMigrationReport, isMigrationReport } from './migrate-output.ts';
-
-interface EnsureAddonReport {
-  workflow: 'ensure-addon';
-  clusterName: string;
-  addonName: string;
-  status: string | null;
-  version: string | null;
-  autoMode: boolean;
-  reason: string;
-  created: boolean;
-}
 
 function isEnsureAddonReport(report: unknown): report is EnsureAddonReport {
   return (report as { workflow?: unknown } | null)?.workflow === 'ensure-addon';

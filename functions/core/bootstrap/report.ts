@@ -2,19 +2,13 @@
  * The report a bootstrap run ends with: which cluster, the agent as ensure-addon left it, which
  * config was applied (or that there was none) and what the nested associations run did.
  */
+import type { EnsureAddonReport } from '../addon.ts';
 import type { ResultCounts } from '../associations/report.ts';
 import { CLUSTERS_PREFIX, DEFAULTS_PREFIX } from './config-files.ts';
 import type { BootstrapTrigger } from './event.ts';
 
 /** What ensure-addon reported. */
-export interface AgentOutcome {
-  addonName: string;
-  status: string | null;
-  version: string | null;
-  autoMode: boolean;
-  reason: string;
-  created: boolean;
-}
+export type AgentOutcome = Omit<EnsureAddonReport, 'workflow' | 'clusterName'>;
 
 /** What find-cluster-config found and where it put the config it will apply. */
 export interface ConfigOutcome {
