@@ -4,6 +4,7 @@ import {
   GuardrailSettingsError,
   guardrailsFromEnv,
 } from '../functions/core/associations/guardrails.ts';
+import { structuredContext } from './context.ts';
 
 /** An action the guardrails deny; `resource: '*'` denies it only in statements on every resource. */
 export interface DeniedActionProps {
@@ -62,18 +63,12 @@ export function checkGuardrails(guardrails: GuardrailProps): void {
 
 /** The guardrails given as CDK context (JSON text, or an object in cdk.json), checked. */
 export function guardrailsFromContext(node: Node): GuardrailProps | undefined {
-  const value: unknown = node.tryGetContext(GUARDRAILS_CONTEXT_KEY);
-  if (value === undefined) return undefined;
-  let settings: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      settings = JSON.parse(value);
-    } catch (error) {
-      throw new GuardrailSettingsError(
-        `context "${GUARDRAILS_CONTEXT_KEY}" is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
+  const settings = structuredContext(
+    node,
+    GUARDRAILS_CONTEXT_KEY,
+    (reason) => new GuardrailSettingsError(reason),
+  );
+  if (settings === undefined) return undefined;
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
     throw new GuardrailSettingsError(
       `context "${GUARDRAILS_CONTEXT_KEY}" must be a JSON object such as {"allowedNamespaces": ["team-*"]}`,
@@ -112,16 +107,12 @@ const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/.+$/;
 
 /** The migratable role patterns given as CDK context (JSON text or a list), checked. */
 export function migratableRolesFromContext(node: Node): string[] | undefined {
-  const value: unknown = node.tryGetContext(MIGRATABLE_ROLES_CONTEXT_KEY);
-  if (value === undefined) return undefined;
-  let patterns: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      patterns = JSON.parse(value);
-    } catch {
-      patterns = undefined;
-    }
-  }
+  const patterns = structuredContext(
+    node,
+    MIGRATABLE_ROLES_CONTEXT_KEY,
+    (reason) => new GuardrailSettingsError(reason),
+  );
+  if (patterns === undefined) return undefined;
   if (
     !Array.isArray(patterns) ||
     patterns.length === 0 ||

@@ -1,6 +1,7 @@
 import { Fn, type Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { z } from 'zod';
+import { structuredContext } from './context.ts';
 import { NetworkSettingsError } from './errors.ts';
 
 /**
@@ -34,18 +35,12 @@ const vpcContextSchema = z.strictObject({
 
 /** The VPC settings given as CDK context, imported by ID into the stack; undefined when absent. */
 export function kubernetesApiNetworkFromContext(stack: Stack): KubernetesApiNetwork | undefined {
-  const value: unknown = stack.node.tryGetContext(VPC_CONTEXT_KEY);
-  if (value === undefined) return undefined;
-  let settings: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      settings = JSON.parse(value);
-    } catch (error) {
-      throw new NetworkSettingsError(
-        `context "${VPC_CONTEXT_KEY}" is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
+  const settings = structuredContext(
+    stack.node,
+    VPC_CONTEXT_KEY,
+    (reason) => new NetworkSettingsError(reason),
+  );
+  if (settings === undefined) return undefined;
   const parsed = vpcContextSchema.safeParse(settings);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
