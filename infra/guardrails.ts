@@ -107,21 +107,19 @@ const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/.+$/;
 
 /** The migratable role patterns given as CDK context (JSON text or a list), checked. */
 export function migratableRolesFromContext(node: Node): string[] | undefined {
-  const patterns = structuredContext(
-    node,
-    MIGRATABLE_ROLES_CONTEXT_KEY,
-    (reason) => new GuardrailSettingsError(reason),
-  );
+  const notAList = () =>
+    new GuardrailSettingsError(
+      `context "${MIGRATABLE_ROLES_CONTEXT_KEY}" must be a JSON list of role ARN patterns such as ` +
+        '["arn:aws:iam::111122223333:role/irsa/*"]',
+    );
+  const patterns = structuredContext(node, MIGRATABLE_ROLES_CONTEXT_KEY, notAList);
   if (patterns === undefined) return undefined;
   if (
     !Array.isArray(patterns) ||
     patterns.length === 0 ||
     !patterns.every((pattern) => typeof pattern === 'string' && ROLE_ARN_PATTERN.test(pattern))
   ) {
-    throw new GuardrailSettingsError(
-      `context "${MIGRATABLE_ROLES_CONTEXT_KEY}" must be a JSON list of role ARN patterns such as ` +
-        '["arn:aws:iam::111122223333:role/irsa/*"]',
-    );
+    throw notAList();
   }
   return patterns as string[];
 }
