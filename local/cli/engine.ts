@@ -42,7 +42,14 @@ export interface Engine {
   readonly region: string;
   readonly simulator: Simulator | undefined;
   run(workflow: string, input: unknown, hooks?: Partial<RunWorkflowOptions>): Promise<unknown>;
-  /** Writes `--state-out` and `--calls-out`, then stops the simulator. */
+  /**
+   * Writes `--state-out` and `--calls-out` as the simulated world stands now: called again on
+   * every exit (error, `--timeout`, Ctrl-C), so an interrupted run can be resumed from its state.
+   */
+  record(): void;
+  /** Ctrl-C stops the engine's own wait (the remote engine says how to follow the execution). */
+  readonly followsInterrupts?: boolean;
+  /** Records, then stops the simulator. */
   close(): Promise<void>;
 }
 
@@ -94,6 +101,7 @@ export async function openEngine(
     simulator: undefined,
     run: (workflow, input, hooks) =>
       runWorkflow(workflow, input, { region, account: LOCAL_ACCOUNT, onProgress: log, ...hooks }),
+    record: () => undefined,
     close: async () => undefined,
   };
 }
@@ -114,6 +122,10 @@ async function openSimulated(
     options.verbose ? { log: (line) => log(`  [sim] ${line}`) } : {},
   );
   const disconnect = connectToSimulator(simulator);
+  const record = () => {
+    if (options.stateOut) writeDocument(options.stateOut, simulator.dump());
+    if (options.callsOut) writeDocument(options.callsOut, simulator.calls);
+  };
   return {
     region: world.region,
     simulator,
@@ -126,10 +138,10 @@ async function openSimulated(
         onProgress: log,
         ...hooks,
       }),
+    record,
     close: async () => {
       try {
-        if (options.stateOut) writeDocument(options.stateOut, simulator.dump());
-        if (options.callsOut) writeDocument(options.callsOut, simulator.calls);
+        record();
       } finally {
         disconnect();
         await simulator.close();

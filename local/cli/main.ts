@@ -7,7 +7,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { asError } from '../../functions/core/errors.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { runDemo } from './demo.ts';
-import { type GlobalOptions, openEngine, recordUntouchedSimulation, UsageError } from './engine.ts';
+import {
+  type Engine,
+  type GlobalOptions,
+  openEngine, recordUntouchedSimulation,
+  UsageError,
+} from './engine.ts';
 import { printMigration, registerMigrateCommand } from './migrate.ts';
 import { isMigrationReport } from './migrate-output.ts';
 import {
@@ -15,6 +20,7 @@ import {
   type ReportPrinter,
   registerPodIdentityAssociationCommands,
 } from './podidentityassociation.ts';
+import { progressPrinter } from './progress.ts';
 import { printReport } from './render.ts';
 
 export const EXIT_OK = 0;
@@ -36,23 +42,59 @@ const INPUT_ERRORS = new Set([
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Standard error is a terminal: progress draws a bar in place instead of printing lines. */
+  errIsTTY?: boolean;
 }
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  errIsTTY: process.stderr.isTTY === true,
 };
 
+/** Commands running in this process, so a signal can record where each one stopped. */
+const activeSessions = new Set<CliSession>();
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const session: CliSession = { engineOpened: false };
+  const session: CliSession = { engineOpened: false, io };
   const program = buildProgram(io, session);
+  activeSessions.add(session);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (error) {
     if (!session.engineOpened) recordUntouchedSimulation(program.opts() as GlobalOptions);
+    // A run abandoned by --timeout is still going: record the world as it stands now.
+    session.engine?.record();
     return exitCodeFor(error, io);
+  } finally {
+    activeSessions.delete(session);
   }
+}
+
+/** Exit codes of a command stopped by a signal, as shells report them (128 + signal number). */
+const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * A signal stops the command: each running command writes its `--state-out` and `--calls-out`
+ * as the world stands, so a rerun with `--simulate STATE` resumes from there. Returns the exit
+ * code, or undefined when the running engine handles the interrupt itself (the remote engine
+ * stops following the execution and says how to find it).
+ */
+export function interrupt(signal: 'SIGINT' | 'SIGTERM'): number | undefined {
+  const sessions = [...activeSessions];
+  if (signal === 'SIGINT' && sessions.some((session) => session.engine?.followsInterrupts)) {
+    return undefined;
+  }
+  for (const session of sessions) {
+    session.engine?.record();
+    session.io.err(
+      `Interrupted by ${signal}: what the run changed so far stays; rerunning the command finishes the rest${
+        session.engine?.simulator ? ' (--state-out holds the simulated world as it stood)' : ''
+      }\n`,
+    );
+  }
+  return SIGNAL_EXIT_CODES[signal] ?? EXIT_WORKFLOW_FAILED;
 }
 
 function exitCodeFor(error: unknown, io: CliIo): number {
@@ -74,6 +116,9 @@ function exitCodeFor(error: unknown, io: CliIo): number {
 /** What a command did before failing: a simulator it never reached still answers --calls-out. */
 interface CliSession {
   engineOpened: boolean;
+  /** The engine of the running command, to record its state on every exit. */
+  engine?: Engine;
+  io: CliIo;
 }
 
 function buildProgram(io: CliIo, session: CliSession): Command {
@@ -188,9 +233,11 @@ async function runAndReport(
 ): Promise<void> {
   const globals = globalsOf(command);
   session.engineOpened = true;
-  const engine = await openEngine(globals, (line) => io.err(`${line}\n`));
+  const progress = progressPrinter(io);
+  const engine = await openEngine(globals, progress.line);
+  session.engine = engine;
   try {
-    const report = await engine.run(workflow, input);
+    const report = await engine.run(workflow, input).finally(progress.end);
     print(report, globals.output, io);
   } finally {
     await engine.close();

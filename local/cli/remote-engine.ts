@@ -112,7 +112,10 @@ export async function openRemoteEngine(
         }),
       );
     },
+    // Nothing is simulated: the execution's history is the record.
+    record: () => undefined,
     close: async () => undefined,
+    followsInterrupts: true,
   };
 }
 
