@@ -11,8 +11,10 @@ import { type RunWorkflowOptions, runWorkflow } from '../runner/run-workflow.ts'
 import { connectToSimulator } from '../runner/simulated-aws.ts';
 import {
   loadWorldFile,
+  putFileObject,
   type Simulator,
   startSimulator,
+  type World,
   WorldFileError,
 } from '../simulator/index.ts';
 import { openRemoteEngine } from './remote-engine.ts';
@@ -28,6 +30,8 @@ export interface GlobalOptions {
   simulate?: string;
   stateOut?: string;
   callsOut?: string;
+  /** `--s3-object s3://BUCKET/KEY=FILE`, repeatable: objects put into the simulated world. */
+  s3Object?: string[];
   output?: string;
   verbose?: boolean;
   /** `--engine remote`: the state machine to start, instead of the stack's output. */
@@ -86,6 +90,11 @@ export async function openEngine(
       '--state-out and --calls-out describe a simulated run; add --simulate WORLD',
     );
   }
+  if (options.s3Object?.length && !options.simulate) {
+    throw new UsageError(
+      '--s3-object seeds the simulated world; add --simulate WORLD (on AWS, upload with `aws s3 cp`)',
+    );
+  }
   if (!options.verbose) {
     // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -112,6 +121,7 @@ async function openSimulated(
   log: (line: string) => void,
 ): Promise<Engine> {
   const world = loadWorldFile(worldPath);
+  seedObjects(world, options.s3Object ?? []);
   if (options.region && options.region !== world.region) {
     throw new UsageError(
       `--region ${options.region} differs from the simulated world's region ${world.region}`,
@@ -150,6 +160,24 @@ async function openSimulated(
   };
 }
 
+/** `--s3-object s3://BUCKET/KEY=FILE`: the object's content is the file's. */
+function seedObjects(world: World, specs: readonly string[]): void {
+  for (const spec of specs) {
+    const equals = spec.indexOf('=');
+    if (!spec.startsWith('s3://') || equals < 0) {
+      throw new UsageError(
+        `invalid argument "${spec}" for "--s3-object" flag: write s3://BUCKET/KEY=FILE, e.g. s3://eks-pia-configs-111122223333/apply/demo.yaml=events/configs/apply-team-payments.yaml`,
+      );
+    }
+    try {
+      putFileObject(world, spec.slice(0, equals), spec.slice(equals + 1), '--s3-object');
+    } catch (error) {
+      if (error instanceof WorldFileError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+}
+
 /**
  * A command refused before it reached the simulator (bad flags, bad config) still answers
  * `--calls-out` (no call was served) and `--state-out` (the world as given), so whoever asked can
@@ -160,10 +188,12 @@ export function recordUntouchedSimulation(options: GlobalOptions): void {
   if (options.callsOut) writeDocument(options.callsOut, []);
   if (!options.stateOut) return;
   try {
-    writeDocument(options.stateOut, loadWorldFile(options.simulate));
+    const world = loadWorldFile(options.simulate);
+    seedObjects(world, options.s3Object ?? []);
+    writeDocument(options.stateOut, world);
   } catch (error) {
-    // An unreadable world is what the command already failed on; there is no state to write.
-    if (!(error instanceof WorldFileError)) throw error;
+    // An unreadable world or object is what the command already failed on: no state to write.
+    if (!(error instanceof WorldFileError || error instanceof UsageError)) throw error;
   }
 }
 

@@ -3,9 +3,12 @@
  * Exit codes: 0 success, 1 the workflow failed, 2 bad usage or bad input (nothing changed).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { join } from 'node:path';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { asError } from '../../functions/core/errors.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
+import { PROJECT_ROOT } from '../runner/definition.ts';
+import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
 import {
   type Engine,
@@ -21,7 +24,18 @@ import {
   registerPodIdentityAssociationCommands,
 } from './podidentityassociation.ts';
 import { progressPrinter } from './progress.ts';
-import { printReport } from './render.ts';
+import { examples, printReport } from './render.ts';
+
+const ROOT_EXAMPLES = `${examples([
+  'eks-pia demo',
+  'eks-pia create addon --cluster demo --simulate events/worlds/demo.yaml',
+  'eks-pia create podidentityassociation -f events/configs/create-userdocs-flags.yaml --dry-run',
+  'eks-pia get podidentityassociation --cluster demo -o json | jq .',
+  'eks-pia utils migrate-to-pod-identity --cluster demo --approve --profile prod',
+  'eks-pia --engine remote run bootstrap-cluster --input events/inputs/bootstrap-cluster.json',
+])}
+Exit codes: 0 success, 1 the workflow (or an item) failed, 2 bad usage or bad input (nothing changed),
+130/143 interrupted (Ctrl-C / SIGTERM).`;
 
 export const EXIT_OK = 0;
 export const EXIT_WORKFLOW_FAILED = 1;
@@ -55,7 +69,20 @@ const processIo: CliIo = {
 /** Commands running in this process, so a signal can record where each one stopped. */
 const activeSessions = new Set<CliSession>();
 
+/** The package's version, which `eks-pia --version` and `eks-pia version` print. */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  // Only as the first word: `create addon --version V` is the add-on's version, as in eksctl.
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
   const session: CliSession = { engineOpened: false, io };
   const program = buildProgram(io, session);
   activeSessions.add(session);
@@ -128,7 +155,7 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     input: unknown,
     print: ReportPrinter = printReport,
   ) => runAndReport(command, io, session, workflow, input, print);
-  const program = new Command('eks-pia')
+  const program: Command = new Command('eks-pia')
     .description(
       'EKS Pod Identity associations and IRSA migration, run as Step Functions workflows',
     )
@@ -150,6 +177,11 @@ function buildProgram(io: CliIo, session: CliSession): Command {
       '--calls-out <file>',
       'with --simulate: write every API call the simulator served (JSON)',
     )
+    .option(
+      '--s3-object <s3://bucket/key=file>',
+      'with --simulate: put FILE into the simulated S3 at s3://BUCKET/KEY first (repeatable)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']),
     )
@@ -164,7 +196,33 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'beforeAll',
+      ({ command }) => (command === program ? `eks-pia ${packageVersion()}\n` : ''),
+    )
+    .addHelpText('after', ROOT_EXAMPLES);
+
+  program
+    .command('version')
+    .description('print the version of eks-pia (also: eks-pia --version)')
+    .exitOverride()
+    .action(() => io.out(`${packageVersion()}\n`));
+
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .addArgument(new Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
+    .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        'eval "$(eks-pia completion bash)"     # in ~/.bashrc',
+        'eval "$(eks-pia completion zsh)"      # in ~/.zshrc',
+        'eks-pia completion fish > ~/.config/fish/completions/eks-pia.fish',
+      ]),
+    )
+    .action((shell: CompletionShell) => io.out(completionScript(program, shell)));
 
   const create = program.command('create').description('create resources').exitOverride();
   create
@@ -176,6 +234,14 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     .option('--name <addon>', 'add-on name', 'eks-pod-identity-agent')
     .option('--version <version>', 'add-on version (default: EKS default for the cluster)')
     .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia create addon --cluster demo',
+        'eks-pia create addon --cluster demo --name eks-pod-identity-agent --version v1.3.4-eksbuild.1',
+        'eks-pia create addon --cluster demo --simulate events/worlds/demo.yaml --state-out s1.json',
+      ]),
+    )
     .action(
       async (flags: { cluster: string; name: string; version?: string }, command: Command) => {
         await run(command, 'ensure-addon', {
@@ -192,6 +258,14 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     .argument('<workflow>', 'workflow name, as in state-machines/<workflow>.asl.json')
     .requiredOption('--input <file>', 'JSON input, as pasted into the Step Functions console')
     .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia run associations --input events/inputs/associations-create-inline.json --simulate events/worlds/samples.yaml',
+        'eks-pia run bootstrap-cluster --input events/eventbridge/cloudtrail-create-cluster.json --simulate events/worlds/samples.yaml',
+        'eks-pia --engine remote run migrate-to-pod-identity --input events/inputs/migrate-plan.json',
+      ]),
+    )
     .action(async (workflow: string, flags: { input: string }, command: Command) => {
       // Items that failed fail the command, whichever way the workflow was started.
       await run(command, workflow, readJsonInput(flags.input), (report, format, out) =>

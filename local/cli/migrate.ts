@@ -20,7 +20,7 @@ import {
 import { type GlobalOptions, UsageError } from './engine.ts';
 import type { CliIo } from './main.ts';
 import { failedServiceAccounts, isMigrationReport } from './migrate-output.ts';
-import { printReport } from './render.ts';
+import { examples, printReport } from './render.ts';
 
 /** An approved run finished, but some service accounts could not be migrated. */
 export class MigrationFailedError extends NamedError {
@@ -114,6 +114,15 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
     .option(
       '--allow-stack-drift',
       "also migrate roles eksctl's CloudFormation stacks own, changing them outside the stack",
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia utils migrate-to-pod-identity --cluster demo',
+        'eks-pia utils migrate-to-pod-identity --cluster demo --approve',
+        'eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship',
+        'eks-pia utils migrate-to-pod-identity --cluster demo --namespace payments,default --discovery kubernetes',
+      ]),
     )
     .exitOverride()
     .action(async (flags: MigrateFlags, command: Command) => {

@@ -36,7 +36,7 @@ import {
 import { isBootstrapReport } from './bootstrap-output.ts';
 import { type GlobalOptions, UsageError } from './engine.ts';
 import type { CliIo } from './main.ts';
-import { printReport } from './render.ts';
+import { examples, printReport } from './render.ts';
 
 const WORKFLOW = 'associations';
 /** Step Functions refuses an execution input above 256 KiB. */
@@ -297,21 +297,27 @@ function requireServiceAccount(flags: CommonFlags): {
   return { namespace: flags.namespace, serviceAccountName: flags.serviceAccountName };
 }
 
+/** `-f -` reads the config from standard input, as eksctl does. */
+export const STDIN_PATH = '-';
+
 export function readConfigFile(path: string, operation: Operation): ClusterConfig {
+  const source = path === STDIN_PATH ? 'standard input' : path;
   let text: string;
   try {
-    const { size } = statSync(path);
-    if (size > MAX_CONFIG_BYTES) {
-      throw new UsageError(
-        `--config-file ${path} is ${size} bytes; config files are limited to 1 MiB (${MAX_CONFIG_BYTES} bytes), so split the associations across several files`,
+    const size = path === STDIN_PATH ? undefined : statSync(path).size;
+    const tooLarge = (bytes: number) =>
+      new UsageError(
+        `--config-file ${source} is ${bytes} bytes; config files are limited to 1 MiB (${MAX_CONFIG_BYTES} bytes), so split the associations across several files`,
       );
-    }
-    text = readFileSync(path, 'utf8');
+    if (size !== undefined && size > MAX_CONFIG_BYTES) throw tooLarge(size);
+    const bytes = readFileSync(path === STDIN_PATH ? 0 : path);
+    if (bytes.length > MAX_CONFIG_BYTES) throw tooLarge(bytes.length);
+    text = bytes.toString('utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read --config-file ${path}: ${asError(error).message}`);
+    throw new UsageError(`cannot read --config-file ${source}: ${asError(error).message}`);
   }
-  return parseClusterConfig(text, { operation, source: path });
+  return parseClusterConfig(text, { operation, source });
 }
 
 function rootOf(command: Command): Command {
@@ -635,7 +641,16 @@ export function registerPodIdentityAssociationCommands(
       'turn off session tags (needed with --policy); --disable-session-tags=false keeps them',
     )
     .option('--policy <json>', 'session policy (JSON) that narrows the role for these pods')
-    .option('--dry-run', 'show what would change without changing anything');
+    .option('--dry-run', 'show what would change without changing anything')
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia create podidentityassociation --cluster demo --namespace default --service-account-name s3-reader --well-known-policies autoScaler --create-service-account',
+        'eks-pia create podidentityassociation --cluster demo --namespace default --service-account-name web --role-arn arn:aws:iam::111122223333:role/web',
+        'eks-pia create podidentityassociation -f events/configs/create-userdocs-flags.yaml --dry-run',
+        'cat config.yaml | eks-pia create podidentityassociation -f -',
+      ]),
+    );
   timeoutOption(create);
   const createGiven = recordGivenFlags(create);
   create.action(async (flags: CreateFlags, command: Command) => {
@@ -656,7 +671,15 @@ export function registerPodIdentityAssociationCommands(
   )
     .option('--namespace <namespace>', 'only this namespace')
     .option('--service-account-name <name>', 'only this service account (needs --namespace)')
-    .option('--chunk-size <n>', 'accepted for eksctl compatibility; every page is always read');
+    .option('--chunk-size <n>', 'accepted for eksctl compatibility; every page is always read')
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia get podidentityassociation --cluster demo',
+        'eks-pia get podidentityassociation --cluster demo --namespace payments -o yaml',
+        'eks-pia get podidentityassociation --cluster demo -o json | jq -r ".[].RoleARN"',
+      ]),
+    );
   timeoutOption(get);
   const getGiven = recordGivenFlags(get);
   get.action(async (flags: GetFlags, command: Command) => {
@@ -689,7 +712,14 @@ export function registerPodIdentityAssociationCommands(
     .option('--disable-session-tags [bool]', 'turn off session tags (=false turns them on)')
     .option('--no-disable-session-tags', 'turn session tags back on')
     .option('--policy <json>', 'session policy (JSON); needs session tags off')
-    .option('--dry-run', 'show what would change without changing anything');
+    .option('--dry-run', 'show what would change without changing anything')
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia update podidentityassociation --cluster demo --namespace default --service-account-name web --role-arn arn:aws:iam::111122223333:role/web-v2',
+        'eks-pia update podidentityassociation -f events/configs/update-userdocs-roles.yaml --dry-run',
+      ]),
+    );
   timeoutOption(update);
   const updateGiven = recordGivenFlags(update);
   update.action(async (flags: UpdateFlags, command: Command) => {
@@ -715,7 +745,14 @@ export function registerPodIdentityAssociationCommands(
   )
     .option('--namespace <namespace>', 'namespace of the service account')
     .option('--service-account-name <name>', 'name of the service account')
-    .option('--dry-run', 'show what would change without changing anything');
+    .option('--dry-run', 'show what would change without changing anything')
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia delete podidentityassociation --cluster demo --namespace default --service-account-name web',
+        'eks-pia delete podidentityassociation -f events/configs/delete-userdocs-associations.yaml',
+      ]),
+    );
   timeoutOption(remove);
   const deleteGiven = recordGivenFlags(remove);
   remove.action(async (flags: CommonFlags, command: Command) => {
@@ -743,7 +780,14 @@ export function registerPodIdentityAssociationCommands(
     .requiredOption('-f, --config-file <file>', 'eksctl ClusterConfig (YAML or JSON)')
     .option('--prune', 'delete associations eks-pia created for the cluster that the file omits')
     .option('--dry-run', 'show what would change without changing anything')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml --dry-run',
+        'eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml --prune',
+      ]),
+    );
   timeoutOption(apply);
   apply.action(async (flags: ApplyFlags, command: Command) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);

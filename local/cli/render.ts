@@ -38,3 +38,8 @@ export function describeAddonReport(report: EnsureAddonReport): string {
   const action = report.created ? 'installed by this run' : 'already installed';
   return `add-on "${report.addonName}" ${where}: ${report.status} at ${report.version} (${action})`;
 }
+
+/** The "Examples:" section of a command's `--help`. */
+export function examples(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}

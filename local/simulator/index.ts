@@ -14,7 +14,13 @@ import type { World } from './world.ts';
 
 export type { CallRecord, SimulatorOptions } from './server.ts';
 export { Simulator } from './server.ts';
-export { loadWorldFile, parseWorld, type World, WorldFileError } from './world.ts';
+export {
+  loadWorldFile,
+  parseWorld,
+  putFileObject,
+  type World,
+  WorldFileError,
+} from './world.ts';
 
 /** Starts a simulator seeded with `world` on a free port (or `options.port`). */
 export async function startSimulator(

@@ -3,6 +3,7 @@
  * The same shape is written back by `--state-out`, so a run's end state can seed the next run.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { NamedError } from '../../functions/core/errors.ts';
@@ -136,6 +137,11 @@ const stackSchema = z.strictObject({
 const bucketSchema = z.strictObject({
   name: z.string().min(3),
   objects: z.record(z.string(), z.string()).default({}),
+  /**
+   * Objects whose content is a file: key → path, relative to the world file. Read when the world
+   * is loaded, so a dumped state holds them as `objects`.
+   */
+  files: z.record(z.string(), z.string()).optional(),
 });
 
 const addonVersionSchema = z.strictObject({
@@ -212,8 +218,11 @@ export type WorldServiceAccount = WorldCluster['serviceAccounts'][number];
 export type WorldAddonVersion = NonNullable<World['addonVersions']>[number];
 export type WorldBehaviour = World['behaviour'];
 
-/** Parses and validates a world given as YAML or JSON text; `source` names it in errors. */
-export function parseWorld(text: string, source = 'world'): World {
+/**
+ * Parses and validates a world given as YAML or JSON text; `source` names it in errors and
+ * `baseDir` is where the paths of bucket `files` start (the world file's folder).
+ */
+export function parseWorld(text: string, source = 'world', baseDir = process.cwd()): World {
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
@@ -228,7 +237,42 @@ export function parseWorld(text: string, source = 'world'): World {
     throw new WorldFileError(`${source} is not a valid simulator world:\n${lines.join('\n')}`);
   }
   assertConsistent(result.data, source);
+  for (const bucket of result.data.buckets) {
+    for (const [key, file] of Object.entries(bucket.files ?? {})) {
+      putFileObject(result.data, `s3://${bucket.name}/${key}`, resolve(baseDir, file), source);
+    }
+    delete bucket.files;
+  }
   return result.data;
+}
+
+/**
+ * Seeds `s3://bucket/key` with a file's content (a world's bucket `files`, or the CLI's
+ * `--s3-object`); the bucket is created when the world has none of that name.
+ */
+export function putFileObject(world: World, url: string, path: string, source: string): void {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (!match?.[1] || !match[2]) {
+    throw new WorldFileError(`${source}: ${url} is not an S3 object URL; write s3://BUCKET/KEY`);
+  }
+  const [, name, key] = match;
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new WorldFileError(
+      `${source}: cannot read ${path} for ${url}: ${(error as Error).message}`,
+    );
+  }
+  let bucket = world.buckets.find((candidate) => candidate.name === name);
+  if (!bucket) {
+    bucket = { name, objects: {} };
+    world.buckets.push(bucket);
+  }
+  if (Object.hasOwn(bucket.objects, key)) {
+    throw new WorldFileError(`${source}: ${url} is given twice (as an object and from ${path})`);
+  }
+  bucket.objects[key] = content;
 }
 
 export function loadWorldFile(path: string): World {
@@ -238,7 +282,7 @@ export function loadWorldFile(path: string): World {
   } catch (error) {
     throw new WorldFileError(`cannot read world file ${path}: ${(error as Error).message}`);
   }
-  return parseWorld(text, path);
+  return parseWorld(text, path, dirname(path));
 }
 
 /** Cross-references a schema cannot express: duplicates and dangling names. */
