@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { NamedError } from '../core/errors.ts';
+import { describeIssues } from '../core/policy-document.ts';
 
 export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' });
 
@@ -27,7 +28,7 @@ export function defineTask<Schema extends z.ZodType, Result>(
       const parsed = schema.safeParse(event);
       if (!parsed.success) {
         throw new InvalidTaskInputError(
-          `${task}: invalid input:\n${z.prettifyError(parsed.error)}`,
+          `${task}: invalid input: ${describeIssues(parsed.error.issues).join('; ')}`,
         );
       }
       logger.appendKeys({ task });

@@ -24,7 +24,7 @@ import {
   registerPodIdentityAssociationCommands,
 } from './podidentityassociation.ts';
 import { progressPrinter } from './progress.ts';
-import { examples, printReport } from './render.ts';
+import { examples, inCliTerms, printReport } from './render.ts';
 
 const ROOT_EXAMPLES = `${examples([
   'eks-pia demo',
@@ -51,6 +51,10 @@ const INPUT_ERRORS = new Set([
   'ClusterNotFoundError',
   'WorkflowDefinitionError',
   'InvalidMigrationInputError',
+  // The first state of each workflow refuses a malformed input before anything is changed.
+  'InvalidRequestError',
+  'BootstrapInputError',
+  'RegionMismatchError',
 ]);
 
 export interface CliIo {
@@ -58,6 +62,8 @@ export interface CliIo {
   err(text: string): void;
   /** Standard error is a terminal: progress draws a bar in place instead of printing lines. */
   errIsTTY?: boolean;
+  /** The user gave the workflow's input itself (`run`): messages name its fields, not flags. */
+  inputFields?: boolean;
 }
 
 const processIo: CliIo = {
@@ -93,7 +99,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (!session.engineOpened) recordUntouchedSimulation(program.opts() as GlobalOptions);
     // A run abandoned by --timeout is still going: record the world as it stands now.
     session.engine?.record();
-    return exitCodeFor(error, io);
+    return exitCodeFor(error, session.inputFields ? { ...io, inputFields: true } : io);
   } finally {
     activeSessions.delete(session);
   }
@@ -125,6 +131,7 @@ export function interrupt(signal: 'SIGINT' | 'SIGTERM'): number | undefined {
 }
 
 function exitCodeFor(error: unknown, io: CliIo): number {
+  const terms = io.inputFields ? (text: string) => text : inCliTerms;
   if (error instanceof CommanderError) {
     // Commander has already printed its message; help and version are successes.
     return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
@@ -132,11 +139,11 @@ function exitCodeFor(error: unknown, io: CliIo): number {
   const failure = asError(error);
   if (failure instanceof WorkflowFailedError) {
     io.err(
-      `Error: ${failure.error}: ${failure.cause}${failure.state ? `\n  (failed in state "${failure.state}")` : ''}\n`,
+      `Error: ${failure.error}: ${terms(failure.cause)}${failure.state ? `\n  (failed in state "${failure.state}")` : ''}\n`,
     );
     return INPUT_ERRORS.has(failure.error) ? EXIT_BAD_INPUT : EXIT_WORKFLOW_FAILED;
   }
-  io.err(`Error: ${failure.message}\n`);
+  io.err(`Error: ${terms(failure.message)}\n`);
   return INPUT_ERRORS.has(failure.name) ? EXIT_BAD_INPUT : EXIT_WORKFLOW_FAILED;
 }
 
@@ -146,6 +153,8 @@ interface CliSession {
   /** The engine of the running command, to record its state on every exit. */
   engine?: Engine;
   io: CliIo;
+  /** The command runs a workflow input the user wrote (`run`). */
+  inputFields?: boolean;
 }
 
 function buildProgram(io: CliIo, session: CliSession): Command {
@@ -267,11 +276,12 @@ function buildProgram(io: CliIo, session: CliSession): Command {
       ]),
     )
     .action(async (workflow: string, flags: { input: string }, command: Command) => {
+      session.inputFields = true;
       // Items that failed fail the command, whichever way the workflow was started.
       await run(command, workflow, readJsonInput(flags.input), (report, format, out) =>
         isMigrationReport(report)
-          ? printMigration(report, format, out)
-          : printChanges(report, format, out),
+          ? printMigration(report, format, { ...out, inputFields: true })
+          : printChanges(report, format, { ...out, inputFields: true }),
       );
     });
 

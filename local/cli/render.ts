@@ -20,14 +20,56 @@ export function printReport(report: unknown, format: string | undefined, io: Cli
   } else if (isEnsureAddonReport(report)) {
     io.out(`${describeAddonReport(report)}\n`);
   } else if (isAssociationsReport(report)) {
-    io.out(describeAssociationsReport(report));
+    io.out(termsOf(io)(describeAssociationsReport(report)));
   } else if (isMigrationReport(report)) {
-    io.out(describeMigrationReport(report));
+    io.out(termsOf(io)(describeMigrationReport(report)));
   } else if (isBootstrapReport(report)) {
     io.out(describeBootstrapReport(report));
   } else {
     io.out(stringifyYaml(report));
   }
+}
+
+/** `eks-pia run` takes the workflow's input as written: its messages keep the field names. */
+function termsOf(io: CliIo): (text: string) => string {
+  return io.inputFields ? (text) => text : inCliTerms;
+}
+
+/** Workflow input fields, as the CLI's flags that set them. */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  dryRun: '--dry-run',
+  allowStackDrift: '--allow-stack-drift',
+  removeOidcProviderTrustRelationship: '--remove-oidc-provider-trust-relationship',
+  clusterName: '--cluster',
+  'association.namespace': '--namespace',
+  'association.serviceAccountName': '--service-account-name',
+  'association.roleARN': '--role-arn',
+  'association.roleName': '--role-name',
+  'association.permissionsBoundaryARN': '--permissions-boundary-arn',
+  'association.permissionPolicyARNs': '--permission-policy-arns',
+  'association.wellKnownPolicies': '--well-known-policies',
+  'association.createServiceAccount': '--create-service-account',
+  'association.tags': '--tags',
+  'association.targetRoleARN': '--target-role-arn',
+  'association.disableSessionTags': '--disable-session-tags',
+  'association.policy': '--policy',
+};
+const FIELD_NAMES = new RegExp(
+  `\\b(${Object.keys(FLAG_OF_FIELD)
+    .sort((a, b) => b.length - a.length)
+    .map((field) => field.replace('.', '\\.'))
+    .join('|')})(?:\\[\\d+\\]|\\.[A-Za-z]+)*\\b`,
+  'g',
+);
+
+/**
+ * The workflows' messages name their input fields ("run again without dryRun"); a person at the
+ * CLI typed flags, so the CLI names those ("run again without --dry-run").
+ */
+export function inCliTerms(text: string): string {
+  return text
+    .replace(FIELD_NAMES, (match, field: string) => FLAG_OF_FIELD[field] ?? match)
+    .replace(/\bflags was rejected\b/g, 'the flags were rejected');
 }
 
 export function describeAddonReport(report: EnsureAddonReport): string {

@@ -548,6 +548,14 @@ export function parseWorkflowInput(input: unknown): WorkflowInput {
       },
     ]);
   }
+  if ('operation' in input && !(OPERATIONS as readonly unknown[]).includes(input.operation)) {
+    throw new InvalidRequestError([
+      {
+        path: 'operation',
+        message: `${JSON.stringify(input.operation)} is not an operation; use one of ${OPERATIONS.join(', ')}`,
+      },
+    ]);
+  }
   if ('config' in input) return parseConsoleConfig(input);
   if (input.operation === 'get') return parseGet(input);
   if ('association' in input) return parseFlags(input);

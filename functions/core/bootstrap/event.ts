@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { isClusterName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
+import { describeIssues } from '../policy-document.ts';
 
 /** The EventBridge pattern of the trigger (the stack's rule matches exactly these). */
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
@@ -81,8 +82,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function shapeError(what: string, error: z.ZodError): BootstrapInputError {
-  return new BootstrapInputError(`${what} is malformed:\n${z.prettifyError(error)}`);
+function shapeError(what: string, error: z.ZodError, base: string[]): BootstrapInputError {
+  return new BootstrapInputError(
+    `${what} is malformed: ${describeIssues(error.issues, base).join('; ')}`,
+  );
 }
 
 function checkedClusterName(name: string | null | undefined, where: string): string {
@@ -108,7 +111,7 @@ function checkedRegion(region: string, where: string): string {
 
 function fromEvent(input: Record<string, unknown>): BootstrapStart {
   const envelope = eventEnvelopeSchema.safeParse(input);
-  if (!envelope.success) throw shapeError('the EventBridge event', envelope.error);
+  if (!envelope.success) throw shapeError('the EventBridge event', envelope.error, []);
   const { source, 'detail-type': detailType } = envelope.data;
   if (source !== EKS_EVENT_SOURCE || detailType !== CLOUDTRAIL_DETAIL_TYPE) {
     return {
@@ -119,7 +122,7 @@ function fromEvent(input: Record<string, unknown>): BootstrapStart {
     };
   }
   const parsed = cloudTrailDetailSchema.safeParse(envelope.data.detail);
-  if (!parsed.success) throw shapeError('the CloudTrail record (detail)', parsed.error);
+  if (!parsed.success) throw shapeError('the CloudTrail record', parsed.error, ['detail']);
   const detail = parsed.data;
   const region = detail.awsRegion ?? envelope.data.region ?? null;
   const requestedName =
@@ -166,7 +169,7 @@ function fromConsoleInput(
   const parsed = consoleInputSchema.safeParse(input);
   if (!parsed.success) {
     throw new BootstrapInputError(
-      `the input is malformed (${ACCEPTED_INPUTS}):\n${z.prettifyError(parsed.error)}`,
+      `the input is malformed: ${describeIssues(parsed.error.issues).join('; ')}; ${ACCEPTED_INPUTS}`,
     );
   }
   return {
