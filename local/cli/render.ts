@@ -14,9 +14,9 @@ function isEnsureAddonReport(report: unknown): report is EnsureAddonReport {
 
 export function printReport(report: unknown, format: string | undefined, io: CliIo): void {
   if (format === 'json') {
-    io.out(`${JSON.stringify(report, null, 2)}\n`);
+    io.out(`${JSON.stringify(asPlanned(report), null, 2)}\n`);
   } else if (format === 'yaml') {
-    io.out(stringifyYaml(report));
+    io.out(stringifyYaml(asPlanned(report)));
   } else if (isEnsureAddonReport(report)) {
     io.out(`${describeAddonReport(report)}\n`);
   } else if (isAssociationsReport(report)) {
@@ -28,6 +28,26 @@ export function printReport(report: unknown, format: string | undefined, io: Cli
   } else {
     io.out(stringifyYaml(report));
   }
+}
+
+const PLANNED_RESULTS: Readonly<Record<string, string>> = {
+  created: 'would create',
+  updated: 'would update',
+  deleted: 'would delete',
+  failed: 'would fail',
+};
+
+/** A dry run's items say what would happen ("would create"), not what a run did. */
+function asPlanned(report: unknown): unknown {
+  const planned = report as { dryRun?: unknown; items?: { result: string }[] };
+  if (!isAssociationsReport(report) || planned.dryRun !== true || !planned.items) return report;
+  return {
+    ...planned,
+    items: planned.items.map((item) => ({
+      ...item,
+      result: PLANNED_RESULTS[item.result] ?? item.result,
+    })),
+  };
 }
 
 /** `eks-pia run` takes the workflow's input as written: its messages keep the field names. */
