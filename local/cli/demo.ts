@@ -2,10 +2,11 @@
  * `eks-pia demo` (what `npm start` runs): the real workflows and handlers against the simulator,
  * narrated for someone seeing the product for the first time.
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../runner/definition.ts';
 import type { CallRecord } from '../simulator/index.ts';
-import { type GlobalOptions, openEngine } from './engine.ts';
+import { type Engine, type GlobalOptions, openEngine } from './engine.ts';
 import type { CliIo } from './main.ts';
 import { migrationInput } from './migrate.ts';
 import { fileInput, readConfigFile } from './podidentityassociation.ts';
@@ -13,11 +14,20 @@ import { printReport } from './render.ts';
 
 export const DEMO_WORLD = join(PROJECT_ROOT, 'events', 'worlds', 'demo.yaml');
 
-export async function runDemo(globals: GlobalOptions, io: CliIo): Promise<void> {
+/** Where the demo leaves its final world when no `--state-out` is given, for the closing hint. */
+export const DEMO_STATE = join(tmpdir(), 'eks-pia-demo-state.yaml');
+
+export async function runDemo(
+  globals: GlobalOptions,
+  io: CliIo,
+  onEngine: (engine: Engine) => void = () => undefined,
+): Promise<void> {
   const worldPath = globals.simulate ?? DEMO_WORLD;
-  const engine = await openEngine({ ...globals, simulate: worldPath }, (line) =>
+  const stateOut = globals.stateOut ?? DEMO_STATE;
+  const engine = await openEngine({ ...globals, simulate: worldPath, stateOut }, (line) =>
     io.out(`    ${line}\n`),
   );
+  onEngine(engine);
   const simulator = engine.simulator;
   if (!simulator) throw new Error('the demo always runs on the simulator');
   try {
@@ -104,7 +114,8 @@ export async function runDemo(globals: GlobalOptions, io: CliIo): Promise<void> 
     io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
 
     io.out(
-      'Done. Try: npm run --silent cli -- get podidentityassociation --cluster demo --simulate events/worlds/demo.yaml\n',
+      `Done. The world as the demo left it is in ${stateOut}; see the associations it made:\n` +
+        `  npm run --silent cli -- get podidentityassociation --cluster ${cluster} --simulate ${stateOut}\n`,
     );
   } finally {
     await engine.close();

@@ -4,6 +4,7 @@
  * machine (`--engine remote`).
  */
 import { writeFileSync } from 'node:fs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { stringify as stringifyYaml } from 'yaml';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
@@ -26,6 +27,8 @@ export class UsageError extends NamedError {
 
 export interface GlobalOptions {
   region?: string;
+  /** `--profile`: the shared config profile for credentials and region (AWS_PROFILE otherwise). */
+  profile?: string;
   engine: 'local' | 'remote';
   simulate?: string;
   stateOut?: string;
@@ -60,10 +63,37 @@ export interface Engine {
 /** Account used for the local ARNs of tasks and state machines when no simulator names one. */
 const LOCAL_ACCOUNT = '000000000000';
 
+/**
+ * The region as the SDK resolves it (AWS_REGION, then the profile's `region` in the shared config
+ * files), else AWS_DEFAULT_REGION; undefined when none names one.
+ */
+export async function configuredRegion(): Promise<string | undefined> {
+  const client = new STSClient({});
+  try {
+    return await client.config.region();
+  } catch {
+    return process.env.AWS_DEFAULT_REGION || undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+export const NO_REGION =
+  'no region: pass --region, set AWS_REGION, or give the profile (--profile or AWS_PROFILE) a region in ~/.aws/config';
+
 export async function openEngine(
   options: GlobalOptions,
   log: (line: string) => void,
 ): Promise<Engine> {
+  if (options.profile !== undefined) {
+    if (options.simulate) {
+      throw new UsageError(
+        '--profile chooses AWS credentials; a simulated run (--simulate) uses none',
+      );
+    }
+    // The SDK reads AWS_PROFILE for credentials and region, in every client this process builds.
+    process.env.AWS_PROFILE = options.profile;
+  }
   if (options.engine === 'remote') {
     if (options.simulate || options.stateOut || options.callsOut) {
       throw new UsageError(
@@ -101,8 +131,8 @@ export async function openEngine(
   }
   if (options.simulate) return openSimulated(options, options.simulate, log);
 
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION');
+  const region = options.region ?? (await configuredRegion());
+  if (!region) throw new UsageError(NO_REGION);
   process.env.AWS_REGION = region;
   configureAwsClients({ region });
   return {

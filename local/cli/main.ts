@@ -168,7 +168,11 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     .description(
       'EKS Pod Identity associations and IRSA migration, run as Step Functions workflows',
     )
-    .option('--region <region>', 'AWS region (default: AWS_REGION, or the simulated world)')
+    .option(
+      '--region <region>',
+      "AWS region (default: AWS_REGION, the profile's region, or the simulated world)",
+    )
+    .option('--profile <name>', 'AWS profile of the shared config files (default: AWS_PROFILE)')
     .addOption(
       new Option('--engine <engine>', 'where the workflow runs')
         .choices(['local', 'remote'])
@@ -291,7 +295,9 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     .exitOverride()
     .action(async (_flags: unknown, command: Command) => {
       session.engineOpened = true;
-      await runDemo(globalsOf(command), io);
+      await runDemo(globalsOf(command), io, (engine) => {
+        session.engine = engine;
+      });
     });
 
   registerPodIdentityAssociationCommands(program, {

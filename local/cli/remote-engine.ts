@@ -21,7 +21,7 @@ import {
 import { asError, NamedError } from '../../functions/core/errors.ts';
 import { STACK_NAME, stateMachineArnOutput, workflowOfOutput } from '../../infra/stack-outputs.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
-import { type Engine, UsageError } from './engine.ts';
+import { configuredRegion, type Engine, NO_REGION, UsageError } from './engine.ts';
 
 /** Often enough to feel live, rarely enough to stay far below DescribeExecution's rate limit. */
 const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -74,7 +74,7 @@ export async function openRemoteEngine(
   options: RemoteEngineOptions,
   log: (line: string) => void,
 ): Promise<Engine> {
-  const region = remoteRegion(options);
+  const region = await remoteRegion(options);
   process.env.AWS_REGION = region;
   configureAwsClients({ region });
   const stackName = options.stackName ?? STACK_NAME;
@@ -119,7 +119,7 @@ export async function openRemoteEngine(
   };
 }
 
-function remoteRegion(options: RemoteEngineOptions): string {
+async function remoteRegion(options: RemoteEngineOptions): Promise<string> {
   let arnRegion: string | undefined;
   if (options.stateMachineArn !== undefined) {
     const match = STATE_MACHINE_ARN.exec(options.stateMachineArn);
@@ -136,9 +136,8 @@ function remoteRegion(options: RemoteEngineOptions): string {
       );
     }
   }
-  const region =
-    options.region ?? arnRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION');
+  const region = options.region ?? arnRegion ?? (await configuredRegion());
+  if (!region) throw new UsageError(NO_REGION);
   return region;
 }
 
