@@ -103,7 +103,10 @@ function rootExpectations(branch: readonly z.core.$ZodIssue[]): string[] | undef
  * value came closest to (the one that got past the type check), or which types would fit.
  * One line per problem, each starting with the path of the field (below `base`).
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], base: PropertyKey[] = []): string[] {
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  base: PropertyKey[] = [],
+): string[] {
   return issues.flatMap((issue) => {
     const path = [...base, ...issue.path];
     const where = path.length === 0 ? '' : `${issuePath(path)}: `;

@@ -16,9 +16,9 @@ interface CommandNode {
 }
 
 function flagsOf(options: readonly Option[]): string[] {
-  return options.flatMap((option) => [option.long, option.short]).filter(
-    (flag): flag is string => flag !== undefined,
-  );
+  return options
+    .flatMap((option) => [option.long, option.short])
+    .filter((flag): flag is string => flag !== undefined);
 }
 
 function nodes(program: Command): CommandNode[] {
@@ -67,7 +67,10 @@ function bashScript(program: Command, shell: 'bash' | 'zsh'): string {
     )
     .join('\n');
   const valueCases = [...choices(program)]
-    .map(([flag, values]) => `    ${flag}) COMPREPLY=($(compgen -W "${values.join(' ')}" -- "$cur")); return ;;`)
+    .map(
+      ([flag, values]) =>
+        `    ${flag}) COMPREPLY=($(compgen -W "${values.join(' ')}" -- "$cur")); return ;;`,
+    )
     .join('\n');
   const header =
     shell === 'zsh'
@@ -105,7 +108,9 @@ complete -F ${fn} ${name}
 
 function fishScript(program: Command): string {
   const name = program.name();
-  const lines = [`# eks-pia completion for fish: eks-pia completion fish > ~/.config/fish/completions/${name}.fish`];
+  const lines = [
+    `# eks-pia completion for fish: eks-pia completion fish > ~/.config/fish/completions/${name}.fish`,
+  ];
   const values = choices(program);
   for (const node of nodes(program)) {
     const condition =

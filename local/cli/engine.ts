@@ -8,6 +8,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { stringify as stringifyYaml } from 'yaml';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
+import { CONFIG_BUCKET_OUTPUT, STACK_NAME } from '../../infra/stack-outputs.ts';
 import { type RunWorkflowOptions, runWorkflow } from '../runner/run-workflow.ts';
 import { connectToSimulator } from '../runner/simulated-aws.ts';
 import {
@@ -18,7 +19,7 @@ import {
   type World,
   WorldFileError,
 } from '../simulator/index.ts';
-import { openRemoteEngine } from './remote-engine.ts';
+import { openRemoteEngine, readDeployedStack } from './remote-engine.ts';
 
 /** Wrong flags or arguments: exit code 2, nothing was changed. */
 export class UsageError extends NamedError {
@@ -110,9 +111,14 @@ export async function openEngine(
       log,
     );
   }
-  if (options.stateMachineArn || options.stackName) {
+  if (options.stateMachineArn) {
     throw new UsageError(
-      '--state-machine-arn and --stack-name choose the deployed state machine; add --engine remote',
+      '--state-machine-arn chooses the deployed state machine; add --engine remote',
+    );
+  }
+  if (options.stackName && options.simulate) {
+    throw new UsageError(
+      '--stack-name names the deployed stack; a simulated run (--simulate) has its own config bucket',
     );
   }
   if ((options.stateOut || options.callsOut) && !options.simulate) {
@@ -138,8 +144,19 @@ export async function openEngine(
   return {
     region,
     simulator: undefined,
-    run: (workflow, input, hooks) =>
-      runWorkflow(workflow, input, { region, account: LOCAL_ACCOUNT, onProgress: log, ...hooks }),
+    run: async (workflow, input, hooks) => {
+      // The tasks keep their run records in the deployed stack's config bucket, as in the cloud.
+      process.env.CONFIG_BUCKET ??= await deployedConfigBucket(
+        options.stackName ?? STACK_NAME,
+        region,
+      );
+      return runWorkflow(workflow, input, {
+        region,
+        account: LOCAL_ACCOUNT,
+        onProgress: log,
+        ...hooks,
+      });
+    },
     record: () => undefined,
     close: async () => undefined,
   };
@@ -206,6 +223,17 @@ function seedObjects(world: World, specs: readonly string[]): void {
       throw error;
     }
   }
+}
+
+/** The config bucket of the deployed stack, from its `ConfigBucketName` output. */
+async function deployedConfigBucket(stackName: string, region: string): Promise<string> {
+  const { outputs, unsettledStatus } = await readDeployedStack(stackName, region);
+  const bucket = outputs.get(CONFIG_BUCKET_OUTPUT);
+  if (bucket !== undefined) return bucket;
+  throw new UsageError(
+    `stack ${stackName} in ${region} has no output ${CONFIG_BUCKET_OUTPUT}${unsettledStatus ? ` (stack status: ${unsettledStatus})` : ''}: ` +
+      'deploy it with `npx cdk deploy`, pass --stack-name if it was deployed under another name, or set CONFIG_BUCKET',
+  );
 }
 
 /**

@@ -6,14 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { asError } from '../../functions/core/errors.ts';
-import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { PROJECT_ROOT } from '../runner/definition.ts';
+import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
 import {
   type Engine,
   type GlobalOptions,
-  openEngine, recordUntouchedSimulation,
+  openEngine,
+  recordUntouchedSimulation,
   UsageError,
 } from './engine.ts';
 import { printMigration, registerMigrateCommand } from './migrate.ts';
@@ -205,14 +206,13 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     )
     .option(
       '--stack-name <name>',
-      'with --engine remote: the deployed stack (default: EksPodIdentityAutomation)',
+      'the deployed stack whose outputs name the state machines (remote) and the config bucket (local) (default: EksPodIdentityAutomation)',
     )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText(
-      'beforeAll',
-      ({ command }) => (command === program ? `eks-pia ${packageVersion()}\n` : ''),
+    .addHelpText('beforeAll', ({ command }) =>
+      command === program ? `eks-pia ${packageVersion()}\n` : '',
     )
     .addHelpText('after', ROOT_EXAMPLES);
 

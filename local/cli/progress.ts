@@ -31,7 +31,9 @@ export function progressPrinter(io: CliIo): ProgressPrinter {
         return;
       }
       const [, name, done, total, unit, rest] = match;
-      io.err(`\r\x1b[K${progressBar(name ?? '', Number(done), Number(total), unit ?? '', rest ?? '')}`);
+      io.err(
+        `\r\x1b[K${progressBar(name ?? '', Number(done), Number(total), unit ?? '', rest ?? '')}`,
+      );
       drawing = true;
     },
     end,

@@ -141,13 +141,13 @@ async function remoteRegion(options: RemoteEngineOptions): Promise<string> {
   return region;
 }
 
-interface DeployedStack {
+export interface DeployedStack {
   outputs: Map<string, string>;
   /** The stack's status when its outputs cannot be trusted to be complete. */
   unsettledStatus: string | undefined;
 }
 
-async function readDeployedStack(stackName: string, region: string): Promise<DeployedStack> {
+export async function readDeployedStack(stackName: string, region: string): Promise<DeployedStack> {
   let stack: Stack | undefined;
   try {
     const { Stacks } = await cloudFormationClient().send(

@@ -331,7 +331,13 @@ function mapProgress(state: AslState, input: unknown): MapProgress {
   const items = valueAt(input, path);
   const itemCount = valueAt(input, path.replace(/\.[A-Za-z0-9_]+$/, '.itemCount'));
   if (path !== '$' && typeof itemCount === 'number') {
-    return { total: itemCount, unit: 'associations', countsItemsInBatches: true, done: 0, failed: 0 };
+    return {
+      total: itemCount,
+      unit: 'associations',
+      countsItemsInBatches: true,
+      done: 0,
+      failed: 0,
+    };
   }
   return {
     total: Array.isArray(items) ? items.length : undefined,

@@ -295,8 +295,8 @@ describe('the remote engine finding the state machine', () => {
     assert.match(simulated.err, /do not combine with --engine remote/);
 
     const local = await cli(
-      '--stack-name',
-      'x',
+      '--state-machine-arn',
+      ASSOCIATIONS_ARN,
       '--region',
       REGION,
       'create',
@@ -655,5 +655,92 @@ describe('eks-pia --engine remote', () => {
         addonName: 'eks-pod-identity-agent',
       },
     );
+  });
+});
+
+describe('the local engine on a real account', () => {
+  it('finds the config bucket in the stack outputs, as the remote engine finds its state machines', async () => {
+    const previous = process.env.CONFIG_BUCKET;
+    delete process.env.CONFIG_BUCKET;
+    try {
+      deployedStack({ ConfigBucketName: 'eks-pia-configs-from-outputs' });
+      const engine = await openEngine(
+        { engine: 'local', region: REGION, stackName: 'Staging' },
+        () => undefined,
+      );
+      // An input the first task refuses before any AWS call: only the stack is read.
+      await assert.rejects(engine.run('associations', {}), WorkflowFailedError);
+      assert.equal(process.env.CONFIG_BUCKET, 'eks-pia-configs-from-outputs');
+      assert.equal(
+        cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input.StackName,
+        'Staging',
+      );
+    } finally {
+      if (previous === undefined) delete process.env.CONFIG_BUCKET;
+      else process.env.CONFIG_BUCKET = previous;
+    }
+  });
+
+  it('says how to fix a stack without the bucket output', async () => {
+    const previous = process.env.CONFIG_BUCKET;
+    delete process.env.CONFIG_BUCKET;
+    try {
+      deployedStack({});
+      const engine = await openEngine({ engine: 'local', region: REGION }, () => undefined);
+      await assert.rejects(
+        engine.run('associations', {}),
+        /stack EksPodIdentityAutomation in eu-west-1 has no output ConfigBucketName: deploy it with `npx cdk deploy`/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.CONFIG_BUCKET;
+      else process.env.CONFIG_BUCKET = previous;
+    }
+  });
+});
+
+describe('the region of an AWS profile', () => {
+  it('comes from the shared config file, for --profile and for AWS_PROFILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eks-pia-profile-'));
+    const config = join(dir, 'config');
+    writeFileSync(
+      config,
+      '[default]\nregion = ap-south-1\n[profile prod]\nregion = eu-central-1\n',
+    );
+    const saved = Object.fromEntries(
+      ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE', 'AWS_DEFAULT_REGION'].map(
+        (key) => [key, process.env[key]],
+      ),
+    );
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    });
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const flagged = await openEngine({ engine: 'local', profile: 'prod' }, () => undefined);
+      assert.equal(flagged.region, 'eu-central-1');
+      assert.equal(process.env.AWS_PROFILE, 'prod');
+
+      delete process.env.AWS_REGION;
+      const remote = await openEngine({ engine: 'remote', pollIntervalMs: 1 }, () => undefined);
+      assert.equal(remote.region, 'eu-central-1', 'AWS_PROFILE=prod');
+
+      delete process.env.AWS_REGION;
+      delete process.env.AWS_PROFILE;
+      const byDefault = await openEngine({ engine: 'local' }, () => undefined);
+      assert.equal(byDefault.region, 'ap-south-1');
+
+      delete process.env.AWS_REGION;
+      process.env.AWS_CONFIG_FILE = join(dir, 'missing');
+      const none = await cli('create', 'addon', '--cluster', 'demo');
+      assert.equal(none.code, 2);
+      assert.match(none.err, /no region: pass --region, set AWS_REGION, or give the profile/);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 });

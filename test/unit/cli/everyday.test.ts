@@ -1,0 +1,277 @@
+/**
+ * The CLI as platform engineers use it every day: in pipes and scripts (the real process, through
+ * bin/eks-pia.mjs), with --version, completion and examples, interrupted and resumed.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { main } from '../../../local/cli/main.ts';
+import { progressPrinter } from '../../../local/cli/progress.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const BIN = join(ROOT, 'bin', 'eks-pia.mjs');
+const DEMO_WORLD = join(ROOT, 'events', 'worlds', 'demo.yaml');
+const SAMPLES_WORLD = join(ROOT, 'events', 'worlds', 'samples.yaml');
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+async function cli(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (text) => (out += text), err: (text) => (err += text) });
+  return { code, out, err };
+}
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'eks-pia-everyday-'));
+}
+
+interface Spawned {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: Buffer;
+  err: string;
+}
+
+/** Runs the real executable; stdout is a pipe read slowly, as `| jq` would. */
+function spawnCli(
+  args: string[],
+  options: { stdin?: string; onErr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<Spawned> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      // A slow reader: the writer outruns the pipe and must wait for it to drain.
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 1);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      options.onErr?.(err, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, out: Buffer.concat(chunks), err }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** A world whose cluster has `count` associations. */
+function worldWithAssociations(count: number): string {
+  const path = join(scratch(), 'world.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      account: '111122223333',
+      region: 'us-west-2',
+      caller: 'arn:aws:iam::111122223333:role/eks-pia-automation',
+      clusters: [
+        {
+          name: 'big',
+          podIdentityAssociations: Array.from({ length: count }, (_, index) => ({
+            namespace: `team-${index % 40}`,
+            serviceAccount: `app-${index}`,
+            roleArn: `arn:aws:iam::111122223333:role/app-${index}`,
+          })),
+        },
+      ],
+      roles: [
+        {
+          name: 'eks-pia-automation',
+          assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] },
+        },
+      ],
+    }),
+  );
+  return path;
+}
+
+describe('eks-pia in pipes and scripts', () => {
+  // Far beyond a pipe's 64 KiB buffer; the 256 KiB state limit bounds `get` until its output
+  // goes through the run store.
+  it('pipes `get -o json` whole, however slowly the reader reads', async () => {
+    const count = 800;
+    const result = await spawnCli([
+      'get',
+      'podidentityassociation',
+      '--cluster',
+      'big',
+      '--simulate',
+      worldWithAssociations(count),
+      '-o',
+      'json',
+    ]);
+    assert.equal(result.code, 0, result.err);
+    assert.ok(result.out.length > 4 * 65536, `${result.out.length} bytes`);
+    const list = JSON.parse(result.out.toString()) as { ServiceAccount: string }[];
+    assert.equal(list.length, count);
+  });
+
+  it('reads the config from standard input with -f -', async () => {
+    const config = readFileSync(
+      join(ROOT, 'events', 'configs', 'apply-team-payments.yaml'),
+      'utf8',
+    );
+    const result = await spawnCli(
+      ['create', 'podidentityassociation', '-f', '-', '--simulate', SAMPLES_WORLD, '-o', 'json'],
+      { stdin: config },
+    );
+    assert.equal(result.code, 0, result.err);
+    const report = JSON.parse(result.out.toString()) as { counts: { created: number } };
+    assert.ok(report.counts.created > 0);
+
+    const bad = await spawnCli(
+      ['create', 'podidentityassociation', '-f', '-', '--simulate', SAMPLES_WORLD],
+      { stdin: 'kind: ClusterConfig\nmetadata: {name: demo}\n' },
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /standard input/);
+  });
+
+  it('writes --state-out and --calls-out when stopped by SIGTERM, so a rerun resumes', async () => {
+    const dir = scratch();
+    const world = join(dir, 'slow.yaml');
+    // The add-on takes many looks to settle: the run is stopped while it waits.
+    writeFileSync(
+      world,
+      `${readFileSync(DEMO_WORLD, 'utf8')}\nbehaviour: {addonDescribesUntilSettled: 80}\n`,
+    );
+    const state = join(dir, 'state.yaml');
+    const calls = join(dir, 'calls.json');
+    let sent = false;
+    const stopped = await spawnCli(
+      [
+        'create',
+        'addon',
+        '--cluster',
+        'demo',
+        '--simulate',
+        world,
+        '--state-out',
+        state,
+        '--calls-out',
+        calls,
+      ],
+      {
+        onErr: (text, child) => {
+          if (!sent && /look 3\b/.test(text)) {
+            sent = true;
+            child.kill('SIGTERM');
+          }
+        },
+      },
+    );
+    assert.equal(stopped.code, 143, stopped.err);
+    assert.match(stopped.err, /Interrupted by SIGTERM/);
+    const saved = parseYaml(readFileSync(state, 'utf8')) as {
+      clusters: { addons: { name: string; status: string }[] }[];
+    };
+    const agent = saved.clusters[0]?.addons.find(
+      (addon) => addon.name === 'eks-pod-identity-agent',
+    );
+    assert.equal(agent?.status, 'CREATING');
+    const log = JSON.parse(readFileSync(calls, 'utf8')) as { operation: string }[];
+    assert.ok(log.some((call) => call.operation === 'CreateAddon'));
+
+    // Resumed from the saved state: the add-on is not created again.
+    const resumed = await cli(
+      'create',
+      'addon',
+      '--cluster',
+      'demo',
+      '--simulate',
+      state,
+      '-o',
+      'json',
+    );
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal((JSON.parse(resumed.out) as { created: boolean }).created, false);
+  });
+});
+
+describe('eks-pia for a person at a terminal', () => {
+  it('prints its version with --version and version', async () => {
+    for (const args of [['--version'], ['-V'], ['version']]) {
+      const result = await cli(...args);
+      assert.equal(result.code, 0);
+      assert.equal(result.out, `${PACKAGE_VERSION}\n`);
+    }
+    // `create addon --version` is still the add-on's version.
+    const help = await cli('create', 'addon', '--help');
+    assert.match(help.out, /--version <version>\s+add-on version/);
+  });
+
+  it('prints completion scripts built from its commands', async () => {
+    const bash = await cli('completion', 'bash');
+    assert.equal(bash.code, 0);
+    assert.match(bash.out, /complete -F _eks_pia_complete eks-pia/);
+    assert.match(bash.out, /"create podidentityassociation"\) words="[^"]*--role-arn/);
+    assert.match(bash.out, /-o\) COMPREPLY=\(\$\(compgen -W "table json yaml"/);
+    const zsh = await cli('completion', 'zsh');
+    assert.match(zsh.out, /bashcompinit/);
+    const fish = await cli('completion', 'fish');
+    assert.match(fish.out, /complete -c eks-pia .* -a 'podidentityassociation'/);
+    const unknown = await cli('completion', 'tcsh');
+    assert.equal(unknown.code, 2);
+  });
+
+  it('shows examples in --help', async () => {
+    for (const args of [
+      ['--help'],
+      ['create', 'podidentityassociation', '--help'],
+      ['get', 'podidentityassociation', '--help'],
+      ['utils', 'migrate-to-pod-identity', '--help'],
+      ['run', '--help'],
+    ]) {
+      const result = await cli(...args);
+      assert.equal(result.code, 0);
+      assert.match(result.out, /\nExamples:\n {2}\$ eks-pia /, args.join(' '));
+    }
+  });
+
+  it('draws Map progress as a bar on a terminal and as lines elsewhere', () => {
+    let tty = '';
+    const bar = progressPrinter({ out: () => undefined, err: (t) => (tty += t), errIsTTY: true });
+    bar.line('Process Batches: 50 / 200 associations done');
+    bar.line('Process Batches: 200 / 200 associations done');
+    bar.end();
+    assert.match(tty, /\r\x1b\[KProcess Batches \[#{8}-{22}\] 50\/200 associations \(25%\)/);
+    assert.match(tty, /\[#{30}\] 200\/200 associations \(100%\)\n$/);
+
+    let piped = '';
+    const lines = progressPrinter({ out: () => undefined, err: (t) => (piped += t) });
+    lines.line('Process Batches: 50 / 200 associations done');
+    assert.equal(piped, 'Process Batches: 50 / 200 associations done\n');
+  });
+
+  it('counts associations, not batches, and says what it waits for', async () => {
+    const result = await cli(
+      'apply',
+      'podidentityassociation',
+      '-f',
+      join(ROOT, 'events', 'configs', 'apply-team-payments.yaml'),
+      '--simulate',
+      SAMPLES_WORLD,
+    );
+    assert.equal(result.code, 0, result.err);
+    assert.match(result.err, /^Process Batches: \d+ \/ \d+ associations done$/m);
+    const addon = await cli('create', 'addon', '--cluster', 'demo', '--simulate', DEMO_WORLD);
+    assert.match(
+      addon.err,
+      /Wait For Add-on: waiting for add-on "eks-pod-identity-agent" \(CREATING\), look 2/,
+    );
+  });
+});
