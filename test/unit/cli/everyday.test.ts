@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -273,5 +273,200 @@ describe('eks-pia for a person at a terminal', () => {
       addon.err,
       /Wait For Add-on: waiting for add-on "eks-pod-identity-agent" \(CREATING\), look 2/,
     );
+  });
+});
+
+describe('eks-pia on bad input and in its messages', () => {
+  function inputFile(value: unknown): string {
+    const path = join(scratch(), 'input.json');
+    writeFileSync(path, JSON.stringify(value));
+    return path;
+  }
+
+  it('exits 2 for a workflow input the workflow refuses, with a readable message', async () => {
+    const badOperation = await cli(
+      'run',
+      'associations',
+      '--input',
+      inputFile({ operation: 'frob', clusterName: 'demo' }),
+      '--simulate',
+      SAMPLES_WORLD,
+    );
+    assert.equal(badOperation.code, 2);
+    assert.match(
+      badOperation.err,
+      /"frob" is not an operation; use one of create, update, delete, apply, get/,
+    );
+
+    const event = JSON.parse(
+      readFileSync(join(ROOT, 'events', 'eventbridge', 'cloudtrail-create-cluster.json'), 'utf8'),
+    );
+    event.detail.requestParameters.name = 42;
+    const badEvent = await cli(
+      'run',
+      'bootstrap-cluster',
+      '--input',
+      inputFile(event),
+      '--simulate',
+      SAMPLES_WORLD,
+    );
+    assert.equal(badEvent.code, 2);
+    assert.match(
+      badEvent.err,
+      /BootstrapInputError: the CloudTrail record is malformed: detail\.requestParameters\.name: .*expected string/,
+    );
+    assert.doesNotMatch(badEvent.err, /✖|→ at/);
+
+    const badTaskInput = await cli(
+      'run',
+      'ensure-addon',
+      '--input',
+      inputFile({ clusterName: 5 }),
+      '--simulate',
+      SAMPLES_WORLD,
+    );
+    assert.equal(badTaskInput.code, 2);
+    assert.match(badTaskInput.err, /check-addon: invalid input: clusterName: /);
+  });
+
+  it('names the flags a person typed, and the fields of an input they wrote', async () => {
+    const flags = [
+      'create',
+      'podidentityassociation',
+      '--cluster',
+      'demo',
+      '--namespace',
+      'newns',
+      '--service-account-name',
+      'app',
+      '--well-known-policies',
+      'autoScaler',
+      '--create-service-account',
+      '--simulate',
+      SAMPLES_WORLD,
+      '--dry-run',
+    ];
+    const typed = await cli(...flags);
+    assert.equal(typed.code, 0, typed.err);
+    assert.match(typed.out, /run again without --dry-run/);
+    assert.doesNotMatch(typed.out, /\bdryRun\b/);
+
+    const written = await cli(
+      'run',
+      'associations',
+      '--input',
+      inputFile({
+        operation: 'create',
+        clusterName: 'demo',
+        association: {
+          namespace: 'newns',
+          serviceAccountName: 'app',
+          wellKnownPolicies: { autoScaler: true },
+        },
+        dryRun: true,
+      }),
+      '--simulate',
+      SAMPLES_WORLD,
+    );
+    assert.equal(written.code, 0, written.err);
+    assert.match(written.out, /run again without dryRun/);
+  });
+
+  it('says what a dry run would do, without a 401 warning from the access it does not grant', async () => {
+    const result = await cli(
+      'create',
+      'podidentityassociation',
+      '--cluster',
+      'demo',
+      '--namespace',
+      'newns',
+      '--service-account-name',
+      'app',
+      '--well-known-policies',
+      'autoScaler',
+      '--create-service-account',
+      '--simulate',
+      SAMPLES_WORLD,
+      '--dry-run',
+      '-o',
+      'json',
+    );
+    assert.equal(result.code, 0, result.err);
+    const report = JSON.parse(result.out) as { items: { result: string }[]; warnings?: string[] };
+    assert.deepEqual(
+      report.items.map((item) => item.result),
+      ['would create'],
+    );
+    assert.doesNotMatch(result.out, /401|Unauthorized/);
+  });
+
+  it('ends the demo with a hint that shows what the demo made', async () => {
+    const state = join(scratch(), 'demo-state.yaml');
+    const demo = await cli('demo', '--state-out', state);
+    assert.equal(demo.code, 0, demo.err);
+    const hint = /npm run --silent cli -- (get podidentityassociation .*)$/m.exec(demo.out)?.[1];
+    assert.ok(hint, demo.out);
+    const get = await cli(...hint.split(' '));
+    assert.equal(get.code, 0, get.err);
+    assert.match(get.out, /payments\s+api\s+arn:aws:iam::111122223333:role\/eks-pia\//);
+  });
+
+  it('seeds S3 objects from files: a world field and --s3-object', async () => {
+    const dir = scratch();
+    writeFileSync(
+      join(dir, 'world.yaml'),
+      `${readFileSync(SAMPLES_WORLD, 'utf8').replace(/^buckets:[\s\S]*$/m, '')}buckets:\n  - name: seeded\n    files: {configs/mine.yaml: ../configs/mine.yaml}\n`,
+    );
+    mkdirSync(join(dir, '..', 'configs'), { recursive: true });
+    const config = join(dir, '..', 'configs', 'mine.yaml');
+    writeFileSync(config, readFileSync(join(ROOT, 'events', 'configs', 'get-demo.yaml')));
+    const state = join(dir, 'state.json');
+    const result = await cli(
+      'get',
+      'podidentityassociation',
+      '--cluster',
+      'demo',
+      '--simulate',
+      join(dir, 'world.yaml'),
+      '--s3-object',
+      `s3://other/flagged.yaml=${config}`,
+      '--state-out',
+      state,
+    );
+    assert.equal(result.code, 0, result.err);
+    const buckets = (
+      JSON.parse(readFileSync(state, 'utf8')) as {
+        buckets: { name: string; objects: Record<string, string>; files?: unknown }[];
+      }
+    ).buckets;
+    const text = readFileSync(config, 'utf8');
+    assert.equal(buckets.find((b) => b.name === 'seeded')?.objects['configs/mine.yaml'], text);
+    assert.equal(buckets.find((b) => b.name === 'seeded')?.files, undefined);
+    assert.equal(buckets.find((b) => b.name === 'other')?.objects['flagged.yaml'], text);
+
+    const missing = await cli(
+      'get',
+      'podidentityassociation',
+      '--cluster',
+      'demo',
+      '--simulate',
+      SAMPLES_WORLD,
+      '--s3-object',
+      's3://b/k=/nonexistent.yaml',
+    );
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /cannot read \/nonexistent\.yaml for s3:\/\/b\/k/);
+    const malformed = await cli(
+      'get',
+      'podidentityassociation',
+      '--cluster',
+      'demo',
+      '--simulate',
+      SAMPLES_WORLD,
+      '--s3-object',
+      'b/k',
+    );
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.err, /write s3:\/\/BUCKET\/KEY=FILE/);
   });
 });
