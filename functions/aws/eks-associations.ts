@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-eks';
 import pMap from 'p-map';
 import type { ExistingAssociation } from '../core/associations/existing.ts';
+import { asError } from '../core/errors.ts';
 import { clientRequestToken } from '../core/naming.ts';
 import { eksClient } from './clients.ts';
 
@@ -261,8 +262,16 @@ export async function describeAssociations(
   clusterName: string,
   ids: readonly string[],
 ): Promise<AssociationDetails[]> {
-  const described = await pMap(ids, (id) => describeAssociation(clusterName, id), {
-    concurrency: 8,
-  });
+  const described = await pMap(
+    ids,
+    (id) =>
+      describeAssociation(clusterName, id).catch((error: unknown) => {
+        // eksctl's words (spec §3), with the cause it leaves out; the name still routes retries.
+        const failure = asError(error);
+        failure.message = `failed to describe pod identity association with associationID: ${id}: ${failure.message}`;
+        throw failure;
+      }),
+    { concurrency: 8 },
+  );
   return described.filter((association) => association !== undefined);
 }

@@ -5,7 +5,7 @@ import {
   ClusterNotFoundError,
   POD_IDENTITY_AGENT,
 } from '../core/addon.ts';
-import { NamedError } from '../core/errors.ts';
+import { asError, NamedError } from '../core/errors.ts';
 
 export class AgentMissingError extends NamedError {
   override readonly name = 'AgentMissingError';
@@ -51,9 +51,7 @@ export async function checkCluster(
   }
   if (input.operation !== 'get') assertClusterOperable(cluster, input.region);
   // eksctl accepts the agent in any status: a settling add-on still serves new pods once ready.
-  const agentInstalled =
-    cluster.autoMode ||
-    (await deps.describeAddon(input.clusterName, POD_IDENTITY_AGENT)) !== undefined;
+  const agentInstalled = cluster.autoMode || (await agentAddon(input.clusterName, deps));
   if (NEEDS_AGENT.has(input.operation) && !agentInstalled) {
     throw new AgentMissingError(
       `the "${POD_IDENTITY_AGENT}" addon must be installed to create pod identity associations; please enable it using \`eks-pia create addon --cluster=${input.clusterName} --name=${POD_IDENTITY_AGENT}\``,
@@ -68,4 +66,18 @@ export async function checkCluster(
     authenticationMode: cluster.authenticationMode,
     oidcIssuer: cluster.oidcIssuer ?? null,
   };
+}
+
+/**
+ * Whether the agent add-on exists; other errors carry eksctl's prefix (spec §2) and keep their
+ * name, so the workflow still retries a throttled call.
+ */
+async function agentAddon(clusterName: string, deps: CheckClusterDeps): Promise<boolean> {
+  try {
+    return (await deps.describeAddon(clusterName, POD_IDENTITY_AGENT)) !== undefined;
+  } catch (error) {
+    const failure = asError(error);
+    failure.message = `calling "EKS::DescribeAddon::${POD_IDENTITY_AGENT}": ${failure.message}`;
+    throw failure;
+  }
 }

@@ -1,5 +1,6 @@
 import type { ExistingAssociation } from '../core/associations/existing.ts';
 import { buildGetReport, type GetReport } from '../core/associations/report.ts';
+import { asError } from '../core/errors.ts';
 
 export interface GetAssociationsInput {
   clusterName: string;
@@ -24,7 +25,14 @@ export async function getAssociations(
   deps: GetAssociationsDeps,
 ): Promise<GetReport> {
   const filter = input.filter ?? {};
-  const summaries = await deps.listAssociations(input.clusterName, filter);
+  const summaries = await deps
+    .listAssociations(input.clusterName, filter)
+    .catch((error: unknown) => {
+      // eksctl's words (spec §3); the error keeps its name, so a throttled call is still retried.
+      const failure = asError(error);
+      failure.message = `failed to list pod identity associations: ${failure.message}`;
+      throw failure;
+    });
   const associations = await deps.describeAll(
     input.clusterName,
     summaries.map((summary) => summary.associationId),

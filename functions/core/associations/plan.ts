@@ -593,6 +593,12 @@ function decideChange(
     associationId: existing.associationId,
   };
   if (existing.ownerArn) return addonOwned(base, 'update', existing.ownerArn);
+  // eksctl's update wraps every reason it refuses an entry with the entry (spec §4).
+  const refuse = (reason: string) =>
+    refusal(
+      base,
+      mode === 'update' ? `error updating pod identity association "${id}": ${reason}` : reason,
+    );
 
   const owned =
     role !== undefined &&
@@ -606,7 +612,7 @@ function decideChange(
   const source = desired.role;
   if (source.kind === 'existing') {
     if (!sameRoleArn(source.roleArn, existing.roleArn)) {
-      if (owned) return refusal(base, ROLE_ARN_OWNED);
+      if (owned) return refuse(ROLE_ARN_OWNED);
       association.roleArn = source.roleArn;
     }
   } else if (source.kind === 'managed') {
@@ -625,11 +631,10 @@ function decideChange(
         source.requestedRoleArn !== undefined &&
         !sameRoleArn(source.requestedRoleArn, existing.roleArn)
       ) {
-        return refusal(base, ROLE_ARN_OWNED);
+        return refuse(ROLE_ARN_OWNED);
       }
       if (spec.roleNameGiven && role.name !== spec.roleName) {
-        return refusal(
-          base,
+        return refuse(
           `cannot change podIdentityAssociation.roleName from "${role.name}" to "${spec.roleName}": IAM roles cannot be renamed; delete the association and create it again to use another role name`,
         );
       }
@@ -640,20 +645,18 @@ function decideChange(
       }
       roleName = role.name;
     } else if (source.requestedRoleArn === undefined) {
-      return refusal(
-        base,
+      return refuse(
         mode === 'update'
           ? ROLE_ARN_REQUIRED
           : `${ROLE_ARN_REQUIRED}: pod identity association "${id}" already uses role ${existing.roleArn}; set roleARN to that role (and drop the permission fields), or delete the association so eks-pia can create one`,
       );
     } else {
-      return refusal(
-        base,
+      return refuse(
         `only ${EKS_PIA_FIELDS} can be specified if the role was not created by eks-pia; remove permissionPolicy, permissionPolicyARNs and wellKnownPolicies from ${desired.path}`,
       );
     }
   } else if (!owned) {
-    return refusal(base, ROLE_ARN_REQUIRED);
+    return refuse(ROLE_ARN_REQUIRED);
   }
 
   Object.assign(
@@ -663,8 +666,7 @@ function decideChange(
   const sessionTagsOff = association.disableSessionTags ?? existing.disableSessionTags ?? false;
   const policyAfter = association.policy ?? existing.policy;
   if (blankToUndefined(policyAfter) !== undefined && !sessionTagsOff) {
-    return refusal(
-      base,
+    return refuse(
       `${SESSION_POLICY_RULE}: after this change pod identity association "${id}" would keep a session policy with session tags on; set disableSessionTags: true or remove the policy`,
     );
   }
