@@ -552,7 +552,7 @@ export function parseWorkflowInput(input: unknown): WorkflowInput {
     throw new InvalidRequestError([
       {
         path: 'operation',
-        message: `${JSON.stringify(input.operation)} is not an operation; use one of ${OPERATIONS.join(', ')}`,
+        message: `must be one of ${OPERATIONS.map((operation) => JSON.stringify(operation)).join(', ')}, got ${JSON.stringify(input.operation)}`,
       },
     ]);
   }

@@ -471,7 +471,7 @@ const rows: Row[] = [
     action: 'refused',
     result: 'failed',
     reason:
-      /^podIdentityAssociation\.roleARN is required since the role was not created by eks-pia$/,
+      /^error updating pod identity association "default\/app": podIdentityAssociation\.roleARN is required since the role was not created by eks-pia$/,
   },
   {
     name: 'update, role not owned, permission fields without roleARN: refused, roleARN is required',
@@ -498,7 +498,7 @@ const rows: Row[] = [
     action: 'refused',
     result: 'failed',
     reason:
-      /^only namespace, serviceAccountName, roleARN, targetRoleARN, disableSessionTags and policy can be specified if the role was not created by eks-pia/,
+      /^error updating pod identity association "[^"]+": only namespace, serviceAccountName, roleARN, targetRoleARN, disableSessionTags and policy can be specified if the role was not created by eks-pia/,
   },
   {
     name: 'update, owned role, another roleARN: refused, the role was created by eks-pia',
@@ -511,7 +511,7 @@ const rows: Row[] = [
     }),
     action: 'refused',
     result: 'failed',
-    reason: /^cannot change podIdentityAssociation\.roleARN since the role was created by eks-pia$/,
+    reason: /^error updating pod identity association "[^"]+": cannot change podIdentityAssociation\.roleARN since the role was created by eks-pia$/,
   },
   {
     name: "update, owned role, only its own roleARN: never strips the role's policies",

@@ -295,7 +295,7 @@ describe('eks-pia on bad input and in its messages', () => {
     assert.equal(badOperation.code, 2);
     assert.match(
       badOperation.err,
-      /"frob" is not an operation; use one of create, update, delete, apply, get/,
+      /operation: must be one of "create", "update", "delete", "apply", "get", got "frob"/,
     );
 
     const event = JSON.parse(
