@@ -511,7 +511,8 @@ const rows: Row[] = [
     }),
     action: 'refused',
     result: 'failed',
-    reason: /^error updating pod identity association "[^"]+": cannot change podIdentityAssociation\.roleARN since the role was created by eks-pia$/,
+    reason:
+      /^error updating pod identity association "[^"]+": cannot change podIdentityAssociation\.roleARN since the role was created by eks-pia$/,
   },
   {
     name: "update, owned role, only its own roleARN: never strips the role's policies",

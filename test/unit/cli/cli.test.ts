@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { main } from '../../../local/cli/main.ts';
+import { cli, scratch } from './run-cli.ts';
 
 const DEMO_WORLD = join(import.meta.dirname, '..', '..', '..', 'events', 'worlds', 'demo.yaml');
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (text) => (out += text), err: (text) => (err += text) });
-  return { code, out, err };
-}
-
-function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'eks-pia-cli-'));
-}
 
 describe('eks-pia CLI', () => {
   it('installs the agent on the simulator and writes the state and the call log', async () => {

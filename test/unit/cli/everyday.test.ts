@@ -4,13 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { main } from '../../../local/cli/main.ts';
 import { progressPrinter } from '../../../local/cli/progress.ts';
+import { cli, scratch } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'eks-pia.mjs');
@@ -21,17 +20,6 @@ const PACKAGE_VERSION = (
     version: string;
   }
 ).version;
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (text) => (out += text), err: (text) => (err += text) });
-  return { code, out, err };
-}
-
-function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'eks-pia-everyday-'));
-}
 
 interface Spawned {
   code: number | null;
@@ -248,7 +236,8 @@ describe('eks-pia for a person at a terminal', () => {
     bar.line('Process Batches: 50 / 200 associations done');
     bar.line('Process Batches: 200 / 200 associations done');
     bar.end();
-    assert.match(tty, /\r\x1b\[KProcess Batches \[#{8}-{22}\] 50\/200 associations \(25%\)/);
+    assert.ok(tty.startsWith('\r\u001b[KProcess Batches ['), JSON.stringify(tty));
+    assert.match(tty, /Process Batches \[#{8}-{22}\] 50\/200 associations \(25%\)/);
     assert.match(tty, /\[#{30}\] 200\/200 associations \(100%\)\n$/);
 
     let piped = '';
@@ -275,6 +264,24 @@ describe('eks-pia for a person at a terminal', () => {
     );
   });
 });
+
+/** A dry-run create of a service account in a namespace that does not exist yet. */
+const DRY_RUN_CREATE = [
+  'create',
+  'podidentityassociation',
+  '--cluster',
+  'demo',
+  '--namespace',
+  'newns',
+  '--service-account-name',
+  'app',
+  '--well-known-policies',
+  'autoScaler',
+  '--create-service-account',
+  '--simulate',
+  SAMPLES_WORLD,
+  '--dry-run',
+];
 
 describe('eks-pia on bad input and in its messages', () => {
   function inputFile(value: unknown): string {
@@ -330,23 +337,7 @@ describe('eks-pia on bad input and in its messages', () => {
   });
 
   it('names the flags a person typed, and the fields of an input they wrote', async () => {
-    const flags = [
-      'create',
-      'podidentityassociation',
-      '--cluster',
-      'demo',
-      '--namespace',
-      'newns',
-      '--service-account-name',
-      'app',
-      '--well-known-policies',
-      'autoScaler',
-      '--create-service-account',
-      '--simulate',
-      SAMPLES_WORLD,
-      '--dry-run',
-    ];
-    const typed = await cli(...flags);
+    const typed = await cli(...DRY_RUN_CREATE);
     assert.equal(typed.code, 0, typed.err);
     assert.match(typed.out, /run again without --dry-run/);
     assert.doesNotMatch(typed.out, /\bdryRun\b/);
@@ -373,24 +364,7 @@ describe('eks-pia on bad input and in its messages', () => {
   });
 
   it('says what a dry run would do, without a 401 warning from the access it does not grant', async () => {
-    const result = await cli(
-      'create',
-      'podidentityassociation',
-      '--cluster',
-      'demo',
-      '--namespace',
-      'newns',
-      '--service-account-name',
-      'app',
-      '--well-known-policies',
-      'autoScaler',
-      '--create-service-account',
-      '--simulate',
-      SAMPLES_WORLD,
-      '--dry-run',
-      '-o',
-      'json',
-    );
+    const result = await cli(...DRY_RUN_CREATE, '-o', 'json');
     assert.equal(result.code, 0, result.err);
     const report = JSON.parse(result.out) as { items: { result: string }[]; warnings?: string[] };
     assert.deepEqual(
@@ -444,29 +418,22 @@ describe('eks-pia on bad input and in its messages', () => {
     assert.equal(buckets.find((b) => b.name === 'seeded')?.files, undefined);
     assert.equal(buckets.find((b) => b.name === 'other')?.objects['flagged.yaml'], text);
 
-    const missing = await cli(
-      'get',
-      'podidentityassociation',
-      '--cluster',
-      'demo',
-      '--simulate',
-      SAMPLES_WORLD,
-      '--s3-object',
-      's3://b/k=/nonexistent.yaml',
-    );
-    assert.equal(missing.code, 2);
-    assert.match(missing.err, /cannot read \/nonexistent\.yaml for s3:\/\/b\/k/);
-    const malformed = await cli(
-      'get',
-      'podidentityassociation',
-      '--cluster',
-      'demo',
-      '--simulate',
-      SAMPLES_WORLD,
-      '--s3-object',
-      'b/k',
-    );
-    assert.equal(malformed.code, 2);
-    assert.match(malformed.err, /write s3:\/\/BUCKET\/KEY=FILE/);
+    for (const [spec, message] of [
+      ['s3://b/k=/nonexistent.yaml', /cannot read \/nonexistent\.yaml for s3:\/\/b\/k/],
+      ['b/k', /write s3:\/\/BUCKET\/KEY=FILE/],
+    ] as const) {
+      const refused = await cli(
+        'get',
+        'podidentityassociation',
+        '--cluster',
+        'demo',
+        '--simulate',
+        SAMPLES_WORLD,
+        '--s3-object',
+        spec,
+      );
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, message);
+    }
   });
 });
