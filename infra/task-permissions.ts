@@ -523,10 +523,10 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // page) and DescribePodIdentityAssociation for the listing it returns.
   'get-associations': (context) => allOf(runDocuments(context, 'read'), readAssociations(context)),
   // functions/plan-associations: GetObject of the request, PutObject of the plan; every
-  // association of the cluster (list + describe). Roles are read later, per item, by
-  // process-batch.
+  // association of the cluster (list + describe); for an update, each entry's role (GetRole and
+  // its policies and tags), to check every entry before any change as eksctl does.
   'plan-associations': (context) =>
-    allOf(runDocuments(context, 'read-write'), readAssociations(context)),
+    allOf(runDocuments(context, 'read-write'), readAssociations(context), readRoles(context)),
   // functions/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
   // function's own role only: DescribeAccessEntry, CreateAccessEntry when missing,
   // ListAssociatedAccessPolicies, and AssociateAccessPolicy of the two access policies it grants

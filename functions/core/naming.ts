@@ -10,7 +10,8 @@
  * - Tags `eks-pia/managed-by`, `eks-pia/cluster`, `eks-pia/namespace`,
  *   `eks-pia/service-account` on every role created; a role is ours only when all four match.
  * - Kubernetes service accounts created by the service carry
- *   `app.kubernetes.io/managed-by: eks-pia`.
+ *   `app.kubernetes.io/managed-by: eks-pia`, and the association created with them the tag
+ *   `eks-pia/service-account-created: true`; both must be there before a delete removes one.
  * - Inline policies are named `eks-pia-<name>` (`eks-pia-Policy1` for `permissionPolicy`
  *   without `permissionPolicyName`, `eks-pia-PolicyAutoScaling` for a well-known policy).
  * - `clientRequestToken` of CreatePodIdentityAssociation is derived from the association and
@@ -38,6 +39,11 @@ export const OWNERSHIP_TAG_KEYS = {
   namespace: 'eks-pia/namespace',
   serviceAccount: 'eks-pia/service-account',
 } as const;
+/**
+ * On an association eks-pia created: the service account was created by eks-pia too (together
+ * with the service account's managed-by label, the record that lets a delete remove it).
+ */
+export const SERVICE_ACCOUNT_CREATED_TAG = 'eks-pia/service-account-created';
 export const MANAGED_BY_LABEL = { key: 'app.kubernetes.io/managed-by', value: MANAGED_BY } as const;
 
 export interface AssociationKey {

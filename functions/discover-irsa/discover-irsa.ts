@@ -174,28 +174,29 @@ async function readKubernetes(
   };
 }
 
-/** Service accounts whose association matters: annotated ones, or those an exact trust subject names. */
+/**
+ * Service accounts whose association matters: annotated ones, and those an exact trust subject
+ * names (without Kubernetes, the only ones known; with it, the half-migrated ones whose
+ * annotation an interrupted run already removed).
+ */
 function serviceAccountsOfInterest(
   kubernetes: MigrationFacts['kubernetes'],
   roles: readonly RoleFact[],
   providerArn: string,
 ): Set<string> {
-  if (kubernetes) {
-    return new Set(
-      kubernetes.serviceAccounts
-        .filter((sa) => sa.roleArnAnnotation !== undefined)
-        .map((sa) => `${sa.namespace}/${sa.name}`),
-    );
-  }
-  return new Set(
-    roles.flatMap((role) =>
+  const annotated = (kubernetes?.serviceAccounts ?? [])
+    .filter((sa) => sa.roleArnAnnotation !== undefined)
+    .map((sa) => `${sa.namespace}/${sa.name}`);
+  return new Set([
+    ...annotated,
+    ...roles.flatMap((role) =>
       findIrsaSubjects(role.trustPolicy, providerArn).subjects.flatMap((subject) =>
         subject.namespace !== undefined && subject.serviceAccount !== undefined && !subject.wildcard
           ? [`${subject.namespace}/${subject.serviceAccount}`]
           : [],
       ),
     ),
-  );
+  ]);
 }
 
 export function summarise(plan: MigrationPlan, planDocument: string): DiscoverySummary {

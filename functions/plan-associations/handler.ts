@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
+import { getRoleState } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
@@ -12,6 +13,7 @@ export const handler = defineTask('plan-associations', input, (event) =>
     loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAll: describeAssociations,
+    getRoleState,
     savePlan: (runId, plan) => putRunDocument(runId, 'plan', plan),
   }),
 );

@@ -1,5 +1,11 @@
-import type { ExistingAssociation } from '../core/associations/existing.ts';
-import { needsKubernetes, pruneCandidates } from '../core/associations/plan.ts';
+import pMap from 'p-map';
+import type { ExistingAssociation, ExistingRole } from '../core/associations/existing.ts';
+import {
+  decideItem,
+  needsKubernetes,
+  pruneCandidates,
+  roleNameToInspect,
+} from '../core/associations/plan.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 
 /**
@@ -20,9 +26,21 @@ export type PlanItem =
     }
   | { kind: 'prune'; namespace: string; serviceAccount: string; existing: ExistingAssociation };
 
+/** An entry that cannot be carried out, found while checking every entry before any change. */
+export interface RefusedEntry {
+  namespace: string;
+  serviceAccount: string;
+  reason: string;
+}
+
 export interface PlanDocument {
   batchSize: number;
   items: PlanItem[];
+  /**
+   * Update and delete are all-or-nothing, as in eksctl: when an entry cannot be carried out, it
+   * is listed here and no entry is changed.
+   */
+  refused?: RefusedEntry[] | undefined;
   /** Which role each association of the cluster uses; present when roles may be deleted. */
   roleUsage?: Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[] | undefined;
 }
@@ -40,13 +58,18 @@ export interface PlanDeps {
     clusterName: string,
   ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]>;
   describeAll(clusterName: string, ids: string[]): Promise<ExistingAssociation[]>;
+  getRoleState(roleName: string): Promise<ExistingRole | undefined>;
   savePlan(runId: string, plan: PlanDocument): Promise<string>;
 }
 
+/** Roles read at once while checking the entries of an update. */
+const CHECK_CONCURRENCY = 5;
+
 /**
  * Lists the cluster's associations once (every page) and lays out the run's items in batches.
- * Describing every association (N+1 calls) happens only when roles may be deleted or associations
- * pruned: those are the only decisions that need to know who else uses a role.
+ * Describing every association (N+1 calls) happens only when roles may be deleted, associations
+ * pruned, or (update) every entry is checked before any change: update and delete change nothing
+ * when one entry cannot be carried out, as in eksctl (apply keeps per-item outcomes).
  */
 export async function planAssociations(runId: string, deps: PlanDeps): Promise<PlanSummary> {
   const request = await deps.loadRequest(runId);
@@ -67,11 +90,22 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
 
   const rolesMayBeDeleted = request.operation === 'delete' || request.prune;
   let roleUsage: PlanDocument['roleUsage'];
+  let refused: RefusedEntry[] = [];
+  if (request.operation === 'update') {
+    const ids = items.flatMap((item) =>
+      item.kind === 'entry' && item.associationId ? [item.associationId] : [],
+    );
+    const described = await deps.describeAll(request.clusterName, ids);
+    refused = await refusedEntries(request, items, described, deps);
+  }
   if (rolesMayBeDeleted) {
     const described = await deps.describeAll(
       request.clusterName,
       summaries.map((summary) => summary.associationId),
     );
+    if (request.operation === 'delete') {
+      refused = await refusedEntries(request, items, described, deps);
+    }
     roleUsage = described.map(({ namespace, serviceAccount, roleArn }) => ({
       namespace,
       serviceAccount,
@@ -89,25 +123,75 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     }
   }
 
-  const kubernetesItems = items.filter((item) =>
-    item.kind === 'prune'
-      ? needsKubernetes('prune')
-      : needsKubernetes(
-          request.operation as 'create' | 'update' | 'delete' | 'apply',
-          request.entries[item.entryIndex],
-        ),
-  );
-  await deps.savePlan(runId, { batchSize: BATCH_SIZE, items, roleUsage });
+  const kubernetesItems =
+    refused.length > 0
+      ? []
+      : items.filter((item) =>
+          item.kind === 'prune'
+            ? needsKubernetes('prune', undefined, true)
+            : needsKubernetes(
+                request.operation as 'create' | 'update' | 'delete' | 'apply',
+                request.entries[item.entryIndex],
+                item.associationId !== undefined,
+              ),
+        );
+  await deps.savePlan(runId, {
+    batchSize: BATCH_SIZE,
+    items,
+    roleUsage,
+    ...(refused.length > 0 ? { refused } : {}),
+  });
   return {
     itemCount: items.length,
     batches: Array.from({ length: Math.ceil(items.length / BATCH_SIZE) }, (_, index) => index),
     needsKubernetes: kubernetesItems.length > 0,
     kubernetes: {
       namespaces: [...new Set(kubernetesItems.map((item) => item.namespace))].sort(),
-      createsServiceAccounts: items.some(
+      createsServiceAccounts: kubernetesItems.some(
         (item) =>
           item.kind === 'entry' && request.entries[item.entryIndex]?.createServiceAccount === true,
       ),
     },
   };
+}
+
+/**
+ * The entries of an update or delete that cannot be carried out, decided on the state read now
+ * (the association, and for an update its role): eksctl's plan phase, where one failing entry
+ * stops everything before a change. The batches decide again on live state when they run.
+ */
+async function refusedEntries(
+  request: AssociationRequest,
+  items: readonly PlanItem[],
+  described: readonly ExistingAssociation[],
+  deps: PlanDeps,
+): Promise<RefusedEntry[]> {
+  const operation = request.operation;
+  if (operation !== 'update' && operation !== 'delete') return [];
+  const byId = new Map(described.map((association) => [association.associationId, association]));
+  const decisions = await pMap(
+    items,
+    async (item) => {
+      if (item.kind !== 'entry') return undefined;
+      const desired = request.entries[item.entryIndex];
+      if (!desired) return undefined;
+      const existing = item.associationId ? byId.get(item.associationId) : undefined;
+      const roleName =
+        operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
+      const role = roleName ? await deps.getRoleState(roleName) : undefined;
+      return decideItem({ operation, clusterName: request.clusterName, desired, existing, role });
+    },
+    { concurrency: CHECK_CONCURRENCY },
+  );
+  return decisions.flatMap((decision) =>
+    decision?.result === 'failed'
+      ? [
+          {
+            namespace: decision.namespace,
+            serviceAccount: decision.serviceAccount,
+            reason: decision.reason,
+          },
+        ]
+      : [],
+  );
 }

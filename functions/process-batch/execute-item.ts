@@ -2,8 +2,11 @@
  * Carries out one item's decision, step by step in the order `ItemChanges` prescribes, and stops
  * at the first failing step with eksctl's wording for it. Every step is idempotent, so a batch
  * that Step Functions retries after a timeout converges instead of failing on what it already did.
+ * A role created here is deleted again when a later step of the item fails, unless an association
+ * already uses it; one left behind by a run that died is adopted by its ownership tags on rerun.
  */
 import type { ManagedRole } from '../core/associations/desired.ts';
+import { parseRoleArn } from '../core/associations/existing.ts';
 import type {
   AssociationFieldChanges,
   ItemDecision,
@@ -15,13 +18,17 @@ import {
   failureReason,
   type ItemOutcome,
 } from '../core/associations/report.ts';
+import { SERVICE_ACCOUNT_CREATED_TAG } from '../core/naming.ts';
 
 export interface ExecuteDeps {
   createManagedRole(role: ManagedRole): Promise<{ arn: string }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
   deleteRole(roleName: string): Promise<void>;
-  /** Creates the namespace and service account when missing, else labels it; true when it was created. */
-  ensureServiceAccount(namespace: string, name: string): Promise<boolean>;
+  /**
+   * Creates the namespace and the service account, labelled as eks-pia's, unless it exists; never
+   * touches one that exists. Says whether it is eks-pia's (created now, or by an earlier run).
+   */
+  ensureServiceAccount(namespace: string, name: string): Promise<{ created: boolean; ours: boolean }>;
   deleteServiceAccount(namespace: string, name: string): Promise<void>;
   createAssociation(
     namespace: string,
@@ -30,6 +37,8 @@ export interface ExecuteDeps {
   ): Promise<void>;
   updateAssociation(associationId: string, changes: AssociationFieldChanges): Promise<void>;
   deleteAssociation(associationId: string): Promise<void>;
+  /** The role ARN of the association of this service account, when there is one. */
+  associationRoleArn(namespace: string, serviceAccount: string): Promise<string | undefined>;
 }
 
 export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Promise<ItemOutcome> {
@@ -54,24 +63,35 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
     });
     if (!done) return outcome;
   }
+  const failed = async (): Promise<ItemOutcome> => {
+    if (createRole && outcome.roleCreated) await rollBackRole(createRole, decision, outcome, deps);
+    return outcome;
+  };
   const roleChanges = changes.role;
   if (roleChanges && decision.roleName) {
     const roleName = decision.roleName;
     if (!(await step('update-role', () => deps.reconcileRole(roleName, roleChanges))))
-      return outcome;
+      return failed();
   }
+  let newAssociation = changes.createAssociation;
   if (changes.createServiceAccount) {
     const done = await step('create-service-account', async () => {
-      outcome.serviceAccountCreated = await deps.ensureServiceAccount(namespace, serviceAccount);
+      const ensured = await deps.ensureServiceAccount(namespace, serviceAccount);
+      outcome.serviceAccountCreated = ensured.created;
+      // Someone created it between the decision and now: it is theirs, and must not be recorded as ours.
+      if (!ensured.ours && newAssociation?.tags[SERVICE_ACCOUNT_CREATED_TAG] !== undefined) {
+        const { [SERVICE_ACCOUNT_CREATED_TAG]: _mark, ...tags } = newAssociation.tags;
+        newAssociation = { ...newAssociation, tags };
+      }
     });
-    if (!done) return outcome;
+    if (!done) return failed();
   }
-  const newAssociation = changes.createAssociation;
   if (newAssociation) {
+    const association = newAssociation;
     const done = await step('create-association', () =>
-      deps.createAssociation(namespace, serviceAccount, newAssociation),
+      deps.createAssociation(namespace, serviceAccount, association),
     );
-    if (!done) return outcome;
+    if (!done) return failed();
   }
   const fieldChanges = changes.association;
   if (fieldChanges && decision.associationId) {
@@ -79,19 +99,44 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
     if (!(await step('update-association', () => deps.updateAssociation(id, fieldChanges))))
       return outcome;
   }
+  // The service account first, while the association still records who created it; the role
+  // is only free once the association is gone.
+  if (changes.deleteServiceAccount) {
+    const done = await step('delete-service-account', () =>
+      deps.deleteServiceAccount(namespace, serviceAccount),
+    );
+    if (!done) return outcome;
+  }
   if (changes.deleteAssociation && decision.associationId) {
     const id = decision.associationId;
     if (!(await step('delete-association', () => deps.deleteAssociation(id)))) return outcome;
   }
-  // The role is only free once its association is gone, and the service account last of all.
   if (changes.deleteRole && decision.roleName) {
     const roleName = decision.roleName;
-    if (!(await step('delete-role', () => deps.deleteRole(roleName)))) return outcome;
-  }
-  if (changes.deleteServiceAccount) {
-    await step('delete-service-account', () =>
-      deps.deleteServiceAccount(namespace, serviceAccount),
-    );
+    await step('delete-role', () => deps.deleteRole(roleName));
   }
   return outcome;
+}
+
+/**
+ * Deletes the role this item just created after a later step failed, so no role is left that
+ * nothing uses. An association that uses it anyway (its create succeeded but the answer was lost)
+ * keeps it. When the rollback itself fails, the reason says so; the rerun adopts the role by its
+ * ownership tags.
+ */
+async function rollBackRole(
+  role: ManagedRole,
+  decision: ItemDecision,
+  outcome: ItemOutcome,
+  deps: ExecuteDeps,
+): Promise<void> {
+  try {
+    const used = await deps.associationRoleArn(decision.namespace, decision.serviceAccount);
+    if (used !== undefined && parseRoleArn(used)?.name === role.roleName) return;
+    await deps.deleteRole(role.roleName);
+    outcome.roleCreated = false;
+    outcome.error = `${outcome.error ?? ''}; the IAM role "${role.roleName}" created for it was deleted again`;
+  } catch (error) {
+    outcome.error = `${outcome.error ?? ''}; the IAM role "${role.roleName}" created for it could not be deleted again (${error instanceof Error ? error.message : String(error)}); the next run adopts it`;
+  }
 }

@@ -4,6 +4,7 @@ import {
   createAssociation,
   deleteAssociation,
   describeAssociation,
+  listAssociations,
   updateAssociation,
 } from '../aws/eks-associations.ts';
 import {
@@ -25,12 +26,13 @@ import {
   ensureNamespace,
   getServiceAccount,
   kubernetesApiForCluster,
-  mergePatchServiceAccount,
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
-import { MANAGED_BY_LABEL } from '../core/naming.ts';
+import type { ManagedRole } from '../core/associations/desired.ts';
+import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
+import { isOwnedBy, MANAGED_BY_LABEL, OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
 import type { ExecuteDeps } from './execute-item.ts';
 import { processBatch } from './process-batch.ts';
@@ -61,26 +63,27 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
         permissionsBoundaryArn: role.permissionsBoundaryArn,
         tags: role.tags,
       });
-      if (created.status === 'exists')
-        throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
-      await attachPolicies(role.roleName, role.managedPolicyArns);
-      for (const policy of role.inlinePolicies)
-        await putInlinePolicy(role.roleName, policy.name, policy.document);
+      if (created.status === 'exists') {
+        // A CreateRole retried after its answer was lost finds the role it made: ours by its tags.
+        const existing = await getRoleState(role.roleName);
+        if (!existing || !isOwnedBy(existing.tags, clusterName, ...ownerOf(role))) {
+          throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
+        }
+        await reconcileRole(role.roleName, roleChanges(role, existing));
+        return { arn: existing.arn };
+      }
+      try {
+        await attachPolicies(role.roleName, role.managedPolicyArns);
+        for (const policy of role.inlinePolicies)
+          await putInlinePolicy(role.roleName, policy.name, policy.document);
+      } catch (error) {
+        // A role without its permissions is worth nothing to anyone: take it back.
+        await deleteRoleCompletely(role.roleName).catch(() => undefined);
+        throw error;
+      }
       return { arn: created.arn };
     },
-    reconcileRole: async (roleName, changes) => {
-      if (changes.trust) await updateTrust(roleName, changes.trust);
-      await attachPolicies(roleName, changes.attach);
-      await detachPolicies(roleName, changes.detach);
-      for (const policy of changes.putInline)
-        await putInlinePolicy(roleName, policy.name, policy.document);
-      for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
-      if (changes.boundary && 'set' in changes.boundary)
-        await setPermissionsBoundary(roleName, changes.boundary.set);
-      if (changes.boundary && 'remove' in changes.boundary)
-        await removePermissionsBoundary(roleName);
-      await tagRole(roleName, changes.tags);
-    },
+    reconcileRole,
     deleteRole: async (roleName) => {
       await deleteRoleCompletely(roleName);
     },
@@ -88,15 +91,15 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
       const client = await api();
       await ensureNamespace(client, namespace);
       const existing = await getServiceAccount(client, namespace, name);
+      if (existing) {
+        return {
+          created: false,
+          ours: existing.labels[MANAGED_BY_LABEL.key] === MANAGED_BY_LABEL.value,
+        };
+      }
       const labels = { [MANAGED_BY_LABEL.key]: MANAGED_BY_LABEL.value };
-      if (!existing) {
-        await createServiceAccount(client, { namespace, name, labels });
-        return true;
-      }
-      if (existing.labels[MANAGED_BY_LABEL.key] !== MANAGED_BY_LABEL.value) {
-        await mergePatchServiceAccount(client, namespace, name, { metadata: { labels } });
-      }
-      return false;
+      await createServiceAccount(client, { namespace, name, labels });
+      return { created: true, ours: true };
     },
     deleteServiceAccount: async (namespace, name) => {
       await deleteServiceAccount(await api(), namespace, name);
@@ -120,7 +123,33 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
     deleteAssociation: async (associationId) => {
       await deleteAssociation(clusterName, associationId);
     },
+    associationRoleArn: async (namespace, serviceAccount) => {
+      const [summary] = await listAssociations(clusterName, { namespace, serviceAccount });
+      if (!summary) return undefined;
+      return (await describeAssociation(clusterName, summary.associationId))?.roleArn;
+    },
   };
+}
+
+async function reconcileRole(roleName: string, changes: RoleChanges): Promise<void> {
+  if (changes.trust) await updateTrust(roleName, changes.trust);
+  await attachPolicies(roleName, changes.attach);
+  await detachPolicies(roleName, changes.detach);
+  for (const policy of changes.putInline)
+    await putInlinePolicy(roleName, policy.name, policy.document);
+  for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
+  if (changes.boundary && 'set' in changes.boundary)
+    await setPermissionsBoundary(roleName, changes.boundary.set);
+  if (changes.boundary && 'remove' in changes.boundary) await removePermissionsBoundary(roleName);
+  await tagRole(roleName, changes.tags);
+}
+
+/** The association a managed role is made for, from its ownership tags. */
+function ownerOf(role: ManagedRole): [string, string] {
+  return [
+    role.tags[OWNERSHIP_TAG_KEYS.namespace] ?? '',
+    role.tags[OWNERSHIP_TAG_KEYS.serviceAccount] ?? '',
+  ];
 }
 
 export const handler = defineTask('process-batch', input, (event) => {

@@ -23,7 +23,11 @@ import {
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { asError } from '../core/errors.ts';
 import { hasPodIdentityTrust } from '../core/trust-policy.ts';
-import type { PlanDocument, PlanItem } from '../plan-associations/plan-associations.ts';
+import type {
+  PlanDocument,
+  PlanItem,
+  RefusedEntry,
+} from '../plan-associations/plan-associations.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
 
 /**
@@ -99,6 +103,9 @@ async function processItem(
 ): Promise<ItemResult> {
   let decision: ItemDecision;
   const lookupWarnings: string[] = [];
+  if (plan.refused !== undefined && plan.refused.length > 0) {
+    return refusedResult(item, plan.refused, request.operation);
+  }
   try {
     const desired = item.kind === 'entry' ? request.entries[item.entryIndex] : undefined;
     const operation: ItemOperation =
@@ -133,7 +140,7 @@ async function processItem(
       existing !== undefined &&
       plan.roleUsage !== undefined &&
       roleUsedElsewhere(existing.roleArn, plan.roleUsage, item);
-    const serviceAccount = needsKubernetes(operation, desired)
+    const serviceAccount = needsKubernetes(operation, desired, existing !== undefined)
       ? await lookUpServiceAccount(request.clusterName, item, deps, lookupWarnings, dryRun)
       : undefined;
     const live = {
@@ -226,6 +233,34 @@ async function lookUpServiceAccount(
     }
     return undefined;
   }
+}
+
+/** Nothing of an all-or-nothing run is changed when one of its entries cannot be carried out. */
+function refusedResult(
+  item: PlanItem,
+  refused: readonly RefusedEntry[],
+  operation: AssociationRequest['operation'],
+): ItemResult {
+  const own = refused.find(
+    (entry) => entry.namespace === item.namespace && entry.serviceAccount === item.serviceAccount,
+  );
+  if (own) {
+    return {
+      namespace: item.namespace,
+      serviceAccount: item.serviceAccount,
+      action: 'refused',
+      result: 'failed',
+      reason: own.reason,
+    };
+  }
+  const others = refused.map((entry) => `"${entry.namespace}/${entry.serviceAccount}"`).join(', ');
+  return {
+    namespace: item.namespace,
+    serviceAccount: item.serviceAccount,
+    action: 'unchanged',
+    result: 'skipped',
+    reason: `not ${operation === 'delete' ? 'deleted' : 'updated'}: ${operation} is all-or-nothing, and ${others} cannot be ${operation === 'delete' ? 'deleted' : 'updated'}; fix ${refused.length === 1 ? 'that entry' : 'those entries'} (or remove ${refused.length === 1 ? 'it' : 'them'} from the request) and run again`,
+  };
 }
 
 function entryOperation(

@@ -10,6 +10,7 @@
 import {
   type ConfigIssue,
   ConfigValidationError,
+  hasPermissionPolicy,
   hasWellKnownPolicy,
   type PodIdentityAssociationConfig,
   WELL_KNOWN_POLICY_NAMES,
@@ -17,6 +18,7 @@ import {
 import {
   inlinePolicyName,
   NamingError,
+  OWNERSHIP_TAG_KEYS,
   ownershipTags,
   permissionPolicyInlineName,
   ROLE_PATH,
@@ -26,6 +28,7 @@ import {
   type PolicyDocument,
   PolicyDocumentError,
   parsePolicyDocument,
+  policySize,
 } from '../policy-document.ts';
 import { podIdentityTrustStatement } from '../trust-policy.ts';
 import { expandWellKnownPolicies, type Partition } from '../well-known-policies.ts';
@@ -109,6 +112,10 @@ export interface DesiredContext {
 }
 
 export const POLICY_VERSION = '2012-10-17';
+/** IAM's `RolePolicySizeQuota`: all inline policies of one role together, whitespace not counted. */
+export const MAX_INLINE_POLICIES_SIZE = 10_240;
+/** IAM's limit on tags per role. */
+export const MAX_TAGS_PER_ROLE = 50;
 
 /** `arn:<partition>:iam::<account>:role/eks-pia/<name>`: where every created role lives. */
 export function managedRoleArn(partition: Partition, account: string, roleName: string): string {
@@ -123,7 +130,7 @@ export function managedRoleTrust(): PolicyDocument {
 /** Whether the entry carries permissions to build a role from (eksctl's role sources minus roleARN). */
 export function carriesPermissions(entry: PodIdentityAssociationConfig): boolean {
   return (
-    (entry.permissionPolicy !== undefined && Object.keys(entry.permissionPolicy).length > 0) ||
+    hasPermissionPolicy(entry) ||
     (entry.permissionPolicyARNs?.length ?? 0) > 0 ||
     hasWellKnownPolicy(entry.wellKnownPolicies)
   );
@@ -170,7 +177,7 @@ function buildManagedRole(
     origins[name] = origin;
   };
 
-  if (entry.permissionPolicy !== undefined && Object.keys(entry.permissionPolicy).length > 0) {
+  if (hasPermissionPolicy(entry)) {
     const origin = `${path}.permissionPolicy`;
     try {
       addInline(
@@ -195,6 +202,25 @@ function buildManagedRole(
     }
   }
 
+  const inlineSize = inlinePolicies.reduce((sum, policy) => sum + policySize(policy.document), 0);
+  if (inlineSize > MAX_INLINE_POLICIES_SIZE) {
+    issues.push({
+      path: hasPermissionPolicy(entry) ? `${path}.permissionPolicy` : `${path}.wellKnownPolicies`,
+      message: `the role's inline policies would total ${inlineSize} characters (whitespace not counted), over IAM's limit of ${MAX_INLINE_POLICIES_SIZE} per role; move permissions into managed policies (permissionPolicyARNs) or grant less`,
+    });
+  }
+  const tags = {
+    ...context.clusterTags,
+    ...entry.tags,
+    ...ownershipTags(context.clusterName, entry.namespace, entry.serviceAccountName),
+  };
+  const tagCount = Object.keys(tags).length;
+  if (tagCount > MAX_TAGS_PER_ROLE) {
+    issues.push({
+      path: `${path}.tags`,
+      message: `the role would carry ${tagCount} tags (metadata.tags, these tags and the ${Object.keys(OWNERSHIP_TAG_KEYS).length} ownership tags eks-pia adds), over IAM's limit of ${MAX_TAGS_PER_ROLE} per role; use fewer tags here or in metadata.tags`,
+    });
+  }
   const requestedBoundary = nonEmpty(entry.permissionsBoundaryARN);
   return {
     issues,
@@ -208,14 +234,39 @@ function buildManagedRole(
       inlinePolicies,
       permissionsBoundaryArn: context.enforcedPermissionsBoundaryArn ?? requestedBoundary,
       requestedPermissionsBoundaryArn: requestedBoundary,
-      tags: {
-        ...context.clusterTags,
-        ...entry.tags,
-        ...ownershipTags(context.clusterName, entry.namespace, entry.serviceAccountName),
-      },
+      tags,
       origins,
     },
   };
+}
+
+/**
+ * ARNs of another partition than the cluster's region: IAM and EKS answer them as if the role or
+ * policy did not exist, after every retry, which hides the real mistake.
+ */
+function otherPartitionArns(
+  entry: PodIdentityAssociationConfig,
+  partition: Partition,
+  path: string,
+): ConfigIssue[] {
+  const arns: [string, string | undefined][] = [
+    ['roleARN', entry.roleARN],
+    ['targetRoleARN', entry.targetRoleARN],
+    ['permissionsBoundaryARN', entry.permissionsBoundaryARN],
+    ...(entry.permissionPolicyARNs ?? []).map(
+      (arn, index): [string, string] => [`permissionPolicyARNs[${index}]`, arn],
+    ),
+  ];
+  return arns.flatMap(([field, arn]) => {
+    const other = arn === undefined ? undefined : /^arn:([^:]+):/.exec(arn)?.[1];
+    if (other === undefined || other === partition) return [];
+    return [
+      {
+        path: `${path}.${field}`,
+        message: `${JSON.stringify(arn)} is in partition ${other}, but the cluster's region is in partition ${partition}; only ARNs of arn:${partition}: can be used here`,
+      },
+    ];
+  });
 }
 
 /** Role settings that mean nothing without permissions to build a role from. */
@@ -242,14 +293,19 @@ export function desiredFromConfig(
     roleNameFor(context.clusterName, entry.namespace, entry.serviceAccountName);
   const ignored: string[] = [];
   let role: RoleSource;
+  const partitionIssues = otherPartitionArns(entry, context.partition, path);
 
   if (carriesPermissions(entry)) {
     const built = buildManagedRole(entry, context, path, managedRoleName);
-    if (built.issues.length > 0) {
-      throw new ConfigValidationError('pod identity association', built.issues);
+    const issues = [...partitionIssues, ...built.issues];
+    if (issues.length > 0) {
+      throw new ConfigValidationError('pod identity association', issues);
     }
     role = { kind: 'managed', role: built.role, requestedRoleArn: roleArn };
   } else {
+    if (partitionIssues.length > 0) {
+      throw new ConfigValidationError('pod identity association', partitionIssues);
+    }
     role = roleArn === undefined ? { kind: 'unspecified' } : { kind: 'existing', roleArn };
     const why =
       roleArn === undefined

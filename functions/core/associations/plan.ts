@@ -18,6 +18,7 @@ import {
   OWNERSHIP_TAG_KEYS,
   ownedAssociationOf,
   ownershipTags,
+  SERVICE_ACCOUNT_CREATED_TAG,
 } from '../naming.ts';
 import {
   actionPatternCovers,
@@ -104,8 +105,9 @@ export interface RoleChanges {
 
 /**
  * What to carry out, in this order: create or reconcile the role, create the service account,
- * create or update the association; for removals: delete the association, then the role, then
- * the service account (the role is only free once the association is gone).
+ * create or update the association; for removals: delete the service account (while the
+ * association still records who created it), then the association, then the role (only free once
+ * the association is gone).
  */
 export interface ItemChanges {
   createRole?: ManagedRole | undefined;
@@ -115,7 +117,7 @@ export interface ItemChanges {
   association?: AssociationFieldChanges | undefined;
   deleteAssociation: boolean;
   deleteRole: boolean;
-  /** Create the namespace and service account if missing, else add the managed-by label. */
+  /** Create the namespace and the service account, which is missing (never relabel one that exists). */
   createServiceAccount: boolean;
   deleteServiceAccount: boolean;
 }
@@ -138,6 +140,8 @@ export interface ItemDecision {
   changes: ItemChanges;
 }
 
+/** The `app.kubernetes.io/managed-by` value of service accounts eksctl creates. */
+export const EKSCTL_MANAGER = 'eksctl';
 const EKS_PIA_FIELDS =
   'namespace, serviceAccountName, roleARN, targetRoleARN, disableSessionTags and policy';
 const ROLE_ARN_OWNED =
@@ -178,15 +182,76 @@ export function sessionPoliciesEqual(a: string | undefined, b: string | undefine
   }
 }
 
-function isLabelled(serviceAccount: ExistingServiceAccount | undefined): boolean {
-  return serviceAccount?.labels[MANAGED_BY_LABEL.key] === MANAGED_BY_LABEL.value;
+/** Who the service account's `app.kubernetes.io/managed-by` label names as its manager. */
+function managerOf(serviceAccount: ExistingServiceAccount | undefined): string | undefined {
+  return serviceAccount?.labels[MANAGED_BY_LABEL.key];
 }
 
+/**
+ * A service account is only ever created, never taken over: one that exists keeps its labels,
+ * whoever made it (Helm, GitOps, eksctl, a person).
+ */
 function serviceAccountToEnsure(
   desired: DesiredAssociation,
   serviceAccount: ExistingServiceAccount | undefined,
 ): boolean {
-  return desired.createServiceAccount && !isLabelled(serviceAccount);
+  return desired.createServiceAccount && serviceAccount === undefined;
+}
+
+/**
+ * Whether the association about to be created records the service account as eks-pia's: it is
+ * created now, or an earlier interrupted run created it (it carries eks-pia's label).
+ */
+function serviceAccountIsOurs(
+  desired: DesiredAssociation,
+  serviceAccount: ExistingServiceAccount | undefined,
+): boolean {
+  return (
+    desired.createServiceAccount &&
+    (serviceAccount === undefined || managerOf(serviceAccount) === MANAGED_BY_LABEL.value)
+  );
+}
+
+function existingServiceAccountWarning(
+  desired: DesiredAssociation,
+  serviceAccount: ExistingServiceAccount | undefined,
+): string[] {
+  if (!desired.createServiceAccount || serviceAccountIsOurs(desired, serviceAccount)) return [];
+  const id = idOf(desired.namespace, desired.serviceAccount);
+  const manager = managerOf(serviceAccount);
+  if (manager === EKSCTL_MANAGER) {
+    return [
+      `service account "${id}" already exists and is labelled ${MANAGED_BY_LABEL.key}: ${EKSCTL_MANAGER}; it is used as it is and, as with eksctl, deleting the association deletes it`,
+    ];
+  }
+  return [
+    `service account "${id}" already exists${manager === undefined ? '' : ` (managed by ${manager})`} and was not created by eks-pia; it is used as it is, never relabelled, and eks-pia will never delete it`,
+  ];
+}
+
+/**
+ * Whether deleting this association may delete its service account: eks-pia created it (its
+ * label, plus the mark on an association eks-pia created for it), or eksctl did (its label;
+ * eksctl deletes the service accounts it labels).
+ */
+function serviceAccountToDelete(
+  existing: ExistingAssociation,
+  serviceAccount: ExistingServiceAccount | undefined,
+  clusterName: string,
+): { delete: boolean; warning?: string } {
+  const manager = managerOf(serviceAccount);
+  if (manager === EKSCTL_MANAGER) return { delete: true };
+  if (manager !== MANAGED_BY_LABEL.value) return { delete: false };
+  if (
+    createdByEksPia(existing, clusterName) &&
+    existing.tags[SERVICE_ACCOUNT_CREATED_TAG] === 'true'
+  ) {
+    return { delete: true };
+  }
+  return {
+    delete: false,
+    warning: `service account "${idOf(existing.namespace, existing.serviceAccount)}" is labelled ${MANAGED_BY_LABEL.key}: ${MANAGED_BY_LABEL.value}, but its association does not record that eks-pia created it (tag ${SERVICE_ACCOUNT_CREATED_TAG}); it was kept`,
+  };
 }
 
 function serviceAccountStep(id: string): string {
@@ -211,7 +276,10 @@ export function createdByEksPia(association: ExistingAssociation, clusterName: s
 }
 
 function userTags(tags: Readonly<Record<string, string>>): Record<string, string> {
-  const ownership = new Set<string>(Object.values(OWNERSHIP_TAG_KEYS));
+  const ownership = new Set<string>([
+    ...Object.values(OWNERSHIP_TAG_KEYS),
+    SERVICE_ACCOUNT_CREATED_TAG,
+  ]);
   return Object.fromEntries(Object.entries(tags).filter(([key]) => !ownership.has(key)));
 }
 
@@ -364,12 +432,14 @@ function newAssociation(
   desired: DesiredAssociation,
   roleArn: string,
   clusterName: string,
+  serviceAccountCreated: boolean,
 ): NewAssociation {
   const created: NewAssociation = {
     roleArn,
     tags: {
       ...desired.tags,
       ...ownershipTags(clusterName, desired.namespace, desired.serviceAccount),
+      ...(serviceAccountCreated ? { [SERVICE_ACCOUNT_CREATED_TAG]: 'true' } : {}),
     },
   };
   const target = blankToUndefined(desired.targetRoleArn);
@@ -500,7 +570,13 @@ function decideAbsent(state: Extract<ItemState, { desired: DesiredAssociation }>
     changes.createServiceAccount = true;
     steps.push(serviceAccountStep(id));
   }
-  changes.createAssociation = newAssociation(desired, roleArn, clusterName);
+  warnings.push(...existingServiceAccountWarning(desired, state.serviceAccount));
+  changes.createAssociation = newAssociation(
+    desired,
+    roleArn,
+    clusterName,
+    serviceAccountIsOurs(desired, state.serviceAccount),
+  );
   steps.push(`create pod identity association for service account "${id}"`);
   return finalDecision(base, 'create', 'created', reason, {
     changes,
@@ -555,8 +631,16 @@ function decideCreate(state: Extract<ItemState, { desired: DesiredAssociation }>
       base,
       'update',
       'updated',
-      `pod identity association "${id}" already exists as requested; only the service account is missing or lacks the ${MANAGED_BY_LABEL.key} label`,
-      { changes, steps: [serviceAccountStep(id)], warnings, roleArn: existing.roleArn },
+      `pod identity association "${id}" already exists as requested; only the service account is missing`,
+      {
+        changes,
+        steps: [serviceAccountStep(id)],
+        warnings: [
+          ...warnings,
+          `the association of "${id}" was created before its service account, so it does not record that eks-pia created the service account: deleting the association will keep it`,
+        ],
+        roleArn: existing.roleArn,
+      },
     );
   }
   return finalDecision(
@@ -737,6 +821,14 @@ function decideRemoval(
   const warnings: string[] = [];
   const notes: string[] = [];
   if (existing !== undefined) {
+    // The service account goes first, while the association still records who created it: an
+    // interrupted delete then finds the association again and finishes.
+    const serviceAccount = serviceAccountToDelete(existing, state.serviceAccount, state.clusterName);
+    if (serviceAccount.warning !== undefined) warnings.push(serviceAccount.warning);
+    if (serviceAccount.delete) {
+      changes.deleteServiceAccount = true;
+      steps.push(`delete service account "${id}", if it exists and was created by ${managerOf(state.serviceAccount)}`);
+    }
     changes.deleteAssociation = true;
     steps.push(`delete pod identity association "${id}"`);
   } else {
@@ -757,11 +849,6 @@ function decideRemoval(
     }
   } else if (existing !== undefined) {
     notes.push(`its role ${existing.roleArn} was not created by eks-pia for it and stays`);
-  }
-
-  if (isLabelled(state.serviceAccount)) {
-    changes.deleteServiceAccount = true;
-    steps.push(`delete service account "${id}", if it exists and is managed by eks-pia`);
   }
 
   if (steps.length === 0) {
@@ -804,7 +891,7 @@ function decideRemoval(
  * | update | role not owned | roleARN required; permission fields refused |
  * | apply | absent / present | as create / as update, with absent fields meaning their defaults |
  * | delete | absent | missing (skipped, warning), leftovers eks-pia owns still removed |
- * | delete | present | delete; role only if owned and unused elsewhere; SA only if labelled |
+ * | delete | present | delete; role only if owned and unused elsewhere; SA only if eks-pia created it (label + association mark) or eksctl did (label) |
  * | prune | created by eks-pia for this cluster | as delete; anything else is left alone |
  */
 export function decideItem(state: ItemState): ItemDecision {
@@ -862,11 +949,17 @@ export function roleNameToInspect(input: {
 }
 
 /**
- * Whether the item needs the cluster's Kubernetes API: to create or label the service account,
- * or (delete, prune) to see whether eks-pia created the service account and so may delete it.
+ * Whether the item needs the cluster's Kubernetes API: to create the service account, or (delete,
+ * prune of an association that exists) to see whether eks-pia or eksctl created the service
+ * account and so may delete it. A delete of an association that does not exist has no
+ * Kubernetes work: the service account is only ever deleted together with its association.
  */
-export function needsKubernetes(operation: ItemOperation, desired?: DesiredAssociation): boolean {
-  if (operation === 'delete' || operation === 'prune') return true;
+export function needsKubernetes(
+  operation: ItemOperation,
+  desired: DesiredAssociation | undefined,
+  associationExists: boolean,
+): boolean {
+  if (operation === 'delete' || operation === 'prune') return associationExists;
   if (operation === 'update') return false;
   return desired?.createServiceAccount === true;
 }

@@ -39,6 +39,7 @@ export {
   clusterConfigSchema,
   clusterIamSchema,
   clusterMetadataSchema,
+  hasPermissionPolicy,
   hasWellKnownPolicy,
   KIND,
   type PodIdentityAssociationConfig,

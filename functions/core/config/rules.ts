@@ -28,9 +28,12 @@ import {
   type AddonConfig,
   associationKey,
   type ClusterMetadata,
+  hasPermissionPolicy,
   hasWellKnownPolicy,
   type PodIdentityAssociationConfig,
 } from './schema.ts';
+import { OWNERSHIP_TAG_KEYS, SERVICE_ACCOUNT_CREATED_TAG } from '../naming.ts';
+import { PolicyDocumentError, parsePolicyDocument } from '../policy-document.ts';
 import { describeValue, quote } from './wording.ts';
 import { decodeYaml, isMapping } from './yaml-text.ts';
 
@@ -40,6 +43,8 @@ export type Operation = (typeof OPERATIONS)[number];
 export const MAX_TAGS_PER_ASSOCIATION = 50;
 export const MAX_TAG_KEY_LENGTH = 128;
 export const MAX_TAG_VALUE_LENGTH = 256;
+/** EKS's limit on an association's session `policy`, in characters of the text as sent. */
+export const MAX_SESSION_POLICY_LENGTH = 2048;
 
 const POD_IDENTITY_AGENT_ADDON = 'eks-pod-identity-agent';
 const ROLE_SOURCES = ['roleARN', 'permissionPolicy', 'permissionPolicyARNs', 'wellKnownPolicies'];
@@ -59,10 +64,6 @@ function toIssue(entryPath: string, finding: Finding): ConfigIssue {
 
 function createsRoles(operation: Operation): boolean {
   return operation === 'create' || operation === 'apply';
-}
-
-function hasPermissionPolicy(entry: PodIdentityAssociationConfig): boolean {
-  return entry.permissionPolicy !== undefined && Object.keys(entry.permissionPolicy).length > 0;
 }
 
 // --- eksctl's rules; `p` is the entry's path as eksctl's message spells it -------------------
@@ -165,21 +166,46 @@ function sessionPolicyProblem(text: string): string | undefined {
       `e.g. policy: '{"Version": "2012-10-17", "Statement": [...]}'`
     );
   }
-  return isMapping(document)
-    ? undefined
-    : `must be a JSON object (an IAM policy document), got ${describeValue(document)}`;
+  if (!isMapping(document)) {
+    return `must be a JSON object (an IAM policy document), got ${describeValue(document)}`;
+  }
+  try {
+    parsePolicyDocument(document);
+  } catch (error) {
+    if (!(error instanceof PolicyDocumentError)) throw error;
+    return `is not an IAM policy document: ${error.message}`;
+  }
+  const length = characterCount(text);
+  if (length > MAX_SESSION_POLICY_LENGTH) {
+    return `is ${length} characters long; EKS accepts session policies of at most ${MAX_SESSION_POLICY_LENGTH} characters, so grant less or move permissions into the role`;
+  }
+  return undefined;
 }
 
 function characterCount(text: string): number {
   return [...text].length;
 }
 
-function tagProblems(tags: Readonly<Record<string, string>>): string[] {
+/**
+ * The tags eks-pia adds to an association it creates: the ownership tags, and the mark of a
+ * service account it created. They count against EKS's limit like the user's own.
+ */
+export function addedAssociationTags(entry: PodIdentityAssociationConfig): string[] {
+  return [
+    ...Object.values(OWNERSHIP_TAG_KEYS),
+    ...(entry.createServiceAccount === true ? [SERVICE_ACCOUNT_CREATED_TAG] : []),
+  ];
+}
+
+function tagProblems(tags: Readonly<Record<string, string>>, added: readonly string[]): string[] {
   const problems: string[] = [];
   const entries = Object.entries(tags);
-  if (entries.length > MAX_TAGS_PER_ASSOCIATION) {
+  const total = new Set([...Object.keys(tags), ...added]).size;
+  if (total > MAX_TAGS_PER_ASSOCIATION) {
     problems.push(
-      `has ${entries.length} tags; an association can have at most ${MAX_TAGS_PER_ASSOCIATION}`,
+      added.length === 0
+        ? `has ${entries.length} tags; an association can have at most ${MAX_TAGS_PER_ASSOCIATION}`
+        : `has ${entries.length} tags; with the ${added.length} tags eks-pia adds (${added.join(', ')}) the association would have ${total}, over EKS's limit of ${MAX_TAGS_PER_ASSOCIATION}; keep at most ${MAX_TAGS_PER_ASSOCIATION - added.length} tags of your own`,
     );
   }
   for (const [key, value] of entries) {
@@ -204,7 +230,10 @@ function tagProblems(tags: Readonly<Record<string, string>>): string[] {
 }
 
 /** Shapes of names, ARNs and documents in one association. */
-function shapes(entry: PodIdentityAssociationConfig, options: { tags: boolean }): Finding[] {
+function shapes(
+  entry: PodIdentityAssociationConfig,
+  options: { tags: boolean; addedTags?: readonly string[] },
+): Finding[] {
   const findings: Finding[] = [];
   const add = (field: string, message: string | undefined): void => {
     if (message !== undefined) findings.push({ field, message });
@@ -243,7 +272,7 @@ function shapes(entry: PodIdentityAssociationConfig, options: { tags: boolean })
   }
   if (entry.policy !== undefined) add('policy', sessionPolicyProblem(entry.policy));
   if (options.tags && entry.tags !== undefined) {
-    for (const problem of tagProblems(entry.tags)) add('tags', problem);
+    for (const problem of tagProblems(entry.tags, options.addedTags ?? [])) add('tags', problem);
   }
   return findings;
 }
@@ -289,7 +318,12 @@ export function associationIssues(
       ...permissionPolicyNameRules(entry, path),
     );
   }
-  findings.push(...shapes(entry, { tags: true }));
+  findings.push(
+    ...shapes(entry, {
+      tags: true,
+      addedTags: createsRoles(operation) ? addedAssociationTags(entry) : [],
+    }),
+  );
   return findings.map((finding) => toIssue(path, finding));
 }
 

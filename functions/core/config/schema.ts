@@ -76,7 +76,29 @@ function section<Shape extends z.ZodRawShape>(
 /** A section eksctl knows and this service passes over; see the module comment. */
 const opaque = z.unknown().optional();
 
-const stringMap = z.record(z.string(), z.string());
+/**
+ * Keys that a plain object cannot hold as data: assigning `__proto__` replaces the object's
+ * prototype instead of adding an entry, so zod drops such a key and the tag would vanish without
+ * a word. They are refused before the map is read.
+ */
+export const RESERVED_MAP_KEYS = ['__proto__'] as const;
+
+const stringMap = z
+  .unknown()
+  .superRefine((value, context) => {
+    if (typeof value !== 'object' || value === null) return;
+    for (const key of RESERVED_MAP_KEYS) {
+      if (Object.hasOwn(value, key)) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `key "${key}" cannot be used: it is reserved in JavaScript objects, so the entry would be lost; choose another key`,
+          abort: true,
+        });
+      }
+    }
+  })
+  .pipe(z.record(z.string(), z.string()));
 
 /** An IAM policy document written inline in the file (eksctl's InlineDocument). */
 export const policyDocumentObjectSchema = z.record(z.string(), z.unknown());
@@ -236,6 +258,11 @@ export type WellKnownPolicies = z.infer<typeof wellKnownPoliciesSchema>;
 export type PolicyDocumentObject = z.infer<typeof policyDocumentObjectSchema>;
 
 /** eksctl's `WellKnownPolicies.HasPolicy()`. */
+/** Whether the entry carries an inline `permissionPolicy` (an empty mapping counts as none, as in eksctl). */
+export function hasPermissionPolicy(entry: Pick<PodIdentityAssociationConfig, 'permissionPolicy'>): boolean {
+  return entry.permissionPolicy !== undefined && Object.keys(entry.permissionPolicy).length > 0;
+}
+
 export function hasWellKnownPolicy(policies: WellKnownPolicies | undefined): boolean {
   return WELL_KNOWN_POLICY_NAMES.some((name) => policies?.[name] === true);
 }

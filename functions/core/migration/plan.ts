@@ -295,9 +295,12 @@ function candidatesFromKubernetes(
   const namespaces = context.facts.request.namespaces;
   const candidates: Candidate[] = [];
   for (const sa of serviceAccounts) {
+    if (!inNamespaces(namespaces, sa.namespace)) continue;
     const annotation = sa.roleArnAnnotation;
-    if (annotation === undefined || !inNamespaces(namespaces, sa.namespace)) continue;
-    const candidate = annotatedCandidate(context, sa, annotation);
+    const candidate =
+      annotation === undefined
+        ? halfMigratedCandidate(context, sa)
+        : annotatedCandidate(context, sa, annotation);
     if (candidate) candidates.push(candidate);
   }
   reportUnmatchedTrust(context, serviceAccounts, candidates);
@@ -411,6 +414,34 @@ function annotatedCandidate(
       ...(sa.resourceVersion ? { resourceVersion: sa.resourceVersion } : {}),
     },
   };
+}
+
+/**
+ * A service account an interrupted migration left half done: its annotation is gone (removed
+ * by the earlier run), its association exists, and the association's role still trusts this
+ * cluster's OIDC provider for it by its exact subject. With OIDC-trust removal asked for, the
+ * rerun finishes the job; the association existing is what makes removing that trust safe.
+ */
+function halfMigratedCandidate(context: Context, sa: ServiceAccountFact): Candidate | undefined {
+  const { facts } = context;
+  if (!facts.request.removeOidcProviderTrustRelationship) return undefined;
+  const association = facts.associations.find(
+    (candidate) => candidate.namespace === sa.namespace && candidate.serviceAccount === sa.name,
+  );
+  if (!association || association.ownerArn) return undefined;
+  const parts = parseRoleArn(association.roleArn);
+  if (!parts || parts.account !== facts.provider.account) return undefined;
+  const key = roleKey(parts.name);
+  if (context.addonByRole.has(key)) return undefined;
+  if (context.stackByRole.has(key) && !facts.request.allowStackDrift) return undefined;
+  const role = context.roleByKey.get(key);
+  if (!role) return undefined;
+  const coverage = coverageOf(context.trustOf.get(key) ?? { statements: [], subjects: [] }, {
+    namespace: sa.namespace,
+    serviceAccount: sa.name,
+  });
+  if (coverage?.kind !== 'subject') return undefined;
+  return { namespace: sa.namespace, serviceAccount: sa.name, role, coverage };
 }
 
 /** Trust subjects no annotated service account accounts for: stale trust, or wildcards. */

@@ -1072,18 +1072,19 @@ describe('what a decision needs looked up', () => {
     );
   });
 
-  it('needs Kubernetes to create service accounts and to check them on delete', () => {
+  it('needs Kubernetes to create service accounts and to check them on delete of an association that exists', () => {
     assert.equal(
-      needsKubernetes('create', desired({ roleARN: USER_ROLE, createServiceAccount: true })),
+      needsKubernetes('create', desired({ roleARN: USER_ROLE, createServiceAccount: true }), false),
       true,
     );
-    assert.equal(needsKubernetes('apply', desired({ roleARN: USER_ROLE })), false);
+    assert.equal(needsKubernetes('apply', desired({ roleARN: USER_ROLE }), true), false);
     assert.equal(
-      needsKubernetes('update', desired({ roleARN: USER_ROLE, createServiceAccount: true })),
+      needsKubernetes('update', desired({ roleARN: USER_ROLE, createServiceAccount: true }), true),
       false,
     );
-    assert.equal(needsKubernetes('delete', desired()), true);
-    assert.equal(needsKubernetes('prune'), true);
+    assert.equal(needsKubernetes('delete', desired(), true), true);
+    assert.equal(needsKubernetes('delete', desired(), false), false);
+    assert.equal(needsKubernetes('prune', undefined, true), true);
   });
 
   it('counts a role as used elsewhere by name, ignoring case and itself', () => {
