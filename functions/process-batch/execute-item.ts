@@ -28,7 +28,10 @@ export interface ExecuteDeps {
    * Creates the namespace and the service account, labelled as eks-pia's, unless it exists; never
    * touches one that exists. Says whether it is eks-pia's (created now, or by an earlier run).
    */
-  ensureServiceAccount(namespace: string, name: string): Promise<{ created: boolean; ours: boolean }>;
+  ensureServiceAccount(
+    namespace: string,
+    name: string,
+  ): Promise<{ created: boolean; ours: boolean }>;
   deleteServiceAccount(namespace: string, name: string): Promise<void>;
   createAssociation(
     namespace: string,
@@ -99,21 +102,21 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
     if (!(await step('update-association', () => deps.updateAssociation(id, fieldChanges))))
       return outcome;
   }
-  // The service account first, while the association still records who created it; the role
-  // is only free once the association is gone.
+  // Removal order (see ItemChanges): service account, role, association last, so an interrupted
+  // removal leaves the association for the rerun to find.
   if (changes.deleteServiceAccount) {
     const done = await step('delete-service-account', () =>
       deps.deleteServiceAccount(namespace, serviceAccount),
     );
     if (!done) return outcome;
   }
-  if (changes.deleteAssociation && decision.associationId) {
-    const id = decision.associationId;
-    if (!(await step('delete-association', () => deps.deleteAssociation(id)))) return outcome;
-  }
   if (changes.deleteRole && decision.roleName) {
     const roleName = decision.roleName;
-    await step('delete-role', () => deps.deleteRole(roleName));
+    if (!(await step('delete-role', () => deps.deleteRole(roleName)))) return outcome;
+  }
+  if (changes.deleteAssociation && decision.associationId) {
+    const id = decision.associationId;
+    await step('delete-association', () => deps.deleteAssociation(id));
   }
   return outcome;
 }

@@ -29,9 +29,9 @@ import {
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
-import type { AssociationRequest } from '../core/associations/request.ts';
 import type { ManagedRole } from '../core/associations/desired.ts';
 import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
+import type { AssociationRequest } from '../core/associations/request.ts';
 import { isOwnedBy, MANAGED_BY_LABEL, OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
 import type { ExecuteDeps } from './execute-item.ts';

@@ -72,9 +72,11 @@ export async function runWorkflow(
   );
   const states = allStates(definition);
   const handlers = await taskHandlers(workflow, states, options);
+  const text = JSON.stringify(definition);
   const machine = new StateMachine(definition as never, {
-    validationOptions: { checkArn: false },
+    validationOptions: { checkArn: false, noValidate: validated.has(text) },
   });
+  validated.add(text);
   const executionName = options.executionName ?? randomUUID();
   const execution = machine.run(toJson(input, `input of ${workflow}`), {
     overrides: {
@@ -101,6 +103,12 @@ export async function runWorkflow(
     throw failure(workflow, error, watcher.lastFailedState());
   }
 }
+
+/**
+ * Definitions this process has validated. Validating takes over a second of CPU, and a test or
+ * benchmark that runs the same workflow hundreds of times needs it only once.
+ */
+const validated = new Set<string>();
 
 async function taskHandlers(
   workflow: string,

@@ -60,6 +60,19 @@ export interface CallRecord {
   mutating: boolean;
 }
 
+/**
+ * A fault on the n-th mutating request the simulator runs (counted from when the fault is set),
+ * for fault-injection tests:
+ * - `fail`: that request is refused with an access-denied error, which no client retries, and
+ *   changes nothing;
+ * - `crash`: that request takes effect but its answer is lost, and from then on nothing else
+ *   happens (every request is refused unrecorded), as if the Lambda died right after the call.
+ */
+export interface MutationFault {
+  nth: number;
+  mode: 'fail' | 'crash';
+}
+
 export interface SimulatorOptions {
   port?: number;
   /** Receives one line per call, for a person watching a run. */
@@ -76,6 +89,9 @@ export class Simulator {
   private readonly operationCounts = new Map<string, number>();
   private server: Server | undefined;
   private address = '';
+  private mutationFault: MutationFault | undefined;
+  private mutationsRun = 0;
+  private crashedAfter: number | undefined;
 
   constructor(
     world: World,
@@ -113,6 +129,18 @@ export class Simulator {
     this.server = undefined;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Sets (or clears) the fault for the next mutating requests; see {@link MutationFault}. */
+  injectMutationFault(fault: MutationFault | undefined): void {
+    this.mutationFault = fault;
+    this.mutationsRun = 0;
+    this.crashedAfter = undefined;
+  }
+
+  /** Whether a `crash` fault has struck: nothing after it reaches the world. */
+  get crashed(): boolean {
+    return this.crashedAfter !== undefined;
   }
 
   /** Environment that points the AWS SDK v3 clients (and our adapters) at this simulator. */
@@ -171,11 +199,29 @@ export class Simulator {
       const operation = module.resolve(simRequest, context);
       operationName = operation.operation;
       mutating = operation.mutating;
+      if (this.crashedAfter !== undefined) {
+        this.send(
+          response,
+          renderError(service, crashedError(service, this.crashedAfter), requestId),
+        );
+        return;
+      }
       const behaviour = this.state.world.behaviour;
       if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
       this.injectFault(service, operation.operation);
       this.takeToken(service, operation.operation);
+      const fault = mutating ? this.nextMutationFault() : undefined;
+      if (fault === 'fail') {
+        throw new SimError(
+          deniedCode(service),
+          `injected fault: mutating call ${this.mutationsRun} (${service}:${operationName}) refused`,
+        );
+      }
       result = await operation.run();
+      if (fault === 'crash') {
+        this.crashedAfter = this.mutationsRun;
+        result = { ...result, dropConnection: true };
+      }
     } catch (error) {
       result = renderError(service, asSimError(error), requestId);
     }
@@ -184,6 +230,12 @@ export class Simulator {
       `${service} ${operationName} ${result.status}${mutating ? ' (mutating)' : ''}`,
     );
     this.send(response, result);
+  }
+
+  private nextMutationFault(): MutationFault['mode'] | undefined {
+    if (!this.mutationFault) return undefined;
+    this.mutationsRun += 1;
+    return this.mutationsRun === this.mutationFault.nth ? this.mutationFault.mode : undefined;
   }
 
   private injectFault(service: ServiceName, operation: string): void {
@@ -245,6 +297,19 @@ function serviceOf(request: SimRequest): ServiceName | undefined {
     return service;
   if (service === 'cloudformation' || service === 'events') return service;
   return undefined;
+}
+
+function deniedCode(service: ServiceName): string {
+  if (service === 'eks') return 'AccessDeniedException';
+  if (service === 'kubernetes') return 'Forbidden';
+  return 'AccessDenied';
+}
+
+function crashedError(service: ServiceName, after: number): SimError {
+  return new SimError(
+    deniedCode(service),
+    `injected crash: nothing happens after mutating call ${after}`,
+  );
 }
 
 function renderError(service: ServiceName, error: SimError, requestId: string): SimResponse {

@@ -253,9 +253,10 @@ function otherPartitionArns(
     ['roleARN', entry.roleARN],
     ['targetRoleARN', entry.targetRoleARN],
     ['permissionsBoundaryARN', entry.permissionsBoundaryARN],
-    ...(entry.permissionPolicyARNs ?? []).map(
-      (arn, index): [string, string] => [`permissionPolicyARNs[${index}]`, arn],
-    ),
+    ...(entry.permissionPolicyARNs ?? []).map((arn, index): [string, string] => [
+      `permissionPolicyARNs[${index}]`,
+      arn,
+    ]),
   ];
   return arns.flatMap(([field, arn]) => {
     const other = arn === undefined ? undefined : /^arn:([^:]+):/.exec(arn)?.[1];

@@ -106,8 +106,8 @@ export interface RoleChanges {
 /**
  * What to carry out, in this order: create or reconcile the role, create the service account,
  * create or update the association; for removals: delete the service account (while the
- * association still records who created it), then the association, then the role (only free once
- * the association is gone).
+ * association still records who created it), then the role, then the association (last, so an
+ * interrupted removal leaves it for the rerun to find).
  */
 export interface ItemChanges {
   createRole?: ManagedRole | undefined;
@@ -816,21 +816,26 @@ function decideRemoval(
   const base: Base = { namespace, serviceAccount, associationId: existing?.associationId };
   if (existing?.ownerArn) return addonOwned(base, 'delete', existing.ownerArn);
 
+  // Order: the service account while the association still records who created it, then the
+  // role, then the association last. Whatever interrupts the delete, the association is still
+  // there for the rerun (or a prune) to find and finish, so nothing is left that nothing owns.
   const changes = noChanges();
   const steps: string[] = [];
   const warnings: string[] = [];
   const notes: string[] = [];
   if (existing !== undefined) {
-    // The service account goes first, while the association still records who created it: an
-    // interrupted delete then finds the association again and finishes.
-    const serviceAccount = serviceAccountToDelete(existing, state.serviceAccount, state.clusterName);
+    const serviceAccount = serviceAccountToDelete(
+      existing,
+      state.serviceAccount,
+      state.clusterName,
+    );
     if (serviceAccount.warning !== undefined) warnings.push(serviceAccount.warning);
     if (serviceAccount.delete) {
       changes.deleteServiceAccount = true;
-      steps.push(`delete service account "${id}", if it exists and was created by ${managerOf(state.serviceAccount)}`);
+      steps.push(
+        `delete service account "${id}", if it exists and was created by ${managerOf(state.serviceAccount)}`,
+      );
     }
-    changes.deleteAssociation = true;
-    steps.push(`delete pod identity association "${id}"`);
   } else {
     warnings.push(`pod identity association "${id}" not found`);
   }
@@ -849,6 +854,10 @@ function decideRemoval(
     }
   } else if (existing !== undefined) {
     notes.push(`its role ${existing.roleArn} was not created by eks-pia for it and stays`);
+  }
+  if (existing !== undefined) {
+    changes.deleteAssociation = true;
+    steps.push(`delete pod identity association "${id}"`);
   }
 
   if (steps.length === 0) {

@@ -13,6 +13,9 @@
  * | update,delete | metadata; eksctl 1-3; addons; shapes; duplicates                       |
  * | get           | metadata                                                               |
  */
+
+import { OWNERSHIP_TAG_KEYS, SERVICE_ACCOUNT_CREATED_TAG } from '../naming.ts';
+import { PolicyDocumentError, parsePolicyDocument } from '../policy-document.ts';
 import {
   isClusterName,
   isNamespaceName,
@@ -32,8 +35,6 @@ import {
   hasWellKnownPolicy,
   type PodIdentityAssociationConfig,
 } from './schema.ts';
-import { OWNERSHIP_TAG_KEYS, SERVICE_ACCOUNT_CREATED_TAG } from '../naming.ts';
-import { PolicyDocumentError, parsePolicyDocument } from '../policy-document.ts';
 import { describeValue, quote } from './wording.ts';
 import { decodeYaml, isMapping } from './yaml-text.ts';
 

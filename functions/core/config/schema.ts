@@ -259,7 +259,9 @@ export type PolicyDocumentObject = z.infer<typeof policyDocumentObjectSchema>;
 
 /** eksctl's `WellKnownPolicies.HasPolicy()`. */
 /** Whether the entry carries an inline `permissionPolicy` (an empty mapping counts as none, as in eksctl). */
-export function hasPermissionPolicy(entry: Pick<PodIdentityAssociationConfig, 'permissionPolicy'>): boolean {
+export function hasPermissionPolicy(
+  entry: Pick<PodIdentityAssociationConfig, 'permissionPolicy'>,
+): boolean {
   return entry.permissionPolicy !== undefined && Object.keys(entry.permissionPolicy).length > 0;
 }
 

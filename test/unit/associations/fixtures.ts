@@ -12,6 +12,7 @@ import type {
 } from '../../../functions/core/associations/existing.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
 import { MANAGED_BY_LABEL, ownershipTags } from '../../../functions/core/naming.ts';
+import type { Partition } from '../../../functions/core/well-known-policies.ts';
 
 export const CLUSTER = 'demo';
 export const ACCOUNT = '111122223333';
@@ -33,7 +34,11 @@ export function entry(
 
 export function desired(
   fields: Partial<PodIdentityAssociationConfig> = {},
-  context: { enforcedPermissionsBoundaryArn?: string; clusterTags?: Record<string, string> } = {},
+  context: {
+    enforcedPermissionsBoundaryArn?: string;
+    clusterTags?: Record<string, string>;
+    partition?: Partition;
+  } = {},
 ): DesiredAssociation {
   return desiredFromConfig(entry(fields), {
     clusterName: CLUSTER,
@@ -115,3 +120,5 @@ export function foreignRole(arn = USER_ROLE): ExistingRole {
 
 export const LABELLED_SA = { labels: { [MANAGED_BY_LABEL.key]: MANAGED_BY_LABEL.value } };
 export const UNLABELLED_SA = { labels: { app: 'web' } };
+export const HELM_SA = { labels: { [MANAGED_BY_LABEL.key]: 'Helm' } };
+export const EKSCTL_SA = { labels: { [MANAGED_BY_LABEL.key]: 'eksctl' } };

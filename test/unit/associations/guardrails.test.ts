@@ -13,7 +13,10 @@ import {
   PolicyGuardViolation,
 } from '../../../functions/core/associations/guardrails.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
-import { WELL_KNOWN_POLICY_KEYS } from '../../../functions/core/well-known-policies.ts';
+import {
+  type Partition,
+  WELL_KNOWN_POLICY_KEYS,
+} from '../../../functions/core/well-known-policies.ts';
 import { ACCOUNT, desired, S3_READ, TARGET_ROLE, USER_ROLE } from './fixtures.ts';
 
 const ENFORCED = `arn:aws:iam::${ACCOUNT}:policy/enforced`;
@@ -39,7 +42,12 @@ describe('default guardrails', () => {
     for (const name of ['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess']) {
       it(`deny ${name} in the ${partition} partition`, () => {
         const arn = `arn:${partition}:iam::aws:policy/${name}`;
-        const found = violations([desired({ permissionPolicyARNs: [S3_READ, arn] })]);
+        const found = violations([
+          desired(
+            { permissionPolicyARNs: [S3_READ.replace('arn:aws:', `arn:${partition}:`), arn] },
+            { partition: partition as Partition },
+          ),
+        ]);
         assert.deepEqual(
           found.map((violation) => violation.path),
           [`${PATH}.permissionPolicyARNs[1]`],

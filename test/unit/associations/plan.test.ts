@@ -17,13 +17,15 @@ import {
   roleUsedElsewhere,
   sessionPoliciesEqual,
 } from '../../../functions/core/associations/plan.ts';
-import { ownershipTags } from '../../../functions/core/naming.ts';
+import { ownershipTags, SERVICE_ACCOUNT_CREATED_TAG } from '../../../functions/core/naming.ts';
 import { hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
 import {
   association,
   CLUSTER,
   desired,
+  EKSCTL_SA,
   foreignRole,
+  HELM_SA,
   LABELLED_SA,
   managedDesired,
   NAMESPACE,
@@ -672,7 +674,7 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'apply, createServiceAccount and an unlabelled service account: labels it',
+    name: 'apply, createServiceAccount and an unlabelled service account: never relabels it',
     state: () => ({
       operation: 'apply',
       clusterName: CLUSTER,
@@ -681,9 +683,57 @@ const rows: Row[] = [
       role: foreignRole(),
       serviceAccount: UNLABELLED_SA,
     }),
-    action: 'update',
-    result: 'updated',
-    check: (decision) => assert.equal(decision.changes.createServiceAccount, true),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) => assert.equal(decision.changes.createServiceAccount, false),
+  },
+  {
+    name: 'create, createServiceAccount and a Helm service account: used as is, association not marked',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+      serviceAccount: HELM_SA,
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      assert.equal(decision.changes.createServiceAccount, false);
+      assert.equal(
+        decision.changes.createAssociation?.tags[SERVICE_ACCOUNT_CREATED_TAG],
+        undefined,
+      );
+      assert.match(decision.warnings.join('\n'), /managed by Helm.*never delete it/);
+    },
+  },
+  {
+    name: 'create, createServiceAccount and no service account: created, association marked',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      assert.equal(decision.changes.createServiceAccount, true);
+      assert.equal(decision.changes.createAssociation?.tags[SERVICE_ACCOUNT_CREATED_TAG], 'true');
+    },
+  },
+  {
+    name: 'create, a service account an interrupted run created: kept, association marked',
+    state: () => ({
+      operation: 'create',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, createServiceAccount: true }),
+      serviceAccount: LABELLED_SA,
+    }),
+    action: 'create',
+    result: 'created',
+    check: (decision) => {
+      assert.equal(decision.changes.createServiceAccount, false);
+      assert.equal(decision.changes.createAssociation?.tags[SERVICE_ACCOUNT_CREATED_TAG], 'true');
+    },
   },
   {
     name: 'apply, other tags than the association has: warns that tags are set only on create',
@@ -812,13 +862,63 @@ const rows: Row[] = [
     check: (decision) => assert.equal(decision.changes.deleteRole, false),
   },
   {
-    name: 'delete, a service account labelled managed-by eks-pia: deleted too',
+    name: 'delete, a service account eks-pia created (label and association mark): deleted first',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: ownedAssociation({
+        tags: {
+          ...ownershipTags(CLUSTER, NAMESPACE, SERVICE_ACCOUNT),
+          [SERVICE_ACCOUNT_CREATED_TAG]: 'true',
+        },
+      }),
+      serviceAccount: LABELLED_SA,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteServiceAccount, true);
+      assert.match(decision.steps[0] ?? '', /^delete service account/);
+    },
+  },
+  {
+    name: 'delete, labelled managed-by eks-pia but the association has no mark: kept',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: ownedAssociation(),
+      serviceAccount: LABELLED_SA,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteServiceAccount, false);
+      assert.match(decision.warnings.join('\n'), /does not record that eks-pia created it/);
+    },
+  },
+  {
+    name: 'delete, a Helm service account: kept',
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired(),
+      existing: ownedAssociation(),
+      serviceAccount: HELM_SA,
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => assert.equal(decision.changes.deleteServiceAccount, false),
+  },
+  {
+    name: 'delete, a service account labelled managed-by eksctl: deleted, as eksctl does',
     state: () => ({
       operation: 'delete',
       clusterName: CLUSTER,
       desired: desired(),
       existing: association(),
-      serviceAccount: LABELLED_SA,
+      serviceAccount: EKSCTL_SA,
     }),
     action: 'delete',
     result: 'deleted',
