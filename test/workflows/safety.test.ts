@@ -8,13 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { parse as parseYaml } from 'yaml';
 import { main } from '../../local/cli/main.ts';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
+import { associations, associationsWorldYaml } from './faults/scenarios.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
 const ACCOUNT = '111122223333';
-const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
 const READER = `arn:aws:iam::${ACCOUNT}:role/app-data-reader`;
 const OTHER = `arn:aws:iam::${ACCOUNT}:role/other-reader`;
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
@@ -26,36 +25,12 @@ interface Report {
   warnings: string[];
 }
 
-function world({ associations = '[]', serviceAccounts = '[]', behaviour = '{}' } = {}): string {
-  return `
-account: "${ACCOUNT}"
-region: us-west-2
-caller: arn:aws:iam::${ACCOUNT}:role/automation
-clusters:
-  - name: demo
-    version: "1.31"
-    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
-    namespaces: [default, payments]
-    serviceAccounts: ${serviceAccounts}
-    pods: [{namespace: default, name: web-1, serviceAccount: web}]
-    podIdentityAssociations: ${associations}
-roles:
-  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
-  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
-  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
-behaviour: ${behaviour}
-`;
+function world(options: Parameters<typeof associationsWorldYaml>[0] = {}): string {
+  return associationsWorldYaml({ serviceAccounts: '[]', ...options });
 }
 
 function config(operation: string, ...entries: string[]): unknown {
-  return {
-    operation,
-    config: {
-      inline: parseYaml(
-        `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\niam:\n  podIdentityAssociations:\n${entries.map((entry) => `    - ${entry}`).join('\n')}`,
-      ),
-    },
-  };
+  return associations(operation, entries).input;
 }
 
 const HELM_WEB = `[{namespace: default, name: web, labels: {${MANAGED_BY}: Helm}}]`;

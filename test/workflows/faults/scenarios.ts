@@ -13,8 +13,13 @@ const ISSUER_HOST = 'oidc.eks.us-west-2.amazonaws.com/id';
 const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
 const DEMO_WORLD = join(import.meta.dirname, '..', '..', '..', 'events', 'worlds', 'demo.yaml');
 
-function associationsWorld(): World {
-  return parseWorld(`
+/** A cluster with the agent, a Helm service account in use, and two roles given by ARN. */
+export function associationsWorldYaml({
+  serviceAccounts = `[{namespace: default, name: web, labels: {app.kubernetes.io/managed-by: Helm}}]`,
+  associations = '[]',
+  behaviour = '{}',
+} = {}): string {
+  return `
 account: "${ACCOUNT}"
 region: us-west-2
 caller: arn:aws:iam::${ACCOUNT}:role/automation
@@ -23,17 +28,27 @@ clusters:
     version: "1.31"
     addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
     namespaces: [default, payments]
-    serviceAccounts:
-      - {namespace: default, name: web, labels: {app.kubernetes.io/managed-by: Helm}}
+    serviceAccounts: ${serviceAccounts}
     pods: [{namespace: default, name: web-1, serviceAccount: web}]
+    podIdentityAssociations: ${associations}
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
   - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
   - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
-`);
+behaviour: ${behaviour}
+`;
 }
 
-function associations(operation: string, entries: string[], extra: object = {}): WorkflowRun {
+function associationsWorld(): World {
+  return parseWorld(associationsWorldYaml());
+}
+
+/** An associations run on an inline config of demo with these entries (YAML flow mappings). */
+export function associations(
+  operation: string,
+  entries: string[],
+  extra: object = {},
+): WorkflowRun {
   const config = parseYaml(
     `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\niam:\n  podIdentityAssociations:\n${entries.map((entry) => `    - ${entry}`).join('\n')}`,
   );
