@@ -325,6 +325,43 @@ describe('planMigration with Kubernetes discovery', () => {
   });
 });
 
+describe('planMigration of a half-migrated service account', () => {
+  // An earlier run created the association and removed the annotation, then stopped before the
+  // OIDC trust was removed.
+  const halfDone = (removeOidcProviderTrustRelationship: boolean) =>
+    facts({
+      request: { approve: true, removeOidcProviderTrustRelationship },
+      kubernetes: { serviceAccounts: [{ namespace: 'default', name: 'app' }], pods: [] },
+      roles: [
+        role(
+          'app',
+          trust(irsaStatement(PROVIDER_ARN, subject('default', 'app')), POD_IDENTITY_STATEMENT),
+        ),
+      ],
+      associations: [{ namespace: 'default', serviceAccount: 'app', roleArn: roleArn('app') }],
+    });
+
+  it('is recognised, and only its OIDC trust is left to remove', () => {
+    const plan = planMigration(halfDone(true));
+    assert.deepEqual(
+      plan.serviceAccounts.map((sa) => `${sa.namespace}/${sa.serviceAccount} ${sa.association}`),
+      ['default/app exists'],
+    );
+    assert.deepEqual(pendingSteps(plan, 0), {
+      trust: false,
+      association: false,
+      annotation: false,
+      oidcTrust: true,
+    });
+  });
+
+  it('is left alone without OIDC-trust removal, and never without its association', () => {
+    assert.deepEqual(planMigration(halfDone(false)).serviceAccounts, []);
+    const withoutAssociation = { ...halfDone(true), associations: [] };
+    assert.deepEqual(planMigration(withoutAssociation).serviceAccounts, []);
+  });
+});
+
 describe('planMigration with IAM discovery', () => {
   it('migrates exact subjects and reports what only Kubernetes could resolve', () => {
     const plan = planMigration(
