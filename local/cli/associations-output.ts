@@ -89,7 +89,7 @@ export function describeItem(item: ItemResult, dryRun: boolean): string[] {
     if (item.roleArn && !headline.includes(item.roleArn)) {
       details.push(`role: ${item.roleArn}${item.roleCreated ? ' (created by this run)' : ''}`);
     }
-    if (item.serviceAccountCreated) details.push('service account created or labelled');
+    if (item.serviceAccountCreated) details.push('service account created');
   }
   return [headline, ...details.map((line) => `    ${line}`)];
 }

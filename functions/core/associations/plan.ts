@@ -6,9 +6,11 @@
  * Semantics are eksctl's (create/update/delete of `podidentityassociation`) with its known bugs
  * fixed: a create that meets an existing association is a conflict reported before any role is
  * made (no orphaned role), an update that names no permissions never strips an owned role, a
- * missing association on delete is a warning, and roles and service accounts are deleted only
- * when this service created them. `apply` is declarative and `prune` only ever deletes
- * associations this service created for the cluster.
+ * missing association on delete is a warning, roles are deleted only when this service created
+ * them, and service accounts only when this service created them (never one that existed: it is
+ * not relabelled either) or when eksctl did (its `managed-by: eksctl` label, eksctl's rule).
+ * `apply` is declarative and `prune` only ever deletes associations this service created for the
+ * cluster.
  */
 import { isDeepStrictEqual } from 'node:util';
 import {

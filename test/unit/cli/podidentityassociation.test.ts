@@ -743,7 +743,7 @@ describe('change report output', () => {
       describeAssociationsReport(report),
       [
         `created pod identity association for service account "api" in namespace "payments" with new IAM role ${roleArn}`,
-        '    service account created or labelled',
+        '    service account created',
         'updated role ARN "arn:aws:iam::111122223333:role/payments-worker" for pod identity association "payments/worker"',
         'pod identity association "default/web" is already up-to-date',
         'Summary: 1 created, 1 updated, 0 deleted, 1 unchanged, 0 skipped, 0 failed',
