@@ -1,7 +1,13 @@
 import pMap from 'p-map';
-import type { ExistingAssociation, ExistingRole } from '../core/associations/existing.ts';
+import type { DesiredAssociation } from '../core/associations/desired.ts';
+import {
+  type ExistingAssociation,
+  type ExistingRole,
+  parseRoleArn,
+} from '../core/associations/existing.ts';
 import {
   decideItem,
+  type ItemDecision,
   needsKubernetes,
   pruneCandidates,
   roleNameToInspect,
@@ -179,7 +185,15 @@ async function refusedEntries(
       const roleName =
         operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
       const role = roleName ? await deps.getRoleState(roleName) : undefined;
-      return decideItem({ operation, clusterName: request.clusterName, desired, existing, role });
+      const decision = decideItem({
+        operation,
+        clusterName: request.clusterName,
+        desired,
+        existing,
+        role,
+      });
+      const missing = await missingGivenRole(request, desired, decision, deps);
+      return missing ? { ...decision, result: 'failed' as const, reason: missing } : decision;
     },
     { concurrency: CHECK_CONCURRENCY },
   );
@@ -194,4 +208,23 @@ async function refusedEntries(
         ]
       : [],
   );
+}
+
+/**
+ * A role an update moves an association to must exist: EKS answers a missing role the way it
+ * answers one IAM has not propagated yet, so the update would retry for minutes and then fail.
+ * Another account's role is EKS's to judge.
+ */
+async function missingGivenRole(
+  request: AssociationRequest,
+  desired: DesiredAssociation,
+  decision: ItemDecision,
+  deps: PlanDeps,
+): Promise<string | undefined> {
+  const roleArn = decision.changes.association?.roleArn;
+  if (request.operation !== 'update' || roleArn === undefined) return undefined;
+  const arn = parseRoleArn(roleArn);
+  if (!arn || arn.account !== request.account) return undefined;
+  if (await deps.getRoleState(arn.name)) return undefined;
+  return `error updating pod identity association "${desired.namespace}/${desired.serviceAccount}": IAM role ${roleArn} does not exist; create it with a trust policy for pods.eks.amazonaws.com, or fix roleARN`;
 }

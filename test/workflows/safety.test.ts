@@ -159,6 +159,26 @@ describe('safety: all-or-nothing update and delete', () => {
     assert.match(byName.get('reports')?.reason ?? '', /all-or-nothing.*"default\/missing"/);
   });
 
+  it('updates nothing when one entry names a role that does not exist', async () => {
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: reports, roleArn: "${READER}"}, {namespace: default, serviceAccount: web, roleArn: "${READER}"}]`,
+      }),
+    );
+    const report = (await sim.run(
+      'associations',
+      config(
+        'update',
+        `{namespace: payments, serviceAccountName: reports, roleARN: "${OTHER}"}`,
+        `{namespace: default, serviceAccountName: web, roleARN: "arn:aws:iam::${ACCOUNT}:role/no-such-role"}`,
+      ),
+    )) as Report;
+    assert.deepEqual(sim.mutatingSince(0), []);
+    const byName = new Map(report.items.map((item) => [item.serviceAccount, item]));
+    assert.match(byName.get('web')?.reason ?? '', /no-such-role does not exist/);
+    assert.equal(byName.get('reports')?.result, 'skipped');
+  });
+
   it('deletes nothing when one entry belongs to an add-on', async () => {
     sim = await simulate(
       world({
