@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, RetryStrategyV2 } from '@smithy/types';
+import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
 
 export interface AwsClientSettings {
   region?: string;
@@ -25,9 +26,10 @@ export interface AwsClientSettings {
 
 /**
  * Throttling is expected at scale (IAM's account-wide token buckets in particular), so clients
- * retry more than the SDK's default 3 attempts, with adaptive client-side rate limiting.
+ * retry more than the SDK's default 3 attempts, with adaptive client-side rate limiting. The
+ * tasks' timeouts are budgeted on this number.
  */
-const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 
 let settings: AwsClientSettings = {};
 const cache = new Map<string, unknown>();

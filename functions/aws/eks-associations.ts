@@ -96,6 +96,16 @@ const DEFAULT_ROLE_VISIBILITY_RETRY: RoleVisibilityRetry = {
 
 let roleVisibilityRetry = DEFAULT_ROLE_VISIBILITY_RETRY;
 
+/** The longest the deployed role-visibility retry waits, for the tasks' timeout budgets. */
+export function roleVisibilityWaitSeconds(): number {
+  const { attempts, baseDelayMs, maxDelayMs } = DEFAULT_ROLE_VISIBILITY_RETRY;
+  let milliseconds = 0;
+  for (let attempt = 1; attempt < attempts; attempt += 1) {
+    milliseconds += Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs);
+  }
+  return milliseconds / 1000;
+}
+
 /**
  * Replaces parts of the retry for roles not yet visible to EKS (the local runner and tests
  * shorten it); settings not given return to their defaults.

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -24,6 +24,7 @@ import {
   handlerEntry,
   listWorkflows,
   pascalCase,
+  readTaskTimeout,
   readWorkflowDefinition,
   stateMachineArnPlaceholder,
   workflowFile,
@@ -316,6 +317,7 @@ export class PodIdentityAutomationStack extends Stack {
       : undefined;
     const fn = new TaskFunction(this, `${pascalCase(task)}Function`, {
       entry,
+      timeout: Duration.seconds(readTaskTimeout(this.functionsDir, task).timeoutSeconds),
       description: `Task ${task} of the EKS Pod Identity workflows`,
       role: this.sharedRoleOf(task),
       ...network,
