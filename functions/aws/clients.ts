@@ -64,9 +64,13 @@ function cached<T>(key: string, build: () => T): T {
 export const eksClient = () => cached('eks', () => new EKSClient(baseConfig()));
 export const iamClient = () => cached('iam', () => new IAMClient(baseConfig()));
 export const stsClient = () => cached('sts', () => new STSClient(baseConfig()));
-// Path-style addressing: virtual-hosted names cannot resolve against a local endpoint.
+// Path-style addressing only against a given endpoint (the simulator), where virtual-hosted
+// names cannot resolve; in AWS, virtual-hosted style as S3 recommends.
 export const s3Client = () =>
-  cached('s3', () => new S3Client({ ...baseConfig(), forcePathStyle: true }));
+  cached(
+    's3',
+    () => new S3Client({ ...baseConfig(), forcePathStyle: settings.endpoint !== undefined }),
+  );
 export const cloudFormationClient = () =>
   cached('cloudformation', () => new CloudFormationClient(baseConfig()));
 export const sfnClient = () => cached('sfn', () => new SFNClient(baseConfig()));

@@ -15,6 +15,7 @@ import type { PodIdentityAutomationStackProps } from '../../infra/stacks/pod-ide
 import { KUBERNETES_API_TASKS, SHARED_TASK_ROLES } from '../../infra/task-permissions.ts';
 import { handlerEntry, listWorkflows } from '../../infra/workflow-files.ts';
 import {
+  expectedLogGroupName,
   logicalIdOf,
   NO_BUNDLING,
   propertiesOf,
@@ -108,7 +109,7 @@ describe('the deployable stack’s workflows', () => {
           },
         });
         template.hasResourceProperties('AWS::Logs::LogGroup', {
-          LogGroupName: `/aws/vendedlogs/states/EksPodIdentityAutomation/${workflow}`,
+          LogGroupName: expectedLogGroupName('EksPodIdentityAutomation', workflow),
         });
       });
 

@@ -80,8 +80,11 @@ describe('every Task state', () => {
           );
         });
       } else {
-        it(`${definition.workflow} / ${name}: is a nested run (the only other kind of Task)`, () => {
+        it(`${definition.workflow} / ${name}: is a nested run that names its parent execution`, () => {
           assert.match(resource, NESTED_RUN_RESOURCE);
+          const input = (state as { Parameters?: { Input?: Record<string, unknown> } }).Parameters
+            ?.Input;
+          assert.equal(input?.['AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$'], '$$.Execution.Id');
         });
       }
     }
