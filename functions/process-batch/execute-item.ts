@@ -23,12 +23,18 @@ export interface ExecuteDeps {
   /** Creates the namespace and service account when missing, else labels it; true when it was created. */
   ensureServiceAccount(namespace: string, name: string): Promise<boolean>;
   deleteServiceAccount(namespace: string, name: string): Promise<void>;
+  /** `trustJustChanged`: this item created the role or wrote its pod identity trust just now. */
   createAssociation(
     namespace: string,
     serviceAccount: string,
     association: NewAssociation,
+    trustJustChanged: boolean,
   ): Promise<void>;
-  updateAssociation(associationId: string, changes: AssociationFieldChanges): Promise<void>;
+  updateAssociation(
+    associationId: string,
+    changes: AssociationFieldChanges,
+    trustJustChanged: boolean,
+  ): Promise<void>;
   deleteAssociation(associationId: string): Promise<void>;
 }
 
@@ -66,17 +72,23 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
     });
     if (!done) return outcome;
   }
+  // EKS may not see a trust written a moment ago; only then is its trust refusal worth retrying.
+  const trustJustChanged = createRole !== undefined || roleChanges?.trust !== undefined;
   const newAssociation = changes.createAssociation;
   if (newAssociation) {
     const done = await step('create-association', () =>
-      deps.createAssociation(namespace, serviceAccount, newAssociation),
+      deps.createAssociation(namespace, serviceAccount, newAssociation, trustJustChanged),
     );
     if (!done) return outcome;
   }
   const fieldChanges = changes.association;
   if (fieldChanges && decision.associationId) {
     const id = decision.associationId;
-    if (!(await step('update-association', () => deps.updateAssociation(id, fieldChanges))))
+    if (
+      !(await step('update-association', () =>
+        deps.updateAssociation(id, fieldChanges, trustJustChanged),
+      ))
+    )
       return outcome;
   }
   if (changes.deleteAssociation && decision.associationId) {

@@ -101,12 +101,13 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
     deleteServiceAccount: async (namespace, name) => {
       await deleteServiceAccount(await api(), namespace, name);
     },
-    createAssociation: async (namespace, serviceAccount, association) => {
+    createAssociation: async (namespace, serviceAccount, association, trustJustChanged) => {
       const result = await createAssociation({
         clusterName,
         namespace,
         serviceAccount,
         ...association,
+        trustJustChanged,
       });
       if (result.status === 'exists') {
         throw new Error(
@@ -114,8 +115,8 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
         );
       }
     },
-    updateAssociation: async (associationId, changes) => {
-      await updateAssociation(clusterName, associationId, changes);
+    updateAssociation: async (associationId, changes, trustJustChanged) => {
+      await updateAssociation(clusterName, associationId, changes, trustJustChanged);
     },
     deleteAssociation: async (associationId) => {
       await deleteAssociation(clusterName, associationId);

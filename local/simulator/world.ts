@@ -176,6 +176,8 @@ const behaviourSchema = z.strictObject({
   rateLimits: z.record(z.string(), z.number().positive()).default({}),
   /** EKS answers "Role provided in the request does not exist" for a new role until this many EKS calls named it. */
   roleVisibleToEksAfterCalls: z.number().int().min(0).default(0),
+  /** EKS judges a role by its previous trust policy until this many EKS calls named it after a trust write. */
+  trustVisibleToEksAfterCalls: z.number().int().min(0).default(0),
   /** DescribeAddon calls until a CREATING/UPDATING add-on settles. */
   addonDescribesUntilSettled: z.number().int().min(0).default(2),
   /** Status a created add-on settles in, per add-on name (default ACTIVE). */

@@ -12,6 +12,7 @@ import { queryResult, SimError, type SimRequest, XmlMap, type XmlValue } from '.
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldRole } from '../world.ts';
+import { trustBeforeWrite, trustWrittenKey } from './eks-shared.ts';
 import {
   paginate,
   parseQueryCall,
@@ -105,6 +106,7 @@ const actions: Record<string, Action> = {
         // The EKS service reads this counter as the role's generation: 0 for world roles, 1 once
         // created in this run, 2 when deleted and created again (new to EKS once more).
         state.count(`iam:created:${state.roleArn(role)}`);
+        recordTrustWrite(state, state.roleArn(role), undefined);
         return { Role: roleXml(state, role, 'created') };
       };
     },
@@ -173,7 +175,9 @@ const actions: Record<string, Action> = {
       const text = params.required('PolicyDocument');
       return (state) => {
         const role = requireModifiableRole(state, name);
+        const previous = role.assumeRolePolicyDocument;
         role.assumeRolePolicyDocument = trustPolicy(state, text);
+        recordTrustWrite(state, state.roleArn(role), previous);
         return undefined;
       };
     },
@@ -680,6 +684,17 @@ function noSuchRolePolicy(policy: string): SimError {
 
 function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** What EKS keeps seeing until the new trust reaches it (eks-shared.ts, assertRoleTrustsPodIdentity). */
+function recordTrustWrite(state: SimulatorState, roleArn: string, previous: unknown): void {
+  let before = trustBeforeWrite.get(state);
+  if (!before) {
+    before = new Map();
+    trustBeforeWrite.set(state, before);
+  }
+  before.set(roleArn, previous);
+  state.count(trustWrittenKey(roleArn));
 }
 
 // ---- managed policy ARNs -------------------------------------------------------------------
