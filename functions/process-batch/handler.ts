@@ -63,9 +63,16 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
       });
       if (created.status === 'exists')
         throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
-      await attachPolicies(role.roleName, role.managedPolicyArns);
-      for (const policy of role.inlinePolicies)
-        await putInlinePolicy(role.roleName, policy.name, policy.document);
+      try {
+        await attachPolicies(role.roleName, role.managedPolicyArns);
+        for (const policy of role.inlinePolicies)
+          await putInlinePolicy(role.roleName, policy.name, policy.document);
+      } catch (error) {
+        // A half-made role (a policy that does not exist, an inline policy over the quota) is
+        // not left behind: the item fails with IAM's reason and a rerun starts clean.
+        await deleteRoleCompletely(role.roleName).catch(() => undefined);
+        throw error;
+      }
       return { arn: created.arn };
     },
     reconcileRole: async (roleName, changes) => {

@@ -202,6 +202,8 @@ export const worldSchema = z.strictObject({
   clusters: z.array(clusterSchema).default([]),
   openIdConnectProviders: z.array(arn).default([]),
   roles: z.array(roleSchema).default([]),
+  /** The account's customer managed policies (AWS managed ones come from AWS's catalogue). */
+  managedPolicies: z.array(arn).default([]),
   stacks: z.array(stackSchema).default([]),
   buckets: z.array(bucketSchema).default([]),
   addonVersions: z.array(addonVersionSchema).optional(),

@@ -271,7 +271,7 @@ describe('associations workflow', () => {
     assert.ok(throttled.length >= 3);
   });
 
-  it('fails an item whose given role does not exist without asking EKS, and warns about a role without pod trust', async () => {
+  it('fails items whose given role does not exist or does not trust pods.eks.amazonaws.com, without a mutating call', async () => {
     sim = await simulate(
       world({
         extraRoles: `  - {name: no-pod-trust, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
@@ -282,13 +282,14 @@ describe('associations workflow', () => {
     const ghost = report.items.find((item) => item.serviceAccount === 'ghost');
     assert.equal(ghost?.result, 'failed');
     assert.match(ghost?.reason ?? '', /role\/does-not-exist does not exist/);
-    const creates = sim.simulator.calls.filter(
-      (call) => call.operation === 'CreatePodIdentityAssociation',
+    const ec2ish = report.items.find((item) => item.serviceAccount === 'ec2ish');
+    assert.equal(ec2ish?.result, 'failed');
+    assert.match(ec2ish?.reason ?? '', /role\/no-pod-trust does not trust pods\.eks\.amazonaws\.com/);
+    assert.match(ec2ish?.reason ?? '', /sts:AssumeRole and sts:TagSession/);
+    const changed = sim.simulator.calls.filter(
+      (call) => call.mutating && call.status < 400 && ['eks', 'iam', 'kubernetes'].includes(call.service),
     );
-    assert.equal(creates.length, 1, 'only the existing role reached EKS');
-    assert.ok(
-      report.warnings.some((warning) => warning.includes('does not trust pods.eks.amazonaws.com')),
-    );
+    assert.deepEqual(changed, [], 'no change reached EKS, IAM or Kubernetes');
   });
 
   it('lists associations for get, with eks-pia ownership', async () => {

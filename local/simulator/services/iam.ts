@@ -8,6 +8,8 @@
  * and a role still holding policies cannot be deleted.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { queryResult, SimError, type SimRequest, XmlMap, type XmlValue } from '../protocol.ts';
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
@@ -701,12 +703,27 @@ function recordTrustWrite(state: SimulatorState, roleArn: string, previous: unkn
 
 const policyArnPattern = /^arn:([\w-]+):iam::(aws|\d{12}):policy(\/.*)?\/([\w+=,.@-]+)$/;
 
-/** AWS managed policies and this account's customer managed policies can be attached. */
+/** `/service-role/AmazonEBSCSIDriverPolicy`: the path and name of every AWS managed policy. */
+const AWS_MANAGED_POLICIES = new Set(
+  readFileSync(join(import.meta.dirname, '..', 'data', 'aws-managed-policies.txt'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('/')),
+);
+
+/**
+ * Only policies that exist can be attached or set as a boundary: AWS managed policies (AWS's
+ * catalogue) and the customer managed policies the world lists (`managedPolicies`).
+ */
 function checkPolicyArn(state: SimulatorState, arn: string): void {
   const match = policyArnPattern.exec(arn);
   if (!match) throw new SimError('InvalidInput', `ARN ${arn} is not valid.`);
   const [, partition, owner] = match;
-  if (partition !== state.partition || (owner !== 'aws' && owner !== state.account)) {
+  const exists =
+    partition === state.partition &&
+    (owner === 'aws'
+      ? AWS_MANAGED_POLICIES.has(arn.slice(arn.indexOf(':policy/') + ':policy'.length))
+      : owner === state.account && state.world.managedPolicies.includes(arn));
+  if (!exists) {
     throw new SimError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
   }
 }
