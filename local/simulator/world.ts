@@ -172,8 +172,19 @@ const faultSchema = z.strictObject({
 
 const behaviourSchema = z.strictObject({
   latencyMs: z.number().min(0).default(0),
-  /** Requests per second per `service:Operation` (token bucket whose burst equals the rate). */
-  rateLimits: z.record(z.string(), z.number().positive()).default({}),
+  /**
+   * Token buckets per `service:Operation` or `service:*` (Kubernetes: per cluster): requests per
+   * second (burst = the rate, at least 1), or `{rate, burst}` to set them apart; rates below 1 work.
+   */
+  rateLimits: z
+    .record(
+      z.string(),
+      z.union([
+        z.number().positive(),
+        z.strictObject({ rate: z.number().positive(), burst: z.number().int().min(1) }),
+      ]),
+    )
+    .default({}),
   /** EKS answers "Role provided in the request does not exist" for a new role until this many EKS calls named it. */
   roleVisibleToEksAfterCalls: z.number().int().min(0).default(0),
   /** EKS judges a role by its previous trust policy until this many EKS calls named it after a trust write. */
