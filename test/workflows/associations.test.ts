@@ -284,10 +284,14 @@ describe('associations workflow', () => {
     assert.match(ghost?.reason ?? '', /role\/does-not-exist does not exist/);
     const ec2ish = report.items.find((item) => item.serviceAccount === 'ec2ish');
     assert.equal(ec2ish?.result, 'failed');
-    assert.match(ec2ish?.reason ?? '', /role\/no-pod-trust does not trust pods\.eks\.amazonaws\.com/);
+    assert.match(
+      ec2ish?.reason ?? '',
+      /role\/no-pod-trust does not trust pods\.eks\.amazonaws\.com/,
+    );
     assert.match(ec2ish?.reason ?? '', /sts:AssumeRole and sts:TagSession/);
     const changed = sim.simulator.calls.filter(
-      (call) => call.mutating && call.status < 400 && ['eks', 'iam', 'kubernetes'].includes(call.service),
+      (call) =>
+        call.mutating && call.status < 400 && ['eks', 'iam', 'kubernetes'].includes(call.service),
     );
     assert.deepEqual(changed, [], 'no change reached EKS, IAM or Kubernetes');
   });
