@@ -353,19 +353,35 @@ describe('simulated Kubernetes API: writing', () => {
     }
   });
 
-  it('treats a strategic merge patch as a merge patch', async () => {
+  it('merges a strategic merge patch, and its secrets by name', async () => {
     const sim = await start();
     try {
       const api = await apiFor(sim);
+      const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
       const patched = await api.patchNamespacedServiceAccount(
         {
           namespace: 'team-a',
           name: 'worker',
-          body: { metadata: { labels: { tier: 'backend' } } },
+          body: {
+            metadata: { labels: { tier: 'backend' } },
+            secrets: [{ name: 'token-a' }, { name: 'token-b' }],
+          },
         },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        strategic,
       );
       assert.deepEqual(patched.metadata?.labels, { app: 'worker', tier: 'backend' });
+      const merged = await api.patchNamespacedServiceAccount(
+        {
+          namespace: 'team-a',
+          name: 'worker',
+          body: { secrets: [{ name: 'token-c' }, { name: 'token-a', $patch: 'delete' }] },
+        },
+        strategic,
+      );
+      assert.deepEqual(
+        merged.secrets?.map((secret) => secret.name),
+        ['token-b', 'token-c'],
+      );
     } finally {
       await sim.close();
     }
