@@ -50,6 +50,19 @@ function create(
   return eks.send(new CreatePodIdentityAssociationCommand({ clusterName: 'demo', ...fields }));
 }
 
+/** EKS refuses the create twice with `message` (eventual consistency), then accepts it. */
+async function refusedTwiceThenCreated(
+  eks: EKSClient,
+  fields: { namespace: string; serviceAccount: string; roleArn: string },
+  message: RegExp,
+) {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    await expectAwsError(create(eks, fields), 'InvalidParameterException', 400, message);
+  }
+  const { association } = await create(eks, fields);
+  assert.equal(association?.roleArn, fields.roleArn);
+}
+
 describe('simulated EKS pod identity associations through the real SDK', () => {
   let sim: Simulator;
   let eks: EKSClient;
@@ -437,17 +450,11 @@ describe('pod identity association limits and eventual consistency', () => {
     try {
       // What the IAM service does in CreateRole: mark the role as new to EKS.
       sim.state.count(`iam:created:${role('fresh')}`);
-      const fields = { namespace: 'default', serviceAccount: 'fresh', roleArn: role('fresh') };
-      for (let attempt = 0; attempt < 2; attempt += 1) {
-        await expectAwsError(
-          create(eks, fields),
-          'InvalidParameterException',
-          400,
-          /^Role provided in the request does not exist$/,
-        );
-      }
-      const { association } = await create(eks, fields);
-      assert.equal(association?.roleArn, role('fresh'));
+      await refusedTwiceThenCreated(
+        eks,
+        { namespace: 'default', serviceAccount: 'fresh', roleArn: role('fresh') },
+        /^Role provided in the request does not exist$/,
+      );
 
       // A role of the initial world is visible at once.
       const { association: seeded } = await create(eks, {
@@ -481,7 +488,7 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
         400,
         /^Trust policy of the role provided is invalid$/,
       );
-      const { association } = await create(eks, {
+      const created = await create(eks, {
         namespace: 'default',
         serviceAccount: 'web',
         roleArn: role('app'),
@@ -490,7 +497,7 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
         eks.send(
           new UpdatePodIdentityAssociationCommand({
             clusterName: 'demo',
-            associationId: association?.associationId,
+            associationId: created.association?.associationId,
             roleArn: role('ec2only'),
           }),
         ),
@@ -538,17 +545,11 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
           }),
         }),
       );
-      const fields = { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') };
-      for (let attempt = 0; attempt < 2; attempt += 1) {
-        await expectAwsError(
-          create(eks, fields),
-          'InvalidParameterException',
-          400,
-          /^Trust policy of the role provided is invalid$/,
-        );
-      }
-      const { association } = await create(eks, fields);
-      assert.equal(association?.roleArn, role('ec2only'));
+      await refusedTwiceThenCreated(
+        eks,
+        { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') },
+        /^Trust policy of the role provided is invalid$/,
+      );
     } finally {
       eks.destroy();
       iam.destroy();
