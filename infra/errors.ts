@@ -24,3 +24,8 @@ export class NetworkSettingsError extends NamedError {
 export class StackNameError extends NamedError {
   override readonly name = 'StackNameError';
 }
+
+/** The alarm settings given as context are not usable. */
+export class AlarmSettingsError extends NamedError {
+  override readonly name = 'AlarmSettingsError';
+}

@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, RetryStrategyV2 } from '@smithy/types';
+import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
 
 export interface AwsClientSettings {
   region?: string;
@@ -25,9 +26,10 @@ export interface AwsClientSettings {
 
 /**
  * Throttling is expected at scale (IAM's account-wide token buckets in particular), so clients
- * retry more than the SDK's default 3 attempts, with adaptive client-side rate limiting.
+ * retry more than the SDK's default 3 attempts, with adaptive client-side rate limiting. The
+ * tasks' timeouts are budgeted on this number.
  */
-const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 
 let settings: AwsClientSettings = {};
 const cache = new Map<string, unknown>();
@@ -62,9 +64,13 @@ function cached<T>(key: string, build: () => T): T {
 export const eksClient = () => cached('eks', () => new EKSClient(baseConfig()));
 export const iamClient = () => cached('iam', () => new IAMClient(baseConfig()));
 export const stsClient = () => cached('sts', () => new STSClient(baseConfig()));
-// Path-style addressing: virtual-hosted names cannot resolve against a local endpoint.
+// Path-style addressing only against a given endpoint (the simulator), where virtual-hosted
+// names cannot resolve; in AWS, virtual-hosted style as S3 recommends.
 export const s3Client = () =>
-  cached('s3', () => new S3Client({ ...baseConfig(), forcePathStyle: true }));
+  cached(
+    's3',
+    () => new S3Client({ ...baseConfig(), forcePathStyle: settings.endpoint !== undefined }),
+  );
 export const cloudFormationClient = () =>
   cached('cloudformation', () => new CloudFormationClient(baseConfig()));
 export const sfnClient = () => cached('sfn', () => new SFNClient(baseConfig()));

@@ -57,6 +57,12 @@ export interface NewAssociation {
   /** Session policy as JSON text; EKS accepts it only with `disableSessionTags: true`. */
   policy?: string | undefined;
   tags?: Record<string, string> | undefined;
+  /**
+   * This run just created the role or wrote its pods.eks.amazonaws.com trust: EKS may not see the
+   * new trust yet, so its "trust policy is invalid" refusal is retried like a role not yet
+   * visible. Never set otherwise: a role that does not trust EKS is refused before the call.
+   */
+  trustJustChanged?: boolean | undefined;
 }
 
 export type CreateAssociationResult =
@@ -85,6 +91,7 @@ export interface RoleVisibilityRetry {
 
 const LIST_PAGE_SIZE = 100;
 const ROLE_NOT_VISIBLE = 'Role provided in the request does not exist';
+const TRUST_NOT_VISIBLE = 'Trust policy of the role provided is invalid';
 
 /** 1+2+4+8 s, then 10 s eleven times: 125 s of waiting over 16 calls. */
 const DEFAULT_ROLE_VISIBILITY_RETRY: RoleVisibilityRetry = {
@@ -96,6 +103,16 @@ const DEFAULT_ROLE_VISIBILITY_RETRY: RoleVisibilityRetry = {
 
 let roleVisibilityRetry = DEFAULT_ROLE_VISIBILITY_RETRY;
 
+/** The longest the deployed role-visibility retry waits, for the tasks' timeout budgets. */
+export function roleVisibilityWaitSeconds(): number {
+  const { attempts, baseDelayMs, maxDelayMs } = DEFAULT_ROLE_VISIBILITY_RETRY;
+  let milliseconds = 0;
+  for (let attempt = 1; attempt < attempts; attempt += 1) {
+    milliseconds += Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs);
+  }
+  return milliseconds / 1000;
+}
+
 /**
  * Replaces parts of the retry for roles not yet visible to EKS (the local runner and tests
  * shorten it); settings not given return to their defaults.
@@ -104,18 +121,25 @@ export function configureRoleVisibilityRetry(settings: Partial<RoleVisibilityRet
   roleVisibilityRetry = { ...DEFAULT_ROLE_VISIBILITY_RETRY, ...settings };
 }
 
-function isRoleNotYetVisible(error: unknown): boolean {
-  return error instanceof InvalidParameterException && error.message.includes(ROLE_NOT_VISIBLE);
+function isRoleNotYetVisible(error: unknown, trustJustChanged: boolean): boolean {
+  if (!(error instanceof InvalidParameterException)) return false;
+  return (
+    error.message.includes(ROLE_NOT_VISIBLE) ||
+    (trustJustChanged && error.message.includes(TRUST_NOT_VISIBLE))
+  );
 }
 
 /** Exhausted attempts rethrow EKS's own error, so the caller reports what EKS said. */
-async function retryWhileRoleNotVisible<T>(call: () => Promise<T>): Promise<T> {
+async function retryWhileRoleNotVisible<T>(
+  call: () => Promise<T>,
+  trustJustChanged = false,
+): Promise<T> {
   const { attempts, baseDelayMs, maxDelayMs, sleep } = roleVisibilityRetry;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
     } catch (error) {
-      if (!isRoleNotYetVisible(error) || attempt >= attempts) throw error;
+      if (!isRoleNotYetVisible(error, trustJustChanged) || attempt >= attempts) throw error;
       await sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs));
     }
   }
@@ -207,8 +231,9 @@ export async function createAssociation(input: NewAssociation): Promise<CreateAs
     ...(input.tags && Object.keys(input.tags).length > 0 ? { tags: input.tags } : {}),
   };
   try {
-    const { association } = await retryWhileRoleNotVisible(() =>
-      eksClient().send(new CreatePodIdentityAssociationCommand(request)),
+    const { association } = await retryWhileRoleNotVisible(
+      () => eksClient().send(new CreatePodIdentityAssociationCommand(request)),
+      input.trustJustChanged,
     );
     return {
       status: 'created',
@@ -228,14 +253,18 @@ export async function updateAssociation(
   clusterName: string,
   associationId: string,
   changes: AssociationChanges,
+  /** As NewAssociation's: this run just wrote the new role's pods.eks.amazonaws.com trust. */
+  trustJustChanged = false,
 ): Promise<AssociationDetails> {
   const fields = Object.fromEntries(
     Object.entries(changes).filter(([, value]) => value !== undefined),
   ) as AssociationChanges;
-  const { association } = await retryWhileRoleNotVisible(() =>
-    eksClient().send(
-      new UpdatePodIdentityAssociationCommand({ clusterName, associationId, ...fields }),
-    ),
+  const { association } = await retryWhileRoleNotVisible(
+    () =>
+      eksClient().send(
+        new UpdatePodIdentityAssociationCommand({ clusterName, associationId, ...fields }),
+      ),
+    trustJustChanged,
   );
   return toDetails(association ?? { associationId }, clusterName);
 }

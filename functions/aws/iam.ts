@@ -26,6 +26,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { type ExistingRole, parseRoleArn } from '../core/associations/existing.ts';
+import { NamedError } from '../core/errors.ts';
 import {
   decodePolicyDocument,
   type PolicyDocument,
@@ -236,15 +237,28 @@ export async function createRole(spec: NewRole): Promise<CreateRoleResult> {
   }
 }
 
+/** IAM has no managed policy with this ARN (a typo, another account's, or one not created yet). */
+export class ManagedPolicyNotFoundError extends NamedError {
+  override readonly name = 'ManagedPolicyNotFoundError';
+}
+
 /** Attaches each managed policy in turn (attaching one already attached is a no-op in IAM). */
 export async function attachPolicies(
   roleName: string,
   policyArns: readonly string[],
 ): Promise<void> {
   for (const policyArn of policyArns) {
-    await iamClient().send(
-      new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }),
-    );
+    try {
+      await iamClient().send(
+        new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }),
+      );
+    } catch (error) {
+      if (!(error instanceof NoSuchEntityException)) throw error;
+      throw new ManagedPolicyNotFoundError(
+        `managed policy ${policyArn} does not exist (IAM: ${error.message}); fix permissionPolicyARNs`,
+        { cause: error },
+      );
+    }
   }
 }
 

@@ -56,6 +56,14 @@ export async function getRunDocument<T>(runId: string, name: string): Promise<T>
   }
 }
 
+/** Reads a document by the `s3://bucket/key` location `putRunDocument` returned. */
+export async function getStoredDocument<T>(location: string): Promise<T> {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
+  if (!match?.[1] || !match[2]) throw new Error(`${location} is not an s3://bucket/key location`);
+  const response = await s3Client().send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+  return JSON.parse((await response.Body?.transformToString()) ?? 'null') as T;
+}
+
 /** The document, or undefined when it was never written (for example by a batch that failed). */
 export async function findRunDocument<T>(runId: string, name: string): Promise<T | undefined> {
   try {

@@ -35,6 +35,7 @@ export interface CreateAssociationsDeps {
     namespace: string;
     serviceAccount: string;
     roleArn: string;
+    trustJustChanged: boolean;
   }): Promise<CreateResult>;
   saveOutcomes(runId: string, batch: number, outcomes: AssociationOutcome[]): Promise<string>;
 }
@@ -103,6 +104,8 @@ export async function createMigrationAssociations(
           namespace: sa.namespace,
           serviceAccount: sa.serviceAccount,
           roleArn: role.arn,
+          // The trust step of this run just wrote it; EKS may not see it yet.
+          trustJustChanged: roleTrust.result === 'added',
         });
         if (created.status === 'created') return { serviceAccountIndex: index, result: 'created' };
         if (namesSameRole(created.existing.roleArn, role.arn)) {

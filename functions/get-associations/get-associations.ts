@@ -1,8 +1,17 @@
 import type { ExistingAssociation } from '../core/associations/existing.ts';
-import { buildGetReport, type GetReport } from '../core/associations/report.ts';
+import {
+  type AssociationRow,
+  buildGetReport,
+  type GetReport,
+} from '../core/associations/report.ts';
 import { asError } from '../core/errors.ts';
+import { jsonBytes, keepWithinBudget, REPORT_OUTPUT_BYTES } from '../core/run-output.ts';
+
+/** Rows per run-store page of a listing too large for the execution's output. */
+export const GET_PAGE_ROWS = 1000;
 
 export interface GetAssociationsInput {
+  runId: string;
   clusterName: string;
   region: string;
   filter?: { namespace?: string | undefined; serviceAccount?: string | undefined } | undefined;
@@ -14,6 +23,8 @@ export interface GetAssociationsDeps {
     filter: { namespace?: string | undefined; serviceAccount?: string | undefined },
   ): Promise<{ associationId: string }[]>;
   describeAll(clusterName: string, ids: string[]): Promise<ExistingAssociation[]>;
+  /** Stores one page of the listing in the run store and says where. */
+  savePage(runId: string, page: number, rows: AssociationRow[]): Promise<string>;
 }
 
 /**
@@ -37,10 +48,31 @@ export async function getAssociations(
     input.clusterName,
     summaries.map((summary) => summary.associationId),
   );
-  return buildGetReport({
+  const report = buildGetReport({
     clusterName: input.clusterName,
     region: input.region,
     ...(input.filter ? { filter: input.filter } : {}),
     associations,
   });
+  return fitToOutput(input.runId, report, deps);
+}
+
+/**
+ * The listing whole when it fits the execution's output; else the rows that fit, and the whole
+ * list in run-store pages the CLI (or anyone with the bucket) reads back in order.
+ */
+async function fitToOutput(
+  runId: string,
+  report: GetReport,
+  deps: GetAssociationsDeps,
+): Promise<GetReport> {
+  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
+  const pages: string[] = [];
+  for (let start = 0; start < report.associations.length; start += GET_PAGE_ROWS) {
+    const rows = report.associations.slice(start, start + GET_PAGE_ROWS);
+    pages.push(await deps.savePage(runId, pages.length, rows));
+  }
+  const budget = { used: jsonBytes({ ...report, associations: [], pages }) + 64 };
+  const { kept, omitted } = keepWithinBudget(report.associations, budget);
+  return { ...report, associations: kept, associationsOmitted: omitted, pages };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
 import { defineTask } from '../aws/lambda.ts';
-import { getRunDocument } from '../aws/run-store.ts';
+import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { getAssociations } from './get-associations.ts';
 
@@ -10,10 +10,16 @@ const input = z.looseObject({ runId: z.string().min(1) });
 export const handler = defineTask('get-associations', input, async (event) => {
   const request = await getRunDocument<AssociationRequest>(event.runId, 'request');
   return getAssociations(
-    { clusterName: request.clusterName, region: request.region, filter: request.filter },
+    {
+      runId: event.runId,
+      clusterName: request.clusterName,
+      region: request.region,
+      filter: request.filter,
+    },
     {
       listAssociations: (clusterName, filter) => listAssociations(clusterName, filter),
       describeAll: describeAssociations,
+      savePage: (runId, page, rows) => putRunDocument(runId, `get-${page}`, rows),
     },
   );
 });

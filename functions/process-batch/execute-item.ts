@@ -33,12 +33,18 @@ export interface ExecuteDeps {
     name: string,
   ): Promise<{ created: boolean; ours: boolean }>;
   deleteServiceAccount(namespace: string, name: string): Promise<void>;
+  /** `trustJustChanged`: this item created the role or wrote its pod identity trust just now. */
   createAssociation(
     namespace: string,
     serviceAccount: string,
     association: NewAssociation,
+    trustJustChanged: boolean,
   ): Promise<void>;
-  updateAssociation(associationId: string, changes: AssociationFieldChanges): Promise<void>;
+  updateAssociation(
+    associationId: string,
+    changes: AssociationFieldChanges,
+    trustJustChanged: boolean,
+  ): Promise<void>;
   deleteAssociation(associationId: string): Promise<void>;
   /** The role ARN of the association of this service account, when there is one. */
   associationRoleArn(namespace: string, serviceAccount: string): Promise<string | undefined>;
@@ -89,17 +95,23 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
     });
     if (!done) return failed();
   }
+  // EKS may not see a trust written a moment ago; only then is its trust refusal worth retrying.
+  const trustJustChanged = createRole !== undefined || roleChanges?.trust !== undefined;
   if (newAssociation) {
     const association = newAssociation;
     const done = await step('create-association', () =>
-      deps.createAssociation(namespace, serviceAccount, association),
+      deps.createAssociation(namespace, serviceAccount, association, trustJustChanged),
     );
     if (!done) return failed();
   }
   const fieldChanges = changes.association;
   if (fieldChanges && decision.associationId) {
     const id = decision.associationId;
-    if (!(await step('update-association', () => deps.updateAssociation(id, fieldChanges))))
+    if (
+      !(await step('update-association', () =>
+        deps.updateAssociation(id, fieldChanges, trustJustChanged),
+      ))
+    )
       return outcome;
   }
   // Removal order (see ItemChanges): service account, role, association last, so an interrupted

@@ -77,7 +77,9 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
         for (const policy of role.inlinePolicies)
           await putInlinePolicy(role.roleName, policy.name, policy.document);
       } catch (error) {
-        // A role without its permissions is worth nothing to anyone: take it back.
+        // A half-made role (a policy that does not exist, an inline policy over the quota) is
+        // worth nothing to anyone: take it back, so the item fails with IAM's reason and a rerun
+        // starts clean.
         await deleteRoleCompletely(role.roleName).catch(() => undefined);
         throw error;
       }
@@ -104,12 +106,13 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
     deleteServiceAccount: async (namespace, name) => {
       await deleteServiceAccount(await api(), namespace, name);
     },
-    createAssociation: async (namespace, serviceAccount, association) => {
+    createAssociation: async (namespace, serviceAccount, association, trustJustChanged) => {
       const result = await createAssociation({
         clusterName,
         namespace,
         serviceAccount,
         ...association,
+        trustJustChanged,
       });
       if (result.status === 'exists') {
         throw new Error(
@@ -117,8 +120,8 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
         );
       }
     },
-    updateAssociation: async (associationId, changes) => {
-      await updateAssociation(clusterName, associationId, changes);
+    updateAssociation: async (associationId, changes, trustJustChanged) => {
+      await updateAssociation(clusterName, associationId, changes, trustJustChanged);
     },
     deleteAssociation: async (associationId) => {
       await deleteAssociation(clusterName, associationId);

@@ -22,7 +22,8 @@ import {
 } from '../core/associations/report.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { asError } from '../core/errors.ts';
-import { hasPodIdentityTrust } from '../core/trust-policy.ts';
+import { namesSameRole } from '../core/migration/plan.ts';
+import { podIdentityTrustStatus } from '../core/trust-policy.ts';
 import type {
   PlanDocument,
   PlanItem,
@@ -128,7 +129,7 @@ async function processItem(
       return {
         namespace: item.namespace,
         serviceAccount: item.serviceAccount,
-        action: 'create',
+        action: existing ? 'update' : 'create',
         result: 'failed',
         reason: givenRole.missing,
       };
@@ -173,10 +174,11 @@ async function processItem(
 }
 
 /**
- * A role given by ARN for a new association is checked before EKS is asked: EKS answers a missing
- * role the way it answers a role IAM has not propagated yet, so the create would retry for two
- * minutes before failing. A role that does not trust pods.eks.amazonaws.com gets a warning: the
- * association would be created, but pods could not assume the role.
+ * A role given by ARN is checked before EKS is asked, for a new association and for an update
+ * that moves an association to it. EKS answers a missing role the way it answers a role IAM has
+ * not propagated yet, so the create would retry for two minutes before failing; and EKS refuses a
+ * role that does not trust pods.eks.amazonaws.com ("Trust policy of the role provided is
+ * invalid"). Both fail the item here, before any change, with what to fix.
  */
 async function checkGivenRole(
   desired: DesiredAssociation | undefined,
@@ -184,7 +186,8 @@ async function checkGivenRole(
   account: string,
   deps: ProcessBatchDeps,
 ): Promise<{ missing?: string; warnings: string[] }> {
-  if (existing || desired?.role.kind !== 'existing') return { warnings: [] };
+  if (desired?.role.kind !== 'existing') return { warnings: [] };
+  if (existing && namesSameRole(existing.roleArn, desired.role.roleArn)) return { warnings: [] };
   const arn = parseRoleArn(desired.role.roleArn);
   // Another account's role is EKS's to refuse ("Cross-account pass role is not allowed").
   if (!arn || arn.account !== account) return { warnings: [] };
@@ -195,12 +198,16 @@ async function checkGivenRole(
       warnings: [],
     };
   }
-  return hasPodIdentityTrust(role.trustPolicy)
+  const trust = podIdentityTrustStatus(role.trustPolicy);
+  return trust.present
     ? { warnings: [] }
     : {
-        warnings: [
-          `IAM role ${desired.role.roleArn} does not trust pods.eks.amazonaws.com (sts:AssumeRole and sts:TagSession); pods cannot use it until its trust policy allows that`,
-        ],
+        missing:
+          `IAM role ${desired.role.roleArn} does not trust pods.eks.amazonaws.com ` +
+          `(its trust policy allows no ${trust.missingActions.join(' or ')} to that service), so EKS ` +
+          'refuses it; add a statement allowing sts:AssumeRole and sts:TagSession to the service ' +
+          'principal pods.eks.amazonaws.com, or name a role that has one',
+        warnings: [],
       };
 }
 

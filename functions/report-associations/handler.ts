@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
+import { recordFailedItems } from '../aws/metrics.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { ItemResult } from '../core/associations/report.ts';
 import { OPERATIONS } from '../core/config/index.ts';
@@ -26,11 +27,13 @@ const input = z.looseObject({
   batchResults: z.array(mapBatchOutcomeSchema),
 });
 
-export const handler = defineTask('report-associations', input, (event) =>
-  reportAssociations(event, {
+export const handler = defineTask('report-associations', input, async (event) => {
+  const report = await reportAssociations(event, {
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     loadResults: (runId, batch) => getRunDocument<ItemResult[]>(runId, `results-${batch}`),
     saveReport: (runId, report) => putRunDocument(runId, 'report', report),
     publish: publishRunCompleted,
-  }),
-);
+  });
+  recordFailedItems('associations', report.counts.failed);
+  return report;
+});

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
+import { recordFailedItems } from '../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../core/migration/plan.ts';
@@ -41,12 +42,17 @@ const input = z.looseObject({
   oidcResults: batchResults,
 });
 
-export const handler = defineTask('report-migration', input, (event) =>
-  reportMigration(event, {
+export const handler = defineTask('report-migration', input, async (event) => {
+  const report = await reportMigration(event, {
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
     loadOutcomes: (runId, step, batch) =>
       findRunDocument<unknown[]>(runId, RUN_DOCUMENTS[step](batch)),
     saveReport: (runId, report) => putRunDocument(runId, RUN_DOCUMENTS.report, report),
     publish: publishRunCompleted,
-  }),
-);
+  });
+  recordFailedItems(
+    'migrate-to-pod-identity',
+    report.counts.serviceAccounts.failed + report.counts.roles.failed,
+  );
+  return report;
+});

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -22,10 +22,8 @@ const CREATE_REQUIRE_BANNER =
 export interface TaskFunctionProps {
   /** Path of the handler module; it must export `handler`. */
   readonly entry: string;
-  /**
-   * @default Duration.seconds(60)
-   */
-  readonly timeout?: Duration;
+  /** The function's timeout, from the task's `timeout.json` (`readTaskTimeout`). */
+  readonly timeout: Duration;
   /**
    * Memory in MiB; on Lambda it also sets the CPU share, which shortens cold starts.
    *
@@ -139,7 +137,7 @@ export class TaskFunction extends NodejsFunction {
       description: props.description,
       runtime: TASK_RUNTIME,
       architecture: Architecture.ARM_64,
-      timeout: props.timeout ?? Duration.seconds(60),
+      timeout: props.timeout,
       memorySize: props.memorySize ?? 512,
       role,
       logGroup,

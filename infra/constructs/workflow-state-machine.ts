@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -97,8 +97,10 @@ export class WorkflowStateMachine extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       // The /aws/vendedlogs/ prefix keeps CloudWatch Logs from adding each state machine's log
-      // group to the account's size-limited log resource policy.
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}/${definition.workflow}`,
+      // group to the account's size-limited log resource policy. The group outlives the stack, so
+      // its name ends with the stack's own id: a stack deployed again after a destroy gets a new
+      // id and a new group instead of colliding with the kept one.
+      logGroupName: stateMachineLogGroupName(Stack.of(this), definition.workflow),
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
@@ -217,6 +219,12 @@ export class WorkflowStateMachine extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
+}
+
+/** `/aws/vendedlogs/states/<stack name>/<workflow>-<the UUID in the stack's id>`. */
+export function stateMachineLogGroupName(stack: Stack, workflow: string): string {
+  const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+  return Fn.join('', [`/aws/vendedlogs/states/${stack.stackName}/${workflow}-`, stackUuid]);
 }
 
 function timeoutSeconds(definition: WorkflowDefinition, timeout: Duration | undefined): number {

@@ -1,14 +1,22 @@
 import { existsSync } from 'node:fs';
-import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import {
+  FAILED_ITEMS_METRIC,
+  METRICS_NAMESPACE,
+  WORKFLOW_DIMENSION,
+} from '../../functions/core/metric-names.ts';
+import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
 import { ConfigBucket } from '../constructs/config-bucket.ts';
 import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
 import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
-import { NetworkSettingsError, WorkflowDefinitionError } from '../errors.ts';
+import { AlarmSettingsError, NetworkSettingsError, WorkflowDefinitionError } from '../errors.ts';
 import { checkGuardrails, type GuardrailProps } from '../guardrails.ts';
 import { type KubernetesApiNetwork, kubernetesApiNetworkFromContext } from '../network.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
@@ -24,6 +32,7 @@ import {
   handlerEntry,
   listWorkflows,
   pascalCase,
+  readTaskTimeout,
   readWorkflowDefinition,
   stateMachineArnPlaceholder,
   workflowFile,
@@ -110,6 +119,12 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    */
   readonly sharedTaskRoles?: Readonly<Record<string, readonly string[]>>;
   /**
+   * An e-mail address subscribed to the alarm topic.
+   *
+   * @default context `alarmEmail`, else none (subscribe to output `AlarmTopicArn` yourself)
+   */
+  readonly alarmEmail?: string;
+  /**
    * The bus the run-completed events are put on.
    *
    * @default 'default'
@@ -144,6 +159,21 @@ export interface PodIdentityAutomationStackProps extends StackProps {
   readonly kubernetesApiTasks?: readonly string[];
 }
 
+/** Workflows whose report task publishes the FailedItems metric (functions/aws/metrics.ts). */
+const WORKFLOWS_REPORTING_ITEMS = ['associations', 'migrate-to-pod-identity'];
+
+/** `-c alarmEmail=ops@example.com` subscribes an address to the alarm topic. */
+function alarmEmailFromContext(scope: Construct): string | undefined {
+  const value: unknown = scope.node.tryGetContext('alarmEmail');
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
+    throw new AlarmSettingsError(
+      `context "alarmEmail" must be one e-mail address, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /**
  * The service: one state machine per workflow file and one Lambda function per task they reference.
  * A task used by several workflows has one function; nested workflows are built before the
@@ -161,6 +191,10 @@ export class PodIdentityAutomationStack extends Stack {
   readonly clusterCreatedTrigger: ClusterCreatedTrigger | undefined;
   /** Where the Kubernetes-calling tasks run, when they run in a VPC. */
   readonly kubernetesApiNetwork: KubernetesApiNetwork | undefined;
+  /** The topic every alarm of the stack notifies. */
+  readonly alarmTopic: sns.Topic;
+  /** Alarms on items that runs reported as failed, by workflow. */
+  readonly failedItemsAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
 
   private readonly functionsDir: string;
   private readonly stateMachinesDir: string;
@@ -183,6 +217,14 @@ export class PodIdentityAutomationStack extends Stack {
     this.guardrails = props.guardrails ?? {};
     checkGuardrails(this.guardrails);
     this.kubernetesApiNetwork = this.placeKubernetesApiTasks(props);
+
+    this.alarmTopic = new AlarmNotifications(this, 'AlarmNotifications', {
+      email: props.alarmEmail ?? alarmEmailFromContext(this),
+    }).topic;
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm of the stack notifies: subscribe to it to hear of them',
+      value: this.alarmTopic.topicArn,
+    });
 
     this.configBucket = new ConfigBucket(this, 'ConfigBucket', {
       bucketName: props.configBucketName,
@@ -207,6 +249,14 @@ export class PodIdentityAutomationStack extends Stack {
             stateMachine: uploadsStart.stateMachine,
           });
 
+    const failedItemsAlarms = new Map<string, cloudwatch.Alarm>();
+    for (const workflow of WORKFLOWS_REPORTING_ITEMS) {
+      if (this.workflowsByName.has(workflow)) {
+        failedItemsAlarms.set(workflow, this.failedItemsAlarm(workflow));
+      }
+    }
+    this.failedItemsAlarms = failedItemsAlarms;
+
     const newClustersStart = this.workflowsByName.get(
       props.clusterCreatedWorkflow ?? 'bootstrap-cluster',
     );
@@ -216,6 +266,24 @@ export class PodIdentityAutomationStack extends Stack {
         : new ClusterCreatedTrigger(this, 'ClusterCreatedTrigger', {
             stateMachine: newClustersStart.stateMachine,
           });
+  }
+
+  /** Runs whose report lists a failed item: a failed S3 drop fails items, not the execution. */
+  private failedItemsAlarm(workflow: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, `${pascalCase(workflow)}FailedItemsAlarm`, {
+      alarmDescription: `Runs of the ${workflow} workflow reported failed items (see the run's report)`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FAILED_ITEMS_METRIC,
+        dimensionsMap: { [WORKFLOW_DIMENSION]: workflow },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /**
@@ -316,6 +384,7 @@ export class PodIdentityAutomationStack extends Stack {
       : undefined;
     const fn = new TaskFunction(this, `${pascalCase(task)}Function`, {
       entry,
+      timeout: Duration.seconds(readTaskTimeout(this.functionsDir, task).timeoutSeconds),
       description: `Task ${task} of the EKS Pod Identity workflows`,
       role: this.sharedRoleOf(task),
       ...network,

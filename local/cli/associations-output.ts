@@ -8,6 +8,7 @@
  * prints as empty rather than failing after the run has already changed things.
  */
 import { stringify as stringifyYaml } from 'yaml';
+import { getStoredDocument } from '../../functions/aws/run-store.ts';
 import {
   type AssociationRow,
   type AssociationsReport,
@@ -161,6 +162,21 @@ export function describeAssociationsReport(report: AssociationsOutput): string {
   for (const item of items) lines.push(...describeItem(item, dryRun));
   lines.push(describeCounts(report), ...trailer(report));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The whole listing of a `get` whose output held only part of it (the rest is in run-store
+ * pages, read with the engine's credentials); any other output as it is.
+ */
+export async function withStoredPages(output: unknown): Promise<unknown> {
+  if (!isAssociationsReport(output) || !isGetReport(output) || !output.pages?.length) {
+    return output;
+  }
+  const pages = await Promise.all(
+    output.pages.map((location) => getStoredDocument<AssociationRow[]>(location)),
+  );
+  const { pages: _pages, associationsOmitted: _omitted, ...rest } = output;
+  return { ...rest, associations: pages.flat() };
 }
 
 /**

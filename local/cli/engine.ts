@@ -135,6 +135,8 @@ export async function openEngine(
     // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   }
+  // Metrics are EMF lines for CloudWatch; here they would only mix into the command's output.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (options.simulate) return openSimulated(options, options.simulate, log);
 
   const region = options.region ?? (await configuredRegion());

@@ -8,6 +8,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { asError } from '../../functions/core/errors.ts';
 import { PROJECT_ROOT } from '../runner/definition.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
+import { withStoredPages } from './associations-output.ts';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
 import {
@@ -327,7 +328,8 @@ async function runAndReport(
   const engine = await openEngine(globals, progress.line);
   session.engine = engine;
   try {
-    const report = await engine.run(workflow, input).finally(progress.end);
+    // A listing too large for the execution's output is completed from its run-store pages.
+    const report = await withStoredPages(await engine.run(workflow, input).finally(progress.end));
     print(report, globals.output, io);
   } finally {
     await engine.close();

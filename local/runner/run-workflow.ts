@@ -8,7 +8,8 @@ import type { Context } from 'aws-lambda';
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { NamedError } from '../../functions/core/errors.ts';
 import { WorkflowDefinitionError } from '../../infra/errors.ts';
-import { handlerEntry } from '../../infra/workflow-files.ts';
+import { NESTED_RUN_RESOURCE } from '../../infra/retry-policies.ts';
+import { handlerEntry, readTaskTimeout } from '../../infra/workflow-files.ts';
 import {
   type AslDefinition,
   type AslState,
@@ -23,7 +24,8 @@ import {
 
 /** Step Functions refuses state input or output above 256 KiB; the runner does too. */
 const PAYLOAD_LIMIT_BYTES = 256 * 1024;
-const NESTED_SYNC_RESOURCE = /^arn:aws[a-z-]*:states:::states:startExecution\.sync:2$/;
+/** The error a Task state gets when its function runs past the function's own timeout. */
+export const LAMBDA_TIMED_OUT = 'Sandbox.Timedout';
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -120,16 +122,21 @@ async function taskHandlers(
     if (state.Type !== 'Task' || !state.Resource) continue;
     const task = taskOfResource(state.Resource);
     if (task) {
-      const handler = await loadHandler(task, options.functionsDir ?? FUNCTIONS_DIR);
+      const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
+      const handler = await loadHandler(task, functionsDir);
+      const { timeoutSeconds } = readTaskTimeout(functionsDir, task);
       handlers[stateName] = async (payload) => {
         options.onTaskInvoked?.(task);
-        const result = await handler(
+        const result = await invokeWithTimeout(
+          handler,
           toJson(payload, `input of task ${task}`),
-          lambdaContext(task, options),
+          task,
+          timeoutSeconds,
+          options,
         );
         return toJson(result ?? null, `output of task ${task}`);
       };
-    } else if (NESTED_SYNC_RESOURCE.test(state.Resource)) {
+    } else if (NESTED_RUN_RESOURCE.test(state.Resource)) {
       handlers[stateName] = (parameters) => runNested(stateName, parameters, options);
     } else {
       throw new WorkflowDefinitionError(
@@ -138,6 +145,37 @@ async function taskHandlers(
     }
   }
   return handlers;
+}
+
+/**
+ * Runs a handler as Lambda would with the function's configured timeout: past it, the invocation
+ * fails with the error Step Functions reports for a timed-out function. (Lambda then freezes the
+ * sandbox; in-process the abandoned call may still finish, but its result is dropped.)
+ */
+async function invokeWithTimeout(
+  handler: LambdaHandler,
+  event: JsonValue,
+  task: string,
+  timeoutSeconds: number,
+  where: LocalAccount,
+): Promise<unknown> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const context = lambdaContext(task, where, deadline);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(
+        `RequestId: ${context.awsRequestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+      );
+      error.name = LAMBDA_TIMED_OUT;
+      reject(error);
+    }, timeoutSeconds * 1000);
+  });
+  try {
+    return await Promise.race([handler(event, context), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function loadHandler(task: string, functionsDir: string): Promise<LambdaHandler> {
@@ -422,7 +460,7 @@ function toJson(value: unknown, what: string): JsonValue {
   return JSON.parse(text) as JsonValue;
 }
 
-function lambdaContext(task: string, where: LocalAccount): Context {
+function lambdaContext(task: string, where: LocalAccount, deadline: number): Context {
   const functionName = `eks-pia-${task}`;
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -433,7 +471,7 @@ function lambdaContext(task: string, where: LocalAccount): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

@@ -26,6 +26,8 @@ export interface SimResponse {
 
 /** An AWS or Kubernetes error as the service reports it: code, message and HTTP status. */
 export class SimError extends Error {
+  /** Sent as the Retry-After header (throttling answers). */
+  retryAfterSeconds: number | undefined;
   constructor(
     readonly code: string,
     message: string,

@@ -209,7 +209,7 @@ export class Simulator {
       const behaviour = this.state.world.behaviour;
       if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
       this.injectFault(service, operation.operation);
-      this.takeToken(service, operation.operation);
+      this.takeToken(service, operation.operation, simRequest);
       const fault = mutating ? this.nextMutationFault() : undefined;
       if (fault === 'fail') {
         throw new SimError(
@@ -249,24 +249,36 @@ export class Simulator {
     }
   }
 
-  /** Token bucket per `service:Operation` (and `service:*`), burst equal to the per-second rate. */
-  private takeToken(service: ServiceName, operation: string): void {
+  /**
+   * Token bucket per `service:Operation` (and `service:*`): it holds up to `burst` tokens and
+   * refills `rate` per second (a fraction for rates below one a second). Each cluster's
+   * Kubernetes API has buckets of its own, as each cluster has its own API server.
+   */
+  private takeToken(service: ServiceName, operation: string, request: SimRequest): void {
     const limits = this.state.world.behaviour.rateLimits;
+    const scope = service === 'kubernetes' ? `@${request.segments[1] ?? ''}` : '';
     for (const key of [`${service}:${operation}`, `${service}:*`]) {
-      const rate = limits[key];
-      if (rate === undefined) continue;
+      const limit = limits[key];
+      if (limit === undefined) continue;
+      const { rate, burst } =
+        typeof limit === 'number' ? { rate: limit, burst: Math.max(1, limit) } : limit;
       const now = performance.now();
-      const bucket = this.buckets.get(key) ?? { tokens: rate, updatedAt: now };
-      bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
+      const bucketKey = `${key}${scope}`;
+      const bucket = this.buckets.get(bucketKey) ?? { tokens: burst, updatedAt: now };
+      bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
       bucket.updatedAt = now;
+      this.buckets.set(bucketKey, bucket);
       if (bucket.tokens < 1) {
-        this.buckets.set(key, bucket);
         const operationKey = `${service}:${operation}`;
         this.throttled.set(operationKey, (this.throttled.get(operationKey) ?? 0) + 1);
-        throw throttlingError(service);
+        const error = throttlingError(service);
+        // 429 answers (EKS, Kubernetes) say when to come back, in whole seconds as HTTP does.
+        if (error.status === 429) {
+          error.retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
+        }
+        throw error;
       }
       bucket.tokens -= 1;
-      this.buckets.set(key, bucket);
     }
   }
 
@@ -313,6 +325,15 @@ function crashedError(service: ServiceName, after: number): SimError {
 }
 
 function renderError(service: ServiceName, error: SimError, requestId: string): SimResponse {
+  const response = renderErrorBody(service, error, requestId);
+  if (error.retryAfterSeconds === undefined) return response;
+  return {
+    ...response,
+    headers: { ...response.headers, 'retry-after': String(error.retryAfterSeconds) },
+  };
+}
+
+function renderErrorBody(service: ServiceName, error: SimError, requestId: string): SimResponse {
   switch (service) {
     case 'eks':
       return restJsonError(error);

@@ -172,10 +172,23 @@ const faultSchema = z.strictObject({
 
 const behaviourSchema = z.strictObject({
   latencyMs: z.number().min(0).default(0),
-  /** Requests per second per `service:Operation` (token bucket whose burst equals the rate). */
-  rateLimits: z.record(z.string(), z.number().positive()).default({}),
+  /**
+   * Token buckets per `service:Operation` or `service:*` (Kubernetes: per cluster): requests per
+   * second (burst = the rate, at least 1), or `{rate, burst}` to set them apart; rates below 1 work.
+   */
+  rateLimits: z
+    .record(
+      z.string(),
+      z.union([
+        z.number().positive(),
+        z.strictObject({ rate: z.number().positive(), burst: z.number().int().min(1) }),
+      ]),
+    )
+    .default({}),
   /** EKS answers "Role provided in the request does not exist" for a new role until this many EKS calls named it. */
   roleVisibleToEksAfterCalls: z.number().int().min(0).default(0),
+  /** EKS judges a role by its previous trust policy until this many EKS calls named it after a trust write. */
+  trustVisibleToEksAfterCalls: z.number().int().min(0).default(0),
   /** DescribeAddon calls until a CREATING/UPDATING add-on settles. */
   addonDescribesUntilSettled: z.number().int().min(0).default(2),
   /** Status a created add-on settles in, per add-on name (default ACTIVE). */
@@ -200,6 +213,8 @@ export const worldSchema = z.strictObject({
   clusters: z.array(clusterSchema).default([]),
   openIdConnectProviders: z.array(arn).default([]),
   roles: z.array(roleSchema).default([]),
+  /** The account's customer managed policies (AWS managed ones come from AWS's catalogue). */
+  managedPolicies: z.array(arn).default([]),
   stacks: z.array(stackSchema).default([]),
   buckets: z.array(bucketSchema).default([]),
   addonVersions: z.array(addonVersionSchema).optional(),

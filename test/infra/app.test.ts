@@ -8,6 +8,7 @@ import { createAutomationApp, STACK_NAME } from '../../infra/automation-app.ts';
 import { StackNameError } from '../../infra/errors.ts';
 import type { TaskPermissionsMap } from '../../infra/task-permissions.ts';
 import {
+  expectedLogGroupName,
   FIXTURE_PERMISSIONS,
   FIXTURE_STACK_PROPS,
   NO_BUNDLING,
@@ -139,7 +140,7 @@ describe('naming the stack with -c stackName=...', () => {
 
     assert.equal(stack.stackName, 'pod-identity-prod');
     Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/pod-identity-prod/child',
+      LogGroupName: expectedLogGroupName('pod-identity-prod', 'child'),
     });
   });
 

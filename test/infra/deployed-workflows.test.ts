@@ -15,6 +15,7 @@ import type { PodIdentityAutomationStackProps } from '../../infra/stacks/pod-ide
 import { KUBERNETES_API_TASKS, SHARED_TASK_ROLES } from '../../infra/task-permissions.ts';
 import { handlerEntry, listWorkflows } from '../../infra/workflow-files.ts';
 import {
+  expectedLogGroupName,
   logicalIdOf,
   NO_BUNDLING,
   propertiesOf,
@@ -108,7 +109,7 @@ describe('the deployable stack’s workflows', () => {
           },
         });
         template.hasResourceProperties('AWS::Logs::LogGroup', {
-          LogGroupName: `/aws/vendedlogs/states/EksPodIdentityAutomation/${workflow}`,
+          LogGroupName: expectedLogGroupName('EksPodIdentityAutomation', workflow),
         });
       });
 
@@ -479,5 +480,41 @@ describe('migratable roles', () => {
     }
     const report = readFileSync(path.join(appProps.outdir ?? '', 'validation-report.json'), 'utf8');
     assert.equal(error, undefined, report);
+  });
+});
+
+describe('alarms and their notifications', () => {
+  const { stack, template } = realStack({ alarmEmail: 'ops@example.com' });
+
+  it('sends every alarm of the stack to the one alarm topic', () => {
+    const topic = logicalIdOf(stack.alarmTopic);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    assert.ok(alarms.length > 10);
+    for (const alarm of alarms) {
+      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topic }]);
+    }
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topic },
+    });
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+
+  it('alarms when a run of associations or migrate-to-pod-identity reports a failed item', () => {
+    for (const workflow of ['associations', 'migrate-to-pod-identity']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'EksPodIdentityAutomation',
+        MetricName: 'FailedItems',
+        Dimensions: [{ Name: 'Workflow', Value: workflow }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('subscribes no address unless one is set', () => {
+    Template.fromStack(realStack().stack).resourceCountIs('AWS::SNS::Subscription', 0);
   });
 });

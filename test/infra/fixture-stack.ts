@@ -235,3 +235,16 @@ export function variablesOfTask(
     logicalIdOf(fn),
   ).Environment.Variables;
 }
+
+/** The name a workflow's log group gets in a template: unique to each deployment of the stack. */
+export function expectedLogGroupName(stackName: string, workflow: string): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        `/aws/vendedlogs/states/${stackName}/${workflow}-`,
+        { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+      ],
+    ],
+  };
+}

@@ -4,6 +4,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { WorkflowDefinitionError } from '../../infra/errors.ts';
 import {
+  expectedLogGroupName,
   FIXTURE_FUNCTIONS_DIR,
   fixtureStack,
   logicalIdOf,
@@ -71,7 +72,7 @@ describe('PodIdentityAutomationStack built from the fixture workflows', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
-        Timeout: 60,
+        Timeout: 30,
         MemorySize: 512,
         Environment: {
           Variables: {
@@ -149,7 +150,7 @@ describe('PodIdentityAutomationStack built from the fixture workflows', () => {
         },
       });
       template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: '/aws/vendedlogs/states/Fixture/parent',
+        LogGroupName: expectedLogGroupName('Fixture', 'parent'),
         RetentionInDays: 90,
       });
     });

@@ -14,6 +14,7 @@ describe('TaskFunction bundling', () => {
   const stack = new Stack(app, 'Bundled');
   const fn = new TaskFunction(stack, 'LookupCluster', {
     entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'lookup-cluster'),
+    timeout: Duration.seconds(30),
   });
   const assembly = app.synth();
   const code = Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalIdOf(fn)]

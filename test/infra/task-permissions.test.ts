@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -154,6 +154,7 @@ describe('TASK_PERMISSIONS', () => {
           const stack = new Stack(app, 'Permissions', { env });
           const fn = new TaskFunction(stack, 'Task', {
             entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
+            timeout: Duration.seconds(30),
           });
           const permissions = provider(permissionContext(stack, { guardrails, role: fn.taskRole }));
           fn.addTaskPermissions(permissions);

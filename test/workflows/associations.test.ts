@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { withStoredPages } from '../../local/cli/associations-output.ts';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
@@ -271,7 +272,7 @@ describe('associations workflow', () => {
     assert.ok(throttled.length >= 3);
   });
 
-  it('fails an item whose given role does not exist without asking EKS, and warns about a role without pod trust', async () => {
+  it('fails items whose given role does not exist or does not trust pods.eks.amazonaws.com, without a mutating call', async () => {
     sim = await simulate(
       world({
         extraRoles: `  - {name: no-pod-trust, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
@@ -282,13 +283,60 @@ describe('associations workflow', () => {
     const ghost = report.items.find((item) => item.serviceAccount === 'ghost');
     assert.equal(ghost?.result, 'failed');
     assert.match(ghost?.reason ?? '', /role\/does-not-exist does not exist/);
-    const creates = sim.simulator.calls.filter(
-      (call) => call.operation === 'CreatePodIdentityAssociation',
+    const ec2ish = report.items.find((item) => item.serviceAccount === 'ec2ish');
+    assert.equal(ec2ish?.result, 'failed');
+    assert.match(
+      ec2ish?.reason ?? '',
+      /role\/no-pod-trust does not trust pods\.eks\.amazonaws\.com/,
     );
-    assert.equal(creates.length, 1, 'only the existing role reached EKS');
-    assert.ok(
-      report.warnings.some((warning) => warning.includes('does not trust pods.eks.amazonaws.com')),
+    assert.match(ec2ish?.reason ?? '', /sts:AssumeRole and sts:TagSession/);
+    const changed = sim.simulator.calls.filter(
+      (call) =>
+        call.mutating && call.status < 400 && ['eks', 'iam', 'kubernetes'].includes(call.service),
     );
+    assert.deepEqual(changed, [], 'no change reached EKS, IAM or Kubernetes');
+  });
+
+  it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
+    sim = await simulate(world());
+    const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss';
+    const report = (await sim.run(
+      'associations',
+      config(
+        'create',
+        `    - {namespace: default, serviceAccountName: typo, permissionPolicyARNs: ["${missing}"]}`,
+      ),
+    )) as Report;
+    const item = report.items.find((entry) => entry.serviceAccount === 'typo');
+    assert.equal(item?.result, 'failed');
+    assert.ok(item?.reason?.includes(missing), item?.reason);
+    const roles = sim.simulator.dump().roles.map((role) => role.name);
+    assert.deepEqual(roles.sort(), ['app-data-reader', 'automation', 'other-reader']);
+    assert.equal(sim.simulator.dump().clusters[0]?.podIdentityAssociations.length, 0);
+  });
+
+  it('pages a get over 5,000 associations through the run store, every state under 256 KiB', async () => {
+    const rows = Array.from(
+      { length: 5000 },
+      (_, index) =>
+        `{namespace: ns${index % 50}, serviceAccount: sa-${index}, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
+    );
+    sim = await simulate(world({ associations: `[${rows.join(', ')}]` }));
+    // The runner fails any task whose input or output passes 256 KiB (States.DataLimitExceeded).
+    const output = (await sim.run('associations', { operation: 'get', clusterName: 'demo' })) as {
+      count: number;
+      associations: unknown[];
+      pages: string[];
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(output));
+    assert.equal(output.count, 5000);
+    assert.ok(bytes < 256 * 1024, `output is ${bytes} bytes`);
+    assert.ok(output.associations.length < 5000);
+    const full = (await withStoredPages(output)) as {
+      associations: { ServiceAccountName: string }[];
+    };
+    assert.equal(full.associations.length, 5000);
+    assert.equal(new Set(full.associations.map((row) => row.ServiceAccountName)).size, 5000);
   });
 
   it('lists associations for get, with eks-pia ownership', async () => {

@@ -311,7 +311,12 @@ export interface GetReport {
   region: string;
   filter?: { namespace?: string | undefined; serviceAccount?: string | undefined } | undefined;
   count: number;
+  /** All of them, or as many as fit the output budget when `pages` holds the whole list. */
   associations: AssociationRow[];
+  /** How many rows `associations` leaves out; they are in `pages`. */
+  associationsOmitted?: number;
+  /** The whole sorted list in the run store (`s3://` locations, in order), when it was cut. */
+  pages?: string[];
 }
 
 export function associationRow(

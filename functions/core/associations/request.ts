@@ -276,6 +276,9 @@ const s3EventSchema = z.object({
   }),
 });
 
+/** The input field Step Functions reads to link a nested execution to the one that started it. */
+export const STARTED_BY_EXECUTION_ID = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -532,12 +535,14 @@ const ACCEPTED_SHAPES =
  * An S3 event for a key outside the trigger prefixes is not an error: it comes back as
  * `{kind: 'ignored', reason}` so the run can end quietly with the reason in its output.
  */
-export function parseWorkflowInput(input: unknown): WorkflowInput {
-  if (!isObject(input)) {
+export function parseWorkflowInput(given: unknown): WorkflowInput {
+  if (!isObject(given)) {
     throw new InvalidRequestError([
-      { path: '', message: `got ${describe(input)}; ${ACCEPTED_SHAPES}` },
+      { path: '', message: `got ${describe(given)}; ${ACCEPTED_SHAPES}` },
     ]);
   }
+  // A parent workflow names itself so the console links the nested run to it; not a setting.
+  const { [STARTED_BY_EXECUTION_ID]: _startedBy, ...input } = given;
   if (input.source === 'aws.s3' || 'detail-type' in input) return parseS3Event(input);
   if ('config' in input && 'association' in input) {
     throw new InvalidRequestError([

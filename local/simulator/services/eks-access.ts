@@ -80,6 +80,19 @@ function principalParts(principalArn: string) {
     : undefined;
 }
 
+/**
+ * EKS refuses an access entry for a role of its own account that IAM does not have (the world
+ * holds no IAM users, so a user is taken as existing; another account's principal is IAM's to
+ * resolve there).
+ */
+function assertPrincipalExists(state: SimulatorState, principalArn: string): void {
+  const parts = principalParts(principalArn);
+  if (parts?.kind !== 'role' || parts.account !== state.account) return;
+  if (!state.world.roles.some((role) => state.roleArn(role) === principalArn)) {
+    throw invalidParameter('The specified principalArn is invalid: invalid principal');
+  }
+}
+
 /** EKS maps a role to its assumed-role session and a user to its own ARN unless told otherwise. */
 function defaultUsername(state: SimulatorState, principalArn: string): string {
   const parts = principalParts(principalArn);
@@ -178,6 +191,7 @@ export const accessRoutes = [
     run: (input, { state }) => {
       const cluster = requireCluster(state, input.clusterName);
       assertAccessEntriesEnabled(cluster);
+      assertPrincipalExists(state, input.principalArn);
       if (cluster.accessEntries.some((entry) => entry.principalArn === input.principalArn)) {
         throw inUse('The specified access entry resource is already in use on this cluster.');
       }

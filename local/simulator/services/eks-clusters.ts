@@ -54,11 +54,16 @@ function renderCluster(
     id: stableUuid(`cluster/${cluster.name}`),
     createdAt: epochSeconds(timestampsOf(cluster).createdAt),
     version: cluster.version,
-    endpoint: `${baseUrl}/k8s/${encodeURIComponent(cluster.name)}`,
+    // A cluster still CREATING has no API server yet: EKS returns neither endpoint nor CA.
+    ...(cluster.status === 'CREATING'
+      ? {}
+      : {
+          endpoint: `${baseUrl}/k8s/${encodeURIComponent(cluster.name)}`,
+          certificateAuthority: { data: certificateAuthorityData(cluster) },
+        }),
     roleArn: `${iam}:role/eksctl-${cluster.name}-cluster-ServiceRole`,
     status: cluster.status,
     platformVersion: 'eks.20',
-    certificateAuthority: { data: certificateAuthorityData(cluster) },
     ...(cluster.oidcIssuer === undefined
       ? {}
       : { identity: { oidc: { issuer: cluster.oidcIssuer } } }),

@@ -10,6 +10,7 @@ import { SimError } from '../protocol.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldAssociation, WorldCluster } from '../world.ts';
 import {
+  assertRoleTrustsPodIdentity,
   assertTags,
   decodeBody,
   decodePage,
@@ -51,7 +52,7 @@ const CROSS_ACCOUNT = 'Cross-account pass role is not allowed';
 
 /**
  * The checks EKS makes on a role it is asked to pass to pods: in the cluster's account, present
- * in IAM, and already propagated to EKS. Each call that names a freshly created role counts as
+ * in IAM, already propagated to EKS, and trusting pods.eks.amazonaws.com. Each call that names a freshly created role counts as
  * one sighting; the first `roleVisibleToEksAfterCalls` of them fail as if the role did not exist.
  */
 export function assertRoleUsable(state: SimulatorState, roleArn: string): void {
@@ -60,13 +61,15 @@ export function assertRoleUsable(state: SimulatorState, roleArn: string): void {
     throw invalidParameter(CROSS_ACCOUNT);
   }
   if (!parsed) throw invalidParameter(`${roleArn} is not a valid IAM role ARN`);
-  const exists = state.world.roles.some((role) => state.roleArn(role) === roleArn);
-  if (!exists) throw invalidParameter(ROLE_MISSING);
+  const role = state.world.roles.find((candidate) => state.roleArn(candidate) === roleArn);
+  if (!role) throw invalidParameter(ROLE_MISSING);
   const generation = state.peek(iamCreatedKey(roleArn));
-  if (generation === 0) return;
-  const sightings = state.count(roleSightingsKey(roleArn, generation));
-  if (sightings <= state.world.behaviour.roleVisibleToEksAfterCalls)
-    throw invalidParameter(ROLE_MISSING);
+  if (generation > 0) {
+    const sightings = state.count(roleSightingsKey(roleArn, generation));
+    if (sightings <= state.world.behaviour.roleVisibleToEksAfterCalls)
+      throw invalidParameter(ROLE_MISSING);
+  }
+  assertRoleTrustsPodIdentity(state, roleArn, role.assumeRolePolicyDocument);
 }
 
 /** Shape only: a target role (or an add-on's IRSA role) may live in another account. */

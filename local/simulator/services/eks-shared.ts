@@ -259,3 +259,78 @@ export function assertTags(tags: Record<string, string> | undefined): void {
       throw invalidParameter(`Tag key "${key}" uses the reserved prefix aws:`);
   }
 }
+
+// ---- the role's trust, as EKS checks it before passing the role to pods ----------------------
+
+export const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';
+const POD_IDENTITY_TRUST_ACTIONS = ['sts:AssumeRole', 'sts:TagSession'];
+const TRUST_INVALID = 'Trust policy of the role provided is invalid';
+
+/** Set by IAM each time a role's trust policy is written (CreateRole, UpdateAssumeRolePolicy). */
+export function trustWrittenKey(roleArn: string): string {
+  return `iam:trust-written:${roleArn}`;
+}
+
+function trustSightingsKey(roleArn: string, generation: number): string {
+  return `eks:trust-sightings:${roleArn}#${generation}`;
+}
+
+/** The trust EKS saw before the latest write, per role ARN; undefined for a role just created. */
+export const trustBeforeWrite = new WeakMap<SimulatorState, Map<string, unknown>>();
+
+function allows(statement: Record<string, unknown>, action: string): boolean {
+  const actions = ([] as unknown[]).concat(statement.Action ?? []);
+  return actions.some(
+    (candidate) =>
+      typeof candidate === 'string' &&
+      (candidate === '*' ||
+        candidate.toLowerCase() === 'sts:*' ||
+        candidate.toLowerCase() === action.toLowerCase()),
+  );
+}
+
+function namesPodsService(statement: Record<string, unknown>): boolean {
+  const principal = statement.Principal;
+  if (typeof principal !== 'object' || principal === null) return false;
+  const services = ([] as unknown[]).concat((principal as Record<string, unknown>).Service ?? []);
+  return services.includes(POD_IDENTITY_SERVICE);
+}
+
+/** Whether Allow statements grant pods.eks.amazonaws.com both sts:AssumeRole and sts:TagSession. */
+function trustsPodIdentity(document: unknown): boolean {
+  if (typeof document !== 'object' || document === null) return false;
+  const statements = ([] as unknown[])
+    .concat((document as Record<string, unknown>).Statement ?? [])
+    .filter(
+      (statement): statement is Record<string, unknown> =>
+        typeof statement === 'object' && statement !== null,
+    )
+    .filter((statement) => statement.Effect === 'Allow' && namesPodsService(statement));
+  return POD_IDENTITY_TRUST_ACTIONS.every((action) =>
+    statements.some((statement) => allows(statement, action)),
+  );
+}
+
+/**
+ * EKS refuses to pass a role to pods unless its trust policy lets pods.eks.amazonaws.com assume
+ * and tag it: `InvalidParameterException: Trust policy of the role provided is invalid`, on
+ * CreatePodIdentityAssociation, UpdatePodIdentityAssociation and an add-on's
+ * podIdentityAssociations alike. A trust written during the run is seen only after
+ * `behaviour.trustVisibleToEksAfterCalls` EKS calls named the role; until then EKS judges the
+ * trust the role had before (none, for a role just created).
+ */
+export function assertRoleTrustsPodIdentity(
+  state: SimulatorState,
+  roleArn: string,
+  current: unknown,
+): void {
+  let seen = current;
+  const generation = state.peek(trustWrittenKey(roleArn));
+  if (generation > 0) {
+    const sightings = state.count(trustSightingsKey(roleArn, generation));
+    if (sightings <= state.world.behaviour.trustVisibleToEksAfterCalls) {
+      seen = trustBeforeWrite.get(state)?.get(roleArn);
+    }
+  }
+  if (!trustsPodIdentity(seen)) throw invalidParameter(TRUST_INVALID);
+}

@@ -8,10 +8,13 @@
  * and a role still holding policies cannot be deleted.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { queryResult, SimError, type SimRequest, XmlMap, type XmlValue } from '../protocol.ts';
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldRole } from '../world.ts';
+import { trustBeforeWrite, trustWrittenKey } from './eks-shared.ts';
 import {
   paginate,
   parseQueryCall,
@@ -105,6 +108,7 @@ const actions: Record<string, Action> = {
         // The EKS service reads this counter as the role's generation: 0 for world roles, 1 once
         // created in this run, 2 when deleted and created again (new to EKS once more).
         state.count(`iam:created:${state.roleArn(role)}`);
+        recordTrustWrite(state, state.roleArn(role), undefined);
         return { Role: roleXml(state, role, 'created') };
       };
     },
@@ -173,7 +177,9 @@ const actions: Record<string, Action> = {
       const text = params.required('PolicyDocument');
       return (state) => {
         const role = requireModifiableRole(state, name);
+        const previous = role.assumeRolePolicyDocument;
         role.assumeRolePolicyDocument = trustPolicy(state, text);
+        recordTrustWrite(state, state.roleArn(role), previous);
         return undefined;
       };
     },
@@ -682,16 +688,42 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** What EKS keeps seeing until the new trust reaches it (eks-shared.ts, assertRoleTrustsPodIdentity). */
+function recordTrustWrite(state: SimulatorState, roleArn: string, previous: unknown): void {
+  let before = trustBeforeWrite.get(state);
+  if (!before) {
+    before = new Map();
+    trustBeforeWrite.set(state, before);
+  }
+  before.set(roleArn, previous);
+  state.count(trustWrittenKey(roleArn));
+}
+
 // ---- managed policy ARNs -------------------------------------------------------------------
 
 const policyArnPattern = /^arn:([\w-]+):iam::(aws|\d{12}):policy(\/.*)?\/([\w+=,.@-]+)$/;
 
-/** AWS managed policies and this account's customer managed policies can be attached. */
+/** `/service-role/AmazonEBSCSIDriverPolicy`: the path and name of every AWS managed policy. */
+const AWS_MANAGED_POLICIES = new Set(
+  readFileSync(join(import.meta.dirname, '..', 'data', 'aws-managed-policies.txt'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('/')),
+);
+
+/**
+ * Only policies that exist can be attached or set as a boundary: AWS managed policies (AWS's
+ * catalogue) and the customer managed policies the world lists (`managedPolicies`).
+ */
 function checkPolicyArn(state: SimulatorState, arn: string): void {
   const match = policyArnPattern.exec(arn);
   if (!match) throw new SimError('InvalidInput', `ARN ${arn} is not valid.`);
   const [, partition, owner] = match;
-  if (partition !== state.partition || (owner !== 'aws' && owner !== state.account)) {
+  const exists =
+    partition === state.partition &&
+    (owner === 'aws'
+      ? AWS_MANAGED_POLICIES.has(arn.slice(arn.indexOf(':policy/') + ':policy'.length))
+      : owner === state.account && state.world.managedPolicies.includes(arn));
+  if (!exists) {
     throw new SimError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
   }
 }

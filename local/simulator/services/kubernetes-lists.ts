@@ -3,10 +3,11 @@
  * `limit` / `continue`.
  *
  * Items come in etcd key order (namespace, then name). The continue token is opaque to clients:
- * here it is base64url JSON holding the last key served. A real server serves every chunk from
- * the snapshot of the first one; the simulator serves the current state after that key, so an
- * object created between pages shows up if its key sorts later — tests that need a stable
- * snapshot should not write between pages.
+ * here it is base64url JSON naming the list's snapshot and the last key served. As a real
+ * server does, every chunk comes from the snapshot the first one was cut from (which objects,
+ * in which order), so objects created or deleted between pages neither appear nor vanish. The
+ * API server keeps those snapshots only until etcd compacts them: here the most recent
+ * SNAPSHOTS_KEPT lists, or five minutes; a continue token of an older one gets 410 Expired.
  */
 import { SimError } from '../protocol.ts';
 
@@ -101,41 +102,77 @@ export interface Page<T> {
   remaining: number;
 }
 
+export const SNAPSHOTS_KEPT = 64;
+const SNAPSHOT_LIFETIME_MS = 5 * 60 * 1000;
+const snapshots = new Map<string, { items: Listable[]; takenAt: number }>();
+let snapshotSequence = 0;
+
+function takeSnapshot(items: Listable[]): string {
+  snapshotSequence += 1;
+  const id = `${process.pid}-${snapshotSequence}`;
+  snapshots.set(id, { items, takenAt: Date.now() });
+  for (const oldest of snapshots.keys()) {
+    if (snapshots.size <= SNAPSHOTS_KEPT) break;
+    snapshots.delete(oldest);
+  }
+  return id;
+}
+
+function expired(): SimError {
+  return new SimError(
+    'Expired',
+    'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+    410,
+  );
+}
+
 /** One chunk of a list: items after the continue token's key, at most `limit` (0 or absent = all). */
 export function paginate<T extends Listable>(items: T[], query: URLSearchParams): Page<T> {
   const limitText = query.get('limit');
   const limit = limitText === null ? 0 : Number(limitText);
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${limitText}`);
-  const sorted = [...items].sort((a, b) =>
-    sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0,
-  );
   const token = query.get('continue');
+  let sorted: T[];
+  let snapshot: string | undefined;
   let start = 0;
   if (token) {
-    const after = decodeContinue(token);
+    const { after, snapshot: id } = decodeContinue(token);
+    const kept = snapshots.get(id);
+    if (!kept || Date.now() - kept.takenAt > SNAPSHOT_LIFETIME_MS) throw expired();
+    sorted = kept.items as T[];
+    snapshot = id;
     start = sorted.findIndex((item) => sortKey(item) > after);
     if (start === -1) start = sorted.length;
+  } else {
+    sorted = [...items].sort((a, b) =>
+      sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0,
+    );
   }
   const end = limit > 0 ? Math.min(start + limit, sorted.length) : sorted.length;
   const page = sorted.slice(start, end);
   const last = page.at(-1);
   const more = end < sorted.length && last !== undefined;
+  if (more) snapshot ??= takeSnapshot(sorted);
   return {
     items: page,
     continueToken: more
-      ? Buffer.from(JSON.stringify({ v: 1, after: sortKey(last) })).toString('base64url')
+      ? Buffer.from(JSON.stringify({ v: 2, s: snapshot, after: sortKey(last) })).toString(
+          'base64url',
+        )
       : undefined,
     remaining: sorted.length - end,
   };
 }
 
-function decodeContinue(token: string): string {
+function decodeContinue(token: string): { after: string; snapshot: string } {
   try {
     const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
       v?: number;
+      s?: unknown;
       after?: unknown;
     };
-    if (decoded.v === 1 && typeof decoded.after === 'string') return decoded.after;
+    if (decoded.v === 2 && typeof decoded.after === 'string' && typeof decoded.s === 'string')
+      return { after: decoded.after, snapshot: decoded.s };
   } catch {
     // fall through: the same answer as a token of the wrong shape
   }

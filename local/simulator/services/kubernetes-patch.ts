@@ -11,7 +11,7 @@ export type JsonValue =
   | null
   | JsonValue[]
   | { [key: string]: JsonValue };
-type JsonObject = { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
 
 /** A JSON Patch document that cannot be applied; the API server answers 422 Invalid. */
 export class PatchApplyError extends Error {}
@@ -29,6 +29,39 @@ export function mergePatch(target: JsonValue | undefined, patch: JsonValue): Jso
     else result[key] = mergePatch(result[key], value);
   }
   return result;
+}
+
+/**
+ * A ServiceAccount's strategic merge patch: as a merge patch, except that `secrets` merges by
+ * `name` (its patchStrategy is merge, patchMergeKey name): listed entries are merged into the
+ * entry of the same name or appended, `{name, $patch: delete}` removes one, the rest stay.
+ * Other lists (`imagePullSecrets` included) are replaced, as they declare no strategy.
+ */
+export function strategicMergePatchServiceAccount(
+  target: JsonValue | undefined,
+  patch: JsonObject,
+): JsonValue {
+  const { secrets, ...rest } = patch;
+  const merged = mergePatch(target, rest);
+  if (secrets === undefined || !isObject(merged)) return merged;
+  if (secrets === null || !Array.isArray(secrets)) return mergePatch(merged, { secrets });
+  const current = Array.isArray(merged.secrets) ? [...merged.secrets] : [];
+  for (const entry of secrets) {
+    if (!isObject(entry) || typeof entry.name !== 'string') {
+      throw new PatchApplyError('each entry of secrets needs a name (its merge key)');
+    }
+    const index = current.findIndex(
+      (existing) => isObject(existing) && existing.name === entry.name,
+    );
+    if (entry.$patch === 'delete') {
+      if (index >= 0) current.splice(index, 1);
+    } else if (index >= 0) {
+      current[index] = mergePatch(current[index], entry);
+    } else {
+      current.push(structuredClone(entry));
+    }
+  }
+  return { ...merged, secrets: current };
 }
 
 export interface JsonPatchOperation {

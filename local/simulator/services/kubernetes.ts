@@ -42,9 +42,11 @@ import {
 import {
   applyJsonPatch,
   asJsonPatch,
+  type JsonObject,
   type JsonValue,
   mergePatch,
   PatchApplyError,
+  strategicMergePatchServiceAccount,
 } from './kubernetes-patch.ts';
 
 type Verb = RequestAttributes['verb'];
@@ -64,6 +66,7 @@ const MERGE_PATCH_TYPES = new Set([
   'application/strategic-merge-patch+json',
 ]);
 const JSON_PATCH_TYPE = 'application/json-patch+json';
+const STRATEGIC_MERGE_PATCH_TYPE = 'application/strategic-merge-patch+json';
 const SERVICE_ACCOUNT_FIELDS = new Set(['metadata.name', 'metadata.namespace']);
 const POD_FIELDS = new Set([
   'metadata.name',
@@ -158,8 +161,16 @@ function parsePatch(request: SimRequest): (current: JsonValue) => JsonValue {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
       throw badRequest('a merge patch must be a JSON object');
     }
-    // Strategic merge is served as a JSON merge patch: the lists of a ServiceAccount are replaced,
-    // where the real server would merge `secrets` by name.
+    if (type === STRATEGIC_MERGE_PATCH_TYPE) {
+      return (current) => {
+        try {
+          return strategicMergePatchServiceAccount(current, patch as JsonObject);
+        } catch (error) {
+          if (error instanceof PatchApplyError) throw new SimError('Invalid', error.message, 422);
+          throw error;
+        }
+      };
+    }
     return (current) => mergePatch(current, patch as JsonValue);
   }
   if (type === JSON_PATCH_TYPE) {

@@ -16,6 +16,7 @@ function worldWith(cluster: object): object {
     region: 'us-west-2',
     caller: PRINCIPAL,
     clusters: [{ name: 'demo', ...cluster }],
+    roles: ['automation', 'admin'].map((name) => ({ name, assumeRolePolicyDocument: {} })),
   };
 }
 

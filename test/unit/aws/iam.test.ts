@@ -59,6 +59,7 @@ const world = {
   account: ACCOUNT,
   region: 'us-west-2',
   caller: `arn:aws:iam::${ACCOUNT}:role/automation`,
+  managedPolicies: [BOUNDARY],
   openIdConnectProviders: [PROVIDER, OTHER_PROVIDER],
   roles: [
     {

@@ -23,6 +23,24 @@ function options(overrides: Partial<RunWorkflowOptions> = {}): RunWorkflowOption
 }
 
 describe('runWorkflow', () => {
+  it("fails a task that runs past its function's timeout (timeout.json) as Lambda does", async () => {
+    await assert.rejects(
+      runWorkflow('slow', { milliseconds: 3000 }, options()),
+      (error: unknown) =>
+        error instanceof WorkflowFailedError &&
+        error.error === 'Sandbox.Timedout' &&
+        /Task timed out after 1\.00 seconds/.test(error.cause) &&
+        error.state === 'Slow',
+    );
+  });
+
+  it('gives the handler the time left before its timeout', async () => {
+    const output = (await runWorkflow('slow', { milliseconds: 1 }, options())) as {
+      remainingAtStart: number;
+    };
+    assert.ok(output.remainingAtStart > 500 && output.remainingAtStart <= 1000);
+  });
+
   it('runs tasks, a Map, retries and a nested workflow and returns the output', async () => {
     const progress: string[] = [];
     const invoked: string[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { parseWorld, startSimulator, WorldFileError } from '../../../local/simulator/index.ts';
@@ -43,6 +43,45 @@ describe('simulator behaviour', () => {
       assert.equal(results.filter((result) => result.status === 'fulfilled').length, 2);
       assert.equal(sim.throttled.get('eks:DescribeCluster'), 3);
       assert.deepEqual(sim.calls.map((call) => call.status).sort(), [200, 200, 429, 429, 429]);
+    } finally {
+      eks.destroy();
+      await sim.close();
+    }
+  });
+
+  it('keeps burst and refill apart, accepts rates below one a second and says when to retry', async () => {
+    const sim = await startSimulator(
+      parseWorld(
+        `${WORLD}behaviour: {rateLimits: {"eks:DescribeCluster": {rate: 0.5, burst: 3}, "eks:ListClusters": 0.25}}\n`,
+      ),
+    );
+    const eks = new EKSClient({
+      endpoint: sim.url,
+      region: 'us-west-2',
+      credentials,
+      maxAttempts: 1,
+    });
+    const retryAfter = async (call: Promise<unknown>) => {
+      try {
+        await call;
+      } catch (error) {
+        const response = (
+          error as { $response?: { statusCode: number; headers: Record<string, string> } }
+        ).$response;
+        assert.equal(response?.statusCode, 429);
+        return response?.headers['retry-after'];
+      }
+      assert.fail('the call was not throttled');
+    };
+    try {
+      // A burst of 3 at once, though only one token comes back every 2 s.
+      for (let call = 0; call < 3; call += 1) {
+        await eks.send(new DescribeClusterCommand({ name: 'demo' }));
+      }
+      assert.equal(await retryAfter(eks.send(new DescribeClusterCommand({ name: 'demo' }))), '2');
+      // A rate of 0.25 a second still lets one call through, then asks for 4 s.
+      await eks.send(new ListClustersCommand({}));
+      assert.equal(await retryAfter(eks.send(new ListClustersCommand({}))), '4');
     } finally {
       eks.destroy();
       await sim.close();

@@ -25,6 +25,10 @@ clusters:
     authenticationMode: API_AND_CONFIG_MAP
   - name: legacy
     authenticationMode: CONFIG_MAP
+roles:
+  - {name: automation, assumeRolePolicyDocument: {}}
+  - {name: platform-admin, path: /admins/, assumeRolePolicyDocument: {}}
+  - {name: masters, assumeRolePolicyDocument: {}}
 `;
 
 describe('simulated EKS access entries through the real SDK', () => {
@@ -96,6 +100,18 @@ describe('simulated EKS access entries through the real SDK', () => {
       'ResourceNotFoundException',
       404,
       /principalArn could not be found/,
+    );
+    // A role IAM does not have cannot get an entry.
+    await expectAwsError(
+      eks.send(
+        new CreateAccessEntryCommand({
+          clusterName: 'demo',
+          principalArn: `arn:aws:iam::${ACCOUNT}:role/nobody`,
+        }),
+      ),
+      'InvalidParameterException',
+      400,
+      /principalArn is invalid: invalid principal/,
     );
   });
 

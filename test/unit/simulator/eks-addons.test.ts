@@ -31,9 +31,9 @@ clusters:
     addons:
       - {name: kube-proxy, version: v1.31.3-eksbuild.2}
 roles:
-  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: cni-2, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: ebs, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
+  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: cni-2, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: ebs, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
 ${extra}
 `;
 }

@@ -83,12 +83,15 @@ describe('simulated EKS clusters through the real SDK', () => {
 
   it('turns a CREATING cluster ACTIVE after activeAfterDescribes describes and writes it to the world', async () => {
     const statuses: (string | undefined)[] = [];
+    const endpoints: boolean[] = [];
     for (let call = 0; call < 4; call += 1) {
-      statuses.push(
-        (await eks.send(new DescribeClusterCommand({ name: 'booting' }))).cluster?.status,
-      );
+      const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'booting' }));
+      statuses.push(cluster?.status);
+      endpoints.push(cluster?.endpoint !== undefined && cluster.certificateAuthority !== undefined);
     }
     assert.deepEqual(statuses, ['CREATING', 'CREATING', 'ACTIVE', 'ACTIVE']);
+    // No API server while CREATING: no endpoint, no certificate authority.
+    assert.deepEqual(endpoints, [false, false, true, true]);
     assert.equal(
       sim.dump().clusters.find((cluster) => cluster.name === 'booting')?.status,
       'ACTIVE',

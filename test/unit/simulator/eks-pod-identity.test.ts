@@ -5,13 +5,17 @@ import {
   type CreatePodIdentityAssociationCommandInput,
   DeletePodIdentityAssociationCommand,
   DescribePodIdentityAssociationCommand,
-  type EKSClient,
+  EKSClient,
   ListPodIdentityAssociationsCommand,
   type PodIdentityAssociationSummary,
   paginateListPodIdentityAssociations,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
-import type { Simulator } from '../../../local/simulator/server.ts';
+import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { Simulator } from '../../../local/simulator/server.ts';
+import { eksService } from '../../../local/simulator/services/eks.ts';
+import { iamService } from '../../../local/simulator/services/iam.ts';
+import { parseWorld } from '../../../local/simulator/world.ts';
 import { expectAwsError, startEks } from './eks-helpers.ts';
 
 const ACCOUNT = '111122223333';
@@ -28,11 +32,12 @@ clusters:
     podIdentityAssociations:
       - {namespace: kube-system, serviceAccount: aws-node, roleArn: ${role('cni')}, ownerArn: ${ADDON_ARN}}
 roles:
-  - {name: app, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: other, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: pathed, path: /pods/, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: fresh, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
+  - {name: app, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: other, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: pathed, path: /pods/, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: fresh, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: ec2only, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}
 ${behaviour}
 ${quotas}
 `;
@@ -43,6 +48,19 @@ function create(
   fields: Omit<CreatePodIdentityAssociationCommandInput, 'clusterName'>,
 ) {
   return eks.send(new CreatePodIdentityAssociationCommand({ clusterName: 'demo', ...fields }));
+}
+
+/** EKS refuses the create twice with `message` (eventual consistency), then accepts it. */
+async function refusedTwiceThenCreated(
+  eks: EKSClient,
+  fields: { namespace: string; serviceAccount: string; roleArn: string },
+  message: RegExp,
+) {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    await expectAwsError(create(eks, fields), 'InvalidParameterException', 400, message);
+  }
+  const { association } = await create(eks, fields);
+  assert.equal(association?.roleArn, fields.roleArn);
 }
 
 describe('simulated EKS pod identity associations through the real SDK', () => {
@@ -432,17 +450,11 @@ describe('pod identity association limits and eventual consistency', () => {
     try {
       // What the IAM service does in CreateRole: mark the role as new to EKS.
       sim.state.count(`iam:created:${role('fresh')}`);
-      const fields = { namespace: 'default', serviceAccount: 'fresh', roleArn: role('fresh') };
-      for (let attempt = 0; attempt < 2; attempt += 1) {
-        await expectAwsError(
-          create(eks, fields),
-          'InvalidParameterException',
-          400,
-          /^Role provided in the request does not exist$/,
-        );
-      }
-      const { association } = await create(eks, fields);
-      assert.equal(association?.roleArn, role('fresh'));
+      await refusedTwiceThenCreated(
+        eks,
+        { namespace: 'default', serviceAccount: 'fresh', roleArn: role('fresh') },
+        /^Role provided in the request does not exist$/,
+      );
 
       // A role of the initial world is visible at once.
       const { association: seeded } = await create(eks, {
@@ -461,6 +473,86 @@ describe('pod identity association limits and eventual consistency', () => {
       );
     } finally {
       eks.destroy();
+      await sim.close();
+    }
+  });
+});
+
+describe('the role must trust pods.eks.amazonaws.com', () => {
+  it('refuses create and update with a role that trusts only ec2.amazonaws.com', async () => {
+    const { sim, eks } = await startEks(world());
+    try {
+      await expectAwsError(
+        create(eks, { namespace: 'default', serviceAccount: 'web', roleArn: role('ec2only') }),
+        'InvalidParameterException',
+        400,
+        /^Trust policy of the role provided is invalid$/,
+      );
+      const created = await create(eks, {
+        namespace: 'default',
+        serviceAccount: 'web',
+        roleArn: role('app'),
+      });
+      await expectAwsError(
+        eks.send(
+          new UpdatePodIdentityAssociationCommand({
+            clusterName: 'demo',
+            associationId: created.association?.associationId,
+            roleArn: role('ec2only'),
+          }),
+        ),
+        'InvalidParameterException',
+        400,
+        /^Trust policy of the role provided is invalid$/,
+      );
+      assert.equal(
+        sim.state.cluster('demo')?.podIdentityAssociations.find((a) => a.serviceAccount === 'web')
+          ?.roleArn,
+        role('app'),
+      );
+    } finally {
+      eks.destroy();
+      await sim.close();
+    }
+  });
+
+  it('sees a trust IAM just wrote only after trustVisibleToEksAfterCalls calls', async () => {
+    const sim = await new Simulator(
+      parseWorld(world('behaviour: {trustVisibleToEksAfterCalls: 2}')),
+      [eksService, iamService],
+    ).start();
+    const settings = {
+      endpoint: sim.url,
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
+      maxAttempts: 1,
+    };
+    const eks = new EKSClient(settings);
+    const iam = new IAMClient(settings);
+    try {
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: 'ec2only',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'pods.eks.amazonaws.com' },
+                Action: ['sts:AssumeRole', 'sts:TagSession'],
+              },
+            ],
+          }),
+        }),
+      );
+      await refusedTwiceThenCreated(
+        eks,
+        { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') },
+        /^Trust policy of the role provided is invalid$/,
+      );
+    } finally {
+      eks.destroy();
+      iam.destroy();
       await sim.close();
     }
   });

@@ -31,8 +31,8 @@ clusters:
   - name: demo
     version: "1.31"
 roles:
-  - {name: app, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
+  - {name: app, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
 ${behaviour}
 `;
 }

@@ -72,6 +72,12 @@ function baseWorld(overrides: Partial<WorldInput> = {}): WorldInput {
     region: 'us-west-2',
     caller: `arn:aws:iam::${account}:role/automation`,
     openIdConnectProviders: [providerArn],
+    managedPolicies: [
+      `arn:aws:iam::${account}:policy/boundary`,
+      `arn:aws:iam::${account}:policy/read-configs`,
+      `arn:aws:iam::${account}:policy/app/read-configs`,
+      `arn:aws:iam::${account}:policy/write-logs`,
+    ],
     roles: [
       {
         name: 's3-reader',
@@ -349,7 +355,7 @@ describe('simulated IAM lists page with Marker/MaxItems through the SDK paginato
           },
           attachedPolicies: [
             'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
-            'arn:aws:iam::aws:policy/service-role/AmazonEKS_CNI_Policy',
+            'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy',
             `arn:aws:iam::${account}:policy/app/read-configs`,
             `arn:aws:iam::${account}:policy/write-logs`,
             'arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess',
@@ -406,10 +412,10 @@ describe('simulated IAM lists page with Marker/MaxItems through the SDK paginato
     const policies = attached.flatMap((page) => page.AttachedPolicies ?? []);
     assert.equal(new Set(policies.map((policy) => policy.PolicyArn)).size, 7);
     assert.deepEqual(
-      policies.find((policy) => policy.PolicyArn?.endsWith('AmazonEKS_CNI_Policy')),
+      policies.find((policy) => policy.PolicyArn?.endsWith('AmazonEBSCSIDriverPolicy')),
       {
-        PolicyName: 'AmazonEKS_CNI_Policy',
-        PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEKS_CNI_Policy',
+        PolicyName: 'AmazonEBSCSIDriverPolicy',
+        PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy',
       },
     );
 
@@ -441,7 +447,7 @@ describe('simulated IAM lists page with Marker/MaxItems through the SDK paginato
     );
     assert.deepEqual(
       pages.flatMap((page) => page.AttachedPolicies ?? []).map((policy) => policy.PolicyName),
-      ['AmazonEKS_CNI_Policy'],
+      ['AmazonEBSCSIDriverPolicy'],
     );
   });
 
@@ -471,7 +477,7 @@ describe('simulated IAM managed and inline policies', () => {
     const arns = [
       'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
       `arn:aws:iam::${account}:policy/read-configs`,
-      'arn:aws:iam::aws:policy/service-role/AmazonEKS_CNI_Policy',
+      'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy',
     ];
     for (const arn of arns)
       await iam.send(new AttachRolePolicyCommand({ RoleName: 'app', PolicyArn: arn }));
@@ -489,6 +495,37 @@ describe('simulated IAM managed and inline policies', () => {
       /^Cannot exceed quota for PoliciesPerRole: 3$/,
     );
     assert.deepEqual(harness.sim.state.role('app')?.attachedPolicies, arns);
+  });
+
+  it("refuses managed and boundary policies that do not exist: not in AWS's catalogue nor the world's own", async () => {
+    const { iam } = harness;
+    for (const PolicyArn of [
+      'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss',
+      `arn:aws:iam::${account}:policy/never-created`,
+    ]) {
+      await rejectsWith(
+        iam.send(new AttachRolePolicyCommand({ RoleName: 'app', PolicyArn })),
+        'NoSuchEntityException',
+        404,
+        new RegExp(`Policy ${PolicyArn} does not exist or is not attachable`),
+      );
+      await rejectsWith(
+        iam.send(
+          new PutRolePermissionsBoundaryCommand({
+            RoleName: 'app',
+            PermissionsBoundary: PolicyArn,
+          }),
+        ),
+        'NoSuchEntityException',
+        404,
+      );
+    }
+    await iam.send(
+      new AttachRolePolicyCommand({
+        RoleName: 'app',
+        PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy',
+      }),
+    );
   });
 
   it('refuses policy ARNs that are malformed, of another account, or not attached', async () => {

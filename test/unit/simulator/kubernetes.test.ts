@@ -10,6 +10,7 @@ import {
 import { eksBearerToken } from '../../../functions/aws/kubernetes.ts';
 import { SIMULATED_CREDENTIALS, Simulator } from '../../../local/simulator/server.ts';
 import { kubernetesService } from '../../../local/simulator/services/kubernetes.ts';
+import { SNAPSHOTS_KEPT } from '../../../local/simulator/services/kubernetes-lists.ts';
 import { parseWorld } from '../../../local/simulator/world.ts';
 
 const CALLER = 'arn:aws:iam::111122223333:role/automation';
@@ -113,6 +114,29 @@ describe('simulated Kubernetes API: reading', () => {
     api = await apiFor(sim);
   });
   after(() => sim.close());
+
+  it('pages a list from one snapshot, and answers 410 Expired once that snapshot is gone', async () => {
+    const first = await api.listServiceAccountForAllNamespaces({ limit: 3 });
+    const token = first.metadata?._continue;
+    assert.ok(token);
+    await api.createNamespacedServiceAccount({
+      namespace: 'team-b',
+      body: { metadata: { name: 'zz-late' } },
+    });
+    const rest = await api.listServiceAccountForAllNamespaces({ limit: 100, _continue: token });
+    const names = [...first.items, ...rest.items].map((sa) => sa.metadata?.name);
+    assert.equal(names.length, 7);
+    assert.ok(!names.includes('zz-late'), 'created after the first page: not in this list');
+    for (let list = 0; list < SNAPSHOTS_KEPT; list += 1) {
+      await api.listServiceAccountForAllNamespaces({ limit: 1 });
+    }
+    const gone = await failure(
+      api.listServiceAccountForAllNamespaces({ limit: 3, _continue: token }),
+    );
+    assert.equal(gone.code, 410);
+    assert.equal(gone.reason, 'Expired');
+    await api.deleteNamespacedServiceAccount({ namespace: 'team-b', name: 'zz-late' });
+  });
 
   it('lists service accounts of all namespaces in pages that add up to the whole set', async () => {
     const names: string[] = [];
@@ -353,19 +377,35 @@ describe('simulated Kubernetes API: writing', () => {
     }
   });
 
-  it('treats a strategic merge patch as a merge patch', async () => {
+  it('merges a strategic merge patch, and its secrets by name', async () => {
     const sim = await start();
     try {
       const api = await apiFor(sim);
+      const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
       const patched = await api.patchNamespacedServiceAccount(
         {
           namespace: 'team-a',
           name: 'worker',
-          body: { metadata: { labels: { tier: 'backend' } } },
+          body: {
+            metadata: { labels: { tier: 'backend' } },
+            secrets: [{ name: 'token-a' }, { name: 'token-b' }],
+          },
         },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        strategic,
       );
       assert.deepEqual(patched.metadata?.labels, { app: 'worker', tier: 'backend' });
+      const merged = await api.patchNamespacedServiceAccount(
+        {
+          namespace: 'team-a',
+          name: 'worker',
+          body: { secrets: [{ name: 'token-c' }, { name: 'token-a', $patch: 'delete' }] },
+        },
+        strategic,
+      );
+      assert.deepEqual(
+        merged.secrets?.map((secret) => secret.name),
+        ['token-b', 'token-c'],
+      );
     } finally {
       await sim.close();
     }
