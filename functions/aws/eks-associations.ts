@@ -109,7 +109,7 @@ function isRoleNotYetVisible(error: unknown): boolean {
 }
 
 /** Exhausted attempts rethrow EKS's own error, so the caller reports what EKS said. */
-async function retryWhileRoleNotVisible<T>(call: () => Promise<T>): Promise<T> {
+export async function retryWhileRoleNotVisible<T>(call: () => Promise<T>): Promise<T> {
   const { attempts, baseDelayMs, maxDelayMs, sleep } = roleVisibilityRetry;
   for (let attempt = 1; ; attempt += 1) {
     try {

@@ -25,7 +25,9 @@ import {
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import type { ManagedRole } from '../core/associations/desired.ts';
 import { type ExistingRole, parseRoleArn } from '../core/associations/existing.ts';
+import type { RoleChanges } from '../core/associations/plan.ts';
 import {
   decodePolicyDocument,
   type PolicyDocument,
@@ -393,4 +395,42 @@ export async function listRolesTrusting(providerArn: string): Promise<TrustingRo
     }
   }
   return trusting;
+}
+
+/**
+ * Creates a role this service owns, with its policies. A role of that name appearing meanwhile
+ * is someone else's: refused rather than taken over.
+ */
+export async function createManagedRole(
+  role: ManagedRole,
+  description: string,
+): Promise<{ arn: string }> {
+  const created = await createRole({
+    name: role.roleName,
+    path: role.path,
+    trust: role.trust,
+    description,
+    permissionsBoundaryArn: role.permissionsBoundaryArn,
+    tags: role.tags,
+  });
+  if (created.status === 'exists')
+    throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
+  await attachPolicies(role.roleName, role.managedPolicyArns);
+  for (const policy of role.inlinePolicies)
+    await putInlinePolicy(role.roleName, policy.name, policy.document);
+  return { arn: created.arn };
+}
+
+/** Applies the edits `roleChanges` decided to a role this service owns. */
+export async function reconcileRole(roleName: string, changes: RoleChanges): Promise<void> {
+  if (changes.trust) await updateTrust(roleName, changes.trust);
+  await attachPolicies(roleName, changes.attach);
+  await detachPolicies(roleName, changes.detach);
+  for (const policy of changes.putInline)
+    await putInlinePolicy(roleName, policy.name, policy.document);
+  for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
+  if (changes.boundary && 'set' in changes.boundary)
+    await setPermissionsBoundary(roleName, changes.boundary.set);
+  if (changes.boundary && 'remove' in changes.boundary) await removePermissionsBoundary(roleName);
+  await tagRole(roleName, changes.tags);
 }

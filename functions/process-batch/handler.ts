@@ -7,17 +7,10 @@ import {
   updateAssociation,
 } from '../aws/eks-associations.ts';
 import {
-  attachPolicies,
-  createRole,
-  deleteInlinePolicy,
+  createManagedRole,
   deleteRoleCompletely,
-  detachPolicies,
   getRoleState,
-  putInlinePolicy,
-  removePermissionsBoundary,
-  setPermissionsBoundary,
-  tagRole,
-  updateTrust,
+  reconcileRole,
 } from '../aws/iam.ts';
 import {
   createServiceAccount,
@@ -52,35 +45,12 @@ function kubernetesApi(clusterName: string) {
 
 function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): ExecuteDeps {
   return {
-    createManagedRole: async (role) => {
-      const created = await createRole({
-        name: role.roleName,
-        path: role.path,
-        trust: role.trust,
-        description: `Created by eks-pod-identity-automation for a pod identity association in cluster ${clusterName}`,
-        permissionsBoundaryArn: role.permissionsBoundaryArn,
-        tags: role.tags,
-      });
-      if (created.status === 'exists')
-        throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
-      await attachPolicies(role.roleName, role.managedPolicyArns);
-      for (const policy of role.inlinePolicies)
-        await putInlinePolicy(role.roleName, policy.name, policy.document);
-      return { arn: created.arn };
-    },
-    reconcileRole: async (roleName, changes) => {
-      if (changes.trust) await updateTrust(roleName, changes.trust);
-      await attachPolicies(roleName, changes.attach);
-      await detachPolicies(roleName, changes.detach);
-      for (const policy of changes.putInline)
-        await putInlinePolicy(roleName, policy.name, policy.document);
-      for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
-      if (changes.boundary && 'set' in changes.boundary)
-        await setPermissionsBoundary(roleName, changes.boundary.set);
-      if (changes.boundary && 'remove' in changes.boundary)
-        await removePermissionsBoundary(roleName);
-      await tagRole(roleName, changes.tags);
-    },
+    createManagedRole: (role) =>
+      createManagedRole(
+        role,
+        `Created by eks-pod-identity-automation for a pod identity association in cluster ${clusterName}`,
+      ),
+    reconcileRole,
     deleteRole: async (roleName) => {
       await deleteRoleCompletely(roleName);
     },

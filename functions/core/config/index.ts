@@ -25,6 +25,8 @@ export {
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS_PER_ASSOCIATION,
   OPERATIONS,
+  SCOPES,
+  type Scope,
   type Operation,
 } from './rules.ts';
 export {
