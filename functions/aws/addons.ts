@@ -88,6 +88,7 @@ export async function describeAddonState(
     status: addon.status ?? 'UNKNOWN',
     serviceAccountRoleArn: addon.serviceAccountRoleArn || undefined,
     configurationValues: addon.configurationValues || undefined,
+    healthIssues: addon.health?.issues?.length ?? 0,
     associations: associations.flatMap((association) =>
       association
         ? [

@@ -168,6 +168,8 @@ export interface ExistingAddon {
   status: string;
   serviceAccountRoleArn?: string | undefined;
   configurationValues?: string | undefined;
+  /** How many health issues EKS reports. */
+  healthIssues?: number | undefined;
   associations: AddonAssociationFact[];
 }
 

@@ -291,7 +291,12 @@ export function buildReport(input: ReportInput): AssociationsReport {
     const changed = input.addons.filter(
       (addon) => addon.result === 'created' || addon.result === 'updated',
     );
-    if (changed.length > 0 && !input.dryRun) {
+    if (changed.length > 0 && input.dryRun) {
+      report.nextSteps = [
+        ...report.nextSteps.filter((step) => step !== 'this was a dry run and nothing would change'),
+        `run again without dryRun to make the changes listed for ${plural(changed.length, 'add-on')}`,
+      ];
+    } else if (changed.length > 0) {
       // EKS rolls the add-on's pods itself; its associations take effect as they restart.
       report.nextSteps.push(
         `add-on${changed.length === 1 ? '' : 's'} ${changed.map((addon) => addon.name).join(', ')} ${changed.length === 1 ? 'is' : 'are'} being rolled out by EKS; check with eks-pia get addon --cluster ${input.clusterName}`,

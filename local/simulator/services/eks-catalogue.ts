@@ -49,7 +49,10 @@ const efsAccount = [
 ];
 /** ADOT's three collectors, each with the policy of what it writes. */
 const adotAccounts = [
-  { serviceAccount: 'adot-col-prom-metrics', recommendedManagedPolicies: [PROMETHEUS_WRITE_POLICY] },
+  {
+    serviceAccount: 'adot-col-prom-metrics',
+    recommendedManagedPolicies: [PROMETHEUS_WRITE_POLICY],
+  },
   { serviceAccount: 'adot-col-otlp-ingest', recommendedManagedPolicies: [XRAY_WRITE_POLICY] },
   {
     serviceAccount: 'adot-col-container-logs',
