@@ -766,6 +766,34 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       ],
     });
   },
+  // functions/migrate-addons: the add-on roles' trust (GetRole, UpdateAssumeRolePolicy);
+  // DescribeAddon and its associations, UpdateAddon with podIdentityAssociations passing the
+  // add-on's own role to pods.eks.amazonaws.com only; run documents.
+  'migrate-addons': (context) => {
+    const { stack } = context;
+    const roles = migratableRoles(context);
+    return allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      editMigratableTrust(context),
+      {
+        statements: [
+          new PolicyStatement({
+            actions: ['eks:DescribeAddon', 'eks:UpdateAddon'],
+            resources: [anyAddon(stack)],
+          }),
+          new PolicyStatement({
+            actions: ['iam:PassRole'],
+            resources: roles,
+            conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
+          }),
+        ],
+        acknowledgements: [
+          { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
+        ],
+      },
+    );
+  },
   // functions/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and
   // patch service accounts through the access entry of its shared role; run documents.
   'remove-irsa-annotations': (context) =>

@@ -6,25 +6,25 @@
  * then the roles of associations the add-on no longer has. A dry run stops after deciding.
  */
 import { createHash } from 'node:crypto';
+import type { AddonWrite } from '../aws/addons.ts';
+import { type AddonVersionCandidate, chooseAddonVersion } from '../core/addon.ts';
 import {
   type AddonDecision,
   type AddonFacts,
   type AddonResult,
   type AddonResultKind,
   AddonValidationError,
-  decideAddon,
   type DesiredAddon,
+  decideAddon,
   type ExistingAddon,
   type PodIdentityServiceAccount,
   roleNamesToRead,
 } from '../core/addon-plan.ts';
-import { type AddonVersionCandidate, chooseAddonVersion } from '../core/addon.ts';
 import type { ManagedRole } from '../core/associations/desired.ts';
 import type { ExistingRole } from '../core/associations/existing.ts';
 import type { RoleChanges } from '../core/associations/plan.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import type { ConfigIssue } from '../core/config/index.ts';
-import type { AddonWrite } from '../aws/addons.ts';
 
 export interface ApplyAddonsDeps {
   loadRequest(runId: string): Promise<AssociationRequest>;

@@ -29,6 +29,9 @@ import {
 export interface AddonRole {
   addonName: string;
   roleArn: string;
+  version: string;
+  hasPodIdentityAssociations: boolean;
+  configurationValues?: string | undefined;
 }
 
 /** Add-ons described at once: enough to hide latency, few enough not to trip EKS throttling. */
@@ -48,7 +51,13 @@ export async function listAddonRoles(clusterName: string): Promise<AddonRole[]> 
           new DescribeAddonCommand({ clusterName, addonName }),
         );
         return addon?.serviceAccountRoleArn
-          ? { addonName, roleArn: addon.serviceAccountRoleArn }
+          ? {
+              addonName,
+              roleArn: addon.serviceAccountRoleArn,
+              version: addon.addonVersion ?? '',
+              hasPodIdentityAssociations: (addon.podIdentityAssociations ?? []).length > 0,
+              configurationValues: addon.configurationValues || undefined,
+            }
           : undefined;
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return undefined;

@@ -4,8 +4,7 @@
  * add-on's versions and its `podIdentityConfiguration`). Free of SDK types: the task gathers the
  * facts, this module decides.
  */
-import type { AddonConfig, AddonsConfig, Operation } from './config/index.ts';
-import { type ConfigIssue, ConfigValidationError } from './config/index.ts';
+
 import {
   type DesiredAssociation,
   type DesiredContext,
@@ -19,6 +18,8 @@ import {
   roleChangeSteps,
   roleChanges,
 } from './associations/plan.ts';
+import type { AddonConfig, AddonsConfig, Operation } from './config/index.ts';
+import { type ConfigIssue, ConfigValidationError } from './config/index.ts';
 import { NamedError } from './errors.ts';
 import { isOwnedBy, roleNameFor } from './naming.ts';
 

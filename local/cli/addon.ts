@@ -7,9 +7,10 @@
  * alone runs ensure-addon (installs and waits until ACTIVE), unless
  * `--auto-apply-pod-identity-associations` asks for the add-on's recommended associations.
  */
+
+import { paginateListAddons } from '@aws-sdk/client-eks';
 import type { Command } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
-import { paginateListAddons } from '@aws-sdk/client-eks';
 import { describeAddonState } from '../../functions/aws/addons.ts';
 import { configureAwsClients, eksClient } from '../../functions/aws/clients.ts';
 import { addonCatalogue, describeCluster } from '../../functions/aws/eks.ts';
@@ -21,8 +22,8 @@ import type { CliIo } from './main.ts';
 import {
   fileInput,
   type PodIdentityAssociationCommandDeps,
-  printChanges,
   parseDuration,
+  printChanges,
   readConfigFile,
   runWithin,
   takeRegionFromFile,

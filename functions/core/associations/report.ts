@@ -293,7 +293,9 @@ export function buildReport(input: ReportInput): AssociationsReport {
     );
     if (changed.length > 0 && input.dryRun) {
       report.nextSteps = [
-        ...report.nextSteps.filter((step) => step !== 'this was a dry run and nothing would change'),
+        ...report.nextSteps.filter(
+          (step) => step !== 'this was a dry run and nothing would change',
+        ),
         `run again without dryRun to make the changes listed for ${plural(changed.length, 'add-on')}`,
       ];
     } else if (changed.length > 0) {

@@ -15,6 +15,7 @@
  * `associationRequestFrom` validates the config with the config core and builds every entry.
  */
 import { z } from 'zod';
+import { type AddonRequest, desiredAddonsFromConfig } from '../addon-plan.ts';
 import {
   type ClusterConfig,
   type ConfigIssue,
@@ -34,7 +35,6 @@ import {
   validateAssociationInput,
   WELL_KNOWN_POLICY_NAMES,
 } from '../config/index.ts';
-import { type AddonRequest, desiredAddonsFromConfig } from '../addon-plan.ts';
 import { NamedError } from '../errors.ts';
 import {
   type Partition,

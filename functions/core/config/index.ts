@@ -25,9 +25,9 @@ export {
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS_PER_ASSOCIATION,
   OPERATIONS,
+  type Operation,
   SCOPES,
   type Scope,
-  type Operation,
 } from './rules.ts';
 export {
   type AddonConfig,

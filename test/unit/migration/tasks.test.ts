@@ -98,6 +98,7 @@ function discoverDeps(reader: Partial<KubernetesReader>, saved: MigrationPlan[])
       ...reader,
     }),
     listRolesTrusting: async () => [sharedRole],
+    addonPodIdentityAccounts: async () => [],
     getRoleTrust: async () => undefined,
     listAddonRoles: async () => [],
     listIamServiceAccountStacks: async () => [],
