@@ -132,7 +132,10 @@ describe('add-ons of a config (associations workflow)', () => {
     const [efs] = report.addons ?? [];
     assert.equal(efs?.result, 'created');
     assert.match(efs?.reason ?? '', /^would create/);
-    assert.ok(efs?.steps?.some((step) => /create IAM role .*efs-csi-controller-sa/.test(step)), JSON.stringify(efs));
+    assert.ok(
+      efs?.steps?.some((step) => /create IAM role .*efs-csi-controller-sa/.test(step)),
+      JSON.stringify(efs),
+    );
     assert.deepEqual(sim.mutatingSince(0), []);
   });
 

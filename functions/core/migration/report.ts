@@ -525,12 +525,12 @@ export function buildMigrationReport(input: ReportInput): MigrationReport {
       closing.push(
         failed + addonsFailed === 0
           ? 'all tasks were completed successfully'
-          : [
+          : `${[
               ...(failed > 0 ? [`${plural(failed, 'service account')} could not be migrated`] : []),
               ...(addonsFailed > 0
                 ? [`${plural(addonsFailed, 'addon')} could not be migrated`]
                 : []),
-            ].join(' and ') + '; see their reasons',
+            ].join(' and ')}; see their reasons`,
       );
     }
     if (counts.addons.migrated > 0) {

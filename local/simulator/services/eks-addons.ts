@@ -162,8 +162,9 @@ export function assertRoleTrustsPodIdentity(state: SimulatorState, roleArn: stri
     const principal = statement.Principal as Record<string, unknown> | undefined;
     if (!asList(principal?.Service).includes(POD_IDENTITY_PRINCIPAL)) continue;
     for (const action of asList(statement.Action)) {
-      if (action === 'sts:*' || action === '*') POD_IDENTITY_ACTIONS.forEach((a) => allowed.add(a));
-      else if (typeof action === 'string') allowed.add(action);
+      if (action === 'sts:*' || action === '*') {
+        for (const wanted of POD_IDENTITY_ACTIONS) allowed.add(wanted);
+      } else if (typeof action === 'string') allowed.add(action);
     }
   }
   if (!POD_IDENTITY_ACTIONS.every((action) => allowed.has(action))) {
