@@ -30,6 +30,7 @@ import {
   timeoutOption,
   verbGroup,
 } from './podidentityassociation.ts';
+import { formatTable } from './table.ts';
 
 interface AddonFlags {
   configFile?: string;
@@ -71,23 +72,7 @@ const COLUMNS: readonly [string, (row: AddonSummaryRow) => string][] = [
 
 /** eksctl's `get addon` table. */
 export function formatAddonTable(rows: readonly AddonSummaryRow[]): string {
-  if (rows.length === 0) return 'No addons found\n';
-  const cells = [
-    COLUMNS.map(([header]) => header),
-    ...rows.map((row) => COLUMNS.map(([, read]) => read(row))),
-  ];
-  const widths = COLUMNS.map((_, column) =>
-    Math.max(...cells.map((line) => (line[column] ?? '').length)),
-  );
-  return cells
-    .map(
-      (line) =>
-        `${line
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join('   ')
-          .trimEnd()}\n`,
-    )
-    .join('');
+  return formatTable(COLUMNS, rows, 'No addons found');
 }
 
 async function addonRows(

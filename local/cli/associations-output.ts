@@ -17,6 +17,7 @@ import {
   RESULT_KINDS,
   type ReportAccess,
 } from '../../functions/core/associations/report.ts';
+import { formatTable } from './table.ts';
 
 /** What the workflow ends a create/update/delete/apply run with, or a `get` with. */
 export type AssociationsOutput = AssociationsReport | GetReport;
@@ -129,27 +130,9 @@ const TABLE_COLUMNS: readonly [string, (row: AssociationRow) => string][] = [
   ['MANAGED BY', (row) => (row.ManagedByEksPia ? 'eks-pia' : '')],
 ];
 
-const COLUMN_GAP = '   ';
-
 /** eksctl's `get podidentityassociation` table, with target role, session tags and manager. */
 export function formatAssociationsTable(rows: readonly AssociationRow[]): string {
-  if (rows.length === 0) return `${NONE_FOUND}\n`;
-  const cells = [
-    TABLE_COLUMNS.map(([header]) => header),
-    ...rows.map((row) => TABLE_COLUMNS.map(([, read]) => read(row))),
-  ];
-  const widths = TABLE_COLUMNS.map((_, column) =>
-    Math.max(...cells.map((line) => (line[column] ?? '').length)),
-  );
-  return cells
-    .map(
-      (line) =>
-        `${line
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join(COLUMN_GAP)
-          .trimEnd()}\n`,
-    )
-    .join('');
+  return formatTable(TABLE_COLUMNS, rows, NONE_FOUND);
 }
 
 function associationList(addon: AddonResult): string {
