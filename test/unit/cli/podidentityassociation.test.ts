@@ -521,7 +521,7 @@ describe('podidentityassociation commands with --config-file', () => {
       '-f',
       join(CONFIGS, 'update-userdocs-roles.yaml'),
     ]);
-    assert.deepEqual(Object.keys(started.input).sort(), ['config', 'operation']);
+    assert.deepEqual(Object.keys(started.input).sort(), ['config', 'operation', 'scope']);
   });
 
   it('takes the region from metadata.region, and refuses a different --region', async () => {

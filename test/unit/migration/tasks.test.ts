@@ -162,6 +162,7 @@ describe('discover-irsa', () => {
       findings: 0,
       hasWork: true,
       createsAssociations: true,
+      migratesAddons: false,
       roleBatches: [0],
       serviceAccountBatches: [0],
       removesAnnotations: true,

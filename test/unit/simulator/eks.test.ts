@@ -32,7 +32,7 @@ clusters:
     version: "1.31"
 roles:
   - {name: app, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
+  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
 ${behaviour}
 `;
 }
