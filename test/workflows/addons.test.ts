@@ -28,7 +28,7 @@ interface Report {
   warnings: string[];
 }
 
-function world({ addons = '[]', roles = '' } = {}): string {
+function world({ addons = '[]', roles = '', behaviour = '{}' } = {}): string {
   return `
 account: "${ACCOUNT}"
 region: us-west-2
@@ -45,6 +45,7 @@ roles:
   - {name: cni-pods, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]}
   - {name: cni-irsa, assumeRolePolicyDocument: ${CNI_IRSA_TRUST}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]}
 ${roles}
+behaviour: ${behaviour}
 `;
 }
 
@@ -237,6 +238,36 @@ describe('add-ons of a config (associations workflow)', () => {
       addonsInput('update', '  - {name: vpc-cni, podIdentityAssociations: []}'),
     );
     assert.deepEqual(sim.mutatingSince(mark), []);
+  });
+
+  it('reports an add-on whose CreateAddon keeps failing, and a rerun converges without a second role', async () => {
+    sim = await simulate(
+      world({
+        behaviour:
+          '{faults: [{operation: "eks:CreateAddon", nth: 1, times: 20, error: ServerException}]}',
+      }),
+    );
+    const input = addonsInput(
+      'create',
+      '  - {name: aws-efs-csi-driver, useDefaultPodIdentityAssociations: true}',
+    );
+    const failed = (await sim.run('associations', input)) as Report;
+    assert.equal(failed.addons?.[0]?.result, 'failed');
+    assert.match(failed.addons?.[0]?.reason ?? '', /^creating addon aws-efs-csi-driver: /);
+    assert.equal(addonOf(sim, 'aws-efs-csi-driver'), undefined);
+
+    sim.simulator.state.world.behaviour.faults = [];
+    const rerun = (await sim.run('associations', input)) as Report;
+    assert.equal(rerun.addons?.[0]?.result, 'created');
+    assert.equal(
+      sim.simulator.dump().roles.filter((role) => role.path === '/eks-pia/').length,
+      1,
+      'the role the failed run created is reused',
+    );
+    assert.deepEqual(
+      associationsOf(sim).map((line) => line.split(' ')[0]),
+      ['kube-system/efs-csi-controller-sa'],
+    );
   });
 
   it('an S3-style run without scope applies both sections, add-ons first', async () => {
