@@ -30,6 +30,7 @@ import {
   timeoutOption,
   verbGroup,
 } from './podidentityassociation.ts';
+import { examples } from './render.ts';
 import { formatTable } from './table.ts';
 
 interface AddonFlags {
