@@ -578,6 +578,51 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       writeManagedRoles(context),
       passRolesToPodIdentity(context),
     ),
+  // functions/apply-addons: GetObject of the request, PutObject of the add-on results;
+  // DescribeCluster (Kubernetes version, IP family), DescribeAddonVersions and
+  // DescribeAddonConfiguration (versions, pod identity support), DescribeAddon and the add-on's
+  // associations (list + describe), CreateAddon / UpdateAddon (TagResource for the tags given on
+  // create) with its podIdentityAssociations (PassRole to pod identity), and the roles it creates,
+  // reconciles and deletes, which are only ever its own.
+  'apply-addons': (context) =>
+    allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      {
+        statements: [
+          new PolicyStatement({
+            actions: ['eks:DescribeCluster', 'eks:CreateAddon'],
+            resources: [anyCluster(context.stack)],
+          }),
+          new PolicyStatement({
+            actions: ['eks:DescribeAddon', 'eks:UpdateAddon', 'eks:TagResource'],
+            resources: [anyAddon(context.stack)],
+          }),
+          new PolicyStatement({
+            actions: ['eks:DescribeAddonVersions', 'eks:DescribeAddonConfiguration'],
+            resources: ['*'],
+          }),
+        ],
+        acknowledgements: [
+          {
+            id: wildcardResourceFinding(context.stack, anyCluster(context.stack)),
+            reason: CLUSTER_FROM_INPUT,
+          },
+          {
+            id: wildcardResourceFinding(context.stack, anyAddon(context.stack)),
+            reason: CLUSTER_FROM_INPUT,
+          },
+          {
+            id: 'AwsSolutions-IAM5[Resource::*]',
+            reason:
+              'eks:DescribeAddonVersions and eks:DescribeAddonConfiguration support no resource-level permissions.',
+          },
+        ],
+      },
+      readRoles(context),
+      writeManagedRoles(context),
+      passRolesToPodIdentity(context),
+    ),
   // functions/report-associations: GetObject of the plan and batch results, PutObject of
   // report.json; PutEvents of the run-completed event, on the one bus, with its source and
   // detail type only.
@@ -720,6 +765,34 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
         ...migratableRoleFindings(context, roles),
       ],
     });
+  },
+  // functions/migrate-addons: the add-on roles' trust (GetRole, UpdateAssumeRolePolicy);
+  // DescribeAddon and its associations, UpdateAddon with podIdentityAssociations passing the
+  // add-on's own role to pods.eks.amazonaws.com only; run documents.
+  'migrate-addons': (context) => {
+    const { stack } = context;
+    const roles = migratableRoles(context);
+    return allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      editMigratableTrust(context),
+      {
+        statements: [
+          new PolicyStatement({
+            actions: ['eks:DescribeAddon', 'eks:UpdateAddon'],
+            resources: [anyAddon(stack)],
+          }),
+          new PolicyStatement({
+            actions: ['iam:PassRole'],
+            resources: roles,
+            conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
+          }),
+        ],
+        acknowledgements: [
+          { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
+        ],
+      },
+    );
   },
   // functions/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and
   // patch service accounts through the access entry of its shared role; run documents.

@@ -4,16 +4,34 @@
  * beside it, which the add-on would not know about.
  */
 import {
+  CreateAddonCommand,
   DescribeAddonCommand,
+  DescribeAddonConfigurationCommand,
+  InvalidParameterException,
   paginateListAddons,
+  ResourceInUseException,
   ResourceNotFoundException,
+  UpdateAddonCommand,
 } from '@aws-sdk/client-eks';
 import pMap from 'p-map';
+import type {
+  AddonAssociationPlan,
+  ExistingAddon,
+  PodIdentityServiceAccount,
+} from '../core/addon-plan.ts';
 import { eksClient } from './clients.ts';
+import {
+  describeAssociation,
+  listAssociations,
+  retryWhileRoleNotVisible,
+} from './eks-associations.ts';
 
 export interface AddonRole {
   addonName: string;
   roleArn: string;
+  version: string;
+  hasPodIdentityAssociations: boolean;
+  configurationValues?: string | undefined;
 }
 
 /** Add-ons described at once: enough to hide latency, few enough not to trip EKS throttling. */
@@ -33,7 +51,13 @@ export async function listAddonRoles(clusterName: string): Promise<AddonRole[]> 
           new DescribeAddonCommand({ clusterName, addonName }),
         );
         return addon?.serviceAccountRoleArn
-          ? { addonName, roleArn: addon.serviceAccountRoleArn }
+          ? {
+              addonName,
+              roleArn: addon.serviceAccountRoleArn,
+              version: addon.addonVersion ?? '',
+              hasPodIdentityAssociations: (addon.podIdentityAssociations ?? []).length > 0,
+              configurationValues: addon.configurationValues || undefined,
+            }
           : undefined;
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return undefined;
@@ -43,4 +67,116 @@ export async function listAddonRoles(clusterName: string): Promise<AddonRole[]> 
     { concurrency: DESCRIBE_CONCURRENCY },
   );
   return roles.filter((role) => role !== undefined);
+}
+
+/** The add-on as it is, with the associations it owns; undefined when it is not installed. */
+export async function describeAddonState(
+  clusterName: string,
+  addonName: string,
+): Promise<ExistingAddon | undefined> {
+  let addon: Awaited<ReturnType<typeof describeRaw>>;
+  try {
+    addon = await describeRaw(clusterName, addonName);
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+  if (!addon) return undefined;
+  const owned = (addon.podIdentityAssociations ?? []).length > 0;
+  const summaries = owned
+    ? (await listAssociations(clusterName)).filter((summary) => summary.ownerArn === addon.addonArn)
+    : [];
+  const associations = await pMap(
+    summaries,
+    (summary) => describeAssociation(clusterName, summary.associationId),
+    { concurrency: DESCRIBE_CONCURRENCY },
+  );
+  return {
+    arn: addon.addonArn ?? '',
+    version: addon.addonVersion ?? '',
+    status: addon.status ?? 'UNKNOWN',
+    serviceAccountRoleArn: addon.serviceAccountRoleArn || undefined,
+    configurationValues: addon.configurationValues || undefined,
+    healthIssues: addon.health?.issues?.length ?? 0,
+    associations: associations.flatMap((association) =>
+      association
+        ? [
+            {
+              associationId: association.associationId,
+              namespace: association.namespace,
+              serviceAccount: association.serviceAccount,
+              roleArn: association.roleArn,
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
+async function describeRaw(clusterName: string, addonName: string) {
+  return (await eksClient().send(new DescribeAddonCommand({ clusterName, addonName }))).addon;
+}
+
+/**
+ * The service accounts an add-on version takes pod identity associations for (empty when the
+ * version does not support pod identity), or EKS's refusal of the name or version.
+ */
+export async function addonPodIdentityConfiguration(
+  addonName: string,
+  addonVersion: string,
+): Promise<{ accounts: PodIdentityServiceAccount[] } | { refused: string }> {
+  try {
+    const answer = await eksClient().send(
+      new DescribeAddonConfigurationCommand({ addonName, addonVersion }),
+    );
+    return {
+      accounts: (answer.podIdentityConfiguration ?? []).map((entry) => ({
+        serviceAccount: entry.serviceAccount ?? '',
+        recommendedManagedPolicies: entry.recommendedManagedPolicies ?? [],
+      })),
+    };
+  } catch (error) {
+    if (error instanceof InvalidParameterException || error instanceof ResourceNotFoundException)
+      return { refused: error.message };
+    throw error;
+  }
+}
+
+export interface AddonWrite {
+  clusterName: string;
+  addonName: string;
+  addonVersion: string;
+  configurationValues?: string | undefined;
+  resolveConflicts?: 'NONE' | 'OVERWRITE' | 'PRESERVE' | undefined;
+  serviceAccountRoleArn?: string | undefined;
+  /** Undefined: not sent (UpdateAddon keeps them); `[]` removes every association. */
+  podIdentityAssociations?: AddonAssociationPlan[] | undefined;
+}
+
+/**
+ * Creates the add-on; `exists` when it is there already (a retried task, or another actor).
+ * A role created moments ago may not be visible to EKS yet, so that refusal is retried.
+ */
+export async function createAddonWith(
+  input: AddonWrite & { tags: Record<string, string>; clientRequestToken: string },
+): Promise<'created' | 'exists'> {
+  try {
+    await retryWhileRoleNotVisible(() =>
+      eksClient().send(
+        new CreateAddonCommand({
+          ...input,
+          tags: Object.keys(input.tags).length > 0 ? input.tags : undefined,
+        }),
+      ),
+    );
+    return 'created';
+  } catch (error) {
+    if (error instanceof ResourceInUseException && /already exists/i.test(error.message))
+      return 'exists';
+    throw error;
+  }
+}
+
+export async function updateAddonWith(input: AddonWrite): Promise<void> {
+  await retryWhileRoleNotVisible(() => eksClient().send(new UpdateAddonCommand(input)));
 }

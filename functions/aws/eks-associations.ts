@@ -130,7 +130,7 @@ function isRoleNotYetVisible(error: unknown, trustJustChanged: boolean): boolean
 }
 
 /** Exhausted attempts rethrow EKS's own error, so the caller reports what EKS said. */
-async function retryWhileRoleNotVisible<T>(
+export async function retryWhileRoleNotVisible<T>(
   call: () => Promise<T>,
   trustJustChanged = false,
 ): Promise<T> {

@@ -23,6 +23,8 @@ export interface ClusterDetails {
   certificateAuthorityData: string;
   oidcIssuer: string | undefined;
   authenticationMode: string;
+  /** `ipv4` or `ipv6`: vpc-cni on an IPv6 cluster needs credentials (eksctl's rule). */
+  ipFamily: string;
 }
 
 export async function describeCluster(name: string): Promise<ClusterDetails | undefined> {
@@ -38,6 +40,7 @@ export async function describeCluster(name: string): Promise<ClusterDetails | un
       endpoint: cluster.endpoint ?? '',
       certificateAuthorityData: cluster.certificateAuthority?.data ?? '',
       oidcIssuer: cluster.identity?.oidc?.issuer,
+      ipFamily: cluster.kubernetesNetworkConfig?.ipFamily ?? 'ipv4',
       authenticationMode: cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP',
     };
   } catch (error) {
@@ -72,11 +75,21 @@ export async function addonVersions(
   addonName: string,
   kubernetesVersion: string,
 ): Promise<AddonVersionCandidate[]> {
+  return (await addonCatalogue(addonName, kubernetesVersion)).candidates;
+}
+
+/** The versions EKS offers of an add-on for a Kubernetes version, and where it installs it. */
+export async function addonCatalogue(
+  addonName: string,
+  kubernetesVersion: string,
+): Promise<{ candidates: AddonVersionCandidate[]; defaultNamespace: string | undefined }> {
   const input: DescribeAddonVersionsCommandInput = { addonName, kubernetesVersion };
   const candidates: AddonVersionCandidate[] = [];
+  let defaultNamespace: string | undefined;
   for await (const page of paginateDescribeAddonVersions({ client: eksClient() }, input)) {
     for (const addon of page.addons ?? []) {
       if (addon.addonName !== addonName) continue;
+      defaultNamespace ??= addon.defaultNamespace;
       for (const info of addon.addonVersions ?? []) {
         if (!info.addonVersion) continue;
         candidates.push({
@@ -88,7 +101,7 @@ export async function addonVersions(
       }
     }
   }
-  return candidates;
+  return { candidates, defaultNamespace };
 }
 
 export async function createAddon(input: {

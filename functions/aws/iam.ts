@@ -25,8 +25,11 @@ import {
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import type { ManagedRole } from '../core/associations/desired.ts';
 import { type ExistingRole, parseRoleArn } from '../core/associations/existing.ts';
+import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
 import { NamedError } from '../core/errors.ts';
+import { OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
 import {
   decodePolicyDocument,
   type PolicyDocument,
@@ -407,4 +410,64 @@ export async function listRolesTrusting(providerArn: string): Promise<TrustingRo
     }
   }
   return trusting;
+}
+
+/**
+ * Creates a role this service owns, with its policies. A role of that name appearing meanwhile
+ * is someone else's: refused rather than taken over.
+ */
+export async function createManagedRole(
+  role: ManagedRole,
+  description: string,
+): Promise<{ arn: string }> {
+  const created = await createRole({
+    name: role.roleName,
+    path: role.path,
+    trust: role.trust,
+    description,
+    permissionsBoundaryArn: role.permissionsBoundaryArn,
+    tags: role.tags,
+  });
+  if (created.status === 'exists') return adoptManagedRole(role);
+  try {
+    await attachPolicies(role.roleName, role.managedPolicyArns);
+    for (const policy of role.inlinePolicies)
+      await putInlinePolicy(role.roleName, policy.name, policy.document);
+  } catch (error) {
+    // A half-made role (a policy that does not exist, an inline policy over the quota) is
+    // worth nothing to anyone: take it back, so the item fails with IAM's reason and a rerun
+    // starts clean.
+    await deleteRoleCompletely(role.roleName).catch(() => undefined);
+    throw error;
+  }
+  return { arn: created.arn };
+}
+
+/**
+ * A CreateRole retried after its answer was lost finds the role it made, recognised by its
+ * ownership tags, and finishes it; a role with the same name that someone else made is refused.
+ */
+async function adoptManagedRole(role: ManagedRole): Promise<{ arn: string }> {
+  const existing = await getRoleState(role.roleName);
+  const sameOwner = Object.values(OWNERSHIP_TAG_KEYS).every(
+    (key) => existing?.tags[key] === role.tags[key],
+  );
+  if (!existing || !sameOwner || role.tags[OWNERSHIP_TAG_KEYS.managedBy] === undefined)
+    throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
+  await reconcileRole(role.roleName, roleChanges(role, existing));
+  return { arn: existing.arn };
+}
+
+/** Applies the edits `roleChanges` decided to a role this service owns. */
+export async function reconcileRole(roleName: string, changes: RoleChanges): Promise<void> {
+  if (changes.trust) await updateTrust(roleName, changes.trust);
+  await attachPolicies(roleName, changes.attach);
+  await detachPolicies(roleName, changes.detach);
+  for (const policy of changes.putInline)
+    await putInlinePolicy(roleName, policy.name, policy.document);
+  for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
+  if (changes.boundary && 'set' in changes.boundary)
+    await setPermissionsBoundary(roleName, changes.boundary.set);
+  if (changes.boundary && 'remove' in changes.boundary) await removePermissionsBoundary(roleName);
+  await tagRole(roleName, changes.tags);
 }

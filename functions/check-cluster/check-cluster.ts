@@ -15,6 +15,10 @@ export interface CheckClusterInput {
   clusterName: string;
   region: string;
   operation: string;
+  /** Standalone associations in the run; only they need the agent now (default: some). */
+  entryCount?: number | undefined;
+  /** The run's addons: section installs the agent before the associations are created. */
+  installsAgent?: boolean | undefined;
 }
 
 export interface CheckClusterResult {
@@ -52,7 +56,9 @@ export async function checkCluster(
   if (input.operation !== 'get') assertClusterOperable(cluster, input.region);
   // eksctl accepts the agent in any status: a settling add-on still serves new pods once ready.
   const agentInstalled = cluster.autoMode || (await agentAddon(input.clusterName, deps));
-  if (NEEDS_AGENT.has(input.operation) && !agentInstalled) {
+  const needsAgent =
+    NEEDS_AGENT.has(input.operation) && (input.entryCount ?? 1) > 0 && input.installsAgent !== true;
+  if (needsAgent && !agentInstalled) {
     throw new AgentMissingError(
       `the "${POD_IDENTITY_AGENT}" addon must be installed to create pod identity associations; please enable it using \`eks-pia create addon --cluster=${input.clusterName} --name=${POD_IDENTITY_AGENT}\``,
     );

@@ -6,7 +6,13 @@ import {
   type KubernetesServiceAccount,
   KubernetesUnreachableError,
 } from '../aws/kubernetes.ts';
+import { parseRoleArn } from '../core/associations/existing.ts';
 import { asError } from '../core/errors.ts';
+import {
+  type AddonMigrationFact,
+  addonsToMigrate,
+  planAddonMigrations,
+} from '../core/migration/addons.ts';
 import {
   type AddonRoleFact,
   type AssociationFact,
@@ -22,7 +28,7 @@ import {
   type ServiceAccountFact,
   type StackFact,
 } from '../core/migration/plan.ts';
-import { providerFromArn } from '../core/migration/provider.ts';
+import { type OidcProviderFact, providerFromArn } from '../core/migration/provider.ts';
 import type { MigrationRequest } from '../core/migration/request.ts';
 import { findIrsaSubjects } from '../core/trust-policy.ts';
 
@@ -66,6 +72,8 @@ export interface DiscoverDeps {
   listRolesTrusting(providerArn: string): Promise<RoleFact[]>;
   getRoleTrust(name: string): Promise<RoleFact | undefined>;
   listAddonRoles(clusterName: string): Promise<AddonRoleFact[]>;
+  /** The service accounts an add-on version takes associations for (empty: no pod identity support). */
+  addonPodIdentityAccounts(addonName: string, addonVersion: string): Promise<string[]>;
   listIamServiceAccountStacks(): Promise<StackFact[]>;
   listAssociations(
     clusterName: string,
@@ -86,6 +94,8 @@ export interface DiscoverySummary {
   /** Some service account has a step left to do. */
   hasWork: boolean;
   createsAssociations: boolean;
+  /** Some add-on is migrated through its podIdentityAssociations. */
+  migratesAddons: boolean;
   roleBatches: number[];
   serviceAccountBatches: number[];
   removesAnnotations: boolean;
@@ -200,6 +210,7 @@ function serviceAccountsOfInterest(
 }
 
 export function summarise(plan: MigrationPlan, planDocument: string): DiscoverySummary {
+  const migratesAddons = addonsToMigrate(plan.addons).length > 0;
   const steps = plan.serviceAccounts.map((_, index) => pendingSteps(plan, index));
   const runnable = steps.filter((step) => step.blocked === undefined);
   const annotationNamespaces = [
@@ -216,14 +227,48 @@ export function summarise(plan: MigrationPlan, planDocument: string): DiscoveryS
     serviceAccounts: plan.serviceAccounts.length,
     roles: plan.roles.length,
     findings: plan.findings.length,
-    hasWork: runnable.some(hasPendingStep),
-    createsAssociations: runnable.some((step) => step.association),
+    hasWork: runnable.some(hasPendingStep) || migratesAddons,
+    createsAssociations: runnable.some((step) => step.association) || migratesAddons,
+    migratesAddons,
     roleBatches: batchIndexes(plan.roles.length, plan.batchSize),
     serviceAccountBatches: batchIndexes(plan.serviceAccounts.length, plan.batchSize),
     removesAnnotations: annotationNamespaces.length > 0,
     annotationNamespaces,
     removesOidcTrust: runnable.some((step) => step.oidcTrust),
   };
+}
+
+/** What the add-on migration needs: each IRSA add-on's pod identity support and its role's trust. */
+async function addonFacts(
+  addonRoles: readonly AddonRoleFact[],
+  roles: readonly RoleFact[],
+  provider: OidcProviderFact,
+  deps: DiscoverDeps,
+): Promise<AddonMigrationFact[]> {
+  return pMap(
+    addonRoles,
+    async (addon): Promise<AddonMigrationFact> => {
+      const parsed = parseRoleArn(addon.roleArn);
+      const inAccount = parsed !== undefined && parsed.account === provider.account;
+      const role = !inAccount
+        ? undefined
+        : (roles.find((candidate) => candidate.arn === addon.roleArn) ??
+          (await deps.getRoleTrust(parsed.name)));
+      return {
+        addonName: addon.addonName,
+        version: addon.version ?? '',
+        roleArn: addon.roleArn,
+        hasPodIdentityAssociations: addon.hasPodIdentityAssociations === true,
+        podIdentityServiceAccounts:
+          addon.hasPodIdentityAssociations === true || !addon.version
+            ? []
+            : await deps.addonPodIdentityAccounts(addon.addonName, addon.version),
+        configurationValues: addon.configurationValues,
+        role,
+      };
+    },
+    { concurrency: ROLE_LOOKUP_CONCURRENCY },
+  );
 }
 
 /**
@@ -278,5 +323,10 @@ export async function discoverIrsa(
     associations,
     warnings,
   });
+  plan.addons = planAddonMigrations(
+    await addonFacts(addonRoles, roles, provider, deps),
+    provider,
+    input.removeOidcProviderTrustRelationship,
+  );
   return summarise(plan, await deps.savePlan(input.runId, plan));
 }

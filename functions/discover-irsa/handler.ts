@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { listAddonRoles } from '../aws/addons.ts';
+import { addonPodIdentityConfiguration, listAddonRoles } from '../aws/addons.ts';
 import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
 import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../aws/iam.ts';
 import { kubernetesApiForCluster, listPods, listServiceAccounts } from '../aws/kubernetes.ts';
@@ -52,6 +52,10 @@ export const handler = defineTask('discover-irsa', input, (event) =>
     listRolesTrusting,
     getRoleTrust,
     listAddonRoles,
+    addonPodIdentityAccounts: async (addonName, addonVersion) => {
+      const answer = await addonPodIdentityConfiguration(addonName, addonVersion);
+      return 'refused' in answer ? [] : answer.accounts.map((account) => account.serviceAccount);
+    },
     listIamServiceAccountStacks,
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAssociations,

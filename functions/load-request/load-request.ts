@@ -1,3 +1,4 @@
+import { POD_IDENTITY_AGENT } from '../core/addon.ts';
 import { checkGuardrails, type GuardrailSettings } from '../core/associations/guardrails.ts';
 import type {
   AssociationRequest,
@@ -36,6 +37,10 @@ export type LoadedRequest =
       prune: boolean;
       source: string;
       entryCount: number;
+      /** Add-ons of the config this run acts on. */
+      addonCount: number;
+      /** The addons: section installs the pod identity agent (so associations may follow it). */
+      installsAgent: boolean;
       warnings: string[];
       requestDocument: string;
     };
@@ -79,6 +84,10 @@ export async function loadRequest(
     prune: request.prune,
     source: describeSource(request.source),
     entryCount: request.entries.length,
+    addonCount: request.addons?.addons.length ?? 0,
+    installsAgent: (request.addons?.addons ?? []).some(
+      (addon) => addon.name === POD_IDENTITY_AGENT,
+    ),
     warnings: request.warnings,
     requestDocument,
   };

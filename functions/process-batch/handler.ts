@@ -8,17 +8,10 @@ import {
   updateAssociation,
 } from '../aws/eks-associations.ts';
 import {
-  attachPolicies,
-  createRole,
-  deleteInlinePolicy,
+  createManagedRole,
   deleteRoleCompletely,
-  detachPolicies,
   getRoleState,
-  putInlinePolicy,
-  removePermissionsBoundary,
-  setPermissionsBoundary,
-  tagRole,
-  updateTrust,
+  reconcileRole,
 } from '../aws/iam.ts';
 import {
   createServiceAccount,
@@ -29,10 +22,8 @@ import {
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
-import type { ManagedRole } from '../core/associations/desired.ts';
-import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
-import { isOwnedBy, MANAGED_BY_LABEL, OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
+import { MANAGED_BY_LABEL } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
 import type { ExecuteDeps } from './execute-item.ts';
 import { processBatch } from './process-batch.ts';
@@ -54,37 +45,11 @@ function kubernetesApi(clusterName: string) {
 
 function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): ExecuteDeps {
   return {
-    createManagedRole: async (role) => {
-      const created = await createRole({
-        name: role.roleName,
-        path: role.path,
-        trust: role.trust,
-        description: `Created by eks-pod-identity-automation for a pod identity association in cluster ${clusterName}`,
-        permissionsBoundaryArn: role.permissionsBoundaryArn,
-        tags: role.tags,
-      });
-      if (created.status === 'exists') {
-        // A CreateRole retried after its answer was lost finds the role it made: ours by its tags.
-        const existing = await getRoleState(role.roleName);
-        if (!existing || !isOwnedBy(existing.tags, clusterName, ...ownerOf(role))) {
-          throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
-        }
-        await reconcileRole(role.roleName, roleChanges(role, existing));
-        return { arn: existing.arn };
-      }
-      try {
-        await attachPolicies(role.roleName, role.managedPolicyArns);
-        for (const policy of role.inlinePolicies)
-          await putInlinePolicy(role.roleName, policy.name, policy.document);
-      } catch (error) {
-        // A half-made role (a policy that does not exist, an inline policy over the quota) is
-        // worth nothing to anyone: take it back, so the item fails with IAM's reason and a rerun
-        // starts clean.
-        await deleteRoleCompletely(role.roleName).catch(() => undefined);
-        throw error;
-      }
-      return { arn: created.arn };
-    },
+    createManagedRole: (role) =>
+      createManagedRole(
+        role,
+        `Created by eks-pod-identity-automation for a pod identity association in cluster ${clusterName}`,
+      ),
     reconcileRole,
     deleteRole: async (roleName) => {
       await deleteRoleCompletely(roleName);
@@ -132,27 +97,6 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
       return (await describeAssociation(clusterName, summary.associationId))?.roleArn;
     },
   };
-}
-
-async function reconcileRole(roleName: string, changes: RoleChanges): Promise<void> {
-  if (changes.trust) await updateTrust(roleName, changes.trust);
-  await attachPolicies(roleName, changes.attach);
-  await detachPolicies(roleName, changes.detach);
-  for (const policy of changes.putInline)
-    await putInlinePolicy(roleName, policy.name, policy.document);
-  for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
-  if (changes.boundary && 'set' in changes.boundary)
-    await setPermissionsBoundary(roleName, changes.boundary.set);
-  if (changes.boundary && 'remove' in changes.boundary) await removePermissionsBoundary(roleName);
-  await tagRole(roleName, changes.tags);
-}
-
-/** The association a managed role is made for, from its ownership tags. */
-function ownerOf(role: ManagedRole): [string, string] {
-  return [
-    role.tags[OWNERSHIP_TAG_KEYS.namespace] ?? '',
-    role.tags[OWNERSHIP_TAG_KEYS.serviceAccount] ?? '',
-  ];
 }
 
 export const handler = defineTask('process-batch', input, (event) => {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { recordFailedItems } from '../aws/metrics.ts';
-import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import type { AddonResult } from '../core/addon-plan.ts';
 import type { ItemResult } from '../core/associations/report.ts';
 import { OPERATIONS } from '../core/config/index.ts';
 import { mapBatchOutcomeSchema } from '../core/run-output.ts';
@@ -31,6 +32,7 @@ export const handler = defineTask('report-associations', input, async (event) =>
   const report = await reportAssociations(event, {
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     loadResults: (runId, batch) => getRunDocument<ItemResult[]>(runId, `results-${batch}`),
+    loadAddonResults: (runId) => findRunDocument<AddonResult[]>(runId, 'addon-results'),
     saveReport: (runId, report) => putRunDocument(runId, 'report', report),
     publish: publishRunCompleted,
   });

@@ -1,3 +1,4 @@
+import type { AddonResult } from '../core/addon-plan.ts';
 import {
   type AssociationsReport,
   buildReport,
@@ -35,6 +36,8 @@ export type RunReport = AssociationsReport & {
 export interface ReportDeps {
   loadPlan(runId: string): Promise<PlanDocument>;
   loadResults(runId: string, batch: number): Promise<ItemResult[]>;
+  /** The add-on results of the run; undefined when it had no add-ons. */
+  loadAddonResults?(runId: string): Promise<AddonResult[] | undefined>;
   saveReport(runId: string, report: AssociationsReport): Promise<string>;
   publish(detail: Record<string, unknown>): Promise<void>;
 }
@@ -75,6 +78,7 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
     items,
     warnings: input.warnings,
     access: input.access,
+    addons: await deps.loadAddonResults?.(input.runId),
   });
   const reportLocation = await deps.saveReport(input.runId, report);
   await deps.publish({
@@ -86,6 +90,9 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
     dryRun: report.dryRun,
     source: report.source,
     counts: report.counts,
+    ...(report.addons
+      ? { addons: report.addons.map(({ name, result }) => ({ name, result })) }
+      : {}),
     reportLocation,
   });
   return fitToOutput({ ...report, reportLocation });

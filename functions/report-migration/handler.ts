@@ -4,6 +4,7 @@ import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { recordFailedItems } from '../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import type { AddonMigrationResult } from '../core/migration/addons.ts';
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../core/migration/plan.ts';
 import { DISCOVERY_MODES } from '../core/migration/request.ts';
@@ -45,6 +46,8 @@ const input = z.looseObject({
 export const handler = defineTask('report-migration', input, async (event) => {
   const report = await reportMigration(event, {
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadAddonOutcomes: (runId) =>
+      findRunDocument<AddonMigrationResult[]>(runId, RUN_DOCUMENTS.addons),
     loadOutcomes: (runId, step, batch) =>
       findRunDocument<unknown[]>(runId, RUN_DOCUMENTS[step](batch)),
     saveReport: (runId, report) => putRunDocument(runId, RUN_DOCUMENTS.report, report),

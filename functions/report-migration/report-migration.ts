@@ -1,4 +1,5 @@
 import type { ReportAccess } from '../core/associations/report.ts';
+import type { AddonMigrationResult } from '../core/migration/addons.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
@@ -55,6 +56,8 @@ export type RunReport = MigrationReport & { reportLocation: string; entriesOmitt
 
 export interface ReportMigrationDeps {
   loadPlan(runId: string): Promise<MigrationPlan>;
+  /** What the add-on migration did; undefined when it did not run. */
+  loadAddonOutcomes?(runId: string): Promise<AddonMigrationResult[] | undefined>;
   /** One batch's outcomes of a step; undefined when that batch wrote none. */
   loadOutcomes(runId: string, step: StepName, batch: number): Promise<unknown[] | undefined>;
   saveReport(runId: string, report: MigrationReport): Promise<string>;
@@ -143,6 +146,7 @@ export async function reportMigration(
     discovery: input.discovery,
     plan,
     outcomes: plan ? await loadStepOutcomes(input, deps) : undefined,
+    addonOutcomes: plan && input.approve ? await deps.loadAddonOutcomes?.(input.runId) : undefined,
     access,
     warnings: input.writeAccess?.warning ? [input.writeAccess.warning] : [],
   });

@@ -9,6 +9,7 @@
  */
 import { stringify as stringifyYaml } from 'yaml';
 import { getStoredDocument } from '../../functions/aws/run-store.ts';
+import type { AddonResult } from '../../functions/core/addon-plan.ts';
 import {
   type AssociationRow,
   type AssociationsReport,
@@ -17,6 +18,7 @@ import {
   RESULT_KINDS,
   type ReportAccess,
 } from '../../functions/core/associations/report.ts';
+import { formatTable } from './table.ts';
 
 /** What the workflow ends a create/update/delete/apply run with, or a `get` with. */
 export type AssociationsOutput = AssociationsReport | GetReport;
@@ -129,27 +131,41 @@ const TABLE_COLUMNS: readonly [string, (row: AssociationRow) => string][] = [
   ['MANAGED BY', (row) => (row.ManagedByEksPia ? 'eks-pia' : '')],
 ];
 
-const COLUMN_GAP = '   ';
-
 /** eksctl's `get podidentityassociation` table, with target role, session tags and manager. */
 export function formatAssociationsTable(rows: readonly AssociationRow[]): string {
-  if (rows.length === 0) return `${NONE_FOUND}\n`;
-  const cells = [
-    TABLE_COLUMNS.map(([header]) => header),
-    ...rows.map((row) => TABLE_COLUMNS.map(([, read]) => read(row))),
+  return formatTable(TABLE_COLUMNS, rows, NONE_FOUND);
+}
+
+function associationList(addon: AddonResult): string {
+  const associations = addon.podIdentityAssociations ?? [];
+  return associations.length === 0
+    ? ''
+    : ` with pod identity associations ${associations.map((association) => `"${association.serviceAccount}" → ${association.roleArn}`).join(', ')}`;
+}
+
+/** One add-on of the run as lines, in eksctl's words where it has some. */
+export function describeAddon(addon: AddonResult, dryRun: boolean): string[] {
+  const what = `addon ${addon.name} ${addon.version}`;
+  let headline: string;
+  switch (addon.result) {
+    case 'created':
+      headline = `${dryRun ? '(dry run) would create' : 'created'} ${what}${associationList(addon)}`;
+      break;
+    case 'updated':
+      headline = `${dryRun ? '(dry run) would update' : 'updated'} ${what}: ${addon.reason.replace(/^would update: /, '')}`;
+      break;
+    case 'failed':
+      headline = `failed: ${what}: ${addon.reason}`;
+      break;
+    default:
+      headline = addon.reason;
+  }
+  const details = dryRun ? (addon.steps ?? []).map((step) => `    - ${step}`) : [];
+  return [
+    headline,
+    ...details,
+    ...(addon.warnings ?? []).map((warning) => `    warning: ${warning}`),
   ];
-  const widths = TABLE_COLUMNS.map((_, column) =>
-    Math.max(...cells.map((line) => (line[column] ?? '').length)),
-  );
-  return cells
-    .map(
-      (line) =>
-        `${line
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join(COLUMN_GAP)
-          .trimEnd()}\n`,
-    )
-    .join('');
 }
 
 /** The report as text: the `get` table, or one line per item with its details, then totals. */
@@ -158,9 +174,20 @@ export function describeAssociationsReport(report: AssociationsOutput): string {
   const dryRun = report.dryRun === true;
   const lines: string[] = [];
   const items = report.items ?? [];
-  if (items.length === 0) lines.push(`no pod identity associations to ${report.operation}`);
+  const addons = report.addons ?? [];
+  for (const addon of addons) lines.push(...describeAddon(addon, dryRun));
+  if (items.length === 0 && addons.length === 0)
+    lines.push(`no pod identity associations to ${report.operation}`);
   for (const item of items) lines.push(...describeItem(item, dryRun));
-  lines.push(describeCounts(report), ...trailer(report));
+  if (items.length > 0 || addons.length === 0) lines.push(describeCounts(report));
+  if (addons.length > 0) {
+    const count = (kind: AddonResult['result']) =>
+      addons.filter((addon) => addon.result === kind).length;
+    lines.push(
+      `Add-ons: ${(['created', 'updated', 'unchanged', 'skipped', 'failed'] as const).map((kind) => `${count(kind)} ${kind}`).join(', ')}`,
+    );
+  }
+  lines.push(...trailer(report));
   return `${lines.join('\n')}\n`;
 }
 
@@ -188,9 +215,12 @@ export function formatAssociationList(report: GetReport, format: 'json' | 'yaml'
   return format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : stringifyYaml(rows);
 }
 
-/** How many items of a create/update/delete/apply run failed. */
+/** How many items (associations and add-ons) of a create/update/delete/apply run failed. */
 export function failedItemCount(report: AssociationsReport): number {
+  const addons = (report.addons ?? []).filter((addon) => addon.result === 'failed').length;
   return (
-    report.counts?.failed ?? (report.items ?? []).filter((item) => item.result === 'failed').length
+    addons +
+    (report.counts?.failed ??
+      (report.items ?? []).filter((item) => item.result === 'failed').length)
   );
 }

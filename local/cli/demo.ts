@@ -83,7 +83,7 @@ export async function runDemo(
     io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
 
     io.out(
-      'Step 5. Plan the move of the IRSA service accounts to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would\n',
+      'Step 5. Plan the move of the IRSA service accounts and add-ons (vpc-cni, through its own podIdentityAssociations) to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would\n',
     );
     io.out(
       '    workflow: migrate-to-pod-identity (state-machines/migrate-to-pod-identity.asl.json); without approval it changes nothing\n',

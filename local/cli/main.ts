@@ -8,6 +8,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { asError } from '../../functions/core/errors.ts';
 import { PROJECT_ROOT } from '../runner/definition.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
+import { registerAddonCommands } from './addon.ts';
 import { withStoredPages } from './associations-output.ts';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
@@ -57,6 +58,7 @@ const INPUT_ERRORS = new Set([
   'InvalidRequestError',
   'BootstrapInputError',
   'RegionMismatchError',
+  'AddonValidationError',
 ]);
 
 export interface CliIo {
@@ -238,34 +240,6 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     )
     .action((shell: CompletionShell) => io.out(completionScript(program, shell)));
 
-  const create = program.command('create').description('create resources').exitOverride();
-  create
-    .command('addon')
-    .description(
-      'install an EKS add-on and wait until it is ACTIVE (the pod identity agent by default)',
-    )
-    .requiredOption('--cluster <name>', 'EKS cluster name')
-    .option('--name <addon>', 'add-on name', 'eks-pod-identity-agent')
-    .option('--version <version>', 'add-on version (default: EKS default for the cluster)')
-    .exitOverride()
-    .addHelpText(
-      'after',
-      examples([
-        'eks-pia create addon --cluster demo',
-        'eks-pia create addon --cluster demo --name eks-pod-identity-agent --version v1.3.4-eksbuild.1',
-        'eks-pia create addon --cluster demo --simulate events/worlds/demo.yaml --state-out s1.json',
-      ]),
-    )
-    .action(
-      async (flags: { cluster: string; name: string; version?: string }, command: Command) => {
-        await run(command, 'ensure-addon', {
-          clusterName: flags.cluster,
-          addonName: flags.name,
-          ...(flags.version ? { addonVersion: flags.version } : {}),
-        });
-      },
-    );
-
   program
     .command('run')
     .description('run a workflow with a console input file (see events/inputs/)')
@@ -304,6 +278,7 @@ function buildProgram(io: CliIo, session: CliSession): Command {
   registerPodIdentityAssociationCommands(program, {
     run,
   });
+  registerAddonCommands(program, { run, io });
   registerMigrateCommand(program, {
     run,
   });

@@ -96,6 +96,19 @@ export function describeMigrationReport(report: MigrationReport): string {
       ...serviceAccounts.flatMap(describeServiceAccount),
     );
   }
+  lines.push(
+    ...section(
+      'Add-ons:',
+      (report.addons ?? []).flatMap((row) => {
+        const rowLines = [
+          `  ${row.result.padEnd(RESULT_WIDTH)}  ${row.addonName} ${row.version}: ${row.reason}`,
+        ];
+        if (row.result !== 'skipped' && row.result !== 'unchanged')
+          for (const step of row.steps ?? []) rowLines.push(`      - ${step}`);
+        return rowLines;
+      }),
+    ),
+  );
   lines.push(...section('Roles:', (report.roles ?? []).flatMap(describeRole)));
   lines.push(
     ...section(
@@ -124,10 +137,12 @@ export function describeMigrationReport(report: MigrationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Service accounts an approved run could not migrate (skipped ones are not failures). */
+/** Service accounts and add-ons an approved run could not migrate (skipped ones are not failures). */
 export function failedServiceAccounts(report: MigrationReport): number {
+  const addons = (report.addons ?? []).filter((row) => row.result === 'failed').length;
   return (
-    report.counts?.serviceAccounts?.failed ??
-    (report.serviceAccounts ?? []).filter((row) => row.result === 'failed').length
+    addons +
+    (report.counts?.serviceAccounts?.failed ??
+      (report.serviceAccounts ?? []).filter((row) => row.result === 'failed').length)
   );
 }

@@ -22,6 +22,7 @@ import {
   MAX_CONFIG_BYTES,
   type Operation,
   parseClusterConfig,
+  type Scope,
   validateAssociationInput,
   WELL_KNOWN_POLICY_NAMES,
   type WellKnownPolicyName,
@@ -67,6 +68,9 @@ type ChangeOperation = Exclude<Operation, 'get'>;
 export interface ConfigFileInput {
   operation: ChangeOperation;
   config: { inline: ClusterConfig };
+  /** `podidentityassociation -f` reads only the associations, `addon -f` only the add-ons. */
+  scope: Exclude<Scope, 'all'>;
+  addonName?: string;
   dryRun?: true;
   prune?: true;
 }
@@ -300,7 +304,11 @@ function requireServiceAccount(flags: CommonFlags): {
 /** `-f -` reads the config from standard input, as eksctl does. */
 export const STDIN_PATH = '-';
 
-export function readConfigFile(path: string, operation: Operation): ClusterConfig {
+export function readConfigFile(
+  path: string,
+  operation: Operation,
+  scope: Exclude<Scope, 'all'> = 'associations',
+): ClusterConfig {
   const source = path === STDIN_PATH ? 'standard input' : path;
   let text: string;
   try {
@@ -317,7 +325,7 @@ export function readConfigFile(path: string, operation: Operation): ClusterConfi
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read --config-file ${source}: ${asError(error).message}`);
   }
-  return parseClusterConfig(text, { operation, source });
+  return parseClusterConfig(text, { operation, scope, source });
 }
 
 function rootOf(command: Command): Command {
@@ -331,7 +339,7 @@ function rootOf(command: Command): Command {
  * is refused rather than silently ignored; with neither `--region` nor `--simulate`, the
  * file's region is where the local engine calls AWS.
  */
-function takeRegionFromFile(command: Command, config: ClusterConfig, path: string): void {
+export function takeRegionFromFile(command: Command, config: ClusterConfig, path: string): void {
   const globals = command.optsWithGlobals() as GlobalOptions;
   const fileRegion = config.metadata.region;
   if (globals.region !== undefined && globals.region !== fileRegion) {
@@ -348,11 +356,18 @@ export function fileInput(
   operation: ChangeOperation,
   config: ClusterConfig,
   path: string,
-  options: { dryRun?: true; prune?: true },
+  options: {
+    dryRun?: true | undefined;
+    prune?: true;
+    scope?: ConfigFileInput['scope'];
+    addonName?: string | undefined;
+  },
 ): ConfigFileInput {
   const input: ConfigFileInput = {
     operation,
     config: { inline: config },
+    scope: options.scope ?? 'associations',
+    ...(options.addonName ? { addonName: options.addonName } : {}),
     ...(options.dryRun ? { dryRun: true as const } : {}),
     ...(options.prune ? { prune: true as const } : {}),
   };
@@ -531,7 +546,7 @@ const printGet: ReportPrinter = (report, format, io) => {
  * `--timeout` bounds how long the command waits for the run. When it expires the command
  * fails (exit 1); the run itself is not rolled back, and rerunning the command converges.
  */
-async function runWithin(
+export async function runWithin(
   run: Promise<void>,
   timeout: string | undefined,
   timeoutMs: number | undefined,
@@ -556,14 +571,14 @@ async function runWithin(
   }
 }
 
-function timeoutOption(command: Command): Command {
+export function timeoutOption(command: Command): Command {
   return command.option(
     '--timeout <duration>',
     'stop waiting for the run after this long, e.g. 25m or 1h30m (default: no limit)',
   );
 }
 
-function verbGroup(program: Command, verb: string, description: string): Command {
+export function verbGroup(program: Command, verb: string, description: string): Command {
   return (
     program.commands.find((command) => command.name() === verb) ??
     program.command(verb).description(description).exitOverride()

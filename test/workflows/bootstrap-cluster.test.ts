@@ -102,6 +102,36 @@ describe('bootstrap-cluster workflow', () => {
     sim = undefined;
   });
 
+  it("applies the config's addons: section too, from the defaults files, with the add-ons' recommended associations", async () => {
+    const defaults = `apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+addonsConfig: {autoApplyPodIdentityAssociations: true}
+addons:
+  - name: aws-ebs-csi-driver
+`;
+    sim = await simulate(
+      world({ status: 'ACTIVE', objects: { 'defaults/addons.yaml': defaults } }),
+    );
+    const report = (await sim.run('bootstrap-cluster', consoleInput())) as BootstrapReport;
+    assert.equal(report.config.kind, 'defaults');
+    assert.deepEqual(
+      sim.simulator
+        .dump()
+        .clusters[0]?.addons.map((addon) => addon.name)
+        .sort(),
+      ['aws-ebs-csi-driver', 'eks-pod-identity-agent'],
+    );
+    assert.deepEqual(associationsOf(sim), ['kube-system/ebs-csi-controller-sa']);
+    const mark = sim.simulator.calls.length;
+    await sim.run('bootstrap-cluster', consoleInput());
+    assert.deepEqual(
+      sim
+        .mutatingSince(mark)
+        .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
+
   it('waits for the cluster of the sample CloudTrail event, installs the agent and applies its config; a second delivery changes nothing', async () => {
     sim = await simulate(world({ objects: { 'clusters/demo.yaml': CLUSTER_FILE } }));
     const report = (await sim.run('bootstrap-cluster', sampleEvent())) as BootstrapReport;

@@ -377,7 +377,7 @@ function entryViolations(
 }
 
 type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
-  Partial<Pick<AssociationRequest, 'source'>>;
+  Partial<Pick<AssociationRequest, 'source' | 'addons'>>;
 
 /**
  * Every guardrail violation of a request, in entry order: denied managed policies (given or
@@ -391,7 +391,13 @@ export function findGuardrailViolations(
   settings: GuardrailSettings,
 ): GuardrailViolation[] {
   if (request.operation === 'get') return [];
-  return request.entries.flatMap((entry) => entryViolations(entry, request.operation, settings));
+  // An add-on's explicit associations grant what standalone ones do, so they answer to the same rules.
+  const addonEntries = (request.addons?.addons ?? []).flatMap((addon) =>
+    addon.associations.kind === 'list' ? addon.associations.entries : [],
+  );
+  return [...request.entries, ...addonEntries].flatMap((entry) =>
+    entryViolations(entry, request.operation, settings),
+  );
 }
 
 /** Throws PolicyGuardViolation listing every violation; returns when there is none. */

@@ -3,6 +3,7 @@
  * number of items, warnings, and the next steps a person has to take (which workloads to
  * restart). Reasons read like eksctl's log lines, so people who know eksctl recognise them.
  */
+import type { AddonResult } from '../addon-plan.ts';
 import type { Operation } from '../config/index.ts';
 import type { ExistingAssociation } from './existing.ts';
 import {
@@ -67,6 +68,8 @@ export interface AssociationsReport {
   warnings: string[];
   nextSteps: string[];
   access?: ReportAccess | undefined;
+  /** The config's addons: section, one result per add-on; absent when the run had none. */
+  addons?: AddonResult[] | undefined;
 }
 
 export interface ReportInput {
@@ -80,6 +83,7 @@ export interface ReportInput {
   /** Run-level warnings (the request's, for example). */
   warnings?: readonly string[] | undefined;
   access?: ReportAccess | undefined;
+  addons?: readonly AddonResult[] | undefined;
 }
 
 /** The steps of an item, for `failureReason`. */
@@ -282,6 +286,25 @@ export function buildReport(input: ReportInput): AssociationsReport {
     }),
   };
   if (input.access !== undefined) report.access = input.access;
+  if (input.addons !== undefined && input.addons.length > 0) {
+    report.addons = [...input.addons];
+    const changed = input.addons.filter(
+      (addon) => addon.result === 'created' || addon.result === 'updated',
+    );
+    if (changed.length > 0 && input.dryRun) {
+      report.nextSteps = [
+        ...report.nextSteps.filter(
+          (step) => step !== 'this was a dry run and nothing would change',
+        ),
+        `run again without dryRun to make the changes listed for ${plural(changed.length, 'add-on')}`,
+      ];
+    } else if (changed.length > 0) {
+      // EKS rolls the add-on's pods itself; its associations take effect as they restart.
+      report.nextSteps.push(
+        `add-on${changed.length === 1 ? '' : 's'} ${changed.map((addon) => addon.name).join(', ')} ${changed.length === 1 ? 'is' : 'are'} being rolled out by EKS; check with eks-pia get addon --cluster ${input.clusterName}`,
+      );
+    }
+  }
   return report;
 }
 

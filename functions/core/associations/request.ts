@@ -15,6 +15,7 @@
  * `associationRequestFrom` validates the config with the config core and builds every entry.
  */
 import { z } from 'zod';
+import { type AddonRequest, desiredAddonsFromConfig } from '../addon-plan.ts';
 import {
   type ClusterConfig,
   type ConfigIssue,
@@ -29,6 +30,8 @@ import {
   type PodIdentityAssociationConfig,
   parseClusterConfig,
   parseClusterConfigValue,
+  SCOPES,
+  type Scope,
   validateAssociationInput,
   WELL_KNOWN_POLICY_NAMES,
 } from '../config/index.ts';
@@ -131,6 +134,10 @@ export type WorkflowInput =
       dryRun: boolean;
       prune: boolean;
       region?: string | undefined;
+      /** The config sections to act on; `all` (associations and add-ons) unless the input narrows it. */
+      scope: Scope;
+      /** With scope `addons`: only this add-on of the file (eksctl's `create addon -f --name`). */
+      addonName?: string | undefined;
     }
   | {
       kind: 'flags';
@@ -162,6 +169,8 @@ export interface AssociationRequest {
   prune: boolean;
   source: RequestSource;
   entries: DesiredAssociation[];
+  /** The config's `addons:` section, when the run acts on it (create, update, apply). */
+  addons?: AddonRequest | undefined;
   /** get only: narrow the listing, as eksctl's --namespace/--service-account-name do. */
   filter?: { namespace?: string | undefined; serviceAccount?: string | undefined } | undefined;
   /** Things the user should know that do not stop the run (ignored fields, overridden region). */
@@ -242,6 +251,8 @@ const consoleConfigSchema = z.strictObject({
   dryRun: z.boolean().optional(),
   prune: z.boolean().optional(),
   region: z.string().optional(),
+  scope: z.enum(SCOPES).optional(),
+  addonName: z.string().min(1).optional(),
 });
 
 const s3LocationSchema = z.strictObject({
@@ -320,9 +331,14 @@ function configLocation(value: unknown): ConfigLocation {
 function parseConsoleConfig(input: Record<string, unknown>): WorkflowInput {
   const parsed = parseShape(consoleConfigSchema, input);
   const issues = pruneIssues(parsed.prune, parsed.operation);
+  if (parsed.addonName !== undefined && parsed.scope !== 'addons') {
+    issues.push({ path: 'addonName', message: 'addonName only applies with scope "addons"' });
+  }
   if (issues.length > 0) throw new InvalidRequestError(issues);
   return {
     kind: 'config',
+    scope: parsed.scope ?? 'all',
+    addonName: parsed.addonName,
     operation: parsed.operation,
     config: configLocation(parsed.config),
     trigger: 'input',
@@ -517,6 +533,7 @@ function parseS3Event(input: Record<string, unknown>): WorkflowInput {
     kind: 'config',
     operation: route.operation,
     config: { s3: { bucket, key, versionId: event.detail.object['version-id'] } },
+    scope: 'all',
     trigger: 'event',
     dryRun: false,
     prune: false,
@@ -651,6 +668,7 @@ function readConfig(
       source,
       config: parseClusterConfig(context.configText, {
         operation: input.operation,
+        scope: input.scope,
         source: describeSource(source),
       }),
     };
@@ -659,6 +677,7 @@ function readConfig(
     source: { kind: 'inline' },
     config: parseClusterConfigValue(input.config.inline, {
       operation: input.operation,
+      scope: input.scope,
       source: 'inline config',
     }),
   };
@@ -689,17 +708,36 @@ export function associationRequestFrom(
     }
     const { region, partition } = regionAndPartition(config.metadata.region, 'metadata.region');
     const clusterName = config.metadata.name;
+    const roleContext = { ...base, clusterName, partition, clusterTags: config.metadata.tags };
     const entries =
-      input.operation === 'get'
+      input.operation === 'get' || input.scope === 'addons'
         ? []
         : desiredEntries(
             (config.iam?.podIdentityAssociations ?? []).map((entry, index) => ({
               entry,
               path: `iam.podIdentityAssociations[${index}]`,
             })),
-            { ...base, clusterName, partition, clusterTags: config.metadata.tags },
+            roleContext,
             `ClusterConfig ${describeSource(source)}`,
           );
+    let addons: AddonRequest | undefined;
+    const configAddons = config.addons ?? [];
+    if (input.scope !== 'associations' && configAddons.length > 0) {
+      if (input.operation === 'delete') {
+        warnings.push(
+          'the addons: section is left alone by a delete run; delete an add-on with EKS (eksctl delete addon) when you mean to',
+        );
+      } else if (input.operation !== 'get') {
+        const built = desiredAddonsFromConfig(
+          configAddons,
+          config.addonsConfig,
+          roleContext,
+          input.addonName,
+        );
+        addons = built.request;
+        warnings.push(...built.warnings);
+      }
+    }
     return {
       operation: input.operation,
       clusterName,
@@ -710,7 +748,16 @@ export function associationRequestFrom(
       prune: input.prune,
       source,
       entries,
-      warnings: [...warnings, ...entries.flatMap((entry) => entry.ignored)],
+      addons,
+      warnings: [
+        ...warnings,
+        ...entries.flatMap((entry) => entry.ignored),
+        ...(addons?.addons ?? []).flatMap((addon) =>
+          addon.associations.kind === 'list'
+            ? addon.associations.entries.flatMap((entry) => entry.ignored)
+            : [],
+        ),
+      ],
     };
   }
 

@@ -171,7 +171,12 @@ function withIdentity(
 /** The cluster's own file, validated for `apply`, with its name and region filled in. */
 export function clusterConfigFromFile(file: ConfigFile, identity: ClusterIdentity): ResolvedConfig {
   const value = withIdentity(decode(file), identity, 'fill');
-  const config = parseClusterConfigValue(value, { operation: 'apply', source: file.source });
+  // The bootstrap applies the file's addons: section too, so a file of add-ons alone is complete.
+  const config = parseClusterConfigValue(value, {
+    operation: 'apply',
+    scope: 'all',
+    source: file.source,
+  });
   const mismatches: string[] = [];
   if (config.metadata.name !== identity.clusterName) {
     mismatches.push(`metadata.name is "${config.metadata.name}"`);
@@ -206,14 +211,42 @@ export function configFromDefaults(
 ): ResolvedConfig {
   const associations: unknown[] = [];
   const associationSources = new Map<string, string>();
+  const addons: unknown[] = [];
+  const addonSources = new Map<string, string>();
+  let autoApply: { value: boolean; source: string } | undefined;
   const tags: Record<string, string> = {};
   const tagSources = new Map<string, string>();
   const problems: string[] = [];
 
   for (const file of files) {
     const value = withIdentity(decode(file), identity, 'replace');
-    const config = parseClusterConfigValue(value, { operation: 'apply', source: file.source });
+    const config = parseClusterConfigValue(value, {
+      operation: 'apply',
+      scope: 'all',
+      source: file.source,
+    });
     const written = associationsOf(value);
+    const writtenAddons = isMapping(value) && Array.isArray(value.addons) ? value.addons : [];
+    (config.addons ?? []).forEach((addon, index) => {
+      const first = addonSources.get(addon.name);
+      if (first === undefined) {
+        addonSources.set(addon.name, file.source);
+        addons.push(writtenAddons[index]);
+      } else {
+        problems.push(
+          `addon ${addon.name} is in both ${first} and ${file.source}; keep it in one defaults file`,
+        );
+      }
+    });
+    const fileAutoApply = config.addonsConfig?.autoApplyPodIdentityAssociations;
+    if (fileAutoApply !== undefined) {
+      if (autoApply === undefined) autoApply = { value: fileAutoApply, source: file.source };
+      else if (autoApply.value !== fileAutoApply) {
+        problems.push(
+          `addonsConfig.autoApplyPodIdentityAssociations is ${autoApply.value} in ${autoApply.source} but ${fileAutoApply} in ${file.source}; give it one value`,
+        );
+      }
+    }
     (config.iam?.podIdentityAssociations ?? []).forEach((entry, index) => {
       const key = associationKey(entry.namespace, entry.serviceAccountName);
       const first = associationSources.get(key);
@@ -248,7 +281,13 @@ export function configFromDefaults(
       region: identity.region,
       ...(tagSources.size > 0 ? { tags } : {}),
     },
-    iam: { podIdentityAssociations: associations },
+    ...(associations.length > 0 || addons.length === 0
+      ? { iam: { podIdentityAssociations: associations } }
+      : {}),
+    ...(addons.length > 0 ? { addons } : {}),
+    ...(autoApply === undefined
+      ? {}
+      : { addonsConfig: { autoApplyPodIdentityAssociations: autoApply.value } }),
   };
   const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (bytes > MAX_CONFIG_BYTES) {
@@ -259,6 +298,7 @@ export function configFromDefaults(
   // Limits that hold per file can still be broken by the files together (tags per cluster, say).
   parseClusterConfigValue(value, {
     operation: 'apply',
+    scope: 'all',
     source: `combined from the defaults files for cluster "${identity.clusterName}"`,
   });
   return { value, entryCount: associations.length };

@@ -26,6 +26,8 @@ export {
   MAX_TAGS_PER_ASSOCIATION,
   OPERATIONS,
   type Operation,
+  SCOPES,
+  type Scope,
 } from './rules.ts';
 export {
   type AddonConfig,

@@ -8,7 +8,13 @@
 import { Buffer } from 'node:buffer';
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigValidationError, formatPath } from './issues.ts';
-import { associationIssues, type ConfigParts, configIssues, type Operation } from './rules.ts';
+import {
+  associationIssues,
+  type ConfigParts,
+  configIssues,
+  type Operation,
+  type Scope,
+} from './rules.ts';
 import {
   addonSchema,
   type ClusterConfig,
@@ -26,6 +32,8 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export interface ParseOptions {
   /** Decides which rules apply; see rules.ts. */
   operation: Operation;
+  /** The sections the run acts on (default: the associations, as `... podidentityassociation -f`). */
+  scope?: Scope | undefined;
   /** Where the text came from (S3 URI, file name), for the error message. */
   source?: string;
 }
@@ -114,7 +122,7 @@ export function parseClusterConfigValue(value: unknown, options: ParseOptions): 
         addons: result.data.addons,
       }
     : partsOfInvalid(value);
-  issues.push(...configIssues(parts, options.operation));
+  issues.push(...configIssues(parts, options.operation, options.scope));
   if (!result.success || issues.length > 0) throw failure(issues, options.source);
   return result.data;
 }

@@ -41,6 +41,13 @@ import { decodeYaml, isMapping } from './yaml-text.ts';
 export const OPERATIONS = ['create', 'update', 'delete', 'apply', 'get'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
+/**
+ * The sections of a config a run acts on: `create podidentityassociation -f` reads only
+ * `iam.podIdentityAssociations`, `create addon -f` only `addons`, an S3 drop or the bootstrap both.
+ */
+export const SCOPES = ['all', 'associations', 'addons'] as const;
+export type Scope = (typeof SCOPES)[number];
+
 export const MAX_TAGS_PER_ASSOCIATION = 50;
 export const MAX_TAG_KEY_LENGTH = 128;
 export const MAX_TAG_VALUE_LENGTH = 256;
@@ -485,13 +492,22 @@ export interface ConfigParts {
   readonly addons: readonly (AddonConfig | null)[] | null | undefined;
 }
 
-export function configIssues(parts: ConfigParts, operation: Operation): ConfigIssue[] {
+export function configIssues(
+  parts: ConfigParts,
+  operation: Operation,
+  scope: Scope = 'associations',
+): ConfigIssue[] {
   const issues = parts.metadata === null ? [] : metadataIssues(parts.metadata);
   if (operation === 'get') return issues;
 
   const everyAssociation: { path: string; entry: PodIdentityAssociationConfig }[] = [];
+  const hasAddons = (parts.addons?.length ?? 0) > 0 || parts.addons === null;
+  if (scope === 'addons' && !hasAddons && operation !== 'delete') {
+    issues.push({ path: 'addons', message: 'no addons specified in the config file' });
+  }
   if (parts.associations !== null) {
-    if ((parts.associations?.length ?? 0) === 0) {
+    const associationsRequired = scope === 'associations' || (scope === 'all' && !hasAddons);
+    if (associationsRequired && (parts.associations?.length ?? 0) === 0) {
       issues.push({
         path: 'iam.podIdentityAssociations',
         message: 'no iam.podIdentityAssociations specified in the config file',

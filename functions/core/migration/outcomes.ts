@@ -66,4 +66,5 @@ export const RUN_DOCUMENTS = {
   associations: (batch: number) => `associations-${batch}`,
   annotations: (batch: number) => `annotations-${batch}`,
   oidcTrust: (batch: number) => `oidc-trust-${batch}`,
+  addons: 'addon-migration-results',
 } as const;

@@ -21,6 +21,7 @@ import {
   type IrsaTrust,
   irsaSubjectValue,
 } from '../trust-policy.ts';
+import { addonsToMigrate, type PlannedAddon } from './addons.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
 import type { OidcProviderFact } from './provider.ts';
 import type { DiscoveryMode, MigrationRequest } from './request.ts';
@@ -61,6 +62,10 @@ export interface RoleFact {
 export interface AddonRoleFact {
   addonName: string;
   roleArn: string;
+  /** Read for the add-on's own migration (core/migration/addons.ts). */
+  version?: string | undefined;
+  hasPodIdentityAssociations?: boolean | undefined;
+  configurationValues?: string | undefined;
 }
 
 /** An eksctl `iamserviceaccount` stack and the roles it created. */
@@ -188,6 +193,8 @@ export interface MigrationPlan {
   serviceAccounts: PlannedServiceAccount[];
   findings: Finding[];
   warnings: string[];
+  /** The add-ons with an IRSA role, migrated through their own podIdentityAssociations. */
+  addons?: PlannedAddon[] | undefined;
 }
 
 /** What is still to do for one service account, read from the plan. */
@@ -348,7 +355,7 @@ function annotatedCandidate(
       skipped: true,
       roleName: parts.name,
       addonName,
-      message: `found IAM role for service account ${who} associated with EKS addon "${addonName}"; left to the add-on path (give the add-on podIdentityAssociations), not migrated here`,
+      message: `found IAM role for service account ${who} associated with EKS addon "${addonName}"; migrated through the add-on (its podIdentityAssociations), not by an association beside it`,
     });
     return undefined;
   }
@@ -566,7 +573,7 @@ function addonRoleFinding(role: RoleFact, addonName: string): Finding {
     roleName: role.name,
     roleArn: role.arn,
     addonName,
-    message: `role "${role.name}" is the IAM role of EKS addon "${addonName}"; left to the add-on path (give the add-on podIdentityAssociations), not migrated here`,
+    message: `role "${role.name}" is the IAM role of EKS addon "${addonName}"; migrated through the add-on (its podIdentityAssociations), not by an association beside it`,
   };
 }
 
@@ -909,5 +916,6 @@ export function agentToInstall(plan: MigrationPlan): string | undefined {
     const steps = pendingSteps(plan, index);
     return steps.association && steps.blocked === undefined;
   });
-  return creates && !plan.agentInstalled ? POD_IDENTITY_AGENT : undefined;
+  const migratesAddons = addonsToMigrate(plan.addons).length > 0;
+  return (creates || migratesAddons) && !plan.agentInstalled ? POD_IDENTITY_AGENT : undefined;
 }

@@ -5,6 +5,12 @@
  */
 import type { ReportAccess } from '../associations/report.ts';
 import {
+  type AddonMigrationResult,
+  type AddonMigrationResultKind,
+  addonMigrationSteps,
+  addonsToMigrate,
+} from './addons.ts';
+import {
   type AnnotationOutcome,
   type AssociationOutcome,
   annotationGone,
@@ -27,7 +33,8 @@ import { describeTaskTree, migrationTaskTree } from './task-tree.ts';
 
 export const NO_OIDC_PROVIDER =
   'no IAM OIDC provider associated with cluster, hence no iamserviceaccounts to be migrated';
-export const NOTHING_TO_MIGRATE = 'no iamserviceaccounts found to migrate to pod identity';
+export const NOTHING_TO_MIGRATE =
+  'no iamserviceaccounts or addons found to migrate to pod identity';
 export const NO_CHANGES_APPLIED =
   "no changes were applied, run again with '--approve' to apply the changes";
 
@@ -76,6 +83,7 @@ export interface Restart {
 
 export interface MigrationCounts {
   serviceAccounts: Record<ServiceAccountResultKind, number>;
+  addons: Record<AddonMigrationResultKind, number>;
   roles: { trustAdded: number; oidcTrustRemoved: number; failed: number };
 }
 
@@ -95,6 +103,8 @@ export interface MigrationReport {
   closing: string[];
   counts: MigrationCounts;
   serviceAccounts: ServiceAccountResult[];
+  /** The add-ons with an IRSA role: migrated through their podIdentityAssociations, or why not. */
+  addons: AddonMigrationResult[];
   roles: RoleResult[];
   /** Differences between Kubernetes and IAM and notes that are not about one listed service account. */
   findings: Finding[];
@@ -123,6 +133,8 @@ export interface ReportInput {
   /** Undefined when the cluster has no IAM OIDC provider. */
   plan?: MigrationPlan | undefined;
   outcomes?: StepOutcomes | undefined;
+  /** What the approved run's add-on migration did. */
+  addonOutcomes?: readonly AddonMigrationResult[] | undefined;
   access?: readonly ReportAccess[] | undefined;
   warnings?: readonly string[] | undefined;
 }
@@ -164,6 +176,7 @@ function plannedStepNames(steps: PendingSteps, roleName: string): string[] {
 function emptyCounts(): MigrationCounts {
   return {
     serviceAccounts: { migrated: 0, unchanged: 0, planned: 0, skipped: 0, failed: 0 },
+    addons: { migrated: 0, unchanged: 0, planned: 0, skipped: 0, failed: 0 },
     roles: { trustAdded: 0, oidcTrustRemoved: 0, failed: 0 },
   };
 }
@@ -339,15 +352,50 @@ function roleResults(plan: MigrationPlan, outcomes: StepOutcomes | undefined): R
   });
 }
 
-function headlineOf(plan: MigrationPlan, migrating: number, unchanged: number): string {
-  if (migrating === 0) {
-    if (unchanged === 0) return NOTHING_TO_MIGRATE;
-    return unchanged === 1
-      ? 'the one iamserviceaccount found is already migrated to pod identity'
-      : `all ${unchanged} iamserviceaccounts found are already migrated to pod identity`;
+function headlineOf(
+  plan: MigrationPlan,
+  migrating: number,
+  unchanged: number,
+  addons: { migrating: number; unchanged: number },
+): string {
+  if (migrating === 0 && addons.migrating === 0) {
+    const found = unchanged + addons.unchanged;
+    if (found === 0) return NOTHING_TO_MIGRATE;
+    return found === 1
+      ? `the one ${unchanged === 1 ? 'iamserviceaccount' : 'addon'} found is already migrated to pod identity`
+      : `all ${unchanged} iamserviceaccount(s) and ${addons.unchanged} addon(s) found are already migrated to pod identity`;
   }
   const verb = plan.approve ? 'will migrate' : '(plan) would migrate';
-  return `${verb} ${migrating} iamserviceaccount(s) to pod identity by executing the following tasks`;
+  return `${verb} ${migrating} iamserviceaccount(s) and ${addons.migrating} addon(s) to pod identity by executing the following tasks`;
+}
+
+/** One row per add-on with an IRSA role: the plan's decision, or what the approved run did. */
+function addonResults(
+  plan: MigrationPlan,
+  outcomes: readonly AddonMigrationResult[] | undefined,
+): AddonMigrationResult[] {
+  return (plan.addons ?? []).map((addon) => {
+    const base = {
+      addonName: addon.addonName,
+      version: addon.version,
+      roleArn: addon.roleArn,
+      ...(addon.serviceAccount === undefined ? {} : { serviceAccount: addon.serviceAccount }),
+    };
+    if (addon.action === 'migrated')
+      return { ...base, result: 'unchanged', reason: addon.reason, steps: [] };
+    if (addon.action === 'skip')
+      return { ...base, result: 'skipped', reason: addon.reason, steps: [] };
+    const done = outcomes?.find((outcome) => outcome.addonName === addon.addonName);
+    if (done) return done;
+    return plan.approve && outcomes !== undefined
+      ? {
+          ...base,
+          result: 'failed',
+          reason: 'the add-on migration step did not report on it',
+          steps: addonMigrationSteps(addon),
+        }
+      : { ...base, result: 'planned', reason: addon.reason, steps: addonMigrationSteps(addon) };
+  });
 }
 
 function restartLines(restarts: readonly Restart[]): string[] {
@@ -390,6 +438,7 @@ export function buildMigrationReport(input: ReportInput): MigrationReport {
       closing: [],
       counts: emptyCounts(),
       serviceAccounts: [],
+      addons: [],
       roles: [],
       findings: [],
       restarts: [],
@@ -439,6 +488,11 @@ export function buildMigrationReport(input: ReportInput): MigrationReport {
     (steps) => steps.blocked === undefined && !hasPendingStep(steps),
   ).length;
   const tree = migrationTaskTree(plan);
+  const addons = addonResults(plan, applied ? (input.addonOutcomes ?? []) : undefined);
+  for (const addon of addons) counts.addons[addon.result] += 1;
+  const addonsMigrating = addonsToMigrate(plan.addons).length;
+  const addonsUnchanged = (plan.addons ?? []).filter((addon) => addon.action === 'migrated').length;
+  const addonsFailed = counts.addons.failed;
   const restarts: Restart[] = evaluated
     .filter((entry) => entry.needsRestart)
     .map((entry) => ({
@@ -451,10 +505,11 @@ export function buildMigrationReport(input: ReportInput): MigrationReport {
   const closing: string[] = [];
   const nextSteps: string[] = [];
   const warnings = [...new Set([...plan.warnings, ...(input.warnings ?? [])])];
+  const anyMigrating = migrating + addonsMigrating > 0;
   if (!plan.approve) {
     closing.push('all tasks were skipped');
-    if (migrating > 0) closing.push(NO_CHANGES_APPLIED);
-    if (migrating > 0) nextSteps.push(NO_CHANGES_APPLIED);
+    if (anyMigrating) closing.push(NO_CHANGES_APPLIED);
+    if (anyMigrating) nextSteps.push(NO_CHANGES_APPLIED);
     if (failed > 0) {
       nextSteps.push(
         `fix the ${plural(failed, 'service account')} that would fail (see their reasons) first`,
@@ -466,11 +521,26 @@ export function buildMigrationReport(input: ReportInput): MigrationReport {
       );
     }
   } else {
-    if (migrating > 0) {
+    if (anyMigrating) {
       closing.push(
-        failed === 0
+        failed + addonsFailed === 0
           ? 'all tasks were completed successfully'
-          : `${plural(failed, 'service account')} could not be migrated; see their reasons`,
+          : `${[
+              ...(failed > 0 ? [`${plural(failed, 'service account')} could not be migrated`] : []),
+              ...(addonsFailed > 0
+                ? [`${plural(addonsFailed, 'addon')} could not be migrated`]
+                : []),
+            ].join(' and ')}; see their reasons`,
+      );
+    }
+    if (counts.addons.migrated > 0) {
+      nextSteps.push(
+        `EKS rolls out the migrated add-on${counts.addons.migrated === 1 ? '' : 's'} (${addons
+          .filter((addon) => addon.result === 'migrated')
+          .map((addon) => addon.addonName)
+          .join(
+            ', ',
+          )}) with their pod identity associations; check with eks-pia get addon --cluster ${plan.clusterName}`,
       );
     }
     nextSteps.push(...restartLines(restarts));
@@ -504,11 +574,15 @@ export function buildMigrationReport(input: ReportInput): MigrationReport {
     ...base,
     discovery: plan.discovery,
     oidcProviderArn: plan.providerArn,
-    headline: headlineOf(plan, migrating, unchangedAtPlan),
-    tasks: migrating > 0 ? describeTaskTree(tree) : [],
+    headline: headlineOf(plan, migrating, unchangedAtPlan, {
+      migrating: addonsMigrating,
+      unchanged: addonsUnchanged,
+    }),
+    tasks: anyMigrating ? describeTaskTree(tree) : [],
     closing,
     counts,
     serviceAccounts,
+    addons,
     roles,
     findings: plan.findings.filter((finding) => !isServiceAccountRow(finding)),
     restarts,

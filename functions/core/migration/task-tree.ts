@@ -4,6 +4,8 @@
  * which differs from eksctl's on purpose: every role's trust is written once before any
  * association, and annotations and OIDC trust are removed only after the associations exist.
  */
+
+import { addonMigrationSteps, addonsToMigrate } from './addons.ts';
 import {
   agentToInstall,
   describeServiceAccount,
@@ -62,8 +64,12 @@ export function migrationTaskTree(plan: MigrationPlan): TaskNode {
       : [];
   });
   const agent = agentToInstall(plan);
+  const addonTasks = addonsToMigrate(plan.addons).map(
+    (addon): TaskNode => ({ mode: 'sequential', tasks: addonMigrationSteps(addon) }),
+  );
   const tasks: TaskNode[] = [
     ...(agent ? [`install ${agent} addon`] : []),
+    ...(addonTasks.length > 0 ? [{ mode: 'parallel' as const, tasks: addonTasks }] : []),
     ...[trustTasks, associationTasks, annotationTasks, oidcTasks]
       .filter((group) => group.length > 0)
       .map((group): TaskNode => ({ mode: 'parallel', tasks: group })),

@@ -19,6 +19,10 @@ const KUBERNETES_VERSIONS = ['1.29', '1.30', '1.31', '1.32', '1.33'];
 
 const CNI_POLICY = 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy';
 const EBS_CSI_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy';
+const EFS_CSI_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy';
+const CLOUDWATCH_AGENT_POLICY = 'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy';
+const XRAY_WRITE_POLICY = 'arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess';
+const PROMETHEUS_WRITE_POLICY = 'arn:aws:iam::aws:policy/AmazonPrometheusRemoteWriteAccess';
 
 function release(
   addonName: string,
@@ -40,13 +44,39 @@ const cniAccount = [{ serviceAccount: 'aws-node', recommendedManagedPolicies: [C
 const ebsAccount = [
   { serviceAccount: 'ebs-csi-controller-sa', recommendedManagedPolicies: [EBS_CSI_POLICY] },
 ];
+const efsAccount = [
+  { serviceAccount: 'efs-csi-controller-sa', recommendedManagedPolicies: [EFS_CSI_POLICY] },
+];
+/** ADOT's three collectors, each with the policy of what it writes. */
+const adotAccounts = [
+  {
+    serviceAccount: 'adot-col-prom-metrics',
+    recommendedManagedPolicies: [PROMETHEUS_WRITE_POLICY],
+  },
+  { serviceAccount: 'adot-col-otlp-ingest', recommendedManagedPolicies: [XRAY_WRITE_POLICY] },
+  {
+    serviceAccount: 'adot-col-container-logs',
+    recommendedManagedPolicies: [CLOUDWATCH_AGENT_POLICY],
+  },
+];
+const cloudwatchAccount = [
+  {
+    serviceAccount: 'cloudwatch-agent',
+    recommendedManagedPolicies: [CLOUDWATCH_AGENT_POLICY, XRAY_WRITE_POLICY],
+  },
+];
 
-/** Newest first within an add-on, as EKS lists them. kube-proxy ships one build per Kubernetes minor. */
+/**
+ * Newest first within an add-on, as EKS lists them. kube-proxy ships one build per Kubernetes
+ * minor. The oldest build of each IAM-using add-on predates its pod identity support: EKS answers
+ * DescribeAddonConfiguration for it without podIdentityConfiguration (what eksctl #7752 tripped on).
+ */
 export const BUILT_IN_CATALOGUE: readonly WorldAddonVersion[] = [
   release('eks-pod-identity-agent', 'v1.3.4-eksbuild.1', true),
   release('eks-pod-identity-agent', 'v1.3.2-eksbuild.2', false),
   release('vpc-cni', 'v1.19.2-eksbuild.1', true, cniAccount),
   release('vpc-cni', 'v1.18.0-eksbuild.1', false, cniAccount),
+  release('vpc-cni', 'v1.14.1-eksbuild.1', false),
   release('coredns', 'v1.11.4-eksbuild.2', true),
   release('coredns', 'v1.11.3-eksbuild.1', false),
   release('kube-proxy', 'v1.33.0-eksbuild.2', true, [], ['1.33']),
@@ -56,6 +86,13 @@ export const BUILT_IN_CATALOGUE: readonly WorldAddonVersion[] = [
   release('kube-proxy', 'v1.29.10-eksbuild.3', true, [], ['1.29']),
   release('aws-ebs-csi-driver', 'v1.38.1-eksbuild.2', true, ebsAccount),
   release('aws-ebs-csi-driver', 'v1.37.0-eksbuild.1', false, ebsAccount),
+  release('aws-ebs-csi-driver', 'v1.25.0-eksbuild.1', false),
+  release('aws-efs-csi-driver', 'v2.1.4-eksbuild.1', true, efsAccount),
+  release('aws-efs-csi-driver', 'v1.7.7-eksbuild.1', false),
+  release('adot', 'v0.109.0-eksbuild.2', true, adotAccounts),
+  release('adot', 'v0.92.1-eksbuild.1', false),
+  release('amazon-cloudwatch-observability', 'v2.6.0-eksbuild.1', true, cloudwatchAccount),
+  release('amazon-cloudwatch-observability', 'v1.5.1-eksbuild.1', false),
 ];
 
 const ADDON_TYPES: Record<string, string> = {
@@ -64,10 +101,23 @@ const ADDON_TYPES: Record<string, string> = {
   coredns: 'networking',
   'kube-proxy': 'networking',
   'aws-ebs-csi-driver': 'storage',
+  'aws-efs-csi-driver': 'storage',
+  adot: 'observability',
+  'amazon-cloudwatch-observability': 'observability',
 };
 
-/** Namespace EKS installs an add-on into unless CreateAddon's namespaceConfig says otherwise. */
+/** Namespace EKS installs most add-ons into unless CreateAddon's namespaceConfig says otherwise. */
 export const DEFAULT_ADDON_NAMESPACE = 'kube-system';
+
+/** The add-ons EKS installs elsewhere by default (their `defaultNamespace`). */
+const DEFAULT_NAMESPACES: Readonly<Record<string, string>> = {
+  adot: 'opentelemetry-operator-system',
+  'amazon-cloudwatch-observability': 'amazon-cloudwatch',
+};
+
+export function defaultAddonNamespace(addonName: string): string {
+  return DEFAULT_NAMESPACES[addonName] ?? DEFAULT_ADDON_NAMESPACE;
+}
 
 export function addonCatalogue(state: SimulatorState): readonly WorldAddonVersion[] {
   return state.world.addonVersions ?? BUILT_IN_CATALOGUE;
@@ -116,7 +166,7 @@ function addonInfo(
     type: ADDON_TYPES[name] ?? 'other',
     owner: 'aws',
     publisher: 'eks',
-    defaultNamespace: DEFAULT_ADDON_NAMESPACE,
+    defaultNamespace: defaultAddonNamespace(name),
     addonVersions: entries.map((entry) => ({
       addonVersion: entry.addonVersion,
       architecture: ['amd64', 'arm64'],

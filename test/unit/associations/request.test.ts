@@ -473,6 +473,7 @@ describe('S3 Object Created events', () => {
       kind: 'config',
       operation: 'apply',
       config: { s3: { bucket: 'configs', key: 'apply/demo.yaml', versionId: 'v1' } },
+      scope: 'all',
       trigger: 'event',
       dryRun: false,
       prune: false,

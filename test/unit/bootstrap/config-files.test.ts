@@ -211,7 +211,7 @@ describe('configFromDefaults', () => {
     assert.equal(resolved.entryCount, 3);
   });
 
-  it('uses only tags and associations of a defaults file', () => {
+  it('uses the tags, associations and add-ons of a defaults file', () => {
     const resolved = configFromDefaults(
       [
         file(
@@ -221,8 +221,32 @@ describe('configFromDefaults', () => {
       ],
       IDENTITY,
     );
-    assert.deepEqual(Object.keys(resolved.value).sort(), ['apiVersion', 'iam', 'kind', 'metadata']);
+    assert.deepEqual(Object.keys(resolved.value).sort(), [
+      'addons',
+      'apiVersion',
+      'iam',
+      'kind',
+      'metadata',
+    ]);
+    assert.deepEqual(resolved.value.addons, [{ name: 'vpc-cni' }]);
     assert.deepEqual(resolved.value.metadata, { name: 'demo', region: 'us-west-2' });
+    assert.throws(
+      () =>
+        configFromDefaults(
+          [
+            file(
+              'defaults/1.yaml',
+              `${configText('', entry('a', 'one'))}addons:\n  - {name: vpc-cni}\n`,
+            ),
+            file(
+              'defaults/2.yaml',
+              `${configText('', entry('b', 'two'))}addons:\n  - {name: vpc-cni}\n`,
+            ),
+          ],
+          IDENTITY,
+        ),
+      /addon vpc-cni is in both s3:\/\/configs\/defaults\/1\.yaml and s3:\/\/configs\/defaults\/2\.yaml/,
+    );
   });
 
   it('names both files when they share a service account or disagree on a tag', () => {

@@ -109,7 +109,7 @@ describe('eks-pia CLI', () => {
   it('exits 2 on bad usage, naming what is wrong', async () => {
     const missing = await cli('create', 'addon');
     assert.equal(missing.code, 2);
-    assert.match(missing.err, /required option '--cluster <name>' not specified/);
+    assert.match(missing.err, /--cluster must be set/);
 
     const unknown = await cli('frobnicate');
     assert.equal(unknown.code, 2);

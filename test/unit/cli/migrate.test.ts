@@ -107,8 +107,9 @@ describe('eks-pia utils migrate-to-pod-identity', () => {
     const lines = result.out.split('\n');
     assert.match(
       lines[0] ?? '',
-      /^\(plan\) would migrate 2 iamserviceaccount\(s\) to pod identity by executing the following tasks$/,
+      /^\(plan\) would migrate 2 iamserviceaccount\(s\) and 1 addon\(s\) to pod identity by executing the following tasks$/,
     );
+    assert.ok(result.out.includes('        migrate addon vpc-cni to pod identity,'));
     assert.equal(lines[1], '(plan)');
     assert.ok(result.out.includes('    install eks-pod-identity-agent addon,'));
     assert.ok(result.out.includes('update trust policy for unowned role "ledger-writer"'));
@@ -139,7 +140,14 @@ describe('eks-pia utils migrate-to-pod-identity', () => {
       DEMO_WORLD,
     ]);
     assert.equal(result.code, 0, result.err);
-    assert.match(result.out, /^will migrate 2 iamserviceaccount\(s\) to pod identity/);
+    assert.match(
+      result.out,
+      /^will migrate 2 iamserviceaccount\(s\) and 1 addon\(s\) to pod identity/,
+    );
+    assert.match(
+      result.out,
+      /migrated {3}vpc-cni v1\.19\.2-eksbuild\.1: migrated addon vpc-cni to pod identity for service account aws-node/,
+    );
     assert.match(
       result.out,
       /migrated {3}payments\/ledger: migrated to pod identity with role "ledger-writer"/,

@@ -521,7 +521,7 @@ describe('podidentityassociation commands with --config-file', () => {
       '-f',
       join(CONFIGS, 'update-userdocs-roles.yaml'),
     ]);
-    assert.deepEqual(Object.keys(started.input).sort(), ['config', 'operation']);
+    assert.deepEqual(Object.keys(started.input).sort(), ['config', 'operation', 'scope']);
   });
 
   it('takes the region from metadata.region, and refuses a different --region', async () => {
@@ -863,7 +863,8 @@ describe('console inputs in events/inputs', () => {
       assert.equal(request.clusterName, 'demo');
       assert.equal(request.region, 'us-west-2');
       assert.equal(request.operation, (input as { operation: string }).operation);
-      if (request.operation !== 'get') assert.ok(request.entries.length > 0);
+      if (request.operation !== 'get')
+        assert.ok(request.entries.length + (request.addons?.addons.length ?? 0) > 0);
     });
   }
 });

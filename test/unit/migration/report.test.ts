@@ -122,7 +122,7 @@ describe('the migration report', () => {
     });
     assert.equal(
       report.headline,
-      '(plan) would migrate 2 iamserviceaccount(s) to pod identity by executing the following tasks',
+      '(plan) would migrate 2 iamserviceaccount(s) and 0 addon(s) to pod identity by executing the following tasks',
     );
     assert.deepEqual(report.closing, ['all tasks were skipped', NO_CHANGES_APPLIED]);
     assert.deepEqual(

@@ -19,6 +19,7 @@ import { expectAwsError, startEks } from './eks-helpers.ts';
 
 const ACCOUNT = '111122223333';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
 
 function world(extra = '') {
   return `
@@ -31,9 +32,10 @@ clusters:
     addons:
       - {name: kube-proxy, version: v1.31.3-eksbuild.2}
 roles:
-  - {name: cni, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
-  - {name: cni-2, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
-  - {name: ebs, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: cni, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: cni-2, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: ebs, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: no-pod-trust, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
 ${extra}
 `;
 }
@@ -351,7 +353,7 @@ describe('listing add-ons and the add-on catalogue', () => {
     ]);
   });
 
-  it('pages DescribeAddonVersions across three pages covering the built-in catalogue', async () => {
+  it('pages DescribeAddonVersions across four pages covering the built-in catalogue', async () => {
     const pages: AddonInfo[][] = [];
     for await (const page of paginateDescribeAddonVersions(
       { client: eks, pageSize: 2 },
@@ -359,11 +361,14 @@ describe('listing add-ons and the add-on catalogue', () => {
     )) {
       pages.push(page.addons ?? []);
     }
-    assert.equal(pages.length, 3);
+    assert.equal(pages.length, 4);
     const names = pages.flat().map((info) => info.addonName);
     assert.equal(new Set(names).size, names.length);
     assert.deepEqual([...names].sort(), [
+      'adot',
+      'amazon-cloudwatch-observability',
       'aws-ebs-csi-driver',
+      'aws-efs-csi-driver',
       'coredns',
       'eks-pod-identity-agent',
       'kube-proxy',
@@ -434,6 +439,76 @@ describe('listing add-ons and the add-on catalogue', () => {
       ),
       'InvalidParameterException',
       400,
+    );
+  });
+
+  it('knows which versions of the IAM-using add-ons support pod identity', async () => {
+    const accounts = async (addonName: string, addonVersion: string) =>
+      (
+        await eks.send(new DescribeAddonConfigurationCommand({ addonName, addonVersion }))
+      ).podIdentityConfiguration?.map((entry) => entry.serviceAccount);
+    assert.deepEqual(await accounts('aws-efs-csi-driver', 'v2.1.4-eksbuild.1'), [
+      'efs-csi-controller-sa',
+    ]);
+    assert.deepEqual(await accounts('adot', 'v0.109.0-eksbuild.2'), [
+      'adot-col-prom-metrics',
+      'adot-col-otlp-ingest',
+      'adot-col-container-logs',
+    ]);
+    assert.deepEqual(await accounts('amazon-cloudwatch-observability', 'v2.6.0-eksbuild.1'), [
+      'cloudwatch-agent',
+    ]);
+    for (const [name, version] of [
+      ['vpc-cni', 'v1.14.1-eksbuild.1'],
+      ['aws-ebs-csi-driver', 'v1.25.0-eksbuild.1'],
+      ['aws-efs-csi-driver', 'v1.7.7-eksbuild.1'],
+      ['adot', 'v0.92.1-eksbuild.1'],
+      ['amazon-cloudwatch-observability', 'v1.5.1-eksbuild.1'],
+    ] as const) {
+      assert.deepEqual(await accounts(name, version), [], `${name} ${version}`);
+    }
+    const { addons } = await eks.send(
+      new DescribeAddonVersionsCommand({ addonName: 'adot', kubernetesVersion: '1.31' }),
+    );
+    assert.equal(addons?.[0]?.defaultNamespace, 'opentelemetry-operator-system');
+  });
+
+  it('refuses add-on associations whose role does not trust pods.eks.amazonaws.com, and versions without pod identity', async () => {
+    await expectAwsError(
+      eks.send(
+        new CreateAddonCommand({
+          clusterName: 'demo',
+          addonName: 'aws-efs-csi-driver',
+          podIdentityAssociations: [
+            { serviceAccount: 'efs-csi-controller-sa', roleArn: role('no-pod-trust') },
+          ],
+        }),
+      ),
+      'InvalidParameterException',
+      400,
+    );
+    await expectAwsError(
+      eks.send(
+        new CreateAddonCommand({
+          clusterName: 'demo',
+          addonName: 'aws-efs-csi-driver',
+          addonVersion: 'v1.7.7-eksbuild.1',
+          podIdentityAssociations: [
+            { serviceAccount: 'efs-csi-controller-sa', roleArn: role('ebs') },
+          ],
+        }),
+      ),
+      'InvalidParameterException',
+      400,
+    );
+    const { addons } = await eks.send(
+      new DescribeAddonVersionsCommand({ addonName: 'aws-efs-csi-driver' }),
+    );
+    assert.ok(addons);
+    await expectAwsError(
+      eks.send(new DescribeAddonCommand({ clusterName: 'demo', addonName: 'aws-efs-csi-driver' })),
+      'ResourceNotFoundException',
+      404,
     );
   });
 

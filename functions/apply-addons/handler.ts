@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import {
+  addonPodIdentityConfiguration,
+  createAddonWith,
+  describeAddonState,
+  updateAddonWith,
+} from '../aws/addons.ts';
+import { addonCatalogue, describeCluster } from '../aws/eks.ts';
+import {
+  createManagedRole,
+  deleteRoleCompletely,
+  getRoleState,
+  reconcileRole,
+} from '../aws/iam.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import type { AssociationRequest } from '../core/associations/request.ts';
+import { applyAddons } from './apply-addons.ts';
+
+const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  dryRun: z.boolean(),
+});
+
+export const handler = defineTask('apply-addons', input, (event) =>
+  applyAddons(event, {
+    loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
+    describeCluster,
+    catalogue: addonCatalogue,
+    podIdentityConfiguration: addonPodIdentityConfiguration,
+    describeAddon: describeAddonState,
+    getRole: getRoleState,
+    createRole: (role) =>
+      createManagedRole(
+        role,
+        `Created by eks-pod-identity-automation for an add-on pod identity association in cluster ${event.clusterName}`,
+      ),
+    reconcileRole,
+    deleteRole: async (roleName) => {
+      await deleteRoleCompletely(roleName);
+    },
+    createAddon: createAddonWith,
+    updateAddon: updateAddonWith,
+    saveResults: (runId, results) => putRunDocument(runId, 'addon-results', results),
+  }),
+);

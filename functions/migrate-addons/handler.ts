@@ -1,0 +1,29 @@
+/**
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (the add-ons' roles); eks:DescribeAddon,
+ * eks:UpdateAddon (with podIdentityAssociations: iam:PassRole), eks:ListPodIdentityAssociations,
+ * eks:DescribePodIdentityAssociation; s3:GetObject, s3:PutObject (run store).
+ */
+import { z } from 'zod';
+import { describeAddonState, updateAddonWith } from '../aws/addons.ts';
+import { getRoleTrust, updateTrust } from '../aws/iam.ts';
+import { defineTask } from '../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import { migrateAddons } from './migrate-addons.ts';
+
+const input = z.looseObject({ runId: z.string().min(1) });
+
+export const handler = defineTask('migrate-addons', input, (event) =>
+  migrateAddons(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    getRoleTrust,
+    updateTrust,
+    addonAssociations: async (clusterName, addonName) =>
+      (await describeAddonState(clusterName, addonName))?.associations.map(
+        (association) => association.serviceAccount,
+      ),
+    updateAddon: updateAddonWith,
+    saveResults: (runId, results) => putRunDocument(runId, RUN_DOCUMENTS.addons, results),
+  }),
+);
