@@ -9,6 +9,7 @@ import {
   CloudFormationServiceException,
   CreateChangeSetCommand,
   DeleteChangeSetCommand,
+  DeleteStackCommand,
   DescribeChangeSetCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
@@ -16,14 +17,17 @@ import {
   paginateDescribeStacks,
   paginateListStackResources,
   type Stack,
+  UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { parseRoleArn } from '../core/associations/existing.ts';
 import {
   CLUSTER_NAME_TAG,
   IAM_SERVICE_ACCOUNT_TAG,
   isEksctlRoleStackName,
+  LEGACY_CLUSTER_NAME_TAG,
   POD_IDENTITY_ASSOCIATION_TAG,
   parseTemplateBody,
+  podIdentityRoleStackNames,
   templateRoleTrust,
   withRoleTrust,
 } from '../core/eksctl-stacks.ts';
@@ -120,6 +124,7 @@ export interface LiveStack {
   statusReason?: string | undefined;
   tags: Record<string, string>;
   capabilities: string[];
+  terminationProtection: boolean;
 }
 
 export async function describeStack(nameOrId: string): Promise<LiveStack | undefined> {
@@ -136,6 +141,7 @@ export async function describeStack(nameOrId: string): Promise<LiveStack | undef
       statusReason: stack.StackStatusReason,
       tags: Object.fromEntries((stack.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
       capabilities: stack.Capabilities ?? [],
+      terminationProtection: stack.EnableTerminationProtection === true,
     };
   } catch (error) {
     if (error instanceof CloudFormationServiceException && /does not exist/.test(error.message)) {
@@ -265,11 +271,14 @@ export async function changeStack(change: StackChange): Promise<StackChangeResul
 
 const NO_CHANGES = /didn't contain changes|No updates are to be performed/;
 
+/** Every change set this service creates starts so (its IAM allows only these names). */
+export const CHANGE_SET_PREFIX = 'eks-pia-';
+
 /** `[a-zA-Z][-a-zA-Z0-9]*`, at most 128 characters, as CloudFormation requires. */
 export function changeSetName(roleName: string, unixSeconds: number): string {
   const suffix = `-update-${unixSeconds}`;
   const safe = roleName.replace(/[^-a-zA-Z0-9]/g, '-');
-  return `eks-pia-${safe}`.slice(0, 128 - suffix.length) + suffix;
+  return `${CHANGE_SET_PREFIX}${safe}`.slice(0, 128 - suffix.length) + suffix;
 }
 
 /** Statuses in which CloudFormation accepts an update (no operation running, not failed). */
@@ -352,4 +361,75 @@ export async function changeRoleTrustThroughStack<E extends TrustEditResult>(
       description: change.description,
     }),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// eksctl's pod identity role stacks
+
+/**
+ * eksctl's stack for the role of `<namespace>/<serviceAccount>`'s association, when one is live:
+ * the pod identity role stack, or an iamserviceaccount stack tagged for pod identity by a
+ * migration (eksctl's `update`/`delete podidentityassociation` recognise the same two).
+ */
+export async function findEksctlRoleStack(
+  clusterName: string,
+  namespace: string,
+  serviceAccount: string,
+): Promise<{ stackName: string } | undefined> {
+  for (const name of podIdentityRoleStackNames(clusterName, namespace, serviceAccount)) {
+    const stack = await describeStack(name);
+    if (!stack || stack.status === 'DELETE_COMPLETE') continue;
+    if (
+      name.includes('-podidentityrole-') ||
+      stack.tags[POD_IDENTITY_ASSOCIATION_TAG] !== undefined
+    ) {
+      return { stackName: stack.stackName };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Deletes an eksctl role stack as eksctl does: only when it bears this cluster's name tag,
+ * termination protection turned off first, then DeleteStack and a wait for DELETE_COMPLETE.
+ */
+export async function deleteEksctlRoleStack(stackName: string, clusterName: string): Promise<void> {
+  const stack = await describeStack(stackName);
+  if (!stack || stack.status === 'DELETE_COMPLETE') return;
+  if (
+    stack.tags[CLUSTER_NAME_TAG] !== clusterName &&
+    stack.tags[LEGACY_CLUSTER_NAME_TAG] !== clusterName
+  ) {
+    throw new Error(
+      `cannot delete stack "${stackName}" as it doesn't bear our "${CLUSTER_NAME_TAG}:${clusterName}", "${LEGACY_CLUSTER_NAME_TAG}:${clusterName}" tags`,
+    );
+  }
+  const client = cloudFormationClient();
+  if (stack.terminationProtection) {
+    await client.send(
+      new UpdateTerminationProtectionCommand({
+        StackName: stack.stackId,
+        EnableTerminationProtection: false,
+      }),
+    );
+  }
+  if (stack.status !== 'DELETE_IN_PROGRESS') {
+    await client.send(new DeleteStackCommand({ StackName: stack.stackId }));
+  }
+  const deadline = Date.now() + polling.maxWaitMs;
+  for (;;) {
+    const now = await describeStack(stack.stackId);
+    if (!now || now.status === 'DELETE_COMPLETE') return;
+    if (now.status !== 'DELETE_IN_PROGRESS') {
+      throw new Error(
+        `stack "${stackName}" was not deleted (${now.status}): ${now.statusReason ?? 'no reason given'}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `stack "${stackName}" is still DELETE_IN_PROGRESS; run again once it is gone`,
+      );
+    }
+    await sleep(polling.intervalMs);
+  }
 }

@@ -20,6 +20,8 @@ export interface ExecuteDeps {
   createManagedRole(role: ManagedRole): Promise<{ arn: string }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
   deleteRole(roleName: string): Promise<void>;
+  /** Deletes eksctl's role stack (and so its role) and waits until it is gone. */
+  deleteEksctlStack(stackName: string): Promise<void>;
   /** Creates the namespace and service account when missing, else labels it; true when it was created. */
   ensureServiceAccount(namespace: string, name: string): Promise<boolean>;
   deleteServiceAccount(namespace: string, name: string): Promise<void>;
@@ -87,6 +89,10 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
   if (changes.deleteRole && decision.roleName) {
     const roleName = decision.roleName;
     if (!(await step('delete-role', () => deps.deleteRole(roleName)))) return outcome;
+  }
+  const stackName = changes.deleteStack;
+  if (stackName) {
+    if (!(await step('delete-stack', () => deps.deleteEksctlStack(stackName)))) return outcome;
   }
   if (changes.deleteServiceAccount) {
     await step('delete-service-account', () =>
