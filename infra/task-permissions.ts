@@ -549,9 +549,8 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
         resources: [...stacks, changeSets],
       }),
       new PolicyStatement({
+        // GetRole and UpdateAssumeRolePolicy of these roles the task holds already.
         actions: [
-          'iam:GetRole',
-          'iam:UpdateAssumeRolePolicy',
           'iam:TagRole',
           'iam:UntagRole',
           'iam:ListRolePolicies',

@@ -341,6 +341,78 @@ const rows: Row[] = [
       /^cannot update podidentityassociation default\/app as it is in use by addon .*eksctl update addon/,
   },
   {
+    name: "update, role of eksctl's pod identity role stack, another roleARN: refused as eksctl refuses it",
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: OTHER_ROLE }),
+      existing: association(),
+      role: foreignRole(),
+      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+    }),
+    action: 'refused',
+    result: 'failed',
+    reason:
+      /^cannot change podIdentityAssociation.roleARN since the role was created by eksctl \(CloudFormation stack "eksctl-demo-podidentityrole-default-app"\)/,
+  },
+  {
+    name: "update, role of eksctl's stack, session fields only: updates the association, not the role",
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ disableSessionTags: true }),
+      existing: association(),
+      role: foreignRole(),
+      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.deepEqual(decision.changes.association, { disableSessionTags: true });
+      assert.equal(decision.changes.deleteStack, undefined);
+    },
+  },
+  {
+    name: "delete, role of eksctl's stack: deletes the association, then the stack",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired({}),
+      existing: association(),
+      role: foreignRole(),
+      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteAssociation, true);
+      assert.equal(decision.changes.deleteStack, 'eksctl-demo-podidentityrole-default-app');
+      assert.equal(decision.changes.deleteRole, false);
+      assert.match(
+        decision.steps.join('\n'),
+        /delete IAM resources stack "eksctl-demo-podidentityrole-default-app"/,
+      );
+    },
+  },
+  {
+    name: "delete, role of eksctl's stack used by another association: the stack stays, with a warning",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired({}),
+      existing: association(),
+      role: foreignRole(),
+      roleInUseElsewhere: true,
+      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteStack, undefined);
+      assert.match(decision.warnings.join('\n'), /the stack was kept/);
+    },
+  },
+  {
     name: 'update, role not owned, another roleARN: changes only the role ARN',
     state: () => ({
       operation: 'update',
