@@ -68,6 +68,21 @@ function withoutPodIdentityTrust(role: ExistingRole): ExistingRole {
   };
 }
 
+/** An association whose role eksctl's pod identity role stack created. */
+function eksctlOwned(
+  operation: 'update' | 'delete',
+  fields: Parameters<typeof desired>[0],
+): ItemState {
+  return {
+    operation,
+    clusterName: CLUSTER,
+    desired: desired(fields),
+    existing: association(),
+    role: foreignRole(),
+    eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+  };
+}
+
 const rows: Row[] = [
   // --- create ---------------------------------------------------------------------------------
   {
@@ -342,14 +357,7 @@ const rows: Row[] = [
   },
   {
     name: "update, role of eksctl's pod identity role stack, another roleARN: refused as eksctl refuses it",
-    state: () => ({
-      operation: 'update',
-      clusterName: CLUSTER,
-      desired: desired({ roleARN: OTHER_ROLE }),
-      existing: association(),
-      role: foreignRole(),
-      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
-    }),
+    state: () => eksctlOwned('update', { roleARN: OTHER_ROLE }),
     action: 'refused',
     result: 'failed',
     reason:
@@ -357,14 +365,7 @@ const rows: Row[] = [
   },
   {
     name: "update, role of eksctl's stack, session fields only: updates the association, not the role",
-    state: () => ({
-      operation: 'update',
-      clusterName: CLUSTER,
-      desired: desired({ disableSessionTags: true }),
-      existing: association(),
-      role: foreignRole(),
-      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
-    }),
+    state: () => eksctlOwned('update', { disableSessionTags: true }),
     action: 'update',
     result: 'updated',
     check: (decision) => {
@@ -374,14 +375,7 @@ const rows: Row[] = [
   },
   {
     name: "delete, role of eksctl's stack: deletes the association, then the stack",
-    state: () => ({
-      operation: 'delete',
-      clusterName: CLUSTER,
-      desired: desired({}),
-      existing: association(),
-      role: foreignRole(),
-      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
-    }),
+    state: () => eksctlOwned('delete', {}),
     action: 'delete',
     result: 'deleted',
     check: (decision) => {
@@ -396,15 +390,7 @@ const rows: Row[] = [
   },
   {
     name: "delete, role of eksctl's stack used by another association: the stack stays, with a warning",
-    state: () => ({
-      operation: 'delete',
-      clusterName: CLUSTER,
-      desired: desired({}),
-      existing: association(),
-      role: foreignRole(),
-      roleInUseElsewhere: true,
-      eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
-    }),
+    state: () => ({ ...eksctlOwned('delete', {}), roleInUseElsewhere: true }),
     action: 'delete',
     result: 'deleted',
     check: (decision) => {
