@@ -361,7 +361,7 @@ const rows: Row[] = [
     action: 'refused',
     result: 'failed',
     reason:
-      /^cannot change podIdentityAssociation.roleARN since the role was created by eksctl \(CloudFormation stack "eksctl-demo-podidentityrole-default-app"\)/,
+      /cannot change podIdentityAssociation.roleARN since the role was created by eksctl \(CloudFormation stack "eksctl-demo-podidentityrole-default-app"\)/,
   },
   {
     name: "update, role of eksctl's stack, session fields only: updates the association, not the role",
