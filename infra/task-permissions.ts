@@ -2,11 +2,13 @@ import type { Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/aws/events.ts';
 import { runDocumentKey } from '../functions/aws/run-store.ts';
+import { CHANGE_SET_PREFIX } from '../functions/aws/stacks.ts';
 import {
   APPLIED_CONFIG_DOCUMENT,
   CLUSTERS_PREFIX,
   DEFAULTS_PREFIX,
 } from '../functions/core/bootstrap/config-files.ts';
+import { EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import {
   CLUSTER_ADMIN_POLICY,
@@ -149,6 +151,12 @@ const MIGRATABLE_ROLES =
   'guardrails’ allowedRoleArnPatterns, else every role).';
 const NO_RESOURCE_LEVEL = (actions: string) =>
   `${actions} support no resource-level permissions: IAM accepts only * for them.`;
+const EKSCTL_STACKS =
+  'eksctl names its role stacks after the cluster, namespace and service account, and change ' +
+  'set names end in a timestamp; only those names of this account and region are allowed';
+const ROLES_OF_EKSCTL_STACKS =
+  'only through CloudFormation (aws:CalledVia), whose calls are limited to eksctl role stacks; ' +
+  'the roles CloudFormation generated for them have names no pattern can predict';
 const ANY_STACK =
   'Discovery finds eksctl’s iamserviceaccount stacks by their tags, which DescribeStacks reads ' +
   'only across all stacks; ListStackResources then reads the roles of the stacks found, whose ' +
@@ -459,6 +467,112 @@ function editMigratableTrust(context: TaskPermissionContext): TaskPermissions {
   };
 }
 
+function eksctlRoleStackArns(stack: Stack): string[] {
+  return EKSCTL_ROLE_STACK_PATTERNS.map((pattern) =>
+    stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${pattern}/*` }),
+  );
+}
+
+/** IAM calls that CloudFormation makes with the caller's credentials, and only those. */
+const VIA_CLOUDFORMATION = {
+  'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+};
+
+/**
+ * Deleting eksctl's role stack with its association (eksctl's delete): the stack calls on
+ * eksctl's role stack names, and the role deletion CloudFormation then makes with the task's
+ * credentials, only through CloudFormation (so only for roles of those stacks).
+ */
+function deleteEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
+  const stacks = eksctlRoleStackArns(stack);
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: [
+          'cloudformation:DescribeStacks',
+          'cloudformation:UpdateTerminationProtection',
+          'cloudformation:DeleteStack',
+        ],
+        resources: stacks,
+      }),
+      new PolicyStatement({
+        actions: [
+          'iam:GetRole',
+          'iam:ListAttachedRolePolicies',
+          'iam:ListRolePolicies',
+          'iam:ListInstanceProfilesForRole',
+          'iam:DetachRolePolicy',
+          'iam:DeleteRolePolicy',
+          'iam:DeleteRolePermissionsBoundary',
+          'iam:DeleteRole',
+        ],
+        resources: [anyRole(stack)],
+        conditions: VIA_CLOUDFORMATION,
+      }),
+    ],
+    acknowledgements: [
+      ...stacks.map((resource) => ({
+        id: wildcardResourceFinding(stack, resource),
+        reason: EKSCTL_STACKS,
+      })),
+      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_OF_EKSCTL_STACKS },
+    ],
+  };
+}
+
+/**
+ * Changing a migrated role's trust through its eksctl stack: the stack calls scoped to eksctl's
+ * role stack names (and this service's change set names), and the IAM calls CloudFormation
+ * then makes with the task's credentials, only when made through CloudFormation.
+ */
+function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermissions {
+  const { stack } = context;
+  const stacks = eksctlRoleStackArns(stack);
+  const changeSets = stack.formatArn({
+    service: 'cloudformation',
+    resource: 'changeSet',
+    resourceName: `${CHANGE_SET_PREFIX}*/*`,
+  });
+  const roles = migratableRoles(context);
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: [
+          'cloudformation:DescribeStacks',
+          'cloudformation:ListStackResources',
+          'cloudformation:GetTemplate',
+          'cloudformation:CreateChangeSet',
+          'cloudformation:DescribeChangeSet',
+          'cloudformation:ExecuteChangeSet',
+          'cloudformation:DeleteChangeSet',
+        ],
+        resources: [...stacks, changeSets],
+      }),
+      new PolicyStatement({
+        // GetRole and UpdateAssumeRolePolicy of these roles the task holds already.
+        actions: [
+          'iam:TagRole',
+          'iam:UntagRole',
+          'iam:ListRolePolicies',
+          'iam:ListAttachedRolePolicies',
+          'iam:GetRolePolicy',
+        ],
+        resources: roles,
+        conditions: {
+          'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+        },
+      }),
+    ],
+    acknowledgements: [
+      ...[...stacks, changeSets].map((resource) => ({
+        id: wildcardResourceFinding(stack, resource),
+        reason: EKSCTL_STACKS,
+      })),
+      ...migratableRoleFindings(context, roles),
+    ],
+  };
+}
+
 /**
  * functions/check-addon and functions/check-cluster: DescribeCluster (status, version, Auto Mode)
  * and DescribeAddon (the pod identity agent).
@@ -575,6 +689,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
         ],
       },
       readRoles(context),
+      deleteEksctlRoleStacks(context),
       writeManagedRoles(context),
       passRolesToPodIdentity(context),
     ),
@@ -741,7 +856,11 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // functions/add-pod-identity-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (the
   // pods.eks.amazonaws.com statement, added once per role); run documents (plan, outcomes).
   'add-pod-identity-trust': (context) =>
-    allOf(runDocuments(context, 'read-write'), editMigratableTrust(context)),
+    allOf(
+      runDocuments(context, 'read-write'),
+      editMigratableTrust(context),
+      editTrustThroughEksctlStacks(context),
+    ),
   // functions/create-migration-associations: CreatePodIdentityAssociation (no tags) passing the
   // plan's roles to pods.eks.amazonaws.com only; List/DescribePodIdentityAssociation when one
   // exists already; run documents.
@@ -814,7 +933,11 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // functions/remove-oidc-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (only this
   // cluster's provider and the migrated service accounts are removed); run documents.
   'remove-oidc-trust': (context) =>
-    allOf(runDocuments(context, 'read-write'), editMigratableTrust(context)),
+    allOf(
+      runDocuments(context, 'read-write'),
+      editMigratableTrust(context),
+      editTrustThroughEksctlStacks(context),
+    ),
   // functions/report-migration: reads the plan and outcomes, writes report.json, puts the
   // run-completed event.
   'report-migration': (context) =>

@@ -1,7 +1,14 @@
 import pMap from 'p-map';
+import type { changeRoleTrustThroughStack } from '../aws/stacks.ts';
+import { IAM_SERVICE_ACCOUNT_TAG, POD_IDENTITY_ASSOCIATION_TAG } from '../core/eksctl-stacks.ts';
 import { asError } from '../core/errors.ts';
 import type { RoleTrustOutcome } from '../core/migration/outcomes.ts';
-import { batchRange, type MigrationPlan } from '../core/migration/plan.ts';
+import {
+  batchRange,
+  describeServiceAccount,
+  type MigrationPlan,
+  type PlannedRole,
+} from '../core/migration/plan.ts';
 import { podIdentityTrustAddition } from '../core/migration/trust.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';
 
@@ -17,6 +24,7 @@ export interface AddTrustDeps {
   loadPlan(runId: string): Promise<MigrationPlan>;
   getRoleTrust(name: string): Promise<{ trustPolicy: PolicyDocument } | undefined>;
   updateTrust(name: string, trust: PolicyDocument): Promise<void>;
+  changeTrustThroughStack: typeof changeRoleTrustThroughStack;
   saveOutcomes(runId: string, batch: number, outcomes: RoleTrustOutcome[]): Promise<string>;
 }
 
@@ -45,6 +53,9 @@ export async function addPodIdentityTrustBatch(
     async (roleIndex): Promise<RoleTrustOutcome> => {
       const role = plan.roles[roleIndex];
       if (!role) return { roleIndex, result: 'failed', reason: 'not in the plan' };
+      if (role.throughStack && role.stackName !== undefined) {
+        return addTrustThroughStack(plan, roleIndex, { ...role, stackName: role.stackName }, deps);
+      }
       try {
         const live = await deps.getRoleTrust(role.name);
         if (!live)
@@ -77,4 +88,49 @@ export async function addPodIdentityTrustBatch(
     added: outcomes.filter((outcome) => outcome.result === 'added').length,
     unsuccessful: outcomes.filter((outcome) => outcome.result === 'failed').length,
   };
+}
+
+/**
+ * The same edit for a role an eksctl stack owns, made in the stack's template with a change set
+ * (eksctl's owned-role task), which also tags the stack as eksctl tags a migrated one
+ * (`alpha.eksctl.io/podidentityassociation-name`), so eksctl's and this service's update and
+ * delete recognise it as the role of the association.
+ */
+async function addTrustThroughStack(
+  plan: MigrationPlan,
+  roleIndex: number,
+  role: PlannedRole & { stackName: string },
+  deps: AddTrustDeps,
+): Promise<RoleTrustOutcome> {
+  const first = plan.serviceAccounts[role.firstServiceAccount];
+  try {
+    const { change } = await deps.changeTrustThroughStack({
+      stackName: role.stackName,
+      roleName: role.name,
+      edit: (trust) => {
+        const addition = podIdentityTrustAddition(role.name, trust, plan.assumeRolePolicySizeQuota);
+        if (addition.action === 'too-large') return { failure: addition.reason };
+        return addition.action === 'add' ? { document: addition.document } : {};
+      },
+      tags: (current) => {
+        const owner =
+          current[IAM_SERVICE_ACCOUNT_TAG] ?? (first ? describeServiceAccount(first) : undefined);
+        return current[POD_IDENTITY_ASSOCIATION_TAG] !== undefined || owner === undefined
+          ? { ...current }
+          : { ...current, [POD_IDENTITY_ASSOCIATION_TAG]: owner };
+      },
+      description: `eks-pia: add the pods.eks.amazonaws.com trust to role "${role.name}" for pod identity (cluster ${plan.clusterName})`,
+    });
+    const stackStatus = change.status;
+    if (change.result === 'failed') {
+      return { roleIndex, result: 'failed', reason: change.reason, stackStatus };
+    }
+    return { roleIndex, result: change.result === 'updated' ? 'added' : 'present', stackStatus };
+  } catch (error) {
+    return {
+      roleIndex,
+      result: 'failed',
+      reason: `updating trust policy for role ${role.name} through stack "${role.stackName}": ${asError(error).message}`,
+    };
+  }
 }

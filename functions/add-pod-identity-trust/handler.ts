@@ -1,11 +1,15 @@
 /**
- * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path);
- * s3:GetObject, s3:PutObject (run store).
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path); for roles an
+ * eksctl stack owns, cloudformation:DescribeStacks, ListStackResources, GetTemplate,
+ * CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet (eksctl's stack names),
+ * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
+ * s3:PutObject (run store).
  */
 import { z } from 'zod';
 import { getRoleTrust, updateTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { changeRoleTrustThroughStack } from '../aws/stacks.ts';
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../core/migration/plan.ts';
 import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
@@ -17,6 +21,7 @@ export const handler = defineTask('add-pod-identity-trust', input, (event) =>
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
     getRoleTrust,
     updateTrust,
+    changeTrustThroughStack: changeRoleTrustThroughStack,
     saveOutcomes: (runId, batch, outcomes) =>
       putRunDocument(runId, RUN_DOCUMENTS.trust(batch), outcomes),
   }),

@@ -24,6 +24,8 @@ export interface ExecuteDeps {
   createManagedRole(role: ManagedRole): Promise<{ arn: string }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
   deleteRole(roleName: string): Promise<void>;
+  /** Deletes eksctl's role stack (and so its role) and waits until it is gone. */
+  deleteEksctlStack(stackName: string): Promise<void>;
   /**
    * Creates the namespace and the service account, labelled as eks-pia's, unless it exists; never
    * touches one that exists. Says whether it is eks-pia's (created now, or by an earlier run).
@@ -114,8 +116,8 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
     )
       return outcome;
   }
-  // Removal order (see ItemChanges): service account, role, association last, so an interrupted
-  // removal leaves the association for the rerun to find.
+  // Removal order (see ItemChanges): service account, role, eksctl's role stack, association last,
+  // so an interrupted removal leaves the association for the rerun to find.
   if (changes.deleteServiceAccount) {
     const done = await step('delete-service-account', () =>
       deps.deleteServiceAccount(namespace, serviceAccount),
@@ -125,6 +127,10 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
   if (changes.deleteRole && decision.roleName) {
     const roleName = decision.roleName;
     if (!(await step('delete-role', () => deps.deleteRole(roleName)))) return outcome;
+  }
+  const stackName = changes.deleteStack;
+  if (stackName) {
+    if (!(await step('delete-stack', () => deps.deleteEksctlStack(stackName)))) return outcome;
   }
   if (changes.deleteAssociation && decision.associationId) {
     const id = decision.associationId;

@@ -22,6 +22,7 @@ import {
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { deleteEksctlRoleStack, findEksctlRoleStack } from '../aws/stacks.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { MANAGED_BY_LABEL } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
@@ -54,6 +55,7 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
     deleteRole: async (roleName) => {
       await deleteRoleCompletely(roleName);
     },
+    deleteEksctlStack: (stackName) => deleteEksctlRoleStack(stackName, clusterName),
     ensureServiceAccount: async (namespace, name) => {
       const client = await api();
       await ensureNamespace(client, namespace);
@@ -114,6 +116,7 @@ export const handler = defineTask('process-batch', input, (event) => {
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     describeAssociation,
     getRoleState,
+    findEksctlRoleStack,
     serviceAccountLabels: async (clusterName, namespace, name) =>
       (await getServiceAccount(await apiFor(clusterName)(), namespace, name))?.labels,
     executor: (clusterName) => executor(clusterName, apiFor(clusterName)),

@@ -57,6 +57,11 @@ export interface ProcessBatchDeps {
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
+  findEksctlRoleStack(
+    clusterName: string,
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<{ stackName: string } | undefined>;
   /** The service account's labels, or undefined when it does not exist. */
   serviceAccountLabels(
     clusterName: string,
@@ -144,10 +149,17 @@ async function processItem(
     const serviceAccount = needsKubernetes(operation, desired, existing !== undefined)
       ? await lookUpServiceAccount(request.clusterName, item, deps, lookupWarnings, dryRun)
       : undefined;
+    // Only update and delete act on eksctl's role stacks, as eksctl's own commands do.
+    const eksctlStack =
+      operation === 'delete' ||
+      (existing !== undefined && operation !== 'create' && operation !== 'prune')
+        ? await deps.findEksctlRoleStack(request.clusterName, item.namespace, item.serviceAccount)
+        : undefined;
     const live = {
       clusterName: request.clusterName,
       existing,
       role,
+      eksctlStack,
       roleInUseElsewhere,
       serviceAccount,
     };

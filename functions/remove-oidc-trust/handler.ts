@@ -1,11 +1,15 @@
 /**
- * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path);
- * s3:GetObject, s3:PutObject (run store).
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path); for roles an
+ * eksctl stack owns, cloudformation:DescribeStacks, ListStackResources, GetTemplate,
+ * CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet (eksctl's stack names),
+ * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
+ * s3:PutObject (run store).
  */
 import { z } from 'zod';
 import { getRoleTrust, updateTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { changeRoleTrustThroughStack } from '../aws/stacks.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
@@ -25,6 +29,7 @@ export const handler = defineTask('remove-oidc-trust', input, (event) =>
       findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
     getRoleTrust,
     updateTrust,
+    changeTrustThroughStack: changeRoleTrustThroughStack,
     saveOutcomes: (runId, batch, outcomes) =>
       putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
   }),

@@ -1,4 +1,6 @@
 import pMap from 'p-map';
+import type { changeRoleTrustThroughStack } from '../aws/stacks.ts';
+import { IAM_SERVICE_ACCOUNT_TAG } from '../core/eksctl-stacks.ts';
 import { asError } from '../core/errors.ts';
 import {
   type AnnotationOutcome,
@@ -15,7 +17,11 @@ import {
   pendingSteps,
   serviceAccountsOf,
 } from '../core/migration/plan.ts';
-import { oidcTrustRemoval, type RoleMember } from '../core/migration/trust.ts';
+import {
+  type OidcTrustRemoval,
+  oidcTrustRemoval,
+  type RoleMember,
+} from '../core/migration/trust.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';
 
 /** Roles of one batch handled at once: IAM's account-wide write rate is the bottleneck. */
@@ -33,6 +39,7 @@ export interface RemoveOidcTrustDeps {
   loadAnnotationOutcomes(runId: string, batch: number): Promise<AnnotationOutcome[] | undefined>;
   getRoleTrust(name: string): Promise<{ trustPolicy: PolicyDocument } | undefined>;
   updateTrust(name: string, trust: PolicyDocument): Promise<void>;
+  changeTrustThroughStack: typeof changeRoleTrustThroughStack;
   saveOutcomes(runId: string, batch: number, outcomes: OidcTrustOutcome[]): Promise<string>;
 }
 
@@ -93,6 +100,9 @@ export async function removeOidcTrust(
           },
         ];
       });
+      if (role.throughStack && role.stackName !== undefined) {
+        return removeThroughStack(plan, roleIndex, role.name, role.stackName, members, deps);
+      }
       try {
         const live = await deps.getRoleTrust(role.name);
         if (!live)
@@ -120,4 +130,63 @@ export async function removeOidcTrust(
     removed: outcomes.filter((outcome) => outcome.result === 'removed').length,
     unsuccessful: outcomes.filter((outcome) => outcome.result === 'failed').length,
   };
+}
+
+/**
+ * The same removal for a role an eksctl stack owns, made in the stack's template with a change
+ * set. The stack stops being an iamserviceaccount for eksctl (its
+ * `alpha.eksctl.io/iamserviceaccount-name` tag goes, as eksctl removes it) only together with the
+ * OIDC trust it existed for.
+ */
+async function removeThroughStack(
+  plan: MigrationPlan,
+  roleIndex: number,
+  roleName: string,
+  stackName: string,
+  members: readonly RoleMember[],
+  deps: RemoveOidcTrustDeps,
+): Promise<OidcTrustOutcome> {
+  const none = { roleIndex, removed: [], kept: [] };
+  // Decided on the template's trust by `edit`, which runs before `tags`.
+  let removal: OidcTrustRemoval | undefined;
+  try {
+    const { change } = await deps.changeTrustThroughStack({
+      stackName,
+      roleName,
+      edit: (trust) => {
+        removal = oidcTrustRemoval(trust, plan.providerArn, members);
+        return removal.action === 'remove' ? { document: removal.document } : {};
+      },
+      tags: (current) => {
+        if (removal?.action !== 'remove') return { ...current };
+        const { [IAM_SERVICE_ACCOUNT_TAG]: _dropped, ...rest } = current;
+        return rest;
+      },
+      description: `eks-pia: remove cluster ${plan.clusterName}'s OIDC trust of migrated service accounts from role "${roleName}"`,
+    });
+    const stackStatus = change.status;
+    if (change.result === 'failed') {
+      return { ...none, result: 'failed', reason: change.reason, stackStatus };
+    }
+    const decided = removal as OidcTrustRemoval | undefined;
+    if (decided?.action === 'keep') {
+      return { ...none, result: 'kept', reason: decided.reason, stackStatus };
+    }
+    if (decided?.action === 'remove' && change.result === 'updated') {
+      return {
+        roleIndex,
+        result: 'removed',
+        removed: decided.removed,
+        kept: decided.kept,
+        stackStatus,
+      };
+    }
+    return { ...none, result: 'unchanged', kept: decided?.kept ?? [], stackStatus };
+  } catch (error) {
+    return {
+      ...none,
+      result: 'failed',
+      reason: `updating trust policy for role ${roleName} through stack "${stackName}": ${asError(error).message}`,
+    };
+  }
 }

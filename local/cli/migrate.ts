@@ -5,7 +5,8 @@
  *
  * Ours beyond eksctl: `--discovery auto|kubernetes|iam` (where IRSA service accounts are found),
  * `--namespace` (repeatable or comma-separated) to migrate some namespaces only, and
- * `--allow-stack-drift` to also migrate roles eksctl's CloudFormation stacks own.
+ * `--allow-stack-drift` to also migrate roles of stacks it may not update (eksctl-named stacks
+ * are updated through CloudFormation without it).
  */
 import { type Command, Option } from 'commander';
 import { NamedError } from '../../functions/core/errors.ts';
@@ -113,7 +114,7 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
     .option('--namespace <names>', 'only these namespaces (repeatable, comma list)', collect)
     .option(
       '--allow-stack-drift',
-      "also migrate roles eksctl's CloudFormation stacks own, changing them outside the stack",
+      'also migrate roles of CloudFormation stacks not named as eksctl names them (which this service may not update), changing them outside the stack',
     )
     .addHelpText(
       'after',

@@ -4,6 +4,7 @@
  * consistency) live beside it and are not dumped.
  */
 import { createHash } from 'node:crypto';
+import { eksctlTemplate } from './services/cloudformation-template.ts';
 import type { World, WorldCluster, WorldRole } from './world.ts';
 
 /** An event a workflow put on EventBridge; kept for tests and the demo, not part of the world. */
@@ -25,6 +26,9 @@ export class SimulatorState {
     for (const role of this.world.roles) {
       role.roleId ??= this.roleIdFor(role.name);
       role.createDate ??= '2024-01-01T00:00:00Z';
+    }
+    for (const stack of this.world.stacks) {
+      stack.template ??= eksctlTemplate(stack, this.world.roles);
     }
     for (const cluster of this.world.clusters) {
       for (const association of cluster.podIdentityAssociations) {

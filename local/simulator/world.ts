@@ -2,11 +2,13 @@
  * The simulator's world file: the AWS account and clusters a simulated run starts from.
  * The same shape is written back by `--state-out`, so a run's end state can seed the next run.
  */
+
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { NamedError } from '../../functions/core/errors.ts';
+import { roleLogicalIds } from './services/cloudformation-template.ts';
 
 export class WorldFileError extends NamedError {
   override readonly name = 'WorldFileError';
@@ -132,6 +134,13 @@ const stackSchema = z.strictObject({
   roles: z.array(z.string()).default([]),
   tags,
   outputs: z.record(z.string(), z.string()).default({}),
+  /**
+   * The stack's template (JSON object). Left out, the simulator writes the one eksctl writes for
+   * the stack's roles; its AWS::IAM::Role resources, in order, are the stack's `roles`.
+   */
+  template: z.record(z.string(), z.unknown()).optional(),
+  statusReason: z.string().optional(),
+  terminationProtection: z.boolean().default(false),
 });
 
 const bucketSchema = z.strictObject({
@@ -193,6 +202,10 @@ const behaviourSchema = z.strictObject({
   addonDescribesUntilSettled: z.number().int().min(0).default(2),
   /** Status a created add-on settles in, per add-on name (default ACTIVE). */
   addonSettlesAs: z.record(z.string(), z.enum(['ACTIVE', 'CREATE_FAILED', 'DEGRADED'])).default({}),
+  /** DescribeStacks / DescribeChangeSet calls until a stack operation or change set settles. */
+  stackDescribesUntilSettled: z.number().int().min(1).default(2),
+  /** Stack name → the reason its next updates fail with (the stack then rolls back). */
+  stackUpdateFailures: z.record(z.string(), z.string()).default({}),
   faults: z.array(faultSchema).default([]),
 });
 
@@ -331,6 +344,12 @@ function assertConsistent(world: World, source: string): void {
     for (const role of stack.roles) {
       if (!roleNames.has(role))
         problems.push(`stack "${stack.name}" names role "${role}", which is not in roles`);
+    }
+    const templateRoles = stack.template ? roleLogicalIds(stack.template).length : undefined;
+    if (templateRoles !== undefined && templateRoles !== stack.roles.length) {
+      problems.push(
+        `stack "${stack.name}" has ${templateRoles} AWS::IAM::Role resource(s) in its template but names ${stack.roles.length} role(s)`,
+      );
     }
   }
   for (const cluster of world.clusters) {

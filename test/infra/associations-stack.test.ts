@@ -259,8 +259,11 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     const statements = taskPolicyStatements(stack, 'process-batch');
 
     it('writes roles only under the service’s IAM path /eks-pia/', () => {
-      const writes = statements.filter((statement) =>
-        statement.Action.some((action) => IAM_WRITES.includes(action)),
+      // Role deletion through CloudFormation (eksctl's stacks) is the statement below.
+      const writes = statements.filter(
+        (statement) =>
+          statement.Action.some((action) => IAM_WRITES.includes(action)) &&
+          !JSON.stringify(statement.Condition ?? {}).includes('aws:CalledVia'),
       );
 
       assert.deepEqual(
@@ -271,6 +274,26 @@ describe('the associations workflow’s tasks, with the real task permissions', 
         assert.deepEqual(statement.Resource, [MANAGED_ROLES]);
         assert.equal(statement.Condition, undefined, 'no boundary is enforced by default');
       }
+    });
+
+    it("deletes only eksctl's role stacks, and their roles only through CloudFormation", () => {
+      const stackStatement = onlyStatementWith(statements, 'cloudformation:DeleteStack');
+      assert.deepEqual(stackStatement.Action, [
+        'cloudformation:DescribeStacks',
+        'cloudformation:UpdateTerminationProtection',
+        'cloudformation:DeleteStack',
+      ]);
+      const resources = JSON.stringify(stackStatement.Resource);
+      assert.match(resources, /stack\/eksctl-\*-addon-iamserviceaccount-\*\/\*/);
+      assert.match(resources, /stack\/eksctl-\*-podidentityrole-\*\/\*/);
+      const viaStack = statements.find(
+        (statement) =>
+          statement.Action.includes('iam:DeleteRole') &&
+          JSON.stringify(statement.Condition ?? {}).includes('aws:CalledVia'),
+      );
+      assert.deepEqual(viaStack?.Condition, {
+        'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+      });
     });
 
     it('reads any role of the account, since configs name existing roles by ARN', () => {

@@ -361,7 +361,7 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
   });
 
   for (const task of ['add-pod-identity-trust', 'remove-oidc-trust']) {
-    it(`${task} edits trust policies of the migratable roles (any role by default) and nothing else of IAM`, () => {
+    it(`${task} edits trust policies of the migratable roles (any role by default), the rest of IAM only through eksctl's stacks`, () => {
       const statements = taskPolicyStatements(stack, task);
 
       assert.deepEqual(onlyStatementWith(statements, 'iam:UpdateAssumeRolePolicy'), {
@@ -369,10 +369,21 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
         Action: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
         Resource: [ANY_ROLE],
       });
+      const viaStack = onlyStatementWith(statements, 'iam:TagRole');
+      assert.deepEqual(viaStack.Condition, {
+        'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+      });
       assert.deepEqual(
-        actionsOf(statements).filter((action) => action.startsWith('iam:')),
+        actionsOf(statements).filter(
+          (action) => action.startsWith('iam:') && !viaStack.Action.includes(action),
+        ),
         ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
       );
+      const changeSets = onlyStatementWith(statements, 'cloudformation:ExecuteChangeSet');
+      const resources = JSON.stringify(changeSets.Resource);
+      assert.match(resources, /stack\/eksctl-\*-addon-iamserviceaccount-\*\/\*/);
+      assert.match(resources, /changeSet\/eks-pia-\*\/\*/);
+      assert.doesNotMatch(resources, /stack\/\*/);
     });
   }
 

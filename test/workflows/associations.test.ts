@@ -31,6 +31,7 @@ function world({
   associations = '[]',
   extraRoles = '',
   objects = '{}',
+  stacks = '[]',
 } = {}): string {
   return `
 account: "${ACCOUNT}"
@@ -49,6 +50,7 @@ roles:
   - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
   - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
 ${extraRoles}
+stacks: ${stacks}
 buckets:
   - name: eks-pia-configs-${ACCOUNT}
     objects: ${objects}
@@ -203,6 +205,64 @@ describe('associations workflow', () => {
       state.clusters[0]?.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`),
       ['payments/batch'],
     );
+  });
+
+  it("treats an eksctl pod identity role stack's role as eksctl does: update may not swap it, delete removes the stack", async () => {
+    const stackName = 'eksctl-demo-podidentityrole-payments-ledger';
+    const eksctlRole = 'eksctl-demo-podidentityrole-paym-Role1-A1B2C3';
+    const eksctlRoleArn = `arn:aws:iam::${ACCOUNT}:role/${eksctlRole}`;
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: ledger, roleArn: "${eksctlRoleArn}"}]`,
+        extraRoles: `  - {name: ${eksctlRole}, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]}`,
+        stacks: `[{name: ${stackName}, roles: [${eksctlRole}], terminationProtection: true, tags: {"alpha.eksctl.io/cluster-name": demo, "alpha.eksctl.io/podidentityassociation-name": payments/ledger}, outputs: {Role1: "${eksctlRoleArn}"}}]`,
+      }),
+    );
+    const swap = (await sim.run(
+      'associations',
+      config(
+        'update',
+        `    - {namespace: payments, serviceAccountName: ledger, roleARN: "arn:aws:iam::${ACCOUNT}:role/other-reader"}`,
+      ),
+    )) as Report;
+    assert.equal(swap.items[0]?.result, 'failed');
+    assert.match(
+      swap.items[0]?.reason ?? '',
+      /cannot change podIdentityAssociation.roleARN since the role was created by eksctl \(CloudFormation stack "eksctl-demo-podidentityrole-payments-ledger"\)/,
+    );
+    assert.deepEqual(sim.mutatingSince(0), []);
+
+    const sessionTags = (await sim.run(
+      'associations',
+      config(
+        'update',
+        '    - {namespace: payments, serviceAccountName: ledger, disableSessionTags: true}',
+      ),
+    )) as Report;
+    assert.equal(sessionTags.items[0]?.result, 'updated', sessionTags.items[0]?.reason);
+
+    const mark = sim.simulator.calls.length;
+    const deletion = (await sim.run(
+      'associations',
+      config('delete', '    - {namespace: payments, serviceAccountName: ledger}'),
+    )) as Report;
+    assert.equal(deletion.items[0]?.result, 'deleted', deletion.items[0]?.reason);
+    // The access entry a delete needs to look at the service account comes first.
+    assert.deepEqual(
+      sim.mutatingSince(mark).filter((call) => !call.includes('Access')),
+      [
+        'eks:DeletePodIdentityAssociation',
+        'cloudformation:UpdateTerminationProtection',
+        'cloudformation:DeleteStack',
+      ],
+    );
+    const state = sim.simulator.dump();
+    assert.equal(state.stacks.find((stack) => stack.name === stackName)?.status, 'DELETE_COMPLETE');
+    assert.equal(
+      state.roles.some((role) => role.name === eksctlRole),
+      false,
+    );
+    assert.deepEqual(state.clusters[0]?.podIdentityAssociations, []);
   });
 
   it('keeps an owned role that another association still uses', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { parsePolicyDocument, policySize } from '../../functions/core/policy-document.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../../functions/core/trust-policy.ts';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
@@ -255,6 +255,20 @@ function roleOf(state: World, name: string) {
   return parsePolicyDocument(role.assumeRolePolicyDocument);
 }
 
+function stackOf(state: World, name: string) {
+  const stack = state.stacks.find((candidate) => candidate.name === name);
+  assert.ok(stack, `stack ${name} exists`);
+  return stack;
+}
+
+function templateTrust(stack: World['stacks'][number]): unknown {
+  const resources = stack.template?.Resources as Record<
+    string,
+    { Properties: Record<string, unknown> }
+  >;
+  return resources.Role1?.Properties.AssumeRolePolicyDocument;
+}
+
 function serviceAccountOf(state: World, namespace: string, name: string) {
   const sa = state.clusters[0]?.serviceAccounts.find(
     (candidate) => candidate.namespace === namespace && candidate.name === name,
@@ -274,6 +288,7 @@ function associationsOf(state: World): Record<string, string> {
 
 const MIGRATABLE = [
   'batch/job',
+  'legacy/reporter',
   'ops/tool',
   'payments/api',
   'payments/worker',
@@ -296,7 +311,7 @@ describe('migrate-to-pod-identity workflow', () => {
     assert.equal(report.discovery.used, 'kubernetes');
     assert.equal(
       report.headline,
-      '(plan) would migrate 6 iamserviceaccount(s) to pod identity by executing the following tasks',
+      '(plan) would migrate 7 iamserviceaccount(s) to pod identity by executing the following tasks',
     );
     assert.ok(
       report.tasks.includes('    install eks-pod-identity-agent addon,'),
@@ -320,7 +335,7 @@ describe('migrate-to-pod-identity workflow', () => {
       'batch/job': 'planned',
       'full/app': 'failed',
       'kube-system/aws-node': 'skipped',
-      'legacy/reporter': 'skipped',
+      'legacy/reporter': 'planned',
       'ops/tool': 'planned',
       'partner/sync': 'skipped',
       'payments/api': 'planned',
@@ -330,9 +345,12 @@ describe('migrate-to-pod-identity workflow', () => {
       'web/frontend': 'planned',
     });
     assert.match(row(report, 'kube-system/aws-node').reason, /associated with EKS addon "vpc-cni"/);
-    assert.match(
-      row(report, 'legacy/reporter').reason,
-      new RegExp(`CloudFormation stack "${STACK}"`),
+    assert.ok(
+      report.tasks.some((line) =>
+        line.includes(
+          `update trust policy for owned role "${STACK_ROLE}" (change set on CloudFormation stack "${STACK}")`,
+        ),
+      ),
     );
     assert.match(row(report, 'partner/sync').reason, /account 444455556666 \(cross-account IRSA\)/);
     assert.match(
@@ -363,7 +381,7 @@ describe('migrate-to-pod-identity workflow', () => {
 
     assert.equal(
       report.counts.serviceAccounts.migrated,
-      6,
+      7,
       JSON.stringify(report.serviceAccounts, null, 2),
     );
     assert.equal(row(report, 'full/app').result, 'failed');
@@ -373,6 +391,7 @@ describe('migrate-to-pod-identity workflow', () => {
     const state = sim.simulator.dump();
     assert.deepEqual(associationsOf(state), {
       'batch/job': roleArn('multi-cluster'),
+      'legacy/reporter': roleArn(STACK_ROLE),
       'ops/tool': roleArn('open-role'),
       'payments/api': roleArn('shared-app'),
       'payments/worker': roleArn('shared-app'),
@@ -423,13 +442,9 @@ describe('migrate-to-pod-identity workflow', () => {
       true,
     );
     // Roles left out are untouched; their service accounts keep their annotations.
-    for (const role of ['cni-role', STACK_ROLE, 'full-role', 'stale-role']) {
+    for (const role of ['cni-role', 'full-role', 'stale-role']) {
       assert.equal(hasPodIdentityTrust(roleOf(state, role)), false, role);
     }
-    assert.equal(
-      serviceAccountOf(state, 'legacy', 'reporter').annotations[ANNOTATION],
-      roleArn(STACK_ROLE),
-    );
     // The merge patch took only the annotation away.
     const api = serviceAccountOf(state, 'payments', 'api');
     assert.deepEqual(api.annotations, { 'team.example.com/owner': 'payments' });
@@ -455,7 +470,7 @@ describe('migrate-to-pod-identity workflow', () => {
   it('without removal keeps IRSA working, a rerun makes zero mutating calls, and a later run with removal finishes', async () => {
     sim = await simulate(world());
     const first = (await sim.run(WORKFLOW, { clusterName: 'demo', approve: true })) as Report;
-    assert.equal(first.counts.serviceAccounts.migrated, 6);
+    assert.equal(first.counts.serviceAccounts.migrated, 7);
     assert.ok(
       first.nextSteps.some((step) => step.includes('--remove-oidc-provider-trust-relationship')),
     );
@@ -470,15 +485,15 @@ describe('migrate-to-pod-identity workflow', () => {
     const mark = sim.simulator.calls.length;
     const rerun = (await sim.run(WORKFLOW, { clusterName: 'demo', approve: true })) as Report;
     assert.deepEqual(sim.mutatingSince(mark), []);
-    assert.equal(rerun.counts.serviceAccounts.unchanged, 6);
-    assert.match(rerun.headline, /^all 6 iamserviceaccounts found are already migrated/);
+    assert.equal(rerun.counts.serviceAccounts.unchanged, 7);
+    assert.match(rerun.headline, /^all 7 iamserviceaccounts found are already migrated/);
 
     const removal = (await sim.run(WORKFLOW, {
       clusterName: 'demo',
       approve: true,
       removeOidcProviderTrustRelationship: true,
     })) as Report;
-    assert.equal(removal.counts.serviceAccounts.migrated, 6);
+    assert.equal(removal.counts.serviceAccounts.migrated, 7);
     state = sim.simulator.dump();
     assert.equal(serviceAccountOf(state, 'payments', 'api').annotations[ANNOTATION], undefined);
     assert.deepEqual(
@@ -514,11 +529,7 @@ describe('migrate-to-pod-identity workflow', () => {
         (finding) => finding.kind === 'addon-role' && finding.roleName === 'cni-role',
       ),
     );
-    assert.ok(
-      report.findings.some(
-        (finding) => finding.kind === 'stack-owned' && finding.roleName === STACK_ROLE,
-      ),
-    );
+    assert.equal(results['legacy/reporter'], 'planned');
   });
 
   it('falls back to IAM when no access entry can be created, and keeps OIDC trust whose annotation could not be removed', async () => {
@@ -593,8 +604,174 @@ describe('migrate-to-pod-identity workflow', () => {
     );
   });
 
-  it('migrates a role an eksctl stack owns only when drift is allowed, and says so', async () => {
+  it('plans an eksctl-owned role as an owned-role task on its stack, changing nothing', async () => {
     sim = await simulate(world());
+    const report = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      namespaces: ['legacy'],
+    })) as Report;
+    assert.deepEqual(sim.mutatingSince(0), []);
+    assert.deepEqual(resultsById(report), { 'legacy/reporter': 'planned' });
+    assert.ok(
+      report.tasks.some((line) =>
+        line.includes(
+          `update trust policy for owned role "${STACK_ROLE}" (change set on CloudFormation stack "${STACK}")`,
+        ),
+      ),
+      report.tasks.join('\n'),
+    );
+    assert.ok(!report.findings.some((finding) => finding.kind === 'stack-owned'));
+  });
+
+  it('migrates an eksctl-owned role through its stack without drift, keeping IRSA; a rerun changes nothing', async () => {
+    sim = await simulate(world());
+    const report = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      namespaces: ['legacy'],
+    })) as Report;
+    assert.deepEqual(resultsById(report), { 'legacy/reporter': 'migrated' });
+    assert.match(
+      row(report, 'legacy/reporter').steps.join('\n'),
+      new RegExp(`through CloudFormation stack "${STACK}" \\(UPDATE_COMPLETE\\)`),
+    );
+    const calls = sim.mutatingSince(0);
+    assert.ok(calls.includes('cloudformation:CreateChangeSet'));
+    assert.ok(calls.includes('cloudformation:ExecuteChangeSet'));
+    assert.ok(
+      !calls.includes('iam:UpdateAssumeRolePolicy'),
+      'the role is not edited behind the stack',
+    );
+    const state = sim.simulator.dump();
+    const stack = stackOf(state, STACK);
+    assert.equal(stack.status, 'UPDATE_COMPLETE');
+    assert.deepEqual(
+      templateTrust(stack),
+      state.roles.find((r) => r.name === STACK_ROLE)?.assumeRolePolicyDocument,
+    );
+    assert.ok(hasPodIdentityTrust(roleOf(state, STACK_ROLE)));
+    assert.deepEqual(
+      findIrsaSubjects(roleOf(state, STACK_ROLE), PROVIDER).subjects.map((entry) => entry.value),
+      [subject('legacy', 'reporter')],
+    );
+    assert.equal(stack.tags['alpha.eksctl.io/podidentityassociation-name'], 'legacy/reporter');
+    assert.equal(stack.tags['alpha.eksctl.io/iamserviceaccount-name'], 'legacy/reporter');
+    assert.deepEqual(Object.keys(associationsOf(state)), ['legacy/reporter']);
+
+    const mark = sim.simulator.calls.length;
+    const rerun = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      namespaces: ['legacy'],
+    })) as Report;
+    assert.deepEqual(sim.mutatingSince(mark), []);
+    assert.deepEqual(resultsById(rerun), { 'legacy/reporter': 'unchanged' });
+  });
+
+  it('removes the OIDC trust of an eksctl-owned role through its stack once the association exists; a rerun changes nothing', async () => {
+    sim = await simulate(world());
+    const report = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      removeOidcProviderTrustRelationship: true,
+      namespaces: ['legacy'],
+    })) as Report;
+    assert.deepEqual(resultsById(report), { 'legacy/reporter': 'migrated' });
+    const calls = sim.mutatingSince(0);
+    assert.equal(calls.filter((call) => call === 'cloudformation:ExecuteChangeSet').length, 2);
+    assert.ok(
+      calls.indexOf('eks:CreatePodIdentityAssociation') <
+        calls.lastIndexOf('cloudformation:ExecuteChangeSet'),
+      'the OIDC trust goes only after the association exists',
+    );
+    assert.ok(!calls.includes('iam:UpdateAssumeRolePolicy'));
+    const state = sim.simulator.dump();
+    const stack = stackOf(state, STACK);
+    const role = roleOf(state, STACK_ROLE);
+    assert.ok(hasPodIdentityTrust(role));
+    assert.deepEqual(findIrsaSubjects(role, PROVIDER).subjects, []);
+    assert.deepEqual(
+      templateTrust(stack),
+      state.roles.find((r) => r.name === STACK_ROLE)?.assumeRolePolicyDocument,
+    );
+    assert.equal(stack.tags['alpha.eksctl.io/iamserviceaccount-name'], undefined);
+    assert.equal(stack.tags['alpha.eksctl.io/podidentityassociation-name'], 'legacy/reporter');
+    assert.equal(
+      serviceAccountOf(state, 'legacy', 'reporter').annotations?.[ANNOTATION],
+      undefined,
+    );
+    const roleRow = report.roles.find((entry) => entry.roleName === STACK_ROLE);
+    assert.equal(roleRow?.oidcTrust, 'removed');
+
+    const mark = sim.simulator.calls.length;
+    await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      removeOidcProviderTrustRelationship: true,
+      namespaces: ['legacy'],
+    });
+    assert.deepEqual(sim.mutatingSince(mark), []);
+  });
+
+  it('fails only the item whose stack is UPDATE_IN_PROGRESS, with the stack status, and migrates the rest', async () => {
+    sim = await simulate(
+      world().replace(
+        `- name: ${STACK}\n`,
+        `- name: ${STACK}\n    status: UPDATE_IN_PROGRESS\n    statusReason: User Initiated\n`,
+      ),
+    );
+    assert.equal(sim.simulator.state.world.stacks[0]?.status, 'UPDATE_IN_PROGRESS');
+    const report = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      namespaces: ['legacy', 'batch'],
+    })) as Report;
+    assert.deepEqual(resultsById(report), { 'batch/job': 'migrated', 'legacy/reporter': 'failed' });
+    assert.match(row(report, 'legacy/reporter').reason, /UPDATE_IN_PROGRESS \(User Initiated\)/);
+    assert.ok(!sim.mutatingSince(0).some((call) => call.startsWith('cloudformation:')));
+    const state = sim.simulator.dump();
+    assert.ok(!hasPodIdentityTrust(roleOf(state, STACK_ROLE)));
+    assert.deepEqual(Object.keys(associationsOf(state)), ['batch/job']);
+  });
+
+  it('fails the item whose change set rolls back, with the stack reason; role and template stay as they were', async () => {
+    const failing = stringify({
+      ...parseYaml(world()),
+      behaviour: {
+        stackUpdateFailures: { [STACK]: 'Rate exceeded (Service: Iam, Status Code: 400)' },
+      },
+    });
+    sim = await simulate(failing);
+    const before = structuredClone(stackOf(sim.simulator.dump(), STACK).template);
+    const report = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      namespaces: ['legacy', 'batch'],
+    })) as Report;
+    assert.deepEqual(resultsById(report), { 'batch/job': 'migrated', 'legacy/reporter': 'failed' });
+    assert.match(row(report, 'legacy/reporter').reason, /UPDATE_ROLLBACK_COMPLETE.*Rate exceeded/);
+    const state = sim.simulator.dump();
+    const stack = stackOf(state, STACK);
+    assert.equal(stack.status, 'UPDATE_ROLLBACK_COMPLETE');
+    assert.deepEqual(stack.template, before);
+    assert.ok(!hasPodIdentityTrust(roleOf(state, STACK_ROLE)));
+    assert.equal(report.roles.find((entry) => entry.roleName === STACK_ROLE)?.trust, 'failed');
+  });
+
+  it('changes the trust of a role whose stack it may not update only with allowStackDrift, and says so', async () => {
+    const renamed = world().replaceAll(STACK, 'legacy-reporter-role');
+    sim = await simulate(renamed);
+    const skipped = (await sim.run(WORKFLOW, {
+      clusterName: 'demo',
+      approve: true,
+      namespaces: ['legacy'],
+    })) as Report;
+    assert.deepEqual(resultsById(skipped), { 'legacy/reporter': 'skipped' });
+    assert.match(row(skipped, 'legacy/reporter').reason, /may not update it; .*allowStackDrift/);
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => !call.startsWith('eks:Create')),
+      [],
+    );
     const report = (await sim.run(WORKFLOW, {
       clusterName: 'demo',
       approve: true,
@@ -604,12 +781,13 @@ describe('migrate-to-pod-identity workflow', () => {
     assert.deepEqual(resultsById(report), { 'legacy/reporter': 'migrated' });
     assert.ok(
       report.tasks.some((line) =>
-        line.includes(`update trust policy for owned role "${STACK_ROLE}"`),
+        line.includes(
+          `update trust policy for owned role "${STACK_ROLE}" (outside CloudFormation stack`,
+        ),
       ),
     );
     assert.ok(report.findings.some((finding) => finding.kind === 'stack-drift'));
     assert.ok(hasPodIdentityTrust(roleOf(sim.simulator.dump(), STACK_ROLE)));
-    assert.deepEqual(Object.keys(associationsOf(sim.simulator.dump())), ['legacy/reporter']);
   });
 
   it('succeeds with nothing to do when the cluster has no IAM OIDC provider', async () => {

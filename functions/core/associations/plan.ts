@@ -58,6 +58,12 @@ interface LiveState {
   /** Another association of the cluster uses the role (`roleUsedElsewhere`). */
   roleInUseElsewhere?: boolean | undefined;
   /**
+   * eksctl's CloudFormation stack for this association's role (`eksctl-<cluster>-podidentityrole-
+   * <ns>-<sa>`, or an iamserviceaccount stack the migration tagged for pod identity), when it
+   * exists. eksctl created that role: update may not swap it, delete removes the stack with it.
+   */
+  eksctlStack?: { stackName: string } | undefined;
+  /**
    * The service account when it exists. Look it up whenever `needsKubernetes` says so: left out,
    * it counts as missing (created when asked for, never deleted).
    */
@@ -119,6 +125,8 @@ export interface ItemChanges {
   association?: AssociationFieldChanges | undefined;
   deleteAssociation: boolean;
   deleteRole: boolean;
+  /** eksctl's stack of the association's role, deleted with the association (as eksctl does). */
+  deleteStack?: string | undefined;
   /** Create the namespace and the service account, which is missing (never relabel one that exists). */
   createServiceAccount: boolean;
   deleteServiceAccount: boolean;
@@ -589,6 +597,26 @@ function decideAbsent(state: Extract<ItemState, { desired: DesiredAssociation }>
   });
 }
 
+/**
+ * eksctl's rule for an association whose role eksctl created (its pod identity role stack): the
+ * role may not be swapped, and its permissions change only through eksctl's stack. Undefined
+ * when the entry asks for neither.
+ */
+function eksctlOwnedRefusal(
+  source: DesiredAssociation['role'],
+  currentRoleArn: string,
+  stackName: string,
+  id: string,
+): string | undefined {
+  if (source.kind === 'existing' && !sameRoleArn(source.roleArn, currentRoleArn)) {
+    return `cannot change podIdentityAssociation.roleARN since the role was created by eksctl (CloudFormation stack "${stackName}")`;
+  }
+  if (source.kind === 'managed') {
+    return `the role of pod identity association "${id}" was created by eksctl (CloudFormation stack "${stackName}"); change its permissions with \`eksctl update podidentityassociation\`, or give only ${EKS_PIA_FIELDS} here`;
+  }
+  return undefined;
+}
+
 /** `create` against an association that exists: equal is done, anything else is a conflict. */
 function decideCreate(state: Extract<ItemState, { desired: DesiredAssociation }>): ItemDecision {
   const { desired, existing } = state;
@@ -689,6 +717,7 @@ function decideChange(
   const owned =
     role !== undefined &&
     isOwnedBy(role.tags, clusterName, desired.namespace, desired.serviceAccount);
+  const eksctlStack = state.eksctlStack?.stackName;
   const changes = noChanges();
   const steps: string[] = [];
   const warnings: string[] = [];
@@ -696,7 +725,10 @@ function decideChange(
   let roleName: string | undefined;
 
   const source = desired.role;
-  if (source.kind === 'existing') {
+  if (eksctlStack !== undefined && !owned) {
+    const refused = eksctlOwnedRefusal(source, existing.roleArn, eksctlStack, id);
+    if (refused) return refuse(refused);
+  } else if (source.kind === 'existing') {
     if (!sameRoleArn(source.roleArn, existing.roleArn)) {
       if (owned) return refuse(ROLE_ARN_OWNED);
       association.roleArn = source.roleArn;
@@ -741,7 +773,7 @@ function decideChange(
         `only ${EKS_PIA_FIELDS} can be specified if the role was not created by eks-pia; remove permissionPolicy, permissionPolicyARNs and wellKnownPolicies from ${desired.path}`,
       );
     }
-  } else if (!owned) {
+  } else if (!owned && eksctlStack === undefined) {
     return refuse(ROLE_ARN_REQUIRED);
   }
 
@@ -853,6 +885,16 @@ function decideRemoval(
       changes.deleteRole = true;
       roleName = role.name;
       steps.push(`delete IAM role "${role.name}", created by eks-pia for "${id}"`);
+    }
+  } else if (state.eksctlStack !== undefined && state.operation === 'delete') {
+    const stackName = state.eksctlStack.stackName;
+    if (state.roleInUseElsewhere === true) {
+      warnings.push(
+        `IAM role ${existing?.roleArn ?? ''} of CloudFormation stack "${stackName}" (created by eksctl for "${id}") is used by other pod identity associations; the stack was kept`,
+      );
+    } else {
+      changes.deleteStack = stackName;
+      steps.push(`delete IAM resources stack "${stackName}" for pod identity association "${id}"`);
     }
   } else if (existing !== undefined) {
     notes.push(`its role ${existing.roleArn} was not created by eks-pia for it and stays`);

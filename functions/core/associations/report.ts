@@ -91,6 +91,7 @@ export type ExecutionStep =
   | 'create-role'
   | 'update-role'
   | 'delete-role'
+  | 'delete-stack'
   | 'create-service-account'
   | 'delete-service-account'
   | 'create-association'
@@ -129,6 +130,8 @@ export function failureReason(
       return `error updating pod identity association "${id}": updating IAM role "${item.roleName ?? ''}": ${cause}`;
     case 'delete-role':
       return `error deleting pod identity association "${id}": deleting IAM role "${item.roleName ?? ''}": ${cause}`;
+    case 'delete-stack':
+      return `error deleting pod identity association "${id}": deleting stack for IAM role: ${cause}`;
     case 'create-service-account':
       return `failed to create service account "${id}": ${cause}`;
     case 'delete-service-account':

@@ -8,6 +8,8 @@ export interface RoleTrustOutcome {
   roleIndex: number;
   result: 'added' | 'present' | 'failed';
   reason?: string | undefined;
+  /** For a role changed through its eksctl stack: the stack's status afterwards. */
+  stackStatus?: string | undefined;
 }
 
 export interface AssociationOutcome {
@@ -37,6 +39,8 @@ export interface OidcTrustOutcome {
   result: 'removed' | 'unchanged' | 'kept' | 'failed';
   /** `:sub` values taken out of the trust policy. */
   removed: string[];
+  /** For a role changed through its eksctl stack: the stack's status afterwards. */
+  stackStatus?: string | undefined;
   /** This cluster's subjects of the migrated service accounts that stay, each with the reason. */
   kept: KeptSubject[];
   reason?: string | undefined;

@@ -72,6 +72,10 @@ export interface AddonRoleFact {
 export interface StackFact {
   stackName: string;
   roleNames: string[];
+  /** Named as eksctl names it, so its roles are migrated through the stack (a change set). */
+  updatable?: boolean | undefined;
+  /** Already tagged `alpha.eksctl.io/podidentityassociation-name`, as a migrated stack is. */
+  podIdentityTagged?: boolean | undefined;
 }
 
 export interface AssociationFact {
@@ -154,8 +158,15 @@ export type TrustAction = 'add' | 'present' | 'too-large';
 export interface PlannedRole {
   name: string;
   arn: string;
-  /** Set when an eksctl stack owns the role and the input allowed drifting it. */
+  /** The eksctl stack that owns the role. */
   stackName?: string | undefined;
+  /**
+   * The role's trust is changed through its stack (a change set), not with IAM; otherwise an
+   * owning stack is drifted, which only allowStackDrift permits.
+   */
+  throughStack?: boolean | undefined;
+  /** The stack still lacks eksctl's pod identity tag, which the trust change set adds. */
+  stackTagPending?: boolean | undefined;
   trust: TrustAction;
   trustSize: { current: number; withPodIdentity: number; quota: number };
   /** This role's service accounts: `serviceAccounts[first .. first + count - 1]`. */
@@ -260,7 +271,7 @@ interface Context {
   trustOf: Map<string, IrsaTrust>;
   roleByKey: Map<string, RoleFact>;
   addonByRole: Map<string, string>;
-  stackByRole: Map<string, string>;
+  stackByRole: Map<string, StackFact>;
 }
 
 function quoted(namespace: string, serviceAccount: string): string {
@@ -280,9 +291,9 @@ export function planMigration(facts: MigrationFacts): MigrationPlan {
     const name = parseRoleArn(addon.roleArn)?.name;
     if (name) addonByRole.set(roleKey(name), addon.addonName);
   }
-  const stackByRole = new Map<string, string>();
+  const stackByRole = new Map<string, StackFact>();
   for (const stack of facts.stacks) {
-    for (const name of stack.roleNames) stackByRole.set(roleKey(name), stack.stackName);
+    for (const name of stack.roleNames) stackByRole.set(roleKey(name), stack);
   }
   const context: Context = { facts, findings: [], trustOf, roleByKey, addonByRole, stackByRole };
 
@@ -359,17 +370,15 @@ function annotatedCandidate(
     });
     return undefined;
   }
-  const stackName = context.stackByRole.get(key);
-  if (stackName !== undefined && !facts.request.allowStackDrift) {
+  const stack = context.stackByRole.get(key);
+  if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
     findings.push({
       ...base,
       kind: 'stack-owned',
       skipped: true,
       roleName: parts.name,
-      stackName,
-      message:
-        `role "${parts.name}" of service account ${who} is owned by CloudFormation stack "${stackName}" (an eksctl iamserviceaccount); ` +
-        'skipped so that the stack does not drift. Migrate it with eksctl, or run again with allowStackDrift to change its trust policy outside the stack',
+      stackName: stack.stackName,
+      message: `role "${parts.name}" of service account ${who} is ${STACK_NOT_UPDATABLE(stack.stackName)}`,
     });
     return undefined;
   }
@@ -487,9 +496,9 @@ function reportUnmatchedTrust(
       if (!reported) findings.push(addonRoleFinding(role, addonName));
       continue;
     }
-    const stackName = context.stackByRole.get(key);
-    if (stackName !== undefined && !facts.request.allowStackDrift) {
-      if (!reported) findings.push(stackRoleFinding(role, stackName));
+    const stack = context.stackByRole.get(key);
+    if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
+      if (!reported) findings.push(stackRoleFinding(role, stack.stackName));
       continue;
     }
     const roleFields = { roleName: role.name, roleArn: role.arn };
@@ -584,11 +593,13 @@ function stackRoleFinding(role: RoleFact, stackName: string): Finding {
     roleName: role.name,
     roleArn: role.arn,
     stackName,
-    message:
-      `role "${role.name}" is owned by CloudFormation stack "${stackName}" (an eksctl iamserviceaccount); ` +
-      'skipped so that the stack does not drift. Migrate it with eksctl, or run again with allowStackDrift to change its trust policy outside the stack',
+    message: `role "${role.name}" is ${STACK_NOT_UPDATABLE(stackName)}`,
   };
 }
+
+const STACK_NOT_UPDATABLE = (stackName: string) =>
+  `owned by CloudFormation stack "${stackName}" (an eksctl iamserviceaccount), whose name is not one eksctl gives its role stacks, so this service may not update it; ` +
+  'skipped so that the stack does not drift. Migrate it with eksctl, or run again with allowStackDrift to change its trust policy outside the stack';
 
 function unrecognisedSubject(role: RoleFact, value: string): Finding {
   return {
@@ -622,9 +633,9 @@ function candidatesFromIam(context: Context): Candidate[] {
       findings.push(addonRoleFinding(role, addonName));
       continue;
     }
-    const stackName = context.stackByRole.get(key);
-    if (stackName !== undefined && !facts.request.allowStackDrift) {
-      findings.push(stackRoleFinding(role, stackName));
+    const stack = context.stackByRole.get(key);
+    if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
+      findings.push(stackRoleFinding(role, stack.stackName));
       continue;
     }
     for (const subject of trust.subjects) {
@@ -763,15 +774,16 @@ function assemble(context: Context, accepted: readonly Accepted[]): MigrationPla
     const [first] = members;
     if (!first) continue;
     const role = first.role;
-    const stackName = context.stackByRole.get(key);
-    if (stackName !== undefined) {
+    const stack = context.stackByRole.get(key);
+    const stackName = stack?.stackName;
+    if (stack !== undefined && !stack.updatable) {
       findings.push({
         kind: 'stack-drift',
         skipped: false,
         roleName: role.name,
         roleArn: role.arn,
         stackName,
-        message: `role "${role.name}" is owned by CloudFormation stack "${stackName}"; allowStackDrift lets its trust policy be changed outside the stack, and the next update of the stack reverts that`,
+        message: `role "${role.name}" is owned by CloudFormation stack "${stackName}", which this service may not update; allowStackDrift lets its trust policy be changed outside the stack, and the next update of the stack reverts that`,
       });
     }
     if (role.path !== '/') {
@@ -788,6 +800,9 @@ function assemble(context: Context, accepted: readonly Accepted[]): MigrationPla
       name: role.name,
       arn: role.arn,
       ...(stackName !== undefined ? { stackName } : {}),
+      ...(stack?.updatable
+        ? { throughStack: true, stackTagPending: stack.podIdentityTagged !== true }
+        : {}),
       ...trustDecision(role, facts.assumeRolePolicySizeQuota),
       firstServiceAccount: serviceAccounts.length,
       serviceAccountCount: members.length,
@@ -852,7 +867,7 @@ export function pendingSteps(plan: MigrationPlan, index: number): PendingSteps {
     return { trust: false, association: false, annotation: false, oidcTrust: false };
   const removal = plan.removeOidcProviderTrustRelationship;
   const steps: PendingSteps = {
-    trust: role.trust === 'add',
+    trust: role.trust === 'add' || (role.trust === 'present' && role.stackTagPending === true),
     association: sa.association === 'create',
     // Without Kubernetes discovery the annotation is unknown, so it is checked (and removed if there).
     annotation: removal && (sa.annotation !== undefined || plan.discovery.used === 'iam'),

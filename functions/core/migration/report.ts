@@ -59,6 +59,8 @@ export interface RoleResult {
   roleName: string;
   roleArn: string;
   stackName?: string | undefined;
+  /** The owning stack's final status, when the role was changed through it. */
+  stackStatus?: string | undefined;
   trust: 'added' | 'present' | 'would-add' | 'too-large' | 'failed' | 'not-run';
   oidcTrust:
     | 'removed'
@@ -243,8 +245,12 @@ function evaluateApplied(
   const notes: string[] = [];
 
   const trust = outcomes.trust.get(sa.roleIndex);
+  const throughStack = (status: string | undefined) =>
+    role.throughStack ? ` through CloudFormation stack "${role.stackName}" (${status})` : '';
   if (trust?.result === 'added')
-    done.push(`added the pods.eks.amazonaws.com trust to role "${role.name}"`);
+    done.push(
+      `added the pods.eks.amazonaws.com trust to role "${role.name}"${throughStack(trust.stackStatus)}`,
+    );
   if (trust?.result === 'failed' || trust === undefined) {
     problems.push(
       `not migrated: updating the trust policy of role "${role.name}" failed: ${trust?.reason ?? outcomes.missing.trust ?? 'the step did not run'}`,
@@ -276,7 +282,9 @@ function evaluateApplied(
     const oidc = outcomes.oidcTrust.get(sa.roleIndex);
     const subject = sa.coverage.kind === 'subject' ? sa.coverage.value : '';
     if (oidc?.removed.includes(subject)) {
-      done.push(`removed this cluster's OIDC trust for it from role "${role.name}"`);
+      done.push(
+        `removed this cluster's OIDC trust for it from role "${role.name}"${throughStack(oidc.stackStatus)}`,
+      );
     } else if (oidc?.result === 'failed' || oidc === undefined) {
       problems.push(
         `removing this cluster's OIDC trust from role "${role.name}" failed: ${oidc?.reason ?? outcomes.missing.oidcTrust ?? 'the step did not run'}`,
@@ -341,8 +349,10 @@ function roleResults(plan: MigrationPlan, outcomes: StepOutcomes | undefined): R
     const trust = outcomes.trust.get(roleIndex);
     const oidc = outcomes.oidcTrust.get(roleIndex);
     const reasons = [trust?.reason, oidc?.reason].filter((reason) => reason !== undefined);
+    const stackStatus = oidc?.stackStatus ?? trust?.stackStatus;
     return {
       ...base,
+      ...(stackStatus !== undefined ? { stackStatus } : {}),
       trust: trust?.result ?? 'not-run',
       oidcTrust: !removal ? 'not-requested' : (oidc?.result ?? 'not-run'),
       removedSubjects: oidc?.removed ?? [],

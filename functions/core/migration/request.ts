@@ -38,8 +38,9 @@ const inputSchema = z.strictObject({
     .min(1, { message: 'must list at least one namespace when given (leave it out for all)' })
     .optional(),
   /**
-   * Also migrate roles that eksctl's CloudFormation stacks own. Their trust policy is then
-   * changed outside the stack (drift), which the next stack update reverts.
+   * Also migrate roles of CloudFormation stacks this service may not update (not named as eksctl
+   * names its role stacks). Their trust policy is then changed outside the stack (drift), which
+   * the next stack update reverts. eksctl-named stacks are updated through CloudFormation.
    */
   allowStackDrift: z.boolean().default(false),
 });

@@ -32,15 +32,21 @@ function quotedServiceAccounts(plan: MigrationPlan, indexes: readonly number[]):
 export function migrationTaskTree(plan: MigrationPlan): TaskNode {
   const steps = plan.serviceAccounts.map((_, index) => pendingSteps(plan, index));
   const runnable = (index: number) => steps[index]?.blocked === undefined;
-  const trustTasks = plan.roles.flatMap((role) =>
-    role.trust === 'add'
+  const trustTasks = plan.roles.flatMap((role) => {
+    if (role.trust === 'add' && role.stackName === undefined) {
+      return [`update trust policy for unowned role "${role.name}"`];
+    }
+    if (role.throughStack && (role.trust === 'add' || role.stackTagPending)) {
+      return [
+        `update trust policy for owned role "${role.name}" (change set on CloudFormation stack "${role.stackName}")`,
+      ];
+    }
+    return role.trust === 'add'
       ? [
-          role.stackName === undefined
-            ? `update trust policy for unowned role "${role.name}"`
-            : `update trust policy for owned role "${role.name}" (outside CloudFormation stack "${role.stackName}")`,
+          `update trust policy for owned role "${role.name}" (outside CloudFormation stack "${role.stackName}")`,
         ]
-      : [],
-  );
+      : [];
+  });
   const associationTasks = plan.serviceAccounts.flatMap((sa, index) =>
     steps[index]?.association && runnable(index)
       ? [`create pod identity association for service account "${describeServiceAccount(sa)}"`]
@@ -59,7 +65,7 @@ export function migrationTaskTree(plan: MigrationPlan): TaskNode {
     );
     return members.length > 0
       ? [
-          `remove OIDC provider trust for ${quotedServiceAccounts(plan, members)} from role "${role.name}"`,
+          `remove OIDC provider trust for ${quotedServiceAccounts(plan, members)} from role "${role.name}"${role.throughStack ? ` (change set on CloudFormation stack "${role.stackName}")` : ''}`,
         ]
       : [];
   });

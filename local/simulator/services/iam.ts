@@ -785,7 +785,7 @@ function parseDocument(text: string): {
 }
 
 /** A trust policy: checked for grammar, principals that exist, and the account's size quota. */
-function trustPolicy(state: SimulatorState, text: string): Record<string, unknown> {
+export function trustPolicy(state: SimulatorState, text: string): Record<string, unknown> {
   const { document, statements } = parseDocument(text);
   for (const statement of statements) {
     if (!('Principal' in statement) && !('NotPrincipal' in statement)) {

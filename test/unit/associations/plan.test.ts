@@ -70,6 +70,21 @@ function withoutPodIdentityTrust(role: ExistingRole): ExistingRole {
   };
 }
 
+/** An association whose role eksctl's pod identity role stack created. */
+function eksctlOwned(
+  operation: 'update' | 'delete',
+  fields: Parameters<typeof desired>[0],
+): ItemState {
+  return {
+    operation,
+    clusterName: CLUSTER,
+    desired: desired(fields),
+    existing: association(),
+    role: foreignRole(),
+    eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+  };
+}
+
 const rows: Row[] = [
   // --- create ---------------------------------------------------------------------------------
   {
@@ -341,6 +356,49 @@ const rows: Row[] = [
     result: 'failed',
     reason:
       /^cannot update podidentityassociation default\/app as it is in use by addon .*eksctl update addon/,
+  },
+  {
+    name: "update, role of eksctl's pod identity role stack, another roleARN: refused as eksctl refuses it",
+    state: () => eksctlOwned('update', { roleARN: OTHER_ROLE }),
+    action: 'refused',
+    result: 'failed',
+    reason:
+      /cannot change podIdentityAssociation.roleARN since the role was created by eksctl \(CloudFormation stack "eksctl-demo-podidentityrole-default-app"\)/,
+  },
+  {
+    name: "update, role of eksctl's stack, session fields only: updates the association, not the role",
+    state: () => eksctlOwned('update', { disableSessionTags: true }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.deepEqual(decision.changes.association, { disableSessionTags: true });
+      assert.equal(decision.changes.deleteStack, undefined);
+    },
+  },
+  {
+    name: "delete, role of eksctl's stack: deletes the association, then the stack",
+    state: () => eksctlOwned('delete', {}),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteAssociation, true);
+      assert.equal(decision.changes.deleteStack, 'eksctl-demo-podidentityrole-default-app');
+      assert.equal(decision.changes.deleteRole, false);
+      assert.match(
+        decision.steps.join('\n'),
+        /delete IAM resources stack "eksctl-demo-podidentityrole-default-app"/,
+      );
+    },
+  },
+  {
+    name: "delete, role of eksctl's stack used by another association: the stack stays, with a warning",
+    state: () => ({ ...eksctlOwned('delete', {}), roleInUseElsewhere: true }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteStack, undefined);
+      assert.match(decision.warnings.join('\n'), /the stack was kept/);
+    },
   },
   {
     name: 'update, role not owned, another roleARN: changes only the role ARN',

@@ -107,12 +107,18 @@ describe('eks-pia utils migrate-to-pod-identity', () => {
     const lines = result.out.split('\n');
     assert.match(
       lines[0] ?? '',
-      /^\(plan\) would migrate 2 iamserviceaccount\(s\) and 1 addon\(s\) to pod identity by executing the following tasks$/,
+      /^\(plan\) would migrate 3 iamserviceaccount\(s\) and 1 addon\(s\) to pod identity by executing the following tasks$/,
     );
     assert.ok(result.out.includes('        migrate addon vpc-cni to pod identity,'));
     assert.equal(lines[1], '(plan)');
     assert.ok(result.out.includes('    install eks-pod-identity-agent addon,'));
     assert.ok(result.out.includes('update trust policy for unowned role "ledger-writer"'));
+    // The demo's eksctl iamserviceaccount is migrated through its stack, not skipped.
+    assert.ok(
+      result.out.includes(
+        'update trust policy for owned role "eksctl-demo-addon-iamserviceaccount-Role1-DEMO" (change set on CloudFormation stack "eksctl-demo-addon-iamserviceaccount-monitoring-cloudwatch-agent")',
+      ),
+    );
     assert.ok(
       result.out.includes(
         "no changes were applied, run again with '--approve' to apply the changes",
@@ -142,11 +148,19 @@ describe('eks-pia utils migrate-to-pod-identity', () => {
     assert.equal(result.code, 0, result.err);
     assert.match(
       result.out,
-      /^will migrate 2 iamserviceaccount\(s\) and 1 addon\(s\) to pod identity/,
+      /^will migrate 3 iamserviceaccount\(s\) and 1 addon\(s\) to pod identity/,
     );
     assert.match(
       result.out,
       /migrated {3}vpc-cni v1\.19\.2-eksbuild\.1: migrated addon vpc-cni to pod identity for service account aws-node/,
+    );
+    assert.match(
+      result.out,
+      /migrated {3}monitoring\/cloudwatch-agent: migrated to pod identity with role "eksctl-demo-addon-iamserviceaccount-Role1-DEMO"/,
+    );
+    assert.match(
+      result.out,
+      /removed this cluster's OIDC trust for it from role "eksctl-demo-addon-iamserviceaccount-Role1-DEMO" through CloudFormation stack "eksctl-demo-addon-iamserviceaccount-monitoring-cloudwatch-agent" \(UPDATE_COMPLETE\)/,
     );
     assert.match(
       result.out,

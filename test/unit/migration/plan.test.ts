@@ -200,6 +200,27 @@ describe('planMigration with Kubernetes discovery', () => {
     assert.ok(plan.findings.every((finding) => finding.skipped));
   });
 
+  it('migrates a role of an eksctl-named stack through the stack, tag pending until tagged', () => {
+    const plan = planMigration(
+      facts({
+        kubernetes: { serviceAccounts: [annotated('legacy', 'reporter', roleArn('stacked'))] },
+        roles: [role('stacked', trust(irsaStatement(PROVIDER_ARN, subject('legacy', 'reporter'))))],
+        stacks: [
+          {
+            stackName: 'eksctl-demo-addon-iamserviceaccount-legacy-reporter',
+            roleNames: ['stacked'],
+            updatable: true,
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(kinds(plan), []);
+    assert.equal(plan.roles[0]?.throughStack, true);
+    assert.equal(plan.roles[0]?.stackTagPending, true);
+    assert.equal(plan.roles[0]?.stackName, 'eksctl-demo-addon-iamserviceaccount-legacy-reporter');
+    assert.equal(plan.serviceAccounts[0]?.association, 'create');
+  });
+
   it('migrates a stack-owned role when drift is allowed, noting the drift', () => {
     const plan = planMigration(
       facts({

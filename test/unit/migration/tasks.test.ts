@@ -57,6 +57,11 @@ import {
   trust,
 } from './fixtures.ts';
 
+/** These plans have no stack-owned role, so no stack may be touched. */
+async function noStackExpected(): Promise<never> {
+  throw new Error('no role of this plan is owned by a stack');
+}
+
 const K8S_REQUEST = {
   cluster: 'demo',
   endpoint: 'https://k8s',
@@ -300,6 +305,7 @@ describe('add-pod-identity-trust', () => {
           writes.push(name);
           assert.ok(hasPodIdentityTrust(document));
         },
+        changeTrustThroughStack: noStackExpected,
         saveOutcomes: async (_runId, _batch, outcomes) => {
           saved = outcomes;
           return '';
@@ -329,6 +335,7 @@ describe('add-pod-identity-trust', () => {
         updateTrust: async (name) => {
           writes.push(name);
         },
+        changeTrustThroughStack: noStackExpected,
         saveOutcomes: async (_runId, _batch, outcomes) => {
           saved = outcomes;
           return '';
@@ -642,6 +649,7 @@ describe('remove-oidc-trust', () => {
           writes.push(name);
           live[name] = document;
         },
+        changeTrustThroughStack: noStackExpected,
         saveOutcomes: async (_runId, _batch, outcomes) => {
           saved = outcomes;
           return '';

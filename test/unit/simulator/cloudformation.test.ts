@@ -2,11 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteStackCommand,
+  DescribeChangeSetCommand,
   DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
   ListStackResourcesCommand,
   paginateDescribeStacks,
   paginateListStackResources,
   paginateListStacks,
+  UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { Simulator } from '../../../local/simulator/server.ts';
@@ -229,6 +235,237 @@ describe('simulated CloudFormation faults', () => {
     } finally {
       cfn.destroy();
       await sim.close();
+    }
+  });
+});
+
+describe('simulated CloudFormation (change sets and deletion) through @aws-sdk/client-cloudformation', () => {
+  const irsaStack = 'eksctl-demo-addon-iamserviceaccount-default-app';
+  const roleStack = 'eksctl-demo-podidentityrole-default-web';
+  const podsStatement = {
+    Effect: 'Allow',
+    Principal: { Service: 'pods.eks.amazonaws.com' },
+    Action: ['sts:AssumeRole', 'sts:TagSession'],
+  };
+  const ec2Trust = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ],
+  };
+  const small: WorldInput = {
+    account,
+    region,
+    caller: `arn:aws:iam::${account}:role/automation`,
+    roles: [
+      {
+        name: 'app-role',
+        assumeRolePolicyDocument: ec2Trust,
+        attachedPolicies: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+      },
+      { name: 'web-role', assumeRolePolicyDocument: ec2Trust },
+    ],
+    stacks: [
+      {
+        name: irsaStack,
+        roles: ['app-role'],
+        tags: { 'alpha.eksctl.io/iamserviceaccount-name': 'default/app' },
+      },
+      { name: roleStack, roles: ['web-role'], terminationProtection: true },
+      { name: 'busy', status: 'UPDATE_IN_PROGRESS' },
+    ],
+    behaviour: { stackDescribesUntilSettled: 2 },
+  };
+
+  async function started(input: WorldInput) {
+    const sim = await new Simulator(parseWorld(JSON.stringify(input)), [
+      cloudFormationService,
+    ]).start();
+    const cfn = new CloudFormationClient({
+      endpoint: sim.url,
+      region,
+      credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated-secret' },
+      retryStrategy: new ConfiguredRetryStrategy(1, () => 1),
+    });
+    return {
+      sim,
+      cfn,
+      close: async () => {
+        cfn.destroy();
+        await sim.close();
+      },
+    };
+  }
+
+  async function template(cfn: CloudFormationClient, name: string) {
+    const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: name }));
+    return JSON.parse(TemplateBody ?? '{}');
+  }
+
+  it("derives eksctl's template for a world stack without one and dumps it", async () => {
+    const { sim, cfn, close } = await started(small);
+    try {
+      const body = await template(cfn, irsaStack);
+      assert.equal(
+        body.Description,
+        'IAM role for serviceaccount "default/app" [created and managed by eksctl]',
+      );
+      assert.deepEqual(body.Resources.Role1.Properties, {
+        AssumeRolePolicyDocument: ec2Trust,
+        ManagedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+      });
+      assert.deepEqual(body.Outputs.Role1, { Value: { 'Fn::GetAtt': 'Role1.Arn' } });
+      assert.deepEqual(sim.state.dump().stacks[0]?.template, body);
+    } finally {
+      await close();
+    }
+  });
+
+  it('updates through a change set: settles over describes, then the role and the template agree', async () => {
+    const { sim, cfn, close } = await started(small);
+    try {
+      const body = await template(cfn, irsaStack);
+      const trust = { ...ec2Trust, Statement: [...ec2Trust.Statement, podsStatement] };
+      body.Resources.Role1.Properties.AssumeRolePolicyDocument = trust;
+      await assert.rejects(
+        cfn.send(
+          new CreateChangeSetCommand({
+            StackName: irsaStack,
+            ChangeSetName: 'c1',
+            TemplateBody: JSON.stringify(body),
+          }),
+        ),
+        /Requires capabilities : \[CAPABILITY_IAM\]/,
+      );
+      const { Id } = await cfn.send(
+        new CreateChangeSetCommand({
+          StackName: irsaStack,
+          ChangeSetName: 'c1',
+          TemplateBody: JSON.stringify(body),
+          Capabilities: ['CAPABILITY_IAM'],
+          Tags: [{ Key: 'alpha.eksctl.io/podidentityassociation-name', Value: 'default/app' }],
+        }),
+      );
+      await assert.rejects(
+        cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: Id })),
+        /cannot be executed in its current status/,
+      );
+      const statuses = [];
+      for (let i = 0; i < 2; i += 1) {
+        statuses.push((await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: Id }))).Status);
+      }
+      assert.deepEqual(statuses, ['CREATE_PENDING', 'CREATE_COMPLETE']);
+      await cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: Id }));
+      const stackStatuses = [];
+      for (let i = 0; i < 3; i += 1) {
+        const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: irsaStack }));
+        stackStatuses.push(Stacks?.[0]?.StackStatus);
+      }
+      assert.deepEqual(stackStatuses, [
+        'UPDATE_IN_PROGRESS',
+        'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+        'UPDATE_COMPLETE',
+      ]);
+      const state = sim.state.dump();
+      assert.deepEqual(
+        state.roles.find((role) => role.name === 'app-role')?.assumeRolePolicyDocument,
+        trust,
+      );
+      assert.deepEqual(state.roles.find((role) => role.name === 'app-role')?.tags, {
+        'alpha.eksctl.io/podidentityassociation-name': 'default/app',
+      });
+      assert.deepEqual(await template(cfn, irsaStack), body);
+
+      // The same template again: CloudFormation's empty change set.
+      const again = await cfn.send(
+        new CreateChangeSetCommand({
+          StackName: irsaStack,
+          ChangeSetName: 'c2',
+          TemplateBody: JSON.stringify(body),
+          Capabilities: ['CAPABILITY_IAM'],
+        }),
+      );
+      await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: again.Id }));
+      const empty = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: again.Id }));
+      assert.equal(empty.Status, 'FAILED');
+      assert.match(empty.StatusReason ?? '', /didn't contain changes/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('rolls back a failing update with the reason, leaving role and template as they were', async () => {
+    const { sim, cfn, close } = await started({
+      ...small,
+      behaviour: {
+        stackDescribesUntilSettled: 1,
+        stackUpdateFailures: { [irsaStack]: 'Access denied' },
+      },
+    });
+    try {
+      const body = await template(cfn, irsaStack);
+      const before = structuredClone(body);
+      body.Resources.Role1.Properties.AssumeRolePolicyDocument.Statement.push(podsStatement);
+      const { Id } = await cfn.send(
+        new CreateChangeSetCommand({
+          StackName: irsaStack,
+          ChangeSetName: 'c1',
+          TemplateBody: JSON.stringify(body),
+          Capabilities: ['CAPABILITY_IAM'],
+        }),
+      );
+      await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: Id }));
+      await cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: Id }));
+      await cfn.send(new DescribeStacksCommand({ StackName: irsaStack }));
+      const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: irsaStack }));
+      assert.equal(Stacks?.[0]?.StackStatus, 'UPDATE_ROLLBACK_COMPLETE');
+      assert.match(
+        Stacks?.[0]?.StackStatusReason ?? '',
+        /failed to update: \[Role1\]\. Access denied/,
+      );
+      assert.deepEqual(await template(cfn, irsaStack), before);
+      assert.deepEqual(sim.state.dump().roles[0]?.assumeRolePolicyDocument, ec2Trust);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses changes to a stack with an operation running, and deletes only without termination protection', async () => {
+    const { sim, cfn, close } = await started(small);
+    try {
+      await assert.rejects(
+        cfn.send(
+          new CreateChangeSetCommand({
+            StackName: 'busy',
+            ChangeSetName: 'c1',
+            UsePreviousTemplate: true,
+          }),
+        ),
+        /is in UPDATE_IN_PROGRESS state and can not be updated/,
+      );
+      await assert.rejects(
+        cfn.send(new DeleteStackCommand({ StackName: roleStack })),
+        /cannot be deleted while TerminationProtection is enabled/,
+      );
+      const { StackId } = await cfn.send(
+        new UpdateTerminationProtectionCommand({
+          StackName: roleStack,
+          EnableTerminationProtection: false,
+        }),
+      );
+      await cfn.send(new DeleteStackCommand({ StackName: roleStack }));
+      const statuses = [];
+      for (let i = 0; i < 2; i += 1) {
+        const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: StackId }));
+        statuses.push(Stacks?.[0]?.StackStatus);
+      }
+      assert.deepEqual(statuses, ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+      assert.equal(
+        sim.state.dump().roles.some((role) => role.name === 'web-role'),
+        false,
+      );
+    } finally {
+      await close();
     }
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The CloudFormation stacks eksctl creates for IAM roles, as this service recognises and edits
+ * them: their names and tags (eksctl's `pkg/cfn/manager`), and the role trust policy inside a
+ * template. A role such a stack owns is changed only through the stack, never behind its back.
+ */
+import { parse as parseYaml } from 'yaml';
+import { NamedError } from './errors.ts';
+
+export const IAM_SERVICE_ACCOUNT_TAG = 'alpha.eksctl.io/iamserviceaccount-name';
+export const POD_IDENTITY_ASSOCIATION_TAG = 'alpha.eksctl.io/podidentityassociation-name';
+export const ADDON_POD_IDENTITY_ASSOCIATION_TAG =
+  'alpha.eksctl.io/addon-podidentityassociation-name';
+export const CLUSTER_NAME_TAG = 'alpha.eksctl.io/cluster-name';
+export const LEGACY_CLUSTER_NAME_TAG = 'eksctl.cluster.k8s.io/v1alpha1/cluster-name';
+
+/**
+ * Stack names this service may update or delete (its IAM permissions name the same patterns):
+ * eksctl's iamserviceaccount stacks and its pod identity role stacks, standalone and add-on.
+ */
+export const EKSCTL_ROLE_STACK_PATTERNS = [
+  'eksctl-*-addon-iamserviceaccount-*',
+  'eksctl-*-podidentityrole-*',
+] as const;
+
+export function isEksctlRoleStackName(name: string): boolean {
+  return /^eksctl-.+-(addon-iamserviceaccount|podidentityrole)-.+$/.test(name);
+}
+
+/**
+ * The stacks eksctl may have made for the role of `<namespace>/<serviceAccount>`'s association:
+ * the pod identity role stack, and an iamserviceaccount stack the migration re-tagged (eksctl's
+ * `update`/`delete podidentityassociation` match the same two suffixes).
+ */
+export function podIdentityRoleStackNames(
+  clusterName: string,
+  namespace: string,
+  serviceAccount: string,
+): string[] {
+  return [
+    `eksctl-${clusterName}-podidentityrole-${namespace}-${serviceAccount}`,
+    `eksctl-${clusterName}-addon-iamserviceaccount-${namespace}-${serviceAccount}`,
+  ];
+}
+
+export class StackTemplateError extends NamedError {
+  override readonly name = 'StackTemplateError';
+}
+
+type Template = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON (what eksctl writes) or YAML without short-form intrinsic tags. */
+export function parseTemplateBody(body: string, stackName: string): Template {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    try {
+      value = parseYaml(body);
+    } catch (error) {
+      throw new StackTemplateError(
+        `the template of stack "${stackName}" could not be read: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (!isRecord(value) || !isRecord(value.Resources)) {
+    throw new StackTemplateError(`the template of stack "${stackName}" has no Resources`);
+  }
+  return value;
+}
+
+/** The role's `AssumeRolePolicyDocument` in the template, when it is a plain document. */
+export function templateRoleTrust(
+  template: Template,
+  logicalId: string,
+): Record<string, unknown> | undefined {
+  const resources = isRecord(template.Resources) ? template.Resources : {};
+  const resource = resources[logicalId];
+  if (!isRecord(resource) || !isRecord(resource.Properties)) return undefined;
+  const trust = resource.Properties.AssumeRolePolicyDocument;
+  return isRecord(trust) && Array.isArray(trust.Statement) ? trust : undefined;
+}
+
+/** A copy of the template whose role `logicalId` has the given trust policy; nothing else changes. */
+export function withRoleTrust(template: Template, logicalId: string, trust: unknown): Template {
+  const copy = structuredClone(template);
+  const resource = (copy.Resources as Record<string, Record<string, unknown>>)[logicalId];
+  if (resource) {
+    resource.Properties = {
+      ...(isRecord(resource.Properties) ? resource.Properties : {}),
+      AssumeRolePolicyDocument: trust,
+    };
+  }
+  return copy;
+}
