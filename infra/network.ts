@@ -1,6 +1,6 @@
 import { Fn, type Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { structuredContext } from './context.ts';
 import { NetworkSettingsError } from './errors.ts';
 

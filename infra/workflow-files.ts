@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WorstCase } from '../functions/core/timeout-budget.ts';
 import { WorkflowDefinitionError } from './errors.ts';
 

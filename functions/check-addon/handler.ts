@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeAddon, describeCluster } from '../aws/eks.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { POD_IDENTITY_AGENT } from '../core/addon.ts';

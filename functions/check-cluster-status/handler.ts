@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeCluster } from '../aws/eks.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { checkClusterStatus } from './check-cluster-status.ts';

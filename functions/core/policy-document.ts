@@ -5,7 +5,7 @@
  * A parsed document keeps the caller's shape exactly (single strings stay strings, key order
  * is kept), so code that edits one statement can leave every other statement untouched.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NamedError } from './errors.ts';
 
 /** A document that cannot be decoded, is not JSON, or breaks the IAM policy grammar. */

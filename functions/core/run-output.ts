@@ -2,7 +2,7 @@
  * What every workflow's Report task shares: the outcome of one Map iteration over batches, and
  * the budget that keeps a report inside Step Functions' 256 KiB output limit.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One iteration of a "Map over batches" state: the batch task's own result, or what the ASL's

@@ -1,5 +1,5 @@
 import { ResourceInUseException } from '@aws-sdk/client-eks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { addonVersions, createAddon, describeAddon, describeCluster } from '../aws/eks.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { POD_IDENTITY_AGENT } from '../core/addon.ts';

@@ -3,7 +3,7 @@
  * pods.eks.amazonaws.com), eks:ListPodIdentityAssociations and
  * eks:DescribePodIdentityAssociation (when one exists already); s3:GetObject, s3:PutObject (run store).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAssociation } from '../aws/eks-associations.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';

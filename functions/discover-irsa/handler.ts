@@ -6,7 +6,7 @@
  * eks:DescribePodIdentityAssociation; s3:PutObject (run store). Nothing is changed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { addonPodIdentityConfiguration, listAddonRoles } from '../aws/addons.ts';
 import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
 import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../aws/iam.ts';

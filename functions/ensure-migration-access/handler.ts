@@ -3,7 +3,7 @@
  * eks:DescribeAccessEntry, eks:CreateAccessEntry, eks:ListAssociatedAccessPolicies,
  * eks:AssociateAccessPolicy (AmazonEKSViewPolicy to read, AmazonEKSEditPolicy to write).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ensureAccessEntry, KubernetesAccessNotPossibleError } from '../aws/access-entries.ts';
 import { callerIdentity } from '../aws/identity.ts';
 import { defineTask } from '../aws/lambda.ts';

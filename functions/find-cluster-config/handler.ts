@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfigObject } from '../aws/config-object.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { configBucket, putRunDocument, runDocumentKey } from '../aws/run-store.ts';

@@ -1,5 +1,5 @@
 /** AWS calls: iam:ListOpenIDConnectProviders. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTask } from '../aws/lambda.ts';
 import { listOidcProviders } from '../aws/oidc.ts';
 import { findOidcProvider } from './find-oidc-provider.ts';

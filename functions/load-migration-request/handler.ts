@@ -1,5 +1,5 @@
 /** AWS calls: none (the input is validated only). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTask } from '../aws/lambda.ts';
 import { loadMigrationRequest } from './load-migration-request.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfigObject } from '../aws/config-object.ts';
 import { callerIdentity } from '../aws/identity.ts';
 import { defineTask } from '../aws/lambda.ts';

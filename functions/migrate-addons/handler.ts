@@ -3,7 +3,7 @@
  * eks:UpdateAddon (with podIdentityAssociations: iam:PassRole), eks:ListPodIdentityAssociations,
  * eks:DescribePodIdentityAssociation; s3:GetObject, s3:PutObject (run store).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeAddonState, updateAddonWith } from '../aws/addons.ts';
 import { getRoleTrust, updateTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeAssociations, listAssociations } from '../aws/eks-associations.ts';
 import { getRoleState } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';

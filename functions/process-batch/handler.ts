@@ -1,5 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   createAssociation,
   deleteAssociation,

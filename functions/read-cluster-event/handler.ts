@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTask } from '../aws/lambda.ts';
 import { parseBootstrapInput } from '../core/bootstrap/event.ts';
 

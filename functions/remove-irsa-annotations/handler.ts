@@ -3,7 +3,7 @@
  * (through the access entry); s3:GetObject, s3:PutObject (run store).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   getServiceAccount,
   kubernetesApiForCluster,

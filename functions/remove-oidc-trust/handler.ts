@@ -5,7 +5,7 @@
  * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
  * s3:PutObject (run store).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getRoleTrust, updateTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';

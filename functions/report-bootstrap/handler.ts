@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { RESULT_KINDS } from '../core/associations/report.ts';

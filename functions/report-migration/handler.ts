@@ -1,5 +1,5 @@
 /** AWS calls: s3:GetObject, s3:PutObject (run store); events:PutEvents. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { recordFailedItems } from '../aws/metrics.ts';

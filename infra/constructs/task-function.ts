@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -5,7 +6,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { DEPS_LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
+import { BUNDLE_ALIASES_DIR, DEPS_LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
 import type { TaskPermissions } from '../task-permissions.ts';
 
 /**
@@ -14,6 +15,15 @@ import type { TaskPermissions } from '../task-permissions.ts';
  */
 const TASK_RUNTIME = Runtime.NODEJS_22_X;
 const ESBUILD_TARGET = 'node22';
+
+/**
+ * Packages replaced in every bundle by a smaller module of the same interface (see each file in
+ * infra/bundle-aliases/ for why it is safe in Lambda).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': path.join(BUNDLE_ALIASES_DIR, 'lambda-credentials.ts'),
+  'whatwg-url': path.join(BUNDLE_ALIASES_DIR, 'whatwg-url.ts'),
+};
 
 // Bundled CommonJS dependencies call require(), which an ES module lacks.
 const CREATE_REQUIRE_BANNER =
@@ -166,6 +176,9 @@ export class TaskFunction extends NodejsFunction {
         // SDK files (tooling.md section 6: 91 ms vs 218 ms median).
         externalModules: [],
         mainFields: ['module', 'main'],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
+        ),
       },
     });
 

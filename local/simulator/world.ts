@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NamedError } from '../../functions/core/errors.ts';
 import { roleLogicalIds } from './services/cloudformation-template.ts';
 

@@ -21,7 +21,7 @@
  * A denied list that is given replaces the default (so `[]` denies nothing); copy the defaults
  * into it to extend them. Left out, the allow-lists allow everything.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isPolicyArn, issueLine } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 import {

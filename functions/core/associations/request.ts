@@ -14,7 +14,7 @@
  * `parseWorkflowInput` checks the shape (and tells which S3 keys to ignore), then
  * `associationRequestFrom` validates the config with the config core and builds every entry.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AddonRequest, desiredAddonsFromConfig } from '../addon-plan.ts';
 import {
   type ClusterConfig,

@@ -9,7 +9,7 @@
  * is not an error: the run ends at once as ignored, with the reason in its output, because rules
  * and buses can be wider than this workflow and a failed CreateCluster created nothing.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isClusterName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 import { describeIssues } from '../policy-document.ts';

@@ -13,7 +13,7 @@
  * Field types are checked here; which fields must be set, and how they combine, depends on
  * the operation and lives in rules.ts, so that eksctl's own messages can be used for them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { WELL_KNOWN_POLICY_KEYS, type WellKnownPolicyKey } from '../well-known-policies.ts';
 import { closestName, listInEnglish, quote, typeMismatch } from './wording.ts';
 

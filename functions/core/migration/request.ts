@@ -3,7 +3,7 @@
  * a flag name must not quietly turn an approved run into a plan or the reverse, so unknown keys
  * are refused, and every problem is listed at once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isClusterName, isNamespaceName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 

@@ -4,7 +4,7 @@
  * Kubernetes API reads to decide who may do what. A cluster in CONFIG_MAP mode has no access
  * entries at all, as on EKS.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimulatorState } from '../state.ts';
 import type { WorldAccessEntry, WorldCluster } from '../world.ts';
 import {

@@ -4,7 +4,7 @@
  * (ACTIVE by default), counted rather than timed. Pod identity associations requested through an
  * add-on are created in the cluster with the add-on's ARN as their owner.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimulatorState } from '../state.ts';
 import type { WorldAddon, WorldAddonVersion, WorldCluster } from '../world.ts';
 import { defaultAddonNamespace, resolveAddonVersion } from './eks-catalogue.ts';

@@ -5,7 +5,7 @@
  * IAM created them, the per-cluster quota, idempotent client request tokens, and associations
  * owned by an add-on that only the add-on may change.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SimError } from '../protocol.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldAssociation, WorldCluster } from '../world.ts';

@@ -3,7 +3,7 @@
  * timestamps and EKS's own error texts.
  */
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { json, SimError, type SimRequest, type SimResponse } from '../protocol.ts';
 import type { Operation, ServiceContext } from '../server.ts';
 import type { SimulatorState } from '../state.ts';

@@ -8,7 +8,7 @@
  * served, which keeps uids and resource versions stable from run to run.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SimError } from '../protocol.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldCluster, WorldServiceAccount } from '../world.ts';
