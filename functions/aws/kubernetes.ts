@@ -400,13 +400,25 @@ function statusOf(error: ApiException<unknown>): StatusBody {
   }
 }
 
-function retryDelayMs(error: unknown, attempt: number): number | undefined {
-  if (!(error instanceof ApiException) || attempt >= MAX_ATTEMPTS) return undefined;
-  if (error.code !== 429 && ![500, 502, 503, 504].includes(error.code)) return undefined;
-  const retryAfter = Number((error.headers as Record<string, string> | undefined)?.['retry-after']);
+/**
+ * How long to wait before another try of a throttled (429) or failed (5xx) request, or undefined
+ * when it is not to be retried. The API server's `Retry-After` (seconds) is honoured as a
+ * minimum; a random share of the exponential backoff is added to it, or makes up the whole wait
+ * without one, so clients throttled together do not all come back at the same moment.
+ */
+export function retryDelayMs(
+  status: number,
+  headers: Record<string, string> | undefined,
+  attempt: number,
+  random: () => number = Math.random,
+): number | undefined {
+  if (attempt >= MAX_ATTEMPTS) return undefined;
+  if (status !== 429 && ![500, 502, 503, 504].includes(status)) return undefined;
+  const backoff = RETRY_BASE_MS * 2 ** (attempt - 1);
+  const retryAfter = Number(headers?.['retry-after']);
   if (Number.isFinite(retryAfter) && retryAfter > 0)
-    return Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS);
-  return RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    return Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) + random() * backoff;
+  return backoff * (0.5 + random() / 2);
 }
 
 function translate(error: unknown, request: RequestDescription): unknown {
@@ -462,7 +474,10 @@ async function send<T>(
     try {
       return await call();
     } catch (error) {
-      const delay = retryDelayMs(error, attempt);
+      const delay =
+        error instanceof ApiException
+          ? retryDelayMs(error.code, error.headers as Record<string, string> | undefined, attempt)
+          : undefined;
       if (delay === undefined) throw translate(error, { ...info, ...request });
       await sleep(delay);
     }

@@ -21,6 +21,7 @@ import {
   listPods,
   listServiceAccounts,
   mergePatchServiceAccount,
+  retryDelayMs,
 } from '../../functions/aws/kubernetes.ts';
 import { SIMULATED_CREDENTIALS, Simulator } from '../../local/simulator/server.ts';
 import { kubernetesService } from '../../local/simulator/services/kubernetes.ts';
@@ -358,5 +359,40 @@ describe('Kubernetes access errors that name what is missing', () => {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+});
+
+describe('Kubernetes retry delays', () => {
+  it('waits at least what Retry-After asks, plus a random share of the backoff', () => {
+    assert.equal(
+      retryDelayMs(429, { 'retry-after': '2' }, 1, () => 0),
+      2000,
+    );
+    assert.equal(
+      retryDelayMs(429, { 'retry-after': '2' }, 2, () => 1),
+      2500,
+    );
+    // A server asking for longer than the task can sensibly wait is capped.
+    assert.equal(
+      retryDelayMs(429, { 'retry-after': '120' }, 1, () => 0),
+      10_000,
+    );
+  });
+
+  it('spreads retries without Retry-After over half to all of an exponential backoff', () => {
+    assert.equal(
+      retryDelayMs(503, undefined, 1, () => 0),
+      125,
+    );
+    assert.equal(
+      retryDelayMs(503, undefined, 3, () => 1),
+      1000,
+    );
+  });
+
+  it('does not retry other answers, nor after the last attempt', () => {
+    assert.equal(retryDelayMs(404, undefined, 1), undefined);
+    assert.equal(retryDelayMs(409, { 'retry-after': '1' }, 1), undefined);
+    assert.equal(retryDelayMs(429, undefined, 4), undefined);
   });
 });
