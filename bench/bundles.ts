@@ -1,0 +1,112 @@
+/**
+ * Benchmark: each task's Lambda bundle, built with TaskFunction's esbuild settings (ESM, node22,
+ * minified, the same aliases), against the 400 KiB budget; and its cold import time against a
+ * bundle of only the SDK clients it uses, each imported in a fresh Node process.
+ *
+ *   node --import tsx bench/bundles.ts [task ...]     (default: every task)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { BUNDLE_ALIASES } from '../infra/constructs/task-function.ts';
+import { FUNCTIONS_DIR, PROJECT_ROOT } from '../infra/paths.ts';
+import { printTable } from './common.ts';
+
+const BUDGET_KIB = 400;
+const IMPORT_RUNS = 5;
+const REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+const out = mkdtempSync(path.join(tmpdir(), 'eks-pia-bundles-'));
+
+async function bundle(entry: string, name: string): Promise<{ file: string; kib: number }> {
+  const file = path.join(out, `${name}.mjs`);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    mainFields: ['module', 'main'],
+    alias: { ...BUNDLE_ALIASES },
+    banner: { js: REQUIRE_BANNER },
+    outfile: file,
+    absWorkingDir: PROJECT_ROOT,
+    nodePaths: [path.join(PROJECT_ROOT, 'node_modules')],
+    logLevel: 'silent',
+  });
+  return { file, kib: readFileSync(file).length / 1024 };
+}
+
+/** Median milliseconds to import `file` in a fresh Node process. */
+function coldImportMs(file: string): number {
+  const times = Array.from({ length: IMPORT_RUNS }, () => {
+    const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
+    return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString());
+  }).sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}
+
+/** The SDK package and client class behind each client factory of functions/aws/clients.ts. */
+const FACTORY_CLIENTS: Record<string, [string, string]> = {
+  eksClient: ['@aws-sdk/client-eks', 'EKSClient'],
+  iamClient: ['@aws-sdk/client-iam', 'IAMClient'],
+  stsClient: ['@aws-sdk/client-sts', 'STSClient'],
+  s3Client: ['@aws-sdk/client-s3', 'S3Client'],
+  cloudFormationClient: ['@aws-sdk/client-cloudformation', 'CloudFormationClient'],
+  sfnClient: ['@aws-sdk/client-sfn', 'SFNClient'],
+  eventBridgeClient: ['@aws-sdk/client-eventbridge', 'EventBridgeClient'],
+};
+
+/** A module that builds one client of each SDK package the task's code reaches a client of. */
+function sdkOnlyEntry(task: string): string {
+  const sources = [path.join(FUNCTIONS_DIR, task, 'handler.ts')];
+  const seen = new Set<string>();
+  const clients = new Set<[string, string]>();
+  while (sources.length > 0) {
+    const source = sources.pop() as string;
+    if (seen.has(source) || !existsSync(source)) continue;
+    seen.add(source);
+    const text = readFileSync(source, 'utf8');
+    if (!source.endsWith(`${path.sep}clients.ts`)) {
+      for (const [factory, client] of Object.entries(FACTORY_CLIENTS))
+        if (text.includes(`${factory}()`)) clients.add(client);
+    }
+    for (const match of text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g))
+      sources.push(path.resolve(path.dirname(source), match[1] as string));
+  }
+  const lines = [...clients].map(
+    ([name, client]) =>
+      `import { ${client} } from '${name}';\nnew ${client}({ region: 'us-east-1' });`,
+  );
+  const entry = path.join(out, `${task}-sdk.ts`);
+  writeFileSync(entry, lines.join('\n') || 'export {};');
+  return entry;
+}
+
+const only = process.argv.slice(2);
+const tasks = readdirSync(FUNCTIONS_DIR).filter(
+  (task) =>
+    existsSync(path.join(FUNCTIONS_DIR, task, 'handler.ts')) &&
+    (only.length === 0 || only.includes(task)),
+);
+const rows = [];
+for (const task of tasks) {
+  const handler = await bundle(path.join(FUNCTIONS_DIR, task, 'handler.ts'), task);
+  const sdk = await bundle(sdkOnlyEntry(task), `${task}-sdk`);
+  const handlerMs = coldImportMs(handler.file);
+  const sdkMs = coldImportMs(sdk.file);
+  rows.push({
+    task,
+    'bundle KiB': handler.kib.toFixed(0),
+    'over budget': handler.kib > BUDGET_KIB ? 'yes' : 'no',
+    'SDK clients alone KiB': sdk.kib.toFixed(0),
+    'cold import ms': handlerMs.toFixed(0),
+    'SDK alone ms': sdkMs.toFixed(0),
+    ratio: (handlerMs / sdkMs).toFixed(2),
+  });
+}
+printTable(`Lambda bundles (budget ${BUDGET_KIB} KiB), cold import median of ${IMPORT_RUNS}`, rows);
