@@ -1,19 +1,40 @@
 /**
  * Benchmark: `apply` of N associations through the real workflow and handlers on the simulator,
  * with per-API rate limits and latency, and the SDK's production retry behaviour (adaptive, 8
- * attempts) rather than the tests' millisecond retries.
+ * attempts) rather than the tests' millisecond retries; then the same apply again on the world it
+ * left (a rerun that must change nothing), and an eksctl-style baseline on a fresh world.
  *
- *   node --import tsx bench/associations.ts [N ...]     (default: 100 1000 5000)
+ *   node --import tsx bench/associations.ts [N ...]     (default: 100 1000 5000 20000)
  *
- * Prints, per N: wall time against the floor the rate limits set (calls made ÷ rate, for the
- * busiest limited API), state transitions and Lambda invocations per association, mutating calls
- * per association, throttles seen and items failed.
+ * The floor is what the rate limits allow for the calls the work cannot do without, per API:
+ * eks:CreatePodIdentityAssociation once per association, iam:CreateRole and
+ * iam:AttachRolePolicy once per role the service creates (one entry in ten carries permissions),
+ * iam:GetRole once for the role the other entries share (is it there, does it trust pods?), and
+ * eks:ListPodIdentityAssociations once per page of 100 existing associations. The busiest of
+ * these bounds the run, since the limits are independent. Prints per N: wall time and wall ÷
+ * floor, reads and writes per association (EKS, IAM and Kubernetes calls), state transitions,
+ * Lambda invocations and history events (estimated as Step Functions records them: two per state
+ * entered, three more per Lambda task) per association, throttles, created and failed; the
+ * rerun's wall time, reads per association and changes; and the baseline's wall time, throttles
+ * and failures. The per-cluster association quota (5,000) is raised for larger N, as AWS does on
+ * request.
  */
+import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
 import { configureAwsClients } from '../functions/aws/clients.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
-import { parseWorld, startSimulator } from '../local/simulator/index.ts';
+import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
+import {
+  callStats,
+  EKSCTL_SDK_SETTINGS,
+  printTable,
+  seconds,
+  throttledCalls,
+  trueFloor,
+  warmUp,
+} from './common.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -32,18 +53,20 @@ const RATE_LIMITS: Record<string, number> = {
 const LATENCY_MS = 3;
 /** Every tenth entry carries permissions, so the service creates its role; the rest name one. */
 const MANAGED_EVERY = 10;
+const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const SHARED_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/shared-app-role`;
+const POD_TRUST = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+    },
+  ],
+};
 
-function benchWorld(): string {
-  const trust = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'pods.eks.amazonaws.com' },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-      },
-    ],
-  };
+function benchWorld(count: number): string {
   return stringifyYaml({
     account: ACCOUNT,
     region: REGION,
@@ -56,49 +79,73 @@ function benchWorld(): string {
       },
     ],
     roles: [
-      { name: 'automation', assumeRolePolicyDocument: trust },
-      { name: 'shared-app-role', assumeRolePolicyDocument: trust },
+      { name: 'automation', assumeRolePolicyDocument: POD_TRUST },
+      { name: 'shared-app-role', assumeRolePolicyDocument: POD_TRUST },
     ],
+    quotas: { associationsPerCluster: Math.max(5000, count) },
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
   });
 }
 
-function benchConfig(count: number): string {
-  const entries = Array.from({ length: count }, (_, index) => {
+interface Entry {
+  namespace: string;
+  serviceAccountName: string;
+  permissionPolicyARNs?: string[];
+  roleARN?: string;
+}
+
+function entries(count: number): Entry[] {
+  return Array.from({ length: count }, (_, index) => {
     const base = { namespace: `team-${index % 50}`, serviceAccountName: `app-${index}` };
     return index % MANAGED_EVERY === 0
-      ? { ...base, permissionPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] }
-      : { ...base, roleARN: `arn:aws:iam::${ACCOUNT}:role/shared-app-role` };
+      ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
+      : { ...base, roleARN: SHARED_ROLE_ARN };
   });
+}
+
+function benchConfig(count: number): string {
   return stringifyYaml({
     apiVersion: 'eksctl.io/v1alpha5',
     kind: 'ClusterConfig',
     metadata: { name: 'bench', region: REGION },
-    iam: { podIdentityAssociations: entries },
+    iam: { podIdentityAssociations: entries(count) },
   });
 }
 
-async function benchOnce(count: number) {
-  const simulator = await startSimulator(parseWorld(benchWorld()));
-  const disconnect = connectToSimulator(simulator);
-  // Production retry behaviour: the point is how the workflow copes with real backoff.
-  configureAwsClients({
+function minimumCalls(count: number): Record<string, number> {
+  const managed = Math.ceil(count / MANAGED_EVERY);
+  return {
+    'eks:CreatePodIdentityAssociation': count,
+    'iam:CreateRole': managed,
+    'iam:AttachRolePolicy': managed,
+    'iam:GetRole': 1,
+    'eks:ListPodIdentityAssociations': 1,
+  };
+}
+
+function clientConfig(simulator: Simulator) {
+  const env = simulator.env();
+  return {
     endpoint: simulator.url,
     region: REGION,
     credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
-      sessionToken: process.env.AWS_SESSION_TOKEN,
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+      sessionToken: env.AWS_SESSION_TOKEN,
     },
-  });
+  };
+}
+
+async function applyOnce(simulator: Simulator, count: number) {
   const bucket = configBucketName(ACCOUNT);
   const key = `apply/bench-${count}.yaml`;
   const store = simulator.state.world.buckets.find((candidate) => candidate.name === bucket);
   if (!store) throw new Error('the simulator did not provide the config bucket');
   store.objects[key] = benchConfig(count);
-
   let transitions = 0;
   let invocations = 0;
+  const since = simulator.calls.length;
+  const throttledBefore = throttledCalls(simulator);
   const started = performance.now();
   const report = (await runWorkflow(
     'associations',
@@ -111,31 +158,102 @@ async function benchOnce(count: number) {
       onTaskInvoked: () => (invocations += 1),
     },
   )) as { counts: Record<string, number> };
-  const seconds = (performance.now() - started) / 1000;
-
-  const served = new Map<string, number>();
-  for (const call of simulator.calls) {
-    if (call.status >= 400) continue;
-    const name = `${call.service}:${call.operation}`;
-    served.set(name, (served.get(name) ?? 0) + 1);
-  }
-  const floor = Math.max(
-    ...Object.entries(RATE_LIMITS).map(([name, rate]) => (served.get(name) ?? 0) / rate),
-  );
-  const mutating = simulator.mutatingCalls().length;
-  const throttles = [...simulator.throttled.values()].reduce((sum, value) => sum + value, 0);
-  disconnect();
-  await simulator.close();
   return {
-    count,
-    seconds,
-    floor,
+    seconds: seconds(started),
     transitions,
     invocations,
-    mutating,
+    calls: callStats(simulator, since),
+    throttles: throttledCalls(simulator) - throttledBefore,
+    counts: report.counts,
+  };
+}
+
+/**
+ * eksctl's way: every entry at once (its task tree runs them as parallel goroutines), each with
+ * the SDK's standard retry and 3 attempts: create the role and attach its policy when the entry
+ * carries permissions, then create the association.
+ */
+async function eksctlBaseline(count: number) {
+  const simulator = await startSimulator(parseWorld(benchWorld(count)));
+  const config = { ...clientConfig(simulator), ...EKSCTL_SDK_SETTINGS };
+  const iam = new IAMClient(config);
+  const eks = new EKSClient(config);
+  const started = performance.now();
+  const results = await Promise.allSettled(
+    entries(count).map(async (entry) => {
+      let roleArn = entry.roleARN ?? '';
+      if (entry.permissionPolicyARNs) {
+        const roleName = `eksctl-bench-${entry.namespace}-${entry.serviceAccountName}`;
+        const created = await iam.send(
+          new CreateRoleCommand({
+            RoleName: roleName,
+            AssumeRolePolicyDocument: JSON.stringify(POD_TRUST),
+          }),
+        );
+        roleArn = created.Role?.Arn ?? '';
+        for (const policy of entry.permissionPolicyARNs)
+          await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy }));
+      }
+      await eks.send(
+        new CreatePodIdentityAssociationCommand({
+          clusterName: 'bench',
+          namespace: entry.namespace,
+          serviceAccount: entry.serviceAccountName,
+          roleArn,
+        }),
+      );
+    }),
+  );
+  const wall = seconds(started);
+  const firstFailure = results.find((result) => result.status === 'rejected');
+  if (process.env.BENCH_DEBUG && firstFailure) console.error(firstFailure.reason);
+  iam.destroy();
+  eks.destroy();
+  const throttles = throttledCalls(simulator);
+  await simulator.close();
+  return {
+    seconds: wall,
     throttles,
-    created: report.counts.created ?? 0,
-    failed: report.counts.failed ?? 0,
+    failed: results.filter((result) => result.status === 'rejected').length,
+  };
+}
+
+async function benchOnce(count: number) {
+  const simulator = await startSimulator(parseWorld(benchWorld(count)));
+  const disconnect = connectToSimulator(simulator);
+  // Production retry behaviour: the point is how the workflow copes with real backoff.
+  configureAwsClients(clientConfig(simulator));
+  const run = await applyOnce(simulator, count);
+  const mutatingBefore = simulator.mutatingCalls().length;
+  const rerun = await applyOnce(simulator, count);
+  const rerunChanges = simulator.mutatingCalls().length - mutatingBefore;
+  disconnect();
+  await simulator.close();
+  const baseline = await eksctlBaseline(count);
+  const floor = trueFloor(minimumCalls(count), RATE_LIMITS);
+  const per = (value: number) => (value / count).toFixed(3);
+  return {
+    N: count,
+    'floor s': `${floor.seconds.toFixed(1)} (${floor.api})`,
+    'wall s': run.seconds.toFixed(1),
+    'wall/floor': (run.seconds / floor.seconds).toFixed(2),
+    'reads/assoc': per(run.calls.reads),
+    'writes/assoc': per(run.calls.writes),
+    'run-store calls/assoc': per(run.calls.other),
+    'transitions/assoc': per(run.transitions),
+    'lambdas/assoc': per(run.invocations),
+    'history events/assoc': per(2 * run.transitions + 3 * run.invocations),
+    throttles: run.throttles,
+    created: run.counts.created ?? 0,
+    failed: run.counts.failed ?? 0,
+    'rerun wall s': rerun.seconds.toFixed(1),
+    'rerun reads/assoc': per(rerun.calls.reads),
+    'rerun unchanged': rerun.counts.unchanged ?? 0,
+    'rerun changes': rerunChanges,
+    'eksctl-style wall s': baseline.seconds.toFixed(1),
+    'eksctl-style wall/floor': (baseline.seconds / floor.seconds).toFixed(2),
+    'eksctl-style throttles': baseline.throttles,
+    'eksctl-style failed': baseline.failed,
   };
 }
 
@@ -143,38 +261,12 @@ const sizes = process.argv
   .slice(2)
   .map(Number)
   .filter((value) => value > 0);
+await warmUp();
 const rows = [];
-for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000]) rows.push(await benchOnce(count));
-
-const header = [
-  'N',
-  'wall s',
-  'floor s',
-  'wall/floor',
-  'transitions/assoc',
-  'lambdas/assoc',
-  'mutating/assoc',
-  'throttles',
-  'created',
-  'failed',
-];
-console.log(
-  `apply on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
-);
-console.log(header.join('\t'));
-for (const row of rows) {
-  console.log(
-    [
-      row.count,
-      row.seconds.toFixed(1),
-      row.floor.toFixed(1),
-      (row.seconds / row.floor).toFixed(2),
-      (row.transitions / row.count).toFixed(3),
-      (row.invocations / row.count).toFixed(3),
-      (row.mutating / row.count).toFixed(2),
-      row.throttles,
-      row.created,
-      row.failed,
-    ].join('\t'),
-  );
+for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000, 20000]) {
+  rows.push(await benchOnce(count));
 }
+printTable(
+  `apply on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
+  rows,
+);

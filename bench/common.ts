@@ -1,0 +1,86 @@
+/**
+ * What both benchmarks share: loading the task modules before the clock starts, the floor the
+ * rate limits set for the minimum calls the work needs, call statistics from the simulator's log,
+ * and the SDK settings of the eksctl-style baseline.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import type { Simulator } from '../local/simulator/index.ts';
+
+/** The simulator's services whose calls are the work itself (not the run store or events). */
+const WORK_SERVICES = new Set(['eks', 'iam', 'kubernetes']);
+
+/**
+ * Loads every task module before the clock starts: the local runner compiles TypeScript on first
+ * import, seconds that a deployed Lambda (a prebuilt bundle) never spends.
+ */
+export async function warmUp(): Promise<void> {
+  const tasks = await readdir(new URL('../functions/', import.meta.url), { withFileTypes: true });
+  for (const task of tasks) {
+    if (!task.isDirectory()) continue;
+    const entry = new URL(`../functions/${task.name}/handler.ts`, import.meta.url);
+    if (existsSync(entry)) await import(entry.href);
+  }
+}
+
+/**
+ * The least time the rate limits allow for `minimumCalls` (per `service:Operation`, the calls the
+ * work cannot do without), and the API that sets it: the busiest limit bounds the whole run, since
+ * the limits are independent and can be used at the same time.
+ */
+export function trueFloor(
+  minimumCalls: Record<string, number>,
+  rates: Record<string, number>,
+): { seconds: number; api: string } {
+  let floor = { seconds: 0, api: 'none' };
+  for (const [api, calls] of Object.entries(minimumCalls)) {
+    const rate = rates[api];
+    if (rate === undefined) continue;
+    if (calls / rate > floor.seconds) floor = { seconds: calls / rate, api };
+  }
+  return floor;
+}
+
+export interface CallStats {
+  /** Answered calls to EKS, IAM and Kubernetes that change nothing. */
+  reads: number;
+  /** Answered calls to them that change something. */
+  writes: number;
+  /** Run store, event and identity calls (S3, EventBridge, STS). */
+  other: number;
+}
+
+/** Statistics of the simulator's calls from index `since` on. */
+export function callStats(simulator: Simulator, since = 0): CallStats {
+  const stats: CallStats = { reads: 0, writes: 0, other: 0 };
+  for (const call of simulator.calls.slice(since)) {
+    if (!WORK_SERVICES.has(call.service)) stats.other += 1;
+    else if (call.status >= 400) continue;
+    else if (call.mutating) stats.writes += 1;
+    else stats.reads += 1;
+  }
+  return stats;
+}
+
+/** Calls a rate limit refused so far. */
+export function throttledCalls(simulator: Simulator): number {
+  return [...simulator.throttled.values()].reduce((sum, value) => sum + value, 0);
+}
+
+/**
+ * eksctl's client settings: the SDK's standard retry mode with its default 3 attempts, and no
+ * bound on calls in flight (eksctl runs its task tree's tasks as parallel goroutines).
+ */
+export const EKSCTL_SDK_SETTINGS = { retryMode: 'standard', maxAttempts: 3 } as const;
+
+export function seconds(started: number): number {
+  return (performance.now() - started) / 1000;
+}
+
+export function printTable(title: string, rows: Record<string, string | number>[]): void {
+  console.log(title);
+  const [first] = rows;
+  if (!first) return;
+  console.log(Object.keys(first).join('\t'));
+  for (const row of rows) console.log(Object.values(row).join('\t'));
+}
