@@ -341,7 +341,7 @@ describe('safety: refused before any change, naming the field and the limit', ()
       { out: () => undefined, err: (text) => (err += text) },
     );
     assert.equal(code, 2, err);
-    assert.match(err, /roleARN.*partition aws-cn/);
+    assert.match(err, /--role-arn: "arn:aws-cn:.*" is in partition aws-cn/);
   });
 });
 
