@@ -478,6 +478,20 @@ const VIA_CLOUDFORMATION = {
   'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
 };
 
+/** Whether an association's role belongs to an eksctl role stack: DescribeStacks of those names. */
+function readEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
+  const stacks = eksctlRoleStackArns(stack);
+  return {
+    statements: [
+      new PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: stacks }),
+    ],
+    acknowledgements: stacks.map((resource) => ({
+      id: wildcardResourceFinding(stack, resource),
+      reason: EKSCTL_STACKS,
+    })),
+  };
+}
+
 /**
  * Deleting eksctl's role stack with its association (eksctl's delete): the stack calls on
  * eksctl's role stack names, and the role deletion CloudFormation then makes with the task's
@@ -640,7 +654,12 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // association of the cluster (list + describe); for an update, each entry's role (GetRole and
   // its policies and tags), to check every entry before any change as eksctl does.
   'plan-associations': (context) =>
-    allOf(runDocuments(context, 'read-write'), readAssociations(context), readRoles(context)),
+    allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      readRoles(context),
+      readEksctlRoleStacks(context),
+    ),
   // functions/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
   // function's own role only: DescribeAccessEntry, CreateAccessEntry when missing,
   // ListAssociatedAccessPolicies, and AssociateAccessPolicy of the two access policies it grants
