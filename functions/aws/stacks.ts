@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The CloudFormation stacks eksctl made for `iamserviceaccount`s (tagged
  * `alpha.eksctl.io/iamserviceaccount-name`), with the IAM roles they own. A role a stack owns
@@ -185,7 +186,7 @@ export interface StackChange {
   stack: LiveStack;
   template: Record<string, unknown>;
   tags: Record<string, string>;
-  /** Names the change set (`eks-pia-<roleName>-<unixSeconds>`, made a valid change set name). */
+  /** Names the change set (`eks-pia-<roleName>-update-<attempt>`, made a valid change set name). */
   roleName: string;
   description: string;
 }
@@ -204,7 +205,9 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
  */
 export async function changeStack(change: StackChange): Promise<StackChangeResult> {
   const client = cloudFormationClient();
-  const name = changeSetName(change.roleName, Math.floor(Date.now() / 1000));
+  // Unique per attempt: a rerun right after an interrupted one must not meet the change set
+  // that attempt left behind (CloudFormation refuses a second change set of the same name).
+  const name = changeSetName(change.roleName, `${Date.now()}-${randomBytes(3).toString('hex')}`);
   const created = await client.send(
     new CreateChangeSetCommand({
       StackName: change.stack.stackId,
@@ -275,8 +278,8 @@ const NO_CHANGES = /didn't contain changes|No updates are to be performed/;
 export const CHANGE_SET_PREFIX = 'eks-pia-';
 
 /** `[a-zA-Z][-a-zA-Z0-9]*`, at most 128 characters, as CloudFormation requires. */
-export function changeSetName(roleName: string, unixSeconds: number): string {
-  const suffix = `-update-${unixSeconds}`;
+export function changeSetName(roleName: string, attempt: string): string {
+  const suffix = `-update-${attempt}`;
   const safe = roleName.replace(/[^-a-zA-Z0-9]/g, '-');
   return `${CHANGE_SET_PREFIX}${safe}`.slice(0, 128 - suffix.length) + suffix;
 }
