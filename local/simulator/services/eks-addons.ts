@@ -140,40 +140,6 @@ function requireAddon(cluster: WorldCluster, addonName: string): WorldAddon {
   return addon;
 }
 
-const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
-const POD_IDENTITY_ACTIONS = ['sts:AssumeRole', 'sts:TagSession'];
-
-function asList(value: unknown): unknown[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/**
- * EKS checks, for an add-on's associations, that the role's trust policy lets the Pod Identity
- * service principal assume it with session tags; a role without it would leave the add-on's pods
- * with no credentials.
- */
-export function assertRoleTrustsPodIdentity(state: SimulatorState, roleArn: string): void {
-  const role = state.world.roles.find((candidate) => state.roleArn(candidate) === roleArn);
-  const statements = asList(role?.assumeRolePolicyDocument.Statement) as Record<string, unknown>[];
-  const allowed = new Set<string>();
-  for (const statement of statements) {
-    if (statement.Effect !== 'Allow') continue;
-    const principal = statement.Principal as Record<string, unknown> | undefined;
-    if (!asList(principal?.Service).includes(POD_IDENTITY_PRINCIPAL)) continue;
-    for (const action of asList(statement.Action)) {
-      if (action === 'sts:*' || action === '*') {
-        for (const wanted of POD_IDENTITY_ACTIONS) allowed.add(wanted);
-      } else if (typeof action === 'string') allowed.add(action);
-    }
-  }
-  if (!POD_IDENTITY_ACTIONS.every((action) => allowed.has(action))) {
-    throw invalidParameter(
-      `The trust policy of role ${roleArn} does not allow ${POD_IDENTITY_PRINCIPAL} to perform ${POD_IDENTITY_ACTIONS.join(' and ')}`,
-    );
-  }
-}
-
 interface AddonAssociationInput {
   serviceAccount: string;
   roleArn: string;
@@ -214,8 +180,8 @@ function assertAddonAssociations(
       );
     }
     seen.add(serviceAccount);
+    // Checks the role's trust for pods.eks.amazonaws.com as well, as EKS does for add-ons too.
     assertRoleUsable(state, roleArn);
-    assertRoleTrustsPodIdentity(state, roleArn);
     const existing = findAssociation(cluster, namespace, serviceAccount);
     if (existing && existing.ownerArn !== ownerArn) throw associationExists(existing);
     if (!existing) adding += 1;
