@@ -150,6 +150,25 @@ async function inlinePolicyOf(
  * Everything about a role that reconciling or deleting it depends on, or undefined when there is
  * no such role (also when it disappears while being read).
  */
+/** A role's tags (GetRole alone), or undefined when the role does not exist. */
+export async function getRoleTags(name: string): Promise<Record<string, string> | undefined> {
+  try {
+    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
+    return role === undefined ? undefined : tagMapOf(role.Tags);
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+}
+
+function tagMapOf(
+  tags: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    (tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
+  );
+}
+
 export async function getRoleState(name: string): Promise<ExistingRole | undefined> {
   try {
     const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
@@ -167,9 +186,7 @@ export async function getRoleState(name: string): Promise<ExistingRole | undefin
       arn: role.Arn ?? '',
       path: role.Path ?? '/',
       // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
-      tags: Object.fromEntries(
-        (role.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
-      ),
+      tags: tagMapOf(role.Tags),
       trustPolicy: decodeDocument(
         role.AssumeRolePolicyDocument,
         `trust policy of role ${roleName}`,

@@ -13,6 +13,7 @@ import {
   deleteRoleCompletely,
   detachPolicies,
   getRoleState,
+  getRoleTags,
   putInlinePolicy,
   removePermissionsBoundary,
   setPermissionsBoundary,
@@ -29,6 +30,7 @@ import {
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { guardrailsFromEnv } from '../core/associations/guardrails.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { MANAGED_BY_LABEL } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
@@ -69,14 +71,15 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
       return { arn: created.arn };
     },
     reconcileRole: async (roleName, changes) => {
+      // The boundary first: IAM lets the task role write policies only to roles carrying it.
+      if (changes.boundary && 'set' in changes.boundary)
+        await setPermissionsBoundary(roleName, changes.boundary.set);
       if (changes.trust) await updateTrust(roleName, changes.trust);
       await attachPolicies(roleName, changes.attach);
       await detachPolicies(roleName, changes.detach);
       for (const policy of changes.putInline)
         await putInlinePolicy(roleName, policy.name, policy.document);
       for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
-      if (changes.boundary && 'set' in changes.boundary)
-        await setPermissionsBoundary(roleName, changes.boundary.set);
       if (changes.boundary && 'remove' in changes.boundary)
         await removePermissionsBoundary(roleName);
       await tagRole(roleName, changes.tags);
@@ -134,6 +137,8 @@ export const handler = defineTask('process-batch', input, (event) => {
     return api;
   };
   return processBatch(event, {
+    guardrails: guardrailsFromEnv(process.env),
+    roleTags: getRoleTags,
     loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     describeAssociation,

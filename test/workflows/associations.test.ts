@@ -45,8 +45,8 @@ clusters:
     podIdentityAssociations: ${associations}
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
-  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
-  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
 ${extraRoles}
 buckets:
   - name: eks-pia-configs-${ACCOUNT}
@@ -274,7 +274,7 @@ describe('associations workflow', () => {
   it('fails an item whose given role does not exist without asking EKS, and warns about a role without pod trust', async () => {
     sim = await simulate(
       world({
-        extraRoles: `  - {name: no-pod-trust, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
+        extraRoles: `  - {name: no-pod-trust, tags: {eks-pia/assignable: "true"}, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
       }),
     );
     const entries = `    - {namespace: default, serviceAccountName: ghost, roleARN: "arn:aws:iam::${ACCOUNT}:role/does-not-exist"}\n    - {namespace: default, serviceAccountName: ec2ish, roleARN: "arn:aws:iam::${ACCOUNT}:role/no-pod-trust"}`;
