@@ -168,7 +168,8 @@ function deniedActionsFromText(text: string): DeniedAction[] {
 
 const ROLE_TAG_TEXT = /^([^=]+)=(.*)$/;
 
-function roleTagFromText(text: string): RoleTag {
+/** `key=value`, as the settings spell the opt-in tag. */
+export function roleTagFromText(text: string): RoleTag {
   const match = ROLE_TAG_TEXT.exec(text.trim());
   const key = match?.[1]?.trim();
   if (match === null || key === undefined || key === '') {
