@@ -360,16 +360,27 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
   });
 
   for (const task of ['add-pod-identity-trust', 'remove-oidc-trust']) {
-    it(`${task} edits trust policies of the migratable roles (any role by default) and nothing else of IAM`, () => {
+    it(`${task} edits trust policies only of eksctl IRSA roles and opted-in roles by default, and nothing else of IAM`, () => {
       const statements = taskPolicyStatements(stack, task);
 
-      assert.deepEqual(onlyStatementWith(statements, 'iam:UpdateAssumeRolePolicy'), {
-        Effect: 'Allow',
-        Action: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
-        Resource: [ANY_ROLE],
-      });
+      assert.deepEqual(statementsWith(statements, 'iam:UpdateAssumeRolePolicy'), [
+        {
+          Effect: 'Allow',
+          Action: ['iam:UpdateAssumeRolePolicy'],
+          Resource: [ANY_ROLE],
+          Condition: {
+            StringLike: { 'iam:ResourceTag/alpha.eksctl.io/iamserviceaccount-name': '*' },
+          },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['iam:UpdateAssumeRolePolicy'],
+          Resource: [ANY_ROLE],
+          Condition: { StringLike: { 'iam:ResourceTag/eks-pia/assignable': 'true' } },
+        },
+      ]);
       assert.deepEqual(
-        actionsOf(statements).filter((action) => action.startsWith('iam:')),
+        [...new Set(actionsOf(statements).filter((action) => action.startsWith('iam:')))],
         ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
       );
     });
@@ -378,12 +389,14 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
   it('create-migration-associations passes roles to EKS Pod Identity only', () => {
     const statements = taskPolicyStatements(stack, 'create-migration-associations');
 
-    assert.deepEqual(onlyStatementWith(statements, 'iam:PassRole'), {
-      Effect: 'Allow',
-      Action: ['iam:PassRole'],
-      Resource: [ANY_ROLE],
-      Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
-    });
+    const passes = statementsWith(statements, 'iam:PassRole');
+    assert.equal(passes.length, 2);
+    for (const statement of passes) {
+      assert.deepEqual(statement.Condition?.StringEquals, {
+        'iam:PassedToService': 'pods.eks.amazonaws.com',
+      });
+      assert.ok(statement.Condition?.StringLike, 'only roles carrying a tag');
+    }
     assert.deepEqual(onlyStatementWith(statements, 'eks:CreatePodIdentityAssociation').Resource, [
       ANY_CLUSTER,
     ]);
@@ -422,11 +435,15 @@ describe('migratable roles', () => {
     });
   });
 
-  it('defaults to the guardrails’ allowed role patterns', () => {
-    assert.deepEqual(migrationIam({ guardrails: { allowedRoleArnPatterns: PATTERNS } }), {
-      trust: PATTERNS,
-      pass: PATTERNS,
-    });
+  it('defaults to the guardrails’ allowed role patterns, besides the tagged roles', () => {
+    const { stack } = realStack({ guardrails: { allowedRoleArnPatterns: PATTERNS } });
+    assert.deepEqual(
+      statementsWith(
+        taskPolicyStatements(stack, 'add-pod-identity-trust'),
+        'iam:UpdateAssumeRolePolicy',
+      )[0]?.Resource,
+      PATTERNS,
+    );
   });
 
   it('reads the patterns from context, as `cdk deploy -c migratableRoleArnPatterns=...` passes them', () => {
