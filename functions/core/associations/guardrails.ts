@@ -34,7 +34,6 @@ import { isPolicyArn, issueLine } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 import { ROLE_PATH } from '../naming.ts';
 import {
-  actionPatternCovers,
   type PolicyDocument,
   type PolicyStatement,
   statementsOf,
