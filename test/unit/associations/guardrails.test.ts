@@ -71,7 +71,7 @@ describe('default guardrails', () => {
       ['IAM:*', /iam:/],
       ['i*', /iam:/],
       [['s3:GetObject', 'iam:*'], /iam:/],
-      ['iam:Cre*', /iam:CreateRole/],
+      ['iam:Cre*', /iam:CreateAccessKey/],
       ['iam:*Role*', /iam:AttachRolePolicy/],
       ['iam:P*', /iam:PutRolePolicy/],
       ['iam:AttachRolePolicy', /iam:AttachRolePolicy/],
