@@ -5,14 +5,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
 import {
   FAILED_ITEMS_METRIC,
   METRICS_NAMESPACE,
   WORKFLOW_DIMENSION,
 } from '../../functions/core/metric-names.ts';
-import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
-import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
 import { ROLE_PATH } from '../../functions/core/naming.ts';
+import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
 import { ConfigBucket } from '../constructs/config-bucket.ts';
 import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';

@@ -392,9 +392,9 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
       assert.deepEqual(
         [
           ...new Set(
-            actionsOf(
-              statements.filter((statement) => statement !== viaStack),
-            ).filter((action) => action.startsWith('iam:')),
+            actionsOf(statements.filter((statement) => statement !== viaStack)).filter((action) =>
+              action.startsWith('iam:'),
+            ),
           ),
         ],
         ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
