@@ -621,7 +621,6 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
     resource: 'changeSet',
     resourceName: `${CHANGE_SET_PREFIX}*/*`,
   });
-  const roles = migratableRoles(context);
   return {
     statements: [
       new PolicyStatement({
@@ -645,10 +644,9 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
           'iam:ListAttachedRolePolicies',
           'iam:GetRolePolicy',
         ],
-        resources: roles,
-        conditions: {
-          'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
-        },
+        // Only eksctl's IRSA roles (tagged by their stack), and only through CloudFormation.
+        resources: [anyRole(stack)],
+        conditions: { ...VIA_CLOUDFORMATION, ...taggedRoles(EKSCTL_IRSA_TAG) },
       }),
     ],
     acknowledgements: [
@@ -656,7 +654,7 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
         id: wildcardResourceFinding(stack, resource),
         reason: EKSCTL_STACKS,
       })),
-      ...migratableRoleFindings(context, roles),
+      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_OF_EKSCTL_STACKS },
     ],
   };
 }
@@ -980,7 +978,6 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // add-on's own role to pods.eks.amazonaws.com only; run documents.
   'migrate-addons': (context) => {
     const { stack } = context;
-    const roles = migratableRoles(context);
     return allOf(
       runDocuments(context, 'read-write'),
       readAssociations(context),
@@ -991,16 +988,14 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
             actions: ['eks:DescribeAddon', 'eks:UpdateAddon'],
             resources: [anyAddon(stack)],
           }),
-          new PolicyStatement({
-            actions: ['iam:PassRole'],
-            resources: roles,
-            conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
-          }),
         ],
         acknowledgements: [
           { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
         ],
       },
+      onMigratableRoles(context, ['iam:PassRole'], {
+        StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE },
+      }),
     );
   },
   // functions/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and
