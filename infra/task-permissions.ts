@@ -779,6 +779,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       deleteEksctlRoleStacks(context),
       writeManagedRoles(context),
       passRolesToPodIdentity(context),
+      guardrailSettings(context),
     ),
   // functions/apply-addons: GetObject of the request, PutObject of the add-on results;
   // DescribeCluster (Kubernetes version, IP family), DescribeAddonVersions and

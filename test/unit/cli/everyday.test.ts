@@ -88,10 +88,10 @@ function worldWithAssociations(count: number): string {
 }
 
 describe('eks-pia in pipes and scripts', () => {
-  // Far beyond a pipe's 64 KiB buffer; the 256 KiB state limit bounds `get` until its output
-  // goes through the run store.
+  // Far beyond a pipe's 64 KiB buffer, and beyond what one state may carry: the listing comes
+  // back through the run store's pages.
   it('pipes `get -o json` whole, however slowly the reader reads', async () => {
-    const count = 800;
+    const count = 2500;
     const result = await spawnCli([
       'get',
       'podidentityassociation',
