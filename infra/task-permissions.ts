@@ -561,6 +561,20 @@ function eksctlRoleStackArns(stack: Stack): string[] {
   );
 }
 
+/** Reading eksctl's role stacks (DescribeStacks on their names only), to find an association's. */
+function describeEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
+  const stacks = eksctlRoleStackArns(stack);
+  return {
+    statements: [
+      new PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: stacks }),
+    ],
+    acknowledgements: stacks.map((resource) => ({
+      id: wildcardResourceFinding(stack, resource),
+      reason: EKSCTL_STACKS,
+    })),
+  };
+}
+
 /** IAM calls that CloudFormation makes with the caller's credentials, and only those. */
 const VIA_CLOUDFORMATION = {
   'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
@@ -591,7 +605,8 @@ function deleteEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissio
           'iam:ListInstanceProfilesForRole',
           'iam:DetachRolePolicy',
           'iam:DeleteRolePolicy',
-          'iam:DeleteRolePermissionsBoundary',
+          // No DeleteRolePermissionsBoundary: DeleteRole takes a role with its boundary, and no
+          // task may lift a boundary (the guardrails' rule), not even through CloudFormation.
           'iam:DeleteRole',
         ],
         resources: [anyRole(stack)],
@@ -725,9 +740,15 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   'get-associations': (context) => allOf(runDocuments(context, 'read'), readAssociations(context)),
   // functions/plan-associations: GetObject of the request, PutObject of the plan; every
   // association of the cluster (list + describe); for an update, each entry's role (GetRole and
-  // its policies and tags), to check every entry before any change as eksctl does.
+  // its policies and tags), to check every entry before any change as eksctl does; for update
+  // and delete, DescribeStacks of eksctl's role stack of each entry (eksctl's rules for its roles).
   'plan-associations': (context) =>
-    allOf(runDocuments(context, 'read-write'), readAssociations(context), readRoles(context)),
+    allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      readRoles(context),
+      describeEksctlRoleStacks(context),
+    ),
   // functions/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
   // function's own role only: DescribeAccessEntry, CreateAccessEntry when missing,
   // ListAssociatedAccessPolicies, and AssociateAccessPolicy of the two access policies it grants

@@ -3,6 +3,7 @@ import { describeAssociations, listAssociations } from '../aws/eks-associations.
 import { getRoleState } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { findEksctlRoleStack } from '../aws/stacks.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { planAssociations } from './plan-associations.ts';
 
@@ -14,6 +15,7 @@ export const handler = defineTask('plan-associations', input, (event) =>
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAll: describeAssociations,
     getRoleState,
+    findEksctlRoleStack,
     savePlan: (runId, plan) => putRunDocument(runId, 'plan', plan),
   }),
 );

@@ -65,6 +65,12 @@ export interface PlanDeps {
   ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]>;
   describeAll(clusterName: string, ids: string[]): Promise<ExistingAssociation[]>;
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
+  /** eksctl's role stack of an association's service account, as process-batch finds it. */
+  findEksctlRoleStack(
+    clusterName: string,
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<{ stackName: string } | undefined>;
   savePlan(runId: string, plan: PlanDocument): Promise<string>;
 }
 
@@ -185,12 +191,22 @@ async function refusedEntries(
       const roleName =
         operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
       const role = roleName ? await deps.getRoleState(roleName) : undefined;
+      // eksctl's role stack decides what update and delete may do, as in process-batch.
+      const eksctlStack =
+        operation === 'delete' || existing !== undefined
+          ? await deps.findEksctlRoleStack(
+              request.clusterName,
+              desired.namespace,
+              desired.serviceAccount,
+            )
+          : undefined;
       const decision = decideItem({
         operation,
         clusterName: request.clusterName,
         desired,
         existing,
         role,
+        eksctlStack,
       });
       const missing = await missingGivenRole(request, desired, decision, deps);
       return missing ? { ...decision, result: 'failed' as const, reason: missing } : decision;

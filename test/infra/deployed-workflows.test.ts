@@ -364,9 +364,11 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
     it(`${task} edits trust policies only of eksctl IRSA roles and opted-in roles by default, the rest of IAM only through eksctl's stacks`, () => {
       const statements = taskPolicyStatements(stack, task);
 
+      // Only through CloudFormation, and only on eksctl's IRSA roles (tagged by their stack).
       const viaStack = onlyStatementWith(statements, 'iam:TagRole');
       assert.deepEqual(viaStack.Condition, {
         'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+        StringLike: { 'iam:ResourceTag/alpha.eksctl.io/iamserviceaccount-name': '*' },
       });
       assert.deepEqual(
         statementsWith(statements, 'iam:UpdateAssumeRolePolicy').filter(

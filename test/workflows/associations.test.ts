@@ -247,13 +247,14 @@ describe('associations workflow', () => {
       config('delete', '    - {namespace: payments, serviceAccountName: ledger}'),
     )) as Report;
     assert.equal(deletion.items[0]?.result, 'deleted', deletion.items[0]?.reason);
-    // The access entry a delete needs to look at the service account comes first.
+    // The access entry a delete needs to look at the service account comes first; the stack goes
+    // before the association (removals leave the association last, for a rerun to find).
     assert.deepEqual(
       sim.mutatingSince(mark).filter((call) => !call.includes('Access')),
       [
-        'eks:DeletePodIdentityAssociation',
         'cloudformation:UpdateTerminationProtection',
         'cloudformation:DeleteStack',
+        'eks:DeletePodIdentityAssociation',
       ],
     );
     const state = sim.simulator.dump();

@@ -529,10 +529,21 @@ export function rolesToLookUp(
   settings: GuardrailSettings,
 ): string[] {
   if (request.operation === 'get' || request.operation === 'delete') return [];
-  const arns = request.entries.flatMap((entry) =>
+  // The add-ons' explicit associations answer to the same rules (findGuardrailViolations).
+  const arns = [...request.entries, ...addonEntries(request)].flatMap((entry) =>
     entry.role.kind === 'existing' ? [entry.role.roleArn] : [],
   );
   return [...new Set(arns)].filter((arn) => !allowedWithoutTags(arn, request.account, settings));
+}
+
+/**
+ * The explicit associations of the request's add-ons: they grant what standalone ones do, so
+ * they answer to the same rules.
+ */
+function addonEntries(request: CheckedRequest) {
+  return (request.addons?.addons ?? []).flatMap((addon) =>
+    addon.associations.kind === 'list' ? addon.associations.entries : [],
+  );
 }
 
 /** Tags read by role name (GetRole); `undefined` when the role does not exist. */
@@ -663,11 +674,7 @@ export function findGuardrailViolations(
   roleTags?: RoleTags,
 ): GuardrailViolation[] {
   if (request.operation === 'get') return [];
-  // An add-on's explicit associations grant what standalone ones do, so they answer to the same rules.
-  const addonEntries = (request.addons?.addons ?? []).flatMap((addon) =>
-    addon.associations.kind === 'list' ? addon.associations.entries : [],
-  );
-  return [...request.entries, ...addonEntries].flatMap((entry) =>
+  return [...request.entries, ...addonEntries(request)].flatMap((entry) =>
     entryViolations(entry, request, settings, roleTags),
   );
 }
