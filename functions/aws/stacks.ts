@@ -205,17 +205,30 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
 export async function changeStack(change: StackChange): Promise<StackChangeResult> {
   const client = cloudFormationClient();
   const name = changeSetName(change.roleName, Math.floor(Date.now() / 1000));
-  const created = await client.send(
-    new CreateChangeSetCommand({
-      StackName: change.stack.stackId,
-      ChangeSetName: name,
-      ChangeSetType: 'UPDATE',
-      TemplateBody: JSON.stringify(change.template),
-      Capabilities: change.stack.capabilities as Capability[],
-      Tags: Object.entries(change.tags).map(([Key, Value]) => ({ Key, Value })),
-      Description: change.description.slice(0, 1024),
-    }),
-  );
+  const create = () =>
+    client.send(
+      new CreateChangeSetCommand({
+        StackName: change.stack.stackId,
+        ChangeSetName: name,
+        ChangeSetType: 'UPDATE',
+        TemplateBody: JSON.stringify(change.template),
+        Capabilities: change.stack.capabilities as Capability[],
+        Tags: Object.entries(change.tags).map(([Key, Value]) => ({ Key, Value })),
+        Description: change.description.slice(0, 1024),
+      }),
+    );
+  let created: Awaited<ReturnType<typeof create>>;
+  try {
+    created = await create();
+  } catch (error) {
+    // A change set of this name left by an interrupted run (created, never executed: executing
+    // one removes the stack's change sets) is ours and stale; it goes, and the new one is made.
+    if ((error as { name?: string }).name !== 'AlreadyExistsException') throw error;
+    await client.send(
+      new DeleteChangeSetCommand({ ChangeSetName: name, StackName: change.stack.stackId }),
+    );
+    created = await create();
+  }
   const changeSetId = created.Id ?? name;
   const deadline = Date.now() + polling.maxWaitMs;
   for (;;) {
