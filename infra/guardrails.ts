@@ -34,6 +34,13 @@ export interface GuardrailProps {
    * roles (and the roles the service creates) to EKS.
    */
   readonly allowedRoleArnPatterns?: readonly string[];
+  /**
+   * `key=value`: existing roles carrying this tag may be associated (IAM checks it too, by an
+   * `iam:ResourceTag` condition on iam:PassRole).
+   *
+   * @default 'eks-pia/assignable=true'
+   */
+  readonly assignableRoleTag?: string;
   /** Globs every association's namespace must match. */
   readonly allowedNamespaces?: readonly string[];
 }

@@ -4,6 +4,12 @@ import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/aws/events.ts';
 import { runDocumentKey } from '../functions/aws/run-store.ts';
 import { CHANGE_SET_PREFIX } from '../functions/aws/stacks.ts';
 import {
+  DEFAULT_ASSIGNABLE_ROLE_TAG,
+  DEFAULT_GUARDRAILS,
+  type RoleTag,
+  roleTagFromText,
+} from '../functions/core/associations/guardrails.ts';
+import {
   APPLIED_CONFIG_DOCUMENT,
   CLUSTERS_PREFIX,
   DEFAULTS_PREFIX,
@@ -127,8 +133,14 @@ const OWN_ACCESS_ENTRIES =
   'An access entry ARN names its cluster (from each execution’s input) and ends with an ID EKS ' +
   'generates; the pattern is fixed to entries for this function’s own role.';
 const ROLES_FROM_CONFIG =
-  'A config names existing roles by ARN, and role ARNs carry any IAM path, so reading (and ' +
-  'passing to pods.eks.amazonaws.com only) must cover every role of the account.';
+  'Accepts reading (GetRole: trust, tags, policies) any role of the account: a config names ' +
+  'existing roles by ARN under any IAM path, and their tags decide whether they may be associated.';
+const OPTED_IN_ROLES = (tag: RoleTag) =>
+  `Accepts passing to pods.eks.amazonaws.com only, any role of the account whose owner tagged it ${tag.key}=${tag.value} (iam:ResourceTag condition): the opt-in that makes an existing role assignable.`;
+const MIGRATABLE_TAGGED_ROLES =
+  'Accepts editing the trust of (and passing to pods.eks.amazonaws.com) only roles eksctl ' +
+  'created for IRSA or tagged by their owner as assignable (iam:ResourceTag conditions); the ' +
+  'tasks also re-check that each role trusts the cluster’s OIDC provider for that service account.';
 const ROLES_FROM_TRUST =
   'Discovery reads the trust policy of every role that trusts the cluster’s OIDC provider; ' +
   'those roles live under any name and path of the account. Reading only.';
@@ -146,9 +158,8 @@ const CONFIG_KEYS =
   'prefixes and configs/ of the config bucket, never runs/.';
 
 const MIGRATABLE_ROLES =
-  'Migration edits the trust policy of existing IRSA roles, which live under any name and path ' +
-  'of the account; the deployment narrows this with migratableRoleArnPatterns (default: the ' +
-  'guardrails’ allowedRoleArnPatterns, else every role).';
+  'Accepts editing the trust of (and passing to pods.eks.amazonaws.com) the roles matching the ' +
+  'deployment’s migratableRoleArnPatterns (or allowedRoleArnPatterns): the IRSA roles it chose to migrate.';
 const NO_RESOURCE_LEVEL = (actions: string) =>
   `${actions} support no resource-level permissions: IAM accepts only * for them.`;
 const EKSCTL_STACKS =
@@ -341,6 +352,16 @@ function readAssociations({ stack }: TaskPermissionContext): TaskPermissions {
   };
 }
 
+/** GetRole of the existing roles a config names: their tags may opt them in to being associated. */
+function readRoleTags({ stack }: TaskPermissionContext): TaskPermissions {
+  return {
+    statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] })],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_CONFIG },
+    ],
+  };
+}
+
 /**
  * What functions/aws/iam.ts getRoleState reads of a role: GetRole (trust, tags, boundary),
  * ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy.
@@ -372,33 +393,57 @@ function readRoles({ stack }: TaskPermissionContext): TaskPermissions {
  */
 function writeManagedRoles({ stack, guardrails }: TaskPermissionContext): TaskPermissions {
   const roles = managedRoles(stack);
-  const writes = [
-    'iam:DeleteRole',
-    'iam:AttachRolePolicy',
-    'iam:DetachRolePolicy',
-    'iam:PutRolePolicy',
-    'iam:DeleteRolePolicy',
-    'iam:DeleteRolePermissionsBoundary',
-    'iam:TagRole',
-    'iam:UpdateAssumeRolePolicy',
-  ];
-  const boundarySetters = ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'];
   const boundary = guardrails.enforcedPermissionsBoundaryArn;
-  const statements =
-    boundary === undefined
-      ? [new PolicyStatement({ actions: [...boundarySetters, ...writes], resources: [roles] })]
-      : [
-          new PolicyStatement({ actions: writes, resources: [roles] }),
-          new PolicyStatement({
-            actions: boundarySetters,
-            resources: [roles],
-            conditions: { StringEquals: { 'iam:PermissionsBoundary': boundary } },
-          }),
-        ];
+  if (boundary === undefined) {
+    throw new MissingTaskPermissionsError(
+      'process-batch creates roles only with a permissions boundary: the stack sets the guardrails’ enforcedPermissionsBoundaryArn (its own boundary policy by default)',
+    );
+  }
+  // iam:PermissionsBoundary is the boundary the role gets (CreateRole, PutRolePermissionsBoundary)
+  // or already has (PutRolePolicy, AttachRolePolicy): no role is created or given permissions
+  // without it, and DeleteRolePermissionsBoundary is not granted at all.
+  const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': boundary } };
+  const deniedPolicies = guardrails.deniedPolicyArns ?? DEFAULT_GUARDRAILS.deniedPolicyArns;
   return {
-    statements,
+    statements: [
+      new PolicyStatement({
+        actions: [
+          'iam:DeleteRole',
+          'iam:DetachRolePolicy',
+          'iam:DeleteRolePolicy',
+          'iam:TagRole',
+          'iam:UpdateAssumeRolePolicy',
+        ],
+        resources: [roles],
+      }),
+      new PolicyStatement({
+        actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy'],
+        resources: [roles],
+        conditions: withBoundary,
+      }),
+      new PolicyStatement({
+        actions: ['iam:AttachRolePolicy'],
+        resources: [roles],
+        conditions:
+          deniedPolicies.length === 0
+            ? withBoundary
+            : { ...withBoundary, ArnNotLike: { 'iam:PolicyARN': [...deniedPolicies] } },
+      }),
+    ],
     acknowledgements: [{ id: wildcardResourceFinding(stack, roles), reason: MANAGED_ROLE_NAMES }],
   };
+}
+
+/** The tag that opts an existing role in: the guardrails' setting, else the default. */
+function assignableTag({ guardrails }: TaskPermissionContext): RoleTag | undefined {
+  return guardrails.assignableRoleTag === undefined
+    ? DEFAULT_ASSIGNABLE_ROLE_TAG
+    : roleTagFromText(guardrails.assignableRoleTag);
+}
+
+/** `iam:ResourceTag/<key>` condition for roles carrying the tag (any value for `*`). */
+function taggedRoles(tag: RoleTag): Record<string, Record<string, string>> {
+  return { StringLike: { [`iam:ResourceTag/${tag.key}`]: tag.value } };
 }
 
 /**
@@ -406,64 +451,107 @@ function writeManagedRoles({ stack, guardrails }: TaskPermissionContext): TaskPe
  * Identity. Passing is limited to that service, and, when the guardrails allow only some role
  * ARNs, to those and the roles this service creates.
  */
-function passRolesToPodIdentity({ stack, guardrails }: TaskPermissionContext): TaskPermissions {
-  const patterns = guardrails.allowedRoleArnPatterns;
+function passRolesToPodIdentity(context: TaskPermissionContext): TaskPermissions {
+  const { stack, guardrails } = context;
+  const patterns = guardrails.allowedRoleArnPatterns ?? [];
   const managed = managedRoles(stack);
-  const passable = patterns === undefined ? [anyRole(stack)] : [...new Set([...patterns, managed])];
-  const reasonFor = (resource: string): string => {
-    if (resource === managed) return MANAGED_ROLE_NAMES;
-    if (patterns === undefined) return ROLES_FROM_CONFIG;
-    return ALLOWED_ROLE_PATTERN;
-  };
+  const passable = [...new Set([managed, ...patterns])];
+  const toPods = { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } };
+  const tag = assignableTag(context);
   return {
     statements: [
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: passable,
-        conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
-      }),
+      new PolicyStatement({ actions: ['iam:PassRole'], resources: passable, conditions: toPods }),
+      ...(tag === undefined
+        ? []
+        : [
+            new PolicyStatement({
+              actions: ['iam:PassRole'],
+              resources: [anyRole(stack)],
+              conditions: { ...toPods, ...taggedRoles(tag) },
+            }),
+          ]),
     ],
-    acknowledgements: passable
-      .filter((resource) => resource.includes('*'))
-      .map((resource) => ({
-        id: wildcardResourceFinding(stack, resource),
-        reason: reasonFor(resource),
-      })),
+    acknowledgements: [
+      ...passable
+        .filter((resource) => resource.includes('*'))
+        .map((resource) => ({
+          id: wildcardResourceFinding(stack, resource),
+          reason: resource === managed ? MANAGED_ROLE_NAMES : ALLOWED_ROLE_PATTERN,
+        })),
+      ...(tag === undefined
+        ? []
+        : [{ id: wildcardResourceFinding(stack, anyRole(stack)), reason: OPTED_IN_ROLES(tag) }]),
+    ],
   };
 }
 
-/** The roles migration may edit and pass: the setting, else the allowed roles, else all. */
-function migratableRoles({
-  stack,
-  guardrails,
-  migratableRoleArnPatterns,
-}: TaskPermissionContext): string[] {
-  return [...(migratableRoleArnPatterns ?? guardrails.allowedRoleArnPatterns ?? [anyRole(stack)])];
+/** The tag CloudFormation carries from eksctl's iamserviceaccount stacks onto their IRSA roles. */
+const EKSCTL_IRSA_TAG: RoleTag = { key: 'alpha.eksctl.io/iamserviceaccount-name', value: '*' };
+
+/**
+ * `actions` on the roles migration may touch: the deployment's migratableRoleArnPatterns when
+ * set; else the guardrails' allowed patterns, and (through resource-tag conditions) roles eksctl
+ * created for IRSA and roles carrying the opt-in tag. Never every role of the account by
+ * default: an IRSA role that is none of these is opted in by tag or by pattern.
+ */
+function onMigratableRoles(
+  context: TaskPermissionContext,
+  actions: readonly string[],
+  conditions: Record<string, Record<string, string>> = {},
+): TaskPermissions {
+  const { stack, guardrails, migratableRoleArnPatterns } = context;
+  const patterns = migratableRoleArnPatterns ?? guardrails.allowedRoleArnPatterns ?? [];
+  const tags =
+    migratableRoleArnPatterns === undefined
+      ? [EKSCTL_IRSA_TAG, ...[assignableTag(context)].filter((tag) => tag !== undefined)]
+      : [];
+  return {
+    statements: [
+      ...(patterns.length === 0
+        ? []
+        : [new PolicyStatement({ actions: [...actions], resources: [...patterns], conditions })]),
+      ...tags.map(
+        (tag) =>
+          new PolicyStatement({
+            actions: [...actions],
+            resources: [anyRole(stack)],
+            conditions: { ...conditions, ...taggedRoles(tag) },
+          }),
+      ),
+    ],
+    acknowledgements: [
+      ...patterns
+        .filter((resource) => resource.includes('*'))
+        .map((resource) => ({
+          id: wildcardResourceFinding(stack, resource),
+          reason: MIGRATABLE_ROLES,
+        })),
+      ...(tags.length === 0
+        ? []
+        : [
+            { id: wildcardResourceFinding(stack, anyRole(stack)), reason: MIGRATABLE_TAGGED_ROLES },
+          ]),
+    ],
+  };
 }
 
-function migratableRoleFindings(
-  { stack }: TaskPermissionContext,
-  roles: readonly string[],
-): Acknowledgement[] {
-  return roles
-    .filter((resource) => resource.includes('*'))
-    .map((resource) => ({
-      id: wildcardResourceFinding(stack, resource),
-      reason: MIGRATABLE_ROLES,
-    }));
-}
-
-/** GetRole and UpdateAssumeRolePolicy of the roles migration may edit, and of no other. */
+/**
+ * GetRole of any role (reading the trust it re-checks), UpdateAssumeRolePolicy of the roles
+ * migration may edit only.
+ */
 function editMigratableTrust(context: TaskPermissionContext): TaskPermissions {
-  const roles = migratableRoles(context);
+  return allOf(
+    readTrustOfAnyRole(context),
+    onMigratableRoles(context, ['iam:UpdateAssumeRolePolicy']),
+  );
+}
+
+function readTrustOfAnyRole({ stack }: TaskPermissionContext): TaskPermissions {
   return {
-    statements: [
-      new PolicyStatement({
-        actions: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
-        resources: roles,
-      }),
+    statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] })],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_TRUST },
     ],
-    acknowledgements: migratableRoleFindings(context, roles),
   };
 }
 
@@ -473,13 +561,8 @@ function eksctlRoleStackArns(stack: Stack): string[] {
   );
 }
 
-/** IAM calls that CloudFormation makes with the caller's credentials, and only those. */
-const VIA_CLOUDFORMATION = {
-  'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
-};
-
-/** Whether an association's role belongs to an eksctl role stack: DescribeStacks of those names. */
-function readEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
+/** Reading eksctl's role stacks (DescribeStacks on their names only), to find an association's. */
+function describeEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
   const stacks = eksctlRoleStackArns(stack);
   return {
     statements: [
@@ -491,6 +574,11 @@ function readEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions
     })),
   };
 }
+
+/** IAM calls that CloudFormation makes with the caller's credentials, and only those. */
+const VIA_CLOUDFORMATION = {
+  'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+};
 
 /**
  * Deleting eksctl's role stack with its association (eksctl's delete): the stack calls on
@@ -517,7 +605,8 @@ function deleteEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissio
           'iam:ListInstanceProfilesForRole',
           'iam:DetachRolePolicy',
           'iam:DeleteRolePolicy',
-          'iam:DeleteRolePermissionsBoundary',
+          // No DeleteRolePermissionsBoundary: DeleteRole takes a role with its boundary, and no
+          // task may lift a boundary (the guardrails' rule), not even through CloudFormation.
           'iam:DeleteRole',
         ],
         resources: [anyRole(stack)],
@@ -547,7 +636,6 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
     resource: 'changeSet',
     resourceName: `${CHANGE_SET_PREFIX}*/*`,
   });
-  const roles = migratableRoles(context);
   return {
     statements: [
       new PolicyStatement({
@@ -571,10 +659,9 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
           'iam:ListAttachedRolePolicies',
           'iam:GetRolePolicy',
         ],
-        resources: roles,
-        conditions: {
-          'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
-        },
+        // Only eksctl's IRSA roles (tagged by their stack), and only through CloudFormation.
+        resources: [anyRole(stack)],
+        conditions: { ...VIA_CLOUDFORMATION, ...taggedRoles(EKSCTL_IRSA_TAG) },
       }),
     ],
     acknowledgements: [
@@ -582,7 +669,7 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
         id: wildcardResourceFinding(stack, resource),
         reason: EKSCTL_STACKS,
       })),
-      ...migratableRoleFindings(context, roles),
+      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_OF_EKSCTL_STACKS },
     ],
   };
 }
@@ -645,6 +732,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       { statements: [listConfigBucket(context.configBucket)] },
       runDocuments(context, 'write'),
       ownIdentity(context),
+      readRoleTags(context),
       guardrailSettings(context),
     ),
   // functions/get-associations: GetObject of the request; ListPodIdentityAssociations (every
@@ -652,13 +740,14 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   'get-associations': (context) => allOf(runDocuments(context, 'read'), readAssociations(context)),
   // functions/plan-associations: GetObject of the request, PutObject of the plan; every
   // association of the cluster (list + describe); for an update, each entry's role (GetRole and
-  // its policies and tags), to check every entry before any change as eksctl does.
+  // its policies and tags), to check every entry before any change as eksctl does; for update
+  // and delete, DescribeStacks of eksctl's role stack of each entry (eksctl's rules for its roles).
   'plan-associations': (context) =>
     allOf(
       runDocuments(context, 'read-write'),
       readAssociations(context),
       readRoles(context),
-      readEksctlRoleStacks(context),
+      describeEksctlRoleStacks(context),
     ),
   // functions/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
   // function's own role only: DescribeAccessEntry, CreateAccessEntry when missing,
@@ -711,6 +800,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       deleteEksctlRoleStacks(context),
       writeManagedRoles(context),
       passRolesToPodIdentity(context),
+      guardrailSettings(context),
     ),
   // functions/apply-addons: GetObject of the request, PutObject of the add-on results;
   // DescribeCluster (Kubernetes version, IP family), DescribeAddonVersions and
@@ -756,6 +846,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       readRoles(context),
       writeManagedRoles(context),
       passRolesToPodIdentity(context),
+      guardrailSettings(context),
     ),
   // functions/report-associations: GetObject of the plan and batch results, PutObject of
   // report.json; PutEvents of the run-completed event, on the one bus, with its source and
@@ -885,31 +976,30 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // exists already; run documents.
   'create-migration-associations': (context) => {
     const { stack } = context;
-    const roles = migratableRoles(context);
-    return allOf(runDocuments(context, 'read-write'), readAssociations(context), {
-      statements: [
-        new PolicyStatement({
-          actions: ['eks:CreatePodIdentityAssociation'],
-          resources: [anyCluster(stack)],
-        }),
-        new PolicyStatement({
-          actions: ['iam:PassRole'],
-          resources: roles,
-          conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
-        }),
-      ],
-      acknowledgements: [
-        { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-        ...migratableRoleFindings(context, roles),
-      ],
-    });
+    return allOf(
+      runDocuments(context, 'read-write'),
+      readAssociations(context),
+      {
+        statements: [
+          new PolicyStatement({
+            actions: ['eks:CreatePodIdentityAssociation'],
+            resources: [anyCluster(stack)],
+          }),
+        ],
+        acknowledgements: [
+          { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
+        ],
+      },
+      onMigratableRoles(context, ['iam:PassRole'], {
+        StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE },
+      }),
+    );
   },
   // functions/migrate-addons: the add-on roles' trust (GetRole, UpdateAssumeRolePolicy);
   // DescribeAddon and its associations, UpdateAddon with podIdentityAssociations passing the
   // add-on's own role to pods.eks.amazonaws.com only; run documents.
   'migrate-addons': (context) => {
     const { stack } = context;
-    const roles = migratableRoles(context);
     return allOf(
       runDocuments(context, 'read-write'),
       readAssociations(context),
@@ -920,16 +1010,14 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
             actions: ['eks:DescribeAddon', 'eks:UpdateAddon'],
             resources: [anyAddon(stack)],
           }),
-          new PolicyStatement({
-            actions: ['iam:PassRole'],
-            resources: roles,
-            conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
-          }),
         ],
         acknowledgements: [
           { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
         ],
       },
+      onMigratableRoles(context, ['iam:PassRole'], {
+        StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE },
+      }),
     );
   },
   // functions/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and

@@ -154,6 +154,25 @@ async function inlinePolicyOf(
  * Everything about a role that reconciling or deleting it depends on, or undefined when there is
  * no such role (also when it disappears while being read).
  */
+/** A role's tags (GetRole alone), or undefined when the role does not exist. */
+export async function getRoleTags(name: string): Promise<Record<string, string> | undefined> {
+  try {
+    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
+    return role === undefined ? undefined : tagMapOf(role.Tags);
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+}
+
+function tagMapOf(
+  tags: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    (tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
+  );
+}
+
 export async function getRoleState(name: string): Promise<ExistingRole | undefined> {
   try {
     const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
@@ -171,9 +190,7 @@ export async function getRoleState(name: string): Promise<ExistingRole | undefin
       arn: role.Arn ?? '',
       path: role.Path ?? '/',
       // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
-      tags: Object.fromEntries(
-        (role.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
-      ),
+      tags: tagMapOf(role.Tags),
       trustPolicy: decodeDocument(
         role.AssumeRolePolicyDocument,
         `trust policy of role ${roleName}`,
@@ -460,14 +477,15 @@ async function adoptManagedRole(role: ManagedRole): Promise<{ arn: string }> {
 
 /** Applies the edits `roleChanges` decided to a role this service owns. */
 export async function reconcileRole(roleName: string, changes: RoleChanges): Promise<void> {
+  // The boundary first: IAM lets the task role write policies only to roles carrying it.
+  if (changes.boundary && 'set' in changes.boundary)
+    await setPermissionsBoundary(roleName, changes.boundary.set);
   if (changes.trust) await updateTrust(roleName, changes.trust);
   await attachPolicies(roleName, changes.attach);
   await detachPolicies(roleName, changes.detach);
   for (const policy of changes.putInline)
     await putInlinePolicy(roleName, policy.name, policy.document);
   for (const name of changes.deleteInline) await deleteInlinePolicy(roleName, name);
-  if (changes.boundary && 'set' in changes.boundary)
-    await setPermissionsBoundary(roleName, changes.boundary.set);
   if (changes.boundary && 'remove' in changes.boundary) await removePermissionsBoundary(roleName);
   await tagRole(roleName, changes.tags);
 }

@@ -323,10 +323,15 @@ export async function discoverIrsa(
     associations,
     warnings,
   });
-  plan.addons = planAddonMigrations(
-    await addonFacts(addonRoles, roles, provider, deps),
-    provider,
-    input.removeOidcProviderTrustRelationship,
-  );
+  // A run scoped to namespaces migrates the service accounts of those namespaces only; add-ons
+  // (whose service accounts live where each add-on puts them) wait for an unscoped run.
+  plan.addons =
+    input.namespaces.length === 0
+      ? planAddonMigrations(
+          await addonFacts(addonRoles, roles, provider, deps),
+          provider,
+          input.removeOidcProviderTrustRelationship,
+        )
+      : [];
   return summarise(plan, await deps.savePlan(input.runId, plan));
 }

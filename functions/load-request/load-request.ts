@@ -1,5 +1,11 @@
 import { POD_IDENTITY_AGENT } from '../core/addon.ts';
-import { checkGuardrails, type GuardrailSettings } from '../core/associations/guardrails.ts';
+import {
+  checkGuardrails,
+  type GuardrailSettings,
+  type RoleTagReader,
+  readRoleTags,
+  rolesToLookUp,
+} from '../core/associations/guardrails.ts';
 import type {
   AssociationRequest,
   RunnableInput,
@@ -22,6 +28,8 @@ export interface LoadRequestDeps {
     versionId?: string | undefined;
   }): Promise<string>;
   saveRequest(runId: string, request: AssociationRequest): Promise<string>;
+  /** Tags of an existing role the config names, which may opt it in to being associated. */
+  roleTags: RoleTagReader;
 }
 
 /** The small summary the workflow carries from state to state; the request itself is in the run store. */
@@ -72,7 +80,8 @@ export async function loadRequest(
       },
     ]);
   }
-  checkGuardrails(request, deps.guardrails);
+  const roleTags = await readRoleTags(rolesToLookUp(request, deps.guardrails), deps.roleTags);
+  checkGuardrails(request, deps.guardrails, roleTags);
   const requestDocument = await deps.saveRequest(runId, request);
   return {
     runId,

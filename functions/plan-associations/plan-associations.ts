@@ -191,13 +191,15 @@ async function refusedEntries(
       const roleName =
         operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
       const role = roleName ? await deps.getRoleState(roleName) : undefined;
-      const eksctlStack = existing
-        ? await deps.findEksctlRoleStack(
-            request.clusterName,
-            existing.namespace,
-            existing.serviceAccount,
-          )
-        : undefined;
+      // eksctl's role stack decides what update and delete may do, as in process-batch.
+      const eksctlStack =
+        operation === 'delete' || existing !== undefined
+          ? await deps.findEksctlRoleStack(
+              request.clusterName,
+              desired.namespace,
+              desired.serviceAccount,
+            )
+          : undefined;
       const decision = decideItem({
         operation,
         clusterName: request.clusterName,

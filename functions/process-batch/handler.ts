@@ -11,6 +11,7 @@ import {
   createManagedRole,
   deleteRoleCompletely,
   getRoleState,
+  getRoleTags,
   reconcileRole,
 } from '../aws/iam.ts';
 import {
@@ -23,6 +24,7 @@ import {
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { deleteEksctlRoleStack, findEksctlRoleStack } from '../aws/stacks.ts';
+import { guardrailsFromEnv } from '../core/associations/guardrails.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { MANAGED_BY_LABEL } from '../core/naming.ts';
 import type { PlanDocument } from '../plan-associations/plan-associations.ts';
@@ -112,6 +114,8 @@ export const handler = defineTask('process-batch', input, (event) => {
     return api;
   };
   return processBatch(event, {
+    guardrails: guardrailsFromEnv(process.env),
+    roleTags: getRoleTags,
     loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     describeAssociation,

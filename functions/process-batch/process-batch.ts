@@ -7,6 +7,14 @@ import {
   parseRoleArn,
 } from '../core/associations/existing.ts';
 import {
+  findGuardrailViolations,
+  type GuardrailSettings,
+  type GuardrailViolation,
+  type RoleTagReader,
+  readRoleTags,
+  rolesToLookUp,
+} from '../core/associations/guardrails.ts';
+import {
   decideItem,
   type ItemDecision,
   type ItemOperation,
@@ -21,7 +29,8 @@ import {
   type ResultCounts,
 } from '../core/associations/report.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
-import { asError } from '../core/errors.ts';
+import { issueLine } from '../core/config/index.ts';
+import { asError, NamedError } from '../core/errors.ts';
 import { namesSameRole } from '../core/migration/plan.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';
 import type {
@@ -49,7 +58,30 @@ export interface BatchResult {
   counts: ResultCounts;
 }
 
+/**
+ * The run's request breaks the guardrails load-request checked it against: the document under
+ * `runs/` was changed after it was validated (or a role lost its opt-in tag meanwhile). The batch
+ * changes nothing.
+ */
+export class RunDocumentTamperedError extends NamedError {
+  override readonly name = 'RunDocumentTamperedError';
+  readonly violations: readonly GuardrailViolation[];
+
+  constructor(runId: string, violations: readonly GuardrailViolation[]) {
+    super(
+      [
+        `the request document of run ${runId} (runs/${runId}/request.json) breaks the guardrails although load-request accepted it, so it was changed after it was validated (or a role lost its opt-in tag meanwhile); this batch changed nothing. Start a new run from the config; violations:`,
+        ...violations.map(issueLine),
+      ].join('\n'),
+    );
+    this.violations = violations;
+  }
+}
+
 export interface ProcessBatchDeps {
+  /** The deployment's guardrails, checked again on what this batch is about to do. */
+  guardrails: GuardrailSettings;
+  roleTags: RoleTagReader;
   loadRequest(runId: string): Promise<AssociationRequest>;
   loadPlan(runId: string): Promise<PlanDocument>;
   describeAssociation(
@@ -87,6 +119,7 @@ export async function processBatch(
     deps.loadPlan(input.runId),
   ]);
   const items = plan.items.slice(input.batch * plan.batchSize, (input.batch + 1) * plan.batchSize);
+  await recheckGuardrails(input.runId, request, items, deps);
   const executor = deps.executor(request.clusterName);
   const results = await pMap(
     items,
@@ -183,6 +216,27 @@ async function processItem(
   if (dryRun) return withWarnings(itemResult(decision, { dryRun: true }), lookupWarnings);
   const outcome = await executeItem(decision, executor);
   return withWarnings(itemResult(decision, { dryRun: false, outcome }), lookupWarnings);
+}
+
+/**
+ * Defence in depth: the run documents live in a bucket, and a document changed between
+ * load-request and here would otherwise be carried out as written. The batch's own entries are
+ * checked again (with the roles' tags as IAM has them now) before anything changes.
+ */
+async function recheckGuardrails(
+  runId: string,
+  request: AssociationRequest,
+  items: readonly PlanItem[],
+  deps: ProcessBatchDeps,
+): Promise<void> {
+  const entries = items.flatMap((item) => {
+    const entry = item.kind === 'entry' ? request.entries[item.entryIndex] : undefined;
+    return entry === undefined ? [] : [entry];
+  });
+  const batch = { ...request, entries };
+  const roleTags = await readRoleTags(rolesToLookUp(batch, deps.guardrails), deps.roleTags);
+  const violations = findGuardrailViolations(batch, deps.guardrails, roleTags);
+  if (violations.length > 0) throw new RunDocumentTamperedError(runId, violations);
 }
 
 /**

@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
 import {
   FAILED_ITEMS_METRIC,
   METRICS_NAMESPACE,
   WORKFLOW_DIMENSION,
 } from '../../functions/core/metric-names.ts';
+import { ROLE_PATH } from '../../functions/core/naming.ts';
 import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
 import { ConfigBucket } from '../constructs/config-bucket.ts';
@@ -106,8 +108,10 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    * Roles the migration may edit the trust policy of (add the pods.eks.amazonaws.com statement,
    * remove this cluster's OIDC statements) and pass to EKS Pod Identity: ARN patterns with `*`.
    *
-   * @default the guardrails' allowedRoleArnPatterns, else every role of the account (migration
-   * edits existing IRSA roles, wherever they live)
+   * @default the guardrails' allowedRoleArnPatterns, plus (through IAM resource-tag conditions)
+   * roles eksctl created for IRSA (tag `alpha.eksctl.io/iamserviceaccount-name`) and roles
+   * carrying the guardrails' opt-in tag (`eks-pia/assignable=true`); never every role of the
+   * account
    */
   readonly migratableRoleArnPatterns?: readonly string[];
   /**
@@ -200,6 +204,8 @@ export class PodIdentityAutomationStack extends Stack {
   private readonly stateMachinesDir: string;
   private readonly props: PodIdentityAutomationStackProps;
   private readonly guardrails: GuardrailProps;
+  /** The boundary every role the service creates carries: the deployment's, or the stack's own. */
+  readonly rolePermissionsBoundaryArn: string;
   private readonly functionsByTask = new Map<string, TaskFunction>();
   private readonly sharedRoles = new Map<string, iam.Role>();
   private readonly workflowsByName = new Map<string, WorkflowStateMachine>();
@@ -214,8 +220,14 @@ export class PodIdentityAutomationStack extends Stack {
     this.stateMachinesDir = props.stateMachinesDir ?? STATE_MACHINES_DIR;
     this.taskFunctions = this.functionsByTask;
     this.workflows = this.workflowsByName;
-    this.guardrails = props.guardrails ?? {};
-    checkGuardrails(this.guardrails);
+    const guardrails = props.guardrails ?? {};
+    checkGuardrails(guardrails);
+    this.rolePermissionsBoundaryArn =
+      guardrails.enforcedPermissionsBoundaryArn ?? this.defaultPermissionsBoundary();
+    this.guardrails = {
+      ...guardrails,
+      enforcedPermissionsBoundaryArn: this.rolePermissionsBoundaryArn,
+    };
     this.kubernetesApiNetwork = this.placeKubernetesApiTasks(props);
 
     this.alarmTopic = new AlarmNotifications(this, 'AlarmNotifications', {
@@ -238,6 +250,8 @@ export class PodIdentityAutomationStack extends Stack {
     for (const workflow of props.workflows ?? listWorkflows(this.stateMachinesDir)) {
       this.buildWorkflow(workflow, []);
     }
+
+    this.onlyTasksWriteRunDocuments();
 
     const uploadsStart = this.workflowsByName.get(props.configUploadWorkflow ?? 'associations');
     this.configUploadTrigger =
@@ -284,6 +298,55 @@ export class PodIdentityAutomationStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * The managed policy every role the service creates carries unless the deployment names its
+   * own boundary (functions/core/associations/escalation.ts): no IAM, STS, Organizations or
+   * account writes beyond what pods need, and no change of a boundary. The task that creates
+   * roles may create and edit them only with it.
+   */
+  private defaultPermissionsBoundary(): string {
+    const policy = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
+      path: ROLE_PATH,
+      description:
+        'Permissions boundary of every role EKS Pod Identity automation creates: no IAM, STS, ' +
+        'Organizations or account writes beyond what pods need',
+      document: iam.PolicyDocument.fromJson(permissionsBoundaryDocument()),
+    });
+    const caps =
+      'Accepts that a role under this boundary may do anything outside IAM, STS, Organizations ' +
+      'and Account that its own policies grant (NotAction on Resource *): a boundary caps, it ' +
+      'grants nothing; what the role gets is its own policies, which the guardrails check.';
+    Validations.of(policy).acknowledge(
+      // cdk-nag's IAM5 rule cannot read a NotAction statement and reports an error instead.
+      { id: 'AwsSolutions::AwsSolutions-IAM5', reason: caps },
+      { id: 'CloudFormation-Validate::W2512', reason: caps },
+    );
+    new CfnOutput(this, 'PermissionsBoundaryArn', {
+      description: 'Permissions boundary every role the service creates carries',
+      value: policy.managedPolicyArn,
+    });
+    return policy.managedPolicyArn;
+  }
+
+  /**
+   * Run documents (`runs/`) drive what the tasks do after load-request validated the request, so
+   * nobody but the tasks may write them: a bucket writer cannot swap a validated request.
+   */
+  private onlyTasksWriteRunDocuments(): void {
+    const roles = [...new Set([...this.functionsByTask.values()].map((fn) => fn.taskRole.roleArn))];
+    if (roles.length === 0) return;
+    this.configBucket.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTasksWriteRunDocuments',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.configBucket.objectsUnder(this.configBucket.runsPrefix)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': roles } },
+      }),
+    );
   }
 
   /**

@@ -31,7 +31,6 @@ const IAM_WRITES = [
   'iam:PutRolePolicy',
   'iam:DeleteRolePolicy',
   'iam:PutRolePermissionsBoundary',
-  'iam:DeleteRolePermissionsBoundary',
   'iam:TagRole',
   'iam:UpdateAssumeRolePolicy',
 ];
@@ -93,9 +92,15 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     }
   });
 
-  it('sets no GUARDRAILS variable when the deployment sets no guardrail, so the tasks’ defaults apply', () => {
+  it('gives the stack’s permissions boundary to the tasks that check guardrails, and to no other', () => {
     for (const task of ASSOCIATIONS_TASKS) {
-      assert.equal(environmentOf(task).GUARDRAILS, undefined, task);
+      const variable = environmentOf(task).GUARDRAILS;
+      if (task === 'load-request' || task === 'process-batch') {
+        assert.match(JSON.stringify(variable), /enforcedPermissionsBoundaryArn/, task);
+        assert.match(JSON.stringify(variable), /PermissionsBoundary/, task);
+      } else {
+        assert.equal(variable, undefined, task);
+      }
     }
   });
 
@@ -158,15 +163,20 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       ]);
     });
 
-    it('looks up no role but its own, to learn its account', () => {
+    it('reads its own role (its account) and the roles a config names (their opt-in tag), writing none', () => {
       const fn = stack.taskFunctions.get('load-request');
       assert.ok(fn);
 
-      assert.deepEqual(onlyStatementWith(statements, 'iam:GetRole'), {
-        Effect: 'Allow',
-        Action: ['iam:GetRole'],
-        Resource: [`<${logicalIdOf(fn.taskRole)}.Arn>`],
-      });
+      assert.deepEqual(
+        statementsWith(statements, 'iam:GetRole').map((statement) => statement.Resource),
+        [[`<${logicalIdOf(fn.taskRole)}.Arn>`], [ACCOUNT_ROLES]],
+      );
+      assert.deepEqual(
+        statements
+          .flatMap((statement) => statement.Action)
+          .filter((action) => IAM_WRITES.includes(action)),
+        [],
+      );
     });
   });
 
@@ -272,8 +282,28 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       );
       for (const statement of writes) {
         assert.deepEqual(statement.Resource, [MANAGED_ROLES]);
-        assert.equal(statement.Condition, undefined, 'no boundary is enforced by default');
       }
+      assert.deepEqual(statementsWith(statements, 'iam:DeleteRolePermissionsBoundary'), []);
+    });
+
+    it('creates roles and gives them permissions only with the stack’s boundary, never a denied policy', () => {
+      for (const action of [
+        'iam:CreateRole',
+        'iam:PutRolePermissionsBoundary',
+        'iam:PutRolePolicy',
+      ]) {
+        const condition = JSON.stringify(onlyStatementWith(statements, action).Condition);
+        assert.match(
+          condition,
+          /"StringEquals":\{"iam:PermissionsBoundary":\{"Ref":"PermissionsBoundary/,
+          action,
+        );
+      }
+      const attach = JSON.stringify(
+        onlyStatementWith(statements, 'iam:AttachRolePolicy').Condition,
+      );
+      assert.match(attach, /iam:PermissionsBoundary/);
+      assert.match(attach, /"ArnNotLike":\{"iam:PolicyARN":\[[^\]]*AdministratorAccess/);
     });
 
     it("deletes only eksctl's role stacks, and their roles only through CloudFormation", () => {
@@ -304,13 +334,24 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       });
     });
 
-    it('passes roles to EKS Pod Identity and to no other service', () => {
-      assert.deepEqual(onlyStatementWith(statements, 'iam:PassRole'), {
-        Effect: 'Allow',
-        Action: ['iam:PassRole'],
-        Resource: [ACCOUNT_ROLES],
-        Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
-      });
+    it('passes to EKS Pod Identity only, its own roles and roles tagged eks-pia/assignable=true', () => {
+      assert.deepEqual(statementsWith(statements, 'iam:PassRole'), [
+        {
+          Effect: 'Allow',
+          Action: ['iam:PassRole'],
+          Resource: [MANAGED_ROLES],
+          Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['iam:PassRole'],
+          Resource: [ACCOUNT_ROLES],
+          Condition: {
+            StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' },
+            StringLike: { 'iam:ResourceTag/eks-pia/assignable': 'true' },
+          },
+        },
+      ]);
     });
 
     it('creates associations on clusters and changes, tags and deletes them by association ARN', () => {
@@ -400,7 +441,7 @@ describe('deployment settings of the associations tasks', () => {
 
     assert.deepEqual(onlyStatementWith(statements, 'iam:CreateRole'), {
       Effect: 'Allow',
-      Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
+      Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy'],
       Resource: [MANAGED_ROLES],
       Condition: { StringEquals: { 'iam:PermissionsBoundary': BOUNDARY } },
     });
@@ -426,11 +467,16 @@ describe('deployment settings of the associations tasks', () => {
     });
 
     assert.deepEqual(
-      onlyStatementWith(taskPolicyStatements(stack, 'process-batch'), 'iam:PassRole').Resource,
+      statementsWith(taskPolicyStatements(stack, 'process-batch'), 'iam:PassRole').map(
+        (statement) => statement.Resource,
+      ),
       [
-        'arn:aws:iam::111122223333:role/apps/*',
-        'arn:aws:iam::111122223333:role/payments-worker',
-        MANAGED_ROLES,
+        [
+          MANAGED_ROLES,
+          'arn:aws:iam::111122223333:role/apps/*',
+          'arn:aws:iam::111122223333:role/payments-worker',
+        ],
+        [ACCOUNT_ROLES],
       ],
     );
   });

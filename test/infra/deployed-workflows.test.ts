@@ -361,22 +361,44 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
   });
 
   for (const task of ['add-pod-identity-trust', 'remove-oidc-trust']) {
-    it(`${task} edits trust policies of the migratable roles (any role by default), the rest of IAM only through eksctl's stacks`, () => {
+    it(`${task} edits trust policies only of eksctl IRSA roles and opted-in roles by default, the rest of IAM only through eksctl's stacks`, () => {
       const statements = taskPolicyStatements(stack, task);
 
-      assert.deepEqual(onlyStatementWith(statements, 'iam:UpdateAssumeRolePolicy'), {
-        Effect: 'Allow',
-        Action: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
-        Resource: [ANY_ROLE],
-      });
+      // Only through CloudFormation, and only on eksctl's IRSA roles (tagged by their stack).
       const viaStack = onlyStatementWith(statements, 'iam:TagRole');
       assert.deepEqual(viaStack.Condition, {
         'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+        StringLike: { 'iam:ResourceTag/alpha.eksctl.io/iamserviceaccount-name': '*' },
       });
       assert.deepEqual(
-        actionsOf(statements).filter(
-          (action) => action.startsWith('iam:') && !viaStack.Action.includes(action),
+        statementsWith(statements, 'iam:UpdateAssumeRolePolicy').filter(
+          (statement) => statement !== viaStack,
         ),
+        [
+          {
+            Effect: 'Allow',
+            Action: ['iam:UpdateAssumeRolePolicy'],
+            Resource: [ANY_ROLE],
+            Condition: {
+              StringLike: { 'iam:ResourceTag/alpha.eksctl.io/iamserviceaccount-name': '*' },
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['iam:UpdateAssumeRolePolicy'],
+            Resource: [ANY_ROLE],
+            Condition: { StringLike: { 'iam:ResourceTag/eks-pia/assignable': 'true' } },
+          },
+        ],
+      );
+      assert.deepEqual(
+        [
+          ...new Set(
+            actionsOf(statements.filter((statement) => statement !== viaStack)).filter((action) =>
+              action.startsWith('iam:'),
+            ),
+          ),
+        ],
         ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
       );
       const changeSets = onlyStatementWith(statements, 'cloudformation:ExecuteChangeSet');
@@ -390,12 +412,14 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
   it('create-migration-associations passes roles to EKS Pod Identity only', () => {
     const statements = taskPolicyStatements(stack, 'create-migration-associations');
 
-    assert.deepEqual(onlyStatementWith(statements, 'iam:PassRole'), {
-      Effect: 'Allow',
-      Action: ['iam:PassRole'],
-      Resource: [ANY_ROLE],
-      Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
-    });
+    const passes = statementsWith(statements, 'iam:PassRole');
+    assert.equal(passes.length, 2);
+    for (const statement of passes) {
+      assert.deepEqual(statement.Condition?.StringEquals, {
+        'iam:PassedToService': 'pods.eks.amazonaws.com',
+      });
+      assert.ok(statement.Condition?.StringLike, 'only roles carrying a tag');
+    }
     assert.deepEqual(onlyStatementWith(statements, 'eks:CreatePodIdentityAssociation').Resource, [
       ANY_CLUSTER,
     ]);
@@ -434,11 +458,15 @@ describe('migratable roles', () => {
     });
   });
 
-  it('defaults to the guardrails’ allowed role patterns', () => {
-    assert.deepEqual(migrationIam({ guardrails: { allowedRoleArnPatterns: PATTERNS } }), {
-      trust: PATTERNS,
-      pass: PATTERNS,
-    });
+  it('defaults to the guardrails’ allowed role patterns, besides the tagged roles', () => {
+    const { stack } = realStack({ guardrails: { allowedRoleArnPatterns: PATTERNS } });
+    assert.deepEqual(
+      statementsWith(
+        taskPolicyStatements(stack, 'add-pod-identity-trust'),
+        'iam:UpdateAssumeRolePolicy',
+      )[0]?.Resource,
+      PATTERNS,
+    );
   });
 
   it('reads the patterns from context, as `cdk deploy -c migratableRoleArnPatterns=...` passes them', () => {

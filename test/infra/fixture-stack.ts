@@ -131,7 +131,11 @@ export function permissionContext(
       }),
     configBucket: new ConfigBucket(stack, 'ConfigBucket'),
     eventBusName: 'default',
-    guardrails: options.guardrails ?? {},
+    // As the stack does: every deployment has a boundary, the stack's own when none is given.
+    guardrails: {
+      enforcedPermissionsBoundaryArn: `arn:aws:iam::${stack.account}:policy/eks-pia/boundary`,
+      ...options.guardrails,
+    },
   };
 }
 

@@ -28,6 +28,7 @@ const EVERY_SETTING: GuardrailProps = {
   deniedActions: ['*', 'iam:*', 'sts:AssumeRole on *', { action: 'kms:*', resource: '*' }],
   enforcedPermissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/eks-pia-boundary',
   allowedRoleArnPatterns: ['arn:aws:iam::111122223333:role/apps/*'],
+  assignableRoleTag: 'team/assignable=yes',
   allowedNamespaces: ['team-*', 'default'],
 };
 
@@ -42,6 +43,7 @@ const EVERY_SETTING_READ: GuardrailSettings = {
   ],
   enforcedPermissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/eks-pia-boundary',
   allowedRoleArnPatterns: ['arn:aws:iam::111122223333:role/apps/*'],
+  assignableRoleTag: { key: 'team/assignable', value: 'yes' },
   allowedNamespaces: ['team-*', 'default'],
 };
 
@@ -68,13 +70,18 @@ describe('guardrails in the stack', () => {
     assert.deepEqual(guardrailsFromEnv({ GUARDRAILS: value as string }), EVERY_SETTING_READ);
   });
 
-  it('gives them to no other task', () => {
+  it('gives them to process-batch, which checks them again, and to no other task', () => {
+    assert.deepEqual(
+      guardrailsFromEnv({
+        GUARDRAILS: variablesOfTask(stack, 'process-batch').GUARDRAILS as string,
+      }),
+      EVERY_SETTING_READ,
+    );
     for (const task of [
       'check-cluster',
       'get-associations',
       'plan-associations',
       'ensure-kubernetes-access',
-      'process-batch',
       'report-associations',
     ]) {
       assert.equal(variablesOfTask(stack, task).GUARDRAILS, undefined, task);
@@ -180,9 +187,9 @@ describe('guardrails from CDK context', () => {
         stateMachinesDir: FIXTURE_ASSOCIATIONS_DIR,
       },
     });
-    assert.equal(
-      variablesOfTask(fromContext.stack, 'load-request').GUARDRAILS,
-      '{"allowedNamespaces":["team-*"]}',
+    assert.match(
+      JSON.stringify(variablesOfTask(fromContext.stack, 'load-request').GUARDRAILS),
+      /allowedNamespaces.*team-\*/,
     );
 
     const fromProps = createAutomationApp({
@@ -196,10 +203,11 @@ describe('guardrails from CDK context', () => {
         guardrails: { allowedNamespaces: ['platform'] },
       },
     });
-    assert.equal(
+    const fromPropsValue = JSON.stringify(
       variablesOfTask(fromProps.stack, 'load-request').GUARDRAILS,
-      '{"allowedNamespaces":["platform"]}',
     );
+    assert.match(fromPropsValue, /allowedNamespaces.*platform/);
+    assert.doesNotMatch(fromPropsValue, /team-/);
   });
 });
 

@@ -42,7 +42,7 @@ clusters:
 openIdConnectProviders: ["${PROVIDER}"]
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
-  - {name: cni-pods, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]}
+  - {name: cni-pods, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]}
   - {name: cni-irsa, assumeRolePolicyDocument: ${CNI_IRSA_TRUST}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]}
 ${roles}
 behaviour: ${behaviour}

@@ -47,8 +47,8 @@ clusters:
     podIdentityAssociations: ${associations}
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
-  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
-  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
 ${extraRoles}
 stacks: ${stacks}
 buckets:
@@ -337,7 +337,7 @@ describe('associations workflow', () => {
   it('fails items whose given role does not exist or does not trust pods.eks.amazonaws.com, without a mutating call', async () => {
     sim = await simulate(
       world({
-        extraRoles: `  - {name: no-pod-trust, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
+        extraRoles: `  - {name: no-pod-trust, tags: {eks-pia/assignable: "true"}, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}`,
       }),
     );
     const entries = `    - {namespace: default, serviceAccountName: ghost, roleARN: "arn:aws:iam::${ACCOUNT}:role/does-not-exist"}\n    - {namespace: default, serviceAccountName: ec2ish, roleARN: "arn:aws:iam::${ACCOUNT}:role/no-pod-trust"}`;

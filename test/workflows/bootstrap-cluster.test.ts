@@ -41,7 +41,7 @@ clusters:
     namespaces: [default, payments, monitoring]
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
-  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
 buckets:
   - name: ${BUCKET}
     objects: ${JSON.stringify(objects)}

@@ -311,7 +311,8 @@ describe('migrate-to-pod-identity workflow', () => {
     assert.equal(report.discovery.used, 'kubernetes');
     assert.equal(
       report.headline,
-      '(plan) would migrate 7 iamserviceaccount(s) to pod identity by executing the following tasks',
+      // The vpc-cni add-on's IRSA role is migrated too, as eksctl does.
+      '(plan) would migrate 7 iamserviceaccount(s) and 1 addon(s) to pod identity by executing the following tasks',
     );
     assert.ok(
       report.tasks.includes('    install eks-pod-identity-agent addon,'),
@@ -391,6 +392,8 @@ describe('migrate-to-pod-identity workflow', () => {
     const state = sim.simulator.dump();
     assert.deepEqual(associationsOf(state), {
       'batch/job': roleArn('multi-cluster'),
+      // The vpc-cni add-on's association (its own migration, through UpdateAddon).
+      'kube-system/aws-node': roleArn('cni-role'),
       'legacy/reporter': roleArn(STACK_ROLE),
       'ops/tool': roleArn('open-role'),
       'payments/api': roleArn('shared-app'),
@@ -442,9 +445,11 @@ describe('migrate-to-pod-identity workflow', () => {
       true,
     );
     // Roles left out are untouched; their service accounts keep their annotations.
-    for (const role of ['cni-role', 'full-role', 'stale-role']) {
+    for (const role of ['full-role', 'stale-role']) {
       assert.equal(hasPodIdentityTrust(roleOf(state, role)), false, role);
     }
+    // The vpc-cni add-on's role is migrated with its add-on.
+    assert.equal(hasPodIdentityTrust(roleOf(state, 'cni-role')), true);
     // The merge patch took only the annotation away.
     const api = serviceAccountOf(state, 'payments', 'api');
     assert.deepEqual(api.annotations, { 'team.example.com/owner': 'payments' });
@@ -486,7 +491,10 @@ describe('migrate-to-pod-identity workflow', () => {
     const rerun = (await sim.run(WORKFLOW, { clusterName: 'demo', approve: true })) as Report;
     assert.deepEqual(sim.mutatingSince(mark), []);
     assert.equal(rerun.counts.serviceAccounts.unchanged, 7);
-    assert.match(rerun.headline, /^all 7 iamserviceaccounts found are already migrated/);
+    assert.match(
+      rerun.headline,
+      /^all 7 iamserviceaccount\(s\) and 1 addon\(s\) found are already migrated/,
+    );
 
     const removal = (await sim.run(WORKFLOW, {
       clusterName: 'demo',

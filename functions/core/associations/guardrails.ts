@@ -8,24 +8,32 @@
  *
  * ```json
  * {"deniedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"],
- *  "deniedActions": ["*", "iam:*", "sts:AssumeRole on *"],
+ *  "deniedActions": ["defaults", "s3:DeleteBucket", "kms:* on *"],
  *  "enforcedPermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/boundary",
  *  "allowedRoleArnPatterns": ["arn:aws:iam::111122223333:role/apps/*"],
+ *  "assignableRoleTag": "eks-pia/assignable=true",
  *  "allowedNamespaces": ["team-*", "default"]}
  * ```
  *
  * or as separate variables, each a JSON list or a comma-separated list (the boundary is one
- * ARN): `GUARDRAILS_DENIED_POLICY_ARNS`, `GUARDRAILS_DENIED_ACTIONS`,
+ * ARN, the tag one `key=value`): `GUARDRAILS_DENIED_POLICY_ARNS`, `GUARDRAILS_DENIED_ACTIONS`,
  * `GUARDRAILS_PERMISSIONS_BOUNDARY_ARN`, `GUARDRAILS_ALLOWED_ROLE_ARN_PATTERNS`,
- * `GUARDRAILS_ALLOWED_NAMESPACES`. A separate variable overrides the same field of `GUARDRAILS`.
- * A denied list that is given replaces the default (so `[]` denies nothing); copy the defaults
- * into it to extend them. Left out, the allow-lists allow everything.
+ * `GUARDRAILS_ASSIGNABLE_ROLE_TAG`, `GUARDRAILS_ALLOWED_NAMESPACES`. A separate variable
+ * overrides the same field of `GUARDRAILS`. A denied list that is given replaces the default (so
+ * `[]` denies nothing); the entry `"defaults"` brings the default denied actions back in.
+ * Left out, the namespace allow-list allows every namespace.
+ *
+ * Existing roles: by default a config may associate only roles the service created (its IAM
+ * path), roles matching `allowedRoleArnPatterns`, and roles carrying the opt-in tag
+ * (`eks-pia/assignable=true` unless the deployment chooses another), so nobody turns a service
+ * account into an admin by naming an admin role.
  */
+import pMap from 'p-map';
 import * as z from 'zod';
 import { isPolicyArn, issueLine } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
+import { ROLE_PATH } from '../naming.ts';
 import {
-  actionPatternCovers,
   type PolicyDocument,
   type PolicyStatement,
   statementsOf,
@@ -33,13 +41,24 @@ import {
 } from '../policy-document.ts';
 import { PARTITIONS } from '../well-known-policies.ts';
 import type { DesiredAssociation, ManagedRole } from './desired.ts';
+import {
+  actionPatternRegex,
+  ESCALATION_ACTIONS,
+  expandCatalogued,
+  isCatalogued,
+  NAMED_RESOURCE_ONLY,
+} from './escalation.ts';
+import { parseRoleArn, type RoleArnParts } from './existing.ts';
 import { globMatches } from './glob.ts';
 import { type AssociationRequest, describeSource } from './request.ts';
 
 /**
- * An action the guardrails deny. `resource: '*'` narrows the denial to statements on every
- * resource: `sts:AssumeRole` on a named target role is how cross-account chaining is granted,
- * while on `*` it lets the pod assume any role that trusts the account.
+ * An action the guardrails deny: an action or a pattern (`iam:*`, `iam:Cre*`), matched against
+ * what a statement's own patterns expand to in AWS's action catalogue, so `iam:Cre*` or
+ * `iam:*Role*` grants `iam:CreateRole` however it is spelled. `resource: '*'` narrows the denial
+ * to statements on wildcard resources (`*`, `arn:aws:iam::*:role/*`, `arn:*`, NotResource):
+ * `sts:AssumeRole` on a named target role is how role chaining is granted, while on a wildcard
+ * it lets the pod assume any role that trusts the account.
  */
 export interface DeniedAction {
   action: string;
@@ -53,11 +72,24 @@ export interface GuardrailSettings {
   deniedActions: DeniedAction[];
   /** Put on every role this service creates; a config asking for another boundary is rejected. */
   enforcedPermissionsBoundaryArn?: string | undefined;
-  /** When set, `roleARN` and `targetRoleARN` must match one of these globs. */
+  /**
+   * Existing roles (globs) a config may associate besides the roles the service created and
+   * those carrying {@link assignableRoleTag}; when set, `targetRoleARN` must match one too.
+   */
   allowedRoleArnPatterns?: string[] | undefined;
+  /** The tag that opts an existing role in to being associated; `undefined` opts none in. */
+  assignableRoleTag?: RoleTag | undefined;
   /** When set, every association's namespace must match one of these globs. */
   allowedNamespaces?: string[] | undefined;
 }
+
+export interface RoleTag {
+  key: string;
+  value: string;
+}
+
+/** The tag a role carries to be assignable under the default settings. */
+export const DEFAULT_ASSIGNABLE_ROLE_TAG: RoleTag = { key: 'eks-pia/assignable', value: 'true' };
 
 export interface GuardrailViolation {
   /** Where in the input, e.g. `iam.podIdentityAssociations[1].permissionPolicy.Statement[0]`. */
@@ -91,32 +123,60 @@ export class GuardrailSettingsError extends NamedError {
 
 const DENIED_POLICY_NAMES = ['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess'];
 
-/** AdministratorAccess, IAMFullAccess and PowerUserAccess in every partition; `*`, `iam:*`, `sts:AssumeRole` on `*`. */
+/**
+ * Every write to IAM, STS, Organizations and account settings that pods do not need (what the
+ * default permissions boundary withholds, functions/core/associations/escalation.ts), and
+ * passing or assuming roles on wildcard resources.
+ */
+export const DEFAULT_DENIED_ACTIONS: readonly DeniedAction[] = [
+  ...ESCALATION_ACTIONS.map((action) => ({ action })),
+  ...NAMED_RESOURCE_ONLY.map((action) => ({ action, resource: '*' as const })),
+];
+
+/**
+ * AdministratorAccess, IAMFullAccess and PowerUserAccess in every partition; the escalation
+ * actions; the opt-in tag `eks-pia/assignable=true`.
+ */
 export const DEFAULT_GUARDRAILS: GuardrailSettings = {
   deniedPolicyArns: PARTITIONS.flatMap((partition) =>
     DENIED_POLICY_NAMES.map((name) => `arn:${partition}:iam::aws:policy/${name}`),
   ),
-  deniedActions: [
-    { action: '*' },
-    { action: 'iam:*' },
-    { action: 'sts:AssumeRole', resource: '*' },
-  ],
+  deniedActions: [...DEFAULT_DENIED_ACTIONS],
+  assignableRoleTag: DEFAULT_ASSIGNABLE_ROLE_TAG,
 };
+
+/** The entry of a denied action list that stands for {@link DEFAULT_DENIED_ACTIONS}. */
+export const DEFAULT_DENIED_ACTIONS_ENTRY = 'defaults';
 
 // ---------------------------------------------------------------------------------------------
 // Reading the settings
 
 const DENIED_ACTION_TEXT = /^(\S+)(?:\s+on\s+(\*))?$/;
 
-function deniedActionFromText(text: string): DeniedAction {
+function deniedActionsFromText(text: string): DeniedAction[] {
+  if (text.trim() === DEFAULT_DENIED_ACTIONS_ENTRY) return [...DEFAULT_DENIED_ACTIONS];
   const match = DENIED_ACTION_TEXT.exec(text.trim());
   const action = match?.[1];
   if (match === null || action === undefined) {
     throw new GuardrailSettingsError(
-      `denied action ${JSON.stringify(text)} is not "<action>" or "<action> on *" (e.g. "iam:*", "sts:AssumeRole on *")`,
+      `denied action ${JSON.stringify(text)} is not "<action>", "<action> on *" or "${DEFAULT_DENIED_ACTIONS_ENTRY}" (e.g. "iam:*", "sts:AssumeRole on *")`,
     );
   }
-  return match[2] === undefined ? { action } : { action, resource: '*' };
+  return [match[2] === undefined ? { action } : { action, resource: '*' }];
+}
+
+const ROLE_TAG_TEXT = /^([^=]+)=(.*)$/;
+
+/** `key=value`, as the settings spell the opt-in tag. */
+export function roleTagFromText(text: string): RoleTag {
+  const match = ROLE_TAG_TEXT.exec(text.trim());
+  const key = match?.[1]?.trim();
+  if (match === null || key === undefined || key === '') {
+    throw new GuardrailSettingsError(
+      `assignable role tag ${JSON.stringify(text)} is not "<key>=<value>" (e.g. "eks-pia/assignable=true")`,
+    );
+  }
+  return { key, value: match[2]?.trim() ?? '' };
 }
 
 const deniedActionSchema = z.union([
@@ -129,6 +189,7 @@ const settingsSchema = z.strictObject({
   deniedActions: z.array(deniedActionSchema).optional(),
   enforcedPermissionsBoundaryArn: z.string().min(1).optional(),
   allowedRoleArnPatterns: z.array(z.string().min(1)).optional(),
+  assignableRoleTag: z.string().min(1).optional(),
   allowedNamespaces: z.array(z.string().min(1)).optional(),
 });
 type SettingsInput = z.infer<typeof settingsSchema>;
@@ -198,6 +259,7 @@ export function guardrailsFromEnv(
       `the enforced permissions boundary ${JSON.stringify(boundary)} is not an IAM policy ARN (arn:<partition>:iam::<account>:policy/<name>)`,
     );
   }
+  const tag = present(env, 'GUARDRAILS_ASSIGNABLE_ROLE_TAG') ?? document.assignableRoleTag;
   return {
     deniedPolicyArns:
       list('GUARDRAILS_DENIED_POLICY_ARNS') ??
@@ -206,12 +268,13 @@ export function guardrailsFromEnv(
     deniedActions:
       deniedActionInputs === undefined
         ? DEFAULT_GUARDRAILS.deniedActions
-        : deniedActionInputs.map((item) =>
-            typeof item === 'string' ? deniedActionFromText(item) : item,
+        : deniedActionInputs.flatMap((item) =>
+            typeof item === 'string' ? deniedActionsFromText(item) : [item],
           ),
     enforcedPermissionsBoundaryArn: boundary,
     allowedRoleArnPatterns:
       list('GUARDRAILS_ALLOWED_ROLE_ARN_PATTERNS') ?? document.allowedRoleArnPatterns,
+    assignableRoleTag: tag === undefined ? DEFAULT_ASSIGNABLE_ROLE_TAG : roleTagFromText(tag),
     allowedNamespaces: list('GUARDRAILS_ALLOWED_NAMESPACES') ?? document.allowedNamespaces,
   };
 }
@@ -219,58 +282,161 @@ export function guardrailsFromEnv(
 // ---------------------------------------------------------------------------------------------
 // Checking a request
 
-function deniedLabel(denied: DeniedAction): string {
-  return denied.resource === '*'
-    ? `${JSON.stringify(denied.action)} on Resource "*"`
-    : JSON.stringify(denied.action);
-}
-
+/** Up to a few names, then how many more: a `*` grant may hit every denied action. */
 function listLabels(labels: readonly string[]): string {
-  return labels.length <= 1
-    ? labels.join('')
-    : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
-}
-
-/** A statement that names no resource at all, or excludes some with NotResource, reaches `*`. */
-function reachesEveryResource(statement: PolicyStatement): boolean {
-  return (
-    statement.NotResource !== undefined ||
-    statement.Resource === undefined ||
-    toArray(statement.Resource).includes('*')
-  );
+  const shown = labels.slice(0, 4);
+  const more = labels.length - shown.length;
+  if (more > 0) return `${shown.join(', ')} and ${more} more`;
+  return shown.length <= 1
+    ? shown.join('')
+    : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
 }
 
 /**
- * What a statement grants that the guardrails deny. A denied action counts as granted when one
- * of the statement's action patterns covers it as a whole (`*` and `iam:*` cover `iam:*`;
- * `iam:PassRole` does not), so narrow grants such as the load balancer controller's
- * `iam:CreateServiceLinkedRole` pass. An Allow with NotAction grants everything it does not
- * list and counts as `Action: "*"`.
+ * A statement that names no resource, excludes some with NotResource, or names any resource by
+ * a pattern (`*`, `arn:aws:iam::*:role/*`, `arn:*`) reaches resources nobody named.
+ */
+function reachesWildcardResource(statement: PolicyStatement): boolean {
+  return (
+    statement.NotResource !== undefined ||
+    statement.Resource === undefined ||
+    toArray(statement.Resource).some((resource) => /[*?]/.test(resource))
+  );
+}
+
+/** Whether two action globs (`*`, `?`, case-insensitive) match at least one common action. */
+export function actionPatternsOverlap(left: string, right: string): boolean {
+  const a = left.toLowerCase();
+  const b = right.toLowerCase();
+  const memo = new Map<string, boolean>();
+  const overlap = (i: number, j: number): boolean => {
+    const key = `${i},${j}`;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (i === a.length && j === b.length) result = true;
+    else if (a[i] === '*') result = overlap(i + 1, j) || (j < b.length && overlap(i, j + 1));
+    else if (b[j] === '*') result = overlap(i, j + 1) || (i < a.length && overlap(i + 1, j));
+    else if (i === a.length || j === b.length) result = false;
+    else result = (a[i] === '?' || b[j] === '?' || a[i] === b[j]) && overlap(i + 1, j + 1);
+    memo.set(key, result);
+    return result;
+  };
+  return overlap(0, 0);
+}
+
+/** The statement's pattern through which it grants a denied action, or undefined. */
+function grantingPattern(statement: PolicyStatement, denied: DeniedConcrete): string | undefined {
+  if (statement.NotAction !== undefined) {
+    const excluded = toArray(statement.NotAction).some((pattern) =>
+      actionPatternRegex(pattern).test(denied.action),
+    );
+    return excluded ? undefined : 'NotAction';
+  }
+  return toArray(statement.Action).find((pattern) =>
+    denied.pattern
+      ? actionPatternsOverlap(pattern, denied.action)
+      : actionPatternRegex(pattern).test(denied.action),
+  );
+}
+
+/** One denied action as matched: a catalogued action by name, or another service's pattern. */
+interface DeniedConcrete {
+  action: string;
+  /** Matched by overlap with the statement's patterns (a service outside the catalogue). */
+  pattern: boolean;
+  onWildcard: boolean;
+}
+
+/**
+ * The concrete actions a denied list stands for: each entry's catalogue expansion for IAM, STS,
+ * Organizations and Account (an unknown name stays itself, so a typo still denies what it
+ * says); the pattern itself for other services. Computed once per settings.
+ */
+function deniedConcrete(denied: readonly DeniedAction[]): readonly DeniedConcrete[] {
+  const known = concreteByList.get(denied);
+  if (known !== undefined) return known;
+  const byAction = new Map<string, DeniedConcrete>();
+  for (const entry of denied) {
+    const expanded = isCatalogued(entry.action) ? expandCatalogued(entry.action) : [];
+    const onWildcard = entry.resource === '*';
+    for (const action of expanded.length === 0 ? [entry.action] : expanded) {
+      // Denied on any resource wins over denied on wildcard resources only.
+      if (byAction.has(action) && onWildcard) continue;
+      const pattern = expanded.length === 0 && /[*?]/.test(action);
+      byAction.set(action, { action, pattern, onWildcard });
+    }
+  }
+  const concrete = [...byAction.values()];
+  concreteByList.set(denied, concrete);
+  return concrete;
+}
+
+const concreteByList = new WeakMap<readonly DeniedAction[], readonly DeniedConcrete[]>();
+
+function serviceOf(action: string): string {
+  return action.split(':')[0]?.toLowerCase() ?? '';
+}
+
+/**
+ * The denied actions a statement could grant, found by service first: most statements name a
+ * few actions of services nothing is denied in, and configs hold thousands of entries.
+ */
+function candidates(
+  statement: PolicyStatement,
+  concrete: readonly DeniedConcrete[],
+): readonly DeniedConcrete[] {
+  if (statement.NotAction !== undefined) return concrete;
+  const services = toArray(statement.Action).map(serviceOf);
+  if (services.some((service) => /[*?]/.test(service))) return concrete;
+  return concrete.filter((entry) => entry.pattern || services.includes(serviceOf(entry.action)));
+}
+
+/**
+ * What a statement grants that the guardrails deny: every denied action one of its patterns
+ * expands to (`iam:Cre*` grants iam:CreateRole), every denied action an Allow with NotAction
+ * does not exclude, and actions denied on wildcard resources when it reaches one. Narrow grants
+ * the guardrails leave alone (`iam:CreateServiceLinkedRole`, `sts:AssumeRole` on a named role)
+ * pass.
  */
 function statementViolation(
   statement: PolicyStatement,
   denied: readonly DeniedAction[],
 ): string | undefined {
   if (statement.Effect !== 'Allow') return undefined;
-  const notAction = statement.NotAction !== undefined;
-  const patterns = notAction ? ['*'] : toArray(statement.Action);
-  const hits: { label: string; pattern: string; resource: boolean }[] = [];
-  for (const entry of denied) {
-    if (entry.resource === '*' && !reachesEveryResource(statement)) continue;
-    const pattern = patterns.find((candidate) => actionPatternCovers(candidate, entry.action));
-    if (pattern !== undefined)
-      hits.push({ label: deniedLabel(entry), pattern, resource: entry.resource === '*' });
+  const wildcardResource = reachesWildcardResource(statement);
+  const hits = new Map<string, { pattern: string; onWildcard: boolean }>();
+  for (const entry of candidates(statement, deniedConcrete(denied))) {
+    if (entry.onWildcard && !wildcardResource) continue;
+    const pattern = grantingPattern(statement, entry);
+    if (pattern !== undefined) hits.set(entry.action, { pattern, onWildcard: entry.onWildcard });
   }
-  const [first] = hits;
-  if (first === undefined) return undefined;
-  const labels = listLabels(hits.map((hit) => hit.label));
-  const resourceHint = hits.some((hit) => hit.resource)
-    ? ', and name the resources (roles) in Resource'
-    : '';
-  if (notAction) {
-    return `allows every action not listed in NotAction, which counts as Action "*" and so grants ${labels}, which the guardrails deny; list the allowed actions under Action instead${resourceHint}`;
+  if (hits.size === 0) return undefined;
+  const patterns = [...new Set([...hits.values()].map((hit) => hit.pattern))];
+  const onWildcard = [...hits].filter(([, hit]) => hit.onWildcard).map(([action]) => action);
+  const anywhere = [...hits].filter(([, hit]) => !hit.onWildcard).map(([action]) => action);
+  const granted = [
+    ...(anywhere.length > 0 ? [listLabels(anywhere)] : []),
+    ...(onWildcard.length > 0
+      ? [`${listLabels(onWildcard)} on a wildcard resource (${describeResources(statement)})`]
+      : []),
+  ].join(', and ');
+  const resourceHint =
+    onWildcard.length > 0 ? '; name the exact roles in Resource instead of a pattern' : '';
+  if (statement.NotAction !== undefined) {
+    return `allows every action not listed in NotAction, so grants ${granted}, which the guardrails deny; list the allowed actions under Action instead${resourceHint}`;
   }
-  return `allows ${labels} (through Action ${JSON.stringify(first.pattern)}), which the guardrails deny; list only the actions the workload needs${resourceHint}`;
+  const through = patterns.map((pattern) => JSON.stringify(pattern)).join(', ');
+  return `allows ${granted} (through Action ${through}), which the guardrails deny as they could make the role an admin; list only the actions the workload needs${resourceHint}`;
+}
+
+function describeResources(statement: PolicyStatement): string {
+  if (statement.NotResource !== undefined) return 'NotResource';
+  if (statement.Resource === undefined) return 'no Resource';
+  return toArray(statement.Resource)
+    .filter((resource) => /[*?]/.test(resource))
+    .map((resource) => `Resource ${JSON.stringify(resource)}`)
+    .join(', ');
 }
 
 function documentViolations(
@@ -330,6 +496,110 @@ function managedRoleViolations(
   return found;
 }
 
+/**
+ * Tags of the existing roles a request names, by ARN, as IAM has them now; `undefined` for a role
+ * IAM does not know (the association then fails on its own, "role does not exist").
+ */
+export type RoleTags = ReadonlyMap<string, Readonly<Record<string, string>> | undefined>;
+
+function isServiceRole(arn: RoleArnParts): boolean {
+  return arn.path.startsWith(ROLE_PATH);
+}
+
+function matchesAny(patterns: readonly string[] | undefined, arn: string): boolean {
+  return patterns?.some((pattern) => globMatches(pattern, arn)) ?? false;
+}
+
+/**
+ * Whether an existing role of the request's account may be associated without knowing its tags:
+ * the service created it (its IAM path) or the deployment allows it by pattern.
+ */
+function allowedWithoutTags(arn: string, account: string, settings: GuardrailSettings): boolean {
+  const parts = parseRoleArn(arn);
+  if (parts === undefined || parts.account !== account) return true;
+  return isServiceRole(parts) || matchesAny(settings.allowedRoleArnPatterns, arn);
+}
+
+/**
+ * The existing roles of the request's own account whose tags decide whether they may be
+ * associated; look them up (GetRole) and pass them to {@link findGuardrailViolations}.
+ */
+export function rolesToLookUp(
+  request: CheckedRequest & { account: string },
+  settings: GuardrailSettings,
+): string[] {
+  if (request.operation === 'get' || request.operation === 'delete') return [];
+  // The add-ons' explicit associations answer to the same rules (findGuardrailViolations).
+  const arns = [...request.entries, ...addonEntries(request)].flatMap((entry) =>
+    entry.role.kind === 'existing' ? [entry.role.roleArn] : [],
+  );
+  return [...new Set(arns)].filter((arn) => !allowedWithoutTags(arn, request.account, settings));
+}
+
+/**
+ * The explicit associations of the request's add-ons: they grant what standalone ones do, so
+ * they answer to the same rules.
+ */
+function addonEntries(request: CheckedRequest) {
+  return (request.addons?.addons ?? []).flatMap((addon) =>
+    addon.associations.kind === 'list' ? addon.associations.entries : [],
+  );
+}
+
+/** Tags read by role name (GetRole); `undefined` when the role does not exist. */
+export type RoleTagReader = (roleName: string) => Promise<Record<string, string> | undefined>;
+
+/** The tags of the given roles, read a few at a time (IAM's rate limits are account-wide). */
+export async function readRoleTags(
+  arns: readonly string[],
+  read: RoleTagReader,
+): Promise<RoleTags> {
+  const entries = await pMap(
+    arns,
+    async (arn) => [arn, await read(parseRoleArn(arn)?.name ?? arn)] as const,
+    { concurrency: 5 },
+  );
+  return new Map(entries);
+}
+
+function existingRoleViolation(
+  arn: string,
+  path: string,
+  account: string | undefined,
+  settings: GuardrailSettings,
+  roleTags: RoleTags | undefined,
+): { path: string; message: string }[] {
+  const parts = parseRoleArn(arn);
+  // Another account's role: EKS refuses to pass it ("Cross-account pass role is not allowed").
+  if (account === undefined || parts === undefined || parts.account !== account) {
+    return roleArnViolation(arn, path, settings.allowedRoleArnPatterns);
+  }
+  if (allowedWithoutTags(arn, account, settings)) return [];
+  const tag = settings.assignableRoleTag;
+  if (roleTags?.has(arn) === true) {
+    const tags = roleTags.get(arn);
+    if (tags === undefined) return [];
+    if (tag !== undefined && tags[tag.key] === tag.value) return [];
+  }
+  const allowed = [
+    `roles eks-pia created (path ${ROLE_PATH})`,
+    ...(settings.allowedRoleArnPatterns === undefined
+      ? []
+      : [`roles matching ${settings.allowedRoleArnPatterns.join(', ')}`]),
+    ...(tag === undefined ? [] : [`roles tagged ${tag.key}=${tag.value}`]),
+  ];
+  const fix =
+    tag === undefined
+      ? 'ask the deployment to add the role to allowedRoleArnPatterns'
+      : `have the role's owner tag it ${tag.key}=${tag.value} (or the deployment allow it by allowedRoleArnPatterns)`;
+  return [
+    {
+      path,
+      message: `role ${arn} may not be associated: this deployment lets configs associate only ${listLabels(allowed)}, so that no config hands an existing (possibly admin) role to pods; ${fix}, or drop roleARN and let eks-pia create the role from permissionPolicyARNs, permissionPolicy or wellKnownPolicies`,
+    },
+  ];
+}
+
 function roleArnViolation(
   arn: string | undefined,
   path: string,
@@ -347,9 +617,11 @@ function roleArnViolation(
 
 function entryViolations(
   entry: DesiredAssociation,
-  operation: AssociationRequest['operation'],
+  request: CheckedRequest,
   settings: GuardrailSettings,
+  roleTags: RoleTags | undefined,
 ): GuardrailViolation[] {
+  const operation = request.operation;
   const found: { path: string; message: string }[] = [];
   const namespaces = settings.allowedNamespaces;
   if (
@@ -365,7 +637,15 @@ function entryViolations(
     const patterns = settings.allowedRoleArnPatterns;
     const role = entry.role;
     if (role.kind === 'existing') {
-      found.push(...roleArnViolation(role.roleArn, `${entry.path}.roleARN`, patterns));
+      found.push(
+        ...existingRoleViolation(
+          role.roleArn,
+          `${entry.path}.roleARN`,
+          request.account,
+          settings,
+          roleTags,
+        ),
+      );
     } else if (role.kind === 'managed') {
       found.push(...roleArnViolation(role.requestedRoleArn, `${entry.path}.roleARN`, patterns));
       found.push(...managedRoleViolations(role.role, entry.path, settings));
@@ -377,32 +657,35 @@ function entryViolations(
 }
 
 type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
-  Partial<Pick<AssociationRequest, 'source' | 'addons'>>;
+  Partial<Pick<AssociationRequest, 'source' | 'addons' | 'account'>>;
 
 /**
  * Every guardrail violation of a request, in entry order: denied managed policies (given or
  * added by well-known policies), denied actions in inline policies (the entry's
  * `permissionPolicy` and the well-known ones, as they will be created), a boundary other than
- * the enforced one, role ARNs and namespaces outside the allow-lists. Deletes are checked for
- * namespaces only, since they grant nothing; get is not checked.
+ * the enforced one, existing roles the deployment does not let configs associate (`roleTags`:
+ * the tags of {@link rolesToLookUp}; a role of the request's account missing from it is
+ * refused), and namespaces outside the allow-list. Deletes are checked for namespaces only,
+ * since they grant nothing; get is not checked.
  */
 export function findGuardrailViolations(
   request: CheckedRequest,
   settings: GuardrailSettings,
+  roleTags?: RoleTags,
 ): GuardrailViolation[] {
   if (request.operation === 'get') return [];
-  // An add-on's explicit associations grant what standalone ones do, so they answer to the same rules.
-  const addonEntries = (request.addons?.addons ?? []).flatMap((addon) =>
-    addon.associations.kind === 'list' ? addon.associations.entries : [],
-  );
-  return [...request.entries, ...addonEntries].flatMap((entry) =>
-    entryViolations(entry, request.operation, settings),
+  return [...request.entries, ...addonEntries(request)].flatMap((entry) =>
+    entryViolations(entry, request, settings, roleTags),
   );
 }
 
 /** Throws PolicyGuardViolation listing every violation; returns when there is none. */
-export function checkGuardrails(request: CheckedRequest, settings: GuardrailSettings): void {
-  const violations = findGuardrailViolations(request, settings);
+export function checkGuardrails(
+  request: CheckedRequest,
+  settings: GuardrailSettings,
+  roleTags?: RoleTags,
+): void {
+  const violations = findGuardrailViolations(request, settings, roleTags);
   if (violations.length === 0) return;
   const subject = request.source === undefined ? 'the request' : describeSource(request.source);
   throw new PolicyGuardViolation(subject, violations);

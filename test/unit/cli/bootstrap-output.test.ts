@@ -25,7 +25,7 @@ clusters:
   - {name: demo, status: CREATING, activeAfterDescribes: 1, namespaces: [payments]}
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: reader, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
+  - {name: reader, tags: {eks-pia/assignable: "true"}, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}}
 buckets:
   - name: eks-pia-configs-111122223333
     objects:

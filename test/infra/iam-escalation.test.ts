@@ -1,0 +1,255 @@
+/**
+ * The stack's own IAM, evaluated by an independent IAM policy evaluator
+ * (@cloud-copilot/iam-simulate): what a compromised task, a tampered run document or a bucket
+ * writer would try is denied by IAM itself, not only by the tasks' checks.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
+import { createAutomationApp } from '../../infra/automation-app.ts';
+import type { PodIdentityAutomationStack } from '../../infra/stacks/pod-identity-automation-stack.ts';
+import {
+  logicalIdOf,
+  resolveIntrinsic,
+  taskPolicyStatements,
+  testAppProps,
+} from './fixture-stack.ts';
+
+const ACCOUNT = '111122223333';
+const ROLE = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+const ADMIN_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const READ_POLICY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const BUCKET_ARN = 'arn:aws:s3:::eks-pia-configs';
+
+let stack: PodIdentityAutomationStack;
+let boundaryArn: string;
+let bucketPlaceholder: string;
+
+type Outcome = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+function resolveDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolveDeep);
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]?.startsWith('Fn::'))) {
+      return resolveIntrinsic(value);
+    }
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, resolveDeep(inner)]),
+    );
+  }
+  return value;
+}
+
+/** The task's identity policy as the template has it, intrinsics resolved to comparable ARNs. */
+function taskPolicy(task: string): unknown {
+  const statements = taskPolicyStatements(stack, task).map((statement) => ({
+    ...statement,
+    Resource: statement.Resource.map((resource) => resource.replace(bucketPlaceholder, BUCKET_ARN)),
+    ...(statement.Condition === undefined ? {} : { Condition: resolveDeep(statement.Condition) }),
+  }));
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+async function evaluate(
+  simulation: Omit<Simulation, 'serviceControlPolicies' | 'resourceControlPolicies'>,
+): Promise<Outcome> {
+  const result = await runSimulation(
+    { serviceControlPolicies: [], resourceControlPolicies: [], ...simulation },
+    {},
+  );
+  if (result.resultType === 'error') assert.fail(JSON.stringify(result.errors));
+  return result.overallResult as Outcome;
+}
+
+function asTask(
+  task: string,
+  action: string,
+  resource: string,
+  contextVariables: Record<string, string> = {},
+): Promise<Outcome> {
+  return evaluate({
+    identityPolicies: [{ name: task, policy: taskPolicy(task) }],
+    request: {
+      principal: ROLE(`${task}-role`),
+      action,
+      resource: { resource, accountId: ACCOUNT },
+      contextVariables,
+    },
+  });
+}
+
+describe('the stack’s IAM, evaluated', () => {
+  before(() => {
+    const { stack: built } = createAutomationApp({ appProps: testAppProps() });
+    stack = built;
+    boundaryArn = resolveIntrinsic(stack.resolve(stack.rolePermissionsBoundaryArn));
+    bucketPlaceholder = `<${logicalIdOf(stack.configBucket.bucket)}.Arn>`;
+  });
+
+  it('lets process-batch create and edit roles only under the boundary, never attach an admin policy or drop the boundary', async () => {
+    const managed = ROLE('eks-pia/demo-web');
+    const withBoundary = { 'iam:PermissionsBoundary': boundaryArn };
+    assert.equal(await asTask('process-batch', 'iam:CreateRole', managed), 'ImplicitlyDenied');
+    assert.equal(
+      await asTask('process-batch', 'iam:CreateRole', managed, {
+        'iam:PermissionsBoundary': `arn:aws:iam::${ACCOUNT}:policy/other`,
+      }),
+      'ImplicitlyDenied',
+    );
+    assert.equal(await asTask('process-batch', 'iam:CreateRole', managed, withBoundary), 'Allowed');
+    assert.equal(await asTask('process-batch', 'iam:PutRolePolicy', managed), 'ImplicitlyDenied');
+    assert.equal(
+      await asTask('process-batch', 'iam:PutRolePolicy', managed, withBoundary),
+      'Allowed',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:AttachRolePolicy', managed, {
+        ...withBoundary,
+        'iam:PolicyARN': ADMIN_POLICY,
+      }),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:AttachRolePolicy', managed, {
+        ...withBoundary,
+        'iam:PolicyARN': READ_POLICY,
+      }),
+      'Allowed',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:AttachRolePolicy', managed, {
+        'iam:PolicyARN': READ_POLICY,
+      }),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:DeleteRolePermissionsBoundary', managed),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:PutRolePolicy', ROLE('admin'), withBoundary),
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('lets process-batch pass to EKS Pod Identity only its own roles and roles opted in by tag', async () => {
+    const toPods = { 'iam:PassedToService': 'pods.eks.amazonaws.com' };
+    assert.equal(
+      await asTask('process-batch', 'iam:PassRole', ROLE('admin'), toPods),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:PassRole', ROLE('admin'), {
+        ...toPods,
+        'iam:ResourceTag/eks-pia/assignable': 'true',
+      }),
+      'Allowed',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:PassRole', ROLE('eks-pia/web'), toPods),
+      'Allowed',
+    );
+    assert.equal(
+      await asTask('process-batch', 'iam:PassRole', ROLE('eks-pia/web'), {
+        'iam:PassedToService': 'ec2.amazonaws.com',
+      }),
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('keeps the migration tasks off roles that are neither eksctl IRSA roles nor opted in', async () => {
+    for (const task of ['add-pod-identity-trust', 'remove-oidc-trust']) {
+      assert.equal(
+        await asTask(task, 'iam:UpdateAssumeRolePolicy', ROLE('admin')),
+        'ImplicitlyDenied',
+        task,
+      );
+      assert.equal(
+        await asTask(task, 'iam:UpdateAssumeRolePolicy', ROLE('irsa/s3-reader'), {
+          'iam:ResourceTag/alpha.eksctl.io/iamserviceaccount-name': 'default/s3-reader',
+        }),
+        'Allowed',
+        task,
+      );
+    }
+    const toPods = { 'iam:PassedToService': 'pods.eks.amazonaws.com' };
+    assert.equal(
+      await asTask('create-migration-associations', 'iam:PassRole', ROLE('admin'), toPods),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('create-migration-associations', 'iam:PassRole', ROLE('admin'), {
+        ...toPods,
+        'iam:ResourceTag/eks-pia/assignable': 'true',
+      }),
+      'Allowed',
+    );
+  });
+
+  it('caps a created role by the boundary even if it were given AdministratorAccess', async () => {
+    const asCreatedRole = (action: string, resource: string) =>
+      evaluate({
+        identityPolicies: [
+          {
+            name: 'AdministratorAccess',
+            policy: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+            },
+          },
+        ],
+        permissionBoundaryPolicies: [{ name: 'boundary', policy: permissionsBoundaryDocument() }],
+        request: {
+          principal: ROLE('eks-pia/demo-web'),
+          action,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: {},
+        },
+      });
+    for (const [action, resource] of [
+      ['iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`],
+      ['iam:AttachRolePolicy', ROLE('eks-pia/demo-web')],
+      ['iam:PutRolePolicy', ROLE('admin')],
+      ['iam:UpdateAssumeRolePolicy', ROLE('admin')],
+      ['iam:DeleteRolePermissionsBoundary', ROLE('eks-pia/demo-web')],
+      ['iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/eks-pia/boundary`],
+      ['organizations:LeaveOrganization', '*'],
+      ['account:PutAlternateContact', `arn:aws:account::${ACCOUNT}:account`],
+    ] as const) {
+      assert.notEqual(await asCreatedRole(action, resource), 'Allowed', action);
+    }
+    assert.equal(await asCreatedRole('s3:GetObject', 'arn:aws:s3:::data/x'), 'Allowed');
+    assert.equal(await asCreatedRole('iam:GetRole', ROLE('x')), 'Allowed');
+    assert.equal(await asCreatedRole('sts:AssumeRole', ROLE('target')), 'Allowed');
+  });
+
+  it('lets only the task roles write run documents, whatever S3 rights others hold', async () => {
+    const bucket = stack.resolve(stack.configBucket.bucket.policy?.document) as unknown;
+    // Role ARNs stand as <LogicalId.Arn> once resolved; IAM compares real ARNs.
+    const asArn = (text: string) =>
+      text.replaceAll(bucketPlaceholder, BUCKET_ARN).replace(/<(\w+)\.Arn>/g, (_, id) => ROLE(id));
+    const resourcePolicy = JSON.parse(asArn(JSON.stringify(resolveDeep(bucket)))) as unknown;
+    const loadRequest = stack.taskFunctions.get('load-request');
+    assert.ok(loadRequest);
+    const loadRequestRole = asArn(resolveIntrinsic(stack.resolve(loadRequest.taskRole.roleArn)));
+    const write = (principal: string, identity: unknown) =>
+      evaluate({
+        identityPolicies: [{ name: 'identity', policy: identity }],
+        resourcePolicy,
+        request: {
+          principal,
+          action: 's3:PutObject',
+          resource: { resource: `${BUCKET_ARN}/runs/run-1/request.json`, accountId: ACCOUNT },
+          contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': principal },
+        },
+      });
+    const s3Admin = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+    };
+    assert.equal(await write(ROLE('config-writer'), s3Admin), 'ExplicitlyDenied');
+    assert.equal(await write(loadRequestRole, s3Admin), 'Allowed');
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * Issue 9's escalations, tried by someone who can only drop a file in the config bucket or run
+ * the CLI: each is refused as a whole (PolicyGuardViolation, exit 2) before any change, and a run
+ * document changed after validation is refused by the task that would act on it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { main } from '../../local/cli/main.ts';
+import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
+import { type SimulatedRun, simulate } from './harness.ts';
+
+const ACCOUNT = '111122223333';
+const BUCKET = `eks-pia-configs-${ACCOUNT}`;
+const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
+
+const WORLD = `
+account: "${ACCOUNT}"
+region: us-west-2
+caller: arn:aws:iam::${ACCOUNT}:role/automation
+clusters:
+  - name: demo
+    version: "1.31"
+    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
+    namespaces: [default]
+roles:
+  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
+  - {name: admin, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: [arn:aws:iam::aws:policy/AdministratorAccess]}
+  - {name: opted-in, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+buckets:
+  - name: ${BUCKET}
+    objects: {}
+`;
+
+const statement = (action: string, resource = '*') =>
+  `permissionPolicy: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "${action}", Resource: "${resource}"}]}`;
+
+/** Each escalation the issue lists, as one association entry, and what the refusal names. */
+const ESCALATIONS: { name: string; entry: string; names: RegExp }[] = [
+  ...[
+    'iam:AttachRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:CreateRole',
+  ].map((action) => ({
+    name: `${action} on *`,
+    entry: statement(action),
+    names: new RegExp(action),
+  })),
+  {
+    name: 'iam:PassRole on *',
+    entry: statement('iam:PassRole'),
+    names: /iam:PassRole on a wildcard resource/,
+  },
+  { name: 'iam:Cre*', entry: statement('iam:Cre*'), names: /iam:CreateAccessKey/ },
+  { name: 'iam:*Role*', entry: statement('iam:*Role*'), names: /iam:AddRoleToInstanceProfile/ },
+  { name: 'iam:P*', entry: statement('iam:P*'), names: /iam:PutGroupPolicy|iam:PutRolePolicy/ },
+  {
+    name: 'sts:AssumeRole on arn:aws:iam::*:role/*',
+    entry: statement('sts:AssumeRole', 'arn:aws:iam::*:role/*'),
+    names: /sts:AssumeRole on a wildcard resource/,
+  },
+  {
+    name: 'sts:AssumeRole on arn:*',
+    entry: statement('sts:AssumeRole', 'arn:*'),
+    names: /sts:AssumeRole on a wildcard resource/,
+  },
+  {
+    name: 'roleARN naming an existing admin role',
+    entry: `roleARN: "arn:aws:iam::${ACCOUNT}:role/admin"`,
+    names: /role arn:aws:iam::111122223333:role\/admin may not be associated/,
+  },
+];
+
+function configFile(entry: string): string {
+  return `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\niam:\n  podIdentityAssociations:\n    - {namespace: default, serviceAccountName: attacker, ${entry}}\n`;
+}
+
+function uploadEvent(key: string): unknown {
+  return {
+    version: '0',
+    id: 'e0f3c7d5-8a1e-4b6f-9d2c-5e7a1b3c9f40',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: ACCOUNT,
+    time: '2026-11-28T14:05:12Z',
+    region: 'us-west-2',
+    resources: [`arn:aws:s3:::${BUCKET}`],
+    detail: { version: '0', bucket: { name: BUCKET }, object: { key }, reason: 'PutObject' },
+  };
+}
+
+describe('escalations through the service', () => {
+  let sim: SimulatedRun | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  for (const prefix of ['create', 'apply']) {
+    for (const escalation of ESCALATIONS) {
+      it(`refuses ${escalation.name} dropped under ${prefix}/, changing nothing`, async () => {
+        const key = `${prefix}/attack.yaml`;
+        sim = await simulate(
+          WORLD.replace(
+            'objects: {}',
+            `objects: ${JSON.stringify({ [key]: configFile(escalation.entry) })}`,
+          ),
+        );
+        await assert.rejects(sim.run('associations', uploadEvent(key)), (error: unknown) => {
+          assert.ok(error instanceof WorkflowFailedError);
+          assert.equal(error.error, 'PolicyGuardViolation');
+          assert.match(error.cause, escalation.names);
+          return true;
+        });
+        assert.deepEqual(sim.mutatingSince(0), []);
+      });
+    }
+  }
+
+  it('still associates a role its owner opted in by tag', async () => {
+    const key = 'create/opted-in.yaml';
+    sim = await simulate(
+      WORLD.replace(
+        'objects: {}',
+        `objects: ${JSON.stringify({ [key]: configFile(`roleARN: "arn:aws:iam::${ACCOUNT}:role/opted-in"`) })}`,
+      ),
+    );
+    const report = (await sim.run('associations', uploadEvent(key))) as {
+      counts: { created: number };
+    };
+    assert.equal(report.counts.created, 1);
+  });
+
+  it('refuses a request document changed after load-request validated it', async () => {
+    sim = await simulate(WORLD);
+    const { simulator } = sim;
+    const input = {
+      operation: 'create',
+      config: {
+        inline: {
+          apiVersion: 'eksctl.io/v1alpha5',
+          kind: 'ClusterConfig',
+          metadata: { name: 'demo', region: 'us-west-2' },
+          iam: {
+            podIdentityAssociations: [
+              {
+                namespace: 'default',
+                serviceAccountName: 'web',
+                roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in`,
+              },
+            ],
+          },
+        },
+      },
+    };
+    const report = (await sim.run('associations', input, {
+      // Between validation and execution, someone with write access to runs/ swaps the role.
+      onTaskInvoked: (task) => {
+        if (task !== 'plan-associations') return;
+        const bucket = simulator.state.world.buckets.find((candidate) => candidate.name === BUCKET);
+        assert.ok(bucket);
+        for (const [key, text] of Object.entries(bucket.objects)) {
+          if (key.endsWith('/request.json')) {
+            bucket.objects[key] = text.replaceAll('role/opted-in', 'role/admin');
+          }
+        }
+      },
+    })) as { counts: { created: number; failed: number }; warnings: string[]; items: unknown[] };
+    assert.equal(report.counts.created, 0);
+    assert.match(JSON.stringify(report), /RunDocumentTamperedError/);
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
+});
+
+describe('escalations through the CLI', () => {
+  for (const escalation of ESCALATIONS) {
+    it(`exits 2 on ${escalation.name}, with no mutating call`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'eks-pia-escalation-'));
+      const config = join(dir, 'attack.yaml');
+      const world = join(dir, 'world.yaml');
+      const calls = join(dir, 'calls.json');
+      writeFileSync(config, configFile(escalation.entry));
+      writeFileSync(world, WORLD);
+      let err = '';
+      const code = await main(
+        [
+          'create',
+          'podidentityassociation',
+          '-f',
+          config,
+          '--simulate',
+          world,
+          '--calls-out',
+          calls,
+        ],
+        { out: () => undefined, err: (text) => (err += text) },
+      );
+      assert.equal(code, 2, err);
+      assert.match(err, /PolicyGuardViolation/);
+      assert.match(err, escalation.names);
+      const log = JSON.parse(readFileSync(calls, 'utf8')) as { mutating: boolean }[];
+      assert.deepEqual(
+        log.filter((call) => call.mutating),
+        [],
+      );
+    });
+  }
+});
