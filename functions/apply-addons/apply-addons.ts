@@ -25,6 +25,7 @@ import type { ExistingRole } from '../core/associations/existing.ts';
 import type { RoleChanges } from '../core/associations/plan.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 import type { ConfigIssue } from '../core/config/index.ts';
+import { isOwnedBy, roleNameFor } from '../core/naming.ts';
 
 export interface ApplyAddonsDeps {
   loadRequest(runId: string): Promise<AssociationRequest>;
@@ -38,6 +39,8 @@ export interface ApplyAddonsDeps {
     addonVersion: string,
   ): Promise<{ accounts: PodIdentityServiceAccount[] } | { refused: string }>;
   describeAddon(clusterName: string, addonName: string): Promise<ExistingAddon | undefined>;
+  /** Whether any association (the add-on's or a standalone one) exists for the service account. */
+  hasAssociation(clusterName: string, namespace: string, serviceAccount: string): Promise<boolean>;
   getRole(roleName: string): Promise<ExistingRole | undefined>;
   createRole(role: ManagedRole): Promise<{ arn: string }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
@@ -101,7 +104,26 @@ async function gatherFacts(
   };
   for (const roleName of roleNamesToRead(addon, facts, clusterName))
     facts.roles[roleName] = await deps.getRole(roleName);
+  facts.strandedRoles = await strandedRoles(facts, clusterName, deps);
   return facts;
+}
+
+/** See `AddonFacts.strandedRoles`: owned by this service for exactly that service account, unused. */
+async function strandedRoles(
+  facts: AddonFacts,
+  clusterName: string,
+  deps: ApplyAddonsDeps,
+): Promise<AddonFacts['strandedRoles']> {
+  const stranded: NonNullable<AddonFacts['strandedRoles']> = [];
+  for (const { serviceAccount } of facts.podIdentityConfiguration ?? []) {
+    if (facts.existing?.associations.some((a) => a.serviceAccount === serviceAccount)) continue;
+    const roleName = roleNameFor(clusterName, facts.namespace, serviceAccount);
+    const role = facts.roles[roleName];
+    if (!role || !isOwnedBy(role.tags, clusterName, facts.namespace, serviceAccount)) continue;
+    if (await deps.hasAssociation(clusterName, facts.namespace, serviceAccount)) continue;
+    stranded.push({ serviceAccount, roleName });
+  }
+  return stranded;
 }
 
 function resultOf(decision: AddonDecision, result: AddonResultKind, reason: string): AddonResult {

@@ -2,10 +2,11 @@ import * as z from 'zod';
 import {
   addonPodIdentityConfiguration,
   createAddonWith,
-  describeAddonState,
+  describeSettledAddonState,
   updateAddonWith,
 } from '../aws/addons.ts';
 import { addonCatalogue, describeCluster } from '../aws/eks.ts';
+import { listAssociations } from '../aws/eks-associations.ts';
 import {
   createManagedRole,
   deleteRoleCompletely,
@@ -29,7 +30,9 @@ export const handler = defineTask('apply-addons', input, (event) =>
     describeCluster,
     catalogue: addonCatalogue,
     podIdentityConfiguration: addonPodIdentityConfiguration,
-    describeAddon: describeAddonState,
+    describeAddon: describeSettledAddonState,
+    hasAssociation: async (clusterName, namespace, serviceAccount) =>
+      (await listAssociations(clusterName, { namespace, serviceAccount })).length > 0,
     getRole: getRoleState,
     createRole: (role) =>
       createManagedRole(

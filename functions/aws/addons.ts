@@ -25,6 +25,7 @@ import {
   listAssociations,
   retryWhileRoleNotVisible,
 } from './eks-associations.ts';
+import { pollPause, waitDeadline } from './polling.ts';
 
 export interface AddonRole {
   addonName: string;
@@ -81,7 +82,13 @@ export async function describeAddonState(
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   }
-  if (!addon) return undefined;
+  return addon ? addonState(clusterName, addon) : undefined;
+}
+
+async function addonState(
+  clusterName: string,
+  addon: NonNullable<Awaited<ReturnType<typeof describeRaw>>>,
+): Promise<ExistingAddon> {
   const owned = (addon.podIdentityAssociations ?? []).length > 0;
   const summaries = owned
     ? (await listAssociations(clusterName)).filter((summary) => summary.ownerArn === addon.addonArn)
@@ -111,6 +118,34 @@ export async function describeAddonState(
         : [],
     ),
   };
+}
+
+const SETTLING_STATUSES = new Set(['CREATING', 'UPDATING', 'DELETING']);
+
+/**
+ * As `describeAddonState`, once an operation under way on the add-on has settled (or the settle
+ * wait ran out): EKS refuses to update an add-on that is still creating or updating, which is
+ * what a rerun right after an interrupted one, or a create followed by an update, meets.
+ */
+export async function describeSettledAddonState(
+  clusterName: string,
+  addonName: string,
+): Promise<ExistingAddon | undefined> {
+  const deadline = waitDeadline('settle');
+  for (;;) {
+    let addon: Awaited<ReturnType<typeof describeRaw>>;
+    try {
+      addon = await describeRaw(clusterName, addonName);
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    }
+    if (!addon) return undefined;
+    if (!SETTLING_STATUSES.has(addon.status ?? '') || Date.now() > deadline) {
+      return addonState(clusterName, addon);
+    }
+    await pollPause();
+  }
 }
 
 async function describeRaw(clusterName: string, addonName: string) {

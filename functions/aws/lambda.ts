@@ -17,6 +17,16 @@ export class InvalidTaskInputError extends NamedError {
   override readonly name = 'InvalidTaskInputError';
 }
 
+let runningInvocationDeadline = Number.POSITIVE_INFINITY;
+
+/**
+ * When the running invocation times out (epoch ms; infinite outside Lambda), so a task that waits
+ * on AWS stops in time to report what it did instead of being killed mid-write.
+ */
+export function invocationDeadline(): number {
+  return runningInvocationDeadline;
+}
+
 export function defineTask<Schema extends z.ZodType, Result>(
   task: string,
   schema: Schema,
@@ -24,7 +34,11 @@ export function defineTask<Schema extends z.ZodType, Result>(
 ): (event: unknown, context: Context) => Promise<Result> {
   return middy<unknown, Result>()
     .use(injectLambdaContext(logger, { clearState: true }))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
+      runningInvocationDeadline =
+        typeof context?.getRemainingTimeInMillis === 'function'
+          ? Date.now() + context.getRemainingTimeInMillis()
+          : Number.POSITIVE_INFINITY;
       const parsed = schema.safeParse(event);
       if (!parsed.success) {
         throw new InvalidTaskInputError(

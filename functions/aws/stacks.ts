@@ -34,6 +34,7 @@ import {
 } from '../core/eksctl-stacks.ts';
 import { type PolicyDocument, parsePolicyDocument } from '../core/policy-document.ts';
 import { cloudFormationClient } from './clients.ts';
+import { pollPause, waitDeadline } from './polling.ts';
 
 /** The output eksctl gives the role's ARN. */
 const ROLE_OUTPUT = 'Role1';
@@ -107,16 +108,6 @@ export async function listIamServiceAccountStacks(): Promise<IamServiceAccountSt
 
 // ---------------------------------------------------------------------------------------------
 // Changing a role through its stack
-
-/** Polling of change sets and stack operations; the simulator settles in describes, not seconds. */
-let polling = { intervalMs: 5000, maxWaitMs: 10 * 60 * 1000 };
-
-export function configureStackPolling(options: { intervalMs?: number; maxWaitMs?: number } = {}) {
-  polling = {
-    intervalMs: options.intervalMs ?? 5000,
-    maxWaitMs: options.maxWaitMs ?? 10 * 60 * 1000,
-  };
-}
 
 export interface LiveStack {
   stackName: string;
@@ -196,8 +187,6 @@ export type StackChangeResult =
   | { result: 'unchanged'; status: string }
   | { result: 'failed'; status: string; reason: string };
 
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
 /**
  * Creates a change set with the new template and tags, waits for it, executes it and waits
  * until the stack settles. A change set CloudFormation finds empty counts as unchanged; a
@@ -220,7 +209,7 @@ export async function changeStack(change: StackChange): Promise<StackChangeResul
     }),
   );
   const changeSetId = created.Id ?? name;
-  const deadline = Date.now() + polling.maxWaitMs;
+  const deadline = waitDeadline('own-operation');
   for (;;) {
     const described = await client.send(
       new DescribeChangeSetCommand({ ChangeSetName: changeSetId, StackName: change.stack.stackId }),
@@ -245,7 +234,7 @@ export async function changeStack(change: StackChange): Promise<StackChangeResul
         reason: `change set ${name} of stack "${change.stack.stackName}" is still ${described.Status}; run again once it is created`,
       };
     }
-    await sleep(polling.intervalMs);
+    await pollPause();
   }
   await client.send(
     new ExecuteChangeSetCommand({ ChangeSetName: changeSetId, StackName: change.stack.stackId }),
@@ -268,7 +257,7 @@ export async function changeStack(change: StackChange): Promise<StackChangeResul
         reason: `stack "${change.stack.stackName}" is still ${status}; run again once it settles`,
       };
     }
-    await sleep(polling.intervalMs);
+    await pollPause();
   }
 }
 
@@ -310,16 +299,30 @@ export interface StackTrustChange<E extends TrustEditResult> {
 }
 
 /**
+ * The stack once an operation under way when we come has settled (or the settle wait ran out):
+ * typically the update of an interrupted run still cleaning up, which a rerun must not fail on.
+ */
+async function settledStack(stackName: string): Promise<LiveStack | undefined> {
+  const deadline = waitDeadline('settle');
+  let stack = await describeStack(stackName);
+  while (stack?.status.endsWith('_IN_PROGRESS') && Date.now() <= deadline) {
+    await pollPause();
+    stack = await describeStack(stack.stackId);
+  }
+  return stack;
+}
+
+/**
  * Changes a role's trust policy where its stack keeps it: the template's
  * `AssumeRolePolicyDocument` is edited and applied with a change set, so the role and its
  * template agree afterwards. Nothing is written when the edit and the tags change nothing, so a
- * rerun makes no mutating call. A stack with an operation running, or in a failed state, is not
- * touched; the failure says its status and reason.
+ * rerun makes no mutating call. A stack whose operation does not settle in time, or in a failed
+ * state, is not touched; the failure says its status and reason.
  */
 export async function changeRoleTrustThroughStack<E extends TrustEditResult>(
   change: StackTrustChange<E>,
 ): Promise<{ edit?: E | undefined; change: StackChangeResult }> {
-  const stack = await describeStack(change.stackName);
+  const stack = await settledStack(change.stackName);
   const failed = (status: string, reason: string) => ({
     change: { result: 'failed' as const, status, reason },
   });
@@ -419,7 +422,7 @@ export async function deleteEksctlRoleStack(stackName: string, clusterName: stri
   if (stack.status !== 'DELETE_IN_PROGRESS') {
     await client.send(new DeleteStackCommand({ StackName: stack.stackId }));
   }
-  const deadline = Date.now() + polling.maxWaitMs;
+  const deadline = waitDeadline('own-operation');
   for (;;) {
     const now = await describeStack(stack.stackId);
     if (!now || now.status === 'DELETE_COMPLETE') return;
@@ -433,6 +436,6 @@ export async function deleteEksctlRoleStack(stackName: string, clusterName: stri
         `stack "${stackName}" is still DELETE_IN_PROGRESS; run again once it is gone`,
       );
     }
-    await sleep(polling.intervalMs);
+    await pollPause();
   }
 }

@@ -188,6 +188,11 @@ export interface AddonFacts {
   ipFamily: string;
   /** Roles this service would create or reconcile, by name; absent ones are missing. */
   roles: Record<string, ExistingRole | undefined>;
+  /**
+   * Service accounts of the add-on with a role this service created for them that no association
+   * uses any more: an interrupted update removed the association before it could delete the role.
+   */
+  strandedRoles?: { serviceAccount: string; roleName: string }[] | undefined;
 }
 
 export interface AddonAssociationPlan {
@@ -423,6 +428,10 @@ export function decideAddon(
         decision.deleteRoles.push(roleName);
       }
     }
+    for (const stranded of facts.strandedRoles ?? []) {
+      if (!keep.has(stranded.serviceAccount) && !decision.deleteRoles.includes(stranded.roleName))
+        decision.deleteRoles.push(stranded.roleName);
+    }
   }
 
   if (!existing) {
@@ -473,7 +482,8 @@ export function decideAddon(
   if (
     changed.length === 0 &&
     decision.createRoles.length === 0 &&
-    decision.reconcileRoles.length === 0
+    decision.reconcileRoles.length === 0 &&
+    decision.deleteRoles.length === 0
   ) {
     return { ...decision, reason: `addon ${addon.name} already matches the config` };
   }
@@ -485,7 +495,11 @@ export function decideAddon(
     decision.steps.push(
       `delete IAM role "${roleName}" (created by eks-pia for an association the add-on no longer has)`,
     );
-  decision.reason = changed.join('; ') || 'roles reconciled';
+  decision.reason =
+    changed.join('; ') ||
+    (decision.createRoles.length + decision.reconcileRoles.length > 0
+      ? 'roles reconciled'
+      : 'roles of removed associations deleted');
   return decision;
 }
 

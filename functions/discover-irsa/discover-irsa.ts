@@ -331,6 +331,7 @@ export async function discoverIrsa(
           await addonFacts(addonRoles, roles, provider, deps),
           provider,
           input.removeOidcProviderTrustRelationship,
+          associations,
         )
       : [];
   return summarise(plan, await deps.savePlan(input.runId, plan));

@@ -4,7 +4,7 @@
  * eks:DescribePodIdentityAssociation; s3:GetObject, s3:PutObject (run store).
  */
 import * as z from 'zod';
-import { describeAddonState, updateAddonWith } from '../aws/addons.ts';
+import { describeSettledAddonState, updateAddonWith } from '../aws/addons.ts';
 import { getRoleTrust, updateTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
@@ -20,7 +20,7 @@ export const handler = defineTask('migrate-addons', input, (event) =>
     getRoleTrust,
     updateTrust,
     addonAssociations: async (clusterName, addonName) =>
-      (await describeAddonState(clusterName, addonName))?.associations.map(
+      (await describeSettledAddonState(clusterName, addonName))?.associations.map(
         (association) => association.serviceAccount,
       ),
     updateAddon: updateAddonWith,

@@ -5,7 +5,7 @@
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
 import { configureRoleVisibilityRetry } from '../../functions/aws/eks-associations.ts';
-import { configureStackPolling } from '../../functions/aws/stacks.ts';
+import { configurePolling } from '../../functions/aws/polling.ts';
 import type { Simulator } from '../simulator/index.ts';
 
 /**
@@ -39,8 +39,8 @@ export function connectToSimulator(simulator: Simulator): () => void {
   });
   // New roles become visible to the simulated EKS after a few calls, not after seconds.
   configureRoleVisibilityRetry({ baseDelayMs: 5, maxDelayMs: 20 });
-  // Stack operations settle after a few describe calls, not minutes.
-  configureStackPolling({ intervalMs: 5, maxWaitMs: 30_000 });
+  // Stack and add-on operations settle after a few describe calls, not minutes.
+  configurePolling({ intervalMs: 5, maxWaitMs: 30_000, settleWaitMs: 250 });
   return () => {
     for (const [key, value] of Object.entries(previous)) {
       if (value === undefined) delete process.env[key];
@@ -48,6 +48,6 @@ export function connectToSimulator(simulator: Simulator): () => void {
     }
     configureAwsClients({});
     configureRoleVisibilityRetry();
-    configureStackPolling();
+    configurePolling();
   };
 }

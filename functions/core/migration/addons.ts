@@ -41,6 +41,8 @@ export interface PlannedAddon {
   addTrust: boolean;
   /** Remove this cluster's OIDC trust of the add-on's service account after the update. */
   removeOidcTrust: boolean;
+  /** The add-on already has its association (an interrupted run): only the OIDC trust is left. */
+  onlyOidcTrustLeft?: boolean | undefined;
   configurationValues?: string | undefined;
 }
 
@@ -77,11 +79,46 @@ function serviceAccountOf(
   };
 }
 
+/** An association as discovery described it, to tell whose add-on migration is done. */
+export interface AddonAssociationFact {
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+}
+
+/**
+ * The service account whose OIDC trust an interrupted migration of this add-on left on its role:
+ * the role still trusts this cluster's provider for it by its exact subject, and the association
+ * of that service account to that very role exists, which is what makes removing the trust safe.
+ */
+function oidcTrustLeftBehind(
+  fact: AddonMigrationFact,
+  provider: OidcProviderFact,
+  associations: readonly AddonAssociationFact[],
+): { namespace: string; serviceAccount: string } | undefined {
+  const role = fact.role;
+  if (!role) return undefined;
+  const roleName = role.name.toLowerCase();
+  for (const subject of findIrsaSubjects(role.trustPolicy, provider.arn).subjects) {
+    const { namespace, serviceAccount } = subject;
+    if (subject.wildcard || namespace === undefined || serviceAccount === undefined) continue;
+    const associated = associations.some(
+      (association) =>
+        association.namespace === namespace &&
+        association.serviceAccount === serviceAccount &&
+        parseRoleArn(association.roleArn)?.name.toLowerCase() === roleName,
+    );
+    if (associated) return { namespace, serviceAccount };
+  }
+  return undefined;
+}
+
 /** The plan for each add-on with an IRSA role, in add-on name order. */
 export function planAddonMigrations(
   facts: readonly AddonMigrationFact[],
   provider: OidcProviderFact,
   removeOidcProviderTrustRelationship: boolean,
+  associations: readonly AddonAssociationFact[],
 ): PlannedAddon[] {
   return [...facts]
     .sort((a, b) => a.addonName.localeCompare(b.addonName))
@@ -95,6 +132,21 @@ export function planAddonMigrations(
         removeOidcTrust: false,
         configurationValues: fact.configurationValues,
       };
+      const leftBehind =
+        fact.hasPodIdentityAssociations && removeOidcProviderTrustRelationship
+          ? oidcTrustLeftBehind(fact, provider, associations)
+          : undefined;
+      if (leftBehind && fact.role) {
+        return {
+          ...base,
+          roleName: fact.role.name,
+          action: 'migrate',
+          ...leftBehind,
+          removeOidcTrust: true,
+          onlyOidcTrustLeft: true,
+          reason: `addon ${fact.addonName} already uses pod identity for service account "${leftBehind.namespace}/${leftBehind.serviceAccount}", but role "${fact.role.name}" still trusts this cluster's OIDC provider for it (an interrupted migration); OIDC provider trust relationship will be removed`,
+        };
+      }
       if (fact.hasPodIdentityAssociations) {
         return {
           ...base,
@@ -136,7 +188,7 @@ export function addonMigrationSteps(addon: PlannedAddon): string[] {
   if (addon.action !== 'migrate') return [];
   return [
     ...(addon.addTrust ? [`update trust policy for unowned role "${addon.roleName}"`] : []),
-    `migrate addon ${addon.addonName} to pod identity`,
+    ...(addon.onlyOidcTrustLeft ? [] : [`migrate addon ${addon.addonName} to pod identity`]),
     ...(addon.removeOidcTrust
       ? [
           `remove OIDC provider trust for "${addon.namespace}/${addon.serviceAccount}" from role "${addon.roleName}"`,

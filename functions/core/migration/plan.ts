@@ -449,7 +449,8 @@ function halfMigratedCandidate(context: Context, sa: ServiceAccountFact): Candid
   if (!parts || parts.account !== facts.provider.account) return undefined;
   const key = roleKey(parts.name);
   if (context.addonByRole.has(key)) return undefined;
-  if (context.stackByRole.has(key) && !facts.request.allowStackDrift) return undefined;
+  const stack = context.stackByRole.get(key);
+  if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) return undefined;
   const role = context.roleByKey.get(key);
   if (!role) return undefined;
   const coverage = coverageOf(context.trustOf.get(key) ?? { statements: [], subjects: [] }, {

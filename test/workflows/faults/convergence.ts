@@ -94,7 +94,24 @@ async function runTolerating(simulator: Simulator, step: WorkflowRun): Promise<v
  */
 export function comparable(world: World): unknown {
   const { buckets: _buckets, behaviour: _behaviour, ...rest } = world;
-  return normalise(rest);
+  return normalise({
+    ...rest,
+    clusters: rest.clusters.map((cluster) => ({
+      ...cluster,
+      addons: cluster.addons.map((addon) => ({
+        ...addon,
+        status: settledAddonStatus(addon.status),
+      })),
+    })),
+  });
+}
+
+/**
+ * An add-on still creating or updating is the same add-on a few describes later: a rerun that
+ * waited for it to settle (as it must before updating it) is not a difference.
+ */
+function settledAddonStatus(status: string | undefined): string | undefined {
+  return status === 'CREATING' || status === 'UPDATING' ? 'ACTIVE' : status;
 }
 
 const VOLATILE_KEYS = new Set([

@@ -63,8 +63,15 @@ const OWNED_HELM_SA = `{namespace: default, serviceAccountName: web, createServi
 const GIVEN_ROLE = `{namespace: payments, serviceAccountName: reports, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`;
 const CREATED = [OWNED_NEW_SA, OWNED_HELM_SA, GIVEN_ROLE];
 
-/** The demo world plus a role two clusters trust: the other cluster's statement must survive. */
-function migrationWorld(): World {
+type MigrationPath = 'roles' | 'eksctl-stack' | 'addon';
+
+/**
+ * The demo world cut down to one migration path, so each path's mutating calls are sampled on
+ * their own: `roles` (hand-made IRSA roles, plus a role two clusters trust whose other statement
+ * must survive), `eksctl-stack` (a role owned by an eksctl iamserviceaccount stack, changed
+ * through change sets) or `addon` (vpc-cni moved from IRSA to pod identity by UpdateAddon).
+ */
+function migrationWorld(path: MigrationPath): World {
   const world = parseWorld(readFileSync(DEMO_WORLD, 'utf8'));
   const demo = world.clusters[0];
   if (!demo?.oidcIssuer) throw new Error('the demo world has no OIDC issuer');
@@ -95,12 +102,23 @@ function migrationWorld(): World {
     tags: { 'eks-pia/assignable': 'true' },
   } as World['roles'][number]);
   world.openIdConnectProviders.push(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}/OTHER1`);
-  // Two migration paths do not converge under every fault yet and are left out here until they
-  // do: the eksctl stack path (change sets; its role is migrated as an unowned role instead) and
-  // the add-on path (an add-on moved to pod identity before its OIDC trust removal failed keeps
-  // that trust on rerun).
-  world.stacks = world.stacks.filter((stack) => !stack.name.includes('-iamserviceaccount-'));
-  for (const addon of demo.addons) delete addon.serviceAccountRoleArn;
+  const stackRoleArn = `arn:aws:iam::${ACCOUNT}:role/eksctl-demo-addon-iamserviceaccount-Role1-DEMO`;
+  const usesStackRole = (sa: { annotations?: Record<string, string> }) =>
+    sa.annotations?.['eks.amazonaws.com/role-arn'] === stackRoleArn;
+  if (path !== 'eksctl-stack') {
+    world.stacks = world.stacks.filter((stack) => !stack.name.includes('-iamserviceaccount-'));
+  }
+  if (path !== 'addon') {
+    for (const addon of demo.addons) delete addon.serviceAccountRoleArn;
+  }
+  if (path !== 'roles') {
+    demo.serviceAccounts = demo.serviceAccounts.filter(
+      (sa) =>
+        !sa.annotations?.['eks.amazonaws.com/role-arn'] ||
+        (path === 'eksctl-stack' && usesStackRole(sa)),
+    );
+    return world;
+  }
   demo.serviceAccounts.push({
     namespace: 'monitoring',
     name: 'exporter',
@@ -121,6 +139,20 @@ function migrate(removeOidcProviderTrustRelationship: boolean): WorkflowRun {
     },
   };
 }
+
+/** An add-ons run (`create|update addon -f`) on an inline config of demo with this `addons:` list. */
+function addons(operation: string, list: string): WorkflowRun {
+  const config = parseYaml(
+    `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\naddons: ${list}`,
+  );
+  return {
+    workflow: 'associations',
+    input: { operation, scope: 'addons', config: { inline: config } },
+  };
+}
+
+/** vpc-cni with a role eks-pia creates, and the EBS CSI driver with EKS's recommended one. */
+const ADDONS_WITH_ROLES = `[{name: vpc-cni, version: v1.19.2-eksbuild.1, podIdentityAssociations: [{namespace: kube-system, serviceAccountName: aws-node, permissionPolicyARNs: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]}]}, {name: aws-ebs-csi-driver, useDefaultPodIdentityAssociations: true}]`;
 
 function bootstrapWorld(): World {
   const file = `apiVersion: eksctl.io/v1alpha5
@@ -182,15 +214,31 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
       { prune: true },
     ),
   },
+  ...(['roles', 'eksctl-stack', 'addon'] as const).flatMap((path) => [
+    {
+      name: `migrate-to-pod-identity (${path})`,
+      world: migrationWorld(path),
+      run: migrate(false),
+    },
+    {
+      name: `migrate-to-pod-identity with OIDC-trust removal (${path})`,
+      world: migrationWorld(path),
+      run: migrate(true),
+    },
+  ]),
   {
-    name: 'migrate-to-pod-identity',
-    world: migrationWorld(),
-    run: migrate(false),
+    name: 'addons create (created and recommended roles)',
+    world: associationsWorld(),
+    run: addons('create', ADDONS_WITH_ROLES),
   },
   {
-    name: 'migrate-to-pod-identity with OIDC-trust removal',
-    world: migrationWorld(),
-    run: migrate(true),
+    name: 'addons update (declarative: associations and their roles removed)',
+    world: associationsWorld(),
+    prepare: [addons('create', ADDONS_WITH_ROLES)],
+    run: addons(
+      'update',
+      '[{name: vpc-cni, podIdentityAssociations: []}, {name: aws-ebs-csi-driver, podIdentityAssociations: []}]',
+    ),
   },
   {
     name: 'bootstrap-cluster',

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { defineTask } from '../../../functions/aws/lambda.ts';
+import { configurePolling, waitDeadline } from '../../../functions/aws/polling.ts';
+
+/** Runs `probe` inside a task invocation whose Lambda has `remainingMs` left. */
+async function insideInvocation<T>(remainingMs: number, probe: () => T): Promise<T> {
+  const task = defineTask('probe', z.object({}), async () => probe());
+  return task({}, { getRemainingTimeInMillis: () => remainingMs } as unknown as Context);
+}
+
+describe('waits on AWS operations', () => {
+  afterEach(() => configurePolling());
+
+  it('end 30 s before the invocation times out, however long the configured wait', async () => {
+    configurePolling({ maxWaitMs: 10 * 60_000, settleWaitMs: 3 * 60_000 });
+    const start = Date.now();
+    const deadlines = await insideInvocation(100_000, () => ({
+      own: waitDeadline('own-operation'),
+      settle: waitDeadline('settle'),
+    }));
+    for (const deadline of [deadlines.own, deadlines.settle]) {
+      assert.ok(deadline <= start + 70_000 + 50, `${deadline - start} ms after the start`);
+      assert.ok(deadline >= start + 69_000, `${deadline - start} ms after the start`);
+    }
+  });
+
+  it('keep their own bound when the invocation has time to spare', async () => {
+    configurePolling({ maxWaitMs: 20_000, settleWaitMs: 5_000 });
+    const start = Date.now();
+    const { own, settle } = await insideInvocation(900_000, () => ({
+      own: waitDeadline('own-operation'),
+      settle: waitDeadline('settle'),
+    }));
+    assert.ok(own - start >= 19_900 && own - start <= 20_100, `${own - start}`);
+    assert.ok(settle - start >= 4_900 && settle - start <= 5_100, `${settle - start}`);
+  });
+});
