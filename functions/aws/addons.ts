@@ -75,13 +75,7 @@ export async function describeAddonState(
   clusterName: string,
   addonName: string,
 ): Promise<ExistingAddon | undefined> {
-  let addon: Awaited<ReturnType<typeof describeRaw>>;
-  try {
-    addon = await describeRaw(clusterName, addonName);
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
+  const addon = await describeRaw(clusterName, addonName);
   return addon ? addonState(clusterName, addon) : undefined;
 }
 
@@ -133,13 +127,7 @@ export async function describeSettledAddonState(
 ): Promise<ExistingAddon | undefined> {
   const deadline = waitDeadline('settle');
   for (;;) {
-    let addon: Awaited<ReturnType<typeof describeRaw>>;
-    try {
-      addon = await describeRaw(clusterName, addonName);
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      throw error;
-    }
+    const addon = await describeRaw(clusterName, addonName);
     if (!addon) return undefined;
     if (!SETTLING_STATUSES.has(addon.status ?? '') || Date.now() > deadline) {
       return addonState(clusterName, addon);
@@ -148,8 +136,14 @@ export async function describeSettledAddonState(
   }
 }
 
+/** The add-on as DescribeAddon returns it; undefined when it is not installed. */
 async function describeRaw(clusterName: string, addonName: string) {
-  return (await eksClient().send(new DescribeAddonCommand({ clusterName, addonName }))).addon;
+  try {
+    return (await eksClient().send(new DescribeAddonCommand({ clusterName, addonName }))).addon;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
 }
 
 /**
