@@ -12,21 +12,10 @@
  * 409 → KubernetesConflictError, no connection or no answer in time → KubernetesUnreachableError,
  * anything else → KubernetesApiError. 429 and 5xx answers are retried a few times first.
  */
+
+import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AbortError,
-  ApiException,
-  CoreV1Api,
-  createConfiguration,
-  FetchError,
-  KubeConfig,
-  type Middleware,
-  PatchStrategy,
-  ServerConfiguration,
-  setHeaderOptions,
-  type V1Pod,
-  type V1ServiceAccount,
-} from '@kubernetes/client-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -279,35 +268,126 @@ export interface KubernetesClientOptions {
   requestTimeoutMs?: number;
 }
 
-interface ClientInfo {
-  cluster: string;
-  endpoint: string;
+/** An answer of the API server, whatever its status. */
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
-const clients = new Map<string, { api: CoreV1Api; expiresAt: number }>();
-const clientInfo = new WeakMap<CoreV1Api, ClientInfo>();
-const tokens = new Map<string, string>();
+/** A request that got no answer: the connection failed or the timeout passed. */
+class NoAnswer extends Error {
+  constructor(
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
+  }
+}
 
-function timeoutMiddleware(timeoutMs: number): Middleware {
-  return {
-    pre: async (context) => {
-      context.setSignal(AbortSignal.timeout(timeoutMs));
-      return context;
-    },
-    post: async (response) => response,
-  };
+/** A failure status that was not retried (or no longer), with what the server said. */
+class FailedAnswer extends Error {
+  constructor(readonly answer: HttpAnswer) {
+    super(`HTTP ${answer.status}`);
+  }
 }
 
 /**
- * A CoreV1Api for `cluster` that authenticates with `token`, cached until the token expires.
- * TLS is verified against the cluster's CA; only a plain `http://` endpoint — which only the local
- * simulator serves — goes without TLS, because the Kubernetes client refuses `http` otherwise.
+ * The few core/v1 calls the tasks make, over node's own HTTP(S) with a bearer token. The general
+ * Kubernetes client adds about 1.2 MiB to each Lambda bundle for these six requests, and its
+ * `fetch` polyfill is what times requests out; here TLS, timeouts and retries are ours to see.
  */
+export class KubernetesClient {
+  readonly cluster: string;
+  readonly endpoint: string;
+  readonly #server: URL;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+  readonly #agent: http.Agent;
+
+  constructor(cluster: ClusterEndpoint, token: string, timeoutMs: number) {
+    this.cluster = cluster.name;
+    this.endpoint = cluster.endpoint.replace(/\/+$/, '');
+    this.#server = new URL(this.endpoint);
+    this.#token = token;
+    this.#timeoutMs = timeoutMs;
+    // Only the local simulator serves plain http; a cluster's https is checked against its own CA.
+    this.#agent =
+      this.#server.protocol === 'http:'
+        ? new http.Agent({ keepAlive: true })
+        : new https.Agent({
+            keepAlive: true,
+            ...(cluster.certificateAuthorityData
+              ? { ca: Buffer.from(cluster.certificateAuthorityData, 'base64').toString('utf8') }
+              : {}),
+          });
+  }
+
+  /** One HTTP exchange; a failure status is an answer too, only a missing answer throws. */
+  exchange(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: { contentType: string; json: unknown },
+  ): Promise<HttpAnswer> {
+    const payload = body === undefined ? undefined : JSON.stringify(body.json);
+    const transport = this.#server.protocol === 'http:' ? http : https;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    return new Promise((resolve, reject) => {
+      const noAnswer = (error: Error & { code?: string }) =>
+        reject(
+          new NoAnswer(signal.aborted ? 'no answer in time' : (error.code ?? error.message), {
+            cause: error,
+          }),
+        );
+      const request = transport.request(
+        new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server),
+        {
+          method,
+          agent: this.#agent,
+          signal,
+          headers: {
+            accept: 'application/json',
+            authorization: `Bearer ${this.#token}`,
+            ...(payload === undefined
+              ? {}
+              : {
+                  'content-type': body?.contentType,
+                  'content-length': Buffer.byteLength(payload),
+                }),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', noAnswer);
+          response.on('end', () => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(response.headers))
+              if (value !== undefined)
+                headers[name] = Array.isArray(value) ? value.join(', ') : value;
+            resolve({
+              status: response.statusCode ?? 0,
+              headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            });
+          });
+        },
+      );
+      request.on('error', noAnswer);
+      request.end(payload);
+    });
+  }
+}
+
+const clients = new Map<string, { client: KubernetesClient; expiresAt: number }>();
+const tokens = new Map<string, string>();
+
+/** A client for `cluster` that authenticates with `token`, cached until the token expires. */
 export function kubernetesClientFor(
   cluster: ClusterEndpoint,
   token: string,
   options: KubernetesClientOptions = {},
-): CoreV1Api {
+): KubernetesClient {
   const now = Date.now();
   for (const [key, cached] of clients) if (cached.expiresAt <= now) clients.delete(key);
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -319,33 +399,10 @@ export function kubernetesClientFor(
     timeoutMs,
   ]);
   const cached = clients.get(key);
-  if (cached) return cached.api;
-
-  const server = cluster.endpoint.replace(/\/+$/, '');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: cluster.name,
-        server,
-        skipTLSVerify: new URL(server).protocol === 'http:',
-        ...(cluster.certificateAuthorityData ? { caData: cluster.certificateAuthorityData } : {}),
-      },
-    ],
-    users: [{ name: 'eks-pod-identity-automation', token }],
-    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'eks-pod-identity-automation' }],
-    currentContext: cluster.name,
-  });
-  const api = new CoreV1Api(
-    createConfiguration({
-      baseServer: new ServerConfiguration(server, {}),
-      authMethods: { default: kubeConfig },
-      promiseMiddleware: [timeoutMiddleware(timeoutMs)],
-    }),
-  );
-  clientInfo.set(api, { cluster: cluster.name, endpoint: server });
-  clients.set(key, { api, expiresAt: eksTokenExpiresAt(token).getTime() });
-  return api;
+  if (cached) return cached.client;
+  const client = new KubernetesClient(cluster, token, timeoutMs);
+  clients.set(key, { client, expiresAt: eksTokenExpiresAt(token).getTime() });
+  return client;
 }
 
 /**
@@ -355,7 +412,7 @@ export function kubernetesClientFor(
 export async function kubernetesApiFor(
   cluster: ClusterEndpoint,
   options: Omit<EksTokenOptions, 'clusterName' | 'signingDate'> & KubernetesClientOptions,
-): Promise<CoreV1Api> {
+): Promise<KubernetesClient> {
   const stsEndpoint = options.stsEndpoint ?? (await defaultStsEndpoint(options.region));
   const credentials = options.credentials ?? stsClient().config.credentials;
   const { accessKeyId } = typeof credentials === 'function' ? await credentials() : credentials;
@@ -390,13 +447,12 @@ interface StatusBody {
   reason?: string;
 }
 
-function statusOf(error: ApiException<unknown>): StatusBody {
-  if (typeof error.body !== 'string') return {};
+function statusOf(answer: HttpAnswer): StatusBody {
   try {
-    const parsed = JSON.parse(error.body) as StatusBody;
+    const parsed = JSON.parse(answer.body) as StatusBody;
     return typeof parsed === 'object' && parsed !== null ? parsed : {};
   } catch {
-    return { message: error.body };
+    return answer.body ? { message: answer.body } : {};
   }
 }
 
@@ -423,64 +479,72 @@ export function retryDelayMs(
 
 function translate(error: unknown, request: RequestDescription): unknown {
   const cause = { cause: error };
-  if (error instanceof ApiException) {
-    const status = statusOf(error);
-    const message = status.message ?? `HTTP ${error.code}`;
-    switch (error.code) {
-      case 401:
-        return new KubernetesAuthError(request.cluster, cause);
-      case 403:
-        return new KubernetesForbiddenError(request, message, cause);
-      case 404:
-        return new KubernetesNotFoundError(request, message, cause);
-      case 409:
-        return new KubernetesConflictError(request, status.reason ?? 'Conflict', message, cause);
-      default:
-        return new KubernetesApiError(
-          request,
-          error.code,
-          status.reason ?? 'Unknown',
-          message,
-          cause,
-        );
-    }
+  if (error instanceof NoAnswer)
+    return new KubernetesUnreachableError(request.cluster, request.endpoint, error.reason, cause);
+  if (!(error instanceof FailedAnswer)) return error;
+  const { status } = error.answer;
+  const body = statusOf(error.answer);
+  const message = body.message ?? `HTTP ${status}`;
+  switch (status) {
+    case 401:
+      return new KubernetesAuthError(request.cluster, cause);
+    case 403:
+      return new KubernetesForbiddenError(request, message, cause);
+    case 404:
+      return new KubernetesNotFoundError(request, message, cause);
+    case 409:
+      return new KubernetesConflictError(request, body.reason ?? 'Conflict', message, cause);
+    default:
+      return new KubernetesApiError(request, status, body.reason ?? 'Unknown', message, cause);
   }
-  if (error instanceof AbortError || (error instanceof Error && error.name === 'AbortError')) {
-    return new KubernetesUnreachableError(
-      request.cluster,
-      request.endpoint,
-      'no answer in time',
-      cause,
-    );
-  }
-  if (error instanceof FetchError) {
-    return new KubernetesUnreachableError(
-      request.cluster,
-      request.endpoint,
-      error.code ?? error.message,
-      cause,
-    );
-  }
-  return error;
 }
 
+type RequestTarget = Omit<RequestDescription, 'cluster' | 'endpoint'>;
+
+/** The path of a core/v1 resource (a collection when the target names no object). */
+function resourcePath(target: RequestTarget): string {
+  const segments = ['/api/v1'];
+  if (target.namespace !== undefined && target.resource !== 'namespaces')
+    segments.push('namespaces', encodeURIComponent(target.namespace));
+  segments.push(target.resource);
+  if (target.name !== undefined && target.verb !== 'create')
+    segments.push(encodeURIComponent(target.name));
+  return segments.join('/');
+}
+
+const HTTP_METHOD = {
+  get: 'GET',
+  list: 'GET',
+  create: 'POST',
+  patch: 'PATCH',
+  delete: 'DELETE',
+} as const;
+
+/** Sends `target`'s request, retrying throttling and server errors, and parses the JSON answer. */
 async function send<T>(
-  api: CoreV1Api,
-  request: Omit<RequestDescription, 'cluster' | 'endpoint'>,
-  call: () => Promise<T>,
+  client: KubernetesClient,
+  target: RequestTarget,
+  options: {
+    query?: Record<string, string | number | undefined>;
+    body?: { contentType: string; json: unknown };
+  } = {},
 ): Promise<T> {
-  const info = clientInfo.get(api) ?? { cluster: 'unknown', endpoint: 'unknown endpoint' };
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(options.query ?? {}))
+    if (value !== undefined) query.set(name, String(value));
+  const path = resourcePath(target) + (query.size > 0 ? `?${query}` : '');
+  const request = { ...target, cluster: client.cluster, endpoint: client.endpoint };
   for (let attempt = 1; ; attempt += 1) {
+    let answer: HttpAnswer;
     try {
-      return await call();
+      answer = await client.exchange(HTTP_METHOD[target.verb], path, options.body);
     } catch (error) {
-      const delay =
-        error instanceof ApiException
-          ? retryDelayMs(error.code, error.headers as Record<string, string> | undefined, attempt)
-          : undefined;
-      if (delay === undefined) throw translate(error, { ...info, ...request });
-      await sleep(delay);
+      throw translate(error, request);
     }
+    if (answer.status >= 200 && answer.status < 300) return JSON.parse(answer.body) as T;
+    const delay = retryDelayMs(answer.status, answer.headers, attempt);
+    if (delay === undefined) throw translate(new FailedAnswer(answer), request);
+    await sleep(delay);
   }
 }
 
@@ -513,7 +577,32 @@ export interface ServiceAccountMergePatch {
   };
 }
 
-function toServiceAccount(sa: V1ServiceAccount): KubernetesServiceAccount {
+/** The parts of core/v1 objects the tasks read. */
+interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+interface ServiceAccountObject {
+  metadata?: ObjectMeta;
+}
+
+interface PodObject {
+  metadata?: ObjectMeta;
+  spec?: { serviceAccountName?: string };
+  status?: { phase?: string };
+}
+
+interface ListObject<T> {
+  items: T[];
+  metadata?: { continue?: string };
+}
+
+function toServiceAccount(sa: ServiceAccountObject): KubernetesServiceAccount {
   const metadata = sa.metadata ?? {};
   return {
     namespace: metadata.namespace ?? '',
@@ -525,7 +614,7 @@ function toServiceAccount(sa: V1ServiceAccount): KubernetesServiceAccount {
   };
 }
 
-function toPod(pod: V1Pod): KubernetesPod {
+function toPod(pod: PodObject): KubernetesPod {
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
@@ -535,61 +624,64 @@ function toPod(pod: V1Pod): KubernetesPod {
   };
 }
 
+/** Every object of a list request, following `continue` through all pages. */
+async function listAll<T>(
+  client: KubernetesClient,
+  target: RequestTarget,
+  query: { limit: number; labelSelector?: string },
+): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | undefined;
+  do {
+    const page = await send<ListObject<T>>(client, target, { query: { ...query, continue: next } });
+    items.push(...page.items);
+    next = page.metadata?.continue || undefined;
+  } while (next);
+  return items;
+}
+
 /** Every service account (in `namespace`, or in all namespaces), following `continue` through all pages. */
 export async function listServiceAccounts(
-  api: CoreV1Api,
+  client: KubernetesClient,
   options: { namespace?: string; pageSize?: number; labelSelector?: string } = {},
 ): Promise<KubernetesServiceAccount[]> {
   const { namespace, labelSelector } = options;
-  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const items: KubernetesServiceAccount[] = [];
-  let next: string | undefined;
-  do {
-    const query = { limit, _continue: next, labelSelector };
-    const page = await send(api, { verb: 'list', resource: 'serviceaccounts', namespace }, () =>
-      namespace
-        ? api.listNamespacedServiceAccount({ namespace, ...query })
-        : api.listServiceAccountForAllNamespaces(query),
-    );
-    items.push(...page.items.map(toServiceAccount));
-    next = page.metadata?._continue || undefined;
-  } while (next);
-  return items;
+  const items = await listAll<ServiceAccountObject>(
+    client,
+    { verb: 'list', resource: 'serviceaccounts', namespace },
+    { limit: options.pageSize ?? DEFAULT_PAGE_SIZE, labelSelector },
+  );
+  return items.map(toServiceAccount);
 }
 
 /** Every pod (in `namespace`, or in all namespaces) with the service account it runs as. */
 export async function listPods(
-  api: CoreV1Api,
+  client: KubernetesClient,
   options: { namespace?: string; pageSize?: number } = {},
 ): Promise<KubernetesPod[]> {
-  const { namespace } = options;
-  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const items: KubernetesPod[] = [];
-  let next: string | undefined;
-  do {
-    const query = { limit, _continue: next };
-    const page = await send(api, { verb: 'list', resource: 'pods', namespace }, () =>
-      namespace
-        ? api.listNamespacedPod({ namespace, ...query })
-        : api.listPodForAllNamespaces(query),
-    );
-    items.push(...page.items.map(toPod));
-    next = page.metadata?._continue || undefined;
-  } while (next);
-  return items;
+  const items = await listAll<PodObject>(
+    client,
+    { verb: 'list', resource: 'pods', namespace: options.namespace },
+    { limit: options.pageSize ?? DEFAULT_PAGE_SIZE },
+  );
+  return items.map(toPod);
 }
 
 /** The service account, or undefined when it does not exist. */
 export async function getServiceAccount(
-  api: CoreV1Api,
+  client: KubernetesClient,
   namespace: string,
   name: string,
 ): Promise<KubernetesServiceAccount | undefined> {
   try {
-    const sa = await send(api, { verb: 'get', resource: 'serviceaccounts', namespace, name }, () =>
-      api.readNamespacedServiceAccount({ namespace, name }),
+    return toServiceAccount(
+      await send<ServiceAccountObject>(client, {
+        verb: 'get',
+        resource: 'serviceaccounts',
+        namespace,
+        name,
+      }),
     );
-    return toServiceAccount(sa);
   } catch (error) {
     if (error instanceof KubernetesNotFoundError) return undefined;
     throw error;
@@ -601,20 +693,25 @@ export async function getServiceAccount(
  * Reading first keeps this working for roles that may read but not create namespaces.
  */
 export async function ensureNamespace(
-  api: CoreV1Api,
+  client: KubernetesClient,
   namespace: string,
 ): Promise<'created' | 'existing'> {
   try {
-    await send(api, { verb: 'get', resource: 'namespaces', name: namespace }, () =>
-      api.readNamespace({ name: namespace }),
-    );
+    await send(client, { verb: 'get', resource: 'namespaces', name: namespace });
     return 'existing';
   } catch (error) {
     if (!(error instanceof KubernetesNotFoundError)) throw error;
   }
   try {
-    await send(api, { verb: 'create', resource: 'namespaces', name: namespace }, () =>
-      api.createNamespace({ body: { metadata: { name: namespace } } }),
+    await send(
+      client,
+      { verb: 'create', resource: 'namespaces', name: namespace },
+      {
+        body: {
+          contentType: 'application/json',
+          json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+        },
+      },
     );
     return 'created';
   } catch (error) {
@@ -626,7 +723,7 @@ export async function ensureNamespace(
 
 /** Creates a service account; KubernetesConflictError when it already exists. */
 export async function createServiceAccount(
-  api: CoreV1Api,
+  client: KubernetesClient,
   serviceAccount: {
     namespace: string;
     name: string;
@@ -635,13 +732,15 @@ export async function createServiceAccount(
   },
 ): Promise<KubernetesServiceAccount> {
   const { namespace, name, labels, annotations } = serviceAccount;
-  const created = await send(
-    api,
+  const created = await send<ServiceAccountObject>(
+    client,
     { verb: 'create', resource: 'serviceaccounts', namespace, name },
-    () =>
-      api.createNamespacedServiceAccount({
-        namespace,
-        body: {
+    {
+      body: {
+        contentType: 'application/json',
+        json: {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
           metadata: {
             name,
             namespace,
@@ -649,7 +748,8 @@ export async function createServiceAccount(
             ...(annotations ? { annotations } : {}),
           },
         },
-      }),
+      },
+    },
   );
   return toServiceAccount(created);
 }
@@ -661,33 +761,27 @@ export async function createServiceAccount(
  * they are — unlike eksctl's full Update of a metadata-only copy.
  */
 export async function mergePatchServiceAccount(
-  api: CoreV1Api,
+  client: KubernetesClient,
   namespace: string,
   name: string,
   patch: ServiceAccountMergePatch,
 ): Promise<KubernetesServiceAccount> {
-  const patched = await send(
-    api,
+  const patched = await send<ServiceAccountObject>(
+    client,
     { verb: 'patch', resource: 'serviceaccounts', namespace, name },
-    () =>
-      api.patchNamespacedServiceAccount(
-        { namespace, name, body: patch },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
+    { body: { contentType: 'application/merge-patch+json', json: patch } },
   );
   return toServiceAccount(patched);
 }
 
 /** Deletes a service account; 'absent' when it was already gone, so a retried delete converges. */
 export async function deleteServiceAccount(
-  api: CoreV1Api,
+  client: KubernetesClient,
   namespace: string,
   name: string,
 ): Promise<'deleted' | 'absent'> {
   try {
-    await send(api, { verb: 'delete', resource: 'serviceaccounts', namespace, name }, () =>
-      api.deleteNamespacedServiceAccount({ namespace, name }),
-    );
+    await send(client, { verb: 'delete', resource: 'serviceaccounts', namespace, name });
     return 'deleted';
   } catch (error) {
     if (error instanceof KubernetesNotFoundError) return 'absent';
@@ -701,7 +795,7 @@ export async function deleteServiceAccount(
  */
 export async function kubernetesApiForCluster(
   clusterName: string,
-): Promise<{ api: CoreV1Api; cluster: ClusterDetails }> {
+): Promise<{ api: KubernetesClient; cluster: ClusterDetails }> {
   const cluster = await describeCluster(clusterName);
   if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
   const api = await kubernetesApiFor(

@@ -1,4 +1,3 @@
-import type { CoreV1Api } from '@kubernetes/client-node';
 import * as z from 'zod';
 import {
   createAssociation,
@@ -19,6 +18,7 @@ import {
   deleteServiceAccount,
   ensureNamespace,
   getServiceAccount,
+  type KubernetesClient,
   kubernetesApiForCluster,
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
@@ -39,7 +39,7 @@ const input = z.looseObject({
 
 /** The cluster's Kubernetes API, reached once per invocation and only when an item needs it. */
 function kubernetesApi(clusterName: string) {
-  let api: Promise<CoreV1Api> | undefined;
+  let api: Promise<KubernetesClient> | undefined;
   return () => {
     api ??= kubernetesApiForCluster(clusterName).then((reached) => reached.api);
     return api;

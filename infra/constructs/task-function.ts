@@ -22,7 +22,6 @@ const ESBUILD_TARGET = 'node22';
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': path.join(BUNDLE_ALIASES_DIR, 'lambda-credentials.ts'),
-  'whatwg-url': path.join(BUNDLE_ALIASES_DIR, 'whatwg-url.ts'),
 };
 
 // Bundled CommonJS dependencies call require(), which an ES module lacks.

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
@@ -359,6 +361,77 @@ describe('Kubernetes access errors that name what is missing', () => {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+});
+
+describe('Kubernetes access over TLS', () => {
+  const fixture = (name: string) =>
+    readFileSync(new URL(`fixtures/tls/${name}`, import.meta.url), 'utf8');
+  const caData = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
+  let server: ReturnType<typeof createTlsServer>;
+  let endpoint: string;
+  const seen: { method?: string; url?: string; authorization?: string }[] = [];
+
+  beforeEach(async () => {
+    seen.length = 0;
+    server = createTlsServer(
+      { key: fixture('server.key'), cert: fixture('server.pem') },
+      (request, response) => {
+        seen.push({
+          method: request.method,
+          url: request.url,
+          authorization: request.headers.authorization,
+        });
+        response.setHeader('content-type', 'application/json');
+        response.end(
+          JSON.stringify({
+            kind: 'ServiceAccountList',
+            items: [{ metadata: { namespace: 'apps', name: 'app-0' } }],
+            metadata: {},
+          }),
+        );
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('trusts the cluster by its certificate authority and sends the bearer token', async () => {
+    const client = kubernetesClientFor(
+      { name: 'tls', endpoint, certificateAuthorityData: caData(fixture('ca.pem')) },
+      'k8s-aws-v1.token',
+    );
+    const accounts = await listServiceAccounts(client, { namespace: 'apps', pageSize: 2 });
+    assert.deepEqual(
+      accounts.map((account) => `${account.namespace}/${account.name}`),
+      ['apps/app-0'],
+    );
+    assert.deepEqual(seen, [
+      {
+        method: 'GET',
+        url: '/api/v1/namespaces/apps/serviceaccounts?limit=2',
+        authorization: 'Bearer k8s-aws-v1.token',
+      },
+    ]);
+  });
+
+  it('refuses a server whose certificate another authority signed, before sending the token', async () => {
+    const client = kubernetesClientFor(
+      { name: 'tls', endpoint, certificateAuthorityData: caData(fixture('other-ca.pem')) },
+      'k8s-aws-v1.token',
+    );
+    await assert.rejects(
+      listServiceAccounts(client),
+      (error: unknown) =>
+        error instanceof KubernetesUnreachableError &&
+        /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|unable to verify/i.test(error.message),
+    );
+    assert.deepEqual(seen, []);
   });
 });
 
