@@ -1,10 +1,13 @@
 /**
- * One SDK v3 client per service per process, built on first use.
+ * One SDK v3 client per service per Lambda instance, built on first use.
  *
- * In Lambda the clients take region and credentials from the environment. The local runner points
- * them at the simulator (or a real account) with `configureAwsClients`, which drops the cached
- * clients so the next call builds them with the new settings.
+ * In Lambda the clients take region and credentials from the environment, and each instance (one
+ * process) has its own clients, so its own retry quota and adaptive rate limiter. The local runner
+ * runs many simulated instances in one process: it gives each its own clients by running the
+ * handler inside `inLambdaInstance`. It points the clients at the simulator (or a real account)
+ * with `configureAwsClients`, after which every instance builds its clients anew.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -19,8 +22,11 @@ export interface AwsClientSettings {
   region?: string;
   endpoint?: string;
   credentials?: AwsCredentialIdentity;
-  /** Replaces the default retry behaviour (tests and the local runner shorten the backoff). */
-  retryStrategy?: RetryStrategyV2;
+  /**
+   * Replaces the default retry behaviour (tests and the local runner shorten the backoff). A
+   * factory, because a strategy holds its client's retry quota, which no two clients share.
+   */
+  retryStrategy?: () => RetryStrategyV2;
   maxAttempts?: number;
 }
 
@@ -31,13 +37,29 @@ export interface AwsClientSettings {
  */
 const DEFAULT_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 
+/** The clients one Lambda instance has built, for the settings of one `configureAwsClients`. */
+export interface LambdaInstance {
+  clients: Map<string, unknown>;
+  settingsVersion: number;
+}
+
 let settings: AwsClientSettings = {};
-const cache = new Map<string, unknown>();
+let settingsVersion = 0;
+const processInstance = newLambdaInstance();
+const currentInstance = new AsyncLocalStorage<LambdaInstance>();
+
+export function newLambdaInstance(): LambdaInstance {
+  return { clients: new Map(), settingsVersion };
+}
+
+/** Runs `work` with the clients of `instance`, as a handler runs in its own Lambda instance. */
+export function inLambdaInstance<T>(instance: LambdaInstance, work: () => T): T {
+  return currentInstance.run(instance, work);
+}
 
 export function configureAwsClients(next: AwsClientSettings): void {
   settings = { ...next };
-  for (const client of cache.values()) (client as { destroy(): void }).destroy();
-  cache.clear();
+  settingsVersion += 1;
 }
 
 function baseConfig() {
@@ -46,16 +68,22 @@ function baseConfig() {
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     ...(settings.retryStrategy
-      ? { retryStrategy: settings.retryStrategy }
+      ? { retryStrategy: settings.retryStrategy() }
       : { maxAttempts: settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, retryMode: 'adaptive' }),
   };
 }
 
 function cached<T>(key: string, build: () => T): T {
-  let client = cache.get(key) as T | undefined;
+  const instance = currentInstance.getStore() ?? processInstance;
+  if (instance.settingsVersion !== settingsVersion) {
+    for (const client of instance.clients.values()) (client as { destroy(): void }).destroy();
+    instance.clients.clear();
+    instance.settingsVersion = settingsVersion;
+  }
+  let client = instance.clients.get(key) as T | undefined;
   if (!client) {
     client = build();
-    cache.set(key, client);
+    instance.clients.set(key, client);
   }
   return client;
 }

@@ -6,6 +6,11 @@ import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import {
+  inLambdaInstance,
+  type LambdaInstance,
+  newLambdaInstance,
+} from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
 import { WorkflowDefinitionError } from '../../infra/errors.ts';
 import { NESTED_RUN_RESOURCE } from '../../infra/retry-policies.ts';
@@ -148,6 +153,13 @@ async function taskHandlers(
 }
 
 /**
+ * Each function's warm instances not busy with an invocation. Like Lambda, an invocation takes an
+ * idle one or starts a new one, so concurrent invocations never share SDK clients, retry quotas
+ * or adaptive rate limiters, while sequential ones reuse them.
+ */
+const idleInstances = new Map<string, LambdaInstance[]>();
+
+/**
  * Runs a handler as Lambda would with the function's configured timeout: past it, the invocation
  * fails with the error Step Functions reports for a timed-out function. (Lambda then freezes the
  * sandbox; in-process the abandoned call may still finish, but its result is dropped.)
@@ -161,6 +173,10 @@ async function invokeWithTimeout(
 ): Promise<unknown> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const context = lambdaContext(task, where, deadline);
+  const idle = idleInstances.get(task) ?? [];
+  idleInstances.set(task, idle);
+  const instance = idle.pop() ?? newLambdaInstance();
+  let timedOutInstance = false;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -172,9 +188,17 @@ async function invokeWithTimeout(
     }, timeoutSeconds * 1000);
   });
   try {
-    return await Promise.race([handler(event, context), timedOut]);
+    return await Promise.race([
+      inLambdaInstance(instance, () => handler(event, context)),
+      timedOut,
+    ]);
+  } catch (error) {
+    // Lambda replaces an instance whose invocation timed out; one that threw stays warm.
+    if (error instanceof Error && error.name === LAMBDA_TIMED_OUT) timedOutInstance = true;
+    throw error;
   } finally {
     clearTimeout(timer);
+    if (!timedOutInstance) idle.push(instance);
   }
 }
 

@@ -35,7 +35,8 @@ export function connectToSimulator(simulator: Simulator): () => void {
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
       sessionToken: env.AWS_SESSION_TOKEN,
     },
-    retryStrategy: new ConfiguredRetryStrategy(SIMULATOR_RETRY_ATTEMPTS, (attempt) => 5 * attempt),
+    retryStrategy: () =>
+      new ConfiguredRetryStrategy(SIMULATOR_RETRY_ATTEMPTS, (attempt) => 5 * attempt),
   });
   // New roles become visible to the simulated EKS after a few calls, not after seconds.
   configureRoleVisibilityRetry({ baseDelayMs: 5, maxDelayMs: 20 });

@@ -41,6 +41,16 @@ describe('runWorkflow', () => {
     assert.ok(output.remainingAtStart > 500 && output.remainingAtStart <= 1000);
   });
 
+  it('gives concurrent invocations their own SDK clients, as separate Lambda instances, and reuses warm ones', async () => {
+    const output = (await runWorkflow('instances', { items: [1, 2, 3] }, options())) as {
+      concurrent: number[];
+      sequential: number[];
+    };
+    assert.equal(new Set(output.concurrent).size, 3);
+    assert.equal(new Set(output.sequential).size, 1);
+    assert.ok(output.concurrent.includes(output.sequential[0] ?? 0));
+  });
+
   it('runs tasks, a Map, retries and a nested workflow and returns the output', async () => {
     const progress: string[] = [];
     const invoked: string[] = [];
