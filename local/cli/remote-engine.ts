@@ -20,6 +20,8 @@ import {
 } from '../../functions/aws/clients.ts';
 import { asError, NamedError } from '../../functions/core/errors.ts';
 import { STACK_NAME, stateMachineArnOutput, workflowOfOutput } from '../../infra/stack-outputs.ts';
+import { workflowStates } from '../runner/definition.ts';
+import { ProgressLines, retryLine } from '../runner/progress-lines.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
 import { configuredRegion, type Engine, NO_REGION, UsageError } from './engine.ts';
 
@@ -357,15 +359,17 @@ class ExecutionFollower {
   /** Task attempts per state entry, to tell a retry from a first attempt. */
   private readonly attempts = new Map<number, number>();
   private readonly lastErrors = new Map<number, string>();
-  private readonly mapTotals = new Map<string, number>();
-  private readonly mapDone = new Map<string, { succeeded: number; failed: number }>();
+  private readonly progress: ProgressLines;
   /** Nested executions by the entry of the state that started them. */
   private readonly children = new Map<number, { name: string; follower: ExecutionFollower }>();
 
   constructor(
     private readonly executionArn: string,
     private readonly options: FollowOptions,
-  ) {}
+  ) {
+    // The deployed definition is the shipped file: it says which Maps count associations.
+    this.progress = new ProgressLines(workflowStates(options.workflow), options.log);
+  }
 
   /** The state the execution failed in, from its last failure event. */
   failedState(): string | undefined {
@@ -425,16 +429,18 @@ class ExecutionFollower {
       return;
     }
 
+    if (type.endsWith('StateExited')) {
+      const exited = event.stateExitedEventDetails;
+      if (exited?.name !== undefined) this.progress.exited(exited.name, parseJson(exited.output));
+      return;
+    }
+
     switch (type) {
       case 'LambdaFunctionScheduled':
       case 'TaskScheduled': {
         const attempt = (this.attempts.get(place.entry) ?? 0) + 1;
         this.attempts.set(place.entry, attempt);
-        if (attempt > 1) {
-          log(
-            `${state}: retrying after ${this.lastErrors.get(place.entry) ?? 'an error'} (attempt ${attempt - 1})`,
-          );
-        }
+        if (attempt > 1) log(retryLine(state, this.lastErrors.get(place.entry), attempt - 1));
         break;
       }
       case 'TaskSubmitted':
@@ -446,12 +452,19 @@ class ExecutionFollower {
       case 'TaskStateAborted':
         await this.closeChild(place, 'was aborted');
         break;
+      case 'MapStateEntered':
+      case 'WaitStateEntered':
+        if (place.state !== undefined) {
+          this.progress.entered(
+            place.state,
+            parseJson(event.stateEnteredEventDetails?.input),
+            type === 'MapStateEntered' ? 'Map' : 'Wait',
+          );
+        }
+        break;
       case 'MapStateStarted':
         if (place.state !== undefined) {
-          const length = event.mapStateStartedEventDetails?.length;
-          if (length === undefined) this.mapTotals.delete(place.state);
-          else this.mapTotals.set(place.state, length);
-          this.mapDone.set(place.state, { succeeded: 0, failed: 0 });
+          this.progress.mapStarted(place.state, event.mapStateStartedEventDetails?.length);
         }
         break;
       case 'MapIterationSucceeded':
@@ -491,16 +504,7 @@ class ExecutionFollower {
   }
 
   private iterationDone(map: string | undefined, succeeded: boolean): void {
-    if (map === undefined) return;
-    const counts = this.mapDone.get(map) ?? { succeeded: 0, failed: 0 };
-    if (succeeded) counts.succeeded += 1;
-    else counts.failed += 1;
-    this.mapDone.set(map, counts);
-    const total = this.mapTotals.get(map);
-    const finished = counts.succeeded + counts.failed;
-    this.options.log(
-      `${map}: ${finished}${total === undefined ? '' : ` / ${total}`} items done${counts.failed > 0 ? ` (${counts.failed} failed)` : ''}`,
-    );
+    if (map !== undefined) this.progress.iterationEnded(map, succeeded);
   }
 
   /** A `startExecution.sync` task submitted its child: follow the child from now on. */
@@ -534,14 +538,19 @@ class ExecutionFollower {
   }
 }
 
-function parseJsonField(text: string | undefined, field: string): string | undefined {
+/** A state's input or output in the history; undefined when left out or not JSON. */
+function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
-    const value = (JSON.parse(text) as Record<string, unknown>)[field];
-    return typeof value === 'string' ? value : undefined;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+function parseJsonField(text: string | undefined, field: string): string | undefined {
+  const value = (parseJson(text) as Record<string, unknown> | null | undefined)?.[field];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** `arn:…:execution:<state machine>:<name>` → `arn:…:stateMachine:<state machine>`. */

@@ -74,11 +74,13 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'association.disableSessionTags': '--disable-session-tags',
   'association.policy': '--policy',
 };
+// A field's path (`association.permissionPolicyARNs[0]`) becomes its flag whole; the lookahead,
+// not \b, ends it, since \b does not hold between `]` and the `:` that follows.
 const FIELD_NAMES = new RegExp(
   `\\b(${Object.keys(FLAG_OF_FIELD)
     .sort((a, b) => b.length - a.length)
     .map((field) => field.replace('.', '\\.'))
-    .join('|')})(?:\\[\\d+\\]|\\.[A-Za-z]+)*\\b`,
+    .join('|')})(?:\\[\\d+\\]|\\.[A-Za-z]+)*(?!\\w)`,
   'g',
 );
 

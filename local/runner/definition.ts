@@ -111,3 +111,16 @@ export function allStates(definition: AslDefinition): Map<string, AslState> {
   visit(definition);
   return states;
 }
+
+/**
+ * A shipped workflow's states as written, placeholders left unfilled: enough to follow the events
+ * of a deployed execution. Undefined for a workflow this checkout does not ship.
+ */
+export function workflowStates(
+  workflow: string,
+  directory = STATE_MACHINES_DIR,
+): AslDefinition | undefined {
+  const file = workflowFile(directory, workflow);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readWorkflowDefinition(file).text) as AslDefinition;
+}

@@ -26,6 +26,7 @@ import {
   taskOfResource,
   workflowOfStateMachineArn,
 } from './definition.ts';
+import { ProgressLines, retryLine } from './progress-lines.ts';
 
 /** Step Functions refuses state input or output above 256 KiB; the runner does too. */
 const PAYLOAD_LIMIT_BYTES = 256 * 1024;
@@ -283,82 +284,34 @@ interface EventWatcher {
   lastFailedState(): string | undefined;
 }
 
-/** What a Map state's progress counts: its items (batches), or the associations in them. */
-interface MapProgress {
-  total: number | undefined;
-  unit: string;
-  /** Associations counted from each batch's `itemCount`, when the plan gave their total. */
-  countsItemsInBatches: boolean;
-  done: number;
-  failed: number;
-}
-
-/** The Map state each state of an item processor belongs to. */
-function enclosingMaps(states: Map<string, AslState>): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const [name, state] of states) {
-    const processor = state.ItemProcessor ?? state.Iterator;
-    if (state.Type !== 'Map' || !processor) continue;
-    for (const inner of allStates(processor).keys()) owners.set(inner, name);
-  }
-  return owners;
-}
-
 /** Turns the execution's event log into progress lines and remembers where it failed. */
 function watchEvents(
   definition: AslDefinition,
   events: AsyncGenerator<unknown>,
   options: RunWorkflowOptions,
 ): EventWatcher {
-  const states = allStates(definition);
-  const mapOf = enclosingMaps(states);
-  const maps = new Map<string, MapProgress>();
-  const waits = new Map<string, number>();
+  const progress = new ProgressLines(definition, (line) => options.onProgress?.(line));
   let failedState: string | undefined;
   // A retry event does not say what failed; the StateFailed event just before it does.
   const lastErrors = new Map<string, string>();
-  const report = (name: string, progress: MapProgress) =>
-    options.onProgress?.(
-      `${name}: ${progress.done}${progress.total === undefined ? '' : ` / ${progress.total}`} ${progress.unit} done${progress.failed > 0 ? ` (${progress.failed} ${progress.countsItemsInBatches ? 'batch(es)' : progress.unit} failed)` : ''}`,
-    );
   const done = (async () => {
     for await (const raw of events) {
       const event = raw as {
         type: string;
         state?: { name: string; input?: unknown; output?: unknown };
-        parentState?: { name: string; input?: unknown };
+        parentState?: { name: string };
         retry?: { attempt: number };
         Error?: string;
-        Cause?: unknown;
       };
       switch (event.type) {
-        case 'StateEntered': {
+        case 'StateEntered':
           if (!event.state) break;
           options.onStateEntered?.(event.state.name);
-          const state = states.get(event.state.name);
-          if (state?.Type === 'Map') {
-            maps.set(event.state.name, mapProgress(state, event.state.input));
-          } else if (state?.Type === 'Wait') {
-            const checks = (waits.get(event.state.name) ?? 0) + 1;
-            waits.set(event.state.name, checks);
-            options.onProgress?.(
-              `${event.state.name}: ${waitingFor(event.state.input)}, look ${checks}`,
-            );
-          }
+          progress.entered(event.state.name, event.state.input);
           break;
-        }
-        case 'StateExited': {
-          // A batch's task says how many associations it handled.
-          const map = event.state ? mapOf.get(event.state.name) : undefined;
-          const progress = map === undefined ? undefined : maps.get(map);
-          const output = event.state?.output as { itemCount?: unknown; failed?: unknown } | null;
-          if (!map || !progress?.countsItemsInBatches) break;
-          if (typeof output?.itemCount === 'number') progress.done += output.itemCount;
-          else if (output?.failed === true) progress.failed += 1;
-          else break;
-          report(map, progress);
+        case 'StateExited':
+          if (event.state) progress.exited(event.state.name, event.state.output);
           break;
-        }
         case 'StateFailed':
           if (event.state) {
             failedState = event.state.name;
@@ -368,83 +321,26 @@ function watchEvents(
         case 'StateRetried':
           if (event.state) {
             options.onProgress?.(
-              `${event.state.name}: retrying after ${lastErrors.get(event.state.name) ?? 'an error'} (attempt ${event.retry?.attempt ?? '?'})`,
+              retryLine(
+                event.state.name,
+                lastErrors.get(event.state.name),
+                event.retry?.attempt ?? 0,
+              ),
             );
           }
           break;
         case 'MapIterationSucceeded':
-        case 'MapIterationFailed': {
-          const name = event.parentState?.name;
-          const progress = name === undefined ? undefined : maps.get(name);
-          if (!name || !progress) break;
-          if (event.type === 'MapIterationFailed') progress.failed += 1;
-          // Batches of associations were counted as their tasks finished.
-          if (progress.countsItemsInBatches && event.type === 'MapIterationSucceeded') break;
-          if (!progress.countsItemsInBatches) progress.done += 1;
-          report(name, progress);
+        case 'MapIterationFailed':
+          if (event.parentState) {
+            progress.iterationEnded(event.parentState.name, event.type === 'MapIterationSucceeded');
+          }
           break;
-        }
         default:
           break;
       }
     }
   })();
   return { done, lastFailedState: () => failedState };
-}
-
-/**
- * A Map over `$.plan.batches` whose plan gives `itemCount` counts the associations in the batches;
- * any other Map counts its items.
- */
-function mapProgress(state: AslState, input: unknown): MapProgress {
-  const path = state.ItemsPath ?? '$';
-  const items = valueAt(input, path);
-  const itemCount = valueAt(input, path.replace(/\.[A-Za-z0-9_]+$/, '.itemCount'));
-  if (path !== '$' && typeof itemCount === 'number') {
-    return {
-      total: itemCount,
-      unit: 'associations',
-      countsItemsInBatches: true,
-      done: 0,
-      failed: 0,
-    };
-  }
-  return {
-    total: Array.isArray(items) ? items.length : undefined,
-    unit: 'items',
-    countsItemsInBatches: false,
-    done: 0,
-    failed: 0,
-  };
-}
-
-/** What a Wait state waits for, from the status its input carries (an add-on or a cluster). */
-function waitingFor(input: unknown): string {
-  const { addon, cluster, addonName, clusterName } = (input ?? {}) as {
-    addon?: { status?: unknown };
-    cluster?: { status?: unknown };
-    addonName?: unknown;
-    clusterName?: unknown;
-  };
-  if (addon && typeof addon === 'object') {
-    const status = typeof addon.status === 'string' ? addon.status : 'being created';
-    return `waiting for add-on ${typeof addonName === 'string' ? `"${addonName}" ` : ''}(${status})`;
-  }
-  if (cluster && typeof cluster.status === 'string') {
-    return `waiting for cluster ${typeof clusterName === 'string' ? `"${clusterName}" ` : ''}(${cluster.status})`;
-  }
-  return 'waiting';
-}
-
-/** Evaluates a simple path (`$.a.b`) on a state's input, for progress lines. */
-function valueAt(input: unknown, path: string): unknown {
-  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(path)) return undefined;
-  let value: unknown = input;
-  for (const key of path.split('.').slice(1)) {
-    value =
-      value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-  }
-  return value;
 }
 
 function failure(workflow: string, error: unknown, state: string | undefined): Error {

@@ -57,8 +57,8 @@ function spawnCli(
   });
 }
 
-/** A world whose cluster has `count` associations. */
-function worldWithAssociations(count: number): string {
+/** A world whose cluster `big` has `count` associations (and the simulator `behaviour` given). */
+function worldWithAssociations(count: number, behaviour?: object): string {
   const path = join(scratch(), 'world.json');
   writeFileSync(
     path,
@@ -82,9 +82,17 @@ function worldWithAssociations(count: number): string {
           assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] },
         },
       ],
+      ...(behaviour ? { behaviour } : {}),
     }),
   );
   return path;
+}
+
+/** Every call of `operation` is refused with AccessDeniedException: retries do not get past it. */
+function deniedCalls(operation: string): object {
+  return {
+    faults: [{ operation, nth: 1, times: 50, error: 'AccessDeniedException', message: 'denied' }],
+  };
 }
 
 describe('eks-pia in pipes and scripts', () => {
@@ -383,6 +391,69 @@ describe('eks-pia on bad input and in its messages', () => {
     const get = await cli(...hint.split(' '));
     assert.equal(get.code, 0, get.err);
     assert.match(get.out, /payments\s+api\s+arn:aws:iam::111122223333:role\/eks-pia\//);
+  });
+
+  it('words its errors as eksctl does: the failed call or the association first', async () => {
+    const get = ['get', 'podidentityassociation', '--cluster', 'big', '--simulate'];
+    const list = await cli(
+      ...get,
+      worldWithAssociations(1, deniedCalls('eks:ListPodIdentityAssociations')),
+    );
+    assert.equal(list.code, 1);
+    assert.match(
+      list.err,
+      /AccessDeniedException: failed to list pod identity associations: denied/,
+    );
+
+    const describe = await cli(
+      ...get,
+      worldWithAssociations(1, deniedCalls('eks:DescribePodIdentityAssociation')),
+    );
+    assert.equal(describe.code, 1);
+    assert.match(
+      describe.err,
+      /AccessDeniedException: failed to describe pod identity association with associationID: a-[0-9a-z]+: denied/,
+    );
+
+    const addon = await cli(
+      'create',
+      'podidentityassociation',
+      '--cluster',
+      'big',
+      '--namespace',
+      'default',
+      '--service-account-name',
+      'app-new',
+      '--role-arn',
+      'arn:aws:iam::111122223333:role/app-0',
+      '--simulate',
+      worldWithAssociations(1, deniedCalls('eks:DescribeAddon')),
+    );
+    assert.equal(addon.code, 1);
+    assert.match(
+      addon.err,
+      /AccessDeniedException: calling "EKS::DescribeAddon::eks-pod-identity-agent": denied/,
+    );
+
+    const update = await cli(
+      'update',
+      'podidentityassociation',
+      '--cluster',
+      'big',
+      '--namespace',
+      'default',
+      '--service-account-name',
+      'nobody',
+      '--role-arn',
+      'arn:aws:iam::111122223333:role/app-0',
+      '--simulate',
+      worldWithAssociations(1),
+    );
+    assert.equal(update.code, 1);
+    assert.match(
+      update.out,
+      /^failed: error updating pod identity association "default\/nobody": pod identity association does not exist/m,
+    );
   });
 
   it('seeds S3 objects from files: a world field and --s3-object', async () => {

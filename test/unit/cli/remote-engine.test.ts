@@ -447,6 +447,96 @@ describe('the remote engine following an execution', () => {
     assert.deepEqual(tokens, [undefined, '3', '6', '9', '12']);
   });
 
+  it('counts associations, not batches, and says what each look at an add-on found', async () => {
+    const arn = executionOf(ASSOCIATIONS_ARN, 'batches');
+    const batch = (index: number, itemCount: number) => [
+      {
+        type: 'MapIterationStarted' as const,
+        mapIterationStartedEventDetails: { name: 'Process Batches', index },
+      },
+      { type: 'TaskStateEntered' as const, stateEnteredEventDetails: { name: 'Process Batch' } },
+      lambda('Scheduled'),
+      lambda('Succeeded'),
+      {
+        type: 'TaskStateExited' as const,
+        stateExitedEventDetails: {
+          name: 'Process Batch',
+          output: JSON.stringify({ batch: index, itemCount, counts: { created: itemCount } }),
+        },
+      },
+      {
+        type: 'MapIterationSucceeded' as const,
+        mapIterationSucceededEventDetails: { name: 'Process Batches', index },
+      },
+    ];
+    const history = historyOf(
+      { type: 'ExecutionStarted' },
+      {
+        type: 'MapStateEntered',
+        stateEnteredEventDetails: {
+          name: 'Process Batches',
+          input: JSON.stringify({ plan: { batches: [{}, {}, {}], itemCount: 120 } }),
+        },
+      },
+      { type: 'MapStateStarted', mapStateStartedEventDetails: { length: 3 } },
+      ...batch(0, 50),
+      ...batch(1, 50),
+      {
+        type: 'MapIterationStarted',
+        mapIterationStartedEventDetails: { name: 'Process Batches', index: 2 },
+      },
+      {
+        type: 'PassStateExited',
+        stateExitedEventDetails: {
+          name: 'Batch Failed',
+          output: JSON.stringify({ batch: 2, failed: true }),
+        },
+      },
+      {
+        type: 'MapIterationSucceeded',
+        mapIterationSucceededEventDetails: { name: 'Process Batches', index: 2 },
+      },
+      { type: 'MapStateExited', stateExitedEventDetails: { name: 'Process Batches' } },
+      { type: 'ExecutionSucceeded' },
+    );
+    serve(new FakeExecution(arn, history, [history.length], succeeded(arn, null), 100));
+    const associations = await remoteEngine({ stateMachineArn: ASSOCIATIONS_ARN });
+    await associations.engine.run('associations', {});
+    assert.deepEqual(associations.lines.slice(1), [
+      'Process Batches: 50 / 120 associations done',
+      'Process Batches: 100 / 120 associations done',
+      'Process Batches: 100 / 120 associations done (1 batch(es) failed)',
+    ]);
+
+    sfn.reset();
+    const addonArn = executionOf(STATE_MACHINE('EnsureAddonWorkflowStateMachine'), 'agent');
+    const look = (status: string) => ({
+      type: 'WaitStateEntered' as const,
+      stateEnteredEventDetails: {
+        name: 'Wait For Add-on',
+        input: JSON.stringify({
+          clusterName: 'demo',
+          addonName: 'eks-pod-identity-agent',
+          addon: { status },
+        }),
+      },
+    });
+    const waits = historyOf(
+      { type: 'ExecutionStarted' },
+      look('CREATING'),
+      { type: 'WaitStateExited', stateExitedEventDetails: { name: 'Wait For Add-on' } },
+      look('CREATING'),
+      { type: 'ExecutionSucceeded' },
+    );
+    serve(new FakeExecution(addonArn, waits, [2, 5], succeeded(addonArn, null)));
+    const addon = await remoteEngine({ stateMachineArn: ASSOCIATIONS_ARN });
+    await addon.engine.run('ensure-addon', {});
+    assert.deepEqual(addon.lines.slice(1), [
+      'Wait For Add-on: waiting for add-on "eks-pod-identity-agent" (CREATING), look 1',
+      'Wait For Add-on: waiting for add-on "eks-pod-identity-agent" (CREATING), look 2',
+    ]);
+  });
+
   it('fails with the execution’s error and cause, naming the state that failed', async () => {
     const arn = executionOf(ASSOCIATIONS_ARN, 'broken');
     const history = historyOf(
