@@ -15,6 +15,7 @@ import {
   DEFAULTS_PREFIX,
 } from '../functions/core/bootstrap/config-files.ts';
 import { EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
+import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import {
   CLUSTER_ADMIN_POLICY,
@@ -956,9 +957,10 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // policies naming the provider), GetRole, GetAccountSummary (trust policy size quota);
   // ListAddons and DescribeAddon (add-on owned roles); DescribeStacks of every stack (eksctl's
   // iamserviceaccount tags) and ListStackResources of those; the cluster's associations; PutObject
-  // of the plan.
+  // of the plan. The deployment's migratableRoleArnPatterns, when set, so that the plan leaves out
+  // the roles the other migration tasks' IAM may not touch.
   'discover-irsa': (context) => {
-    const { stack } = context;
+    const { stack, migratableRoleArnPatterns } = context;
     const anyStack = stack.formatArn({
       service: 'cloudformation',
       resource: 'stack',
@@ -994,6 +996,13 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
         },
         { id: wildcardResourceFinding(stack, anyStack), reason: ANY_STACK },
       ],
+      ...(migratableRoleArnPatterns === undefined
+        ? {}
+        : {
+            environment: {
+              [MIGRATABLE_ROLES_ENV]: JSON.stringify(migratableRoleArnPatterns),
+            },
+          }),
     });
   },
   // functions/add-pod-identity-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (the
