@@ -27,6 +27,10 @@
  * path), roles matching `allowedRoleArnPatterns`, and roles carrying the opt-in tag
  * (`eks-pia/assignable=true` unless the deployment chooses another), so nobody turns a service
  * account into an admin by naming an admin role.
+ *
+ * Customer managed policies of the account a config attaches (`permissionPolicyARNs`) are judged
+ * by their document, read from IAM when the request is checked, against the same denied actions
+ * as inline policies: a policy's name says nothing about what it grants.
  */
 import pMap from 'p-map';
 import * as z from 'zod';
