@@ -15,6 +15,7 @@ import {
   DEFAULTS_PREFIX,
 } from '../functions/core/bootstrap/config-files.ts';
 import { EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
+import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import {
   CLUSTER_ADMIN_POLICY,
@@ -135,6 +136,10 @@ const OWN_ACCESS_ENTRIES =
 const ROLES_FROM_CONFIG =
   'Accepts reading (GetRole: trust, tags, policies) any role of the account: a config names ' +
   'existing roles by ARN under any IAM path, and their tags decide whether they may be associated.';
+const POLICIES_FROM_CONFIG =
+  'Accepts reading (GetPolicy, GetPolicyVersion) any customer managed policy of the account, ' +
+  'never writing one: a config names them by ARN in permissionPolicyARNs, and the guardrails ' +
+  'refuse one whose document grants what they deny.';
 const OPTED_IN_ROLES = (tag: RoleTag) =>
   `Accepts passing to pods.eks.amazonaws.com only, any role of the account whose owner tagged it ${tag.key}=${tag.value} (iam:ResourceTag condition): the opt-in that makes an existing role assignable.`;
 const MIGRATABLE_TAGGED_ROLES =
@@ -358,6 +363,31 @@ function readRoleTags({ stack }: TaskPermissionContext): TaskPermissions {
     statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] })],
     acknowledgements: [
       { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_CONFIG },
+    ],
+  };
+}
+
+/** The account's customer managed policies (AWS managed ones live in account `aws`). */
+function customerPolicies(stack: Stack): string {
+  return stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: '*' });
+}
+
+/**
+ * GetPolicy and GetPolicyVersion of the account's customer managed policies
+ * (functions/aws/iam.ts getPolicyDocument): the guardrails judge a policy a config attaches by
+ * its document.
+ */
+function readCustomerPolicies({ stack }: TaskPermissionContext): TaskPermissions {
+  const policies = customerPolicies(stack);
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+        resources: [policies],
+      }),
+    ],
+    acknowledgements: [
+      { id: wildcardResourceFinding(stack, policies), reason: POLICIES_FROM_CONFIG },
     ],
   };
 }
@@ -723,7 +753,8 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
 
   // functions/load-request: GetObject (and GetObjectVersion, for the version an upload event
   // names) of the config; PutObject of the normalised request (run document `request`); GetRole
-  // on itself for its account; the guardrails it checks the request against.
+  // on itself for its account; the guardrails it checks the request against, with the tags of
+  // the existing roles and the documents of the customer managed policies the config names.
   // When a bootstrap run nests it, the config is that run's cluster-config document.
   'load-request': (context) =>
     allOf(
@@ -733,6 +764,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       runDocuments(context, 'write'),
       ownIdentity(context),
       readRoleTags(context),
+      readCustomerPolicies(context),
       guardrailSettings(context),
     ),
   // functions/get-associations: GetObject of the request; ListPodIdentityAssociations (every
@@ -764,8 +796,9 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // PodIdentityAssociation (TagResource for the tags given on create, PassRole for the role;
   // ListPodIdentityAssociations to find the association a conflicting create ran into), the
   // role's current state and the writes to roles it owns; DescribeCluster for the Kubernetes
-  // endpoint and CA when it creates or deletes service accounts. It reads no guardrail: they were
-  // applied to the request by load-request, and IAM enforces the boundary and passable roles.
+  // endpoint and CA when it creates or deletes service accounts. It checks the guardrails again on
+  // its batch (role tags, customer managed policy documents) in case the request was changed
+  // after load-request; IAM enforces the boundary and passable roles in any case.
   'process-batch': (context) =>
     allOf(
       runDocuments(context, 'read-write'),
@@ -797,6 +830,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
         ],
       },
       readRoles(context),
+      readCustomerPolicies(context),
       deleteEksctlRoleStacks(context),
       writeManagedRoles(context),
       passRolesToPodIdentity(context),
@@ -923,9 +957,10 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // policies naming the provider), GetRole, GetAccountSummary (trust policy size quota);
   // ListAddons and DescribeAddon (add-on owned roles); DescribeStacks of every stack (eksctl's
   // iamserviceaccount tags) and ListStackResources of those; the cluster's associations; PutObject
-  // of the plan.
+  // of the plan. The deployment's migratableRoleArnPatterns, when set, so that the plan leaves out
+  // the roles the other migration tasks' IAM may not touch.
   'discover-irsa': (context) => {
-    const { stack } = context;
+    const { stack, migratableRoleArnPatterns } = context;
     const anyStack = stack.formatArn({
       service: 'cloudformation',
       resource: 'stack',
@@ -961,6 +996,13 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
         },
         { id: wildcardResourceFinding(stack, anyStack), reason: ANY_STACK },
       ],
+      ...(migratableRoleArnPatterns === undefined
+        ? {}
+        : {
+            environment: {
+              [MIGRATABLE_ROLES_ENV]: JSON.stringify(migratableRoleArnPatterns),
+            },
+          }),
     });
   },
   // functions/add-pod-identity-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (the

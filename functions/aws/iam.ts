@@ -13,6 +13,8 @@ import {
   DetachRolePolicyCommand,
   EntityAlreadyExistsException,
   GetAccountSummaryCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   type GetRolePolicyCommandOutput,
@@ -150,10 +152,6 @@ async function inlinePolicyOf(
   };
 }
 
-/**
- * Everything about a role that reconciling or deleting it depends on, or undefined when there is
- * no such role (also when it disappears while being read).
- */
 /** A role's tags (GetRole alone), or undefined when the role does not exist. */
 export async function getRoleTags(name: string): Promise<Record<string, string> | undefined> {
   try {
@@ -173,6 +171,10 @@ function tagMapOf(
   );
 }
 
+/**
+ * Everything about a role that reconciling or deleting it depends on, or undefined when there is
+ * no such role (also when it disappears while being read).
+ */
 export async function getRoleState(name: string): Promise<ExistingRole | undefined> {
   try {
     const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
@@ -199,6 +201,26 @@ export async function getRoleState(name: string): Promise<ExistingRole | undefin
       inlinePolicies: inlinePolicies.filter((policy) => policy !== undefined),
       permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
     };
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The document of a managed policy's default version (GetPolicy, then GetPolicyVersion), or
+ * undefined when IAM has no such policy: attaching it then fails on its own.
+ */
+export async function getPolicyDocument(policyArn: string): Promise<PolicyDocument | undefined> {
+  try {
+    const { Policy: policy } = await iamClient().send(
+      new GetPolicyCommand({ PolicyArn: policyArn }),
+    );
+    if (policy?.DefaultVersionId === undefined) return undefined;
+    const { PolicyVersion: version } = await iamClient().send(
+      new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: policy.DefaultVersionId }),
+    );
+    return decodeDocument(version?.Document, `managed policy ${policyArn}`);
   } catch (error) {
     if (error instanceof NoSuchEntityException) return undefined;
     throw error;

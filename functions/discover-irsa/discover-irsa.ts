@@ -13,6 +13,7 @@ import {
   addonsToMigrate,
   planAddonMigrations,
 } from '../core/migration/addons.ts';
+import type { MigratableRoles } from '../core/migration/migratable.ts';
 import {
   type AddonRoleFact,
   type AssociationFact,
@@ -68,6 +69,8 @@ export interface KubernetesReader {
 }
 
 export interface DiscoverDeps {
+  /** The deployment's migratableRoleArnPatterns: roles outside them are planned as skipped. */
+  migratableRoleArnPatterns: MigratableRoles;
   kubernetes(clusterName: string): Promise<KubernetesReader>;
   listRolesTrusting(providerArn: string): Promise<RoleFact[]>;
   getRoleTrust(name: string): Promise<RoleFact | undefined>;
@@ -322,6 +325,7 @@ export async function discoverIrsa(
     stacks,
     associations,
     warnings,
+    migratableRoleArnPatterns: deps.migratableRoleArnPatterns,
   });
   // A run scoped to namespaces migrates the service accounts of those namespaces only; add-ons
   // (whose service accounts live where each add-on puts them) wait for an unscoped run.
@@ -332,6 +336,7 @@ export async function discoverIrsa(
           provider,
           input.removeOidcProviderTrustRelationship,
           associations,
+          deps.migratableRoleArnPatterns,
         )
       : [];
   return summarise(plan, await deps.savePlan(input.runId, plan));

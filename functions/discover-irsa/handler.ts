@@ -3,7 +3,8 @@
  * access entry); iam:ListRoles, iam:GetRole, iam:GetAccountSummary;
  * eks:ListAddons, eks:DescribeAddon; cloudformation:DescribeStacks,
  * cloudformation:ListStackResources; eks:ListPodIdentityAssociations,
- * eks:DescribePodIdentityAssociation; s3:PutObject (run store). Nothing is changed.
+ * eks:DescribePodIdentityAssociation; s3:PutObject (run store). Nothing is changed. Roles outside
+ * the deployment's migratableRoleArnPatterns (`MIGRATABLE_ROLES`) are planned as skipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
@@ -14,6 +15,7 @@ import { kubernetesApiForCluster, listPods, listServiceAccounts } from '../aws/k
 import { defineTask } from '../aws/lambda.ts';
 import { putRunDocument } from '../aws/run-store.ts';
 import { listIamServiceAccountStacks } from '../aws/stacks.ts';
+import { migratableRolesFromEnv } from '../core/migration/migratable.ts';
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import { DISCOVERY_MODES } from '../core/migration/request.ts';
 import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
@@ -48,6 +50,9 @@ async function kubernetes(clusterName: string): Promise<KubernetesReader> {
 
 export const handler = defineTask('discover-irsa', input, (event) =>
   discoverIrsa(event, {
+    // A typo in the setting fails the run (MigratableRolesSettingError) instead of planning
+    // roles the migration's IAM refuses.
+    migratableRoleArnPatterns: migratableRolesFromEnv(process.env),
     kubernetes,
     listRolesTrusting,
     getRoleTrust,

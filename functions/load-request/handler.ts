@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { readConfigObject } from '../aws/config-object.ts';
-import { getRoleTags } from '../aws/iam.ts';
+import { getPolicyDocument, getRoleTags } from '../aws/iam.ts';
 import { callerIdentity } from '../aws/identity.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { putRunDocument } from '../aws/run-store.ts';
@@ -19,6 +19,6 @@ export const handler = defineTask('load-request', input, (event) =>
     account: async () => (await callerIdentity()).account,
     readConfig: readConfigObject,
     saveRequest: (runId, request) => putRunDocument(runId, 'request', request),
-    roleTags: getRoleTags,
+    guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
   }),
 );

@@ -1,10 +1,9 @@
 import { POD_IDENTITY_AGENT } from '../core/addon.ts';
 import {
   checkGuardrails,
+  type GuardrailReaders,
   type GuardrailSettings,
-  type RoleTagReader,
-  readRoleTags,
-  rolesToLookUp,
+  lookUpForGuardrails,
 } from '../core/associations/guardrails.ts';
 import type {
   AssociationRequest,
@@ -28,8 +27,11 @@ export interface LoadRequestDeps {
     versionId?: string | undefined;
   }): Promise<string>;
   saveRequest(runId: string, request: AssociationRequest): Promise<string>;
-  /** Tags of an existing role the config names, which may opt it in to being associated. */
-  roleTags: RoleTagReader;
+  /**
+   * What the guardrails read from IAM: tags of an existing role the config names, which may opt
+   * it in to being associated, and documents of the customer managed policies it attaches.
+   */
+  guardrailReaders: GuardrailReaders;
 }
 
 /** The small summary the workflow carries from state to state; the request itself is in the run store. */
@@ -80,8 +82,11 @@ export async function loadRequest(
       },
     ]);
   }
-  const roleTags = await readRoleTags(rolesToLookUp(request, deps.guardrails), deps.roleTags);
-  checkGuardrails(request, deps.guardrails, roleTags);
+  checkGuardrails(
+    request,
+    deps.guardrails,
+    await lookUpForGuardrails(request, deps.guardrails, deps.guardrailReaders),
+  );
   const requestDocument = await deps.saveRequest(runId, request);
   return {
     runId,

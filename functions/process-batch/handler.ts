@@ -9,6 +9,7 @@ import {
 import {
   createManagedRole,
   deleteRoleCompletely,
+  getPolicyDocument,
   getRoleState,
   getRoleTags,
   reconcileRole,
@@ -115,7 +116,7 @@ export const handler = defineTask('process-batch', input, (event) => {
   };
   return processBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
-    roleTags: getRoleTags,
+    guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
     loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     describeAssociation,

@@ -8,11 +8,10 @@ import {
 } from '../core/associations/existing.ts';
 import {
   findGuardrailViolations,
+  type GuardrailReaders,
   type GuardrailSettings,
   type GuardrailViolation,
-  type RoleTagReader,
-  readRoleTags,
-  rolesToLookUp,
+  lookUpForGuardrails,
 } from '../core/associations/guardrails.ts';
 import {
   decideItem,
@@ -60,8 +59,8 @@ export interface BatchResult {
 
 /**
  * The run's request breaks the guardrails load-request checked it against: the document under
- * `runs/` was changed after it was validated (or a role lost its opt-in tag meanwhile). The batch
- * changes nothing.
+ * `runs/` was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a
+ * customer managed policy it attaches was given more). The batch changes nothing.
  */
 export class RunDocumentTamperedError extends NamedError {
   override readonly name = 'RunDocumentTamperedError';
@@ -70,7 +69,7 @@ export class RunDocumentTamperedError extends NamedError {
   constructor(runId: string, violations: readonly GuardrailViolation[]) {
     super(
       [
-        `the request document of run ${runId} (runs/${runId}/request.json) breaks the guardrails although load-request accepted it, so it was changed after it was validated (or a role lost its opt-in tag meanwhile); this batch changed nothing. Start a new run from the config; violations:`,
+        `the request document of run ${runId} (runs/${runId}/request.json) breaks the guardrails although load-request accepted it, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
         ...violations.map(issueLine),
       ].join('\n'),
     );
@@ -81,7 +80,8 @@ export class RunDocumentTamperedError extends NamedError {
 export interface ProcessBatchDeps {
   /** The deployment's guardrails, checked again on what this batch is about to do. */
   guardrails: GuardrailSettings;
-  roleTags: RoleTagReader;
+  /** Role tags and customer managed policy documents, read again as IAM has them now. */
+  guardrailReaders: GuardrailReaders;
   loadRequest(runId: string): Promise<AssociationRequest>;
   loadPlan(runId: string): Promise<PlanDocument>;
   describeAssociation(
@@ -221,7 +221,8 @@ async function processItem(
 /**
  * Defence in depth: the run documents live in a bucket, and a document changed between
  * load-request and here would otherwise be carried out as written. The batch's own entries are
- * checked again (with the roles' tags as IAM has them now) before anything changes.
+ * checked again (with the roles' tags and the customer managed policies' documents as IAM has
+ * them now) before anything changes.
  */
 async function recheckGuardrails(
   runId: string,
@@ -234,8 +235,8 @@ async function recheckGuardrails(
     return entry === undefined ? [] : [entry];
   });
   const batch = { ...request, entries };
-  const roleTags = await readRoleTags(rolesToLookUp(batch, deps.guardrails), deps.roleTags);
-  const violations = findGuardrailViolations(batch, deps.guardrails, roleTags);
+  const lookups = await lookUpForGuardrails(batch, deps.guardrails, deps.guardrailReaders);
+  const violations = findGuardrailViolations(batch, deps.guardrails, lookups);
   if (violations.length > 0) throw new RunDocumentTamperedError(runId, violations);
 }
 

@@ -94,8 +94,13 @@ export class SimulatorState {
   }
 
   roleIdFor(name: string): string {
-    const digest = createHash('sha256').update(name).digest('hex').toUpperCase();
-    return `AROA${digest.replace(/[^A-Z0-9]/g, '').slice(0, 17)}`;
+    return this.stableIdFor('AROA', name);
+  }
+
+  /** An IAM-shaped unique id (`AROA…` for roles, `ANPA…` for policies) that depends only on `seed`. */
+  stableIdFor(prefix: string, seed: string): string {
+    const digest = createHash('sha256').update(seed).digest('hex').toUpperCase();
+    return `${prefix}${digest.replace(/[^A-Z0-9]/g, '').slice(0, 17)}`;
   }
 
   /** Simulated clock: a fixed epoch plus one second per identifier issued keeps dumps reproducible. */

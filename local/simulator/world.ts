@@ -128,6 +128,31 @@ const roleSchema = z.strictObject({
   tags,
 });
 
+/**
+ * The document of a customer managed policy the world lists by ARN alone: it allows only
+ * `sts:GetCallerIdentity`, which IAM allows every caller anyway, so it grants nothing.
+ */
+export const GRANTS_NOTHING_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }],
+};
+
+/**
+ * A customer managed policy: `{arn, document}` (GetPolicy, GetPolicyVersion answer with it), or
+ * its ARN alone, read as a policy that grants nothing ({@link GRANTS_NOTHING_DOCUMENT}).
+ */
+const managedPolicySchema = z.union([
+  arn.transform((policyArn) => ({
+    arn: policyArn,
+    document: structuredClone(GRANTS_NOTHING_DOCUMENT) as Record<string, unknown>,
+  })),
+  z.strictObject({
+    arn,
+    /** The default version's document; the policy has one version, `v1`. */
+    document: policyDocument,
+  }),
+]);
+
 const stackSchema = z.strictObject({
   name: z.string().min(1),
   status: z.string().default('CREATE_COMPLETE'),
@@ -227,7 +252,7 @@ export const worldSchema = z.strictObject({
   openIdConnectProviders: z.array(arn).default([]),
   roles: z.array(roleSchema).default([]),
   /** The account's customer managed policies (AWS managed ones come from AWS's catalogue). */
-  managedPolicies: z.array(arn).default([]),
+  managedPolicies: z.array(managedPolicySchema).default([]),
   stacks: z.array(stackSchema).default([]),
   buckets: z.array(bucketSchema).default([]),
   addonVersions: z.array(addonVersionSchema).optional(),
@@ -239,6 +264,7 @@ export type World = z.infer<typeof worldSchema>;
 export type WorldInput = z.input<typeof worldSchema>;
 export type WorldCluster = World['clusters'][number];
 export type WorldRole = World['roles'][number];
+export type WorldManagedPolicy = World['managedPolicies'][number];
 export type WorldAddon = WorldCluster['addons'][number];
 export type WorldAccessEntry = WorldCluster['accessEntries'][number];
 export type WorldAssociation = WorldCluster['podIdentityAssociations'][number];
@@ -334,6 +360,10 @@ function assertConsistent(world: World, source: string): void {
   duplicates(
     'stack',
     world.stacks.map((s) => s.name),
+  );
+  duplicates(
+    'managed policy',
+    world.managedPolicies.map((p) => p.arn),
   );
   duplicates(
     'bucket',

@@ -8,6 +8,10 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import { GuardrailSettingsError } from '../../functions/core/associations/guardrails.ts';
+import {
+  MIGRATABLE_ROLES_ENV,
+  migratableRolesFromEnv,
+} from '../../functions/core/migration/migratable.ts';
 import { createAutomationApp } from '../../infra/automation-app.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../../infra/paths.ts';
 import { stateMachineArnOutput } from '../../infra/stack-outputs.ts';
@@ -456,6 +460,17 @@ describe('migratable roles', () => {
       trust: PATTERNS,
       pass: PATTERNS,
     });
+  });
+
+  it('tells the plan step the patterns, so the plan leaves out what IAM would refuse', () => {
+    const { stack } = realStack({ migratableRoleArnPatterns: PATTERNS });
+    const variables = variablesOfTask(stack, 'discover-irsa');
+    assert.deepEqual(
+      migratableRolesFromEnv({ [MIGRATABLE_ROLES_ENV]: variables[MIGRATABLE_ROLES_ENV] as string }),
+      PATTERNS,
+    );
+    const { stack: unset } = realStack();
+    assert.equal(variablesOfTask(unset, 'discover-irsa')[MIGRATABLE_ROLES_ENV], undefined);
   });
 
   it('defaults to the guardrails’ allowed role patterns, besides the tagged roles', () => {

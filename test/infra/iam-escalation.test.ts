@@ -188,6 +188,23 @@ describe('the stack’s IAM, evaluated', () => {
     );
   });
 
+  it('lets the tasks that check configs read customer managed policies, never change one', async () => {
+    const policy = `arn:aws:iam::${ACCOUNT}:policy/team/admin-in-disguise`;
+    for (const task of ['load-request', 'process-batch']) {
+      for (const action of ['iam:GetPolicy', 'iam:GetPolicyVersion']) {
+        assert.equal(await asTask(task, action, policy), 'Allowed', `${task} ${action}`);
+      }
+      for (const action of [
+        'iam:CreatePolicyVersion',
+        'iam:SetDefaultPolicyVersion',
+        'iam:DeletePolicyVersion',
+        'iam:CreatePolicy',
+      ]) {
+        assert.equal(await asTask(task, action, policy), 'ImplicitlyDenied', `${task} ${action}`);
+      }
+    }
+  });
+
   it('caps a created role by the boundary even if it were given AdministratorAccess', async () => {
     const asCreatedRole = (action: string, resource: string) =>
       evaluate({

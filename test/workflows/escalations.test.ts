@@ -1,7 +1,8 @@
 /**
  * Issue 9's escalations, tried by someone who can only drop a file in the config bucket or run
- * the CLI: each is refused as a whole (PolicyGuardViolation, exit 2) before any change, and a run
- * document changed after validation is refused by the task that would act on it.
+ * the CLI: each is refused as a whole (PolicyGuardViolation, exit 2) before any change, through
+ * every drop prefix and CLI command that grants, and a run document changed after validation (or
+ * a policy made admin after it) is refused by the task that would act on it.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { type SimulatedRun, simulate } from './harness.ts';
 
 const ACCOUNT = '111122223333';
 const BUCKET = `eks-pia-configs-${ACCOUNT}`;
+const ADMIN_POLICY = `arn:aws:iam::${ACCOUNT}:policy/platform-tools`;
+const READER_POLICY = `arn:aws:iam::${ACCOUNT}:policy/reports-reader`;
 const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
 
 const WORLD = `
@@ -29,6 +32,10 @@ roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
   - {name: admin, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: [arn:aws:iam::aws:policy/AdministratorAccess]}
   - {name: opted-in, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+managedPolicies:
+  # An admin policy under a harmless name: only its document tells.
+  - {arn: "${ADMIN_POLICY}", document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}}
+  - {arn: "${READER_POLICY}", document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "*"}]}}
 buckets:
   - name: ${BUCKET}
     objects: {}
@@ -68,11 +75,26 @@ const ESCALATIONS: { name: string; entry: string; names: RegExp }[] = [
     names: /sts:AssumeRole on a wildcard resource/,
   },
   {
+    name: 'permissionPolicyARNs naming a customer managed admin policy',
+    entry: `permissionPolicyARNs: ["${READER_POLICY}", "${ADMIN_POLICY}"]`,
+    names:
+      /permissionPolicyARNs\[1\]: customer managed policy arn:aws:iam::111122223333:policy\/platform-tools, Statement\[0\]: allows iam:/,
+  },
+  {
     name: 'roleARN naming an existing admin role',
     entry: `roleARN: "arn:aws:iam::${ACCOUNT}:role/admin"`,
     names: /role arn:aws:iam::111122223333:role\/admin may not be associated/,
   },
 ];
+
+/**
+ * The world an update acts on: default/attacker is associated with the opted-in role, so the
+ * update would otherwise go ahead.
+ */
+const UPDATE_WORLD = WORLD.replace(
+  'namespaces: [default]',
+  `namespaces: [default]\n    podIdentityAssociations: [{namespace: default, serviceAccount: attacker, roleArn: "arn:aws:iam::${ACCOUNT}:role/opted-in"}]`,
+);
 
 function configFile(entry: string): string {
   return `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\niam:\n  podIdentityAssociations:\n    - {namespace: default, serviceAccountName: attacker, ${entry}}\n`;
@@ -99,12 +121,12 @@ describe('escalations through the service', () => {
     sim = undefined;
   });
 
-  for (const prefix of ['create', 'apply']) {
+  for (const prefix of ['create', 'update', 'apply']) {
     for (const escalation of ESCALATIONS) {
       it(`refuses ${escalation.name} dropped under ${prefix}/, changing nothing`, async () => {
         const key = `${prefix}/attack.yaml`;
         sim = await simulate(
-          WORLD.replace(
+          (prefix === 'update' ? UPDATE_WORLD : WORLD).replace(
             'objects: {}',
             `objects: ${JSON.stringify({ [key]: configFile(escalation.entry) })}`,
           ),
@@ -178,37 +200,125 @@ describe('escalations through the service', () => {
   });
 });
 
-describe('escalations through the CLI', () => {
-  for (const escalation of ESCALATIONS) {
-    it(`exits 2 on ${escalation.name}, with no mutating call`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'eks-pia-escalation-'));
-      const config = join(dir, 'attack.yaml');
-      const world = join(dir, 'world.yaml');
-      const calls = join(dir, 'calls.json');
-      writeFileSync(config, configFile(escalation.entry));
-      writeFileSync(world, WORLD);
-      let err = '';
-      const code = await main(
-        [
-          'create',
-          'podidentityassociation',
-          '-f',
-          config,
-          '--simulate',
-          world,
-          '--calls-out',
-          calls,
-        ],
-        { out: () => undefined, err: (text) => (err += text) },
-      );
-      assert.equal(code, 2, err);
-      assert.match(err, /PolicyGuardViolation/);
-      assert.match(err, escalation.names);
-      const log = JSON.parse(readFileSync(calls, 'utf8')) as { mutating: boolean }[];
+describe('a customer managed policy made admin after load-request', () => {
+  it('is refused by process-batch, which reads the policy again before attaching it', async () => {
+    const sim = await simulate(WORLD);
+    try {
+      const { simulator } = sim;
+      const input = {
+        operation: 'create',
+        config: {
+          inline: {
+            apiVersion: 'eksctl.io/v1alpha5',
+            kind: 'ClusterConfig',
+            metadata: { name: 'demo', region: 'us-west-2' },
+            iam: {
+              podIdentityAssociations: [
+                {
+                  namespace: 'default',
+                  serviceAccountName: 'web',
+                  permissionPolicyARNs: [READER_POLICY],
+                },
+              ],
+            },
+          },
+        },
+      };
+      const report = (await sim.run('associations', input, {
+        // The policy's owner gives it admin rights once load-request has accepted the config.
+        onTaskInvoked: (task) => {
+          if (task !== 'plan-associations') return;
+          const policy = simulator.state.world.managedPolicies.find(
+            (candidate) => candidate.arn === READER_POLICY,
+          );
+          assert.ok(policy);
+          policy.document = {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }],
+          };
+        },
+      })) as { counts: { created: number } };
+      assert.equal(report.counts.created, 0);
+      assert.match(JSON.stringify(report), /RunDocumentTamperedError.*policy\/reports-reader/);
       assert.deepEqual(
-        log.filter((call) => call.mutating),
+        sim
+          .mutatingSince(0)
+          .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
         [],
       );
-    });
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('escalations through the CLI', () => {
+  /** Runs the CLI against `world`, `args` first; the exit code, standard error and mutating calls. */
+  async function cli(
+    args: string[],
+    world: string,
+    config?: string,
+  ): Promise<{ code: number; err: string; mutating: unknown[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'eks-pia-escalation-'));
+    const worldFile = join(dir, 'world.yaml');
+    const calls = join(dir, 'calls.json');
+    writeFileSync(worldFile, world);
+    const file = join(dir, 'attack.yaml');
+    if (config !== undefined) writeFileSync(file, config);
+    let err = '';
+    const code = await main(
+      [
+        ...args,
+        ...(config === undefined ? [] : ['-f', file]),
+        '--simulate',
+        worldFile,
+        '--calls-out',
+        calls,
+      ],
+      { out: () => undefined, err: (text) => (err += text) },
+    );
+    const log = JSON.parse(readFileSync(calls, 'utf8')) as { mutating: boolean }[];
+    return { code, err, mutating: log.filter((call) => call.mutating) };
   }
+
+  for (const command of ['create', 'update', 'apply']) {
+    for (const escalation of ESCALATIONS) {
+      it(`${command}: exits 2 on ${escalation.name}, with no mutating call`, async () => {
+        const { code, err, mutating } = await cli(
+          [command, 'podidentityassociation'],
+          command === 'update' ? UPDATE_WORLD : WORLD,
+          configFile(escalation.entry),
+        );
+        assert.equal(code, 2, err);
+        assert.match(err, /PolicyGuardViolation/);
+        assert.match(err, escalation.names);
+        assert.deepEqual(mutating, []);
+      });
+    }
+  }
+
+  it('update --role-arn: exits 2 on an existing admin role, naming the flag, with no mutating call', async () => {
+    const { code, err, mutating } = await cli(
+      [
+        'update',
+        'podidentityassociation',
+        '--cluster',
+        'demo',
+        '--namespace',
+        'default',
+        '--service-account-name',
+        'attacker',
+        '--role-arn',
+        `arn:aws:iam::${ACCOUNT}:role/admin`,
+      ],
+      UPDATE_WORLD,
+    );
+    assert.equal(code, 2, err);
+    assert.match(err, /PolicyGuardViolation/);
+    assert.match(
+      err,
+      /--role-arn: role arn:aws:iam::111122223333:role\/admin may not be associated/,
+    );
+    assert.deepEqual(mutating, []);
+  });
 });

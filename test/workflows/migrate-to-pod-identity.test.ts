@@ -375,6 +375,48 @@ describe('migrate-to-pod-identity workflow', () => {
     assert.match(gone?.message ?? '', /that service account does not exist; not migrated/);
   });
 
+  it('migrates only the roles within migratableRoleArnPatterns, skipping the others and their add-on with the reason', async () => {
+    sim = await simulate(world());
+    const before = sim.simulator.dump();
+    // What the stack sets on discover-irsa when the deployment narrows the migration's IAM.
+    process.env.MIGRATABLE_ROLES = JSON.stringify([roleArn('*', '/teams/')]);
+    let report: Report & { addons: { addonName: string; result: string; reason: string }[] };
+    try {
+      const input = {
+        clusterName: 'demo',
+        approve: true,
+        removeOidcProviderTrustRelationship: true,
+      };
+      report = (await sim.run(WORKFLOW, input)) as typeof report;
+    } finally {
+      delete process.env.MIGRATABLE_ROLES;
+    }
+
+    const migrated = report.serviceAccounts.filter((entry) => entry.result === 'migrated');
+    assert.deepEqual(
+      migrated.map((entry) => `${entry.namespace}/${entry.serviceAccount}`),
+      ['web/admin', 'web/frontend'],
+    );
+    const payments = row(report, 'payments/api');
+    assert.equal(payments.result, 'skipped');
+    assert.match(
+      payments.reason ?? '',
+      /role .*role\/shared-app is outside this deployment's migratableRoleArnPatterns/,
+    );
+    const cni = report.addons.find((addon) => addon.addonName === 'vpc-cni');
+    assert.equal(cni?.result, 'skipped');
+    assert.match(cni?.reason ?? '', /migratableRoleArnPatterns/);
+    // No role outside the patterns had its trust touched.
+    const after = sim.simulator.dump();
+    for (const role of before.roles.filter((candidate) => candidate.path !== '/teams/')) {
+      assert.deepEqual(
+        after.roles.find((candidate) => candidate.name === role.name)?.assumeRolePolicyDocument,
+        role.assumeRolePolicyDocument,
+        role.name,
+      );
+    }
+  });
+
   it("migrates with removal: associations, Pod Identity trust, annotations and only this cluster's OIDC subjects; a rerun changes nothing", async () => {
     sim = await simulate(world());
     const input = { clusterName: 'demo', approve: true, removeOidcProviderTrustRelationship: true };

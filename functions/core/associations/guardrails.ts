@@ -27,6 +27,10 @@
  * path), roles matching `allowedRoleArnPatterns`, and roles carrying the opt-in tag
  * (`eks-pia/assignable=true` unless the deployment chooses another), so nobody turns a service
  * account into an admin by naming an admin role.
+ *
+ * Customer managed policies of the account a config attaches (`permissionPolicyARNs`) are judged
+ * by their document, read from IAM when the request is checked, against the same denied actions
+ * as inline policies: a policy's name says nothing about what it grants.
  */
 import pMap from 'p-map';
 import * as z from 'zod';
@@ -439,9 +443,14 @@ function describeResources(statement: PolicyStatement): string {
     .join(', ');
 }
 
+/**
+ * The denied grants of one document. `label` names a policy the input only refers to (a
+ * well-known inline policy, a managed policy): the path then points at the reference and the
+ * message names the policy and statement; the entry's own permissionPolicy is pointed into.
+ */
 function documentViolations(
   document: PolicyDocument,
-  policyName: string,
+  label: string,
   origin: string,
   denied: readonly DeniedAction[],
 ): { path: string; message: string }[] {
@@ -453,20 +462,86 @@ function documentViolations(
     const statementPath = single ? 'Statement' : `Statement[${index}]`;
     return fromPermissionPolicy
       ? [{ path: `${origin}.${statementPath}`, message }]
-      : [{ path: origin, message: `inline policy ${policyName}, ${statementPath}: ${message}` }];
+      : [{ path: origin, message: `${label}, ${statementPath}: ${message}` }];
   });
+}
+
+/**
+ * Documents of the customer managed policies a request attaches, by ARN, as IAM has them now;
+ * `undefined` for a policy IAM does not know (attaching it then fails on its own).
+ */
+export type PolicyDocuments = ReadonlyMap<string, PolicyDocument | undefined>;
+
+/** A managed policy's default document (GetPolicy, GetPolicyVersion); `undefined` when absent. */
+export type PolicyDocumentReader = (policyArn: string) => Promise<PolicyDocument | undefined>;
+
+/** What the guardrails read from IAM about a request before judging it. */
+export interface GuardrailLookups {
+  /** Tags of the existing roles of {@link rolesToLookUp}. */
+  roleTags: RoleTags;
+  /** Documents of the customer managed policies of {@link policiesToLookUp}. */
+  policyDocuments: PolicyDocuments;
+}
+
+export interface GuardrailReaders {
+  roleTags: RoleTagReader;
+  policyDocument: PolicyDocumentReader;
+}
+
+/**
+ * Whether a managed policy ARN is a customer managed policy of `account`. AWS managed policies
+ * are judged by `deniedPolicyArns`; another account's policy cannot be attached at all (IAM
+ * answers "does not exist or is not attachable"), so it grants nothing.
+ */
+function isOwnCustomerPolicy(arn: string, account: string): boolean {
+  return arn.split(':')[4] === account;
+}
+
+/**
+ * A customer managed policy is judged by its document, read now: its name says nothing about
+ * what it grants, and an admin policy under an innocent name is the escalation this catches.
+ */
+function customerPolicyViolations(
+  arn: string,
+  origin: string,
+  account: string | undefined,
+  settings: GuardrailSettings,
+  policyDocuments: PolicyDocuments | undefined,
+): { path: string; message: string }[] {
+  if (account === undefined || !isOwnCustomerPolicy(arn, account)) return [];
+  if (policyDocuments?.has(arn) !== true) {
+    return [
+      {
+        path: origin,
+        message: `customer managed policy ${arn} was not read, so the guardrails cannot tell what it grants; nothing was attached`,
+      },
+    ];
+  }
+  const document = policyDocuments.get(arn);
+  if (document === undefined) return [];
+  return documentViolations(
+    document,
+    `customer managed policy ${arn}`,
+    origin,
+    settings.deniedActions,
+  );
 }
 
 function managedRoleViolations(
   role: ManagedRole,
   path: string,
   settings: GuardrailSettings,
+  account: string | undefined,
+  policyDocuments: PolicyDocuments | undefined,
 ): { path: string; message: string }[] {
   const found: { path: string; message: string }[] = [];
   for (const arn of role.managedPolicyArns) {
-    const pattern = settings.deniedPolicyArns.find((candidate) => globMatches(candidate, arn));
-    if (pattern === undefined) continue;
     const origin = role.origins[arn] ?? `${path}.permissionPolicyARNs`;
+    const pattern = settings.deniedPolicyArns.find((candidate) => globMatches(candidate, arn));
+    if (pattern === undefined) {
+      found.push(...customerPolicyViolations(arn, origin, account, settings, policyDocuments));
+      continue;
+    }
     const via = origin.includes('.wellKnownPolicies.') ? `${origin.split('.').at(-1)} adds ` : '';
     found.push({
       path: origin,
@@ -475,7 +550,14 @@ function managedRoleViolations(
   }
   for (const policy of role.inlinePolicies) {
     const origin = role.origins[policy.name] ?? `${path}.permissionPolicy`;
-    found.push(...documentViolations(policy.document, policy.name, origin, settings.deniedActions));
+    found.push(
+      ...documentViolations(
+        policy.document,
+        `inline policy ${policy.name}`,
+        origin,
+        settings.deniedActions,
+      ),
+    );
   }
   const enforced = settings.enforcedPermissionsBoundaryArn;
   if (enforced !== undefined) {
@@ -546,20 +628,54 @@ function addonEntries(request: CheckedRequest) {
   );
 }
 
+/**
+ * The customer managed policies of the request's own account that the roles it creates or
+ * reconciles would get (`permissionPolicyARNs`, not denied by ARN already); read their documents
+ * and pass them to {@link findGuardrailViolations}.
+ */
+export function policiesToLookUp(
+  request: CheckedRequest & { account: string },
+  settings: GuardrailSettings,
+): string[] {
+  if (request.operation === 'get' || request.operation === 'delete') return [];
+  const arns = [...request.entries, ...addonEntries(request)].flatMap((entry) =>
+    entry.role.kind === 'managed' ? entry.role.role.managedPolicyArns : [],
+  );
+  return [...new Set(arns)].filter(
+    (arn) =>
+      isOwnCustomerPolicy(arn, request.account) &&
+      !settings.deniedPolicyArns.some((pattern) => globMatches(pattern, arn)),
+  );
+}
+
 /** Tags read by role name (GetRole); `undefined` when the role does not exist. */
 export type RoleTagReader = (roleName: string) => Promise<Record<string, string> | undefined>;
 
-/** The tags of the given roles, read a few at a time (IAM's rate limits are account-wide). */
-export async function readRoleTags(
-  arns: readonly string[],
-  read: RoleTagReader,
-): Promise<RoleTags> {
-  const entries = await pMap(
-    arns,
-    async (arn) => [arn, await read(parseRoleArn(arn)?.name ?? arn)] as const,
-    { concurrency: 5 },
-  );
-  return new Map(entries);
+/** IAM's rate limits are account-wide: a few reads at a time. */
+const LOOKUP_CONCURRENCY = 5;
+
+/**
+ * Reads what the guardrails judge a request by: the tags of {@link rolesToLookUp} and the
+ * documents of {@link policiesToLookUp}, as IAM has them now.
+ */
+export async function lookUpForGuardrails(
+  request: CheckedRequest & { account: string },
+  settings: GuardrailSettings,
+  readers: GuardrailReaders,
+): Promise<GuardrailLookups> {
+  const [roleTags, policyDocuments] = await Promise.all([
+    pMap(
+      rolesToLookUp(request, settings),
+      async (arn) => [arn, await readers.roleTags(parseRoleArn(arn)?.name ?? arn)] as const,
+      { concurrency: LOOKUP_CONCURRENCY },
+    ),
+    pMap(
+      policiesToLookUp(request, settings),
+      async (arn) => [arn, await readers.policyDocument(arn)] as const,
+      { concurrency: LOOKUP_CONCURRENCY },
+    ),
+  ]);
+  return { roleTags: new Map(roleTags), policyDocuments: new Map(policyDocuments) };
 }
 
 function existingRoleViolation(
@@ -619,7 +735,7 @@ function entryViolations(
   entry: DesiredAssociation,
   request: CheckedRequest,
   settings: GuardrailSettings,
-  roleTags: RoleTags | undefined,
+  lookups: Partial<GuardrailLookups>,
 ): GuardrailViolation[] {
   const operation = request.operation;
   const found: { path: string; message: string }[] = [];
@@ -643,12 +759,20 @@ function entryViolations(
           `${entry.path}.roleARN`,
           request.account,
           settings,
-          roleTags,
+          lookups.roleTags,
         ),
       );
     } else if (role.kind === 'managed') {
       found.push(...roleArnViolation(role.requestedRoleArn, `${entry.path}.roleARN`, patterns));
-      found.push(...managedRoleViolations(role.role, entry.path, settings));
+      found.push(
+        ...managedRoleViolations(
+          role.role,
+          entry.path,
+          settings,
+          request.account,
+          lookups.policyDocuments,
+        ),
+      );
     }
     found.push(...roleArnViolation(entry.targetRoleArn, `${entry.path}.targetRoleARN`, patterns));
   }
@@ -662,20 +786,21 @@ type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
 /**
  * Every guardrail violation of a request, in entry order: denied managed policies (given or
  * added by well-known policies), denied actions in inline policies (the entry's
- * `permissionPolicy` and the well-known ones, as they will be created), a boundary other than
- * the enforced one, existing roles the deployment does not let configs associate (`roleTags`:
- * the tags of {@link rolesToLookUp}; a role of the request's account missing from it is
- * refused), and namespaces outside the allow-list. Deletes are checked for namespaces only,
- * since they grant nothing; get is not checked.
+ * `permissionPolicy` and the well-known ones, as they will be created) and in the documents of
+ * the customer managed policies it attaches, a boundary other than the enforced one, existing
+ * roles the deployment does not let configs associate, and namespaces outside the allow-list.
+ * `lookups` holds what {@link lookUpForGuardrails} read; a role or customer managed policy of the
+ * request's account missing from it is refused. Deletes are checked for namespaces only, since
+ * they grant nothing; get is not checked.
  */
 export function findGuardrailViolations(
   request: CheckedRequest,
   settings: GuardrailSettings,
-  roleTags?: RoleTags,
+  lookups: Partial<GuardrailLookups> = {},
 ): GuardrailViolation[] {
   if (request.operation === 'get') return [];
   return [...request.entries, ...addonEntries(request)].flatMap((entry) =>
-    entryViolations(entry, request, settings, roleTags),
+    entryViolations(entry, request, settings, lookups),
   );
 }
 
@@ -683,9 +808,9 @@ export function findGuardrailViolations(
 export function checkGuardrails(
   request: CheckedRequest,
   settings: GuardrailSettings,
-  roleTags?: RoleTags,
+  lookups: Partial<GuardrailLookups> = {},
 ): void {
-  const violations = findGuardrailViolations(request, settings, roleTags);
+  const violations = findGuardrailViolations(request, settings, lookups);
   if (violations.length === 0) return;
   const subject = request.source === undefined ? 'the request' : describeSource(request.source);
   throw new PolicyGuardViolation(subject, violations);

@@ -9,6 +9,7 @@
 
 import { parseRoleArn } from '../associations/existing.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../trust-policy.ts';
+import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
 import type { RoleFact } from './plan.ts';
 import type { OidcProviderFact } from './provider.ts';
 
@@ -113,74 +114,103 @@ function oidcTrustLeftBehind(
   return undefined;
 }
 
-/** The plan for each add-on with an IRSA role, in add-on name order. */
+/**
+ * The plan for each add-on with an IRSA role, in add-on name order. An add-on whose role lies
+ * outside `migratable` (the deployment's migratableRoleArnPatterns) is skipped with the reason,
+ * also when only its OIDC trust is left to remove: both edit the role's trust.
+ */
 export function planAddonMigrations(
   facts: readonly AddonMigrationFact[],
   provider: OidcProviderFact,
   removeOidcProviderTrustRelationship: boolean,
   associations: readonly AddonAssociationFact[],
+  migratable: MigratableRoles,
 ): PlannedAddon[] {
   return [...facts]
     .sort((a, b) => a.addonName.localeCompare(b.addonName))
     .map((fact): PlannedAddon => {
-      const base = {
-        addonName: fact.addonName,
-        version: fact.version,
-        roleArn: fact.roleArn,
-        roleName: parseRoleArn(fact.roleArn)?.name ?? fact.roleArn,
+      const planned = planAddon(fact, provider, removeOidcProviderTrustRelationship, associations);
+      if (
+        planned.action !== 'migrate' ||
+        migratable === undefined ||
+        isMigratable(fact.role?.arn ?? fact.roleArn, migratable)
+      ) {
+        return planned;
+      }
+      return {
+        ...planned,
+        action: 'skip',
         addTrust: false,
         removeOidcTrust: false,
-        configurationValues: fact.configurationValues,
-      };
-      const leftBehind =
-        fact.hasPodIdentityAssociations && removeOidcProviderTrustRelationship
-          ? oidcTrustLeftBehind(fact, provider, associations)
-          : undefined;
-      if (leftBehind && fact.role) {
-        return {
-          ...base,
-          roleName: fact.role.name,
-          action: 'migrate',
-          ...leftBehind,
-          removeOidcTrust: true,
-          onlyOidcTrustLeft: true,
-          reason: `addon ${fact.addonName} already uses pod identity for service account "${leftBehind.namespace}/${leftBehind.serviceAccount}", but role "${fact.role.name}" still trusts this cluster's OIDC provider for it (an interrupted migration); OIDC provider trust relationship will be removed`,
-        };
-      }
-      if (fact.hasPodIdentityAssociations) {
-        return {
-          ...base,
-          action: 'migrated',
-          reason: `addon ${fact.addonName} is already using pod identity; skipping migration to pod identity`,
-        };
-      }
-      if (fact.podIdentityServiceAccounts.length === 0) {
-        return {
-          ...base,
-          action: 'skip',
-          reason: `addon ${fact.addonName} ${fact.version} does not support pod identity; skipping migration to pod identity (update the add-on to a version that does, then run again)`,
-        };
-      }
-      if (!fact.role) {
-        return {
-          ...base,
-          action: 'skip',
-          reason: `role ${fact.roleArn} of addon ${fact.addonName} is not an IAM role of account ${provider.account}; skipping migration to pod identity`,
-        };
-      }
-      const chosen = serviceAccountOf(fact, provider);
-      if ('skip' in chosen) return { ...base, action: 'skip', reason: chosen.skip };
-      return {
-        ...base,
-        roleName: fact.role.name,
-        action: 'migrate',
-        serviceAccount: chosen.serviceAccount,
-        namespace: chosen.namespace,
-        addTrust: !hasPodIdentityTrust(fact.role.trustPolicy),
-        removeOidcTrust: removeOidcProviderTrustRelationship && chosen.namespace !== undefined,
-        reason: `will migrate addon ${fact.addonName} with serviceAccountRoleARN "${fact.roleArn}" to pod identity${removeOidcProviderTrustRelationship ? '; OIDC provider trust relationship will also be removed' : ''}`,
+        onlyOidcTrustLeft: undefined,
+        reason: `addon ${fact.addonName}: ${notMigratableReason(fact.role?.arn ?? fact.roleArn, migratable)}`,
       };
     });
+}
+
+function planAddon(
+  fact: AddonMigrationFact,
+  provider: OidcProviderFact,
+  removeOidcProviderTrustRelationship: boolean,
+  associations: readonly AddonAssociationFact[],
+): PlannedAddon {
+  const base = {
+    addonName: fact.addonName,
+    version: fact.version,
+    roleArn: fact.roleArn,
+    roleName: parseRoleArn(fact.roleArn)?.name ?? fact.roleArn,
+    addTrust: false,
+    removeOidcTrust: false,
+    configurationValues: fact.configurationValues,
+  };
+  const leftBehind =
+    fact.hasPodIdentityAssociations && removeOidcProviderTrustRelationship
+      ? oidcTrustLeftBehind(fact, provider, associations)
+      : undefined;
+  if (leftBehind && fact.role) {
+    return {
+      ...base,
+      roleName: fact.role.name,
+      action: 'migrate',
+      ...leftBehind,
+      removeOidcTrust: true,
+      onlyOidcTrustLeft: true,
+      reason: `addon ${fact.addonName} already uses pod identity for service account "${leftBehind.namespace}/${leftBehind.serviceAccount}", but role "${fact.role.name}" still trusts this cluster's OIDC provider for it (an interrupted migration); OIDC provider trust relationship will be removed`,
+    };
+  }
+  if (fact.hasPodIdentityAssociations) {
+    return {
+      ...base,
+      action: 'migrated',
+      reason: `addon ${fact.addonName} is already using pod identity; skipping migration to pod identity`,
+    };
+  }
+  if (fact.podIdentityServiceAccounts.length === 0) {
+    return {
+      ...base,
+      action: 'skip',
+      reason: `addon ${fact.addonName} ${fact.version} does not support pod identity; skipping migration to pod identity (update the add-on to a version that does, then run again)`,
+    };
+  }
+  if (!fact.role) {
+    return {
+      ...base,
+      action: 'skip',
+      reason: `role ${fact.roleArn} of addon ${fact.addonName} is not an IAM role of account ${provider.account}; skipping migration to pod identity`,
+    };
+  }
+  const chosen = serviceAccountOf(fact, provider);
+  if ('skip' in chosen) return { ...base, action: 'skip', reason: chosen.skip };
+  return {
+    ...base,
+    roleName: fact.role.name,
+    action: 'migrate',
+    serviceAccount: chosen.serviceAccount,
+    namespace: chosen.namespace,
+    addTrust: !hasPodIdentityTrust(fact.role.trustPolicy),
+    removeOidcTrust: removeOidcProviderTrustRelationship && chosen.namespace !== undefined,
+    reason: `will migrate addon ${fact.addonName} with serviceAccountRoleARN "${fact.roleArn}" to pod identity${removeOidcProviderTrustRelationship ? '; OIDC provider trust relationship will also be removed' : ''}`,
+  };
 }
 
 /** The tasks of one add-on, in eksctl's words. */

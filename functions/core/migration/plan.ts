@@ -23,6 +23,7 @@ import {
 } from '../trust-policy.ts';
 import { addonsToMigrate, type PlannedAddon } from './addons.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
+import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
 import type { OidcProviderFact } from './provider.ts';
 import type { DiscoveryMode, MigrationRequest } from './request.ts';
 
@@ -116,6 +117,8 @@ export interface MigrationFacts {
   associations: AssociationFact[];
   /** Run-level warnings from discovery (for example why Kubernetes was not used). */
   warnings: string[];
+  /** The deployment's migratableRoleArnPatterns: roles outside them are left out. */
+  migratableRoleArnPatterns?: MigratableRoles;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +139,8 @@ export type FindingKind =
   | 'unrecognised-subject'
   | 'role-path'
   | 'annotation-path-mismatch'
-  | 'stack-drift';
+  | 'stack-drift'
+  | 'role-not-migratable';
 
 /** A difference between Kubernetes and IAM, or a reason something is left out. */
 export interface Finding {
@@ -393,6 +397,16 @@ function annotatedCandidate(
     });
     return undefined;
   }
+  const excluding = excludedBy(context, role);
+  if (excluding !== undefined) {
+    findings.push({
+      ...notMigratableFinding(role, excluding),
+      namespace: sa.namespace,
+      serviceAccount: sa.name,
+      message: `service account ${who}: ${notMigratableReason(role.arn, excluding)}`,
+    });
+    return undefined;
+  }
   const coverage = coverageOf(context.trustOf.get(key) ?? { statements: [], subjects: [] }, {
     namespace: sa.namespace,
     serviceAccount: sa.name,
@@ -452,7 +466,8 @@ function halfMigratedCandidate(context: Context, sa: ServiceAccountFact): Candid
   const stack = context.stackByRole.get(key);
   if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) return undefined;
   const role = context.roleByKey.get(key);
-  if (!role) return undefined;
+  // A role left out is reported once, with the roles trusting the provider (reportUnmatchedTrust).
+  if (!role || excludedBy(context, role) !== undefined) return undefined;
   const coverage = coverageOf(context.trustOf.get(key) ?? { statements: [], subjects: [] }, {
     namespace: sa.namespace,
     serviceAccount: sa.name,
@@ -500,6 +515,11 @@ function reportUnmatchedTrust(
     const stack = context.stackByRole.get(key);
     if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
       if (!reported) findings.push(stackRoleFinding(role, stack.stackName));
+      continue;
+    }
+    const excluding = excludedBy(context, role);
+    if (excluding !== undefined) {
+      if (!reported) findings.push(notMigratableFinding(role, excluding));
       continue;
     }
     const roleFields = { roleName: role.name, roleArn: role.arn };
@@ -602,6 +622,22 @@ const STACK_NOT_UPDATABLE = (stackName: string) =>
   `owned by CloudFormation stack "${stackName}" (an eksctl iamserviceaccount), whose name is not one eksctl gives its role stacks, so this service may not update it; ` +
   'skipped so that the stack does not drift. Migrate it with eksctl, or run again with allowStackDrift to change its trust policy outside the stack';
 
+/** The deployment's patterns when they leave the role out; undefined when it may be migrated. */
+function excludedBy(context: Context, role: RoleFact): readonly string[] | undefined {
+  const patterns = context.facts.migratableRoleArnPatterns;
+  return patterns !== undefined && !isMigratable(role.arn, patterns) ? patterns : undefined;
+}
+
+function notMigratableFinding(role: RoleFact, patterns: readonly string[]): Finding {
+  return {
+    kind: 'role-not-migratable',
+    skipped: true,
+    roleName: role.name,
+    roleArn: role.arn,
+    message: notMigratableReason(role.arn, patterns),
+  };
+}
+
 function unrecognisedSubject(role: RoleFact, value: string): Finding {
   return {
     kind: 'unrecognised-subject',
@@ -637,6 +673,11 @@ function candidatesFromIam(context: Context): Candidate[] {
     const stack = context.stackByRole.get(key);
     if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
       findings.push(stackRoleFinding(role, stack.stackName));
+      continue;
+    }
+    const excluding = excludedBy(context, role);
+    if (excluding !== undefined) {
+      findings.push(notMigratableFinding(role, excluding));
       continue;
     }
     for (const subject of trust.subjects) {

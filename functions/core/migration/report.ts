@@ -151,6 +151,7 @@ const SERVICE_ACCOUNT_FINDINGS = new Set<FindingKind>([
   'annotation-without-trust',
   'association-conflict',
   'ambiguous-subject',
+  'role-not-migratable',
 ]);
 
 function isServiceAccountRow(finding: Finding): boolean {

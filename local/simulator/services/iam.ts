@@ -1,6 +1,7 @@
 /**
  * Simulated IAM (AWS Query protocol, version 2010-05-08): roles, their trust, managed and inline
- * policies, permissions boundaries, tags, OIDC providers and the account summary.
+ * policies, permissions boundaries, tags, OIDC providers, the account's customer managed
+ * policies (GetPolicy, GetPolicyVersion) and the account summary.
  *
  * Kept as real IAM behaves where callers trip: documents come back URL-encoded, role names are
  * unique regardless of case, the trust-policy size, attached-policy and inline-size quotas are
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { queryResult, SimError, type SimRequest, XmlMap, type XmlValue } from '../protocol.ts';
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
-import type { WorldRole } from '../world.ts';
+import type { WorldManagedPolicy, WorldRole } from '../world.ts';
 import { trustBeforeWrite, trustWrittenKey } from './eks-shared.ts';
 import {
   paginate,
@@ -421,6 +422,64 @@ const actions: Record<string, Action> = {
     },
   },
 
+  GetPolicy: {
+    mutating: false,
+    parse(params) {
+      const policyArn = policyArnParam(params, 'PolicyArn');
+      return (state) => {
+        const policy = requirePolicy(state, policyArn);
+        return {
+          Policy: {
+            PolicyName: policyName(policy.arn),
+            PolicyId: state.stableIdFor('ANPA', policy.arn),
+            Arn: policy.arn,
+            Path: policyPath(policy.arn),
+            DefaultVersionId: POLICY_VERSION,
+            AttachmentCount: attachmentCount(state, policy.arn),
+            PermissionsBoundaryUsageCount: state.world.roles.filter(
+              (role) => role.permissionsBoundary === policy.arn,
+            ).length,
+            IsAttachable: true,
+            CreateDate: '2024-01-01T00:00:00Z',
+            UpdateDate: '2024-01-01T00:00:00Z',
+          },
+        };
+      };
+    },
+  },
+
+  GetPolicyVersion: {
+    mutating: false,
+    parse(params) {
+      const policyArn = policyArnParam(params, 'PolicyArn');
+      const versionId = params.required('VersionId');
+      if (!/^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/.test(versionId)) {
+        throw validationError(
+          'VersionId',
+          versionId,
+          'Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?',
+        );
+      }
+      return (state) => {
+        const policy = requirePolicy(state, policyArn);
+        if (versionId !== POLICY_VERSION) {
+          throw new SimError(
+            'NoSuchEntity',
+            `Policy ${policyArn} version ${versionId} does not exist or is not attachable.`,
+          );
+        }
+        return {
+          PolicyVersion: {
+            Document: encodeURIComponent(JSON.stringify(policy.document)),
+            VersionId: POLICY_VERSION,
+            IsDefaultVersion: true,
+            CreateDate: '2024-01-01T00:00:00Z',
+          },
+        };
+      };
+    },
+  },
+
   ListOpenIDConnectProviders: {
     mutating: false,
     parse() {
@@ -710,6 +769,9 @@ const AWS_MANAGED_POLICIES = new Set(
     .filter((line) => line.startsWith('/')),
 );
 
+/** The one version of every simulated customer managed policy (none is ever edited). */
+const POLICY_VERSION = 'v1';
+
 /**
  * Only policies that exist can be attached or set as a boundary: AWS managed policies (AWS's
  * catalogue) and the customer managed policies the world lists (`managedPolicies`).
@@ -722,10 +784,38 @@ function checkPolicyArn(state: SimulatorState, arn: string): void {
     partition === state.partition &&
     (owner === 'aws'
       ? AWS_MANAGED_POLICIES.has(arn.slice(arn.indexOf(':policy/') + ':policy'.length))
-      : owner === state.account && state.world.managedPolicies.includes(arn));
+      : customerPolicy(state, arn) !== undefined);
   if (!exists) {
     throw new SimError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
   }
+}
+
+function customerPolicy(state: SimulatorState, arn: string): WorldManagedPolicy | undefined {
+  return state.world.managedPolicies.find((policy) => policy.arn === arn);
+}
+
+/**
+ * A customer managed policy of the world, for GetPolicy and GetPolicyVersion. AWS managed
+ * policies are attachable by ARN, but their documents are not simulated: reading one is refused
+ * as not implemented rather than answered with a made-up document.
+ */
+function requirePolicy(state: SimulatorState, arn: string): WorldManagedPolicy {
+  const match = policyArnPattern.exec(arn);
+  if (!match) throw new SimError('InvalidInput', `ARN ${arn} is not valid.`);
+  if (match[2] === 'aws') {
+    throw new SimError(
+      'NotImplemented',
+      `The simulator does not hold the documents of AWS managed policies (${arn})`,
+      501,
+    );
+  }
+  const policy = customerPolicy(state, arn);
+  if (!policy) throw new SimError('NoSuchEntity', `Policy ${arn} was not found.`);
+  return policy;
+}
+
+function attachmentCount(state: SimulatorState, arn: string): number {
+  return state.world.roles.filter((role) => role.attachedPolicies.includes(arn)).length;
 }
 
 function policyName(arn: string): string {

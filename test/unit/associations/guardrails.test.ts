@@ -10,7 +10,9 @@ import {
   type GuardrailSettings,
   GuardrailSettingsError,
   guardrailsFromEnv,
+  lookUpForGuardrails,
   PolicyGuardViolation,
+  policiesToLookUp,
 } from '../../../functions/core/associations/guardrails.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
 import {
@@ -316,6 +318,107 @@ describe('custom guardrails', () => {
     });
     assert.deepEqual(violations([admin], DEFAULT_GUARDRAILS, 'delete'), []);
     assert.deepEqual(violations([admin], DEFAULT_GUARDRAILS, 'get'), []);
+  });
+});
+
+describe('customer managed policies', () => {
+  const ADMIN_IN_DISGUISE = `arn:aws:iam::${ACCOUNT}:policy/team/read-only`;
+  const READER = `arn:aws:iam::${ACCOUNT}:policy/reader`;
+  const MISSING = `arn:aws:iam::${ACCOUNT}:policy/missing`;
+  const OTHER_ACCOUNT = 'arn:aws:iam::444455556666:policy/shared';
+  const documents = new Map([
+    [
+      ADMIN_IN_DISGUISE,
+      {
+        Version: '2012-10-17' as const,
+        Statement: [
+          { Effect: 'Allow' as const, Action: 's3:GetObject', Resource: '*' },
+          { Effect: 'Allow' as const, Action: 'iam:P*', Resource: '*' },
+        ],
+      },
+    ],
+    [
+      READER,
+      {
+        Version: '2012-10-17' as const,
+        Statement: { Effect: 'Allow' as const, Action: 's3:Get*', Resource: '*' },
+      },
+    ],
+    [MISSING, undefined],
+  ]);
+  const request = (arns: string[]) => ({
+    operation: 'create' as const,
+    account: ACCOUNT,
+    entries: [desired({ permissionPolicyARNs: [S3_READ, ...arns] })],
+  });
+
+  it('look up only the account’s own customer managed policies not already denied by ARN', () => {
+    const settings = {
+      ...DEFAULT_GUARDRAILS,
+      deniedPolicyArns: [
+        ...DEFAULT_GUARDRAILS.deniedPolicyArns,
+        `arn:aws:iam::${ACCOUNT}:policy/x-*`,
+      ],
+    };
+    assert.deepEqual(
+      policiesToLookUp(
+        request([READER, OTHER_ACCOUNT, `arn:aws:iam::${ACCOUNT}:policy/x-admin`, READER]),
+        settings,
+      ),
+      [READER],
+    );
+    assert.deepEqual(policiesToLookUp({ ...request([READER]), operation: 'delete' }, settings), []);
+  });
+
+  it('refuse one whose document grants a denied action, naming the policy and statement', () => {
+    const found = findGuardrailViolations(
+      request([READER, ADMIN_IN_DISGUISE]),
+      DEFAULT_GUARDRAILS,
+      {
+        policyDocuments: documents,
+      },
+    );
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.path, `${PATH}.permissionPolicyARNs[2]`);
+    assert.match(
+      found[0]?.message ?? '',
+      /^customer managed policy arn:aws:iam::111122223333:policy\/team\/read-only, Statement\[1\]: allows iam:\w+.* \(through Action "iam:P\*"\)/,
+    );
+  });
+
+  it('pass one IAM does not have (attaching it fails on its own) and another account’s', () => {
+    assert.deepEqual(
+      findGuardrailViolations(request([MISSING, OTHER_ACCOUNT]), DEFAULT_GUARDRAILS, {
+        policyDocuments: documents,
+      }),
+      [],
+    );
+  });
+
+  it('refuse one that was not read, rather than let it through unjudged', () => {
+    const found = findGuardrailViolations(request([READER]), DEFAULT_GUARDRAILS, {
+      policyDocuments: new Map(),
+    });
+    assert.equal(found.length, 1);
+    assert.match(found[0]?.message ?? '', /policy\/reader was not read/);
+  });
+
+  it('read each policy once, through the reader, with the role tags', async () => {
+    const read: string[] = [];
+    const lookups = await lookUpForGuardrails(
+      request([ADMIN_IN_DISGUISE, READER, MISSING]),
+      DEFAULT_GUARDRAILS,
+      {
+        roleTags: async () => assert.fail('no existing role to look up'),
+        policyDocument: async (arn) => {
+          read.push(arn);
+          return documents.get(arn);
+        },
+      },
+    );
+    assert.deepEqual(read.sort(), [MISSING, READER, ADMIN_IN_DISGUISE].sort());
+    assert.deepEqual(lookups.policyDocuments, documents);
+    assert.equal(lookups.roleTags.size, 0);
   });
 });
 

@@ -96,6 +96,7 @@ const sharedRole = role(
 function discoverDeps(reader: Partial<KubernetesReader>, saved: MigrationPlan[]) {
   const calls = { sleeps: 0, described: [] as string[][] };
   const deps: DiscoverDeps = {
+    migratableRoleArnPatterns: undefined,
     kubernetes: async () => ({
       authenticationMode: 'API_AND_CONFIG_MAP',
       serviceAccounts: async () => [],

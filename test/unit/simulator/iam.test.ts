@@ -9,6 +9,8 @@ import {
   DetachRolePolicyCommand,
   GetAccountSummaryCommand,
   GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -27,7 +29,11 @@ import {
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { Simulator } from '../../../local/simulator/server.ts';
 import { iamService } from '../../../local/simulator/services/iam.ts';
-import { parseWorld, type WorldInput } from '../../../local/simulator/world.ts';
+import {
+  GRANTS_NOTHING_DOCUMENT,
+  parseWorld,
+  type WorldInput,
+} from '../../../local/simulator/world.ts';
 
 const account = '111122223333';
 const issuerHost = 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE1';
@@ -74,7 +80,7 @@ function baseWorld(overrides: Partial<WorldInput> = {}): WorldInput {
     openIdConnectProviders: [providerArn],
     managedPolicies: [
       `arn:aws:iam::${account}:policy/boundary`,
-      `arn:aws:iam::${account}:policy/read-configs`,
+      { arn: `arn:aws:iam::${account}:policy/read-configs`, document: readPolicy },
       `arn:aws:iam::${account}:policy/app/read-configs`,
       `arn:aws:iam::${account}:policy/write-logs`,
     ],
@@ -562,6 +568,75 @@ describe('simulated IAM managed and inline policies', () => {
       'NoSuchEntityException',
       404,
       /was not found/,
+    );
+  });
+
+  it('answers GetPolicy and GetPolicyVersion with the world policy, its document URL-encoded', async () => {
+    const { iam } = harness;
+    const arn = `arn:aws:iam::${account}:policy/app/read-configs`;
+    await iam.send(
+      new AttachRolePolicyCommand({
+        RoleName: 'app',
+        PolicyArn: `arn:aws:iam::${account}:policy/read-configs`,
+      }),
+    );
+    const policy = (
+      await iam.send(
+        new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${account}:policy/read-configs` }),
+      )
+    ).Policy;
+    assert.equal(policy?.PolicyName, 'read-configs');
+    assert.equal(policy?.Path, '/');
+    assert.match(policy?.PolicyId ?? '', /^ANPA[A-Z0-9]{17}$/);
+    assert.equal(policy?.AttachmentCount, 1);
+    const version = (
+      await iam.send(
+        new GetPolicyVersionCommand({
+          PolicyArn: `arn:aws:iam::${account}:policy/read-configs`,
+          VersionId: policy?.DefaultVersionId,
+        }),
+      )
+    ).PolicyVersion;
+    assert.equal(version?.IsDefaultVersion, true);
+    assert.ok(version?.Document?.startsWith('%7B'), 'the document is URL-encoded');
+    assert.deepEqual(decodeDocument(version?.Document), readPolicy);
+
+    // Listed by ARN alone (the older world format): a policy that grants nothing.
+    const plain = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+    assert.equal(plain?.Path, '/app/');
+    const plainVersion = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: plain?.DefaultVersionId }),
+    );
+    assert.deepEqual(decodeDocument(plainVersion.PolicyVersion?.Document), GRANTS_NOTHING_DOCUMENT);
+  });
+
+  it('answers NoSuchEntity for a policy or version IAM does not have, and leaves AWS managed documents unsimulated', async () => {
+    const { iam } = harness;
+    await rejectsWith(
+      iam.send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${account}:policy/missing` })),
+      'NoSuchEntityException',
+      404,
+      /Policy arn:aws:iam::111122223333:policy\/missing was not found/,
+    );
+    await rejectsWith(
+      iam.send(
+        new GetPolicyVersionCommand({
+          PolicyArn: `arn:aws:iam::${account}:policy/read-configs`,
+          VersionId: 'v2',
+        }),
+      ),
+      'NoSuchEntityException',
+      404,
+    );
+    await rejectsWith(
+      iam.send(
+        new GetPolicyVersionCommand({
+          PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+          VersionId: 'v1',
+        }),
+      ),
+      'NotImplemented',
+      501,
     );
   });
 
