@@ -114,6 +114,23 @@ function uploadEvent(key: string): unknown {
   };
 }
 
+/** A console-style create of default/web in cluster demo with what `role` says of its role. */
+function createRequest(role: Record<string, unknown>) {
+  return {
+    operation: 'create',
+    config: {
+      inline: {
+        apiVersion: 'eksctl.io/v1alpha5',
+        kind: 'ClusterConfig',
+        metadata: { name: 'demo', region: 'us-west-2' },
+        iam: {
+          podIdentityAssociations: [{ namespace: 'default', serviceAccountName: 'web', ...role }],
+        },
+      },
+    },
+  };
+}
+
 describe('escalations through the service', () => {
   let sim: SimulatedRun | undefined;
   afterEach(async () => {
@@ -159,25 +176,7 @@ describe('escalations through the service', () => {
   it('refuses a request document changed after load-request validated it', async () => {
     sim = await simulate(WORLD);
     const { simulator } = sim;
-    const input = {
-      operation: 'create',
-      config: {
-        inline: {
-          apiVersion: 'eksctl.io/v1alpha5',
-          kind: 'ClusterConfig',
-          metadata: { name: 'demo', region: 'us-west-2' },
-          iam: {
-            podIdentityAssociations: [
-              {
-                namespace: 'default',
-                serviceAccountName: 'web',
-                roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in`,
-              },
-            ],
-          },
-        },
-      },
-    };
+    const input = createRequest({ roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in` });
     const report = (await sim.run('associations', input, {
       // Between validation and execution, someone with write access to runs/ swaps the role.
       onTaskInvoked: (task) => {
@@ -205,25 +204,7 @@ describe('a customer managed policy made admin after load-request', () => {
     const sim = await simulate(WORLD);
     try {
       const { simulator } = sim;
-      const input = {
-        operation: 'create',
-        config: {
-          inline: {
-            apiVersion: 'eksctl.io/v1alpha5',
-            kind: 'ClusterConfig',
-            metadata: { name: 'demo', region: 'us-west-2' },
-            iam: {
-              podIdentityAssociations: [
-                {
-                  namespace: 'default',
-                  serviceAccountName: 'web',
-                  permissionPolicyARNs: [READER_POLICY],
-                },
-              ],
-            },
-          },
-        },
-      };
+      const input = createRequest({ permissionPolicyARNs: [READER_POLICY] });
       const report = (await sim.run('associations', input, {
         // The policy's owner gives it admin rights once load-request has accepted the config.
         onTaskInvoked: (task) => {
