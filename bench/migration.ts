@@ -21,6 +21,8 @@ import { connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, startSimulator } from '../local/simulator/index.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+// The tasks' EMF metric lines would mix into the printed figures.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const ACCOUNT = '111122223333';

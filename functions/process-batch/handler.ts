@@ -11,7 +11,7 @@ import {
   createManagedRole,
   deleteRoleCompletely,
   getRoleState,
-  getRoleTags,
+  getRoleTrust,
   reconcileRole,
 } from '../aws/iam.ts';
 import {
@@ -115,11 +115,11 @@ export const handler = defineTask('process-batch', input, (event) => {
   };
   return processBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
-    roleTags: getRoleTags,
     loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     describeAssociation,
     getRoleState,
+    getRoleTrust,
     findEksctlRoleStack,
     serviceAccountLabels: async (clusterName, namespace, name) =>
       (await getServiceAccount(await apiFor(clusterName)(), namespace, name))?.labels,

@@ -10,7 +10,6 @@ import {
   findGuardrailViolations,
   type GuardrailSettings,
   type GuardrailViolation,
-  type RoleTagReader,
   readRoleTags,
   rolesToLookUp,
 } from '../core/associations/guardrails.ts';
@@ -32,6 +31,7 @@ import type { AssociationRequest } from '../core/associations/request.ts';
 import { issueLine } from '../core/config/index.ts';
 import { asError, NamedError } from '../core/errors.ts';
 import { namesSameRole } from '../core/migration/plan.ts';
+import type { PolicyDocument } from '../core/policy-document.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';
 import type {
   PlanDocument,
@@ -81,7 +81,6 @@ export class RunDocumentTamperedError extends NamedError {
 export interface ProcessBatchDeps {
   /** The deployment's guardrails, checked again on what this batch is about to do. */
   guardrails: GuardrailSettings;
-  roleTags: RoleTagReader;
   loadRequest(runId: string): Promise<AssociationRequest>;
   loadPlan(runId: string): Promise<PlanDocument>;
   describeAssociation(
@@ -89,6 +88,10 @@ export interface ProcessBatchDeps {
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
+  /** A role's tags and trust policy from one GetRole call, or undefined when there is no such role. */
+  getRoleTrust(
+    roleName: string,
+  ): Promise<{ tags: Record<string, string>; trustPolicy: PolicyDocument } | undefined>;
   findEksctlRoleStack(
     clusterName: string,
     namespace: string,
@@ -119,11 +122,12 @@ export async function processBatch(
     deps.loadPlan(input.runId),
   ]);
   const items = plan.items.slice(input.batch * plan.batchSize, (input.batch + 1) * plan.batchSize);
-  await recheckGuardrails(input.runId, request, items, deps);
+  const givenRoles = readOncePerRole(deps.getRoleTrust);
+  await recheckGuardrails(input.runId, request, items, deps.guardrails, givenRoles);
   const executor = deps.executor(request.clusterName);
   const results = await pMap(
     items,
-    (item) => processItem(item, request, plan, input.dryRun, deps, executor),
+    (item) => processItem(item, request, plan, input.dryRun, deps, executor, givenRoles),
     {
       concurrency: ITEM_CONCURRENCY,
     },
@@ -139,6 +143,7 @@ async function processItem(
   dryRun: boolean,
   deps: ProcessBatchDeps,
   executor: ExecuteDeps,
+  givenRoles: GivenRoleReader,
 ): Promise<ItemResult> {
   let decision: ItemDecision;
   const lookupWarnings: string[] = [];
@@ -162,7 +167,7 @@ async function processItem(
         reason: `pod identity association "${item.namespace}/${item.serviceAccount}" was already deleted`,
       };
     }
-    const givenRole = await checkGivenRole(desired, existing, request.account, deps);
+    const givenRole = await checkGivenRole(desired, existing, request.account, givenRoles);
     if (givenRole.missing) {
       return {
         namespace: item.namespace,
@@ -227,16 +232,42 @@ async function recheckGuardrails(
   runId: string,
   request: AssociationRequest,
   items: readonly PlanItem[],
-  deps: ProcessBatchDeps,
+  guardrails: GuardrailSettings,
+  givenRoles: GivenRoleReader,
 ): Promise<void> {
   const entries = items.flatMap((item) => {
     const entry = item.kind === 'entry' ? request.entries[item.entryIndex] : undefined;
     return entry === undefined ? [] : [entry];
   });
   const batch = { ...request, entries };
-  const roleTags = await readRoleTags(rolesToLookUp(batch, deps.guardrails), deps.roleTags);
-  const violations = findGuardrailViolations(batch, deps.guardrails, roleTags);
+  const roleTags = await readRoleTags(
+    rolesToLookUp(batch, guardrails),
+    async (roleName) => (await givenRoles(roleName))?.tags,
+  );
+  const violations = findGuardrailViolations(batch, guardrails, roleTags);
   if (violations.length > 0) throw new RunDocumentTamperedError(runId, violations);
+}
+
+type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
+
+/**
+ * Reads each role once for the whole batch (its tags for the guardrails, its trust for the item
+ * checks): configs commonly name one shared role for many service accounts, and IAM's GetRole
+ * limit is account-wide, so a read per item would spend it on the same answer. Only roles given by
+ * ARN are read this way; the items never change those. A failed read is forgotten, so the next
+ * item asks again rather than failing with it.
+ */
+function readOncePerRole(read: GivenRoleReader): GivenRoleReader {
+  const reads = new Map<string, ReturnType<GivenRoleReader>>();
+  return (roleName) => {
+    let pending = reads.get(roleName);
+    if (!pending) {
+      pending = read(roleName);
+      reads.set(roleName, pending);
+      pending.catch(() => reads.delete(roleName));
+    }
+    return pending;
+  };
 }
 
 /**
@@ -250,14 +281,14 @@ async function checkGivenRole(
   desired: DesiredAssociation | undefined,
   existing: ExistingAssociation | undefined,
   account: string,
-  deps: ProcessBatchDeps,
+  readRole: GivenRoleReader,
 ): Promise<{ missing?: string; warnings: string[] }> {
   if (desired?.role.kind !== 'existing') return { warnings: [] };
   if (existing && namesSameRole(existing.roleArn, desired.role.roleArn)) return { warnings: [] };
   const arn = parseRoleArn(desired.role.roleArn);
   // Another account's role is EKS's to refuse ("Cross-account pass role is not allowed").
   if (!arn || arn.account !== account) return { warnings: [] };
-  const role = await deps.getRoleState(arn.name);
+  const role = await readRole(arn.name);
   if (!role) {
     return {
       missing: `IAM role ${desired.role.roleArn} does not exist; create it with a trust policy for pods.eks.amazonaws.com, or fix roleARN`,

@@ -359,6 +359,24 @@ describe('associations workflow', () => {
     assert.deepEqual(changed, [], 'no change reached EKS, IAM or Kubernetes');
   });
 
+  it('reads a role that many entries share once per batch, not once per entry', async () => {
+    sim = await simulate(world());
+    // 120 entries make three batches of at most 50.
+    const entries = Array.from(
+      { length: 120 },
+      (_, index) =>
+        `    - {namespace: default, serviceAccountName: app-${index}, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
+    ).join('\n');
+    const report = (await sim.run('associations', config('create', entries))) as Report;
+    assert.equal(report.counts.created, 120);
+    const roleReads = sim.simulator.calls.filter(
+      (call) => call.service === 'iam' && call.operation === 'GetRole',
+    );
+    // The caller's own role and load-request's guardrail check, then one read per batch that
+    // serves both its guardrail recheck and its items' trust checks.
+    assert.equal(roleReads.length, 2 + 3);
+  });
+
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
     sim = await simulate(world());
     const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss';
