@@ -22,7 +22,6 @@
 import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
-import { configureAwsClients } from '../functions/aws/clients.ts';
 import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
@@ -228,9 +227,8 @@ async function eksctlBaseline(count: number) {
 
 async function benchOnce(count: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(count)));
-  const disconnect = connectToSimulator(simulator);
   // Production retry behaviour: the point is how the workflow copes with real backoff.
-  configureAwsClients(clientConfig(simulator));
+  const disconnect = connectToSimulator(simulator, { retries: 'production' });
   const run = await applyOnce(simulator, count);
   const mutatingBefore = simulator.mutatingCalls().length;
   const rerun = await applyOnce(simulator, count);
