@@ -55,6 +55,12 @@ export interface RunWorkflowOptions extends LocalAccount {
   onTaskInvoked?: (task: string) => void;
   /** Counts state transitions as Step Functions bills them (one per state entered). */
   onStateEntered?: (state: string) => void;
+  /**
+   * Called with the size of every state's input (as it enters) and output (as it leaves), nested
+   * runs included, so a test can show that no state's data grows with the work. The runner itself
+   * refuses over-limit data only where it passes it: execution input and task payloads.
+   */
+  onStateData?: (state: string, data: 'input' | 'output', bytes: number) => void;
   executionName?: string;
   stateMachinesDir?: string;
   functionsDir?: string;
@@ -311,6 +317,7 @@ function watchEvents(
         case 'StateEntered': {
           if (!event.state) break;
           options.onStateEntered?.(event.state.name);
+          options.onStateData?.(event.state.name, 'input', jsonBytes(event.state.input));
           const state = states.get(event.state.name);
           if (state?.Type === 'Map') {
             maps.set(event.state.name, mapProgress(state, event.state.input));
@@ -324,6 +331,9 @@ function watchEvents(
           break;
         }
         case 'StateExited': {
+          if (event.state) {
+            options.onStateData?.(event.state.name, 'output', jsonBytes(event.state.output));
+          }
           // A batch's task says how many associations it handled.
           const map = event.state ? mapOf.get(event.state.name) : undefined;
           const progress = map === undefined ? undefined : maps.get(map);
@@ -442,6 +452,11 @@ function failure(workflow: string, error: unknown, state: string | undefined): E
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A value's size as Step Functions counts it: the bytes of its JSON text. */
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null));
 }
 
 /**
