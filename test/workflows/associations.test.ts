@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { withStoredPages } from '../../local/cli/associations-output.ts';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
@@ -393,30 +392,6 @@ describe('associations workflow', () => {
     const roles = sim.simulator.dump().roles.map((role) => role.name);
     assert.deepEqual(roles.sort(), ['app-data-reader', 'automation', 'other-reader']);
     assert.equal(sim.simulator.dump().clusters[0]?.podIdentityAssociations.length, 0);
-  });
-
-  it('pages a get over 5,000 associations through the run store, every state under 256 KiB', async () => {
-    const rows = Array.from(
-      { length: 5000 },
-      (_, index) =>
-        `{namespace: ns${index % 50}, serviceAccount: sa-${index}, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
-    );
-    sim = await simulate(world({ associations: `[${rows.join(', ')}]` }));
-    // The runner fails any task whose input or output passes 256 KiB (States.DataLimitExceeded).
-    const output = (await sim.run('associations', { operation: 'get', clusterName: 'demo' })) as {
-      count: number;
-      associations: unknown[];
-      pages: string[];
-    };
-    const bytes = Buffer.byteLength(JSON.stringify(output));
-    assert.equal(output.count, 5000);
-    assert.ok(bytes < 256 * 1024, `output is ${bytes} bytes`);
-    assert.ok(output.associations.length < 5000);
-    const full = (await withStoredPages(output)) as {
-      associations: { ServiceAccountName: string }[];
-    };
-    assert.equal(full.associations.length, 5000);
-    assert.equal(new Set(full.associations.map((row) => row.ServiceAccountName)).size, 5000);
   });
 
   it('lists associations for get, with eks-pia ownership', async () => {
