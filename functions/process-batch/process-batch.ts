@@ -125,9 +125,10 @@ export async function processBatch(
   const givenRoles = readOncePerRole(deps.getRoleTrust);
   await recheckGuardrails(input.runId, request, items, deps.guardrails, givenRoles);
   const executor = deps.executor(request.clusterName);
+  const roles: BatchRoles = { given: givenRoles, state: readOncePerRole(deps.getRoleState) };
   const results = await pMap(
     items,
-    (item) => processItem(item, request, plan, input.dryRun, deps, executor, givenRoles),
+    (item) => processItem(item, request, plan, input.dryRun, deps, executor, roles),
     {
       concurrency: ITEM_CONCURRENCY,
     },
@@ -143,7 +144,7 @@ async function processItem(
   dryRun: boolean,
   deps: ProcessBatchDeps,
   executor: ExecuteDeps,
-  givenRoles: GivenRoleReader,
+  roles: BatchRoles,
 ): Promise<ItemResult> {
   let decision: ItemDecision;
   const lookupWarnings: string[] = [];
@@ -167,7 +168,7 @@ async function processItem(
         reason: `pod identity association "${item.namespace}/${item.serviceAccount}" was already deleted`,
       };
     }
-    const givenRole = await checkGivenRole(desired, existing, request.account, givenRoles);
+    const givenRole = await checkGivenRole(desired, existing, request.account, roles.given);
     if (givenRole.missing) {
       return {
         namespace: item.namespace,
@@ -179,7 +180,7 @@ async function processItem(
     }
     lookupWarnings.push(...givenRole.warnings);
     const roleName = roleNameToInspect({ operation, desired, existing });
-    const role = roleName ? await deps.getRoleState(roleName) : undefined;
+    const role = roleName ? await roles.state(roleName) : undefined;
     const roleInUseElsewhere =
       existing !== undefined &&
       plan.roleUsage !== undefined &&
@@ -250,15 +251,25 @@ async function recheckGuardrails(
 
 type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
 
+/** The batch's role reads, each role read once (see {@link readOncePerRole}). */
+interface BatchRoles {
+  /** Roles given by ARN: their tags for the guardrails, their trust for the item checks. */
+  given: GivenRoleReader;
+  /** The roles the items' decisions inspect. */
+  state: ProcessBatchDeps['getRoleState'];
+}
+
 /**
- * Reads each role once for the whole batch (its tags for the guardrails, its trust for the item
- * checks): configs commonly name one shared role for many service accounts, and IAM's GetRole
- * limit is account-wide, so a read per item would spend it on the same answer. Only roles given by
- * ARN are read this way; the items never change those. A failed read is forgotten, so the next
- * item asks again rather than failing with it.
+ * Reads each role once for the whole batch: configs commonly name one shared role for many
+ * service accounts, and IAM's limits are account-wide, so a read per item would spend them on the
+ * same answer. A read stays true for the batch because an item changes only a role created for its
+ * own service account, which no other item acts on. A failed read is forgotten, so the next item
+ * asks again rather than failing with it.
  */
-function readOncePerRole(read: GivenRoleReader): GivenRoleReader {
-  const reads = new Map<string, ReturnType<GivenRoleReader>>();
+function readOncePerRole<T>(
+  read: (roleName: string) => Promise<T>,
+): (roleName: string) => Promise<T> {
+  const reads = new Map<string, Promise<T>>();
   return (roleName) => {
     let pending = reads.get(roleName);
     if (!pending) {
