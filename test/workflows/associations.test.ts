@@ -366,14 +366,26 @@ describe('associations workflow', () => {
       (_, index) =>
         `    - {namespace: default, serviceAccountName: app-${index}, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
     ).join('\n');
+    const roleReadsSince = (mark: number) =>
+      sim?.simulator.calls
+        .slice(mark)
+        .filter((call) => call.service === 'iam' && call.operation === 'GetRole').length;
     const report = (await sim.run('associations', config('create', entries))) as Report;
     assert.equal(report.counts.created, 120);
-    const roleReads = sim.simulator.calls.filter(
-      (call) => call.service === 'iam' && call.operation === 'GetRole',
-    );
     // The caller's own role and load-request's guardrail check, then one read per batch that
     // serves both its guardrail recheck and its items' trust checks.
-    assert.equal(roleReads.length, 2 + 3);
+    assert.equal(roleReadsSince(0), 2 + 3);
+
+    // An apply inspects the role of each existing association: once per batch as well.
+    const mark = sim.simulator.calls.length;
+    const again = (await sim.run('associations', config('apply', entries))) as Report;
+    assert.equal(again.counts.unchanged, 120);
+    const listings = sim.simulator.calls
+      .slice(mark)
+      .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
+    assert.equal(listings, 3);
+    // load-request's guardrail check, then per batch one for the recheck and one for the state.
+    assert.equal(roleReadsSince(mark), 1 + 2 * 3);
   });
 
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
