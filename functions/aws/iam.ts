@@ -67,6 +67,11 @@ export interface TrustingRole {
   trustPolicy: PolicyDocument;
 }
 
+/** What GetRole adds to a {@link TrustingRole}: every tag of the role. */
+export interface TaggedTrustingRole extends TrustingRole {
+  tags: Record<string, string>;
+}
+
 /** ListRoles' largest page: a whole account in a handful of calls. */
 const LIST_ROLES_PAGE_SIZE = 1000;
 
@@ -228,11 +233,11 @@ export async function getPolicyDocument(policyArn: string): Promise<PolicyDocume
 }
 
 /**
- * A role's name, ARN, path and decoded trust policy from one GetRole call, or undefined when
+ * A role's name, ARN, path, tags and decoded trust policy from one GetRole call, or undefined when
  * there is no such role: what trust policy edits read right before writing, without the policy
  * listings {@link getRoleState} adds.
  */
-export async function getRoleTrust(name: string): Promise<TrustingRole | undefined> {
+export async function getRoleTrust(name: string): Promise<TaggedTrustingRole | undefined> {
   try {
     const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
     if (!role) return undefined;
@@ -241,6 +246,7 @@ export async function getRoleTrust(name: string): Promise<TrustingRole | undefin
       name: roleName,
       arn: role.Arn ?? '',
       path: role.Path ?? '/',
+      tags: tagMapOf(role.Tags),
       trustPolicy: decodeDocument(
         role.AssumeRolePolicyDocument,
         `trust policy of role ${roleName}`,

@@ -11,7 +11,7 @@ import {
   deleteRoleCompletely,
   getPolicyDocument,
   getRoleState,
-  getRoleTags,
+  getRoleTrust,
   reconcileRole,
 } from '../aws/iam.ts';
 import {
@@ -116,11 +116,12 @@ export const handler = defineTask('process-batch', input, (event) => {
   };
   return processBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
-    guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
+    policyDocument: getPolicyDocument,
     loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
     loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
     describeAssociation,
     getRoleState,
+    getRoleTrust,
     findEksctlRoleStack,
     serviceAccountLabels: async (clusterName, namespace, name) =>
       (await getServiceAccount(await apiFor(clusterName)(), namespace, name))?.labels,

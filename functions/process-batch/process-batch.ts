@@ -31,6 +31,7 @@ import type { AssociationRequest } from '../core/associations/request.ts';
 import { issueLine } from '../core/config/index.ts';
 import { asError, NamedError } from '../core/errors.ts';
 import { namesSameRole } from '../core/migration/plan.ts';
+import type { PolicyDocument } from '../core/policy-document.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';
 import type {
   PlanDocument,
@@ -80,8 +81,8 @@ export class RunDocumentTamperedError extends NamedError {
 export interface ProcessBatchDeps {
   /** The deployment's guardrails, checked again on what this batch is about to do. */
   guardrails: GuardrailSettings;
-  /** Role tags and customer managed policy documents, read again as IAM has them now. */
-  guardrailReaders: GuardrailReaders;
+  /** Customer managed policy documents, read again as IAM has them now. */
+  policyDocument: GuardrailReaders['policyDocument'];
   loadRequest(runId: string): Promise<AssociationRequest>;
   loadPlan(runId: string): Promise<PlanDocument>;
   describeAssociation(
@@ -89,6 +90,10 @@ export interface ProcessBatchDeps {
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
+  /** A role's tags and trust policy from one GetRole call, or undefined when there is no such role. */
+  getRoleTrust(
+    roleName: string,
+  ): Promise<{ tags: Record<string, string>; trustPolicy: PolicyDocument } | undefined>;
   findEksctlRoleStack(
     clusterName: string,
     namespace: string,
@@ -119,11 +124,20 @@ export async function processBatch(
     deps.loadPlan(input.runId),
   ]);
   const items = plan.items.slice(input.batch * plan.batchSize, (input.batch + 1) * plan.batchSize);
-  await recheckGuardrails(input.runId, request, items, deps);
+  const givenRoles = readOncePerRole(deps.getRoleTrust);
+  await recheckGuardrails(
+    input.runId,
+    request,
+    items,
+    deps.guardrails,
+    givenRoles,
+    deps.policyDocument,
+  );
   const executor = deps.executor(request.clusterName);
+  const roles: BatchRoles = { given: givenRoles, state: readOncePerRole(deps.getRoleState) };
   const results = await pMap(
     items,
-    (item) => processItem(item, request, plan, input.dryRun, deps, executor),
+    (item) => processItem(item, request, plan, input.dryRun, deps, executor, roles),
     {
       concurrency: ITEM_CONCURRENCY,
     },
@@ -139,6 +153,7 @@ async function processItem(
   dryRun: boolean,
   deps: ProcessBatchDeps,
   executor: ExecuteDeps,
+  roles: BatchRoles,
 ): Promise<ItemResult> {
   let decision: ItemDecision;
   const lookupWarnings: string[] = [];
@@ -162,7 +177,7 @@ async function processItem(
         reason: `pod identity association "${item.namespace}/${item.serviceAccount}" was already deleted`,
       };
     }
-    const givenRole = await checkGivenRole(desired, existing, request.account, deps);
+    const givenRole = await checkGivenRole(desired, existing, request.account, roles.given);
     if (givenRole.missing) {
       return {
         namespace: item.namespace,
@@ -174,7 +189,7 @@ async function processItem(
     }
     lookupWarnings.push(...givenRole.warnings);
     const roleName = roleNameToInspect({ operation, desired, existing });
-    const role = roleName ? await deps.getRoleState(roleName) : undefined;
+    const role = roleName ? await roles.state(roleName) : undefined;
     const roleInUseElsewhere =
       existing !== undefined &&
       plan.roleUsage !== undefined &&
@@ -228,16 +243,54 @@ async function recheckGuardrails(
   runId: string,
   request: AssociationRequest,
   items: readonly PlanItem[],
-  deps: ProcessBatchDeps,
+  guardrails: GuardrailSettings,
+  givenRoles: GivenRoleReader,
+  policyDocument: GuardrailReaders['policyDocument'],
 ): Promise<void> {
   const entries = items.flatMap((item) => {
     const entry = item.kind === 'entry' ? request.entries[item.entryIndex] : undefined;
     return entry === undefined ? [] : [entry];
   });
   const batch = { ...request, entries };
-  const lookups = await lookUpForGuardrails(batch, deps.guardrails, deps.guardrailReaders);
-  const violations = findGuardrailViolations(batch, deps.guardrails, lookups);
+  // Role tags come from the batch's one read of each role, which the items' checks reuse.
+  const lookups = await lookUpForGuardrails(batch, guardrails, {
+    roleTags: async (roleName) => (await givenRoles(roleName))?.tags,
+    policyDocument,
+  });
+  const violations = findGuardrailViolations(batch, guardrails, lookups);
   if (violations.length > 0) throw new RunDocumentTamperedError(runId, violations);
+}
+
+type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
+
+/** The batch's role reads, each role read once (see {@link readOncePerRole}). */
+interface BatchRoles {
+  /** Roles given by ARN: their tags for the guardrails, their trust for the item checks. */
+  given: GivenRoleReader;
+  /** The roles the items' decisions inspect. */
+  state: ProcessBatchDeps['getRoleState'];
+}
+
+/**
+ * Reads each role once for the whole batch: configs commonly name one shared role for many
+ * service accounts, and IAM's limits are account-wide, so a read per item would spend them on the
+ * same answer. A read stays true for the batch because an item changes only a role created for its
+ * own service account, which no other item acts on. A failed read is forgotten, so the next item
+ * asks again rather than failing with it.
+ */
+function readOncePerRole<T>(
+  read: (roleName: string) => Promise<T>,
+): (roleName: string) => Promise<T> {
+  const reads = new Map<string, Promise<T>>();
+  return (roleName) => {
+    let pending = reads.get(roleName);
+    if (!pending) {
+      pending = read(roleName);
+      reads.set(roleName, pending);
+      pending.catch(() => reads.delete(roleName));
+    }
+    return pending;
+  };
 }
 
 /**
@@ -251,14 +304,14 @@ async function checkGivenRole(
   desired: DesiredAssociation | undefined,
   existing: ExistingAssociation | undefined,
   account: string,
-  deps: ProcessBatchDeps,
+  readRole: GivenRoleReader,
 ): Promise<{ missing?: string; warnings: string[] }> {
   if (desired?.role.kind !== 'existing') return { warnings: [] };
   if (existing && namesSameRole(existing.roleArn, desired.role.roleArn)) return { warnings: [] };
   const arn = parseRoleArn(desired.role.roleArn);
   // Another account's role is EKS's to refuse ("Cross-account pass role is not allowed").
   if (!arn || arn.account !== account) return { warnings: [] };
-  const role = await deps.getRoleState(arn.name);
+  const role = await readRole(arn.name);
   if (!role) {
     return {
       missing: `IAM role ${desired.role.roleArn} does not exist; create it with a trust policy for pods.eks.amazonaws.com, or fix roleARN`,

@@ -61,6 +61,12 @@ export interface RunWorkflowOptions extends LocalAccount {
   onTaskInvoked?: (task: string) => void;
   /** Counts state transitions as Step Functions bills them (one per state entered). */
   onStateEntered?: (state: string) => void;
+  /**
+   * Called with the size of every state's input (as it enters) and output (as it leaves), nested
+   * runs included, so a test can show that no state's data grows with the work. The runner itself
+   * refuses over-limit data only where it passes it: execution input and task payloads.
+   */
+  onStateData?: (state: string, data: 'input' | 'output', bytes: number) => void;
   executionName?: string;
   stateMachinesDir?: string;
   functionsDir?: string;
@@ -307,10 +313,14 @@ function watchEvents(
         case 'StateEntered':
           if (!event.state) break;
           options.onStateEntered?.(event.state.name);
+          options.onStateData?.(event.state.name, 'input', jsonBytes(event.state.input));
           progress.entered(event.state.name, event.state.input);
           break;
         case 'StateExited':
-          if (event.state) progress.exited(event.state.name, event.state.output);
+          if (event.state) {
+            options.onStateData?.(event.state.name, 'output', jsonBytes(event.state.output));
+            progress.exited(event.state.name, event.state.output);
+          }
           break;
         case 'StateFailed':
           if (event.state) {
@@ -362,6 +372,11 @@ function failure(workflow: string, error: unknown, state: string | undefined): E
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A value's size as Step Functions counts it: the bytes of its JSON text. */
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null));
 }
 
 /**

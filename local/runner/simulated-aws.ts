@@ -19,7 +19,21 @@ export function configBucketName(account: string): string {
   return `eks-pia-configs-${account}`;
 }
 
-export function connectToSimulator(simulator: Simulator): () => void {
+export interface SimulatorConnection {
+  /**
+   * `simulator` (the default): the SDK clients retry {@link SIMULATOR_RETRY_ATTEMPTS} times,
+   * milliseconds apart. `production`: the deployed clients' own retry (adaptive, with backoff in
+   * seconds), for runs that must show the real backoff absorbs the simulator's rate limits.
+   * Either way the project's own waits for simulated consistency stay short, since the simulator
+   * counts those in calls rather than seconds.
+   */
+  retries?: 'simulator' | 'production';
+}
+
+export function connectToSimulator(
+  simulator: Simulator,
+  { retries = 'simulator' }: SimulatorConnection = {},
+): () => void {
   const bucket = configBucketName(simulator.state.account);
   if (!simulator.state.world.buckets.some((candidate) => candidate.name === bucket)) {
     simulator.state.world.buckets.push({ name: bucket, objects: {} });
@@ -35,8 +49,12 @@ export function connectToSimulator(simulator: Simulator): () => void {
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
       sessionToken: env.AWS_SESSION_TOKEN,
     },
-    retryStrategy: () =>
-      new ConfiguredRetryStrategy(SIMULATOR_RETRY_ATTEMPTS, (attempt) => 5 * attempt),
+    ...(retries === 'simulator'
+      ? {
+          retryStrategy: () =>
+            new ConfiguredRetryStrategy(SIMULATOR_RETRY_ATTEMPTS, (attempt) => 5 * attempt),
+        }
+      : {}),
   });
   // New roles become visible to the simulated EKS after a few calls, not after seconds.
   configureRoleVisibilityRetry({ baseDelayMs: 5, maxDelayMs: 20 });

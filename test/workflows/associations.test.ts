@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { withStoredPages } from '../../local/cli/associations-output.ts';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
@@ -359,6 +358,36 @@ describe('associations workflow', () => {
     assert.deepEqual(changed, [], 'no change reached EKS, IAM or Kubernetes');
   });
 
+  it('reads a role that many entries share once per batch, not once per entry', async () => {
+    sim = await simulate(world());
+    // 120 entries make three batches of at most 50.
+    const entries = Array.from(
+      { length: 120 },
+      (_, index) =>
+        `    - {namespace: default, serviceAccountName: app-${index}, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
+    ).join('\n');
+    const roleReadsSince = (mark: number) =>
+      sim?.simulator.calls
+        .slice(mark)
+        .filter((call) => call.service === 'iam' && call.operation === 'GetRole').length;
+    const report = (await sim.run('associations', config('create', entries))) as Report;
+    assert.equal(report.counts.created, 120);
+    // The caller's own role and load-request's guardrail check, then one read per batch that
+    // serves both its guardrail recheck and its items' trust checks.
+    assert.equal(roleReadsSince(0), 2 + 3);
+
+    // An apply inspects the role of each existing association: once per batch as well.
+    const mark = sim.simulator.calls.length;
+    const again = (await sim.run('associations', config('apply', entries))) as Report;
+    assert.equal(again.counts.unchanged, 120);
+    const listings = sim.simulator.calls
+      .slice(mark)
+      .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
+    assert.equal(listings, 3);
+    // load-request's guardrail check, then per batch one for the recheck and one for the state.
+    assert.equal(roleReadsSince(mark), 1 + 2 * 3);
+  });
+
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
     sim = await simulate(world());
     const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss';
@@ -375,30 +404,6 @@ describe('associations workflow', () => {
     const roles = sim.simulator.dump().roles.map((role) => role.name);
     assert.deepEqual(roles.sort(), ['app-data-reader', 'automation', 'other-reader']);
     assert.equal(sim.simulator.dump().clusters[0]?.podIdentityAssociations.length, 0);
-  });
-
-  it('pages a get over 5,000 associations through the run store, every state under 256 KiB', async () => {
-    const rows = Array.from(
-      { length: 5000 },
-      (_, index) =>
-        `{namespace: ns${index % 50}, serviceAccount: sa-${index}, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
-    );
-    sim = await simulate(world({ associations: `[${rows.join(', ')}]` }));
-    // The runner fails any task whose input or output passes 256 KiB (States.DataLimitExceeded).
-    const output = (await sim.run('associations', { operation: 'get', clusterName: 'demo' })) as {
-      count: number;
-      associations: unknown[];
-      pages: string[];
-    };
-    const bytes = Buffer.byteLength(JSON.stringify(output));
-    assert.equal(output.count, 5000);
-    assert.ok(bytes < 256 * 1024, `output is ${bytes} bytes`);
-    assert.ok(output.associations.length < 5000);
-    const full = (await withStoredPages(output)) as {
-      associations: { ServiceAccountName: string }[];
-    };
-    assert.equal(full.associations.length, 5000);
-    assert.equal(new Set(full.associations.map((row) => row.ServiceAccountName)).size, 5000);
   });
 
   it('lists associations for get, with eks-pia ownership', async () => {

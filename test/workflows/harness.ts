@@ -3,7 +3,7 @@
  * `eks-pia --simulate` does, and exposes the simulator for assertions on state and calls.
  */
 import { type RunWorkflowOptions, runWorkflow } from '../../local/runner/run-workflow.ts';
-import { connectToSimulator } from '../../local/runner/simulated-aws.ts';
+import { connectToSimulator, type SimulatorConnection } from '../../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../../local/simulator/index.ts';
 
 export interface SimulatedRun {
@@ -14,10 +14,13 @@ export interface SimulatedRun {
   close(): Promise<void>;
 }
 
-export async function simulate(worldYaml: string): Promise<SimulatedRun> {
+export async function simulate(
+  worldYaml: string,
+  connection: SimulatorConnection = {},
+): Promise<SimulatedRun> {
   const world = parseWorld(worldYaml);
   const simulator = await startSimulator(world);
-  const disconnect = connectToSimulator(simulator);
+  const disconnect = connectToSimulator(simulator, connection);
   return {
     simulator,
     run: (workflow, input, options) =>

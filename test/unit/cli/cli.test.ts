@@ -209,3 +209,97 @@ describe('eks-pia CLI', () => {
     assert.match(result.out, /migrated {3}monitoring\/cloudwatch-agent: migrated to pod identity/);
   });
 });
+
+describe('eks-pia where AWS is strict', () => {
+  const world = (roles: string) => {
+    const path = join(scratch(), 'world.yaml');
+    writeFileSync(
+      path,
+      `account: "111122223333"
+region: us-west-2
+caller: arn:aws:iam::111122223333:role/automation
+clusters:
+  - name: demo
+    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
+roles:
+  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
+${roles}
+`,
+    );
+    return path;
+  };
+  interface Call {
+    service: string;
+    operation: string;
+    status: number;
+    mutating: boolean;
+  }
+  const changes = (callsFile: string) =>
+    (JSON.parse(readFileSync(callsFile, 'utf8')) as Call[])
+      .filter((call) => call.mutating && call.status < 400)
+      .map((call) => `${call.service}:${call.operation}`);
+
+  it('fails a create naming a role that trusts only ec2.amazonaws.com, naming pods.eks.amazonaws.com, with no change', async () => {
+    const simulated = world(
+      '  - {name: ec2-only, tags: {eks-pia/assignable: "true"}, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}',
+    );
+    const calls = join(scratch(), 'calls.json');
+    const result = await cli(
+      'create',
+      'podidentityassociation',
+      '--cluster',
+      'demo',
+      '--namespace',
+      'default',
+      '--service-account-name',
+      'web',
+      '--role-arn',
+      'arn:aws:iam::111122223333:role/ec2-only',
+      '--simulate',
+      simulated,
+      '--calls-out',
+      calls,
+    );
+    assert.equal(result.code, 1, result.err);
+    assert.match(result.out, /role\/ec2-only does not trust pods\.eks\.amazonaws\.com/);
+    assert.deepEqual(changes(calls), []);
+  });
+
+  it('fails a config naming a managed policy that does not exist, naming it, and leaves no role', async () => {
+    const dir = scratch();
+    const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss';
+    const config = join(dir, 'typo.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: demo, region: us-west-2}
+iam:
+  podIdentityAssociations:
+    - {namespace: default, serviceAccountName: typo, permissionPolicyARNs: ["${missing}"]}
+`,
+    );
+    const state = join(dir, 'state.json');
+    const result = await cli(
+      'create',
+      'podidentityassociation',
+      '-f',
+      config,
+      '--simulate',
+      world(''),
+      '--state-out',
+      state,
+    );
+    assert.equal(result.code, 1, result.err);
+    assert.ok(result.out.includes(`managed policy ${missing} does not exist`), result.out);
+    const after = JSON.parse(readFileSync(state, 'utf8')) as {
+      roles: { name: string }[];
+      clusters: { podIdentityAssociations: unknown[] }[];
+    };
+    assert.deepEqual(
+      after.roles.map((role) => role.name),
+      ['automation'],
+    );
+    assert.deepEqual(after.clusters[0]?.podIdentityAssociations, []);
+  });
+});

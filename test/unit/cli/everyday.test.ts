@@ -97,9 +97,9 @@ function deniedCalls(operation: string): object {
 
 describe('eks-pia in pipes and scripts', () => {
   // Far beyond a pipe's 64 KiB buffer, and beyond what one state may carry: the listing comes
-  // back through the run store's pages.
+  // back through the run store's pages. 3,000 is where a listing in the output used to break.
   it('pipes `get -o json` whole, however slowly the reader reads', async () => {
-    const count = 2500;
+    const count = 3000;
     const result = await spawnCli([
       'get',
       'podidentityassociation',

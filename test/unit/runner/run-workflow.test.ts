@@ -95,6 +95,35 @@ describe('runWorkflow', () => {
     assert.ok(entered.includes('Sum'));
   });
 
+  it("measures every state's input and output, in Map iterations and the nested run too", async () => {
+    const largest = new Map<string, { input: number; output: number }>();
+    const output = await runWorkflow(
+      'parent',
+      { key: 'sizes', values: [1, 2, 3] },
+      options({
+        onStateData: (state, data, bytes) => {
+          const sizes = largest.get(state) ?? { input: 0, output: 0 };
+          sizes[data] = Math.max(sizes[data], bytes);
+          largest.set(state, sizes);
+        },
+      }),
+    );
+    assert.deepEqual([...largest.keys()].sort(), [
+      'Add Up In Child',
+      'Double',
+      'Double Each',
+      'Flaky Step',
+      'Label',
+      'Sum',
+      'Wait A Long Time',
+    ]);
+    for (const [state, sizes] of largest) {
+      assert.ok(sizes.input > 0 && sizes.output > 0, `${state}: ${JSON.stringify(sizes)}`);
+    }
+    assert.equal(largest.get('Label')?.output, Buffer.byteLength(JSON.stringify(output)));
+    assert.equal(largest.get('Double')?.input, Buffer.byteLength('{"value":1}'));
+  });
+
   it('reports a failing task with its error name, cause and state', async () => {
     await assert.rejects(runWorkflow('failing', {}, options()), (error: unknown) => {
       assert.ok(error instanceof WorkflowFailedError);

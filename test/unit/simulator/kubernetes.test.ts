@@ -593,6 +593,43 @@ describe('simulated Kubernetes API: writing', () => {
   });
 });
 
+describe('simulated Kubernetes API: throttling', () => {
+  it('gives each cluster its own token bucket, as each has its own API server, and says when to retry', async () => {
+    const sim = await new Simulator(
+      parseWorld(
+        `${world(CLUSTER_ADMIN)}behaviour: {rateLimits: {"kubernetes:*": {rate: 0.01, burst: 2}}}\n`,
+      ),
+      [kubernetesService],
+    ).start();
+    const throttled = async (api: CoreV1Api) => {
+      try {
+        await api.listServiceAccountForAllNamespaces();
+      } catch (error) {
+        assert.ok(error instanceof ApiException, String(error));
+        return { code: error.code, retryAfter: error.headers['retry-after'] };
+      }
+      assert.fail('the call was not throttled');
+    };
+    try {
+      const demo = await apiFor(sim, 'demo');
+      const other = await apiFor(sim, 'other');
+      for (let call = 0; call < 2; call += 1) await demo.listServiceAccountForAllNamespaces();
+      const refused = await throttled(demo);
+      assert.equal(refused.code, 429);
+      assert.match(refused.retryAfter ?? '', /^[1-9]\d*$/);
+      // demo's bucket is empty; other's still holds its whole burst.
+      for (let call = 0; call < 2; call += 1) await other.listServiceAccountForAllNamespaces();
+      assert.equal((await throttled(other)).code, 429);
+      assert.deepEqual(
+        sim.calls.map((call) => call.status),
+        [200, 200, 429, 200, 200, 429],
+      );
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('simulated Kubernetes API: authentication', () => {
   let sim: Simulator;
   before(async () => {
