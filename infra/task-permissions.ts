@@ -1015,16 +1015,18 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
     ),
   // functions/create-migration-associations: CreatePodIdentityAssociation (no tags) passing the
   // plan's roles to pods.eks.amazonaws.com only; List/DescribePodIdentityAssociation when one
-  // exists already; run documents.
+  // exists already; DescribeCluster and GetRole to check each role's OIDC trust as it is now;
+  // run documents.
   'create-migration-associations': (context) => {
     const { stack } = context;
     return allOf(
       runDocuments(context, 'read-write'),
       readAssociations(context),
+      readTrustOfAnyRole(context),
       {
         statements: [
           new PolicyStatement({
-            actions: ['eks:CreatePodIdentityAssociation'],
+            actions: ['eks:CreatePodIdentityAssociation', 'eks:DescribeCluster'],
             resources: [anyCluster(stack)],
           }),
         ],

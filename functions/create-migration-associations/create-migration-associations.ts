@@ -1,5 +1,6 @@
 import pMap from 'p-map';
-import { asError } from '../core/errors.ts';
+import { asError, NamedError } from '../core/errors.ts';
+import { coverageOf } from '../core/migration/coverage.ts';
 import {
   type AssociationOutcome,
   byIndex,
@@ -13,6 +14,9 @@ import {
   namesSameRole,
   pendingSteps,
 } from '../core/migration/plan.ts';
+import type { PolicyDocument } from '../core/policy-document.ts';
+import { readOncePerKey } from '../core/read-once.ts';
+import { findIrsaSubjects } from '../core/trust-policy.ts';
 
 /** Service accounts of one batch handled at once, within EKS's request rate. */
 export const ASSOCIATION_CONCURRENCY = 5;
@@ -28,6 +32,9 @@ export type CreateResult =
 
 export interface CreateAssociationsDeps {
   loadPlan(runId: string): Promise<MigrationPlan>;
+  /** The cluster's OIDC issuer as EKS reports it now, not as the plan document says. */
+  clusterOidcIssuer(clusterName: string): Promise<string | undefined>;
+  getRoleTrust(name: string): Promise<{ trustPolicy: PolicyDocument } | undefined>;
   /** The trust step's outcomes of one role batch; undefined when that batch failed. */
   loadTrustOutcomes(runId: string, batch: number): Promise<RoleTrustOutcome[] | undefined>;
   createAssociation(association: {
@@ -38,6 +45,22 @@ export interface CreateAssociationsDeps {
     trustJustChanged: boolean;
   }): Promise<CreateResult>;
   saveOutcomes(runId: string, batch: number, outcomes: AssociationOutcome[]): Promise<string>;
+}
+
+/**
+ * The plan asks to associate a service account with a role that does not trust this cluster's
+ * OIDC provider for it. Discovery never plans that; a plan document changed after discovery does.
+ */
+export class MigrationPlanTamperedError extends NamedError {
+  override readonly name = 'MigrationPlanTamperedError';
+  constructor(serviceAccount: string, roleName: string, runId: string) {
+    super(
+      `refused to associate "${serviceAccount}" with role "${roleName}": the role does not trust this ` +
+        `cluster's OIDC provider for that service account, and the migration only moves a service account ` +
+        `to the role it can already assume. The plan document of run ${runId} was changed after discovery; ` +
+        'check who can write under runs/ in the config bucket and run the migration again',
+    );
+  }
 }
 
 export interface AssociationBatchResult {
@@ -79,6 +102,10 @@ export async function createMigrationAssociations(
   const plan = await deps.loadPlan(input.runId);
   const indexes = batchRange(plan.serviceAccounts.length, input.batch, plan.batchSize);
   const trust = await trustOutcomesFor(plan, indexes, input, deps);
+  // Defence in depth: a run document may have been changed since discovery, so each association
+  // is checked against what IAM and EKS say now before it grants anything.
+  const issuer = deps.clusterOidcIssuer(plan.clusterName);
+  const liveTrust = readOncePerKey(deps.getRoleTrust);
   const outcomes = await pMap(
     indexes,
     async (index): Promise<AssociationOutcome> => {
@@ -99,6 +126,15 @@ export async function createMigrationAssociations(
         return { serviceAccountIndex: index, result: 'exists' };
       }
       try {
+        const live = await liveTrust(role.name);
+        const currentIssuer = await issuer;
+        const stillTrusted =
+          live !== undefined &&
+          currentIssuer !== undefined &&
+          coverageOf(findIrsaSubjects(live.trustPolicy, currentIssuer), sa) !== undefined;
+        if (!stillTrusted) {
+          throw new MigrationPlanTamperedError(describeServiceAccount(sa), role.name, input.runId);
+        }
         const created = await deps.createAssociation({
           clusterName: plan.clusterName,
           namespace: sa.namespace,

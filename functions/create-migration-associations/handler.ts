@@ -1,10 +1,14 @@
 /**
  * AWS calls: eks:CreatePodIdentityAssociation (with iam:PassRole of the plan's roles to
  * pods.eks.amazonaws.com), eks:ListPodIdentityAssociations and
- * eks:DescribePodIdentityAssociation (when one exists already); s3:GetObject, s3:PutObject (run store).
+ * eks:DescribePodIdentityAssociation (when one exists already); eks:DescribeCluster and iam:GetRole
+ * (each association checked against the cluster's OIDC trust as it is now); s3:GetObject,
+ * s3:PutObject (run store).
  */
 import * as z from 'zod';
+import { describeCluster } from '../aws/eks.ts';
 import { createAssociation } from '../aws/eks-associations.ts';
+import { getRoleTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { type RoleTrustOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
@@ -16,6 +20,8 @@ const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().
 export const handler = defineTask('create-migration-associations', input, (event) =>
   createMigrationAssociations(event, {
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    clusterOidcIssuer: async (clusterName) => (await describeCluster(clusterName))?.oidcIssuer,
+    getRoleTrust,
     loadTrustOutcomes: (runId, batch) =>
       findRunDocument<RoleTrustOutcome[]>(runId, RUN_DOCUMENTS.trust(batch)),
     createAssociation: async (association) => {

@@ -32,6 +32,7 @@ import { issueLine } from '../core/config/index.ts';
 import { asError, NamedError } from '../core/errors.ts';
 import { namesSameRole } from '../core/migration/plan.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';
+import { readOncePerKey } from '../core/read-once.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';
 import type {
   PlanDocument,
@@ -124,7 +125,10 @@ export async function processBatch(
     deps.loadPlan(input.runId),
   ]);
   const items = plan.items.slice(input.batch * plan.batchSize, (input.batch + 1) * plan.batchSize);
-  const givenRoles = readOncePerRole(deps.getRoleTrust);
+  // Configs commonly name one shared role for many service accounts, and IAM's limits are
+  // account-wide: each role is read once for the batch. A read stays true for the batch because an
+  // item changes only a role created for its own service account, which no other item acts on.
+  const givenRoles = readOncePerKey(deps.getRoleTrust);
   await recheckGuardrails(
     input.runId,
     request,
@@ -134,7 +138,7 @@ export async function processBatch(
     deps.policyDocument,
   );
   const executor = deps.executor(request.clusterName);
-  const roles: BatchRoles = { given: givenRoles, state: readOncePerRole(deps.getRoleState) };
+  const roles: BatchRoles = { given: givenRoles, state: readOncePerKey(deps.getRoleState) };
   const results = await pMap(
     items,
     (item) => processItem(item, request, plan, input.dryRun, deps, executor, roles),
@@ -269,28 +273,6 @@ interface BatchRoles {
   given: GivenRoleReader;
   /** The roles the items' decisions inspect. */
   state: ProcessBatchDeps['getRoleState'];
-}
-
-/**
- * Reads each role once for the whole batch: configs commonly name one shared role for many
- * service accounts, and IAM's limits are account-wide, so a read per item would spend them on the
- * same answer. A read stays true for the batch because an item changes only a role created for its
- * own service account, which no other item acts on. A failed read is forgotten, so the next item
- * asks again rather than failing with it.
- */
-function readOncePerRole<T>(
-  read: (roleName: string) => Promise<T>,
-): (roleName: string) => Promise<T> {
-  const reads = new Map<string, Promise<T>>();
-  return (roleName) => {
-    let pending = reads.get(roleName);
-    if (!pending) {
-      pending = read(roleName);
-      reads.set(roleName, pending);
-      pending.catch(() => reads.delete(roleName));
-    }
-    return pending;
-  };
 }
 
 /**

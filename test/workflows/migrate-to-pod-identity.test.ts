@@ -654,6 +654,44 @@ describe('migrate-to-pod-identity workflow', () => {
     );
   });
 
+  it('refuses an association that a plan document changed after discovery asks for, and migrates the rest', async () => {
+    sim = await simulate(world());
+    const { simulator } = sim;
+    const report = (await sim.run(
+      WORKFLOW,
+      { clusterName: 'demo', approve: true },
+      {
+        // Someone with write access to runs/ points web/frontend at payments' shared role.
+        onTaskInvoked: (task) => {
+          if (task !== 'add-pod-identity-trust') return;
+          for (const bucket of simulator.state.world.buckets) {
+            for (const [key, text] of Object.entries(bucket.objects)) {
+              if (!key.endsWith('/migration-plan.json')) continue;
+              const plan = JSON.parse(text) as {
+                roles: { name: string }[];
+                serviceAccounts: { namespace: string; serviceAccount: string; roleIndex: number }[];
+              };
+              const shared = plan.roles.findIndex((role) => role.name === 'shared-app');
+              for (const sa of plan.serviceAccounts)
+                if (sa.namespace === 'web' && sa.serviceAccount === 'frontend')
+                  sa.roleIndex = shared;
+              bucket.objects[key] = JSON.stringify(plan);
+            }
+          }
+        },
+      },
+    )) as Report;
+    assert.equal(row(report, 'web/frontend').result, 'failed');
+    assert.match(
+      row(report, 'web/frontend').reason,
+      /refused to associate "web\/frontend" with role "shared-app": the role does not trust this cluster's OIDC provider for that service account/,
+    );
+    assert.equal(row(report, 'payments/api').result, 'migrated');
+    const associations = associationsOf(sim.simulator.dump());
+    assert.equal(associations['web/frontend'], undefined);
+    assert.equal(associations['payments/api'], roleArn('shared-app'));
+  });
+
   it('plans an eksctl-owned role as an owned-role task on its stack, changing nothing', async () => {
     sim = await simulate(world());
     const report = (await sim.run(WORKFLOW, {

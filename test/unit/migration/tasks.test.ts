@@ -253,6 +253,12 @@ describe('discover-irsa', () => {
 
 // --- the apply steps -----------------------------------------------------------------------------
 
+const APPLY_ROLES = [
+  role('shared', trust(irsaStatement(PROVIDER_ARN, [subject('a', 'one'), subject('a', 'two')]))),
+  role('solo', trust(POD_IDENTITY_STATEMENT, irsaStatement(PROVIDER_ARN, subject('c', 'solo')))),
+];
+const ISSUER = `https://${PROVIDER_ARN.split(':oidc-provider/')[1]}`;
+
 function applyPlan(options: { removal?: boolean; quota?: number } = {}): MigrationPlan {
   return planMigration(
     facts({
@@ -265,16 +271,7 @@ function applyPlan(options: { removal?: boolean; quota?: number } = {}): Migrati
           annotated('c', 'solo', roleArn('solo')),
         ],
       },
-      roles: [
-        role(
-          'shared',
-          trust(irsaStatement(PROVIDER_ARN, [subject('a', 'one'), subject('a', 'two')])),
-        ),
-        role(
-          'solo',
-          trust(POD_IDENTITY_STATEMENT, irsaStatement(PROVIDER_ARN, subject('c', 'solo'))),
-        ),
-      ],
+      roles: APPLY_ROLES,
     }),
   );
 }
@@ -356,8 +353,14 @@ function associationDeps(
 ) {
   const saved: AssociationOutcome[][] = [];
   const loaded: number[] = [];
+  const roleReads: string[] = [];
   const deps: CreateAssociationsDeps = {
     loadPlan: async () => plan,
+    clusterOidcIssuer: async () => ISSUER,
+    getRoleTrust: async (name) => {
+      roleReads.push(name);
+      return APPLY_ROLES.find((candidate) => candidate.name === name);
+    },
     loadTrustOutcomes: async (_runId, batch) => {
       loaded.push(batch);
       return trustOutcomes;
@@ -368,7 +371,7 @@ function associationDeps(
       return '';
     },
   };
-  return { deps, saved, loaded };
+  return { deps, saved, loaded, roleReads };
 }
 
 describe('create-migration-associations', () => {
@@ -401,6 +404,65 @@ describe('create-migration-associations', () => {
     );
     assert.match(saved[0]?.[2]?.reason ?? '', /someone-else/);
     assert.deepEqual(result, { batch: 0, serviceAccounts: 3, created: 1, unsuccessful: 1 });
+  });
+
+  it('reads each role once per batch to check its OIDC trust as IAM has it now', async () => {
+    const { deps, roleReads } = associationDeps(
+      applyPlan(),
+      [
+        { roleIndex: 0, result: 'added' },
+        { roleIndex: 1, result: 'present' },
+      ],
+      async () => ({ status: 'created' }),
+    );
+    await createMigrationAssociations({ runId: 'r', batch: 0 }, deps);
+    assert.deepEqual(roleReads.sort(), ['shared', 'solo']);
+  });
+
+  it('refuses a plan changed after discovery: a role that does not trust the service account, or another cluster', async () => {
+    const plan = applyPlan();
+    const tampered: MigrationPlan = {
+      ...plan,
+      // Someone with write access to runs/ points a/one at the role of c/solo.
+      serviceAccounts: plan.serviceAccounts.map((sa) =>
+        sa.serviceAccount === 'one' ? { ...sa, roleIndex: 1 } : sa,
+      ),
+    };
+    const created: string[] = [];
+    const { deps, saved } = associationDeps(
+      tampered,
+      [
+        { roleIndex: 0, result: 'added' },
+        { roleIndex: 1, result: 'present' },
+      ],
+      async (association) => {
+        created.push(association.serviceAccount);
+        return { status: 'created' };
+      },
+    );
+    await createMigrationAssociations({ runId: 'r', batch: 0 }, deps);
+    assert.deepEqual(created, ['two', 'solo']);
+    assert.equal(saved[0]?.[0]?.result, 'failed');
+    assert.match(
+      saved[0]?.[0]?.reason ?? '',
+      /refused to associate "a\/one" with role "solo": the role does not trust this cluster's OIDC provider/,
+    );
+
+    const elsewhere = associationDeps(
+      plan,
+      [
+        { roleIndex: 0, result: 'added' },
+        { roleIndex: 1, result: 'present' },
+      ],
+      async () => assert.fail('no association may be created'),
+    );
+    elsewhere.deps.clusterOidcIssuer = async () =>
+      'https://oidc.eks.us-west-2.amazonaws.com/id/OTHER1';
+    await createMigrationAssociations({ runId: 'r', batch: 0 }, elsewhere.deps);
+    assert.deepEqual(
+      elsewhere.saved[0]?.map((outcome) => outcome.result),
+      ['failed', 'failed', 'failed'],
+    );
   });
 
   it('does not associate a service account whose role trust step failed or did not finish', async () => {
