@@ -26,6 +26,7 @@ import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guar
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
+import { AUTOMATION_ROLE, POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
 import {
   callStats,
   EKSCTL_SDK_SETTINGS,
@@ -57,17 +58,6 @@ const LATENCY_MS = 3;
 const MANAGED_EVERY = 10;
 const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const SHARED_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/shared-app-role`;
-const POD_TRUST = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Service: 'pods.eks.amazonaws.com' },
-      Action: ['sts:AssumeRole', 'sts:TagSession'],
-    },
-  ],
-};
-
 function benchWorld(count: number): string {
   return stringifyYaml({
     account: ACCOUNT,
@@ -81,11 +71,11 @@ function benchWorld(count: number): string {
       },
     ],
     roles: [
-      { name: 'automation', assumeRolePolicyDocument: POD_TRUST },
+      AUTOMATION_ROLE,
       // Opted in, as the deployment's default guardrails require of a role a config names.
       {
         name: 'shared-app-role',
-        assumeRolePolicyDocument: POD_TRUST,
+        assumeRolePolicyDocument: POD_IDENTITY_TRUST,
         tags: { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value },
       },
     ],
@@ -194,7 +184,7 @@ async function eksctlBaseline(count: number) {
         const created = await iam.send(
           new CreateRoleCommand({
             RoleName: roleName,
-            AssumeRolePolicyDocument: JSON.stringify(POD_TRUST),
+            AssumeRolePolicyDocument: JSON.stringify(POD_IDENTITY_TRUST),
           }),
         );
         roleArn = created.Role?.Arn ?? '';

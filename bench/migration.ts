@@ -18,6 +18,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, startSimulator } from '../local/simulator/index.ts';
+import { AUTOMATION_ROLE, irsaWorkloads } from '../local/simulator/synthetic-worlds.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 // The tasks' EMF metric lines would mix into the printed figures.
@@ -27,7 +28,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
 const ISSUER = 'oidc.eks.us-west-2.amazonaws.com/id/BENCH';
-const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`;
 /** Requests per second per API: in the range EKS, IAM and the API server throttle at. */
 const RATE_LIMITS: Record<string, number> = {
   'eks:CreatePodIdentityAssociation': 50,
@@ -48,33 +48,14 @@ const LATENCY_MS = 3;
 const SERVICE_ACCOUNTS_PER_ROLE = 10;
 
 function benchWorld(count: number): string {
-  const roleCount = Math.ceil(count / SERVICE_ACCOUNTS_PER_ROLE);
-  const serviceAccounts = Array.from({ length: count }, (_, index) => ({
-    namespace: `team-${index % 50}`,
-    name: `app-${index}`,
-    roleIndex: Math.floor(index / SERVICE_ACCOUNTS_PER_ROLE),
-  }));
-  const roles = Array.from({ length: roleCount }, (_, roleIndex) => ({
-    name: `app-role-${roleIndex}`,
-    assumeRolePolicyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Federated: PROVIDER },
-          Action: 'sts:AssumeRoleWithWebIdentity',
-          Condition: {
-            StringEquals: {
-              [`${ISSUER}:sub`]: serviceAccounts
-                .filter((sa) => sa.roleIndex === roleIndex)
-                .map((sa) => `system:serviceaccount:${sa.namespace}:${sa.name}`),
-              [`${ISSUER}:aud`]: 'sts.amazonaws.com',
-            },
-          },
-        },
-      ],
-    },
-  }));
+  const { provider, serviceAccounts, roles } = irsaWorkloads({
+    account: ACCOUNT,
+    issuer: ISSUER,
+    count,
+    perRole: SERVICE_ACCOUNTS_PER_ROLE,
+    namespaces: 50,
+    rolePrefix: 'app-role-',
+  });
   return stringifyYaml({
     account: ACCOUNT,
     region: REGION,
@@ -84,13 +65,7 @@ function benchWorld(count: number): string {
         name: 'bench',
         version: '1.31',
         oidcIssuer: `https://${ISSUER}`,
-        serviceAccounts: serviceAccounts.map((sa) => ({
-          namespace: sa.namespace,
-          name: sa.name,
-          annotations: {
-            'eks.amazonaws.com/role-arn': `arn:aws:iam::${ACCOUNT}:role/app-role-${sa.roleIndex}`,
-          },
-        })),
+        serviceAccounts,
         pods: serviceAccounts.map((sa) => ({
           namespace: sa.namespace,
           name: `${sa.name}-0`,
@@ -98,23 +73,8 @@ function benchWorld(count: number): string {
         })),
       },
     ],
-    openIdConnectProviders: [PROVIDER],
-    roles: [
-      {
-        name: 'automation',
-        assumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'lambda.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-            },
-          ],
-        },
-      },
-      ...roles,
-    ],
+    openIdConnectProviders: [provider],
+    roles: [AUTOMATION_ROLE, ...roles],
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
   });
 }

@@ -7,31 +7,18 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import {
+  AUTOMATION_ROLE,
+  irsaWorkloads,
+  POD_IDENTITY_TRUST,
+} from '../../local/simulator/synthetic-worlds.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
 const CALLER = `arn:aws:iam::${ACCOUNT}:role/automation`;
 const ISSUER = 'oidc.eks.us-west-2.amazonaws.com/id/RETRIES';
-const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`;
 const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
-const LAMBDA_TRUST = {
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-  ],
-};
-const POD_TRUST = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Service: 'pods.eks.amazonaws.com' },
-      Action: ['sts:AssumeRole', 'sts:TagSession'],
-    },
-  ],
-};
-
 /** Associations: every fifth entry gets a role of its own (and a service account), the rest share one. */
 const ENTRIES = 30;
 const OWN_ROLE_EVERY = 5;
@@ -50,7 +37,7 @@ function world(
     region: REGION,
     caller: CALLER,
     clusters: [{ name: 'demo', version: '1.31', ...cluster }],
-    roles: [{ name: 'automation', assumeRolePolicyDocument: LAMBDA_TRUST }, ...roles],
+    roles: [AUTOMATION_ROLE, ...roles],
     behaviour: { rateLimits },
     ...extra,
   });
@@ -73,45 +60,17 @@ function associationsConfig(): unknown {
 }
 
 function irsaWorld(rateLimits: Record<string, unknown>): string {
-  const serviceAccounts = Array.from({ length: SERVICE_ACCOUNTS }, (_, index) => ({
-    namespace: `team-${index % 2}`,
-    name: `app-${index}`,
-    role: `irsa-${Math.floor(index / PER_ROLE)}`,
-  }));
-  const roles = [...new Set(serviceAccounts.map((sa) => sa.role))].map((name) => ({
-    name,
-    assumeRolePolicyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Federated: PROVIDER },
-          Action: 'sts:AssumeRoleWithWebIdentity',
-          Condition: {
-            StringEquals: {
-              [`${ISSUER}:sub`]: serviceAccounts
-                .filter((sa) => sa.role === name)
-                .map((sa) => `system:serviceaccount:${sa.namespace}:${sa.name}`),
-              [`${ISSUER}:aud`]: 'sts.amazonaws.com',
-            },
-          },
-        },
-      ],
-    },
-  }));
-  return world(
-    {
-      oidcIssuer: `https://${ISSUER}`,
-      serviceAccounts: serviceAccounts.map((sa) => ({
-        namespace: sa.namespace,
-        name: sa.name,
-        annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${ACCOUNT}:role/${sa.role}` },
-      })),
-    },
-    roles,
-    rateLimits,
-    { openIdConnectProviders: [PROVIDER] },
-  );
+  const { provider, serviceAccounts, roles } = irsaWorkloads({
+    account: ACCOUNT,
+    issuer: ISSUER,
+    count: SERVICE_ACCOUNTS,
+    perRole: PER_ROLE,
+    namespaces: 2,
+    rolePrefix: 'irsa-',
+  });
+  return world({ oidcIssuer: `https://${ISSUER}`, serviceAccounts }, roles, rateLimits, {
+    openIdConnectProviders: [provider],
+  });
 }
 
 describe('workflows with the production SDK retry, under rate limits', () => {
@@ -131,7 +90,7 @@ describe('workflows with the production SDK retry, under rate limits', () => {
         [
           {
             name: 'shared-app',
-            assumeRolePolicyDocument: POD_TRUST,
+            assumeRolePolicyDocument: POD_IDENTITY_TRUST,
             tags: { 'eks-pia/assignable': 'true' },
           },
         ],

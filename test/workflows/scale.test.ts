@@ -11,6 +11,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { withStoredPages } from '../../local/cli/associations-output.ts';
+import {
+  AUTOMATION_ROLE,
+  irsaWorkloads,
+  POD_IDENTITY_TRUST,
+} from '../../local/simulator/synthetic-worlds.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
 const COUNT = 5000;
@@ -18,28 +23,8 @@ const STATE_DATA_LIMIT_BYTES = 256 * 1024;
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
 const ISSUER = 'oidc.eks.us-west-2.amazonaws.com/id/SCALE';
-const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`;
 /** Migration: teams share a role between ten workloads. */
 const SERVICE_ACCOUNTS_PER_ROLE = 10;
-const AUTOMATION_ROLE = {
-  name: 'automation',
-  assumeRolePolicyDocument: {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-    ],
-  },
-};
-const POD_TRUST = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Service: 'pods.eks.amazonaws.com' },
-      Action: ['sts:AssumeRole', 'sts:TagSession'],
-    },
-  ],
-};
 
 /** The largest state input or output of a run, as the runner measured them. */
 function measured() {
@@ -97,8 +82,8 @@ function associationsWorld(): string {
     ],
     roles: [
       AUTOMATION_ROLE,
-      { name: 'shared-app', assumeRolePolicyDocument: POD_TRUST, tags: opted },
-      { name: 'other-app', assumeRolePolicyDocument: POD_TRUST, tags: opted },
+      { name: 'shared-app', assumeRolePolicyDocument: POD_IDENTITY_TRUST, tags: opted },
+      { name: 'other-app', assumeRolePolicyDocument: POD_IDENTITY_TRUST, tags: opted },
     ],
     buckets: [
       {
@@ -120,54 +105,23 @@ function associationsInput(operation: string, key: string): unknown {
 }
 
 function irsaWorld(): string {
-  const serviceAccounts = Array.from({ length: COUNT }, (_, index) => ({
-    namespace: `team-${index % 50}`,
-    name: `app-${index}`,
-    role: `irsa-${Math.floor(index / SERVICE_ACCOUNTS_PER_ROLE)}`,
-  }));
-  const subjects = new Map<string, string[]>();
-  for (const sa of serviceAccounts) {
-    subjects.set(sa.role, [
-      ...(subjects.get(sa.role) ?? []),
-      `system:serviceaccount:${sa.namespace}:${sa.name}`,
-    ]);
-  }
+  const { provider, serviceAccounts, roles } = irsaWorkloads({
+    account: ACCOUNT,
+    issuer: ISSUER,
+    count: COUNT,
+    perRole: SERVICE_ACCOUNTS_PER_ROLE,
+    namespaces: 50,
+    rolePrefix: 'irsa-',
+  });
   return JSON.stringify({
     account: ACCOUNT,
     region: REGION,
     caller: `arn:aws:iam::${ACCOUNT}:role/automation`,
     clusters: [
-      {
-        name: 'scale',
-        version: '1.31',
-        oidcIssuer: `https://${ISSUER}`,
-        serviceAccounts: serviceAccounts.map((sa) => ({
-          namespace: sa.namespace,
-          name: sa.name,
-          annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${ACCOUNT}:role/${sa.role}` },
-        })),
-      },
+      { name: 'scale', version: '1.31', oidcIssuer: `https://${ISSUER}`, serviceAccounts },
     ],
-    openIdConnectProviders: [PROVIDER],
-    roles: [
-      AUTOMATION_ROLE,
-      ...[...subjects].map(([name, subs]) => ({
-        name,
-        assumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Federated: PROVIDER },
-              Action: 'sts:AssumeRoleWithWebIdentity',
-              Condition: {
-                StringEquals: { [`${ISSUER}:sub`]: subs, [`${ISSUER}:aud`]: 'sts.amazonaws.com' },
-              },
-            },
-          ],
-        },
-      })),
-    ],
+    openIdConnectProviders: [provider],
+    roles: [AUTOMATION_ROLE, ...roles],
   });
 }
 
