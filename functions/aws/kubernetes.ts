@@ -22,6 +22,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ClusterNotFoundError } from '../core/addon.ts';
 import { NamedError } from '../core/errors.ts';
+import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
 import { stsClient } from './clients.ts';
 import { type ClusterDetails, describeCluster } from './eks.ts';
 
@@ -33,8 +34,15 @@ const TOKEN_LIFETIME_MS = 15 * 60 * 1000;
 const TOKEN_RENEW_MARGIN_MS = 60 * 1000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 const DEFAULT_PAGE_SIZE = 500;
-const MAX_ATTEMPTS = 4;
+/**
+ * Throttling (429) clears by design, and many tasks share one cluster's API server, so it is
+ * retried as often as AWS calls are (and budgeted alike in timeout.json); a server error that
+ * persists is not waited out as long.
+ */
+const THROTTLED_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
+const FAILED_MAX_ATTEMPTS = 4;
 const RETRY_BASE_MS = 250;
+const MAX_BACKOFF_MS = 5_000;
 const MAX_RETRY_AFTER_MS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -468,9 +476,14 @@ export function retryDelayMs(
   attempt: number,
   random: () => number = Math.random,
 ): number | undefined {
-  if (attempt >= MAX_ATTEMPTS) return undefined;
-  if (status !== 429 && ![500, 502, 503, 504].includes(status)) return undefined;
-  const backoff = RETRY_BASE_MS * 2 ** (attempt - 1);
+  const maxAttempts =
+    status === 429
+      ? THROTTLED_MAX_ATTEMPTS
+      : [500, 502, 503, 504].includes(status)
+        ? FAILED_MAX_ATTEMPTS
+        : 0;
+  if (attempt >= maxAttempts) return undefined;
+  const backoff = Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS);
   const retryAfter = Number(headers?.['retry-after']);
   if (Number.isFinite(retryAfter) && retryAfter > 0)
     return Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) + random() * backoff;

@@ -463,9 +463,19 @@ describe('Kubernetes retry delays', () => {
     );
   });
 
-  it('does not retry other answers, nor after the last attempt', () => {
+  it('retries throttling as often as AWS calls, a server error four times, nothing else', () => {
     assert.equal(retryDelayMs(404, undefined, 1), undefined);
     assert.equal(retryDelayMs(409, { 'retry-after': '1' }, 1), undefined);
-    assert.equal(retryDelayMs(429, undefined, 4), undefined);
+    assert.notEqual(retryDelayMs(429, undefined, 7), undefined);
+    assert.equal(retryDelayMs(429, undefined, 8), undefined);
+    assert.notEqual(retryDelayMs(503, undefined, 3), undefined);
+    assert.equal(retryDelayMs(503, undefined, 4), undefined);
+  });
+
+  it('caps the backoff, so the last retries of a throttled call stay within its budget', () => {
+    assert.equal(
+      retryDelayMs(429, undefined, 7, () => 1),
+      5000,
+    );
   });
 });
