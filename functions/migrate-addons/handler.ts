@@ -19,10 +19,15 @@ export const handler = defineTask('migrate-addons', input, (event) =>
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
     getRoleTrust,
     updateTrust,
-    addonAssociations: async (clusterName, addonName) =>
-      (await describeSettledAddonState(clusterName, addonName))?.associations.map(
-        (association) => association.serviceAccount,
-      ),
+    addonState: async (clusterName, addonName) => {
+      const addon = await describeSettledAddonState(clusterName, addonName);
+      return (
+        addon && {
+          associations: addon.associations.map((association) => association.serviceAccount),
+          serviceAccountRoleArn: addon.serviceAccountRoleArn,
+        }
+      );
+    },
     updateAddon: updateAddonWith,
     saveResults: (runId, results) => putRunDocument(runId, RUN_DOCUMENTS.addons, results),
   }),

@@ -5,12 +5,14 @@
  * OIDC trust of that service account leaves the role. A rerun finds a migrated add-on using pod
  * identity and leaves it.
  */
+
+import { NamedError } from '../core/errors.ts';
 import {
   type AddonMigrationResult,
   addonMigrationSteps,
   addonsToMigrate,
 } from '../core/migration/addons.ts';
-import type { MigrationPlan, RoleFact } from '../core/migration/plan.ts';
+import { type MigrationPlan, namesSameRole, type RoleFact } from '../core/migration/plan.ts';
 import { podIdentityTrustAddition } from '../core/migration/trust.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';
 import { removeIrsaSubjects } from '../core/trust-policy.ts';
@@ -19,8 +21,11 @@ export interface MigrateAddonsDeps {
   loadPlan(runId: string): Promise<MigrationPlan>;
   getRoleTrust(roleName: string): Promise<RoleFact | undefined>;
   updateTrust(roleName: string, trust: PolicyDocument): Promise<void>;
-  /** The service accounts the add-on has associations for now; undefined when it is gone. */
-  addonAssociations(clusterName: string, addonName: string): Promise<string[] | undefined>;
+  /** The add-on as EKS has it now; undefined when it is gone. */
+  addonState(
+    clusterName: string,
+    addonName: string,
+  ): Promise<{ associations: string[]; serviceAccountRoleArn?: string | undefined } | undefined>;
   updateAddon(input: {
     clusterName: string;
     addonName: string;
@@ -29,6 +34,26 @@ export interface MigrateAddonsDeps {
     podIdentityAssociations: { serviceAccount: string; roleArn: string }[];
   }): Promise<void>;
   saveResults(runId: string, results: AddonMigrationResult[]): Promise<string>;
+}
+
+/**
+ * The plan would give an add-on a role other than its own IRSA role. Discovery only plans the
+ * add-on's `serviceAccountRoleArn`; a plan document changed after discovery asks for another.
+ */
+export class AddonPlanTamperedError extends NamedError {
+  override readonly name = 'AddonPlanTamperedError';
+  constructor(
+    addonName: string,
+    plannedRoleArn: string,
+    currentRoleArn: string | undefined,
+    runId: string,
+  ) {
+    super(
+      `refused to give addon ${addonName} role ${plannedRoleArn}: its IRSA role is ${currentRoleArn ?? 'none'}, and ` +
+        'the migration only moves an add-on to pod identity with its own role. The plan document of run ' +
+        `${runId} was changed after discovery; check who can write under runs/ in the config bucket and run the migration again`,
+    );
+  }
 }
 
 function messageOf(error: unknown): string {
@@ -50,8 +75,22 @@ export async function migrateAddons(
       serviceAccount,
       steps: addonMigrationSteps(addon),
     };
-    let step = `updating trust policy for role ${addon.roleName}`;
+    let step = `reading addon ${addon.addonName}`;
     try {
+      // Checked before anything changes: a run document may have been changed since discovery.
+      const current = await deps.addonState(plan.clusterName, addon.addonName);
+      if (current === undefined) throw new Error(`addon ${addon.addonName} no longer exists`);
+      const needsUpdate = !current.associations.includes(serviceAccount);
+      if (needsUpdate && !namesSameRole(current.serviceAccountRoleArn ?? '', addon.roleArn)) {
+        throw new AddonPlanTamperedError(
+          addon.addonName,
+          addon.roleArn,
+          current.serviceAccountRoleArn,
+          input.runId,
+        );
+      }
+
+      step = `updating trust policy for role ${addon.roleName}`;
       const role = await deps.getRoleTrust(addon.roleName);
       if (!role) throw new Error(`role ${addon.roleName} no longer exists`);
       const addition = podIdentityTrustAddition(
@@ -63,9 +102,7 @@ export async function migrateAddons(
       if (addition.action === 'add') await deps.updateTrust(addon.roleName, addition.document);
 
       step = `updating addon ${addon.addonName} to use pod identity for service account ${serviceAccount}`;
-      const current = await deps.addonAssociations(plan.clusterName, addon.addonName);
-      if (current === undefined) throw new Error(`addon ${addon.addonName} no longer exists`);
-      if (!current.includes(serviceAccount)) {
+      if (needsUpdate) {
         await deps.updateAddon({
           clusterName: plan.clusterName,
           addonName: addon.addonName,

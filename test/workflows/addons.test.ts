@@ -349,6 +349,45 @@ describe('migration of add-ons that use IRSA', () => {
     );
   });
 
+  it('refuses to give an add-on another role than its own when the plan document was changed, changing nothing', async () => {
+    sim = await simulate(
+      world({
+        addons: `[{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1, status: ACTIVE}, {name: vpc-cni, version: v1.19.2-eksbuild.1, status: ACTIVE, serviceAccountRoleArn: "arn:aws:iam::${ACCOUNT}:role/cni-irsa"}]`,
+      }),
+    );
+    const { simulator } = sim;
+    const report = (await sim.run('migrate-to-pod-identity', migrate(true), {
+      // Someone with write access to runs/ gives vpc-cni an opted-in role of their choosing.
+      onTaskInvoked: (task) => {
+        if (task !== 'migrate-addons') return;
+        for (const bucket of simulator.state.world.buckets) {
+          for (const [key, text] of Object.entries(bucket.objects)) {
+            if (!key.endsWith('/migration-plan.json')) continue;
+            const plan = JSON.parse(text) as { addons: { roleArn: string; roleName: string }[] };
+            for (const addon of plan.addons) {
+              addon.roleArn = `arn:aws:iam::${ACCOUNT}:role/cni-pods`;
+              addon.roleName = 'cni-pods';
+            }
+            bucket.objects[key] = JSON.stringify(plan);
+          }
+        }
+      },
+    })) as { addons: { addonName: string; result: string; reason: string }[] };
+    assert.deepEqual(
+      report.addons.map((addon) => `${addon.addonName} ${addon.result}`),
+      ['vpc-cni failed'],
+    );
+    assert.match(
+      report.addons[0]?.reason ?? '',
+      /refused to give addon vpc-cni role arn:aws:iam::111122223333:role\/cni-pods: its IRSA role is arn:aws:iam::111122223333:role\/cni-irsa/,
+    );
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => call.startsWith('eks:') || call.startsWith('iam:')),
+      [],
+    );
+    assert.deepEqual(associationsOf(sim), []);
+  });
+
   it('skips an add-on whose version does not support pod identity, with the reason (eksctl #7752)', async () => {
     sim = await simulate(
       world({
