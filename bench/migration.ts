@@ -2,23 +2,43 @@
  * Benchmark: an approved `migrate-to-pod-identity` run with OIDC trust removal over N IRSA
  * service accounts sharing N/10 roles, through the real workflow and handlers on the simulator,
  * with per-API rate limits and latency and the SDK's production retry behaviour (adaptive,
- * 8 attempts) rather than the tests' millisecond retries. Each run is followed by a rerun, which
- * must make no mutating call.
+ * 8 attempts) rather than the tests' millisecond retries; then a rerun, which must make no
+ * mutating call; then an eksctl-style baseline on a fresh world.
  *
  *   node --import tsx bench/migration.ts [N ...]     (default: 100 1000 5000)
  *
- * Prints, per N: wall time against the floor the rate limits set (calls made ÷ rate, for the
- * busiest limited API) and against the step floor (the workflow writes trust policies, then
- * associations, then annotations, then trust policies again, one step after the other, so the
- * floors of those writes add up), state transitions and Lambda invocations per service account,
- * mutating calls per service account, throttles seen, service accounts migrated and failed, and
- * the rerun's mutating calls.
+ * The floor is what the rate limits allow for the calls the work cannot do without, per API:
+ * iam:GetRole once per role (its trust must be read before it is written),
+ * iam:UpdateAssumeRolePolicy twice per role (the Pod Identity trust before the associations, the
+ * OIDC trust removed after them: two writes, since the safety order puts the associations between
+ * them), eks:CreatePodIdentityAssociation and one annotation patch per service account, and
+ * eks:ListPodIdentityAssociations once per page of existing associations. The busiest of these
+ * bounds the run, since the limits are independent. The step floor adds up the floors of the
+ * rate-limited writes, as a run that does each kind of write one step after the other would meet.
+ * Prints per N: wall time against both, reads and writes per service account, state transitions,
+ * Lambda invocations and history events (estimated as Step Functions records them: two per state
+ * entered, three more per Lambda task) per service account, throttles, migrated and failed, the
+ * rerun's mutating calls; and the baseline's wall time, throttles and failures.
  */
+
+import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
+import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
+import { kubernetesApiFor, mergePatchServiceAccount } from '../functions/aws/kubernetes.ts';
+import { podIdentityTrustStatement, removeIrsaSubjects } from '../functions/core/trust-policy.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, startSimulator } from '../local/simulator/index.ts';
 import { AUTOMATION_ROLE, irsaWorkloads } from '../local/simulator/synthetic-worlds.ts';
+import {
+  callStats,
+  EKSCTL_SDK_SETTINGS,
+  printTable,
+  seconds,
+  throttledCalls,
+  trueFloor,
+  warmUp,
+} from './common.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 // The tasks' EMF metric lines would mix into the printed figures.
@@ -37,34 +57,45 @@ const RATE_LIMITS: Record<string, number> = {
   'iam:ListRoles': 10,
   'kubernetes:patch serviceaccounts': 50,
 };
-/** The rate-limited writes of the apply steps, which never run at the same time. */
-const SEQUENTIAL_WRITES = [
-  'iam:UpdateAssumeRolePolicy',
-  'eks:CreatePodIdentityAssociation',
-  'kubernetes:patch serviceaccounts',
-];
 const LATENCY_MS = 3;
+const AUTOMATION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${AUTOMATION_ROLE.name}`;
 /** Service accounts per role: teams share a role between their workloads. */
 const SERVICE_ACCOUNTS_PER_ROLE = 10;
 
-function benchWorld(count: number): string {
-  const { provider, serviceAccounts, roles } = irsaWorkloads({
+function workloadOptions(count: number) {
+  return {
     account: ACCOUNT,
     issuer: ISSUER,
     count,
     perRole: SERVICE_ACCOUNTS_PER_ROLE,
     namespaces: 50,
     rolePrefix: 'app-role-',
-  });
+  };
+}
+
+function benchWorld(count: number): string {
+  const { provider, serviceAccounts, roles } = irsaWorkloads(workloadOptions(count));
   return stringifyYaml({
     account: ACCOUNT,
     region: REGION,
-    caller: `arn:aws:iam::${ACCOUNT}:role/automation`,
+    caller: AUTOMATION_ROLE_ARN,
     clusters: [
       {
         name: 'bench',
         version: '1.31',
         oidcIssuer: `https://${ISSUER}`,
+        // The caller may already reach the API server, so the baseline can patch annotations.
+        accessEntries: [
+          {
+            principalArn: AUTOMATION_ROLE_ARN,
+            policies: [
+              {
+                policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+                scope: 'cluster',
+              },
+            ],
+          },
+        ],
         serviceAccounts,
         pods: serviceAccounts.map((sa) => ({
           namespace: sa.namespace,
@@ -79,13 +110,35 @@ function benchWorld(count: number): string {
   });
 }
 
-async function benchOnce(count: number) {
+function minimumCalls(count: number): Record<string, number> {
+  const roles = Math.ceil(count / SERVICE_ACCOUNTS_PER_ROLE);
+  return {
+    'iam:GetRole': roles,
+    'iam:UpdateAssumeRolePolicy': 2 * roles,
+    'eks:CreatePodIdentityAssociation': count,
+    'kubernetes:patch serviceaccounts': count,
+    'eks:ListPodIdentityAssociations': 1,
+  };
+}
+
+/** The floors of the rate-limited writes added up, as if each kind ran alone in its own step. */
+function stepFloor(count: number): number {
+  const calls = minimumCalls(count);
+  return [
+    'iam:UpdateAssumeRolePolicy',
+    'eks:CreatePodIdentityAssociation',
+    'kubernetes:patch serviceaccounts',
+  ]
+    .map((api) => (calls[api] ?? 0) / (RATE_LIMITS[api] ?? Infinity))
+    .reduce((sum, value) => sum + value, 0);
+}
+
+async function migrateOnce(count: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(count)));
   // Production retry behaviour: the point is how the workflow copes with real backoff.
   const disconnect = connectToSimulator(simulator, { retries: 'production' });
   const input = { clusterName: 'bench', approve: true, removeOidcProviderTrustRelationship: true };
   const options = { region: REGION, account: ACCOUNT, shortenWaits: true };
-
   let transitions = 0;
   let invocations = 0;
   const started = performance.now();
@@ -94,33 +147,19 @@ async function benchOnce(count: number) {
     onStateEntered: () => (transitions += 1),
     onTaskInvoked: () => (invocations += 1),
   })) as { counts: { serviceAccounts: Record<string, number> } };
-  const seconds = (performance.now() - started) / 1000;
-
-  const served = new Map<string, number>();
-  for (const call of simulator.calls) {
-    if (call.status >= 400) continue;
-    const name = `${call.service}:${call.operation}`;
-    served.set(name, (served.get(name) ?? 0) + 1);
-  }
-  const floorOf = (name: string) => (served.get(name) ?? 0) / (RATE_LIMITS[name] ?? Infinity);
-  const floor = Math.max(...Object.keys(RATE_LIMITS).map(floorOf));
-  const stepFloor = SEQUENTIAL_WRITES.reduce((sum, name) => sum + floorOf(name), 0);
+  const wall = seconds(started);
+  const calls = callStats(simulator);
   const mutating = simulator.mutatingCalls().length;
-  const throttles = [...simulator.throttled.values()].reduce((sum, value) => sum + value, 0);
-
+  const throttles = throttledCalls(simulator);
   await runWorkflow('migrate-to-pod-identity', input, options);
   const rerunMutating = simulator.mutatingCalls().length - mutating;
   disconnect();
   await simulator.close();
   return {
-    count,
-    roles: Math.ceil(count / SERVICE_ACCOUNTS_PER_ROLE),
-    seconds,
-    floor,
-    stepFloor,
+    seconds: wall,
     transitions,
     invocations,
-    mutating,
+    calls,
     throttles,
     migrated: report.counts.serviceAccounts.migrated ?? 0,
     failed: report.counts.serviceAccounts.failed ?? 0,
@@ -128,50 +167,133 @@ async function benchOnce(count: number) {
   };
 }
 
+/**
+ * eksctl's way: every role at once (its task tree runs in parallel goroutines), each with the
+ * SDK's standard retry and 3 attempts: add the Pod Identity trust, create its service accounts'
+ * associations, remove their annotations, then remove their OIDC trust. The annotation patches go
+ * through this project's Kubernetes client, so only the AWS side is eksctl's.
+ */
+async function eksctlBaseline(count: number) {
+  const simulator = await startSimulator(parseWorld(benchWorld(count)));
+  const env = simulator.env();
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+    sessionToken: env.AWS_SESSION_TOKEN,
+  };
+  const config = { endpoint: simulator.url, region: REGION, credentials, ...EKSCTL_SDK_SETTINGS };
+  const iam = new IAMClient(config);
+  const eks = new EKSClient(config);
+  const kubernetes = await kubernetesApiFor(
+    { name: 'bench', endpoint: `${simulator.url}/k8s/bench` },
+    { region: REGION, credentials, stsEndpoint: simulator.url },
+  );
+  const { roles, serviceAccounts } = irsaWorkloads(workloadOptions(count));
+  const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`;
+  const readTrust = async (roleName: string) =>
+    JSON.parse(
+      decodeURIComponent(
+        (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role
+          ?.AssumeRolePolicyDocument ?? '{}',
+      ),
+    );
+  const started = performance.now();
+  const results = await Promise.allSettled(
+    roles.map(async (role) => {
+      const trust = await readTrust(role.name);
+      trust.Statement = [...trust.Statement, podIdentityTrustStatement()];
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: role.name,
+          PolicyDocument: JSON.stringify(trust),
+        }),
+      );
+      const own = serviceAccounts.filter((sa) =>
+        sa.annotations['eks.amazonaws.com/role-arn'].endsWith(`/${role.name}`),
+      );
+      await Promise.all(
+        own.map((sa) =>
+          eks.send(
+            new CreatePodIdentityAssociationCommand({
+              clusterName: 'bench',
+              namespace: sa.namespace,
+              serviceAccount: sa.name,
+              roleArn: `arn:aws:iam::${ACCOUNT}:role/${role.name}`,
+            }),
+          ),
+        ),
+      );
+      await Promise.all(
+        own.map((sa) =>
+          mergePatchServiceAccount(kubernetes, sa.namespace, sa.name, {
+            metadata: { annotations: { 'eks.amazonaws.com/role-arn': null } },
+          }),
+        ),
+      );
+      const removal = removeIrsaSubjects(
+        await readTrust(role.name),
+        provider,
+        own.map((sa) => ({ namespace: sa.namespace, serviceAccount: sa.name })),
+      );
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: role.name,
+          PolicyDocument: JSON.stringify(removal.document),
+        }),
+      );
+    }),
+  );
+  const wall = seconds(started);
+  iam.destroy();
+  eks.destroy();
+  const throttles = throttledCalls(simulator);
+  await simulator.close();
+  return {
+    seconds: wall,
+    throttles,
+    failedRoles: results.filter((result) => result.status === 'rejected').length,
+  };
+}
+
+async function benchOnce(count: number) {
+  const run = await migrateOnce(count);
+  const baseline = await eksctlBaseline(count);
+  const floor = trueFloor(minimumCalls(count), RATE_LIMITS);
+  const steps = stepFloor(count);
+  const per = (value: number) => (value / count).toFixed(3);
+  return {
+    N: count,
+    roles: Math.ceil(count / SERVICE_ACCOUNTS_PER_ROLE),
+    'floor s': `${floor.seconds.toFixed(1)} (${floor.api})`,
+    'wall s': run.seconds.toFixed(1),
+    'wall/floor': (run.seconds / floor.seconds).toFixed(2),
+    'step floor s': steps.toFixed(1),
+    'wall/step floor': (run.seconds / steps).toFixed(2),
+    'reads/sa': per(run.calls.reads),
+    'writes/sa': per(run.calls.writes),
+    'run-store calls/sa': per(run.calls.other),
+    'transitions/sa': per(run.transitions),
+    'lambdas/sa': per(run.invocations),
+    'history events/sa': per(2 * run.transitions + 3 * run.invocations),
+    throttles: run.throttles,
+    migrated: run.migrated,
+    failed: run.failed,
+    'rerun mutating': run.rerunMutating,
+    'eksctl-style wall s': baseline.seconds.toFixed(1),
+    'eksctl-style wall/floor': (baseline.seconds / floor.seconds).toFixed(2),
+    'eksctl-style throttles': baseline.throttles,
+    'eksctl-style failed roles': baseline.failedRoles,
+  };
+}
+
 const sizes = process.argv
   .slice(2)
   .map(Number)
   .filter((value) => value > 0);
+await warmUp();
 const rows = [];
 for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000]) rows.push(await benchOnce(count));
-
-const header = [
-  'N',
-  'roles',
-  'wall s',
-  'floor s',
-  'wall/floor',
-  'step floor s',
-  'wall/step floor',
-  'transitions/sa',
-  'lambdas/sa',
-  'mutating/sa',
-  'throttles',
-  'migrated',
-  'failed',
-  'rerun mutating',
-];
-console.log(
+printTable(
   `approved migration with OIDC trust removal on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
+  rows,
 );
-console.log(header.join('\t'));
-for (const row of rows) {
-  console.log(
-    [
-      row.count,
-      row.roles,
-      row.seconds.toFixed(1),
-      row.floor.toFixed(1),
-      (row.seconds / row.floor).toFixed(2),
-      row.stepFloor.toFixed(1),
-      (row.seconds / row.stepFloor).toFixed(2),
-      (row.transitions / row.count).toFixed(3),
-      (row.invocations / row.count).toFixed(3),
-      (row.mutating / row.count).toFixed(2),
-      row.throttles,
-      row.migrated,
-      row.failed,
-      row.rerunMutating,
-    ].join('\t'),
-  );
-}
