@@ -118,7 +118,18 @@ const NPM = `npm() {
 }
 `;
 
-const hasJq = spawnSync('sh', ['-c', 'command -v jq']).status === 0;
+/**
+ * The pipe example ends in `| jq length`; where jq is not installed, this stand-in answers that
+ * one filter from the JSON it reads, so the example still proves the output arrives whole.
+ */
+const JQ_STAND_IN =
+  spawnSync('sh', ['-c', 'command -v jq']).status === 0
+    ? ''
+    : `jq() {
+  if [ "$*" != length ]; then echo "the README test's jq stand-in knows only 'length', not: jq $*" >&2; return 99; fi
+  node -e 'let t="";process.stdin.on("data",(c)=>(t+=c)).on("end",()=>{const v=JSON.parse(t);console.log(Array.isArray(v)||typeof v==="string"?v.length:Object.keys(v).length)})'
+}
+`;
 
 describe('README examples', () => {
   const all = examples(README);
@@ -134,21 +145,19 @@ describe('README examples', () => {
   for (const example of all) {
     const reason = NOT_RUN[collapse(example.text)];
     const title = `README.md:${example.line}: ${collapse(example.text).slice(0, 100)}`;
-    if (reason !== undefined) {
-      it.skip(`${title} (not run: ${reason})`);
-      continue;
-    }
-    if (/\| jq\b/.test(example.text) && !hasJq) {
-      it.skip(`${title} (not run: jq is not installed)`);
-      continue;
-    }
+    // Left out on purpose, with the reason in NOT_RUN; the first test keeps that list honest.
+    if (reason !== undefined) continue;
     it(title, { timeout: 10 * 60_000 }, () => {
       const { cwd, env } = checkoutLike();
-      const result = spawnSync('bash', ['-o', 'pipefail', '-c', `${NPM}${example.text}`], {
-        cwd,
-        env,
-        encoding: 'utf8',
-      });
+      const result = spawnSync(
+        'bash',
+        ['-o', 'pipefail', '-c', `${NPM}${JQ_STAND_IN}${example.text}`],
+        {
+          cwd,
+          env,
+          encoding: 'utf8',
+        },
+      );
       const output = `${result.stdout}\n${result.stderr}`;
       assert.equal(result.status, 0, output);
       assert.doesNotMatch(result.stderr, /^Error\b/m, output);
