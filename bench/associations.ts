@@ -19,8 +19,8 @@
  * and failures. The per-cluster association quota (5,000) is raised for larger N, as AWS does on
  * request.
  */
-import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
-import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
+import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
 import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
@@ -29,8 +29,8 @@ import { parseWorld, type Simulator, startSimulator } from '../local/simulator/i
 import { AUTOMATION_ROLE, POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
 import {
   callStats,
-  EKSCTL_SDK_SETTINGS,
   printTable,
+  runEksctlStyle,
   seconds,
   throttledCalls,
   trueFloor,
@@ -120,19 +120,6 @@ function minimumCalls(count: number): Record<string, number> {
   };
 }
 
-function clientConfig(simulator: Simulator) {
-  const env = simulator.env();
-  return {
-    endpoint: simulator.url,
-    region: REGION,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-      sessionToken: env.AWS_SESSION_TOKEN,
-    },
-  };
-}
-
 async function applyOnce(simulator: Simulator, count: number) {
   const bucket = configBucketName(ACCOUNT);
   const key = `apply/bench-${count}.yaml`;
@@ -172,11 +159,7 @@ async function applyOnce(simulator: Simulator, count: number) {
  */
 async function eksctlBaseline(count: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(count)));
-  const config = { ...clientConfig(simulator), ...EKSCTL_SDK_SETTINGS };
-  const iam = new IAMClient(config);
-  const eks = new EKSClient(config);
-  const started = performance.now();
-  const results = await Promise.allSettled(
+  return runEksctlStyle(simulator, REGION, ({ iam, eks }) =>
     entries(count).map(async (entry) => {
       let roleArn = entry.roleARN ?? '';
       if (entry.permissionPolicyARNs) {
@@ -201,18 +184,6 @@ async function eksctlBaseline(count: number) {
       );
     }),
   );
-  const wall = seconds(started);
-  const firstFailure = results.find((result) => result.status === 'rejected');
-  if (process.env.BENCH_DEBUG && firstFailure) console.error(firstFailure.reason);
-  iam.destroy();
-  eks.destroy();
-  const throttles = throttledCalls(simulator);
-  await simulator.close();
-  return {
-    seconds: wall,
-    throttles,
-    failed: results.filter((result) => result.status === 'rejected').length,
-  };
 }
 
 async function benchOnce(count: number) {

@@ -3,8 +3,11 @@
  * rate limits set for the minimum calls the work needs, call statistics from the simulator's log,
  * and the SDK settings of the eksctl-style baseline.
  */
+
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
 import type { Simulator } from '../local/simulator/index.ts';
 
 /** The simulator's services whose calls are the work itself (not the run store or events). */
@@ -71,7 +74,54 @@ export function throttledCalls(simulator: Simulator): number {
  * eksctl's client settings: the SDK's standard retry mode with its default 3 attempts, and no
  * bound on calls in flight (eksctl runs its task tree's tasks as parallel goroutines).
  */
-export const EKSCTL_SDK_SETTINGS = { retryMode: 'standard', maxAttempts: 3 } as const;
+const EKSCTL_SDK_SETTINGS = { retryMode: 'standard', maxAttempts: 3 } as const;
+
+/** The simulator's credentials, as its environment gives them to clients. */
+export function simulatorCredentials(simulator: Simulator) {
+  const env = simulator.env();
+  return {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+    sessionToken: env.AWS_SESSION_TOKEN,
+  };
+}
+
+export interface EksctlStyleClients {
+  iam: IAMClient;
+  eks: EKSClient;
+}
+
+/**
+ * Runs eksctl's way against `simulator`: every unit of `work` at once, with eksctl's SDK settings.
+ * Its wall time, the throttles it met and the units that failed; the simulator is closed after.
+ */
+export async function runEksctlStyle(
+  simulator: Simulator,
+  region: string,
+  work: (clients: EksctlStyleClients) => Promise<unknown>[],
+): Promise<{ seconds: number; throttles: number; failed: number }> {
+  const config = {
+    endpoint: simulator.url,
+    region,
+    credentials: simulatorCredentials(simulator),
+    ...EKSCTL_SDK_SETTINGS,
+  };
+  const clients = { iam: new IAMClient(config), eks: new EKSClient(config) };
+  const started = performance.now();
+  const results = await Promise.allSettled(work(clients));
+  const wall = seconds(started);
+  const firstFailure = results.find((result) => result.status === 'rejected');
+  if (process.env.BENCH_DEBUG && firstFailure) console.error(firstFailure.reason);
+  clients.iam.destroy();
+  clients.eks.destroy();
+  const throttles = throttledCalls(simulator);
+  await simulator.close();
+  return {
+    seconds: wall,
+    throttles,
+    failed: results.filter((result) => result.status === 'rejected').length,
+  };
+}
 
 export function seconds(started: number): number {
   return (performance.now() - started) / 1000;

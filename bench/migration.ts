@@ -21,10 +21,11 @@
  * rerun's mutating calls; and the baseline's wall time, throttles and failures.
  */
 
-import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
-import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
+import { GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
 import { kubernetesApiFor, mergePatchServiceAccount } from '../functions/aws/kubernetes.ts';
+import { decodePolicyDocument, statementsOf } from '../functions/core/policy-document.ts';
 import { podIdentityTrustStatement, removeIrsaSubjects } from '../functions/core/trust-policy.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { connectToSimulator } from '../local/runner/simulated-aws.ts';
@@ -32,9 +33,10 @@ import { parseWorld, startSimulator } from '../local/simulator/index.ts';
 import { AUTOMATION_ROLE, irsaWorkloads } from '../local/simulator/synthetic-worlds.ts';
 import {
   callStats,
-  EKSCTL_SDK_SETTINGS,
   printTable,
+  runEksctlStyle,
   seconds,
+  simulatorCredentials,
   throttledCalls,
   trueFloor,
   warmUp,
@@ -175,37 +177,27 @@ async function migrateOnce(count: number) {
  */
 async function eksctlBaseline(count: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(count)));
-  const env = simulator.env();
-  const credentials = {
-    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-    sessionToken: env.AWS_SESSION_TOKEN,
-  };
-  const config = { endpoint: simulator.url, region: REGION, credentials, ...EKSCTL_SDK_SETTINGS };
-  const iam = new IAMClient(config);
-  const eks = new EKSClient(config);
   const kubernetes = await kubernetesApiFor(
     { name: 'bench', endpoint: `${simulator.url}/k8s/bench` },
-    { region: REGION, credentials, stsEndpoint: simulator.url },
+    { region: REGION, credentials: simulatorCredentials(simulator), stsEndpoint: simulator.url },
   );
   const { roles, serviceAccounts } = irsaWorkloads(workloadOptions(count));
   const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`;
-  const readTrust = async (roleName: string) =>
-    JSON.parse(
-      decodeURIComponent(
+  return runEksctlStyle(simulator, REGION, ({ iam, eks }) => {
+    const readTrust = async (roleName: string) =>
+      decodePolicyDocument(
         (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role
-          ?.AssumeRolePolicyDocument ?? '{}',
-      ),
-    );
-  const started = performance.now();
-  const results = await Promise.allSettled(
-    roles.map(async (role) => {
+          ?.AssumeRolePolicyDocument ?? '',
+      );
+    return roles.map(async (role) => {
       const trust = await readTrust(role.name);
-      trust.Statement = [...trust.Statement, podIdentityTrustStatement()];
       await iam.send(
         new UpdateAssumeRolePolicyCommand({
           RoleName: role.name,
-          PolicyDocument: JSON.stringify(trust),
+          PolicyDocument: JSON.stringify({
+            ...trust,
+            Statement: [...statementsOf(trust), podIdentityTrustStatement()],
+          }),
         }),
       );
       const own = serviceAccounts.filter((sa) =>
@@ -241,18 +233,8 @@ async function eksctlBaseline(count: number) {
           PolicyDocument: JSON.stringify(removal.document),
         }),
       );
-    }),
-  );
-  const wall = seconds(started);
-  iam.destroy();
-  eks.destroy();
-  const throttles = throttledCalls(simulator);
-  await simulator.close();
-  return {
-    seconds: wall,
-    throttles,
-    failedRoles: results.filter((result) => result.status === 'rejected').length,
-  };
+    });
+  });
 }
 
 async function benchOnce(count: number) {
@@ -282,7 +264,7 @@ async function benchOnce(count: number) {
     'eksctl-style wall s': baseline.seconds.toFixed(1),
     'eksctl-style wall/floor': (baseline.seconds / floor.seconds).toFixed(2),
     'eksctl-style throttles': baseline.throttles,
-    'eksctl-style failed roles': baseline.failedRoles,
+    'eksctl-style failed roles': baseline.failed,
   };
 }
 
