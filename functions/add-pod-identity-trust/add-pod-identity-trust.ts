@@ -4,7 +4,7 @@ import { IAM_SERVICE_ACCOUNT_TAG, POD_IDENTITY_ASSOCIATION_TAG } from '../core/e
 import { asError } from '../core/errors.ts';
 import type { RoleTrustOutcome } from '../core/migration/outcomes.ts';
 import {
-  batchRange,
+  batchRoles,
   describeServiceAccount,
   type MigrationPlan,
   type PlannedRole,
@@ -21,7 +21,8 @@ export interface BatchInput {
 }
 
 export interface AddTrustDeps {
-  loadPlan(runId: string): Promise<MigrationPlan>;
+  /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
+  loadPlan(runId: string, batch: number): Promise<MigrationPlan>;
   getRoleTrust(name: string): Promise<{ trustPolicy: PolicyDocument } | undefined>;
   updateTrust(name: string, trust: PolicyDocument): Promise<void>;
   changeTrustThroughStack: typeof changeRoleTrustThroughStack;
@@ -46,8 +47,8 @@ export async function addPodIdentityTrustBatch(
   input: BatchInput,
   deps: AddTrustDeps,
 ): Promise<TrustBatchResult> {
-  const plan = await deps.loadPlan(input.runId);
-  const indexes = batchRange(plan.roles.length, input.batch, plan.batchSize);
+  const plan = await deps.loadPlan(input.runId, input.batch);
+  const indexes = batchRoles(plan, input.batch);
   const outcomes = await pMap(
     indexes,
     async (roleIndex): Promise<RoleTrustOutcome> => {

@@ -11,14 +11,15 @@ import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../aws/stacks.ts';
 import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
-import type { MigrationPlan } from '../core/migration/plan.ts';
+import { type MigrationBatchDocument, planOfBatch } from '../core/migration/plan.ts';
 import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
 export const handler = defineTask('add-pod-identity-trust', input, (event) =>
   addPodIdentityTrustBatch(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadPlan: async (runId, batch) =>
+      planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),
     getRoleTrust,
     updateTrust,
     changeTrustThroughStack: changeRoleTrustThroughStack,

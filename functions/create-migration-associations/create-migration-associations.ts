@@ -7,8 +7,7 @@ import {
   type RoleTrustOutcome,
 } from '../core/migration/outcomes.ts';
 import {
-  batchOf,
-  batchRange,
+  batchServiceAccounts,
   describeServiceAccount,
   type MigrationPlan,
   namesSameRole,
@@ -31,11 +30,12 @@ export type CreateResult =
   | { status: 'exists'; existing: { roleArn: string; ownerArn?: string | undefined } };
 
 export interface CreateAssociationsDeps {
-  loadPlan(runId: string): Promise<MigrationPlan>;
+  /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
+  loadPlan(runId: string, batch: number): Promise<MigrationPlan>;
   /** The cluster's OIDC issuer as EKS reports it now, not as the plan document says. */
   clusterOidcIssuer(clusterName: string): Promise<string | undefined>;
   getRoleTrust(name: string): Promise<{ trustPolicy: PolicyDocument } | undefined>;
-  /** The trust step's outcomes of one role batch; undefined when that batch failed. */
+  /** The trust step's outcomes of one batch; undefined when that step failed. */
   loadTrustOutcomes(runId: string, batch: number): Promise<RoleTrustOutcome[] | undefined>;
   createAssociation(association: {
     clusterName: string;
@@ -71,25 +71,6 @@ export interface AssociationBatchResult {
   unsuccessful: number;
 }
 
-async function trustOutcomesFor(
-  plan: MigrationPlan,
-  indexes: readonly number[],
-  input: BatchInput,
-  deps: CreateAssociationsDeps,
-): Promise<Map<number, RoleTrustOutcome>> {
-  const roleBatches = new Set(
-    indexes.flatMap((index) => {
-      const sa = plan.serviceAccounts[index];
-      return sa ? [batchOf(sa.roleIndex, plan.batchSize)] : [];
-    }),
-  );
-  const outcomes: RoleTrustOutcome[] = [];
-  for (const roleBatch of roleBatches) {
-    outcomes.push(...((await deps.loadTrustOutcomes(input.runId, roleBatch)) ?? []));
-  }
-  return byIndex(outcomes, (outcome) => outcome.roleIndex);
-}
-
 /**
  * Creates the association of each service account of the batch whose role now trusts Pod
  * Identity. One that already exists for the same role counts as done; one for another role is a
@@ -99,9 +80,13 @@ export async function createMigrationAssociations(
   input: BatchInput,
   deps: CreateAssociationsDeps,
 ): Promise<AssociationBatchResult> {
-  const plan = await deps.loadPlan(input.runId);
-  const indexes = batchRange(plan.serviceAccounts.length, input.batch, plan.batchSize);
-  const trust = await trustOutcomesFor(plan, indexes, input, deps);
+  const plan = await deps.loadPlan(input.runId, input.batch);
+  const indexes = batchServiceAccounts(plan, input.batch);
+  // A batch holds its service accounts' roles, so their trust outcomes are this batch's document.
+  const trust = byIndex(
+    (await deps.loadTrustOutcomes(input.runId, input.batch)) ?? [],
+    (outcome) => outcome.roleIndex,
+  );
   // Defence in depth: a run document may have been changed since discovery, so each association
   // is checked against what IAM and EKS say now before it grants anything.
   const issuer = deps.clusterOidcIssuer(plan.clusterName);

@@ -12,14 +12,15 @@ import { getRoleTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { type RoleTrustOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
-import type { MigrationPlan } from '../core/migration/plan.ts';
+import { type MigrationBatchDocument, planOfBatch } from '../core/migration/plan.ts';
 import { createMigrationAssociations } from './create-migration-associations.ts';
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
 export const handler = defineTask('create-migration-associations', input, (event) =>
   createMigrationAssociations(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadPlan: async (runId, batch) =>
+      planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),
     clusterOidcIssuer: async (clusterName) => (await describeCluster(clusterName))?.oidcIssuer,
     getRoleTrust,
     loadTrustOutcomes: (runId, batch) =>

@@ -18,8 +18,9 @@ import {
   type AddonRoleFact,
   type AssociationFact,
   annotatedRolesToLookUp,
-  batchIndexes,
+  batchDocument,
   hasPendingStep,
+  type MigrationBatchDocument,
   type MigrationFacts,
   type MigrationPlan,
   pendingSteps,
@@ -43,6 +44,8 @@ export const ACCESS_PROPAGATION_ATTEMPTS = 6;
 export const ACCESS_PROPAGATION_DELAY_MS = 5000;
 /** Roles looked up at once (annotated roles that do not trust the cluster). */
 const ROLE_LOOKUP_CONCURRENCY = 4;
+/** Batch documents written at once. */
+const RUN_STORE_WRITE_CONCURRENCY = 8;
 
 export interface DiscoverInput
   extends Pick<
@@ -84,6 +87,8 @@ export interface DiscoverDeps {
   describeAssociations(clusterName: string, ids: string[]): Promise<AssociationFact[]>;
   getAccountSummary(): Promise<Record<string, number>>;
   savePlan(runId: string, plan: MigrationPlan): Promise<string>;
+  /** Stores what the tasks of one batch read. */
+  saveBatch(runId: string, batch: number, document: MigrationBatchDocument): Promise<unknown>;
   sleep(milliseconds: number): Promise<unknown>;
 }
 
@@ -99,8 +104,8 @@ export interface DiscoverySummary {
   createsAssociations: boolean;
   /** Some add-on is migrated through its podIdentityAssociations. */
   migratesAddons: boolean;
-  roleBatches: number[];
-  serviceAccountBatches: number[];
+  /** The Map's items: one per batch of the plan. */
+  batches: number[];
   removesAnnotations: boolean;
   /** Namespaces of the annotations to remove, for the write access they need. */
   annotationNamespaces: string[];
@@ -233,8 +238,7 @@ export function summarise(plan: MigrationPlan, planDocument: string): DiscoveryS
     hasWork: runnable.some(hasPendingStep) || migratesAddons,
     createsAssociations: runnable.some((step) => step.association) || migratesAddons,
     migratesAddons,
-    roleBatches: batchIndexes(plan.roles.length, plan.batchSize),
-    serviceAccountBatches: batchIndexes(plan.serviceAccounts.length, plan.batchSize),
+    batches: plan.batches.map((_, index) => index),
     removesAnnotations: annotationNamespaces.length > 0,
     annotationNamespaces,
     removesOidcTrust: runnable.some((step) => step.oidcTrust),
@@ -339,5 +343,13 @@ export async function discoverIrsa(
           deps.migratableRoleArnPatterns,
         )
       : [];
+  // Only an approved run has batches to run; they are stored before the plan that names them.
+  if (input.approve) {
+    await pMap(
+      plan.batches.keys(),
+      (batch) => deps.saveBatch(input.runId, batch, batchDocument(plan, batch)),
+      { concurrency: RUN_STORE_WRITE_CONCURRENCY },
+    );
+  }
   return summarise(plan, await deps.savePlan(input.runId, plan));
 }

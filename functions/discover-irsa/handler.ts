@@ -66,6 +66,8 @@ export const handler = defineTask('discover-irsa', input, (event) =>
     describeAssociations,
     getAccountSummary,
     savePlan: (runId, plan) => putRunDocument(runId, RUN_DOCUMENTS.plan, plan),
+    saveBatch: (runId, batch, document) =>
+      putRunDocument(runId, RUN_DOCUMENTS.batch(batch), document),
     sleep: (milliseconds) => sleep(milliseconds),
   }),
 );

@@ -12,7 +12,11 @@ import {
 import { defineTask } from '../aws/lambda.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { type AssociationOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
-import { type MigrationPlan, ROLE_ARN_ANNOTATION } from '../core/migration/plan.ts';
+import {
+  type MigrationBatchDocument,
+  planOfBatch,
+  ROLE_ARN_ANNOTATION,
+} from '../core/migration/plan.ts';
 import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-annotations.ts';
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
@@ -34,7 +38,8 @@ async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
 
 export const handler = defineTask('remove-irsa-annotations', input, (event) =>
   removeIrsaAnnotations(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadPlan: async (runId, batch) =>
+      planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),
     loadAssociationOutcomes: (runId, batch) =>
       findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
     kubernetes,

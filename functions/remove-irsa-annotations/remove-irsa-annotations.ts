@@ -12,7 +12,7 @@ import {
   byIndex,
 } from '../core/migration/outcomes.ts';
 import {
-  batchRange,
+  batchServiceAccounts,
   type MigrationPlan,
   namesSameRole,
   type PlannedServiceAccount,
@@ -52,7 +52,8 @@ export interface ServiceAccountsApi {
 }
 
 export interface RemoveAnnotationsDeps {
-  loadPlan(runId: string): Promise<MigrationPlan>;
+  /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
+  loadPlan(runId: string, batch: number): Promise<MigrationPlan>;
   /** The association step's outcomes of the same batch; undefined when that batch failed. */
   loadAssociationOutcomes(runId: string, batch: number): Promise<AssociationOutcome[] | undefined>;
   kubernetes(clusterName: string): Promise<ServiceAccountsApi>;
@@ -139,13 +140,11 @@ export async function removeIrsaAnnotations(
   input: BatchInput,
   deps: RemoveAnnotationsDeps,
 ): Promise<AnnotationBatchResult> {
-  const plan = await deps.loadPlan(input.runId);
-  const indexes = batchRange(plan.serviceAccounts.length, input.batch, plan.batchSize).filter(
-    (index) => {
-      const steps = pendingSteps(plan, index);
-      return steps.annotation && steps.blocked === undefined;
-    },
-  );
+  const plan = await deps.loadPlan(input.runId, input.batch);
+  const indexes = batchServiceAccounts(plan, input.batch).filter((index) => {
+    const steps = pendingSteps(plan, index);
+    return steps.annotation && steps.blocked === undefined;
+  });
   const associations = byIndex(
     (await deps.loadAssociationOutcomes(input.runId, input.batch)) ?? [],
     (outcome) => outcome.serviceAccountIndex,

@@ -15,14 +15,15 @@ import {
   type AssociationOutcome,
   RUN_DOCUMENTS,
 } from '../core/migration/outcomes.ts';
-import type { MigrationPlan } from '../core/migration/plan.ts';
+import { type MigrationBatchDocument, planOfBatch } from '../core/migration/plan.ts';
 import { removeOidcTrust } from './remove-oidc-trust.ts';
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
 export const handler = defineTask('remove-oidc-trust', input, (event) =>
   removeOidcTrust(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadPlan: async (runId, batch) =>
+      planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),
     loadAssociationOutcomes: (runId, batch) =>
       findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
     loadAnnotationOutcomes: (runId, batch) =>

@@ -11,8 +11,7 @@ import {
   type OidcTrustOutcome,
 } from '../core/migration/outcomes.ts';
 import {
-  batchOf,
-  batchRange,
+  batchRoles,
   type MigrationPlan,
   pendingSteps,
   serviceAccountsOf,
@@ -33,7 +32,8 @@ export interface BatchInput {
 }
 
 export interface RemoveOidcTrustDeps {
-  loadPlan(runId: string): Promise<MigrationPlan>;
+  /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
+  loadPlan(runId: string, batch: number): Promise<MigrationPlan>;
   /** Outcomes of one service account batch; undefined when that batch failed or did not run. */
   loadAssociationOutcomes(runId: string, batch: number): Promise<AssociationOutcome[] | undefined>;
   loadAnnotationOutcomes(runId: string, batch: number): Promise<AnnotationOutcome[] | undefined>;
@@ -60,22 +60,15 @@ export async function removeOidcTrust(
   input: BatchInput,
   deps: RemoveOidcTrustDeps,
 ): Promise<OidcTrustBatchResult> {
-  const plan = await deps.loadPlan(input.runId);
-  const roleIndexes = batchRange(plan.roles.length, input.batch, plan.batchSize);
-  const serviceAccountBatches = new Set(
-    roleIndexes.flatMap((roleIndex) => {
-      const role = plan.roles[roleIndex];
-      return role ? serviceAccountsOf(role).map((index) => batchOf(index, plan.batchSize)) : [];
-    }),
-  );
-  const associationOutcomes: AssociationOutcome[] = [];
-  const annotationOutcomes: AnnotationOutcome[] = [];
-  for (const batch of serviceAccountBatches) {
-    associationOutcomes.push(...((await deps.loadAssociationOutcomes(input.runId, batch)) ?? []));
-    annotationOutcomes.push(...((await deps.loadAnnotationOutcomes(input.runId, batch)) ?? []));
-  }
-  const associations = byIndex(associationOutcomes, (outcome) => outcome.serviceAccountIndex);
-  const annotations = byIndex(annotationOutcomes, (outcome) => outcome.serviceAccountIndex);
+  const plan = await deps.loadPlan(input.runId, input.batch);
+  const roleIndexes = batchRoles(plan, input.batch);
+  // A batch holds its roles' service accounts, so their outcomes are all in this batch's documents.
+  const [associationOutcomes, annotationOutcomes] = await Promise.all([
+    deps.loadAssociationOutcomes(input.runId, input.batch),
+    deps.loadAnnotationOutcomes(input.runId, input.batch),
+  ]);
+  const associations = byIndex(associationOutcomes ?? [], (outcome) => outcome.serviceAccountIndex);
+  const annotations = byIndex(annotationOutcomes ?? [], (outcome) => outcome.serviceAccountIndex);
 
   const outcomes = await pMap(
     roleIndexes,

@@ -5,7 +5,7 @@ import { defineTask } from '../aws/lambda.ts';
 import { recordFailedItems } from '../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AddonMigrationResult } from '../core/migration/addons.ts';
-import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
+import { MIGRATION_STEPS, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../core/migration/plan.ts';
 import { DISCOVERY_MODES } from '../core/migration/request.ts';
 import { mapBatchOutcomeSchema } from '../core/run-output.ts';
@@ -24,7 +24,10 @@ const access = z
   })
   .optional();
 
-const batchResults = z.array(mapBatchOutcomeSchema).optional();
+const batchResult = z.intersection(
+  mapBatchOutcomeSchema,
+  z.looseObject({ step: z.enum(MIGRATION_STEPS).optional() }),
+);
 
 const input = z.looseObject({
   runId: z.string().min(1),
@@ -37,10 +40,7 @@ const input = z.looseObject({
   readAccess: access,
   writeAccess: access,
   plan: z.looseObject({ planDocument: z.string() }).optional(),
-  trustResults: batchResults,
-  associationResults: batchResults,
-  annotationResults: batchResults,
-  oidcResults: batchResults,
+  batchResults: z.array(batchResult).optional(),
 });
 
 export const handler = defineTask('report-migration', input, async (event) => {

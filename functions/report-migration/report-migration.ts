@@ -1,9 +1,12 @@
+import pMap from 'p-map';
 import type { ReportAccess } from '../core/associations/report.ts';
 import type { AddonMigrationResult } from '../core/migration/addons.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
   byIndex,
+  MIGRATION_STEPS,
+  type MigrationStep,
   type OidcTrustOutcome,
   type RoleTrustOutcome,
 } from '../core/migration/outcomes.ts';
@@ -22,8 +25,11 @@ import {
   REPORT_OUTPUT_BYTES,
 } from '../core/run-output.ts';
 
-/** Output budget for the report in the execution's output, below Step Functions' 256 KiB. */
-type BatchResult = MapBatchOutcome;
+/** One item of the migration's Map; a failed one says at which step it stopped. */
+export type MigrationBatchResult = MapBatchOutcome & { step?: MigrationStep | undefined };
+
+/** Run-store reads the report makes at once. */
+const OUTCOME_READ_CONCURRENCY = 8;
 
 interface AccessStep {
   access?: ReportAccess | undefined;
@@ -42,14 +48,9 @@ export interface ReportMigrationInput {
   writeAccess?: AccessStep | undefined;
   /** Present once discovery ran. */
   plan?: { planDocument: string } | undefined;
-  /** Present for each apply step that ran. */
-  trustResults?: BatchResult[] | undefined;
-  associationResults?: BatchResult[] | undefined;
-  annotationResults?: BatchResult[] | undefined;
-  oidcResults?: BatchResult[] | undefined;
+  /** Present once the batches ran: one entry per batch. */
+  batchResults?: MigrationBatchResult[] | undefined;
 }
-
-export type StepName = 'trust' | 'associations' | 'annotations' | 'oidcTrust';
 
 /** The report as the execution outputs it: complete, or its lists cut to fit with a pointer to all. */
 export type RunReport = MigrationReport & { reportLocation: string; entriesOmitted?: number };
@@ -59,27 +60,37 @@ export interface ReportMigrationDeps {
   /** What the add-on migration did; undefined when it did not run. */
   loadAddonOutcomes?(runId: string): Promise<AddonMigrationResult[] | undefined>;
   /** One batch's outcomes of a step; undefined when that batch wrote none. */
-  loadOutcomes(runId: string, step: StepName, batch: number): Promise<unknown[] | undefined>;
+  loadOutcomes(runId: string, step: MigrationStep, batch: number): Promise<unknown[] | undefined>;
   saveReport(runId: string, report: MigrationReport): Promise<string>;
   publish(detail: Record<string, unknown>): Promise<void>;
 }
 
+/** Whether a batch stopped at `step` or before it, so it wrote nothing for that step. */
+function stoppedBefore(result: MigrationBatchResult, step: MigrationStep): boolean {
+  if (!result.failed) return false;
+  // An item without a step name failed where no step recorded it: nothing after can be trusted.
+  const failedAt = result.step === undefined ? 0 : MIGRATION_STEPS.indexOf(result.step);
+  return failedAt <= MIGRATION_STEPS.indexOf(step);
+}
+
 async function stepOutcomes<T>(
   runId: string,
-  step: StepName,
-  results: readonly BatchResult[],
+  step: MigrationStep,
+  results: readonly MigrationBatchResult[],
   deps: ReportMigrationDeps,
 ): Promise<{ outcomes: T[]; missing?: string }> {
-  const outcomes: T[] = [];
-  let missing: string | undefined;
-  for (const result of [...results].sort((a, b) => a.batch - b.batch)) {
-    if (result.failed) {
-      missing ??= `its batch failed: ${result.error.Error}: ${result.error.Cause}`;
-      continue;
-    }
-    const loaded = await deps.loadOutcomes(runId, step, result.batch);
-    if (loaded) outcomes.push(...(loaded as T[]));
-  }
+  const sorted = [...results].sort((a, b) => a.batch - b.batch);
+  const failed = sorted.find((result) => stoppedBefore(result, step));
+  const missing =
+    failed?.failed === true
+      ? `its batch failed: ${failed.error.Error}: ${failed.error.Cause}`
+      : undefined;
+  const loaded = await pMap(
+    sorted.filter((result) => !stoppedBefore(result, step)),
+    (result) => deps.loadOutcomes(runId, step, result.batch),
+    { concurrency: OUTCOME_READ_CONCURRENCY },
+  );
+  const outcomes = loaded.flatMap((batch) => (batch ?? []) as T[]);
   return missing === undefined ? { outcomes } : { outcomes, missing };
 }
 
@@ -87,31 +98,16 @@ async function loadStepOutcomes(
   input: ReportMigrationInput,
   deps: ReportMigrationDeps,
 ): Promise<StepOutcomes | undefined> {
-  if (input.trustResults === undefined) return undefined;
-  const trust = await stepOutcomes<RoleTrustOutcome>(
-    input.runId,
-    'trust',
-    input.trustResults,
-    deps,
-  );
-  const associations = await stepOutcomes<AssociationOutcome>(
-    input.runId,
-    'associations',
-    input.associationResults ?? [],
-    deps,
-  );
-  const annotations = await stepOutcomes<AnnotationOutcome>(
-    input.runId,
-    'annotations',
-    input.annotationResults ?? [],
-    deps,
-  );
-  const oidcTrust = await stepOutcomes<OidcTrustOutcome>(
-    input.runId,
-    'oidcTrust',
-    input.oidcResults ?? [],
-    deps,
-  );
+  const results = input.batchResults;
+  if (results === undefined) return undefined;
+  // Without OIDC-trust removal no batch reaches the removal steps: there is nothing to read.
+  const removalResults = input.removeOidcProviderTrustRelationship ? results : [];
+  const [trust, associations, annotations, oidcTrust] = await Promise.all([
+    stepOutcomes<RoleTrustOutcome>(input.runId, 'trust', results, deps),
+    stepOutcomes<AssociationOutcome>(input.runId, 'associations', results, deps),
+    stepOutcomes<AnnotationOutcome>(input.runId, 'annotations', removalResults, deps),
+    stepOutcomes<OidcTrustOutcome>(input.runId, 'oidcTrust', removalResults, deps),
+  ]);
   return {
     trust: byIndex(trust.outcomes, (outcome) => outcome.roleIndex),
     associations: byIndex(associations.outcomes, (outcome) => outcome.serviceAccountIndex),

@@ -661,21 +661,25 @@ describe('migrate-to-pod-identity workflow', () => {
       WORKFLOW,
       { clusterName: 'demo', approve: true },
       {
-        // Someone with write access to runs/ points web/frontend at payments' shared role.
+        // Someone with write access to runs/ points web/frontend at payments' shared role in the
+        // document its batch reads.
         onTaskInvoked: (task) => {
-          if (task !== 'add-pod-identity-trust') return;
+          if (task !== 'create-migration-associations') return;
           for (const bucket of simulator.state.world.buckets) {
             for (const [key, text] of Object.entries(bucket.objects)) {
-              if (!key.endsWith('/migration-plan.json')) continue;
-              const plan = JSON.parse(text) as {
-                roles: { name: string }[];
+              if (!/\/batch-\d+\.json$/.test(key)) continue;
+              const document = JSON.parse(text) as {
+                entry: { firstRole: number };
+                roles: { name: string; arn: string }[];
                 serviceAccounts: { namespace: string; serviceAccount: string; roleIndex: number }[];
               };
-              const shared = plan.roles.findIndex((role) => role.name === 'shared-app');
-              for (const sa of plan.serviceAccounts)
-                if (sa.namespace === 'web' && sa.serviceAccount === 'frontend')
-                  sa.roleIndex = shared;
-              bucket.objects[key] = JSON.stringify(plan);
+              for (const sa of document.serviceAccounts) {
+                const role = document.roles[sa.roleIndex - document.entry.firstRole];
+                if (sa.namespace !== 'web' || sa.serviceAccount !== 'frontend' || !role) continue;
+                role.name = 'shared-app';
+                role.arn = roleArn('shared-app');
+              }
+              bucket.objects[key] = JSON.stringify(document);
             }
           }
         },

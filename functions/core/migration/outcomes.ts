@@ -62,9 +62,15 @@ export function byIndex<T>(
   return new Map(outcomes.map((outcome) => [indexOf(outcome), outcome]));
 }
 
+/** The steps each batch of the migration goes through, in the order they run. */
+export const MIGRATION_STEPS = ['trust', 'associations', 'annotations', 'oidcTrust'] as const;
+export type MigrationStep = (typeof MIGRATION_STEPS)[number];
+
 /** Names of the run's documents in the run store (`runs/<runId>/<name>.json`). */
 export const RUN_DOCUMENTS = {
   plan: 'migration-plan',
+  /** What the tasks of one batch read (MigrationBatchDocument). */
+  batch: (batch: number) => `batch-${batch}`,
   report: 'report',
   trust: (batch: number) => `trust-${batch}`,
   associations: (batch: number) => `associations-${batch}`,

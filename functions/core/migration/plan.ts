@@ -30,10 +30,16 @@ import type { DiscoveryMode, MigrationRequest } from './request.ts';
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 /**
- * Roles or service accounts per Map iteration. At 50, 5,000 service accounts make 100
- * iterations per Map: a few hundred history events, far under the 25,000 limit.
+ * Service accounts (and roles) per Map iteration, unless one role alone has more. Small batches
+ * keep the pipeline full: each iteration reaches its association and annotation writes soon, so
+ * the EKS and Kubernetes limits are both busy from the start, and the last iterations drain fast.
  */
-export const BATCH_SIZE = 50;
+export const BATCH_SIZE = 25;
+/**
+ * Iterations per run at most; larger plans get larger batches. About 33 history events per
+ * iteration keeps a run far under Step Functions' 25,000 events per execution.
+ */
+export const MAX_BATCHES = 200;
 
 // ---------------------------------------------------------------------------------------------
 // Facts
@@ -202,7 +208,8 @@ export interface MigrationPlan {
   discovery: { requested: DiscoveryMode; used: 'kubernetes' | 'iam' };
   agentInstalled: boolean;
   assumeRolePolicySizeQuota: number;
-  batchSize: number;
+  /** The Map iterations of the migration, in order; each holds whole roles. */
+  batches: MigrationBatch[];
   roles: PlannedRole[];
   /** Ordered by role, so a role's service accounts are contiguous. */
   serviceAccounts: PlannedServiceAccount[];
@@ -210,6 +217,19 @@ export interface MigrationPlan {
   warnings: string[];
   /** The add-ons with an IRSA role, migrated through their own podIdentityAssociations. */
   addons?: PlannedAddon[] | undefined;
+}
+
+/**
+ * One iteration of the migration's Map: consecutive roles with all their service accounts, so
+ * the iteration takes them through every step in the safety order (trust, association,
+ * annotation, OIDC trust) without waiting for other iterations, and iterations at different
+ * steps use the independent EKS, IAM and Kubernetes rate limits at the same time.
+ */
+export interface MigrationBatch {
+  firstRole: number;
+  roleCount: number;
+  firstServiceAccount: number;
+  serviceAccountCount: number;
 }
 
 /** What is still to do for one service account, read from the plan. */
@@ -886,7 +906,7 @@ function assemble(context: Context, accepted: readonly Accepted[]): MigrationPla
     },
     agentInstalled: facts.agentInstalled,
     assumeRolePolicySizeQuota: facts.assumeRolePolicySizeQuota,
-    batchSize: BATCH_SIZE,
+    batches: migrationBatches(roles),
     roles,
     serviceAccounts,
     findings: sortFindings(findings),
@@ -936,29 +956,126 @@ export function trustTooLargeReason(
   );
 }
 
-/** Batch numbers for `count` items: `[0, 1, ..., n-1]`. */
-export function batchIndexes(count: number, batchSize = BATCH_SIZE): number[] {
-  return Array.from({ length: Math.ceil(count / batchSize) }, (_, index) => index);
+/**
+ * Packs consecutive roles into batches of at most `batchSize` roles and `batchSize` service
+ * accounts, in order; a role with more service accounts than that is a batch of its own, since its trust
+ * must not be written by two iterations at once.
+ */
+export function migrationBatches(
+  roles: readonly PlannedRole[],
+  batchSize = batchSizeFor(roles),
+): MigrationBatch[] {
+  const batches: MigrationBatch[] = [];
+  let current: MigrationBatch | undefined;
+  for (const [roleIndex, role] of roles.entries()) {
+    const fits =
+      current !== undefined &&
+      current.roleCount < batchSize &&
+      current.serviceAccountCount + role.serviceAccountCount <= batchSize;
+    if (current && fits) {
+      current.roleCount += 1;
+      current.serviceAccountCount += role.serviceAccountCount;
+      continue;
+    }
+    current = {
+      firstRole: roleIndex,
+      roleCount: 1,
+      firstServiceAccount: role.firstServiceAccount,
+      serviceAccountCount: role.serviceAccountCount,
+    };
+    batches.push(current);
+  }
+  return batches;
 }
 
-/** Indexes of the items of batch `batch`. */
-export function batchRange(count: number, batch: number, batchSize = BATCH_SIZE): number[] {
-  const start = batch * batchSize;
-  const end = Math.min(count, start + batchSize);
-  return Array.from({ length: Math.max(0, end - start) }, (_, offset) => start + offset);
+/**
+ * What one batch's tasks read from the run store: the plan's settings with only that batch's
+ * roles and service accounts. Reading the whole plan in every task would make the run's reads
+ * grow with the square of its size.
+ */
+export interface MigrationBatchDocument {
+  settings: Omit<
+    MigrationPlan,
+    'batches' | 'roles' | 'serviceAccounts' | 'findings' | 'warnings' | 'addons'
+  >;
+  batch: number;
+  entry: MigrationBatch;
+  roles: PlannedRole[];
+  serviceAccounts: PlannedServiceAccount[];
 }
 
-/** The batch holding item `index`. */
-export function batchOf(index: number, batchSize = BATCH_SIZE): number {
-  return Math.floor(index / batchSize);
+export function batchDocument(plan: MigrationPlan, batch: number): MigrationBatchDocument {
+  const {
+    batches,
+    roles,
+    serviceAccounts,
+    findings: _findings,
+    warnings: _warnings,
+    addons: _addons,
+    ...settings
+  } = plan;
+  const entry = batches[batch];
+  if (!entry) throw new RangeError(`the plan has no batch ${batch} (it has ${batches.length})`);
+  return {
+    settings,
+    batch,
+    entry,
+    roles: roles.slice(entry.firstRole, entry.firstRole + entry.roleCount),
+    serviceAccounts: serviceAccounts.slice(
+      entry.firstServiceAccount,
+      entry.firstServiceAccount + entry.serviceAccountCount,
+    ),
+  };
+}
+
+/**
+ * The plan as one batch sees it: its roles and service accounts at their indexes in the whole
+ * plan (so outcomes name them as the report does), every other index empty, as it is for an
+ * index the plan does not have.
+ */
+export function planOfBatch(document: MigrationBatchDocument): MigrationPlan {
+  const roles: PlannedRole[] = [];
+  const serviceAccounts: PlannedServiceAccount[] = [];
+  const batches: MigrationBatch[] = [];
+  document.roles.forEach((role, offset) => {
+    roles[document.entry.firstRole + offset] = role;
+  });
+  document.serviceAccounts.forEach((sa, offset) => {
+    serviceAccounts[document.entry.firstServiceAccount + offset] = sa;
+  });
+  batches[document.batch] = document.entry;
+  return { ...document.settings, batches, roles, serviceAccounts, findings: [], warnings: [] };
+}
+
+/** BATCH_SIZE, or what keeps the plan within MAX_BATCHES iterations. */
+export function batchSizeFor(roles: readonly PlannedRole[]): number {
+  const serviceAccounts = roles.reduce((sum, role) => sum + role.serviceAccountCount, 0);
+  const items = Math.max(roles.length, serviceAccounts);
+  return Math.max(BATCH_SIZE, Math.ceil(items / MAX_BATCHES));
+}
+
+function indexRange(first: number, count: number): number[] {
+  return Array.from({ length: count }, (_, offset) => first + offset);
+}
+
+/** The role indexes of batch `batch`; none for a batch the plan does not have. */
+export function batchRoles(plan: Pick<MigrationPlan, 'batches'>, batch: number): number[] {
+  const entry = plan.batches[batch];
+  return entry ? indexRange(entry.firstRole, entry.roleCount) : [];
+}
+
+/** The service account indexes of batch `batch`; none for a batch the plan does not have. */
+export function batchServiceAccounts(
+  plan: Pick<MigrationPlan, 'batches'>,
+  batch: number,
+): number[] {
+  const entry = plan.batches[batch];
+  return entry ? indexRange(entry.firstServiceAccount, entry.serviceAccountCount) : [];
 }
 
 /** The service account indexes of a role. */
 export function serviceAccountsOf(role: PlannedRole): number[] {
-  return Array.from(
-    { length: role.serviceAccountCount },
-    (_, offset) => role.firstServiceAccount + offset,
-  );
+  return indexRange(role.firstServiceAccount, role.serviceAccountCount);
 }
 
 export function describeServiceAccount(

@@ -3,13 +3,19 @@ import { describe, it } from 'node:test';
 import { coverageOf } from '../../../functions/core/migration/coverage.ts';
 import {
   annotatedRolesToLookUp,
-  batchIndexes,
-  batchOf,
-  batchRange,
+  BATCH_SIZE,
+  batchDocument,
+  batchRoles,
+  batchServiceAccounts,
+  MAX_BATCHES,
   type MigrationPlan,
+  migrationBatches,
   namesSameRole,
+  type PlannedRole,
+  type PlannedServiceAccount,
   pendingSteps,
   planMigration,
+  planOfBatch,
 } from '../../../functions/core/migration/plan.ts';
 import { providerForIssuer, providerFromArn } from '../../../functions/core/migration/provider.ts';
 import { findIrsaSubjects, OidcProviderError } from '../../../functions/core/trust-policy.ts';
@@ -456,11 +462,76 @@ describe('plan helpers', () => {
     assert.equal(namesSameRole('nonsense', roleArn('app')), false);
   });
 
-  it('splits items into batches', () => {
-    assert.deepEqual(batchIndexes(0, 50), []);
-    assert.deepEqual(batchIndexes(101, 50), [0, 1, 2]);
-    assert.deepEqual(batchRange(101, 2, 50), [100]);
-    assert.deepEqual(batchRange(3, 1, 2), [2]);
-    assert.equal(batchOf(99, 50), 1);
+  it('packs whole roles into batches, each role with all its service accounts', () => {
+    const role = (firstServiceAccount: number, serviceAccountCount: number) =>
+      ({ firstServiceAccount, serviceAccountCount }) as PlannedRole;
+    // Service accounts per role: 3, 2, 0, 4, 9 (one role over the batch size), 1.
+    const roles = [role(0, 3), role(3, 2), role(5, 0), role(5, 4), role(9, 9), role(18, 1)];
+    const plan = { batches: migrationBatches(roles, 5) };
+    assert.deepEqual(plan.batches, [
+      { firstRole: 0, roleCount: 3, firstServiceAccount: 0, serviceAccountCount: 5 },
+      { firstRole: 3, roleCount: 1, firstServiceAccount: 5, serviceAccountCount: 4 },
+      { firstRole: 4, roleCount: 1, firstServiceAccount: 9, serviceAccountCount: 9 },
+      { firstRole: 5, roleCount: 1, firstServiceAccount: 18, serviceAccountCount: 1 },
+    ]);
+    assert.deepEqual(batchRoles(plan, 0), [0, 1, 2]);
+    assert.deepEqual(batchServiceAccounts(plan, 2), [9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    assert.deepEqual(batchServiceAccounts(plan, 4), []);
+    // Roles without service accounts still count against the batch size.
+    assert.deepEqual(
+      migrationBatches([role(0, 0), role(0, 0), role(0, 0)], 2).map((batch) => batch.roleCount),
+      [2, 1],
+    );
+    assert.deepEqual(migrationBatches([], 5), []);
+  });
+
+  it("gives a batch's tasks only its roles and service accounts, at their plan indexes", () => {
+    const role = (name: string, firstServiceAccount: number, serviceAccountCount: number) =>
+      ({ name, firstServiceAccount, serviceAccountCount }) as PlannedRole;
+    const sa = (name: string, roleIndex: number) =>
+      ({ namespace: 'ns', serviceAccount: name, roleIndex }) as PlannedServiceAccount;
+    const roles = [role('r0', 0, 2), role('r1', 2, 1)];
+    const plan = {
+      clusterName: 'c',
+      removeOidcProviderTrustRelationship: true,
+      batches: migrationBatches(roles, 2),
+      roles,
+      serviceAccounts: [sa('a', 0), sa('b', 0), sa('c', 1)],
+      findings: [{ kind: 'role-path' }],
+      warnings: ['w'],
+    } as unknown as MigrationPlan;
+    const document = batchDocument(plan, 1);
+    assert.deepEqual(document.roles, [roles[1]]);
+    assert.equal(JSON.stringify(document).includes('"r0"'), false);
+    const view = planOfBatch(JSON.parse(JSON.stringify(document)));
+    assert.equal(view.roles[0], undefined);
+    assert.deepEqual(view.roles[1], roles[1]);
+    assert.equal(view.serviceAccounts[1], undefined);
+    assert.equal(view.serviceAccounts[2]?.serviceAccount, 'c');
+    assert.deepEqual(batchRoles(view, 1), [1]);
+    assert.deepEqual(batchServiceAccounts(view, 1), [2]);
+    assert.deepEqual(batchRoles(view, 0), []);
+    assert.equal(view.removeOidcProviderTrustRelationship, true);
+    assert.throws(() => batchDocument(plan, 2), RangeError);
+  });
+
+  it('grows batches past BATCH_SIZE so that a plan never has more than MAX_BATCHES', () => {
+    const roles = (count: number, perRole: number) =>
+      Array.from(
+        { length: count },
+        (_, index) =>
+          ({ firstServiceAccount: index * perRole, serviceAccountCount: perRole }) as PlannedRole,
+      );
+    // Whole roles only: two roles of 10 fit in a batch of BATCH_SIZE (25), a third does not.
+    assert.equal(BATCH_SIZE, 25);
+    assert.equal(migrationBatches(roles(100, 10)).length, 50);
+    const large = migrationBatches(roles(2_000, 10));
+    assert.ok(large.length <= MAX_BATCHES, `${large.length} batches`);
+    assert.equal(
+      large.reduce((sum, batch) => sum + batch.serviceAccountCount, 0),
+      20_000,
+    );
+    // Roles without service accounts count too: 30,000 of them still make at most MAX_BATCHES.
+    assert.ok(migrationBatches(roles(30_000, 0)).length <= MAX_BATCHES);
   });
 });

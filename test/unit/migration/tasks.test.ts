@@ -16,7 +16,12 @@ import type {
   OidcTrustOutcome,
   RoleTrustOutcome,
 } from '../../../functions/core/migration/outcomes.ts';
-import { type MigrationPlan, planMigration } from '../../../functions/core/migration/plan.ts';
+import {
+  type MigrationBatchDocument,
+  type MigrationPlan,
+  planMigration,
+  planOfBatch,
+} from '../../../functions/core/migration/plan.ts';
 import type { PolicyDocument } from '../../../functions/core/policy-document.ts';
 import { REPORT_OUTPUT_BYTES } from '../../../functions/core/run-output.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
@@ -94,7 +99,11 @@ const sharedRole = role(
 );
 
 function discoverDeps(reader: Partial<KubernetesReader>, saved: MigrationPlan[]) {
-  const calls = { sleeps: 0, described: [] as string[][] };
+  const calls = {
+    sleeps: 0,
+    described: [] as string[][],
+    batches: [] as { batch: number; document: MigrationBatchDocument }[],
+  };
   const deps: DiscoverDeps = {
     migratableRoleArnPatterns: undefined,
     kubernetes: async () => ({
@@ -120,6 +129,9 @@ function discoverDeps(reader: Partial<KubernetesReader>, saved: MigrationPlan[])
     savePlan: async (_runId, plan) => {
       saved.push(plan);
       return 's3://bucket/runs/run-1/migration-plan.json';
+    },
+    saveBatch: async (_runId, batch, document) => {
+      calls.batches.push({ batch, document });
     },
     sleep: async () => {
       calls.sleeps += 1;
@@ -160,6 +172,15 @@ describe('discover-irsa', () => {
     );
     assert.deepEqual(calls.described, [['a-1']]);
     assert.equal(saved[0]?.assumeRolePolicySizeQuota, 4096);
+    // Each batch's tasks read their own document: its roles and service accounts at their indexes.
+    assert.deepEqual(
+      calls.batches.map(({ batch }) => batch),
+      [0],
+    );
+    const batchPlan = planOfBatch(calls.batches[0]?.document as MigrationBatchDocument);
+    assert.deepEqual(batchPlan.roles, saved[0]?.roles);
+    assert.deepEqual(batchPlan.serviceAccounts, saved[0]?.serviceAccounts);
+    assert.equal(batchPlan.removeOidcProviderTrustRelationship, true);
     assert.deepEqual(summary, {
       planDocument: 's3://bucket/runs/run-1/migration-plan.json',
       discovery: 'kubernetes',
@@ -169,8 +190,7 @@ describe('discover-irsa', () => {
       hasWork: true,
       createsAssociations: true,
       migratesAddons: false,
-      roleBatches: [0],
-      serviceAccountBatches: [0],
+      batches: [0],
       removesAnnotations: true,
       annotationNamespaces: ['a', 'b'],
       removesOidcTrust: true,
