@@ -1026,14 +1026,19 @@ export function roleUsedElsewhere(
   associations: readonly Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[],
   self: { namespace: string; serviceAccount: string },
 ): boolean {
-  const name = (parseRoleArn(roleArn)?.name ?? roleArn).toLowerCase();
+  const name = roleUsageKey(roleArn);
   return associations.some(
     (association) =>
       !(
         association.namespace === self.namespace &&
         association.serviceAccount === self.serviceAccount
-      ) && (parseRoleArn(association.roleArn)?.name ?? association.roleArn).toLowerCase() === name,
+      ) && roleUsageKey(association.roleArn) === name,
   );
+}
+
+/** How {@link roleUsedElsewhere} tells roles apart: by name, without regard to case, as IAM does. */
+export function roleUsageKey(roleArn: string): string {
+  return (parseRoleArn(roleArn)?.name ?? roleArn).toLowerCase();
 }
 
 /**
