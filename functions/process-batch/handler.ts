@@ -10,7 +10,7 @@ import {
   createManagedRole,
   deleteRoleCompletely,
   getPolicyDocument,
-  getRoleState,
+  getRolePolicies,
   getRoleTrust,
   reconcileRole,
 } from '../aws/iam.ts';
@@ -125,8 +125,8 @@ export const handler = defineTask('process-batch', input, (event) => {
     loadRoleUsage: async (runId) =>
       (await getRunDocument<PlanDocument>(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
     describeAssociation,
-    getRoleState,
     getRoleTrust,
+    getRolePolicies,
     findEksctlRoleStack,
     serviceAccountLabels: async (clusterName, namespace, name) =>
       (await getServiceAccount(await apiFor(clusterName)(), namespace, name))?.labels,

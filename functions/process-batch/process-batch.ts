@@ -15,6 +15,7 @@ import {
 } from '../core/associations/guardrails.ts';
 import {
   decideItem,
+  decisionReadsRolePolicies,
   type ItemDecision,
   type ItemOperation,
   needsKubernetes,
@@ -32,7 +33,6 @@ import type { AssociationRequest } from '../core/associations/request.ts';
 import { issueLine } from '../core/config/index.ts';
 import { asError, NamedError } from '../core/errors.ts';
 import { namesSameRole } from '../core/migration/plan.ts';
-import type { PolicyDocument } from '../core/policy-document.ts';
 import { readOncePerKey } from '../core/read-once.ts';
 import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';
@@ -98,6 +98,8 @@ export class RunDocumentTamperedError extends NamedError {
   }
 }
 
+type PolicyFields = 'attachedPolicyArns' | 'inlinePolicies';
+
 export interface ProcessBatchDeps {
   /** The deployment's guardrails, checked again on what this batch is about to do. */
   guardrails: GuardrailSettings;
@@ -114,11 +116,13 @@ export interface ProcessBatchDeps {
     clusterName: string,
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
-  getRoleState(roleName: string): Promise<ExistingRole | undefined>;
-  /** A role's tags and trust policy from one GetRole call, or undefined when there is no such role. */
-  getRoleTrust(
-    roleName: string,
-  ): Promise<{ tags: Record<string, string>; trustPolicy: PolicyDocument } | undefined>;
+  /**
+   * A role's name, ARN, path, tags, boundary and trust policy from one GetRole call, or undefined
+   * when there is no such role.
+   */
+  getRoleTrust(roleName: string): Promise<Omit<ExistingRole, PolicyFields> | undefined>;
+  /** A role's managed and inline policies, or undefined when there is no such role. */
+  getRolePolicies(roleName: string): Promise<Pick<ExistingRole, PolicyFields> | undefined>;
   findEksctlRoleStack(
     clusterName: string,
     namespace: string,
@@ -157,7 +161,7 @@ export async function processBatch(
   const executor = deps.executor(request.clusterName);
   const roles: BatchRoles = {
     given: givenRoles,
-    state: readOncePerKey(deps.getRoleState),
+    state: roleStateReader(givenRoles, readOncePerKey(deps.getRolePolicies)),
     usedElsewhere: roleUsageOf(input.runId, plan, deps),
   };
   const results = await pMap(
@@ -247,7 +251,9 @@ async function processItem(
     }
     lookupWarnings.push(...givenRole.warnings);
     const roleName = roleNameToInspect({ operation, desired, existing });
-    const role = roleName ? await roles.state(roleName) : undefined;
+    const role = roleName
+      ? await roles.state(roleName, decisionReadsRolePolicies(operation, desired))
+      : undefined;
     const roleInUseElsewhere =
       existing !== undefined &&
       plan.roleUsage !== undefined &&
@@ -329,13 +335,33 @@ type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
 interface BatchRoles {
   /** Roles given by ARN: their tags for the guardrails, their trust for the item checks. */
   given: GivenRoleReader;
-  /** The roles the items' decisions inspect. */
-  state: ProcessBatchDeps['getRoleState'];
+  /** The roles the items' decisions inspect; their policies only when asked for. */
+  state(roleName: string, withPolicies: boolean): Promise<ExistingRole | undefined>;
   /** Whether an association other than `self` uses the role (`roleUsedElsewhere`). */
   usedElsewhere(
     roleArn: string,
     self: { namespace: string; serviceAccount: string },
   ): Promise<boolean>;
+}
+
+/**
+ * The role a decision inspects, from the batch's one GetRole of it (shared with the guardrails and
+ * the given-role checks: a role many entries name is read once per batch), and its policies, listed
+ * once per batch and only for a decision that compares them (`decisionReadsRolePolicies`): a role
+ * the entry names by ARN is never reconciled, so what it grants is not this batch's to read. The
+ * policies of a role not read are left empty, which no decision then looks at.
+ */
+function roleStateReader(
+  given: GivenRoleReader,
+  policies: ProcessBatchDeps['getRolePolicies'],
+): BatchRoles['state'] {
+  return async (roleName, withPolicies) => {
+    const role = await given(roleName);
+    if (!role) return undefined;
+    if (!withPolicies) return { ...role, attachedPolicyArns: [], inlinePolicies: [] };
+    const listed = await policies(role.name);
+    return listed && { ...role, ...listed };
+  };
 }
 
 /**

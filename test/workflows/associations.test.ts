@@ -376,16 +376,18 @@ describe('associations workflow', () => {
     // serves both its guardrail recheck and its items' trust checks.
     assert.equal(roleReadsSince(0), 2 + 3);
 
-    // An apply inspects the role of each existing association: once per batch as well.
+    // An apply inspects the role of each existing association: once per batch as well, with the
+    // same GetRole, and never lists the policies of a role the entries name by ARN (it is not
+    // eks-pia's to reconcile).
     const mark = sim.simulator.calls.length;
     const again = (await sim.run('associations', config('apply', entries))) as Report;
     assert.equal(again.counts.unchanged, 120);
     const listings = sim.simulator.calls
       .slice(mark)
       .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
-    assert.equal(listings, 3);
-    // load-request's guardrail check, then per batch one for the recheck and one for the state.
-    assert.equal(roleReadsSince(mark), 1 + 2 * 3);
+    assert.equal(listings, 0);
+    // load-request's guardrail check, then per batch one read for the recheck and the state.
+    assert.equal(roleReadsSince(mark), 1 + 3);
   });
 
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
