@@ -390,6 +390,48 @@ describe('associations workflow', () => {
     assert.equal(roleReadsSince(mark), 1 + 3);
   });
 
+  it('has each batch read only its own batch document, one S3 read per batch', async () => {
+    sim = await simulate(world());
+    const bucket = sim.simulator.state.world.buckets.find(
+      (candidate) => candidate.name === `eks-pia-configs-${ACCOUNT}`,
+    );
+    assert.ok(bucket);
+    // Records which run documents S3 serves while the batches run: the simulator's GetObject
+    // reads the bucket's object by its key.
+    let task = '';
+    const batchReads: string[] = [];
+    bucket.objects = new Proxy(bucket.objects, {
+      get(target, key, receiver) {
+        if (task === 'process-batch' && typeof key === 'string' && key.startsWith('runs/'))
+          batchReads.push(key.replace(/^runs\/[^/]+\//, ''));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    // 120 entries make three batches of at most 50.
+    const entries = Array.from(
+      { length: 120 },
+      (_, index) =>
+        `    - {namespace: default, serviceAccountName: app-${index}, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
+    ).join('\n');
+    const mark = sim.simulator.calls.length;
+    const report = (await sim.run('associations', config('create', entries), {
+      onTaskInvoked: (invoked) => {
+        task = invoked;
+      },
+    })) as Report;
+    assert.equal(report.counts.created, 120);
+    assert.deepEqual(batchReads.sort(), ['batch-0.json', 'batch-1.json', 'batch-2.json']);
+    // The whole run: load-request's config is inline, plan-associations reads the request, each
+    // batch its document, the report each batch's results (and looks for add-on results, which
+    // this run has none of).
+    const gets = sim.simulator.calls
+      .slice(mark)
+      .filter(
+        (call) => call.service === 's3' && call.operation === 'GetObject' && call.status < 400,
+      ).length;
+    assert.equal(gets, 1 + 3 + 3);
+  });
+
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
     sim = await simulate(world());
     const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss';
