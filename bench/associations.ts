@@ -14,8 +14,9 @@
  * these bounds the run, since the limits are independent. Prints per N: wall time and wall ÷
  * floor, reads and writes per association (EKS, IAM and Kubernetes calls), state transitions,
  * Lambda invocations and history events (estimated as Step Functions records them: two per state
- * entered, three more per Lambda task) per association, throttles, created and failed; the
- * rerun's wall time, reads per association and changes; and the baseline's wall time, throttles
+ * entered, three more per Lambda task) per association, run store (S3) reads in all, per batch and
+ * per association, and writes, throttles, created and failed; the rerun's wall time, reads per
+ * association, run store reads per batch and changes, with its calls per API under the table; and the baseline's wall time, throttles
  * and failures. The per-cluster association quota (5,000) is raised for larger N, as AWS does on
  * request.
  */
@@ -23,6 +24,7 @@ import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
 import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
 import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
+import { BATCH_SIZE } from '../functions/plan-associations/plan-associations.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
@@ -199,6 +201,9 @@ async function benchOnce(count: number) {
   const baseline = await eksctlBaseline(count);
   const floor = trueFloor(minimumCalls(count), RATE_LIMITS);
   const per = (value: number) => (value / count).toFixed(3);
+  const batches = Math.ceil(count / BATCH_SIZE);
+  const perBatch = (value: number) => (value / batches).toFixed(2);
+  rerunBreakdowns.push({ count, byOperation: rerun.calls.byOperation });
   return {
     N: count,
     'floor s': `${floor.seconds.toFixed(1)} (${floor.api})`,
@@ -207,6 +212,10 @@ async function benchOnce(count: number) {
     'reads/assoc': per(run.calls.reads),
     'writes/assoc': per(run.calls.writes),
     'run-store calls/assoc': per(run.calls.other),
+    'S3 reads': run.calls.runStoreReads,
+    'S3 reads/batch': perBatch(run.calls.runStoreReads),
+    'S3 reads/assoc': per(run.calls.runStoreReads),
+    'S3 writes': run.calls.runStoreWrites,
     'transitions/assoc': per(run.transitions),
     'lambdas/assoc': per(run.invocations),
     'history events/assoc': per(2 * run.transitions + 3 * run.invocations),
@@ -215,6 +224,7 @@ async function benchOnce(count: number) {
     failed: run.counts.failed ?? 0,
     'rerun wall s': rerun.seconds.toFixed(1),
     'rerun reads/assoc': per(rerun.calls.reads),
+    'rerun S3 reads/batch': perBatch(rerun.calls.runStoreReads),
     'rerun unchanged': rerun.counts.unchanged ?? 0,
     'rerun changes': rerunChanges,
     'eksctl-style wall s': baseline.seconds.toFixed(1),
@@ -223,6 +233,9 @@ async function benchOnce(count: number) {
     'eksctl-style failed': baseline.failed,
   };
 }
+
+/** The rerun's answered calls per API, printed under the table: where its reads go. */
+const rerunBreakdowns: { count: number; byOperation: Record<string, number> }[] = [];
 
 const sizes = process.argv
   .slice(2)
@@ -237,3 +250,9 @@ printTable(
   `apply on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
   rows,
 );
+for (const { count, byOperation } of rerunBreakdowns) {
+  const calls = Object.entries(byOperation)
+    .sort(([, left], [, right]) => right - left)
+    .map(([api, calls]) => `${api} ${calls} (${(calls / count).toFixed(3)}/assoc)`);
+  console.log(`rerun of ${count}, answered calls per API: ${calls.join(', ')}`);
+}

@@ -49,14 +49,31 @@ export interface CallStats {
   reads: number;
   /** Answered calls to them that change something. */
   writes: number;
-  /** Run store, event and identity calls (S3, EventBridge, STS). */
+  /** Run store, event, identity and CloudFormation calls (S3, EventBridge, STS, stacks). */
   other: number;
+  /** Run store reads (S3 GetObject), answered or not. */
+  runStoreReads: number;
+  /** Run store writes (S3 PutObject). */
+  runStoreWrites: number;
+  /** Answered calls per `service:Operation`, reads and writes of every service. */
+  byOperation: Record<string, number>;
 }
 
 /** Statistics of the simulator's calls from index `since` on. */
 export function callStats(simulator: Simulator, since = 0): CallStats {
-  const stats: CallStats = { reads: 0, writes: 0, other: 0 };
+  const stats: CallStats = {
+    reads: 0,
+    writes: 0,
+    other: 0,
+    runStoreReads: 0,
+    runStoreWrites: 0,
+    byOperation: {},
+  };
   for (const call of simulator.calls.slice(since)) {
+    const api = `${call.service}:${call.operation}`;
+    if (call.status < 400) stats.byOperation[api] = (stats.byOperation[api] ?? 0) + 1;
+    if (api === 's3:GetObject') stats.runStoreReads += 1;
+    if (api === 's3:PutObject') stats.runStoreWrites += 1;
     if (!WORK_SERVICES.has(call.service)) stats.other += 1;
     else if (call.status >= 400) continue;
     else if (call.mutating) stats.writes += 1;

@@ -16,6 +16,7 @@ import {
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { applyAddons } from './apply-addons.ts';
 
 const input = z.looseObject({
@@ -26,7 +27,8 @@ const input = z.looseObject({
 
 export const handler = defineTask('apply-addons', input, (event) =>
   applyAddons(event, {
-    loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
+    loadRequest: (runId) =>
+      getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),
     describeCluster,
     catalogue: addonCatalogue,
     podIdentityConfiguration: addonPodIdentityConfiguration,
@@ -45,6 +47,7 @@ export const handler = defineTask('apply-addons', input, (event) =>
     },
     createAddon: createAddonWith,
     updateAddon: updateAddonWith,
-    saveResults: (runId, results) => putRunDocument(runId, 'addon-results', results),
+    saveResults: (runId, results) =>
+      putRunDocument(runId, ASSOCIATION_DOCUMENTS.addonResults, results),
   }),
 );

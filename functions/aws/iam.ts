@@ -181,10 +181,20 @@ function tagMapOf(
  * no such role (also when it disappears while being read).
  */
 export async function getRoleState(name: string): Promise<ExistingRole | undefined> {
+  const role = await getRoleTrust(name);
+  if (!role) return undefined;
+  const policies = await getRolePolicies(role.name);
+  return policies && { ...role, ...policies };
+}
+
+/**
+ * A role's managed policies (ARNs) and inline policies (with their documents): what
+ * {@link getRoleState} adds to GetRole. Undefined when the role disappears while being read.
+ */
+export async function getRolePolicies(
+  roleName: string,
+): Promise<Pick<ExistingRole, 'attachedPolicyArns' | 'inlinePolicies'> | undefined> {
   try {
-    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
-    if (!role) return undefined;
-    const roleName = role.RoleName ?? name;
     const [attachedPolicyArns, inlineNames] = await Promise.all([
       attachedPolicyArnsOf(roleName),
       inlinePolicyNamesOf(roleName),
@@ -193,18 +203,8 @@ export async function getRoleState(name: string): Promise<ExistingRole | undefin
       inlineNames.map((policyName) => inlinePolicyOf(roleName, policyName)),
     );
     return {
-      name: roleName,
-      arn: role.Arn ?? '',
-      path: role.Path ?? '/',
-      // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
-      tags: tagMapOf(role.Tags),
-      trustPolicy: decodeDocument(
-        role.AssumeRolePolicyDocument,
-        `trust policy of role ${roleName}`,
-      ),
       attachedPolicyArns,
       inlinePolicies: inlinePolicies.filter((policy) => policy !== undefined),
-      permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
     };
   } catch (error) {
     if (error instanceof NoSuchEntityException) return undefined;
@@ -233,11 +233,13 @@ export async function getPolicyDocument(policyArn: string): Promise<PolicyDocume
 }
 
 /**
- * A role's name, ARN, path, tags and decoded trust policy from one GetRole call, or undefined when
- * there is no such role: what trust policy edits read right before writing, without the policy
- * listings {@link getRoleState} adds.
+ * A role's name, ARN, path, tags, permissions boundary and decoded trust policy from one GetRole
+ * call, or undefined when there is no such role: what trust policy edits read right before
+ * writing, without the policy listings {@link getRoleState} adds.
  */
-export async function getRoleTrust(name: string): Promise<TaggedTrustingRole | undefined> {
+export async function getRoleTrust(
+  name: string,
+): Promise<(TaggedTrustingRole & Pick<ExistingRole, 'permissionsBoundaryArn'>) | undefined> {
   try {
     const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
     if (!role) return undefined;
@@ -246,11 +248,13 @@ export async function getRoleTrust(name: string): Promise<TaggedTrustingRole | u
       name: roleName,
       arn: role.Arn ?? '',
       path: role.Path ?? '/',
+      // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
       tags: tagMapOf(role.Tags),
       trustPolicy: decodeDocument(
         role.AssumeRolePolicyDocument,
         `trust policy of role ${roleName}`,
       ),
+      permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
     };
   } catch (error) {
     if (error instanceof NoSuchEntityException) return undefined;

@@ -3,12 +3,16 @@ import { describeAssociations, listAssociations } from '../aws/eks-associations.
 import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { getAssociations } from './get-associations.ts';
 
 const input = z.looseObject({ runId: z.string().min(1) });
 
 export const handler = defineTask('get-associations', input, async (event) => {
-  const request = await getRunDocument<AssociationRequest>(event.runId, 'request');
+  const request = await getRunDocument<AssociationRequest>(
+    event.runId,
+    ASSOCIATION_DOCUMENTS.request,
+  );
   return getAssociations(
     {
       runId: event.runId,
@@ -19,7 +23,8 @@ export const handler = defineTask('get-associations', input, async (event) => {
     {
       listAssociations: (clusterName, filter) => listAssociations(clusterName, filter),
       describeAll: describeAssociations,
-      savePage: (runId, page, rows) => putRunDocument(runId, `get-${page}`, rows),
+      savePage: (runId, page, rows) =>
+        putRunDocument(runId, ASSOCIATION_DOCUMENTS.getPage(page), rows),
     },
   );
 });

@@ -6,6 +6,7 @@ import { defineTask } from '../aws/lambda.ts';
 import { putRunDocument } from '../aws/run-store.ts';
 import { guardrailsFromEnv } from '../core/associations/guardrails.ts';
 import { parseWorkflowInput } from '../core/associations/request.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { loadRequest } from './load-request.ts';
 
 const input = z.object({ runId: z.string().min(1), input: z.unknown() });
@@ -18,7 +19,7 @@ export const handler = defineTask('load-request', input, (event) =>
     parseInput: parseWorkflowInput,
     account: async () => (await callerIdentity()).account,
     readConfig: readConfigObject,
-    saveRequest: (runId, request) => putRunDocument(runId, 'request', request),
+    saveRequest: (runId, request) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.request, request),
     guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
   }),
 );

@@ -5,17 +5,21 @@ import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { findEksctlRoleStack } from '../aws/stacks.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { planAssociations } from './plan-associations.ts';
 
 const input = z.looseObject({ runId: z.string().min(1) });
 
 export const handler = defineTask('plan-associations', input, (event) =>
   planAssociations(event.runId, {
-    loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
+    loadRequest: (runId) =>
+      getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAll: describeAssociations,
     getRoleState,
     findEksctlRoleStack,
-    savePlan: (runId, plan) => putRunDocument(runId, 'plan', plan),
+    savePlan: (runId, plan) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.plan, plan),
+    saveBatch: (runId, document) =>
+      putRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(document.batch), document),
   }),
 );

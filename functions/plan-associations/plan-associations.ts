@@ -11,6 +11,7 @@ import {
   needsKubernetes,
   pruneCandidates,
   roleNameToInspect,
+  roleUsageKey,
 } from '../core/associations/plan.ts';
 import type { AssociationRequest } from '../core/associations/request.ts';
 
@@ -51,6 +52,33 @@ export interface PlanDocument {
   roleUsage?: Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[] | undefined;
 }
 
+/** The request as one batch needs it: everything but the entries, and of those only the batch's. */
+export type BatchRequest = Omit<AssociationRequest, 'entries' | 'addons' | 'warnings'> & {
+  entries: DesiredAssociation[];
+};
+
+/**
+ * All that one batch of process-batch reads (`batch-<n>`), so a batch costs one S3 read whatever
+ * the size of the run: the old way, every batch reading the whole request and the whole plan,
+ * made S3 reads and bytes grow with the square of the run.
+ */
+export interface BatchDocument {
+  batch: number;
+  /** The request's header and the entries the batch's items came from. */
+  request: BatchRequest;
+  /** The batch's items; `entryIndex` of an entry item points into `request.entries` above. */
+  items: PlanItem[];
+  /** As in {@link PlanDocument}: the whole list, since every item's result names the others. */
+  refused?: RefusedEntry[] | undefined;
+  /**
+   * Present when roles may be deleted: which associations used, at plan time, the roles the
+   * batch's associations used then (`roles`, by {@link roleUsageKey}), at most two per role, which
+   * is all `roleUsedElsewhere` needs to answer. A role not listed (the association was moved to
+   * another role meanwhile) is looked up in the plan's whole `roleUsage`.
+   */
+  roleUsage?: { roles: string[]; associations: NonNullable<PlanDocument['roleUsage']> } | undefined;
+}
+
 export interface PlanSummary {
   itemCount: number;
   batches: number[];
@@ -72,7 +100,11 @@ export interface PlanDeps {
     serviceAccount: string,
   ): Promise<{ stackName: string } | undefined>;
   savePlan(runId: string, plan: PlanDocument): Promise<string>;
+  saveBatch(runId: string, document: BatchDocument): Promise<string>;
 }
+
+/** Batch documents written at once. */
+const SAVE_CONCURRENCY = 8;
 
 /** Roles read at once while checking the entries of an update. */
 const CHECK_CONCURRENCY = 5;
@@ -110,6 +142,7 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     const described = await deps.describeAll(request.clusterName, ids);
     refused = await refusedEntries(request, items, described, deps);
   }
+  let everyAssociation: ExistingAssociation[] | undefined;
   if (rolesMayBeDeleted) {
     const described = await deps.describeAll(
       request.clusterName,
@@ -118,6 +151,7 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     if (request.operation === 'delete') {
       refused = await refusedEntries(request, items, described, deps);
     }
+    everyAssociation = described;
     roleUsage = described.map(({ namespace, serviceAccount, roleArn }) => ({
       namespace,
       serviceAccount,
@@ -147,15 +181,25 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
                 item.associationId !== undefined,
               ),
         );
-  await deps.savePlan(runId, {
+  const plan: PlanDocument = {
     batchSize: BATCH_SIZE,
     items,
     roleUsage,
     ...(refused.length > 0 ? { refused } : {}),
-  });
+  };
+  await deps.savePlan(runId, plan);
+  const planTimeRoles = new Map(
+    (everyAssociation ?? []).map((association) => [association.associationId, association.roleArn]),
+  );
+  const batches = Array.from({ length: Math.ceil(items.length / BATCH_SIZE) }, (_, index) => index);
+  await pMap(
+    batches,
+    (batch) => deps.saveBatch(runId, batchDocument(request, plan, batch, planTimeRoles)),
+    { concurrency: SAVE_CONCURRENCY },
+  );
   return {
     itemCount: items.length,
-    batches: Array.from({ length: Math.ceil(items.length / BATCH_SIZE) }, (_, index) => index),
+    batches,
     needsKubernetes: kubernetesItems.length > 0,
     kubernetes: {
       namespaces: [...new Set(kubernetesItems.map((item) => item.namespace))].sort(),
@@ -165,6 +209,67 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
       ),
     },
   };
+}
+
+/**
+ * Batch `batch` of the plan as process-batch reads it. The entries are copied as they are in the
+ * request, so the guardrails process-batch checks them against again (RunDocumentTamperedError)
+ * judge exactly what the batch will carry out.
+ */
+export function batchDocument(
+  request: AssociationRequest,
+  plan: PlanDocument,
+  batch: number,
+  planTimeRoles: ReadonlyMap<string, string>,
+): BatchDocument {
+  const { entries: _entries, addons: _addons, warnings: _warnings, ...header } = request;
+  const planned = plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
+  const entries: DesiredAssociation[] = [];
+  const items = planned.map((item): PlanItem => {
+    if (item.kind !== 'entry') return item;
+    const entry = request.entries[item.entryIndex];
+    if (entry === undefined) throw new Error(`plan item ${item.entryIndex} has no request entry`);
+    entries.push(entry);
+    return { ...item, entryIndex: entries.length - 1 };
+  });
+  return {
+    batch,
+    request: { ...header, entries },
+    items,
+    ...(plan.refused !== undefined ? { refused: plan.refused } : {}),
+    ...(plan.roleUsage !== undefined
+      ? { roleUsage: batchRoleUsage(planned, plan.roleUsage, planTimeRoles) }
+      : {}),
+  };
+}
+
+/** See {@link BatchDocument.roleUsage}. */
+function batchRoleUsage(
+  planned: readonly PlanItem[],
+  roleUsage: NonNullable<PlanDocument['roleUsage']>,
+  planTimeRoles: ReadonlyMap<string, string>,
+): NonNullable<BatchDocument['roleUsage']> {
+  const roles = new Set(
+    planned.flatMap((item) => {
+      const roleArn =
+        item.kind === 'prune'
+          ? item.existing.roleArn
+          : item.associationId !== undefined
+            ? planTimeRoles.get(item.associationId)
+            : undefined;
+      return roleArn === undefined ? [] : [roleUsageKey(roleArn)];
+    }),
+  );
+  const kept = new Map<string, number>();
+  const associations = roleUsage.filter((association) => {
+    const key = roleUsageKey(association.roleArn);
+    if (!roles.has(key)) return false;
+    const count = kept.get(key) ?? 0;
+    kept.set(key, count + 1);
+    // Two users answer "used by another than this one?" for any item as the whole list would.
+    return count < 2;
+  });
+  return { roles: [...roles].sort(), associations };
 }
 
 /**

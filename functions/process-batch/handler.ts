@@ -10,7 +10,7 @@ import {
   createManagedRole,
   deleteRoleCompletely,
   getPolicyDocument,
-  getRoleState,
+  getRolePolicies,
   getRoleTrust,
   reconcileRole,
 } from '../aws/iam.ts';
@@ -26,9 +26,10 @@ import { defineTask } from '../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { deleteEksctlRoleStack, findEksctlRoleStack } from '../aws/stacks.ts';
 import { guardrailsFromEnv } from '../core/associations/guardrails.ts';
-import type { AssociationRequest } from '../core/associations/request.ts';
+import { OPERATIONS } from '../core/config/index.ts';
 import { MANAGED_BY_LABEL } from '../core/naming.ts';
-import type { PlanDocument } from '../plan-associations/plan-associations.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
+import type { BatchDocument, PlanDocument } from '../plan-associations/plan-associations.ts';
 import type { ExecuteDeps } from './execute-item.ts';
 import { processBatch } from './process-batch.ts';
 
@@ -36,6 +37,8 @@ const input = z.looseObject({
   runId: z.string().min(1),
   batch: z.number().int().min(0),
   dryRun: z.boolean(),
+  clusterName: z.string().min(1),
+  operation: z.enum(OPERATIONS),
 });
 
 /** The cluster's Kubernetes API, reached once per invocation and only when an item needs it. */
@@ -117,15 +120,18 @@ export const handler = defineTask('process-batch', input, (event) => {
   return processBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
     policyDocument: getPolicyDocument,
-    loadRequest: (runId) => getRunDocument<AssociationRequest>(runId, 'request'),
-    loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
+    loadBatch: (runId, batch) =>
+      getRunDocument<BatchDocument>(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
+    loadRoleUsage: async (runId) =>
+      (await getRunDocument<PlanDocument>(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
     describeAssociation,
-    getRoleState,
     getRoleTrust,
+    getRolePolicies,
     findEksctlRoleStack,
     serviceAccountLabels: async (clusterName, namespace, name) =>
       (await getServiceAccount(await apiFor(clusterName)(), namespace, name))?.labels,
     executor: (clusterName) => executor(clusterName, apiFor(clusterName)),
-    saveResults: (runId, batch, results) => putRunDocument(runId, `results-${batch}`, results),
+    saveResults: (runId, batch, results) =>
+      putRunDocument(runId, ASSOCIATION_DOCUMENTS.results(batch), results),
   });
 });

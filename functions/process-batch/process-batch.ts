@@ -15,10 +15,12 @@ import {
 } from '../core/associations/guardrails.ts';
 import {
   decideItem,
+  decisionReadsRolePolicies,
   type ItemDecision,
   type ItemOperation,
   needsKubernetes,
   roleNameToInspect,
+  roleUsageKey,
   roleUsedElsewhere,
 } from '../core/associations/plan.ts';
 import {
@@ -31,10 +33,12 @@ import type { AssociationRequest } from '../core/associations/request.ts';
 import { issueLine } from '../core/config/index.ts';
 import { asError, NamedError } from '../core/errors.ts';
 import { namesSameRole } from '../core/migration/plan.ts';
-import type { PolicyDocument } from '../core/policy-document.ts';
 import { readOncePerKey } from '../core/read-once.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';
 import type {
+  BatchDocument,
+  BatchRequest,
   PlanDocument,
   PlanItem,
   RefusedEntry,
@@ -51,6 +55,12 @@ export interface ProcessBatchInput {
   runId: string;
   batch: number;
   dryRun: boolean;
+  /**
+   * The run's cluster and operation as the workflow's state carries them, out of reach of anyone
+   * who can write to the run store: the batch document must say the same.
+   */
+  clusterName?: string | undefined;
+  operation?: AssociationRequest['operation'] | undefined;
 }
 
 export interface BatchResult {
@@ -60,41 +70,59 @@ export interface BatchResult {
 }
 
 /**
- * The run's request breaks the guardrails load-request checked it against: the document under
- * `runs/` was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a
- * customer managed policy it attaches was given more). The batch changes nothing.
+ * The batch's document (its slice of the run's request and plan) breaks the guardrails
+ * load-request checked the request against, or names another batch, cluster or operation than the
+ * workflow runs: a document under `runs/` was changed after the request was validated (or,
+ * meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more).
+ * The batch changes nothing.
  */
 export class RunDocumentTamperedError extends NamedError {
   override readonly name = 'RunDocumentTamperedError';
   readonly violations: readonly GuardrailViolation[];
 
-  constructor(runId: string, violations: readonly GuardrailViolation[]) {
+  constructor(
+    runId: string,
+    batch: number,
+    problem: { violations: readonly GuardrailViolation[] } | { mismatch: string },
+  ) {
+    const document = `runs/${runId}/${ASSOCIATION_DOCUMENTS.batch(batch)}.json`;
     super(
-      [
-        `the request document of run ${runId} (runs/${runId}/request.json) breaks the guardrails although load-request accepted it, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
-        ...violations.map(issueLine),
-      ].join('\n'),
+      'mismatch' in problem
+        ? `the batch document of run ${runId} (${document}) ${problem.mismatch}, so it was changed after plan-associations wrote it; this batch changed nothing. Start a new run from the config`
+        : [
+            `the batch document of run ${runId} (${document}) breaks the guardrails although load-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
+            ...problem.violations.map(issueLine),
+          ].join('\n'),
     );
-    this.violations = violations;
+    this.violations = 'violations' in problem ? problem.violations : [];
   }
 }
+
+type PolicyFields = 'attachedPolicyArns' | 'inlinePolicies';
 
 export interface ProcessBatchDeps {
   /** The deployment's guardrails, checked again on what this batch is about to do. */
   guardrails: GuardrailSettings;
   /** Customer managed policy documents, read again as IAM has them now. */
   policyDocument: GuardrailReaders['policyDocument'];
-  loadRequest(runId: string): Promise<AssociationRequest>;
-  loadPlan(runId: string): Promise<PlanDocument>;
+  /** The batch's slice of the request and the plan: the one run document a batch reads. */
+  loadBatch(runId: string, batch: number): Promise<BatchDocument>;
+  /**
+   * The plan's whole `roleUsage`; read only when an association uses a role its batch document
+   * does not cover (it was moved to another role after planning).
+   */
+  loadRoleUsage(runId: string): Promise<PlanDocument['roleUsage']>;
   describeAssociation(
     clusterName: string,
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
-  getRoleState(roleName: string): Promise<ExistingRole | undefined>;
-  /** A role's tags and trust policy from one GetRole call, or undefined when there is no such role. */
-  getRoleTrust(
-    roleName: string,
-  ): Promise<{ tags: Record<string, string>; trustPolicy: PolicyDocument } | undefined>;
+  /**
+   * A role's name, ARN, path, tags, boundary and trust policy from one GetRole call, or undefined
+   * when there is no such role.
+   */
+  getRoleTrust(roleName: string): Promise<Omit<ExistingRole, PolicyFields> | undefined>;
+  /** A role's managed and inline policies, or undefined when there is no such role. */
+  getRolePolicies(roleName: string): Promise<Pick<ExistingRole, PolicyFields> | undefined>;
   findEksctlRoleStack(
     clusterName: string,
     namespace: string,
@@ -120,25 +148,22 @@ export async function processBatch(
   input: ProcessBatchInput,
   deps: ProcessBatchDeps,
 ): Promise<BatchResult> {
-  const [request, plan] = await Promise.all([
-    deps.loadRequest(input.runId),
-    deps.loadPlan(input.runId),
-  ]);
-  const items = plan.items.slice(input.batch * plan.batchSize, (input.batch + 1) * plan.batchSize);
+  const plan = await deps.loadBatch(input.runId, input.batch);
+  const { request, items } = plan;
+  const mismatch = stateMismatch(input, plan);
+  if (mismatch !== undefined)
+    throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
   // Configs commonly name one shared role for many service accounts, and IAM's limits are
   // account-wide: each role is read once for the batch. A read stays true for the batch because an
   // item changes only a role created for its own service account, which no other item acts on.
   const givenRoles = readOncePerKey(deps.getRoleTrust);
-  await recheckGuardrails(
-    input.runId,
-    request,
-    items,
-    deps.guardrails,
-    givenRoles,
-    deps.policyDocument,
-  );
+  await recheckGuardrails(input, request, deps.guardrails, givenRoles, deps.policyDocument);
   const executor = deps.executor(request.clusterName);
-  const roles: BatchRoles = { given: givenRoles, state: readOncePerKey(deps.getRoleState) };
+  const roles: BatchRoles = {
+    given: givenRoles,
+    state: roleStateReader(givenRoles, readOncePerKey(deps.getRolePolicies)),
+    usedElsewhere: roleUsageOf(input.runId, plan, deps),
+  };
   const results = await pMap(
     items,
     (item) => processItem(item, request, plan, input.dryRun, deps, executor, roles),
@@ -150,10 +175,43 @@ export async function processBatch(
   return { batch: input.batch, itemCount: results.length, counts: countResults(results) };
 }
 
+/** What the batch document says that the workflow's state says otherwise, if anything. */
+function stateMismatch(input: ProcessBatchInput, plan: BatchDocument): string | undefined {
+  if (plan.batch !== input.batch) return `holds batch ${plan.batch}`;
+  if (input.clusterName !== undefined && plan.request.clusterName !== input.clusterName)
+    return `names cluster ${plan.request.clusterName}, not ${input.clusterName}`;
+  if (input.operation !== undefined && plan.request.operation !== input.operation)
+    return `names operation ${plan.request.operation}, not ${input.operation}`;
+  return undefined;
+}
+
+/**
+ * Whether another association of the cluster uses a role, from the batch document's share of the
+ * plan's role usage, or (a role it does not cover) from the whole of it, read once per batch.
+ */
+function roleUsageOf(
+  runId: string,
+  plan: BatchDocument,
+  deps: ProcessBatchDeps,
+): BatchRoles['usedElsewhere'] {
+  const usage = plan.roleUsage;
+  if (usage === undefined) return async () => false;
+  const covered = new Set(usage.roles);
+  let whole: Promise<PlanDocument['roleUsage']> | undefined;
+  return async (roleArn, self) => {
+    if (covered.has(roleUsageKey(roleArn)))
+      return roleUsedElsewhere(roleArn, usage.associations, self);
+    whole ??= deps.loadRoleUsage(runId);
+    const all = await whole;
+    // No usage to go by: keep the role rather than delete it from under someone.
+    return all === undefined ? true : roleUsedElsewhere(roleArn, all, self);
+  };
+}
+
 async function processItem(
   item: PlanItem,
-  request: AssociationRequest,
-  plan: PlanDocument,
+  request: BatchRequest,
+  plan: BatchDocument,
   dryRun: boolean,
   deps: ProcessBatchDeps,
   executor: ExecuteDeps,
@@ -193,11 +251,13 @@ async function processItem(
     }
     lookupWarnings.push(...givenRole.warnings);
     const roleName = roleNameToInspect({ operation, desired, existing });
-    const role = roleName ? await roles.state(roleName) : undefined;
+    const role = roleName
+      ? await roles.state(roleName, decisionReadsRolePolicies(operation, desired))
+      : undefined;
     const roleInUseElsewhere =
       existing !== undefined &&
       plan.roleUsage !== undefined &&
-      roleUsedElsewhere(existing.roleArn, plan.roleUsage, item);
+      (await roles.usedElsewhere(existing.roleArn, item));
     const serviceAccount = needsKubernetes(operation, desired, existing !== undefined)
       ? await lookUpServiceAccount(request.clusterName, item, deps, lookupWarnings, dryRun)
       : undefined;
@@ -242,27 +302,31 @@ async function processItem(
  * load-request and here would otherwise be carried out as written. The batch's own entries are
  * checked again (with the roles' tags and the customer managed policies' documents as IAM has
  * them now) before anything changes.
+ *
+ * The batch reads its entries from its own document, not from the request, so that document is
+ * what is checked: the entries checked are exactly the entries carried out, which is the guarantee
+ * the check gave when it read the batch's entries out of the whole request (a request changed
+ * before planning reaches the batch documents and is caught here; one changed after planning is
+ * never read by a batch). A digest of the request in the batch document would add nothing: it
+ * would sit in the same bucket as what it vouches for, and whoever can rewrite one can rewrite
+ * both. What the document cannot vouch for itself, the batch, cluster and operation, is compared
+ * with the workflow's state before this (`stateMismatch`).
  */
 async function recheckGuardrails(
-  runId: string,
-  request: AssociationRequest,
-  items: readonly PlanItem[],
+  input: ProcessBatchInput,
+  request: BatchRequest,
   guardrails: GuardrailSettings,
   givenRoles: GivenRoleReader,
   policyDocument: GuardrailReaders['policyDocument'],
 ): Promise<void> {
-  const entries = items.flatMap((item) => {
-    const entry = item.kind === 'entry' ? request.entries[item.entryIndex] : undefined;
-    return entry === undefined ? [] : [entry];
-  });
-  const batch = { ...request, entries };
   // Role tags come from the batch's one read of each role, which the items' checks reuse.
-  const lookups = await lookUpForGuardrails(batch, guardrails, {
+  const lookups = await lookUpForGuardrails(request, guardrails, {
     roleTags: async (roleName) => (await givenRoles(roleName))?.tags,
     policyDocument,
   });
-  const violations = findGuardrailViolations(batch, guardrails, lookups);
-  if (violations.length > 0) throw new RunDocumentTamperedError(runId, violations);
+  const violations = findGuardrailViolations(request, guardrails, lookups);
+  if (violations.length > 0)
+    throw new RunDocumentTamperedError(input.runId, input.batch, { violations });
 }
 
 type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
@@ -271,8 +335,33 @@ type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
 interface BatchRoles {
   /** Roles given by ARN: their tags for the guardrails, their trust for the item checks. */
   given: GivenRoleReader;
-  /** The roles the items' decisions inspect. */
-  state: ProcessBatchDeps['getRoleState'];
+  /** The roles the items' decisions inspect; their policies only when asked for. */
+  state(roleName: string, withPolicies: boolean): Promise<ExistingRole | undefined>;
+  /** Whether an association other than `self` uses the role (`roleUsedElsewhere`). */
+  usedElsewhere(
+    roleArn: string,
+    self: { namespace: string; serviceAccount: string },
+  ): Promise<boolean>;
+}
+
+/**
+ * The role a decision inspects, from the batch's one GetRole of it (shared with the guardrails and
+ * the given-role checks: a role many entries name is read once per batch), and its policies, listed
+ * once per batch and only for a decision that compares them (`decisionReadsRolePolicies`): a role
+ * the entry names by ARN is never reconciled, so what it grants is not this batch's to read. The
+ * policies of a role not read are left empty, which no decision then looks at.
+ */
+function roleStateReader(
+  given: GivenRoleReader,
+  policies: ProcessBatchDeps['getRolePolicies'],
+): BatchRoles['state'] {
+  return async (roleName, withPolicies) => {
+    const role = await given(roleName);
+    if (!role) return undefined;
+    if (!withPolicies) return { ...role, attachedPolicyArns: [], inlinePolicies: [] };
+    const listed = await policies(role.name);
+    return listed && { ...role, ...listed };
+  };
 }
 
 /**

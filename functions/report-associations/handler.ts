@@ -6,8 +6,9 @@ import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-stor
 import type { AddonResult } from '../core/addon-plan.ts';
 import type { ItemResult } from '../core/associations/report.ts';
 import { OPERATIONS } from '../core/config/index.ts';
+import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { mapBatchOutcomeSchema } from '../core/run-output.ts';
-import type { PlanDocument } from '../plan-associations/plan-associations.ts';
+import type { BatchDocument, PlanDocument } from '../plan-associations/plan-associations.ts';
 import { reportAssociations } from './report-associations.ts';
 
 const input = z.looseObject({
@@ -30,10 +31,21 @@ const input = z.looseObject({
 
 export const handler = defineTask('report-associations', input, async (event) => {
   const report = await reportAssociations(event, {
-    loadPlan: (runId) => getRunDocument<PlanDocument>(runId, 'plan'),
-    loadResults: (runId, batch) => getRunDocument<ItemResult[]>(runId, `results-${batch}`),
-    loadAddonResults: (runId) => findRunDocument<AddonResult[]>(runId, 'addon-results'),
-    saveReport: (runId, report) => putRunDocument(runId, 'report', report),
+    // A batch may have failed for want of its document: the plan then says what it held.
+    loadBatchItems: async (runId, batch) => {
+      const document = await findRunDocument<BatchDocument>(
+        runId,
+        ASSOCIATION_DOCUMENTS.batch(batch),
+      );
+      if (Array.isArray(document?.items)) return document.items;
+      const plan = await getRunDocument<PlanDocument>(runId, ASSOCIATION_DOCUMENTS.plan);
+      return plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
+    },
+    loadResults: (runId, batch) =>
+      getRunDocument<ItemResult[]>(runId, ASSOCIATION_DOCUMENTS.results(batch)),
+    loadAddonResults: (runId) =>
+      findRunDocument<AddonResult[]>(runId, ASSOCIATION_DOCUMENTS.addonResults),
+    saveReport: (runId, report) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.report, report),
     publish: publishRunCompleted,
   });
   recordFailedItems('associations', report.counts.failed);

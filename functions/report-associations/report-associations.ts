@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import type { AddonResult } from '../core/addon-plan.ts';
 import {
   type AssociationsReport,
@@ -13,7 +14,7 @@ import {
   type MapBatchOutcome,
   REPORT_OUTPUT_BYTES,
 } from '../core/run-output.ts';
-import type { PlanDocument } from '../plan-associations/plan-associations.ts';
+import type { PlanItem } from '../plan-associations/plan-associations.ts';
 
 export interface ReportInput {
   runId: string;
@@ -34,7 +35,8 @@ export type RunReport = AssociationsReport & {
 };
 
 export interface ReportDeps {
-  loadPlan(runId: string): Promise<PlanDocument>;
+  /** The items of one batch (its batch document): read only for a batch whose task failed. */
+  loadBatchItems(runId: string, batch: number): Promise<PlanItem[]>;
   loadResults(runId: string, batch: number): Promise<ItemResult[]>;
   /** The add-on results of the run; undefined when it had no add-ons. */
   loadAddonResults?(runId: string): Promise<AddonResult[] | undefined>;
@@ -42,33 +44,32 @@ export interface ReportDeps {
   publish(detail: Record<string, unknown>): Promise<void>;
 }
 
+/** Run documents read at once: one per batch, so a large run would otherwise wait on each in turn. */
+const READ_CONCURRENCY = 8;
+
 /**
  * Gathers every batch's results into the run's report, stores it whole in the run store,
  * announces the run on EventBridge and returns it, trimmed to fit the state payload limit.
  * A batch whose task failed outright reports each of its items as failed with that error.
  */
 export async function reportAssociations(input: ReportInput, deps: ReportDeps): Promise<RunReport> {
-  const plan = await deps.loadPlan(input.runId);
-  const items: ItemResult[] = [];
-  for (const batch of [...input.batchResults].sort((a, b) => a.batch - b.batch)) {
-    if (batch.failed) {
-      const planned = plan.items.slice(
-        batch.batch * plan.batchSize,
-        (batch.batch + 1) * plan.batchSize,
-      );
-      for (const item of planned) {
-        items.push({
-          namespace: item.namespace,
-          serviceAccount: item.serviceAccount,
-          action: 'missing',
-          result: 'failed',
-          reason: `the batch holding this item failed: ${batch.error.Error}: ${batch.error.Cause}`,
-        });
-      }
-    } else {
-      items.push(...(await deps.loadResults(input.runId, batch.batch)));
-    }
-  }
+  const batches = [...input.batchResults].sort((a, b) => a.batch - b.batch);
+  const perBatch = await pMap(
+    batches,
+    async (batch): Promise<ItemResult[]> => {
+      if (!batch.failed) return deps.loadResults(input.runId, batch.batch);
+      const planned = await deps.loadBatchItems(input.runId, batch.batch);
+      return planned.map((item) => ({
+        namespace: item.namespace,
+        serviceAccount: item.serviceAccount,
+        action: 'missing',
+        result: 'failed',
+        reason: `the batch holding this item failed: ${batch.error.Error}: ${batch.error.Cause}`,
+      }));
+    },
+    { concurrency: READ_CONCURRENCY },
+  );
+  const items = perBatch.flat();
   const report = buildReport({
     clusterName: input.clusterName,
     region: input.region,

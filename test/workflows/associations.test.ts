@@ -376,16 +376,60 @@ describe('associations workflow', () => {
     // serves both its guardrail recheck and its items' trust checks.
     assert.equal(roleReadsSince(0), 2 + 3);
 
-    // An apply inspects the role of each existing association: once per batch as well.
+    // An apply inspects the role of each existing association: once per batch as well, with the
+    // same GetRole, and never lists the policies of a role the entries name by ARN (it is not
+    // eks-pia's to reconcile).
     const mark = sim.simulator.calls.length;
     const again = (await sim.run('associations', config('apply', entries))) as Report;
     assert.equal(again.counts.unchanged, 120);
     const listings = sim.simulator.calls
       .slice(mark)
       .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
-    assert.equal(listings, 3);
-    // load-request's guardrail check, then per batch one for the recheck and one for the state.
-    assert.equal(roleReadsSince(mark), 1 + 2 * 3);
+    assert.equal(listings, 0);
+    // load-request's guardrail check, then per batch one read for the recheck and the state.
+    assert.equal(roleReadsSince(mark), 1 + 3);
+  });
+
+  it('has each batch read only its own batch document, one S3 read per batch', async () => {
+    sim = await simulate(world());
+    const bucket = sim.simulator.state.world.buckets.find(
+      (candidate) => candidate.name === `eks-pia-configs-${ACCOUNT}`,
+    );
+    assert.ok(bucket);
+    // Records which run documents S3 serves while the batches run: the simulator's GetObject
+    // reads the bucket's object by its key.
+    let task = '';
+    const batchReads: string[] = [];
+    bucket.objects = new Proxy(bucket.objects, {
+      get(target, key, receiver) {
+        if (task === 'process-batch' && typeof key === 'string' && key.startsWith('runs/'))
+          batchReads.push(key.replace(/^runs\/[^/]+\//, ''));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    // 120 entries make three batches of at most 50.
+    const entries = Array.from(
+      { length: 120 },
+      (_, index) =>
+        `    - {namespace: default, serviceAccountName: app-${index}, roleARN: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}`,
+    ).join('\n');
+    const mark = sim.simulator.calls.length;
+    const report = (await sim.run('associations', config('create', entries), {
+      onTaskInvoked: (invoked) => {
+        task = invoked;
+      },
+    })) as Report;
+    assert.equal(report.counts.created, 120);
+    assert.deepEqual(batchReads.sort(), ['batch-0.json', 'batch-1.json', 'batch-2.json']);
+    // The whole run: load-request's config is inline, plan-associations reads the request, each
+    // batch its document, the report each batch's results (and looks for add-on results, which
+    // this run has none of).
+    const gets = sim.simulator.calls
+      .slice(mark)
+      .filter(
+        (call) => call.service === 's3' && call.operation === 'GetObject' && call.status < 400,
+      ).length;
+    assert.equal(gets, 1 + 3 + 3);
   });
 
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {

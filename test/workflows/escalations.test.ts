@@ -199,6 +199,68 @@ describe('escalations through the service', () => {
   });
 });
 
+describe('a batch document changed after plan-associations wrote it', () => {
+  let sim: SimulatedRun | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  /** Runs a create of default/web with the opted-in role, rewriting the batch document first. */
+  async function runWithBatchDocument(rewrite: (text: string) => string) {
+    sim = await simulate(WORLD);
+    const { simulator } = sim;
+    const input = createRequest({ roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in` });
+    const report = (await sim.run('associations', input, {
+      // Between planning and the batch, someone with write access to runs/ edits its document.
+      onTaskInvoked: (task) => {
+        if (task !== 'process-batch') return;
+        const bucket = simulator.state.world.buckets.find((candidate) => candidate.name === BUCKET);
+        assert.ok(bucket);
+        const keys = Object.keys(bucket.objects).filter((key) => key.endsWith('/batch-0.json'));
+        assert.equal(keys.length, 1);
+        for (const key of keys) bucket.objects[key] = rewrite(bucket.objects[key] ?? '');
+      },
+    })) as { counts: { created: number } };
+    return report;
+  }
+
+  it('is refused when its entries break the guardrails, changing nothing', async () => {
+    const report = await runWithBatchDocument((text) =>
+      text.replaceAll('role/opted-in', 'role/admin'),
+    );
+    assert.equal(report.counts.created, 0);
+    assert.match(
+      JSON.stringify(report),
+      /RunDocumentTamperedError.*batch-0\.json.*role\/admin may not be associated/,
+    );
+    assert.deepEqual(
+      sim
+        ?.mutatingSince(0)
+        .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
+
+  it('is refused when it names another operation than the run, changing nothing', async () => {
+    // A delete is checked for namespaces only: the guardrails alone would let it through.
+    const report = await runWithBatchDocument((text) =>
+      text.replace('"operation":"create"', '"operation":"delete"'),
+    );
+    assert.equal(report.counts.created, 0);
+    assert.match(
+      JSON.stringify(report),
+      /RunDocumentTamperedError.*names operation delete, not create/,
+    );
+    assert.deepEqual(
+      sim
+        ?.mutatingSince(0)
+        .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
+});
+
 describe('a customer managed policy made admin after load-request', () => {
   it('is refused by process-batch, which reads the policy again before attaching it', async () => {
     const sim = await simulate(WORLD);

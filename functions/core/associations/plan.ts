@@ -53,7 +53,10 @@ export type ItemResultKind = 'created' | 'updated' | 'deleted' | 'unchanged' | '
 interface LiveState {
   clusterName: string;
   existing?: ExistingAssociation | undefined;
-  /** The role `roleNameToInspect` names, when it exists. */
+  /**
+   * The role `roleNameToInspect` names, when it exists; its policies only when
+   * `decisionReadsRolePolicies` says the decision reads them.
+   */
   role?: ExistingRole | undefined;
   /** Another association of the cluster uses the role (`roleUsedElsewhere`). */
   roleInUseElsewhere?: boolean | undefined;
@@ -1026,14 +1029,32 @@ export function roleUsedElsewhere(
   associations: readonly Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[],
   self: { namespace: string; serviceAccount: string },
 ): boolean {
-  const name = (parseRoleArn(roleArn)?.name ?? roleArn).toLowerCase();
+  const name = roleUsageKey(roleArn);
   return associations.some(
     (association) =>
       !(
         association.namespace === self.namespace &&
         association.serviceAccount === self.serviceAccount
-      ) && (parseRoleArn(association.roleArn)?.name ?? association.roleArn).toLowerCase() === name,
+      ) && roleUsageKey(association.roleArn) === name,
   );
+}
+
+/**
+ * Whether {@link decideItem} looks at the policies of the role {@link roleNameToInspect} names:
+ * only to reconcile (or, for create, report the drift of) a role eks-pia manages for an entry that
+ * asks for one. Otherwise the role's GetRole (tags, trust, boundary) is all it judges, and its
+ * policies need not be listed; they may then be left empty in {@link LiveState.role}.
+ */
+export function decisionReadsRolePolicies(
+  operation: ItemOperation,
+  desired: DesiredAssociation | undefined,
+): boolean {
+  return operation !== 'delete' && operation !== 'prune' && desired?.role.kind === 'managed';
+}
+
+/** How {@link roleUsedElsewhere} tells roles apart: by name, without regard to case, as IAM does. */
+export function roleUsageKey(roleArn: string): string {
+  return (parseRoleArn(roleArn)?.name ?? roleArn).toLowerCase();
 }
 
 /**

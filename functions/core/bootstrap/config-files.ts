@@ -26,6 +26,7 @@ import {
 } from '../config/index.ts';
 import { decodeYaml, isMapping } from '../config/yaml-text.ts';
 import { NamedError } from '../errors.ts';
+import { BOOTSTRAP_DOCUMENTS } from '../run-documents.ts';
 
 export const CLUSTERS_PREFIX = 'clusters/';
 export const DEFAULTS_PREFIX = 'defaults/';
@@ -34,7 +35,7 @@ export const DEFAULTS_PREFIX = 'defaults/';
  * The run document holding the config a bootstrap run applies (`runs/<runId>/cluster-config.json`),
  * which the nested associations run reads.
  */
-export const APPLIED_CONFIG_DOCUMENT = 'cluster-config';
+export const APPLIED_CONFIG_DOCUMENT = BOOTSTRAP_DOCUMENTS.appliedConfig;
 
 /** Each defaults file is one S3 read in one task invocation; this keeps it well within a minute. */
 export const MAX_DEFAULTS_FILES = 100;

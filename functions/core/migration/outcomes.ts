@@ -3,6 +3,7 @@
  * run store (one document per batch) and the later steps and the report read it back.
  * `not-attempted` means an earlier step this one depends on did not succeed; `reason` says which.
  */
+import { MIGRATION_DOCUMENTS } from '../run-documents.ts';
 
 export interface RoleTrustOutcome {
   roleIndex: number;
@@ -67,14 +68,4 @@ export const MIGRATION_STEPS = ['trust', 'associations', 'annotations', 'oidcTru
 export type MigrationStep = (typeof MIGRATION_STEPS)[number];
 
 /** Names of the run's documents in the run store (`runs/<runId>/<name>.json`). */
-export const RUN_DOCUMENTS = {
-  plan: 'migration-plan',
-  /** What the tasks of one batch read (MigrationBatchDocument). */
-  batch: (batch: number) => `batch-${batch}`,
-  report: 'report',
-  trust: (batch: number) => `trust-${batch}`,
-  associations: (batch: number) => `associations-${batch}`,
-  annotations: (batch: number) => `annotations-${batch}`,
-  oidcTrust: (batch: number) => `oidc-trust-${batch}`,
-  addons: 'addon-migration-results',
-} as const;
+export const RUN_DOCUMENTS = MIGRATION_DOCUMENTS;
