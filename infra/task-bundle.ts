@@ -28,7 +28,8 @@ export const CREATE_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /** The generated schema module of each AWS SDK client (one per client in SDK 3.1169). */
-const SDK_SCHEMAS_FILE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+const SDK_SCHEMAS_FILE =
+  /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
 
 /**
  * Rewrites the computed keys of an SDK client's schema module into literal keys. The generated
@@ -128,7 +129,7 @@ export function taskBuildOptions(
 export function buildTaskBundles(
   entryPoints: Readonly<Record<string, string>>,
   outdir: string,
-  extra: { metafile?: boolean; logLevel?: BuildOptions['logLevel'] } = {},
+  extra: Pick<BuildOptions, 'metafile' | 'logLevel' | 'write'> = {},
 ): Promise<BuildResult> {
   return build({ ...taskBuildOptions(entryPoints, outdir), ...extra });
 }
