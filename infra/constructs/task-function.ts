@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { AssetHashType, DockerImage, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  type Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -20,28 +27,35 @@ const TASK_RUNTIME = Runtime.NODEJS_22_X;
 const BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'build-task-bundle.ts');
 
 /**
- * The handler bundled by infra/build-task-bundle.ts, with the options and esbuild plugins of
- * infra/task-bundle.ts (the ones the bundle-size test and bench/bundles.ts build with). It runs
- * in a child process because CDK's local bundling is synchronous and esbuild's plugins need its
+ * Builds one handler with infra/build-task-bundle.ts, i.e. with the options and esbuild plugins of
+ * infra/task-bundle.ts (the ones the bundle-size test and bench/bundles.ts build with). It runs in
+ * a child process because CDK's local bundling is synchronous and esbuild's plugins need its
  * asynchronous API; NodejsFunction's own bundling drives the esbuild command line, which takes no
- * plugins. The asset is hashed on the bundle, as NodejsFunction's is.
+ * plugins. `entry` is a field, not only captured by `tryBundle`: CDK reuses a bundle for assets
+ * whose source path and bundling options serialise alike, and every task's source path is the
+ * project root.
  */
+class TaskBundling implements ILocalBundling {
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    execFileSync(process.execPath, ['--import', 'tsx', BUILD_SCRIPT, this.entry, outputDir], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    return true;
+  }
+}
+
+/** The task's bundle as a Lambda asset, hashed on its output as NodejsFunction's is. */
 function taskCode(entry: string): Code {
   return Code.fromAsset(PROJECT_ROOT, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
-      // Never used: the local build below either succeeds or throws (esbuild is a dependency, so
-      // there is no Docker fallback to take). CDK requires an image all the same.
+      // Never used: the local build either succeeds or throws (esbuild is a dependency, so there
+      // is no Docker fallback to take). CDK requires an image all the same.
       image: DockerImage.fromRegistry('dummy'),
-      local: {
-        tryBundle(outputDir) {
-          execFileSync(process.execPath, ['--import', 'tsx', BUILD_SCRIPT, entry, outputDir], {
-            cwd: PROJECT_ROOT,
-            stdio: ['ignore', 'inherit', 'inherit'],
-          });
-          return true;
-        },
-      },
+      local: new TaskBundling(entry),
     },
   });
 }
