@@ -11,6 +11,3 @@ export const STATE_MACHINES_DIR = path.join(PROJECT_ROOT, 'state-machines');
 
 /** Modules that replace packages in the Lambda bundles (TaskFunction's esbuild aliases). */
 export const BUNDLE_ALIASES_DIR = path.join(PROJECT_ROOT, 'infra', 'bundle-aliases');
-
-/** Lock file NodejsFunction hashes and installs from; explicit so synth works from any cwd. */
-export const DEPS_LOCK_FILE = path.join(PROJECT_ROOT, 'package-lock.json');

@@ -1,32 +1,64 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  type Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { BUNDLE_ALIASES_DIR, DEPS_LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
+import { PROJECT_ROOT } from '../paths.ts';
 import type { TaskPermissions } from '../task-permissions.ts';
 
 /**
  * nodejs22.x rather than 24.x: it is the project's declared Lambda runtime and the nearest one to
  * the Node 20 every local test and simulator run uses, so the cloud runs what was tested.
+ * infra/task-bundle.ts targets the same version (ESBUILD_TARGET).
  */
 const TASK_RUNTIME = Runtime.NODEJS_22_X;
-const ESBUILD_TARGET = 'node22';
+
+const BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'build-task-bundle.ts');
 
 /**
- * Packages replaced in every bundle by a smaller module of the same interface (see each file in
- * infra/bundle-aliases/ for why it is safe in Lambda).
+ * Builds one handler with infra/build-task-bundle.ts, i.e. with the options and esbuild plugins of
+ * infra/task-bundle.ts (the ones the bundle-size test and bench/bundles.ts build with). It runs in
+ * a child process because CDK's local bundling is synchronous and esbuild's plugins need its
+ * asynchronous API; NodejsFunction's own bundling drives the esbuild command line, which takes no
+ * plugins. `entry` is a field, not only captured by `tryBundle`: CDK reuses a bundle for assets
+ * whose source path and bundling options serialise alike, and every task's source path is the
+ * project root.
  */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': path.join(BUNDLE_ALIASES_DIR, 'lambda-credentials.ts'),
-};
+class TaskBundling implements ILocalBundling {
+  constructor(readonly entry: string) {}
 
-// Bundled CommonJS dependencies call require(), which an ES module lacks.
-const CREATE_REQUIRE_BANNER =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+  tryBundle(outputDir: string): boolean {
+    execFileSync(process.execPath, ['--import', 'tsx', BUILD_SCRIPT, this.entry, outputDir], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    return true;
+  }
+}
+
+/** The task's bundle as a Lambda asset, hashed on its output as NodejsFunction's is. */
+function taskCode(entry: string): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: the local build either succeeds or throws (esbuild is a dependency, so there
+      // is no Docker fallback to take). CDK requires an image all the same.
+      image: DockerImage.fromRegistry('dummy'),
+      local: new TaskBundling(entry),
+    },
+  });
+}
 
 export interface TaskFunctionProps {
   /** Path of the handler module; it must export `handler`. */
@@ -141,8 +173,6 @@ export class TaskFunction extends NodejsFunction {
     }
 
     super(scope, id, {
-      entry: props.entry,
-      handler: 'handler',
       description: props.description,
       runtime: TASK_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -159,26 +189,9 @@ export class TaskFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'eks-pod-identity-automation',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: DEPS_LOCK_FILE,
-      bundling: {
-        format: OutputFormat.ESM,
-        target: ESBUILD_TARGET,
-        banner: CREATE_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings only; the sources would double the asset.
-        sourcesContent: false,
-        // The SDK is bundled rather than taken from the runtime: the clients are the exact pinned
-        // versions the tests ran (the runtime's copy lags and changes under us), and an ESM bundle
-        // built from the packages' ESM entry points loads faster at cold start than the runtime's
-        // SDK files (tooling.md section 6: 91 ms vs 218 ms median).
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
-        ),
-      },
+      // NodejsFunction takes given code as it is; the bundle is ours (see taskCode).
+      code: taskCode(path.resolve(props.entry)),
+      handler: 'index.handler',
     });
 
     this.taskRole = role;

@@ -16,9 +16,14 @@ describe('TaskFunction bundling', () => {
     entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'lookup-cluster'),
     timeout: Duration.seconds(30),
   });
+  const other = new TaskFunction(stack, 'WriteReport', {
+    entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
+    timeout: Duration.seconds(30),
+  });
   const assembly = app.synth();
-  const code = Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalIdOf(fn)]
-    ?.Properties?.Code as { S3Key: string };
+  const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+  const codeOf = (id: string) => functions[id]?.Properties?.Code as { S3Key: string };
+  const code = codeOf(logicalIdOf(fn));
   const assetDir = path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
   const bundle = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
 
@@ -34,6 +39,11 @@ describe('TaskFunction bundling', () => {
   it('bundles the AWS SDK instead of importing the runtime’s copy', () => {
     assert.equal(/from\s*["']@aws-sdk\//.test(bundle), false, 'no import of @aws-sdk/* remains');
     assert.equal(bundle.includes('com.amazonaws.sts'), true, 'the STS client code is inside');
+  });
+
+  it('gives each handler its own bundle', () => {
+    assert.notEqual(codeOf(logicalIdOf(other)).S3Key, code.S3Key);
+    assert.equal(functions[logicalIdOf(fn)]?.Properties?.Handler, 'index.handler');
   });
 
   it('ships a source map without the sources', () => {

@@ -1,0 +1,135 @@
+/**
+ * How every Lambda task is bundled: one definition of the esbuild options and plugins, used by
+ * TaskFunction (through infra/build-task-bundle.ts, since CDK's bundling hook is synchronous and
+ * esbuild runs plugins only from its asynchronous API), by the bundle-size test and by
+ * bench/bundles.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type BuildOptions, type BuildResult, build, type Plugin } from 'esbuild';
+import { BUNDLE_ALIASES_DIR, PROJECT_ROOT } from './paths.ts';
+
+/** The most a task's bundle (its `index.mjs`, without the source map) may weigh. */
+export const BUNDLE_BUDGET_KIB = 400;
+
+/** esbuild's target for the Lambda runtime TaskFunction deploys (nodejs22.x). */
+export const ESBUILD_TARGET = 'node22';
+
+/**
+ * Packages replaced in every bundle by a smaller module of the same interface (see each file in
+ * infra/bundle-aliases/ for why it is safe in Lambda).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': path.join(BUNDLE_ALIASES_DIR, 'lambda-credentials.ts'),
+};
+
+/** Bundled CommonJS dependencies call require(), which an ES module lacks. */
+export const CREATE_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/** The generated schema module of each AWS SDK client (one per client in SDK 3.1169). */
+const SDK_SCHEMAS_FILE =
+  /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+
+/**
+ * Rewrites the computed keys of an SDK client's schema module into literal keys. The generated
+ * schemas spell trait objects as `{ [_e]: _c, [_hE]: 400 }`, with `_e` a module constant such as
+ * `const _e = "error";`. esbuild treats a computed key as a possible side effect, so it keeps every
+ * schema in the file and all it references, used or not (the whole service model: S3's alone is
+ * about 60 KiB minified). With the constant's value written in place (`{ "error": _c, ... }`) the
+ * object is the same and unused schemas are dropped. Keys naming anything but a string constant of
+ * the same module are left as they are.
+ */
+export function literalSchemaKeys(source: string): { code: string; rewritten: number } {
+  const constants = new Map<string, string>();
+  for (const match of source.matchAll(/^const (_\w+) = ("(?:[^"\\\n]|\\.)*");$/gm)) {
+    constants.set(match[1] as string, match[2] as string);
+  }
+  let rewritten = 0;
+  const code = source.replace(/([{,]\s*)\[(_\w+)\]:/g, (whole, before: string, name: string) => {
+    const literal = constants.get(name);
+    if (literal === undefined) return whole;
+    rewritten += 1;
+    return `${before}${literal}:`;
+  });
+  return { code, rewritten };
+}
+
+/** The esbuild plugin applying {@link literalSchemaKeys} to every SDK client's schema module. */
+export const sdkSchemaKeysPlugin: Plugin = {
+  name: 'sdk-schema-literal-keys',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: SDK_SCHEMAS_FILE }, async (args) => {
+      const { code } = literalSchemaKeys(await readFile(args.path, 'utf8'));
+      return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
+const YAML_ESM_DIR = path.join(PROJECT_ROOT, 'node_modules', 'yaml', 'browser', 'dist');
+
+/**
+ * Bundles `yaml` from its ES module build, declared free of side effects, instead of its CommonJS
+ * build (the one the `node` export condition picks). esbuild cannot drop anything from CommonJS, so
+ * every task reaching a module that imports `yaml` carried all of it (112 KiB), parser or not. The
+ * ES module build is the same code (`yaml/browser/dist`, compiled from the same sources); its only
+ * difference is that a warning the library prints goes to `console.warn` rather than
+ * `process.emitWarning`, both of which end on stderr. Its top-level statements only set properties
+ * of its own classes (`Scalar.PLAIN = ...`, `visit.BREAK = ...`), so a module of it whose exports
+ * no task uses can go; `sideEffects: false` tells esbuild so, as the package does not.
+ */
+export const yamlEsmPlugin: Plugin = {
+  name: 'yaml-esm',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^yaml$/ }, () => ({
+      path: path.join(YAML_ESM_DIR, 'index.js'),
+      sideEffects: false,
+    }));
+    pluginBuild.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.startsWith(YAML_ESM_DIR + path.sep)) return undefined;
+      return { path: path.resolve(path.dirname(args.importer), args.path), sideEffects: false };
+    });
+  },
+};
+
+/**
+ * esbuild options for the bundles of `entryPoints` (output name → handler module), written to
+ * `outdir` as `<name>.mjs` with a source map without sources: ESM for node22, minified, the SDK
+ * bundled from its ES module entry points (the clients are the exact pinned versions the tests
+ * ran, and ESM bundles load faster at cold start than the runtime's SDK: tooling.md section 6),
+ * the aliases and the plugins above.
+ */
+export function taskBuildOptions(
+  entryPoints: Readonly<Record<string, string>>,
+  outdir: string,
+): BuildOptions {
+  return {
+    entryPoints: { ...entryPoints },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: ESBUILD_TARGET,
+    minify: true,
+    sourcemap: true,
+    // Stack traces need the mappings only; the sources would double the asset.
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    alias: { ...BUNDLE_ALIASES },
+    banner: { js: CREATE_REQUIRE_BANNER },
+    plugins: [sdkSchemaKeysPlugin, yamlEsmPlugin],
+    absWorkingDir: PROJECT_ROOT,
+    nodePaths: [path.join(PROJECT_ROOT, 'node_modules')],
+    logLevel: 'warning',
+  };
+}
+
+/** Builds the bundles of `entryPoints` into `outdir` (see {@link taskBuildOptions}). */
+export function buildTaskBundles(
+  entryPoints: Readonly<Record<string, string>>,
+  outdir: string,
+  extra: Pick<BuildOptions, 'metafile' | 'logLevel' | 'write'> = {},
+): Promise<BuildResult> {
+  return build({ ...taskBuildOptions(entryPoints, outdir), ...extra });
+}

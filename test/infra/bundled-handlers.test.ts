@@ -1,0 +1,223 @@
+/**
+ * The Lambda bundles themselves, not the TypeScript the other tests import with tsx: a few tasks
+ * are built with TaskFunction's esbuild options and plugins (infra/task-bundle.ts rewrites the
+ * SDK's schema modules and swaps yaml's build), imported, and run against the simulator. Each
+ * bundle's SDK clients configure themselves from the environment, as in Lambda. Together they
+ * cover the four wire protocols the tasks speak (EKS REST-JSON, S3 REST-XML, IAM Query/XML through
+ * the bundled SDK) both ways, and modeled errors of each.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { handler as checkClusterSource } from '../../functions/check-cluster/handler.ts';
+import { handler as getAssociationsSource } from '../../functions/get-associations/handler.ts';
+import { handler as loadRequestSource } from '../../functions/load-request/handler.ts';
+import { FUNCTIONS_DIR } from '../../infra/paths.ts';
+import { buildTaskBundles } from '../../infra/task-bundle.ts';
+import { handlerEntry } from '../../infra/workflow-files.ts';
+import { configBucketName, connectToSimulator } from '../../local/runner/simulated-aws.ts';
+import { parseWorld, type Simulator, startSimulator } from '../../local/simulator/index.ts';
+
+const ACCOUNT = '111122223333';
+const TASKS = ['check-cluster', 'get-associations', 'find-oidc-provider', 'load-request'] as const;
+const BUCKET = configBucketName(ACCOUNT);
+
+// Comments, an anchor and a merge key: read by the yaml package's ES module build in the bundle.
+const CONFIG_YAML = `# created from a test
+apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: demo, region: us-west-2}
+iam:
+  podIdentityAssociations:
+    - &reader
+      namespace: default
+      serviceAccountName: s3-reader
+      permissionPolicyARNs: [arn:aws:iam::${ACCOUNT}:policy/permission-policy-1]
+    - <<: *reader
+      serviceAccountName: s3-writer
+`;
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+const context = {
+  functionName: 'bundled',
+  awsRequestId: 'request-1',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+const world = {
+  account: ACCOUNT,
+  region: 'us-west-2',
+  caller: `arn:aws:iam::${ACCOUNT}:role/automation`,
+  roles: [
+    {
+      name: 'automation',
+      path: '/',
+      assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] },
+    },
+  ],
+  clusters: [
+    {
+      name: 'demo',
+      addons: [{ name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' }],
+      podIdentityAssociations: [
+        { namespace: 'apps', serviceAccount: 'reader', roleArn: `arn:aws:iam::${ACCOUNT}:role/r1` },
+        { namespace: 'apps', serviceAccount: 'writer', roleArn: `arn:aws:iam::${ACCOUNT}:role/r2` },
+      ],
+    },
+  ],
+  buckets: [
+    {
+      name: BUCKET,
+      objects: {
+        'configs/demo.yaml': CONFIG_YAML,
+        'configs/broken.yaml': 'metadata: {name: demo\niam: [',
+        'runs/run-1/request.json': JSON.stringify({
+          clusterName: 'demo',
+          region: 'us-west-2',
+          operation: 'get',
+          filter: { namespace: 'apps' },
+        }),
+      },
+    },
+  ],
+  behaviour: {
+    faults: [
+      {
+        operation: 'iam:ListOpenIDConnectProviders',
+        nth: 1,
+        error: 'NoSuchEntity',
+        message: 'injected: no such provider',
+      },
+    ],
+  },
+};
+
+describe('Lambda bundles against the simulator', () => {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'eks-pia-bundled-'));
+  const bundled = new Map<string, Handler>();
+  let sim: Simulator;
+  let previousEnv: NodeJS.ProcessEnv;
+  let disconnect: () => void;
+
+  before(async () => {
+    await buildTaskBundles(
+      Object.fromEntries(TASKS.map((task) => [task, handlerEntry(FUNCTIONS_DIR, task)])),
+      outdir,
+      { logLevel: 'error' },
+    );
+    sim = await startSimulator(parseWorld(JSON.stringify(world)));
+    previousEnv = { ...process.env };
+    // What the bundles read, as Lambda gives it (plus the simulator's endpoint); the TypeScript
+    // handlers compared with them are pointed at the same simulator.
+    Object.assign(process.env, sim.env(), { CONFIG_BUCKET: BUCKET });
+    disconnect = connectToSimulator(sim);
+    for (const task of TASKS) {
+      const module = (await import(pathToFileURL(path.join(outdir, `${task}.mjs`)).href)) as {
+        handler: Handler;
+      };
+      bundled.set(task, module.handler);
+    }
+  });
+
+  after(async () => {
+    disconnect();
+    process.env = previousEnv;
+    await sim.close();
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  function run(task: (typeof TASKS)[number], event: unknown): Promise<unknown> {
+    const handler = bundled.get(task);
+    assert.ok(handler, `${task} was bundled`);
+    return handler(event, context);
+  }
+
+  it('check-cluster reads a cluster and its add-on over EKS REST-JSON as the source does', async () => {
+    const event = { clusterName: 'demo', region: 'us-west-2', operation: 'create', entryCount: 1 };
+    const result = await run('check-cluster', event);
+    assert.deepEqual(result, await checkClusterSource(event, context));
+    assert.equal((result as { agentInstalled?: unknown }).agentInstalled, true);
+  });
+
+  it("check-cluster turns EKS's modeled ResourceNotFoundException into ClusterNotFoundError", async () => {
+    const since = sim.calls.length;
+    await assert.rejects(
+      run('check-cluster', { clusterName: 'absent', region: 'us-west-2', operation: 'create' }),
+      (error: Error) => {
+        assert.equal(error.name, 'ClusterNotFoundError');
+        assert.match(error.message, /cluster "absent" does not exist/);
+        return true;
+      },
+    );
+    const calls = sim.calls.slice(since).map((call) => [call.operation, call.status]);
+    assert.deepEqual(calls, [['DescribeCluster', 404]]);
+  });
+
+  it('get-associations lists and describes over EKS and reads S3 as the source does', async () => {
+    const since = sim.calls.length;
+    const result = await run('get-associations', { runId: 'run-1' });
+    const operations = new Set(sim.calls.slice(since).map((call) => call.operation));
+    for (const operation of ['GetObject', 'ListPodIdentityAssociations']) {
+      assert.ok(operations.has(operation), `${operation} was called`);
+    }
+    assert.deepEqual(result, await getAssociationsSource({ runId: 'run-1' }, context));
+    assert.match(JSON.stringify(result), /writer/);
+  });
+
+  it("get-associations turns S3's modeled NoSuchKey into RunDocumentMissingError", async () => {
+    await assert.rejects(run('get-associations', { runId: 'no-such-run' }), {
+      name: 'RunDocumentMissingError',
+    });
+  });
+
+  function storedObject(key: string): string | undefined {
+    return sim.state.world.buckets.find((bucket) => bucket.name === BUCKET)?.objects[key];
+  }
+
+  it('load-request reads a YAML config from S3, asks STS and IAM who it is, and writes the request to S3 as the source does', async () => {
+    const event = (key: string) => ({
+      runId: 'run-2',
+      input: { operation: 'create', config: { s3: { bucket: BUCKET, key } } },
+    });
+    const since = sim.calls.length;
+    const result = await run('load-request', event('configs/demo.yaml'));
+    const operations = sim.calls.slice(since).map((call) => `${call.operation} ${call.status}`);
+    for (const call of ['GetCallerIdentity 200', 'GetObject 200', 'PutObject 200']) {
+      assert.ok(operations.includes(call), `${call} in ${operations.join(', ')}`);
+    }
+    const stored = storedObject('runs/run-2/request.json');
+    assert.match(stored ?? '', /s3-writer/);
+
+    assert.deepEqual(result, await loadRequestSource(event('configs/demo.yaml'), context));
+    assert.equal(storedObject('runs/run-2/request.json'), stored);
+
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => assert.fail('the broken config was accepted'),
+        (error: Error) => ({ name: error.name, message: error.message }),
+      );
+    const bundledFailure = await failure(run('load-request', event('configs/broken.yaml')));
+    assert.match(bundledFailure.message, /YAML syntax error at line/);
+    assert.deepEqual(
+      bundledFailure,
+      await failure(loadRequestSource(event('configs/broken.yaml'), context)),
+    );
+  });
+
+  it("find-oidc-provider surfaces IAM's modeled NoSuchEntity error from Query/XML", async () => {
+    await assert.rejects(
+      run('find-oidc-provider', { clusterName: 'demo', oidcIssuer: 'https://oidc.example/id/1' }),
+      (error: Error & { $fault?: string; $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(error.name, 'NoSuchEntityException');
+        assert.equal(error.message, 'injected: no such provider');
+        assert.equal(error.$fault, 'client');
+        assert.equal(error.$metadata?.httpStatusCode, 404);
+        return true;
+      },
+    );
+  });
+});
