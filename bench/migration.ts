@@ -5,7 +5,7 @@
  * 8 attempts) rather than the tests' millisecond retries; then a rerun, which must make no
  * mutating call; then an eksctl-style baseline on a fresh world.
  *
- *   node --import tsx bench/migration.ts [N ...]     (default: 100 1000 5000)
+ *   node --import tsx bench/migration.ts [N ...]     (default: 100 1000 5000 20000)
  *
  * The floor is what the rate limits allow for the calls the work cannot do without, per API:
  * iam:GetRole once per role (its trust must be read before it is written),
@@ -109,6 +109,8 @@ function benchWorld(count: number): string {
     openIdConnectProviders: [provider],
     roles: [AUTOMATION_ROLE, ...roles],
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
+    // EKS allows 5,000 associations per cluster and raises the quota on request.
+    quotas: { associationsPerCluster: Math.max(5000, count) },
   });
 }
 
@@ -274,7 +276,7 @@ const sizes = process.argv
   .filter((value) => value > 0);
 await warmUp();
 const rows = [];
-for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000]) rows.push(await benchOnce(count));
+for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000, 20000]) rows.push(await benchOnce(count));
 printTable(
   `approved migration with OIDC trust removal on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
   rows,
