@@ -16,7 +16,15 @@ import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
-export const handler = defineTask('add-pod-identity-trust', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  batch: z.number().int(),
+  roles: z.number().int(),
+  added: z.number().int(),
+  unsuccessful: z.number().int(),
+});
+
+export const handler = defineTask('add-pod-identity-trust', { input, output }, (event) =>
   addPodIdentityTrustBatch(event, {
     loadPlan: async (runId, batch) =>
       planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),

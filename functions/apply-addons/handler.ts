@@ -25,7 +25,10 @@ const input = z.looseObject({
   dryRun: z.boolean(),
 });
 
-export const handler = defineTask('apply-addons', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({ addonCount: z.number().int(), failed: z.number().int() });
+
+export const handler = defineTask('apply-addons', { input, output }, (event) =>
   applyAddons(event, {
     loadRequest: (runId) =>
       getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),

@@ -1,13 +1,15 @@
 /**
- * The shape every Lambda task shares: Powertools logger with the invocation's context, the input
- * checked against the task's zod schema, then the task's own function. Handlers stay one call.
+ * The shape every Lambda task shares, as middy middlewares: Powertools logger with the
+ * invocation's context and correlation keys, the input and the output checked against the task's
+ * zod schemas (middy's validator), a failure logged once with its name (middy's error-logger), then
+ * the task's own function. Handlers stay one call.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { NamedError } from '../core/errors.ts';
+import { asError, NamedError } from '../core/errors.ts';
 import { describeIssues } from '../core/policy-document.ts';
 
 export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' });
@@ -16,6 +18,14 @@ export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' })
 export class InvalidTaskInputError extends NamedError {
   override readonly name = 'InvalidTaskInputError';
 }
+
+/** The task returned something its output schema refuses: a bug in the task, never retried. */
+export class InvalidTaskOutputError extends NamedError {
+  override readonly name = 'InvalidTaskOutputError';
+}
+
+/** The environment variable that names the workflows whose definitions use the task's function. */
+export const TASK_WORKFLOWS_VARIABLE = 'TASK_WORKFLOWS';
 
 let runningInvocationDeadline = Number.POSITIVE_INFINITY;
 
@@ -27,25 +37,104 @@ export function invocationDeadline(): number {
   return runningInvocationDeadline;
 }
 
-export function defineTask<Schema extends z.ZodType, Result>(
+/** A task's payload schemas: what the workflow passes in and what the task hands back. */
+export interface TaskSchemas<Input extends z.ZodType, Output extends z.ZodType> {
+  readonly input: Input;
+  readonly output: Output;
+}
+
+/**
+ * The keys that tie a log line to its run. Step Functions passes a Lambda task nothing but its
+ * payload, so they come from there and from the function's environment:
+ * - execution name: every workflow with a run store passes `runId`, which its ASL sets from
+ *   `$$.Execution.Name` (the run store's folder is `runs/<execution name>/`);
+ * - workflow: the function's environment names the workflows whose definitions invoke it (one,
+ *   except for a task several workflows share), as infra and the local runner set it;
+ * - cluster: `clusterName` when the payload has one.
+ * A key the payload lacks is left out rather than guessed.
+ */
+export function correlationKeys(
   task: string,
-  schema: Schema,
-  run: (input: z.infer<Schema>) => Promise<Result>,
-): (event: unknown, context: Context) => Promise<Result> {
-  return middy<unknown, Result>()
-    .use(injectLambdaContext(logger, { clearState: true }))
-    .handler(async (event, context) => {
-      runningInvocationDeadline =
-        typeof context?.getRemainingTimeInMillis === 'function'
-          ? Date.now() + context.getRemainingTimeInMillis()
-          : Number.POSITIVE_INFINITY;
-      const parsed = schema.safeParse(event);
+  event: unknown,
+  environment: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const payload =
+    typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const keys: Record<string, string | undefined> = {
+    task,
+    workflow: text(environment[TASK_WORKFLOWS_VARIABLE]),
+    execution: text(payload.runId),
+    cluster: text(payload.clusterName),
+  };
+  return Object.fromEntries(
+    Object.entries(keys).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** Appends the invocation's correlation keys; `injectLambdaContext`'s `clearState` removes them. */
+function correlation(task: string): MiddlewareObj<unknown, unknown> {
+  return {
+    before: (request) => {
+      logger.appendKeys(correlationKeys(task, request.event));
+    },
+  };
+}
+
+/** Like middy's error-logger: one error line with the failure's name, then the error goes on. */
+function errorLogger(task: string): MiddlewareObj<unknown, unknown> {
+  return {
+    onError: (request) => {
+      const error = asError(request.error);
+      logger.error(`${task} failed with ${error.name}: ${error.message}`, { error });
+    },
+  };
+}
+
+/** Like middy's validator: the event before the task runs, its response after. */
+function validator<Input extends z.ZodType, Output extends z.ZodType>(
+  task: string,
+  schemas: TaskSchemas<Input, Output>,
+): MiddlewareObj<z.output<Input>, z.output<Output>> {
+  return {
+    before: (request) => {
+      const parsed = schemas.input.safeParse(request.event);
       if (!parsed.success) {
         throw new InvalidTaskInputError(
           `${task}: invalid input: ${describeIssues(parsed.error.issues).join('; ')}`,
         );
       }
-      logger.appendKeys({ task });
-      return run(parsed.data);
+      request.event = parsed.data;
+    },
+    after: (request) => {
+      const parsed = schemas.output.safeParse(request.response);
+      if (!parsed.success) {
+        throw new InvalidTaskOutputError(
+          `${task}: invalid output: ${describeIssues(parsed.error.issues).join('; ')}`,
+        );
+      }
+    },
+  };
+}
+
+export function defineTask<Input extends z.ZodType, Output extends z.ZodType>(
+  task: string,
+  schemas: TaskSchemas<Input, Output>,
+  run: (input: z.output<Input>) => Promise<z.input<Output>>,
+): (event: unknown, context: Context) => Promise<z.output<Output>> {
+  const handler = middy<z.output<Input>, z.output<Output>>()
+    // First in, last out: the keys are still there when the error is logged, then cleared.
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .use(correlation(task) as MiddlewareObj<z.output<Input>, z.output<Output>>)
+    .use(errorLogger(task) as MiddlewareObj<z.output<Input>, z.output<Output>>)
+    .use(validator(task, schemas))
+    .handler(async (event, context) => {
+      runningInvocationDeadline =
+        typeof context?.getRemainingTimeInMillis === 'function'
+          ? Date.now() + context.getRemainingTimeInMillis()
+          : Number.POSITIVE_INFINITY;
+      // The task's own value goes on, not the parse: an output schema checks, it never reshapes.
+      return (await run(event)) as z.output<Output>;
     });
+  return handler as unknown as (event: unknown, context: Context) => Promise<z.output<Output>>;
 }

@@ -9,7 +9,18 @@ const input = z.looseObject({
   addonName: z.string().min(1).default(POD_IDENTITY_AGENT),
 });
 
-export const handler = defineTask('check-addon', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  clusterName: z.string(),
+  addonName: z.string(),
+  state: z.string(),
+  reason: z.string(),
+  status: z.string().nullable(),
+  version: z.string().nullable(),
+  autoMode: z.boolean(),
+});
+
+export const handler = defineTask('check-addon', { input, output }, (event) =>
   checkAddon(event, {
     region: process.env.AWS_REGION ?? 'unknown',
     describeCluster,

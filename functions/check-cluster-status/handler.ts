@@ -8,6 +8,15 @@ const input = z.looseObject({
   region: z.string().min(1),
 });
 
-export const handler = defineTask('check-cluster-status', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  progress: z.string(),
+  status: z.string(),
+  arn: z.string(),
+  version: z.string(),
+  autoMode: z.boolean(),
+});
+
+export const handler = defineTask('check-cluster-status', { input, output }, (event) =>
   checkClusterStatus(event, { describeCluster }),
 );

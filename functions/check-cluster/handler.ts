@@ -11,6 +11,17 @@ const input = z.looseObject({
   installsAgent: z.boolean().optional(),
 });
 
-export const handler = defineTask('check-cluster', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  arn: z.string(),
+  status: z.string(),
+  version: z.string(),
+  autoMode: z.boolean(),
+  agentInstalled: z.boolean(),
+  authenticationMode: z.string(),
+  oidcIssuer: z.string().nullable(),
+});
+
+export const handler = defineTask('check-cluster', { input, output }, (event) =>
   checkCluster(event, { describeCluster, describeAddon }),
 );

@@ -11,7 +11,10 @@ const input = z.looseObject({
   addonVersion: z.string().min(1).optional(),
 });
 
-export const handler = defineTask('create-addon', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({ created: z.boolean(), version: z.string(), status: z.string() });
+
+export const handler = defineTask('create-addon', { input, output }, (event) =>
   createAddonTask(event, {
     describeCluster,
     addonVersions,

@@ -17,7 +17,15 @@ import { createMigrationAssociations } from './create-migration-associations.ts'
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
-export const handler = defineTask('create-migration-associations', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  batch: z.number().int(),
+  serviceAccounts: z.number().int(),
+  created: z.number().int(),
+  unsuccessful: z.number().int(),
+});
+
+export const handler = defineTask('create-migration-associations', { input, output }, (event) =>
   createMigrationAssociations(event, {
     loadPlan: async (runId, batch) =>
       planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),

@@ -48,7 +48,20 @@ async function kubernetes(clusterName: string): Promise<KubernetesReader> {
   };
 }
 
-export const handler = defineTask('discover-irsa', input, (event) =>
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  planDocument: z.string(),
+  discovery: z.enum(['kubernetes', 'iam']),
+  serviceAccounts: z.number().int(),
+  roles: z.number().int(),
+  hasWork: z.boolean(),
+  createsAssociations: z.boolean(),
+  migratesAddons: z.boolean(),
+  batches: z.array(z.number().int()),
+  removesAnnotations: z.boolean(),
+});
+
+export const handler = defineTask('discover-irsa', { input, output }, (event) =>
   discoverIrsa(event, {
     // A typo in the setting fails the run (MigratableRolesSettingError) instead of planning
     // roles the migration's IAM refuses.

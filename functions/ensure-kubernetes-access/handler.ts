@@ -11,7 +11,14 @@ const input = z.looseObject({
   }),
 });
 
-export const handler = defineTask('ensure-kubernetes-access', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  principalArn: z.string(),
+  accessPolicyArns: z.array(z.string()),
+  changed: z.boolean(),
+});
+
+export const handler = defineTask('ensure-kubernetes-access', { input, output }, (event) =>
   ensureKubernetesAccess(
     { clusterName: event.clusterName, ...event.plan.kubernetes },
     {

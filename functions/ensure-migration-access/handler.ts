@@ -17,7 +17,21 @@ const input = z.looseObject({
   namespaces: z.array(z.string().min(1)),
 });
 
-export const handler = defineTask('ensure-migration-access', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  granted: z.boolean(),
+  changed: z.boolean(),
+  access: z
+    .object({
+      principalArn: z.string(),
+      accessPolicyArns: z.array(z.string()),
+      changed: z.boolean(),
+    })
+    .optional(),
+  warning: z.string().optional(),
+});
+
+export const handler = defineTask('ensure-migration-access', { input, output }, (event) =>
   ensureMigrationAccess(event, {
     principalArn: async () => (await callerIdentity()).principalArn,
     ensureAccessEntry,

@@ -12,7 +12,13 @@ const input = z.looseObject({
   region: z.string().min(1),
 });
 
-export const handler = defineTask('find-cluster-config', input, (event) => {
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  found: z.boolean(),
+  applied: z.object({ bucket: z.string(), key: z.string() }).nullable(),
+});
+
+export const handler = defineTask('find-cluster-config', { input, output }, (event) => {
   const bucket = configBucket();
   return findClusterConfig(event, {
     bucket,

@@ -9,6 +9,13 @@ const input = z.looseObject({
   oidcIssuer: z.string().min(1).nullable(),
 });
 
-export const handler = defineTask('find-oidc-provider', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  found: z.boolean(),
+  providerArn: z.string().nullable(),
+  issuer: z.string().nullable(),
+});
+
+export const handler = defineTask('find-oidc-provider', { input, output }, (event) =>
   findOidcProvider(event, { listOidcProviders }),
 );

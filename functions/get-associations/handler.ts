@@ -8,7 +8,19 @@ import { getAssociations } from './get-associations.ts';
 
 const input = z.looseObject({ runId: z.string().min(1) });
 
-export const handler = defineTask('get-associations', input, async (event) => {
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  workflow: z.literal('associations'),
+  operation: z.literal('get'),
+  clusterName: z.string(),
+  region: z.string(),
+  count: z.number().int(),
+  associations: z.array(
+    z.object({ AssociationARN: z.string(), Namespace: z.string(), ServiceAccountName: z.string() }),
+  ),
+});
+
+export const handler = defineTask('get-associations', { input, output }, async (event) => {
   const request = await getRunDocument<AssociationRequest>(
     event.runId,
     ASSOCIATION_DOCUMENTS.request,

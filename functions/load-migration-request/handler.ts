@@ -5,7 +5,17 @@ import { loadMigrationRequest } from './load-migration-request.ts';
 
 const input = z.object({ runId: z.string().min(1), input: z.unknown() });
 
-export const handler = defineTask('load-migration-request', input, async (event) =>
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  runId: z.string(),
+  operation: z.string(),
+  clusterName: z.string(),
+  region: z.string(),
+  approve: z.boolean(),
+  removeOidcProviderTrustRelationship: z.boolean(),
+});
+
+export const handler = defineTask('load-migration-request', { input, output }, async (event) =>
   loadMigrationRequest(event.runId, event.input, {
     deploymentRegion: process.env.AWS_REGION ?? '',
   }),

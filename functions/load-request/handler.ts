@@ -11,7 +11,22 @@ import { loadRequest } from './load-request.ts';
 
 const input = z.object({ runId: z.string().min(1), input: z.unknown() });
 
-export const handler = defineTask('load-request', input, (event) =>
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.discriminatedUnion('ignored', [
+  z.object({ runId: z.string(), ignored: z.literal(true), reason: z.string() }),
+  z.object({
+    runId: z.string(),
+    ignored: z.literal(false),
+    operation: z.string(),
+    clusterName: z.string(),
+    region: z.string(),
+    dryRun: z.boolean(),
+    entryCount: z.number().int(),
+    addonCount: z.number().int(),
+  }),
+]);
+
+export const handler = defineTask('load-request', { input, output }, (event) =>
   loadRequest(event.runId, event.input, {
     deploymentRegion: process.env.AWS_REGION ?? '',
     // A typo in the settings fails the run (GuardrailSettingsError) instead of allowing too much.

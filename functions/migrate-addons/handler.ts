@@ -14,7 +14,10 @@ import { migrateAddons } from './migrate-addons.ts';
 
 const input = z.looseObject({ runId: z.string().min(1) });
 
-export const handler = defineTask('migrate-addons', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({ migrated: z.number().int(), failed: z.number().int() });
+
+export const handler = defineTask('migrate-addons', { input, output }, (event) =>
   migrateAddons(event, {
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
     getRoleTrust,

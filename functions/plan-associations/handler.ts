@@ -10,7 +10,15 @@ import { planAssociations } from './plan-associations.ts';
 
 const input = z.looseObject({ runId: z.string().min(1) });
 
-export const handler = defineTask('plan-associations', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  itemCount: z.number().int(),
+  batches: z.array(z.number().int()),
+  needsKubernetes: z.boolean(),
+  kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
+});
+
+export const handler = defineTask('plan-associations', { input, output }, (event) =>
   planAssociations(event.runId, {
     loadRequest: (runId) =>
       getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),

@@ -107,7 +107,14 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
   };
 }
 
-export const handler = defineTask('process-batch', input, (event) => {
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  batch: z.number().int(),
+  itemCount: z.number().int(),
+  counts: z.record(z.string(), z.number().int()),
+});
+
+export const handler = defineTask('process-batch', { input, output }, (event) => {
   const apis = new Map<string, ReturnType<typeof kubernetesApi>>();
   const apiFor = (clusterName: string) => {
     let api = apis.get(clusterName);

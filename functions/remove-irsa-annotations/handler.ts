@@ -36,7 +36,15 @@ async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
   };
 }
 
-export const handler = defineTask('remove-irsa-annotations', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  batch: z.number().int(),
+  serviceAccounts: z.number().int(),
+  removed: z.number().int(),
+  unsuccessful: z.number().int(),
+});
+
+export const handler = defineTask('remove-irsa-annotations', { input, output }, (event) =>
   removeIrsaAnnotations(event, {
     loadPlan: async (runId, batch) =>
       planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),

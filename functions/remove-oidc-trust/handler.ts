@@ -20,7 +20,15 @@ import { removeOidcTrust } from './remove-oidc-trust.ts';
 
 const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
-export const handler = defineTask('remove-oidc-trust', input, (event) =>
+/** What the task returns, checked before the workflow gets it. */
+const output = z.object({
+  batch: z.number().int(),
+  roles: z.number().int(),
+  removed: z.number().int(),
+  unsuccessful: z.number().int(),
+});
+
+export const handler = defineTask('remove-oidc-trust', { input, output }, (event) =>
   removeOidcTrust(event, {
     loadPlan: async (runId, batch) =>
       planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),

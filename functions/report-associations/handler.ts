@@ -29,7 +29,18 @@ const input = z.looseObject({
   batchResults: z.array(mapBatchOutcomeSchema),
 });
 
-export const handler = defineTask('report-associations', input, async (event) => {
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  workflow: z.literal('associations'),
+  clusterName: z.string(),
+  region: z.string(),
+  counts: z.record(z.string(), z.number().int()),
+  reportLocation: z.string(),
+  warnings: z.array(z.string()),
+  nextSteps: z.array(z.string()),
+});
+
+export const handler = defineTask('report-associations', { input, output }, async (event) => {
   const report = await reportAssociations(event, {
     // A batch may have failed for want of its document: the plan then says what it held.
     loadBatchItems: async (runId, batch) => {

@@ -52,6 +52,15 @@ const input = z.object({
   }),
 });
 
-export const handler = defineTask('report-bootstrap', input, (event) =>
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  workflow: z.literal('bootstrap-cluster'),
+  clusterName: z.string(),
+  region: z.string(),
+  warnings: z.array(z.string()),
+  nextSteps: z.array(z.string()),
+});
+
+export const handler = defineTask('report-bootstrap', { input, output }, (event) =>
   reportBootstrap(event, { publish: publishRunCompleted }),
 );

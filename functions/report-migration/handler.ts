@@ -43,7 +43,15 @@ const input = z.looseObject({
   batchResults: z.array(batchResult).optional(),
 });
 
-export const handler = defineTask('report-migration', input, async (event) => {
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  workflow: z.literal('migrate-to-pod-identity'),
+  clusterName: z.string(),
+  region: z.string(),
+  reportLocation: z.string(),
+});
+
+export const handler = defineTask('report-migration', { input, output }, async (event) => {
   const report = await reportMigration(event, {
     loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
     loadAddonOutcomes: (runId) =>

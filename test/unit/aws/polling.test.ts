@@ -7,8 +7,12 @@ import { configurePolling, waitDeadline } from '../../../functions/aws/polling.t
 
 /** Runs `probe` inside a task invocation whose Lambda has `remainingMs` left. */
 async function insideInvocation<T>(remainingMs: number, probe: () => T): Promise<T> {
-  const task = defineTask('probe', z.object({}), async () => probe());
-  return task({}, { getRemainingTimeInMillis: () => remainingMs } as unknown as Context);
+  const task = defineTask('probe', { input: z.object({}), output: z.unknown() }, async () =>
+    probe(),
+  );
+  return task({}, {
+    getRemainingTimeInMillis: () => remainingMs,
+  } as unknown as Context) as Promise<T>;
 }
 
 describe('waits on AWS operations', () => {
