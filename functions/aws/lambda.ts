@@ -49,7 +49,9 @@ export interface TaskSchemas<Input extends z.ZodType, Output extends z.ZodType> 
  * - execution name: every workflow with a run store passes `runId`, which its ASL sets from
  *   `$$.Execution.Name` (the run store's folder is `runs/<execution name>/`);
  * - workflow: the function's environment names the workflows whose definitions invoke it (one,
- *   except for a task several workflows share), as infra and the local runner set it;
+ *   except check-cluster, which two share). Not wired yet: infra must set TASK_WORKFLOWS from the
+ *   ASL files' references and the local runner must give each simulated instance the same value;
+ *   until then the key is left out;
  * - cluster: `clusterName` when the payload has one.
  * A key the payload lacks is left out rather than guessed.
  */
