@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ensureAccessEntry } from '../aws/access-entries.ts';
 import { callerIdentity } from '../aws/identity.ts';
 import { defineTask } from '../aws/lambda.ts';
+import { reportAccessSchema } from '../core/associations/report.ts';
 import { ensureKubernetesAccess } from './ensure-kubernetes-access.ts';
 
 const input = z.looseObject({
@@ -12,11 +13,7 @@ const input = z.looseObject({
 });
 
 /** What the task returns, checked before the workflow gets it. */
-const output = z.object({
-  principalArn: z.string(),
-  accessPolicyArns: z.array(z.string()),
-  changed: z.boolean(),
-});
+const output = reportAccessSchema;
 
 export const handler = defineTask('ensure-kubernetes-access', { input, output }, (event) =>
   ensureKubernetesAccess(

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ensureAccessEntry, KubernetesAccessNotPossibleError } from '../aws/access-entries.ts';
 import { callerIdentity } from '../aws/identity.ts';
 import { defineTask } from '../aws/lambda.ts';
+import { reportAccessSchema } from '../core/associations/report.ts';
 import { DISCOVERY_MODES } from '../core/migration/request.ts';
 import { ensureMigrationAccess } from './ensure-migration-access.ts';
 
@@ -21,13 +22,7 @@ const input = z.looseObject({
 const output = z.object({
   granted: z.boolean(),
   changed: z.boolean(),
-  access: z
-    .object({
-      principalArn: z.string(),
-      accessPolicyArns: z.array(z.string()),
-      changed: z.boolean(),
-    })
-    .optional(),
+  access: reportAccessSchema.optional(),
   warning: z.string().optional(),
 });
 

@@ -5,6 +5,7 @@ import { recordFailedItems } from '../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
 import type { AddonResult } from '../core/addon-plan.ts';
 import type { ItemResult } from '../core/associations/report.ts';
+import { reportAccessSchema } from '../core/associations/report.ts';
 import { OPERATIONS } from '../core/config/index.ts';
 import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { mapBatchOutcomeSchema } from '../core/run-output.ts';
@@ -19,13 +20,7 @@ const input = z.looseObject({
   dryRun: z.boolean(),
   source: z.string(),
   warnings: z.array(z.string()).default([]),
-  access: z
-    .object({
-      principalArn: z.string(),
-      accessPolicyArns: z.array(z.string()),
-      changed: z.boolean(),
-    })
-    .optional(),
+  access: reportAccessSchema.optional(),
   batchResults: z.array(mapBatchOutcomeSchema),
 });
 

@@ -4,6 +4,7 @@ import { publishRunCompleted } from '../aws/events.ts';
 import { defineTask } from '../aws/lambda.ts';
 import { recordFailedItems } from '../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { reportAccessSchema } from '../core/associations/report.ts';
 import type { AddonMigrationResult } from '../core/migration/addons.ts';
 import { MIGRATION_STEPS, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../core/migration/plan.ts';
@@ -13,13 +14,7 @@ import { reportMigration } from './report-migration.ts';
 
 const access = z
   .looseObject({
-    access: z
-      .object({
-        principalArn: z.string(),
-        accessPolicyArns: z.array(z.string()),
-        changed: z.boolean(),
-      })
-      .optional(),
+    access: reportAccessSchema.optional(),
     warning: z.string().optional(),
   })
   .optional();

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 /**
  * The report every associations run ends with: one result per item, counts that add up to the
  * number of items, warnings, and the next steps a person has to take (which workloads to
@@ -49,6 +50,13 @@ export interface ItemOutcome {
 }
 
 /** The Kubernetes access the run set up for itself (an EKS access entry), named in the report. */
+/** What a task that sets up cluster access hands back, as the workflow's state carries it. */
+export const reportAccessSchema = z.object({
+  principalArn: z.string(),
+  accessPolicyArns: z.array(z.string()),
+  changed: z.boolean(),
+});
+
 export interface ReportAccess {
   principalArn: string;
   accessPolicyArns: string[];
