@@ -3,23 +3,17 @@
  * (through the access entry); s3:GetObject, s3:PutObject (run store).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod';
 import {
   getServiceAccount,
   kubernetesApiForCluster,
   mergePatchServiceAccount,
 } from '../aws/kubernetes.ts';
 import { defineTask } from '../aws/lambda.ts';
-import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { batchCountsOutput, loadBatchPlan, migrationBatchInput } from '../aws/migration-batch.ts';
+import { findRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { type AssociationOutcome, RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
-import {
-  type MigrationBatchDocument,
-  planOfBatch,
-  ROLE_ARN_ANNOTATION,
-} from '../core/migration/plan.ts';
+import { ROLE_ARN_ANNOTATION } from '../core/migration/plan.ts';
 import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-annotations.ts';
-
-const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
 
 async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
   const { api } = await kubernetesApiForCluster(clusterName);
@@ -36,23 +30,20 @@ async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
   };
 }
 
-/** What the task returns, checked before the workflow gets it. */
-const output = z.object({
-  batch: z.number().int(),
-  serviceAccounts: z.number().int(),
-  removed: z.number().int(),
-  unsuccessful: z.number().int(),
-});
-
-export const handler = defineTask('remove-irsa-annotations', { input, output }, (event) =>
-  removeIrsaAnnotations(event, {
-    loadPlan: async (runId, batch) =>
-      planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),
-    loadAssociationOutcomes: (runId, batch) =>
-      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
-    kubernetes,
-    sleep: (milliseconds) => sleep(milliseconds),
-    saveOutcomes: (runId, batch, outcomes) =>
-      putRunDocument(runId, RUN_DOCUMENTS.annotations(batch), outcomes),
-  }),
+export const handler = defineTask(
+  'remove-irsa-annotations',
+  {
+    input: migrationBatchInput,
+    output: batchCountsOutput('serviceAccounts', 'removed', 'unsuccessful'),
+  },
+  (event) =>
+    removeIrsaAnnotations(event, {
+      loadPlan: loadBatchPlan,
+      loadAssociationOutcomes: (runId, batch) =>
+        findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+      kubernetes,
+      sleep: (milliseconds) => sleep(milliseconds),
+      saveOutcomes: (runId, batch, outcomes) =>
+        putRunDocument(runId, RUN_DOCUMENTS.annotations(batch), outcomes),
+    }),
 );

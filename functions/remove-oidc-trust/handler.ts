@@ -5,41 +5,35 @@
  * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
  * s3:PutObject (run store).
  */
-import * as z from 'zod';
 import { getRoleTrust, updateTrust } from '../aws/iam.ts';
 import { defineTask } from '../aws/lambda.ts';
-import { findRunDocument, getRunDocument, putRunDocument } from '../aws/run-store.ts';
+import { batchCountsOutput, loadBatchPlan, migrationBatchInput } from '../aws/migration-batch.ts';
+import { findRunDocument, putRunDocument } from '../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../aws/stacks.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
   RUN_DOCUMENTS,
 } from '../core/migration/outcomes.ts';
-import { type MigrationBatchDocument, planOfBatch } from '../core/migration/plan.ts';
 import { removeOidcTrust } from './remove-oidc-trust.ts';
 
-const input = z.looseObject({ runId: z.string().min(1), batch: z.number().int().min(0) });
-
-/** What the task returns, checked before the workflow gets it. */
-const output = z.object({
-  batch: z.number().int(),
-  roles: z.number().int(),
-  removed: z.number().int(),
-  unsuccessful: z.number().int(),
-});
-
-export const handler = defineTask('remove-oidc-trust', { input, output }, (event) =>
-  removeOidcTrust(event, {
-    loadPlan: async (runId, batch) =>
-      planOfBatch(await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch))),
-    loadAssociationOutcomes: (runId, batch) =>
-      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
-    loadAnnotationOutcomes: (runId, batch) =>
-      findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
-    getRoleTrust,
-    updateTrust,
-    changeTrustThroughStack: changeRoleTrustThroughStack,
-    saveOutcomes: (runId, batch, outcomes) =>
-      putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
-  }),
+export const handler = defineTask(
+  'remove-oidc-trust',
+  {
+    input: migrationBatchInput,
+    output: batchCountsOutput('roles', 'removed', 'unsuccessful'),
+  },
+  (event) =>
+    removeOidcTrust(event, {
+      loadPlan: loadBatchPlan,
+      loadAssociationOutcomes: (runId, batch) =>
+        findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+      loadAnnotationOutcomes: (runId, batch) =>
+        findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
+      getRoleTrust,
+      updateTrust,
+      changeTrustThroughStack: changeRoleTrustThroughStack,
+      saveOutcomes: (runId, batch, outcomes) =>
+        putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
+    }),
 );
