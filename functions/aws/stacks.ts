@@ -20,7 +20,7 @@ import {
   type Stack,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
-import { parseRoleArn } from '../core/associations/existing.ts';
+import { parseRoleArn } from '../core/arn.ts';
 import {
   CLUSTER_NAME_TAG,
   IAM_SERVICE_ACCOUNT_TAG,

@@ -6,7 +6,7 @@ import {
   type KubernetesServiceAccount,
   KubernetesUnreachableError,
 } from '../aws/kubernetes.ts';
-import { parseRoleArn } from '../core/associations/existing.ts';
+import { parseRoleArn } from '../core/arn.ts';
 import { asError } from '../core/errors.ts';
 import {
   type AddonMigrationFact,

@@ -7,7 +7,7 @@
  * only when asked, and only after the add-on has the association.
  */
 
-import { parseRoleArn } from '../associations/existing.ts';
+import { parseRoleArn } from '../arn.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../trust-policy.ts';
 import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
 import type { RoleFact } from './plan.ts';
