@@ -276,7 +276,8 @@ const sizes = process.argv
   .filter((value) => value > 0);
 await warmUp();
 const rows = [];
-for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000, 20000]) rows.push(await benchOnce(count));
+for (const count of sizes.length > 0 ? sizes : [100, 1000, 5000, 20000])
+  rows.push(await benchOnce(count));
 printTable(
   `approved migration with OIDC trust removal on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
   rows,

@@ -13,7 +13,8 @@ import {
   addonMigrationSteps,
   addonsToMigrate,
 } from '../core/migration/addons.ts';
-import type { MigrationPlan, RoleFact } from '../core/migration/plan.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import type { RoleFact } from '../core/migration/role-fact.ts';
 import { podIdentityTrustAddition } from '../core/migration/trust.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';
 import { removeIrsaSubjects } from '../core/trust-policy.ts';

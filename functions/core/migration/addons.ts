@@ -10,8 +10,8 @@
 import { parseRoleArn } from '../arn.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../trust-policy.ts';
 import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
-import type { RoleFact } from './plan.ts';
 import type { OidcProviderFact } from './provider.ts';
+import type { RoleFact } from './role-fact.ts';
 
 /** What discovery read about one add-on with an IRSA role. */
 export interface AddonMigrationFact {

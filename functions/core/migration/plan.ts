@@ -13,7 +13,7 @@
 import { POD_IDENTITY_AGENT } from '../addon.ts';
 import { namesSameRole, parseRoleArn, type RoleArnParts, roleKey } from '../arn.ts';
 import { globMatches } from '../glob.ts';
-import { fitsQuota, type PolicyDocument, policySize } from '../policy-document.ts';
+import { fitsQuota, policySize } from '../policy-document.ts';
 import {
   addPodIdentityTrust,
   findIrsaSubjects,
@@ -26,6 +26,7 @@ import { type Coverage, coverageOf } from './coverage.ts';
 import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
 import type { OidcProviderFact } from './provider.ts';
 import type { DiscoveryMode, MigrationRequest } from './request.ts';
+import type { RoleFact } from './role-fact.ts';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
@@ -56,14 +57,6 @@ export interface PodFact {
   namespace: string;
   name: string;
   serviceAccount: string;
-}
-
-export interface RoleFact {
-  name: string;
-  /** As IAM reports it, with the role's path. */
-  arn: string;
-  path: string;
-  trustPolicy: PolicyDocument;
 }
 
 export interface AddonRoleFact {
