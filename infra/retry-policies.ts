@@ -4,6 +4,8 @@
  * one error name reaches every state at once.
  */
 
+import { NESTED_RUN_RESOURCE } from '../functions/core/workflow-files.ts';
+
 /** A Retrier as ASL writes it. */
 export interface Retrier {
   readonly ErrorEquals: readonly string[];
@@ -65,8 +67,6 @@ export const NESTED_RUN_RETRY: readonly Retrier[] = [
     JitterStrategy: 'FULL',
   },
 ];
-
-export const NESTED_RUN_RESOURCE = /^arn:aws[a-z-]*:states:::states:startExecution\.sync:2$/;
 
 /** The policy a Task state must carry, by its Resource (a Lambda placeholder or ARN, or a nested run). */
 export function retryPolicyFor(resource: string): readonly Retrier[] {

@@ -2,7 +2,7 @@
  * The names by which the deployed stack is found: its default name and the keys of its outputs.
  * Kept free of aws-cdk-lib so the CLI's remote engine can read them without loading CDK.
  */
-import { pascalCase, workflowOfPlaceholder } from './workflow-files.ts';
+import { pascalCase, workflowOfPlaceholder } from '../functions/core/workflow-files.ts';
 
 /** Name of the stack `npx cdk deploy` creates, unless context `stackName` says otherwise. */
 export const STACK_NAME = 'EksPodIdentityAutomation';

@@ -1,8 +1,5 @@
 import type { Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/aws/events.ts';
-import { runDocumentKey } from '../functions/aws/run-store.ts';
-import { CHANGE_SET_PREFIX } from '../functions/aws/stacks.ts';
 import {
   DEFAULT_ASSIGNABLE_ROLE_TAG,
   DEFAULT_GUARDRAILS,
@@ -14,9 +11,11 @@ import {
   CLUSTERS_PREFIX,
   DEFAULTS_PREFIX,
 } from '../functions/core/bootstrap/config-files.ts';
-import { EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
+import { CHANGE_SET_PREFIX, EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
 import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
+import { runDocumentKey } from '../functions/core/run-documents.ts';
+import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/core/run-events.ts';
 import {
   CLUSTER_ADMIN_POLICY,
   EDIT_POLICY,

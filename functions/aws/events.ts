@@ -4,10 +4,8 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { NamedError } from '../core/errors.ts';
+import { EVENT_SOURCE, RUN_COMPLETED } from '../core/run-events.ts';
 import { eventBridgeClient } from './clients.ts';
-
-export const EVENT_SOURCE = 'eks-pod-identity-automation';
-export const RUN_COMPLETED = 'Pod Identity Automation Run Completed';
 
 export class EventPublishError extends NamedError {
   override readonly name = 'EventPublishError';

@@ -28,7 +28,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import type { ManagedRole } from '../core/associations/desired.ts';
-import { type ExistingRole, parseRoleArn } from '../core/associations/existing.ts';
+import type { ExistingRole } from '../core/associations/existing.ts';
 import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
 import { NamedError } from '../core/errors.ts';
 import { OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
@@ -74,13 +74,6 @@ export interface TaggedTrustingRole extends TrustingRole {
 
 /** ListRoles' largest page: a whole account in a handful of calls. */
 const LIST_ROLES_PAGE_SIZE = 1000;
-
-/**
- * The name and path of a role ARN (`arn:aws:iam::111122223333:role/teams/app` → name `app`,
- * path `/teams/`), or undefined when the ARN does not name an IAM role. IAM calls take the bare
- * name, while associations and configs carry ARNs.
- */
-export const roleNameFromArn = parseRoleArn;
 
 function decodeDocument(text: string | undefined, what: string): PolicyDocument {
   try {

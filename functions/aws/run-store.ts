@@ -5,9 +5,8 @@
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NamedError } from '../core/errors.ts';
+import { runDocumentKey } from '../core/run-documents.ts';
 import { s3Client } from './clients.ts';
-
-export const RUNS_PREFIX = 'runs/';
 
 export class RunDocumentMissingError extends NamedError {
   override readonly name = 'RunDocumentMissingError';
@@ -20,10 +19,6 @@ export function configBucket(): string {
       'CONFIG_BUCKET is not set: the stack (or the local runner) names the config bucket',
     );
   return bucket;
-}
-
-export function runDocumentKey(runId: string, name: string): string {
-  return `${RUNS_PREFIX}${runId}/${name}.json`;
 }
 
 export async function putRunDocument(runId: string, name: string, value: unknown): Promise<string> {

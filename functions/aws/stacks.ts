@@ -20,8 +20,9 @@ import {
   type Stack,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
-import { parseRoleArn } from '../core/associations/existing.ts';
+import { parseRoleArn } from '../core/arn.ts';
 import {
+  CHANGE_SET_PREFIX,
   CLUSTER_NAME_TAG,
   IAM_SERVICE_ACCOUNT_TAG,
   isEksctlRoleStackName,
@@ -262,9 +263,6 @@ export async function changeStack(change: StackChange): Promise<StackChangeResul
 }
 
 const NO_CHANGES = /didn't contain changes|No updates are to be performed/;
-
-/** Every change set this service creates starts so (its IAM allows only these names). */
-export const CHANGE_SET_PREFIX = 'eks-pia-';
 
 /** `[a-zA-Z][-a-zA-Z0-9]*`, at most 128 characters, as CloudFormation requires. */
 export function changeSetName(roleName: string, attempt: string): string {

@@ -5,13 +5,14 @@
  * facts, this module decides.
  */
 
+import { parseRoleArn } from './arn.ts';
 import {
   type DesiredAssociation,
   type DesiredContext,
   desiredFromConfig,
   type ManagedRole,
 } from './associations/desired.ts';
-import { type ExistingRole, parseRoleArn } from './associations/existing.ts';
+import type { ExistingRole } from './associations/existing.ts';
 import {
   hasRoleChanges,
   type RoleChanges,

@@ -6,6 +6,9 @@
 import { parse as parseYaml } from 'yaml';
 import { NamedError } from './errors.ts';
 
+/** Every change set this service creates starts so (its IAM allows only these names). */
+export const CHANGE_SET_PREFIX = 'eks-pia-';
+
 export const IAM_SERVICE_ACCOUNT_TAG = 'alpha.eksctl.io/iamserviceaccount-name';
 export const POD_IDENTITY_ASSOCIATION_TAG = 'alpha.eksctl.io/podidentityassociation-name';
 export const ADDON_POD_IDENTITY_ASSOCIATION_TAG =

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { NamedError } from './errors.ts';
+import { globRegex } from './glob.ts';
 
 /** A document that cannot be decoded, is not JSON, or breaks the IAM policy grammar. */
 export class PolicyDocumentError extends NamedError {
@@ -209,15 +210,7 @@ export function withStatements(
  * IAM action names are case-insensitive; `*` matches any run of characters, `?` one character.
  */
 export function actionPatternCovers(pattern: string, action: string): boolean {
-  const source = pattern
-    .split('')
-    .map((char) => {
-      if (char === '*') return '.*';
-      if (char === '?') return '.';
-      return char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('');
-  return new RegExp(`^${source}$`, 'i').test(action);
+  return globRegex(pattern, 'i').test(action);
 }
 
 /**

@@ -5,6 +5,14 @@
  * except where a name is granted on its own (the bootstrap's applied config).
  */
 
+/** Where the run store keeps every run's documents in the config bucket. */
+export const RUNS_PREFIX = 'runs/';
+
+/** The object key of one run document. */
+export function runDocumentKey(runId: string, name: string): string {
+  return `${RUNS_PREFIX}${runId}/${name}.json`;
+}
+
 /** The associations workflow's documents. */
 export const ASSOCIATION_DOCUMENTS = {
   /** The validated request (load-request); read whole by plan-associations and apply-addons. */

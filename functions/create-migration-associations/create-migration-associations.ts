@@ -1,4 +1,5 @@
 import pMap from 'p-map';
+import { namesSameRole } from '../core/arn.ts';
 import { asError, NamedError } from '../core/errors.ts';
 import { coverageOf } from '../core/migration/coverage.ts';
 import {
@@ -10,7 +11,6 @@ import {
   batchServiceAccounts,
   describeServiceAccount,
   type MigrationPlan,
-  namesSameRole,
   pendingSteps,
 } from '../core/migration/plan.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';

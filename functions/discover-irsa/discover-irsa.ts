@@ -6,7 +6,7 @@ import {
   type KubernetesServiceAccount,
   KubernetesUnreachableError,
 } from '../aws/kubernetes.ts';
-import { parseRoleArn } from '../core/associations/existing.ts';
+import { parseRoleArn } from '../core/arn.ts';
 import { asError } from '../core/errors.ts';
 import {
   type AddonMigrationFact,
@@ -26,12 +26,12 @@ import {
   pendingSteps,
   planMigration,
   ROLE_ARN_ANNOTATION,
-  type RoleFact,
   type ServiceAccountFact,
   type StackFact,
 } from '../core/migration/plan.ts';
 import { type OidcProviderFact, providerFromArn } from '../core/migration/provider.ts';
 import type { MigrationRequest } from '../core/migration/request.ts';
+import type { RoleFact } from '../core/migration/role-fact.ts';
 import { findIrsaSubjects } from '../core/trust-policy.ts';
 
 /** IAM's default AssumeRolePolicySizeQuota, for an account summary that does not report it. */

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { readConfigObject } from '../aws/config-object.ts';
 import { defineTask } from '../aws/lambda.ts';
-import { configBucket, putRunDocument, runDocumentKey } from '../aws/run-store.ts';
+import { configBucket, putRunDocument } from '../aws/run-store.ts';
 import { APPLIED_CONFIG_DOCUMENT } from '../core/bootstrap/config-files.ts';
+import { runDocumentKey } from '../core/run-documents.ts';
 import { findClusterConfig } from './find-cluster-config.ts';
 import { listKeys } from './list-keys.ts';
 

@@ -6,13 +6,15 @@
  * identity and leaves it.
  */
 
+import { namesSameRole } from '../core/arn.ts';
 import { NamedError } from '../core/errors.ts';
 import {
   type AddonMigrationResult,
   addonMigrationSteps,
   addonsToMigrate,
 } from '../core/migration/addons.ts';
-import { type MigrationPlan, namesSameRole, type RoleFact } from '../core/migration/plan.ts';
+import type { MigrationPlan } from '../core/migration/plan.ts';
+import type { RoleFact } from '../core/migration/role-fact.ts';
 import { podIdentityTrustAddition } from '../core/migration/trust.ts';
 import type { PolicyDocument } from '../core/policy-document.ts';
 import { removeIrsaSubjects } from '../core/trust-policy.ts';

@@ -1,10 +1,7 @@
 import pMap from 'p-map';
+import { parseRoleArn } from '../core/arn.ts';
 import type { DesiredAssociation } from '../core/associations/desired.ts';
-import {
-  type ExistingAssociation,
-  type ExistingRole,
-  parseRoleArn,
-} from '../core/associations/existing.ts';
+import type { ExistingAssociation, ExistingRole } from '../core/associations/existing.ts';
 import {
   decideItem,
   type ItemDecision,

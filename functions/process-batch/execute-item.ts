@@ -5,8 +5,9 @@
  * A role created here is deleted again when a later step of the item fails, unless an association
  * already uses it; one left behind by a run that died is adopted by its ownership tags on rerun.
  */
+
+import { parseRoleArn } from '../core/arn.ts';
 import type { ManagedRole } from '../core/associations/desired.ts';
-import { parseRoleArn } from '../core/associations/existing.ts';
 import type {
   AssociationFieldChanges,
   ItemDecision,

@@ -1,10 +1,10 @@
 import pMap from 'p-map';
+import { namesSameRole, parseRoleArn } from '../core/arn.ts';
 import type { DesiredAssociation } from '../core/associations/desired.ts';
-import {
-  type ExistingAssociation,
-  type ExistingRole,
-  type ExistingServiceAccount,
-  parseRoleArn,
+import type {
+  ExistingAssociation,
+  ExistingRole,
+  ExistingServiceAccount,
 } from '../core/associations/existing.ts';
 import {
   findGuardrailViolations,
@@ -32,7 +32,6 @@ import {
 import type { AssociationRequest } from '../core/associations/request.ts';
 import { issueLine } from '../core/config/index.ts';
 import { asError, NamedError } from '../core/errors.ts';
-import { namesSameRole } from '../core/migration/plan.ts';
 import { readOncePerKey } from '../core/read-once.ts';
 import { ASSOCIATION_DOCUMENTS } from '../core/run-documents.ts';
 import { podIdentityTrustStatus } from '../core/trust-policy.ts';

@@ -4,6 +4,7 @@ import {
   KubernetesConflictError,
   KubernetesNotFoundError,
 } from '../aws/kubernetes.ts';
+import { namesSameRole } from '../core/arn.ts';
 import { asError } from '../core/errors.ts';
 import {
   type AnnotationOutcome,
@@ -14,7 +15,6 @@ import {
 import {
   batchServiceAccounts,
   type MigrationPlan,
-  namesSameRole,
   type PlannedServiceAccount,
   pendingSteps,
   ROLE_ARN_ANNOTATION,

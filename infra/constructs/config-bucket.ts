@@ -2,8 +2,8 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { RUNS_PREFIX } from '../../functions/aws/run-store.ts';
 import { TRIGGER_PREFIXES } from '../../functions/core/associations/request.ts';
+import { RUNS_PREFIX } from '../../functions/core/run-documents.ts';
 
 /**
  * Where configs live that a console or CLI input names by S3 location (`config.s3.key`). Keys here

@@ -5,14 +5,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { WorkflowDefinitionError } from '../errors.ts';
-import { wildcardResourceFinding } from '../nag.ts';
 import {
   functionArnPlaceholder,
   readWorkflowDefinition,
   stateMachineArnPlaceholder,
   type WorkflowDefinition,
-} from '../workflow-files.ts';
+  WorkflowDefinitionError,
+} from '../../functions/core/workflow-files.ts';
+import { wildcardResourceFinding } from '../nag.ts';
 
 // Step Functions creates this rule in the account to learn when a `.sync` child execution ends.
 const SYNC_EVENTS_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';

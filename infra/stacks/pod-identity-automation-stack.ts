@@ -12,13 +12,23 @@ import {
   WORKFLOW_DIMENSION,
 } from '../../functions/core/metric-names.ts';
 import { ROLE_PATH } from '../../functions/core/naming.ts';
+import {
+  handlerEntry,
+  listWorkflows,
+  pascalCase,
+  readTaskTimeout,
+  readWorkflowDefinition,
+  stateMachineArnPlaceholder,
+  WorkflowDefinitionError,
+  workflowFile,
+} from '../../functions/core/workflow-files.ts';
 import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
 import { ConfigBucket } from '../constructs/config-bucket.ts';
 import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
 import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
-import { AlarmSettingsError, NetworkSettingsError, WorkflowDefinitionError } from '../errors.ts';
+import { AlarmSettingsError, NetworkSettingsError } from '../errors.ts';
 import { checkGuardrails, type GuardrailProps } from '../guardrails.ts';
 import { type KubernetesApiNetwork, kubernetesApiNetworkFromContext } from '../network.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
@@ -30,15 +40,6 @@ import {
   type TaskPermissionsMap,
   taskPermissionsFor,
 } from '../task-permissions.ts';
-import {
-  handlerEntry,
-  listWorkflows,
-  pascalCase,
-  readTaskTimeout,
-  readWorkflowDefinition,
-  stateMachineArnPlaceholder,
-  workflowFile,
-} from '../workflow-files.ts';
 
 export interface PodIdentityAutomationStackProps extends StackProps {
   /**

@@ -17,8 +17,9 @@ import { addonCatalogue, describeCluster } from '../../functions/aws/eks.ts';
 import { ClusterNotFoundError, compareAddonVersions } from '../../functions/core/addon.ts';
 import { type ClusterConfig, isClusterName } from '../../functions/core/config/index.ts';
 import { loadWorldFile } from '../simulator/index.ts';
-import { type GlobalOptions, openEngine, UsageError } from './engine.ts';
-import type { CliIo } from './main.ts';
+import { openEngine } from './engine.ts';
+import type { GlobalOptions } from './engine-types.ts';
+import type { CliIo } from './io.ts';
 import {
   fileInput,
   type PodIdentityAssociationCommandDeps,
@@ -32,6 +33,7 @@ import {
 } from './podidentityassociation.ts';
 import { examples } from './render.ts';
 import { formatTable } from './table.ts';
+import { UsageError } from './usage-error.ts';
 
 interface AddonFlags {
   configFile?: string;

@@ -4,83 +4,25 @@
  * machine (`--engine remote`).
  */
 import { writeFileSync } from 'node:fs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { stringify as stringifyYaml } from 'yaml';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
-import { NamedError } from '../../functions/core/errors.ts';
 import { CONFIG_BUCKET_OUTPUT, STACK_NAME } from '../../infra/stack-outputs.ts';
-import { type RunWorkflowOptions, runWorkflow } from '../runner/run-workflow.ts';
+import { runWorkflow } from '../runner/run-workflow.ts';
 import { connectToSimulator } from '../runner/simulated-aws.ts';
 import {
   loadWorldFile,
   putFileObject,
-  type Simulator,
   startSimulator,
   type World,
   WorldFileError,
 } from '../simulator/index.ts';
+import type { Engine, GlobalOptions } from './engine-types.ts';
+import { configuredRegion, NO_REGION } from './region.ts';
 import { openRemoteEngine, readDeployedStack } from './remote-engine.ts';
-
-/** Wrong flags or arguments: exit code 2, nothing was changed. */
-export class UsageError extends NamedError {
-  override readonly name = 'UsageError';
-}
-
-export interface GlobalOptions {
-  region?: string;
-  /** `--profile`: the shared config profile for credentials and region (AWS_PROFILE otherwise). */
-  profile?: string;
-  engine: 'local' | 'remote';
-  simulate?: string;
-  stateOut?: string;
-  callsOut?: string;
-  /** `--s3-object s3://BUCKET/KEY=FILE`, repeatable: objects put into the simulated world. */
-  s3Object?: string[];
-  output?: string;
-  verbose?: boolean;
-  /** `--engine remote`: the state machine to start, instead of the stack's output. */
-  stateMachineArn?: string;
-  /** `--engine remote`: the deployed stack whose outputs name the state machines. */
-  stackName?: string;
-  /** `--engine remote`: time between two looks at the execution (tests shorten it). */
-  pollIntervalMs?: number;
-}
-
-export interface Engine {
-  readonly region: string;
-  readonly simulator: Simulator | undefined;
-  run(workflow: string, input: unknown, hooks?: Partial<RunWorkflowOptions>): Promise<unknown>;
-  /**
-   * Writes `--state-out` and `--calls-out` as the simulated world stands now: called again on
-   * every exit (error, `--timeout`, Ctrl-C), so an interrupted run can be resumed from its state.
-   */
-  record(): void;
-  /** Ctrl-C stops the engine's own wait (the remote engine says how to follow the execution). */
-  readonly followsInterrupts?: boolean;
-  /** Records, then stops the simulator. */
-  close(): Promise<void>;
-}
+import { UsageError } from './usage-error.ts';
 
 /** Account used for the local ARNs of tasks and state machines when no simulator names one. */
 const LOCAL_ACCOUNT = '000000000000';
-
-/**
- * The region as the SDK resolves it (AWS_REGION, then the profile's `region` in the shared config
- * files), else AWS_DEFAULT_REGION; undefined when none names one.
- */
-export async function configuredRegion(): Promise<string | undefined> {
-  const client = new STSClient({});
-  try {
-    return await client.config.region();
-  } catch {
-    return process.env.AWS_DEFAULT_REGION || undefined;
-  } finally {
-    client.destroy();
-  }
-}
-
-export const NO_REGION =
-  'no region: pass --region, set AWS_REGION, or give the profile (--profile or AWS_PROFILE) a region in ~/.aws/config';
 
 export async function openEngine(
   options: GlobalOptions,

@@ -12,13 +12,9 @@ import { registerAddonCommands } from './addon.ts';
 import { withStoredPages } from './associations-output.ts';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
-import {
-  type Engine,
-  type GlobalOptions,
-  openEngine,
-  recordUntouchedSimulation,
-  UsageError,
-} from './engine.ts';
+import { openEngine, recordUntouchedSimulation } from './engine.ts';
+import type { Engine, GlobalOptions } from './engine-types.ts';
+import type { CliIo } from './io.ts';
 import { printMigration, registerMigrateCommand } from './migrate.ts';
 import { isMigrationReport } from './migrate-output.ts';
 import {
@@ -28,6 +24,7 @@ import {
 } from './podidentityassociation.ts';
 import { progressPrinter } from './progress.ts';
 import { examples, inCliTerms, printReport } from './render.ts';
+import { UsageError } from './usage-error.ts';
 
 const ROOT_EXAMPLES = `${examples([
   'eks-pia demo',
@@ -60,15 +57,6 @@ const INPUT_ERRORS = new Set([
   'RegionMismatchError',
   'AddonValidationError',
 ]);
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  /** Standard error is a terminal: progress draws a bar in place instead of printing lines. */
-  errIsTTY?: boolean;
-  /** The user gave the workflow's input itself (`run`): messages name its fields, not flags. */
-  inputFields?: boolean;
-}
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text),

@@ -18,10 +18,11 @@ import {
   parseMigrationInput,
   WORKFLOW,
 } from '../../functions/core/migration/request.ts';
-import { type GlobalOptions, UsageError } from './engine.ts';
-import type { CliIo } from './main.ts';
+import type { GlobalOptions } from './engine-types.ts';
+import type { CliIo } from './io.ts';
 import { failedServiceAccounts, isMigrationReport } from './migrate-output.ts';
 import { examples, printReport } from './render.ts';
+import { UsageError } from './usage-error.ts';
 
 /** An approved run finished, but some service accounts could not be migrated. */
 export class MigrationFailedError extends NamedError {

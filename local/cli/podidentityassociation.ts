@@ -35,9 +35,10 @@ import {
   isGetReport,
 } from './associations-output.ts';
 import { isBootstrapReport } from './bootstrap-output.ts';
-import { type GlobalOptions, UsageError } from './engine.ts';
-import type { CliIo } from './main.ts';
+import type { GlobalOptions } from './engine-types.ts';
+import type { CliIo } from './io.ts';
 import { examples, printReport } from './render.ts';
+import { UsageError } from './usage-error.ts';
 
 const WORKFLOW = 'associations';
 /** Step Functions refuses an execution input above 256 KiB. */

@@ -2,7 +2,7 @@
  * Progress lines on standard error: on a terminal, a Map's "N / M ... done" lines redraw one bar
  * in place; anywhere else (a pipe, a log file, CI) every line is printed as it comes.
  */
-import type { CliIo } from './main.ts';
+import type { CliIo } from './io.ts';
 
 const MAP_PROGRESS = /^(.+): (\d+) \/ (\d+) (\S+) done(.*)$/;
 const BAR_WIDTH = 30;

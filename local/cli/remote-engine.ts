@@ -23,7 +23,9 @@ import { STACK_NAME, stateMachineArnOutput, workflowOfOutput } from '../../infra
 import { workflowStates } from '../runner/definition.ts';
 import { ProgressLines, retryLine } from '../runner/progress-lines.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
-import { configuredRegion, type Engine, NO_REGION, UsageError } from './engine.ts';
+import type { Engine } from './engine-types.ts';
+import { configuredRegion, NO_REGION } from './region.ts';
+import { UsageError } from './usage-error.ts';
 
 /** Often enough to feel live, rarely enough to stay far below DescribeExecution's rate limit. */
 const DEFAULT_POLL_INTERVAL_MS = 2000;

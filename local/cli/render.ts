@@ -5,7 +5,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import type { EnsureAddonReport } from '../../functions/core/addon.ts';
 import { describeAssociationsReport, isAssociationsReport } from './associations-output.ts';
 import { describeBootstrapReport, isBootstrapReport } from './bootstrap-output.ts';
-import type { CliIo } from './main.ts';
+import type { CliIo } from './io.ts';
 import { describeMigrationReport, isMigrationReport } from './migrate-output.ts';
 
 function isEnsureAddonReport(report: unknown): report is EnsureAddonReport {

@@ -8,14 +8,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkflowDefinitionError } from '../../infra/errors.ts';
 import {
   fillPlaceholders,
   readWorkflowDefinition,
   taskOfPlaceholder,
+  WorkflowDefinitionError,
   workflowFile,
   workflowOfPlaceholder,
-} from '../../infra/workflow-files.ts';
+} from '../../functions/core/workflow-files.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 export const STATE_MACHINES_DIR = join(PROJECT_ROOT, 'state-machines');

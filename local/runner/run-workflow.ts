@@ -12,9 +12,12 @@ import {
   newLambdaInstance,
 } from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
-import { WorkflowDefinitionError } from '../../infra/errors.ts';
-import { NESTED_RUN_RESOURCE } from '../../infra/retry-policies.ts';
-import { handlerEntry, readTaskTimeout } from '../../infra/workflow-files.ts';
+import {
+  handlerEntry,
+  NESTED_RUN_RESOURCE,
+  readTaskTimeout,
+  WorkflowDefinitionError,
+} from '../../functions/core/workflow-files.ts';
 import {
   type AslDefinition,
   type AslState,

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { NamedError } from '../../functions/core/errors.ts';
-import { roleLogicalIds } from './services/cloudformation-template.ts';
+import { roleLogicalIds } from './services/template-resources.ts';
 
 export class WorldFileError extends NamedError {
   override readonly name = 'WorldFileError';

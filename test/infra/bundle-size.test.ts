@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { handlerEntry } from '../../functions/core/workflow-files.ts';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '../../infra/paths.ts';
 import { BUNDLE_BUDGET_KIB, buildTaskBundles, literalSchemaKeys } from '../../infra/task-bundle.ts';
-import { handlerEntry } from '../../infra/workflow-files.ts';
 
 const TASKS = readdirSync(FUNCTIONS_DIR).filter((task) =>
   existsSync(handlerEntry(FUNCTIONS_DIR, task)),

@@ -14,11 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { handler as checkClusterSource } from '../../functions/check-cluster/handler.ts';
+import { handlerEntry } from '../../functions/core/workflow-files.ts';
 import { handler as getAssociationsSource } from '../../functions/get-associations/handler.ts';
 import { handler as loadRequestSource } from '../../functions/load-request/handler.ts';
 import { FUNCTIONS_DIR } from '../../infra/paths.ts';
 import { buildTaskBundles } from '../../infra/task-bundle.ts';
-import { handlerEntry } from '../../infra/workflow-files.ts';
 import { configBucketName, connectToSimulator } from '../../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../../local/simulator/index.ts';
 

@@ -12,12 +12,12 @@ import {
   MIGRATABLE_ROLES_ENV,
   migratableRolesFromEnv,
 } from '../../functions/core/migration/migratable.ts';
+import { handlerEntry, listWorkflows } from '../../functions/core/workflow-files.ts';
 import { createAutomationApp } from '../../infra/automation-app.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../../infra/paths.ts';
 import { stateMachineArnOutput } from '../../infra/stack-outputs.ts';
 import type { PodIdentityAutomationStackProps } from '../../infra/stacks/pod-identity-automation-stack.ts';
 import { KUBERNETES_API_TASKS, SHARED_TASK_ROLES } from '../../infra/task-permissions.ts';
-import { handlerEntry, listWorkflows } from '../../infra/workflow-files.ts';
 import {
   expectedLogGroupName,
   logicalIdOf,

@@ -7,14 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
-import { createAutomationApp } from '../../infra/automation-app.ts';
-import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../../infra/paths.ts';
 import {
   handlerEntry,
   listWorkflows,
   readWorkflowDefinition,
   workflowFile,
-} from '../../infra/workflow-files.ts';
+} from '../../functions/core/workflow-files.ts';
+import { createAutomationApp } from '../../infra/automation-app.ts';
+import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../../infra/paths.ts';
 import { logicalIdOf, testAppProps } from './fixture-stack.ts';
 
 const realTasks = [

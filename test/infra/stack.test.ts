@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Duration } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import { WorkflowDefinitionError } from '../../infra/errors.ts';
+import { WorkflowDefinitionError } from '../../functions/core/workflow-files.ts';
 import {
   expectedLogGroupName,
   FIXTURE_FUNCTIONS_DIR,

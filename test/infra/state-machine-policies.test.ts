@@ -12,20 +12,21 @@ import aslValidator from 'asl-validator';
 import { roleVisibilityWaitSeconds } from '../../functions/aws/eks-associations.ts';
 import { throttledCallSeconds, worstCaseSeconds } from '../../functions/core/timeout-budget.ts';
 import {
-  ACCESS_PROPAGATION_ATTEMPTS,
-  ACCESS_PROPAGATION_DELAY_MS,
-} from '../../functions/discover-irsa/discover-irsa.ts';
-import { FUNCTIONS_DIR, PROJECT_ROOT, STATE_MACHINES_DIR } from '../../infra/paths.ts';
-import { NESTED_RUN_RESOURCE, retryPolicyFor } from '../../infra/retry-policies.ts';
-import {
   fillPlaceholders,
   listWorkflows,
+  NESTED_RUN_RESOURCE,
   readTaskTimeout,
   readWorkflowDefinition,
   taskOfPlaceholder,
   workflowFile,
   workflowOfPlaceholder,
-} from '../../infra/workflow-files.ts';
+} from '../../functions/core/workflow-files.ts';
+import {
+  ACCESS_PROPAGATION_ATTEMPTS,
+  ACCESS_PROPAGATION_DELAY_MS,
+} from '../../functions/discover-irsa/discover-irsa.ts';
+import { FUNCTIONS_DIR, PROJECT_ROOT, STATE_MACHINES_DIR } from '../../infra/paths.ts';
+import { retryPolicyFor } from '../../infra/retry-policies.ts';
 import { functionArn, stateMachineArn } from '../../local/runner/definition.ts';
 
 const ACCOUNT = { region: 'us-east-1', account: '111122223333' };

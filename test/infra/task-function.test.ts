@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { handlerEntry } from '../../functions/core/workflow-files.ts';
 import { TaskFunction } from '../../infra/constructs/task-function.ts';
-import { handlerEntry } from '../../infra/workflow-files.ts';
 import { FIXTURE_FUNCTIONS_DIR, logicalIdOf, testAppProps } from './fixture-stack.ts';
 
 describe('TaskFunction bundling', () => {

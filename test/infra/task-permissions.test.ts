@@ -4,10 +4,10 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { handlerEntry } from '../../functions/core/workflow-files.ts';
 import { TaskFunction } from '../../infra/constructs/task-function.ts';
 import { MissingTaskPermissionsError } from '../../infra/errors.ts';
 import { TASK_PERMISSIONS, taskPermissionsFor } from '../../infra/task-permissions.ts';
-import { handlerEntry } from '../../infra/workflow-files.ts';
 import {
   FIXTURE_FUNCTIONS_DIR,
   FIXTURE_PERMISSIONS,

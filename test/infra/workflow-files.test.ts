@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { WorkflowDefinitionError } from '../../infra/errors.ts';
 import {
   functionArnPlaceholder,
   handlerEntry,
@@ -11,8 +10,9 @@ import {
   readWorkflowDefinition,
   scanWorkflowReferences,
   stateMachineArnPlaceholder,
+  WorkflowDefinitionError,
   workflowFile,
-} from '../../infra/workflow-files.ts';
+} from '../../functions/core/workflow-files.ts';
 import { FIXTURE_STATE_MACHINES_DIR, scratchDir, workflowsDir } from './fixture-stack.ts';
 
 /** `${Name}`, written without tripping the template-literal lint. */

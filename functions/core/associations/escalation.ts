@@ -5,6 +5,7 @@
  * agree: the permissions boundary every role the service creates carries (IAM's cap), and the
  * guardrails' default denied actions (the early, readable refusal of a config).
  */
+import { globRegex } from '../glob.ts';
 import { IAM_ACTION_CATALOGUE } from '../iam-action-catalogue.ts';
 import type { PolicyDocument } from '../policy-document.ts';
 
@@ -60,14 +61,7 @@ const patternRegexes = new Map<string, RegExp>();
 export function actionPatternRegex(pattern: string): RegExp {
   let regex = patternRegexes.get(pattern);
   if (regex === undefined) {
-    const source = [...pattern]
-      .map((char) => {
-        if (char === '*') return '.*';
-        if (char === '?') return '.';
-        return char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      })
-      .join('');
-    regex = new RegExp(`^${source}$`, 'i');
+    regex = globRegex(pattern, 'i');
     patternRegexes.set(pattern, regex);
   }
   return regex;

@@ -38,35 +38,6 @@ export interface ExistingServiceAccount {
   labels: Record<string, string>;
 }
 
-export interface RoleArnParts {
-  partition: string;
-  account: string;
-  /** `/` or `/eks-pia/`: always starts and ends with a slash. */
-  path: string;
-  name: string;
-}
-
-const ROLE_ARN = /^arn:([^:]+):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
-
-/**
- * The parts of a role ARN, or undefined when the text is not one. GetRole and the other IAM calls
- * take the bare name, while associations and configs carry ARNs (with the role's path in them).
- */
-export function parseRoleArn(arn: string): RoleArnParts | undefined {
-  const match = ROLE_ARN.exec(arn);
-  if (match === null) return undefined;
-  const [, partition, account, path, name] = match;
-  if (
-    partition === undefined ||
-    account === undefined ||
-    path === undefined ||
-    name === undefined
-  ) {
-    return undefined;
-  }
-  return { partition, account, path, name };
-}
-
 /**
  * Whether two role ARNs name the same role as EKS sees it. EKS stores and returns the ARN exactly
  * as it was given, so any difference, including case, is a difference EKS would report back on

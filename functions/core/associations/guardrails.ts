@@ -34,8 +34,10 @@
  */
 import pMap from 'p-map';
 import * as z from 'zod';
+import { parseRoleArn, type RoleArnParts } from '../arn.ts';
 import { isPolicyArn, issueLine } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
+import { globMatches } from '../glob.ts';
 import { ROLE_PATH } from '../naming.ts';
 import {
   type PolicyDocument,
@@ -52,8 +54,6 @@ import {
   isCatalogued,
   NAMED_RESOURCE_ONLY,
 } from './escalation.ts';
-import { parseRoleArn, type RoleArnParts } from './existing.ts';
-import { globMatches } from './glob.ts';
 import { type AssociationRequest, describeSource } from './request.ts';
 
 /**

@@ -13,6 +13,8 @@
  * cluster.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { parseRoleArn } from '../arn.ts';
+import { globMatches } from '../glob.ts';
 import {
   isOwnedBy,
   MANAGED_BY_LABEL,
@@ -34,10 +36,8 @@ import {
   type ExistingAssociation,
   type ExistingRole,
   type ExistingServiceAccount,
-  parseRoleArn,
   sameRoleArn,
 } from './existing.ts';
-import { globMatches } from './glob.ts';
 
 export type ItemOperation = 'create' | 'update' | 'delete' | 'apply' | 'prune';
 export type ItemAction =

@@ -7,11 +7,11 @@
  * only when asked, and only after the add-on has the association.
  */
 
-import { parseRoleArn } from '../associations/existing.ts';
+import { parseRoleArn } from '../arn.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../trust-policy.ts';
 import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
-import type { RoleFact } from './plan.ts';
 import type { OidcProviderFact } from './provider.ts';
+import type { RoleFact } from './role-fact.ts';
 
 /** What discovery read about one add-on with an IRSA role. */
 export interface AddonMigrationFact {

@@ -4,7 +4,7 @@
  * Only an exact value can later be removed for that service account alone; the other two may
  * serve other service accounts too, so they stay.
  */
-import { globMatches } from '../associations/glob.ts';
+import { globMatches } from '../glob.ts';
 import { type IrsaTrust, irsaSubjectValue, type ServiceAccountRef } from '../trust-policy.ts';
 
 export type Coverage =

@@ -9,8 +9,8 @@
  * is planned and IAM alone decides (by default: roles eksctl created for IRSA and opted-in roles).
  */
 import * as z from 'zod';
-import { globMatches } from '../associations/glob.ts';
 import { NamedError } from '../errors.ts';
+import { globMatches } from '../glob.ts';
 
 /** Role ARN patterns the migration may touch; `undefined`: no such setting, every role. */
 export type MigratableRoles = readonly string[] | undefined;

@@ -11,9 +11,9 @@
  */
 
 import { POD_IDENTITY_AGENT } from '../addon.ts';
-import { parseRoleArn } from '../associations/existing.ts';
-import { globMatches } from '../associations/glob.ts';
-import { fitsQuota, type PolicyDocument, policySize } from '../policy-document.ts';
+import { namesSameRole, parseRoleArn, type RoleArnParts, roleKey } from '../arn.ts';
+import { globMatches } from '../glob.ts';
+import { fitsQuota, policySize } from '../policy-document.ts';
 import {
   addPodIdentityTrust,
   findIrsaSubjects,
@@ -26,6 +26,7 @@ import { type Coverage, coverageOf } from './coverage.ts';
 import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
 import type { OidcProviderFact } from './provider.ts';
 import type { DiscoveryMode, MigrationRequest } from './request.ts';
+import type { RoleFact } from './role-fact.ts';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
@@ -56,14 +57,6 @@ export interface PodFact {
   namespace: string;
   name: string;
   serviceAccount: string;
-}
-
-export interface RoleFact {
-  name: string;
-  /** As IAM reports it, with the role's path. */
-  arn: string;
-  path: string;
-  trustPolicy: PolicyDocument;
 }
 
 export interface AddonRoleFact {
@@ -248,11 +241,6 @@ function keyOf(namespace: string, serviceAccount: string): string {
   return `${namespace}/${serviceAccount}`;
 }
 
-function roleKey(name: string): string {
-  // IAM role names are unique regardless of case.
-  return name.toLowerCase();
-}
-
 function inNamespaces(namespaces: readonly string[], namespace: string | undefined): boolean {
   return namespaces.length === 0 || (namespace !== undefined && namespaces.includes(namespace));
 }
@@ -291,6 +279,8 @@ type Accepted = Candidate & { association: 'create' | 'exists' };
 
 interface Context {
   facts: MigrationFacts;
+  /** parseRoleArn, once per ARN for the whole plan: an annotation is read by several rules. */
+  roleOf: (arn: string) => RoleArnParts | undefined;
   findings: Finding[];
   trustOf: Map<string, IrsaTrust>;
   roleByKey: Map<string, RoleFact>;
@@ -310,16 +300,29 @@ export function planMigration(facts: MigrationFacts): MigrationPlan {
     roleByKey.set(roleKey(role.name), role);
     trustOf.set(roleKey(role.name), findIrsaSubjects(role.trustPolicy, facts.provider.arn));
   }
+  const parsed = new Map<string, RoleArnParts | undefined>();
+  const roleOf = (arn: string): RoleArnParts | undefined => {
+    if (!parsed.has(arn)) parsed.set(arn, parseRoleArn(arn));
+    return parsed.get(arn);
+  };
   const addonByRole = new Map<string, string>();
   for (const addon of facts.addonRoles) {
-    const name = parseRoleArn(addon.roleArn)?.name;
+    const name = roleOf(addon.roleArn)?.name;
     if (name) addonByRole.set(roleKey(name), addon.addonName);
   }
   const stackByRole = new Map<string, StackFact>();
   for (const stack of facts.stacks) {
     for (const name of stack.roleNames) stackByRole.set(roleKey(name), stack);
   }
-  const context: Context = { facts, findings: [], trustOf, roleByKey, addonByRole, stackByRole };
+  const context: Context = {
+    facts,
+    roleOf,
+    findings: [],
+    trustOf,
+    roleByKey,
+    addonByRole,
+    stackByRole,
+  };
 
   const candidates = facts.kubernetes
     ? candidatesFromKubernetes(context, facts.kubernetes.serviceAccounts)
@@ -358,7 +361,7 @@ function annotatedCandidate(
   const { facts, findings } = context;
   const base = { namespace: sa.namespace, serviceAccount: sa.name, roleArn: annotation };
   const who = quoted(sa.namespace, sa.name);
-  const parts = parseRoleArn(annotation);
+  const parts = context.roleOf(annotation);
   if (!parts) {
     findings.push({
       ...base,
@@ -479,7 +482,7 @@ function halfMigratedCandidate(context: Context, sa: ServiceAccountFact): Candid
     (candidate) => candidate.namespace === sa.namespace && candidate.serviceAccount === sa.name,
   );
   if (!association || association.ownerArn) return undefined;
-  const parts = parseRoleArn(association.roleArn);
+  const parts = context.roleOf(association.roleArn);
   if (!parts || parts.account !== facts.provider.account) return undefined;
   const key = roleKey(parts.name);
   if (context.addonByRole.has(key)) return undefined;
@@ -570,7 +573,7 @@ function reportUnmatchedTrust(
       // Annotated with this very role but left out for another reason, reported with it.
       if (
         sa?.roleArnAnnotation !== undefined &&
-        roleKey(parseRoleArn(sa.roleArnAnnotation)?.name ?? '') === key
+        roleKey(context.roleOf(sa.roleArnAnnotation)?.name ?? '') === key
       ) {
         continue;
       }
@@ -753,21 +756,6 @@ function candidatesFromIam(context: Context): Candidate[] {
 }
 
 // --- associations and assembly -----------------------------------------------------------------
-
-/**
- * Whether two role ARNs name the same IAM role: same account and name (IAM names are unique
- * regardless of case and path), so an association made with or without the role's path counts.
- */
-export function namesSameRole(a: string, b: string): boolean {
-  const left = parseRoleArn(a);
-  const right = parseRoleArn(b);
-  return (
-    left !== undefined &&
-    right !== undefined &&
-    left.account === right.account &&
-    roleKey(left.name) === roleKey(right.name)
-  );
-}
 
 function withoutAssociationConflicts(
   context: Context,

@@ -16,7 +16,6 @@ import { queryResult, SimError, type SimRequest, type XmlValue } from '../protoc
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
 import type { World } from '../world.ts';
-import { propertiesOf, roleLogicalIds, type Template } from './cloudformation-template.ts';
 import { trustPolicy } from './iam.ts';
 import {
   paginate,
@@ -25,6 +24,7 @@ import {
   unknownAction,
   validationError,
 } from './query.ts';
+import { propertiesOf, roleLogicalIds, type Template } from './template-resources.ts';
 
 const version = '2010-05-15';
 

@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { Crc32 } from '@smithy/core/checksum';
-import { RUNS_PREFIX } from '../../../functions/aws/run-store.ts';
+import { RUNS_PREFIX } from '../../../functions/core/run-documents.ts';
 import { escapeXml, SimError, type SimRequest, type SimResponse } from '../protocol.ts';
 import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DesiredAssociation } from '../../../functions/core/associations/desired.ts';
-import { globMatches } from '../../../functions/core/associations/glob.ts';
 import {
   checkGuardrails,
   DEFAULT_GUARDRAILS,
@@ -590,15 +589,5 @@ describe('guardrailsFromEnv', () => {
     for (const env of bad) {
       assert.throws(() => guardrailsFromEnv(env), GuardrailSettingsError, JSON.stringify(env));
     }
-  });
-});
-
-describe('globMatches', () => {
-  it('matches * across slashes and ? as one character, with case', () => {
-    assert.equal(globMatches('arn:aws:iam::*:role/*', 'arn:aws:iam::1:role/a/b'), true);
-    assert.equal(globMatches('team-?', 'team-a'), true);
-    assert.equal(globMatches('team-?', 'team-ab'), false);
-    assert.equal(globMatches('Team-*', 'team-a'), false);
-    assert.equal(globMatches('a.b', 'axb'), false);
   });
 });

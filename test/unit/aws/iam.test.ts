@@ -13,7 +13,6 @@ import {
   listRolesTrusting,
   putInlinePolicy,
   removePermissionsBoundary,
-  roleNameFromArn,
   setPermissionsBoundary,
   tagRole,
   updateTrust,
@@ -285,28 +284,5 @@ describe('listRolesTrusting', () => {
       },
     ]);
     assert.equal(simulated.callsSince(since, 'ListRoles').length, 2);
-  });
-});
-
-describe('roleNameFromArn', () => {
-  it('reads the name and path of role ARNs with and without a path', () => {
-    assert.deepEqual(roleNameFromArn(`arn:aws:iam::${ACCOUNT}:role/app`), {
-      partition: 'aws',
-      account: ACCOUNT,
-      name: 'app',
-      path: '/',
-    });
-    assert.deepEqual(roleNameFromArn(`arn:aws-us-gov:iam::${ACCOUNT}:role/teams/data/app`), {
-      partition: 'aws-us-gov',
-      account: ACCOUNT,
-      name: 'app',
-      path: '/teams/data/',
-    });
-  });
-
-  it('answers undefined for ARNs that do not name a role', () => {
-    assert.equal(roleNameFromArn(`arn:aws:iam::${ACCOUNT}:user/app`), undefined);
-    assert.equal(roleNameFromArn(`arn:aws:sts::${ACCOUNT}:assumed-role/app/session`), undefined);
-    assert.equal(roleNameFromArn('app'), undefined);
   });
 });

@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { parseMigrationInput } from '../../../functions/core/migration/request.ts';
-import { UsageError } from '../../../local/cli/engine.ts';
-import { type CliIo, main } from '../../../local/cli/main.ts';
+import type { CliIo } from '../../../local/cli/io.ts';
+import { main } from '../../../local/cli/main.ts';
 import {
   MigrationFailedError,
   migrationInput,
   registerMigrateCommand,
 } from '../../../local/cli/migrate.ts';
 import { describeMigrationReport } from '../../../local/cli/migrate-output.ts';
+import { UsageError } from '../../../local/cli/usage-error.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DEMO_WORLD = join(ROOT, 'events', 'worlds', 'demo.yaml');

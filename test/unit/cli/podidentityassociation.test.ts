@@ -20,7 +20,8 @@ import {
   describeAssociationsReport,
   formatAssociationsTable,
 } from '../../../local/cli/associations-output.ts';
-import { type CliIo, main } from '../../../local/cli/main.ts';
+import type { CliIo } from '../../../local/cli/io.ts';
+import { main } from '../../../local/cli/main.ts';
 import {
   AssociationItemsFailedError,
   parseDuration,

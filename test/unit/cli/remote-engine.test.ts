@@ -18,9 +18,11 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type GlobalOptions, openEngine, UsageError } from '../../../local/cli/engine.ts';
+import { openEngine } from '../../../local/cli/engine.ts';
+import type { GlobalOptions } from '../../../local/cli/engine-types.ts';
 import { main } from '../../../local/cli/main.ts';
 import { FollowStoppedError } from '../../../local/cli/remote-engine.ts';
+import { UsageError } from '../../../local/cli/usage-error.ts';
 import { WorkflowFailedError } from '../../../local/runner/run-workflow.ts';
 
 const REGION = 'eu-west-1';

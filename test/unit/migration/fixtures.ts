@@ -2,12 +2,9 @@
  * Small builders for migration facts: roles trusting a cluster's OIDC provider, annotated
  * service accounts, and a facts object whose fields each test overrides.
  */
-import type {
-  MigrationFacts,
-  RoleFact,
-  ServiceAccountFact,
-} from '../../../functions/core/migration/plan.ts';
+import type { MigrationFacts, ServiceAccountFact } from '../../../functions/core/migration/plan.ts';
 import { providerFromArn } from '../../../functions/core/migration/provider.ts';
+import type { RoleFact } from '../../../functions/core/migration/role-fact.ts';
 import type { PolicyDocument, PolicyStatement } from '../../../functions/core/policy-document.ts';
 
 export const ACCOUNT = '111122223333';

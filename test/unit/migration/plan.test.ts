@@ -10,7 +10,6 @@ import {
   MAX_BATCHES,
   type MigrationPlan,
   migrationBatches,
-  namesSameRole,
   type PlannedRole,
   type PlannedServiceAccount,
   pendingSteps,
@@ -454,12 +453,6 @@ describe('plan helpers', () => {
       ['a'],
     );
     assert.deepEqual(names, ['unknown']);
-  });
-
-  it('compares role ARNs by account and name, whatever the path or case', () => {
-    assert.equal(namesSameRole(roleArn('App', '/teams/'), roleArn('app')), true);
-    assert.equal(namesSameRole(roleArn('app'), 'arn:aws:iam::444455556666:role/app'), false);
-    assert.equal(namesSameRole('nonsense', roleArn('app')), false);
   });
 
   it('packs whole roles into batches, each role with all its service accounts', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { WorkflowDefinitionError } from '../../../infra/errors.ts';
+import { WorkflowDefinitionError } from '../../../functions/core/workflow-files.ts';
 import {
   type RunWorkflowOptions,
   runWorkflow,

@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
-import type { WorstCase } from '../functions/core/timeout-budget.ts';
-import { WorkflowDefinitionError } from './errors.ts';
+import { NamedError } from './errors.ts';
+import type { WorstCase } from './timeout-budget.ts';
 
 /**
- * The contract between the ASL files and the infrastructure.
+ * The contract between the ASL files, the infrastructure and the local runner (all three read it
+ * here, so neither infra/ nor local/ depends on the other for it).
  *
  * A workflow is `state-machines/<workflow>.asl.json` (kebab-case name). Inside it, a Lambda task
  * is the placeholder `${<Task>FunctionArn}` and a nested workflow is `${<Workflow>StateMachineArn}`,
@@ -13,6 +14,14 @@ import { WorkflowDefinitionError } from './errors.ts';
  * other `${Name}` must be supplied as an extra substitution. The same placeholders are filled by
  * CloudFormation (`DefinitionSubstitutions`) in the cloud and by the local runner on a laptop.
  */
+
+/** A workflow file, or what it references, cannot be turned into infrastructure. */
+export class WorkflowDefinitionError extends NamedError {
+  override readonly name = 'WorkflowDefinitionError';
+}
+
+/** The Resource of a Task state that runs a nested workflow and waits for it. */
+export const NESTED_RUN_RESOURCE = /^arn:aws[a-z-]*:states:::states:startExecution\.sync:2$/;
 
 const WORKFLOW_FILE_SUFFIX = '.asl.json';
 const KEBAB_CASE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
