@@ -41,6 +41,8 @@ const DEFAULT_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 export interface LambdaInstance {
   clients: Map<string, unknown>;
   settingsVersion: number;
+  /** The function's own environment variables, where instances of several share one process. */
+  environment: Readonly<Record<string, string>>;
 }
 
 let settings: AwsClientSettings = {};
@@ -48,8 +50,15 @@ let settingsVersion = 0;
 const processInstance = newLambdaInstance();
 const currentInstance = new AsyncLocalStorage<LambdaInstance>();
 
-export function newLambdaInstance(): LambdaInstance {
-  return { clients: new Map(), settingsVersion };
+export function newLambdaInstance(
+  environment: Readonly<Record<string, string>> = {},
+): LambdaInstance {
+  return { clients: new Map(), settingsVersion, environment };
+}
+
+/** The running instance's own environment variables (none in Lambda, where process.env is its own). */
+export function instanceEnvironment(): Readonly<Record<string, string>> {
+  return (currentInstance.getStore() ?? processInstance).environment;
 }
 
 /** Runs `work` with the clients of `instance`, as a handler runs in its own Lambda instance. */

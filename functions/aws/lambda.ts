@@ -11,6 +11,8 @@ import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { asError, NamedError } from '../core/errors.ts';
 import { describeIssues } from '../core/policy-document.ts';
+import { TASK_WORKFLOWS_VARIABLE } from '../core/workflow-files.ts';
+import { instanceEnvironment } from './clients.ts';
 
 export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' });
 
@@ -23,9 +25,6 @@ export class InvalidTaskInputError extends NamedError {
 export class InvalidTaskOutputError extends NamedError {
   override readonly name = 'InvalidTaskOutputError';
 }
-
-/** The environment variable that names the workflows whose definitions use the task's function. */
-export const TASK_WORKFLOWS_VARIABLE = 'TASK_WORKFLOWS';
 
 let runningInvocationDeadline = Number.POSITIVE_INFINITY;
 
@@ -49,9 +48,8 @@ export interface TaskSchemas<Input extends z.ZodType, Output extends z.ZodType> 
  * - execution name: every workflow with a run store passes `runId`, which its ASL sets from
  *   `$$.Execution.Name` (the run store's folder is `runs/<execution name>/`);
  * - workflow: the function's environment names the workflows whose definitions invoke it (one,
- *   except check-cluster, which two share). Not wired yet: infra must set TASK_WORKFLOWS from the
- *   ASL files' references and the local runner must give each simulated instance the same value;
- *   until then the key is left out;
+ *   except check-cluster, which two share): infra sets TASK_WORKFLOWS from the ASL files'
+ *   references, and the local runner gives each simulated instance the same value;
  * - cluster: `clusterName` when the payload has one.
  * A key the payload lacks is left out rather than guessed.
  */
@@ -78,7 +76,9 @@ export function correlationKeys(
 function correlation(task: string): MiddlewareObj<unknown, unknown> {
   return {
     before: (request) => {
-      logger.appendKeys(correlationKeys(task, request.event));
+      logger.appendKeys(
+        correlationKeys(task, request.event, { ...process.env, ...instanceEnvironment() }),
+      );
     },
   };
 }

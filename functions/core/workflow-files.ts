@@ -180,6 +180,23 @@ export function scanWorkflowReferences(definition: string): WorkflowReferences {
   };
 }
 
+/**
+ * The environment variable that names, on each task's function, the workflows whose definitions
+ * invoke it (comma-separated), so its log lines can say which workflow they belong to: Step
+ * Functions passes a task nothing but its payload.
+ */
+export const TASK_WORKFLOWS_VARIABLE = 'TASK_WORKFLOWS';
+
+/** Each task referenced in the folder's workflows, with the workflows that reference it (sorted). */
+export function workflowsByTask(stateMachinesDir: string): Map<string, string[]> {
+  const byTask = new Map<string, string[]>();
+  for (const workflow of listWorkflows(stateMachinesDir)) {
+    const { tasks } = readWorkflowDefinition(workflowFile(stateMachinesDir, workflow));
+    for (const task of tasks) byTask.set(task, [...(byTask.get(task) ?? []), workflow]);
+  }
+  return byTask;
+}
+
 /** Names of the workflows in a folder (kebab-case, sorted); none when the folder does not exist. */
 export function listWorkflows(stateMachinesDir: string): string[] {
   if (!existsSync(stateMachinesDir)) return [];

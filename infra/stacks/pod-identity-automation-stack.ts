@@ -19,8 +19,10 @@ import {
   readTaskTimeout,
   readWorkflowDefinition,
   stateMachineArnPlaceholder,
+  TASK_WORKFLOWS_VARIABLE,
   WorkflowDefinitionError,
   workflowFile,
+  workflowsByTask,
 } from '../../functions/core/workflow-files.ts';
 import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
@@ -203,6 +205,7 @@ export class PodIdentityAutomationStack extends Stack {
 
   private readonly functionsDir: string;
   private readonly stateMachinesDir: string;
+  private readonly workflowsOfTasks: Map<string, string[]>;
   private readonly props: PodIdentityAutomationStackProps;
   private readonly guardrails: GuardrailProps;
   /** The boundary every role the service creates carries: the deployment's, or the stack's own. */
@@ -219,6 +222,7 @@ export class PodIdentityAutomationStack extends Stack {
     this.props = props;
     this.functionsDir = props.functionsDir ?? FUNCTIONS_DIR;
     this.stateMachinesDir = props.stateMachinesDir ?? STATE_MACHINES_DIR;
+    this.workflowsOfTasks = workflowsByTask(this.stateMachinesDir);
     this.taskFunctions = this.functionsByTask;
     this.workflows = this.workflowsByName;
     const guardrails = props.guardrails ?? {};
@@ -451,6 +455,9 @@ export class PodIdentityAutomationStack extends Stack {
       timeout: Duration.seconds(readTaskTimeout(this.functionsDir, task).timeoutSeconds),
       description: `Task ${task} of the EKS Pod Identity workflows`,
       role: this.sharedRoleOf(task),
+      environment: {
+        [TASK_WORKFLOWS_VARIABLE]: (this.workflowsOfTasks.get(task) ?? []).join(','),
+      },
       ...network,
     });
     const permissions = taskPermissionsFor(this.props.taskPermissions ?? TASK_PERMISSIONS, task, {

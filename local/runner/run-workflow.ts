@@ -16,7 +16,9 @@ import {
   handlerEntry,
   NESTED_RUN_RESOURCE,
   readTaskTimeout,
+  TASK_WORKFLOWS_VARIABLE,
   WorkflowDefinitionError,
+  workflowsByTask,
 } from '../../functions/core/workflow-files.ts';
 import {
   type AslDefinition,
@@ -25,6 +27,7 @@ import {
   FUNCTIONS_DIR,
   type LocalAccount,
   loadDefinition,
+  STATE_MACHINES_DIR,
   stateMachineArn,
   taskOfResource,
   workflowOfStateMachineArn,
@@ -127,6 +130,18 @@ export async function runWorkflow(
  */
 const validated = new Set<string>();
 
+/** The environment each task's function has in the cloud that the runner must give it too. */
+const taskEnvironments = new Map<string, Map<string, string[]>>();
+
+function taskEnvironment(task: string, stateMachinesDir: string): Record<string, string> {
+  let byTask = taskEnvironments.get(stateMachinesDir);
+  if (!byTask) {
+    byTask = workflowsByTask(stateMachinesDir);
+    taskEnvironments.set(stateMachinesDir, byTask);
+  }
+  return { [TASK_WORKFLOWS_VARIABLE]: (byTask.get(task) ?? []).join(',') };
+}
+
 async function taskHandlers(
   workflow: string,
   states: Map<string, AslState>,
@@ -140,13 +155,13 @@ async function taskHandlers(
       const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
       const handler = await loadHandler(task, functionsDir);
       const { timeoutSeconds } = readTaskTimeout(functionsDir, task);
+      const environment = taskEnvironment(task, options.stateMachinesDir ?? STATE_MACHINES_DIR);
       handlers[stateName] = async (payload) => {
         options.onTaskInvoked?.(task);
         const result = await invokeWithTimeout(
           handler,
           toJson(payload, `input of task ${task}`),
-          task,
-          timeoutSeconds,
+          { task, timeoutSeconds, environment },
           options,
         );
         return toJson(result ?? null, `output of task ${task}`);
@@ -177,15 +192,18 @@ const idleInstances = new Map<string, LambdaInstance[]>();
 async function invokeWithTimeout(
   handler: LambdaHandler,
   event: JsonValue,
-  task: string,
-  timeoutSeconds: number,
+  {
+    task,
+    timeoutSeconds,
+    environment,
+  }: { task: string; timeoutSeconds: number; environment: Record<string, string> },
   where: LocalAccount,
 ): Promise<unknown> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const context = lambdaContext(task, where, deadline);
   const idle = idleInstances.get(task) ?? [];
   idleInstances.set(task, idle);
-  const instance = idle.pop() ?? newLambdaInstance();
+  const instance = idle.pop() ?? newLambdaInstance(environment);
   let timedOutInstance = false;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {

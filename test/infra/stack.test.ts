@@ -83,6 +83,18 @@ describe('PodIdentityAutomationStack built from the fixture workflows', () => {
       });
     });
 
+    it('names in each function’s environment the workflows that invoke it, for its log lines', () => {
+      for (const [task, workflows] of [
+        ['lookup-cluster', 'child,parent'],
+        ['write-report', 'parent'],
+      ]) {
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          Description: Match.stringLikeRegexp(`Task ${task} `),
+          Environment: { Variables: { TASK_WORKFLOWS: workflows } },
+        });
+      }
+    });
+
     it('sends each task’s logs to its own log group, kept for a month after the stack is gone', () => {
       const logGroupRef = new Capture();
       template.hasResourceProperties('AWS::Lambda::Function', {

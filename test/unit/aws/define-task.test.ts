@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { inLambdaInstance, newLambdaInstance } from '../../../functions/aws/clients.ts';
 import { NamedError } from '../../../functions/core/errors.ts';
+import {
+  TASK_WORKFLOWS_VARIABLE,
+  workflowsByTask,
+} from '../../../functions/core/workflow-files.ts';
+import { STATE_MACHINES_DIR } from '../../../local/runner/definition.ts';
 
 // The logger takes its level when the module loads and returns to it at every invocation, so the
 // level the test runner silences logs with is lifted before the import; the lines are captured.
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-const {
-  defineTask,
-  InvalidTaskInputError,
-  InvalidTaskOutputError,
-  logger,
-  TASK_WORKFLOWS_VARIABLE,
-} = await import('../../../functions/aws/lambda.ts');
+const { defineTask, InvalidTaskInputError, InvalidTaskOutputError, logger } = await import(
+  '../../../functions/aws/lambda.ts'
+);
 
 class ClusterNotActiveError extends NamedError {
   override readonly name = 'ClusterNotActiveError';
@@ -128,5 +130,20 @@ describe('defineTask', () => {
         ['probe', 'associations', 'other', false],
       );
     }
+  });
+
+  it("takes the workflow from the instance's own environment where instances share a process", async () => {
+    const instance = newLambdaInstance({ [TASK_WORKFLOWS_VARIABLE]: 'migrate-to-pod-identity' });
+    await inLambdaInstance(instance, () => probe({ clusterName: 'demo' }, context));
+    assert.equal(lines[0]?.workflow, 'migrate-to-pod-identity');
+  });
+});
+
+describe('workflowsByTask', () => {
+  it('names, for each task, the workflows whose definitions invoke it', () => {
+    const byTask = workflowsByTask(STATE_MACHINES_DIR);
+    assert.deepEqual(byTask.get('check-cluster'), ['associations', 'migrate-to-pod-identity']);
+    assert.deepEqual(byTask.get('process-batch'), ['associations']);
+    assert.deepEqual(byTask.get('remove-oidc-trust'), ['migrate-to-pod-identity']);
   });
 });
