@@ -596,7 +596,6 @@ function podIdentityAssociationCommand(group: Command, description: string): Com
     .exitOverride();
 }
 
-/** Adds the pod identity association commands under `create`, `get`, `update`, `delete`, `apply`. */
 /**
  * The input of a change command: from its config file (after refusing flags that make no sense
  * with one, and taking the region from the file), else from its flags.
@@ -615,6 +614,7 @@ function changeInput(
   return fileInput(operation, config, flags.configFile, flags);
 }
 
+/** Adds the pod identity association commands under `create`, `get`, `update`, `delete`, `apply`. */
 export function registerPodIdentityAssociationCommands(
   program: Command,
   deps: PodIdentityAssociationCommandDeps,
@@ -627,6 +627,28 @@ export function registerPodIdentityAssociationCommands(
     timeoutMs: number | undefined,
   ): Promise<void> => {
     await runWithin(deps.run(command, WORKFLOW, input, print), timeout, timeoutMs);
+  };
+
+  /**
+   * create, update and delete differ only in their flags and how those become an input: each
+   * takes `--timeout`, refuses its flag list next to `-f`, reads a file or its flags, and prints
+   * the change report. The timeout is parsed first so a bad one is reported before bad flags.
+   */
+  const addChangeAction = <Flags extends CommonFlags>(
+    command: Command,
+    operation: ChangeOperation,
+    refused: readonly string[],
+    fromFlags: (flags: Flags, region: string | undefined, given: ReadonlySet<string>) => FlagsInput,
+  ): void => {
+    timeoutOption(command);
+    const given = recordGivenFlags(command);
+    command.action(async (flags: Flags, invoked: Command) => {
+      const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+      const input = changeInput(invoked, flags, operation, { given, refused }, () =>
+        fromFlags(flags, withRegion(invoked).region, given),
+      );
+      await start(invoked, input, printChanges, flags.timeout, timeoutMs);
+    });
   };
 
   const create = podIdentityAssociationCommand(
@@ -667,19 +689,7 @@ export function registerPodIdentityAssociationCommands(
         'cat config.yaml | eks-pia create podidentityassociation -f -',
       ]),
     );
-  timeoutOption(create);
-  const createGiven = recordGivenFlags(create);
-  create.action(async (flags: CreateFlags, command: Command) => {
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    const input = changeInput(
-      command,
-      flags,
-      'create',
-      { given: createGiven, refused: CREATE_FLAGS_REFUSED_WITH_FILE },
-      () => createInputFromFlags(flags, withRegion(command).region),
-    );
-    await start(command, input, printChanges, flags.timeout, timeoutMs);
-  });
+  addChangeAction(create, 'create', CREATE_FLAGS_REFUSED_WITH_FILE, createInputFromFlags);
 
   const get = podIdentityAssociationCommand(
     verbGroup(program, 'get', 'show resources'),
@@ -736,24 +746,13 @@ export function registerPodIdentityAssociationCommands(
         'eks-pia update podidentityassociation -f events/configs/update-userdocs-roles.yaml --dry-run',
       ]),
     );
-  timeoutOption(update);
-  const updateGiven = recordGivenFlags(update);
-  update.action(async (flags: UpdateFlags, command: Command) => {
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    const input = changeInput(
-      command,
-      flags,
-      'update',
-      { given: updateGiven, refused: UPDATE_FLAGS_REFUSED_WITH_FILE },
-      () =>
-        updateInputFromFlags(
-          flags,
-          updateGiven.has('no-disable-session-tags'),
-          withRegion(command).region,
-        ),
-    );
-    await start(command, input, printChanges, flags.timeout, timeoutMs);
-  });
+  addChangeAction<UpdateFlags>(
+    update,
+    'update',
+    UPDATE_FLAGS_REFUSED_WITH_FILE,
+    (flags, region, given) =>
+      updateInputFromFlags(flags, given.has('no-disable-session-tags'), region),
+  );
 
   const remove = podIdentityAssociationCommand(
     verbGroup(program, 'delete', 'delete resources'),
@@ -769,19 +768,7 @@ export function registerPodIdentityAssociationCommands(
         'eks-pia delete podidentityassociation -f events/configs/delete-userdocs-associations.yaml',
       ]),
     );
-  timeoutOption(remove);
-  const deleteGiven = recordGivenFlags(remove);
-  remove.action(async (flags: CommonFlags, command: Command) => {
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    const input = changeInput(
-      command,
-      flags,
-      'delete',
-      { given: deleteGiven, refused: DELETE_FLAGS_REFUSED_WITH_FILE },
-      () => deleteInputFromFlags(flags, withRegion(command).region),
-    );
-    await start(command, input, printChanges, flags.timeout, timeoutMs);
-  });
+  addChangeAction(remove, 'delete', DELETE_FLAGS_REFUSED_WITH_FILE, deleteInputFromFlags);
 
   const apply = verbGroup(
     program,
