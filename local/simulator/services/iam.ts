@@ -156,16 +156,10 @@ const actions: Record<string, Action> = {
       const paging = pagingParams(params);
       return (state) => {
         const roles = state.world.roles.filter((role) => role.path.startsWith(prefix));
-        const page = paginate(
-          roles,
-          (role) => role.name,
-          paging.marker,
-          paging.maxItems,
-          invalidMarker,
-        );
+        const page = markerPage(roles, (role) => role.name, paging);
         return {
           Roles: page.items.map((role) => roleXml(state, role, 'list')),
-          ...pageFields(page.next),
+          ...page.fields,
         };
       };
     },
@@ -229,19 +223,13 @@ const actions: Record<string, Action> = {
       return (state) => {
         const role = requireRole(state, name);
         const attached = role.attachedPolicies.filter((arn) => policyPath(arn).startsWith(prefix));
-        const page = paginate(
-          attached,
-          (arn) => arn,
-          paging.marker,
-          paging.maxItems,
-          invalidMarker,
-        );
+        const page = markerPage(attached, (arn) => arn, paging);
         return {
           AttachedPolicies: page.items.map((arn) => ({
             PolicyName: policyName(arn),
             PolicyArn: arn,
           })),
-          ...pageFields(page.next),
+          ...page.fields,
         };
       };
     },
@@ -319,14 +307,8 @@ const actions: Record<string, Action> = {
       return (state) => {
         const role = requireRole(state, name);
         const names = Object.keys(role.inlinePolicies);
-        const page = paginate(
-          names,
-          (policy) => policy,
-          paging.marker,
-          paging.maxItems,
-          invalidMarker,
-        );
-        return { PolicyNames: page.items, ...pageFields(page.next) };
+        const page = markerPage(names, (policy) => policy, paging);
+        return { PolicyNames: page.items, ...page.fields };
       };
     },
   },
@@ -410,14 +392,8 @@ const actions: Record<string, Action> = {
       return (state) => {
         const role = requireRole(state, name);
         const tags = Object.entries(role.tags).map(([Key, Value]) => ({ Key, Value }));
-        const page = paginate(
-          tags,
-          (tag) => tag.Key,
-          paging.marker,
-          paging.maxItems,
-          invalidMarker,
-        );
-        return { Tags: page.items, ...pageFields(page.next) };
+        const page = markerPage(tags, (tag) => tag.Key, paging);
+        return { Tags: page.items, ...page.fields };
       };
     },
   },
@@ -673,8 +649,21 @@ function pagingParams(params: QueryParams): { marker: string | undefined; maxIte
   return { marker: params.string('Marker'), maxItems };
 }
 
-function pageFields(next: string | undefined): { IsTruncated: boolean; Marker?: string } {
-  return next === undefined ? { IsTruncated: false } : { IsTruncated: true, Marker: next };
+/**
+ * One page of an IAM list, as every IAM List* action pages: by Marker and MaxItems, an unknown
+ * marker refused with InvalidInput, and `IsTruncated` (with the next Marker) beside the items.
+ */
+function markerPage<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  paging: { marker: string | undefined; maxItems: number },
+): { items: T[]; fields: { IsTruncated: boolean; Marker?: string } } {
+  const page = paginate(items, keyOf, paging.marker, paging.maxItems, invalidMarker);
+  return {
+    items: page.items,
+    fields:
+      page.next === undefined ? { IsTruncated: false } : { IsTruncated: true, Marker: page.next },
+  };
 }
 
 function invalidMarker(): SimError {
