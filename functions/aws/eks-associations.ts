@@ -24,7 +24,7 @@ import {
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import pMap from 'p-map';
-import type { ExistingAssociation } from '../core/associations/existing.ts';
+import type { AssociationBinding, ExistingAssociation } from '../core/associations/existing.ts';
 import { asError } from '../core/errors.ts';
 import { clientRequestToken } from '../core/naming.ts';
 import { eksClient } from './clients.ts';
@@ -47,15 +47,8 @@ export interface AssociationDetails extends ExistingAssociation {
   disableSessionTags: boolean;
 }
 
-export interface NewAssociation {
+export interface NewAssociation extends AssociationBinding {
   clusterName: string;
-  namespace: string;
-  serviceAccount: string;
-  roleArn: string;
-  targetRoleArn?: string | undefined;
-  disableSessionTags?: boolean | undefined;
-  /** Session policy as JSON text; EKS accepts it only with `disableSessionTags: true`. */
-  policy?: string | undefined;
   tags?: Record<string, string> | undefined;
   /**
    * This run just created the role or wrote its pods.eks.amazonaws.com trust: EKS may not see the

@@ -349,26 +349,15 @@ function assertConsistent(world: World, source: string): void {
       seen.add(name);
     }
   };
-  duplicates(
-    'cluster',
-    world.clusters.map((c) => c.name),
-  );
-  duplicates(
-    'role',
-    world.roles.map((r) => r.name),
-  );
-  duplicates(
-    'stack',
-    world.stacks.map((s) => s.name),
-  );
-  duplicates(
-    'managed policy',
-    world.managedPolicies.map((p) => p.arn),
-  );
-  duplicates(
-    'bucket',
-    world.buckets.map((b) => b.name),
-  );
+  // The world's top-level names, each unique within its kind.
+  const namesByKind: ReadonlyArray<readonly [string, string[]]> = [
+    ['cluster', world.clusters.map((c) => c.name)],
+    ['role', world.roles.map((r) => r.name)],
+    ['stack', world.stacks.map((s) => s.name)],
+    ['managed policy', world.managedPolicies.map((p) => p.arn)],
+    ['bucket', world.buckets.map((b) => b.name)],
+  ];
+  for (const [label, names] of namesByKind) duplicates(label, names);
   const roleNames = new Set(world.roles.map((r) => r.name));
   for (const stack of world.stacks) {
     for (const role of stack.roles) {

@@ -5,17 +5,25 @@
  */
 import type { PolicyDocument } from '../policy-document.ts';
 
-/** One pod identity association as DescribePodIdentityAssociation returns it. */
-export interface ExistingAssociation {
-  associationId: string;
-  associationArn: string;
+/**
+ * Which service account an association binds to which role, and how: the fields that
+ * CreatePodIdentityAssociation takes and DescribePodIdentityAssociation returns, shared so the
+ * adapter's request and the core's view of an existing association cannot drift apart.
+ */
+export interface AssociationBinding {
   namespace: string;
   serviceAccount: string;
   roleArn: string;
   targetRoleArn?: string | undefined;
   disableSessionTags?: boolean | undefined;
-  /** The session policy as EKS stores it (JSON text). */
+  /** The session policy as JSON text; EKS accepts it only with `disableSessionTags: true`. */
   policy?: string | undefined;
+}
+
+/** One pod identity association as DescribePodIdentityAssociation returns it. */
+export interface ExistingAssociation extends AssociationBinding {
+  associationId: string;
+  associationArn: string;
   tags: Record<string, string>;
   /** Set when an EKS add-on owns the association; such associations are changed through the add-on. */
   ownerArn?: string | undefined;
