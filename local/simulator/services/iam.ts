@@ -115,39 +115,34 @@ const actions: Record<string, Action> = {
     },
   },
 
-  GetRole: {
+  GetRole: roleAction({
     mutating: false,
-    parse(params) {
-      const name = roleNameParam(params);
-      return (state) => ({ Role: roleXml(state, requireRole(state, name), 'full') });
-    },
-  },
+    find: requireRole,
+    run: (state, role) => ({ Role: roleXml(state, role, 'full') }),
+  }),
 
-  DeleteRole: {
+  DeleteRole: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        if (role.attachedPolicies.length > 0) {
-          throw new SimError(
-            'DeleteConflict',
-            'Cannot delete entity, must detach all policies first.',
-          );
-        }
-        if (Object.keys(role.inlinePolicies).length > 0) {
-          throw new SimError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
-        }
-        state.world.roles.splice(state.world.roles.indexOf(role), 1);
-        // A stack whose role was deleted outside CloudFormation no longer lists it, which keeps
-        // the dumped world loadable (a world's stacks may only name roles it has).
-        for (const stack of state.world.stacks) {
-          stack.roles = stack.roles.filter((stackRole) => stackRole !== role.name);
-        }
-        return undefined;
-      };
+    find: requireModifiableRole,
+    run: (state, role) => {
+      if (role.attachedPolicies.length > 0) {
+        throw new SimError(
+          'DeleteConflict',
+          'Cannot delete entity, must detach all policies first.',
+        );
+      }
+      if (Object.keys(role.inlinePolicies).length > 0) {
+        throw new SimError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      }
+      state.world.roles.splice(state.world.roles.indexOf(role), 1);
+      // A stack whose role was deleted outside CloudFormation no longer lists it, which keeps
+      // the dumped world loadable (a world's stacks may only name roles it has).
+      for (const stack of state.world.stacks) {
+        stack.roles = stack.roles.filter((stackRole) => stackRole !== role.name);
+      }
+      return undefined;
     },
-  },
+  }),
 
   ListRoles: {
     mutating: false,
@@ -165,207 +160,179 @@ const actions: Record<string, Action> = {
     },
   },
 
-  UpdateAssumeRolePolicy: {
+  UpdateAssumeRolePolicy: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const text = params.required('PolicyDocument');
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        const previous = role.assumeRolePolicyDocument;
-        role.assumeRolePolicyDocument = trustPolicy(state, text);
-        recordTrustWrite(state, state.roleArn(role), previous);
-        return undefined;
-      };
+    find: requireModifiableRole,
+    args: (params) => ({ text: params.required('PolicyDocument') }),
+    run: (state, role, { text }) => {
+      const previous = role.assumeRolePolicyDocument;
+      role.assumeRolePolicyDocument = trustPolicy(state, text);
+      recordTrustWrite(state, state.roleArn(role), previous);
+      return undefined;
     },
-  },
+  }),
 
-  AttachRolePolicy: {
+  AttachRolePolicy: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const policyArn = policyArnParam(params, 'PolicyArn');
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        checkPolicyArn(state, policyArn);
-        if (role.attachedPolicies.includes(policyArn)) return undefined;
-        const quota = state.world.quotas.attachedPoliciesPerRole;
-        if (role.attachedPolicies.length >= quota) {
-          throw new SimError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${quota}`);
-        }
-        role.attachedPolicies.push(policyArn);
-        return undefined;
-      };
+    find: requireModifiableRole,
+    args: (params) => ({ policyArn: policyArnParam(params, 'PolicyArn') }),
+    run: (state, role, { policyArn }) => {
+      checkPolicyArn(state, policyArn);
+      if (role.attachedPolicies.includes(policyArn)) return undefined;
+      const quota = state.world.quotas.attachedPoliciesPerRole;
+      if (role.attachedPolicies.length >= quota) {
+        throw new SimError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${quota}`);
+      }
+      role.attachedPolicies.push(policyArn);
+      return undefined;
     },
-  },
+  }),
 
-  DetachRolePolicy: {
+  DetachRolePolicy: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const policyArn = policyArnParam(params, 'PolicyArn');
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        const index = role.attachedPolicies.indexOf(policyArn);
-        if (index < 0) throw new SimError('NoSuchEntity', `Policy ${policyArn} was not found.`);
-        role.attachedPolicies.splice(index, 1);
-        return undefined;
-      };
+    find: requireModifiableRole,
+    args: (params) => ({ policyArn: policyArnParam(params, 'PolicyArn') }),
+    run: (_state, role, { policyArn }) => {
+      const index = role.attachedPolicies.indexOf(policyArn);
+      if (index < 0) throw new SimError('NoSuchEntity', `Policy ${policyArn} was not found.`);
+      role.attachedPolicies.splice(index, 1);
+      return undefined;
     },
-  },
+  }),
 
-  ListAttachedRolePolicies: {
+  ListAttachedRolePolicies: roleAction({
     mutating: false,
-    parse(params) {
-      const name = roleNameParam(params);
-      const prefix = pathParam(params, 'PathPrefix') ?? '/';
-      const paging = pagingParams(params);
-      return (state) => {
-        const role = requireRole(state, name);
-        const attached = role.attachedPolicies.filter((arn) => policyPath(arn).startsWith(prefix));
-        const page = markerPage(attached, (arn) => arn, paging);
-        return {
-          AttachedPolicies: page.items.map((arn) => ({
-            PolicyName: policyName(arn),
-            PolicyArn: arn,
-          })),
-          ...page.fields,
-        };
+    find: requireRole,
+    args: (params) => ({
+      prefix: pathParam(params, 'PathPrefix') ?? '/',
+      paging: pagingParams(params),
+    }),
+    run: (_state, role, { prefix, paging }) => {
+      const attached = role.attachedPolicies.filter((arn) => policyPath(arn).startsWith(prefix));
+      const page = markerPage(attached, (arn) => arn, paging);
+      return {
+        AttachedPolicies: page.items.map((arn) => ({
+          PolicyName: policyName(arn),
+          PolicyArn: arn,
+        })),
+        ...page.fields,
       };
     },
-  },
+  }),
 
-  PutRolePolicy: {
+  PutRolePolicy: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const policy = policyNameParam(params);
-      const text = params.required('PolicyDocument');
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        const document = permissionsPolicy(text);
-        const quota = state.world.quotas.rolePolicySize;
-        const others = Object.entries(role.inlinePolicies).filter(
-          ([existing]) => existing !== policy,
+    find: requireModifiableRole,
+    args: (params) => ({
+      policy: policyNameParam(params),
+      text: params.required('PolicyDocument'),
+    }),
+    run: (state, role, { policy, text }) => {
+      const document = permissionsPolicy(text);
+      const quota = state.world.quotas.rolePolicySize;
+      const others = Object.entries(role.inlinePolicies).filter(
+        ([existing]) => existing !== policy,
+      );
+      const total =
+        others.reduce((sum, [, existing]) => sum + compactSize(JSON.stringify(existing)), 0) +
+        compactSize(text);
+      if (total > quota) {
+        throw new SimError(
+          'LimitExceeded',
+          `Maximum policy size of ${quota} bytes exceeded for role ${role.name}`,
         );
-        const total =
-          others.reduce((sum, [, existing]) => sum + compactSize(JSON.stringify(existing)), 0) +
-          compactSize(text);
-        if (total > quota) {
-          throw new SimError(
-            'LimitExceeded',
-            `Maximum policy size of ${quota} bytes exceeded for role ${role.name}`,
-          );
-        }
-        role.inlinePolicies = Object.fromEntries([...others, [policy, document]]);
-        return undefined;
-      };
+      }
+      role.inlinePolicies = Object.fromEntries([...others, [policy, document]]);
+      return undefined;
     },
-  },
+  }),
 
-  GetRolePolicy: {
+  GetRolePolicy: roleAction({
     mutating: false,
-    parse(params) {
-      const name = roleNameParam(params);
-      const policy = policyNameParam(params);
-      return (state) => {
-        const role = requireRole(state, name);
-        const document = Object.hasOwn(role.inlinePolicies, policy)
-          ? role.inlinePolicies[policy]
-          : undefined;
-        if (!document) throw noSuchRolePolicy(policy);
-        return {
-          RoleName: role.name,
-          PolicyName: policy,
-          PolicyDocument: encodeURIComponent(JSON.stringify(document)),
-        };
+    find: requireRole,
+    args: (params) => ({ policy: policyNameParam(params) }),
+    run: (_state, role, { policy }) => {
+      const document = Object.hasOwn(role.inlinePolicies, policy)
+        ? role.inlinePolicies[policy]
+        : undefined;
+      if (!document) throw noSuchRolePolicy(policy);
+      return {
+        RoleName: role.name,
+        PolicyName: policy,
+        PolicyDocument: encodeURIComponent(JSON.stringify(document)),
       };
     },
-  },
+  }),
 
-  DeleteRolePolicy: {
+  DeleteRolePolicy: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const policy = policyNameParam(params);
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        if (!Object.hasOwn(role.inlinePolicies, policy)) throw noSuchRolePolicy(policy);
-        role.inlinePolicies = Object.fromEntries(
-          Object.entries(role.inlinePolicies).filter(([existing]) => existing !== policy),
-        );
-        return undefined;
-      };
+    find: requireModifiableRole,
+    args: (params) => ({ policy: policyNameParam(params) }),
+    run: (_state, role, { policy }) => {
+      if (!Object.hasOwn(role.inlinePolicies, policy)) throw noSuchRolePolicy(policy);
+      role.inlinePolicies = Object.fromEntries(
+        Object.entries(role.inlinePolicies).filter(([existing]) => existing !== policy),
+      );
+      return undefined;
     },
-  },
+  }),
 
-  ListRolePolicies: {
+  ListRolePolicies: roleAction({
     mutating: false,
-    parse(params) {
-      const name = roleNameParam(params);
-      const paging = pagingParams(params);
-      return (state) => {
-        const role = requireRole(state, name);
-        const names = Object.keys(role.inlinePolicies);
-        const page = markerPage(names, (policy) => policy, paging);
-        return { PolicyNames: page.items, ...page.fields };
-      };
+    find: requireRole,
+    args: (params) => ({ paging: pagingParams(params) }),
+    run: (_state, role, { paging }) => {
+      const names = Object.keys(role.inlinePolicies);
+      const page = markerPage(names, (policy) => policy, paging);
+      return { PolicyNames: page.items, ...page.fields };
     },
-  },
+  }),
 
-  PutRolePermissionsBoundary: {
+  PutRolePermissionsBoundary: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const boundary = policyArnParam(params, 'PermissionsBoundary');
-      return (state) => {
-        const role = requireModifiableRole(state, name);
-        checkPolicyArn(state, boundary);
-        role.permissionsBoundary = boundary;
-        return undefined;
-      };
+    find: requireModifiableRole,
+    args: (params) => ({ boundary: policyArnParam(params, 'PermissionsBoundary') }),
+    run: (state, role, { boundary }) => {
+      checkPolicyArn(state, boundary);
+      role.permissionsBoundary = boundary;
+      return undefined;
     },
-  },
+  }),
 
-  DeleteRolePermissionsBoundary: {
+  DeleteRolePermissionsBoundary: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      return (state) => {
-        requireModifiableRole(state, name).permissionsBoundary = null;
-        return undefined;
-      };
+    find: requireModifiableRole,
+    run: (_state, role) => {
+      role.permissionsBoundary = null;
+      return undefined;
     },
-  },
+  }),
 
-  TagRole: {
+  TagRole: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const tags = tagsParam(params);
-      return (state) => {
-        const role = requireRole(state, name);
-        // Tag keys are case-insensitive in IAM: a key differing only in case replaces the old one.
-        const merged = new Map(
-          Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), [key, value]]),
+    find: requireRole,
+    args: (params) => ({ tags: tagsParam(params) }),
+    run: (_state, role, { tags }) => {
+      // Tag keys are case-insensitive in IAM: a key differing only in case replaces the old one.
+      const merged = new Map(
+        Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), [key, value]]),
+      );
+      for (const tag of tags) merged.set(tag.Key.toLowerCase(), [tag.Key, tag.Value]);
+      if (merged.size > maxTagsPerRole) {
+        throw new SimError(
+          'LimitExceeded',
+          `Cannot exceed quota for TagsPerRole: ${maxTagsPerRole}`,
         );
-        for (const tag of tags) merged.set(tag.Key.toLowerCase(), [tag.Key, tag.Value]);
-        if (merged.size > maxTagsPerRole) {
-          throw new SimError(
-            'LimitExceeded',
-            `Cannot exceed quota for TagsPerRole: ${maxTagsPerRole}`,
-          );
-        }
-        role.tags = Object.fromEntries(merged.values());
-        return undefined;
-      };
+      }
+      role.tags = Object.fromEntries(merged.values());
+      return undefined;
     },
-  },
+  }),
 
-  UntagRole: {
+  UntagRole: roleAction({
     mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
+    find: requireRole,
+    args: (params) => {
       const keys = params.list('TagKeys').map((key) => key.toLowerCase());
       if (keys.length > maxTagsPerRole) {
         throw validationError(
@@ -374,29 +341,26 @@ const actions: Record<string, Action> = {
           'Member must have length less than or equal to 50',
         );
       }
-      return (state) => {
-        const role = requireRole(state, name);
-        role.tags = Object.fromEntries(
-          Object.entries(role.tags).filter(([key]) => !keys.includes(key.toLowerCase())),
-        );
-        return undefined;
-      };
+      return { keys };
     },
-  },
+    run: (_state, role, { keys }) => {
+      role.tags = Object.fromEntries(
+        Object.entries(role.tags).filter(([key]) => !keys.includes(key.toLowerCase())),
+      );
+      return undefined;
+    },
+  }),
 
-  ListRoleTags: {
+  ListRoleTags: roleAction({
     mutating: false,
-    parse(params) {
-      const name = roleNameParam(params);
-      const paging = pagingParams(params);
-      return (state) => {
-        const role = requireRole(state, name);
-        const tags = Object.entries(role.tags).map(([Key, Value]) => ({ Key, Value }));
-        const page = markerPage(tags, (tag) => tag.Key, paging);
-        return { Tags: page.items, ...page.fields };
-      };
+    find: requireRole,
+    args: (params) => ({ paging: pagingParams(params) }),
+    run: (_state, role, { paging }) => {
+      const tags = Object.entries(role.tags).map(([Key, Value]) => ({ Key, Value }));
+      const page = markerPage(tags, (tag) => tag.Key, paging);
+      return { Tags: page.items, ...page.fields };
     },
-  },
+  }),
 
   GetPolicy: {
     mutating: false,
@@ -534,6 +498,27 @@ const actions: Record<string, Action> = {
     },
   },
 };
+
+/**
+ * An action on the one role its RoleName names, as most of IAM's role API is: RoleName is
+ * checked first, then `args` checks the rest of the request's shape; when the call runs, `find`
+ * looks the role up (`requireModifiableRole` for changes AWS refuses on service-linked roles).
+ */
+function roleAction<Args = undefined>(spec: {
+  readonly mutating: boolean;
+  readonly find: (state: SimulatorState, name: string) => WorldRole;
+  readonly args?: (params: QueryParams) => Args;
+  readonly run: (state: SimulatorState, role: WorldRole, args: Args) => XmlValue | undefined;
+}): Action {
+  return {
+    mutating: spec.mutating,
+    parse(params) {
+      const name = roleNameParam(params);
+      const args = spec.args ? spec.args(params) : (undefined as Args);
+      return (state) => spec.run(state, spec.find(state, name), args);
+    },
+  };
+}
 
 // ---- request parameters ------------------------------------------------------------------
 
