@@ -1,0 +1,33 @@
+import * as z from 'zod';
+import { readConfigObject } from '../../aws/config-object.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { configBucket, putRunDocument } from '../../aws/run-store.ts';
+import { APPLIED_CONFIG_DOCUMENT } from '../../core/bootstrap/config-files.ts';
+import { runDocumentKey } from '../../core/run-documents.ts';
+import { findClusterConfig } from './find-cluster-config.ts';
+import { listKeys } from './list-keys.ts';
+
+const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+});
+
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+const output = z.object({
+  found: z.boolean(),
+  applied: z.object({ bucket: z.string(), key: z.string() }).nullable(),
+});
+
+export const handler = defineTask('find-cluster-config', { input, output }, (event) => {
+  const bucket = configBucket();
+  return findClusterConfig(event, {
+    bucket,
+    listKeys: (prefix) => listKeys(bucket, prefix),
+    readText: (key) => readConfigObject({ bucket, key }),
+    saveConfig: async (runId, value) => {
+      await putRunDocument(runId, APPLIED_CONFIG_DOCUMENT, value);
+      return runDocumentKey(runId, APPLIED_CONFIG_DOCUMENT);
+    },
+  });
+});
