@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   addonPodIdentityConfiguration,
   createAddonWith,
@@ -18,15 +17,7 @@ import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { applyAddons } from './apply-addons.ts';
-
-const input = z.looseObject({
-  runId: z.string().min(1),
-  clusterName: z.string().min(1),
-  dryRun: z.boolean(),
-});
-
-/** What the task returns, checked before the workflow gets it. */
-const output = z.object({ addonCount: z.number().int(), failed: z.number().int() });
+import { input, output } from './contract.ts';
 
 export const handler = defineTask('apply-addons', { input, output }, (event) =>
   applyAddons(event, {

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { describeAssociations, listAssociations } from '../../aws/eks-associations.ts';
 import { getRoleState } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
@@ -6,17 +5,8 @@ import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { findEksctlRoleStack } from '../../aws/stacks.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import { input, output } from './contract.ts';
 import { planAssociations } from './plan-associations.ts';
-
-const input = z.looseObject({ runId: z.string().min(1) });
-
-/** What the task returns, checked before the workflow gets it. */
-const output = z.object({
-  itemCount: z.number().int(),
-  batches: z.array(z.number().int()),
-  needsKubernetes: z.boolean(),
-  kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
-});
 
 export const handler = defineTask('plan-associations', { input, output }, (event) =>
   planAssociations(event.runId, {

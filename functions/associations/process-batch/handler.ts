@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   createAssociation,
   deleteAssociation,
@@ -26,20 +25,12 @@ import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { deleteEksctlRoleStack, findEksctlRoleStack } from '../../aws/stacks.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
-import { OPERATIONS } from '../../core/config/index.ts';
 import { MANAGED_BY_LABEL } from '../../core/naming.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import type { BatchDocument, PlanDocument } from '../plan-associations/plan-associations.ts';
+import { input, output } from './contract.ts';
 import type { ExecuteDeps } from './execute-item.ts';
 import { processBatch } from './process-batch.ts';
-
-const input = z.looseObject({
-  runId: z.string().min(1),
-  batch: z.number().int().min(0),
-  dryRun: z.boolean(),
-  clusterName: z.string().min(1),
-  operation: z.enum(OPERATIONS),
-});
 
 /** The cluster's Kubernetes API, reached once per invocation and only when an item needs it. */
 function kubernetesApi(clusterName: string) {
@@ -106,13 +97,6 @@ function executor(clusterName: string, api: ReturnType<typeof kubernetesApi>): E
     },
   };
 }
-
-/** What the task returns, checked before the workflow gets it. */
-const output = z.object({
-  batch: z.number().int(),
-  itemCount: z.number().int(),
-  counts: z.record(z.string(), z.number().int()),
-});
 
 export const handler = defineTask('process-batch', { input, output }, (event) => {
   const apis = new Map<string, ReturnType<typeof kubernetesApi>>();

@@ -1,23 +1,11 @@
-import * as z from 'zod';
 import { readConfigObject } from '../../aws/config-object.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { configBucket, putRunDocument } from '../../aws/run-store.ts';
 import { APPLIED_CONFIG_DOCUMENT } from '../../core/bootstrap/config-files.ts';
 import { runDocumentKey } from '../../core/run-documents.ts';
+import { input, output } from './contract.ts';
 import { findClusterConfig } from './find-cluster-config.ts';
 import { listKeys } from './list-keys.ts';
-
-const input = z.looseObject({
-  runId: z.string().min(1),
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
-});
-
-/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
-const output = z.object({
-  found: z.boolean(),
-  applied: z.object({ bucket: z.string(), key: z.string() }).nullable(),
-});
 
 export const handler = defineTask('find-cluster-config', { input, output }, (event) => {
   const bucket = configBucket();

@@ -7,29 +7,20 @@
  */
 import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import {
-  batchCountsOutput,
-  loadBatchPlan,
-  migrationBatchInput,
-} from '../../aws/migration-batch.ts';
+import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { putRunDocument } from '../../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
 import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
 import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
+import { input, output } from './contract.ts';
 
-export const handler = defineTask(
-  'add-pod-identity-trust',
-  {
-    input: migrationBatchInput,
-    output: batchCountsOutput('roles', 'added', 'unsuccessful'),
-  },
-  (event) =>
-    addPodIdentityTrustBatch(event, {
-      loadPlan: loadBatchPlan,
-      getRoleTrust,
-      updateTrust,
-      changeTrustThroughStack: changeRoleTrustThroughStack,
-      saveOutcomes: (runId, batch, outcomes) =>
-        putRunDocument(runId, RUN_DOCUMENTS.trust(batch), outcomes),
-    }),
+export const handler = defineTask('add-pod-identity-trust', { input, output }, (event) =>
+  addPodIdentityTrustBatch(event, {
+    loadPlan: loadBatchPlan,
+    getRoleTrust,
+    updateTrust,
+    changeTrustThroughStack: changeRoleTrustThroughStack,
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.trust(batch), outcomes),
+  }),
 );

@@ -7,7 +7,6 @@
  * the deployment's migratableRoleArnPatterns (`MIGRATABLE_ROLES`) are planned as skipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod';
 import { addonPodIdentityConfiguration, listAddonRoles } from '../../aws/addons.ts';
 import { describeAssociations, listAssociations } from '../../aws/eks-associations.ts';
 import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../../aws/iam.ts';
@@ -17,26 +16,8 @@ import { putRunDocument } from '../../aws/run-store.ts';
 import { listIamServiceAccountStacks } from '../../aws/stacks.ts';
 import { migratableRolesFromEnv } from '../../core/migration/migratable.ts';
 import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
-import { DISCOVERY_MODES } from '../../core/migration/request.ts';
+import { input, output } from './contract.ts';
 import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
-
-const input = z.looseObject({
-  runId: z.string().min(1),
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
-  approve: z.boolean(),
-  removeOidcProviderTrustRelationship: z.boolean(),
-  discovery: z.enum(DISCOVERY_MODES),
-  namespaces: z.array(z.string().min(1)),
-  allowStackDrift: z.boolean(),
-  providerArn: z.string().min(1),
-  agentInstalled: z.boolean(),
-  readAccess: z.looseObject({
-    granted: z.boolean(),
-    changed: z.boolean(),
-    warning: z.string().optional(),
-  }),
-});
 
 async function kubernetes(clusterName: string): Promise<KubernetesReader> {
   const { api, cluster } = await kubernetesApiForCluster(clusterName);
@@ -47,19 +28,6 @@ async function kubernetes(clusterName: string): Promise<KubernetesReader> {
     pods: (namespace) => listPods(api, namespace === undefined ? {} : { namespace }),
   };
 }
-
-/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
-const output = z.object({
-  planDocument: z.string(),
-  discovery: z.enum(['kubernetes', 'iam']),
-  serviceAccounts: z.number().int(),
-  roles: z.number().int(),
-  hasWork: z.boolean(),
-  createsAssociations: z.boolean(),
-  migratesAddons: z.boolean(),
-  batches: z.array(z.number().int()),
-  removesAnnotations: z.boolean(),
-});
 
 export const handler = defineTask('discover-irsa', { input, output }, (event) =>
   discoverIrsa(event, {

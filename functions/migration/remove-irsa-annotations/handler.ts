@@ -9,14 +9,11 @@ import {
   mergePatchServiceAccount,
 } from '../../aws/kubernetes.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import {
-  batchCountsOutput,
-  loadBatchPlan,
-  migrationBatchInput,
-} from '../../aws/migration-batch.ts';
+import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { type AssociationOutcome, RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/migration/plan.ts';
+import { input, output } from './contract.ts';
 import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-annotations.ts';
 
 async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
@@ -34,20 +31,14 @@ async function kubernetes(clusterName: string): Promise<ServiceAccountsApi> {
   };
 }
 
-export const handler = defineTask(
-  'remove-irsa-annotations',
-  {
-    input: migrationBatchInput,
-    output: batchCountsOutput('serviceAccounts', 'removed', 'unsuccessful'),
-  },
-  (event) =>
-    removeIrsaAnnotations(event, {
-      loadPlan: loadBatchPlan,
-      loadAssociationOutcomes: (runId, batch) =>
-        findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
-      kubernetes,
-      sleep: (milliseconds) => sleep(milliseconds),
-      saveOutcomes: (runId, batch, outcomes) =>
-        putRunDocument(runId, RUN_DOCUMENTS.annotations(batch), outcomes),
-    }),
+export const handler = defineTask('remove-irsa-annotations', { input, output }, (event) =>
+  removeIrsaAnnotations(event, {
+    loadPlan: loadBatchPlan,
+    loadAssociationOutcomes: (runId, batch) =>
+      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+    kubernetes,
+    sleep: (milliseconds) => sleep(milliseconds),
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.annotations(batch), outcomes),
+  }),
 );

@@ -7,11 +7,7 @@
  */
 import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import {
-  batchCountsOutput,
-  loadBatchPlan,
-  migrationBatchInput,
-} from '../../aws/migration-batch.ts';
+import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
 import {
@@ -19,25 +15,20 @@ import {
   type AssociationOutcome,
   RUN_DOCUMENTS,
 } from '../../core/migration/outcomes.ts';
+import { input, output } from './contract.ts';
 import { removeOidcTrust } from './remove-oidc-trust.ts';
 
-export const handler = defineTask(
-  'remove-oidc-trust',
-  {
-    input: migrationBatchInput,
-    output: batchCountsOutput('roles', 'removed', 'unsuccessful'),
-  },
-  (event) =>
-    removeOidcTrust(event, {
-      loadPlan: loadBatchPlan,
-      loadAssociationOutcomes: (runId, batch) =>
-        findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
-      loadAnnotationOutcomes: (runId, batch) =>
-        findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
-      getRoleTrust,
-      updateTrust,
-      changeTrustThroughStack: changeRoleTrustThroughStack,
-      saveOutcomes: (runId, batch, outcomes) =>
-        putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
-    }),
+export const handler = defineTask('remove-oidc-trust', { input, output }, (event) =>
+  removeOidcTrust(event, {
+    loadPlan: loadBatchPlan,
+    loadAssociationOutcomes: (runId, batch) =>
+      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+    loadAnnotationOutcomes: (runId, batch) =>
+      findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
+    getRoleTrust,
+    updateTrust,
+    changeTrustThroughStack: changeRoleTrustThroughStack,
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
+  }),
 );
