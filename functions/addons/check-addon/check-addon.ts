@@ -6,11 +6,10 @@ import {
   ClusterNotFoundError,
   type ClusterSummary,
 } from '../../core/addon.ts';
+import type { Input } from './contract.ts';
 
-export interface CheckAddonInput {
-  clusterName: string;
-  addonName: string;
-}
+/** The input its contract checks (the add-on name defaults to the Pod Identity Agent). */
+export type CheckAddonInput = Input;
 
 export interface CheckAddonResult {
   clusterName: string;

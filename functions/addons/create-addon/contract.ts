@@ -10,7 +10,12 @@ export const input = z.looseObject({
 });
 
 /** What the task returns, checked before the workflow gets it. */
-export const output = z.object({ created: z.boolean(), version: z.string(), status: z.string() });
+export const output = z.object({
+  /** False when another actor created the add-on first; the workflow then just waits for it. */
+  created: z.boolean(),
+  version: z.string(),
+  status: z.string(),
+});
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;

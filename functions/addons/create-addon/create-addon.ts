@@ -6,19 +6,13 @@ import {
   type ClusterSummary,
   chooseAddonVersion,
 } from '../../core/addon.ts';
+import type { Input, Output } from './contract.ts';
 
-export interface CreateAddonInput {
-  clusterName: string;
-  addonName: string;
-  addonVersion?: string | undefined;
-}
+/** The input its contract checks (the add-on name defaults to the Pod Identity Agent). */
+export type CreateAddonInput = Input;
 
-export interface CreateAddonResult {
-  /** False when another actor created the add-on first; the workflow then just waits for it. */
-  created: boolean;
-  version: string;
-  status: string;
-}
+/** The output its contract checks. */
+export type CreateAddonResult = Output;
 
 export interface CreateAddonDeps {
   describeCluster(name: string): Promise<ClusterSummary | undefined>;

@@ -1,11 +1,10 @@
 import type { ClusterDetails } from '../../aws/eks.ts';
 import { ClusterNotFoundError } from '../../core/addon.ts';
 import { type ClusterProgress, clusterProgress } from '../../core/bootstrap/cluster-status.ts';
+import type { Input } from './contract.ts';
 
-export interface CheckClusterStatusInput {
-  clusterName: string;
-  region: string;
-}
+/** The input its contract checks. */
+export type CheckClusterStatusInput = Input;
 
 export interface CheckClusterStatusResult {
   progress: ClusterProgress;
