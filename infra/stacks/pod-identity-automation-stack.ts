@@ -47,7 +47,7 @@ import {
 
 export interface PodIdentityAutomationStackProps extends StackProps {
   /**
-   * Folder holding one `<task>/handler.ts` per task.
+   * Folder holding one `<group>/<task>/handler.ts` per task.
    *
    * @default the repository's functions/
    */
