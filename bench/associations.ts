@@ -23,8 +23,8 @@
 import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
 import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
+import { BATCH_SIZE } from '../functions/associations/plan-associations/plan-associations.ts';
 import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
-import { BATCH_SIZE } from '../functions/plan-associations/plan-associations.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';

@@ -8,9 +8,10 @@
  *                                                              the cold imports)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { handlerEntry, listTasks } from '../functions/core/workflow-files.ts';
 import { FUNCTIONS_DIR } from '../infra/paths.ts';
 import { BUNDLE_BUDGET_KIB, buildTaskBundles } from '../infra/task-bundle.ts';
 import { printTable } from './common.ts';
@@ -51,7 +52,7 @@ const FACTORY_CLIENTS: Record<string, [string, string]> = {
 
 /** A module that builds one client of each SDK package the task's code reaches a client of. */
 function sdkOnlyEntry(task: string): string {
-  const sources = [path.join(FUNCTIONS_DIR, task, 'handler.ts')];
+  const sources = [handlerEntry(FUNCTIONS_DIR, task)];
   const seen = new Set<string>();
   const clients = new Set<[string, string]>();
   while (sources.length > 0) {
@@ -78,14 +79,12 @@ function sdkOnlyEntry(task: string): string {
 const args = process.argv.slice(2);
 const sizesOnly = args.includes('--sizes');
 const only = args.filter((arg) => arg !== '--sizes');
-const tasks = readdirSync(FUNCTIONS_DIR).filter(
-  (task) =>
-    existsSync(path.join(FUNCTIONS_DIR, task, 'handler.ts')) &&
-    (only.length === 0 || only.includes(task)),
+const tasks = [...listTasks(FUNCTIONS_DIR).keys()].filter(
+  (task) => only.length === 0 || only.includes(task),
 );
 const rows = [];
 for (const task of tasks) {
-  const handler = await bundle(path.join(FUNCTIONS_DIR, task, 'handler.ts'), task);
+  const handler = await bundle(handlerEntry(FUNCTIONS_DIR, task), task);
   const sdk = await bundle(sdkOnlyEntry(task), `${task}-sdk`);
   const sizes = {
     task,

@@ -4,10 +4,10 @@
  * and the SDK settings of the eksctl-style baseline.
  */
 
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { handlerEntry, listTasks } from '../functions/core/workflow-files.ts';
 import type { Simulator } from '../local/simulator/index.ts';
 
 /** The simulator's services whose calls are the work itself (not the run store or events). */
@@ -18,11 +18,9 @@ const WORK_SERVICES = new Set(['eks', 'iam', 'kubernetes']);
  * import, seconds that a deployed Lambda (a prebuilt bundle) never spends.
  */
 export async function warmUp(): Promise<void> {
-  const tasks = await readdir(new URL('../functions/', import.meta.url), { withFileTypes: true });
-  for (const task of tasks) {
-    if (!task.isDirectory()) continue;
-    const entry = new URL(`../functions/${task.name}/handler.ts`, import.meta.url);
-    if (existsSync(entry)) await import(entry.href);
+  const functionsDir = fileURLToPath(new URL('../functions/', import.meta.url));
+  for (const task of listTasks(functionsDir).keys()) {
+    await import(pathToFileURL(handlerEntry(functionsDir, task)).href);
   }
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 /** Repository root: the folder holding package.json and package-lock.json. */
 export const PROJECT_ROOT = path.join(import.meta.dirname, '..');
 
-/** Folder of the Lambda tasks, one `<task>/handler.ts` each. */
+/** Folder of the Lambda tasks, one `<group>/<task>/handler.ts` each. */
 export const FUNCTIONS_DIR = path.join(PROJECT_ROOT, 'functions');
 
 /** Folder of the workflow definitions, one `<workflow>.asl.json` each. */

@@ -1,6 +1,10 @@
 import type { Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
+  CLUSTER_ADMIN_POLICY,
+  EDIT_POLICY,
+} from '../functions/associations/ensure-kubernetes-access/ensure-kubernetes-access.ts';
+import {
   DEFAULT_ASSIGNABLE_ROLE_TAG,
   DEFAULT_GUARDRAILS,
   type RoleTag,
@@ -16,11 +20,7 @@ import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts'
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import { runDocumentKey } from '../functions/core/run-documents.ts';
 import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/core/run-events.ts';
-import {
-  CLUSTER_ADMIN_POLICY,
-  EDIT_POLICY,
-} from '../functions/ensure-kubernetes-access/ensure-kubernetes-access.ts';
-import { VIEW_POLICY } from '../functions/ensure-migration-access/ensure-migration-access.ts';
+import { VIEW_POLICY } from '../functions/migration/ensure-migration-access/ensure-migration-access.ts';
 import type { ConfigBucket } from './constructs/config-bucket.ts';
 import { MissingTaskPermissionsError } from './errors.ts';
 import { type GuardrailProps, guardrailsEnvironment } from './guardrails.ts';
@@ -276,7 +276,7 @@ function configObjects({ stack, configBucket }: TaskPermissionContext): TaskPerm
 /** The configs bootstrap runs found and stored for their nested associations runs. */
 function bootstrapConfigDocuments({ stack, configBucket }: TaskPermissionContext): TaskPermissions {
   // The run document in which a bootstrap run hands the config it found to its nested
-  // associations run (functions/find-cluster-config), in any run.
+  // associations run (functions/bootstrap/find-cluster-config), in any run.
   const documents = configBucket.bucket.arnForObjects(runDocumentKey('*', APPLIED_CONFIG_DOCUMENT));
   return {
     statements: [new PolicyStatement({ actions: ['s3:GetObject'], resources: [documents] })],
@@ -704,7 +704,7 @@ function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermi
 }
 
 /**
- * functions/check-addon and functions/check-cluster: DescribeCluster (status, version, Auto Mode)
+ * functions/addons/check-addon and functions/shared/check-cluster: DescribeCluster (status, version, Auto Mode)
  * and DescribeAddon (the pod identity agent).
  */
 const describeClusterAndAddon: TaskPermissionsProvider = ({ stack }) => ({
@@ -725,7 +725,7 @@ const describeClusterAndAddon: TaskPermissionsProvider = ({ stack }) => ({
 export const TASK_PERMISSIONS: TaskPermissionsMap = {
   'check-addon': describeClusterAndAddon,
   'check-cluster': describeClusterAndAddon,
-  // functions/create-addon: DescribeCluster, DescribeAddonVersions (default version), CreateAddon
+  // functions/addons/create-addon: DescribeCluster, DescribeAddonVersions (default version), CreateAddon
   // (authorised on the cluster; no role is passed, so no iam:PassRole), DescribeAddon when another
   // actor created it first.
   'create-addon': ({ stack }) => ({
@@ -750,7 +750,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // The associations workflow. No task is granted sts:GetCallerIdentity (account, own identity,
   // EKS tokens): STS answers it for every caller and an IAM policy cannot deny it.
 
-  // functions/load-request: GetObject (and GetObjectVersion, for the version an upload event
+  // functions/associations/load-request: GetObject (and GetObjectVersion, for the version an upload event
   // names) of the config; PutObject of the normalised request (run document `request`); GetRole
   // on itself for its account; the guardrails it checks the request against, with the tags of
   // the existing roles and the documents of the customer managed policies the config names.
@@ -766,10 +766,10 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       readCustomerPolicies(context),
       guardrailSettings(context),
     ),
-  // functions/get-associations: GetObject of the request; ListPodIdentityAssociations (every
+  // functions/associations/get-associations: GetObject of the request; ListPodIdentityAssociations (every
   // page) and DescribePodIdentityAssociation for the listing it returns.
   'get-associations': (context) => allOf(runDocuments(context, 'read'), readAssociations(context)),
-  // functions/plan-associations: GetObject of the request, PutObject of the plan; every
+  // functions/associations/plan-associations: GetObject of the request, PutObject of the plan; every
   // association of the cluster (list + describe); for an update, each entry's role (GetRole and
   // its policies and tags), to check every entry before any change as eksctl does; for update
   // and delete, DescribeStacks of eksctl's role stack of each entry (eksctl's rules for its roles).
@@ -780,7 +780,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       readRoles(context),
       describeEksctlRoleStacks(context),
     ),
-  // functions/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
+  // functions/associations/ensure-kubernetes-access: DescribeCluster (authentication mode), then for this
   // function's own role only: DescribeAccessEntry, CreateAccessEntry when missing,
   // ListAssociatedAccessPolicies, and AssociateAccessPolicy of the two access policies it grants
   // (edit in the run's namespaces, or cluster admin when it creates namespaces); GetRole on
@@ -790,7 +790,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       accessEntryForOwnRole(context, [EDIT_POLICY, CLUSTER_ADMIN_POLICY]),
       ownIdentity(context),
     ),
-  // functions/process-batch: GetObject of the request and plan, PutObject of the batch's results;
+  // functions/associations/process-batch: GetObject of the request and plan, PutObject of the batch's results;
   // for each item: DescribePodIdentityAssociation (live state), Create/Update/Delete
   // PodIdentityAssociation (TagResource for the tags given on create, PassRole for the role;
   // ListPodIdentityAssociations to find the association a conflicting create ran into), the
@@ -835,7 +835,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       passRolesToPodIdentity(context),
       guardrailSettings(context),
     ),
-  // functions/apply-addons: GetObject of the request, PutObject of the add-on results;
+  // functions/associations/apply-addons: GetObject of the request, PutObject of the add-on results;
   // DescribeCluster (Kubernetes version, IP family), DescribeAddonVersions and
   // DescribeAddonConfiguration (versions, pod identity support), DescribeAddon and the add-on's
   // associations (list + describe), CreateAddon / UpdateAddon (TagResource for the tags given on
@@ -881,7 +881,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       passRolesToPodIdentity(context),
       guardrailSettings(context),
     ),
-  // functions/report-associations: GetObject of the plan and batch results, PutObject of
+  // functions/associations/report-associations: GetObject of the plan and batch results, PutObject of
   // report.json; PutEvents of the run-completed event, on the one bus, with its source and
   // detail type only.
   'report-associations': (context) =>
@@ -890,9 +890,9 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
   // The bootstrap-cluster workflow. Its nested runs (ensure-addon, associations) are started by
   // the state machine, whose role the stack grants StartExecution on those two only.
 
-  // functions/read-cluster-event: parses the CloudTrail record or console input; no AWS call.
+  // functions/bootstrap/read-cluster-event: parses the CloudTrail record or console input; no AWS call.
   'read-cluster-event': () => ({ statements: [] }),
-  // functions/check-cluster-status: DescribeCluster, once per check of the wait loop.
+  // functions/bootstrap/check-cluster-status: DescribeCluster, once per check of the wait loop.
   'check-cluster-status': ({ stack }) => ({
     statements: [
       new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
@@ -901,7 +901,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
     ],
   }),
-  // functions/find-cluster-config: ListObjectsV2 under clusters/<name>. and defaults/ (the
+  // functions/bootstrap/find-cluster-config: ListObjectsV2 under clusters/<name>. and defaults/ (the
   // listing is conditioned on those prefixes), GetObject of the files found there, PutObject of
   // the config to apply as the run document cluster-config.
   'find-cluster-config': (context) => {
@@ -926,15 +926,15 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       })),
     });
   },
-  // functions/report-bootstrap: builds the report from its input and puts the run-completed event.
+  // functions/bootstrap/report-bootstrap: builds the report from its input and puts the run-completed event.
   'report-bootstrap': (context) => publishRunCompleted(context),
 
   // The migrate-to-pod-identity workflow. check-cluster is shared with associations; the nested
   // ensure-addon run is started by the state machine.
 
-  // functions/load-migration-request: validates the input; no AWS call.
+  // functions/migration/load-migration-request: validates the input; no AWS call.
   'load-migration-request': () => ({ statements: [] }),
-  // functions/find-oidc-provider: ListOpenIDConnectProviders, to find the cluster's provider.
+  // functions/migration/find-oidc-provider: ListOpenIDConnectProviders, to find the cluster's provider.
   'find-oidc-provider': () => ({
     statements: [
       new PolicyStatement({ actions: ['iam:ListOpenIDConnectProviders'], resources: ['*'] }),
@@ -946,12 +946,12 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       },
     ],
   }),
-  // functions/ensure-migration-access: the access entry of its (shared) role, with the view policy
+  // functions/migration/ensure-migration-access: the access entry of its (shared) role, with the view policy
   // to discover service accounts, or the edit policy to remove their annotations; GetRole on
   // itself to turn its STS session ARN into the role ARN the entry is for.
   'ensure-migration-access': (context) =>
     allOf(accessEntryForOwnRole(context, [VIEW_POLICY, EDIT_POLICY]), ownIdentity(context)),
-  // functions/discover-irsa (changes nothing): DescribeCluster for the Kubernetes endpoint, then
+  // functions/migration/discover-irsa (changes nothing): DescribeCluster for the Kubernetes endpoint, then
   // service accounts and pods through the access entry of its shared role; ListRoles (trust
   // policies naming the provider), GetRole, GetAccountSummary (trust policy size quota);
   // ListAddons and DescribeAddon (add-on owned roles); DescribeStacks of every stack (eksctl's
@@ -1004,7 +1004,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
           }),
     });
   },
-  // functions/add-pod-identity-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (the
+  // functions/migration/add-pod-identity-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (the
   // pods.eks.amazonaws.com statement, added once per role); run documents (plan, outcomes).
   'add-pod-identity-trust': (context) =>
     allOf(
@@ -1012,7 +1012,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       editMigratableTrust(context),
       editTrustThroughEksctlStacks(context),
     ),
-  // functions/create-migration-associations: CreatePodIdentityAssociation (no tags) passing the
+  // functions/migration/create-migration-associations: CreatePodIdentityAssociation (no tags) passing the
   // plan's roles to pods.eks.amazonaws.com only; List/DescribePodIdentityAssociation when one
   // exists already; DescribeCluster and GetRole to check each role's OIDC trust as it is now;
   // run documents.
@@ -1038,7 +1038,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       }),
     );
   },
-  // functions/migrate-addons: the add-on roles' trust (GetRole, UpdateAssumeRolePolicy);
+  // functions/migration/migrate-addons: the add-on roles' trust (GetRole, UpdateAssumeRolePolicy);
   // DescribeAddon and its associations, UpdateAddon with podIdentityAssociations passing the
   // add-on's own role to pods.eks.amazonaws.com only; run documents.
   'migrate-addons': (context) => {
@@ -1063,7 +1063,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       }),
     );
   },
-  // functions/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and
+  // functions/migration/remove-irsa-annotations: DescribeCluster for the Kubernetes endpoint, then get and
   // patch service accounts through the access entry of its shared role; run documents.
   'remove-irsa-annotations': (context) =>
     allOf(runDocuments(context, 'read-write'), {
@@ -1080,7 +1080,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
         },
       ],
     }),
-  // functions/remove-oidc-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (only this
+  // functions/migration/remove-oidc-trust: GetRole and UpdateAssumeRolePolicy of the plan's roles (only this
   // cluster's provider and the migrated service accounts are removed); run documents.
   'remove-oidc-trust': (context) =>
     allOf(
@@ -1088,7 +1088,7 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
       editMigratableTrust(context),
       editTrustThroughEksctlStacks(context),
     ),
-  // functions/report-migration: reads the plan and outcomes, writes report.json, puts the
+  // functions/migration/report-migration: reads the plan and outcomes, writes report.json, puts the
   // run-completed event.
   'report-migration': (context) =>
     allOf(runDocuments(context, 'read-write'), publishRunCompleted(context)),

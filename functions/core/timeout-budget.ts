@@ -1,5 +1,5 @@
 /**
- * How long a task may take at worst, so its Lambda timeout (functions/<task>/timeout.json) can be
+ * How long a task may take at worst, so its Lambda timeout (functions/<group>/<task>/timeout.json) can be
  * chosen from its work instead of guessed. Infra sets the function's timeout from that file, the
  * local runner enforces it, and a test checks each file's worst case fits its timeout.
  *

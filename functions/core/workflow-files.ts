@@ -10,7 +10,8 @@ import type { WorstCase } from './timeout-budget.ts';
  *
  * A workflow is `state-machines/<workflow>.asl.json` (kebab-case name). Inside it, a Lambda task
  * is the placeholder `${<Task>FunctionArn}` and a nested workflow is `${<Workflow>StateMachineArn}`,
- * both PascalCase; the task's handler is `functions/<task>/handler.ts` (kebab-case folder). Any
+ * both PascalCase; the task's handler is `functions/<group>/<task>/handler.ts` (kebab-case folder,
+ * in the group of the workflow that uses it, or `shared/`). Any
  * other `${Name}` must be supplied as an extra substitution. The same placeholders are filled by
  * CloudFormation (`DefinitionSubstitutions`) in the cloud and by the local runner on a laptop.
  */
@@ -32,7 +33,7 @@ const STATE_MACHINE_ARN_PLACEHOLDER = /^([A-Z][A-Za-z0-9]*)StateMachineArn$/;
 
 /** What one ASL file references, by the names used for folders and files. */
 export interface WorkflowReferences {
-  /** Lambda tasks as kebab-case folder names under `functions/`, sorted, e.g. `check-addon`. */
+  /** Lambda tasks as kebab-case folder names under `functions/<group>/`, sorted, e.g. `check-addon`. */
   readonly tasks: readonly string[];
   /** Nested workflows as kebab-case file names under `state-machines/`, sorted. */
   readonly nestedWorkflows: readonly string[];
@@ -76,9 +77,72 @@ export function stateMachineArnPlaceholder(workflow: string): string {
   return `${pascalCase(workflow)}StateMachineArn`;
 }
 
-/** Path of a task's handler module. */
+/**
+ * The groups tasks live in, `functions/<group>/<task>/`: each workflow's own tasks go in its
+ * group, and a task that several workflows use goes in `shared/`. The lookup below does not need
+ * this table (it finds a task in any group); the layout test checks the real tree against it.
+ */
+export const TASK_GROUP_OF_WORKFLOW: Readonly<Record<string, string>> = {
+  associations: 'associations',
+  'migrate-to-pod-identity': 'migration',
+  'bootstrap-cluster': 'bootstrap',
+  'ensure-addon': 'addons',
+};
+
+/** The group of the tasks that more than one workflow uses. */
+export const SHARED_TASK_GROUP = 'shared';
+
+const HANDLER_FILE = 'handler.ts';
+
+/**
+ * Every task under a functions folder, by name, with its folder: a task is a folder
+ * `<functionsDir>/<group>/<task>/` holding a `handler.ts`. Task names are unique across groups
+ * (the ASL names a task without its group), so a name found in two groups is an error.
+ */
+export function listTasks(functionsDir: string): Map<string, string> {
+  const folders = new Map<string, string>();
+  if (!existsSync(functionsDir)) return folders;
+  for (const group of readdirSync(functionsDir, { withFileTypes: true })) {
+    if (!group.isDirectory()) continue;
+    const groupDir = path.join(functionsDir, group.name);
+    for (const task of readdirSync(groupDir, { withFileTypes: true })) {
+      const taskDir = path.join(groupDir, task.name);
+      if (!task.isDirectory() || !existsSync(path.join(taskDir, HANDLER_FILE))) continue;
+      const other = folders.get(task.name);
+      if (other !== undefined) {
+        throw new WorkflowDefinitionError(
+          `task ${task.name} is in two groups, ${other} and ${taskDir}: ` +
+            'a task name must be unique under functions/, since the workflows name tasks without their group',
+        );
+      }
+      folders.set(task.name, taskDir);
+    }
+  }
+  return new Map([...folders].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The folder of a task (`<functionsDir>/<group>/<task>`), or undefined when no group has it. */
+export function findTaskDir(functionsDir: string, task: string): string | undefined {
+  return listTasks(functionsDir).get(task);
+}
+
+/** Where a task's handler is looked for, for messages: any group's `<task>/handler.ts`. */
+export function handlerPattern(functionsDir: string, task: string): string {
+  return path.join(functionsDir, '*', task, HANDLER_FILE);
+}
+
+/** The folder of a task; throws when no group under functionsDir has it. */
+export function taskDir(functionsDir: string, task: string): string {
+  const dir = findTaskDir(functionsDir, task);
+  if (dir === undefined) {
+    throw new WorkflowDefinitionError(`${handlerPattern(functionsDir, task)} does not exist`);
+  }
+  return dir;
+}
+
+/** Path of a task's handler module, `<functionsDir>/<group>/<task>/handler.ts`; throws when absent. */
 export function handlerEntry(functionsDir: string, task: string): string {
-  return path.join(functionsDir, task, 'handler.ts');
+  return path.join(taskDir(functionsDir, task), HANDLER_FILE);
 }
 
 /** Lambda's own ceiling for a function's timeout. */
@@ -94,7 +158,7 @@ const taskTimeoutSchema = z.strictObject({
   }),
 });
 
-/** A task's Lambda timeout and the worst case it was chosen from (`functions/<task>/timeout.json`). */
+/** A task's Lambda timeout and the worst case it was chosen from (`functions/<group>/<task>/timeout.json`). */
 export interface TaskTimeout {
   readonly timeoutSeconds: number;
   readonly worstCase: WorstCase;
@@ -102,10 +166,10 @@ export interface TaskTimeout {
 
 /** Path of a task's timeout file, read by infra (the function's timeout) and the local runner. */
 export function timeoutFile(functionsDir: string, task: string): string {
-  return path.join(functionsDir, task, 'timeout.json');
+  return path.join(taskDir(functionsDir, task), 'timeout.json');
 }
 
-/** Reads and checks `functions/<task>/timeout.json`; every task has one. */
+/** Reads and checks `functions/<group>/<task>/timeout.json`; every task has one. */
 export function readTaskTimeout(functionsDir: string, task: string): TaskTimeout {
   const file = timeoutFile(functionsDir, task);
   if (!existsSync(file)) {

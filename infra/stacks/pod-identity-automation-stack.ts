@@ -13,7 +13,9 @@ import {
 } from '../../functions/core/metric-names.ts';
 import { ROLE_PATH } from '../../functions/core/naming.ts';
 import {
+  findTaskDir,
   handlerEntry,
+  handlerPattern,
   listWorkflows,
   pascalCase,
   readTaskTimeout,
@@ -45,7 +47,7 @@ import {
 
 export interface PodIdentityAutomationStackProps extends StackProps {
   /**
-   * Folder holding one `<task>/handler.ts` per task.
+   * Folder holding one `<group>/<task>/handler.ts` per task.
    *
    * @default the repository's functions/
    */
@@ -441,12 +443,13 @@ export class PodIdentityAutomationStack extends Stack {
   private taskFunction(task: string, referencedIn: string): TaskFunction {
     const existing = this.functionsByTask.get(task);
     if (existing !== undefined) return existing;
-    const entry = handlerEntry(this.functionsDir, task);
-    if (!existsSync(entry)) {
+    const dir = findTaskDir(this.functionsDir, task);
+    if (dir === undefined) {
       throw new WorkflowDefinitionError(
-        `${referencedIn} references task ${task}, but ${entry} does not exist`,
+        `${referencedIn} references task ${task}, but ${handlerPattern(this.functionsDir, task)} does not exist`,
       );
     }
+    const entry = handlerEntry(this.functionsDir, task);
     const network = (this.props.kubernetesApiTasks ?? KUBERNETES_API_TASKS).includes(task)
       ? this.kubernetesApiNetwork
       : undefined;

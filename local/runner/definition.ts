@@ -3,7 +3,7 @@
  * `definitionSubstitutions` does in the cloud, so the same file runs in both places.
  *
  * Convention shared with infra/: `${<TaskName>FunctionArn}` names the Lambda task whose handler is
- * `functions/<task-name>/handler.ts`, and `${<Workflow>StateMachineArn}` names the nested workflow
+ * `functions/<group>/<task-name>/handler.ts`, and `${<Workflow>StateMachineArn}` names the nested workflow
  * `state-machines/<workflow>.asl.json`.
  */
 import { existsSync } from 'node:fs';

@@ -231,13 +231,12 @@ async function invokeWithTimeout(
 }
 
 async function loadHandler(task: string, functionsDir: string): Promise<LambdaHandler> {
-  const module = (await import(handlerEntry(functionsDir, task))) as {
+  const entry = handlerEntry(functionsDir, task);
+  const module = (await import(entry)) as {
     handler?: LambdaHandler;
   };
   if (typeof module.handler !== 'function') {
-    throw new WorkflowDefinitionError(
-      `functions/${task}/handler.ts does not export a handler function`,
-    );
+    throw new WorkflowDefinitionError(`${entry} does not export a handler function`);
   }
   return module.handler;
 }

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { handlerEntry } from '../../functions/core/workflow-files.ts';
+import { handlerEntry, listTasks } from '../../functions/core/workflow-files.ts';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '../../infra/paths.ts';
 import { BUNDLE_BUDGET_KIB, buildTaskBundles, literalSchemaKeys } from '../../infra/task-bundle.ts';
 
-const TASKS = readdirSync(FUNCTIONS_DIR).filter((task) =>
-  existsSync(handlerEntry(FUNCTIONS_DIR, task)),
-);
+const TASKS = [...listTasks(FUNCTIONS_DIR).keys()];
 
 describe('SDK schema rewrite', () => {
   it('writes constant keys in place and leaves everything else alone', () => {

@@ -347,7 +347,9 @@ describe('PodIdentityAutomationStack refuses definitions it cannot deploy', () =
       () => fixtureStack({ stateMachinesDir: dir }),
       (error: unknown) =>
         error instanceof WorkflowDefinitionError &&
-        error.message.includes(`${FIXTURE_FUNCTIONS_DIR}/does-not-exist/handler.ts does not exist`),
+        error.message.includes(
+          `${FIXTURE_FUNCTIONS_DIR}/*/does-not-exist/handler.ts does not exist`,
+        ),
     );
   });
 

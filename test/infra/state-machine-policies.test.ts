@@ -24,7 +24,7 @@ import {
 import {
   ACCESS_PROPAGATION_ATTEMPTS,
   ACCESS_PROPAGATION_DELAY_MS,
-} from '../../functions/discover-irsa/discover-irsa.ts';
+} from '../../functions/migration/discover-irsa/discover-irsa.ts';
 import { FUNCTIONS_DIR, PROJECT_ROOT, STATE_MACHINES_DIR } from '../../infra/paths.ts';
 import { retryPolicyFor } from '../../infra/retry-policies.ts';
 import { functionArn, stateMachineArn } from '../../local/runner/definition.ts';

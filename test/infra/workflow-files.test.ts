@@ -1,19 +1,29 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  findTaskDir,
   functionArnPlaceholder,
   handlerEntry,
   kebabCase,
+  listTasks,
   listWorkflows,
   pascalCase,
   readWorkflowDefinition,
   scanWorkflowReferences,
   stateMachineArnPlaceholder,
+  timeoutFile,
   WorkflowDefinitionError,
   workflowFile,
 } from '../../functions/core/workflow-files.ts';
-import { FIXTURE_STATE_MACHINES_DIR, scratchDir, workflowsDir } from './fixture-stack.ts';
+import {
+  ASSOCIATIONS_TASKS,
+  FIXTURE_FUNCTIONS_DIR,
+  FIXTURE_STATE_MACHINES_DIR,
+  scratchDir,
+  workflowsDir,
+} from './fixture-stack.ts';
 
 /** `${Name}`, written without tripping the template-literal lint. */
 const placeholder = (name: string): string => `\${${name}}`;
@@ -80,12 +90,75 @@ describe('naming conventions', () => {
     assert.equal(functionArnPlaceholder('check-addon'), 'CheckAddonFunctionArn');
     assert.equal(stateMachineArnPlaceholder('associations'), 'AssociationsStateMachineArn');
     assert.equal(
-      handlerEntry('/repo/functions', 'check-addon'),
-      '/repo/functions/check-addon/handler.ts',
+      handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
+      path.join(FIXTURE_FUNCTIONS_DIR, 'parent', 'write-report', 'handler.ts'),
+    );
+    assert.equal(
+      timeoutFile(FIXTURE_FUNCTIONS_DIR, 'lookup-cluster'),
+      path.join(FIXTURE_FUNCTIONS_DIR, 'shared', 'lookup-cluster', 'timeout.json'),
     );
     assert.equal(
       workflowFile('/repo/state-machines', 'associations'),
       '/repo/state-machines/associations.asl.json',
+    );
+  });
+});
+
+/** A functions folder holding `<group>/<task>/handler.ts` for each path given as `group/task`. */
+function functionsDir(tasks: string[]): string {
+  const dir = scratchDir('functions');
+  for (const task of tasks) {
+    mkdirSync(path.join(dir, task), { recursive: true });
+    writeFileSync(path.join(dir, task, 'handler.ts'), 'export const handler = () => null;\n');
+  }
+  return dir;
+}
+
+describe('finding a task in its group', () => {
+  it('finds each task as <group>/<task>/handler.ts, whatever its group', () => {
+    const dir = functionsDir(['alpha/first', 'beta/second', 'shared/third']);
+    mkdirSync(path.join(dir, 'core', 'helpers'), { recursive: true });
+
+    assert.deepEqual(
+      [...listTasks(dir)],
+      [
+        ['first', path.join(dir, 'alpha', 'first')],
+        ['second', path.join(dir, 'beta', 'second')],
+        ['third', path.join(dir, 'shared', 'third')],
+      ],
+    );
+    assert.equal(findTaskDir(dir, 'second'), path.join(dir, 'beta', 'second'));
+    assert.equal(findTaskDir(dir, 'helpers'), undefined);
+  });
+
+  it('names the pattern it looked for when no group has the task', () => {
+    const dir = functionsDir(['alpha/first']);
+
+    assert.throws(
+      () => handlerEntry(dir, 'absent'),
+      (error: unknown) =>
+        error instanceof WorkflowDefinitionError &&
+        error.message === `${path.join(dir, '*', 'absent', 'handler.ts')} does not exist`,
+    );
+  });
+
+  it('rejects a task name found in two groups, naming both folders', () => {
+    const dir = functionsDir(['alpha/twice', 'beta/twice']);
+
+    assert.throws(
+      () => handlerEntry(dir, 'twice'),
+      (error: unknown) =>
+        error instanceof WorkflowDefinitionError &&
+        error.message.includes(path.join(dir, 'alpha', 'twice')) &&
+        error.message.includes(path.join(dir, 'beta', 'twice')) &&
+        error.message.includes('two groups'),
+    );
+  });
+
+  it('finds the fixtures, which follow the same layout', () => {
+    assert.deepEqual(
+      [...listTasks(FIXTURE_FUNCTIONS_DIR).keys()],
+      [...ASSOCIATIONS_TASKS, 'lookup-cluster', 'write-report'].sort(),
     );
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkAddon } from '../../functions/check-addon/check-addon.ts';
+import { checkAddon } from '../../functions/addons/check-addon/check-addon.ts';
+import { createAddonTask } from '../../functions/addons/create-addon/create-addon.ts';
 import {
   AddonFailedError,
   type AddonSummary,
@@ -12,7 +13,6 @@ import {
   chooseAddonVersion,
   compareAddonVersions,
 } from '../../functions/core/addon.ts';
-import { createAddonTask } from '../../functions/create-addon/create-addon.ts';
 
 const cluster: ClusterSummary = {
   name: 'demo',

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   type FindClusterConfigDeps,
   findClusterConfig,
-} from '../../../functions/find-cluster-config/find-cluster-config.ts';
+} from '../../../functions/bootstrap/find-cluster-config/find-cluster-config.ts';
 
 const CONFIG = (entries: string) =>
   `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\niam:\n  podIdentityAssociations:\n${entries}\n`;

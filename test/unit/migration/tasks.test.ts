@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addPodIdentityTrustBatch } from '../../../functions/add-pod-identity-trust/add-pod-identity-trust.ts';
+import { EDIT_POLICY } from '../../../functions/associations/ensure-kubernetes-access/ensure-kubernetes-access.ts';
 import { KubernetesAccessNotPossibleError } from '../../../functions/aws/access-entries.ts';
 import {
   KubernetesApiError,
@@ -25,31 +25,31 @@ import {
 import type { PolicyDocument } from '../../../functions/core/policy-document.ts';
 import { REPORT_OUTPUT_BYTES } from '../../../functions/core/run-output.ts';
 import { findIrsaSubjects, hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
+import { addPodIdentityTrustBatch } from '../../../functions/migration/add-pod-identity-trust/add-pod-identity-trust.ts';
 import {
   type CreateAssociationsDeps,
   createMigrationAssociations,
-} from '../../../functions/create-migration-associations/create-migration-associations.ts';
+} from '../../../functions/migration/create-migration-associations/create-migration-associations.ts';
 import {
   type DiscoverDeps,
   type DiscoverInput,
   discoverIrsa,
   type KubernetesReader,
-} from '../../../functions/discover-irsa/discover-irsa.ts';
-import { EDIT_POLICY } from '../../../functions/ensure-kubernetes-access/ensure-kubernetes-access.ts';
+} from '../../../functions/migration/discover-irsa/discover-irsa.ts';
 import {
   ensureMigrationAccess,
   VIEW_POLICY,
-} from '../../../functions/ensure-migration-access/ensure-migration-access.ts';
+} from '../../../functions/migration/ensure-migration-access/ensure-migration-access.ts';
 import {
   removeIrsaAnnotations,
   type ServiceAccountsApi,
   THROTTLE_ATTEMPTS,
-} from '../../../functions/remove-irsa-annotations/remove-irsa-annotations.ts';
-import { removeOidcTrust } from '../../../functions/remove-oidc-trust/remove-oidc-trust.ts';
+} from '../../../functions/migration/remove-irsa-annotations/remove-irsa-annotations.ts';
+import { removeOidcTrust } from '../../../functions/migration/remove-oidc-trust/remove-oidc-trust.ts';
 import {
   fitToOutput,
   type RunReport,
-} from '../../../functions/report-migration/report-migration.ts';
+} from '../../../functions/migration/report-migration/report-migration.ts';
 import {
   annotated,
   facts,

@@ -1,0 +1,23 @@
+/** The check-addon task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
+
+export const input = z.looseObject({
+  clusterName: z.string().min(1),
+  addonName: z.string().min(1).default(POD_IDENTITY_AGENT),
+});
+
+/** What the task returns, checked before the workflow gets it. */
+export const output = z.object({
+  clusterName: z.string(),
+  addonName: z.string(),
+  state: z.string(),
+  reason: z.string(),
+  status: z.string().nullable(),
+  version: z.string().nullable(),
+  autoMode: z.boolean(),
+});
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

@@ -1,0 +1,21 @@
+/** The create-addon task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
+
+export const input = z.looseObject({
+  clusterName: z.string().min(1),
+  addonName: z.string().min(1).default(POD_IDENTITY_AGENT),
+  addonVersion: z.string().min(1).optional(),
+});
+
+/** What the task returns, checked before the workflow gets it. */
+export const output = z.object({
+  /** False when another actor created the add-on first; the workflow then just waits for it. */
+  created: z.boolean(),
+  version: z.string(),
+  status: z.string(),
+});
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

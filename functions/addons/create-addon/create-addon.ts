@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import {
+  type AddonSummary,
+  type AddonVersionCandidate,
+  ClusterNotFoundError,
+  type ClusterSummary,
+  chooseAddonVersion,
+} from '../../core/addon.ts';
+import type { Input, Output } from './contract.ts';
+
+/** The input its contract checks (the add-on name defaults to the Pod Identity Agent). */
+export type CreateAddonInput = Input;
+
+/** The output its contract checks. */
+export type CreateAddonResult = Output;
+
+export interface CreateAddonDeps {
+  describeCluster(name: string): Promise<ClusterSummary | undefined>;
+  addonVersions(addonName: string, kubernetesVersion: string): Promise<AddonVersionCandidate[]>;
+  createAddon(input: {
+    clusterName: string;
+    addonName: string;
+    addonVersion: string;
+    clientRequestToken: string;
+  }): Promise<AddonSummary>;
+  describeAddon(clusterName: string, addonName: string): Promise<AddonSummary | undefined>;
+  isAlreadyExists(error: unknown): boolean;
+}
+
+/** Installs the add-on at the requested version, or at EKS's default for the cluster's Kubernetes. */
+export async function createAddonTask(
+  input: CreateAddonInput,
+  deps: CreateAddonDeps,
+): Promise<CreateAddonResult> {
+  const cluster = await deps.describeCluster(input.clusterName);
+  if (!cluster) throw new ClusterNotFoundError(`cluster "${input.clusterName}" no longer exists`);
+  const version =
+    input.addonVersion ??
+    chooseAddonVersion(
+      input.addonName,
+      cluster.version,
+      await deps.addonVersions(input.addonName, cluster.version),
+    );
+  // The same request retried by Step Functions after a timeout must not start a second install.
+  const clientRequestToken = createHash('sha256')
+    .update(`${input.clusterName}/${input.addonName}/${version}`)
+    .digest('hex')
+    .slice(0, 32);
+  try {
+    const addon = await deps.createAddon({
+      clusterName: input.clusterName,
+      addonName: input.addonName,
+      addonVersion: version,
+      clientRequestToken,
+    });
+    return { created: true, version: addon.version, status: addon.status };
+  } catch (error) {
+    if (!deps.isAlreadyExists(error)) throw error;
+    const existing = await deps.describeAddon(input.clusterName, input.addonName);
+    return {
+      created: false,
+      version: existing?.version ?? version,
+      status: existing?.status ?? 'CREATING',
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import {
+  addonPodIdentityConfiguration,
+  createAddonWith,
+  describeSettledAddonState,
+  updateAddonWith,
+} from '../../aws/addons.ts';
+import { addonCatalogue, describeCluster } from '../../aws/eks.ts';
+import { listAssociations } from '../../aws/eks-associations.ts';
+import {
+  createManagedRole,
+  deleteRoleCompletely,
+  getRoleState,
+  reconcileRole,
+} from '../../aws/iam.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import type { AssociationRequest } from '../../core/associations/request.ts';
+import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import { applyAddons } from './apply-addons.ts';
+import { input, output } from './contract.ts';
+
+export const handler = defineTask('apply-addons', { input, output }, (event) =>
+  applyAddons(event, {
+    loadRequest: (runId) =>
+      getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),
+    describeCluster,
+    catalogue: addonCatalogue,
+    podIdentityConfiguration: addonPodIdentityConfiguration,
+    describeAddon: describeSettledAddonState,
+    hasAssociation: async (clusterName, namespace, serviceAccount) =>
+      (await listAssociations(clusterName, { namespace, serviceAccount })).length > 0,
+    getRole: getRoleState,
+    createRole: (role) =>
+      createManagedRole(
+        role,
+        `Created by eks-pod-identity-automation for an add-on pod identity association in cluster ${event.clusterName}`,
+      ),
+    reconcileRole,
+    deleteRole: async (roleName) => {
+      await deleteRoleCompletely(roleName);
+    },
+    createAddon: createAddonWith,
+    updateAddon: updateAddonWith,
+    saveResults: (runId, results) =>
+      putRunDocument(runId, ASSOCIATION_DOCUMENTS.addonResults, results),
+  }),
+);

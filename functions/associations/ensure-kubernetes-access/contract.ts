@@ -1,0 +1,17 @@
+/** The ensure-kubernetes-access task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { reportAccessSchema } from '../../core/associations/report.ts';
+
+export const input = z.looseObject({
+  clusterName: z.string().min(1),
+  plan: z.looseObject({
+    kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
+  }),
+});
+
+/** What the task returns, checked before the workflow gets it. */
+export const output = reportAccessSchema;
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

@@ -1,0 +1,23 @@
+import { readConfigObject } from '../../aws/config-object.ts';
+import { getPolicyDocument, getRoleTags } from '../../aws/iam.ts';
+import { callerIdentity } from '../../aws/identity.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { putRunDocument } from '../../aws/run-store.ts';
+import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
+import { parseWorkflowInput } from '../../core/associations/request.ts';
+import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import { input, output } from './contract.ts';
+import { loadRequest } from './load-request.ts';
+
+export const handler = defineTask('load-request', { input, output }, (event) =>
+  loadRequest(event.runId, event.input, {
+    deploymentRegion: process.env.AWS_REGION ?? '',
+    // A typo in the settings fails the run (GuardrailSettingsError) instead of allowing too much.
+    guardrails: guardrailsFromEnv(process.env),
+    parseInput: parseWorkflowInput,
+    account: async () => (await callerIdentity()).account,
+    readConfig: readConfigObject,
+    saveRequest: (runId, request) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.request, request),
+    guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
+  }),
+);

@@ -1,0 +1,116 @@
+import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
+import {
+  checkGuardrails,
+  type GuardrailReaders,
+  type GuardrailSettings,
+  lookUpForGuardrails,
+} from '../../core/associations/guardrails.ts';
+import type {
+  AssociationRequest,
+  RunnableInput,
+  WorkflowInput,
+} from '../../core/associations/request.ts';
+import {
+  associationRequestFrom,
+  describeSource,
+  InvalidRequestError,
+} from '../../core/associations/request.ts';
+
+export interface LoadRequestDeps {
+  deploymentRegion: string;
+  guardrails: GuardrailSettings;
+  parseInput(input: unknown): WorkflowInput;
+  account(): Promise<string>;
+  readConfig(location: {
+    bucket: string;
+    key: string;
+    versionId?: string | undefined;
+  }): Promise<string>;
+  saveRequest(runId: string, request: AssociationRequest): Promise<string>;
+  /**
+   * What the guardrails read from IAM: tags of an existing role the config names, which may opt
+   * it in to being associated, and documents of the customer managed policies it attaches.
+   */
+  guardrailReaders: GuardrailReaders;
+}
+
+/** The small summary the workflow carries from state to state; the request itself is in the run store. */
+export type LoadedRequest =
+  | { runId: string; ignored: true; reason: string }
+  | {
+      runId: string;
+      ignored: false;
+      operation: AssociationRequest['operation'];
+      clusterName: string;
+      region: string;
+      dryRun: boolean;
+      prune: boolean;
+      source: string;
+      entryCount: number;
+      /** Add-ons of the config this run acts on. */
+      addonCount: number;
+      /** The addons: section installs the pod identity agent (so associations may follow it). */
+      installsAgent: boolean;
+      warnings: string[];
+      requestDocument: string;
+    };
+
+/**
+ * Turns any accepted input (console, flags, S3 event) into a validated request: the config is
+ * fetched and checked for the operation and the guardrails are applied before anything changes,
+ * so a bad input fails the run here, whole, with every problem listed.
+ */
+export async function loadRequest(
+  runId: string,
+  input: unknown,
+  deps: LoadRequestDeps,
+): Promise<LoadedRequest> {
+  const parsed = deps.parseInput(input);
+  if (parsed.kind === 'ignored') return { runId, ignored: true, reason: parsed.reason };
+  const request = associationRequestFrom(parsed, {
+    deploymentRegion: deps.deploymentRegion,
+    account: await deps.account(),
+    configText: await configTextOf(parsed, deps),
+    enforcedPermissionsBoundaryArn: deps.guardrails.enforcedPermissionsBoundaryArn,
+  });
+  if (request.region !== deps.deploymentRegion) {
+    // Each deployment serves the clusters of its own region (the CloudTrail rule is regional too).
+    throw new InvalidRequestError([
+      {
+        path: 'metadata.region',
+        message: `this deployment manages clusters in ${deps.deploymentRegion}, but the request is for ${request.region}; send it to the ${request.region} deployment`,
+      },
+    ]);
+  }
+  checkGuardrails(
+    request,
+    deps.guardrails,
+    await lookUpForGuardrails(request, deps.guardrails, deps.guardrailReaders),
+  );
+  const requestDocument = await deps.saveRequest(runId, request);
+  return {
+    runId,
+    ignored: false,
+    operation: request.operation,
+    clusterName: request.clusterName,
+    region: request.region,
+    dryRun: request.dryRun,
+    prune: request.prune,
+    source: describeSource(request.source),
+    entryCount: request.entries.length,
+    addonCount: request.addons?.addons.length ?? 0,
+    installsAgent: (request.addons?.addons ?? []).some(
+      (addon) => addon.name === POD_IDENTITY_AGENT,
+    ),
+    warnings: request.warnings,
+    requestDocument,
+  };
+}
+
+async function configTextOf(
+  input: RunnableInput,
+  deps: LoadRequestDeps,
+): Promise<string | undefined> {
+  if (input.kind !== 'config' || !('s3' in input.config)) return undefined;
+  return deps.readConfig(input.config.s3);
+}

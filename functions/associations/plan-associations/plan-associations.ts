@@ -1,0 +1,348 @@
+import pMap from 'p-map';
+import { parseRoleArn } from '../../core/arn.ts';
+import type { DesiredAssociation } from '../../core/associations/desired.ts';
+import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
+import {
+  decideItem,
+  type ItemDecision,
+  needsKubernetes,
+  pruneCandidates,
+  roleNameToInspect,
+  roleUsageKey,
+} from '../../core/associations/plan.ts';
+import type { AssociationRequest } from '../../core/associations/request.ts';
+
+/**
+ * Items per Map iteration. At 50, 5,000 associations make 100 iterations: a few hundred history
+ * events (the hard limit is 25,000) and well under one state transition per association, while a
+ * batch still finishes far inside the Lambda timeout when IAM or EKS throttle.
+ */
+export const BATCH_SIZE = 50;
+
+/** An item of the run: a config entry (by index into the request), or an association to prune. */
+export type PlanItem =
+  | {
+      kind: 'entry';
+      entryIndex: number;
+      namespace: string;
+      serviceAccount: string;
+      associationId?: string | undefined;
+    }
+  | { kind: 'prune'; namespace: string; serviceAccount: string; existing: ExistingAssociation };
+
+/** An entry that cannot be carried out, found while checking every entry before any change. */
+export interface RefusedEntry {
+  namespace: string;
+  serviceAccount: string;
+  reason: string;
+}
+
+export interface PlanDocument {
+  batchSize: number;
+  items: PlanItem[];
+  /**
+   * Update and delete are all-or-nothing, as in eksctl: when an entry cannot be carried out, it
+   * is listed here and no entry is changed.
+   */
+  refused?: RefusedEntry[] | undefined;
+  /** Which role each association of the cluster uses; present when roles may be deleted. */
+  roleUsage?: Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[] | undefined;
+}
+
+/** The request as one batch needs it: everything but the entries, and of those only the batch's. */
+export type BatchRequest = Omit<AssociationRequest, 'entries' | 'addons' | 'warnings'> & {
+  entries: DesiredAssociation[];
+};
+
+/**
+ * All that one batch of process-batch reads (`batch-<n>`), so a batch costs one S3 read whatever
+ * the size of the run: the old way, every batch reading the whole request and the whole plan,
+ * made S3 reads and bytes grow with the square of the run.
+ */
+export interface BatchDocument {
+  batch: number;
+  /** The request's header and the entries the batch's items came from. */
+  request: BatchRequest;
+  /** The batch's items; `entryIndex` of an entry item points into `request.entries` above. */
+  items: PlanItem[];
+  /** As in {@link PlanDocument}: the whole list, since every item's result names the others. */
+  refused?: RefusedEntry[] | undefined;
+  /**
+   * Present when roles may be deleted: which associations used, at plan time, the roles the
+   * batch's associations used then (`roles`, by {@link roleUsageKey}), at most two per role, which
+   * is all `roleUsedElsewhere` needs to answer. A role not listed (the association was moved to
+   * another role meanwhile) is looked up in the plan's whole `roleUsage`.
+   */
+  roleUsage?: { roles: string[]; associations: NonNullable<PlanDocument['roleUsage']> } | undefined;
+}
+
+export interface PlanSummary {
+  itemCount: number;
+  batches: number[];
+  needsKubernetes: boolean;
+  kubernetes: { namespaces: string[]; createsServiceAccounts: boolean };
+}
+
+export interface PlanDeps {
+  loadRequest(runId: string): Promise<AssociationRequest>;
+  listAssociations(
+    clusterName: string,
+  ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]>;
+  describeAll(clusterName: string, ids: string[]): Promise<ExistingAssociation[]>;
+  getRoleState(roleName: string): Promise<ExistingRole | undefined>;
+  /** eksctl's role stack of an association, which changes what update and delete may do. */
+  findEksctlRoleStack(
+    clusterName: string,
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<{ stackName: string } | undefined>;
+  savePlan(runId: string, plan: PlanDocument): Promise<string>;
+  saveBatch(runId: string, document: BatchDocument): Promise<string>;
+}
+
+/** Batch documents written at once. */
+const SAVE_CONCURRENCY = 8;
+
+/** Roles read at once while checking the entries of an update. */
+const CHECK_CONCURRENCY = 5;
+
+/**
+ * Lists the cluster's associations once (every page) and lays out the run's items in batches.
+ * Describing every association (N+1 calls) happens only when roles may be deleted, associations
+ * pruned, or (update) every entry is checked before any change: update and delete change nothing
+ * when one entry cannot be carried out, as in eksctl (apply keeps per-item outcomes).
+ */
+export async function planAssociations(runId: string, deps: PlanDeps): Promise<PlanSummary> {
+  const request = await deps.loadRequest(runId);
+  const summaries = await deps.listAssociations(request.clusterName);
+  const idByKey = new Map(
+    summaries.map((summary) => [
+      `${summary.namespace}/${summary.serviceAccount}`,
+      summary.associationId,
+    ]),
+  );
+  const items: PlanItem[] = request.entries.map((entry, entryIndex) => ({
+    kind: 'entry',
+    entryIndex,
+    namespace: entry.namespace,
+    serviceAccount: entry.serviceAccount,
+    associationId: idByKey.get(`${entry.namespace}/${entry.serviceAccount}`),
+  }));
+
+  const rolesMayBeDeleted = request.operation === 'delete' || request.prune;
+  let roleUsage: PlanDocument['roleUsage'];
+  let refused: RefusedEntry[] = [];
+  if (request.operation === 'update') {
+    const ids = items.flatMap((item) =>
+      item.kind === 'entry' && item.associationId ? [item.associationId] : [],
+    );
+    const described = await deps.describeAll(request.clusterName, ids);
+    refused = await refusedEntries(request, items, described, deps);
+  }
+  let everyAssociation: ExistingAssociation[] | undefined;
+  if (rolesMayBeDeleted) {
+    const described = await deps.describeAll(
+      request.clusterName,
+      summaries.map((summary) => summary.associationId),
+    );
+    if (request.operation === 'delete') {
+      refused = await refusedEntries(request, items, described, deps);
+    }
+    everyAssociation = described;
+    roleUsage = described.map(({ namespace, serviceAccount, roleArn }) => ({
+      namespace,
+      serviceAccount,
+      roleArn,
+    }));
+    if (request.operation === 'apply' && request.prune) {
+      for (const existing of pruneCandidates(described, request.entries, request.clusterName)) {
+        items.push({
+          kind: 'prune',
+          namespace: existing.namespace,
+          serviceAccount: existing.serviceAccount,
+          existing,
+        });
+      }
+    }
+  }
+
+  const kubernetesItems =
+    refused.length > 0
+      ? []
+      : items.filter((item) =>
+          item.kind === 'prune'
+            ? needsKubernetes('prune', undefined, true)
+            : needsKubernetes(
+                request.operation as 'create' | 'update' | 'delete' | 'apply',
+                request.entries[item.entryIndex],
+                item.associationId !== undefined,
+              ),
+        );
+  const plan: PlanDocument = {
+    batchSize: BATCH_SIZE,
+    items,
+    roleUsage,
+    ...(refused.length > 0 ? { refused } : {}),
+  };
+  await deps.savePlan(runId, plan);
+  const planTimeRoles = new Map(
+    (everyAssociation ?? []).map((association) => [association.associationId, association.roleArn]),
+  );
+  const batches = Array.from({ length: Math.ceil(items.length / BATCH_SIZE) }, (_, index) => index);
+  await pMap(
+    batches,
+    (batch) => deps.saveBatch(runId, batchDocument(request, plan, batch, planTimeRoles)),
+    { concurrency: SAVE_CONCURRENCY },
+  );
+  return {
+    itemCount: items.length,
+    batches,
+    needsKubernetes: kubernetesItems.length > 0,
+    kubernetes: {
+      namespaces: [...new Set(kubernetesItems.map((item) => item.namespace))].sort(),
+      createsServiceAccounts: kubernetesItems.some(
+        (item) =>
+          item.kind === 'entry' && request.entries[item.entryIndex]?.createServiceAccount === true,
+      ),
+    },
+  };
+}
+
+/**
+ * Batch `batch` of the plan as process-batch reads it. The entries are copied as they are in the
+ * request, so the guardrails process-batch checks them against again (RunDocumentTamperedError)
+ * judge exactly what the batch will carry out.
+ */
+export function batchDocument(
+  request: AssociationRequest,
+  plan: PlanDocument,
+  batch: number,
+  planTimeRoles: ReadonlyMap<string, string>,
+): BatchDocument {
+  const { entries: _entries, addons: _addons, warnings: _warnings, ...header } = request;
+  const planned = plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
+  const entries: DesiredAssociation[] = [];
+  const items = planned.map((item): PlanItem => {
+    if (item.kind !== 'entry') return item;
+    const entry = request.entries[item.entryIndex];
+    if (entry === undefined) throw new Error(`plan item ${item.entryIndex} has no request entry`);
+    entries.push(entry);
+    return { ...item, entryIndex: entries.length - 1 };
+  });
+  return {
+    batch,
+    request: { ...header, entries },
+    items,
+    ...(plan.refused !== undefined ? { refused: plan.refused } : {}),
+    ...(plan.roleUsage !== undefined
+      ? { roleUsage: batchRoleUsage(planned, plan.roleUsage, planTimeRoles) }
+      : {}),
+  };
+}
+
+/** See {@link BatchDocument.roleUsage}. */
+function batchRoleUsage(
+  planned: readonly PlanItem[],
+  roleUsage: NonNullable<PlanDocument['roleUsage']>,
+  planTimeRoles: ReadonlyMap<string, string>,
+): NonNullable<BatchDocument['roleUsage']> {
+  const roles = new Set(
+    planned.flatMap((item) => {
+      const roleArn =
+        item.kind === 'prune'
+          ? item.existing.roleArn
+          : item.associationId !== undefined
+            ? planTimeRoles.get(item.associationId)
+            : undefined;
+      return roleArn === undefined ? [] : [roleUsageKey(roleArn)];
+    }),
+  );
+  const kept = new Map<string, number>();
+  const associations = roleUsage.filter((association) => {
+    const key = roleUsageKey(association.roleArn);
+    if (!roles.has(key)) return false;
+    const count = kept.get(key) ?? 0;
+    kept.set(key, count + 1);
+    // Two users answer "used by another than this one?" for any item as the whole list would.
+    return count < 2;
+  });
+  return { roles: [...roles].sort(), associations };
+}
+
+/**
+ * The entries of an update or delete that cannot be carried out, decided on the state read now
+ * (the association, and for an update its role): eksctl's plan phase, where one failing entry
+ * stops everything before a change. The batches decide again on live state when they run.
+ */
+async function refusedEntries(
+  request: AssociationRequest,
+  items: readonly PlanItem[],
+  described: readonly ExistingAssociation[],
+  deps: PlanDeps,
+): Promise<RefusedEntry[]> {
+  const operation = request.operation;
+  if (operation !== 'update' && operation !== 'delete') return [];
+  const byId = new Map(described.map((association) => [association.associationId, association]));
+  const decisions = await pMap(
+    items,
+    async (item) => {
+      if (item.kind !== 'entry') return undefined;
+      const desired = request.entries[item.entryIndex];
+      if (!desired) return undefined;
+      const existing = item.associationId ? byId.get(item.associationId) : undefined;
+      const roleName =
+        operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
+      const role = roleName ? await deps.getRoleState(roleName) : undefined;
+      // eksctl's role stack decides what update and delete may do, as in process-batch.
+      const eksctlStack =
+        operation === 'delete' || existing !== undefined
+          ? await deps.findEksctlRoleStack(
+              request.clusterName,
+              desired.namespace,
+              desired.serviceAccount,
+            )
+          : undefined;
+      const decision = decideItem({
+        operation,
+        clusterName: request.clusterName,
+        desired,
+        existing,
+        role,
+        eksctlStack,
+      });
+      const missing = await missingGivenRole(request, desired, decision, deps);
+      return missing ? { ...decision, result: 'failed' as const, reason: missing } : decision;
+    },
+    { concurrency: CHECK_CONCURRENCY },
+  );
+  return decisions.flatMap((decision) =>
+    decision?.result === 'failed'
+      ? [
+          {
+            namespace: decision.namespace,
+            serviceAccount: decision.serviceAccount,
+            reason: decision.reason,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * A role an update moves an association to must exist: EKS answers a missing role the way it
+ * answers one IAM has not propagated yet, so the update would retry for minutes and then fail.
+ * Another account's role is EKS's to judge.
+ */
+async function missingGivenRole(
+  request: AssociationRequest,
+  desired: DesiredAssociation,
+  decision: ItemDecision,
+  deps: PlanDeps,
+): Promise<string | undefined> {
+  const roleArn = decision.changes.association?.roleArn;
+  if (request.operation !== 'update' || roleArn === undefined) return undefined;
+  const arn = parseRoleArn(roleArn);
+  if (!arn || arn.account !== request.account) return undefined;
+  if (await deps.getRoleState(arn.name)) return undefined;
+  return `error updating pod identity association "${desired.namespace}/${desired.serviceAccount}": IAM role ${roleArn} does not exist; create it with a trust policy for pods.eks.amazonaws.com, or fix roleARN`;
+}

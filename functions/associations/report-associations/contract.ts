@@ -1,0 +1,32 @@
+/** The report-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { reportAccessSchema } from '../../core/associations/report.ts';
+import { OPERATIONS } from '../../core/config/index.ts';
+import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
+
+export const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+  operation: z.enum(OPERATIONS),
+  dryRun: z.boolean(),
+  source: z.string(),
+  warnings: z.array(z.string()).default([]),
+  access: reportAccessSchema.optional(),
+  batchResults: z.array(mapBatchOutcomeSchema),
+});
+
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+export const output = z.object({
+  workflow: z.literal('associations'),
+  clusterName: z.string(),
+  region: z.string(),
+  counts: z.record(z.string(), z.number().int()),
+  reportLocation: z.string(),
+  warnings: z.array(z.string()),
+  nextSteps: z.array(z.string()),
+});
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

@@ -1,0 +1,33 @@
+import { publishRunCompleted } from '../../aws/events.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { recordFailedItems } from '../../aws/metrics.ts';
+import { findRunDocument, getRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import type { AddonResult } from '../../core/addon-plan.ts';
+import type { ItemResult } from '../../core/associations/report.ts';
+import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import type { BatchDocument, PlanDocument } from '../plan-associations/plan-associations.ts';
+import { input, output } from './contract.ts';
+import { reportAssociations } from './report-associations.ts';
+
+export const handler = defineTask('report-associations', { input, output }, async (event) => {
+  const report = await reportAssociations(event, {
+    // A batch may have failed for want of its document: the plan then says what it held.
+    loadBatchItems: async (runId, batch) => {
+      const document = await findRunDocument<BatchDocument>(
+        runId,
+        ASSOCIATION_DOCUMENTS.batch(batch),
+      );
+      if (Array.isArray(document?.items)) return document.items;
+      const plan = await getRunDocument<PlanDocument>(runId, ASSOCIATION_DOCUMENTS.plan);
+      return plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
+    },
+    loadResults: (runId, batch) =>
+      getRunDocument<ItemResult[]>(runId, ASSOCIATION_DOCUMENTS.results(batch)),
+    loadAddonResults: (runId) =>
+      findRunDocument<AddonResult[]>(runId, ASSOCIATION_DOCUMENTS.addonResults),
+    saveReport: (runId, report) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.report, report),
+    publish: publishRunCompleted,
+  });
+  recordFailedItems('associations', report.counts.failed);
+  return report;
+});

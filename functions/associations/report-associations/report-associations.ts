@@ -1,0 +1,108 @@
+import pMap from 'p-map';
+import type { AddonResult } from '../../core/addon-plan.ts';
+import {
+  type AssociationsReport,
+  buildReport,
+  type ItemResult,
+  type ReportAccess,
+} from '../../core/associations/report.ts';
+import type { Operation } from '../../core/config/index.ts';
+import {
+  failedFirst,
+  jsonBytes,
+  keepWithinBudget,
+  type MapBatchOutcome,
+  REPORT_OUTPUT_BYTES,
+} from '../../core/run-output.ts';
+import type { PlanItem } from '../plan-associations/plan-associations.ts';
+
+export interface ReportInput {
+  runId: string;
+  clusterName: string;
+  region: string;
+  operation: Operation;
+  dryRun: boolean;
+  source: string;
+  warnings: string[];
+  access?: ReportAccess | undefined;
+  batchResults: MapBatchOutcome[];
+}
+
+/** The report as the execution outputs it: complete, or its items cut to fit with a pointer to all. */
+export type RunReport = AssociationsReport & {
+  reportLocation: string;
+  itemsOmitted?: number | undefined;
+};
+
+export interface ReportDeps {
+  /** The items of one batch (its batch document): read only for a batch whose task failed. */
+  loadBatchItems(runId: string, batch: number): Promise<PlanItem[]>;
+  loadResults(runId: string, batch: number): Promise<ItemResult[]>;
+  /** The add-on results of the run; undefined when it had no add-ons. */
+  loadAddonResults?(runId: string): Promise<AddonResult[] | undefined>;
+  saveReport(runId: string, report: AssociationsReport): Promise<string>;
+  publish(detail: Record<string, unknown>): Promise<void>;
+}
+
+/** Run documents read at once: one per batch, so a large run would otherwise wait on each in turn. */
+const READ_CONCURRENCY = 8;
+
+/**
+ * Gathers every batch's results into the run's report, stores it whole in the run store,
+ * announces the run on EventBridge and returns it, trimmed to fit the state payload limit.
+ * A batch whose task failed outright reports each of its items as failed with that error.
+ */
+export async function reportAssociations(input: ReportInput, deps: ReportDeps): Promise<RunReport> {
+  const batches = [...input.batchResults].sort((a, b) => a.batch - b.batch);
+  const perBatch = await pMap(
+    batches,
+    async (batch): Promise<ItemResult[]> => {
+      if (!batch.failed) return deps.loadResults(input.runId, batch.batch);
+      const planned = await deps.loadBatchItems(input.runId, batch.batch);
+      return planned.map((item) => ({
+        namespace: item.namespace,
+        serviceAccount: item.serviceAccount,
+        action: 'missing',
+        result: 'failed',
+        reason: `the batch holding this item failed: ${batch.error.Error}: ${batch.error.Cause}`,
+      }));
+    },
+    { concurrency: READ_CONCURRENCY },
+  );
+  const items = perBatch.flat();
+  const report = buildReport({
+    clusterName: input.clusterName,
+    region: input.region,
+    operation: input.operation,
+    dryRun: input.dryRun,
+    source: input.source,
+    items,
+    warnings: input.warnings,
+    access: input.access,
+    addons: await deps.loadAddonResults?.(input.runId),
+  });
+  const reportLocation = await deps.saveReport(input.runId, report);
+  await deps.publish({
+    workflow: 'associations',
+    runId: input.runId,
+    clusterName: report.clusterName,
+    region: report.region,
+    operation: report.operation,
+    dryRun: report.dryRun,
+    source: report.source,
+    counts: report.counts,
+    ...(report.addons
+      ? { addons: report.addons.map(({ name, result }) => ({ name, result })) }
+      : {}),
+    reportLocation,
+  });
+  return fitToOutput({ ...report, reportLocation });
+}
+
+/** The report whole when it fits the output budget, else with items cut (failed ones kept first). */
+function fitToOutput(report: RunReport): RunReport {
+  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
+  const budget = { used: jsonBytes({ ...report, items: [] }) };
+  const { kept, omitted } = keepWithinBudget(failedFirst(report.items), budget);
+  return { ...report, items: kept, itemsOmitted: omitted };
+}

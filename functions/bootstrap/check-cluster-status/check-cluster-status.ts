@@ -1,0 +1,39 @@
+import type { ClusterDetails } from '../../aws/eks.ts';
+import { ClusterNotFoundError } from '../../core/addon.ts';
+import { type ClusterProgress, clusterProgress } from '../../core/bootstrap/cluster-status.ts';
+import type { Input } from './contract.ts';
+
+/** The input its contract checks. */
+export type CheckClusterStatusInput = Input;
+
+export interface CheckClusterStatusResult {
+  progress: ClusterProgress;
+  status: string;
+  arn: string;
+  version: string;
+  autoMode: boolean;
+}
+
+export interface CheckClusterStatusDeps {
+  describeCluster(name: string): Promise<ClusterDetails | undefined>;
+}
+
+/** One check of the bootstrap's wait loop: ACTIVE, still on its way, or an error that ends it. */
+export async function checkClusterStatus(
+  input: CheckClusterStatusInput,
+  deps: CheckClusterStatusDeps,
+): Promise<CheckClusterStatusResult> {
+  const cluster = await deps.describeCluster(input.clusterName);
+  if (!cluster) {
+    throw new ClusterNotFoundError(
+      `cluster "${input.clusterName}" does not exist in region ${input.region}; it was deleted, or the name or region is wrong`,
+    );
+  }
+  return {
+    progress: clusterProgress(input.clusterName, input.region, cluster.status),
+    status: cluster.status,
+    arn: cluster.arn,
+    version: cluster.version,
+    autoMode: cluster.autoMode,
+  };
+}

@@ -1,0 +1,102 @@
+import {
+  type ClusterIdentity,
+  type ConfigFile,
+  chooseClusterConfigKey,
+  clusterConfigFromFile,
+  clusterConfigPrefix,
+  configFromDefaults,
+  DEFAULTS_PREFIX,
+  defaultsConfigKeys,
+  type ResolvedConfig,
+} from '../../core/bootstrap/config-files.ts';
+import type { ConfigOutcome } from '../../core/bootstrap/report.ts';
+
+export interface FindClusterConfigInput extends ClusterIdentity {
+  runId: string;
+}
+
+/** What the workflow branches on (`found`) and where the nested associations run reads from. */
+export type FindClusterConfigResult = ConfigOutcome & {
+  found: boolean;
+  applied: { bucket: string; key: string } | null;
+};
+
+export interface FindClusterConfigDeps {
+  bucket: string;
+  listKeys(prefix: string): Promise<string[]>;
+  readText(key: string): Promise<string>;
+  /** Stores the config to apply in the run store; returns its key. */
+  saveConfig(runId: string, value: Record<string, unknown>): Promise<string>;
+}
+
+/**
+ * Finds the cluster's config by the bucket's conventions (core/bootstrap/config-files.ts),
+ * validates it and stores it, identity filled in, where the nested associations run reads it.
+ * Validation happens here, before the agent is installed, so a broken config changes nothing.
+ */
+export async function findClusterConfig(
+  input: FindClusterConfigInput,
+  deps: FindClusterConfigDeps,
+): Promise<FindClusterConfigResult> {
+  const identity = { clusterName: input.clusterName, region: input.region };
+  const uri = (key: string) => `s3://${deps.bucket}/${key}`;
+  const read = async (key: string): Promise<ConfigFile> => ({
+    source: uri(key),
+    text: await deps.readText(key),
+  });
+
+  const applied = async (
+    kind: 'cluster' | 'defaults',
+    location: string,
+    files: string[],
+    resolved: ResolvedConfig,
+    warnings: string[],
+  ): Promise<FindClusterConfigResult> => {
+    const key = await deps.saveConfig(input.runId, resolved.value);
+    return {
+      found: true,
+      kind,
+      bucket: deps.bucket,
+      location,
+      files,
+      appliedLocation: uri(key),
+      applied: { bucket: deps.bucket, key },
+      entryCount: resolved.entryCount,
+      warnings,
+    };
+  };
+
+  const own = chooseClusterConfigKey(
+    input.clusterName,
+    await deps.listKeys(clusterConfigPrefix(input.clusterName)),
+  );
+  if (own !== undefined) {
+    const resolved = clusterConfigFromFile(await read(own.key), identity);
+    const warnings = own.ignored.map(
+      (key) =>
+        `${uri(key)} was not used: ${uri(own.key)} comes first (.yaml, then .yml, then .json)`,
+    );
+    return applied('cluster', uri(own.key), [uri(own.key)], resolved, warnings);
+  }
+
+  const defaults = defaultsConfigKeys(input.clusterName, await deps.listKeys(DEFAULTS_PREFIX));
+  const warnings = defaults.ignored.map(
+    (key) => `${uri(key)} was not used: defaults files end in .yaml, .yml or .json`,
+  );
+  if (defaults.keys.length === 0) {
+    return {
+      found: false,
+      kind: 'none',
+      bucket: deps.bucket,
+      location: null,
+      files: [],
+      appliedLocation: null,
+      applied: null,
+      entryCount: 0,
+      warnings,
+    };
+  }
+  const files = await Promise.all(defaults.keys.map(read));
+  const resolved = configFromDefaults(files, identity);
+  return applied('defaults', uri(DEFAULTS_PREFIX), defaults.keys.map(uri), resolved, warnings);
+}

@@ -1,0 +1,64 @@
+/** The report-bootstrap task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { RESULT_KINDS } from '../../core/associations/report.ts';
+
+const nullableText = z.string().nullable();
+
+export const input = z.object({
+  runId: z.string().min(1),
+  run: z.looseObject({
+    clusterName: z.string().min(1),
+    region: z.string().min(1),
+    trigger: z.discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('event'),
+        eventId: nullableText,
+        eventTime: nullableText,
+        requestedBy: nullableText,
+      }),
+      z.object({ kind: z.literal('input') }),
+    ]),
+    polls: z.object({ count: z.number().int().min(0) }),
+    cluster: z.looseObject({ arn: z.string(), version: z.string(), autoMode: z.boolean() }),
+    agent: z.looseObject({
+      report: z.looseObject({
+        addonName: z.string(),
+        status: nullableText,
+        version: nullableText,
+        autoMode: z.boolean(),
+        reason: z.string(),
+        created: z.boolean(),
+      }),
+    }),
+    config: z.looseObject({
+      kind: z.enum(['cluster', 'defaults', 'none']),
+      bucket: z.string(),
+      location: nullableText,
+      files: z.array(z.string()),
+      appliedLocation: nullableText,
+      entryCount: z.number().int().min(0),
+      warnings: z.array(z.string()),
+    }),
+    associations: z
+      .looseObject({
+        counts: z.record(z.enum(RESULT_KINDS), z.number().int().min(0)),
+        reportLocation: z.string(),
+        warnings: z.array(z.string()),
+        nextSteps: z.array(z.string()),
+      })
+      .optional(),
+  }),
+});
+
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+export const output = z.object({
+  workflow: z.literal('bootstrap-cluster'),
+  clusterName: z.string(),
+  region: z.string(),
+  warnings: z.array(z.string()),
+  nextSteps: z.array(z.string()),
+});
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

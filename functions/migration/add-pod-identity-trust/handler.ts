@@ -1,0 +1,26 @@
+/**
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path); for roles an
+ * eksctl stack owns, cloudformation:DescribeStacks, ListStackResources, GetTemplate,
+ * CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet (eksctl's stack names),
+ * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
+ * s3:PutObject (run store).
+ */
+import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { loadBatchPlan } from '../../aws/migration-batch.ts';
+import { putRunDocument } from '../../aws/run-store.ts';
+import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
+import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
+import { input, output } from './contract.ts';
+
+export const handler = defineTask('add-pod-identity-trust', { input, output }, (event) =>
+  addPodIdentityTrustBatch(event, {
+    loadPlan: loadBatchPlan,
+    getRoleTrust,
+    updateTrust,
+    changeTrustThroughStack: changeRoleTrustThroughStack,
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.trust(batch), outcomes),
+  }),
+);

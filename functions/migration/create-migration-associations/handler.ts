@@ -1,0 +1,37 @@
+/**
+ * AWS calls: eks:CreatePodIdentityAssociation (with iam:PassRole of the plan's roles to
+ * pods.eks.amazonaws.com), eks:ListPodIdentityAssociations and
+ * eks:DescribePodIdentityAssociation (when one exists already); eks:DescribeCluster and iam:GetRole
+ * (each association checked against the cluster's OIDC trust as it is now); s3:GetObject,
+ * s3:PutObject (run store).
+ */
+import { describeCluster } from '../../aws/eks.ts';
+import { createAssociation } from '../../aws/eks-associations.ts';
+import { getRoleTrust } from '../../aws/iam.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { loadBatchPlan } from '../../aws/migration-batch.ts';
+import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import { type RoleTrustOutcome, RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import { input, output } from './contract.ts';
+import { createMigrationAssociations } from './create-migration-associations.ts';
+
+export const handler = defineTask('create-migration-associations', { input, output }, (event) =>
+  createMigrationAssociations(event, {
+    loadPlan: loadBatchPlan,
+    clusterOidcIssuer: async (clusterName) => (await describeCluster(clusterName))?.oidcIssuer,
+    getRoleTrust,
+    loadTrustOutcomes: (runId, batch) =>
+      findRunDocument<RoleTrustOutcome[]>(runId, RUN_DOCUMENTS.trust(batch)),
+    createAssociation: async (association) => {
+      const result = await createAssociation(association);
+      return result.status === 'created'
+        ? { status: 'created' }
+        : {
+            status: 'exists',
+            existing: { roleArn: result.existing.roleArn, ownerArn: result.existing.ownerArn },
+          };
+    },
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.associations(batch), outcomes),
+  }),
+);

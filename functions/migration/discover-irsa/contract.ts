@@ -1,0 +1,38 @@
+/** The discover-irsa task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { DISCOVERY_MODES } from '../../core/migration/request.ts';
+
+export const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+  approve: z.boolean(),
+  removeOidcProviderTrustRelationship: z.boolean(),
+  discovery: z.enum(DISCOVERY_MODES),
+  namespaces: z.array(z.string().min(1)),
+  allowStackDrift: z.boolean(),
+  providerArn: z.string().min(1),
+  agentInstalled: z.boolean(),
+  readAccess: z.looseObject({
+    granted: z.boolean(),
+    changed: z.boolean(),
+    warning: z.string().optional(),
+  }),
+});
+
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+export const output = z.object({
+  planDocument: z.string(),
+  discovery: z.enum(['kubernetes', 'iam']),
+  serviceAccounts: z.number().int(),
+  roles: z.number().int(),
+  hasWork: z.boolean(),
+  createsAssociations: z.boolean(),
+  migratesAddons: z.boolean(),
+  batches: z.array(z.number().int()),
+  removesAnnotations: z.boolean(),
+});
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

@@ -1,0 +1,54 @@
+/**
+ * AWS calls: eks:DescribeCluster; Kubernetes `list serviceaccounts` and `list pods` (through the
+ * access entry); iam:ListRoles, iam:GetRole, iam:GetAccountSummary;
+ * eks:ListAddons, eks:DescribeAddon; cloudformation:DescribeStacks,
+ * cloudformation:ListStackResources; eks:ListPodIdentityAssociations,
+ * eks:DescribePodIdentityAssociation; s3:PutObject (run store). Nothing is changed. Roles outside
+ * the deployment's migratableRoleArnPatterns (`MIGRATABLE_ROLES`) are planned as skipped.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addonPodIdentityConfiguration, listAddonRoles } from '../../aws/addons.ts';
+import { describeAssociations, listAssociations } from '../../aws/eks-associations.ts';
+import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../../aws/iam.ts';
+import { kubernetesApiForCluster, listPods, listServiceAccounts } from '../../aws/kubernetes.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { putRunDocument } from '../../aws/run-store.ts';
+import { listIamServiceAccountStacks } from '../../aws/stacks.ts';
+import { migratableRolesFromEnv } from '../../core/migration/migratable.ts';
+import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import { input, output } from './contract.ts';
+import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
+
+async function kubernetes(clusterName: string): Promise<KubernetesReader> {
+  const { api, cluster } = await kubernetesApiForCluster(clusterName);
+  return {
+    authenticationMode: cluster.authenticationMode,
+    serviceAccounts: (namespace) =>
+      listServiceAccounts(api, namespace === undefined ? {} : { namespace }),
+    pods: (namespace) => listPods(api, namespace === undefined ? {} : { namespace }),
+  };
+}
+
+export const handler = defineTask('discover-irsa', { input, output }, (event) =>
+  discoverIrsa(event, {
+    // A typo in the setting fails the run (MigratableRolesSettingError) instead of planning
+    // roles the migration's IAM refuses.
+    migratableRoleArnPatterns: migratableRolesFromEnv(process.env),
+    kubernetes,
+    listRolesTrusting,
+    getRoleTrust,
+    listAddonRoles,
+    addonPodIdentityAccounts: async (addonName, addonVersion) => {
+      const answer = await addonPodIdentityConfiguration(addonName, addonVersion);
+      return 'refused' in answer ? [] : answer.accounts.map((account) => account.serviceAccount);
+    },
+    listIamServiceAccountStacks,
+    listAssociations: (clusterName) => listAssociations(clusterName),
+    describeAssociations,
+    getAccountSummary,
+    savePlan: (runId, plan) => putRunDocument(runId, RUN_DOCUMENTS.plan, plan),
+    saveBatch: (runId, batch, document) =>
+      putRunDocument(runId, RUN_DOCUMENTS.batch(batch), document),
+    sleep: (milliseconds) => sleep(milliseconds),
+  }),
+);

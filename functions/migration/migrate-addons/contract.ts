@@ -1,0 +1,10 @@
+/** The migrate-addons task's contract: the input it accepts and the output it returns (its handler checks both). */
+import * as z from 'zod';
+
+export const input = z.looseObject({ runId: z.string().min(1) });
+
+/** What the task returns, checked before the workflow gets it. */
+export const output = z.object({ migrated: z.number().int(), failed: z.number().int() });
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;

@@ -1,0 +1,27 @@
+import { describeSettledAddonState, updateAddonWith } from '../../aws/addons.ts';
+import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import type { MigrationPlan } from '../../core/migration/plan.ts';
+import { input, output } from './contract.ts';
+import { migrateAddons } from './migrate-addons.ts';
+
+export const handler = defineTask('migrate-addons', { input, output }, (event) =>
+  migrateAddons(event, {
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    getRoleTrust,
+    updateTrust,
+    addonState: async (clusterName, addonName) => {
+      const addon = await describeSettledAddonState(clusterName, addonName);
+      return (
+        addon && {
+          associations: addon.associations.map((association) => association.serviceAccount),
+          serviceAccountRoleArn: addon.serviceAccountRoleArn,
+        }
+      );
+    },
+    updateAddon: updateAddonWith,
+    saveResults: (runId, results) => putRunDocument(runId, RUN_DOCUMENTS.addons, results),
+  }),
+);

@@ -1,0 +1,194 @@
+import pMap from 'p-map';
+import {
+  KubernetesApiError,
+  KubernetesConflictError,
+  KubernetesNotFoundError,
+} from '../../aws/kubernetes.ts';
+import { namesSameRole } from '../../core/arn.ts';
+import { asError } from '../../core/errors.ts';
+import {
+  type AnnotationOutcome,
+  type AssociationOutcome,
+  associationExists,
+  byIndex,
+} from '../../core/migration/outcomes.ts';
+import {
+  batchServiceAccounts,
+  type MigrationPlan,
+  type PlannedServiceAccount,
+  pendingSteps,
+  ROLE_ARN_ANNOTATION,
+} from '../../core/migration/plan.ts';
+
+/** Patches sent at once: the API server's priority and fairness limits apply per client. */
+export const PATCH_CONCURRENCY = 5;
+/**
+ * The Kubernetes adapter retries a 429 or 5xx answer a few times within about two seconds;
+ * several batches patching at once can outlast that, so a throttled call is tried again here,
+ * with full-jitter exponential backoff: up to 8 tries over about a minute.
+ */
+export const THROTTLE_ATTEMPTS = 8;
+const THROTTLE_BASE_DELAY_MS = 1000;
+const THROTTLE_MAX_DELAY_MS = 15_000;
+
+export interface BatchInput {
+  runId: string;
+  batch: number;
+}
+
+export interface ServiceAccountState {
+  annotations: Record<string, string>;
+  resourceVersion?: string | undefined;
+}
+
+/** The few service account operations this step needs, on the cluster's Kubernetes API. */
+export interface ServiceAccountsApi {
+  get(namespace: string, name: string): Promise<ServiceAccountState | undefined>;
+  /**
+   * Removes only the role-arn annotation (a JSON merge patch; other fields stay). With a
+   * resourceVersion the patch applies only to that version (KubernetesConflictError otherwise).
+   */
+  removeRoleArnAnnotation(namespace: string, name: string, resourceVersion?: string): Promise<void>;
+}
+
+export interface RemoveAnnotationsDeps {
+  /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
+  loadPlan(runId: string, batch: number): Promise<MigrationPlan>;
+  /** The association step's outcomes of the same batch; undefined when that batch failed. */
+  loadAssociationOutcomes(runId: string, batch: number): Promise<AssociationOutcome[] | undefined>;
+  kubernetes(clusterName: string): Promise<ServiceAccountsApi>;
+  sleep(milliseconds: number): Promise<unknown>;
+  saveOutcomes(runId: string, batch: number, outcomes: AnnotationOutcome[]): Promise<string>;
+}
+
+export interface AnnotationBatchResult {
+  batch: number;
+  serviceAccounts: number;
+  removed: number;
+  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
+  unsuccessful: number;
+}
+
+function isThrottled(error: unknown): boolean {
+  return error instanceof KubernetesApiError && (error.status === 429 || error.status >= 500);
+}
+
+async function retryWhileThrottled<T>(
+  call: () => Promise<T>,
+  sleep: (milliseconds: number) => Promise<unknown>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isThrottled(error) || attempt >= THROTTLE_ATTEMPTS) throw error;
+      const ceiling = Math.min(THROTTLE_BASE_DELAY_MS * 2 ** (attempt - 1), THROTTLE_MAX_DELAY_MS);
+      await sleep(Math.random() * ceiling);
+    }
+  }
+}
+
+/** Decides on the service account as it is now: remove the annotation only if it still names the role. */
+async function removeIfStillNamed(
+  api: ServiceAccountsApi,
+  sa: PlannedServiceAccount,
+  roleArn: string,
+  index: number,
+): Promise<AnnotationOutcome> {
+  const live = await api.get(sa.namespace, sa.serviceAccount);
+  const annotation = live?.annotations[ROLE_ARN_ANNOTATION];
+  if (!live || annotation === undefined) return { serviceAccountIndex: index, result: 'absent' };
+  if (!namesSameRole(annotation, roleArn)) {
+    return {
+      serviceAccountIndex: index,
+      result: 'changed',
+      reason: `its ${ROLE_ARN_ANNOTATION} annotation now names ${annotation}, so it was left as it is and its OIDC trust stays`,
+    };
+  }
+  await api.removeRoleArnAnnotation(sa.namespace, sa.serviceAccount, live.resourceVersion);
+  return { serviceAccountIndex: index, result: 'removed' };
+}
+
+async function removeAnnotation(
+  api: ServiceAccountsApi,
+  sa: PlannedServiceAccount,
+  roleArn: string,
+  index: number,
+): Promise<AnnotationOutcome> {
+  // The version read at discovery makes the common case one call; anything changed since is re-read.
+  const known = sa.annotation?.resourceVersion;
+  if (known === undefined) return removeIfStillNamed(api, sa, roleArn, index);
+  try {
+    await api.removeRoleArnAnnotation(sa.namespace, sa.serviceAccount, known);
+    return { serviceAccountIndex: index, result: 'removed' };
+  } catch (error) {
+    if (error instanceof KubernetesNotFoundError)
+      return { serviceAccountIndex: index, result: 'absent' };
+    if (error instanceof KubernetesConflictError)
+      return removeIfStillNamed(api, sa, roleArn, index);
+    throw error;
+  }
+}
+
+/**
+ * Removes the `eks.amazonaws.com/role-arn` annotation of each service account of the batch whose
+ * association exists, with a merge patch that leaves every other field as it is (eksctl's full
+ * Update may clear secrets and imagePullSecrets). An annotation that names another role by now
+ * is left alone.
+ */
+export async function removeIrsaAnnotations(
+  input: BatchInput,
+  deps: RemoveAnnotationsDeps,
+): Promise<AnnotationBatchResult> {
+  const plan = await deps.loadPlan(input.runId, input.batch);
+  const indexes = batchServiceAccounts(plan, input.batch).filter((index) => {
+    const steps = pendingSteps(plan, index);
+    return steps.annotation && steps.blocked === undefined;
+  });
+  const associations = byIndex(
+    (await deps.loadAssociationOutcomes(input.runId, input.batch)) ?? [],
+    (outcome) => outcome.serviceAccountIndex,
+  );
+  let api: Promise<ServiceAccountsApi> | undefined;
+  const outcomes = await pMap(
+    indexes,
+    async (index): Promise<AnnotationOutcome> => {
+      const sa = plan.serviceAccounts[index];
+      const role = sa ? plan.roles[sa.roleIndex] : undefined;
+      if (!sa || !role)
+        return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
+      const association = associations.get(index);
+      if (!associationExists(association)) {
+        return {
+          serviceAccountIndex: index,
+          result: 'not-attempted',
+          reason: `kept because its pod identity association does not exist (${association?.reason ?? 'the association step did not finish'})`,
+        };
+      }
+      try {
+        api ??= deps.kubernetes(plan.clusterName);
+        const client = await api;
+        return await retryWhileThrottled(
+          () => removeAnnotation(client, sa, role.arn, index),
+          deps.sleep,
+        );
+      } catch (error) {
+        return {
+          serviceAccountIndex: index,
+          result: 'failed',
+          reason: `updating serviceaccount "${sa.namespace}/${sa.serviceAccount}": ${asError(error).message}`,
+        };
+      }
+    },
+    { concurrency: PATCH_CONCURRENCY },
+  );
+  await deps.saveOutcomes(input.runId, input.batch, outcomes);
+  return {
+    batch: input.batch,
+    serviceAccounts: outcomes.length,
+    removed: outcomes.filter((outcome) => outcome.result === 'removed').length,
+    unsuccessful: outcomes.filter(
+      (outcome) => outcome.result === 'failed' || outcome.result === 'not-attempted',
+    ).length,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path); for roles an
+ * eksctl stack owns, cloudformation:DescribeStacks, ListStackResources, GetTemplate,
+ * CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet (eksctl's stack names),
+ * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
+ * s3:PutObject (run store).
+ */
+import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
+import { defineTask } from '../../aws/lambda.ts';
+import { loadBatchPlan } from '../../aws/migration-batch.ts';
+import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
+import {
+  type AnnotationOutcome,
+  type AssociationOutcome,
+  RUN_DOCUMENTS,
+} from '../../core/migration/outcomes.ts';
+import { input, output } from './contract.ts';
+import { removeOidcTrust } from './remove-oidc-trust.ts';
+
+export const handler = defineTask('remove-oidc-trust', { input, output }, (event) =>
+  removeOidcTrust(event, {
+    loadPlan: loadBatchPlan,
+    loadAssociationOutcomes: (runId, batch) =>
+      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+    loadAnnotationOutcomes: (runId, batch) =>
+      findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
+    getRoleTrust,
+    updateTrust,
+    changeTrustThroughStack: changeRoleTrustThroughStack,
+    saveOutcomes: (runId, batch, outcomes) =>
+      putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
+  }),
+);

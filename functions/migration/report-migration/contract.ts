@@ -1,0 +1,44 @@
+/** The report-migration task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import * as z from 'zod';
+import { reportAccessSchema } from '../../core/associations/report.ts';
+import { MIGRATION_STEPS } from '../../core/migration/outcomes.ts';
+import { DISCOVERY_MODES } from '../../core/migration/request.ts';
+import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
+
+const access = z
+  .looseObject({
+    access: reportAccessSchema.optional(),
+    warning: z.string().optional(),
+  })
+  .optional();
+
+const batchResult = z.intersection(
+  mapBatchOutcomeSchema,
+  z.looseObject({ step: z.enum(MIGRATION_STEPS).optional() }),
+);
+
+export const input = z.looseObject({
+  runId: z.string().min(1),
+  clusterName: z.string().min(1),
+  region: z.string().min(1),
+  approve: z.boolean(),
+  removeOidcProviderTrustRelationship: z.boolean(),
+  discovery: z.enum(DISCOVERY_MODES),
+  oidc: z.looseObject({ found: z.boolean() }),
+  readAccess: access,
+  writeAccess: access,
+  plan: z.looseObject({ planDocument: z.string() }).optional(),
+  batchResults: z.array(batchResult).optional(),
+});
+
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+export const output = z.object({
+  workflow: z.literal('migrate-to-pod-identity'),
+  clusterName: z.string(),
+  region: z.string(),
+  reportLocation: z.string(),
+});
+
+export type Input = z.infer<typeof input>;
+export type Output = z.infer<typeof output>;
