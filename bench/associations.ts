@@ -6,6 +6,9 @@
  *
  *   node --import tsx bench/associations.ts [N ...]     (default: 100 1000 5000 20000)
  *
+ * Above 5,000 the associations come from several config files (a config object is limited to
+ * 1 MiB), applied as concurrent runs, as a team splitting its config would.
+ *
  * The floor is what the rate limits allow for the calls the work cannot do without, per API:
  * eks:CreatePodIdentityAssociation once per association, iam:CreateRole and
  * iam:AttachRolePolicy once per role the service creates (one entry in ten carries permissions),
@@ -102,13 +105,25 @@ function entries(count: number): Entry[] {
   });
 }
 
-function benchConfig(count: number): string {
-  return stringifyYaml({
-    apiVersion: 'eksctl.io/v1alpha5',
-    kind: 'ClusterConfig',
-    metadata: { name: 'bench', region: REGION },
-    iam: { podIdentityAssociations: entries(count) },
-  });
+/**
+ * Entries per config file: a config object is limited to 1 MiB, so a cluster of 20,000
+ * associations is applied, as a team would, from several files, each its own run, all at once.
+ */
+const ENTRIES_PER_FILE = 5000;
+
+/** The configs that together declare `count` associations, each under the size limit. */
+function benchConfigs(count: number): string[] {
+  const all = entries(count);
+  return Array.from({ length: Math.ceil(count / ENTRIES_PER_FILE) }, (_, file) =>
+    stringifyYaml({
+      apiVersion: 'eksctl.io/v1alpha5',
+      kind: 'ClusterConfig',
+      metadata: { name: 'bench', region: REGION },
+      iam: {
+        podIdentityAssociations: all.slice(file * ENTRIES_PER_FILE, (file + 1) * ENTRIES_PER_FILE),
+      },
+    }),
+  );
 }
 
 function minimumCalls(count: number): Record<string, number> {
@@ -124,33 +139,44 @@ function minimumCalls(count: number): Record<string, number> {
 
 async function applyOnce(simulator: Simulator, count: number) {
   const bucket = configBucketName(ACCOUNT);
-  const key = `apply/bench-${count}.yaml`;
   const store = simulator.state.world.buckets.find((candidate) => candidate.name === bucket);
   if (!store) throw new Error('the simulator did not provide the config bucket');
-  store.objects[key] = benchConfig(count);
+  const keys = benchConfigs(count).map((config, file) => {
+    const key = `apply/bench-${count}-${file}.yaml`;
+    store.objects[key] = config;
+    return key;
+  });
   let transitions = 0;
   let invocations = 0;
   const since = simulator.calls.length;
   const throttledBefore = throttledCalls(simulator);
   const started = performance.now();
-  const report = (await runWorkflow(
-    'associations',
-    { operation: 'apply', config: { s3: { bucket, key } } },
-    {
-      region: REGION,
-      account: ACCOUNT,
-      shortenWaits: true,
-      onStateEntered: () => (transitions += 1),
-      onTaskInvoked: () => (invocations += 1),
-    },
-  )) as { counts: Record<string, number> };
+  const reports = (await Promise.all(
+    keys.map((key) =>
+      runWorkflow(
+        'associations',
+        { operation: 'apply', config: { s3: { bucket, key } } },
+        {
+          region: REGION,
+          account: ACCOUNT,
+          shortenWaits: true,
+          onStateEntered: () => (transitions += 1),
+          onTaskInvoked: () => (invocations += 1),
+        },
+      ),
+    ),
+  )) as { counts: Record<string, number> }[];
+  const counts: Record<string, number> = {};
+  for (const report of reports)
+    for (const [name, value] of Object.entries(report.counts))
+      counts[name] = (counts[name] ?? 0) + value;
   return {
     seconds: seconds(started),
     transitions,
     invocations,
     calls: callStats(simulator, since),
     throttles: throttledCalls(simulator) - throttledBefore,
-    counts: report.counts,
+    counts,
   };
 }
 
