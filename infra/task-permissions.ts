@@ -1,10 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
-  CLUSTER_ADMIN_POLICY,
-  EDIT_POLICY,
-} from '../functions/associations/ensure-kubernetes-access/ensure-kubernetes-access.ts';
-import {
   DEFAULT_ASSIGNABLE_ROLE_TAG,
   DEFAULT_GUARDRAILS,
   type RoleTag,
@@ -15,12 +11,16 @@ import {
   CLUSTERS_PREFIX,
   DEFAULTS_PREFIX,
 } from '../functions/core/bootstrap/config-files.ts';
+import {
+  CLUSTER_ADMIN_POLICY,
+  EDIT_POLICY,
+  VIEW_POLICY,
+} from '../functions/core/cluster-access-policies.ts';
 import { CHANGE_SET_PREFIX, EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
 import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import { runDocumentKey } from '../functions/core/run-documents.ts';
 import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/core/run-events.ts';
-import { VIEW_POLICY } from '../functions/migration/ensure-migration-access/ensure-migration-access.ts';
 import type { ConfigBucket } from './constructs/config-bucket.ts';
 import { MissingTaskPermissionsError } from './errors.ts';
 import { type GuardrailProps, guardrailsEnvironment } from './guardrails.ts';

@@ -46,6 +46,16 @@ export const OWNERSHIP_TAG_KEYS = {
 export const SERVICE_ACCOUNT_CREATED_TAG = 'eks-pia/service-account-created';
 export const MANAGED_BY_LABEL = { key: 'app.kubernetes.io/managed-by', value: MANAGED_BY } as const;
 
+/** The labels eks-pia puts on a service account it creates. */
+export function managedByEksPiaLabels(): Record<string, string> {
+  return { [MANAGED_BY_LABEL.key]: MANAGED_BY_LABEL.value };
+}
+
+/** Whether a service account's labels say eks-pia created it. */
+export function isManagedByEksPia(labels: Readonly<Record<string, string>>): boolean {
+  return labels[MANAGED_BY_LABEL.key] === MANAGED_BY_LABEL.value;
+}
+
 export interface AssociationKey {
   cluster: string;
   namespace: string;

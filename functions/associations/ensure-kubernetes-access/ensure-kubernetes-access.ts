@@ -1,9 +1,5 @@
 import type { ReportAccess } from '../../core/associations/report.ts';
-
-/** EKS access policies, as AssociateAccessPolicy names them. */
-export const CLUSTER_ADMIN_POLICY =
-  'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
-export const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
+import { CLUSTER_ADMIN_POLICY, EDIT_POLICY } from '../../core/cluster-access-policies.ts';
 
 export interface EnsureAccessInput {
   clusterName: string;

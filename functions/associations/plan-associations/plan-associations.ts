@@ -8,9 +8,15 @@ import {
   needsKubernetes,
   pruneCandidates,
   roleNameToInspect,
-  roleUsageKey,
 } from '../../core/associations/plan.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
+import {
+  type BatchDocument,
+  batchDocument,
+  type PlanDocument,
+  type PlanItem,
+  type RefusedEntry,
+} from '../../core/associations/run-plan.ts';
 
 /**
  * Items per Map iteration. At 50, 5,000 associations make 100 iterations: a few hundred history
@@ -18,63 +24,6 @@ import type { AssociationRequest } from '../../core/associations/request.ts';
  * batch still finishes far inside the Lambda timeout when IAM or EKS throttle.
  */
 export const BATCH_SIZE = 50;
-
-/** An item of the run: a config entry (by index into the request), or an association to prune. */
-export type PlanItem =
-  | {
-      kind: 'entry';
-      entryIndex: number;
-      namespace: string;
-      serviceAccount: string;
-      associationId?: string | undefined;
-    }
-  | { kind: 'prune'; namespace: string; serviceAccount: string; existing: ExistingAssociation };
-
-/** An entry that cannot be carried out, found while checking every entry before any change. */
-export interface RefusedEntry {
-  namespace: string;
-  serviceAccount: string;
-  reason: string;
-}
-
-export interface PlanDocument {
-  batchSize: number;
-  items: PlanItem[];
-  /**
-   * Update and delete are all-or-nothing, as in eksctl: when an entry cannot be carried out, it
-   * is listed here and no entry is changed.
-   */
-  refused?: RefusedEntry[] | undefined;
-  /** Which role each association of the cluster uses; present when roles may be deleted. */
-  roleUsage?: Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[] | undefined;
-}
-
-/** The request as one batch needs it: everything but the entries, and of those only the batch's. */
-export type BatchRequest = Omit<AssociationRequest, 'entries' | 'addons' | 'warnings'> & {
-  entries: DesiredAssociation[];
-};
-
-/**
- * All that one batch of process-batch reads (`batch-<n>`), so a batch costs one S3 read whatever
- * the size of the run: the old way, every batch reading the whole request and the whole plan,
- * made S3 reads and bytes grow with the square of the run.
- */
-export interface BatchDocument {
-  batch: number;
-  /** The request's header and the entries the batch's items came from. */
-  request: BatchRequest;
-  /** The batch's items; `entryIndex` of an entry item points into `request.entries` above. */
-  items: PlanItem[];
-  /** As in {@link PlanDocument}: the whole list, since every item's result names the others. */
-  refused?: RefusedEntry[] | undefined;
-  /**
-   * Present when roles may be deleted: which associations used, at plan time, the roles the
-   * batch's associations used then (`roles`, by {@link roleUsageKey}), at most two per role, which
-   * is all `roleUsedElsewhere` needs to answer. A role not listed (the association was moved to
-   * another role meanwhile) is looked up in the plan's whole `roleUsage`.
-   */
-  roleUsage?: { roles: string[]; associations: NonNullable<PlanDocument['roleUsage']> } | undefined;
-}
 
 export interface PlanSummary {
   itemCount: number;
@@ -206,67 +155,6 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
       ),
     },
   };
-}
-
-/**
- * Batch `batch` of the plan as process-batch reads it. The entries are copied as they are in the
- * request, so the guardrails process-batch checks them against again (RunDocumentTamperedError)
- * judge exactly what the batch will carry out.
- */
-export function batchDocument(
-  request: AssociationRequest,
-  plan: PlanDocument,
-  batch: number,
-  planTimeRoles: ReadonlyMap<string, string>,
-): BatchDocument {
-  const { entries: _entries, addons: _addons, warnings: _warnings, ...header } = request;
-  const planned = plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
-  const entries: DesiredAssociation[] = [];
-  const items = planned.map((item): PlanItem => {
-    if (item.kind !== 'entry') return item;
-    const entry = request.entries[item.entryIndex];
-    if (entry === undefined) throw new Error(`plan item ${item.entryIndex} has no request entry`);
-    entries.push(entry);
-    return { ...item, entryIndex: entries.length - 1 };
-  });
-  return {
-    batch,
-    request: { ...header, entries },
-    items,
-    ...(plan.refused !== undefined ? { refused: plan.refused } : {}),
-    ...(plan.roleUsage !== undefined
-      ? { roleUsage: batchRoleUsage(planned, plan.roleUsage, planTimeRoles) }
-      : {}),
-  };
-}
-
-/** See {@link BatchDocument.roleUsage}. */
-function batchRoleUsage(
-  planned: readonly PlanItem[],
-  roleUsage: NonNullable<PlanDocument['roleUsage']>,
-  planTimeRoles: ReadonlyMap<string, string>,
-): NonNullable<BatchDocument['roleUsage']> {
-  const roles = new Set(
-    planned.flatMap((item) => {
-      const roleArn =
-        item.kind === 'prune'
-          ? item.existing.roleArn
-          : item.associationId !== undefined
-            ? planTimeRoles.get(item.associationId)
-            : undefined;
-      return roleArn === undefined ? [] : [roleUsageKey(roleArn)];
-    }),
-  );
-  const kept = new Map<string, number>();
-  const associations = roleUsage.filter((association) => {
-    const key = roleUsageKey(association.roleArn);
-    if (!roles.has(key)) return false;
-    const count = kept.get(key) ?? 0;
-    kept.set(key, count + 1);
-    // Two users answer "used by another than this one?" for any item as the whole list would.
-    return count < 2;
-  });
-  return { roles: [...roles].sort(), associations };
 }
 
 /**

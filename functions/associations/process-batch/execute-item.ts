@@ -19,6 +19,7 @@ import {
   failureReason,
   type ItemOutcome,
 } from '../../core/associations/report.ts';
+import { NamedError } from '../../core/errors.ts';
 import { SERVICE_ACCOUNT_CREATED_TAG } from '../../core/naming.ts';
 
 export interface ExecuteDeps {
@@ -51,6 +52,19 @@ export interface ExecuteDeps {
   deleteAssociation(associationId: string): Promise<void>;
   /** The role ARN of the association of this service account, when there is one. */
   associationRoleArn(namespace: string, serviceAccount: string): Promise<string | undefined>;
+}
+
+/**
+ * The association this item was to create appeared between the decision and the create, with a
+ * role of someone else's choosing: it is left as it is, and a rerun decides on it afresh.
+ */
+export class AssociationCreatedMeanwhileError extends NamedError {
+  override readonly name = 'AssociationCreatedMeanwhileError';
+  constructor(serviceAccount: string, roleArn: string) {
+    super(
+      `an association for ${serviceAccount} was created meanwhile, with role ${roleArn}; it was left as it is: run again to decide on it`,
+    );
+  }
 }
 
 export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Promise<ItemOutcome> {

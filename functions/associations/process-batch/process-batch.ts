@@ -30,18 +30,18 @@ import {
   type ResultCounts,
 } from '../../core/associations/report.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
-import { issueLine } from '../../core/config/index.ts';
-import { asError, NamedError } from '../../core/errors.ts';
-import { readOncePerKey } from '../../core/read-once.ts';
-import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
-import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
 import type {
   BatchDocument,
   BatchRequest,
   PlanDocument,
   PlanItem,
   RefusedEntry,
-} from '../plan-associations/plan-associations.ts';
+} from '../../core/associations/run-plan.ts';
+import { issueLine } from '../../core/config/index.ts';
+import { asError, NamedError } from '../../core/errors.ts';
+import { readOncePerKey } from '../../core/read-once.ts';
+import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
 
 /**

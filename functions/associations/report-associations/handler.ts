@@ -4,8 +4,8 @@ import { recordFailedItems } from '../../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import type { AddonResult } from '../../core/addon-plan.ts';
 import type { ItemResult } from '../../core/associations/report.ts';
+import type { BatchDocument, PlanDocument } from '../../core/associations/run-plan.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
-import type { BatchDocument, PlanDocument } from '../plan-associations/plan-associations.ts';
 import { input, output } from './contract.ts';
 import { reportAssociations } from './report-associations.ts';
 

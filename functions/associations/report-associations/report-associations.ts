@@ -6,6 +6,7 @@ import {
   type ItemResult,
   type ReportAccess,
 } from '../../core/associations/report.ts';
+import type { PlanItem } from '../../core/associations/run-plan.ts';
 import type { Operation } from '../../core/config/index.ts';
 import {
   failedFirst,
@@ -14,7 +15,6 @@ import {
   type MapBatchOutcome,
   REPORT_OUTPUT_BYTES,
 } from '../../core/run-output.ts';
-import type { PlanItem } from '../plan-associations/plan-associations.ts';
 
 export interface ReportInput {
   runId: string;

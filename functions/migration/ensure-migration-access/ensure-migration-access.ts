@@ -1,11 +1,8 @@
-import { EDIT_POLICY } from '../../associations/ensure-kubernetes-access/ensure-kubernetes-access.ts';
 import type { AccessScope } from '../../aws/access-entries.ts';
 import type { ReportAccess } from '../../core/associations/report.ts';
+import { EDIT_POLICY, VIEW_POLICY } from '../../core/cluster-access-policies.ts';
 import { asError } from '../../core/errors.ts';
 import type { DiscoveryMode } from '../../core/migration/request.ts';
-
-/** Read-only access to Kubernetes objects, enough to list service accounts and pods. */
-export const VIEW_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
 
 export interface EnsureMigrationAccessInput {
   clusterName: string;

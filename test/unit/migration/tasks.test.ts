@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EDIT_POLICY } from '../../../functions/associations/ensure-kubernetes-access/ensure-kubernetes-access.ts';
 import { KubernetesAccessNotPossibleError } from '../../../functions/aws/access-entries.ts';
 import {
   KubernetesApiError,
@@ -10,6 +9,7 @@ import {
   KubernetesNotFoundError,
   type KubernetesServiceAccount,
 } from '../../../functions/aws/kubernetes.ts';
+import { EDIT_POLICY, VIEW_POLICY } from '../../../functions/core/cluster-access-policies.ts';
 import type {
   AnnotationOutcome,
   AssociationOutcome,
@@ -36,10 +36,7 @@ import {
   discoverIrsa,
   type KubernetesReader,
 } from '../../../functions/migration/discover-irsa/discover-irsa.ts';
-import {
-  ensureMigrationAccess,
-  VIEW_POLICY,
-} from '../../../functions/migration/ensure-migration-access/ensure-migration-access.ts';
+import { ensureMigrationAccess } from '../../../functions/migration/ensure-migration-access/ensure-migration-access.ts';
 import {
   removeIrsaAnnotations,
   type ServiceAccountsApi,
