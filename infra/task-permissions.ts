@@ -1095,26 +1095,6 @@ export const TASK_PERMISSIONS: TaskPermissionsMap = {
 };
 
 /**
- * Tasks that run under one role, by group name. The task that creates an EKS access entry creates
- * it for the role it runs as (functions/aws/identity.ts); the tasks that then call the Kubernetes
- * API must run as that role for the entry to be theirs. Everything else keeps a role of its own.
- */
-export const SHARED_TASK_ROLES: Readonly<Record<string, readonly string[]>> = {
-  AssociationsKubernetes: ['ensure-kubernetes-access', 'process-batch'],
-  MigrationKubernetes: ['ensure-migration-access', 'discover-irsa', 'remove-irsa-annotations'],
-};
-
-/**
- * Tasks that call a cluster's Kubernetes API (through functions/aws/kubernetes.ts): they run in
- * the stack's VPC when one is given, so they can reach private cluster endpoints.
- */
-export const KUBERNETES_API_TASKS: readonly string[] = [
-  'process-batch',
-  'discover-irsa',
-  'remove-irsa-annotations',
-];
-
-/**
  * The permission set of one task.
  *
  * @throws MissingTaskPermissionsError when the map has no entry for the task.

@@ -36,7 +36,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 const DEFAULT_PAGE_SIZE = 500;
 /**
  * Throttling (429) clears by design, and many tasks share one cluster's API server, so it is
- * retried as often as AWS calls are (and budgeted alike in timeout.json); a server error that
+ * retried as often as AWS calls are (and budgeted alike in the tasks' timeout descriptors); a server error that
  * persists is not waited out as long.
  */
 const THROTTLED_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;

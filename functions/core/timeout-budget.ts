@@ -1,7 +1,8 @@
 /**
- * How long a task may take at worst, so its Lambda timeout (functions/<group>/<task>/timeout.json) can be
- * chosen from its work instead of guessed. Infra sets the function's timeout from that file, the
- * local runner enforces it, and a test checks each file's worst case fits its timeout.
+ * How long a task may take at worst, so its Lambda timeout (the `timeout` of the descriptor in
+ * functions/<group>/<task>/contract.ts) can be chosen from its work instead of guessed. Infra sets
+ * the function's timeout from it, the local runner enforces it, and a test checks each task's
+ * worst case fits its timeout.
  *
  * The model: the calls on the task's critical path each take at most ATTEMPT_SECONDS, some of them
  * are throttled through the SDK's whole retry chain, and the task's own waits (role visibility,
@@ -31,7 +32,7 @@ export function throttledCallSeconds(attempts = SDK_MAX_ATTEMPTS): number {
   return seconds;
 }
 
-/** A task's worst case, as written in its timeout.json. */
+/** A task's worst case, as its contract's descriptor states it (functions/core/task-descriptor.ts). */
 export interface WorstCase {
   /** Requests one after another on the longest path (concurrent lanes count once per lane). */
   readonly sequentialCalls: number;

@@ -1,8 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as z from 'zod';
 import { NamedError } from './errors.ts';
-import type { WorstCase } from './timeout-budget.ts';
 
 /**
  * The contract between the ASL files, the infrastructure and the local runner (all three read it
@@ -143,51 +141,6 @@ export function taskDir(functionsDir: string, task: string): string {
 /** Path of a task's handler module, `<functionsDir>/<group>/<task>/handler.ts`; throws when absent. */
 export function handlerEntry(functionsDir: string, task: string): string {
   return path.join(taskDir(functionsDir, task), HANDLER_FILE);
-}
-
-/** Lambda's own ceiling for a function's timeout. */
-export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
-
-const taskTimeoutSchema = z.strictObject({
-  timeoutSeconds: z.number().int().min(1).max(LAMBDA_MAX_TIMEOUT_SECONDS),
-  worstCase: z.strictObject({
-    sequentialCalls: z.number().int().min(0),
-    throttledCalls: z.number().int().min(0),
-    waitSeconds: z.number().min(0),
-    why: z.string().min(1),
-  }),
-});
-
-/** A task's Lambda timeout and the worst case it was chosen from (`functions/<group>/<task>/timeout.json`). */
-export interface TaskTimeout {
-  readonly timeoutSeconds: number;
-  readonly worstCase: WorstCase;
-}
-
-/** Path of a task's timeout file, read by infra (the function's timeout) and the local runner. */
-export function timeoutFile(functionsDir: string, task: string): string {
-  return path.join(taskDir(functionsDir, task), 'timeout.json');
-}
-
-/** Reads and checks `functions/<group>/<task>/timeout.json`; every task has one. */
-export function readTaskTimeout(functionsDir: string, task: string): TaskTimeout {
-  const file = timeoutFile(functionsDir, task);
-  if (!existsSync(file)) {
-    throw new WorkflowDefinitionError(
-      `${file} is missing: every task states its Lambda timeout and the worst case it covers`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new WorkflowDefinitionError(`${file} is not valid JSON`, { cause: error });
-  }
-  const result = taskTimeoutSchema.safeParse(parsed);
-  if (!result.success) {
-    throw new WorkflowDefinitionError(`${file}: ${z.prettifyError(result.error)}`);
-  }
-  return result.data;
 }
 
 /** Path of a workflow's definition file. */

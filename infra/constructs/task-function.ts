@@ -63,7 +63,7 @@ function taskCode(entry: string): Code {
 export interface TaskFunctionProps {
   /** Path of the handler module; it must export `handler`. */
   readonly entry: string;
-  /** The function's timeout, from the task's `timeout.json` (`readTaskTimeout`). */
+  /** The function's timeout, from the task's descriptor (`readTaskDescriptor`, functions/core/task-descriptor.ts). */
   readonly timeout: Duration;
   /**
    * Memory in MiB; on Lambda it also sets the CPU share, which shortens cold starts.

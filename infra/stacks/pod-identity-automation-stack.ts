@@ -12,13 +12,13 @@ import {
   WORKFLOW_DIMENSION,
 } from '../../functions/core/metric-names.ts';
 import { ROLE_PATH } from '../../functions/core/naming.ts';
+import { readTaskDescriptor, sharedTaskRoles } from '../../functions/core/task-descriptor.ts';
 import {
   findTaskDir,
   handlerEntry,
   handlerPattern,
   listWorkflows,
   pascalCase,
-  readTaskTimeout,
   readWorkflowDefinition,
   stateMachineArnPlaceholder,
   TASK_WORKFLOWS_VARIABLE,
@@ -38,8 +38,6 @@ import { type KubernetesApiNetwork, kubernetesApiNetworkFromContext } from '../n
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
 import { CONFIG_BUCKET_OUTPUT, stateMachineArnOutput } from '../stack-outputs.ts';
 import {
-  KUBERNETES_API_TASKS,
-  SHARED_TASK_ROLES,
   TASK_PERMISSIONS,
   type TaskPermissionsMap,
   taskPermissionsFor,
@@ -124,7 +122,7 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    * EKS access entry to the role it runs as shares that role with the tasks that then call the
    * Kubernetes API, so the entry is theirs too.
    *
-   * @default SHARED_TASK_ROLES from infra/task-permissions.ts
+   * @default what the tasks' descriptors say (`sharedRole` in functions/<group>/<task>/contract.ts)
    */
   readonly sharedTaskRoles?: Readonly<Record<string, readonly string[]>>;
   /**
@@ -163,7 +161,7 @@ export interface PodIdentityAutomationStackProps extends StackProps {
   /**
    * Tasks that call a cluster's Kubernetes API, which run in `vpc` when one is given.
    *
-   * @default KUBERNETES_API_TASKS from infra/task-permissions.ts
+   * @default the tasks whose descriptors say `kubernetesApi: true` (functions/<group>/<task>/contract.ts)
    */
   readonly kubernetesApiTasks?: readonly string[];
 }
@@ -214,6 +212,8 @@ export class PodIdentityAutomationStack extends Stack {
   readonly rolePermissionsBoundaryArn: string;
   private readonly functionsByTask = new Map<string, TaskFunction>();
   private readonly sharedRoles = new Map<string, iam.Role>();
+  /** The shared roles' tasks, from the props or else every task's descriptor; read once, when first needed. */
+  private sharedTaskRoles: Readonly<Record<string, readonly string[]>> | undefined;
   private readonly workflowsByName = new Map<string, WorkflowStateMachine>();
 
   constructor(scope: Construct, id: string, props: PodIdentityAutomationStackProps = {}) {
@@ -450,12 +450,14 @@ export class PodIdentityAutomationStack extends Stack {
       );
     }
     const entry = handlerEntry(this.functionsDir, task);
-    const network = (this.props.kubernetesApiTasks ?? KUBERNETES_API_TASKS).includes(task)
-      ? this.kubernetesApiNetwork
-      : undefined;
+    const descriptor = readTaskDescriptor(this.functionsDir, task);
+    const network =
+      (this.props.kubernetesApiTasks?.includes(task) ?? descriptor.kubernetesApi === true)
+        ? this.kubernetesApiNetwork
+        : undefined;
     const fn = new TaskFunction(this, `${pascalCase(task)}Function`, {
       entry,
-      timeout: Duration.seconds(readTaskTimeout(this.functionsDir, task).timeoutSeconds),
+      timeout: Duration.seconds(descriptor.timeout.timeoutSeconds),
       description: `Task ${task} of the EKS Pod Identity workflows`,
       role: this.sharedRoleOf(task),
       environment: {
@@ -478,9 +480,8 @@ export class PodIdentityAutomationStack extends Stack {
 
   /** The role of the task's group, created with the group's first task; undefined if in none. */
   private sharedRoleOf(task: string): iam.Role | undefined {
-    const groups = Object.entries(this.props.sharedTaskRoles ?? SHARED_TASK_ROLES).filter(
-      ([, tasks]) => tasks.includes(task),
-    );
+    this.sharedTaskRoles ??= this.props.sharedTaskRoles ?? sharedTaskRoles(this.functionsDir);
+    const groups = Object.entries(this.sharedTaskRoles).filter(([, tasks]) => tasks.includes(task));
     if (groups.length > 1) {
       throw new WorkflowDefinitionError(
         `Task ${task} is in several shared roles (${groups.map(([group]) => group).join(', ')}); a function has one role`,

@@ -12,10 +12,10 @@ import {
   newLambdaInstance,
 } from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
+import { loadTaskDescriptor } from '../../functions/core/task-descriptor.ts';
 import {
   handlerEntry,
   NESTED_RUN_RESOURCE,
-  readTaskTimeout,
   TASK_WORKFLOWS_VARIABLE,
   WorkflowDefinitionError,
   workflowsByTask,
@@ -154,7 +154,7 @@ async function taskHandlers(
     if (task) {
       const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
       const handler = await loadHandler(task, functionsDir);
-      const { timeoutSeconds } = readTaskTimeout(functionsDir, task);
+      const { timeoutSeconds } = (await loadTaskDescriptor(functionsDir, task)).timeout;
       const environment = taskEnvironment(task, options.stateMachinesDir ?? STATE_MACHINES_DIR);
       handlers[stateName] = async (payload) => {
         options.onTaskInvoked?.(task);

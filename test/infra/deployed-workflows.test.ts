@@ -12,12 +12,12 @@ import {
   MIGRATABLE_ROLES_ENV,
   migratableRolesFromEnv,
 } from '../../functions/core/migration/migratable.ts';
+import { kubernetesApiTasks, sharedTaskRoles } from '../../functions/core/task-descriptor.ts';
 import { handlerEntry, listWorkflows } from '../../functions/core/workflow-files.ts';
 import { createAutomationApp } from '../../infra/automation-app.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../../infra/paths.ts';
 import { stateMachineArnOutput } from '../../infra/stack-outputs.ts';
 import type { PodIdentityAutomationStackProps } from '../../infra/stacks/pod-identity-automation-stack.ts';
-import { KUBERNETES_API_TASKS, SHARED_TASK_ROLES } from '../../infra/task-permissions.ts';
 import {
   expectedLogGroupName,
   logicalIdOf,
@@ -238,20 +238,20 @@ describe('the deployable stack’s workflows', () => {
     const kubernetes = path.join(FUNCTIONS_DIR, 'aws', 'kubernetes.ts');
     const calling = [...stack.taskFunctions.keys()].filter((task) => reaches(task, kubernetes));
 
-    assert.deepEqual(calling.sort(), [...KUBERNETES_API_TASKS].sort());
+    assert.deepEqual(calling.sort(), kubernetesApiTasks(FUNCTIONS_DIR));
   });
 
   it('runs each Kubernetes-calling task under the role its access entry is granted to', () => {
     const accessEntries = path.join(FUNCTIONS_DIR, 'aws', 'access-entries.ts');
     const granting = [...stack.taskFunctions.keys()].filter((task) => reaches(task, accessEntries));
-    for (const task of KUBERNETES_API_TASKS) {
+    for (const task of kubernetesApiTasks(FUNCTIONS_DIR)) {
       const role = stack.taskFunctions.get(task)?.taskRole;
       const sharedWith = granting.filter(
         (granter) => stack.taskFunctions.get(granter)?.taskRole === role,
       );
       assert.equal(sharedWith.length, 1, `${task} shares its role with one access-entry task`);
     }
-    for (const [group, tasks] of Object.entries(SHARED_TASK_ROLES)) {
+    for (const [group, tasks] of Object.entries(sharedTaskRoles(FUNCTIONS_DIR))) {
       const roles = new Set(tasks.map((task) => stack.taskFunctions.get(task)?.taskRole));
       assert.equal(roles.size, 1, group);
     }

@@ -5,13 +5,13 @@ import { describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { kubernetesApiTasks } from '../../functions/core/task-descriptor.ts';
 import { createAutomationApp } from '../../infra/automation-app.ts';
 import { NetworkSettingsError } from '../../infra/errors.ts';
 import {
   PodIdentityAutomationStack,
   type PodIdentityAutomationStackProps,
 } from '../../infra/stacks/pod-identity-automation-stack.ts';
-import { KUBERNETES_API_TASKS } from '../../infra/task-permissions.ts';
 import {
   ASSOCIATIONS_TASKS,
   associationsFixtureStack,
@@ -86,6 +86,7 @@ function roleStatements(
   );
 }
 
+const KUBERNETES_API_TASKS = kubernetesApiTasks(FIXTURE_FUNCTIONS_DIR);
 const kubernetesTasks = ASSOCIATIONS_TASKS.filter((task) => KUBERNETES_API_TASKS.includes(task));
 const otherTasks = ASSOCIATIONS_TASKS.filter((task) => !KUBERNETES_API_TASKS.includes(task));
 

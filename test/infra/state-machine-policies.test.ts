@@ -10,12 +10,12 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import aslValidator from 'asl-validator';
 import { roleVisibilityWaitSeconds } from '../../functions/aws/eks-associations.ts';
+import { readTaskDescriptor } from '../../functions/core/task-descriptor.ts';
 import { throttledCallSeconds, worstCaseSeconds } from '../../functions/core/timeout-budget.ts';
 import {
   fillPlaceholders,
   listWorkflows,
   NESTED_RUN_RESOURCE,
-  readTaskTimeout,
   readWorkflowDefinition,
   taskOfPlaceholder,
   workflowFile,
@@ -72,7 +72,7 @@ describe('every Task state', () => {
       const task = placeholder === undefined ? undefined : taskOfPlaceholder(placeholder);
       if (task !== undefined) {
         it(`${definition.workflow} / ${name}: waits for ${task} at least its Lambda timeout and at most a minute more`, () => {
-          const { timeoutSeconds } = readTaskTimeout(FUNCTIONS_DIR, task);
+          const { timeoutSeconds } = readTaskDescriptor(FUNCTIONS_DIR, task).timeout;
           assert.ok(
             state.TimeoutSeconds !== undefined &&
               state.TimeoutSeconds >= timeoutSeconds &&
@@ -102,7 +102,7 @@ describe('task timeouts', () => {
 
   for (const task of tasks) {
     it(`${task}: its worst case, retry chains included, fits its Lambda timeout`, () => {
-      const { timeoutSeconds, worstCase } = readTaskTimeout(FUNCTIONS_DIR, task);
+      const { timeoutSeconds, worstCase } = readTaskDescriptor(FUNCTIONS_DIR, task).timeout;
       assert.ok(
         worstCaseSeconds(worstCase) <= timeoutSeconds,
         `worst case ${worstCaseSeconds(worstCase)} s > timeout ${timeoutSeconds} s`,
@@ -114,14 +114,15 @@ describe('task timeouts', () => {
   it('tasks that create associations budget the whole role-visibility retry', () => {
     for (const task of ['process-batch', 'create-migration-associations']) {
       assert.ok(
-        readTaskTimeout(FUNCTIONS_DIR, task).worstCase.waitSeconds >= roleVisibilityWaitSeconds(),
+        readTaskDescriptor(FUNCTIONS_DIR, task).timeout.worstCase.waitSeconds >=
+          roleVisibilityWaitSeconds(),
       );
     }
   });
 
   it('discover-irsa budgets the wait for its new access entry', () => {
     assert.ok(
-      readTaskTimeout(FUNCTIONS_DIR, 'discover-irsa').worstCase.waitSeconds >=
+      readTaskDescriptor(FUNCTIONS_DIR, 'discover-irsa').timeout.worstCase.waitSeconds >=
         ((ACCESS_PROPAGATION_ATTEMPTS - 1) * ACCESS_PROPAGATION_DELAY_MS) / 1000,
     );
   });

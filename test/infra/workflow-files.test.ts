@@ -3,6 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  contractFile,
+  kubernetesApiTasks,
+  loadTaskDescriptor,
+  readTaskDescriptor,
+  sharedTaskRoles,
+} from '../../functions/core/task-descriptor.ts';
+import {
   findTaskDir,
   functionArnPlaceholder,
   handlerEntry,
@@ -13,7 +20,6 @@ import {
   readWorkflowDefinition,
   scanWorkflowReferences,
   stateMachineArnPlaceholder,
-  timeoutFile,
   WorkflowDefinitionError,
   workflowFile,
 } from '../../functions/core/workflow-files.ts';
@@ -94,8 +100,8 @@ describe('naming conventions', () => {
       path.join(FIXTURE_FUNCTIONS_DIR, 'parent', 'write-report', 'handler.ts'),
     );
     assert.equal(
-      timeoutFile(FIXTURE_FUNCTIONS_DIR, 'lookup-cluster'),
-      path.join(FIXTURE_FUNCTIONS_DIR, 'shared', 'lookup-cluster', 'timeout.json'),
+      contractFile(FIXTURE_FUNCTIONS_DIR, 'lookup-cluster'),
+      path.join(FIXTURE_FUNCTIONS_DIR, 'shared', 'lookup-cluster', 'contract.ts'),
     );
     assert.equal(
       workflowFile('/repo/state-machines', 'associations'),
@@ -206,5 +212,41 @@ describe('readWorkflowDefinition', () => {
       () => readWorkflowDefinition(workflowFile(scratchDir('none'), 'absent')),
       /absent\.asl\.json does not exist/,
     );
+  });
+});
+
+describe('task descriptors', () => {
+  it("reads a task's descriptor from its contract, synchronously (infra) and as ESM (runner)", async () => {
+    const expected = readTaskDescriptor(FIXTURE_FUNCTIONS_DIR, 'process-batch');
+
+    assert.equal(expected.timeout.timeoutSeconds, 30);
+    assert.equal(expected.sharedRole, 'AssociationsKubernetes');
+    assert.equal(expected.kubernetesApi, true);
+    assert.deepEqual(await loadTaskDescriptor(FIXTURE_FUNCTIONS_DIR, 'process-batch'), expected);
+  });
+
+  it('groups tasks by shared role and lists the Kubernetes-calling ones', () => {
+    assert.deepEqual(sharedTaskRoles(FIXTURE_FUNCTIONS_DIR), {
+      AssociationsKubernetes: ['ensure-kubernetes-access', 'process-batch'],
+    });
+    assert.deepEqual(kubernetesApiTasks(FIXTURE_FUNCTIONS_DIR), ['process-batch']);
+  });
+
+  it('rejects a task without a contract, or whose contract exports no valid descriptor', () => {
+    const dir = functionsDir(['alpha/bare', 'alpha/none', 'alpha/bad']);
+    writeFileSync(path.join(dir, 'alpha', 'none', 'contract.ts'), 'export const input = 1;\n');
+    writeFileSync(
+      path.join(dir, 'alpha', 'bad', 'contract.ts'),
+      'export const descriptor = { timeout: { timeoutSeconds: 901, worstCase: {} } };\n',
+    );
+
+    const rejects = (task: string, pattern: RegExp) =>
+      assert.throws(
+        () => readTaskDescriptor(dir, task),
+        (error: unknown) => error instanceof WorkflowDefinitionError && pattern.test(error.message),
+      );
+    rejects('bare', /contract\.ts is missing/);
+    rejects('none', /exports no descriptor/);
+    rejects('bad', /timeoutSeconds/);
   });
 });

@@ -1,5 +1,6 @@
 /** The apply-addons task's contract: the input it accepts and the output it returns (its handler checks both). */
 import * as z from 'zod';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({
   runId: z.string().min(1),
@@ -12,3 +13,16 @@ export const output = z.object({ addonCount: z.number().int(), failed: z.number(
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 600,
+    worstCase: {
+      sequentialCalls: 60,
+      throttledCalls: 1,
+      waitSeconds: 305,
+      why: "Per add-on of the config (a handful): DescribeAddon, DescribeAddonVersions, DescribeAddonConfiguration, GetRole and, for each role it creates, CreateRole, AttachRolePolicy, PutRolePolicy, TagRole; then CreateAddon or UpdateAddon; the request document; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Up to 180 s more for an add-on still creating or updating to settle before it is updated. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+    },
+  },
+};

@@ -1,5 +1,6 @@
 /** The get-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 import * as z from 'zod';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({ runId: z.string().min(1) });
 
@@ -17,3 +18,16 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 900,
+    worstCase: {
+      sequentialCalls: 680,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'At 5,000 associations: 50 list pages, then 5,000 DescribePodIdentityAssociation 8 at a time (625 on the longest lane), then the pages written to the run store; one throttled.',
+    },
+  },
+};

@@ -1,5 +1,6 @@
 /** The load-request task's contract: the input it accepts and the output it returns (its handler checks both). */
 import * as z from 'zod';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.object({ runId: z.string().min(1), input: z.unknown() });
 
@@ -20,3 +21,16 @@ export const output = z.discriminatedUnion('ignored', [
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 180,
+    worstCase: {
+      sequentialCalls: 4,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'S3 GetObject of the config, iam:GetRole for the account, S3 PutObject of the request; one throttled.',
+    },
+  },
+};

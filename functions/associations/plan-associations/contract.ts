@@ -1,5 +1,6 @@
 /** The plan-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 import * as z from 'zod';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({ runId: z.string().min(1) });
 
@@ -13,3 +14,16 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 900,
+    worstCase: {
+      sequentialCalls: 690,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'As get-associations (50 list pages and 625 describes on the longest lane at 5,000 associations), plus reading the request and writing the plan; one throttled.',
+    },
+  },
+};

@@ -2,6 +2,7 @@
 
 import * as z from 'zod';
 import { OPERATIONS } from '../../core/config/index.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({
   runId: z.string().min(1),
@@ -20,3 +21,18 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 600,
+    worstCase: {
+      sequentialCalls: 80,
+      throttledCalls: 1,
+      waitSeconds: 125,
+      why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (GetRole, CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Deleting an eksctl role stack waits for DELETE_COMPLETE. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+    },
+  },
+  sharedRole: 'AssociationsKubernetes',
+  kubernetesApi: true,
+};

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { OPERATIONS } from '../../core/config/index.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({
   runId: z.string().min(1),
@@ -30,3 +31,16 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 300,
+    worstCase: {
+      sequentialCalls: 110,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'Reads the plan, the request and one results object per batch (100 batches at 5,000 associations), writes the report and puts the event; one throttled.',
+    },
+  },
+};

@@ -2,6 +2,7 @@
 
 import * as z from 'zod';
 import { RESULT_KINDS } from '../../core/associations/report.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 const nullableText = z.string().nullable();
 
@@ -62,3 +63,16 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 180,
+    worstCase: {
+      sequentialCalls: 1,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'One PutEvents, which may be throttled through its retry chain.',
+    },
+  },
+};

@@ -1,6 +1,7 @@
 /** The add-pod-identity-trust task's contract: the input it accepts and the output it returns (its handler checks both). */
 import type * as z from 'zod';
 import { batchCountsOutput, migrationBatchInput } from '../../aws/migration-batch.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = migrationBatchInput;
 
@@ -8,3 +9,16 @@ export const output = batchCountsOutput('roles', 'added', 'unsuccessful');
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 600,
+    worstCase: {
+      sequentialCalls: 25,
+      throttledCalls: 1,
+      waitSeconds: 300,
+      why: "50 roles on 5 lanes: 10 roles per lane, GetRole then UpdateAssumeRolePolicy, plus the plan and outcomes; one throttled. A role an eksctl stack owns goes through its stack: up to 180 s for an operation already under way to settle, then the change set and the update (about 2 minutes for one role). Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+    },
+  },
+};

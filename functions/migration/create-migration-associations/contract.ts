@@ -1,6 +1,7 @@
 /** The create-migration-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 import type * as z from 'zod';
 import { batchCountsOutput, migrationBatchInput } from '../../aws/migration-batch.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = migrationBatchInput;
 
@@ -8,3 +9,16 @@ export const output = batchCountsOutput('serviceAccounts', 'created', 'unsuccess
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 600,
+    worstCase: {
+      sequentialCalls: 36,
+      throttledCalls: 1,
+      waitSeconds: 125,
+      why: '50 service accounts on 5 lanes: 10 per lane, each one association and at most one GetRole of its role, plus DescribeCluster, the plan and outcomes; one throttled; the role/trust visibility retry (16 attempts, about 125 s).',
+    },
+  },
+};

@@ -2,6 +2,7 @@
 
 import * as z from 'zod';
 import { DISCOVERY_MODES } from '../../core/migration/request.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({
   runId: z.string().min(1),
@@ -36,3 +37,18 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 900,
+    worstCase: {
+      sequentialCalls: 600,
+      throttledCalls: 2,
+      waitSeconds: 25,
+      why: 'Kubernetes service-account lists in every namespace (pages of 500), IAM ListRoles and GetRole per role, CloudFormation stacks, associations listed and described; waits up to 5 x 5 s for a new access entry to be honoured; two throttled.',
+    },
+  },
+  sharedRole: 'MigrationKubernetes',
+  kubernetesApi: true,
+};

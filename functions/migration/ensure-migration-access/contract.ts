@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { DISCOVERY_MODES } from '../../core/migration/request.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({
   clusterName: z.string().min(1),
@@ -21,3 +22,17 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 180,
+    worstCase: {
+      sequentialCalls: 8,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
+    },
+  },
+  sharedRole: 'MigrationKubernetes',
+};

@@ -1,5 +1,6 @@
 /** The load-migration-request task's contract: the input it accepts and the output it returns (its handler checks both). */
 import * as z from 'zod';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.object({ runId: z.string().min(1), input: z.unknown() });
 
@@ -15,3 +16,16 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 30,
+    worstCase: {
+      sequentialCalls: 0,
+      throttledCalls: 0,
+      waitSeconds: 0,
+      why: 'Validates the input; no request.',
+    },
+  },
+};

@@ -1,5 +1,6 @@
 /** The migrate-addons task's contract: the input it accepts and the output it returns (its handler checks both). */
 import * as z from 'zod';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = z.looseObject({ runId: z.string().min(1) });
 
@@ -8,3 +9,16 @@ export const output = z.object({ migrated: z.number().int(), failed: z.number().
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 600,
+    worstCase: {
+      sequentialCalls: 40,
+      throttledCalls: 1,
+      waitSeconds: 305,
+      why: "Per add-on that uses IRSA (a handful): DescribeAddon, DescribeAddonConfiguration, GetRole, UpdateAssumeRolePolicy, UpdateAddon, and on request a second GetRole and UpdateAssumeRolePolicy for the OIDC trust; the plan and outcome documents; one throttled; EKS not yet seeing the new trust (the role-visibility retry, about 125 s). Up to 180 s more for an add-on still updating to settle before it is read. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+    },
+  },
+};

@@ -1,6 +1,7 @@
 /** The remove-irsa-annotations task's contract: the input it accepts and the output it returns (its handler checks both). */
 import type * as z from 'zod';
 import { batchCountsOutput, migrationBatchInput } from '../../aws/migration-batch.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 export const input = migrationBatchInput;
 
@@ -8,3 +9,18 @@ export const output = batchCountsOutput('serviceAccounts', 'removed', 'unsuccess
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 300,
+    worstCase: {
+      sequentialCalls: 25,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: '50 service accounts on 5 lanes: 10 per lane, a read and a patch each, plus the plan and outcomes; one throttled.',
+    },
+  },
+  sharedRole: 'MigrationKubernetes',
+  kubernetesApi: true,
+};

@@ -5,6 +5,7 @@ import { reportAccessSchema } from '../../core/associations/report.ts';
 import { MIGRATION_STEPS } from '../../core/migration/outcomes.ts';
 import { DISCOVERY_MODES } from '../../core/migration/request.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
 const access = z
   .looseObject({
@@ -42,3 +43,16 @@ export const output = z.object({
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
+
+/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+export const descriptor: TaskDescriptor = {
+  timeout: {
+    timeoutSeconds: 300,
+    worstCase: {
+      sequentialCalls: 110,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'Reads the plan and the outcomes of every batch of each stage, writes the report and puts the event; one throttled.',
+    },
+  },
+};

@@ -23,7 +23,7 @@ function options(overrides: Partial<RunWorkflowOptions> = {}): RunWorkflowOption
 }
 
 describe('runWorkflow', () => {
-  it("fails a task that runs past its function's timeout (timeout.json) as Lambda does", async () => {
+  it("fails a task that runs past its function's timeout (its contract's descriptor) as Lambda does", async () => {
     await assert.rejects(
       runWorkflow('slow', { milliseconds: 3000 }, options()),
       (error: unknown) =>

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as z from 'zod';
+import type { WorstCase } from './timeout-budget.ts';
+import { listTasks, taskDir, WorkflowDefinitionError } from './workflow-files.ts';
+
+/**
+ * What infra and the local runner know about a task beyond its input and output: each task's
+ * `functions/<group>/<task>/contract.ts` exports one as `descriptor`. The contract is imported by
+ * the task's handler, so a descriptor is plain data and the contract imports this module for its
+ * type only (erased): nothing here reaches a Lambda bundle.
+ */
+export interface TaskDescriptor {
+  /** The task's Lambda timeout and the worst case it was chosen from (functions/core/timeout-budget.ts). */
+  readonly timeout: TaskTimeout;
+  /**
+   * The PascalCase name of the role the task shares with other tasks. The task that creates an
+   * EKS access entry creates it for the role it runs as (functions/aws/identity.ts); the tasks
+   * that then call the Kubernetes API must run as that role for the entry to be theirs.
+   * Absent: the task has a role of its own.
+   */
+  readonly sharedRole?: string;
+  /**
+   * The task calls a cluster's Kubernetes API (functions/aws/kubernetes.ts), so it runs in the
+   * stack's VPC when one is given, to reach private cluster endpoints. Absent: false.
+   */
+  readonly kubernetesApi?: boolean;
+}
+
+/** A task's Lambda timeout and the worst case it was chosen from. */
+export interface TaskTimeout {
+  readonly timeoutSeconds: number;
+  readonly worstCase: WorstCase;
+}
+
+/** Lambda's own ceiling for a function's timeout. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+const CONTRACT_FILE = 'contract.ts';
+
+const taskDescriptorSchema: z.ZodType<TaskDescriptor> = z.strictObject({
+  timeout: z.strictObject({
+    timeoutSeconds: z.number().int().min(1).max(LAMBDA_MAX_TIMEOUT_SECONDS),
+    worstCase: z.strictObject({
+      sequentialCalls: z.number().int().min(0),
+      throttledCalls: z.number().int().min(0),
+      waitSeconds: z.number().min(0),
+      why: z.string().min(1),
+    }),
+  }),
+  sharedRole: z
+    .string()
+    .regex(/^[A-Z][A-Za-z0-9]*$/, 'a PascalCase name (it names the role construct)')
+    .optional(),
+  kubernetesApi: z.boolean().optional(),
+});
+
+/** Path of a task's contract, `<functionsDir>/<group>/<task>/contract.ts`; throws when the task is absent. */
+export function contractFile(functionsDir: string, task: string): string {
+  return path.join(taskDir(functionsDir, task), CONTRACT_FILE);
+}
+
+function existingContractFile(functionsDir: string, task: string): string {
+  const file = contractFile(functionsDir, task);
+  if (!existsSync(file)) {
+    throw new WorkflowDefinitionError(
+      `${file} is missing: every task's contract exports its descriptor (its Lambda timeout and ` +
+        'the worst case it covers, its shared role, whether it calls the Kubernetes API)',
+    );
+  }
+  return file;
+}
+
+function checkedDescriptor(file: string, contract: unknown): TaskDescriptor {
+  const descriptor: unknown =
+    typeof contract === 'object' && contract !== null && 'descriptor' in contract
+      ? contract.descriptor
+      : undefined;
+  if (descriptor === undefined) {
+    throw new WorkflowDefinitionError(
+      `${file} exports no descriptor: add \`export const descriptor: TaskDescriptor = {...}\` ` +
+        '(functions/core/task-descriptor.ts)',
+    );
+  }
+  const result = taskDescriptorSchema.safeParse(descriptor);
+  if (!result.success) {
+    throw new WorkflowDefinitionError(`${file}: descriptor: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
+
+/**
+ * A task's descriptor, read synchronously, for infra (a CDK construct tree is built in one
+ * synchronous pass). The contract is required through the CommonJS loader, which compiles
+ * TypeScript wherever tsx is registered for it (`tsx`, `node --import tsx`: the CDK app and the
+ * tests); code that may run with tsx's ESM hooks only (the CLI) uses loadTaskDescriptor.
+ */
+export function readTaskDescriptor(functionsDir: string, task: string): TaskDescriptor {
+  const file = existingContractFile(functionsDir, task);
+  let contract: unknown;
+  try {
+    contract = createRequire(import.meta.url)(file);
+  } catch (error) {
+    throw new WorkflowDefinitionError(
+      `${file} could not be loaded (run under tsx, which compiles TypeScript for require)`,
+      { cause: error },
+    );
+  }
+  return checkedDescriptor(file, contract);
+}
+
+/** A task's descriptor, imported as ESM (the local runner, which loads the handlers alike). */
+export async function loadTaskDescriptor(
+  functionsDir: string,
+  task: string,
+): Promise<TaskDescriptor> {
+  const file = existingContractFile(functionsDir, task);
+  return checkedDescriptor(file, await import(pathToFileURL(file).href));
+}
+
+/**
+ * The tasks under a functions folder that share a role, by role name (descriptor `sharedRole`),
+ * each role's tasks sorted.
+ */
+export function sharedTaskRoles(functionsDir: string): Record<string, string[]> {
+  const roles: Record<string, string[]> = {};
+  for (const task of listTasks(functionsDir).keys()) {
+    const { sharedRole } = readTaskDescriptor(functionsDir, task);
+    if (sharedRole !== undefined) roles[sharedRole] = [...(roles[sharedRole] ?? []), task];
+  }
+  return roles;
+}
+
+/** The tasks under a functions folder that call a cluster's Kubernetes API, sorted. */
+export function kubernetesApiTasks(functionsDir: string): string[] {
+  return [...listTasks(functionsDir).keys()].filter(
+    (task) => readTaskDescriptor(functionsDir, task).kubernetesApi === true,
+  );
+}
