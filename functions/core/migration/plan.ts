@@ -37,10 +37,16 @@ export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
  */
 export const BATCH_SIZE = 25;
 /**
- * Iterations per run at most; larger plans get larger batches. About 33 history events per
- * iteration keeps a run far under Step Functions' 25,000 events per execution.
+ * The largest batch: the tasks' timeouts (worst cases in their contract.ts) are budgeted for 50
+ * roles or service accounts per invocation.
  */
-export const MAX_BATCHES = 200;
+export const MAX_BATCH_SIZE = 50;
+/**
+ * Iterations a run aims to stay within by growing its batches up to MAX_BATCH_SIZE: about 30
+ * history events per iteration keep 400 of them (20,000 service accounts) far under Step
+ * Functions' 25,000 events per execution.
+ */
+export const MAX_BATCHES = 400;
 
 // ---------------------------------------------------------------------------------------------
 // Facts
@@ -1035,11 +1041,11 @@ export function planOfBatch(document: MigrationBatchDocument): MigrationPlan {
   return { ...document.settings, batches, roles, serviceAccounts, findings: [], warnings: [] };
 }
 
-/** BATCH_SIZE, or what keeps the plan within MAX_BATCHES iterations. */
+/** BATCH_SIZE, or what keeps the plan within MAX_BATCHES iterations, up to MAX_BATCH_SIZE. */
 export function batchSizeFor(roles: readonly PlannedRole[]): number {
   const serviceAccounts = roles.reduce((sum, role) => sum + role.serviceAccountCount, 0);
   const items = Math.max(roles.length, serviceAccounts);
-  return Math.max(BATCH_SIZE, Math.ceil(items / MAX_BATCHES));
+  return Math.min(MAX_BATCH_SIZE, Math.max(BATCH_SIZE, Math.ceil(items / MAX_BATCHES)));
 }
 
 function indexRange(first: number, count: number): number[] {

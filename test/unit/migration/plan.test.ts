@@ -7,6 +7,7 @@ import {
   batchDocument,
   batchRoles,
   batchServiceAccounts,
+  MAX_BATCH_SIZE,
   MAX_BATCHES,
   type MigrationPlan,
   migrationBatches,
@@ -508,7 +509,7 @@ describe('plan helpers', () => {
     assert.throws(() => batchDocument(plan, 2), RangeError);
   });
 
-  it('grows batches past BATCH_SIZE so that a plan never has more than MAX_BATCHES', () => {
+  it('grows batches past BATCH_SIZE to stay within MAX_BATCHES, never past MAX_BATCH_SIZE', () => {
     const roles = (count: number, perRole: number) =>
       Array.from(
         { length: count },
@@ -524,7 +525,11 @@ describe('plan helpers', () => {
       large.reduce((sum, batch) => sum + batch.serviceAccountCount, 0),
       20_000,
     );
-    // Roles without service accounts count too: 30,000 of them still make at most MAX_BATCHES.
-    assert.ok(migrationBatches(roles(30_000, 0)).length <= MAX_BATCHES);
+    // Roles without service accounts count too.
+    assert.ok(migrationBatches(roles(20_000, 0)).length <= MAX_BATCHES);
+    // Past what MAX_BATCHES holds, batches stop growing: an invocation's work stays bounded.
+    const huge = migrationBatches(roles(4_000, 10));
+    assert.equal(huge.length, 40_000 / MAX_BATCH_SIZE);
+    assert.ok(huge.every((batch) => batch.serviceAccountCount <= MAX_BATCH_SIZE));
   });
 });
