@@ -3,12 +3,12 @@
  * counts each returns, and how each reads its batch (only that batch's document).
  */
 import * as z from 'zod';
-import { RUN_DOCUMENTS } from '../core/migration/outcomes.ts';
 import {
   type MigrationBatchDocument,
   type MigrationPlan,
   planOfBatch,
 } from '../core/migration/plan.ts';
+import { MIGRATION_DOCUMENTS } from '../core/run-documents.ts';
 import { getRunDocument } from './run-store.ts';
 
 export const migrationBatchInput = z.looseObject({
@@ -25,6 +25,6 @@ export function batchCountsOutput<Count extends string>(...counts: Count[]) {
 /** The plan as batch `batch` sees it (`planOfBatch`). */
 export async function loadBatchPlan(runId: string, batch: number): Promise<MigrationPlan> {
   return planOfBatch(
-    await getRunDocument<MigrationBatchDocument>(runId, RUN_DOCUMENTS.batch(batch)),
+    await getRunDocument<MigrationBatchDocument>(runId, MIGRATION_DOCUMENTS.batch(batch)),
   );
 }

@@ -3,7 +3,6 @@
  * run store (one document per batch) and the later steps and the report read it back.
  * `not-attempted` means an earlier step this one depends on did not succeed; `reason` says which.
  */
-import { MIGRATION_DOCUMENTS } from '../run-documents.ts';
 
 export interface RoleTrustOutcome {
   roleIndex: number;
@@ -66,6 +65,3 @@ export function byIndex<T>(
 /** The steps each batch of the migration goes through, in the order they run. */
 export const MIGRATION_STEPS = ['trust', 'associations', 'annotations', 'oidcTrust'] as const;
 export type MigrationStep = (typeof MIGRATION_STEPS)[number];
-
-/** Names of the run's documents in the run store (`runs/<runId>/<name>.json`). */
-export const RUN_DOCUMENTS = MIGRATION_DOCUMENTS;

@@ -10,7 +10,7 @@ import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { putRunDocument } from '../../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
-import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { addPodIdentityTrustBatch } from './add-pod-identity-trust.ts';
 import { input, output } from './contract.ts';
 
@@ -21,6 +21,6 @@ export const handler = defineTask('add-pod-identity-trust', { input, output }, (
     updateTrust,
     changeTrustThroughStack: changeRoleTrustThroughStack,
     saveOutcomes: (runId, batch, outcomes) =>
-      putRunDocument(runId, RUN_DOCUMENTS.trust(batch), outcomes),
+      putRunDocument(runId, MIGRATION_DOCUMENTS.trust(batch), outcomes),
   }),
 );

@@ -11,7 +11,8 @@ import { getRoleTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import { type RoleTrustOutcome, RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import type { RoleTrustOutcome } from '../../core/migration/outcomes.ts';
+import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { createMigrationAssociations } from './create-migration-associations.ts';
 
@@ -21,7 +22,7 @@ export const handler = defineTask('create-migration-associations', { input, outp
     clusterOidcIssuer: async (clusterName) => (await describeCluster(clusterName))?.oidcIssuer,
     getRoleTrust,
     loadTrustOutcomes: (runId, batch) =>
-      findRunDocument<RoleTrustOutcome[]>(runId, RUN_DOCUMENTS.trust(batch)),
+      findRunDocument<RoleTrustOutcome[]>(runId, MIGRATION_DOCUMENTS.trust(batch)),
     createAssociation: async (association) => {
       const result = await createAssociation(association);
       return result.status === 'created'
@@ -32,6 +33,6 @@ export const handler = defineTask('create-migration-associations', { input, outp
           };
     },
     saveOutcomes: (runId, batch, outcomes) =>
-      putRunDocument(runId, RUN_DOCUMENTS.associations(batch), outcomes),
+      putRunDocument(runId, MIGRATION_DOCUMENTS.associations(batch), outcomes),
   }),
 );

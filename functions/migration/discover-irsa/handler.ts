@@ -15,7 +15,7 @@ import { defineTask } from '../../aws/lambda.ts';
 import { putRunDocument } from '../../aws/run-store.ts';
 import { listIamServiceAccountStacks } from '../../aws/stacks.ts';
 import { migratableRolesFromEnv } from '../../core/migration/migratable.ts';
-import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
 
@@ -46,9 +46,9 @@ export const handler = defineTask('discover-irsa', { input, output }, (event) =>
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAssociations,
     getAccountSummary,
-    savePlan: (runId, plan) => putRunDocument(runId, RUN_DOCUMENTS.plan, plan),
+    savePlan: (runId, plan) => putRunDocument(runId, MIGRATION_DOCUMENTS.plan, plan),
     saveBatch: (runId, batch, document) =>
-      putRunDocument(runId, RUN_DOCUMENTS.batch(batch), document),
+      putRunDocument(runId, MIGRATION_DOCUMENTS.batch(batch), document),
     sleep: (milliseconds) => sleep(milliseconds),
   }),
 );

@@ -2,14 +2,14 @@ import { describeSettledAddonState, updateAddonWith } from '../../aws/addons.ts'
 import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import { RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
 import type { MigrationPlan } from '../../core/migration/plan.ts';
+import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { migrateAddons } from './migrate-addons.ts';
 
 export const handler = defineTask('migrate-addons', { input, output }, (event) =>
   migrateAddons(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, RUN_DOCUMENTS.plan),
+    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, MIGRATION_DOCUMENTS.plan),
     getRoleTrust,
     updateTrust,
     addonState: async (clusterName, addonName) => {
@@ -22,6 +22,6 @@ export const handler = defineTask('migrate-addons', { input, output }, (event) =
       );
     },
     updateAddon: updateAddonWith,
-    saveResults: (runId, results) => putRunDocument(runId, RUN_DOCUMENTS.addons, results),
+    saveResults: (runId, results) => putRunDocument(runId, MIGRATION_DOCUMENTS.addons, results),
   }),
 );

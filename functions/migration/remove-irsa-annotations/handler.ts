@@ -11,8 +11,9 @@ import {
 import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import { type AssociationOutcome, RUN_DOCUMENTS } from '../../core/migration/outcomes.ts';
+import type { AssociationOutcome } from '../../core/migration/outcomes.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/migration/plan.ts';
+import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { removeIrsaAnnotations, type ServiceAccountsApi } from './remove-irsa-annotations.ts';
 
@@ -35,10 +36,10 @@ export const handler = defineTask('remove-irsa-annotations', { input, output }, 
   removeIrsaAnnotations(event, {
     loadPlan: loadBatchPlan,
     loadAssociationOutcomes: (runId, batch) =>
-      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+      findRunDocument<AssociationOutcome[]>(runId, MIGRATION_DOCUMENTS.associations(batch)),
     kubernetes,
     sleep: (milliseconds) => sleep(milliseconds),
     saveOutcomes: (runId, batch, outcomes) =>
-      putRunDocument(runId, RUN_DOCUMENTS.annotations(batch), outcomes),
+      putRunDocument(runId, MIGRATION_DOCUMENTS.annotations(batch), outcomes),
   }),
 );

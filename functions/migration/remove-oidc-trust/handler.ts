@@ -10,11 +10,8 @@ import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
-import {
-  type AnnotationOutcome,
-  type AssociationOutcome,
-  RUN_DOCUMENTS,
-} from '../../core/migration/outcomes.ts';
+import type { AnnotationOutcome, AssociationOutcome } from '../../core/migration/outcomes.ts';
+import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { removeOidcTrust } from './remove-oidc-trust.ts';
 
@@ -22,13 +19,13 @@ export const handler = defineTask('remove-oidc-trust', { input, output }, (event
   removeOidcTrust(event, {
     loadPlan: loadBatchPlan,
     loadAssociationOutcomes: (runId, batch) =>
-      findRunDocument<AssociationOutcome[]>(runId, RUN_DOCUMENTS.associations(batch)),
+      findRunDocument<AssociationOutcome[]>(runId, MIGRATION_DOCUMENTS.associations(batch)),
     loadAnnotationOutcomes: (runId, batch) =>
-      findRunDocument<AnnotationOutcome[]>(runId, RUN_DOCUMENTS.annotations(batch)),
+      findRunDocument<AnnotationOutcome[]>(runId, MIGRATION_DOCUMENTS.annotations(batch)),
     getRoleTrust,
     updateTrust,
     changeTrustThroughStack: changeRoleTrustThroughStack,
     saveOutcomes: (runId, batch, outcomes) =>
-      putRunDocument(runId, RUN_DOCUMENTS.oidcTrust(batch), outcomes),
+      putRunDocument(runId, MIGRATION_DOCUMENTS.oidcTrust(batch), outcomes),
   }),
 );
