@@ -3,11 +3,7 @@
  * counts each returns, and how each reads its batch (only that batch's document).
  */
 import * as z from 'zod';
-import {
-  type MigrationBatchDocument,
-  type MigrationPlan,
-  planOfBatch,
-} from '../core/migration/plan.ts';
+import { type MigrationPlan, planOfBatch } from '../core/migration/plan.ts';
 import { MIGRATION_DOCUMENTS } from '../core/run-documents.ts';
 import { getRunDocument } from './run-store.ts';
 
@@ -24,7 +20,5 @@ export function batchCountsOutput<Count extends string>(...counts: Count[]) {
 
 /** The plan as batch `batch` sees it (`planOfBatch`). */
 export async function loadBatchPlan(runId: string, batch: number): Promise<MigrationPlan> {
-  return planOfBatch(
-    await getRunDocument<MigrationBatchDocument>(runId, MIGRATION_DOCUMENTS.batch(batch)),
-  );
+  return planOfBatch(await getRunDocument(runId, MIGRATION_DOCUMENTS.batch(batch)));
 }

@@ -4,12 +4,17 @@
  * over thousands of associations would exceed, so large data travels by reference.
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import * as z from 'zod/mini';
 import { NamedError } from '../core/errors.ts';
-import { runDocumentKey } from '../core/run-documents.ts';
+import { type RunDocument, runDocumentKey } from '../core/run-documents.ts';
 import { s3Client } from './clients.ts';
 
 export class RunDocumentMissingError extends NamedError {
   override readonly name = 'RunDocumentMissingError';
+}
+
+export class RunDocumentInvalidError extends NamedError {
+  override readonly name = 'RunDocumentInvalidError';
 }
 
 export function configBucket(): string {
@@ -21,8 +26,12 @@ export function configBucket(): string {
   return bucket;
 }
 
-export async function putRunDocument(runId: string, name: string, value: unknown): Promise<string> {
-  const key = runDocumentKey(runId, name);
+export async function putRunDocument<T>(
+  runId: string,
+  document: RunDocument<T>,
+  value: T,
+): Promise<string> {
+  const key = runDocumentKey(runId, document.name);
   await s3Client().send(
     new PutObjectCommand({
       Bucket: configBucket(),
@@ -34,35 +43,56 @@ export async function putRunDocument(runId: string, name: string, value: unknown
   return `s3://${configBucket()}/${key}`;
 }
 
-export async function getRunDocument<T>(runId: string, name: string): Promise<T> {
-  const key = runDocumentKey(runId, name);
+async function readJson(bucket: string, key: string): Promise<unknown> {
+  const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse((await response.Body?.transformToString()) ?? 'null');
+}
+
+function checked<T>(location: string, schema: z.ZodMiniType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new RunDocumentInvalidError(
+    `run document ${location} is not what this step reads: ${z.prettifyError(result.error)}. ` +
+      'It was changed after its step wrote it, or written by another version of the service; ' +
+      'start a new run rather than rerunning this one.',
+  );
+}
+
+export async function getRunDocument<T>(runId: string, document: RunDocument<T>): Promise<T> {
+  const key = runDocumentKey(runId, document.name);
+  const location = `s3://${configBucket()}/${key}`;
+  let value: unknown;
   try {
-    const response = await s3Client().send(
-      new GetObjectCommand({ Bucket: configBucket(), Key: key }),
-    );
-    return JSON.parse((await response.Body?.transformToString()) ?? 'null') as T;
+    value = await readJson(configBucket(), key);
   } catch (error) {
     if (error instanceof NoSuchKey) {
       throw new RunDocumentMissingError(
-        `run document s3://${configBucket()}/${key} is missing; was the run restarted?`,
+        `run document ${location} is missing; was the run restarted?`,
       );
     }
     throw error;
   }
+  return checked(location, document.schema, value);
 }
 
-/** Reads a document by the `s3://bucket/key` location `putRunDocument` returned. */
-export async function getStoredDocument<T>(location: string): Promise<T> {
+/** Reads `document` by the `s3://bucket/key` location `putRunDocument` returned for it. */
+export async function getStoredDocument<T>(location: string, document: RunDocument<T>): Promise<T> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (!match?.[1] || !match[2]) throw new Error(`${location} is not an s3://bucket/key location`);
-  const response = await s3Client().send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-  return JSON.parse((await response.Body?.transformToString()) ?? 'null') as T;
+  if (!match?.[1] || !match[2]?.endsWith(`/${document.name}.json`)) {
+    throw new Error(
+      `${location} is not the s3://bucket/key location of a ${document.name} document`,
+    );
+  }
+  return checked(location, document.schema, await readJson(match[1], match[2]));
 }
 
 /** The document, or undefined when it was never written (for example by a batch that failed). */
-export async function findRunDocument<T>(runId: string, name: string): Promise<T | undefined> {
+export async function findRunDocument<T>(
+  runId: string,
+  document: RunDocument<T>,
+): Promise<T | undefined> {
   try {
-    return await getRunDocument<T>(runId, name);
+    return await getRunDocument(runId, document);
   } catch (error) {
     if (error instanceof RunDocumentMissingError) return undefined;
     throw error;

@@ -18,6 +18,7 @@ import {
   RESULT_KINDS,
   type ReportAccess,
 } from '../../functions/core/associations/report.ts';
+import { ASSOCIATION_DOCUMENTS } from '../../functions/core/run-documents.ts';
 import { formatTable } from './table.ts';
 
 /** What the workflow ends a create/update/delete/apply run with, or a `get` with. */
@@ -200,7 +201,9 @@ export async function withStoredPages(output: unknown): Promise<unknown> {
     return output;
   }
   const pages = await Promise.all(
-    output.pages.map((location) => getStoredDocument<AssociationRow[]>(location)),
+    output.pages.map((location, page) =>
+      getStoredDocument(location, ASSOCIATION_DOCUMENTS.getPage(page)),
+    ),
   );
   const { pages: _pages, associationsOmitted: _omitted, ...rest } = output;
   return { ...rest, associations: pages.flat() };

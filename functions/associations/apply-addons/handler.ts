@@ -14,15 +14,13 @@ import {
 } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { AssociationRequest } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { applyAddons } from './apply-addons.ts';
 import { input, output } from './contract.ts';
 
 export const handler = defineTask('apply-addons', { input, output }, (event) =>
   applyAddons(event, {
-    loadRequest: (runId) =>
-      getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),
+    loadRequest: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.request),
     describeCluster,
     catalogue: addonCatalogue,
     podIdentityConfiguration: addonPodIdentityConfiguration,

@@ -1,16 +1,12 @@
 import { describeAssociations, listAssociations } from '../../aws/eks-associations.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { AssociationRequest } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { getAssociations } from './get-associations.ts';
 
 export const handler = defineTask('get-associations', { input, output }, async (event) => {
-  const request = await getRunDocument<AssociationRequest>(
-    event.runId,
-    ASSOCIATION_DOCUMENTS.request,
-  );
+  const request = await getRunDocument(event.runId, ASSOCIATION_DOCUMENTS.request);
   return getAssociations(
     {
       runId: event.runId,

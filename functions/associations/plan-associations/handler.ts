@@ -3,15 +3,13 @@ import { getRoleState } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { findEksctlRoleStack } from '../../aws/stacks.ts';
-import type { AssociationRequest } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { planAssociations } from './plan-associations.ts';
 
 export const handler = defineTask('plan-associations', { input, output }, (event) =>
   planAssociations(event.runId, {
-    loadRequest: (runId) =>
-      getRunDocument<AssociationRequest>(runId, ASSOCIATION_DOCUMENTS.request),
+    loadRequest: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.request),
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAll: describeAssociations,
     getRoleState,

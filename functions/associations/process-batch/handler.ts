@@ -5,7 +5,6 @@ import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { findEksctlRoleStack } from '../../aws/stacks.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
-import type { BatchDocument, PlanDocument } from '../../core/associations/run-plan.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { awsExecutor, kubernetesApiPerCluster } from './aws-executor.ts';
 import { input, output } from './contract.ts';
@@ -16,10 +15,9 @@ export const handler = defineTask('process-batch', { input, output }, (event) =>
   return processBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
     policyDocument: getPolicyDocument,
-    loadBatch: (runId, batch) =>
-      getRunDocument<BatchDocument>(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
+    loadBatch: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
     loadRoleUsage: async (runId) =>
-      (await getRunDocument<PlanDocument>(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
+      (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
     describeAssociation,
     getRoleTrust,
     getRolePolicies,

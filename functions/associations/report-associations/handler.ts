@@ -2,9 +2,6 @@ import { publishRunCompleted } from '../../aws/events.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { recordFailedItems } from '../../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { AddonResult } from '../../core/addon-plan.ts';
-import type { ItemResult } from '../../core/associations/report.ts';
-import type { BatchDocument, PlanDocument } from '../../core/associations/run-plan.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { reportAssociations } from './report-associations.ts';
@@ -13,18 +10,13 @@ export const handler = defineTask('report-associations', { input, output }, asyn
   const report = await reportAssociations(event, {
     // A batch may have failed for want of its document: the plan then says what it held.
     loadBatchItems: async (runId, batch) => {
-      const document = await findRunDocument<BatchDocument>(
-        runId,
-        ASSOCIATION_DOCUMENTS.batch(batch),
-      );
+      const document = await findRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch));
       if (Array.isArray(document?.items)) return document.items;
-      const plan = await getRunDocument<PlanDocument>(runId, ASSOCIATION_DOCUMENTS.plan);
+      const plan = await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan);
       return plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
     },
-    loadResults: (runId, batch) =>
-      getRunDocument<ItemResult[]>(runId, ASSOCIATION_DOCUMENTS.results(batch)),
-    loadAddonResults: (runId) =>
-      findRunDocument<AddonResult[]>(runId, ASSOCIATION_DOCUMENTS.addonResults),
+    loadResults: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.results(batch)),
+    loadAddonResults: (runId) => findRunDocument(runId, ASSOCIATION_DOCUMENTS.addonResults),
     saveReport: (runId, report) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.report, report),
     publish: publishRunCompleted,
   });

@@ -35,7 +35,7 @@ export const DEFAULTS_PREFIX = 'defaults/';
  * The run document holding the config a bootstrap run applies (`runs/<runId>/cluster-config.json`),
  * which the nested associations run reads.
  */
-export const APPLIED_CONFIG_DOCUMENT = BOOTSTRAP_DOCUMENTS.appliedConfig;
+export const APPLIED_CONFIG_DOCUMENT = BOOTSTRAP_DOCUMENTS.appliedConfig.name;
 
 /** Each defaults file is one S3 read in one task invocation; this keeps it well within a minute. */
 export const MAX_DEFAULTS_FILES = 100;

@@ -11,7 +11,6 @@ import { getRoleTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { RoleTrustOutcome } from '../../core/migration/outcomes.ts';
 import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { createMigrationAssociations } from './create-migration-associations.ts';
@@ -21,8 +20,7 @@ export const handler = defineTask('create-migration-associations', { input, outp
     loadPlan: loadBatchPlan,
     clusterOidcIssuer: async (clusterName) => (await describeCluster(clusterName))?.oidcIssuer,
     getRoleTrust,
-    loadTrustOutcomes: (runId, batch) =>
-      findRunDocument<RoleTrustOutcome[]>(runId, MIGRATION_DOCUMENTS.trust(batch)),
+    loadTrustOutcomes: (runId, batch) => findRunDocument(runId, MIGRATION_DOCUMENTS.trust(batch)),
     createAssociation: async (association) => {
       const result = await createAssociation(association);
       return result.status === 'created'

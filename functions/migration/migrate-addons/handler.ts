@@ -2,14 +2,13 @@ import { describeSettledAddonState, updateAddonWith } from '../../aws/addons.ts'
 import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { MigrationPlan } from '../../core/migration/plan.ts';
 import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { migrateAddons } from './migrate-addons.ts';
 
 export const handler = defineTask('migrate-addons', { input, output }, (event) =>
   migrateAddons(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, MIGRATION_DOCUMENTS.plan),
+    loadPlan: (runId) => getRunDocument(runId, MIGRATION_DOCUMENTS.plan),
     getRoleTrust,
     updateTrust,
     addonState: async (clusterName, addonName) => {

@@ -11,7 +11,6 @@ import {
 import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { AssociationOutcome } from '../../core/migration/outcomes.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/migration/plan.ts';
 import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
@@ -36,7 +35,7 @@ export const handler = defineTask('remove-irsa-annotations', { input, output }, 
   removeIrsaAnnotations(event, {
     loadPlan: loadBatchPlan,
     loadAssociationOutcomes: (runId, batch) =>
-      findRunDocument<AssociationOutcome[]>(runId, MIGRATION_DOCUMENTS.associations(batch)),
+      findRunDocument(runId, MIGRATION_DOCUMENTS.associations(batch)),
     kubernetes,
     sleep: (milliseconds) => sleep(milliseconds),
     saveOutcomes: (runId, batch, outcomes) =>

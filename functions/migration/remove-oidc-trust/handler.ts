@@ -10,7 +10,6 @@ import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
-import type { AnnotationOutcome, AssociationOutcome } from '../../core/migration/outcomes.ts';
 import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { removeOidcTrust } from './remove-oidc-trust.ts';
@@ -19,9 +18,9 @@ export const handler = defineTask('remove-oidc-trust', { input, output }, (event
   removeOidcTrust(event, {
     loadPlan: loadBatchPlan,
     loadAssociationOutcomes: (runId, batch) =>
-      findRunDocument<AssociationOutcome[]>(runId, MIGRATION_DOCUMENTS.associations(batch)),
+      findRunDocument(runId, MIGRATION_DOCUMENTS.associations(batch)),
     loadAnnotationOutcomes: (runId, batch) =>
-      findRunDocument<AnnotationOutcome[]>(runId, MIGRATION_DOCUMENTS.annotations(batch)),
+      findRunDocument(runId, MIGRATION_DOCUMENTS.annotations(batch)),
     getRoleTrust,
     updateTrust,
     changeTrustThroughStack: changeRoleTrustThroughStack,

@@ -2,17 +2,14 @@ import { publishRunCompleted } from '../../aws/events.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { recordFailedItems } from '../../aws/metrics.ts';
 import { findRunDocument, getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import type { AddonMigrationResult } from '../../core/migration/addons.ts';
-import type { MigrationPlan } from '../../core/migration/plan.ts';
 import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { reportMigration } from './report-migration.ts';
 
 export const handler = defineTask('report-migration', { input, output }, async (event) => {
   const report = await reportMigration(event, {
-    loadPlan: (runId) => getRunDocument<MigrationPlan>(runId, MIGRATION_DOCUMENTS.plan),
-    loadAddonOutcomes: (runId) =>
-      findRunDocument<AddonMigrationResult[]>(runId, MIGRATION_DOCUMENTS.addons),
+    loadPlan: (runId) => getRunDocument(runId, MIGRATION_DOCUMENTS.plan),
+    loadAddonOutcomes: (runId) => findRunDocument(runId, MIGRATION_DOCUMENTS.addons),
     loadOutcomes: (runId, step, batch) =>
       findRunDocument<unknown[]>(runId, MIGRATION_DOCUMENTS[step](batch)),
     saveReport: (runId, report) => putRunDocument(runId, MIGRATION_DOCUMENTS.report, report),

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { listAddonRoles } from '../../../functions/aws/addons.ts';
+import { s3Client } from '../../../functions/aws/clients.ts';
 import { getRoleTrust } from '../../../functions/aws/iam.ts';
 import { listOidcProviders } from '../../../functions/aws/oidc.ts';
-import { findRunDocument, putRunDocument } from '../../../functions/aws/run-store.ts';
+import {
+  configBucket,
+  findRunDocument,
+  getRunDocument,
+  putRunDocument,
+  RunDocumentInvalidError,
+} from '../../../functions/aws/run-store.ts';
 import { listIamServiceAccountStacks } from '../../../functions/aws/stacks.ts';
+import { MIGRATION_DOCUMENTS, runDocumentKey } from '../../../functions/core/run-documents.ts';
 import { ACCOUNT, type Simulated, simulate, WORLD_HEADER } from '../aws/simulated.ts';
 
 const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/DEMO1`;
@@ -94,10 +103,29 @@ describe('migration adapters on the simulator', () => {
   });
 
   it('finds a run document, or answers undefined for one never written', async () => {
-    await putRunDocument('run-1', 'trust-0', [{ roleIndex: 0, result: 'added' }]);
-    assert.deepEqual(await findRunDocument('run-1', 'trust-0'), [
+    await putRunDocument('run-1', MIGRATION_DOCUMENTS.trust(0), [
       { roleIndex: 0, result: 'added' },
     ]);
-    assert.equal(await findRunDocument('run-1', 'trust-1'), undefined);
+    assert.deepEqual(await findRunDocument('run-1', MIGRATION_DOCUMENTS.trust(0)), [
+      { roleIndex: 0, result: 'added' },
+    ]);
+    assert.equal(await findRunDocument('run-1', MIGRATION_DOCUMENTS.trust(1)), undefined);
+  });
+
+  it('refuses a run document that is not what its table says, naming the field', async () => {
+    await s3Client().send(
+      new PutObjectCommand({
+        Bucket: configBucket(),
+        Key: runDocumentKey('run-1', MIGRATION_DOCUMENTS.trust(2).name),
+        Body: JSON.stringify([{ roleIndex: 0, result: 'maybe' }]),
+      }),
+    );
+    await assert.rejects(
+      getRunDocument('run-1', MIGRATION_DOCUMENTS.trust(2)),
+      (error: unknown) =>
+        error instanceof RunDocumentInvalidError &&
+        error.message.includes('runs/run-1/trust-2.json') &&
+        error.message.includes('[0].result'),
+    );
   });
 });
