@@ -21,6 +21,7 @@ export const ESBUILD_TARGET = 'node22';
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': path.join(BUNDLE_ALIASES_DIR, 'lambda-credentials.ts'),
+  '@smithy/core/event-streams': path.join(BUNDLE_ALIASES_DIR, 'no-event-streams.ts'),
 };
 
 /** Bundled CommonJS dependencies call require(), which an ES module lacks. */

@@ -64,7 +64,6 @@ const OVER_BUDGET_CEILINGS_KIB: Readonly<Record<string, number>> = {
   'remove-irsa-annotations': 441,
   'report-migration': 438,
   'report-associations': 425,
-  'get-associations': 406,
 };
 
 describe('Lambda bundle sizes', () => {
