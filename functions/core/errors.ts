@@ -12,3 +12,8 @@ export abstract class NamedError extends Error {
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
+
+/** Why an item failed: `error` met while `doing` its work (`creating role "x": AccessDenied`). */
+export function failedWhile(doing: string, error: unknown): string {
+  return `${doing}: ${asError(error).message}`;
+}

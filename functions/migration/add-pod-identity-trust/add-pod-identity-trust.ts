@@ -1,7 +1,7 @@
-import pMap from 'p-map';
 import type { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
 import { IAM_SERVICE_ACCOUNT_TAG, POD_IDENTITY_ASSOCIATION_TAG } from '../../core/eksctl-stacks.ts';
-import { asError } from '../../core/errors.ts';
+import { failedWhile } from '../../core/errors.ts';
+import { runBatchStep } from '../../core/migration/batch-step.ts';
 import type { RoleTrustOutcome } from '../../core/migration/outcomes.ts';
 import {
   batchRoles,
@@ -11,14 +11,10 @@ import {
 } from '../../core/migration/plan.ts';
 import { podIdentityTrustAddition } from '../../core/migration/trust.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
+import type { Input, Output } from './contract.ts';
 
 /** Roles of one batch handled at once: IAM's account-wide write rate is the bottleneck. */
 export const ROLE_CONCURRENCY = 5;
-
-export interface BatchInput {
-  runId: string;
-  batch: number;
-}
 
 export interface AddTrustDeps {
   /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
@@ -29,66 +25,50 @@ export interface AddTrustDeps {
   saveOutcomes(runId: string, batch: number, outcomes: RoleTrustOutcome[]): Promise<string>;
 }
 
-export interface TrustBatchResult {
-  batch: number;
-  roles: number;
-  added: number;
-  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
-  unsuccessful: number;
-}
-
 /**
  * Adds the pods.eks.amazonaws.com statement to each role of the batch that lacks one, reading
  * the trust policy right before writing it. Each role is in exactly one batch item, so one write
  * per role and no lost update, however many service accounts share it. The size quota is
  * checked before the write; a role too full fails alone, with its reason.
  */
-export async function addPodIdentityTrustBatch(
-  input: BatchInput,
-  deps: AddTrustDeps,
-): Promise<TrustBatchResult> {
+export async function addPodIdentityTrustBatch(input: Input, deps: AddTrustDeps): Promise<Output> {
   const plan = await deps.loadPlan(input.runId, input.batch);
-  const indexes = batchRoles(plan, input.batch);
-  const outcomes = await pMap(
-    indexes,
-    async (roleIndex): Promise<RoleTrustOutcome> => {
+  return runBatchStep(input, {
+    items: batchRoles(plan, input.batch),
+    concurrency: ROLE_CONCURRENCY,
+    each: async (roleIndex): Promise<RoleTrustOutcome> => {
       const role = plan.roles[roleIndex];
       if (!role) return { roleIndex, result: 'failed', reason: 'not in the plan' };
       if (role.throughStack && role.stackName !== undefined) {
         return addTrustThroughStack(plan, roleIndex, { ...role, stackName: role.stackName }, deps);
       }
-      try {
-        const live = await deps.getRoleTrust(role.name);
-        if (!live)
-          return { roleIndex, result: 'failed', reason: `role "${role.name}" no longer exists` };
-        const addition = podIdentityTrustAddition(
-          role.name,
-          live.trustPolicy,
-          plan.assumeRolePolicySizeQuota,
-        );
-        if (addition.action === 'present') return { roleIndex, result: 'present' };
-        if (addition.action === 'too-large') {
-          return { roleIndex, result: 'failed', reason: addition.reason };
-        }
-        await deps.updateTrust(role.name, addition.document);
-        return { roleIndex, result: 'added' };
-      } catch (error) {
-        return {
-          roleIndex,
-          result: 'failed',
-          reason: `updating trust policy for role ${role.name}: ${asError(error).message}`,
-        };
+      const live = await deps.getRoleTrust(role.name);
+      if (!live)
+        return { roleIndex, result: 'failed', reason: `role "${role.name}" no longer exists` };
+      const addition = podIdentityTrustAddition(
+        role.name,
+        live.trustPolicy,
+        plan.assumeRolePolicySizeQuota,
+      );
+      if (addition.action === 'present') return { roleIndex, result: 'present' };
+      if (addition.action === 'too-large') {
+        return { roleIndex, result: 'failed', reason: addition.reason };
       }
+      await deps.updateTrust(role.name, addition.document);
+      return { roleIndex, result: 'added' };
     },
-    { concurrency: ROLE_CONCURRENCY },
-  );
-  await deps.saveOutcomes(input.runId, input.batch, outcomes);
-  return {
-    batch: input.batch,
-    roles: outcomes.length,
-    added: outcomes.filter((outcome) => outcome.result === 'added').length,
-    unsuccessful: outcomes.filter((outcome) => outcome.result === 'failed').length,
-  };
+    failed: (roleIndex, error): RoleTrustOutcome => ({
+      roleIndex,
+      result: 'failed',
+      reason: failedWhile(`updating trust policy for role ${plan.roles[roleIndex]?.name}`, error),
+    }),
+    save: deps.saveOutcomes,
+    counts: {
+      roles: () => true,
+      added: (outcome) => outcome.result === 'added',
+      unsuccessful: (outcome) => outcome.result === 'failed',
+    },
+  });
 }
 
 /**
@@ -131,7 +111,10 @@ async function addTrustThroughStack(
     return {
       roleIndex,
       result: 'failed',
-      reason: `updating trust policy for role ${role.name} through stack "${role.stackName}": ${asError(error).message}`,
+      reason: failedWhile(
+        `updating trust policy for role ${role.name} through stack "${role.stackName}"`,
+        error,
+      ),
     };
   }
 }

@@ -1,6 +1,6 @@
-import pMap from 'p-map';
 import { namesSameRole } from '../../core/arn.ts';
-import { asError, NamedError } from '../../core/errors.ts';
+import { failedWhile, NamedError } from '../../core/errors.ts';
+import { runBatchStep } from '../../core/migration/batch-step.ts';
 import { coverageOf } from '../../core/migration/coverage.ts';
 import {
   type AssociationOutcome,
@@ -16,14 +16,10 @@ import {
 import type { PolicyDocument } from '../../core/policy-document.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 import { findIrsaSubjects } from '../../core/trust-policy.ts';
+import type { Input, Output } from './contract.ts';
 
 /** Service accounts of one batch handled at once, within EKS's request rate. */
 export const ASSOCIATION_CONCURRENCY = 5;
-
-export interface BatchInput {
-  runId: string;
-  batch: number;
-}
 
 export type CreateResult =
   | { status: 'created' }
@@ -63,25 +59,16 @@ export class MigrationPlanTamperedError extends NamedError {
   }
 }
 
-export interface AssociationBatchResult {
-  batch: number;
-  serviceAccounts: number;
-  created: number;
-  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
-  unsuccessful: number;
-}
-
 /**
  * Creates the association of each service account of the batch whose role now trusts Pod
  * Identity. One that already exists for the same role counts as done; one for another role is a
  * conflict and is left as it is.
  */
 export async function createMigrationAssociations(
-  input: BatchInput,
+  input: Input,
   deps: CreateAssociationsDeps,
-): Promise<AssociationBatchResult> {
+): Promise<Output> {
   const plan = await deps.loadPlan(input.runId, input.batch);
-  const indexes = batchServiceAccounts(plan, input.batch);
   // A batch holds its service accounts' roles, so their trust outcomes are this batch's document.
   const trust = byIndex(
     (await deps.loadTrustOutcomes(input.runId, input.batch)) ?? [],
@@ -91,9 +78,10 @@ export async function createMigrationAssociations(
   // is checked against what IAM and EKS say now before it grants anything.
   const issuer = deps.clusterOidcIssuer(plan.clusterName);
   const liveTrust = readOncePerKey(deps.getRoleTrust);
-  const outcomes = await pMap(
-    indexes,
-    async (index): Promise<AssociationOutcome> => {
+  return runBatchStep(input, {
+    items: batchServiceAccounts(plan, input.batch),
+    concurrency: ASSOCIATION_CONCURRENCY,
+    each: async (index): Promise<AssociationOutcome> => {
       const sa = plan.serviceAccounts[index];
       const role = sa ? plan.roles[sa.roleIndex] : undefined;
       if (!sa || !role) {
@@ -110,50 +98,49 @@ export async function createMigrationAssociations(
       if (!pendingSteps(plan, index).association) {
         return { serviceAccountIndex: index, result: 'exists' };
       }
-      try {
-        const live = await liveTrust(role.name);
-        const currentIssuer = await issuer;
-        const stillTrusted =
-          live !== undefined &&
-          currentIssuer !== undefined &&
-          coverageOf(findIrsaSubjects(live.trustPolicy, currentIssuer), sa) !== undefined;
-        if (!stillTrusted) {
-          throw new MigrationPlanTamperedError(describeServiceAccount(sa), role.name, input.runId);
-        }
-        const created = await deps.createAssociation({
-          clusterName: plan.clusterName,
-          namespace: sa.namespace,
-          serviceAccount: sa.serviceAccount,
-          roleArn: role.arn,
-          // The trust step of this run just wrote it; EKS may not see it yet.
-          trustJustChanged: roleTrust.result === 'added',
-        });
-        if (created.status === 'created') return { serviceAccountIndex: index, result: 'created' };
-        if (namesSameRole(created.existing.roleArn, role.arn)) {
-          return { serviceAccountIndex: index, result: 'exists' };
-        }
-        return {
-          serviceAccountIndex: index,
-          result: 'conflict',
-          reason: `service account "${describeServiceAccount(sa)}" already has a pod identity association with role ${created.existing.roleArn}, not with "${role.name}"; not migrated (conflict)`,
-        };
-      } catch (error) {
-        return {
-          serviceAccountIndex: index,
-          result: 'failed',
-          reason: `creating pod identity association for service account "${sa.serviceAccount}" in namespace "${sa.namespace}": ${asError(error).message}`,
-        };
+      const live = await liveTrust(role.name);
+      const currentIssuer = await issuer;
+      const stillTrusted =
+        live !== undefined &&
+        currentIssuer !== undefined &&
+        coverageOf(findIrsaSubjects(live.trustPolicy, currentIssuer), sa) !== undefined;
+      if (!stillTrusted) {
+        throw new MigrationPlanTamperedError(describeServiceAccount(sa), role.name, input.runId);
       }
+      const created = await deps.createAssociation({
+        clusterName: plan.clusterName,
+        namespace: sa.namespace,
+        serviceAccount: sa.serviceAccount,
+        roleArn: role.arn,
+        // The trust step of this run just wrote it; EKS may not see it yet.
+        trustJustChanged: roleTrust.result === 'added',
+      });
+      if (created.status === 'created') return { serviceAccountIndex: index, result: 'created' };
+      if (namesSameRole(created.existing.roleArn, role.arn)) {
+        return { serviceAccountIndex: index, result: 'exists' };
+      }
+      return {
+        serviceAccountIndex: index,
+        result: 'conflict',
+        reason: `service account "${describeServiceAccount(sa)}" already has a pod identity association with role ${created.existing.roleArn}, not with "${role.name}"; not migrated (conflict)`,
+      };
     },
-    { concurrency: ASSOCIATION_CONCURRENCY },
-  );
-  await deps.saveOutcomes(input.runId, input.batch, outcomes);
-  return {
-    batch: input.batch,
-    serviceAccounts: outcomes.length,
-    created: outcomes.filter((outcome) => outcome.result === 'created').length,
-    unsuccessful: outcomes.filter(
-      (outcome) => outcome.result !== 'created' && outcome.result !== 'exists',
-    ).length,
-  };
+    failed: (index, error): AssociationOutcome => {
+      const sa = plan.serviceAccounts[index];
+      return {
+        serviceAccountIndex: index,
+        result: 'failed',
+        reason: failedWhile(
+          `creating pod identity association for service account "${sa?.serviceAccount}" in namespace "${sa?.namespace}"`,
+          error,
+        ),
+      };
+    },
+    save: deps.saveOutcomes,
+    counts: {
+      serviceAccounts: () => true,
+      created: (outcome) => outcome.result === 'created',
+      unsuccessful: (outcome) => outcome.result !== 'created' && outcome.result !== 'exists',
+    },
+  });
 }

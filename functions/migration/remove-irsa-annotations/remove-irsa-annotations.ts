@@ -1,11 +1,11 @@
-import pMap from 'p-map';
 import {
   KubernetesApiError,
   KubernetesConflictError,
   KubernetesNotFoundError,
 } from '../../aws/kubernetes.ts';
 import { namesSameRole } from '../../core/arn.ts';
-import { asError } from '../../core/errors.ts';
+import { failedWhile } from '../../core/errors.ts';
+import { runBatchStep } from '../../core/migration/batch-step.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
@@ -19,6 +19,7 @@ import {
   pendingSteps,
   ROLE_ARN_ANNOTATION,
 } from '../../core/migration/plan.ts';
+import type { Input, Output } from './contract.ts';
 
 /** Patches sent at once: the API server's priority and fairness limits apply per client. */
 export const PATCH_CONCURRENCY = 5;
@@ -30,11 +31,6 @@ export const PATCH_CONCURRENCY = 5;
 export const THROTTLE_ATTEMPTS = 8;
 const THROTTLE_BASE_DELAY_MS = 1000;
 const THROTTLE_MAX_DELAY_MS = 15_000;
-
-export interface BatchInput {
-  runId: string;
-  batch: number;
-}
 
 export interface ServiceAccountState {
   annotations: Record<string, string>;
@@ -59,14 +55,6 @@ export interface RemoveAnnotationsDeps {
   kubernetes(clusterName: string): Promise<ServiceAccountsApi>;
   sleep(milliseconds: number): Promise<unknown>;
   saveOutcomes(runId: string, batch: number, outcomes: AnnotationOutcome[]): Promise<string>;
-}
-
-export interface AnnotationBatchResult {
-  batch: number;
-  serviceAccounts: number;
-  removed: number;
-  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
-  unsuccessful: number;
 }
 
 function isThrottled(error: unknown): boolean {
@@ -137,9 +125,9 @@ async function removeAnnotation(
  * is left alone.
  */
 export async function removeIrsaAnnotations(
-  input: BatchInput,
+  input: Input,
   deps: RemoveAnnotationsDeps,
-): Promise<AnnotationBatchResult> {
+): Promise<Output> {
   const plan = await deps.loadPlan(input.runId, input.batch);
   const indexes = batchServiceAccounts(plan, input.batch).filter((index) => {
     const steps = pendingSteps(plan, index);
@@ -150,9 +138,10 @@ export async function removeIrsaAnnotations(
     (outcome) => outcome.serviceAccountIndex,
   );
   let api: Promise<ServiceAccountsApi> | undefined;
-  const outcomes = await pMap(
-    indexes,
-    async (index): Promise<AnnotationOutcome> => {
+  return runBatchStep(input, {
+    items: indexes,
+    concurrency: PATCH_CONCURRENCY,
+    each: async (index): Promise<AnnotationOutcome> => {
       const sa = plan.serviceAccounts[index];
       const role = sa ? plan.roles[sa.roleIndex] : undefined;
       if (!sa || !role)
@@ -165,30 +154,29 @@ export async function removeIrsaAnnotations(
           reason: `kept because its pod identity association does not exist (${association?.reason ?? 'the association step did not finish'})`,
         };
       }
-      try {
-        api ??= deps.kubernetes(plan.clusterName);
-        const client = await api;
-        return await retryWhileThrottled(
-          () => removeAnnotation(client, sa, role.arn, index),
-          deps.sleep,
-        );
-      } catch (error) {
-        return {
-          serviceAccountIndex: index,
-          result: 'failed',
-          reason: `updating serviceaccount "${sa.namespace}/${sa.serviceAccount}": ${asError(error).message}`,
-        };
-      }
+      api ??= deps.kubernetes(plan.clusterName);
+      const client = await api;
+      return await retryWhileThrottled(
+        () => removeAnnotation(client, sa, role.arn, index),
+        deps.sleep,
+      );
     },
-    { concurrency: PATCH_CONCURRENCY },
-  );
-  await deps.saveOutcomes(input.runId, input.batch, outcomes);
-  return {
-    batch: input.batch,
-    serviceAccounts: outcomes.length,
-    removed: outcomes.filter((outcome) => outcome.result === 'removed').length,
-    unsuccessful: outcomes.filter(
-      (outcome) => outcome.result === 'failed' || outcome.result === 'not-attempted',
-    ).length,
-  };
+    failed: (index, error): AnnotationOutcome => {
+      const sa = plan.serviceAccounts[index];
+      return {
+        serviceAccountIndex: index,
+        result: 'failed',
+        reason: failedWhile(
+          `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`,
+          error,
+        ),
+      };
+    },
+    save: deps.saveOutcomes,
+    counts: {
+      serviceAccounts: () => true,
+      removed: (outcome) => outcome.result === 'removed',
+      unsuccessful: (outcome) => outcome.result === 'failed' || outcome.result === 'not-attempted',
+    },
+  });
 }

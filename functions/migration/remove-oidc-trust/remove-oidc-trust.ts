@@ -1,7 +1,7 @@
-import pMap from 'p-map';
 import type { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
 import { IAM_SERVICE_ACCOUNT_TAG } from '../../core/eksctl-stacks.ts';
-import { asError } from '../../core/errors.ts';
+import { failedWhile } from '../../core/errors.ts';
+import { runBatchStep } from '../../core/migration/batch-step.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
@@ -22,14 +22,10 @@ import {
   type RoleMember,
 } from '../../core/migration/trust.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
+import type { Input, Output } from './contract.ts';
 
 /** Roles of one batch handled at once: IAM's account-wide write rate is the bottleneck. */
 export const ROLE_CONCURRENCY = 5;
-
-export interface BatchInput {
-  runId: string;
-  batch: number;
-}
 
 export interface RemoveOidcTrustDeps {
   /** The plan as this batch sees it (`planOfBatch`): its roles and service accounts only. */
@@ -43,25 +39,13 @@ export interface RemoveOidcTrustDeps {
   saveOutcomes(runId: string, batch: number, outcomes: OidcTrustOutcome[]): Promise<string>;
 }
 
-export interface OidcTrustBatchResult {
-  batch: number;
-  roles: number;
-  removed: number;
-  /** Items that did not succeed (named so it never reads as the Map's `failed: true` marker). */
-  unsuccessful: number;
-}
-
 /**
  * Removes, from each role of the batch, this cluster's OIDC subjects of the service accounts
  * migrated through it — once every one of those associations exists and each annotation is
  * gone. The trust policy is read right before it is written, once per role.
  */
-export async function removeOidcTrust(
-  input: BatchInput,
-  deps: RemoveOidcTrustDeps,
-): Promise<OidcTrustBatchResult> {
+export async function removeOidcTrust(input: Input, deps: RemoveOidcTrustDeps): Promise<Output> {
   const plan = await deps.loadPlan(input.runId, input.batch);
-  const roleIndexes = batchRoles(plan, input.batch);
   // A batch holds its roles' service accounts, so their outcomes are all in this batch's documents.
   const [associationOutcomes, annotationOutcomes] = await Promise.all([
     deps.loadAssociationOutcomes(input.runId, input.batch),
@@ -70,9 +54,10 @@ export async function removeOidcTrust(
   const associations = byIndex(associationOutcomes ?? [], (outcome) => outcome.serviceAccountIndex);
   const annotations = byIndex(annotationOutcomes ?? [], (outcome) => outcome.serviceAccountIndex);
 
-  const outcomes = await pMap(
-    roleIndexes,
-    async (roleIndex): Promise<OidcTrustOutcome> => {
+  return runBatchStep(input, {
+    items: batchRoles(plan, input.batch),
+    concurrency: ROLE_CONCURRENCY,
+    each: async (roleIndex): Promise<OidcTrustOutcome> => {
       const role = plan.roles[roleIndex];
       const none = { roleIndex, removed: [], kept: [] };
       if (!role) return { ...none, result: 'failed', reason: 'not in the plan' };
@@ -96,33 +81,30 @@ export async function removeOidcTrust(
       if (role.throughStack && role.stackName !== undefined) {
         return removeThroughStack(plan, roleIndex, role.name, role.stackName, members, deps);
       }
-      try {
-        const live = await deps.getRoleTrust(role.name);
-        if (!live)
-          return { ...none, result: 'failed', reason: `role "${role.name}" no longer exists` };
-        const removal = oidcTrustRemoval(live.trustPolicy, plan.providerArn, members);
-        if (removal.action === 'keep') return { ...none, result: 'kept', reason: removal.reason };
-        if (removal.action === 'unchanged')
-          return { ...none, result: 'unchanged', kept: removal.kept };
-        await deps.updateTrust(role.name, removal.document);
-        return { roleIndex, result: 'removed', removed: removal.removed, kept: removal.kept };
-      } catch (error) {
-        return {
-          ...none,
-          result: 'failed',
-          reason: `updating trust policy for role ${role.name}: ${asError(error).message}`,
-        };
-      }
+      const live = await deps.getRoleTrust(role.name);
+      if (!live)
+        return { ...none, result: 'failed', reason: `role "${role.name}" no longer exists` };
+      const removal = oidcTrustRemoval(live.trustPolicy, plan.providerArn, members);
+      if (removal.action === 'keep') return { ...none, result: 'kept', reason: removal.reason };
+      if (removal.action === 'unchanged')
+        return { ...none, result: 'unchanged', kept: removal.kept };
+      await deps.updateTrust(role.name, removal.document);
+      return { roleIndex, result: 'removed', removed: removal.removed, kept: removal.kept };
     },
-    { concurrency: ROLE_CONCURRENCY },
-  );
-  await deps.saveOutcomes(input.runId, input.batch, outcomes);
-  return {
-    batch: input.batch,
-    roles: outcomes.length,
-    removed: outcomes.filter((outcome) => outcome.result === 'removed').length,
-    unsuccessful: outcomes.filter((outcome) => outcome.result === 'failed').length,
-  };
+    failed: (roleIndex, error): OidcTrustOutcome => ({
+      roleIndex,
+      removed: [],
+      kept: [],
+      result: 'failed',
+      reason: failedWhile(`updating trust policy for role ${plan.roles[roleIndex]?.name}`, error),
+    }),
+    save: deps.saveOutcomes,
+    counts: {
+      roles: () => true,
+      removed: (outcome) => outcome.result === 'removed',
+      unsuccessful: (outcome) => outcome.result === 'failed',
+    },
+  });
 }
 
 /**
@@ -179,7 +161,10 @@ async function removeThroughStack(
     return {
       ...none,
       result: 'failed',
-      reason: `updating trust policy for role ${roleName} through stack "${stackName}": ${asError(error).message}`,
+      reason: failedWhile(
+        `updating trust policy for role ${roleName} through stack "${stackName}"`,
+        error,
+      ),
     };
   }
 }
