@@ -111,8 +111,8 @@ function suggestPolicy(request: RequestDescription): string {
   return 'AmazonEKSEditPolicy';
 }
 
-export class KubernetesNotFoundError extends NamedError {
-  override readonly name = 'KubernetesNotFoundError';
+/** An error the API server answered a request with, said with the request and its cluster. */
+abstract class KubernetesRequestError extends NamedError {
   constructor(
     readonly request: RequestDescription,
     serverMessage: string,
@@ -125,19 +125,20 @@ export class KubernetesNotFoundError extends NamedError {
   }
 }
 
+export class KubernetesNotFoundError extends KubernetesRequestError {
+  override readonly name = 'KubernetesNotFoundError';
+}
+
 /** 409: the object already exists (`AlreadyExists`) or changed since it was read (`Conflict`). */
-export class KubernetesConflictError extends NamedError {
+export class KubernetesConflictError extends KubernetesRequestError {
   override readonly name = 'KubernetesConflictError';
   constructor(
-    readonly request: RequestDescription,
+    request: RequestDescription,
     readonly reason: string,
     serverMessage: string,
     options?: ErrorOptions,
   ) {
-    super(
-      `cannot ${describeTarget(request)} on cluster "${request.cluster}": ${serverMessage}`,
-      options,
-    );
+    super(request, serverMessage, options);
   }
 }
 

@@ -190,17 +190,24 @@ interface Evaluated {
   needsRestart: boolean;
 }
 
-function evaluatePlanned(plan: MigrationPlan, index: number): Evaluated | undefined {
+/** A planned service account with its role, what is left to do, and the fields its result shares. */
+function plannedEntry(plan: MigrationPlan, index: number) {
   const sa = plan.serviceAccounts[index];
   const role = sa ? plan.roles[sa.roleIndex] : undefined;
   if (!sa || !role) return undefined;
-  const steps = pendingSteps(plan, index);
   const base = {
     namespace: sa.namespace,
     serviceAccount: sa.serviceAccount,
     roleArn: role.arn,
     ...(sa.pods ? { pods: sa.pods } : {}),
   };
+  return { sa, role, steps: pendingSteps(plan, index), base };
+}
+
+function evaluatePlanned(plan: MigrationPlan, index: number): Evaluated | undefined {
+  const entry = plannedEntry(plan, index);
+  if (!entry) return undefined;
+  const { role, steps, base } = entry;
   if (steps.blocked !== undefined) {
     const prefix = plan.approve ? 'not migrated' : 'would fail';
     return {
@@ -231,16 +238,9 @@ function evaluateApplied(
   index: number,
   outcomes: StepOutcomes,
 ): Evaluated | undefined {
-  const sa = plan.serviceAccounts[index];
-  const role = sa ? plan.roles[sa.roleIndex] : undefined;
-  if (!sa || !role) return undefined;
-  const steps = pendingSteps(plan, index);
-  const base = {
-    namespace: sa.namespace,
-    serviceAccount: sa.serviceAccount,
-    roleArn: role.arn,
-    ...(sa.pods ? { pods: sa.pods } : {}),
-  };
+  const entry = plannedEntry(plan, index);
+  if (!entry) return undefined;
+  const { sa, role, steps, base } = entry;
   const done: string[] = [];
   const problems: string[] = [];
   const notes: string[] = [];
