@@ -8,10 +8,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
 import { asError, NamedError } from '../core/errors.ts';
 import { describeIssues } from '../core/policy-document.ts';
 import { TASK_WORKFLOWS_VARIABLE } from '../core/workflow-files.ts';
+import type * as z from '../core/zod.ts';
 import { instanceEnvironment } from './clients.ts';
 
 export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' });
@@ -37,7 +37,7 @@ export function invocationDeadline(): number {
 }
 
 /** A task's payload schemas: what the workflow passes in and what the task hands back. */
-export interface TaskSchemas<Input extends z.ZodType, Output extends z.ZodType> {
+export interface TaskSchemas<Input extends z.ZodMiniType, Output extends z.ZodMiniType> {
   readonly input: Input;
   readonly output: Output;
 }
@@ -94,7 +94,7 @@ function errorLogger(task: string): MiddlewareObj<unknown, unknown> {
 }
 
 /** Like middy's validator: the event before the task runs, its response after. */
-function validator<Input extends z.ZodType, Output extends z.ZodType>(
+function validator<Input extends z.ZodMiniType, Output extends z.ZodMiniType>(
   task: string,
   schemas: TaskSchemas<Input, Output>,
 ): MiddlewareObj<z.output<Input>, z.output<Output>> {
@@ -119,7 +119,7 @@ function validator<Input extends z.ZodType, Output extends z.ZodType>(
   };
 }
 
-export function defineTask<Input extends z.ZodType, Output extends z.ZodType>(
+export function defineTask<Input extends z.ZodMiniType, Output extends z.ZodMiniType>(
   task: string,
   schemas: TaskSchemas<Input, Output>,
   run: (input: z.output<Input>) => Promise<z.input<Output>>,

@@ -4,9 +4,9 @@
  * over thousands of associations would exceed, so large data travels by reference.
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
-import * as z from 'zod/mini';
 import { NamedError } from '../core/errors.ts';
 import { type RunDocument, runDocumentKey } from '../core/run-documents.ts';
+import * as z from '../core/zod.ts';
 import { s3Client } from './clients.ts';
 
 export class RunDocumentMissingError extends NamedError {

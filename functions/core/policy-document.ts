@@ -5,27 +5,33 @@
  * A parsed document keeps the caller's shape exactly (single strings stay strings, key order
  * is kept), so code that edits one statement can leave every other statement untouched.
  */
-import * as z from 'zod';
+
 import { NamedError } from './errors.ts';
 import { globRegex } from './glob.ts';
+import * as z from './zod.ts';
 
 /** A document that cannot be decoded, is not JSON, or breaks the IAM policy grammar. */
 export class PolicyDocumentError extends NamedError {
   override readonly name = 'PolicyDocumentError';
 }
 
-const stringOrStrings = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const stringOrStrings = z.union([
+  z.string().check(z.minLength(1)),
+  z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+]);
 
 const principalMapSchema = z
   .strictObject({
-    AWS: stringOrStrings.optional(),
-    Service: stringOrStrings.optional(),
-    Federated: stringOrStrings.optional(),
-    CanonicalUser: stringOrStrings.optional(),
+    AWS: z.optional(stringOrStrings),
+    Service: z.optional(stringOrStrings),
+    Federated: z.optional(stringOrStrings),
+    CanonicalUser: z.optional(stringOrStrings),
   })
-  .refine((principal) => Object.values(principal).some((value) => value !== undefined), {
-    message: 'a principal must name at least one of AWS, Service, Federated or CanonicalUser',
-  });
+  .check(
+    z.refine((principal) => Object.values(principal).some((value) => value !== undefined), {
+      message: 'a principal must name at least one of AWS, Service, Federated or CanonicalUser',
+    }),
+  );
 
 const principalSchema = z.union([z.literal('*'), principalMapSchema]);
 
@@ -42,30 +48,32 @@ const mutuallyExclusive = [
 
 const statementSchema = z
   .strictObject({
-    Sid: z.string().optional(),
+    Sid: z.optional(z.string()),
     Effect: z.enum(['Allow', 'Deny']),
-    Principal: principalSchema.optional(),
-    NotPrincipal: principalSchema.optional(),
-    Action: stringOrStrings.optional(),
-    NotAction: stringOrStrings.optional(),
-    Resource: stringOrStrings.optional(),
-    NotResource: stringOrStrings.optional(),
-    Condition: conditionSchema.optional(),
+    Principal: z.optional(principalSchema),
+    NotPrincipal: z.optional(principalSchema),
+    Action: z.optional(stringOrStrings),
+    NotAction: z.optional(stringOrStrings),
+    Resource: z.optional(stringOrStrings),
+    NotResource: z.optional(stringOrStrings),
+    Condition: z.optional(conditionSchema),
   })
-  .superRefine((statement, ctx) => {
-    for (const [field, negated] of mutuallyExclusive) {
-      if (statement[field] !== undefined && statement[negated] !== undefined) {
-        ctx.addIssue({ code: 'custom', message: `${field} and ${negated} cannot both be set` });
+  .check(
+    z.superRefine((statement, ctx) => {
+      for (const [field, negated] of mutuallyExclusive) {
+        if (statement[field] !== undefined && statement[negated] !== undefined) {
+          ctx.addIssue({ code: 'custom', message: `${field} and ${negated} cannot both be set` });
+        }
       }
-    }
-    if (statement.Action === undefined && statement.NotAction === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'a statement needs Action or NotAction' });
-    }
-  });
+      if (statement.Action === undefined && statement.NotAction === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'a statement needs Action or NotAction' });
+      }
+    }),
+  );
 
 export const policyDocumentSchema = z.strictObject({
-  Version: z.enum(['2012-10-17', '2008-10-17']).optional(),
-  Id: z.string().optional(),
+  Version: z.optional(z.enum(['2012-10-17', '2008-10-17'])),
+  Id: z.optional(z.string()),
   Statement: z.union([statementSchema, z.array(statementSchema)]),
 });
 

@@ -11,7 +11,7 @@
  * (the guardrails re-check of every entry a batch carries out), and checking each field of
  * thousands of items on every read would cost each batch more than its S3 read.
  */
-import * as z from 'zod/mini';
+
 import type { AddonRequest, AddonResult } from './addon-plan.ts';
 import type { DesiredAssociation } from './associations/desired.ts';
 import type { AssociationRow, AssociationsReport, ItemResult } from './associations/report.ts';
@@ -40,6 +40,7 @@ import type {
 import type { MigrationReport } from './migration/report.ts';
 import { DISCOVERY_MODES } from './migration/request.ts';
 import { PARTITIONS } from './well-known-policies.ts';
+import * as z from './zod.ts';
 
 /** Where the run store keeps every run's documents in the config bucket. */
 export const RUNS_PREFIX = 'runs/';

@@ -2,7 +2,7 @@
  * What every workflow's Report task shares: the outcome of one Map iteration over batches, and
  * the budget that keeps a report inside Step Functions' 256 KiB output limit.
  */
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * One iteration of a "Map over batches" state: the batch task's own result, or what the ASL's
@@ -14,7 +14,7 @@ export const mapBatchOutcomeSchema = z.union([
     failed: z.literal(true),
     error: z.object({ Error: z.string(), Cause: z.string() }),
   }),
-  z.looseObject({ batch: z.number(), failed: z.undefined().optional() }),
+  z.looseObject({ batch: z.number(), failed: z.optional(z.undefined()) }),
 ]);
 export type MapBatchOutcome = z.infer<typeof mapBatchOutcomeSchema>;
 

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as z from 'zod';
 import type { WorstCase } from './timeout-budget.ts';
 import { listTasks, taskDir, WorkflowDefinitionError } from './workflow-files.ts';
+import * as z from './zod.ts';
 
 /**
  * What infra and the local runner know about a task beyond its input and output: each task's
@@ -40,21 +40,22 @@ export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
 const CONTRACT_FILE = 'contract.ts';
 
-const taskDescriptorSchema: z.ZodType<TaskDescriptor> = z.strictObject({
+const taskDescriptorSchema: z.ZodMiniType<TaskDescriptor> = z.strictObject({
   timeout: z.strictObject({
-    timeoutSeconds: z.number().int().min(1).max(LAMBDA_MAX_TIMEOUT_SECONDS),
+    timeoutSeconds: z.int().check(z.minimum(1), z.maximum(LAMBDA_MAX_TIMEOUT_SECONDS)),
     worstCase: z.strictObject({
-      sequentialCalls: z.number().int().min(0),
-      throttledCalls: z.number().int().min(0),
-      waitSeconds: z.number().min(0),
-      why: z.string().min(1),
+      sequentialCalls: z.int().check(z.minimum(0)),
+      throttledCalls: z.int().check(z.minimum(0)),
+      waitSeconds: z.number().check(z.minimum(0)),
+      why: z.string().check(z.minLength(1)),
     }),
   }),
-  sharedRole: z
-    .string()
-    .regex(/^[A-Z][A-Za-z0-9]*$/, 'a PascalCase name (it names the role construct)')
-    .optional(),
-  kubernetesApi: z.boolean().optional(),
+  sharedRole: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Z][A-Za-z0-9]*$/, 'a PascalCase name (it names the role construct)')),
+  ),
+  kubernetesApi: z.optional(z.boolean()),
 });
 
 /** Path of a task's contract, `<functionsDir>/<group>/<task>/contract.ts`; throws when the task is absent. */

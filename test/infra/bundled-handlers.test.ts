@@ -7,6 +7,7 @@
  * the bundled SDK) both ways, and modeled errors of each.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -162,6 +163,33 @@ describe('Lambda bundles against the simulator', () => {
     );
     const calls = sim.calls.slice(since).map((call) => [call.operation, call.status]);
     assert.deepEqual(calls, [['DescribeCluster', 404]]);
+  });
+
+  // zod's mini build words issues only with a locale loaded, which functions/core/zod.ts does. Every
+  // copy of zod in a process shares one locale, and the simulator's has set it here, so the bundle
+  // runs alone in a process of its own, as in Lambda.
+  it('check-cluster refuses a malformed input in zod English words, alone in its process', async () => {
+    const event = { clusterName: 42, region: 'us-west-2', operation: 'create', entryCount: 0.5 };
+    const bundle = pathToFileURL(path.join(outdir, 'check-cluster.mjs')).href;
+    const script = [
+      `const { handler } = await import(${JSON.stringify(bundle)});`,
+      `await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 60000 }).then(`,
+      "  () => console.log('accepted'),",
+      "  (error) => console.log(error.name + ': ' + error.message),",
+      ');',
+    ].join('\n');
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...previousEnv, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    }).toString();
+    const expected =
+      'InvalidTaskInputError: check-cluster: invalid input: ' +
+      'clusterName: Invalid input: expected string, received number; ' +
+      'entryCount: Invalid input: expected int, received number';
+    assert.equal(output.trim(), expected);
+    await assert.rejects(checkClusterSource(event, context), (error: Error) => {
+      assert.equal(`${error.name}: ${error.message}`, expected);
+      return true;
+    });
   });
 
   it('get-associations lists and describes over EKS and reads S3 as the source does', async () => {

@@ -1,12 +1,12 @@
 /** The check-addon task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().min(1),
-  addonName: z.string().min(1).default(POD_IDENTITY_AGENT),
+  clusterName: z.string().check(z.minLength(1)),
+  addonName: z._default(z.string().check(z.minLength(1)), POD_IDENTITY_AGENT),
 });
 
 /** What the task returns, checked before the workflow gets it. */
@@ -15,8 +15,8 @@ export const output = z.object({
   addonName: z.string(),
   state: z.string(),
   reason: z.string(),
-  status: z.string().nullable(),
-  version: z.string().nullable(),
+  status: z.nullable(z.string()),
+  version: z.nullable(z.string()),
   autoMode: z.boolean(),
 });
 

@@ -1,13 +1,13 @@
 /** The create-addon task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().min(1),
-  addonName: z.string().min(1).default(POD_IDENTITY_AGENT),
-  addonVersion: z.string().min(1).optional(),
+  clusterName: z.string().check(z.minLength(1)),
+  addonName: z._default(z.string().check(z.minLength(1)), POD_IDENTITY_AGENT),
+  addonVersion: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** What the task returns, checked before the workflow gets it. */

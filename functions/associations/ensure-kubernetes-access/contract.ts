@@ -1,11 +1,11 @@
 /** The ensure-kubernetes-access task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().min(1),
+  clusterName: z.string().check(z.minLength(1)),
   plan: z.looseObject({
     kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
   }),

@@ -1,8 +1,9 @@
 /** The get-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
-export const input = z.looseObject({ runId: z.string().min(1) });
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+export const input = z.looseObject({ runId: z.string().check(z.minLength(1)) });
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
@@ -10,7 +11,7 @@ export const output = z.object({
   operation: z.literal('get'),
   clusterName: z.string(),
   region: z.string(),
-  count: z.number().int(),
+  count: z.int(),
   associations: z.array(
     z.object({ AssociationARN: z.string(), Namespace: z.string(), ServiceAccountName: z.string() }),
   ),

@@ -1,8 +1,9 @@
 /** The load-request task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
-export const input = z.object({ runId: z.string().min(1), input: z.unknown() });
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+export const input = z.object({ runId: z.string().check(z.minLength(1)), input: z.unknown() });
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.discriminatedUnion('ignored', [
@@ -14,8 +15,8 @@ export const output = z.discriminatedUnion('ignored', [
     clusterName: z.string(),
     region: z.string(),
     dryRun: z.boolean(),
-    entryCount: z.number().int(),
-    addonCount: z.number().int(),
+    entryCount: z.int(),
+    addonCount: z.int(),
   }),
 ]);
 

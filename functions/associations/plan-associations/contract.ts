@@ -1,13 +1,14 @@
 /** The plan-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
-export const input = z.looseObject({ runId: z.string().min(1) });
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+export const input = z.looseObject({ runId: z.string().check(z.minLength(1)) });
 
 /** What the task returns, checked before the workflow gets it. */
 export const output = z.object({
-  itemCount: z.number().int(),
-  batches: z.array(z.number().int()),
+  itemCount: z.int(),
+  batches: z.array(z.int()),
   needsKubernetes: z.boolean(),
   kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
 });

@@ -1,22 +1,22 @@
 /** The process-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { OPERATIONS } from '../../core/config/index.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: z.string().min(1),
-  batch: z.number().int().min(0),
+  runId: z.string().check(z.minLength(1)),
+  batch: z.int().check(z.minimum(0)),
   dryRun: z.boolean(),
-  clusterName: z.string().min(1),
+  clusterName: z.string().check(z.minLength(1)),
   operation: z.enum(OPERATIONS),
 });
 
 /** What the task returns, checked before the workflow gets it. */
 export const output = z.object({
-  batch: z.number().int(),
-  itemCount: z.number().int(),
-  counts: z.record(z.string(), z.number().int()),
+  batch: z.int(),
+  itemCount: z.int(),
+  counts: z.record(z.string(), z.int()),
 });
 
 export type Input = z.infer<typeof input>;

@@ -1,20 +1,20 @@
 /** The report-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { OPERATIONS } from '../../core/config/index.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: z.string().min(1),
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
+  clusterName: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
   operation: z.enum(OPERATIONS),
   dryRun: z.boolean(),
   source: z.string(),
-  warnings: z.array(z.string()).default([]),
-  access: reportAccessSchema.optional(),
+  warnings: z._default(z.array(z.string()), []),
+  access: z.optional(reportAccessSchema),
   batchResults: z.array(mapBatchOutcomeSchema),
 });
 
@@ -23,7 +23,7 @@ export const output = z.object({
   workflow: z.literal('associations'),
   clusterName: z.string(),
   region: z.string(),
-  counts: z.record(z.string(), z.number().int()),
+  counts: z.record(z.string(), z.int()),
   reportLocation: z.string(),
   warnings: z.array(z.string()),
   nextSteps: z.array(z.string()),

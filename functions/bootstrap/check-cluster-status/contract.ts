@@ -1,10 +1,11 @@
 /** The check-cluster-status task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
+
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
+  clusterName: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
 });
 
 /** What the task returns, checked before the workflow gets it. */

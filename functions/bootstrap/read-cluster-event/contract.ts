@@ -1,6 +1,7 @@
 /** The read-cluster-event task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
+
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.object({ input: z.unknown() });
 
@@ -15,8 +16,8 @@ export const output = z.discriminatedUnion('ignored', [
   z.object({
     ignored: z.literal(true),
     reason: z.string(),
-    clusterName: z.string().nullable(),
-    region: z.string().nullable(),
+    clusterName: z.nullable(z.string()),
+    region: z.nullable(z.string()),
   }),
 ]);
 

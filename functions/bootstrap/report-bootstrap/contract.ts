@@ -1,16 +1,16 @@
 /** The report-bootstrap task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { RESULT_KINDS } from '../../core/associations/report.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
-const nullableText = z.string().nullable();
+const nullableText = z.nullable(z.string());
 
 export const input = z.object({
-  runId: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
   run: z.looseObject({
-    clusterName: z.string().min(1),
-    region: z.string().min(1),
+    clusterName: z.string().check(z.minLength(1)),
+    region: z.string().check(z.minLength(1)),
     trigger: z.discriminatedUnion('kind', [
       z.object({
         kind: z.literal('event'),
@@ -20,7 +20,7 @@ export const input = z.object({
       }),
       z.object({ kind: z.literal('input') }),
     ]),
-    polls: z.object({ count: z.number().int().min(0) }),
+    polls: z.object({ count: z.int().check(z.minimum(0)) }),
     cluster: z.looseObject({ arn: z.string(), version: z.string(), autoMode: z.boolean() }),
     agent: z.looseObject({
       report: z.looseObject({
@@ -38,17 +38,17 @@ export const input = z.object({
       location: nullableText,
       files: z.array(z.string()),
       appliedLocation: nullableText,
-      entryCount: z.number().int().min(0),
+      entryCount: z.int().check(z.minimum(0)),
       warnings: z.array(z.string()),
     }),
-    associations: z
-      .looseObject({
-        counts: z.record(z.enum(RESULT_KINDS), z.number().int().min(0)),
+    associations: z.optional(
+      z.looseObject({
+        counts: z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0))),
         reportLocation: z.string(),
         warnings: z.array(z.string()),
         nextSteps: z.array(z.string()),
-      })
-      .optional(),
+      }),
+    ),
   }),
 });
 

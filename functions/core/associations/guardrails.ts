@@ -33,7 +33,6 @@
  * as inline policies: a policy's name says nothing about what it grants.
  */
 import pMap from 'p-map';
-import * as z from 'zod';
 import { parseRoleArn, type RoleArnParts } from '../arn.ts';
 import { isPolicyArn, issueLine } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
@@ -46,6 +45,7 @@ import {
   toArray,
 } from '../policy-document.ts';
 import { PARTITIONS } from '../well-known-policies.ts';
+import * as z from '../zod.ts';
 import type { DesiredAssociation, ManagedRole } from './desired.ts';
 import {
   actionPatternRegex,
@@ -184,17 +184,20 @@ export function roleTagFromText(text: string): RoleTag {
 }
 
 const deniedActionSchema = z.union([
-  z.string().min(1),
-  z.strictObject({ action: z.string().min(1), resource: z.literal('*').optional() }),
+  z.string().check(z.minLength(1)),
+  z.strictObject({
+    action: z.string().check(z.minLength(1)),
+    resource: z.optional(z.literal('*')),
+  }),
 ]);
 
 const settingsSchema = z.strictObject({
-  deniedPolicyArns: z.array(z.string().min(1)).optional(),
-  deniedActions: z.array(deniedActionSchema).optional(),
-  enforcedPermissionsBoundaryArn: z.string().min(1).optional(),
-  allowedRoleArnPatterns: z.array(z.string().min(1)).optional(),
-  assignableRoleTag: z.string().min(1).optional(),
-  allowedNamespaces: z.array(z.string().min(1)).optional(),
+  deniedPolicyArns: z.optional(z.array(z.string().check(z.minLength(1)))),
+  deniedActions: z.optional(z.array(deniedActionSchema)),
+  enforcedPermissionsBoundaryArn: z.optional(z.string().check(z.minLength(1))),
+  allowedRoleArnPatterns: z.optional(z.array(z.string().check(z.minLength(1)))),
+  assignableRoleTag: z.optional(z.string().check(z.minLength(1))),
+  allowedNamespaces: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
 type SettingsInput = z.infer<typeof settingsSchema>;
 
@@ -210,7 +213,7 @@ function readJson(name: string, text: string): unknown {
 function readList(name: string, text: string): string[] {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
-    const parsed = z.array(z.string().min(1)).safeParse(readJson(name, trimmed));
+    const parsed = z.array(z.string().check(z.minLength(1))).safeParse(readJson(name, trimmed));
     if (!parsed.success) throw new GuardrailSettingsError(`${name} must be a JSON list of strings`);
     return parsed.data;
   }

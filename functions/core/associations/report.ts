@@ -1,4 +1,3 @@
-import * as z from 'zod';
 /**
  * The report every associations run ends with: one result per item, counts that add up to the
  * number of items, warnings, and the next steps a person has to take (which workloads to
@@ -6,6 +5,7 @@ import * as z from 'zod';
  */
 import type { AddonResult } from '../addon-plan.ts';
 import type { Operation } from '../config/index.ts';
+import * as z from '../zod.ts';
 import type { ExistingAssociation } from './existing.ts';
 import {
   createdByEksPia,

@@ -14,7 +14,7 @@
  * `parseWorkflowInput` checks the shape (and tells which S3 keys to ignore), then
  * `associationRequestFrom` validates the config with the config core and builds every entry.
  */
-import * as z from 'zod';
+
 import { type AddonRequest, desiredAddonsFromConfig } from '../addon-plan.ts';
 import {
   type ClusterConfig,
@@ -41,6 +41,7 @@ import {
   partitionForRegion,
   UnsupportedRegionError,
 } from '../well-known-policies.ts';
+import * as z from '../zod.ts';
 import { type DesiredAssociation, desiredFromConfig } from './desired.ts';
 
 /**
@@ -232,7 +233,7 @@ function joinPath(base: string, segments: readonly PropertyKey[]): string {
   );
 }
 
-function parseShape<T>(schema: z.ZodType<T>, value: unknown, base = ''): T {
+function parseShape<T>(schema: z.ZodMiniType<T>, value: unknown, base = ''): T {
   const result = schema.safeParse(value, { error: zodMessage });
   if (result.success) return result.data;
   throw new InvalidRequestError(
@@ -248,42 +249,45 @@ const operationSchema = z.enum(OPERATIONS);
 const consoleConfigSchema = z.strictObject({
   operation: operationSchema,
   config: z.unknown(),
-  dryRun: z.boolean().optional(),
-  prune: z.boolean().optional(),
-  region: z.string().optional(),
-  scope: z.enum(SCOPES).optional(),
-  addonName: z.string().min(1).optional(),
+  dryRun: z.optional(z.boolean()),
+  prune: z.optional(z.boolean()),
+  region: z.optional(z.string()),
+  scope: z.optional(z.enum(SCOPES)),
+  addonName: z.optional(z.string().check(z.minLength(1))),
 });
 
 const s3LocationSchema = z.strictObject({
-  bucket: z.string().min(1, 'must name the bucket'),
-  key: z.string().min(1, 'must name the object'),
-  versionId: z.string().min(1).optional(),
+  bucket: z.string().check(z.minLength(1, 'must name the bucket')),
+  key: z.string().check(z.minLength(1, 'must name the object')),
+  versionId: z.optional(z.string().check(z.minLength(1))),
 });
 
 const flagsSchema = z.strictObject({
   operation: z.enum(FLAG_OPERATIONS),
   clusterName: z.string(),
-  region: z.string().optional(),
+  region: z.optional(z.string()),
   association: z.record(z.string(), z.unknown()),
-  dryRun: z.boolean().optional(),
-  prune: z.boolean().optional(),
+  dryRun: z.optional(z.boolean()),
+  prune: z.optional(z.boolean()),
 });
 
 const getSchema = z.strictObject({
   operation: z.literal('get'),
   clusterName: z.string(),
-  region: z.string().optional(),
-  namespace: z.string().optional(),
-  serviceAccountName: z.string().optional(),
+  region: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  serviceAccountName: z.optional(z.string()),
 });
 
 const s3EventSchema = z.object({
   source: z.literal('aws.s3'),
   'detail-type': z.string(),
   detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1), 'version-id': z.string().optional() }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
+    object: z.object({
+      key: z.string().check(z.minLength(1)),
+      'version-id': z.optional(z.string()),
+    }),
   }),
 });
 

@@ -9,10 +9,11 @@
  * is not an error: the run ends at once as ignored, with the reason in its output, because rules
  * and buses can be wider than this workflow and a failed CreateCluster created nothing.
  */
-import * as z from 'zod';
+
 import { isClusterName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 import { describeIssues } from '../policy-document.ts';
+import * as z from '../zod.ts';
 
 /** The EventBridge pattern of the trigger (the stack's rule matches exactly these). */
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
@@ -47,10 +48,10 @@ export type BootstrapStart =
 
 const consoleInputSchema = z.strictObject({
   clusterName: z.string(),
-  region: z.string().optional(),
+  region: z.optional(z.string()),
 });
 
-const text = z.string().nullish();
+const text = z.nullish(z.string());
 
 /** Only the fields the run reads; CloudTrail records carry many more, which pass through. */
 const cloudTrailDetailSchema = z.looseObject({
@@ -61,9 +62,9 @@ const cloudTrailDetailSchema = z.looseObject({
   awsRegion: text,
   errorCode: text,
   errorMessage: text,
-  userIdentity: z.looseObject({ arn: text }).nullish(),
-  requestParameters: z.looseObject({ name: text }).nullish(),
-  responseElements: z.looseObject({ cluster: z.looseObject({ name: text }).nullish() }).nullish(),
+  userIdentity: z.nullish(z.looseObject({ arn: text })),
+  requestParameters: z.nullish(z.looseObject({ name: text })),
+  responseElements: z.nullish(z.looseObject({ cluster: z.nullish(z.looseObject({ name: text })) })),
 });
 
 const eventEnvelopeSchema = z.looseObject({
@@ -82,7 +83,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function shapeError(what: string, error: z.ZodError, base: string[]): BootstrapInputError {
+function shapeError(what: string, error: z.core.$ZodError, base: string[]): BootstrapInputError {
   return new BootstrapInputError(
     `${what} is malformed: ${describeIssues(error.issues, base).join('; ')}`,
   );

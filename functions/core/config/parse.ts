@@ -6,7 +6,7 @@
  * before expanding it, and reports every problem of a file in one ConfigValidationError.
  */
 import { Buffer } from 'node:buffer';
-import type * as z from 'zod';
+import type * as z from '../zod.ts';
 import { type ConfigIssue, ConfigValidationError, formatPath } from './issues.ts';
 import {
   associationIssues,

@@ -13,8 +13,9 @@
  * Field types are checked here; which fields must be set, and how they combine, depends on
  * the operation and lives in rules.ts, so that eksctl's own messages can be used for them.
  */
-import * as z from 'zod';
+
 import { WELL_KNOWN_POLICY_KEYS, type WellKnownPolicyKey } from '../well-known-policies.ts';
+import * as z from '../zod.ts';
 import { closestName, listInEnglish, quote, typeMismatch } from './wording.ts';
 
 export const API_VERSION = 'eksctl.io/v1alpha5';
@@ -57,13 +58,13 @@ function unknownFieldsMessage(
  * A mapping with a fixed set of fields. `misplaced` names fields that belong to another
  * section, for the hint (a top-level `podIdentityAssociations` belongs under `iam`).
  */
-function section<Shape extends z.ZodRawShape>(
+function section<Shape extends z.core.$ZodShape>(
   shape: Shape,
   misplaced: Readonly<Record<string, string>> = {},
 ) {
   const known = Object.keys(shape);
-  return z.preprocess(
-    withoutNullFields,
+  return z.pipe(
+    z.transform(withoutNullFields),
     z.strictObject(shape, {
       error: (issue) =>
         issue.code === 'unrecognized_keys'
@@ -74,7 +75,7 @@ function section<Shape extends z.ZodRawShape>(
 }
 
 /** A section eksctl knows and this service passes over; see the module comment. */
-const opaque = z.unknown().optional();
+const opaque = z.optional(z.unknown());
 
 /**
  * Keys that a plain object cannot hold as data: assigning `__proto__` replaces the object's
@@ -83,34 +84,36 @@ const opaque = z.unknown().optional();
  */
 export const RESERVED_MAP_KEYS = ['__proto__'] as const;
 
-const stringMap = z
-  .unknown()
-  .superRefine((value, context) => {
-    if (typeof value !== 'object' || value === null) return;
-    for (const key of RESERVED_MAP_KEYS) {
-      if (Object.hasOwn(value, key)) {
-        context.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `key "${key}" cannot be used: it is reserved in JavaScript objects, so the entry would be lost; choose another key`,
-          abort: true,
-        });
+const stringMap = z.pipe(
+  z.unknown().check(
+    z.superRefine((value, context) => {
+      if (typeof value !== 'object' || value === null) return;
+      for (const key of RESERVED_MAP_KEYS) {
+        if (Object.hasOwn(value, key)) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `key "${key}" cannot be used: it is reserved in JavaScript objects, so the entry would be lost; choose another key`,
+            abort: true,
+          });
+        }
       }
-    }
-  })
-  .pipe(z.record(z.string(), z.string()));
+    }),
+  ),
+  z.record(z.string(), z.string()),
+);
 
 /** An IAM policy document written inline in the file (eksctl's InlineDocument). */
 export const policyDocumentObjectSchema = z.record(z.string(), z.unknown());
 
 export const wellKnownPoliciesSchema = section({
-  imageBuilder: z.boolean().optional(),
-  autoScaler: z.boolean().optional(),
-  awsLoadBalancerController: z.boolean().optional(),
-  externalDNS: z.boolean().optional(),
-  certManager: z.boolean().optional(),
-  ebsCSIController: z.boolean().optional(),
-  efsCSIController: z.boolean().optional(),
+  imageBuilder: z.optional(z.boolean()),
+  autoScaler: z.optional(z.boolean()),
+  awsLoadBalancerController: z.optional(z.boolean()),
+  externalDNS: z.optional(z.boolean()),
+  certManager: z.optional(z.boolean()),
+  ebsCSIController: z.optional(z.boolean()),
+  efsCSIController: z.optional(z.boolean()),
 });
 
 const sessionPolicyTextSchema = z.string({
@@ -123,71 +126,77 @@ const sessionPolicyTextSchema = z.string({
 
 /** One entry of `iam.podIdentityAssociations` or `addons[].podIdentityAssociations`. */
 export const podIdentityAssociationSchema = section({
-  namespace: z.string().default(''),
-  serviceAccountName: z.string().default(''),
-  roleARN: z.string().optional(),
-  createServiceAccount: z.boolean().optional(),
-  roleName: z.string().optional(),
-  permissionsBoundaryARN: z.string().optional(),
-  permissionPolicyARNs: z.array(z.string()).optional(),
-  permissionPolicyName: z.string().optional(),
-  permissionPolicy: policyDocumentObjectSchema.optional(),
-  wellKnownPolicies: wellKnownPoliciesSchema.optional(),
-  tags: stringMap.optional(),
-  targetRoleARN: z.string().optional(),
-  disableSessionTags: z.boolean().optional(),
+  namespace: z._default(z.string(), ''),
+  serviceAccountName: z._default(z.string(), ''),
+  roleARN: z.optional(z.string()),
+  createServiceAccount: z.optional(z.boolean()),
+  roleName: z.optional(z.string()),
+  permissionsBoundaryARN: z.optional(z.string()),
+  permissionPolicyARNs: z.optional(z.array(z.string())),
+  permissionPolicyName: z.optional(z.string()),
+  permissionPolicy: z.optional(policyDocumentObjectSchema),
+  wellKnownPolicies: z.optional(wellKnownPoliciesSchema),
+  tags: z.optional(stringMap),
+  targetRoleARN: z.optional(z.string()),
+  disableSessionTags: z.optional(z.boolean()),
   /** Session policy as JSON text, passed to EKS as is. */
-  policy: sessionPolicyTextSchema.optional(),
+  policy: z.optional(sessionPolicyTextSchema),
 });
 
 // eksctl matches resolveConflicts without regard to case.
-const resolveConflictsSchema = z.string().transform((value, context): ResolveConflicts => {
-  const lowered = value.toLowerCase();
-  const known = RESOLVE_CONFLICTS_VALUES.find((candidate) => candidate === lowered);
-  if (known !== undefined) return known;
-  context.addIssue({
-    code: 'custom',
-    input: value,
-    message: `${quote(value)} is not a valid resolveConflict value; use none, overwrite or preserve`,
-  });
-  return z.NEVER;
-});
+const resolveConflictsSchema = z.pipe(
+  z.string(),
+  z.transform((value, context): ResolveConflicts => {
+    const lowered = value.toLowerCase();
+    const known = RESOLVE_CONFLICTS_VALUES.find((candidate) => candidate === lowered);
+    if (known !== undefined) return known;
+    context.issues.push({
+      code: 'custom',
+      input: value,
+      message: `${quote(value)} is not a valid resolveConflict value; use none, overwrite or preserve`,
+    });
+    return z.NEVER;
+  }),
+);
 
 export const addonSchema = section({
-  name: z.string().default(''),
-  version: z.string().optional(),
-  serviceAccountRoleARN: z.string().optional(),
-  attachPolicyARNs: z.array(z.string()).optional(),
-  attachPolicy: policyDocumentObjectSchema.optional(),
-  permissionsBoundary: z.string().optional(),
-  wellKnownPolicies: wellKnownPoliciesSchema.optional(),
-  tags: stringMap.optional(),
-  resolveConflicts: resolveConflictsSchema.optional(),
+  name: z._default(z.string(), ''),
+  version: z.optional(z.string()),
+  serviceAccountRoleARN: z.optional(z.string()),
+  attachPolicyARNs: z.optional(z.array(z.string())),
+  attachPolicy: z.optional(policyDocumentObjectSchema),
+  permissionsBoundary: z.optional(z.string()),
+  wellKnownPolicies: z.optional(wellKnownPoliciesSchema),
+  tags: z.optional(stringMap),
+  resolveConflicts: z.optional(resolveConflictsSchema),
   /** Left out (undefined) keeps what the addon has; `[]` removes every association. */
-  podIdentityAssociations: z.array(podIdentityAssociationSchema).optional(),
-  useDefaultPodIdentityAssociations: z.boolean().optional(),
-  configurationValues: z.string().optional(),
-  publishers: z.array(z.string()).optional(),
-  types: z.array(z.string()).optional(),
-  owners: z.array(z.string()).optional(),
+  podIdentityAssociations: z.optional(z.array(podIdentityAssociationSchema)),
+  useDefaultPodIdentityAssociations: z.optional(z.boolean()),
+  configurationValues: z.optional(z.string()),
+  publishers: z.optional(z.array(z.string())),
+  types: z.optional(z.array(z.string())),
+  owners: z.optional(z.array(z.string())),
   namespaceConfig: opaque,
 });
 
 export const addonsConfigSchema = section({
-  autoApplyPodIdentityAssociations: z.boolean().optional(),
-  disableDefaultAddons: z.boolean().optional(),
+  autoApplyPodIdentityAssociations: z.optional(z.boolean()),
+  disableDefaultAddons: z.optional(z.boolean()),
 });
 
-export const clusterMetadataSchema = section({
-  name: z.string().default(''),
-  region: z.string().default(''),
-  version: z.string().optional(),
-  tags: stringMap.optional(),
-  annotations: stringMap.optional(),
-}).default({ name: '', region: '' });
+export const clusterMetadataSchema = z._default(
+  section({
+    name: z._default(z.string(), ''),
+    region: z._default(z.string(), ''),
+    version: z.optional(z.string()),
+    tags: z.optional(stringMap),
+    annotations: z.optional(stringMap),
+  }),
+  { name: '', region: '' },
+);
 
 export const clusterIamSchema = section({
-  podIdentityAssociations: z.array(podIdentityAssociationSchema).optional(),
+  podIdentityAssociations: z.optional(z.array(podIdentityAssociationSchema)),
   serviceRoleARN: opaque,
   serviceRolePermissionsBoundary: opaque,
   fargatePodExecutionRoleARN: opaque,
@@ -213,9 +222,9 @@ export const clusterConfigSchema = section(
     apiVersion: fixedValue('apiVersion', API_VERSION),
     kind: fixedValue('kind', KIND),
     metadata: clusterMetadataSchema,
-    iam: clusterIamSchema.optional(),
-    addons: z.array(addonSchema).optional(),
-    addonsConfig: addonsConfigSchema.optional(),
+    iam: z.optional(clusterIamSchema),
+    addons: z.optional(z.array(addonSchema)),
+    addonsConfig: z.optional(addonsConfigSchema),
     accessConfig: opaque,
     autoModeConfig: opaque,
     availabilityZones: opaque,

@@ -8,9 +8,10 @@
  * run, `?` one character), e.g. `["arn:aws:iam::111122223333:role/irsa/*"]`. Unset, every role
  * is planned and IAM alone decides (by default: roles eksctl created for IRSA and opted-in roles).
  */
-import * as z from 'zod';
+
 import { NamedError } from '../errors.ts';
 import { globMatches } from '../glob.ts';
+import * as z from '../zod.ts';
 
 /** Role ARN patterns the migration may touch; `undefined`: no such setting, every role. */
 export type MigratableRoles = readonly string[] | undefined;
@@ -23,7 +24,7 @@ export class MigratableRolesSettingError extends NamedError {
   override readonly name = 'MigratableRolesSettingError';
 }
 
-const patternsSchema = z.array(z.string().min(1));
+const patternsSchema = z.array(z.string().check(z.minLength(1)));
 
 /** The deployment's migratable role patterns, read once at cold start. */
 export function migratableRolesFromEnv(

@@ -3,9 +3,10 @@
  * a flag name must not quietly turn an approved run into a plan or the reverse, so unknown keys
  * are refused, and every problem is listed at once.
  */
-import * as z from 'zod';
+
 import { isClusterName, isNamespaceName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
+import * as z from '../zod.ts';
 
 export const WORKFLOW = 'migrate-to-pod-identity';
 
@@ -22,27 +23,39 @@ export class InvalidMigrationInputError extends NamedError {
 }
 
 const inputSchema = z.strictObject({
-  clusterName: z.string().refine(isClusterName, {
-    message:
-      'must be an EKS cluster name (letters, digits, - and _, starting with a letter or digit)',
-  }),
-  region: z
-    .string()
-    .refine(isRegionName, { message: 'must be an AWS region such as us-west-2' })
-    .optional(),
-  approve: z.boolean().default(false),
-  removeOidcProviderTrustRelationship: z.boolean().default(false),
-  discovery: z.enum(DISCOVERY_MODES).default('auto'),
-  namespaces: z
-    .array(z.string().refine(isNamespaceName, { message: 'must be a Kubernetes namespace name' }))
-    .min(1, { message: 'must list at least one namespace when given (leave it out for all)' })
-    .optional(),
+  clusterName: z.string().check(
+    z.refine(isClusterName, {
+      message:
+        'must be an EKS cluster name (letters, digits, - and _, starting with a letter or digit)',
+    }),
+  ),
+  region: z.optional(
+    z
+      .string()
+      .check(z.refine(isRegionName, { message: 'must be an AWS region such as us-west-2' })),
+  ),
+  approve: z._default(z.boolean(), false),
+  removeOidcProviderTrustRelationship: z._default(z.boolean(), false),
+  discovery: z._default(z.enum(DISCOVERY_MODES), 'auto'),
+  namespaces: z.optional(
+    z
+      .array(
+        z
+          .string()
+          .check(z.refine(isNamespaceName, { message: 'must be a Kubernetes namespace name' })),
+      )
+      .check(
+        z.minLength(1, {
+          message: 'must list at least one namespace when given (leave it out for all)',
+        }),
+      ),
+  ),
   /**
    * Also migrate roles of CloudFormation stacks this service may not update (not named as eksctl
    * names its role stacks). Their trust policy is then changed outside the stack (drift), which
    * the next stack update reverts. eksctl-named stacks are updated through CloudFormation.
    */
-  allowStackDrift: z.boolean().default(false),
+  allowStackDrift: z._default(z.boolean(), false),
 });
 
 export type MigrationInput = z.input<typeof inputSchema>;

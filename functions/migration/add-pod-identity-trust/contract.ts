@@ -1,7 +1,8 @@
 /** The add-pod-identity-trust task's contract: the input it accepts and the output it returns (its handler checks both). */
-import type * as z from 'zod';
+
 import { batchCountsOutput, migrationBatchInput } from '../../aws/migration-batch.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import type * as z from '../../core/zod.ts';
 
 export const input = migrationBatchInput;
 

@@ -1,24 +1,24 @@
 /** The discover-irsa task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { DISCOVERY_MODES } from '../../core/migration/request.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: z.string().min(1),
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
+  clusterName: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
   approve: z.boolean(),
   removeOidcProviderTrustRelationship: z.boolean(),
   discovery: z.enum(DISCOVERY_MODES),
-  namespaces: z.array(z.string().min(1)),
+  namespaces: z.array(z.string().check(z.minLength(1))),
   allowStackDrift: z.boolean(),
-  providerArn: z.string().min(1),
+  providerArn: z.string().check(z.minLength(1)),
   agentInstalled: z.boolean(),
   readAccess: z.looseObject({
     granted: z.boolean(),
     changed: z.boolean(),
-    warning: z.string().optional(),
+    warning: z.optional(z.string()),
   }),
 });
 
@@ -26,12 +26,12 @@ export const input = z.looseObject({
 export const output = z.object({
   planDocument: z.string(),
   discovery: z.enum(['kubernetes', 'iam']),
-  serviceAccounts: z.number().int(),
-  roles: z.number().int(),
+  serviceAccounts: z.int(),
+  roles: z.int(),
   hasWork: z.boolean(),
   createsAssociations: z.boolean(),
   migratesAddons: z.boolean(),
-  batches: z.array(z.number().int()),
+  batches: z.array(z.int()),
   removesAnnotations: z.boolean(),
 });
 

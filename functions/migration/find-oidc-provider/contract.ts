@@ -1,17 +1,18 @@
 /** The find-oidc-provider task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
+
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().min(1),
-  oidcIssuer: z.string().min(1).nullable(),
+  clusterName: z.string().check(z.minLength(1)),
+  oidcIssuer: z.nullable(z.string().check(z.minLength(1))),
 });
 
 /** What the task returns, checked before the workflow gets it. */
 export const output = z.object({
   found: z.boolean(),
-  providerArn: z.string().nullable(),
-  issuer: z.string().nullable(),
+  providerArn: z.nullable(z.string()),
+  issuer: z.nullable(z.string()),
 });
 
 export type Input = z.infer<typeof input>;

@@ -1,8 +1,9 @@
 /** The load-migration-request task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
-export const input = z.object({ runId: z.string().min(1), input: z.unknown() });
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+export const input = z.object({ runId: z.string().check(z.minLength(1)), input: z.unknown() });
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({

@@ -1,11 +1,12 @@
 /** The migrate-addons task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 
-export const input = z.looseObject({ runId: z.string().min(1) });
+import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+export const input = z.looseObject({ runId: z.string().check(z.minLength(1)) });
 
 /** What the task returns, checked before the workflow gets it. */
-export const output = z.object({ migrated: z.number().int(), failed: z.number().int() });
+export const output = z.object({ migrated: z.int(), failed: z.int() });
 
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;

@@ -1,36 +1,36 @@
 /** The report-migration task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import * as z from 'zod';
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { MIGRATION_STEPS } from '../../core/migration/outcomes.ts';
 import { DISCOVERY_MODES } from '../../core/migration/request.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
-const access = z
-  .looseObject({
-    access: reportAccessSchema.optional(),
-    warning: z.string().optional(),
-  })
-  .optional();
+const access = z.optional(
+  z.looseObject({
+    access: z.optional(reportAccessSchema),
+    warning: z.optional(z.string()),
+  }),
+);
 
 const batchResult = z.intersection(
   mapBatchOutcomeSchema,
-  z.looseObject({ step: z.enum(MIGRATION_STEPS).optional() }),
+  z.looseObject({ step: z.optional(z.enum(MIGRATION_STEPS)) }),
 );
 
 export const input = z.looseObject({
-  runId: z.string().min(1),
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
+  clusterName: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
   approve: z.boolean(),
   removeOidcProviderTrustRelationship: z.boolean(),
   discovery: z.enum(DISCOVERY_MODES),
   oidc: z.looseObject({ found: z.boolean() }),
   readAccess: access,
   writeAccess: access,
-  plan: z.looseObject({ planDocument: z.string() }).optional(),
-  batchResults: z.array(batchResult).optional(),
+  plan: z.optional(z.looseObject({ planDocument: z.string() })),
+  batchResults: z.optional(z.array(batchResult)),
 });
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */

@@ -1,13 +1,14 @@
 /** The check-cluster task's contract: the input it accepts and the output it returns (its handler checks both). */
-import * as z from 'zod';
+
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().min(1),
-  region: z.string().min(1),
-  operation: z.string().min(1),
-  entryCount: z.number().int().min(0).optional(),
-  installsAgent: z.boolean().optional(),
+  clusterName: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  operation: z.string().check(z.minLength(1)),
+  entryCount: z.optional(z.int().check(z.minimum(0))),
+  installsAgent: z.optional(z.boolean()),
 });
 
 /** What the task returns, checked before the workflow gets it. */
@@ -18,7 +19,7 @@ export const output = z.object({
   autoMode: z.boolean(),
   agentInstalled: z.boolean(),
   authenticationMode: z.string(),
-  oidcIssuer: z.string().nullable(),
+  oidcIssuer: z.nullable(z.string()),
 });
 
 export type Input = z.infer<typeof input>;

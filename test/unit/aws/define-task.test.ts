@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import { inLambdaInstance, newLambdaInstance } from '../../../functions/aws/clients.ts';
 import { NamedError } from '../../../functions/core/errors.ts';
 import {
   TASK_WORKFLOWS_VARIABLE,
   workflowsByTask,
 } from '../../../functions/core/workflow-files.ts';
+import * as z from '../../../functions/core/zod.ts';
 import { STATE_MACHINES_DIR } from '../../../local/runner/definition.ts';
 
 // The logger takes its level when the module loads and returns to it at every invocation, so the
@@ -26,7 +26,7 @@ const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Context
 const probe = defineTask(
   'probe',
   {
-    input: z.object({ clusterName: z.string(), fail: z.boolean().optional() }),
+    input: z.object({ clusterName: z.string(), fail: z.optional(z.boolean()) }),
     output: z.object({ checked: z.string() }),
   },
   async (event) => {

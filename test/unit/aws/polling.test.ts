@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import { defineTask } from '../../../functions/aws/lambda.ts';
 import { configurePolling, waitDeadline } from '../../../functions/aws/polling.ts';
+import * as z from '../../../functions/core/zod.ts';
 
 /** Runs `probe` inside a task invocation whose Lambda has `remainingMs` left. */
 async function insideInvocation<T>(remainingMs: number, probe: () => T): Promise<T> {
