@@ -40,7 +40,7 @@ import type {
 import { issueLine } from '../../core/config/index.ts';
 import { asError, NamedError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
-import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../../core/run-documents.ts';
 import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
 
@@ -84,7 +84,7 @@ export class RunDocumentTamperedError extends NamedError {
     batch: number,
     problem: { violations: readonly GuardrailViolation[] } | { mismatch: string },
   ) {
-    const document = `runs/${runId}/${ASSOCIATION_DOCUMENTS.batch(batch)}.json`;
+    const document = runDocumentKey(runId, ASSOCIATION_DOCUMENTS.batch(batch).name);
     super(
       'mismatch' in problem
         ? `the batch document of run ${runId} (${document}) ${problem.mismatch}, so it was changed after plan-associations wrote it; this batch changed nothing. Start a new run from the config`
