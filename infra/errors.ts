@@ -1,8 +1,18 @@
 import { NamedError } from '../functions/core/errors.ts';
 
-/** A task has no entry in the permissions map, so it would run without a deliberate IAM policy. */
-export class MissingTaskPermissionsError extends NamedError {
-  override readonly name = 'MissingTaskPermissionsError';
+/** A task's descriptor lists a grant that infra/grants.ts does not define. */
+export class UnknownGrantError extends NamedError {
+  override readonly name = 'UnknownGrantError';
+}
+
+/** README.md has no place for the generated permission tables, or more than one. */
+export class PermissionTablesMarkerError extends NamedError {
+  override readonly name = 'PermissionTablesMarkerError';
+}
+
+/** A grant cannot be built with the stack's settings (one that creates roles, without a boundary). */
+export class GrantSettingsError extends NamedError {
+  override readonly name = 'GrantSettingsError';
 }
 
 /** A trigger that would match more objects than the uploads meant to start a run. */

@@ -7,12 +7,24 @@ import { listTasks, taskDir, WorkflowDefinitionError } from './workflow-files.ts
 import * as z from './zod.ts';
 
 /**
- * What infra and the local runner know about a task beyond its input and output: each task's
- * `functions/<group>/<task>/contract.ts` exports one as `descriptor`. The contract is imported by
- * the task's handler, so a descriptor is plain data and the contract imports this module for its
- * type only (erased): nothing here reaches a Lambda bundle.
+ * What infra, the local runner and the README's permission tables know about a task beyond its
+ * input and output: each task's `functions/<group>/<task>/contract.ts` exports one as
+ * `descriptor`. The contract is imported by the task's handler, so a descriptor is plain data and
+ * the contract imports this module for its type only (erased): nothing here reaches a Lambda
+ * bundle.
  */
 export interface TaskDescriptor {
+  /**
+   * Every AWS API call the task's code can make, spelled as the IAM action it needs
+   * (`eks:DescribeCluster`, `s3:ListBucket` for ListObjectsV2), `[]` for none. A test holds it
+   * to the SDK commands the task's bundle holds and to what its grants allow.
+   */
+  readonly awsCalls: readonly string[];
+  /**
+   * The permission sets its function's role gets, by name (`run-documents:write`, ...): each is
+   * defined once in infra/grants.ts, which says what it allows and why; `[]` for none.
+   */
+  readonly grants: readonly string[];
   /** The task's Lambda timeout and the worst case it was chosen from (functions/core/timeout-budget.ts). */
   readonly timeout: TaskTimeout;
   /**
@@ -40,7 +52,39 @@ export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
 const CONTRACT_FILE = 'contract.ts';
 
+/** No entry listed twice; the message names the first repeated one. */
+const distinct = z.superRefine((entries: readonly string[], context) => {
+  const repeated = entries.find((entry, index) => entries.indexOf(entry) !== index);
+  if (repeated !== undefined) {
+    context.addIssue({ code: 'custom', message: `${repeated} is listed twice` });
+  }
+});
+
 const taskDescriptorSchema: z.ZodMiniType<TaskDescriptor> = z.strictObject({
+  awsCalls: z
+    .array(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/,
+            'an IAM action, service prefix and API name (eks:DescribeCluster)',
+          ),
+        ),
+    )
+    .check(distinct),
+  grants: z
+    .array(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?$/,
+            'a grant name of infra/grants.ts, kebab-case with an optional :variant (run-documents:write)',
+          ),
+        ),
+    )
+    .check(distinct),
   timeout: z.strictObject({
     timeoutSeconds: z.int().check(z.minimum(1), z.maximum(LAMBDA_MAX_TIMEOUT_SECONDS)),
     worstCase: z.strictObject({
@@ -67,8 +111,9 @@ function existingContractFile(functionsDir: string, task: string): string {
   const file = contractFile(functionsDir, task);
   if (!existsSync(file)) {
     throw new WorkflowDefinitionError(
-      `${file} is missing: every task's contract exports its descriptor (its Lambda timeout and ` +
-        'the worst case it covers, its shared role, whether it calls the Kubernetes API)',
+      `${file} is missing: every task's contract exports its descriptor (the AWS calls it makes ` +
+        'and the grants that allow them, its Lambda timeout and the worst case it covers, its ' +
+        'shared role, whether it calls the Kubernetes API)',
     );
   }
   return file;

@@ -33,15 +33,12 @@ import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
 import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
 import { AlarmSettingsError, NetworkSettingsError } from '../errors.ts';
+import { GRANTS } from '../grants.ts';
 import { checkGuardrails, type GuardrailProps } from '../guardrails.ts';
 import { type KubernetesApiNetwork, kubernetesApiNetworkFromContext } from '../network.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
 import { CONFIG_BUCKET_OUTPUT, stateMachineArnOutput } from '../stack-outputs.ts';
-import {
-  TASK_PERMISSIONS,
-  type TaskPermissionsMap,
-  taskPermissionsFor,
-} from '../task-permissions.ts';
+import { type GrantTable, taskPermissionsFor } from '../task-permissions.ts';
 
 export interface PodIdentityAutomationStackProps extends StackProps {
   /**
@@ -63,11 +60,12 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    */
   readonly workflows?: readonly string[];
   /**
-   * IAM per task; every task a workflow references must have an entry.
+   * The permission sets the tasks' descriptors name in `grants`; every name a task lists must be
+   * defined here.
    *
-   * @default TASK_PERMISSIONS from infra/task-permissions.ts
+   * @default GRANTS from infra/grants.ts
    */
-  readonly taskPermissions?: TaskPermissionsMap;
+  readonly grants?: GrantTable;
   /**
    * Values for placeholders other than function and state machine ARNs, shared by all workflows.
    * They override the stack's own (`ConfigBucketName`).
@@ -465,7 +463,7 @@ export class PodIdentityAutomationStack extends Stack {
       },
       ...network,
     });
-    const permissions = taskPermissionsFor(this.props.taskPermissions ?? TASK_PERMISSIONS, task, {
+    const permissions = taskPermissionsFor(this.props.grants ?? GRANTS, task, descriptor.grants, {
       stack: this,
       role: fn.taskRole,
       configBucket: this.configBucket,

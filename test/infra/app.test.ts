@@ -6,10 +6,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { createAutomationApp, STACK_NAME } from '../../infra/automation-app.ts';
 import { StackNameError } from '../../infra/errors.ts';
-import type { TaskPermissionsMap } from '../../infra/task-permissions.ts';
+import { GRANTS } from '../../infra/grants.ts';
+import type { GrantTable } from '../../infra/task-permissions.ts';
 import {
   expectedLogGroupName,
-  FIXTURE_PERMISSIONS,
   FIXTURE_STACK_PROPS,
   NO_BUNDLING,
   testAppProps,
@@ -23,14 +23,14 @@ interface ValidationReport {
 }
 
 /** Synthesises the app (cdk-nag included) on the fixtures; returns the error and the report. */
-function synthWithNag(taskPermissions: TaskPermissionsMap = FIXTURE_PERMISSIONS): {
+function synthWithNag(grants: GrantTable = GRANTS): {
   error: unknown;
   report: ValidationReport;
 } {
   const appProps = testAppProps();
   const { app } = createAutomationApp({
     appProps,
-    stackProps: { ...FIXTURE_STACK_PROPS, taskPermissions },
+    stackProps: { ...FIXTURE_STACK_PROPS, grants },
   });
   let error: unknown;
   try {
@@ -61,12 +61,15 @@ describe('the app checked by cdk-nag AwsSolutions', () => {
     assert.deepEqual(violations(report), []);
   });
 
-  it('fails on a task wildcard that its permission entry does not acknowledge', () => {
+  it('fails on a task wildcard that its grant does not acknowledge', () => {
+    const describeClusters = GRANTS['describe-clusters'];
+    assert.ok(describeClusters);
     const { error, report } = synthWithNag({
-      ...FIXTURE_PERMISSIONS,
-      'lookup-cluster': (context) => ({
-        statements: FIXTURE_PERMISSIONS['lookup-cluster']?.(context).statements ?? [],
-      }),
+      ...GRANTS,
+      'describe-clusters': {
+        ...describeClusters,
+        build: (context) => ({ statements: describeClusters.build(context).statements }),
+      },
     });
 
     assert.match(String(error), /Validation failed/);
@@ -80,17 +83,22 @@ describe('the app checked by cdk-nag AwsSolutions', () => {
 
   it('does not let the X-Ray acknowledgement on the role cover a task’s own Resource::*', () => {
     const { error, report } = synthWithNag({
-      ...FIXTURE_PERMISSIONS,
-      'write-report': () => ({
-        statements: [new iam.PolicyStatement({ actions: ['eks:ListClusters'], resources: ['*'] })],
-      }),
+      ...GRANTS,
+      'describe-clusters': {
+        summary: 'lists clusters',
+        build: () => ({
+          statements: [
+            new iam.PolicyStatement({ actions: ['eks:ListClusters'], resources: ['*'] }),
+          ],
+        }),
+      },
     });
 
     assert.match(String(error), /Validation failed/);
     assert.deepEqual(violations(report), [
       {
         rule: 'AwsSolutions-IAM5[Resource::*]',
-        path: `${STACK_NAME}/WriteReportFunction/TaskPolicy/Resource`,
+        path: `${STACK_NAME}/LookupClusterFunction/TaskPolicy/Resource`,
       },
     ]);
   });

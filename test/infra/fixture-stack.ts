@@ -3,24 +3,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, type AppProps, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { ConfigBucket } from '../../infra/constructs/config-bucket.ts';
-import type { GuardrailProps } from '../../infra/guardrails.ts';
-import { wildcardResourceFinding } from '../../infra/nag.ts';
 import {
   PodIdentityAutomationStack,
   type PodIdentityAutomationStackProps,
 } from '../../infra/stacks/pod-identity-automation-stack.ts';
-import type { TaskPermissionContext, TaskPermissionsMap } from '../../infra/task-permissions.ts';
 
 export const FIXTURES_DIR = path.join(import.meta.dirname, 'fixtures');
 export const FIXTURE_FUNCTIONS_DIR = path.join(FIXTURES_DIR, 'functions');
 export const FIXTURE_STATE_MACHINES_DIR = path.join(FIXTURES_DIR, 'state-machines');
 /**
- * A trimmed copy of the associations workflow: the real task names (so the real permission
- * entries apply) with trivial handlers in FIXTURE_FUNCTIONS_DIR, so these tests do not wait for
- * the real handlers.
+ * A trimmed copy of the associations workflow: the real task names, whose fixture descriptors list
+ * the real tasks' grants, with trivial handlers in FIXTURE_FUNCTIONS_DIR, so these tests do not
+ * wait for the real handlers.
  */
 export const FIXTURE_ASSOCIATIONS_DIR = path.join(FIXTURES_DIR, 'associations');
 
@@ -66,28 +62,9 @@ export function workflowsDir(files: Readonly<Record<string, unknown>>): string {
   return dir;
 }
 
-export const FIXTURE_PERMISSIONS: TaskPermissionsMap = {
-  'lookup-cluster': ({ stack }) => {
-    const anyCluster = stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: '*' });
-    return {
-      statements: [
-        new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster] }),
-      ],
-      acknowledgements: [
-        {
-          id: wildcardResourceFinding(stack, anyCluster),
-          reason: 'Fixture: any cluster named in the input',
-        },
-      ],
-    };
-  },
-  'write-report': () => ({ statements: [] }),
-};
-
 export const FIXTURE_STACK_PROPS: PodIdentityAutomationStackProps = {
   functionsDir: FIXTURE_FUNCTIONS_DIR,
   stateMachinesDir: FIXTURE_STATE_MACHINES_DIR,
-  taskPermissions: FIXTURE_PERMISSIONS,
   substitutions: { ConfigBucketName: 'fixture-configs' },
 };
 
@@ -104,39 +81,16 @@ export function fixtureStack(props: PodIdentityAutomationStackProps = {}): {
   return { app, stack };
 }
 
-/** The stack built from the associations fixture with the real task permissions. */
+/** The stack built from the associations fixture, whose tasks have the real tasks' grants. */
 export function associationsFixtureStack(props: PodIdentityAutomationStackProps = {}): {
   app: App;
   stack: PodIdentityAutomationStack;
 } {
   return fixtureStack({
     stateMachinesDir: FIXTURE_ASSOCIATIONS_DIR,
-    taskPermissions: undefined,
     substitutions: undefined,
     ...props,
   });
-}
-
-/** What the stack gives a permission provider, built in a bare stack. */
-export function permissionContext(
-  stack: Stack,
-  options: { guardrails?: GuardrailProps; role?: iam.IRole } = {},
-): TaskPermissionContext {
-  return {
-    stack,
-    role:
-      options.role ??
-      new iam.Role(stack, 'ContextRole', {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      }),
-    configBucket: new ConfigBucket(stack, 'ConfigBucket'),
-    eventBusName: 'default',
-    // As the stack does: every deployment has a boundary, the stack's own when none is given.
-    guardrails: {
-      enforcedPermissionsBoundaryArn: `arn:aws:iam::${stack.account}:policy/eks-pia/boundary`,
-      ...options.guardrails,
-    },
-  };
 }
 
 /** The logical ID CloudFormation knows a construct's main resource by. */

@@ -4,65 +4,84 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { handlerEntry } from '../../functions/core/workflow-files.ts';
+import { readTaskDescriptor } from '../../functions/core/task-descriptor.ts';
+import { handlerEntry, listTasks } from '../../functions/core/workflow-files.ts';
 import { TaskFunction } from '../../infra/constructs/task-function.ts';
-import { MissingTaskPermissionsError } from '../../infra/errors.ts';
-import { TASK_PERMISSIONS, taskPermissionsFor } from '../../infra/task-permissions.ts';
+import { GrantSettingsError, UnknownGrantError } from '../../infra/errors.ts';
+import { GRANTS } from '../../infra/grants.ts';
+import { FUNCTIONS_DIR } from '../../infra/paths.ts';
 import {
-  FIXTURE_FUNCTIONS_DIR,
-  FIXTURE_PERMISSIONS,
-  fixtureStack,
-  logicalIdOf,
-  permissionContext,
-  testAppProps,
-} from './fixture-stack.ts';
+  type GrantTable,
+  grantsNamed,
+  standaloneGrantContext,
+  taskPermissionsFor,
+} from '../../infra/task-permissions.ts';
+import { FIXTURE_FUNCTIONS_DIR, fixtureStack, logicalIdOf, testAppProps } from './fixture-stack.ts';
 
 describe('taskPermissionsFor', () => {
-  it('builds the statements of a task in the given stack', () => {
+  const table: GrantTable = {
+    'describe-clusters': {
+      summary: 'clusters',
+      build: () => ({
+        statements: [
+          new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: ['*'] }),
+        ],
+        acknowledgements: [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'first' }],
+        environment: { FIRST: '1' },
+      }),
+    },
+    'list-clusters': {
+      summary: 'clusters',
+      build: () => ({
+        statements: [new iam.PolicyStatement({ actions: ['eks:ListClusters'], resources: ['*'] })],
+        acknowledgements: [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'second' }],
+        environment: { SECOND: '2' },
+      }),
+    },
+  };
+
+  it('builds the named grants in order and merges them, a finding acknowledged twice keeping the later reason', () => {
     const permissions = taskPermissionsFor(
-      FIXTURE_PERMISSIONS,
+      table,
       'lookup-cluster',
-      permissionContext(new Stack()),
+      ['describe-clusters', 'list-clusters'],
+      standaloneGrantContext(new Stack()),
     );
 
     assert.deepEqual(
       permissions.statements.map((statement) => statement.actions),
-      [['eks:DescribeCluster']],
+      [['eks:DescribeCluster'], ['eks:ListClusters']],
     );
+    assert.deepEqual(permissions.acknowledgements, [
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'second' },
+    ]);
+    assert.deepEqual(permissions.environment, { FIRST: '1', SECOND: '2' });
   });
 
-  it('refuses a task that has no entry, telling where to add one', () => {
+  it('refuses a grant the table does not define, naming the task, the grant and the known ones', () => {
     assert.throws(
-      () =>
-        taskPermissionsFor(
-          FIXTURE_PERMISSIONS,
-          'delete-everything',
-          permissionContext(new Stack()),
-        ),
+      () => grantsNamed(table, 'lookup-cluster', ['describe-clusters', 'delete-everything']),
       (error: unknown) =>
-        error instanceof MissingTaskPermissionsError &&
-        error.name === 'MissingTaskPermissionsError' &&
-        /Task delete-everything has no entry in infra\/task-permissions\.ts/.test(error.message),
+        error instanceof UnknownGrantError &&
+        error.name === 'UnknownGrantError' &&
+        error.message ===
+          'Task lookup-cluster lists grant "delete-everything" in its descriptor, but no grant ' +
+            'has that name: define it in infra/grants.ts or use one of describe-clusters, list-clusters',
     );
   });
 
-  it('does not mistake inherited object keys for entries', () => {
-    assert.throws(
-      () => taskPermissionsFor(FIXTURE_PERMISSIONS, 'constructor', permissionContext(new Stack())),
-      MissingTaskPermissionsError,
-    );
+  it('does not mistake inherited object keys for grants', () => {
+    assert.throws(() => grantsNamed(table, 'lookup-cluster', ['constructor']), UnknownGrantError);
   });
 });
 
 describe('task permissions in the stack', () => {
-  it('fails the synth when a workflow uses a task that has no permission entry', () => {
-    const { 'lookup-cluster': lookupCluster } = FIXTURE_PERMISSIONS;
-    assert.ok(lookupCluster);
-
+  it('fails the synth when a task’s descriptor names a grant the stack does not know', () => {
     assert.throws(
-      () => fixtureStack({ taskPermissions: { 'lookup-cluster': lookupCluster } }),
+      () => fixtureStack({ grants: {} }),
       (error: unknown) =>
-        error instanceof MissingTaskPermissionsError && /Task write-report/.test(error.message),
+        error instanceof UnknownGrantError &&
+        /Task lookup-cluster lists grant "describe-clusters"/.test(error.message),
     );
   });
 
@@ -137,7 +156,7 @@ describe('task permissions in the stack', () => {
   });
 });
 
-describe('TASK_PERMISSIONS', () => {
+describe('GRANTS', () => {
   const guardrailVariants = [
     {},
     {
@@ -145,9 +164,12 @@ describe('TASK_PERMISSIONS', () => {
       allowedRoleArnPatterns: ['arn:aws:iam::111122223333:role/apps/*'],
     },
   ];
+  const descriptors = [...listTasks(FUNCTIONS_DIR).keys()].map(
+    (task) => [task, readTaskDescriptor(FUNCTIONS_DIR, task)] as const,
+  );
 
-  for (const [task, provider] of Object.entries(TASK_PERMISSIONS)) {
-    it(`${task}: passes cdk-nag, with a reason for each acknowledged wildcard, in any environment and with any guardrails`, () => {
+  for (const [task, { grants }] of descriptors) {
+    it(`${task}: its grants pass cdk-nag, with a reason for each acknowledged wildcard, in any environment and with any guardrails`, () => {
       for (const env of [undefined, { account: '111122223333', region: 'eu-west-1' }]) {
         for (const guardrails of guardrailVariants) {
           const app = new App(testAppProps());
@@ -156,7 +178,12 @@ describe('TASK_PERMISSIONS', () => {
             entry: handlerEntry(FIXTURE_FUNCTIONS_DIR, 'write-report'),
             timeout: Duration.seconds(30),
           });
-          const permissions = provider(permissionContext(stack, { guardrails, role: fn.taskRole }));
+          const permissions = taskPermissionsFor(
+            GRANTS,
+            task,
+            grants,
+            standaloneGrantContext(stack, { guardrails, role: fn.taskRole }),
+          );
           fn.addTaskPermissions(permissions);
           Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
@@ -172,16 +199,40 @@ describe('TASK_PERMISSIONS', () => {
     });
   }
 
-  it('grants no action with a wildcard to any task', () => {
-    const context = permissionContext(new Stack());
-    for (const [task, provider] of Object.entries(TASK_PERMISSIONS)) {
-      const actions = provider(context).statements.flatMap((statement) => statement.actions);
+  it('grants no action with a wildcard', () => {
+    const context = standaloneGrantContext(new Stack());
+    for (const [name, grant] of Object.entries(GRANTS)) {
+      const actions = grant.build(context).statements.flatMap((statement) => statement.actions);
       assert.deepEqual(
         actions.filter((action) => action.includes('*')),
         [],
-        task,
+        name,
       );
     }
+  });
+
+  it('refuses to build write-managed-roles without a permissions boundary to hold roles to', () => {
+    const context = standaloneGrantContext(new Stack());
+
+    assert.throws(
+      () =>
+        GRANTS['write-managed-roles']?.build({
+          ...context,
+          guardrails: { ...context.guardrails, enforcedPermissionsBoundaryArn: undefined },
+        }),
+      (error: unknown) =>
+        error instanceof GrantSettingsError &&
+        /only with a permissions boundary/.test(error.message),
+    );
+  });
+
+  it('defines only grants some task lists', () => {
+    const listed = new Set(descriptors.flatMap(([, { grants }]) => grants));
+
+    assert.deepEqual(
+      Object.keys(GRANTS).filter((name) => !listed.has(name)),
+      [],
+    );
   });
 });
 

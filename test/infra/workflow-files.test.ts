@@ -249,4 +249,44 @@ describe('task descriptors', () => {
     rejects('none', /exports no descriptor/);
     rejects('bad', /timeoutSeconds/);
   });
+
+  it('rejects AWS calls and grants that are malformed, repeated or missing', () => {
+    const timeout = {
+      timeoutSeconds: 30,
+      worstCase: { sequentialCalls: 0, throttledCalls: 0, waitSeconds: 0, why: 'fixture' },
+    };
+    const cases = {
+      'no-grants': { timeout, awsCalls: [] },
+      'sdk-spelling': { timeout, awsCalls: ['DescribeClusterCommand'], grants: [] },
+      'twice-called': {
+        timeout,
+        awsCalls: ['eks:DescribeCluster', 'eks:DescribeCluster'],
+        grants: [],
+      },
+      'bad-grant': { timeout, awsCalls: [], grants: ['Run Documents'] },
+      'twice-granted': {
+        timeout,
+        awsCalls: [],
+        grants: ['describe-clusters', 'describe-clusters'],
+      },
+    };
+    const dir = functionsDir(Object.keys(cases).map((task) => `alpha/${task}`));
+    for (const [task, descriptor] of Object.entries(cases)) {
+      writeFileSync(
+        path.join(dir, 'alpha', task, 'contract.ts'),
+        `export const descriptor = ${JSON.stringify(descriptor)};\n`,
+      );
+    }
+
+    const rejects = (task: string, pattern: RegExp) =>
+      assert.throws(
+        () => readTaskDescriptor(dir, task),
+        (error: unknown) => error instanceof WorkflowDefinitionError && pattern.test(error.message),
+      );
+    rejects('no-grants', /grants/);
+    rejects('sdk-spelling', /an IAM action, service prefix and API name/);
+    rejects('twice-called', /eks:DescribeCluster is listed twice/);
+    rejects('bad-grant', /a grant name of infra\/grants\.ts/);
+    rejects('twice-granted', /describe-clusters is listed twice/);
+  });
 });

@@ -21,7 +21,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 180,
@@ -32,4 +32,11 @@ export const descriptor: TaskDescriptor = {
       why: 'DescribeCluster, DescribeAddonVersions, CreateAddon, DescribeAddon; one throttled.',
     },
   },
+  awsCalls: [
+    'eks:CreateAddon',
+    'eks:DescribeAddon',
+    'eks:DescribeAddonVersions',
+    'eks:DescribeCluster',
+  ],
+  grants: ['install-addons'],
 };

@@ -15,7 +15,7 @@ export const output = z.object({ addonCount: z.int(), failed: z.int() });
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 600,
@@ -26,4 +26,39 @@ export const descriptor: TaskDescriptor = {
       why: "Per add-on of the config (a handful): DescribeAddon, DescribeAddonVersions, DescribeAddonConfiguration, GetRole and, for each role it creates, CreateRole, AttachRolePolicy, PutRolePolicy, TagRole; then CreateAddon or UpdateAddon; the request document; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Up to 180 s more for an add-on still creating or updating to settle before it is updated. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
     },
   },
+  awsCalls: [
+    'eks:CreateAddon',
+    'eks:DescribeAddon',
+    'eks:DescribeAddonConfiguration',
+    'eks:DescribeAddonVersions',
+    'eks:DescribeCluster',
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListPodIdentityAssociations',
+    'eks:UpdateAddon',
+    'iam:AttachRolePolicy',
+    'iam:CreateRole',
+    'iam:DeleteRole',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:DeleteRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListRolePolicies',
+    'iam:PutRolePermissionsBoundary',
+    'iam:PutRolePolicy',
+    'iam:TagRole',
+    'iam:UpdateAssumeRolePolicy',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: [
+    'run-documents:read-write',
+    'read-associations',
+    'write-addons',
+    'read-roles',
+    'write-managed-roles',
+    'pass-roles-to-pod-identity',
+    'guardrail-settings',
+  ],
 };

@@ -17,7 +17,7 @@ export const output = reportAccessSchema;
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 180,
@@ -29,4 +29,14 @@ export const descriptor: TaskDescriptor = {
     },
   },
   sharedRole: 'AssociationsKubernetes',
+  awsCalls: [
+    'eks:AssociateAccessPolicy',
+    'eks:CreateAccessEntry',
+    'eks:DescribeAccessEntry',
+    'eks:DescribeCluster',
+    'eks:ListAssociatedAccessPolicies',
+    'iam:GetRole',
+    'sts:GetCallerIdentity',
+  ],
+  grants: ['own-access-entry:edit-or-cluster-admin', 'own-identity'],
 };

@@ -20,7 +20,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 900,
@@ -31,4 +31,11 @@ export const descriptor: TaskDescriptor = {
       why: 'At 5,000 associations: 50 list pages, then 5,000 DescribePodIdentityAssociation 8 at a time (625 on the longest lane), then the pages written to the run store; one throttled.',
     },
   },
+  awsCalls: [
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListPodIdentityAssociations',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: ['run-documents:read', 'read-associations'],
 };

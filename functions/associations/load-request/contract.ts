@@ -23,7 +23,7 @@ export const output = z.discriminatedUnion('ignored', [
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 180,
@@ -34,4 +34,23 @@ export const descriptor: TaskDescriptor = {
       why: 'S3 GetObject of the config, iam:GetRole for the account, S3 PutObject of the request; one throttled.',
     },
   },
+  awsCalls: [
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:GetRole',
+    's3:GetObject',
+    's3:GetObjectVersion',
+    's3:PutObject',
+    'sts:GetCallerIdentity',
+  ],
+  grants: [
+    'config-objects',
+    'bootstrap-config-documents',
+    'list-config-bucket',
+    'run-documents:write',
+    'own-identity',
+    'read-role-tags',
+    'read-customer-policies',
+    'guardrail-settings',
+  ],
 };

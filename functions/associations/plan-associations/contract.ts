@@ -16,7 +16,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 900,
@@ -27,4 +27,21 @@ export const descriptor: TaskDescriptor = {
       why: 'As get-associations (50 list pages and 625 describes on the longest lane at 5,000 associations), plus reading the request and writing the plan; one throttled.',
     },
   },
+  awsCalls: [
+    'cloudformation:DescribeStacks',
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListPodIdentityAssociations',
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListRolePolicies',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: [
+    'run-documents:read-write',
+    'read-associations',
+    'read-roles',
+    'describe-eksctl-role-stacks',
+  ],
 };

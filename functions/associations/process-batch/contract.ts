@@ -22,7 +22,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 600,
@@ -35,4 +35,45 @@ export const descriptor: TaskDescriptor = {
   },
   sharedRole: 'AssociationsKubernetes',
   kubernetesApi: true,
+  awsCalls: [
+    'cloudformation:DeleteStack',
+    'cloudformation:DescribeStacks',
+    'cloudformation:UpdateTerminationProtection',
+    'eks:CreatePodIdentityAssociation',
+    'eks:DeletePodIdentityAssociation',
+    'eks:DescribeCluster',
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListPodIdentityAssociations',
+    'eks:UpdatePodIdentityAssociation',
+    'iam:AttachRolePolicy',
+    'iam:CreateRole',
+    'iam:DeleteRole',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:DeleteRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListRolePolicies',
+    'iam:PutRolePermissionsBoundary',
+    'iam:PutRolePolicy',
+    'iam:TagRole',
+    'iam:UpdateAssumeRolePolicy',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: [
+    'run-documents:read-write',
+    'read-associations',
+    'create-associations',
+    'change-associations',
+    'read-roles',
+    'read-customer-policies',
+    'delete-eksctl-role-stacks',
+    'write-managed-roles',
+    'pass-roles-to-pod-identity',
+    'guardrail-settings',
+  ],
 };

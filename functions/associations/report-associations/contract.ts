@@ -32,7 +32,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 300,
@@ -43,4 +43,6 @@ export const descriptor: TaskDescriptor = {
       why: 'Reads the plan, the request and one results object per batch (100 batches at 5,000 associations), writes the report and puts the event; one throttled.',
     },
   },
+  awsCalls: ['events:PutEvents', 's3:GetObject', 's3:PutObject'],
+  grants: ['run-documents:read-write', 'publish-run-completed'],
 };

@@ -18,7 +18,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 180,
@@ -29,4 +29,6 @@ export const descriptor: TaskDescriptor = {
       why: 'S3 listing of clusters/ and defaults/ (a few pages), reading up to a few config files and storing the one applied; one throttled.',
     },
   },
+  awsCalls: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+  grants: ['run-documents:write', 'cluster-config-files'],
 };

@@ -24,7 +24,7 @@ export const output = z.discriminatedUnion('ignored', [
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 30,
@@ -35,4 +35,6 @@ export const descriptor: TaskDescriptor = {
       why: 'Reshapes the CloudTrail event; no request.',
     },
   },
+  awsCalls: [],
+  grants: [],
 };

@@ -64,7 +64,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 180,
@@ -75,4 +75,6 @@ export const descriptor: TaskDescriptor = {
       why: 'One PutEvents, which may be throttled through its retry chain.',
     },
   },
+  awsCalls: ['events:PutEvents'],
+  grants: ['publish-run-completed'],
 };

@@ -1,7 +1,7 @@
 /**
  * Which roles a migration may touch. A deployment that sets `migratableRoleArnPatterns` lets the
  * migration tasks' IAM edit the trust of, and pass to EKS Pod Identity, only the roles matching
- * those patterns (infra/task-permissions.ts); the plan leaves every other role out with a finding
+ * those patterns (infra/grants.ts); the plan leaves every other role out with a finding
  * that says so, instead of planning steps IAM would refuse halfway through a run.
  *
  * The setting reaches the plan step as `MIGRATABLE_ROLES`, a JSON list of role ARN globs (`*` any

@@ -1,10 +1,3 @@
-/**
- * AWS calls: iam:GetRole, iam:UpdateAssumeRolePolicy (roles of the plan, any path); for roles an
- * eksctl stack owns, cloudformation:DescribeStacks, ListStackResources, GetTemplate,
- * CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet (eksctl's stack names),
- * and the IAM calls CloudFormation makes with this role's credentials; s3:GetObject,
- * s3:PutObject (run store).
- */
 import { getRoleTrust, updateTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';

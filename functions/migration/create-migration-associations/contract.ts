@@ -11,7 +11,7 @@ export const output = batchCountsOutput('serviceAccounts', 'created', 'unsuccess
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 600,
@@ -22,4 +22,20 @@ export const descriptor: TaskDescriptor = {
       why: '50 service accounts on 5 lanes: 10 per lane, each one association and at most one GetRole of its role, plus DescribeCluster, the plan and outcomes; one throttled; the role/trust visibility retry (16 attempts, about 125 s).',
     },
   },
+  awsCalls: [
+    'eks:CreatePodIdentityAssociation',
+    'eks:DescribeCluster',
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListPodIdentityAssociations',
+    'iam:GetRole',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: [
+    'run-documents:read-write',
+    'read-associations',
+    'read-trust-of-any-role',
+    'create-associations',
+    'pass-migratable-roles-to-pod-identity',
+  ],
 };

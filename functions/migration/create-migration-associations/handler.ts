@@ -1,10 +1,3 @@
-/**
- * AWS calls: eks:CreatePodIdentityAssociation (with iam:PassRole of the plan's roles to
- * pods.eks.amazonaws.com), eks:ListPodIdentityAssociations and
- * eks:DescribePodIdentityAssociation (when one exists already); eks:DescribeCluster and iam:GetRole
- * (each association checked against the cluster's OIDC trust as it is now); s3:GetObject,
- * s3:PutObject (run store).
- */
 import { describeCluster } from '../../aws/eks.ts';
 import { createAssociation } from '../../aws/eks-associations.ts';
 import { getRoleTrust } from '../../aws/iam.ts';

@@ -38,7 +38,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 900,
@@ -51,4 +51,24 @@ export const descriptor: TaskDescriptor = {
   },
   sharedRole: 'MigrationKubernetes',
   kubernetesApi: true,
+  awsCalls: [
+    'cloudformation:DescribeStacks',
+    'cloudformation:ListStackResources',
+    'eks:DescribeAddon',
+    'eks:DescribeAddonConfiguration',
+    'eks:DescribeCluster',
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListAddons',
+    'eks:ListPodIdentityAssociations',
+    'iam:GetAccountSummary',
+    'iam:GetRole',
+    'iam:ListRoles',
+    's3:PutObject',
+  ],
+  grants: [
+    'run-documents:write',
+    'read-associations',
+    'discover-irsa-roles',
+    'migratable-role-patterns',
+  ],
 };

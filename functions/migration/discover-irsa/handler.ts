@@ -1,10 +1,7 @@
 /**
- * AWS calls: eks:DescribeCluster; Kubernetes `list serviceaccounts` and `list pods` (through the
- * access entry); iam:ListRoles, iam:GetRole, iam:GetAccountSummary;
- * eks:ListAddons, eks:DescribeAddon; cloudformation:DescribeStacks,
- * cloudformation:ListStackResources; eks:ListPodIdentityAssociations,
- * eks:DescribePodIdentityAssociation; s3:PutObject (run store). Nothing is changed. Roles outside
- * the deployment's migratableRoleArnPatterns (`MIGRATABLE_ROLES`) are planned as skipped.
+ * Kubernetes calls: `list serviceaccounts` and `list pods`, through the access entry of the role
+ * it shares (its AWS calls are in its descriptor). Nothing is changed. Roles outside the
+ * deployment's migratableRoleArnPatterns (`MIGRATABLE_ROLES`) are planned as skipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addonPodIdentityConfiguration, listAddonRoles } from '../../aws/addons.ts';

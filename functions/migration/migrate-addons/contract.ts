@@ -11,7 +11,7 @@ export const output = z.object({ migrated: z.int(), failed: z.int() });
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 600,
@@ -22,4 +22,21 @@ export const descriptor: TaskDescriptor = {
       why: "Per add-on that uses IRSA (a handful): DescribeAddon, DescribeAddonConfiguration, GetRole, UpdateAssumeRolePolicy, UpdateAddon, and on request a second GetRole and UpdateAssumeRolePolicy for the OIDC trust; the plan and outcome documents; one throttled; EKS not yet seeing the new trust (the role-visibility retry, about 125 s). Up to 180 s more for an add-on still updating to settle before it is read. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
     },
   },
+  awsCalls: [
+    'eks:DescribeAddon',
+    'eks:DescribePodIdentityAssociation',
+    'eks:ListPodIdentityAssociations',
+    'eks:UpdateAddon',
+    'iam:GetRole',
+    'iam:UpdateAssumeRolePolicy',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: [
+    'run-documents:read-write',
+    'read-associations',
+    'edit-migratable-trust',
+    'update-addons',
+    'pass-migratable-roles-to-pod-identity',
+  ],
 };

@@ -11,7 +11,7 @@ export const output = batchCountsOutput('serviceAccounts', 'removed', 'unsuccess
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 300,
@@ -24,4 +24,6 @@ export const descriptor: TaskDescriptor = {
   },
   sharedRole: 'MigrationKubernetes',
   kubernetesApi: true,
+  awsCalls: ['eks:DescribeCluster', 's3:GetObject', 's3:PutObject'],
+  grants: ['run-documents:read-write', 'describe-clusters'],
 };

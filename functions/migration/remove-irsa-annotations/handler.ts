@@ -1,6 +1,6 @@
 /**
- * AWS calls: eks:DescribeCluster; Kubernetes `get serviceaccounts` and `patch serviceaccounts`
- * (through the access entry); s3:GetObject, s3:PutObject (run store).
+ * Kubernetes calls: `get serviceaccounts` and `patch serviceaccounts`, through the access entry of
+ * the role it shares (its AWS calls are in its descriptor).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {

@@ -25,7 +25,7 @@ export const output = z.object({
 export type Input = z.infer<typeof input>;
 export type Output = z.infer<typeof output>;
 
-/** What infra and the local runner read about the task: its timeout, shared role and VPC need. */
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
 export const descriptor: TaskDescriptor = {
   timeout: {
     timeoutSeconds: 180,
@@ -36,4 +36,6 @@ export const descriptor: TaskDescriptor = {
       why: 'DescribeCluster then DescribeAddon; one of them throttled through its retry chain.',
     },
   },
+  awsCalls: ['eks:DescribeAddon', 'eks:DescribeCluster'],
+  grants: ['describe-clusters', 'describe-addons'],
 };
