@@ -8,22 +8,34 @@
  *                                                              the cold imports)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { handlerEntry, listTasks } from '../functions/core/workflow-files.ts';
 import { FUNCTIONS_DIR } from '../infra/paths.ts';
-import { BUNDLE_BUDGET_KIB, buildTaskBundles } from '../infra/task-bundle.ts';
+import {
+  BUNDLE_BUDGET_KIB,
+  type BundledSdk,
+  buildTaskBundles,
+  bundledSdk,
+} from '../infra/task-bundle.ts';
 import { printTable } from './common.ts';
 
 const IMPORT_RUNS = 5;
 
 const out = mkdtempSync(path.join(tmpdir(), 'eks-pia-bundles-'));
 
-async function bundle(entry: string, name: string): Promise<{ file: string; kib: number }> {
-  await buildTaskBundles({ [name]: entry }, out, { logLevel: 'silent' });
+async function bundle(
+  entry: string,
+  name: string,
+): Promise<{ file: string; kib: number; sdk: BundledSdk | undefined }> {
+  const { metafile } = await buildTaskBundles({ [name]: entry }, out, {
+    logLevel: 'silent',
+    metafile: true,
+  });
   const file = path.join(out, `${name}.mjs`);
-  return { file, kib: readFileSync(file).length / 1024 };
+  const sdk = metafile === undefined ? undefined : bundledSdk(metafile).get(name);
+  return { file, kib: readFileSync(file).length / 1024, sdk };
 }
 
 /** Median milliseconds to import `file` in a fresh Node process. */
@@ -39,35 +51,9 @@ function coldImportMs(file: string): number {
   return times[Math.floor(times.length / 2)] ?? Number.NaN;
 }
 
-/** The SDK package and client class behind each client factory of functions/aws/clients.ts. */
-const FACTORY_CLIENTS: Record<string, [string, string]> = {
-  eksClient: ['@aws-sdk/client-eks', 'EKSClient'],
-  iamClient: ['@aws-sdk/client-iam', 'IAMClient'],
-  stsClient: ['@aws-sdk/client-sts', 'STSClient'],
-  s3Client: ['@aws-sdk/client-s3', 'S3Client'],
-  cloudFormationClient: ['@aws-sdk/client-cloudformation', 'CloudFormationClient'],
-  sfnClient: ['@aws-sdk/client-sfn', 'SFNClient'],
-  eventBridgeClient: ['@aws-sdk/client-eventbridge', 'EventBridgeClient'],
-};
-
-/** A module that builds one client of each SDK package the task's code reaches a client of. */
-function sdkOnlyEntry(task: string): string {
-  const sources = [handlerEntry(FUNCTIONS_DIR, task)];
-  const seen = new Set<string>();
-  const clients = new Set<[string, string]>();
-  while (sources.length > 0) {
-    const source = sources.pop() as string;
-    if (seen.has(source) || !existsSync(source)) continue;
-    seen.add(source);
-    const text = readFileSync(source, 'utf8');
-    if (!source.endsWith(`${path.sep}clients.ts`)) {
-      for (const [factory, client] of Object.entries(FACTORY_CLIENTS))
-        if (text.includes(`${factory}()`)) clients.add(client);
-    }
-    for (const match of text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g))
-      sources.push(path.resolve(path.dirname(source), match[1] as string));
-  }
-  const lines = [...clients].map(
+/** A module that builds one of each SDK client the task's bundle builds. */
+function sdkOnlyEntry(task: string, sdk: BundledSdk | undefined): string {
+  const lines = [...(sdk?.clients ?? [])].map(
     ([name, client]) =>
       `import { ${client} } from '${name}';\nnew ${client}({ region: 'us-east-1' });`,
   );
@@ -85,7 +71,7 @@ const tasks = [...listTasks(FUNCTIONS_DIR).keys()].filter(
 const rows = [];
 for (const task of tasks) {
   const handler = await bundle(handlerEntry(FUNCTIONS_DIR, task), task);
-  const sdk = await bundle(sdkOnlyEntry(task), `${task}-sdk`);
+  const sdk = await bundle(sdkOnlyEntry(task, handler.sdk), `${task}-sdk`);
   const sizes = {
     task,
     'bundle KiB': handler.kib.toFixed(0),

@@ -174,14 +174,10 @@ function publishRunCompleted(context: TaskPermissionContext): TaskPermissions {
  */
 function runDocuments(
   { stack, configBucket }: TaskPermissionContext,
-  access: 'read' | 'write' | 'read-write',
+  access: 'write' | 'read-write',
 ): TaskPermissions {
   const documents = configBucket.objectsUnder(configBucket.runsPrefix);
-  const actions = {
-    read: ['s3:GetObject'],
-    write: ['s3:PutObject'],
-    'read-write': ['s3:GetObject', 's3:PutObject'],
-  }[access];
+  const actions = access === 'write' ? ['s3:PutObject'] : ['s3:GetObject', 's3:PutObject'];
   return {
     statements: [
       new PolicyStatement({ actions, resources: [documents] }),
@@ -824,9 +820,10 @@ function listOidcProviders(): TaskPermissions {
 }
 
 /**
- * What IRSA discovery reads, and only reads: the cluster and its add-ons (add-on owned roles),
- * every role trusting the cluster's provider, the trust policy size quota, eksctl's
- * iamserviceaccount stacks (found by their tags) and their roles.
+ * What IRSA discovery reads, and only reads: the cluster and its add-ons (add-on owned roles, and
+ * which service accounts an add-on version takes pod identity associations for), every role
+ * trusting the cluster's provider, the trust policy size quota, eksctl's iamserviceaccount stacks
+ * (found by their tags) and their roles.
  */
 function discoverIrsaRoles({ stack }: TaskPermissionContext): TaskPermissions {
   const anyStack = stack.formatArn({
@@ -843,7 +840,12 @@ function discoverIrsaRoles({ stack }: TaskPermissionContext): TaskPermissions {
       new PolicyStatement({ actions: ['eks:DescribeAddon'], resources: [anyAddon(stack)] }),
       new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] }),
       new PolicyStatement({
-        actions: ['iam:ListRoles', 'iam:GetAccountSummary', 'cloudformation:DescribeStacks'],
+        actions: [
+          'iam:ListRoles',
+          'iam:GetAccountSummary',
+          'cloudformation:DescribeStacks',
+          'eks:DescribeAddonConfiguration',
+        ],
         resources: ['*'],
       }),
       new PolicyStatement({
@@ -858,7 +860,7 @@ function discoverIrsaRoles({ stack }: TaskPermissionContext): TaskPermissions {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: NO_RESOURCE_LEVEL(
-          'iam:ListRoles, iam:GetAccountSummary and cloudformation:DescribeStacks without a stack name',
+          'iam:ListRoles, iam:GetAccountSummary, eks:DescribeAddonConfiguration and cloudformation:DescribeStacks without a stack name',
         ),
       },
       { id: wildcardResourceFinding(stack, anyStack), reason: ANY_STACK },
@@ -888,17 +890,13 @@ const POD_IDENTITY_ONLY = { StringEquals: { 'iam:PassedToService': POD_IDENTITY_
  * naming a grant missing here fails the synth (infra/task-permissions.ts grantsNamed).
  */
 export const GRANTS: GrantTable = {
-  'run-documents:read': {
-    summary:
-      'the documents earlier tasks of the run wrote, under `runs/`; ListBucket of the config bucket so that a missing document reads as missing, not denied',
-    build: (context) => runDocuments(context, 'read'),
-  },
   'run-documents:write': {
     summary: 'under `runs/`: the documents the task hands on to later tasks',
     build: (context) => runDocuments(context, 'write'),
   },
   'run-documents:read-write': {
-    summary: 'both of the above',
+    summary:
+      'and reads the documents earlier tasks of the run wrote; ListBucket of the config bucket so that a missing document reads as missing, not denied',
     build: (context) => runDocuments(context, 'read-write'),
   },
   'config-objects': {
@@ -1024,7 +1022,7 @@ export const GRANTS: GrantTable = {
   },
   'discover-irsa-roles': {
     summary:
-      'reads only: the cluster and its add-ons, every role and the trust policy size quota, every stack (eksctl’s tags; `*`: no resource-level permissions) and its resources',
+      'reads only: the cluster, its add-ons and which service accounts their versions take pod identity associations for, every role and the trust policy size quota, every stack (eksctl’s tags) and its resources (`*`: no resource-level permissions)',
     build: discoverIrsaRoles,
   },
   'guardrail-settings': {
@@ -1036,4 +1034,15 @@ export const GRANTS: GrantTable = {
       'no IAM: the deployment’s migratableRoleArnPatterns, when set, so that the plan leaves out roles the migration may not touch',
     build: migratableRolePatterns,
   },
+};
+
+/**
+ * Calls a task's code makes that no grant allows, on purpose, with why: test/infra/aws-calls.test.ts
+ * accepts them in a task's `awsCalls` without a grant, and the README's tables say so.
+ */
+export const UNGRANTED_CALLS: Readonly<Record<string, string>> = {
+  'sts:GetCallerIdentity':
+    'needs no permission: STS answers it for every caller, and no policy can deny it',
+  'iam:DeleteRolePermissionsBoundary':
+    'no task may lift a permissions boundary: reconciling a role removes its boundary only when the role should have none, and in a deployment every role the service creates should carry the enforced one; only a local run without guardrails lifts one',
 };

@@ -15,13 +15,17 @@ export const PERMISSION_TABLES_START =
   '<!-- permission tables: generated from the tasks’ descriptors and infra/grants.ts by `node --import tsx scripts/permission-tables.ts`; do not edit by hand -->';
 export const PERMISSION_TABLES_END = '<!-- end of permission tables -->';
 
-/** `eks: DescribeCluster, ListAddons; s3: GetObject`, in the order first listed. */
-function byService(actions: Iterable<string>): string {
+/**
+ * `eks: DescribeCluster, ListAddons; s3: GetObject`, in the order first listed; `note` may add a
+ * word to an action.
+ */
+function byService(actions: Iterable<string>, note: (action: string) => string = () => ''): string {
   const services = new Map<string, string[]>();
   for (const action of actions) {
     const [service = '', name = ''] = action.split(':');
     const names = services.get(service) ?? [];
-    if (!names.includes(name)) names.push(name);
+    const noted = `${name}${note(action)}`;
+    if (!names.includes(noted)) names.push(noted);
     services.set(service, names);
   }
   return [...services].map(([service, names]) => `${service}: ${names.join(', ')}`).join('; ');
@@ -49,8 +53,16 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   ].join('\n');
 }
 
-/** The two tables: what each task calls and is granted, and what each grant allows and why. */
-export function permissionTables(functionsDir: string, grants: GrantTable): string {
+/**
+ * The two tables: what each task calls and is granted, and what each grant allows and why; then
+ * the calls no grant allows (`ungrantedCalls`, with why), marked in the first table.
+ */
+export function permissionTables(
+  functionsDir: string,
+  grants: GrantTable,
+  ungrantedCalls: Readonly<Record<string, string>>,
+): string {
+  const ungranted = (call: string) => (Object.hasOwn(ungrantedCalls, call) ? ' (no grant)' : '');
   const taskRows = [...listTasks(functionsDir)]
     .map(([task, dir]) => ({ task, group: path.basename(path.dirname(dir)) }))
     .sort((a, b) => `${a.group}/${a.task}`.localeCompare(`${b.group}/${b.task}`))
@@ -58,7 +70,7 @@ export function permissionTables(functionsDir: string, grants: GrantTable): stri
       const descriptor = readTaskDescriptor(functionsDir, task);
       return [
         taskColumn(group, task, descriptor.sharedRole, descriptor.kubernetesApi),
-        descriptor.awsCalls.length === 0 ? 'none' : byService(descriptor.awsCalls),
+        descriptor.awsCalls.length === 0 ? 'none' : byService(descriptor.awsCalls, ungranted),
         descriptor.grants.length === 0 ? 'none' : descriptor.grants.join(', '),
       ];
     });
@@ -78,6 +90,10 @@ export function permissionTables(functionsDir: string, grants: GrantTable): stri
     table(['task (role)', 'AWS calls', 'grants'], taskRows),
     '',
     table(['grant', 'IAM actions', 'scope and why'], grantRows),
+    '',
+    'Calls no grant allows, on purpose:',
+    '',
+    ...Object.entries(ungrantedCalls).map(([call, why]) => `- \`${call}\`: ${why}.`),
   ].join('\n');
 }
 

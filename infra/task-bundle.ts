@@ -1,12 +1,12 @@
 /**
  * How every Lambda task is bundled: one definition of the esbuild options and plugins, used by
  * TaskFunction (through infra/build-task-bundle.ts, since CDK's bundling hook is synchronous and
- * esbuild runs plugins only from its asynchronous API), by the bundle-size test and by
- * bench/bundles.ts.
+ * esbuild runs plugins only from its asynchronous API), by the bundle-size and AWS-calls tests and
+ * by bench/bundles.ts.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type BuildOptions, type BuildResult, build, type Plugin } from 'esbuild';
+import { type BuildOptions, type BuildResult, build, type Metafile, type Plugin } from 'esbuild';
 import { BUNDLE_ALIASES_DIR, PROJECT_ROOT } from './paths.ts';
 
 /** The most a task's bundle (its `index.mjs`, without the source map) may weigh. */
@@ -133,4 +133,49 @@ export function buildTaskBundles(
   extra: Pick<BuildOptions, 'metafile' | 'logLevel' | 'write'> = {},
 ): Promise<BuildResult> {
   return build({ ...taskBuildOptions(entryPoints, outdir), ...extra });
+}
+
+/** What of the AWS SDK one bundle holds. */
+export interface BundledSdk {
+  /** The client classes it builds, by package: `@aws-sdk/client-iam` → `IAMClient`. */
+  readonly clients: ReadonlyMap<string, string>;
+  /** The commands its code sends, as package and operation (`@aws-sdk/client-iam`, `GetRole`). */
+  readonly commands: readonly { readonly package: string; readonly operation: string }[];
+}
+
+const SDK_CLIENT_MODULE = /node_modules\/(@aws-sdk\/client-[^/]+)\/dist-es\/(\w+Client)\.js$/;
+const SDK_COMMAND_MODULE =
+  /node_modules\/(@aws-sdk\/client-[^/]+)\/dist-es\/commands\/(\w+)Command\.js$/;
+
+/**
+ * The SDK clients and commands in each bundle of a build made with `metafile: true`, by bundle
+ * name. Only modules esbuild kept count, so a command whose only sender no handler reaches does
+ * not. The commands a client module imports itself are its own machinery (S3Client's
+ * CreateSession, for S3 Express buckets), not calls of the task's code.
+ */
+export function bundledSdk(metafile: Metafile): Map<string, BundledSdk> {
+  const bundles = new Map<string, BundledSdk>();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith('.mjs')) continue;
+    const kept = Object.keys(output.inputs).filter(
+      (input) => (output.inputs[input]?.bytesInOutput ?? 0) > 0,
+    );
+    const clients = new Map<string, string>();
+    const clientImports = new Set<string>();
+    for (const input of kept) {
+      const [, sdkPackage, client] = SDK_CLIENT_MODULE.exec(input) ?? [];
+      if (sdkPackage === undefined || client === undefined) continue;
+      clients.set(sdkPackage, client);
+      for (const imported of metafile.inputs[input]?.imports ?? [])
+        clientImports.add(imported.path);
+    }
+    const commands = kept.flatMap((input) => {
+      const [, sdkPackage, operation] = SDK_COMMAND_MODULE.exec(input) ?? [];
+      return sdkPackage === undefined || operation === undefined || clientImports.has(input)
+        ? []
+        : [{ package: sdkPackage, operation }];
+    });
+    bundles.set(path.basename(file, '.mjs'), { clients, commands });
+  }
+  return bundles;
 }

@@ -143,3 +143,12 @@ export function allowsOnlyCallsVia(statement: iam.PolicyStatement): boolean {
     (condition) => Object.hasOwn(condition, 'aws:CalledVia'),
   );
 }
+
+/** The actions a task's own calls may use under these permissions. */
+export function actionsForOwnCalls(permissions: TaskPermissions): Set<string> {
+  return new Set(
+    permissions.statements
+      .filter((statement) => !allowsOnlyCallsVia(statement))
+      .flatMap((statement) => statement.actions),
+  );
+}

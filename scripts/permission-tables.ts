@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GRANTS } from '../infra/grants.ts';
+import { GRANTS, UNGRANTED_CALLS } from '../infra/grants.ts';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '../infra/paths.ts';
 import { permissionTables, withPermissionTables } from '../infra/permission-tables.ts';
 
@@ -15,5 +15,8 @@ export const README_FILE = join(PROJECT_ROOT, 'README.md');
 
 if (process.argv[1] === import.meta.filename) {
   const readme = readFileSync(README_FILE, 'utf8');
-  writeFileSync(README_FILE, withPermissionTables(readme, permissionTables(FUNCTIONS_DIR, GRANTS)));
+  writeFileSync(
+    README_FILE,
+    withPermissionTables(readme, permissionTables(FUNCTIONS_DIR, GRANTS, UNGRANTED_CALLS)),
+  );
 }

@@ -358,7 +358,12 @@ describe('the migrate-to-pod-identity tasks’ permissions', () => {
     );
     assert.deepEqual(onlyStatementWith(statements, 'iam:ListRoles'), {
       Effect: 'Allow',
-      Action: ['iam:ListRoles', 'iam:GetAccountSummary', 'cloudformation:DescribeStacks'],
+      Action: [
+        'iam:ListRoles',
+        'iam:GetAccountSummary',
+        'cloudformation:DescribeStacks',
+        'eks:DescribeAddonConfiguration',
+      ],
       Resource: ['*'],
     });
     assert.deepEqual(onlyStatementWith(statements, 'iam:GetRole').Resource, [ANY_ROLE]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { PermissionTablesMarkerError } from '../../infra/errors.ts';
-import { GRANTS } from '../../infra/grants.ts';
+import { GRANTS, UNGRANTED_CALLS } from '../../infra/grants.ts';
 import { FUNCTIONS_DIR } from '../../infra/paths.ts';
 import {
   PERMISSION_TABLES_END,
@@ -18,16 +18,19 @@ describe('the README’s permission tables', () => {
     const readme = readFileSync(README_FILE, 'utf8');
 
     assert.ok(
-      readme === withPermissionTables(readme, permissionTables(FUNCTIONS_DIR, GRANTS)),
+      readme ===
+        withPermissionTables(readme, permissionTables(FUNCTIONS_DIR, GRANTS, UNGRANTED_CALLS)),
       'README.md has other permission tables than the descriptors and grants give: run ' +
         '`node --import tsx scripts/permission-tables.ts` and commit README.md',
     );
   });
 
-  it('list each task with its role, its AWS calls by service and its grants, and each grant', () => {
-    const tables = permissionTables(FIXTURE_FUNCTIONS_DIR, {
-      'describe-clusters': GRANTS['describe-clusters'] ?? assert.fail('no describe-clusters'),
-    });
+  it('list each task with its role, its AWS calls by service and its grants, each grant, and the calls no grant allows', () => {
+    const tables = permissionTables(
+      FIXTURE_FUNCTIONS_DIR,
+      { 'describe-clusters': GRANTS['describe-clusters'] ?? assert.fail('no describe-clusters') },
+      { 'eks:DescribeCluster': 'a fixture’s reason' },
+    );
 
     assert.match(
       tables,
@@ -36,9 +39,10 @@ describe('the README’s permission tables', () => {
     assert.match(tables, /^\| parent\/write-report +\| none +\| none +\|$/m);
     assert.match(
       tables,
-      /^\| shared\/lookup-cluster +\| eks: DescribeCluster +\| describe-clusters +\|$/m,
+      /^\| shared\/lookup-cluster +\| eks: DescribeCluster \(no grant\) +\| describe-clusters +\|$/m,
     );
     assert.match(tables, /^\| describe-clusters +\| eks: DescribeCluster +\| status, version/m);
+    assert.match(tables, /^- `eks:DescribeCluster`: a fixture’s reason\.$/m);
   });
 
   it('refuse a README without one place for them', () => {

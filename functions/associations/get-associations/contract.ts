@@ -37,5 +37,5 @@ export const descriptor: TaskDescriptor = {
     's3:GetObject',
     's3:PutObject',
   ],
-  grants: ['run-documents:read', 'read-associations'],
+  grants: ['run-documents:read-write', 'read-associations'],
 };
