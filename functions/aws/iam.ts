@@ -384,16 +384,16 @@ export async function tagRole(
 }
 
 /**
- * Deletes a role and what IAM requires gone first: attached policies, inline policies and the
- * permissions boundary. Every step tolerates NoSuchEntity, so a deletion interrupted half way
- * finishes when run again. Whether the role may be deleted at all is the caller's decision.
+ * Deletes a role and what IAM requires gone first: attached and inline policies. Its permissions
+ * boundary stays on: DeleteRole takes a role with its boundary, and no task may lift one (no grant
+ * allows iam:DeleteRolePermissionsBoundary). Every step tolerates NoSuchEntity, so a deletion
+ * interrupted half way finishes when run again. Whether the role may be deleted at all is the
+ * caller's decision.
  */
 export async function deleteRoleCompletely(roleName: string): Promise<'deleted' | 'absent'> {
   const iam = iamClient();
-  let hasBoundary: boolean;
   try {
-    const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-    hasBoundary = role?.PermissionsBoundary?.PermissionsBoundaryArn !== undefined;
+    await iam.send(new GetRoleCommand({ RoleName: roleName }));
   } catch (error) {
     if (error instanceof NoSuchEntityException) return 'absent';
     throw error;
@@ -409,7 +409,6 @@ export async function deleteRoleCompletely(roleName: string): Promise<'deleted' 
     if (error instanceof NoSuchEntityException) return 'absent';
     throw error;
   }
-  if (hasBoundary) await removePermissionsBoundary(roleName);
   try {
     await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
     return 'deleted';
