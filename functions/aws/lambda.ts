@@ -48,7 +48,7 @@ export interface TaskSchemas<Input extends z.ZodMiniType, Output extends z.ZodMi
  * - execution name: every workflow with a run store passes `runId`, which its ASL sets from
  *   `$$.Execution.Name` (the run store's folder is `runs/<execution name>/`);
  * - workflow: the function's environment names the workflows whose definitions invoke it (one,
- *   except check-cluster, which two share): infra sets TASK_WORKFLOWS from the ASL files'
+ *   except check-cluster-readiness, which two share): infra sets TASK_WORKFLOWS from the ASL files'
  *   references, and the local runner gives each simulated instance the same value;
  * - cluster: `clusterName` when the payload has one.
  * A key the payload lacks is left out rather than guessed.

@@ -112,13 +112,13 @@ const batchDocument: z.ZodMiniType<BatchDocument> = z.looseObject({
 
 /** The associations workflow's documents. */
 export const ASSOCIATION_DOCUMENTS = {
-  /** The validated request (load-request); read whole by plan-associations and apply-addons. */
+  /** The validated request (load-association-request); read whole by plan-associations and apply-addons. */
   request: runDocument('request', associationRequest),
   /** The whole plan (plan-associations): every item, refused entries, which role each association uses. */
   plan: runDocument('plan', planDocument),
-  /** One batch's slice of the request and the plan: all that process-batch reads. */
+  /** One batch's slice of the request and the plan: all that apply-association-batch reads. */
   batch: (batch: number) => runDocument(`batch-${batch}`, batchDocument),
-  /** One batch's item results (process-batch). */
+  /** One batch's item results (apply-association-batch). */
   results: (batch: number) => runDocument(`results-${batch}`, z.array(record<ItemResult>())),
   /** The results of the config's add-ons (apply-addons). */
   addonResults: runDocument('addon-results', z.array(record<AddonResult>())),

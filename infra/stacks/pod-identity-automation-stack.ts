@@ -91,8 +91,8 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    */
   readonly configUploadWorkflow?: string;
   /**
-   * What a config may grant: checked by load-request (env `GUARDRAILS`) before anything changes
-   * and, where IAM can, enforced on process-batch's role too (permissions boundary of created
+   * What a config may grant: checked by load-association-request (env `GUARDRAILS`) before anything changes
+   * and, where IAM can, enforced on apply-association-batch's role too (permissions boundary of created
    * roles, roles it may pass).
    *
    * @default none: the tasks' default denials apply
@@ -336,7 +336,7 @@ export class PodIdentityAutomationStack extends Stack {
   }
 
   /**
-   * Run documents (`runs/`) drive what the tasks do after load-request validated the request, so
+   * Run documents (`runs/`) drive what the tasks do after load-association-request validated the request, so
    * nobody but the tasks may write them: a bucket writer cannot swap a validated request.
    */
   private onlyTasksWriteRunDocuments(): void {

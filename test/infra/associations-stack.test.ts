@@ -72,9 +72,9 @@ describe('the associations workflow’s tasks, with the real task permissions', 
 
     assert.deepEqual(withBucket.sort(), [
       'get-associations',
-      'load-request',
+      'load-association-request',
       'plan-associations',
-      'process-batch',
+      'apply-association-batch',
       'report-associations',
     ]);
     for (const task of withBucket) {
@@ -95,7 +95,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
   it('gives the stack’s permissions boundary to the tasks that check guardrails, and to no other', () => {
     for (const task of ASSOCIATIONS_TASKS) {
       const variable = environmentOf(task).GUARDRAILS;
-      if (task === 'load-request' || task === 'process-batch') {
+      if (task === 'load-association-request' || task === 'apply-association-batch') {
         assert.match(JSON.stringify(variable), /enforcedPermissionsBoundaryArn/, task);
         assert.match(JSON.stringify(variable), /PermissionsBoundary/, task);
       } else {
@@ -135,8 +135,8 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     }
   });
 
-  describe('load-request', () => {
-    const statements = taskPolicyStatements(stack, 'load-request');
+  describe('load-association-request', () => {
+    const statements = taskPolicyStatements(stack, 'load-association-request');
 
     it('reads configs (any version) under the trigger prefixes and configs/, and of runs/ only the configs bootstrap runs hand over', () => {
       const [configs, handedOver, ...others] = statementsWith(statements, 's3:GetObject');
@@ -164,7 +164,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     });
 
     it('reads its own role (its account) and the roles a config names (their opt-in tag), writing none', () => {
-      const fn = stack.taskFunctions.get('load-request');
+      const fn = stack.taskFunctions.get('load-association-request');
       assert.ok(fn);
 
       assert.deepEqual(
@@ -267,8 +267,8 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     });
   });
 
-  describe('process-batch', () => {
-    const statements = taskPolicyStatements(stack, 'process-batch');
+  describe('apply-association-batch', () => {
+    const statements = taskPolicyStatements(stack, 'apply-association-batch');
 
     it('writes roles only under the service’s IAM path /eks-pia/', () => {
       // Role deletion through CloudFormation (eksctl's stacks) is the statement below.
@@ -435,11 +435,11 @@ describe('deployment settings of the associations tasks', () => {
     });
   });
 
-  it('lets process-batch create roles, or set their boundary, only with the enforced boundary', () => {
+  it('lets apply-association-batch create roles, or set their boundary, only with the enforced boundary', () => {
     const { stack } = associationsFixtureStack({
       guardrails: { enforcedPermissionsBoundaryArn: BOUNDARY },
     });
-    const statements = taskPolicyStatements(stack, 'process-batch');
+    const statements = taskPolicyStatements(stack, 'apply-association-batch');
 
     assert.deepEqual(onlyStatementWith(statements, 'iam:CreateRole'), {
       Effect: 'Allow',
@@ -458,7 +458,7 @@ describe('deployment settings of the associations tasks', () => {
     );
   });
 
-  it('lets process-batch pass only the allowed roles and the roles it creates', () => {
+  it('lets apply-association-batch pass only the allowed roles and the roles it creates', () => {
     const { stack } = associationsFixtureStack({
       guardrails: {
         allowedRoleArnPatterns: [
@@ -469,7 +469,7 @@ describe('deployment settings of the associations tasks', () => {
     });
 
     assert.deepEqual(
-      statementsWith(taskPolicyStatements(stack, 'process-batch'), 'iam:PassRole').map(
+      statementsWith(taskPolicyStatements(stack, 'apply-association-batch'), 'iam:PassRole').map(
         (statement) => statement.Resource,
       ),
       [

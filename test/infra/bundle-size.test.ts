@@ -51,8 +51,8 @@ describe('SDK schema rewrite', () => {
  * A task leaves the list when it fits the budget; none joins it.
  */
 const OVER_BUDGET_CEILINGS_KIB: Readonly<Record<string, number>> = {
-  'load-request': 500,
-  'process-batch': 479,
+  'load-association-request': 500,
+  'apply-association-batch': 479,
   'remove-oidc-trust': 465,
   'add-pod-identity-trust': 460,
   'discover-irsa': 445,

@@ -15,16 +15,21 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { handler as getAssociationsSource } from '../../functions/associations/get-associations/handler.ts';
-import { handler as loadRequestSource } from '../../functions/associations/load-request/handler.ts';
+import { handler as loadAssociationRequestSource } from '../../functions/associations/load-association-request/handler.ts';
 import { handlerEntry } from '../../functions/core/workflow-files.ts';
-import { handler as checkClusterSource } from '../../functions/shared/check-cluster/handler.ts';
+import { handler as checkClusterReadinessSource } from '../../functions/shared/check-cluster-readiness/handler.ts';
 import { FUNCTIONS_DIR } from '../../infra/paths.ts';
 import { buildTaskBundles } from '../../infra/task-bundle.ts';
 import { configBucketName, connectToSimulator } from '../../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../../local/simulator/index.ts';
 
 const ACCOUNT = '111122223333';
-const TASKS = ['check-cluster', 'get-associations', 'find-oidc-provider', 'load-request'] as const;
+const TASKS = [
+  'check-cluster-readiness',
+  'get-associations',
+  'find-oidc-provider',
+  'load-association-request',
+] as const;
 const BUCKET = configBucketName(ACCOUNT);
 
 // Comments, an anchor and a merge key: read by the yaml package's ES module build in the bundle.
@@ -144,17 +149,21 @@ describe('Lambda bundles against the simulator', () => {
     return handler(event, context);
   }
 
-  it('check-cluster reads a cluster and its add-on over EKS REST-JSON as the source does', async () => {
+  it('check-cluster-readiness reads a cluster and its add-on over EKS REST-JSON as the source does', async () => {
     const event = { clusterName: 'demo', region: 'us-west-2', operation: 'create', entryCount: 1 };
-    const result = await run('check-cluster', event);
-    assert.deepEqual(result, await checkClusterSource(event, context));
+    const result = await run('check-cluster-readiness', event);
+    assert.deepEqual(result, await checkClusterReadinessSource(event, context));
     assert.equal((result as { agentInstalled?: unknown }).agentInstalled, true);
   });
 
-  it("check-cluster turns EKS's modeled ResourceNotFoundException into ClusterNotFoundError", async () => {
+  it("check-cluster-readiness turns EKS's modeled ResourceNotFoundException into ClusterNotFoundError", async () => {
     const since = sim.calls.length;
     await assert.rejects(
-      run('check-cluster', { clusterName: 'absent', region: 'us-west-2', operation: 'create' }),
+      run('check-cluster-readiness', {
+        clusterName: 'absent',
+        region: 'us-west-2',
+        operation: 'create',
+      }),
       (error: Error) => {
         assert.equal(error.name, 'ClusterNotFoundError');
         assert.match(error.message, /cluster "absent" does not exist/);
@@ -168,9 +177,9 @@ describe('Lambda bundles against the simulator', () => {
   // zod's mini build words issues only with a locale loaded, which functions/core/zod.ts does. Every
   // copy of zod in a process shares one locale, and the simulator's has set it here, so the bundle
   // runs alone in a process of its own, as in Lambda.
-  it('check-cluster refuses a malformed input in zod English words, alone in its process', async () => {
+  it('check-cluster-readiness refuses a malformed input in zod English words, alone in its process', async () => {
     const event = { clusterName: 42, region: 'us-west-2', operation: 'create', entryCount: 0.5 };
-    const bundle = pathToFileURL(path.join(outdir, 'check-cluster.mjs')).href;
+    const bundle = pathToFileURL(path.join(outdir, 'check-cluster-readiness.mjs')).href;
     const script = [
       `const { handler } = await import(${JSON.stringify(bundle)});`,
       `await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 60000 }).then(`,
@@ -182,11 +191,11 @@ describe('Lambda bundles against the simulator', () => {
       env: { ...previousEnv, POWERTOOLS_LOG_LEVEL: 'SILENT' },
     }).toString();
     const expected =
-      'InvalidTaskInputError: check-cluster: invalid input: ' +
+      'InvalidTaskInputError: check-cluster-readiness: invalid input: ' +
       'clusterName: Invalid input: expected string, received number; ' +
       'entryCount: Invalid input: expected int, received number';
     assert.equal(output.trim(), expected);
-    await assert.rejects(checkClusterSource(event, context), (error: Error) => {
+    await assert.rejects(checkClusterReadinessSource(event, context), (error: Error) => {
       assert.equal(`${error.name}: ${error.message}`, expected);
       return true;
     });
@@ -213,13 +222,13 @@ describe('Lambda bundles against the simulator', () => {
     return sim.state.world.buckets.find((bucket) => bucket.name === BUCKET)?.objects[key];
   }
 
-  it('load-request reads a YAML config from S3, asks STS and IAM who it is, and writes the request to S3 as the source does', async () => {
+  it('load-association-request reads a YAML config from S3, asks STS and IAM who it is, and writes the request to S3 as the source does', async () => {
     const event = (key: string) => ({
       runId: 'run-2',
       input: { operation: 'create', config: { s3: { bucket: BUCKET, key } } },
     });
     const since = sim.calls.length;
-    const result = await run('load-request', event('configs/demo.yaml'));
+    const result = await run('load-association-request', event('configs/demo.yaml'));
     const operations = sim.calls.slice(since).map((call) => `${call.operation} ${call.status}`);
     for (const call of ['GetCallerIdentity 200', 'GetObject 200', 'PutObject 200']) {
       assert.ok(operations.includes(call), `${call} in ${operations.join(', ')}`);
@@ -227,7 +236,10 @@ describe('Lambda bundles against the simulator', () => {
     const stored = storedObject('runs/run-2/request.json');
     assert.match(stored ?? '', /s3-writer/);
 
-    assert.deepEqual(result, await loadRequestSource(event('configs/demo.yaml'), context));
+    assert.deepEqual(
+      result,
+      await loadAssociationRequestSource(event('configs/demo.yaml'), context),
+    );
     assert.equal(storedObject('runs/run-2/request.json'), stored);
 
     const failure = (promise: Promise<unknown>) =>
@@ -235,11 +247,13 @@ describe('Lambda bundles against the simulator', () => {
         () => assert.fail('the broken config was accepted'),
         (error: Error) => ({ name: error.name, message: error.message }),
       );
-    const bundledFailure = await failure(run('load-request', event('configs/broken.yaml')));
+    const bundledFailure = await failure(
+      run('load-association-request', event('configs/broken.yaml')),
+    );
     assert.match(bundledFailure.message, /YAML syntax error at line/);
     assert.deepEqual(
       bundledFailure,
-      await failure(loadRequestSource(event('configs/broken.yaml'), context)),
+      await failure(loadAssociationRequestSource(event('configs/broken.yaml'), context)),
     );
   });
 

@@ -267,8 +267,8 @@ describe('the bootstrap-cluster tasks’ permissions', () => {
     assert.deepEqual(taskPolicyStatements(stack, 'read-cluster-event'), []);
   });
 
-  it('check-cluster-status only describes clusters', () => {
-    assert.deepEqual(taskPolicyStatements(stack, 'check-cluster-status'), [
+  it('poll-cluster-status only describes clusters', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'poll-cluster-status'), [
       { Effect: 'Allow', Action: ['eks:DescribeCluster'], Resource: [ANY_CLUSTER] },
     ]);
   });
@@ -294,7 +294,10 @@ describe('the bootstrap-cluster tasks’ permissions', () => {
   });
 
   it('lets the nested associations run read the config the bootstrap run handed over', () => {
-    const reads = statementsWith(taskPolicyStatements(stack, 'load-request'), 's3:GetObject');
+    const reads = statementsWith(
+      taskPolicyStatements(stack, 'load-association-request'),
+      's3:GetObject',
+    );
 
     assert.ok(
       reads.some((statement) =>

@@ -22,12 +22,12 @@ export const FIXTURE_ASSOCIATIONS_DIR = path.join(FIXTURES_DIR, 'associations');
 
 /** The tasks of the associations workflow, as state-machines/associations.asl.json names them. */
 export const ASSOCIATIONS_TASKS = [
-  'load-request',
-  'check-cluster',
+  'load-association-request',
+  'check-cluster-readiness',
   'get-associations',
   'plan-associations',
   'ensure-kubernetes-access',
-  'process-batch',
+  'apply-association-batch',
   'report-associations',
 ] as const;
 

@@ -63,22 +63,22 @@ describe('guardrailsEnvironment', () => {
 describe('guardrails in the stack', () => {
   const { stack } = associationsFixtureStack({ guardrails: EVERY_SETTING });
 
-  it('gives them to load-request, which validates requests and reads them back unchanged', () => {
-    const value = variablesOfTask(stack, 'load-request').GUARDRAILS;
+  it('gives them to load-association-request, which validates requests and reads them back unchanged', () => {
+    const value = variablesOfTask(stack, 'load-association-request').GUARDRAILS;
 
     assert.equal(typeof value, 'string');
     assert.deepEqual(guardrailsFromEnv({ GUARDRAILS: value as string }), EVERY_SETTING_READ);
   });
 
-  it('gives them to process-batch, which checks them again, and to no other task', () => {
+  it('gives them to apply-association-batch, which checks them again, and to no other task', () => {
     assert.deepEqual(
       guardrailsFromEnv({
-        GUARDRAILS: variablesOfTask(stack, 'process-batch').GUARDRAILS as string,
+        GUARDRAILS: variablesOfTask(stack, 'apply-association-batch').GUARDRAILS as string,
       }),
       EVERY_SETTING_READ,
     );
     for (const task of [
-      'check-cluster',
+      'check-cluster-readiness',
       'get-associations',
       'plan-associations',
       'ensure-kubernetes-access',
@@ -111,7 +111,7 @@ describe('guardrails in the stack', () => {
         allowedNamespaces: ['team-*'],
       },
     });
-    const variable = variablesOfTask(withToken, 'load-request').GUARDRAILS as {
+    const variable = variablesOfTask(withToken, 'load-association-request').GUARDRAILS as {
       'Fn::Join': [string, unknown[]];
     };
     // What CloudFormation makes of the variable once the import resolves.
@@ -124,8 +124,8 @@ describe('guardrails in the stack', () => {
       guardrailsFromEnv({ GUARDRAILS: text }).enforcedPermissionsBoundaryArn,
       deployed,
     );
-    const createRole = taskPolicyStatements(withToken, 'process-batch').find((statement) =>
-      statement.Action.includes('iam:CreateRole'),
+    const createRole = taskPolicyStatements(withToken, 'apply-association-batch').find(
+      (statement) => statement.Action.includes('iam:CreateRole'),
     );
     assert.deepEqual(createRole?.Condition, {
       StringEquals: { 'iam:PermissionsBoundary': { 'Fn::ImportValue': 'EksPiaBoundaryArn' } },
@@ -188,7 +188,7 @@ describe('guardrails from CDK context', () => {
       },
     });
     assert.match(
-      JSON.stringify(variablesOfTask(fromContext.stack, 'load-request').GUARDRAILS),
+      JSON.stringify(variablesOfTask(fromContext.stack, 'load-association-request').GUARDRAILS),
       /allowedNamespaces.*team-\*/,
     );
 
@@ -204,7 +204,7 @@ describe('guardrails from CDK context', () => {
       },
     });
     const fromPropsValue = JSON.stringify(
-      variablesOfTask(fromProps.stack, 'load-request').GUARDRAILS,
+      variablesOfTask(fromProps.stack, 'load-association-request').GUARDRAILS,
     );
     assert.match(fromPropsValue, /allowedNamespaces.*platform/);
     assert.doesNotMatch(fromPropsValue, /team-/);
@@ -228,7 +228,7 @@ describe('guardrails enforced by IAM as well', () => {
         stateMachinesDir: FIXTURE_ASSOCIATIONS_DIR,
       },
     });
-    const createRole = taskPolicyStatements(stack, 'process-batch').find((statement) =>
+    const createRole = taskPolicyStatements(stack, 'apply-association-batch').find((statement) =>
       statement.Action.includes('iam:CreateRole'),
     );
 

@@ -88,71 +88,80 @@ describe('the stack’s IAM, evaluated', () => {
     bucketPlaceholder = `<${logicalIdOf(stack.configBucket.bucket)}.Arn>`;
   });
 
-  it('lets process-batch create and edit roles only under the boundary, never attach an admin policy or drop the boundary', async () => {
+  it('lets apply-association-batch create and edit roles only under the boundary, never attach an admin policy or drop the boundary', async () => {
     const managed = ROLE('eks-pia/demo-web');
     const withBoundary = { 'iam:PermissionsBoundary': boundaryArn };
-    assert.equal(await asTask('process-batch', 'iam:CreateRole', managed), 'ImplicitlyDenied');
     assert.equal(
-      await asTask('process-batch', 'iam:CreateRole', managed, {
+      await asTask('apply-association-batch', 'iam:CreateRole', managed),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('apply-association-batch', 'iam:CreateRole', managed, {
         'iam:PermissionsBoundary': `arn:aws:iam::${ACCOUNT}:policy/other`,
       }),
       'ImplicitlyDenied',
     );
-    assert.equal(await asTask('process-batch', 'iam:CreateRole', managed, withBoundary), 'Allowed');
-    assert.equal(await asTask('process-batch', 'iam:PutRolePolicy', managed), 'ImplicitlyDenied');
     assert.equal(
-      await asTask('process-batch', 'iam:PutRolePolicy', managed, withBoundary),
+      await asTask('apply-association-batch', 'iam:CreateRole', managed, withBoundary),
       'Allowed',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:AttachRolePolicy', managed, {
+      await asTask('apply-association-batch', 'iam:PutRolePolicy', managed),
+      'ImplicitlyDenied',
+    );
+    assert.equal(
+      await asTask('apply-association-batch', 'iam:PutRolePolicy', managed, withBoundary),
+      'Allowed',
+    );
+    assert.equal(
+      await asTask('apply-association-batch', 'iam:AttachRolePolicy', managed, {
         ...withBoundary,
         'iam:PolicyARN': ADMIN_POLICY,
       }),
       'ImplicitlyDenied',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:AttachRolePolicy', managed, {
+      await asTask('apply-association-batch', 'iam:AttachRolePolicy', managed, {
         ...withBoundary,
         'iam:PolicyARN': READ_POLICY,
       }),
       'Allowed',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:AttachRolePolicy', managed, {
+      await asTask('apply-association-batch', 'iam:AttachRolePolicy', managed, {
         'iam:PolicyARN': READ_POLICY,
       }),
       'ImplicitlyDenied',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:DeleteRolePermissionsBoundary', managed),
+      await asTask('apply-association-batch', 'iam:DeleteRolePermissionsBoundary', managed),
       'ImplicitlyDenied',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:PutRolePolicy', ROLE('admin'), withBoundary),
+      await asTask('apply-association-batch', 'iam:PutRolePolicy', ROLE('admin'), withBoundary),
       'ImplicitlyDenied',
     );
   });
 
-  it('lets process-batch pass to EKS Pod Identity only its own roles and roles opted in by tag', async () => {
+  it('lets apply-association-batch pass to EKS Pod Identity only its own roles and roles opted in by tag', async () => {
     const toPods = { 'iam:PassedToService': 'pods.eks.amazonaws.com' };
     assert.equal(
-      await asTask('process-batch', 'iam:PassRole', ROLE('admin'), toPods),
+      await asTask('apply-association-batch', 'iam:PassRole', ROLE('admin'), toPods),
       'ImplicitlyDenied',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:PassRole', ROLE('admin'), {
+      await asTask('apply-association-batch', 'iam:PassRole', ROLE('admin'), {
         ...toPods,
         'iam:ResourceTag/eks-pia/assignable': 'true',
       }),
       'Allowed',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:PassRole', ROLE('eks-pia/web'), toPods),
+      await asTask('apply-association-batch', 'iam:PassRole', ROLE('eks-pia/web'), toPods),
       'Allowed',
     );
     assert.equal(
-      await asTask('process-batch', 'iam:PassRole', ROLE('eks-pia/web'), {
+      await asTask('apply-association-batch', 'iam:PassRole', ROLE('eks-pia/web'), {
         'iam:PassedToService': 'ec2.amazonaws.com',
       }),
       'ImplicitlyDenied',
@@ -190,7 +199,7 @@ describe('the stack’s IAM, evaluated', () => {
 
   it('lets the tasks that check configs read customer managed policies, never change one', async () => {
     const policy = `arn:aws:iam::${ACCOUNT}:policy/team/admin-in-disguise`;
-    for (const task of ['load-request', 'process-batch']) {
+    for (const task of ['load-association-request', 'apply-association-batch']) {
       for (const action of ['iam:GetPolicy', 'iam:GetPolicyVersion']) {
         assert.equal(await asTask(task, action, policy), 'Allowed', `${task} ${action}`);
       }
@@ -248,9 +257,11 @@ describe('the stack’s IAM, evaluated', () => {
     const asArn = (text: string) =>
       text.replaceAll(bucketPlaceholder, BUCKET_ARN).replace(/<(\w+)\.Arn>/g, (_, id) => ROLE(id));
     const resourcePolicy = JSON.parse(asArn(JSON.stringify(resolveDeep(bucket)))) as unknown;
-    const loadRequest = stack.taskFunctions.get('load-request');
-    assert.ok(loadRequest);
-    const loadRequestRole = asArn(resolveIntrinsic(stack.resolve(loadRequest.taskRole.roleArn)));
+    const loadAssociationRequest = stack.taskFunctions.get('load-association-request');
+    assert.ok(loadAssociationRequest);
+    const loadAssociationRequestRole = asArn(
+      resolveIntrinsic(stack.resolve(loadAssociationRequest.taskRole.roleArn)),
+    );
     const write = (principal: string, identity: unknown) =>
       evaluate({
         identityPolicies: [{ name: 'identity', policy: identity }],
@@ -267,6 +278,6 @@ describe('the stack’s IAM, evaluated', () => {
       Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
     };
     assert.equal(await write(ROLE('config-writer'), s3Admin), 'ExplicitlyDenied');
-    assert.equal(await write(loadRequestRole, s3Admin), 'Allowed');
+    assert.equal(await write(loadAssociationRequestRole, s3Admin), 'Allowed');
   });
 });

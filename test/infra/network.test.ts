@@ -122,7 +122,7 @@ describe('Kubernetes-calling tasks with a VPC given as props', () => {
   assert.ok(securityGroup);
 
   it('places the tasks that call the Kubernetes API, and only those, in the VPC’s private subnets', () => {
-    assert.deepEqual(kubernetesTasks, ['process-batch']);
+    assert.deepEqual(kubernetesTasks, ['apply-association-batch']);
     for (const task of kubernetesTasks) {
       const config = functionProperties(stack, template, task).VpcConfig;
       assert.ok(config, task);
@@ -191,7 +191,7 @@ describe('Kubernetes-calling tasks with a VPC given as props', () => {
   });
 
   it('has CloudFormation create the network interface permissions before the function', () => {
-    const fn = stack.taskFunctions.get('process-batch');
+    const fn = stack.taskFunctions.get('apply-association-batch');
     assert.ok(fn);
     const [policyId] = Object.keys(
       template.findResources('AWS::IAM::Policy', {
@@ -219,7 +219,7 @@ describe('Kubernetes-calling tasks with subnets and security groups given', () =
       securityGroups: [new ec2.SecurityGroup(network, 'Given', { vpc })],
     }));
 
-    const config = functionProperties(stack, template, 'process-batch').VpcConfig;
+    const config = functionProperties(stack, template, 'apply-association-batch').VpcConfig;
     assert.ok(config);
     assert.equal(config.SecurityGroupIds.length, 1);
     assert.match(
@@ -263,7 +263,7 @@ describe('Kubernetes-calling tasks with a VPC given as context', () => {
     );
     const template = Template.fromStack(stack);
 
-    assert.deepEqual(functionProperties(stack, template, 'process-batch').VpcConfig, {
+    assert.deepEqual(functionProperties(stack, template, 'apply-association-batch').VpcConfig, {
       SubnetIds: CONTEXT_VPC.subnetIds,
       SecurityGroupIds: ['sg-0cccccccccccccccc'],
     });

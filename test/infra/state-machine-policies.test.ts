@@ -112,7 +112,7 @@ describe('task timeouts', () => {
   }
 
   it('tasks that create associations budget the whole role-visibility retry', () => {
-    for (const task of ['process-batch', 'create-migration-associations']) {
+    for (const task of ['apply-association-batch', 'create-migration-associations']) {
       assert.ok(
         readTaskDescriptor(FUNCTIONS_DIR, task).timeout.worstCase.waitSeconds >=
           roleVisibilityWaitSeconds(),

@@ -217,19 +217,22 @@ describe('readWorkflowDefinition', () => {
 
 describe('task descriptors', () => {
   it("reads a task's descriptor from its contract, synchronously (infra) and as ESM (runner)", async () => {
-    const expected = readTaskDescriptor(FIXTURE_FUNCTIONS_DIR, 'process-batch');
+    const expected = readTaskDescriptor(FIXTURE_FUNCTIONS_DIR, 'apply-association-batch');
 
     assert.equal(expected.timeout.timeoutSeconds, 30);
     assert.equal(expected.sharedRole, 'AssociationsKubernetes');
     assert.equal(expected.kubernetesApi, true);
-    assert.deepEqual(await loadTaskDescriptor(FIXTURE_FUNCTIONS_DIR, 'process-batch'), expected);
+    assert.deepEqual(
+      await loadTaskDescriptor(FIXTURE_FUNCTIONS_DIR, 'apply-association-batch'),
+      expected,
+    );
   });
 
   it('groups tasks by shared role and lists the Kubernetes-calling ones', () => {
     assert.deepEqual(sharedTaskRoles(FIXTURE_FUNCTIONS_DIR), {
-      AssociationsKubernetes: ['ensure-kubernetes-access', 'process-batch'],
+      AssociationsKubernetes: ['ensure-kubernetes-access', 'apply-association-batch'],
     });
-    assert.deepEqual(kubernetesApiTasks(FIXTURE_FUNCTIONS_DIR), ['process-batch']);
+    assert.deepEqual(kubernetesApiTasks(FIXTURE_FUNCTIONS_DIR), ['apply-association-batch']);
   });
 
   it('rejects a task without a contract, or whose contract exports no valid descriptor', () => {

@@ -372,7 +372,7 @@ describe('associations workflow', () => {
         .filter((call) => call.service === 'iam' && call.operation === 'GetRole').length;
     const report = (await sim.run('associations', config('create', entries))) as Report;
     assert.equal(report.counts.created, 120);
-    // The caller's own role and load-request's guardrail check, then one read per batch that
+    // The caller's own role and load-association-request's guardrail check, then one read per batch that
     // serves both its guardrail recheck and its items' trust checks.
     assert.equal(roleReadsSince(0), 2 + 3);
 
@@ -386,7 +386,7 @@ describe('associations workflow', () => {
       .slice(mark)
       .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
     assert.equal(listings, 0);
-    // load-request's guardrail check, then per batch one read for the recheck and the state.
+    // load-association-request's guardrail check, then per batch one read for the recheck and the state.
     assert.equal(roleReadsSince(mark), 1 + 3);
   });
 
@@ -402,7 +402,11 @@ describe('associations workflow', () => {
     const batchReads: string[] = [];
     bucket.objects = new Proxy(bucket.objects, {
       get(target, key, receiver) {
-        if (task === 'process-batch' && typeof key === 'string' && key.startsWith('runs/'))
+        if (
+          task === 'apply-association-batch' &&
+          typeof key === 'string' &&
+          key.startsWith('runs/')
+        )
           batchReads.push(key.replace(/^runs\/[^/]+\//, ''));
         return Reflect.get(target, key, receiver);
       },
@@ -421,7 +425,7 @@ describe('associations workflow', () => {
     })) as Report;
     assert.equal(report.counts.created, 120);
     assert.deepEqual(batchReads.sort(), ['batch-0.json', 'batch-1.json', 'batch-2.json']);
-    // The whole run: load-request's config is inline, plan-associations reads the request, each
+    // The whole run: load-association-request's config is inline, plan-associations reads the request, each
     // batch its document, the report each batch's results (and looks for add-on results, which
     // this run has none of).
     const gets = sim.simulator.calls

@@ -173,7 +173,7 @@ describe('escalations through the service', () => {
     assert.equal(report.counts.created, 1);
   });
 
-  it('refuses a request document changed after load-request validated it', async () => {
+  it('refuses a request document changed after load-association-request validated it', async () => {
     sim = await simulate(WORLD);
     const { simulator } = sim;
     const input = createRequest({ roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in` });
@@ -214,7 +214,7 @@ describe('a batch document changed after plan-associations wrote it', () => {
     const report = (await sim.run('associations', input, {
       // Between planning and the batch, someone with write access to runs/ edits its document.
       onTaskInvoked: (task) => {
-        if (task !== 'process-batch') return;
+        if (task !== 'apply-association-batch') return;
         const bucket = simulator.state.world.buckets.find((candidate) => candidate.name === BUCKET);
         assert.ok(bucket);
         const keys = Object.keys(bucket.objects).filter((key) => key.endsWith('/batch-0.json'));
@@ -261,14 +261,14 @@ describe('a batch document changed after plan-associations wrote it', () => {
   });
 });
 
-describe('a customer managed policy made admin after load-request', () => {
-  it('is refused by process-batch, which reads the policy again before attaching it', async () => {
+describe('a customer managed policy made admin after load-association-request', () => {
+  it('is refused by apply-association-batch, which reads the policy again before attaching it', async () => {
     const sim = await simulate(WORLD);
     try {
       const { simulator } = sim;
       const input = createRequest({ permissionPolicyARNs: [READER_POLICY] });
       const report = (await sim.run('associations', input, {
-        // The policy's owner gives it admin rights once load-request has accepted the config.
+        // The policy's owner gives it admin rights once load-association-request has accepted the config.
         onTaskInvoked: (task) => {
           if (task !== 'plan-associations') return;
           const policy = simulator.state.world.managedPolicies.find(

@@ -28,7 +28,7 @@ import type { ConfigIssue } from '../../core/config/index.ts';
 import { isOwnedBy, roleNameFor } from '../../core/naming.ts';
 
 export interface ApplyAddonsDeps {
-  loadRequest(runId: string): Promise<AssociationRequest>;
+  loadAssociationRequest(runId: string): Promise<AssociationRequest>;
   describeCluster(name: string): Promise<{ version: string; ipFamily: string } | undefined>;
   catalogue(
     addonName: string,
@@ -207,7 +207,7 @@ export async function applyAddons(
   input: { runId: string; clusterName: string; dryRun: boolean },
   deps: ApplyAddonsDeps,
 ): Promise<ApplyAddonsSummary> {
-  const request = await deps.loadRequest(input.runId);
+  const request = await deps.loadAssociationRequest(input.runId);
   const addons = request.addons;
   if (!addons || addons.addons.length === 0) return { addonCount: 0, failed: 0 };
   const cluster = await deps.describeCluster(input.clusterName);

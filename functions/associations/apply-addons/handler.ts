@@ -20,7 +20,7 @@ import { input, output } from './contract.ts';
 
 export const handler = defineTask('apply-addons', { input, output }, (event) =>
   applyAddons(event, {
-    loadRequest: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.request),
+    loadAssociationRequest: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.request),
     describeCluster,
     catalogue: addonCatalogue,
     podIdentityConfiguration: addonPodIdentityConfiguration,

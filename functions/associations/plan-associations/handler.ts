@@ -9,7 +9,7 @@ import { planAssociations } from './plan-associations.ts';
 
 export const handler = defineTask('plan-associations', { input, output }, (event) =>
   planAssociations(event.runId, {
-    loadRequest: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.request),
+    loadAssociationRequest: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.request),
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAll: describeAssociations,
     getRoleState,

@@ -33,7 +33,7 @@ export interface PlanSummary {
 }
 
 export interface PlanDeps {
-  loadRequest(runId: string): Promise<AssociationRequest>;
+  loadAssociationRequest(runId: string): Promise<AssociationRequest>;
   listAssociations(
     clusterName: string,
   ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]>;
@@ -62,7 +62,7 @@ const CHECK_CONCURRENCY = 5;
  * when one entry cannot be carried out, as in eksctl (apply keeps per-item outcomes).
  */
 export async function planAssociations(runId: string, deps: PlanDeps): Promise<PlanSummary> {
-  const request = await deps.loadRequest(runId);
+  const request = await deps.loadAssociationRequest(runId);
   const summaries = await deps.listAssociations(request.clusterName);
   const idByKey = new Map(
     summaries.map((summary) => [
@@ -181,7 +181,7 @@ async function refusedEntries(
       const roleName =
         operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
       const role = roleName ? await deps.getRoleState(roleName) : undefined;
-      // eksctl's role stack decides what update and delete may do, as in process-batch.
+      // eksctl's role stack decides what update and delete may do, as in apply-association-batch.
       const eksctlStack =
         operation === 'delete' || existing !== undefined
           ? await deps.findEksctlRoleStack(

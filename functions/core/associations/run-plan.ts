@@ -1,6 +1,6 @@
 /**
  * The associations workflow's plan as the run store keeps it: the whole plan (plan-associations
- * writes it, the report reads it) and each batch's document (all that process-batch reads).
+ * writes it, the report reads it) and each batch's document (all that apply-association-batch reads).
  * Tasks of the workflow share these shapes, so they live here rather than in one task.
  */
 import type { DesiredAssociation } from './desired.ts';
@@ -44,7 +44,7 @@ export type BatchRequest = Omit<AssociationRequest, 'entries' | 'addons' | 'warn
 };
 
 /**
- * All that one batch of process-batch reads (`batch-<n>`), so a batch costs one S3 read whatever
+ * All that one batch of apply-association-batch reads (`batch-<n>`), so a batch costs one S3 read whatever
  * the size of the run: the old way, every batch reading the whole request and the whole plan,
  * made S3 reads and bytes grow with the square of the run.
  */
@@ -66,8 +66,8 @@ export interface BatchDocument {
 }
 
 /**
- * Batch `batch` of the plan as process-batch reads it. The entries are copied as they are in the
- * request, so the guardrails process-batch checks them against again (RunDocumentTamperedError)
+ * Batch `batch` of the plan as apply-association-batch reads it. The entries are copied as they are in the
+ * request, so the guardrails apply-association-batch checks them against again (RunDocumentTamperedError)
  * judge exactly what the batch will carry out.
  */
 export function batchDocument(

@@ -7,7 +7,7 @@ import {
 /** What the workflow carries from state to state: the validated request and the run's id. */
 export interface LoadedMigrationRequest extends MigrationRequest {
   runId: string;
-  /** For the shared check-cluster task, which checks what each operation needs. */
+  /** For the shared check-cluster-readiness task, which checks what each operation needs. */
   operation: typeof WORKFLOW;
 }
 

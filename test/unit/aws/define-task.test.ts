@@ -142,8 +142,11 @@ describe('defineTask', () => {
 describe('workflowsByTask', () => {
   it('names, for each task, the workflows whose definitions invoke it', () => {
     const byTask = workflowsByTask(STATE_MACHINES_DIR);
-    assert.deepEqual(byTask.get('check-cluster'), ['associations', 'migrate-to-pod-identity']);
-    assert.deepEqual(byTask.get('process-batch'), ['associations']);
+    assert.deepEqual(byTask.get('check-cluster-readiness'), [
+      'associations',
+      'migrate-to-pod-identity',
+    ]);
+    assert.deepEqual(byTask.get('apply-association-batch'), ['associations']);
     assert.deepEqual(byTask.get('remove-oidc-trust'), ['migrate-to-pod-identity']);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * process-batch's deps over the AWS and Kubernetes adapters: how each step of executeItem reaches
+ * apply-association-batch's deps over the AWS and Kubernetes adapters: how each step of executeItem reaches
  * a cluster. No decision is made here; executeItem and the core decide.
  */
 import {

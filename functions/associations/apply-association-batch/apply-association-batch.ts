@@ -50,7 +50,7 @@ import { type ExecuteDeps, executeItem } from './execute-item.ts';
  */
 export const ITEM_CONCURRENCY = 5;
 
-export interface ProcessBatchInput {
+export interface ApplyAssociationBatchInput {
   runId: string;
   batch: number;
   dryRun: boolean;
@@ -70,7 +70,7 @@ export interface BatchResult {
 
 /**
  * The batch's document (its slice of the run's request and plan) breaks the guardrails
- * load-request checked the request against, or names another batch, cluster or operation than the
+ * load-association-request checked the request against, or names another batch, cluster or operation than the
  * workflow runs: a document under `runs/` was changed after the request was validated (or,
  * meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more).
  * The batch changes nothing.
@@ -89,7 +89,7 @@ export class RunDocumentTamperedError extends NamedError {
       'mismatch' in problem
         ? `the batch document of run ${runId} (${document}) ${problem.mismatch}, so it was changed after plan-associations wrote it; this batch changed nothing. Start a new run from the config`
         : [
-            `the batch document of run ${runId} (${document}) breaks the guardrails although load-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
+            `the batch document of run ${runId} (${document}) breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
             ...problem.violations.map(issueLine),
           ].join('\n'),
     );
@@ -99,7 +99,7 @@ export class RunDocumentTamperedError extends NamedError {
 
 type PolicyFields = 'attachedPolicyArns' | 'inlinePolicies';
 
-export interface ProcessBatchDeps {
+export interface ApplyAssociationBatchDeps {
   /** The deployment's guardrails, checked again on what this batch is about to do. */
   guardrails: GuardrailSettings;
   /** Customer managed policy documents, read again as IAM has them now. */
@@ -143,9 +143,9 @@ export interface ProcessBatchDeps {
  * Items fail one by one with their reason; the batch itself fails only when its documents cannot
  * be read or written.
  */
-export async function processBatch(
-  input: ProcessBatchInput,
-  deps: ProcessBatchDeps,
+export async function applyAssociationBatch(
+  input: ApplyAssociationBatchInput,
+  deps: ApplyAssociationBatchDeps,
 ): Promise<BatchResult> {
   const plan = await deps.loadBatch(input.runId, input.batch);
   const { request, items } = plan;
@@ -175,7 +175,7 @@ export async function processBatch(
 }
 
 /** What the batch document says that the workflow's state says otherwise, if anything. */
-function stateMismatch(input: ProcessBatchInput, plan: BatchDocument): string | undefined {
+function stateMismatch(input: ApplyAssociationBatchInput, plan: BatchDocument): string | undefined {
   if (plan.batch !== input.batch) return `holds batch ${plan.batch}`;
   if (input.clusterName !== undefined && plan.request.clusterName !== input.clusterName)
     return `names cluster ${plan.request.clusterName}, not ${input.clusterName}`;
@@ -191,7 +191,7 @@ function stateMismatch(input: ProcessBatchInput, plan: BatchDocument): string | 
 function roleUsageOf(
   runId: string,
   plan: BatchDocument,
-  deps: ProcessBatchDeps,
+  deps: ApplyAssociationBatchDeps,
 ): BatchRoles['usedElsewhere'] {
   const usage = plan.roleUsage;
   if (usage === undefined) return async () => false;
@@ -212,7 +212,7 @@ async function processItem(
   request: BatchRequest,
   plan: BatchDocument,
   dryRun: boolean,
-  deps: ProcessBatchDeps,
+  deps: ApplyAssociationBatchDeps,
   executor: ExecuteDeps,
   roles: BatchRoles,
 ): Promise<ItemResult> {
@@ -298,7 +298,7 @@ async function processItem(
 
 /**
  * Defence in depth: the run documents live in a bucket, and a document changed between
- * load-request and here would otherwise be carried out as written. The batch's own entries are
+ * load-association-request and here would otherwise be carried out as written. The batch's own entries are
  * checked again (with the roles' tags and the customer managed policies' documents as IAM has
  * them now) before anything changes.
  *
@@ -312,7 +312,7 @@ async function processItem(
  * with the workflow's state before this (`stateMismatch`).
  */
 async function recheckGuardrails(
-  input: ProcessBatchInput,
+  input: ApplyAssociationBatchInput,
   request: BatchRequest,
   guardrails: GuardrailSettings,
   givenRoles: GivenRoleReader,
@@ -328,7 +328,7 @@ async function recheckGuardrails(
     throw new RunDocumentTamperedError(input.runId, input.batch, { violations });
 }
 
-type GivenRoleReader = ProcessBatchDeps['getRoleTrust'];
+type GivenRoleReader = ApplyAssociationBatchDeps['getRoleTrust'];
 
 /** The batch's role reads, each role read once (see {@link readOncePerRole}). */
 interface BatchRoles {
@@ -352,7 +352,7 @@ interface BatchRoles {
  */
 function roleStateReader(
   given: GivenRoleReader,
-  policies: ProcessBatchDeps['getRolePolicies'],
+  policies: ApplyAssociationBatchDeps['getRolePolicies'],
 ): BatchRoles['state'] {
   return async (roleName, withPolicies) => {
     const role = await given(roleName);
@@ -409,7 +409,7 @@ async function checkGivenRole(
 async function lookUpServiceAccount(
   clusterName: string,
   item: PlanItem,
-  deps: ProcessBatchDeps,
+  deps: ApplyAssociationBatchDeps,
   warnings: string[],
   dryRun: boolean,
 ): Promise<ExistingServiceAccount | undefined> {

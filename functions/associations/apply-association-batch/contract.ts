@@ -1,4 +1,4 @@
-/** The process-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
+/** The apply-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { OPERATIONS } from '../../core/config/index.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';

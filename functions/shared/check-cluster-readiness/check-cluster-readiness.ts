@@ -11,7 +11,7 @@ export class AgentMissingError extends NamedError {
   override readonly name = 'AgentMissingError';
 }
 
-export interface CheckClusterInput {
+export interface CheckClusterReadinessInput {
   clusterName: string;
   region: string;
   operation: string;
@@ -21,7 +21,7 @@ export interface CheckClusterInput {
   installsAgent?: boolean | undefined;
 }
 
-export interface CheckClusterResult {
+export interface CheckClusterReadinessResult {
   arn: string;
   status: string;
   version: string;
@@ -31,7 +31,7 @@ export interface CheckClusterResult {
   oidcIssuer: string | null;
 }
 
-export interface CheckClusterDeps {
+export interface CheckClusterReadinessDeps {
   describeCluster(name: string): Promise<ClusterDetails | undefined>;
   describeAddon(clusterName: string, addonName: string): Promise<AddonSummary | undefined>;
 }
@@ -43,10 +43,10 @@ const NEEDS_AGENT = new Set(['create', 'apply']);
  * The preconditions checked before anything is changed: the cluster exists and is operable, and
  * the pod identity agent runs there (EKS Auto Mode has it built in) when associations are created.
  */
-export async function checkCluster(
-  input: CheckClusterInput,
-  deps: CheckClusterDeps,
-): Promise<CheckClusterResult> {
+export async function checkClusterReadiness(
+  input: CheckClusterReadinessInput,
+  deps: CheckClusterReadinessDeps,
+): Promise<CheckClusterReadinessResult> {
   const cluster = await deps.describeCluster(input.clusterName);
   if (!cluster) {
     throw new ClusterNotFoundError(
@@ -78,7 +78,7 @@ export async function checkCluster(
  * Whether the agent add-on exists; other errors carry eksctl's prefix (spec §2) and keep their
  * name, so the workflow still retries a throttled call.
  */
-async function agentAddon(clusterName: string, deps: CheckClusterDeps): Promise<boolean> {
+async function agentAddon(clusterName: string, deps: CheckClusterReadinessDeps): Promise<boolean> {
   try {
     return (await deps.describeAddon(clusterName, POD_IDENTITY_AGENT)) !== undefined;
   } catch (error) {

@@ -7,10 +7,10 @@ import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { parseWorkflowInput } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
-import { loadRequest } from './load-request.ts';
+import { loadAssociationRequest } from './load-association-request.ts';
 
-export const handler = defineTask('load-request', { input, output }, (event) =>
-  loadRequest(event.runId, event.input, {
+export const handler = defineTask('load-association-request', { input, output }, (event) =>
+  loadAssociationRequest(event.runId, event.input, {
     deploymentRegion: process.env.AWS_REGION ?? '',
     // A typo in the settings fails the run (GuardrailSettingsError) instead of allowing too much.
     guardrails: guardrailsFromEnv(process.env),

@@ -4,9 +4,9 @@ import { type ClusterProgress, clusterProgress } from '../../core/bootstrap/clus
 import type { Input } from './contract.ts';
 
 /** The input its contract checks. */
-export type CheckClusterStatusInput = Input;
+export type PollClusterStatusInput = Input;
 
-export interface CheckClusterStatusResult {
+export interface PollClusterStatusResult {
   progress: ClusterProgress;
   status: string;
   arn: string;
@@ -14,15 +14,15 @@ export interface CheckClusterStatusResult {
   autoMode: boolean;
 }
 
-export interface CheckClusterStatusDeps {
+export interface PollClusterStatusDeps {
   describeCluster(name: string): Promise<ClusterDetails | undefined>;
 }
 
 /** One check of the bootstrap's wait loop: ACTIVE, still on its way, or an error that ends it. */
-export async function checkClusterStatus(
-  input: CheckClusterStatusInput,
-  deps: CheckClusterStatusDeps,
-): Promise<CheckClusterStatusResult> {
+export async function pollClusterStatus(
+  input: PollClusterStatusInput,
+  deps: PollClusterStatusDeps,
+): Promise<PollClusterStatusResult> {
   const cluster = await deps.describeCluster(input.clusterName);
   if (!cluster) {
     throw new ClusterNotFoundError(

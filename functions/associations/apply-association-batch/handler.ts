@@ -6,13 +6,13 @@ import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { findEksctlRoleStack } from '../../aws/stacks.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
+import { applyAssociationBatch } from './apply-association-batch.ts';
 import { awsExecutor, kubernetesApiPerCluster } from './aws-executor.ts';
 import { input, output } from './contract.ts';
-import { processBatch } from './process-batch.ts';
 
-export const handler = defineTask('process-batch', { input, output }, (event) => {
+export const handler = defineTask('apply-association-batch', { input, output }, (event) => {
   const apiFor = kubernetesApiPerCluster();
-  return processBatch(event, {
+  return applyAssociationBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
     policyDocument: getPolicyDocument,
     loadBatch: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),

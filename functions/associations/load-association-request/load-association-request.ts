@@ -16,7 +16,7 @@ import {
   InvalidRequestError,
 } from '../../core/associations/request.ts';
 
-export interface LoadRequestDeps {
+export interface LoadAssociationRequestDeps {
   deploymentRegion: string;
   guardrails: GuardrailSettings;
   parseInput(input: unknown): WorkflowInput;
@@ -60,10 +60,10 @@ export type LoadedRequest =
  * fetched and checked for the operation and the guardrails are applied before anything changes,
  * so a bad input fails the run here, whole, with every problem listed.
  */
-export async function loadRequest(
+export async function loadAssociationRequest(
   runId: string,
   input: unknown,
-  deps: LoadRequestDeps,
+  deps: LoadAssociationRequestDeps,
 ): Promise<LoadedRequest> {
   const parsed = deps.parseInput(input);
   if (parsed.kind === 'ignored') return { runId, ignored: true, reason: parsed.reason };
@@ -109,7 +109,7 @@ export async function loadRequest(
 
 async function configTextOf(
   input: RunnableInput,
-  deps: LoadRequestDeps,
+  deps: LoadAssociationRequestDeps,
 ): Promise<string | undefined> {
   if (input.kind !== 'config' || !('s3' in input.config)) return undefined;
   return deps.readConfig(input.config.s3);

@@ -1,4 +1,4 @@
-/** The check-cluster-status task's contract: the input it accepts and the output it returns (its handler checks both). */
+/** The poll-cluster-status task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
