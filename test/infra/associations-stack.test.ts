@@ -71,10 +71,10 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     );
 
     assert.deepEqual(withBucket.sort(), [
+      'apply-association-batch',
       'get-associations',
       'load-association-request',
       'plan-associations',
-      'apply-association-batch',
       'report-associations',
     ]);
     for (const task of withBucket) {

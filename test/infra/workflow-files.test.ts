@@ -230,7 +230,7 @@ describe('task descriptors', () => {
 
   it('groups tasks by shared role and lists the Kubernetes-calling ones', () => {
     assert.deepEqual(sharedTaskRoles(FIXTURE_FUNCTIONS_DIR), {
-      AssociationsKubernetes: ['ensure-kubernetes-access', 'apply-association-batch'],
+      AssociationsKubernetes: ['apply-association-batch', 'ensure-kubernetes-access'],
     });
     assert.deepEqual(kubernetesApiTasks(FIXTURE_FUNCTIONS_DIR), ['apply-association-batch']);
   });
