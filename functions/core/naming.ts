@@ -44,6 +44,13 @@ export const OWNERSHIP_TAG_KEYS = {
  * with the service account's managed-by label, the record that lets a delete remove it).
  */
 export const SERVICE_ACCOUNT_CREATED_TAG = 'eks-pia/service-account-created';
+
+/** What IAM shows as the Description of a role eks-pia creates, so people see why it exists. */
+export function managedRoleDescription(clusterName: string, owner: 'config' | 'add-on'): string {
+  const association =
+    owner === 'add-on' ? 'an add-on pod identity association' : 'a pod identity association';
+  return `Created by eks-pod-identity-automation for ${association} in cluster ${clusterName}`;
+}
 export const MANAGED_BY_LABEL = { key: 'app.kubernetes.io/managed-by', value: MANAGED_BY } as const;
 
 /** The labels eks-pia puts on a service account it creates. */

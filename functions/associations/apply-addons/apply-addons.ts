@@ -44,7 +44,7 @@ export interface ApplyAddonsDeps {
   getRole(roleName: string): Promise<ExistingRole | undefined>;
   createRole(role: ManagedRole): Promise<{ arn: string }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
-  deleteRole(roleName: string): Promise<void>;
+  deleteRole(roleName: string): Promise<unknown>;
   createAddon(
     input: AddonWrite & { tags: Record<string, string>; clientRequestToken: string },
   ): Promise<'created' | 'exists'>;

@@ -14,6 +14,7 @@ import {
 } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import { managedRoleDescription } from '../../core/naming.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { applyAddons } from './apply-addons.ts';
 import { input, output } from './contract.ts';
@@ -29,14 +30,9 @@ export const handler = defineTask('apply-addons', { input, output }, (event) =>
       (await listAssociations(clusterName, { namespace, serviceAccount })).length > 0,
     getRole: getRoleState,
     createRole: (role) =>
-      createManagedRole(
-        role,
-        `Created by eks-pod-identity-automation for an add-on pod identity association in cluster ${event.clusterName}`,
-      ),
+      createManagedRole(role, managedRoleDescription(event.clusterName, 'add-on')),
     reconcileRole,
-    deleteRole: async (roleName) => {
-      await deleteRoleCompletely(roleName);
-    },
+    deleteRole: deleteRoleCompletely,
     createAddon: createAddonWith,
     updateAddon: updateAddonWith,
     saveResults: (runId, results) =>

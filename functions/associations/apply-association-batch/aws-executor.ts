@@ -1,6 +1,6 @@
 /**
- * apply-association-batch's deps over the AWS and Kubernetes adapters: how each step of executeItem reaches
- * a cluster. No decision is made here; executeItem and the core decide.
+ * apply-association-batch's deps over the AWS and Kubernetes adapters: how each step of
+ * executeItem reaches a cluster. No decision is made here; executeItem and the core decide.
  */
 import {
   createAssociation,
@@ -19,7 +19,11 @@ import {
   kubernetesApiForCluster,
 } from '../../aws/kubernetes.ts';
 import { deleteEksctlRoleStack } from '../../aws/stacks.ts';
-import { isManagedByEksPia, managedByEksPiaLabels } from '../../core/naming.ts';
+import {
+  isManagedByEksPia,
+  managedByEksPiaLabels,
+  managedRoleDescription,
+} from '../../core/naming.ts';
 import { AssociationCreatedMeanwhileError, type ExecuteDeps } from './execute-item.ts';
 
 /** The cluster's Kubernetes API, reached once per invocation and only when an item needs it. */
@@ -53,10 +57,7 @@ export function awsExecutor(
 ): ExecuteDeps {
   return {
     createManagedRole: (role) =>
-      createManagedRole(
-        role,
-        `Created by eks-pod-identity-automation for a pod identity association in cluster ${clusterName}`,
-      ),
+      createManagedRole(role, managedRoleDescription(clusterName, 'config')),
     reconcileRole,
     deleteRole: async (roleName) => {
       await deleteRoleCompletely(roleName);

@@ -4,41 +4,28 @@
  * deployment's migratableRoleArnPatterns (`MIGRATABLE_ROLES`) are planned as skipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addonPodIdentityConfiguration, listAddonRoles } from '../../aws/addons.ts';
+import { listAddonRoles } from '../../aws/addons.ts';
 import { describeAssociations, listAssociations } from '../../aws/eks-associations.ts';
 import { getAccountSummary, getRoleTrust, listRolesTrusting } from '../../aws/iam.ts';
-import { kubernetesApiForCluster, listPods, listServiceAccounts } from '../../aws/kubernetes.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { putRunDocument } from '../../aws/run-store.ts';
 import { listIamServiceAccountStacks } from '../../aws/stacks.ts';
 import { migratableRolesFromEnv } from '../../core/migration/migratable.ts';
 import { MIGRATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
-import { discoverIrsa, type KubernetesReader } from './discover-irsa.ts';
-
-async function kubernetes(clusterName: string): Promise<KubernetesReader> {
-  const { api, cluster } = await kubernetesApiForCluster(clusterName);
-  return {
-    authenticationMode: cluster.authenticationMode,
-    serviceAccounts: (namespace) =>
-      listServiceAccounts(api, namespace === undefined ? {} : { namespace }),
-    pods: (namespace) => listPods(api, namespace === undefined ? {} : { namespace }),
-  };
-}
+import { discoverIrsa } from './discover-irsa.ts';
+import { addonPodIdentityAccounts, kubernetesReader } from './readers.ts';
 
 export const handler = defineTask('discover-irsa', { input, output }, (event) =>
   discoverIrsa(event, {
     // A typo in the setting fails the run (MigratableRolesSettingError) instead of planning
     // roles the migration's IAM refuses.
     migratableRoleArnPatterns: migratableRolesFromEnv(process.env),
-    kubernetes,
+    kubernetes: kubernetesReader,
     listRolesTrusting,
     getRoleTrust,
     listAddonRoles,
-    addonPodIdentityAccounts: async (addonName, addonVersion) => {
-      const answer = await addonPodIdentityConfiguration(addonName, addonVersion);
-      return 'refused' in answer ? [] : answer.accounts.map((account) => account.serviceAccount);
-    },
+    addonPodIdentityAccounts,
     listIamServiceAccountStacks,
     listAssociations: (clusterName) => listAssociations(clusterName),
     describeAssociations,
