@@ -67,6 +67,31 @@ export const sdkSchemaKeysPlugin: Plugin = {
   },
 };
 
+/** The package.json of an AWS SDK client, which its runtime config imports for its version. */
+const SDK_CLIENT_PACKAGE_JSON = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/;
+
+/**
+ * The module an SDK client's `import packageInfo from "../package.json"` gets in a bundle: only
+ * the version, the one field the client reads (for its User-Agent). Bundled as it is, each
+ * client's package.json (description, scripts, dependency lists) adds about 2 KiB to a bundle.
+ */
+export function packageVersionModule(packageJson: string): string {
+  const { version } = JSON.parse(packageJson) as { version?: unknown };
+  if (typeof version !== 'string') throw new Error('an SDK client package.json without a version');
+  return `export default { version: ${JSON.stringify(version)} };`;
+}
+
+/** The esbuild plugin applying {@link packageVersionModule} to every SDK client's package.json. */
+export const sdkPackageVersionPlugin: Plugin = {
+  name: 'sdk-package-version',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: SDK_CLIENT_PACKAGE_JSON }, async (args) => ({
+      contents: packageVersionModule(await readFile(args.path, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
 const YAML_ESM_DIR = path.join(PROJECT_ROOT, 'node_modules', 'yaml', 'browser', 'dist');
 
 /**
@@ -119,7 +144,7 @@ export function taskBuildOptions(
     mainFields: ['module', 'main'],
     alias: { ...BUNDLE_ALIASES },
     banner: { js: CREATE_REQUIRE_BANNER },
-    plugins: [sdkSchemaKeysPlugin, yamlEsmPlugin],
+    plugins: [sdkSchemaKeysPlugin, sdkPackageVersionPlugin, yamlEsmPlugin],
     absWorkingDir: PROJECT_ROOT,
     nodePaths: [path.join(PROJECT_ROOT, 'node_modules')],
     logLevel: 'warning',
