@@ -24,6 +24,7 @@ import type {
 } from './associations/run-plan.ts';
 import { OPERATIONS } from './config/rules.ts';
 import type { AddonMigrationResult } from './migration/addons.ts';
+import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
 import type {
   AnnotationOutcome,
   AssociationOutcome,
@@ -38,7 +39,6 @@ import type {
   PlannedServiceAccount,
 } from './migration/plan.ts';
 import type { MigrationReport } from './migration/report.ts';
-import { DISCOVERY_MODES } from './migration/request.ts';
 import { PARTITIONS } from './well-known-policies.ts';
 import * as z from './zod.ts';
 
@@ -56,8 +56,29 @@ export interface RunDocument<T> {
   readonly schema: z.ZodMiniType<T>;
 }
 
-function runDocument<T>(name: string, schema: z.ZodMiniType<T>): RunDocument<T> {
-  return { name, schema };
+/*
+ * Every schema below is built on first use, through functions marked free of side effects, so
+ * esbuild leaves out of a task's bundle the schemas of documents the task never reads (a
+ * bundle's size is its Lambda's cold start). esbuild honours the mark only within this module.
+ */
+
+/* @__NO_SIDE_EFFECTS__ */
+function lazily<T>(build: () => z.ZodMiniType<T>): () => z.ZodMiniType<T> {
+  let schema: z.ZodMiniType<T> | undefined;
+  return () => {
+    schema ??= build();
+    return schema;
+  };
+}
+
+/* @__NO_SIDE_EFFECTS__ */
+function runDocument<T>(name: string, schema: () => z.ZodMiniType<T>): RunDocument<T> {
+  return {
+    name,
+    get schema() {
+      return schema();
+    },
+  };
 }
 
 /** A value whose fields the reader does not check here (see the module comment). */
@@ -68,47 +89,72 @@ function record<T>(): z.ZodMiniType<T> {
   );
 }
 
-const text = z.string();
-const optionalText = z.optional(z.string());
-const count = z.int().check(z.minimum(0));
-const roleUsage = z.array(z.looseObject({ namespace: text, serviceAccount: text, roleArn: text }));
-const refused = z.optional(
-  z.array(z.looseObject({ namespace: text, serviceAccount: text, reason: text })),
-);
+function records<T>(): z.ZodMiniType<T[]> {
+  return z.array(record<T>());
+}
+
+function count() {
+  return z.int().check(z.minimum(0));
+}
+
+function roleUsage() {
+  return z.array(
+    z.looseObject({ namespace: z.string(), serviceAccount: z.string(), roleArn: z.string() }),
+  );
+}
+
+function refused() {
+  return z.optional(
+    z.array(
+      z.looseObject({ namespace: z.string(), serviceAccount: z.string(), reason: z.string() }),
+    ),
+  );
+}
 
 /** The request's header, which a batch carries too. */
-const requestHeader = {
-  operation: z.enum(OPERATIONS),
-  clusterName: text,
-  region: text,
-  partition: z.enum(PARTITIONS),
-  account: text,
-  dryRun: z.boolean(),
-  prune: z.boolean(),
-  source: record<RequestSource>(),
-  entries: z.array(record<DesiredAssociation>()),
-};
+function requestHeader() {
+  return {
+    operation: z.enum(OPERATIONS),
+    clusterName: z.string(),
+    region: z.string(),
+    partition: z.enum(PARTITIONS),
+    account: z.string(),
+    dryRun: z.boolean(),
+    prune: z.boolean(),
+    source: record<RequestSource>(),
+    entries: records<DesiredAssociation>(),
+  };
+}
 
-const associationRequest: z.ZodMiniType<AssociationRequest> = z.looseObject({
-  ...requestHeader,
-  addons: z.optional(record<AddonRequest>()),
-  warnings: z.array(text),
-});
+const associationRequest = lazily<AssociationRequest>(() =>
+  z.looseObject({
+    ...requestHeader(),
+    addons: z.optional(record<AddonRequest>()),
+    warnings: z.array(z.string()),
+  }),
+);
 
-const planDocument: z.ZodMiniType<PlanDocument> = z.looseObject({
-  batchSize: z.int().check(z.minimum(1)),
-  items: z.array(record<PlanItem>()),
-  refused,
-  roleUsage: z.optional(roleUsage),
-});
+const planDocument = lazily<PlanDocument>(() =>
+  z.looseObject({
+    batchSize: z.int().check(z.minimum(1)),
+    items: records<PlanItem>(),
+    refused: refused(),
+    roleUsage: z.optional(roleUsage()),
+  }),
+);
 
-const batchDocument: z.ZodMiniType<BatchDocument> = z.looseObject({
-  batch: count,
-  request: z.looseObject(requestHeader) as z.ZodMiniType<BatchRequest>,
-  items: z.array(record<PlanItem>()),
-  refused,
-  roleUsage: z.optional(z.looseObject({ roles: z.array(text), associations: roleUsage })),
-});
+const batchDocument = lazily<BatchDocument>(() =>
+  z.looseObject({
+    batch: count(),
+    request: z.looseObject(requestHeader()) as z.ZodMiniType<BatchRequest>,
+    items: records<PlanItem>(),
+    refused: refused(),
+    roleUsage: z.optional(z.looseObject({ roles: z.array(z.string()), associations: roleUsage() })),
+  }),
+);
+
+const itemResults = lazily(() => records<ItemResult>());
+const associationRows = lazily(() => records<AssociationRow>());
 
 /** The associations workflow's documents. */
 export const ASSOCIATION_DOCUMENTS = {
@@ -119,93 +165,112 @@ export const ASSOCIATION_DOCUMENTS = {
   /** One batch's slice of the request and the plan: all that apply-association-batch reads. */
   batch: (batch: number) => runDocument(`batch-${batch}`, batchDocument),
   /** One batch's item results (apply-association-batch). */
-  results: (batch: number) => runDocument(`results-${batch}`, z.array(record<ItemResult>())),
+  results: (batch: number) => runDocument(`results-${batch}`, itemResults),
   /** The results of the config's add-ons (apply-addons). */
-  addonResults: runDocument('addon-results', z.array(record<AddonResult>())),
+  addonResults: runDocument(
+    'addon-results',
+    lazily(() => records<AddonResult>()),
+  ),
   /** One page of a get run's listing (get-associations). */
-  getPage: (page: number) => runDocument(`get-${page}`, z.array(record<AssociationRow>())),
-  report: runDocument('report', record<AssociationsReport>()),
+  getPage: (page: number) => runDocument(`get-${page}`, associationRows),
+  report: runDocument(
+    'report',
+    lazily(() => record<AssociationsReport>()),
+  ),
 } as const;
 
-const migrationBatch: z.ZodMiniType<MigrationBatch> = z.looseObject({
-  firstRole: count,
-  roleCount: count,
-  firstServiceAccount: count,
-  serviceAccountCount: count,
-});
-
-const migrationSettings = {
-  clusterName: text,
-  region: text,
-  providerArn: text,
-  account: text,
-  approve: z.boolean(),
-  removeOidcProviderTrustRelationship: z.boolean(),
-  allowStackDrift: z.boolean(),
-  namespaces: z.array(text),
-  discovery: z.looseObject({
-    requested: z.enum(DISCOVERY_MODES),
-    used: z.enum(['kubernetes', 'iam']),
-  }),
-  agentInstalled: z.boolean(),
-  assumeRolePolicySizeQuota: count,
-};
-
-const migrationPlan: z.ZodMiniType<MigrationPlan> = z.looseObject({
-  ...migrationSettings,
-  batches: z.array(migrationBatch),
-  roles: z.array(record<PlannedRole>()),
-  serviceAccounts: z.array(record<PlannedServiceAccount>()),
-  findings: z.array(record<MigrationPlan['findings'][number]>()),
-  warnings: z.array(text),
-  addons: z.optional(z.array(record<NonNullable<MigrationPlan['addons']>[number]>())),
-});
-
-const migrationBatchDocument: z.ZodMiniType<MigrationBatchDocument> = z.looseObject({
-  settings: z.looseObject(migrationSettings),
-  batch: count,
-  entry: migrationBatch,
-  roles: z.array(record<PlannedRole>()),
-  serviceAccounts: z.array(record<PlannedServiceAccount>()),
-});
-
-const roleIndex = count;
-const serviceAccountIndex = count;
-
-const trustOutcomes: z.ZodMiniType<RoleTrustOutcome[]> = z.array(
+const migrationBatch = lazily<MigrationBatch>(() =>
   z.looseObject({
-    roleIndex,
-    result: z.enum(['added', 'present', 'failed']),
-    reason: optionalText,
-    stackStatus: optionalText,
+    firstRole: count(),
+    roleCount: count(),
+    firstServiceAccount: count(),
+    serviceAccountCount: count(),
   }),
 );
 
-const associationOutcomes: z.ZodMiniType<AssociationOutcome[]> = z.array(
+function migrationSettings() {
+  return {
+    clusterName: z.string(),
+    region: z.string(),
+    providerArn: z.string(),
+    account: z.string(),
+    approve: z.boolean(),
+    removeOidcProviderTrustRelationship: z.boolean(),
+    allowStackDrift: z.boolean(),
+    namespaces: z.array(z.string()),
+    discovery: z.looseObject({
+      requested: z.enum(DISCOVERY_MODES),
+      used: z.enum(['kubernetes', 'iam']),
+    }),
+    agentInstalled: z.boolean(),
+    assumeRolePolicySizeQuota: count(),
+  };
+}
+
+const migrationPlan = lazily<MigrationPlan>(() =>
   z.looseObject({
-    serviceAccountIndex,
-    result: z.enum(['created', 'exists', 'conflict', 'failed', 'not-attempted']),
-    reason: optionalText,
+    ...migrationSettings(),
+    batches: z.array(migrationBatch()),
+    roles: records<PlannedRole>(),
+    serviceAccounts: records<PlannedServiceAccount>(),
+    findings: records<MigrationPlan['findings'][number]>(),
+    warnings: z.array(z.string()),
+    addons: z.optional(records<NonNullable<MigrationPlan['addons']>[number]>()),
   }),
 );
 
-const annotationOutcomes: z.ZodMiniType<AnnotationOutcome[]> = z.array(
+const migrationBatchDocument = lazily<MigrationBatchDocument>(() =>
   z.looseObject({
-    serviceAccountIndex,
-    result: z.enum(['removed', 'absent', 'changed', 'failed', 'not-attempted']),
-    reason: optionalText,
+    settings: z.looseObject(migrationSettings()),
+    batch: count(),
+    entry: migrationBatch(),
+    roles: records<PlannedRole>(),
+    serviceAccounts: records<PlannedServiceAccount>(),
   }),
 );
 
-const oidcTrustOutcomes: z.ZodMiniType<OidcTrustOutcome[]> = z.array(
-  z.looseObject({
-    roleIndex,
-    result: z.enum(['removed', 'unchanged', 'kept', 'failed']),
-    removed: z.array(text),
-    stackStatus: optionalText,
-    kept: z.array(z.looseObject({ subject: text, reason: text })),
-    reason: optionalText,
-  }),
+const trustOutcomes = lazily<RoleTrustOutcome[]>(() =>
+  z.array(
+    z.looseObject({
+      roleIndex: count(),
+      result: z.enum(['added', 'present', 'failed']),
+      reason: z.optional(z.string()),
+      stackStatus: z.optional(z.string()),
+    }),
+  ),
+);
+
+const associationOutcomes = lazily<AssociationOutcome[]>(() =>
+  z.array(
+    z.looseObject({
+      serviceAccountIndex: count(),
+      result: z.enum(['created', 'exists', 'conflict', 'failed', 'not-attempted']),
+      reason: z.optional(z.string()),
+    }),
+  ),
+);
+
+const annotationOutcomes = lazily<AnnotationOutcome[]>(() =>
+  z.array(
+    z.looseObject({
+      serviceAccountIndex: count(),
+      result: z.enum(['removed', 'absent', 'changed', 'failed', 'not-attempted']),
+      reason: z.optional(z.string()),
+    }),
+  ),
+);
+
+const oidcTrustOutcomes = lazily<OidcTrustOutcome[]>(() =>
+  z.array(
+    z.looseObject({
+      roleIndex: count(),
+      result: z.enum(['removed', 'unchanged', 'kept', 'failed']),
+      removed: z.array(z.string()),
+      stackStatus: z.optional(z.string()),
+      kept: z.array(z.looseObject({ subject: z.string(), reason: z.string() })),
+      reason: z.optional(z.string()),
+    }),
+  ),
 );
 
 /** The migrate-to-pod-identity workflow's documents. */
@@ -214,12 +279,18 @@ export const MIGRATION_DOCUMENTS = {
   plan: runDocument('migration-plan', migrationPlan),
   /** What the tasks of one batch read (written by discover-irsa). */
   batch: (batch: number) => runDocument(`batch-${batch}`, migrationBatchDocument),
-  report: runDocument('report', record<MigrationReport>()),
+  report: runDocument(
+    'report',
+    lazily(() => record<MigrationReport>()),
+  ),
   trust: (batch: number) => runDocument(`trust-${batch}`, trustOutcomes),
   associations: (batch: number) => runDocument(`associations-${batch}`, associationOutcomes),
   annotations: (batch: number) => runDocument(`annotations-${batch}`, annotationOutcomes),
   oidcTrust: (batch: number) => runDocument(`oidc-trust-${batch}`, oidcTrustOutcomes),
-  addons: runDocument('addon-migration-results', z.array(record<AddonMigrationResult>())),
+  addons: runDocument(
+    'addon-migration-results',
+    lazily(() => records<AddonMigrationResult>()),
+  ),
 } as const;
 
 /** The bootstrap workflow's documents. */
@@ -228,5 +299,8 @@ export const BOOTSTRAP_DOCUMENTS = {
    * The config a bootstrap run applies, which the nested associations run reads as it reads any
    * config (functions/core/config), so it is checked there, not here.
    */
-  appliedConfig: runDocument('cluster-config', z.unknown()),
+  appliedConfig: runDocument(
+    'cluster-config',
+    lazily(() => z.unknown()),
+  ),
 } as const;

@@ -13,6 +13,8 @@ import { NamedError } from '../../functions/core/errors.ts';
 import {
   DISCOVERY_MODES,
   type DiscoveryMode,
+} from '../../functions/core/migration/discovery-modes.ts';
+import {
   InvalidMigrationInputError,
   type MigrationInput,
   parseMigrationInput,

@@ -23,9 +23,10 @@ import {
 } from '../trust-policy.ts';
 import { addonsToMigrate, type PlannedAddon } from './addons.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
+import type { DiscoveryMode } from './discovery-modes.ts';
 import { isMigratable, type MigratableRoles, notMigratableReason } from './migratable.ts';
 import type { OidcProviderFact } from './provider.ts';
-import type { DiscoveryMode, MigrationRequest } from './request.ts';
+import type { MigrationRequest } from './request.ts';
 import type { RoleFact } from './role-fact.ts';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';

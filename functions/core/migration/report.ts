@@ -10,6 +10,7 @@ import {
   addonMigrationSteps,
   addonsToMigrate,
 } from './addons.ts';
+import type { DiscoveryMode } from './discovery-modes.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
@@ -28,7 +29,6 @@ import {
   type PendingSteps,
   pendingSteps,
 } from './plan.ts';
-import type { DiscoveryMode } from './request.ts';
 import { describeTaskTree, migrationTaskTree } from './task-tree.ts';
 
 export const NO_OIDC_PROVIDER =

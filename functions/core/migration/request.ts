@@ -7,16 +7,9 @@
 import { isClusterName, isNamespaceName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 import * as z from '../zod.ts';
+import { DISCOVERY_MODES, type DiscoveryMode } from './discovery-modes.ts';
 
 export const WORKFLOW = 'migrate-to-pod-identity';
-
-/**
- * Where IRSA service accounts are found: `kubernetes` (annotations, reconciled with IAM trust),
- * `iam` (trust policies alone, no cluster access needed), `auto` (Kubernetes when its API
- * answers, else IAM with a warning).
- */
-export const DISCOVERY_MODES = ['auto', 'kubernetes', 'iam'] as const;
-export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 
 export class InvalidMigrationInputError extends NamedError {
   override readonly name = 'InvalidMigrationInputError';

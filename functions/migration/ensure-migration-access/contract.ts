@@ -1,7 +1,7 @@
 /** The ensure-migration-access task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
-import { DISCOVERY_MODES } from '../../core/migration/request.ts';
+import { DISCOVERY_MODES } from '../../core/migration/discovery-modes.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 

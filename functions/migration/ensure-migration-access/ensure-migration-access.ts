@@ -2,7 +2,7 @@ import type { AccessScope } from '../../aws/access-entries.ts';
 import type { ReportAccess } from '../../core/associations/report.ts';
 import { EDIT_POLICY, VIEW_POLICY } from '../../core/cluster-access-policies.ts';
 import { asError } from '../../core/errors.ts';
-import type { DiscoveryMode } from '../../core/migration/request.ts';
+import type { DiscoveryMode } from '../../core/migration/discovery-modes.ts';
 
 export interface EnsureMigrationAccessInput {
   clusterName: string;

@@ -1,8 +1,8 @@
 /** The report-migration task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
+import { DISCOVERY_MODES } from '../../core/migration/discovery-modes.ts';
 import { MIGRATION_STEPS } from '../../core/migration/outcomes.ts';
-import { DISCOVERY_MODES } from '../../core/migration/request.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
 import type { TaskDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';

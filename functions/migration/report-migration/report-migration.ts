@@ -1,6 +1,7 @@
 import pMap from 'p-map';
 import type { ReportAccess } from '../../core/associations/report.ts';
 import type { AddonMigrationResult } from '../../core/migration/addons.ts';
+import type { DiscoveryMode } from '../../core/migration/discovery-modes.ts';
 import {
   type AnnotationOutcome,
   type AssociationOutcome,
@@ -16,7 +17,6 @@ import {
   type MigrationReport,
   type StepOutcomes,
 } from '../../core/migration/report.ts';
-import type { DiscoveryMode } from '../../core/migration/request.ts';
 import {
   failedFirst,
   jsonBytes,
