@@ -240,24 +240,25 @@ const trustOutcomes = lazily<RoleTrustOutcome[]>(() =>
   ),
 );
 
-const associationOutcomes = lazily<AssociationOutcome[]>(() =>
-  z.array(
+/** One outcome per service account of a batch, with the results the step can have. */
+function serviceAccountOutcomes<const Result extends readonly [string, ...string[]]>(
+  results: Result,
+) {
+  return z.array(
     z.looseObject({
       serviceAccountIndex: count(),
-      result: z.enum(['created', 'exists', 'conflict', 'failed', 'not-attempted']),
+      result: z.enum(results),
       reason: z.optional(z.string()),
     }),
-  ),
+  );
+}
+
+const associationOutcomes = lazily<AssociationOutcome[]>(() =>
+  serviceAccountOutcomes(['created', 'exists', 'conflict', 'failed', 'not-attempted']),
 );
 
 const annotationOutcomes = lazily<AnnotationOutcome[]>(() =>
-  z.array(
-    z.looseObject({
-      serviceAccountIndex: count(),
-      result: z.enum(['removed', 'absent', 'changed', 'failed', 'not-attempted']),
-      reason: z.optional(z.string()),
-    }),
-  ),
+  serviceAccountOutcomes(['removed', 'absent', 'changed', 'failed', 'not-attempted']),
 );
 
 const oidcTrustOutcomes = lazily<OidcTrustOutcome[]>(() =>
