@@ -13,6 +13,8 @@ import {
 } from '../../infra/task-bundle.ts';
 
 const TASKS = [...listTasks(FUNCTIONS_DIR).keys()];
+const SDK_DIR = path.join(PROJECT_ROOT, 'node_modules', '@aws-sdk');
+const SDK_CLIENTS = readdirSync(SDK_DIR).filter((name) => name.startsWith('client-'));
 
 describe('SDK schema rewrite', () => {
   it('writes constant keys in place and leaves everything else alone', () => {
@@ -29,29 +31,14 @@ describe('SDK schema rewrite', () => {
   });
 
   it("still finds computed keys in every SDK client's schema module (else the SDK changed shape)", () => {
-    const clients = readdirSync(path.join(PROJECT_ROOT, 'node_modules', '@aws-sdk')).filter(
-      (name) => name.startsWith('client-'),
-    );
-    assert.ok(clients.length > 0);
-    for (const client of clients) {
-      const file = path.join(
-        PROJECT_ROOT,
-        'node_modules',
-        '@aws-sdk',
-        client,
-        'dist-es',
-        'schemas',
-        'schemas_0.js',
-      );
+    assert.ok(SDK_CLIENTS.length > 0);
+    for (const client of SDK_CLIENTS) {
+      const file = path.join(SDK_DIR, client, 'dist-es', 'schemas', 'schemas_0.js');
       const { rewritten } = literalSchemaKeys(readFileSync(file, 'utf8'));
       assert.ok(rewritten > 0, `${client}: no computed schema keys rewritten`);
     }
   });
 });
-
-const SDK_CLIENTS = readdirSync(path.join(PROJECT_ROOT, 'node_modules', '@aws-sdk')).filter(
-  (name) => name.startsWith('client-'),
-);
 
 describe('SDK client package.json in bundles', () => {
   it('keeps the version and nothing else', () => {
@@ -65,7 +52,7 @@ describe('SDK client package.json in bundles', () => {
   it('is read for its version alone by every SDK client (else the SDK changed and needs more)', () => {
     assert.ok(SDK_CLIENTS.length > 0);
     for (const client of SDK_CLIENTS) {
-      const dir = path.join(PROJECT_ROOT, 'node_modules', '@aws-sdk', client, 'dist-es');
+      const dir = path.join(SDK_DIR, client, 'dist-es');
       const uses = readdirSync(dir)
         .filter((file) => file.endsWith('.js'))
         .flatMap((file) => [
