@@ -10,11 +10,10 @@ import {
   DescribeAccessEntryCommand,
   paginateListAssociatedAccessPolicies,
   ResourceInUseException,
-  ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import { NamedError } from '../core/errors.ts';
+import { NamedError, orIfThrown } from '../core/errors.ts';
 import { eksClient } from './clients.ts';
-import { describeCluster } from './eks.ts';
+import { describeCluster, unlessNotFound } from './eks.ts';
 
 export type AccessScope = { type: 'cluster' } | { type: 'namespace'; namespaces: string[] };
 
@@ -91,19 +90,15 @@ async function assertAccessEntriesPossible(clusterName: string): Promise<void> {
 /** Whether the entry exists; creates it when it does not (409 = created meanwhile = exists). */
 async function ensureEntry(clusterName: string, principalArn: string): Promise<boolean> {
   const eks = eksClient();
-  try {
-    await eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }));
-    return false;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-  }
-  try {
-    await eks.send(new CreateAccessEntryCommand({ clusterName, principalArn }));
-    return true;
-  } catch (error) {
-    if (error instanceof ResourceInUseException) return false;
-    throw error;
-  }
+  const entry = await unlessNotFound(
+    eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn })),
+  );
+  if (entry !== undefined) return false;
+  return orIfThrown(
+    eks.send(new CreateAccessEntryCommand({ clusterName, principalArn })).then(() => true),
+    ResourceInUseException,
+    false,
+  );
 }
 
 async function associatedPolicies(

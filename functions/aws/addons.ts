@@ -20,6 +20,7 @@ import type {
   PodIdentityServiceAccount,
 } from '../core/addon-plan.ts';
 import { eksClient } from './clients.ts';
+import { unlessNotFound } from './eks.ts';
 import {
   describeAssociation,
   listAssociations,
@@ -47,23 +48,16 @@ export async function listAddonRoles(clusterName: string): Promise<AddonRole[]> 
   const roles = await pMap(
     names,
     async (addonName): Promise<AddonRole | undefined> => {
-      try {
-        const { addon } = await eksClient().send(
-          new DescribeAddonCommand({ clusterName, addonName }),
-        );
-        return addon?.serviceAccountRoleArn
-          ? {
-              addonName,
-              roleArn: addon.serviceAccountRoleArn,
-              version: addon.addonVersion ?? '',
-              hasPodIdentityAssociations: (addon.podIdentityAssociations ?? []).length > 0,
-              configurationValues: addon.configurationValues || undefined,
-            }
-          : undefined;
-      } catch (error) {
-        if (error instanceof ResourceNotFoundException) return undefined;
-        throw error;
-      }
+      const addon = await describeRaw(clusterName, addonName);
+      return addon?.serviceAccountRoleArn
+        ? {
+            addonName,
+            roleArn: addon.serviceAccountRoleArn,
+            version: addon.addonVersion ?? '',
+            hasPodIdentityAssociations: (addon.podIdentityAssociations ?? []).length > 0,
+            configurationValues: addon.configurationValues || undefined,
+          }
+        : undefined;
     },
     { concurrency: DESCRIBE_CONCURRENCY },
   );
@@ -138,12 +132,9 @@ export async function describeSettledAddonState(
 
 /** The add-on as DescribeAddon returns it; undefined when it is not installed. */
 async function describeRaw(clusterName: string, addonName: string) {
-  try {
-    return (await eksClient().send(new DescribeAddonCommand({ clusterName, addonName }))).addon;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
+  return (
+    await unlessNotFound(eksClient().send(new DescribeAddonCommand({ clusterName, addonName })))
+  )?.addon;
 }
 
 /**

@@ -15,6 +15,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
+import { partition } from '@aws-sdk/core/client';
 import type { AwsCredentialIdentity, RetryStrategyV2 } from '@smithy/types';
 import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
 
@@ -101,6 +102,20 @@ function cached<T>(key: string, build: () => T): T {
 export const eksClient = () => cached('eks', () => new EKSClient(baseConfig()));
 export const iamClient = () => cached('iam', () => new IAMClient(baseConfig()));
 export const stsClient = () => cached('sts', () => new STSClient(baseConfig()));
+
+/**
+ * The STS endpoint an EKS token names. The Kubernetes tasks sign a GetCallerIdentity URL but
+ * never call STS, and an STS client would add about 14 KiB to their bundles for this URL alone.
+ * The same precedence as the SDK's: the endpoint the clients are pointed at (the simulator), then
+ * `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`, then STS's regional endpoint in the region's
+ * partition (what the STS client resolves without FIPS, dual-stack or the global endpoint).
+ */
+export function stsEndpointUrl(region: string): string {
+  if (settings.endpoint !== undefined) return settings.endpoint;
+  const configured = process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL;
+  if (configured && process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true') return configured;
+  return `https://sts.${region}.${partition(region).dnsSuffix}`;
+}
 // Path-style addressing only against a given endpoint (the simulator), where virtual-hosted
 // names cannot resolve; in AWS, virtual-hosted style as S3 recommends.
 export const s3Client = () =>

@@ -20,7 +20,6 @@ import {
   type PodIdentityAssociation,
   paginateListPodIdentityAssociations,
   ResourceInUseException,
-  ResourceNotFoundException,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import pMap from 'p-map';
@@ -28,6 +27,7 @@ import type { AssociationBinding, ExistingAssociation } from '../core/associatio
 import { asError } from '../core/errors.ts';
 import { clientRequestToken } from '../core/naming.ts';
 import { eksClient } from './clients.ts';
+import { unlessNotFound } from './eks.ts';
 
 /** What ListPodIdentityAssociations returns per association: no role, hence describes. */
 export interface AssociationSummary {
@@ -183,15 +183,12 @@ export async function describeAssociation(
   clusterName: string,
   associationId: string,
 ): Promise<AssociationDetails | undefined> {
-  try {
-    const { association } = await eksClient().send(
-      new DescribePodIdentityAssociationCommand({ clusterName, associationId }),
-    );
-    return association ? toDetails(association, clusterName) : undefined;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
+  const association = (
+    await unlessNotFound(
+      eksClient().send(new DescribePodIdentityAssociationCommand({ clusterName, associationId })),
+    )
+  )?.association;
+  return association ? toDetails(association, clusterName) : undefined;
 }
 
 async function describeExisting(
@@ -267,13 +264,10 @@ export async function deleteAssociation(
   clusterName: string,
   associationId: string,
 ): Promise<'deleted' | 'absent'> {
-  try {
-    await eksClient().send(new DeletePodIdentityAssociationCommand({ clusterName, associationId }));
-    return 'deleted';
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return 'absent';
-    throw error;
-  }
+  const deleted = await unlessNotFound(
+    eksClient().send(new DeletePodIdentityAssociationCommand({ clusterName, associationId })),
+  );
+  return deleted === undefined ? 'absent' : 'deleted';
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import type { AddonSummary, AddonVersionCandidate } from '../core/addon.ts';
+import { orIfThrown } from '../core/errors.ts';
 import { eksClient } from './clients.ts';
 
 export interface ClusterDetails {
@@ -27,48 +28,46 @@ export interface ClusterDetails {
   ipFamily: string;
 }
 
+/** EKS's answer, or undefined when EKS has no such cluster, add-on, association or entry. */
+export function unlessNotFound<T>(answer: Promise<T>): Promise<T | undefined> {
+  return orIfThrown(answer, ResourceNotFoundException, undefined);
+}
+
 export async function describeCluster(name: string): Promise<ClusterDetails | undefined> {
-  try {
-    const { cluster } = await eksClient().send(new DescribeClusterCommand({ name }));
-    if (!cluster) return undefined;
-    return {
-      name: cluster.name ?? name,
-      arn: cluster.arn ?? '',
-      status: cluster.status ?? 'UNKNOWN',
-      version: cluster.version ?? '',
-      autoMode: cluster.computeConfig?.enabled === true,
-      endpoint: cluster.endpoint ?? '',
-      certificateAuthorityData: cluster.certificateAuthority?.data ?? '',
-      oidcIssuer: cluster.identity?.oidc?.issuer,
-      ipFamily: cluster.kubernetesNetworkConfig?.ipFamily ?? 'ipv4',
-      authenticationMode: cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP',
-    };
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
+  const cluster = (await unlessNotFound(eksClient().send(new DescribeClusterCommand({ name }))))
+    ?.cluster;
+  if (!cluster) return undefined;
+  return {
+    name: cluster.name ?? name,
+    arn: cluster.arn ?? '',
+    status: cluster.status ?? 'UNKNOWN',
+    version: cluster.version ?? '',
+    autoMode: cluster.computeConfig?.enabled === true,
+    endpoint: cluster.endpoint ?? '',
+    certificateAuthorityData: cluster.certificateAuthority?.data ?? '',
+    oidcIssuer: cluster.identity?.oidc?.issuer,
+    ipFamily: cluster.kubernetesNetworkConfig?.ipFamily ?? 'ipv4',
+    authenticationMode: cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP',
+  };
 }
 
 export async function describeAddon(
   clusterName: string,
   addonName: string,
 ): Promise<AddonSummary | undefined> {
-  try {
-    const { addon } = await eksClient().send(new DescribeAddonCommand({ clusterName, addonName }));
-    if (!addon) return undefined;
-    return {
-      name: addon.addonName ?? addonName,
-      status: addon.status ?? 'UNKNOWN',
-      version: addon.addonVersion ?? '',
-      healthIssues: (addon.health?.issues ?? []).map((issue) => ({
-        code: issue.code ?? 'Unknown',
-        message: issue.message ?? '',
-      })),
-    };
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
+  const addon = (
+    await unlessNotFound(eksClient().send(new DescribeAddonCommand({ clusterName, addonName })))
+  )?.addon;
+  if (!addon) return undefined;
+  return {
+    name: addon.addonName ?? addonName,
+    status: addon.status ?? 'UNKNOWN',
+    version: addon.addonVersion ?? '',
+    healthIssues: (addon.health?.issues ?? []).map((issue) => ({
+      code: issue.code ?? 'Unknown',
+      message: issue.message ?? '',
+    })),
+  };
 }
 
 export async function addonVersions(

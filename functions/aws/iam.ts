@@ -17,7 +17,6 @@ import {
   GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  type GetRolePolicyCommandOutput,
   NoSuchEntityException,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
@@ -30,7 +29,7 @@ import {
 import type { ManagedRole } from '../core/associations/desired.ts';
 import type { ExistingRole } from '../core/associations/existing.ts';
 import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
-import { NamedError } from '../core/errors.ts';
+import { NamedError, orIfThrown } from '../core/errors.ts';
 import { OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
 import {
   decodePolicyDocument,
@@ -96,13 +95,14 @@ function mentions(document: string, text: string): boolean {
   }
 }
 
+/** IAM's answer, or undefined when IAM has no such role, policy or policy version. */
+function unlessNoSuchEntity<T>(answer: Promise<T>): Promise<T | undefined> {
+  return orIfThrown(answer, NoSuchEntityException, undefined);
+}
+
 /** Runs a removal step whose goal (the thing gone) already holds when IAM answers NoSuchEntity. */
 async function tolerateMissing(step: () => Promise<unknown>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    if (!(error instanceof NoSuchEntityException)) throw error;
-  }
+  await unlessNoSuchEntity(step());
 }
 
 async function attachedPolicyArnsOf(roleName: string): Promise<string[]> {
@@ -132,15 +132,10 @@ async function inlinePolicyOf(
   roleName: string,
   policyName: string,
 ): Promise<ExistingRole['inlinePolicies'][number] | undefined> {
-  let response: GetRolePolicyCommandOutput;
-  try {
-    response = await iamClient().send(
-      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }),
-    );
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return undefined;
-    throw error;
-  }
+  const response = await unlessNoSuchEntity(
+    iamClient().send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+  );
+  if (response === undefined) return undefined;
   return {
     name: policyName,
     document: decodeDocument(
@@ -152,13 +147,9 @@ async function inlinePolicyOf(
 
 /** A role's tags (GetRole alone), or undefined when the role does not exist. */
 export async function getRoleTags(name: string): Promise<Record<string, string> | undefined> {
-  try {
-    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
-    return role === undefined ? undefined : tagMapOf(role.Tags);
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return undefined;
-    throw error;
-  }
+  const role = (await unlessNoSuchEntity(iamClient().send(new GetRoleCommand({ RoleName: name }))))
+    ?.Role;
+  return role === undefined ? undefined : tagMapOf(role.Tags);
 }
 
 function tagMapOf(
@@ -187,22 +178,18 @@ export async function getRoleState(name: string): Promise<ExistingRole | undefin
 export async function getRolePolicies(
   roleName: string,
 ): Promise<Pick<ExistingRole, 'attachedPolicyArns' | 'inlinePolicies'> | undefined> {
-  try {
-    const [attachedPolicyArns, inlineNames] = await Promise.all([
-      attachedPolicyArnsOf(roleName),
-      inlinePolicyNamesOf(roleName),
-    ]);
-    const inlinePolicies = await Promise.all(
-      inlineNames.map((policyName) => inlinePolicyOf(roleName, policyName)),
-    );
-    return {
-      attachedPolicyArns,
-      inlinePolicies: inlinePolicies.filter((policy) => policy !== undefined),
-    };
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return undefined;
-    throw error;
-  }
+  const listed = await unlessNoSuchEntity(
+    Promise.all([attachedPolicyArnsOf(roleName), inlinePolicyNamesOf(roleName)]),
+  );
+  if (listed === undefined) return undefined;
+  const [attachedPolicyArns, inlineNames] = listed;
+  const inlinePolicies = await Promise.all(
+    inlineNames.map((policyName) => inlinePolicyOf(roleName, policyName)),
+  );
+  return {
+    attachedPolicyArns,
+    inlinePolicies: inlinePolicies.filter((policy) => policy !== undefined),
+  };
 }
 
 /**
@@ -210,19 +197,17 @@ export async function getRolePolicies(
  * undefined when IAM has no such policy: attaching it then fails on its own.
  */
 export async function getPolicyDocument(policyArn: string): Promise<PolicyDocument | undefined> {
-  try {
-    const { Policy: policy } = await iamClient().send(
-      new GetPolicyCommand({ PolicyArn: policyArn }),
-    );
-    if (policy?.DefaultVersionId === undefined) return undefined;
-    const { PolicyVersion: version } = await iamClient().send(
+  const iam = iamClient();
+  const policy = (
+    await unlessNoSuchEntity(iam.send(new GetPolicyCommand({ PolicyArn: policyArn })))
+  )?.Policy;
+  if (policy?.DefaultVersionId === undefined) return undefined;
+  const answer = await unlessNoSuchEntity(
+    iam.send(
       new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: policy.DefaultVersionId }),
-    );
-    return decodeDocument(version?.Document, `managed policy ${policyArn}`);
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return answer && decodeDocument(answer.PolicyVersion?.Document, `managed policy ${policyArn}`);
 }
 
 /**
@@ -233,26 +218,19 @@ export async function getPolicyDocument(policyArn: string): Promise<PolicyDocume
 export async function getRoleTrust(
   name: string,
 ): Promise<(TaggedTrustingRole & Pick<ExistingRole, 'permissionsBoundaryArn'>) | undefined> {
-  try {
-    const { Role: role } = await iamClient().send(new GetRoleCommand({ RoleName: name }));
-    if (!role) return undefined;
-    const roleName = role.RoleName ?? name;
-    return {
-      name: roleName,
-      arn: role.Arn ?? '',
-      path: role.Path ?? '/',
-      // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
-      tags: tagMapOf(role.Tags),
-      trustPolicy: decodeDocument(
-        role.AssumeRolePolicyDocument,
-        `trust policy of role ${roleName}`,
-      ),
-      permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
-    };
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return undefined;
-    throw error;
-  }
+  const role = (await unlessNoSuchEntity(iamClient().send(new GetRoleCommand({ RoleName: name }))))
+    ?.Role;
+  if (!role) return undefined;
+  const roleName = role.RoleName ?? name;
+  return {
+    name: roleName,
+    arn: role.Arn ?? '',
+    path: role.Path ?? '/',
+    // GetRole returns every tag (a role holds at most 50), so ListRoleTags would add nothing.
+    tags: tagMapOf(role.Tags),
+    trustPolicy: decodeDocument(role.AssumeRolePolicyDocument, `trust policy of role ${roleName}`),
+    permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
+  };
 }
 
 export async function createRole(spec: NewRole): Promise<CreateRoleResult> {
@@ -392,30 +370,19 @@ export async function tagRole(
  */
 export async function deleteRoleCompletely(roleName: string): Promise<'deleted' | 'absent'> {
   const iam = iamClient();
-  try {
+  // Each step finds the role gone when a previous try (or someone else) finished the deletion.
+  const steps = async () => {
     await iam.send(new GetRoleCommand({ RoleName: roleName }));
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return 'absent';
-    throw error;
-  }
-  try {
     const [attached, inline] = await Promise.all([
       attachedPolicyArnsOf(roleName),
       inlinePolicyNamesOf(roleName),
     ]);
     await detachPolicies(roleName, attached);
     for (const policyName of inline) await deleteInlinePolicy(roleName, policyName);
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return 'absent';
-    throw error;
-  }
-  try {
     await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
-    return 'deleted';
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return 'absent';
-    throw error;
-  }
+    return 'deleted' as const;
+  };
+  return orIfThrown(steps(), NoSuchEntityException, 'absent' as const);
 }
 
 /**

@@ -21,9 +21,9 @@ import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ClusterNotFoundError } from '../core/addon.ts';
-import { NamedError } from '../core/errors.ts';
+import { NamedError, orIfThrown } from '../core/errors.ts';
 import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
-import { stsClient } from './clients.ts';
+import { eksClient, stsEndpointUrl } from './clients.ts';
 import { type ClusterDetails, describeCluster } from './eks.ts';
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
@@ -182,31 +182,12 @@ export class KubernetesApiError extends NamedError {
 export interface EksTokenOptions {
   clusterName: string;
   region: string;
-  /** Defaults to the credentials of the product's STS client (the default provider chain). */
+  /** Defaults to the credentials of the product's EKS client (the default provider chain). */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /**
-   * STS endpoint the URL names. Defaults to the STS client's configured endpoint, then
-   * `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`, then the SDK's regional endpoint.
-   */
+  /** STS endpoint the URL names; defaults to {@link stsEndpointUrl}. */
   stsEndpoint?: string;
   /** When the token is signed (defaults to now). */
   signingDate?: Date;
-}
-
-async function defaultStsEndpoint(region: string): Promise<string> {
-  const sts = stsClient();
-  if (sts.config.isCustomEndpoint && sts.config.endpoint) {
-    const { protocol, hostname, port, path } = await sts.config.endpoint();
-    return `${protocol}//${hostname}${port ? `:${port}` : ''}${path}`;
-  }
-  const configured = process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL;
-  if (configured && process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true') return configured;
-  return sts.config.endpointProvider({
-    Region: region,
-    UseFIPS: false,
-    UseDualStack: false,
-    UseGlobalEndpoint: false,
-  }).url.href;
 }
 
 /**
@@ -214,12 +195,12 @@ async function defaultStsEndpoint(region: string): Promise<string> {
  * STS GetCallerIdentity URL that signs `host` and `x-k8s-aws-id`.
  */
 export async function eksBearerToken(options: EksTokenOptions): Promise<string> {
-  const endpoint = new URL(options.stsEndpoint ?? (await defaultStsEndpoint(options.region)));
+  const endpoint = new URL(options.stsEndpoint ?? stsEndpointUrl(options.region));
   const signer = new SignatureV4({
     service: 'sts',
     region: options.region,
     sha256: Sha256,
-    credentials: options.credentials ?? stsClient().config.credentials,
+    credentials: options.credentials ?? eksClient().config.credentials,
   });
   const presigned = await signer.presign(
     new HttpRequest({
@@ -422,8 +403,8 @@ export async function kubernetesApiFor(
   cluster: ClusterEndpoint,
   options: Omit<EksTokenOptions, 'clusterName' | 'signingDate'> & KubernetesClientOptions,
 ): Promise<KubernetesClient> {
-  const stsEndpoint = options.stsEndpoint ?? (await defaultStsEndpoint(options.region));
-  const credentials = options.credentials ?? stsClient().config.credentials;
+  const stsEndpoint = options.stsEndpoint ?? stsEndpointUrl(options.region);
+  const credentials = options.credentials ?? eksClient().config.credentials;
   const { accessKeyId } = typeof credentials === 'function' ? await credentials() : credentials;
   const key = JSON.stringify([
     cluster.name,
@@ -687,19 +668,17 @@ export async function getServiceAccount(
   namespace: string,
   name: string,
 ): Promise<KubernetesServiceAccount | undefined> {
-  try {
-    return toServiceAccount(
-      await send<ServiceAccountObject>(client, {
-        verb: 'get',
-        resource: 'serviceaccounts',
-        namespace,
-        name,
-      }),
-    );
-  } catch (error) {
-    if (error instanceof KubernetesNotFoundError) return undefined;
-    throw error;
-  }
+  const found = await orIfThrown(
+    send<ServiceAccountObject>(client, {
+      verb: 'get',
+      resource: 'serviceaccounts',
+      namespace,
+      name,
+    }),
+    KubernetesNotFoundError,
+    undefined,
+  );
+  return found && toServiceAccount(found);
 }
 
 /**
@@ -710,29 +689,24 @@ export async function ensureNamespace(
   client: KubernetesClient,
   namespace: string,
 ): Promise<'created' | 'existing'> {
-  try {
-    await send(client, { verb: 'get', resource: 'namespaces', name: namespace });
-    return 'existing';
-  } catch (error) {
-    if (!(error instanceof KubernetesNotFoundError)) throw error;
-  }
-  try {
-    await send(
-      client,
-      { verb: 'create', resource: 'namespaces', name: namespace },
-      {
-        body: {
-          contentType: 'application/json',
-          json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-        },
+  const exists = await orIfThrown(
+    send(client, { verb: 'get', resource: 'namespaces', name: namespace }).then(() => true),
+    KubernetesNotFoundError,
+    false,
+  );
+  if (exists) return 'existing';
+  const created = send(
+    client,
+    { verb: 'create', resource: 'namespaces', name: namespace },
+    {
+      body: {
+        contentType: 'application/json',
+        json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
       },
-    );
-    return 'created';
-  } catch (error) {
-    // Someone else created it in between.
-    if (error instanceof KubernetesConflictError) return 'existing';
-    throw error;
-  }
+    },
+  ).then(() => 'created' as const);
+  // A conflict: someone else created it in between.
+  return orIfThrown(created, KubernetesConflictError, 'existing' as const);
 }
 
 /** Creates a service account; KubernetesConflictError when it already exists. */
@@ -794,13 +768,13 @@ export async function deleteServiceAccount(
   namespace: string,
   name: string,
 ): Promise<'deleted' | 'absent'> {
-  try {
-    await send(client, { verb: 'delete', resource: 'serviceaccounts', namespace, name });
-    return 'deleted';
-  } catch (error) {
-    if (error instanceof KubernetesNotFoundError) return 'absent';
-    throw error;
-  }
+  return orIfThrown(
+    send(client, { verb: 'delete', resource: 'serviceaccounts', namespace, name }).then(
+      () => 'deleted' as const,
+    ),
+    KubernetesNotFoundError,
+    'absent' as const,
+  );
 }
 
 /**

@@ -26,6 +26,28 @@ export class InvalidTaskOutputError extends NamedError {
   override readonly name = 'InvalidTaskOutputError';
 }
 
+/** The invocation's context lacks what Lambda always passes: a caller outside Lambda built it wrong. */
+export class InvalidLambdaContextError extends NamedError {
+  override readonly name = 'InvalidLambdaContextError';
+}
+
+const FUNCTION_ARN = /^arn:[\w-]+:lambda:[\w-]+:(\d{12}):function:/;
+
+/**
+ * The account the function runs in, read from the ARN it was invoked by. A function's execution
+ * role belongs to the function's own account, so this is the account STS would name, without a
+ * call and without an STS client in the bundle.
+ */
+export function functionAccount(context: Pick<Context, 'invokedFunctionArn'>): string {
+  const account = FUNCTION_ARN.exec(context.invokedFunctionArn ?? '')?.[1];
+  if (account === undefined) {
+    throw new InvalidLambdaContextError(
+      `the invocation names no function ARN with an account ("${context.invokedFunctionArn}"); invoke the handler as Lambda does, with a context whose invokedFunctionArn is arn:<partition>:lambda:<region>:<account>:function:<name>`,
+    );
+  }
+  return account;
+}
+
 let runningInvocationDeadline = Number.POSITIVE_INFINITY;
 
 /**
@@ -122,7 +144,7 @@ function validator<Input extends z.ZodMiniType, Output extends z.ZodMiniType>(
 export function defineTask<Input extends z.ZodMiniType, Output extends z.ZodMiniType>(
   task: string,
   schemas: TaskSchemas<Input, Output>,
-  run: (input: z.output<Input>) => Promise<z.input<Output>>,
+  run: (input: z.output<Input>, context: Context) => Promise<z.input<Output>>,
 ): (event: unknown, context: Context) => Promise<z.output<Output>> {
   const handler = middy<z.output<Input>, z.output<Output>>()
     // First in, last out: the keys are still there when the error is logged, then cleared.
@@ -136,7 +158,7 @@ export function defineTask<Input extends z.ZodMiniType, Output extends z.ZodMini
           ? Date.now() + context.getRemainingTimeInMillis()
           : Number.POSITIVE_INFINITY;
       // The task's own value goes on, not the parse: an output schema checks, it never reshapes.
-      return (await run(event)) as z.output<Output>;
+      return (await run(event, context)) as z.output<Output>;
     });
   return handler as unknown as (event: unknown, context: Context) => Promise<z.output<Output>>;
 }

@@ -4,7 +4,7 @@
  * over thousands of associations would exceed, so large data travels by reference.
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
-import { NamedError } from '../core/errors.ts';
+import { NamedError, orIfThrown } from '../core/errors.ts';
 import { type RunDocument, runDocumentKey } from '../core/run-documents.ts';
 import * as z from '../core/zod.ts';
 import { s3Client } from './clients.ts';
@@ -91,10 +91,5 @@ export async function findRunDocument<T>(
   runId: string,
   document: RunDocument<T>,
 ): Promise<T | undefined> {
-  try {
-    return await getRunDocument(runId, document);
-  } catch (error) {
-    if (error instanceof RunDocumentMissingError) return undefined;
-    throw error;
-  }
+  return orIfThrown(getRunDocument(runId, document), RunDocumentMissingError, undefined);
 }

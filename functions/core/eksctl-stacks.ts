@@ -3,7 +3,6 @@
  * them: their names and tags (eksctl's `pkg/cfn/manager`), and the role trust policy inside a
  * template. A role such a stack owns is changed only through the stack, never behind its back.
  */
-import { parse as parseYaml } from 'yaml';
 import { NamedError } from './errors.ts';
 
 /** Every change set this service creates starts so (its IAM allows only these names). */
@@ -55,19 +54,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** JSON (what eksctl writes) or YAML without short-form intrinsic tags. */
+/**
+ * A template as eksctl writes it: JSON. eksctl renders its templates as JSON and edits them as
+ * JSON when it updates a stack, so a template in YAML was replaced outside eksctl; its role is
+ * then not eksctl's to the letter any more, and is left alone rather than rewritten.
+ */
 export function parseTemplateBody(body: string, stackName: string): Template {
   let value: unknown;
   try {
     value = JSON.parse(body);
-  } catch {
-    try {
-      value = parseYaml(body);
-    } catch (error) {
-      throw new StackTemplateError(
-        `the template of stack "${stackName}" could not be read: ${(error as Error).message}`,
-      );
-    }
+  } catch (error) {
+    throw new StackTemplateError(
+      `the template of stack "${stackName}" is not JSON (${(error as Error).message}): eksctl writes its templates as JSON, so this one was replaced outside eksctl and its role is left alone; change the role through the stack, or put back a JSON template`,
+    );
   }
   if (!isRecord(value) || !isRecord(value.Resources)) {
     throw new StackTemplateError(`the template of stack "${stackName}" has no Resources`);

@@ -17,3 +17,21 @@ export function asError(value: unknown): Error {
 export function failedWhile(doing: string, error: unknown): string {
   return `${doing}: ${asError(error).message}`;
 }
+
+/**
+ * What `call` resolves to, or `instead` when it fails with an error of class `expected`: an answer
+ * such as "no such entity" or "already exists" that the caller takes as an outcome, not a
+ * failure. Any other error goes on.
+ */
+export async function orIfThrown<T, Instead>(
+  call: Promise<T>,
+  expected: abstract new (...args: never[]) => Error,
+  instead: Instead,
+): Promise<T | Instead> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof expected) return instead;
+    throw error;
+  }
+}

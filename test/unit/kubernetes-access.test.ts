@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { configureAwsClients } from '../../functions/aws/clients.ts';
+import { STSClient } from '@aws-sdk/client-sts';
+import { configureAwsClients, stsEndpointUrl } from '../../functions/aws/clients.ts';
 import {
   type ClusterEndpoint,
   createServiceAccount,
@@ -69,6 +70,22 @@ function decode(token: string): URL {
   return new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
 }
 
+/** Runs `work` with neither endpoint variable set, then puts back what was there. */
+async function withoutEndpointVariables(work: () => Promise<void>): Promise<void> {
+  const names = ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL'] as const;
+  const saved = names.map((name) => process.env[name]);
+  for (const name of names) delete process.env[name];
+  try {
+    await work();
+  } finally {
+    names.forEach((name, index) => {
+      const value = saved[index];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    });
+  }
+}
+
 describe('eksBearerToken', () => {
   afterEach(() => configureAwsClients({}));
 
@@ -100,10 +117,28 @@ describe('eksBearerToken', () => {
     assert.deepEqual(eksTokenExpiresAt(token), new Date('2026-03-01T10:15:00Z'));
   });
 
-  it('names the STS endpoint of the environment, else the regional one, and signs with the STS client credentials', async () => {
-    const saved = { sts: process.env.AWS_ENDPOINT_URL_STS, all: process.env.AWS_ENDPOINT_URL };
-    try {
-      delete process.env.AWS_ENDPOINT_URL;
+  it('names the endpoint the STS client would resolve in every partition, without building one', async () => {
+    configureAwsClients({});
+    await withoutEndpointVariables(async () => {
+      const regions = ['us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1', 'us-iso-east-1'];
+      for (const region of regions) {
+        const sts = new STSClient({ region });
+        const resolved = sts.config.endpointProvider({
+          Region: region,
+          UseFIPS: false,
+          UseDualStack: false,
+          UseGlobalEndpoint: false,
+        });
+        assert.equal(new URL(stsEndpointUrl(region)).href, resolved.url.href, region);
+        sts.destroy();
+      }
+      configureAwsClients({ endpoint: 'http://127.0.0.1:4599' });
+      assert.equal(stsEndpointUrl('us-east-1'), 'http://127.0.0.1:4599');
+    });
+  });
+
+  it('names the STS endpoint of the environment, else the regional one, and signs with the EKS client credentials', async () => {
+    await withoutEndpointVariables(async () => {
       process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:4566';
       configureAwsClients({
         region: REGION,
@@ -119,15 +154,7 @@ describe('eksBearerToken', () => {
         await eksBearerToken({ clusterName: 'demo', region: 'eu-central-1' }),
       );
       assert.equal(regional.origin, 'https://sts.eu-central-1.amazonaws.com');
-    } finally {
-      for (const [name, value] of [
-        ['AWS_ENDPOINT_URL_STS', saved.sts],
-        ['AWS_ENDPOINT_URL', saved.all],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    });
   });
 });
 
@@ -137,7 +164,7 @@ describe('Kubernetes access through the simulator', () => {
     sim = await new Simulator(parseWorld(world('AmazonEKSClusterAdminPolicy')), [
       kubernetesService,
     ]).start();
-    // The product's own STS client supplies the credentials and endpoint, as in a local run.
+    // The product's own EKS client supplies the credentials and the endpoint, as in a local run.
     configureAwsClients({ endpoint: sim.url, region: REGION, credentials });
   });
   afterEach(async () => {

@@ -31,7 +31,7 @@ export const descriptor: TaskDescriptor = {
       sequentialCalls: 4,
       throttledCalls: 1,
       waitSeconds: 0,
-      why: 'S3 GetObject of the config, iam:GetRole for the account, S3 PutObject of the request; one throttled.',
+      why: 'S3 GetObject of the config, the guardrails’ iam:GetRole of named roles and GetPolicy then GetPolicyVersion of attached customer policies (each in parallel), S3 PutObject of the request; one throttled.',
     },
   },
   awsCalls: [
@@ -41,14 +41,12 @@ export const descriptor: TaskDescriptor = {
     's3:GetObject',
     's3:GetObjectVersion',
     's3:PutObject',
-    'sts:GetCallerIdentity',
   ],
   grants: [
     'config-objects',
     'bootstrap-config-documents',
     'list-config-bucket',
     'run-documents:write',
-    'own-identity',
     'read-role-tags',
     'read-customer-policies',
     'guardrail-settings',

@@ -1,7 +1,6 @@
 import { readConfigObject } from '../../aws/config-object.ts';
 import { getPolicyDocument, getRoleTags } from '../../aws/iam.ts';
-import { callerIdentity } from '../../aws/identity.ts';
-import { defineTask } from '../../aws/lambda.ts';
+import { defineTask, functionAccount } from '../../aws/lambda.ts';
 import { putRunDocument } from '../../aws/run-store.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { parseWorkflowInput } from '../../core/associations/request.ts';
@@ -9,13 +8,13 @@ import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { loadAssociationRequest } from './load-association-request.ts';
 
-export const handler = defineTask('load-association-request', { input, output }, (event) =>
+export const handler = defineTask('load-association-request', { input, output }, (event, context) =>
   loadAssociationRequest(event.runId, event.input, {
     deploymentRegion: process.env.AWS_REGION ?? '',
     // A typo in the settings fails the run (GuardrailSettingsError) instead of allowing too much.
     guardrails: guardrailsFromEnv(process.env),
     parseInput: parseWorkflowInput,
-    account: async () => (await callerIdentity()).account,
+    account: async () => functionAccount(context),
     readConfig: readConfigObject,
     saveRequest: (runId, request) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.request, request),
     guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },

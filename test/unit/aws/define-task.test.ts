@@ -13,9 +13,8 @@ import { STATE_MACHINES_DIR } from '../../../local/runner/definition.ts';
 // The logger takes its level when the module loads and returns to it at every invocation, so the
 // level the test runner silences logs with is lifted before the import; the lines are captured.
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-const { defineTask, InvalidTaskInputError, InvalidTaskOutputError, logger } = await import(
-  '../../../functions/aws/lambda.ts'
-);
+const { defineTask, functionAccount, InvalidTaskInputError, InvalidTaskOutputError, logger } =
+  await import('../../../functions/aws/lambda.ts');
 
 class ClusterNotActiveError extends NamedError {
   override readonly name = 'ClusterNotActiveError';
@@ -148,5 +147,25 @@ describe('workflowsByTask', () => {
     ]);
     assert.deepEqual(byTask.get('apply-association-batch'), ['associations']);
     assert.deepEqual(byTask.get('remove-oidc-trust'), ['migrate-to-pod-identity']);
+  });
+});
+
+describe('functionAccount', () => {
+  it('reads the account from the invoked ARN, qualified or not, in any partition', () => {
+    for (const arn of [
+      'arn:aws:lambda:us-west-2:111122223333:function:eks-pia-load',
+      'arn:aws-cn:lambda:cn-north-1:111122223333:function:eks-pia-load:live',
+    ]) {
+      assert.equal(functionAccount({ invokedFunctionArn: arn }), '111122223333');
+    }
+  });
+
+  it('refuses a context without a function ARN, saying what Lambda passes', () => {
+    for (const invokedFunctionArn of ['', 'arn:aws:iam::111122223333:role/x']) {
+      assert.throws(() => functionAccount({ invokedFunctionArn }), {
+        name: 'InvalidLambdaContextError',
+        message: /invokedFunctionArn is arn:<partition>:lambda:<region>:<account>:function:<name>/,
+      });
+    }
   });
 });
