@@ -92,6 +92,47 @@ export const sdkPackageVersionPlugin: Plugin = {
   },
 };
 
+/**
+ * The SDK's pure-JavaScript hashes that its `node:crypto` classes fall back to, by module, with
+ * the class each exports and the hash it makes.
+ */
+export const JS_HASH_FALLBACKS: readonly { file: RegExp; exported: string; hash: string }[] = [
+  {
+    file: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/]sha256[\\/]Sha256Js\.js$/,
+    exported: 'Sha256Js',
+    hash: 'SHA-256',
+  },
+  {
+    file: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/]md5[\\/]Md5Js\.js$/,
+    exported: 'Md5Js',
+    hash: 'MD5',
+  },
+  {
+    file: /[\\/]@aws-sdk[\\/]checksums[\\/]dist-es[\\/]submodules[\\/]sha[\\/]sha1[\\/]Sha1Js\.js$/,
+    exported: 'Sha1Js',
+    hash: 'SHA-1',
+  },
+];
+
+/**
+ * Replaces each of {@link JS_HASH_FALLBACKS} by a class of the same name that refuses to be built
+ * (infra/bundle-aliases/no-js-hash-fallbacks.ts says why that is safe in Lambda).
+ */
+export const jsHashFallbackPlugin: Plugin = {
+  name: 'no-js-hash-fallbacks',
+  setup(pluginBuild) {
+    for (const { file, exported, hash } of JS_HASH_FALLBACKS) {
+      pluginBuild.onLoad({ filter: file }, () => ({
+        contents: [
+          `import { jsHashFallbackNotBundled } from ${JSON.stringify(path.join(BUNDLE_ALIASES_DIR, 'no-js-hash-fallbacks.ts'))};`,
+          `export class ${exported} { constructor() { jsHashFallbackNotBundled(${JSON.stringify(hash)}); } }`,
+        ].join('\n'),
+        loader: 'js',
+      }));
+    }
+  },
+};
+
 const YAML_ESM_DIR = path.join(PROJECT_ROOT, 'node_modules', 'yaml', 'browser', 'dist');
 
 /**
@@ -144,7 +185,7 @@ export function taskBuildOptions(
     mainFields: ['module', 'main'],
     alias: { ...BUNDLE_ALIASES },
     banner: { js: CREATE_REQUIRE_BANNER },
-    plugins: [sdkSchemaKeysPlugin, sdkPackageVersionPlugin, yamlEsmPlugin],
+    plugins: [sdkSchemaKeysPlugin, sdkPackageVersionPlugin, jsHashFallbackPlugin, yamlEsmPlugin],
     absWorkingDir: PROJECT_ROOT,
     nodePaths: [path.join(PROJECT_ROOT, 'node_modules')],
     logLevel: 'warning',

@@ -26,12 +26,12 @@ export class InvalidTaskOutputError extends NamedError {
   override readonly name = 'InvalidTaskOutputError';
 }
 
+const FUNCTION_ARN = /^arn:[\w-]+:lambda:[\w-]+:(\d{12}):function:/;
+
 /** The invocation's context lacks what Lambda always passes: a caller outside Lambda built it wrong. */
 export class InvalidLambdaContextError extends NamedError {
   override readonly name = 'InvalidLambdaContextError';
 }
-
-const FUNCTION_ARN = /^arn:[\w-]+:lambda:[\w-]+:(\d{12}):function:/;
 
 /**
  * The account the function runs in, read from the ARN it was invoked by. A function's execution

@@ -44,6 +44,24 @@ export class ClusterNotFoundError extends NamedError {
   override readonly name = 'ClusterNotFoundError';
 }
 
+/**
+ * The cluster `describe` finds, or ClusterNotFoundError saying that it does not exist in `region`
+ * and then `why`: what the caller's user should check.
+ */
+export async function existingCluster<Cluster>(
+  describe: (name: string) => Promise<Cluster | undefined>,
+  where: { clusterName: string; region: string },
+  why: string,
+): Promise<Cluster> {
+  const cluster = await describe(where.clusterName);
+  if (cluster === undefined) {
+    throw new ClusterNotFoundError(
+      `cluster "${where.clusterName}" does not exist in region ${where.region}; ${why}`,
+    );
+  }
+  return cluster;
+}
+
 export class ClusterNotActiveError extends NamedError {
   override readonly name = 'ClusterNotActiveError';
 }

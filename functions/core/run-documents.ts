@@ -22,7 +22,7 @@ import type {
   PlanDocument,
   PlanItem,
 } from './associations/run-plan.ts';
-import { OPERATIONS } from './config/rules.ts';
+import { OPERATIONS } from './config/operations.ts';
 import type { AddonMigrationResult } from './migration/addons.ts';
 import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
 import type {

@@ -21,8 +21,9 @@ export type MapBatchOutcome = z.infer<typeof mapBatchOutcomeSchema>;
 /** Output budget for a report in the execution's output, below Step Functions' 256 KiB. */
 export const REPORT_OUTPUT_BYTES = 200 * 1024;
 
+/** A value's size as Step Functions counts it: the bytes of its JSON text. */
 export function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value));
+  return Buffer.byteLength(JSON.stringify(value ?? null));
 }
 
 /** Failed entries first: when a report must be cut, they are what a person acts on. */
@@ -53,4 +54,28 @@ export function keepWithinBudget<T>(
     kept.push(entry);
   }
   return { kept, omitted };
+}
+
+/**
+ * `report` whole when its JSON fits the output budget; else with its `lists` cut, in the order
+ * given, each first put in the order its function gives (failed entries first, say), and how many
+ * entries were left out (undefined when nothing had to be cut).
+ */
+export function cutToOutputBudget<K extends string, R extends Record<K, readonly unknown[]>>(
+  report: R,
+  lists: { readonly [P in K]: (entries: R[P]) => R[P] },
+): { report: R; omitted?: number } {
+  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return { report };
+  const keys = Object.keys(lists) as K[];
+  const budget = {
+    used: jsonBytes({ ...report, ...Object.fromEntries(keys.map((key) => [key, []])) }),
+  };
+  const cut: R = { ...report };
+  let omitted = 0;
+  for (const key of keys) {
+    const within = keepWithinBudget(lists[key](report[key]), budget);
+    cut[key] = within.kept as unknown as R[K];
+    omitted += within.omitted;
+  }
+  return { report: cut, omitted };
 }

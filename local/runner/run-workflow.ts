@@ -12,6 +12,7 @@ import {
   newLambdaInstance,
 } from '../../functions/aws/clients.ts';
 import { NamedError } from '../../functions/core/errors.ts';
+import { jsonBytes } from '../../functions/core/run-output.ts';
 import { loadTaskDescriptor } from '../../functions/core/task-descriptor.ts';
 import {
   handlerEntry,
@@ -392,11 +393,6 @@ function failure(workflow: string, error: unknown, state: string | undefined): E
     );
   }
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/** A value's size as Step Functions counts it: the bytes of its JSON text. */
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value ?? null));
 }
 
 /**

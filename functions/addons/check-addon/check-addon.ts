@@ -3,8 +3,8 @@ import {
   type AddonSummary,
   addonState,
   assertClusterOperable,
-  ClusterNotFoundError,
   type ClusterSummary,
+  existingCluster,
 } from '../../core/addon.ts';
 import type { Input } from './contract.ts';
 
@@ -32,12 +32,11 @@ export async function checkAddon(
   input: CheckAddonInput,
   deps: CheckAddonDeps,
 ): Promise<CheckAddonResult> {
-  const cluster = await deps.describeCluster(input.clusterName);
-  if (!cluster) {
-    throw new ClusterNotFoundError(
-      `cluster "${input.clusterName}" does not exist in region ${deps.region}; check the name and region`,
-    );
-  }
+  const cluster = await existingCluster(
+    deps.describeCluster,
+    { clusterName: input.clusterName, region: deps.region },
+    'check the name and region',
+  );
   assertClusterOperable(cluster, deps.region);
   const addon = await deps.describeAddon(input.clusterName, input.addonName);
   const { state, reason } = addonState(cluster, input.addonName, addon);

@@ -11,6 +11,7 @@ import {
   type GuardrailReaders,
   type GuardrailSettings,
   type GuardrailViolation,
+  GuardrailViolationsError,
   lookUpForGuardrails,
 } from '../../core/associations/guardrails.ts';
 import {
@@ -37,8 +38,7 @@ import type {
   PlanItem,
   RefusedEntry,
 } from '../../core/associations/run-plan.ts';
-import { issueLine } from '../../core/config/index.ts';
-import { asError, NamedError } from '../../core/errors.ts';
+import { asError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../../core/run-documents.ts';
 import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
@@ -75,9 +75,8 @@ export interface BatchResult {
  * meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more).
  * The batch changes nothing.
  */
-export class RunDocumentTamperedError extends NamedError {
+export class RunDocumentTamperedError extends GuardrailViolationsError {
   override readonly name = 'RunDocumentTamperedError';
-  readonly violations: readonly GuardrailViolation[];
 
   constructor(
     runId: string,
@@ -85,15 +84,17 @@ export class RunDocumentTamperedError extends NamedError {
     problem: { violations: readonly GuardrailViolation[] } | { mismatch: string },
   ) {
     const document = runDocumentKey(runId, ASSOCIATION_DOCUMENTS.batch(batch).name);
+    if ('mismatch' in problem) {
+      super(
+        `the batch document of run ${runId} (${document}) ${problem.mismatch}, so it was changed after plan-associations wrote it; this batch changed nothing. Start a new run from the config`,
+        [],
+      );
+      return;
+    }
     super(
-      'mismatch' in problem
-        ? `the batch document of run ${runId} (${document}) ${problem.mismatch}, so it was changed after plan-associations wrote it; this batch changed nothing. Start a new run from the config`
-        : [
-            `the batch document of run ${runId} (${document}) breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
-            ...problem.violations.map(issueLine),
-          ].join('\n'),
+      `the batch document of run ${runId} (${document}) breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
+      problem.violations,
     );
-    this.violations = 'violations' in problem ? problem.violations : [];
   }
 }
 

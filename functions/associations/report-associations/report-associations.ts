@@ -8,13 +8,7 @@ import {
 } from '../../core/associations/report.ts';
 import type { PlanItem } from '../../core/associations/run-plan.ts';
 import type { Operation } from '../../core/config/index.ts';
-import {
-  failedFirst,
-  jsonBytes,
-  keepWithinBudget,
-  type MapBatchOutcome,
-  REPORT_OUTPUT_BYTES,
-} from '../../core/run-output.ts';
+import { cutToOutputBudget, failedFirst, type MapBatchOutcome } from '../../core/run-output.ts';
 
 export interface ReportInput {
   runId: string;
@@ -101,8 +95,6 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
 
 /** The report whole when it fits the output budget, else with items cut (failed ones kept first). */
 function fitToOutput(report: RunReport): RunReport {
-  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
-  const budget = { used: jsonBytes({ ...report, items: [] }) };
-  const { kept, omitted } = keepWithinBudget(failedFirst(report.items), budget);
-  return { ...report, items: kept, itemsOmitted: omitted };
+  const { report: fitted, omitted } = cutToOutputBudget(report, { items: failedFirst });
+  return omitted === undefined ? fitted : { ...fitted, itemsOmitted: omitted };
 }

@@ -1,5 +1,5 @@
 import type { ClusterDetails } from '../../aws/eks.ts';
-import { ClusterNotFoundError } from '../../core/addon.ts';
+import { existingCluster } from '../../core/addon.ts';
 import { type ClusterProgress, clusterProgress } from '../../core/bootstrap/cluster-status.ts';
 import type { Input } from './contract.ts';
 
@@ -23,12 +23,11 @@ export async function pollClusterStatus(
   input: PollClusterStatusInput,
   deps: PollClusterStatusDeps,
 ): Promise<PollClusterStatusResult> {
-  const cluster = await deps.describeCluster(input.clusterName);
-  if (!cluster) {
-    throw new ClusterNotFoundError(
-      `cluster "${input.clusterName}" does not exist in region ${input.region}; it was deleted, or the name or region is wrong`,
-    );
-  }
+  const cluster = await existingCluster(
+    deps.describeCluster,
+    input,
+    'it was deleted, or the name or region is wrong',
+  );
   return {
     progress: clusterProgress(input.clusterName, input.region, cluster.status),
     status: cluster.status,

@@ -103,20 +103,23 @@ export interface GuardrailViolation {
   association: string;
 }
 
-/** The whole config is rejected: it would grant what the guardrails forbid. */
-export class PolicyGuardViolation extends NamedError {
-  override readonly name = 'PolicyGuardViolation';
+/** An error whose message is its headline, then one line per guardrail violation. */
+export abstract class GuardrailViolationsError extends NamedError {
   readonly violations: readonly GuardrailViolation[];
+
+  constructor(headline: string, violations: readonly GuardrailViolation[]) {
+    super([headline, ...violations.map(issueLine)].join('\n'));
+    this.violations = violations;
+  }
+}
+
+/** The whole config is rejected: it would grant what the guardrails forbid. */
+export class PolicyGuardViolation extends GuardrailViolationsError {
+  override readonly name = 'PolicyGuardViolation';
 
   constructor(subject: string, violations: readonly GuardrailViolation[]) {
     const count = `${violations.length} guardrail violation${violations.length === 1 ? '' : 's'}`;
-    super(
-      [
-        `${subject} was rejected as a whole and nothing was changed: ${count}:`,
-        ...violations.map(issueLine),
-      ].join('\n'),
-    );
-    this.violations = violations;
+    super(`${subject} was rejected as a whole and nothing was changed: ${count}:`, violations);
   }
 }
 
@@ -613,12 +616,22 @@ export function rolesToLookUp(
   request: CheckedRequest & { account: string },
   settings: GuardrailSettings,
 ): string[] {
-  if (request.operation === 'get' || request.operation === 'delete') return [];
-  // The add-ons' explicit associations answer to the same rules (findGuardrailViolations).
-  const arns = [...request.entries, ...addonEntries(request)].flatMap((entry) =>
-    entry.role.kind === 'existing' ? [entry.role.roleArn] : [],
+  return arnsGranted(request, (role) => (role.kind === 'existing' ? [role.roleArn] : [])).filter(
+    (arn) => !allowedWithoutTags(arn, request.account, settings),
   );
-  return [...new Set(arns)].filter((arn) => !allowedWithoutTags(arn, request.account, settings));
+}
+
+/**
+ * The distinct ARNs `pick` finds in the roles of a request that grants (neither `get` nor
+ * `delete`), its add-ons' explicit associations included.
+ */
+function arnsGranted(
+  request: CheckedRequest,
+  pick: (role: DesiredAssociation['role']) => readonly string[],
+): string[] {
+  if (request.operation === 'get' || request.operation === 'delete') return [];
+  const roles = [...request.entries, ...addonEntries(request)].map((entry) => entry.role);
+  return [...new Set(roles.flatMap(pick))];
 }
 
 /**
@@ -640,11 +653,9 @@ export function policiesToLookUp(
   request: CheckedRequest & { account: string },
   settings: GuardrailSettings,
 ): string[] {
-  if (request.operation === 'get' || request.operation === 'delete') return [];
-  const arns = [...request.entries, ...addonEntries(request)].flatMap((entry) =>
-    entry.role.kind === 'managed' ? entry.role.role.managedPolicyArns : [],
-  );
-  return [...new Set(arns)].filter(
+  return arnsGranted(request, (role) =>
+    role.kind === 'managed' ? role.role.managedPolicyArns : [],
+  ).filter(
     (arn) =>
       isOwnCustomerPolicy(arn, request.account) &&
       !settings.deniedPolicyArns.some((pattern) => globMatches(pattern, arn)),

@@ -13,6 +13,7 @@ export {
   isServiceAccountName,
 } from './formats.ts';
 export { type ConfigIssue, ConfigValidationError, issueLine } from './issues.ts';
+export { OPERATIONS, type Operation } from './operations.ts';
 export {
   MAX_CONFIG_BYTES,
   type ParseOptions,
@@ -24,8 +25,6 @@ export {
   MAX_TAG_KEY_LENGTH,
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS_PER_ASSOCIATION,
-  OPERATIONS,
-  type Operation,
   SCOPES,
   type Scope,
 } from './rules.ts';

@@ -8,13 +8,8 @@
 import { Buffer } from 'node:buffer';
 import type * as z from '../zod.ts';
 import { type ConfigIssue, ConfigValidationError, formatPath } from './issues.ts';
-import {
-  associationIssues,
-  type ConfigParts,
-  configIssues,
-  type Operation,
-  type Scope,
-} from './rules.ts';
+import type { Operation } from './operations.ts';
+import { associationIssues, type ConfigParts, configIssues, type Scope } from './rules.ts';
 import {
   addonSchema,
   type ClusterConfig,

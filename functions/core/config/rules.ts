@@ -27,6 +27,7 @@ import {
   isServiceAccountName,
 } from './formats.ts';
 import { type ConfigIssue, joinPath } from './issues.ts';
+import type { Operation } from './operations.ts';
 import {
   type AddonConfig,
   associationKey,
@@ -37,9 +38,6 @@ import {
 } from './schema.ts';
 import { describeValue, quote } from './wording.ts';
 import { decodeYaml, isMapping } from './yaml-text.ts';
-
-export const OPERATIONS = ['create', 'update', 'delete', 'apply', 'get'] as const;
-export type Operation = (typeof OPERATIONS)[number];
 
 /**
  * The sections of a config a run acts on: `create podidentityassociation -f` reads only

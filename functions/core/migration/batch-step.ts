@@ -7,6 +7,7 @@
  * for the Map's result.
  */
 import pMap from 'p-map';
+import { failedWhile } from '../errors.ts';
 
 /** Which batch of which run a step works on: the payload of each Map iteration. */
 export interface BatchStepInput {
@@ -20,8 +21,10 @@ export interface BatchStep<Outcome, Count extends string> {
   /** How many items are worked on at once: what the step's API allows one batch. */
   readonly concurrency: number;
   each(index: number): Promise<Outcome>;
-  /** The outcome of an item whose `each` threw. */
-  failed(index: number, error: unknown): Outcome;
+  /** What `each` was doing to the item, for the reason of an item whose `each` threw. */
+  doing(index: number): string;
+  /** The outcome of an item whose `each` threw, with that reason. */
+  failed(index: number, reason: string): Outcome;
   save(runId: string, batch: number, outcomes: Outcome[]): Promise<unknown>;
   /** Each count of the Map's result, as the outcomes it counts. */
   readonly counts: Readonly<Record<Count, (outcome: Outcome) => boolean>>;
@@ -39,7 +42,7 @@ export async function runBatchStep<Outcome, Count extends string>(
       try {
         return await step.each(index);
       } catch (error) {
-        return step.failed(index, error);
+        return step.failed(index, failedWhile(step.doing(index), error));
       }
     },
     { concurrency: step.concurrency },

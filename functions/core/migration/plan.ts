@@ -537,14 +537,9 @@ function reportUnmatchedTrust(
     const reported = findings.some(
       (finding) => finding.roleName !== undefined && roleKey(finding.roleName) === key,
     );
-    const addonName = context.addonByRole.get(key);
-    if (addonName !== undefined) {
-      if (!reported) findings.push(addonRoleFinding(role, addonName));
-      continue;
-    }
-    const stack = context.stackByRole.get(key);
-    if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
-      if (!reported) findings.push(stackRoleFinding(role, stack.stackName));
+    const leftToOwner = roleLeftToOwner(context, role);
+    if (leftToOwner !== undefined) {
+      if (!reported) findings.push(leftToOwner);
       continue;
     }
     const excluding = excludedBy(context, role);
@@ -626,25 +621,31 @@ function wildcardReaches(subject: IrsaSubject, namespaces: readonly string[]): b
   );
 }
 
-function addonRoleFinding(role: RoleFact, addonName: string): Finding {
-  return {
-    kind: 'addon-role',
-    skipped: true,
-    roleName: role.name,
-    roleArn: role.arn,
-    addonName,
-    message: `role "${role.name}" is the IAM role of EKS addon "${addonName}"; migrated through the add-on (its podIdentityAssociations), not by an association beside it`,
-  };
-}
-
-function stackRoleFinding(role: RoleFact, stackName: string): Finding {
+/**
+ * The finding for a role the migration leaves to its owner: an EKS add-on (migrated through its
+ * podIdentityAssociations), or an eksctl stack that cannot be updated; undefined for any other.
+ */
+function roleLeftToOwner(context: Context, role: RoleFact): Finding | undefined {
+  const key = roleKey(role.name);
+  const fields = { skipped: true, roleName: role.name, roleArn: role.arn };
+  const addonName = context.addonByRole.get(key);
+  if (addonName !== undefined) {
+    return {
+      kind: 'addon-role',
+      ...fields,
+      addonName,
+      message: `role "${role.name}" is the IAM role of EKS addon "${addonName}"; migrated through the add-on (its podIdentityAssociations), not by an association beside it`,
+    };
+  }
+  const stack = context.stackByRole.get(key);
+  if (stack === undefined || stack.updatable || context.facts.request.allowStackDrift) {
+    return undefined;
+  }
   return {
     kind: 'stack-owned',
-    skipped: true,
-    roleName: role.name,
-    roleArn: role.arn,
-    stackName,
-    message: `role "${role.name}" is ${STACK_NOT_UPDATABLE(stackName)}`,
+    ...fields,
+    stackName: stack.stackName,
+    message: `role "${role.name}" is ${STACK_NOT_UPDATABLE(stack.stackName)}`,
   };
 }
 
@@ -695,14 +696,9 @@ function candidatesFromIam(context: Context): Candidate[] {
     const trust = context.trustOf.get(key);
     if (!trust || trust.statements.length === 0) continue;
     const roleFields = { roleName: role.name, roleArn: role.arn };
-    const addonName = context.addonByRole.get(key);
-    if (addonName !== undefined) {
-      findings.push(addonRoleFinding(role, addonName));
-      continue;
-    }
-    const stack = context.stackByRole.get(key);
-    if (stack !== undefined && !stack.updatable && !facts.request.allowStackDrift) {
-      findings.push(stackRoleFinding(role, stack.stackName));
+    const leftToOwner = roleLeftToOwner(context, role);
+    if (leftToOwner !== undefined) {
+      findings.push(leftToOwner);
       continue;
     }
     const excluding = excludedBy(context, role);

@@ -4,8 +4,9 @@
  * are refused, and every problem is listed at once.
  */
 
-import { isClusterName, isNamespaceName, isRegionName } from '../config/index.ts';
+import { isClusterName, isNamespaceName } from '../config/formats.ts';
 import { NamedError } from '../errors.ts';
+import { isRegionName } from '../well-known-policies.ts';
 import * as z from '../zod.ts';
 import { DISCOVERY_MODES, type DiscoveryMode } from './discovery-modes.ts';
 

@@ -14,7 +14,12 @@ import {
 } from '../trust-policy.ts';
 import type { Coverage } from './coverage.ts';
 import type { KeptSubject } from './outcomes.ts';
-import { trustTooLargeReason } from './plan.ts';
+import { type MigrationPlan, trustTooLargeReason } from './plan.ts';
+
+/** What either edit was doing to a role of the plan, for the reason of a role it failed on. */
+export function updatingTrustOf(plan: MigrationPlan): (roleIndex: number) => string {
+  return (roleIndex) => `updating trust policy for role ${plan.roles[roleIndex]?.name}`;
+}
 
 export type TrustAddition =
   | { action: 'present' }

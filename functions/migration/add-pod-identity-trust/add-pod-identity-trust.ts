@@ -9,7 +9,7 @@ import {
   type MigrationPlan,
   type PlannedRole,
 } from '../../core/migration/plan.ts';
-import { podIdentityTrustAddition } from '../../core/migration/trust.ts';
+import { podIdentityTrustAddition, updatingTrustOf } from '../../core/migration/trust.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
 import type { Input, Output } from './contract.ts';
 
@@ -57,11 +57,8 @@ export async function addPodIdentityTrustBatch(input: Input, deps: AddTrustDeps)
       await deps.updateTrust(role.name, addition.document);
       return { roleIndex, result: 'added' };
     },
-    failed: (roleIndex, error): RoleTrustOutcome => ({
-      roleIndex,
-      result: 'failed',
-      reason: failedWhile(`updating trust policy for role ${plan.roles[roleIndex]?.name}`, error),
-    }),
+    doing: updatingTrustOf(plan),
+    failed: (roleIndex, reason): RoleTrustOutcome => ({ roleIndex, result: 'failed', reason }),
     save: deps.saveOutcomes,
     counts: {
       roles: () => true,

@@ -1,5 +1,5 @@
 import { namesSameRole } from '../../core/arn.ts';
-import { failedWhile, NamedError } from '../../core/errors.ts';
+import { NamedError } from '../../core/errors.ts';
 import { runBatchStep } from '../../core/migration/batch-step.ts';
 import { coverageOf } from '../../core/migration/coverage.ts';
 import {
@@ -125,17 +125,15 @@ export async function createMigrationAssociations(
         reason: `service account "${describeServiceAccount(sa)}" already has a pod identity association with role ${created.existing.roleArn}, not with "${role.name}"; not migrated (conflict)`,
       };
     },
-    failed: (index, error): AssociationOutcome => {
+    doing: (index) => {
       const sa = plan.serviceAccounts[index];
-      return {
-        serviceAccountIndex: index,
-        result: 'failed',
-        reason: failedWhile(
-          `creating pod identity association for service account "${sa?.serviceAccount}" in namespace "${sa?.namespace}"`,
-          error,
-        ),
-      };
+      return `creating pod identity association for service account "${sa?.serviceAccount}" in namespace "${sa?.namespace}"`;
     },
+    failed: (index, reason): AssociationOutcome => ({
+      serviceAccountIndex: index,
+      result: 'failed',
+      reason,
+    }),
     save: deps.saveOutcomes,
     counts: {
       serviceAccounts: () => true,

@@ -4,7 +4,6 @@ import {
   KubernetesNotFoundError,
 } from '../../aws/kubernetes.ts';
 import { namesSameRole } from '../../core/arn.ts';
-import { failedWhile } from '../../core/errors.ts';
 import { runBatchStep } from '../../core/migration/batch-step.ts';
 import {
   type AnnotationOutcome,
@@ -161,17 +160,15 @@ export async function removeIrsaAnnotations(
         deps.sleep,
       );
     },
-    failed: (index, error): AnnotationOutcome => {
+    doing: (index) => {
       const sa = plan.serviceAccounts[index];
-      return {
-        serviceAccountIndex: index,
-        result: 'failed',
-        reason: failedWhile(
-          `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`,
-          error,
-        ),
-      };
+      return `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`;
     },
+    failed: (index, reason): AnnotationOutcome => ({
+      serviceAccountIndex: index,
+      result: 'failed',
+      reason,
+    }),
     save: deps.saveOutcomes,
     counts: {
       serviceAccounts: () => true,

@@ -20,6 +20,7 @@ import {
   type OidcTrustRemoval,
   oidcTrustRemoval,
   type RoleMember,
+  updatingTrustOf,
 } from '../../core/migration/trust.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
 import type { Input, Output } from './contract.ts';
@@ -91,12 +92,13 @@ export async function removeOidcTrust(input: Input, deps: RemoveOidcTrustDeps): 
       await deps.updateTrust(role.name, removal.document);
       return { roleIndex, result: 'removed', removed: removal.removed, kept: removal.kept };
     },
-    failed: (roleIndex, error): OidcTrustOutcome => ({
+    doing: updatingTrustOf(plan),
+    failed: (roleIndex, reason): OidcTrustOutcome => ({
       roleIndex,
       removed: [],
       kept: [],
       result: 'failed',
-      reason: failedWhile(`updating trust policy for role ${plan.roles[roleIndex]?.name}`, error),
+      reason,
     }),
     save: deps.saveOutcomes,
     counts: {

@@ -17,13 +17,7 @@ import {
   type MigrationReport,
   type StepOutcomes,
 } from '../../core/migration/report.ts';
-import {
-  failedFirst,
-  jsonBytes,
-  keepWithinBudget,
-  type MapBatchOutcome,
-  REPORT_OUTPUT_BYTES,
-} from '../../core/run-output.ts';
+import { cutToOutputBudget, failedFirst, type MapBatchOutcome } from '../../core/run-output.ts';
 
 /** One item of the migration's Map; a failed one says at which step it stopped. */
 export type MigrationBatchResult = MapBatchOutcome & { step?: MigrationStep | undefined };
@@ -162,20 +156,12 @@ export async function reportMigration(
 
 /** The report whole when it fits the output budget, else with lists cut (failed accounts first). */
 export function fitToOutput(report: RunReport): RunReport {
-  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
-  const budget = {
-    used: jsonBytes({ ...report, serviceAccounts: [], roles: [], findings: [], restarts: [] }),
-  };
-  const serviceAccounts = keepWithinBudget(failedFirst(report.serviceAccounts), budget);
-  const roles = keepWithinBudget(report.roles, budget);
-  const restarts = keepWithinBudget(report.restarts, budget);
-  const findings = keepWithinBudget(report.findings, budget);
-  return {
-    ...report,
-    serviceAccounts: serviceAccounts.kept,
-    roles: roles.kept,
-    restarts: restarts.kept,
-    findings: findings.kept,
-    entriesOmitted: serviceAccounts.omitted + roles.omitted + restarts.omitted + findings.omitted,
-  };
+  const asGiven = <T>(entries: T) => entries;
+  const { report: fitted, omitted } = cutToOutputBudget(report, {
+    serviceAccounts: failedFirst,
+    roles: asGiven,
+    restarts: asGiven,
+    findings: asGiven,
+  });
+  return omitted === undefined ? fitted : { ...fitted, entriesOmitted: omitted };
 }

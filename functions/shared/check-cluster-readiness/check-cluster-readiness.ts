@@ -2,7 +2,7 @@ import type { ClusterDetails } from '../../aws/eks.ts';
 import {
   type AddonSummary,
   assertClusterOperable,
-  ClusterNotFoundError,
+  existingCluster,
   POD_IDENTITY_AGENT,
 } from '../../core/addon.ts';
 import { asError, NamedError } from '../../core/errors.ts';
@@ -47,12 +47,11 @@ export async function checkClusterReadiness(
   input: CheckClusterReadinessInput,
   deps: CheckClusterReadinessDeps,
 ): Promise<CheckClusterReadinessResult> {
-  const cluster = await deps.describeCluster(input.clusterName);
-  if (!cluster) {
-    throw new ClusterNotFoundError(
-      `cluster "${input.clusterName}" does not exist in region ${input.region}; check metadata.name and metadata.region (or --cluster and --region)`,
-    );
-  }
+  const cluster = await existingCluster(
+    deps.describeCluster,
+    input,
+    'check metadata.name and metadata.region (or --cluster and --region)',
+  );
   if (input.operation !== 'get') assertClusterOperable(cluster, input.region);
   // eksctl accepts the agent in any status: a settling add-on still serves new pods once ready.
   const agentInstalled = cluster.autoMode || (await agentAddon(input.clusterName, deps));
