@@ -1,11 +1,13 @@
 /** The ensure-kubernetes-access task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { ownAccessEntryCalls, ownAccessEntryWorstCase } from '../../core/shared-descriptors.ts';
+import { requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().check(z.minLength(1)),
+  clusterName: requiredText(),
   plan: z.looseObject({
     kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
   }),
@@ -14,29 +16,11 @@ export const input = z.looseObject({
 /** What the task returns, checked before the workflow gets it. */
 export const output = reportAccessSchema;
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 8,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
-    },
-  },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 180,
+  worstCase: ownAccessEntryWorstCase,
   sharedRole: 'AssociationsKubernetes',
-  awsCalls: [
-    'eks:AssociateAccessPolicy',
-    'eks:CreateAccessEntry',
-    'eks:DescribeAccessEntry',
-    'eks:DescribeCluster',
-    'eks:ListAssociatedAccessPolicies',
-    'iam:GetRole',
-    'sts:GetCallerIdentity',
-  ],
+  awsCalls: ownAccessEntryCalls,
   grants: ['own-access-entry:edit-or-cluster-admin', 'own-identity'],
 };

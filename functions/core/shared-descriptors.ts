@@ -1,0 +1,65 @@
+/**
+ * Descriptors, and parts of them, that several tasks share because they run the same code against
+ * AWS, for their contracts to export as their own. A contract names them without calling or
+ * spreading anything: its descriptor stays plain data, which esbuild leaves out of the task's
+ * bundle (the bundle never reads it).
+ */
+import type { ContractDescriptor } from './task-descriptor.ts';
+import type { StatedWorstCase } from './timeout-budget.ts';
+
+/** check-addon and check-cluster-readiness: a cluster, then one of its add-ons. */
+export const addonCheckDescriptor: ContractDescriptor = {
+  timeoutSeconds: 180,
+  worstCase: {
+    sequentialCalls: 2,
+    why: 'DescribeCluster then DescribeAddon; one of them throttled through its retry chain.',
+  },
+  awsCalls: ['eks:DescribeAddon', 'eks:DescribeCluster'],
+  grants: ['describe-clusters', 'describe-addons'],
+};
+
+/**
+ * ensure-kubernetes-access and ensure-migration-access ensure an access entry for the role they
+ * run as (functions/aws/access-entries.ts); the access each asks for, and so its grant, differs.
+ */
+export const ownAccessEntryWorstCase: StatedWorstCase = {
+  sequentialCalls: 8,
+  why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
+};
+
+export const ownAccessEntryCalls: ContractDescriptor['awsCalls'] = [
+  'eks:AssociateAccessPolicy',
+  'eks:CreateAccessEntry',
+  'eks:DescribeAccessEntry',
+  'eks:DescribeCluster',
+  'eks:ListAssociatedAccessPolicies',
+  'iam:GetRole',
+  'sts:GetCallerIdentity',
+];
+
+/**
+ * add-pod-identity-trust and remove-oidc-trust: the tasks that edit a migration batch's trust
+ * policies, making the same calls on the same roles, directly or through eksctl's stacks.
+ */
+export const trustEditDescriptor: ContractDescriptor = {
+  timeoutSeconds: 600,
+  worstCase: {
+    sequentialCalls: 25,
+    waitSeconds: 300,
+    why: "50 roles on 5 lanes: 10 per lane, GetRole then UpdateAssumeRolePolicy, plus the plan and outcomes; one throttled. A role an eksctl stack owns goes through its stack: up to 180 s for an operation already under way to settle, then the change set and the update (about 2 minutes for one role). Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+  },
+  awsCalls: [
+    'cloudformation:CreateChangeSet',
+    'cloudformation:DeleteChangeSet',
+    'cloudformation:DescribeChangeSet',
+    'cloudformation:DescribeStacks',
+    'cloudformation:ExecuteChangeSet',
+    'cloudformation:GetTemplate',
+    'cloudformation:ListStackResources',
+    'iam:GetRole',
+    'iam:UpdateAssumeRolePolicy',
+    's3:GetObject',
+    's3:PutObject',
+  ],
+  grants: ['run-documents:read-write', 'edit-migratable-trust', 'edit-trust-through-eksctl-stacks'],
+};
