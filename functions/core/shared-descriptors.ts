@@ -38,6 +38,27 @@ export const ownAccessEntryCalls: ContractDescriptor['awsCalls'] = [
 ];
 
 /**
+ * apply-addons and apply-association-batch create, update and delete the roles they manage
+ * through the same code (functions/aws/iam.ts): its IAM calls, one entry of their `awsCalls`.
+ */
+export const managedRoleCalls: readonly string[] = [
+  'iam:AttachRolePolicy',
+  'iam:CreateRole',
+  'iam:DeleteRole',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:DeleteRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:GetRole',
+  'iam:GetRolePolicy',
+  'iam:ListAttachedRolePolicies',
+  'iam:ListRolePolicies',
+  'iam:PutRolePermissionsBoundary',
+  'iam:PutRolePolicy',
+  'iam:TagRole',
+  'iam:UpdateAssumeRolePolicy',
+];
+
+/**
  * add-pod-identity-trust and remove-oidc-trust: the tasks that edit a migration batch's trust
  * policies, making the same calls on the same roles, directly or through eksctl's stacks.
  */

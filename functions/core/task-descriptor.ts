@@ -53,7 +53,12 @@ export interface TaskTimeout {
  * bundle, while plain data the bundle never reads is left out by esbuild (and the contract
  * imports this module for its type only).
  */
-export interface ContractDescriptor extends Omit<TaskDescriptor, 'timeout'> {
+export interface ContractDescriptor extends Omit<TaskDescriptor, 'awsCalls' | 'timeout'> {
+  /**
+   * TaskDescriptor's `awsCalls`, where the calls of code several tasks run can stand as one list
+   * (functions/core/shared-descriptors.ts); the readers list them flat, sorted.
+   */
+  readonly awsCalls: readonly (string | readonly string[])[];
   readonly timeoutSeconds: TaskTimeout['timeoutSeconds'];
   readonly worstCase: StatedWorstCase;
 }
@@ -73,18 +78,24 @@ const distinct = z.superRefine((entries: readonly string[], context) => {
 
 const contractDescriptorSchema: z.ZodMiniType<TaskDescriptor, ContractDescriptor> = z.pipe(
   z.strictObject({
-    awsCalls: z
-      .array(
-        z
-          .string()
-          .check(
-            z.regex(
-              /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/,
-              'an IAM action, service prefix and API name (eks:DescribeCluster)',
+    awsCalls: z.pipe(
+      z.pipe(
+        z.array(z.union([z.string(), z.array(z.string())])),
+        z.transform((calls) => calls.flat().sort()),
+      ),
+      z
+        .array(
+          z
+            .string()
+            .check(
+              z.regex(
+                /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/,
+                'an IAM action, service prefix and API name (eks:DescribeCluster)',
+              ),
             ),
-          ),
-      )
-      .check(distinct),
+        )
+        .check(distinct),
+    ),
     grants: z
       .array(
         z

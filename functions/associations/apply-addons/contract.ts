@@ -1,5 +1,6 @@
 /** The apply-addons task's contract: the input it accepts and the output it returns (its handler checks both). */
 
+import { managedRoleCalls } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
@@ -30,20 +31,7 @@ export const descriptor: ContractDescriptor = {
     'eks:DescribePodIdentityAssociation',
     'eks:ListPodIdentityAssociations',
     'eks:UpdateAddon',
-    'iam:AttachRolePolicy',
-    'iam:CreateRole',
-    'iam:DeleteRole',
-    'iam:DeleteRolePermissionsBoundary',
-    'iam:DeleteRolePolicy',
-    'iam:DetachRolePolicy',
-    'iam:GetRole',
-    'iam:GetRolePolicy',
-    'iam:ListAttachedRolePolicies',
-    'iam:ListRolePolicies',
-    'iam:PutRolePermissionsBoundary',
-    'iam:PutRolePolicy',
-    'iam:TagRole',
-    'iam:UpdateAssumeRolePolicy',
+    managedRoleCalls,
     's3:GetObject',
     's3:PutObject',
   ],

@@ -1,6 +1,7 @@
 /** The apply-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { OPERATIONS } from '../../core/config/index.ts';
+import { managedRoleCalls } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
@@ -40,22 +41,9 @@ export const descriptor: ContractDescriptor = {
     'eks:DescribePodIdentityAssociation',
     'eks:ListPodIdentityAssociations',
     'eks:UpdatePodIdentityAssociation',
-    'iam:AttachRolePolicy',
-    'iam:CreateRole',
-    'iam:DeleteRole',
-    'iam:DeleteRolePermissionsBoundary',
-    'iam:DeleteRolePolicy',
-    'iam:DetachRolePolicy',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
-    'iam:GetRole',
-    'iam:GetRolePolicy',
-    'iam:ListAttachedRolePolicies',
-    'iam:ListRolePolicies',
-    'iam:PutRolePermissionsBoundary',
-    'iam:PutRolePolicy',
-    'iam:TagRole',
-    'iam:UpdateAssumeRolePolicy',
+    managedRoleCalls,
     's3:GetObject',
     's3:PutObject',
   ],
