@@ -49,6 +49,11 @@ export function runSummaryFields<Workflow extends string>(workflow: Workflow) {
   return { workflow: z.literal(workflow), clusterName: z.string(), region: z.string() };
 }
 
+/** What a run's report asks of whoever reads it: what to heed, and what to do next. */
+export function reportAdviceFields() {
+  return { warnings: z.array(z.string()), nextSteps: z.array(z.string()) };
+}
+
 /** The migration's settings that its tasks after the request read from the workflow's state. */
 export function migrationRunFields() {
   return {

@@ -3,7 +3,12 @@
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { OPERATIONS } from '../../core/config/index.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
-import { clusterFields, requiredText, runSummaryFields } from '../../core/task-contract.ts';
+import {
+  clusterFields,
+  reportAdviceFields,
+  requiredText,
+  runSummaryFields,
+} from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
@@ -23,8 +28,7 @@ export const output = z.object({
   ...runSummaryFields('associations'),
   counts: z.record(z.string(), z.int()),
   reportLocation: z.string(),
-  warnings: z.array(z.string()),
-  nextSteps: z.array(z.string()),
+  ...reportAdviceFields(),
 });
 
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */

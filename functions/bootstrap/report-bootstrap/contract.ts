@@ -1,7 +1,12 @@
 /** The report-bootstrap task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { RESULT_KINDS } from '../../core/associations/report.ts';
-import { clusterFields, requiredText, runSummaryFields } from '../../core/task-contract.ts';
+import {
+  clusterFields,
+  reportAdviceFields,
+  requiredText,
+  runSummaryFields,
+} from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
@@ -45,8 +50,7 @@ export const input = z.object({
       z.looseObject({
         counts: z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0))),
         reportLocation: z.string(),
-        warnings: z.array(z.string()),
-        nextSteps: z.array(z.string()),
+        ...reportAdviceFields(),
       }),
     ),
   }),
@@ -55,8 +59,7 @@ export const input = z.object({
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
   ...runSummaryFields('bootstrap-cluster'),
-  warnings: z.array(z.string()),
-  nextSteps: z.array(z.string()),
+  ...reportAdviceFields(),
 });
 
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
