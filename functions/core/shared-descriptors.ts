@@ -1,11 +1,10 @@
 /**
  * Descriptors, and parts of them, that several tasks share because they run the same code against
- * AWS, for their contracts to export as their own. A contract names them without calling or
- * spreading anything: its descriptor stays plain data, which esbuild leaves out of the task's
- * bundle (the bundle never reads it).
+ * AWS, for their contracts to export as their own. A task's bundle never reads its descriptor, and
+ * esbuild leaves it out as long as it is plain data: a contract names what it takes from here,
+ * spreading nothing, and marks a call pure.
  */
 import type { ContractDescriptor } from './task-descriptor.ts';
-import type { StatedWorstCase } from './timeout-budget.ts';
 
 /** check-addon and check-cluster-readiness: a cluster, then one of its add-ons. */
 export const addonCheckDescriptor: ContractDescriptor = {
@@ -20,22 +19,33 @@ export const addonCheckDescriptor: ContractDescriptor = {
 
 /**
  * ensure-kubernetes-access and ensure-migration-access ensure an access entry for the role they
- * run as (functions/aws/access-entries.ts); the access each asks for, and so its grant, differs.
+ * run as (functions/aws/access-entries.ts): the same work, for their own shared role and with the
+ * access their workflow needs (`accessGrant`). A contract marks its call of this with esbuild's
+ * `@__PURE__` comment, without which esbuild keeps the call in the task's bundle.
  */
-export const ownAccessEntryWorstCase: StatedWorstCase = {
-  sequentialCalls: 8,
-  why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
-};
-
-export const ownAccessEntryCalls: ContractDescriptor['awsCalls'] = [
-  'eks:AssociateAccessPolicy',
-  'eks:CreateAccessEntry',
-  'eks:DescribeAccessEntry',
-  'eks:DescribeCluster',
-  'eks:ListAssociatedAccessPolicies',
-  'iam:GetRole',
-  'sts:GetCallerIdentity',
-];
+export function ownAccessEntryDescriptor(
+  sharedRole: string,
+  accessGrant: `own-access-entry:${string}`,
+): ContractDescriptor {
+  return {
+    timeoutSeconds: 180,
+    worstCase: {
+      sequentialCalls: 8,
+      why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
+    },
+    sharedRole,
+    awsCalls: [
+      'eks:AssociateAccessPolicy',
+      'eks:CreateAccessEntry',
+      'eks:DescribeAccessEntry',
+      'eks:DescribeCluster',
+      'eks:ListAssociatedAccessPolicies',
+      'iam:GetRole',
+      'sts:GetCallerIdentity',
+    ],
+    grants: [accessGrant, 'own-identity'],
+  };
+}
 
 /**
  * apply-addons and apply-association-batch create, update and delete the roles they manage

@@ -1,9 +1,8 @@
 /** The ensure-kubernetes-access task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
-import { ownAccessEntryCalls, ownAccessEntryWorstCase } from '../../core/shared-descriptors.ts';
+import { ownAccessEntryDescriptor } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
@@ -16,11 +15,8 @@ export const input = z.looseObject({
 /** What the task returns, checked before the workflow gets it. */
 export const output = reportAccessSchema;
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 180,
-  worstCase: ownAccessEntryWorstCase,
-  sharedRole: 'AssociationsKubernetes',
-  awsCalls: ownAccessEntryCalls,
-  grants: ['own-access-entry:edit-or-cluster-admin', 'own-identity'],
-};
+/** Read by infra, the runner and the README: the same as the other ensure-*-access task's but for its role and access. */
+export const descriptor = /* @__PURE__ */ ownAccessEntryDescriptor(
+  'AssociationsKubernetes',
+  'own-access-entry:edit-or-cluster-admin',
+);

@@ -2,9 +2,8 @@
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { DISCOVERY_MODES } from '../../core/migration/discovery-modes.ts';
-import { ownAccessEntryCalls, ownAccessEntryWorstCase } from '../../core/shared-descriptors.ts';
+import { ownAccessEntryDescriptor } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
@@ -22,11 +21,8 @@ export const output = z.object({
   warning: z.optional(z.string()),
 });
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 180,
-  worstCase: ownAccessEntryWorstCase,
-  sharedRole: 'MigrationKubernetes',
-  awsCalls: ownAccessEntryCalls,
-  grants: ['own-access-entry:view-or-edit', 'own-identity'],
-};
+/** Read by infra, the runner and the README: the same as the other ensure-*-access task's but for its role and access. */
+export const descriptor = /* @__PURE__ */ ownAccessEntryDescriptor(
+  'MigrationKubernetes',
+  'own-access-entry:view-or-edit',
+);
