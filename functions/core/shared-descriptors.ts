@@ -5,6 +5,7 @@
  * spreading nothing, and marks a call pure.
  */
 import type { ContractDescriptor } from './task-descriptor.ts';
+import type { StatedWorstCase } from './timeout-budget.ts';
 
 /** check-addon and check-cluster-readiness: a cluster, then one of its add-ons. */
 export const addonCheckDescriptor: ContractDescriptor = {
@@ -44,6 +45,20 @@ export function ownAccessEntryDescriptor(
       'sts:GetCallerIdentity',
     ],
     grants: [accessGrant, 'own-identity'],
+  };
+}
+
+/**
+ * report-associations and report-migration: each reads its run's documents (the plan, every
+ * batch's outcomes), writes the report beside them and announces the run's end; their worst cases
+ * differ in what they read. Marked pure where called, as ownAccessEntryDescriptor.
+ */
+export function runReportDescriptor(worstCase: StatedWorstCase): ContractDescriptor {
+  return {
+    timeoutSeconds: 300,
+    worstCase,
+    awsCalls: ['events:PutEvents', 's3:GetObject', 's3:PutObject'],
+    grants: ['run-documents:read-write', 'publish-run-completed'],
   };
 }
 

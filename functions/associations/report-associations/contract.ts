@@ -3,13 +3,13 @@
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { OPERATIONS } from '../../core/config/index.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
+import { runReportDescriptor } from '../../core/shared-descriptors.ts';
 import {
   clusterFields,
   reportAdviceFields,
   requiredText,
   runSummaryFields,
 } from '../../core/task-contract.ts';
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
@@ -31,13 +31,8 @@ export const output = z.object({
   ...reportAdviceFields(),
 });
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 300,
-  worstCase: {
-    sequentialCalls: 110,
-    why: 'Reads the plan, the request and one results object per batch (100 batches at 5,000 associations), writes the report and puts the event; one throttled.',
-  },
-  awsCalls: ['events:PutEvents', 's3:GetObject', 's3:PutObject'],
-  grants: ['run-documents:read-write', 'publish-run-completed'],
-};
+/** Read by infra, the runner and the README: a run report's, with its own worst case. */
+export const descriptor = /* @__PURE__ */ runReportDescriptor({
+  sequentialCalls: 110,
+  why: 'Reads the plan, the request and one results object per batch (100 batches at 5,000 associations), writes the report and puts the event; one throttled.',
+});

@@ -3,8 +3,8 @@
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { MIGRATION_STEPS } from '../../core/migration/outcomes.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
+import { runReportDescriptor } from '../../core/shared-descriptors.ts';
 import { migrationRunFields, runSummaryFields } from '../../core/task-contract.ts';
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 const access = z.optional(
@@ -34,13 +34,8 @@ export const output = z.object({
   reportLocation: z.string(),
 });
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 300,
-  worstCase: {
-    sequentialCalls: 110,
-    why: 'Reads the plan and the outcomes of every batch of each stage, writes the report and puts the event; one throttled.',
-  },
-  awsCalls: ['events:PutEvents', 's3:GetObject', 's3:PutObject'],
-  grants: ['run-documents:read-write', 'publish-run-completed'],
-};
+/** Read by infra, the runner and the README: a run report's, with its own worst case. */
+export const descriptor = /* @__PURE__ */ runReportDescriptor({
+  sequentialCalls: 110,
+  why: 'Reads the plan and the outcomes of every batch of each stage, writes the report and puts the event; one throttled.',
+});
