@@ -7,6 +7,14 @@
 import type { ContractDescriptor } from './task-descriptor.ts';
 import type { StatedWorstCase } from './timeout-budget.ts';
 
+/**
+ * A task that makes no request (read-cluster-event, load-migration-request) only computes: no
+ * calls, no grants, 30 s. Marked pure where called, as ownAccessEntryDescriptor.
+ */
+export function noRequestDescriptor(why: string): ContractDescriptor {
+  return { timeoutSeconds: 30, worstCase: { sequentialCalls: 0, why }, awsCalls: [], grants: [] };
+}
+
 /** check-addon and check-cluster-readiness: a cluster, then one of its add-ons. */
 export const addonCheckDescriptor: ContractDescriptor = {
   timeoutSeconds: 180,

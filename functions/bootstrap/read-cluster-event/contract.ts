@@ -1,6 +1,6 @@
 /** The read-cluster-event task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
+import { noRequestDescriptor } from '../../core/shared-descriptors.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.object({ input: z.unknown() });
@@ -21,13 +21,7 @@ export const output = z.discriminatedUnion('ignored', [
   }),
 ]);
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 30,
-  worstCase: {
-    sequentialCalls: 0,
-    why: 'Reshapes the CloudTrail event; no request.',
-  },
-  awsCalls: [],
-  grants: [],
-};
+/** Read by infra, the runner and the README. */
+export const descriptor = /* @__PURE__ */ noRequestDescriptor(
+  'Reshapes the CloudTrail event; no request.',
+);

@@ -1,7 +1,7 @@
 /** The load-migration-request task's contract: the input it accepts and the output it returns (its handler checks both). */
 
+import { noRequestDescriptor } from '../../core/shared-descriptors.ts';
 import { runRequestInput } from '../../core/task-contract.ts';
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = runRequestInput();
@@ -16,13 +16,5 @@ export const output = z.object({
   removeOidcProviderTrustRelationship: z.boolean(),
 });
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 30,
-  worstCase: {
-    sequentialCalls: 0,
-    why: 'Validates the input; no request.',
-  },
-  awsCalls: [],
-  grants: [],
-};
+/** Read by infra, the runner and the README. */
+export const descriptor = /* @__PURE__ */ noRequestDescriptor('Validates the input; no request.');
