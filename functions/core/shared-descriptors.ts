@@ -1,15 +1,16 @@
 /**
  * Descriptors, and parts of them, that several tasks share because they run the same code against
  * AWS, for their contracts to export as their own. A task's bundle never reads its descriptor, and
- * esbuild leaves it out as long as it is plain data: a contract names what it takes from here,
- * spreading nothing, and marks a call pure.
+ * esbuild leaves it out while it is plain data: a contract names what it takes from here, spreads
+ * nothing, and marks its call of a function here with esbuild's `@__PURE__` comment (esbuild keeps
+ * an unmarked call of another module's function).
  */
 import type { ContractDescriptor } from './task-descriptor.ts';
 import type { StatedWorstCase } from './timeout-budget.ts';
 
 /**
  * A task that makes no request (read-cluster-event, load-migration-request) only computes: no
- * calls, no grants, 30 s. Marked pure where called, as ownAccessEntryDescriptor.
+ * calls, no grants, 30 s.
  */
 export function noRequestDescriptor(why: string): ContractDescriptor {
   return { timeoutSeconds: 30, worstCase: { sequentialCalls: 0, why }, awsCalls: [], grants: [] };
@@ -29,8 +30,7 @@ export const addonCheckDescriptor: ContractDescriptor = {
 /**
  * ensure-kubernetes-access and ensure-migration-access ensure an access entry for the role they
  * run as (functions/aws/access-entries.ts): the same work, for their own shared role and with the
- * access their workflow needs (`accessGrant`). A contract marks its call of this with esbuild's
- * `@__PURE__` comment, without which esbuild keeps the call in the task's bundle.
+ * access their workflow needs (`accessGrant`).
  */
 export function ownAccessEntryDescriptor(
   sharedRole: string,
@@ -59,7 +59,7 @@ export function ownAccessEntryDescriptor(
 /**
  * report-associations and report-migration: each reads its run's documents (the plan, every
  * batch's outcomes), writes the report beside them and announces the run's end; their worst cases
- * differ in what they read. Marked pure where called, as ownAccessEntryDescriptor.
+ * differ in what they read.
  */
 export function runReportDescriptor(worstCase: StatedWorstCase): ContractDescriptor {
   return {

@@ -54,6 +54,14 @@ export function reportAdviceFields() {
   return { warnings: z.array(z.string()), nextSteps: z.array(z.string()) };
 }
 
+/**
+ * What an associations plan needs of the cluster's Kubernetes API: plan-associations returns it,
+ * ensure-kubernetes-access gets the access it takes.
+ */
+export function kubernetesNeeds() {
+  return z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() });
+}
+
 /** The migration's settings that its tasks after the request read from the workflow's state. */
 export function migrationRunFields() {
   return {

@@ -48,10 +48,9 @@ export interface TaskTimeout {
 /**
  * A task's descriptor as its contract writes it, `export const descriptor: ContractDescriptor`:
  * the timeout beside its worst case, and of the worst case only what differs from most tasks'
- * (StatedWorstCase). The readers below complete it into a TaskDescriptor, not a function the
- * contract calls: the handler imports the contract, so the call would stay in the task's Lambda
- * bundle, while plain data the bundle never reads is left out by esbuild (and the contract
- * imports this module for its type only).
+ * (StatedWorstCase). The readers below complete it into a TaskDescriptor, so that a contract can
+ * write it as plain data: the handler imports the contract, and esbuild leaves out of the Lambda
+ * bundle the plain data it never reads (the contract imports this module for its type only).
  */
 export interface ContractDescriptor extends Omit<TaskDescriptor, 'awsCalls' | 'timeout'> {
   /**

@@ -2,14 +2,12 @@
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { ownAccessEntryDescriptor } from '../../core/shared-descriptors.ts';
-import { requiredText } from '../../core/task-contract.ts';
+import { kubernetesNeeds, requiredText } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
   clusterName: requiredText(),
-  plan: z.looseObject({
-    kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
-  }),
+  plan: z.looseObject({ kubernetes: kubernetesNeeds() }),
 });
 
 /** What the task returns, checked before the workflow gets it. */

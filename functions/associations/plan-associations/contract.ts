@@ -1,6 +1,6 @@
 /** The plan-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { runStepInput } from '../../core/task-contract.ts';
+import { kubernetesNeeds, runStepInput } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
@@ -11,7 +11,7 @@ export const output = z.object({
   itemCount: z.int(),
   batches: z.array(z.int()),
   needsKubernetes: z.boolean(),
-  kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
+  kubernetes: kubernetesNeeds(),
 });
 
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
