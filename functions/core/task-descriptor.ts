@@ -2,16 +2,14 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { WorstCase } from './timeout-budget.ts';
+import { fullWorstCase, type StatedWorstCase, type WorstCase } from './timeout-budget.ts';
 import { listTasks, taskDir, WorkflowDefinitionError } from './workflow-files.ts';
 import * as z from './zod.ts';
 
 /**
  * What infra, the local runner and the README's permission tables know about a task beyond its
- * input and output: each task's `functions/<group>/<task>/contract.ts` exports one as
- * `descriptor`. The contract is imported by the task's handler, so a descriptor is plain data and
- * the contract imports this module for its type only (erased): nothing here reaches a Lambda
- * bundle.
+ * input and output, as readTaskDescriptor and loadTaskDescriptor return it from the task's
+ * `functions/<group>/<task>/contract.ts` (which exports it as a ContractDescriptor).
  */
 export interface TaskDescriptor {
   /**
@@ -47,6 +45,23 @@ export interface TaskTimeout {
   readonly worstCase: WorstCase;
 }
 
+/**
+ * A task's descriptor as its contract writes it, `export const descriptor: ContractDescriptor`:
+ * the timeout beside its worst case, and of the worst case only what differs from most tasks'
+ * (StatedWorstCase). The readers below complete it into a TaskDescriptor, so that a contract can
+ * write it as plain data: the handler imports the contract, and esbuild leaves out of the Lambda
+ * bundle the plain data it never reads (the contract imports this module for its type only).
+ */
+export interface ContractDescriptor extends Omit<TaskDescriptor, 'awsCalls' | 'timeout'> {
+  /**
+   * TaskDescriptor's `awsCalls`, where the calls of code several tasks run can stand as one list
+   * (functions/core/shared-descriptors.ts); the readers list them flat, sorted.
+   */
+  readonly awsCalls: readonly (string | readonly string[])[];
+  readonly timeoutSeconds: TaskTimeout['timeoutSeconds'];
+  readonly worstCase: StatedWorstCase;
+}
+
 /** Lambda's own ceiling for a function's timeout. */
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
@@ -60,47 +75,59 @@ const distinct = z.superRefine((entries: readonly string[], context) => {
   }
 });
 
-const taskDescriptorSchema: z.ZodMiniType<TaskDescriptor> = z.strictObject({
-  awsCalls: z
-    .array(
+const contractDescriptorSchema: z.ZodMiniType<TaskDescriptor, ContractDescriptor> = z.pipe(
+  z.strictObject({
+    awsCalls: z.pipe(
+      z.pipe(
+        z.array(z.union([z.string(), z.array(z.string())])),
+        z.transform((calls) => calls.flat().sort()),
+      ),
       z
-        .string()
-        .check(
-          z.regex(
-            /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/,
-            'an IAM action, service prefix and API name (eks:DescribeCluster)',
+        .array(
+          z
+            .string()
+            .check(
+              z.regex(
+                /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/,
+                'an IAM action, service prefix and API name (eks:DescribeCluster)',
+              ),
+            ),
+        )
+        .check(distinct),
+    ),
+    grants: z
+      .array(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?$/,
+              'a grant name of infra/grants.ts, kebab-case with an optional :variant (run-documents:write)',
+            ),
           ),
-        ),
-    )
-    .check(distinct),
-  grants: z
-    .array(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?$/,
-            'a grant name of infra/grants.ts, kebab-case with an optional :variant (run-documents:write)',
-          ),
-        ),
-    )
-    .check(distinct),
-  timeout: z.strictObject({
+      )
+      .check(distinct),
     timeoutSeconds: z.int().check(z.minimum(1), z.maximum(LAMBDA_MAX_TIMEOUT_SECONDS)),
     worstCase: z.strictObject({
       sequentialCalls: z.int().check(z.minimum(0)),
-      throttledCalls: z.int().check(z.minimum(0)),
-      waitSeconds: z.number().check(z.minimum(0)),
+      throttledCalls: z.optional(z.int().check(z.minimum(0))),
+      waitSeconds: z.optional(z.number().check(z.minimum(0))),
       why: z.string().check(z.minLength(1)),
     }),
+    sharedRole: z.optional(
+      z
+        .string()
+        .check(z.regex(/^[A-Z][A-Za-z0-9]*$/, 'a PascalCase name (it names the role construct)')),
+    ),
+    kubernetesApi: z.optional(z.boolean()),
   }),
-  sharedRole: z.optional(
-    z
-      .string()
-      .check(z.regex(/^[A-Z][A-Za-z0-9]*$/, 'a PascalCase name (it names the role construct)')),
-  ),
-  kubernetesApi: z.optional(z.boolean()),
-});
+  z.transform(({ awsCalls, grants, timeoutSeconds, worstCase, ...placement }) => ({
+    awsCalls,
+    grants,
+    timeout: { timeoutSeconds, worstCase: fullWorstCase(worstCase) },
+    ...placement,
+  })),
+);
 
 /** Path of a task's contract, `<functionsDir>/<group>/<task>/contract.ts`; throws when the task is absent. */
 export function contractFile(functionsDir: string, task: string): string {
@@ -126,11 +153,11 @@ function checkedDescriptor(file: string, contract: unknown): TaskDescriptor {
       : undefined;
   if (descriptor === undefined) {
     throw new WorkflowDefinitionError(
-      `${file} exports no descriptor: add \`export const descriptor: TaskDescriptor = {...}\` ` +
+      `${file} exports no descriptor: add \`export const descriptor: ContractDescriptor = {...}\` ` +
         '(functions/core/task-descriptor.ts)',
     );
   }
-  const result = taskDescriptorSchema.safeParse(descriptor);
+  const result = contractDescriptorSchema.safeParse(descriptor);
   if (!result.success) {
     throw new WorkflowDefinitionError(`${file}: descriptor: ${z.prettifyError(result.error)}`);
   }

@@ -44,6 +44,23 @@ export interface WorstCase {
   readonly why: string;
 }
 
+/**
+ * A worst case as a contract states it: the numbers most tasks share are left out. A task that
+ * makes requests has one of them throttled, and one that waits on nothing of its own waits 0 s.
+ */
+export type StatedWorstCase = Pick<WorstCase, 'sequentialCalls' | 'why'> &
+  Partial<Pick<WorstCase, 'throttledCalls' | 'waitSeconds'>>;
+
+export function fullWorstCase(stated: StatedWorstCase): WorstCase {
+  const { sequentialCalls, why } = stated;
+  return {
+    sequentialCalls,
+    throttledCalls: stated.throttledCalls ?? Math.min(sequentialCalls, 1),
+    waitSeconds: stated.waitSeconds ?? 0,
+    why,
+  };
+}
+
 export function worstCaseSeconds(worstCase: WorstCase): number {
   return (
     worstCase.sequentialCalls * ATTEMPT_SECONDS +

@@ -235,12 +235,43 @@ describe('task descriptors', () => {
     assert.deepEqual(kubernetesApiTasks(FIXTURE_FUNCTIONS_DIR), ['apply-association-batch']);
   });
 
+  it('completes the worst case a contract states: one call throttled if it makes any, no waits', () => {
+    const stated = {
+      'no-calls': { sequentialCalls: 0, why: 'fixture' },
+      calls: { sequentialCalls: 4, why: 'fixture' },
+      'more-throttled': { sequentialCalls: 4, throttledCalls: 2, waitSeconds: 25, why: 'fixture' },
+    };
+    const dir = functionsDir(Object.keys(stated).map((task) => `alpha/${task}`));
+    for (const [task, worstCase] of Object.entries(stated)) {
+      writeFileSync(
+        path.join(dir, 'alpha', task, 'contract.ts'),
+        `export const descriptor = ${JSON.stringify({ timeoutSeconds: 180, worstCase, awsCalls: [], grants: [] })};\n`,
+      );
+    }
+
+    const worstCase = (task: string) => readTaskDescriptor(dir, task).timeout.worstCase;
+    assert.deepEqual(worstCase('no-calls'), {
+      sequentialCalls: 0,
+      throttledCalls: 0,
+      waitSeconds: 0,
+      why: 'fixture',
+    });
+    assert.deepEqual(worstCase('calls'), {
+      sequentialCalls: 4,
+      throttledCalls: 1,
+      waitSeconds: 0,
+      why: 'fixture',
+    });
+    assert.deepEqual(worstCase('more-throttled'), stated['more-throttled']);
+    assert.equal(readTaskDescriptor(dir, 'calls').timeout.timeoutSeconds, 180);
+  });
+
   it('rejects a task without a contract, or whose contract exports no valid descriptor', () => {
     const dir = functionsDir(['alpha/bare', 'alpha/none', 'alpha/bad']);
     writeFileSync(path.join(dir, 'alpha', 'none', 'contract.ts'), 'export const input = 1;\n');
     writeFileSync(
       path.join(dir, 'alpha', 'bad', 'contract.ts'),
-      'export const descriptor = { timeout: { timeoutSeconds: 901, worstCase: {} } };\n',
+      'export const descriptor = { timeoutSeconds: 901, worstCase: {} };\n',
     );
 
     const rejects = (task: string, pattern: RegExp) =>
@@ -254,21 +285,18 @@ describe('task descriptors', () => {
   });
 
   it('rejects AWS calls and grants that are malformed, repeated or missing', () => {
-    const timeout = {
-      timeoutSeconds: 30,
-      worstCase: { sequentialCalls: 0, throttledCalls: 0, waitSeconds: 0, why: 'fixture' },
-    };
+    const timeout = { timeoutSeconds: 30, worstCase: { sequentialCalls: 0, why: 'fixture' } };
     const cases = {
-      'no-grants': { timeout, awsCalls: [] },
-      'sdk-spelling': { timeout, awsCalls: ['DescribeClusterCommand'], grants: [] },
+      'no-grants': { ...timeout, awsCalls: [] },
+      'sdk-spelling': { ...timeout, awsCalls: ['DescribeClusterCommand'], grants: [] },
       'twice-called': {
-        timeout,
+        ...timeout,
         awsCalls: ['eks:DescribeCluster', 'eks:DescribeCluster'],
         grants: [],
       },
-      'bad-grant': { timeout, awsCalls: [], grants: ['Run Documents'] },
+      'bad-grant': { ...timeout, awsCalls: [], grants: ['Run Documents'] },
       'twice-granted': {
-        timeout,
+        ...timeout,
         awsCalls: [],
         grants: ['describe-clusters', 'describe-clusters'],
       },

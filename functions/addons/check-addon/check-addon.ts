@@ -6,10 +6,11 @@ import {
   type ClusterSummary,
   existingCluster,
 } from '../../core/addon.ts';
-import type { Input } from './contract.ts';
+import type { TaskInput } from '../../core/task-contract.ts';
+import type * as contract from './contract.ts';
 
 /** The input its contract checks (the add-on name defaults to the Pod Identity Agent). */
-export type CheckAddonInput = Input;
+export type CheckAddonInput = TaskInput<typeof contract>;
 
 export interface CheckAddonResult {
   clusterName: string;

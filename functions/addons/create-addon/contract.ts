@@ -1,13 +1,14 @@
 /** The create-addon task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().check(z.minLength(1)),
-  addonName: z._default(z.string().check(z.minLength(1)), POD_IDENTITY_AGENT),
-  addonVersion: z.optional(z.string().check(z.minLength(1))),
+  clusterName: requiredText(),
+  addonName: z._default(requiredText(), POD_IDENTITY_AGENT),
+  addonVersion: z.optional(requiredText()),
 });
 
 /** What the task returns, checked before the workflow gets it. */
@@ -18,19 +19,12 @@ export const output = z.object({
   status: z.string(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 4,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'DescribeCluster, DescribeAddonVersions, CreateAddon, DescribeAddon; one throttled.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 180,
+  worstCase: {
+    sequentialCalls: 4,
+    why: 'DescribeCluster, DescribeAddonVersions, CreateAddon, DescribeAddon; one throttled.',
   },
   awsCalls: [
     'eks:CreateAddon',

@@ -6,13 +6,14 @@ import {
   type ClusterSummary,
   chooseAddonVersion,
 } from '../../core/addon.ts';
-import type { Input, Output } from './contract.ts';
+import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
+import type * as contract from './contract.ts';
 
 /** The input its contract checks (the add-on name defaults to the Pod Identity Agent). */
-export type CreateAddonInput = Input;
+export type CreateAddonInput = TaskInput<typeof contract>;
 
 /** The output its contract checks. */
-export type CreateAddonResult = Output;
+export type CreateAddonResult = TaskOutput<typeof contract>;
 
 export interface CreateAddonDeps {
   describeCluster(name: string): Promise<ClusterSummary | undefined>;

@@ -1,14 +1,16 @@
 /** The apply-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { OPERATIONS } from '../../core/config/index.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { managedRoleCalls } from '../../core/shared-descriptors.ts';
+import { requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: z.string().check(z.minLength(1)),
+  runId: requiredText(),
   batch: z.int().check(z.minimum(0)),
   dryRun: z.boolean(),
-  clusterName: z.string().check(z.minLength(1)),
+  clusterName: requiredText(),
   operation: z.enum(OPERATIONS),
 });
 
@@ -19,19 +21,13 @@ export const output = z.object({
   counts: z.record(z.string(), z.int()),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 600,
-    worstCase: {
-      sequentialCalls: 80,
-      throttledCalls: 1,
-      waitSeconds: 125,
-      why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (GetRole, CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Deleting an eksctl role stack waits for DELETE_COMPLETE. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 600,
+  worstCase: {
+    sequentialCalls: 80,
+    waitSeconds: 125,
+    why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (GetRole, CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Deleting an eksctl role stack waits for DELETE_COMPLETE. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
   },
   sharedRole: 'AssociationsKubernetes',
   kubernetesApi: true,
@@ -45,22 +41,9 @@ export const descriptor: TaskDescriptor = {
     'eks:DescribePodIdentityAssociation',
     'eks:ListPodIdentityAssociations',
     'eks:UpdatePodIdentityAssociation',
-    'iam:AttachRolePolicy',
-    'iam:CreateRole',
-    'iam:DeleteRole',
-    'iam:DeleteRolePermissionsBoundary',
-    'iam:DeleteRolePolicy',
-    'iam:DetachRolePolicy',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
-    'iam:GetRole',
-    'iam:GetRolePolicy',
-    'iam:ListAttachedRolePolicies',
-    'iam:ListRolePolicies',
-    'iam:PutRolePermissionsBoundary',
-    'iam:PutRolePolicy',
-    'iam:TagRole',
-    'iam:UpdateAssumeRolePolicy',
+    managedRoleCalls,
     's3:GetObject',
     's3:PutObject',
   ],

@@ -1,42 +1,20 @@
 /** The ensure-kubernetes-access task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { ownAccessEntryDescriptor } from '../../core/shared-descriptors.ts';
+import { kubernetesNeeds, requiredText } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().check(z.minLength(1)),
-  plan: z.looseObject({
-    kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
-  }),
+  clusterName: requiredText(),
+  plan: z.looseObject({ kubernetes: kubernetesNeeds() }),
 });
 
 /** What the task returns, checked before the workflow gets it. */
 export const output = reportAccessSchema;
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 8,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
-    },
-  },
-  sharedRole: 'AssociationsKubernetes',
-  awsCalls: [
-    'eks:AssociateAccessPolicy',
-    'eks:CreateAccessEntry',
-    'eks:DescribeAccessEntry',
-    'eks:DescribeCluster',
-    'eks:ListAssociatedAccessPolicies',
-    'iam:GetRole',
-    'sts:GetCallerIdentity',
-  ],
-  grants: ['own-access-entry:edit-or-cluster-admin', 'own-identity'],
-};
+/** Read by infra, the runner and the README: the same as the other ensure-*-access task's but for its role and access. */
+export const descriptor = /* @__PURE__ */ ownAccessEntryDescriptor(
+  'AssociationsKubernetes',
+  'own-access-entry:edit-or-cluster-admin',
+);

@@ -1,9 +1,10 @@
 /** The get-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { runStepInput } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
-export const input = z.looseObject({ runId: z.string().check(z.minLength(1)) });
+export const input = runStepInput();
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
@@ -17,19 +18,12 @@ export const output = z.object({
   ),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 900,
-    worstCase: {
-      sequentialCalls: 680,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'At 5,000 associations: 50 list pages, then 5,000 DescribePodIdentityAssociation 8 at a time (625 on the longest lane), then the pages written to the run store; one throttled.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 900,
+  worstCase: {
+    sequentialCalls: 680,
+    why: 'At 5,000 associations: 50 list pages, then 5,000 DescribePodIdentityAssociation 8 at a time (625 on the longest lane), then the pages written to the run store; one throttled.',
   },
   awsCalls: [
     'eks:DescribePodIdentityAssociation',

@@ -1,9 +1,10 @@
 /** The load-association-request task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { runRequestInput } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
-export const input = z.object({ runId: z.string().check(z.minLength(1)), input: z.unknown() });
+export const input = runRequestInput();
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.discriminatedUnion('ignored', [
@@ -20,19 +21,12 @@ export const output = z.discriminatedUnion('ignored', [
   }),
 ]);
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 4,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'S3 GetObject of the config, the guardrails’ iam:GetRole of named roles and GetPolicy then GetPolicyVersion of attached customer policies (each in parallel), S3 PutObject of the request; one throttled.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 180,
+  worstCase: {
+    sequentialCalls: 4,
+    why: 'S3 GetObject of the config, the guardrails’ iam:GetRole of named roles and GetPolicy then GetPolicyVersion of attached customer policies (each in parallel), S3 PutObject of the request; one throttled.',
   },
   awsCalls: [
     'iam:GetPolicy',

@@ -1,31 +1,25 @@
 /** The plan-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { kubernetesNeeds, runStepInput } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
-export const input = z.looseObject({ runId: z.string().check(z.minLength(1)) });
+export const input = runStepInput();
 
 /** What the task returns, checked before the workflow gets it. */
 export const output = z.object({
   itemCount: z.int(),
   batches: z.array(z.int()),
   needsKubernetes: z.boolean(),
-  kubernetes: z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() }),
+  kubernetes: kubernetesNeeds(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 900,
-    worstCase: {
-      sequentialCalls: 690,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'As get-associations (50 list pages and 625 describes on the longest lane at 5,000 associations), plus reading the request and writing the plan; one throttled.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 900,
+  worstCase: {
+    sequentialCalls: 690,
+    why: 'As get-associations (50 list pages and 625 describes on the longest lane at 5,000 associations), plus reading the request and writing the plan; one throttled.',
   },
   awsCalls: [
     'cloudformation:DescribeStacks',

@@ -3,13 +3,18 @@
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { OPERATIONS } from '../../core/config/index.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { runReportDescriptor } from '../../core/shared-descriptors.ts';
+import {
+  clusterFields,
+  reportAdviceFields,
+  requiredText,
+  runSummaryFields,
+} from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: z.string().check(z.minLength(1)),
-  clusterName: z.string().check(z.minLength(1)),
-  region: z.string().check(z.minLength(1)),
+  runId: requiredText(),
+  ...clusterFields(),
   operation: z.enum(OPERATIONS),
   dryRun: z.boolean(),
   source: z.string(),
@@ -20,29 +25,14 @@ export const input = z.looseObject({
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
-  workflow: z.literal('associations'),
-  clusterName: z.string(),
-  region: z.string(),
+  ...runSummaryFields('associations'),
   counts: z.record(z.string(), z.int()),
   reportLocation: z.string(),
-  warnings: z.array(z.string()),
-  nextSteps: z.array(z.string()),
+  ...reportAdviceFields(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 300,
-    worstCase: {
-      sequentialCalls: 110,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'Reads the plan, the request and one results object per batch (100 batches at 5,000 associations), writes the report and puts the event; one throttled.',
-    },
-  },
-  awsCalls: ['events:PutEvents', 's3:GetObject', 's3:PutObject'],
-  grants: ['run-documents:read-write', 'publish-run-completed'],
-};
+/** Read by infra, the runner and the README: a run report's, with its own worst case. */
+export const descriptor = /* @__PURE__ */ runReportDescriptor({
+  sequentialCalls: 110,
+  why: 'Reads the plan, the request and one results object per batch (100 batches at 5,000 associations), writes the report and puts the event; one throttled.',
+});

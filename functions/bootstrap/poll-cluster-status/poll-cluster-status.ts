@@ -1,10 +1,11 @@
 import type { ClusterDetails } from '../../aws/eks.ts';
 import { existingCluster } from '../../core/addon.ts';
 import { type ClusterProgress, clusterProgress } from '../../core/bootstrap/cluster-status.ts';
-import type { Input } from './contract.ts';
+import type { TaskInput } from '../../core/task-contract.ts';
+import type * as contract from './contract.ts';
 
 /** The input its contract checks. */
-export type PollClusterStatusInput = Input;
+export type PollClusterStatusInput = TaskInput<typeof contract>;
 
 export interface PollClusterStatusResult {
   progress: ClusterProgress;

@@ -1,6 +1,6 @@
 /** The read-cluster-event task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { noRequestDescriptor } from '../../core/shared-descriptors.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.object({ input: z.unknown() });
@@ -21,20 +21,7 @@ export const output = z.discriminatedUnion('ignored', [
   }),
 ]);
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 30,
-    worstCase: {
-      sequentialCalls: 0,
-      throttledCalls: 0,
-      waitSeconds: 0,
-      why: 'Reshapes the CloudTrail event; no request.',
-    },
-  },
-  awsCalls: [],
-  grants: [],
-};
+/** Read by infra, the runner and the README. */
+export const descriptor = /* @__PURE__ */ noRequestDescriptor(
+  'Reshapes the CloudTrail event; no request.',
+);

@@ -1,16 +1,21 @@
 /** The report-bootstrap task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { RESULT_KINDS } from '../../core/associations/report.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import {
+  clusterFields,
+  reportAdviceFields,
+  requiredText,
+  runSummaryFields,
+} from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 const nullableText = z.nullable(z.string());
 
 export const input = z.object({
-  runId: z.string().check(z.minLength(1)),
+  runId: requiredText(),
   run: z.looseObject({
-    clusterName: z.string().check(z.minLength(1)),
-    region: z.string().check(z.minLength(1)),
+    ...clusterFields(),
     trigger: z.discriminatedUnion('kind', [
       z.object({
         kind: z.literal('event'),
@@ -45,8 +50,7 @@ export const input = z.object({
       z.looseObject({
         counts: z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0))),
         reportLocation: z.string(),
-        warnings: z.array(z.string()),
-        nextSteps: z.array(z.string()),
+        ...reportAdviceFields(),
       }),
     ),
   }),
@@ -54,26 +58,16 @@ export const input = z.object({
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
-  workflow: z.literal('bootstrap-cluster'),
-  clusterName: z.string(),
-  region: z.string(),
-  warnings: z.array(z.string()),
-  nextSteps: z.array(z.string()),
+  ...runSummaryFields('bootstrap-cluster'),
+  ...reportAdviceFields(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 1,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'One PutEvents, which may be throttled through its retry chain.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 180,
+  worstCase: {
+    sequentialCalls: 1,
+    why: 'One PutEvents, which may be throttled through its retry chain.',
   },
   awsCalls: ['events:PutEvents'],
   grants: ['publish-run-completed'],

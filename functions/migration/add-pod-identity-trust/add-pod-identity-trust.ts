@@ -11,7 +11,8 @@ import {
 } from '../../core/migration/plan.ts';
 import { podIdentityTrustAddition, updatingTrustOf } from '../../core/migration/trust.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
-import type { Input, Output } from './contract.ts';
+import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
+import type * as contract from './contract.ts';
 
 /** Roles of one batch handled at once: IAM's account-wide write rate is the bottleneck. */
 export const ROLE_CONCURRENCY = 5;
@@ -31,7 +32,10 @@ export interface AddTrustDeps {
  * per role and no lost update, however many service accounts share it. The size quota is
  * checked before the write; a role too full fails alone, with its reason.
  */
-export async function addPodIdentityTrustBatch(input: Input, deps: AddTrustDeps): Promise<Output> {
+export async function addPodIdentityTrustBatch(
+  input: TaskInput<typeof contract>,
+  deps: AddTrustDeps,
+): Promise<TaskOutput<typeof contract>> {
   const plan = await deps.loadPlan(input.runId, input.batch);
   return runBatchStep(input, {
     items: batchRoles(plan, input.batch),

@@ -15,8 +15,9 @@ import {
 } from '../../core/migration/plan.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
+import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
 import { findIrsaSubjects } from '../../core/trust-policy.ts';
-import type { Input, Output } from './contract.ts';
+import type * as contract from './contract.ts';
 
 /** Service accounts of one batch handled at once, within EKS's request rate. */
 export const ASSOCIATION_CONCURRENCY = 5;
@@ -65,9 +66,9 @@ export class MigrationPlanTamperedError extends NamedError {
  * conflict and is left as it is.
  */
 export async function createMigrationAssociations(
-  input: Input,
+  input: TaskInput<typeof contract>,
   deps: CreateAssociationsDeps,
-): Promise<Output> {
+): Promise<TaskOutput<typeof contract>> {
   const plan = await deps.loadPlan(input.runId, input.batch);
   // A batch holds its service accounts' roles, so their trust outcomes are this batch's document.
   const trust = byIndex(

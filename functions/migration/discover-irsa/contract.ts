@@ -1,19 +1,14 @@
 /** The discover-irsa task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { DISCOVERY_MODES } from '../../core/migration/discovery-modes.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { migrationRunFields, requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: z.string().check(z.minLength(1)),
-  clusterName: z.string().check(z.minLength(1)),
-  region: z.string().check(z.minLength(1)),
-  approve: z.boolean(),
-  removeOidcProviderTrustRelationship: z.boolean(),
-  discovery: z.enum(DISCOVERY_MODES),
-  namespaces: z.array(z.string().check(z.minLength(1))),
+  ...migrationRunFields(),
+  namespaces: z.array(requiredText()),
   allowStackDrift: z.boolean(),
-  providerArn: z.string().check(z.minLength(1)),
+  providerArn: requiredText(),
   agentInstalled: z.boolean(),
   readAccess: z.looseObject({
     granted: z.boolean(),
@@ -35,19 +30,14 @@ export const output = z.object({
   removesAnnotations: z.boolean(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 900,
-    worstCase: {
-      sequentialCalls: 600,
-      throttledCalls: 2,
-      waitSeconds: 25,
-      why: 'Kubernetes service-account lists in every namespace (pages of 500), IAM ListRoles and GetRole per role, CloudFormation stacks, associations listed and described; waits up to 5 x 5 s for a new access entry to be honoured; two throttled.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 900,
+  worstCase: {
+    sequentialCalls: 600,
+    throttledCalls: 2,
+    waitSeconds: 25,
+    why: 'Kubernetes service-account lists in every namespace (pages of 500), IAM ListRoles and GetRole per role, CloudFormation stacks, associations listed and described; waits up to 5 x 5 s for a new access entry to be honoured; two throttled.',
   },
   sharedRole: 'MigrationKubernetes',
   kubernetesApi: true,

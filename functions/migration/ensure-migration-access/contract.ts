@@ -2,14 +2,15 @@
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
 import { DISCOVERY_MODES } from '../../core/migration/discovery-modes.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { ownAccessEntryDescriptor } from '../../core/shared-descriptors.ts';
+import { requiredText } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().check(z.minLength(1)),
+  clusterName: requiredText(),
   purpose: z.enum(['read', 'write']),
   discovery: z.enum(DISCOVERY_MODES),
-  namespaces: z.array(z.string().check(z.minLength(1))),
+  namespaces: z.array(requiredText()),
 });
 
 /** What the task returns, checked before the workflow gets it. */
@@ -20,29 +21,8 @@ export const output = z.object({
   warning: z.optional(z.string()),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 8,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'Its own identity, DescribeCluster, then describe/create the access entry and list/associate its policy; one throttled.',
-    },
-  },
-  sharedRole: 'MigrationKubernetes',
-  awsCalls: [
-    'eks:AssociateAccessPolicy',
-    'eks:CreateAccessEntry',
-    'eks:DescribeAccessEntry',
-    'eks:DescribeCluster',
-    'eks:ListAssociatedAccessPolicies',
-    'iam:GetRole',
-    'sts:GetCallerIdentity',
-  ],
-  grants: ['own-access-entry:view-or-edit', 'own-identity'],
-};
+/** Read by infra, the runner and the README: the same as the other ensure-*-access task's but for its role and access. */
+export const descriptor = /* @__PURE__ */ ownAccessEntryDescriptor(
+  'MigrationKubernetes',
+  'own-access-entry:view-or-edit',
+);

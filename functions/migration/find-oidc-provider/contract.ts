@@ -1,11 +1,12 @@
 /** The find-oidc-provider task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  clusterName: z.string().check(z.minLength(1)),
-  oidcIssuer: z.nullable(z.string().check(z.minLength(1))),
+  clusterName: requiredText(),
+  oidcIssuer: z.nullable(requiredText()),
 });
 
 /** What the task returns, checked before the workflow gets it. */
@@ -15,19 +16,12 @@ export const output = z.object({
   issuer: z.nullable(z.string()),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 180,
-    worstCase: {
-      sequentialCalls: 3,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'ListOpenIDConnectProviders (and the provider it matches); one throttled.',
-    },
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 180,
+  worstCase: {
+    sequentialCalls: 3,
+    why: 'ListOpenIDConnectProviders (and the provider it matches); one throttled.',
   },
   awsCalls: ['iam:ListOpenIDConnectProviders'],
   grants: ['list-oidc-providers'],

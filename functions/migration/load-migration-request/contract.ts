@@ -1,9 +1,10 @@
 /** The load-migration-request task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { noRequestDescriptor } from '../../core/shared-descriptors.ts';
+import { runRequestInput } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
-export const input = z.object({ runId: z.string().check(z.minLength(1)), input: z.unknown() });
+export const input = runRequestInput();
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
@@ -15,20 +16,5 @@ export const output = z.object({
   removeOidcProviderTrustRelationship: z.boolean(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 30,
-    worstCase: {
-      sequentialCalls: 0,
-      throttledCalls: 0,
-      waitSeconds: 0,
-      why: 'Validates the input; no request.',
-    },
-  },
-  awsCalls: [],
-  grants: [],
-};
+/** Read by infra, the runner and the README. */
+export const descriptor = /* @__PURE__ */ noRequestDescriptor('Validates the input; no request.');

@@ -18,7 +18,8 @@ import {
   pendingSteps,
   ROLE_ARN_ANNOTATION,
 } from '../../core/migration/plan.ts';
-import type { Input, Output } from './contract.ts';
+import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
+import type * as contract from './contract.ts';
 
 /** Patches sent at once: the API server's priority and fairness limits apply per client. */
 export const PATCH_CONCURRENCY = 5;
@@ -124,9 +125,9 @@ async function removeAnnotation(
  * is left alone.
  */
 export async function removeIrsaAnnotations(
-  input: Input,
+  input: TaskInput<typeof contract>,
   deps: RemoveAnnotationsDeps,
-): Promise<Output> {
+): Promise<TaskOutput<typeof contract>> {
   const plan = await deps.loadPlan(input.runId, input.batch);
   const indexes = batchServiceAccounts(plan, input.batch).filter((index) => {
     const steps = pendingSteps(plan, index);

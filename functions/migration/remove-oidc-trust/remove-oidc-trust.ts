@@ -23,7 +23,8 @@ import {
   updatingTrustOf,
 } from '../../core/migration/trust.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
-import type { Input, Output } from './contract.ts';
+import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
+import type * as contract from './contract.ts';
 
 /** Roles of one batch handled at once: IAM's account-wide write rate is the bottleneck. */
 export const ROLE_CONCURRENCY = 5;
@@ -45,7 +46,10 @@ export interface RemoveOidcTrustDeps {
  * migrated through it — once every one of those associations exists and each annotation is
  * gone. The trust policy is read right before it is written, once per role.
  */
-export async function removeOidcTrust(input: Input, deps: RemoveOidcTrustDeps): Promise<Output> {
+export async function removeOidcTrust(
+  input: TaskInput<typeof contract>,
+  deps: RemoveOidcTrustDeps,
+): Promise<TaskOutput<typeof contract>> {
   const plan = await deps.loadPlan(input.runId, input.batch);
   // A batch holds its roles' service accounts, so their outcomes are all in this batch's documents.
   const [associationOutcomes, annotationOutcomes] = await Promise.all([

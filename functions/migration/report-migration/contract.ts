@@ -1,10 +1,10 @@
 /** The report-migration task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
-import { DISCOVERY_MODES } from '../../core/migration/discovery-modes.ts';
 import { MIGRATION_STEPS } from '../../core/migration/outcomes.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
-import type { TaskDescriptor } from '../../core/task-descriptor.ts';
+import { runReportDescriptor } from '../../core/shared-descriptors.ts';
+import { migrationRunFields, runSummaryFields } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 const access = z.optional(
@@ -20,12 +20,7 @@ const batchResult = z.intersection(
 );
 
 export const input = z.looseObject({
-  runId: z.string().check(z.minLength(1)),
-  clusterName: z.string().check(z.minLength(1)),
-  region: z.string().check(z.minLength(1)),
-  approve: z.boolean(),
-  removeOidcProviderTrustRelationship: z.boolean(),
-  discovery: z.enum(DISCOVERY_MODES),
+  ...migrationRunFields(),
   oidc: z.looseObject({ found: z.boolean() }),
   readAccess: access,
   writeAccess: access,
@@ -35,26 +30,12 @@ export const input = z.looseObject({
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.object({
-  workflow: z.literal('migrate-to-pod-identity'),
-  clusterName: z.string(),
-  region: z.string(),
+  ...runSummaryFields('migrate-to-pod-identity'),
   reportLocation: z.string(),
 });
 
-export type Input = z.infer<typeof input>;
-export type Output = z.infer<typeof output>;
-
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: TaskDescriptor = {
-  timeout: {
-    timeoutSeconds: 300,
-    worstCase: {
-      sequentialCalls: 110,
-      throttledCalls: 1,
-      waitSeconds: 0,
-      why: 'Reads the plan and the outcomes of every batch of each stage, writes the report and puts the event; one throttled.',
-    },
-  },
-  awsCalls: ['events:PutEvents', 's3:GetObject', 's3:PutObject'],
-  grants: ['run-documents:read-write', 'publish-run-completed'],
-};
+/** Read by infra, the runner and the README: a run report's, with its own worst case. */
+export const descriptor = /* @__PURE__ */ runReportDescriptor({
+  sequentialCalls: 110,
+  why: 'Reads the plan and the outcomes of every batch of each stage, writes the report and puts the event; one throttled.',
+});

@@ -1,0 +1,74 @@
+/**
+ * What tasks' contracts (functions/<group>/<task>/contract.ts) have in common: the fields several
+ * of their schemas share, and the types a task's own module takes from its contract. The fields
+ * are functions rather than schemas built here: a bundle then holds only the ones its task's
+ * contract uses.
+ */
+import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
+import * as z from './zod.ts';
+
+/**
+ * The input a task's contract accepts, once the contract has checked it (defaults filled in), for
+ * the task's module: `TaskInput<typeof contract>` with `import type * as contract from
+ * './contract.ts'`.
+ */
+export type TaskInput<Contract extends { readonly input: z.ZodMiniType }> = z.infer<
+  Contract['input']
+>;
+
+/** The output a task's contract checks, for the task's module (as TaskInput). */
+export type TaskOutput<Contract extends { readonly output: z.ZodMiniType }> = z.infer<
+  Contract['output']
+>;
+
+/** Text a task cannot do without: a name or id the workflow passes on. */
+export function requiredText() {
+  return z.string().check(z.minLength(1));
+}
+
+/**
+ * The input of a task that needs only its run: all else it reads from the run's documents
+ * (`runId` names them; each workflow's ASL sets it from the execution's name).
+ */
+export function runStepInput() {
+  return z.looseObject({ runId: requiredText() });
+}
+
+/** The input of a run's first task: the workflow's input as given, which the task checks itself. */
+export function runRequestInput() {
+  return z.object({ runId: requiredText(), input: z.unknown() });
+}
+
+/** The cluster a run is for. */
+export function clusterFields() {
+  return { clusterName: requiredText(), region: requiredText() };
+}
+
+/** What a workflow's last task returns first: which workflow ran, and for which cluster. */
+export function runSummaryFields<Workflow extends string>(workflow: Workflow) {
+  return { workflow: z.literal(workflow), clusterName: z.string(), region: z.string() };
+}
+
+/** What a run's report asks of whoever reads it: what to heed, and what to do next. */
+export function reportAdviceFields() {
+  return { warnings: z.array(z.string()), nextSteps: z.array(z.string()) };
+}
+
+/**
+ * What an associations plan needs of the cluster's Kubernetes API: plan-associations returns it,
+ * ensure-kubernetes-access gets the access it takes.
+ */
+export function kubernetesNeeds() {
+  return z.object({ namespaces: z.array(z.string()), createsServiceAccounts: z.boolean() });
+}
+
+/** The migration's settings that its tasks after the request read from the workflow's state. */
+export function migrationRunFields() {
+  return {
+    runId: requiredText(),
+    ...clusterFields(),
+    approve: z.boolean(),
+    removeOidcProviderTrustRelationship: z.boolean(),
+    discovery: z.enum(DISCOVERY_MODES),
+  };
+}
