@@ -25,16 +25,23 @@ export interface BatchStep<Outcome, Count extends string> {
   doing(index: number): string;
   /** The outcome of an item whose `each` threw, with that reason. */
   failed(index: number, reason: string): Outcome;
-  save(runId: string, batch: number, outcomes: Outcome[]): Promise<unknown>;
   /** Each count of the Map's result, as the outcomes it counts. */
   readonly counts: Readonly<Record<Count, (outcome: Outcome) => boolean>>;
 }
 
 export type BatchStepResult<Count extends string> = { batch: number } & Record<Count, number>;
 
+/** Where a step keeps its outcomes: the batch's document of the step. */
+export type SaveOutcomes<Outcome> = (
+  runId: string,
+  batch: number,
+  outcomes: Outcome[],
+) => Promise<unknown>;
+
 export async function runBatchStep<Outcome, Count extends string>(
   input: BatchStepInput,
   step: BatchStep<Outcome, Count>,
+  save: SaveOutcomes<Outcome>,
 ): Promise<BatchStepResult<Count>> {
   const outcomes = await pMap(
     step.items,
@@ -47,7 +54,7 @@ export async function runBatchStep<Outcome, Count extends string>(
     },
     { concurrency: step.concurrency },
   );
-  await step.save(input.runId, input.batch, outcomes);
+  await save(input.runId, input.batch, outcomes);
   const counts = Object.entries<(outcome: Outcome) => boolean>(step.counts).map(
     ([count, counted]) => [count, outcomes.filter(counted).length],
   );

@@ -46,6 +46,16 @@ export interface OidcTrustOutcome {
   reason?: string | undefined;
 }
 
+/** The outcome of a role a step failed on. */
+export function failedRole(roleIndex: number, reason: string) {
+  return { roleIndex, result: 'failed' as const, reason };
+}
+
+/** The outcome of a service account a step failed on. */
+export function failedServiceAccount(serviceAccountIndex: number, reason: string) {
+  return { serviceAccountIndex, result: 'failed' as const, reason };
+}
+
 export function associationExists(outcome: AssociationOutcome | undefined): boolean {
   return outcome?.result === 'created' || outcome?.result === 'exists';
 }

@@ -10,6 +10,7 @@ import {
   type AssociationOutcome,
   associationExists,
   byIndex,
+  failedServiceAccount,
 } from '../../core/migration/outcomes.ts';
 import {
   batchServiceAccounts,
@@ -138,43 +139,43 @@ export async function removeIrsaAnnotations(
     (outcome) => outcome.serviceAccountIndex,
   );
   let api: Promise<ServiceAccountsApi> | undefined;
-  return runBatchStep(input, {
-    items: indexes,
-    concurrency: PATCH_CONCURRENCY,
-    each: async (index): Promise<AnnotationOutcome> => {
-      const sa = plan.serviceAccounts[index];
-      const role = sa ? plan.roles[sa.roleIndex] : undefined;
-      if (!sa || !role)
-        return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
-      const association = associations.get(index);
-      if (!associationExists(association)) {
-        return {
-          serviceAccountIndex: index,
-          result: 'not-attempted',
-          reason: `kept because its pod identity association does not exist (${association?.reason ?? 'the association step did not finish'})`,
-        };
-      }
-      api ??= deps.kubernetes(plan.clusterName);
-      const client = await api;
-      return await retryWhileThrottled(
-        () => removeAnnotation(client, sa, role.arn, index),
-        deps.sleep,
-      );
+  return runBatchStep(
+    input,
+    {
+      items: indexes,
+      concurrency: PATCH_CONCURRENCY,
+      each: async (index): Promise<AnnotationOutcome> => {
+        const sa = plan.serviceAccounts[index];
+        const role = sa ? plan.roles[sa.roleIndex] : undefined;
+        if (!sa || !role)
+          return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
+        const association = associations.get(index);
+        if (!associationExists(association)) {
+          return {
+            serviceAccountIndex: index,
+            result: 'not-attempted',
+            reason: `kept because its pod identity association does not exist (${association?.reason ?? 'the association step did not finish'})`,
+          };
+        }
+        api ??= deps.kubernetes(plan.clusterName);
+        const client = await api;
+        return await retryWhileThrottled(
+          () => removeAnnotation(client, sa, role.arn, index),
+          deps.sleep,
+        );
+      },
+      doing: (index) => {
+        const sa = plan.serviceAccounts[index];
+        return `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`;
+      },
+      failed: failedServiceAccount,
+      counts: {
+        serviceAccounts: () => true,
+        removed: (outcome) => outcome.result === 'removed',
+        unsuccessful: (outcome) =>
+          outcome.result === 'failed' || outcome.result === 'not-attempted',
+      },
     },
-    doing: (index) => {
-      const sa = plan.serviceAccounts[index];
-      return `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`;
-    },
-    failed: (index, reason): AnnotationOutcome => ({
-      serviceAccountIndex: index,
-      result: 'failed',
-      reason,
-    }),
-    save: deps.saveOutcomes,
-    counts: {
-      serviceAccounts: () => true,
-      removed: (outcome) => outcome.result === 'removed',
-      unsuccessful: (outcome) => outcome.result === 'failed' || outcome.result === 'not-attempted',
-    },
-  });
+    deps.saveOutcomes,
+  );
 }
