@@ -16,9 +16,16 @@ import type { Coverage } from './coverage.ts';
 import type { KeptSubject } from './outcomes.ts';
 import { type MigrationPlan, trustTooLargeReason } from './plan.ts';
 
-/** What either edit was doing to a role of the plan, for the reason of a role it failed on. */
+/**
+ * What either edit was doing to a role of the plan (through its eksctl stack, for a role that
+ * one owns), for the reason of a role it failed on.
+ */
 export function updatingTrustOf(plan: MigrationPlan): (roleIndex: number) => string {
-  return (roleIndex) => `updating trust policy for role ${plan.roles[roleIndex]?.name}`;
+  return (roleIndex) => {
+    const role = plan.roles[roleIndex];
+    const stack = role?.throughStack ? role.stackName : undefined;
+    return `updating trust policy for role ${role?.name}${stack === undefined ? '' : ` through stack "${stack}"`}`;
+  };
 }
 
 export type TrustAddition =

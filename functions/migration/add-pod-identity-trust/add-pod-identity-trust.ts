@@ -1,6 +1,5 @@
 import type { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
 import { IAM_SERVICE_ACCOUNT_TAG, POD_IDENTITY_ASSOCIATION_TAG } from '../../core/eksctl-stacks.ts';
-import { failedWhile } from '../../core/errors.ts';
 import { runBatchStep } from '../../core/migration/batch-step.ts';
 import { failedRole, type RoleTrustOutcome } from '../../core/migration/outcomes.ts';
 import {
@@ -93,37 +92,26 @@ async function addTrustThroughStack(
   deps: AddTrustDeps,
 ): Promise<RoleTrustOutcome> {
   const first = plan.serviceAccounts[role.firstServiceAccount];
-  try {
-    const { change } = await deps.changeTrustThroughStack({
-      stackName: role.stackName,
-      roleName: role.name,
-      edit: (trust) => {
-        const addition = podIdentityTrustAddition(role.name, trust, plan.assumeRolePolicySizeQuota);
-        if (addition.action === 'too-large') return { failure: addition.reason };
-        return addition.action === 'add' ? { document: addition.document } : {};
-      },
-      tags: (current) => {
-        const owner =
-          current[IAM_SERVICE_ACCOUNT_TAG] ?? (first ? describeServiceAccount(first) : undefined);
-        return current[POD_IDENTITY_ASSOCIATION_TAG] !== undefined || owner === undefined
-          ? { ...current }
-          : { ...current, [POD_IDENTITY_ASSOCIATION_TAG]: owner };
-      },
-      description: `eks-pia: add the pods.eks.amazonaws.com trust to role "${role.name}" for pod identity (cluster ${plan.clusterName})`,
-    });
-    const stackStatus = change.status;
-    if (change.result === 'failed') {
-      return { roleIndex, result: 'failed', reason: change.reason, stackStatus };
-    }
-    return { roleIndex, result: change.result === 'updated' ? 'added' : 'present', stackStatus };
-  } catch (error) {
-    return {
-      roleIndex,
-      result: 'failed',
-      reason: failedWhile(
-        `updating trust policy for role ${role.name} through stack "${role.stackName}"`,
-        error,
-      ),
-    };
+  const { change } = await deps.changeTrustThroughStack({
+    stackName: role.stackName,
+    roleName: role.name,
+    edit: (trust) => {
+      const addition = podIdentityTrustAddition(role.name, trust, plan.assumeRolePolicySizeQuota);
+      if (addition.action === 'too-large') return { failure: addition.reason };
+      return addition.action === 'add' ? { document: addition.document } : {};
+    },
+    tags: (current) => {
+      const owner =
+        current[IAM_SERVICE_ACCOUNT_TAG] ?? (first ? describeServiceAccount(first) : undefined);
+      return current[POD_IDENTITY_ASSOCIATION_TAG] !== undefined || owner === undefined
+        ? { ...current }
+        : { ...current, [POD_IDENTITY_ASSOCIATION_TAG]: owner };
+    },
+    description: `eks-pia: add the pods.eks.amazonaws.com trust to role "${role.name}" for pod identity (cluster ${plan.clusterName})`,
+  });
+  const stackStatus = change.status;
+  if (change.result === 'failed') {
+    return { roleIndex, result: 'failed', reason: change.reason, stackStatus };
   }
+  return { roleIndex, result: change.result === 'updated' ? 'added' : 'present', stackStatus };
 }

@@ -1,6 +1,5 @@
 import type { changeRoleTrustThroughStack } from '../../aws/stacks.ts';
 import { IAM_SERVICE_ACCOUNT_TAG } from '../../core/eksctl-stacks.ts';
-import { failedWhile } from '../../core/errors.ts';
 import { runBatchStep } from '../../core/migration/batch-step.ts';
 import {
   type AnnotationOutcome,
@@ -132,47 +131,36 @@ async function removeThroughStack(
   const none = { roleIndex, removed: [], kept: [] };
   // Decided on the template's trust by `edit`, which runs before `tags`.
   let removal: OidcTrustRemoval | undefined;
-  try {
-    const { change } = await deps.changeTrustThroughStack({
-      stackName,
-      roleName,
-      edit: (trust) => {
-        removal = oidcTrustRemoval(trust, plan.providerArn, members);
-        return removal.action === 'remove' ? { document: removal.document } : {};
-      },
-      tags: (current) => {
-        if (removal?.action !== 'remove') return { ...current };
-        const { [IAM_SERVICE_ACCOUNT_TAG]: _dropped, ...rest } = current;
-        return rest;
-      },
-      description: `eks-pia: remove cluster ${plan.clusterName}'s OIDC trust of migrated service accounts from role "${roleName}"`,
-    });
-    const stackStatus = change.status;
-    if (change.result === 'failed') {
-      return { ...none, result: 'failed', reason: change.reason, stackStatus };
-    }
-    const decided = removal as OidcTrustRemoval | undefined;
-    if (decided?.action === 'keep') {
-      return { ...none, result: 'kept', reason: decided.reason, stackStatus };
-    }
-    if (decided?.action === 'remove' && change.result === 'updated') {
-      return {
-        roleIndex,
-        result: 'removed',
-        removed: decided.removed,
-        kept: decided.kept,
-        stackStatus,
-      };
-    }
-    return { ...none, result: 'unchanged', kept: decided?.kept ?? [], stackStatus };
-  } catch (error) {
+  const { change } = await deps.changeTrustThroughStack({
+    stackName,
+    roleName,
+    edit: (trust) => {
+      removal = oidcTrustRemoval(trust, plan.providerArn, members);
+      return removal.action === 'remove' ? { document: removal.document } : {};
+    },
+    tags: (current) => {
+      if (removal?.action !== 'remove') return { ...current };
+      const { [IAM_SERVICE_ACCOUNT_TAG]: _dropped, ...rest } = current;
+      return rest;
+    },
+    description: `eks-pia: remove cluster ${plan.clusterName}'s OIDC trust of migrated service accounts from role "${roleName}"`,
+  });
+  const stackStatus = change.status;
+  if (change.result === 'failed') {
+    return { ...none, result: 'failed', reason: change.reason, stackStatus };
+  }
+  const decided = removal as OidcTrustRemoval | undefined;
+  if (decided?.action === 'keep') {
+    return { ...none, result: 'kept', reason: decided.reason, stackStatus };
+  }
+  if (decided?.action === 'remove' && change.result === 'updated') {
     return {
-      ...none,
-      result: 'failed',
-      reason: failedWhile(
-        `updating trust policy for role ${roleName} through stack "${stackName}"`,
-        error,
-      ),
+      roleIndex,
+      result: 'removed',
+      removed: decided.removed,
+      kept: decided.kept,
+      stackStatus,
     };
   }
+  return { ...none, result: 'unchanged', kept: decided?.kept ?? [], stackStatus };
 }
