@@ -1,6 +1,6 @@
 /** The apply-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { OPERATIONS } from '../../core/config/index.ts';
+import { OPERATIONS } from '../../core/config/operations.ts';
 import { managedRoleCalls } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';

@@ -1,7 +1,7 @@
 /** The report-associations task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { reportAccessSchema } from '../../core/associations/report.ts';
-import { OPERATIONS } from '../../core/config/index.ts';
+import { OPERATIONS } from '../../core/config/operations.ts';
 import { mapBatchOutcomeSchema } from '../../core/run-output.ts';
 import { runReportDescriptor } from '../../core/shared-descriptors.ts';
 import {
