@@ -31,6 +31,7 @@ import { GrantSettingsError } from './errors.ts';
 import { guardrailsEnvironment } from './guardrails.ts';
 import { wildcardResourceFinding } from './nag.ts';
 import {
+  type Acknowledgement,
   allOf,
   type GrantTable,
   type TaskPermissionContext,
@@ -39,52 +40,7 @@ import {
 
 /** The service principal EKS Pod Identity assumes roles as; the only one tasks may pass roles to. */
 const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';
-
-/** Any cluster in the stack's account and region: the cluster comes from each execution's input. */
-function anyCluster(stack: Stack): string {
-  return stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: '*' });
-}
-
-/** Any add-on: its ARN is `addon/<cluster>/<add-on>/<id EKS generates>`. */
-function anyAddon(stack: Stack): string {
-  return stack.formatArn({ service: 'eks', resource: 'addon', resourceName: '*/*/*' });
-}
-
-/** Any association: its ARN is `podidentityassociation/<cluster>/<id EKS generates>`. */
-function anyAssociation(stack: Stack): string {
-  return stack.formatArn({
-    service: 'eks',
-    resource: 'podidentityassociation',
-    resourceName: '*/*',
-  });
-}
-
-/**
- * The task role's own access entries in any cluster: their ARN is
- * `access-entry/<cluster>/role/<account>/<role name>/<id EKS generates>`.
- */
-function ownAccessEntries(stack: Stack, role: IRole): string {
-  return stack.formatArn({
-    service: 'eks',
-    resource: 'access-entry',
-    resourceName: `*/role/${stack.account}/${role.roleName}/*`,
-  });
-}
-
-/** Any role of the account, whatever its path. */
-function anyRole(stack: Stack): string {
-  return stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
-}
-
-/** The roles this service creates: all of them, and only they, live under its IAM path. */
-function managedRoles(stack: Stack): string {
-  return stack.formatArn({
-    service: 'iam',
-    region: '',
-    resource: 'role',
-    resourceName: `${ROLE_PATH.slice(1)}*`,
-  });
-}
+const POD_IDENTITY_ONLY = { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } };
 
 const CLUSTER_FROM_INPUT =
   'The cluster (and add-on) is named by each execution’s input; the service manages every ' +
@@ -127,8 +83,6 @@ const CONFIG_KEYS =
 const MIGRATABLE_ROLES =
   'Accepts editing the trust of (and passing to pods.eks.amazonaws.com) the roles matching the ' +
   'deployment’s migratableRoleArnPatterns (or allowedRoleArnPatterns): the IRSA roles it chose to migrate.';
-const NO_RESOURCE_LEVEL = (actions: string) =>
-  `${actions} support no resource-level permissions: IAM accepts only * for them.`;
 const EKSCTL_STACKS =
   'eksctl names its role stacks after the cluster, namespace and service account, and change ' +
   'set names end in a timestamp; only those names of this account and region are allowed';
@@ -146,6 +100,142 @@ const BOOTSTRAP_CONFIG_DOCUMENTS =
   'The config a bootstrap run applies is its run document runs/<execution name>/' +
   'cluster-config.json, a name Step Functions generates; the wildcard covers that one document ' +
   'name under runs/.';
+
+/** Resources a statement applies to, and why IAM cannot be given narrower ones. */
+interface Scope {
+  readonly resources: readonly string[];
+  /** Acknowledges the AwsSolutions-IAM5 finding each wildcard among the resources raises. */
+  readonly reason?: string;
+}
+
+interface GrantStatement extends Scope {
+  readonly actions: readonly string[];
+  readonly conditions?: Record<string, unknown>;
+}
+
+/** Any cluster in the stack's account and region: the cluster comes from each execution's input. */
+function anyCluster(stack: Stack): Scope {
+  return {
+    resources: [stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: '*' })],
+    reason: CLUSTER_FROM_INPUT,
+  };
+}
+
+/** Any add-on: its ARN is `addon/<cluster>/<add-on>/<id EKS generates>`. */
+function anyAddon(stack: Stack): Scope {
+  return {
+    resources: [stack.formatArn({ service: 'eks', resource: 'addon', resourceName: '*/*/*' })],
+    reason: CLUSTER_FROM_INPUT,
+  };
+}
+
+/** Any association: its ARN is `podidentityassociation/<cluster>/<id EKS generates>`. */
+function anyAssociation(stack: Stack): Scope {
+  return {
+    resources: [
+      stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: '*/*' }),
+    ],
+    reason: ASSOCIATION_IDS,
+  };
+}
+
+/**
+ * The task role's own access entries in any cluster: their ARN is
+ * `access-entry/<cluster>/role/<account>/<role name>/<id EKS generates>`.
+ */
+function ownAccessEntries(stack: Stack, role: IRole): Scope {
+  return {
+    resources: [
+      stack.formatArn({
+        service: 'eks',
+        resource: 'access-entry',
+        resourceName: `*/role/${stack.account}/${role.roleName}/*`,
+      }),
+    ],
+    reason: OWN_ACCESS_ENTRIES,
+  };
+}
+
+/** Any role of the account, whatever its path: why a grant needs them all depends on the grant. */
+function anyRole(stack: Stack, reason: string): Scope {
+  return {
+    resources: [
+      stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' }),
+    ],
+    reason,
+  };
+}
+
+/** The roles this service creates: all of them, and only they, live under its IAM path. */
+function managedRoles(stack: Stack): Scope {
+  return {
+    resources: [
+      stack.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: `${ROLE_PATH.slice(1)}*`,
+      }),
+    ],
+    reason: MANAGED_ROLE_NAMES,
+  };
+}
+
+/** The account's customer managed policies (AWS managed ones live in account `aws`). */
+function customerPolicies(stack: Stack): Scope {
+  return {
+    resources: [
+      stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: '*' }),
+    ],
+    reason: POLICIES_FROM_CONFIG,
+  };
+}
+
+/** eksctl's role stacks, by the names eksctl gives them. */
+function eksctlRoleStacks(stack: Stack): Scope {
+  return {
+    resources: EKSCTL_ROLE_STACK_PATTERNS.map((pattern) =>
+      stack.formatArn({
+        service: 'cloudformation',
+        resource: 'stack',
+        resourceName: `${pattern}/*`,
+      }),
+    ),
+    reason: EKSCTL_STACKS,
+  };
+}
+
+/** `*`, for actions that support no resource-level permissions. */
+function noResourceLevel(actions: string): Scope {
+  return {
+    resources: ['*'],
+    reason: `${actions} support no resource-level permissions: IAM accepts only * for them.`,
+  };
+}
+
+/** The IAM5 findings `resources` raise (the wildcard ones), each acknowledged with `reason`. */
+function wildcardAcknowledgements(
+  stack: Stack,
+  resources: readonly string[],
+  reason: string,
+): Acknowledgement[] {
+  return resources
+    .filter((resource) => resource.includes('*'))
+    .map((resource) => ({ id: wildcardResourceFinding(stack, resource), reason }));
+}
+
+/** A grant's statements, in order, with the findings their wildcards raise acknowledged. */
+function grantOf(stack: Stack, statements: readonly GrantStatement[]): TaskPermissions {
+  return allOf(
+    ...statements.map(({ actions, resources, conditions, reason }) => ({
+      statements: [
+        new PolicyStatement({ actions: [...actions], resources: [...resources], conditions }),
+      ],
+      acknowledgements:
+        reason === undefined ? [] : wildcardAcknowledgements(stack, resources, reason),
+    })),
+  );
+}
 
 function eventBusArn({ stack, eventBusName }: TaskPermissionContext): string {
   return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName });
@@ -183,9 +273,7 @@ function runDocuments(
       new PolicyStatement({ actions, resources: [documents] }),
       ...(access === 'write' ? [] : [listConfigBucket(configBucket)]),
     ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, documents), reason: RUN_DOCUMENT_KEYS },
-    ],
+    acknowledgements: wildcardAcknowledgements(stack, [documents], RUN_DOCUMENT_KEYS),
     environment: { CONFIG_BUCKET: configBucket.bucketName },
   };
 }
@@ -206,13 +294,9 @@ function configObjects({ stack, configBucket }: TaskPermissionContext): TaskPerm
     configBucket.objectsUnder(prefix),
   );
   return {
-    statements: [
-      new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: configs }),
-    ],
-    acknowledgements: configs.map((configKeys) => ({
-      id: wildcardResourceFinding(stack, configKeys),
-      reason: CONFIG_KEYS,
-    })),
+    ...grantOf(stack, [
+      { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: configs, reason: CONFIG_KEYS },
+    ]),
     environment: { CONFIG_BUCKET: configBucket.bucketName },
   };
 }
@@ -222,12 +306,9 @@ function bootstrapConfigDocuments({ stack, configBucket }: TaskPermissionContext
   // The run document in which a bootstrap run hands the config it found to its nested
   // associations run (functions/bootstrap/find-cluster-config), in any run.
   const documents = configBucket.bucket.arnForObjects(runDocumentKey('*', APPLIED_CONFIG_DOCUMENT));
-  return {
-    statements: [new PolicyStatement({ actions: ['s3:GetObject'], resources: [documents] })],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, documents), reason: BOOTSTRAP_CONFIG_DOCUMENTS },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['s3:GetObject'], resources: [documents], reason: BOOTSTRAP_CONFIG_DOCUMENTS },
+  ]);
 }
 
 /** The deployment's guardrails, for the task that checks requests against them. */
@@ -255,64 +336,33 @@ function accessEntryForOwnRole(
   accessPolicies: readonly string[],
 ): TaskPermissions {
   const entries = ownAccessEntries(stack, role);
-  return {
-    statements: [
-      new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
-      new PolicyStatement({
-        actions: ['eks:CreateAccessEntry'],
-        resources: [anyCluster(stack)],
-        conditions: { StringEquals: { 'eks:principalArn': role.roleArn } },
-      }),
-      new PolicyStatement({
-        actions: ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'],
-        resources: [entries],
-      }),
-      new PolicyStatement({
-        actions: ['eks:AssociateAccessPolicy'],
-        resources: [entries],
-        conditions: { StringEquals: { 'eks:policyArn': [...accessPolicies] } },
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-      { id: wildcardResourceFinding(stack, entries), reason: OWN_ACCESS_ENTRIES },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['eks:DescribeCluster'], ...anyCluster(stack) },
+    {
+      actions: ['eks:CreateAccessEntry'],
+      ...anyCluster(stack),
+      conditions: { StringEquals: { 'eks:principalArn': role.roleArn } },
+    },
+    { actions: ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'], ...entries },
+    {
+      actions: ['eks:AssociateAccessPolicy'],
+      ...entries,
+      conditions: { StringEquals: { 'eks:policyArn': [...accessPolicies] } },
+    },
+  ]);
 }
 
 /** ListPodIdentityAssociations (every page) and DescribePodIdentityAssociation. */
 function readAssociations({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['eks:ListPodIdentityAssociations'],
-        resources: [anyCluster(stack)],
-      }),
-      new PolicyStatement({
-        actions: ['eks:DescribePodIdentityAssociation'],
-        resources: [anyAssociation(stack)],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-      { id: wildcardResourceFinding(stack, anyAssociation(stack)), reason: ASSOCIATION_IDS },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['eks:ListPodIdentityAssociations'], ...anyCluster(stack) },
+    { actions: ['eks:DescribePodIdentityAssociation'], ...anyAssociation(stack) },
+  ]);
 }
 
 /** GetRole of the existing roles a config names: their tags may opt them in to being associated. */
 function readRoleTags({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] })],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_CONFIG },
-    ],
-  };
-}
-
-/** The account's customer managed policies (AWS managed ones live in account `aws`). */
-function customerPolicies(stack: Stack): string {
-  return stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: '*' });
+  return grantOf(stack, [{ actions: ['iam:GetRole'], ...anyRole(stack, ROLES_FROM_CONFIG) }]);
 }
 
 /**
@@ -321,18 +371,9 @@ function customerPolicies(stack: Stack): string {
  * its document.
  */
 function readCustomerPolicies({ stack }: TaskPermissionContext): TaskPermissions {
-  const policies = customerPolicies(stack);
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
-        resources: [policies],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, policies), reason: POLICIES_FROM_CONFIG },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['iam:GetPolicy', 'iam:GetPolicyVersion'], ...customerPolicies(stack) },
+  ]);
 }
 
 /**
@@ -340,22 +381,13 @@ function readCustomerPolicies({ stack }: TaskPermissionContext): TaskPermissions
  * ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy.
  */
 function readRoles({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: [
-          'iam:GetRole',
-          'iam:ListAttachedRolePolicies',
-          'iam:ListRolePolicies',
-          'iam:GetRolePolicy',
-        ],
-        resources: [anyRole(stack)],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_CONFIG },
-    ],
-  };
+  const actions = [
+    'iam:GetRole',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListRolePolicies',
+    'iam:GetRolePolicy',
+  ];
+  return grantOf(stack, [{ actions, ...anyRole(stack, ROLES_FROM_CONFIG) }]);
 }
 
 /**
@@ -377,34 +409,31 @@ function writeManagedRoles({ stack, guardrails }: TaskPermissionContext): TaskPe
   // without it, and DeleteRolePermissionsBoundary is not granted at all.
   const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': boundary } };
   const deniedPolicies = guardrails.deniedPolicyArns ?? DEFAULT_GUARDRAILS.deniedPolicyArns;
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: [
-          'iam:DeleteRole',
-          'iam:DetachRolePolicy',
-          'iam:DeleteRolePolicy',
-          'iam:TagRole',
-          'iam:UpdateAssumeRolePolicy',
-        ],
-        resources: [roles],
-      }),
-      new PolicyStatement({
-        actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy'],
-        resources: [roles],
-        conditions: withBoundary,
-      }),
-      new PolicyStatement({
-        actions: ['iam:AttachRolePolicy'],
-        resources: [roles],
-        conditions:
-          deniedPolicies.length === 0
-            ? withBoundary
-            : { ...withBoundary, ArnNotLike: { 'iam:PolicyARN': [...deniedPolicies] } },
-      }),
-    ],
-    acknowledgements: [{ id: wildcardResourceFinding(stack, roles), reason: MANAGED_ROLE_NAMES }],
-  };
+  return grantOf(stack, [
+    {
+      actions: [
+        'iam:DeleteRole',
+        'iam:DetachRolePolicy',
+        'iam:DeleteRolePolicy',
+        'iam:TagRole',
+        'iam:UpdateAssumeRolePolicy',
+      ],
+      ...roles,
+    },
+    {
+      actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy'],
+      ...roles,
+      conditions: withBoundary,
+    },
+    {
+      actions: ['iam:AttachRolePolicy'],
+      ...roles,
+      conditions:
+        deniedPolicies.length === 0
+          ? withBoundary
+          : { ...withBoundary, ArnNotLike: { 'iam:PolicyARN': [...deniedPolicies] } },
+    },
+  ]);
 }
 
 /** The tag that opts an existing role in: the guardrails' setting, else the default. */
@@ -426,36 +455,36 @@ function taggedRoles(tag: RoleTag): Record<string, Record<string, string>> {
  */
 function passRolesToPodIdentity(context: TaskPermissionContext): TaskPermissions {
   const { stack, guardrails } = context;
-  const patterns = guardrails.allowedRoleArnPatterns ?? [];
-  const managed = managedRoles(stack);
-  const passable = [...new Set([managed, ...patterns])];
-  const toPods = { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } };
+  const managed = managedRoles(stack).resources;
+  const passable = [...new Set([...managed, ...(guardrails.allowedRoleArnPatterns ?? [])])];
   const tag = assignableTag(context);
-  return {
-    statements: [
-      new PolicyStatement({ actions: ['iam:PassRole'], resources: passable, conditions: toPods }),
-      ...(tag === undefined
+  return allOf(
+    {
+      statements: [
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: passable,
+          conditions: POD_IDENTITY_ONLY,
+        }),
+      ],
+      acknowledgements: [
+        ...wildcardAcknowledgements(stack, managed, MANAGED_ROLE_NAMES),
+        ...wildcardAcknowledgements(stack, passable.slice(managed.length), ALLOWED_ROLE_PATTERN),
+      ],
+    },
+    grantOf(
+      stack,
+      tag === undefined
         ? []
         : [
-            new PolicyStatement({
+            {
               actions: ['iam:PassRole'],
-              resources: [anyRole(stack)],
-              conditions: { ...toPods, ...taggedRoles(tag) },
-            }),
-          ]),
-    ],
-    acknowledgements: [
-      ...passable
-        .filter((resource) => resource.includes('*'))
-        .map((resource) => ({
-          id: wildcardResourceFinding(stack, resource),
-          reason: resource === managed ? MANAGED_ROLE_NAMES : ALLOWED_ROLE_PATTERN,
-        })),
-      ...(tag === undefined
-        ? []
-        : [{ id: wildcardResourceFinding(stack, anyRole(stack)), reason: OPTED_IN_ROLES(tag) }]),
-    ],
-  };
+              ...anyRole(stack, OPTED_IN_ROLES(tag)),
+              conditions: { ...POD_IDENTITY_ONLY, ...taggedRoles(tag) },
+            },
+          ],
+    ),
+  );
 }
 
 /** The tag CloudFormation carries from eksctl's iamserviceaccount stacks onto their IRSA roles. */
@@ -478,34 +507,16 @@ function onMigratableRoles(
     migratableRoleArnPatterns === undefined
       ? [EKSCTL_IRSA_TAG, ...[assignableTag(context)].filter((tag) => tag !== undefined)]
       : [];
-  return {
-    statements: [
-      ...(patterns.length === 0
-        ? []
-        : [new PolicyStatement({ actions: [...actions], resources: [...patterns], conditions })]),
-      ...tags.map(
-        (tag) =>
-          new PolicyStatement({
-            actions: [...actions],
-            resources: [anyRole(stack)],
-            conditions: { ...conditions, ...taggedRoles(tag) },
-          }),
-      ),
-    ],
-    acknowledgements: [
-      ...patterns
-        .filter((resource) => resource.includes('*'))
-        .map((resource) => ({
-          id: wildcardResourceFinding(stack, resource),
-          reason: MIGRATABLE_ROLES,
-        })),
-      ...(tags.length === 0
-        ? []
-        : [
-            { id: wildcardResourceFinding(stack, anyRole(stack)), reason: MIGRATABLE_TAGGED_ROLES },
-          ]),
-    ],
-  };
+  return grantOf(stack, [
+    ...(patterns.length === 0
+      ? []
+      : [{ actions, resources: patterns, conditions, reason: MIGRATABLE_ROLES }]),
+    ...tags.map((tag) => ({
+      actions,
+      ...anyRole(stack, MIGRATABLE_TAGGED_ROLES),
+      conditions: { ...conditions, ...taggedRoles(tag) },
+    })),
+  ]);
 }
 
 /**
@@ -520,32 +531,14 @@ function editMigratableTrust(context: TaskPermissionContext): TaskPermissions {
 }
 
 function readTrustOfAnyRole({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] })],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_TRUST },
-    ],
-  };
-}
-
-function eksctlRoleStackArns(stack: Stack): string[] {
-  return EKSCTL_ROLE_STACK_PATTERNS.map((pattern) =>
-    stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${pattern}/*` }),
-  );
+  return grantOf(stack, [{ actions: ['iam:GetRole'], ...anyRole(stack, ROLES_FROM_TRUST) }]);
 }
 
 /** Reading eksctl's role stacks (DescribeStacks on their names only), to find an association's. */
 function describeEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
-  const stacks = eksctlRoleStackArns(stack);
-  return {
-    statements: [
-      new PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: stacks }),
-    ],
-    acknowledgements: stacks.map((resource) => ({
-      id: wildcardResourceFinding(stack, resource),
-      reason: EKSCTL_STACKS,
-    })),
-  };
+  return grantOf(stack, [
+    { actions: ['cloudformation:DescribeStacks'], ...eksctlRoleStacks(stack) },
+  ]);
 }
 
 /** IAM calls that CloudFormation makes with the caller's credentials, and only those. */
@@ -559,41 +552,31 @@ const VIA_CLOUDFORMATION = {
  * credentials, only through CloudFormation (so only for roles of those stacks).
  */
 function deleteEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissions {
-  const stacks = eksctlRoleStackArns(stack);
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: [
-          'cloudformation:DescribeStacks',
-          'cloudformation:UpdateTerminationProtection',
-          'cloudformation:DeleteStack',
-        ],
-        resources: stacks,
-      }),
-      new PolicyStatement({
-        actions: [
-          'iam:GetRole',
-          'iam:ListAttachedRolePolicies',
-          'iam:ListRolePolicies',
-          'iam:ListInstanceProfilesForRole',
-          'iam:DetachRolePolicy',
-          'iam:DeleteRolePolicy',
-          // No DeleteRolePermissionsBoundary: DeleteRole takes a role with its boundary, and no
-          // task may lift a boundary (the guardrails' rule), not even through CloudFormation.
-          'iam:DeleteRole',
-        ],
-        resources: [anyRole(stack)],
-        conditions: VIA_CLOUDFORMATION,
-      }),
-    ],
-    acknowledgements: [
-      ...stacks.map((resource) => ({
-        id: wildcardResourceFinding(stack, resource),
-        reason: EKSCTL_STACKS,
-      })),
-      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_OF_EKSCTL_STACKS },
-    ],
-  };
+  return grantOf(stack, [
+    {
+      actions: [
+        'cloudformation:DescribeStacks',
+        'cloudformation:UpdateTerminationProtection',
+        'cloudformation:DeleteStack',
+      ],
+      ...eksctlRoleStacks(stack),
+    },
+    {
+      actions: [
+        'iam:GetRole',
+        'iam:ListAttachedRolePolicies',
+        'iam:ListRolePolicies',
+        'iam:ListInstanceProfilesForRole',
+        'iam:DetachRolePolicy',
+        'iam:DeleteRolePolicy',
+        // No DeleteRolePermissionsBoundary: DeleteRole takes a role with its boundary, and no
+        // task may lift a boundary (the guardrails' rule), not even through CloudFormation.
+        'iam:DeleteRole',
+      ],
+      ...anyRole(stack, ROLES_OF_EKSCTL_STACKS),
+      conditions: VIA_CLOUDFORMATION,
+    },
+  ]);
 }
 
 /**
@@ -601,73 +584,49 @@ function deleteEksctlRoleStacks({ stack }: TaskPermissionContext): TaskPermissio
  * role stack names (and this service's change set names), and the IAM calls CloudFormation
  * then makes with the task's credentials, only when made through CloudFormation.
  */
-function editTrustThroughEksctlStacks(context: TaskPermissionContext): TaskPermissions {
-  const { stack } = context;
-  const stacks = eksctlRoleStackArns(stack);
+function editTrustThroughEksctlStacks({ stack }: TaskPermissionContext): TaskPermissions {
   const changeSets = stack.formatArn({
     service: 'cloudformation',
     resource: 'changeSet',
     resourceName: `${CHANGE_SET_PREFIX}*/*`,
   });
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: [
-          'cloudformation:DescribeStacks',
-          'cloudformation:ListStackResources',
-          'cloudformation:GetTemplate',
-          'cloudformation:CreateChangeSet',
-          'cloudformation:DescribeChangeSet',
-          'cloudformation:ExecuteChangeSet',
-          'cloudformation:DeleteChangeSet',
-        ],
-        resources: [...stacks, changeSets],
-      }),
-      new PolicyStatement({
-        // GetRole and UpdateAssumeRolePolicy of these roles the task holds already.
-        actions: [
-          'iam:TagRole',
-          'iam:UntagRole',
-          'iam:ListRolePolicies',
-          'iam:ListAttachedRolePolicies',
-          'iam:GetRolePolicy',
-        ],
-        // Only eksctl's IRSA roles (tagged by their stack), and only through CloudFormation.
-        resources: [anyRole(stack)],
-        conditions: { ...VIA_CLOUDFORMATION, ...taggedRoles(EKSCTL_IRSA_TAG) },
-      }),
-    ],
-    acknowledgements: [
-      ...[...stacks, changeSets].map((resource) => ({
-        id: wildcardResourceFinding(stack, resource),
-        reason: EKSCTL_STACKS,
-      })),
-      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_OF_EKSCTL_STACKS },
-    ],
-  };
+  return grantOf(stack, [
+    {
+      actions: [
+        'cloudformation:DescribeStacks',
+        'cloudformation:ListStackResources',
+        'cloudformation:GetTemplate',
+        'cloudformation:CreateChangeSet',
+        'cloudformation:DescribeChangeSet',
+        'cloudformation:ExecuteChangeSet',
+        'cloudformation:DeleteChangeSet',
+      ],
+      resources: [...eksctlRoleStacks(stack).resources, changeSets],
+      reason: EKSCTL_STACKS,
+    },
+    {
+      // GetRole and UpdateAssumeRolePolicy of these roles the task holds already.
+      actions: [
+        'iam:TagRole',
+        'iam:UntagRole',
+        'iam:ListRolePolicies',
+        'iam:ListAttachedRolePolicies',
+        'iam:GetRolePolicy',
+      ],
+      // Only eksctl's IRSA roles (tagged by their stack), and only through CloudFormation.
+      ...anyRole(stack, ROLES_OF_EKSCTL_STACKS),
+      conditions: { ...VIA_CLOUDFORMATION, ...taggedRoles(EKSCTL_IRSA_TAG) },
+    },
+  ]);
 }
 
 /** DescribeCluster: status, version, Auto Mode, the Kubernetes endpoint and OIDC issuer. */
 function describeClusters({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [anyCluster(stack)] }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-    ],
-  };
+  return grantOf(stack, [{ actions: ['eks:DescribeCluster'], ...anyCluster(stack) }]);
 }
 
 function describeAddons({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({ actions: ['eks:DescribeAddon'], resources: [anyAddon(stack)] }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
-    ],
-  };
+  return grantOf(stack, [{ actions: ['eks:DescribeAddon'], ...anyAddon(stack) }]);
 }
 
 /**
@@ -675,24 +634,15 @@ function describeAddons({ stack }: TaskPermissionContext): TaskPermissions {
  * for an add-on another actor created first, DescribeAddonVersions for the default version.
  */
 function installAddons({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['eks:DescribeCluster', 'eks:CreateAddon'],
-        resources: [anyCluster(stack)],
-      }),
-      new PolicyStatement({ actions: ['eks:DescribeAddon'], resources: [anyAddon(stack)] }),
-      new PolicyStatement({ actions: ['eks:DescribeAddonVersions'], resources: ['*'] }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-      { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'eks:DescribeAddonVersions supports no resource-level permissions.',
-      },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['eks:DescribeCluster', 'eks:CreateAddon'], ...anyCluster(stack) },
+    { actions: ['eks:DescribeAddon'], ...anyAddon(stack) },
+    {
+      actions: ['eks:DescribeAddonVersions'],
+      resources: ['*'],
+      reason: 'eks:DescribeAddonVersions supports no resource-level permissions.',
+    },
+  ]);
 }
 
 /**
@@ -701,45 +651,22 @@ function installAddons({ stack }: TaskPermissionContext): TaskPermissions {
  * pod identity associations (DescribeAddonVersions, DescribeAddonConfiguration).
  */
 function writeAddons({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['eks:DescribeCluster', 'eks:CreateAddon'],
-        resources: [anyCluster(stack)],
-      }),
-      new PolicyStatement({
-        actions: ['eks:DescribeAddon', 'eks:UpdateAddon', 'eks:TagResource'],
-        resources: [anyAddon(stack)],
-      }),
-      new PolicyStatement({
-        actions: ['eks:DescribeAddonVersions', 'eks:DescribeAddonConfiguration'],
-        resources: ['*'],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-      { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'eks:DescribeAddonVersions and eks:DescribeAddonConfiguration support no resource-level permissions.',
-      },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['eks:DescribeCluster', 'eks:CreateAddon'], ...anyCluster(stack) },
+    { actions: ['eks:DescribeAddon', 'eks:UpdateAddon', 'eks:TagResource'], ...anyAddon(stack) },
+    {
+      actions: ['eks:DescribeAddonVersions', 'eks:DescribeAddonConfiguration'],
+      resources: ['*'],
+      reason:
+        'eks:DescribeAddonVersions and eks:DescribeAddonConfiguration support no resource-level permissions.',
+    },
+  ]);
 }
 
 function updateAddons({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['eks:DescribeAddon', 'eks:UpdateAddon'],
-        resources: [anyAddon(stack)],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['eks:DescribeAddon', 'eks:UpdateAddon'], ...anyAddon(stack) },
+  ]);
 }
 
 /**
@@ -747,36 +674,22 @@ function updateAddons({ stack }: TaskPermissionContext): TaskPermissions {
  * cluster's Kubernetes endpoint and OIDC issuer. The role it passes needs a PassRole grant too.
  */
 function createAssociations({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['eks:CreatePodIdentityAssociation', 'eks:DescribeCluster'],
-        resources: [anyCluster(stack)],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-    ],
-  };
+  return grantOf(stack, [
+    {
+      actions: ['eks:CreatePodIdentityAssociation', 'eks:DescribeCluster'],
+      ...anyCluster(stack),
+    },
+  ]);
 }
 
 /** Update and delete of associations, and TagResource for the tags given on create. */
 function changeAssociations({ stack }: TaskPermissionContext): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: [
-          'eks:UpdatePodIdentityAssociation',
-          'eks:DeletePodIdentityAssociation',
-          'eks:TagResource',
-        ],
-        resources: [anyAssociation(stack)],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyAssociation(stack)), reason: ASSOCIATION_IDS },
-    ],
-  };
+  const actions = [
+    'eks:UpdatePodIdentityAssociation',
+    'eks:DeletePodIdentityAssociation',
+    'eks:TagResource',
+  ];
+  return grantOf(stack, [{ actions, ...anyAssociation(stack) }]);
 }
 
 /**
@@ -787,36 +700,25 @@ function clusterConfigFiles({ stack, configBucket }: TaskPermissionContext): Tas
   const configFiles = [CLUSTERS_PREFIX, DEFAULTS_PREFIX].map((prefix) =>
     configBucket.objectsUnder(prefix),
   );
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [configBucket.bucket.bucketArn],
-        conditions: {
-          StringLike: { 's3:prefix': [`${CLUSTERS_PREFIX}*`, `${DEFAULTS_PREFIX}*`] },
-        },
-      }),
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: configFiles }),
-    ],
-    acknowledgements: configFiles.map((files) => ({
-      id: wildcardResourceFinding(stack, files),
-      reason: BOOTSTRAP_CONFIG_KEYS,
-    })),
-  };
+  return grantOf(stack, [
+    {
+      actions: ['s3:ListBucket'],
+      resources: [configBucket.bucket.bucketArn],
+      conditions: {
+        StringLike: { 's3:prefix': [`${CLUSTERS_PREFIX}*`, `${DEFAULTS_PREFIX}*`] },
+      },
+    },
+    { actions: ['s3:GetObject'], resources: configFiles, reason: BOOTSTRAP_CONFIG_KEYS },
+  ]);
 }
 
-function listOidcProviders(): TaskPermissions {
-  return {
-    statements: [
-      new PolicyStatement({ actions: ['iam:ListOpenIDConnectProviders'], resources: ['*'] }),
-    ],
-    acknowledgements: [
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: NO_RESOURCE_LEVEL('iam:ListOpenIDConnectProviders'),
-      },
-    ],
-  };
+function listOidcProviders({ stack }: TaskPermissionContext): TaskPermissions {
+  return grantOf(stack, [
+    {
+      actions: ['iam:ListOpenIDConnectProviders'],
+      ...noResourceLevel('iam:ListOpenIDConnectProviders'),
+    },
+  ]);
 }
 
 /**
@@ -831,41 +733,23 @@ function discoverIrsaRoles({ stack }: TaskPermissionContext): TaskPermissions {
     resource: 'stack',
     resourceName: '*/*',
   });
-  return {
-    statements: [
-      new PolicyStatement({
-        actions: ['eks:DescribeCluster', 'eks:ListAddons'],
-        resources: [anyCluster(stack)],
-      }),
-      new PolicyStatement({ actions: ['eks:DescribeAddon'], resources: [anyAddon(stack)] }),
-      new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole(stack)] }),
-      new PolicyStatement({
-        actions: [
-          'iam:ListRoles',
-          'iam:GetAccountSummary',
-          'cloudformation:DescribeStacks',
-          'eks:DescribeAddonConfiguration',
-        ],
-        resources: ['*'],
-      }),
-      new PolicyStatement({
-        actions: ['cloudformation:ListStackResources'],
-        resources: [anyStack],
-      }),
-    ],
-    acknowledgements: [
-      { id: wildcardResourceFinding(stack, anyCluster(stack)), reason: CLUSTER_FROM_INPUT },
-      { id: wildcardResourceFinding(stack, anyAddon(stack)), reason: CLUSTER_FROM_INPUT },
-      { id: wildcardResourceFinding(stack, anyRole(stack)), reason: ROLES_FROM_TRUST },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: NO_RESOURCE_LEVEL(
-          'iam:ListRoles, iam:GetAccountSummary, eks:DescribeAddonConfiguration and cloudformation:DescribeStacks without a stack name',
-        ),
-      },
-      { id: wildcardResourceFinding(stack, anyStack), reason: ANY_STACK },
-    ],
-  };
+  return grantOf(stack, [
+    { actions: ['eks:DescribeCluster', 'eks:ListAddons'], ...anyCluster(stack) },
+    { actions: ['eks:DescribeAddon'], ...anyAddon(stack) },
+    { actions: ['iam:GetRole'], ...anyRole(stack, ROLES_FROM_TRUST) },
+    {
+      actions: [
+        'iam:ListRoles',
+        'iam:GetAccountSummary',
+        'cloudformation:DescribeStacks',
+        'eks:DescribeAddonConfiguration',
+      ],
+      ...noResourceLevel(
+        'iam:ListRoles, iam:GetAccountSummary, eks:DescribeAddonConfiguration and cloudformation:DescribeStacks without a stack name',
+      ),
+    },
+    { actions: ['cloudformation:ListStackResources'], resources: [anyStack], reason: ANY_STACK },
+  ]);
 }
 
 /**
@@ -882,8 +766,6 @@ function migratableRolePatterns({
         environment: { [MIGRATABLE_ROLES_ENV]: JSON.stringify(migratableRoleArnPatterns) },
       };
 }
-
-const POD_IDENTITY_ONLY = { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } };
 
 /**
  * Every grant a task may list, so that no function runs with IAM nobody decided on: a descriptor

@@ -1,9 +1,29 @@
-import { Aspects, type IAspect, Validations } from 'aws-cdk-lib';
+import { Aspects, Duration, type IAspect, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type IConstruct } from 'constructs';
+
+/**
+ * An alarm that fires once `metric` reaches 1 in a five-minute period and stays quiet while
+ * nothing is reported: a single failed run, dead-lettered event or failed item is worth a look.
+ */
+export function alarmOnAny(
+  scope: Construct,
+  id: string,
+  description: string,
+  metric: cloudwatch.Metric,
+): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description,
+    metric: metric.with({ period: Duration.minutes(5) }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
 
 export interface AlarmNotificationsProps {
   /**

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmOnAny } from './alarm-notifications.ts';
 
 /** How a trigger delivers: the settings every trigger of the stack shares. */
 export interface WorkflowTriggerDeliveryProps {
@@ -79,16 +80,13 @@ export class WorkflowEventTrigger extends Construct {
       }),
     );
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `${props.undeliveredDescription}; the event is in the dead-letter queue`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+    this.deadLetterAlarm = alarmOnAny(
+      this,
+      'DeadLetterAlarm',
+      `${props.undeliveredDescription}; the event is in the dead-letter queue`,
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(5),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    );
   }
 }

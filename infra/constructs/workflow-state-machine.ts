@@ -13,6 +13,7 @@ import {
   WorkflowDefinitionError,
 } from '../../functions/core/workflow-files.ts';
 import { wildcardResourceFinding } from '../nag.ts';
+import { alarmOnAny } from './alarm-notifications.ts';
 
 // Step Functions creates this rule in the account to learn when a `.sync` child execution ends.
 const SYNC_EVENTS_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
@@ -147,26 +148,10 @@ export class WorkflowStateMachine extends Construct {
     });
 
     this.alarms = {
-      failed: this.executionAlarm(
-        'ExecutionsFailedAlarm',
-        this.stateMachine.metricFailed(),
-        'failed',
-      ),
-      timedOut: this.executionAlarm(
-        'ExecutionsTimedOutAlarm',
-        this.stateMachine.metricTimedOut(),
-        'timed out',
-      ),
-      aborted: this.executionAlarm(
-        'ExecutionsAbortedAlarm',
-        this.stateMachine.metricAborted(),
-        'were aborted',
-      ),
-      throttled: this.executionAlarm(
-        'ExecutionThrottledAlarm',
-        this.stateMachine.metricThrottled(),
-        'were throttled',
-      ),
+      failed: this.executionAlarm('ExecutionsFailed', 'failed'),
+      timedOut: this.executionAlarm('ExecutionsTimedOut', 'timed out'),
+      aborted: this.executionAlarm('ExecutionsAborted', 'were aborted'),
+      throttled: this.executionAlarm('ExecutionThrottled', 'were throttled'),
     };
   }
 
@@ -209,15 +194,14 @@ export class WorkflowStateMachine extends Construct {
     );
   }
 
-  private executionAlarm(id: string, metric: cloudwatch.Metric, what: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, id, {
-      alarmDescription: `Executions of the ${this.workflow} workflow ${what}`,
-      metric: metric.with({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+  /** Alarms on any execution `metricName` counts; its id follows the metric's. */
+  private executionAlarm(metricName: string, what: string): cloudwatch.Alarm {
+    return alarmOnAny(
+      this,
+      `${metricName}Alarm`,
+      `Executions of the ${this.workflow} workflow ${what}`,
+      this.stateMachine.metric(metricName, { statistic: cloudwatch.Stats.SUM }),
+    );
   }
 }
 

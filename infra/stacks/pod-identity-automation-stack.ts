@@ -26,7 +26,7 @@ import {
   workflowFile,
   workflowsByTask,
 } from '../../functions/core/workflow-files.ts';
-import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
+import { AlarmNotifications, alarmOnAny } from '../constructs/alarm-notifications.ts';
 import { ClusterCreatedTrigger } from '../constructs/cluster-created-trigger.ts';
 import { ConfigBucket } from '../constructs/config-bucket.ts';
 import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
@@ -289,20 +289,17 @@ export class PodIdentityAutomationStack extends Stack {
 
   /** Runs whose report lists a failed item: a failed S3 drop fails items, not the execution. */
   private failedItemsAlarm(workflow: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, `${pascalCase(workflow)}FailedItemsAlarm`, {
-      alarmDescription: `Runs of the ${workflow} workflow reported failed items (see the run's report)`,
-      metric: new cloudwatch.Metric({
+    return alarmOnAny(
+      this,
+      `${pascalCase(workflow)}FailedItemsAlarm`,
+      `Runs of the ${workflow} workflow reported failed items (see the run's report)`,
+      new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: FAILED_ITEMS_METRIC,
         dimensionsMap: { [WORKFLOW_DIMENSION]: workflow },
         statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    );
   }
 
   /**

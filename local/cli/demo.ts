@@ -52,67 +52,70 @@ export async function runDemo(
     if (!cluster) throw new Error(`${worldPath} has no cluster to demonstrate on`);
     const input = { clusterName: cluster, addonName: 'eks-pod-identity-agent' };
 
-    io.out(
-      `Step 1. Install the EKS Pod Identity Agent, as \`eks-pia create addon --cluster ${cluster} --name eks-pod-identity-agent\` would\n`,
-    );
-    io.out('    workflow: ensure-addon (state-machines/ensure-addon.asl.json)\n');
-    let mark = simulator.calls.length;
-    printIndented(await engine.run('ensure-addon', input), globals.output, io);
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+    /** Each step narrates, runs one workflow and sums up only the calls that run made. */
+    const step = async (narration: readonly string[], workflow: string, workflowInput: unknown) => {
+      for (const line of narration) io.out(`${line}\n`);
+      const mark = simulator.calls.length;
+      printIndented(await engine.run(workflow, workflowInput), globals.output, io);
+      io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+    };
 
-    io.out('Step 2. Run it again: a rerun on an unchanged world changes nothing\n');
-    mark = simulator.calls.length;
-    printIndented(await engine.run('ensure-addon', input), globals.output, io);
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+    await step(
+      [
+        `Step 1. Install the EKS Pod Identity Agent, as \`eks-pia create addon --cluster ${cluster} --name eks-pod-identity-agent\` would`,
+        '    workflow: ensure-addon (state-machines/ensure-addon.asl.json)',
+      ],
+      'ensure-addon',
+      input,
+    );
+    await step(
+      ['Step 2. Run it again: a rerun on an unchanged world changes nothing'],
+      'ensure-addon',
+      input,
+    );
 
     const configPath = join(PROJECT_ROOT, 'events', 'configs', 'apply-team-payments.yaml');
     const applyInput = fileInput('apply', readConfigFile(configPath, 'apply'), configPath, {});
-    io.out(
-      "Step 3. Apply the payments team's eksctl config, as `eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml` would\n",
+    await step(
+      [
+        "Step 3. Apply the payments team's eksctl config, as `eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml` would",
+        '    (the same run starts by itself when the file is uploaded under apply/ in the config bucket)',
+        '    workflow: associations (state-machines/associations.asl.json)',
+      ],
+      'associations',
+      applyInput,
     );
-    io.out(
-      '    (the same run starts by itself when the file is uploaded under apply/ in the config bucket)\n',
+    await step(
+      ['Step 4. Apply the same file again: everything is already as declared'],
+      'associations',
+      applyInput,
     );
-    io.out('    workflow: associations (state-machines/associations.asl.json)\n');
-    mark = simulator.calls.length;
-    printIndented(await engine.run('associations', applyInput), globals.output, io);
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
 
-    io.out('Step 4. Apply the same file again: everything is already as declared\n');
-    mark = simulator.calls.length;
-    printIndented(await engine.run('associations', applyInput), globals.output, io);
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
-
-    io.out(
-      'Step 5. Plan the move of the IRSA service accounts and add-ons (vpc-cni, through its own podIdentityAssociations) to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would\n',
+    await step(
+      [
+        'Step 5. Plan the move of the IRSA service accounts and add-ons (vpc-cni, through its own podIdentityAssociations) to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would',
+        '    workflow: migrate-to-pod-identity (state-machines/migrate-to-pod-identity.asl.json); without approval it changes nothing',
+      ],
+      'migrate-to-pod-identity',
+      migrationInput({ cluster }),
     );
-    io.out(
-      '    workflow: migrate-to-pod-identity (state-machines/migrate-to-pod-identity.asl.json); without approval it changes nothing\n',
-    );
-    mark = simulator.calls.length;
-    printIndented(
-      await engine.run('migrate-to-pod-identity', migrationInput({ cluster })),
-      globals.output,
-      io,
-    );
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
-
-    io.out(
-      'Step 6. Approve it and remove the OIDC trust, as `eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship` would\n',
-    );
-    mark = simulator.calls.length;
     const approved = migrationInput({
       cluster,
       approve: true,
       removeOidcProviderTrustRelationship: true,
     });
-    printIndented(await engine.run('migrate-to-pod-identity', approved), globals.output, io);
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
-
-    io.out('Step 7. Run the approved migration again: there is nothing left to move\n');
-    mark = simulator.calls.length;
-    printIndented(await engine.run('migrate-to-pod-identity', approved), globals.output, io);
-    io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
+    await step(
+      [
+        'Step 6. Approve it and remove the OIDC trust, as `eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship` would',
+      ],
+      'migrate-to-pod-identity',
+      approved,
+    );
+    await step(
+      ['Step 7. Run the approved migration again: there is nothing left to move'],
+      'migrate-to-pod-identity',
+      approved,
+    );
 
     io.out(
       `Done. The world as the demo left it is in ${stateOut}; see the associations it made:\n` +

@@ -388,6 +388,24 @@ function withRegion(command: Command): { region?: string } {
 
 // --- building the input of each command ----------------------------------------------------------
 
+/** The input of one change given by flags, checked as the workflow checks it. */
+function flagsInput(
+  operation: FlagsInput['operation'],
+  clusterName: string,
+  region: string | undefined,
+  association: AssociationFromFlags,
+  dryRun: true | undefined,
+): FlagsInput {
+  validateAssociationInput(association, operation);
+  return {
+    operation,
+    clusterName,
+    ...(region === undefined ? {} : { region }),
+    association,
+    ...(dryRun ? { dryRun } : {}),
+  };
+}
+
 function createInputFromFlags(flags: CreateFlags, region: string | undefined): FlagsInput {
   const policyArns = listItems(flags.permissionPolicyArns);
   const wellKnown = parseWellKnownPolicies(flags.wellKnownPolicies);
@@ -437,14 +455,7 @@ function createInputFromFlags(flags: CreateFlags, region: string | undefined): F
     ...(disableSessionTags !== undefined ? { disableSessionTags } : {}),
     ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
   };
-  validateAssociationInput(association, 'create');
-  return {
-    operation: 'create',
-    clusterName,
-    ...(region === undefined ? {} : { region }),
-    association,
-    ...(flags.dryRun ? { dryRun: true as const } : {}),
-  };
+  return flagsInput('create', clusterName, region, association, flags.dryRun);
 }
 
 function updateInputFromFlags(
@@ -473,27 +484,13 @@ function updateInputFromFlags(
     ...(disableSessionTags !== undefined ? { disableSessionTags } : {}),
     ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
   };
-  validateAssociationInput(association, 'update');
-  return {
-    operation: 'update',
-    clusterName,
-    ...(region === undefined ? {} : { region }),
-    association,
-    ...(flags.dryRun ? { dryRun: true as const } : {}),
-  };
+  return flagsInput('update', clusterName, region, association, flags.dryRun);
 }
 
 function deleteInputFromFlags(flags: CommonFlags, region: string | undefined): FlagsInput {
   const clusterName = requireCluster(flags.cluster);
   const association = requireServiceAccount(flags);
-  validateAssociationInput(association, 'delete');
-  return {
-    operation: 'delete',
-    clusterName,
-    ...(region === undefined ? {} : { region }),
-    association,
-    ...(flags.dryRun ? { dryRun: true as const } : {}),
-  };
+  return flagsInput('delete', clusterName, region, association, flags.dryRun);
 }
 
 function getInput(clusterName: string, region: string | undefined, flags: GetFlags): GetInput {
@@ -586,14 +583,19 @@ export function verbGroup(program: Command, verb: string, description: string): 
   );
 }
 
-function podIdentityAssociationCommand(group: Command, description: string): Command {
+function podIdentityAssociationCommand(
+  group: Command,
+  description: string,
+  usage: readonly string[],
+): Command {
   return group
     .command('podidentityassociation')
     .alias('podidentityassociations')
     .description(description)
     .option('-f, --config-file <file>', 'eksctl ClusterConfig (YAML or JSON)')
     .option('--cluster <name>', 'EKS cluster name')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', examples(usage));
 }
 
 /**
@@ -631,81 +633,87 @@ export function registerPodIdentityAssociationCommands(
 
   /**
    * create, update and delete differ only in their flags and how those become an input: each
-   * takes `--timeout`, refuses its flag list next to `-f`, reads a file or its flags, and prints
-   * the change report. The timeout is parsed first so a bad one is reported before bad flags.
+   * names one service account by flags, takes `--dry-run` and `--timeout`, refuses its flag list
+   * next to `-f`, reads a file or its flags, and prints the change report. The timeout is parsed
+   * first so a bad one is reported before bad flags.
    */
-  const addChangeAction = <Flags extends CommonFlags>(
-    command: Command,
-    operation: ChangeOperation,
-    refused: readonly string[],
-    fromFlags: (flags: Flags, region: string | undefined, given: ReadonlySet<string>) => FlagsInput,
-  ): void => {
+  const changeCommand = <Flags extends CommonFlags>(spec: {
+    operation: ChangeOperation;
+    description: string;
+    /** Adds the flags only this command takes, in the order help lists them. */
+    flags?: (command: Command) => Command;
+    examples: readonly string[];
+    refused: readonly string[];
+    fromFlags: (flags: Flags, region: string | undefined, given: ReadonlySet<string>) => FlagsInput;
+  }): void => {
+    const { operation, refused } = spec;
+    const group = verbGroup(program, operation, `${operation} resources`);
+    const command = podIdentityAssociationCommand(group, spec.description, spec.examples)
+      .option('--namespace <namespace>', 'namespace of the service account')
+      .option('--service-account-name <name>', 'name of the service account');
+    spec.flags?.(command);
+    command.option('--dry-run', 'show what would change without changing anything');
     timeoutOption(command);
     const given = recordGivenFlags(command);
     command.action(async (flags: Flags, invoked: Command) => {
       const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
       const input = changeInput(invoked, flags, operation, { given, refused }, () =>
-        fromFlags(flags, withRegion(invoked).region, given),
+        spec.fromFlags(flags, withRegion(invoked).region, given),
       );
       await start(invoked, input, printChanges, flags.timeout, timeoutMs);
     });
   };
 
-  const create = podIdentityAssociationCommand(
-    verbGroup(program, 'create', 'create resources'),
-    'create pod identity associations (and their IAM roles) from a config file or from flags',
-  )
-    .option('--namespace <namespace>', 'namespace of the service account')
-    .option('--service-account-name <name>', 'name of the service account')
-    .option('--role-arn <arn>', 'existing IAM role for the association')
-    .option('--role-name <name>', 'name of the IAM role to create')
-    .option('--permission-boundary-arn <arn>', 'permissions boundary of the created role')
-    .option('--permissions-boundary-arn <arn>', 'same as --permission-boundary-arn')
-    .option(
-      '--permission-policy-arns <arns>',
-      'managed policies for the created role (comma list)',
-      collect,
-    )
-    .option(
-      '--well-known-policies <names>',
-      `well-known policies for the created role (comma list of ${WELL_KNOWN_POLICY_NAMES.join(', ')})`,
-      collect,
-    )
-    .option('--create-service-account', 'create the namespace and service account if missing')
-    .option('--tags <pairs>', 'tags for the role and the association (k1=v1,k2=v2)', collect)
-    .option('--target-role-arn <arn>', 'role in another account to chain into')
-    .option(
-      '--disable-session-tags [bool]',
-      'turn off session tags (needed with --policy); --disable-session-tags=false keeps them',
-    )
-    .option('--policy <json>', 'session policy (JSON) that narrows the role for these pods')
-    .option('--dry-run', 'show what would change without changing anything')
-    .addHelpText(
-      'after',
-      examples([
-        'eks-pia create podidentityassociation --cluster demo --namespace default --service-account-name s3-reader --well-known-policies autoScaler --create-service-account',
-        'eks-pia create podidentityassociation --cluster demo --namespace default --service-account-name web --role-arn arn:aws:iam::111122223333:role/web',
-        'eks-pia create podidentityassociation -f events/configs/create-userdocs-flags.yaml --dry-run',
-        'cat config.yaml | eks-pia create podidentityassociation -f -',
-      ]),
-    );
-  addChangeAction(create, 'create', CREATE_FLAGS_REFUSED_WITH_FILE, createInputFromFlags);
+  changeCommand({
+    operation: 'create',
+    description:
+      'create pod identity associations (and their IAM roles) from a config file or from flags',
+    flags: (command) =>
+      command
+        .option('--role-arn <arn>', 'existing IAM role for the association')
+        .option('--role-name <name>', 'name of the IAM role to create')
+        .option('--permission-boundary-arn <arn>', 'permissions boundary of the created role')
+        .option('--permissions-boundary-arn <arn>', 'same as --permission-boundary-arn')
+        .option(
+          '--permission-policy-arns <arns>',
+          'managed policies for the created role (comma list)',
+          collect,
+        )
+        .option(
+          '--well-known-policies <names>',
+          `well-known policies for the created role (comma list of ${WELL_KNOWN_POLICY_NAMES.join(', ')})`,
+          collect,
+        )
+        .option('--create-service-account', 'create the namespace and service account if missing')
+        .option('--tags <pairs>', 'tags for the role and the association (k1=v1,k2=v2)', collect)
+        .option('--target-role-arn <arn>', 'role in another account to chain into')
+        .option(
+          '--disable-session-tags [bool]',
+          'turn off session tags (needed with --policy); --disable-session-tags=false keeps them',
+        )
+        .option('--policy <json>', 'session policy (JSON) that narrows the role for these pods'),
+    examples: [
+      'eks-pia create podidentityassociation --cluster demo --namespace default --service-account-name s3-reader --well-known-policies autoScaler --create-service-account',
+      'eks-pia create podidentityassociation --cluster demo --namespace default --service-account-name web --role-arn arn:aws:iam::111122223333:role/web',
+      'eks-pia create podidentityassociation -f events/configs/create-userdocs-flags.yaml --dry-run',
+      'cat config.yaml | eks-pia create podidentityassociation -f -',
+    ],
+    refused: CREATE_FLAGS_REFUSED_WITH_FILE,
+    fromFlags: createInputFromFlags,
+  });
 
   const get = podIdentityAssociationCommand(
     verbGroup(program, 'get', 'show resources'),
     'list pod identity associations with their roles, owners and whether eks-pia manages them',
+    [
+      'eks-pia get podidentityassociation --cluster demo',
+      'eks-pia get podidentityassociation --cluster demo --namespace payments -o yaml',
+      'eks-pia get podidentityassociation --cluster demo -o json | jq -r ".[].RoleARN"',
+    ],
   )
     .option('--namespace <namespace>', 'only this namespace')
     .option('--service-account-name <name>', 'only this service account (needs --namespace)')
-    .option('--chunk-size <n>', 'accepted for eksctl compatibility; every page is always read')
-    .addHelpText(
-      'after',
-      examples([
-        'eks-pia get podidentityassociation --cluster demo',
-        'eks-pia get podidentityassociation --cluster demo --namespace payments -o yaml',
-        'eks-pia get podidentityassociation --cluster demo -o json | jq -r ".[].RoleARN"',
-      ]),
-    );
+    .option('--chunk-size <n>', 'accepted for eksctl compatibility; every page is always read');
   timeoutOption(get);
   const getGiven = recordGivenFlags(get);
   get.action(async (flags: GetFlags, command: Command) => {
@@ -727,48 +735,37 @@ export function registerPodIdentityAssociationCommands(
     await start(command, input, printGet, flags.timeout, timeoutMs);
   });
 
-  const update = podIdentityAssociationCommand(
-    verbGroup(program, 'update', 'update resources'),
-    'update the role, target role, session tags or session policy of pod identity associations',
-  )
-    .option('--namespace <namespace>', 'namespace of the service account')
-    .option('--service-account-name <name>', 'name of the service account')
-    .option('--role-arn <arn>', 'IAM role for the association')
-    .option('--target-role-arn <arn>', 'role in another account to chain into ("" removes it)')
-    .option('--disable-session-tags [bool]', 'turn off session tags (=false turns them on)')
-    .option('--no-disable-session-tags', 'turn session tags back on')
-    .option('--policy <json>', 'session policy (JSON); needs session tags off')
-    .option('--dry-run', 'show what would change without changing anything')
-    .addHelpText(
-      'after',
-      examples([
-        'eks-pia update podidentityassociation --cluster demo --namespace default --service-account-name web --role-arn arn:aws:iam::111122223333:role/web-v2',
-        'eks-pia update podidentityassociation -f events/configs/update-userdocs-roles.yaml --dry-run',
-      ]),
-    );
-  addChangeAction<UpdateFlags>(
-    update,
-    'update',
-    UPDATE_FLAGS_REFUSED_WITH_FILE,
-    (flags, region, given) =>
+  changeCommand<UpdateFlags>({
+    operation: 'update',
+    description:
+      'update the role, target role, session tags or session policy of pod identity associations',
+    flags: (command) =>
+      command
+        .option('--role-arn <arn>', 'IAM role for the association')
+        .option('--target-role-arn <arn>', 'role in another account to chain into ("" removes it)')
+        .option('--disable-session-tags [bool]', 'turn off session tags (=false turns them on)')
+        .option('--no-disable-session-tags', 'turn session tags back on')
+        .option('--policy <json>', 'session policy (JSON); needs session tags off'),
+    examples: [
+      'eks-pia update podidentityassociation --cluster demo --namespace default --service-account-name web --role-arn arn:aws:iam::111122223333:role/web-v2',
+      'eks-pia update podidentityassociation -f events/configs/update-userdocs-roles.yaml --dry-run',
+    ],
+    refused: UPDATE_FLAGS_REFUSED_WITH_FILE,
+    fromFlags: (flags, region, given) =>
       updateInputFromFlags(flags, given.has('no-disable-session-tags'), region),
-  );
+  });
 
-  const remove = podIdentityAssociationCommand(
-    verbGroup(program, 'delete', 'delete resources'),
-    'delete pod identity associations, and the roles and service accounts eks-pia created for them',
-  )
-    .option('--namespace <namespace>', 'namespace of the service account')
-    .option('--service-account-name <name>', 'name of the service account')
-    .option('--dry-run', 'show what would change without changing anything')
-    .addHelpText(
-      'after',
-      examples([
-        'eks-pia delete podidentityassociation --cluster demo --namespace default --service-account-name web',
-        'eks-pia delete podidentityassociation -f events/configs/delete-userdocs-associations.yaml',
-      ]),
-    );
-  addChangeAction(remove, 'delete', DELETE_FLAGS_REFUSED_WITH_FILE, deleteInputFromFlags);
+  changeCommand({
+    operation: 'delete',
+    description:
+      'delete pod identity associations, and the roles and service accounts eks-pia created for them',
+    examples: [
+      'eks-pia delete podidentityassociation --cluster demo --namespace default --service-account-name web',
+      'eks-pia delete podidentityassociation -f events/configs/delete-userdocs-associations.yaml',
+    ],
+    refused: DELETE_FLAGS_REFUSED_WITH_FILE,
+    fromFlags: deleteInputFromFlags,
+  });
 
   const apply = verbGroup(
     program,

@@ -12,18 +12,11 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { queryResult, SimError, type SimRequest, type XmlValue } from '../protocol.ts';
-import type { ServiceContext, ServiceModule } from '../server.ts';
+import { SimError, type XmlValue } from '../protocol.ts';
 import type { SimulatorState } from '../state.ts';
 import type { World } from '../world.ts';
 import { trustPolicy } from './iam.ts';
-import {
-  paginate,
-  parseQueryCall,
-  type QueryParams,
-  unknownAction,
-  validationError,
-} from './query.ts';
+import { paginate, type QueryAction, queryService, validationError } from './query.ts';
 import { propertiesOf, roleLogicalIds, type Template } from './template-resources.ts';
 
 const version = '2010-05-15';
@@ -61,32 +54,6 @@ const stackStatuses = new Set([
 ]);
 
 type WorldStack = World['stacks'][number];
-type Run = (state: SimulatorState) => XmlValue;
-
-/** Actions that change the world; the rest only read it (describes still advance operations). */
-const mutatingActions = new Set([
-  'CreateChangeSet',
-  'ExecuteChangeSet',
-  'DeleteChangeSet',
-  'DeleteStack',
-  'UpdateTerminationProtection',
-]);
-
-export const cloudFormationService: ServiceModule = {
-  service: 'cloudformation',
-  resolve(request: SimRequest, context: ServiceContext) {
-    const { action, params } = parseQueryCall(request, version);
-    // Own keys only: an Action such as `constructor` must not reach Object.prototype.
-    const parse = Object.hasOwn(actions, action) ? actions[action] : undefined;
-    if (!parse) throw unknownAction(action, version);
-    const run = parse(params);
-    return {
-      operation: action,
-      mutating: mutatingActions.has(action),
-      run: () => queryResult('cloudformation', action, run(context.state), context.requestId),
-    };
-  },
-};
 
 /** Statuses from which a stack can be updated or deleted (no operation running). */
 const stableStatuses = new Set([
@@ -137,7 +104,7 @@ function runtimeOf(state: SimulatorState): CloudFormationRuntime {
   return runtime;
 }
 
-const actions: Record<string, (params: QueryParams) => Run> = {
+const actions: Record<string, QueryAction> = {
   ListStacks(params) {
     const filter = params.list('StackStatusFilter');
     for (const status of filter) {
@@ -457,6 +424,8 @@ const actions: Record<string, (params: QueryParams) => Run> = {
     };
   },
 };
+
+export const cloudFormationService = queryService('cloudformation', version, actions);
 
 function isLive(stack: WorldStack): boolean {
   return stack.status !== 'DELETE_COMPLETE';

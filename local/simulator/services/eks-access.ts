@@ -9,22 +9,20 @@ import type { SimulatorState } from '../state.ts';
 import type { WorldAccessEntry, WorldCluster } from '../world.ts';
 import {
   assertTags,
+  clusterRoute,
   decodeBody,
   decodePage,
   eksArn,
-  epochSeconds,
   inUse,
   invalidParameter,
   invalidRequest,
   markCreated,
   markModified,
   notFound,
-  ok,
   paginate,
-  requireCluster,
-  route,
+  renderTimestamps,
+  routes,
   stableUuid,
-  timestampsOf,
 } from './eks-shared.ts';
 
 const PRINCIPAL_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):(role|user)\/(?:.*\/)?([^/]+)$/;
@@ -103,7 +101,6 @@ function defaultUsername(state: SimulatorState, principalArn: string): string {
 }
 
 function renderEntry(state: SimulatorState, cluster: WorldCluster, entry: WorldAccessEntry) {
-  const { createdAt, modifiedAt } = timestampsOf(entry);
   const parts = principalParts(entry.principalArn);
   const uuid = stableUuid(`access-entry/${cluster.name}/${entry.principalArn}`);
   return {
@@ -114,8 +111,7 @@ function renderEntry(state: SimulatorState, cluster: WorldCluster, entry: WorldA
       state,
       `access-entry/${cluster.name}/${parts?.kind ?? 'role'}/${parts?.account ?? state.account}/${parts?.name ?? ''}/${uuid}`,
     ),
-    createdAt: epochSeconds(createdAt),
-    modifiedAt: epochSeconds(modifiedAt),
+    ...renderTimestamps(entry),
     tags: entry.tags,
     username: entry.username ?? defaultUsername(state, entry.principalArn),
     type: entry.type,
@@ -125,15 +121,15 @@ function renderEntry(state: SimulatorState, cluster: WorldCluster, entry: WorldA
 type WorldAccessPolicy = WorldAccessEntry['policies'][number];
 
 function renderPolicy(policy: WorldAccessPolicy) {
-  const { createdAt, modifiedAt } = timestampsOf(policy);
+  const { createdAt, modifiedAt } = renderTimestamps(policy);
   return {
     policyArn: policy.policyArn,
     accessScope:
       policy.scope === 'cluster'
         ? { type: 'cluster', namespaces: [] }
         : { type: 'namespace', namespaces: policy.scope.namespaces },
-    associatedAt: epochSeconds(createdAt),
-    modifiedAt: epochSeconds(modifiedAt),
+    associatedAt: createdAt,
+    modifiedAt,
   };
 }
 
@@ -154,17 +150,10 @@ const associateBody = z.object({
   }),
 });
 
-function entryLabels(labels: Record<string, string>) {
-  return { clusterName: labels.clusterName ?? '', principalArn: labels.principalArn ?? '' };
-}
-
-export const accessRoutes = [
-  route({
-    method: 'POST',
-    path: '/clusters/:clusterName/access-entries',
-    operation: 'CreateAccessEntry',
-    mutating: true,
-    decode: (request, labels) => {
+export const accessRoutes = routes({
+  CreateAccessEntry: clusterRoute({
+    http: 'POST /clusters/:clusterName/access-entries',
+    decode: (request) => {
       const body = decodeBody(request, createBody);
       if (!principalParts(body.principalArn)) {
         throw invalidParameter(
@@ -186,10 +175,9 @@ export const accessRoutes = [
           `The kubernetes group name ${reserved} is invalid, it cannot start with system:`,
         );
       assertTags(body.tags);
-      return { clusterName: labels.clusterName ?? '', ...body, type };
+      return { ...body, type };
     },
-    run: (input, { state }) => {
-      const cluster = requireCluster(state, input.clusterName);
+    run: (input, cluster, { state }) => {
       assertAccessEntriesEnabled(cluster);
       assertPrincipalExists(state, input.principalArn);
       if (cluster.accessEntries.some((entry) => entry.principalArn === input.principalArn)) {
@@ -205,26 +193,19 @@ export const accessRoutes = [
       if (input.username !== undefined) entry.username = input.username;
       cluster.accessEntries.push(entry);
       markCreated(entry, state);
-      return ok({ accessEntry: renderEntry(state, cluster, entry) });
+      return { accessEntry: renderEntry(state, cluster, entry) };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters/:clusterName/access-entries/:principalArn',
-    operation: 'DescribeAccessEntry',
-    mutating: false,
-    decode: (_request, labels) => entryLabels(labels),
-    run: ({ clusterName, principalArn }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+  DescribeAccessEntry: clusterRoute({
+    http: 'GET /clusters/:clusterName/access-entries/:principalArn',
+    decode: (_request, labels) => labels.principalArn ?? '',
+    run: (principalArn, cluster, { state }) => {
       assertAccessEntriesEnabled(cluster);
-      return ok({ accessEntry: renderEntry(state, cluster, requireEntry(cluster, principalArn)) });
+      return { accessEntry: renderEntry(state, cluster, requireEntry(cluster, principalArn)) };
     },
   }),
-  route({
-    method: 'POST',
-    path: '/clusters/:clusterName/access-entries/:principalArn/access-policies',
-    operation: 'AssociateAccessPolicy',
-    mutating: true,
+  AssociateAccessPolicy: clusterRoute({
+    http: 'POST /clusters/:clusterName/access-entries/:principalArn/access-policies',
     decode: (request, labels) => {
       const body = decodeBody(request, associateBody);
       const policyName = ACCESS_POLICY_ARN.exec(body.policyArn)?.[2];
@@ -242,10 +223,9 @@ export const accessRoutes = [
       }
       const scope: WorldAccessPolicy['scope'] =
         body.accessScope.type === 'cluster' ? 'cluster' : { namespaces };
-      return { ...entryLabels(labels), policyArn: body.policyArn, scope };
+      return { principalArn: labels.principalArn ?? '', policyArn: body.policyArn, scope };
     },
-    run: ({ clusterName, principalArn, policyArn, scope }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+    run: ({ principalArn, policyArn, scope }, cluster, { state }) => {
       assertAccessEntriesEnabled(cluster);
       const entry = requireEntry(cluster, principalArn);
       if (entry.type !== 'STANDARD') {
@@ -263,30 +243,29 @@ export const accessRoutes = [
         entry.policies.push(policy);
         markCreated(policy, state);
       }
-      return ok({
+      return {
         clusterName: cluster.name,
         principalArn,
         associatedAccessPolicy: renderPolicy(policy),
-      });
+      };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters/:clusterName/access-entries/:principalArn/access-policies',
-    operation: 'ListAssociatedAccessPolicies',
-    mutating: false,
-    decode: (request, labels) => ({ ...entryLabels(labels), page: decodePage(request) }),
-    run: ({ clusterName, principalArn, page }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+  ListAssociatedAccessPolicies: clusterRoute({
+    http: 'GET /clusters/:clusterName/access-entries/:principalArn/access-policies',
+    decode: (request, labels) => ({
+      principalArn: labels.principalArn ?? '',
+      page: decodePage(request),
+    }),
+    run: ({ principalArn, page }, cluster) => {
       assertAccessEntriesEnabled(cluster);
       const entry = requireEntry(cluster, principalArn);
       const result = paginate(entry.policies, (policy) => policy.policyArn, page);
-      return ok({
+      return {
         clusterName: cluster.name,
         principalArn,
         associatedAccessPolicies: result.items.map(renderPolicy),
         nextToken: result.nextToken,
-      });
+      };
     },
   }),
-];
+});

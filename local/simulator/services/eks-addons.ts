@@ -20,6 +20,7 @@ import {
 } from './eks-pod-identity.ts';
 import {
   assertTags,
+  clusterRoute,
   decodeBody,
   decodePage,
   eksArn,
@@ -29,13 +30,11 @@ import {
   markCreated,
   markModified,
   notFound,
-  ok,
   paginate,
   queryBoolean,
-  requireCluster,
-  route,
+  renderTimestamps,
+  routes,
   stableUuid,
-  timestampsOf,
 } from './eks-shared.ts';
 
 /** DescribeAddon calls that saw an add-on while it was CREATING or UPDATING. */
@@ -110,7 +109,6 @@ function healthIssues(addon: WorldAddon) {
 }
 
 function renderAddon(state: SimulatorState, cluster: WorldCluster, addon: WorldAddon) {
-  const { createdAt, modifiedAt } = timestampsOf(addon);
   const arn = addonArn(state, cluster, addon.name);
   const namespace = namespaceByAddon.get(addon);
   return {
@@ -120,8 +118,7 @@ function renderAddon(state: SimulatorState, cluster: WorldCluster, addon: WorldA
     addonVersion: addon.version,
     health: { issues: healthIssues(addon) },
     addonArn: arn,
-    createdAt: epochSeconds(createdAt),
-    modifiedAt: epochSeconds(modifiedAt),
+    ...renderTimestamps(addon),
     serviceAccountRoleArn: addon.serviceAccountRoleArn,
     tags: addon.tags,
     publisher: 'eks',
@@ -246,24 +243,16 @@ const updateBody = z.object({
   podIdentityAssociations: associationsInput.optional(),
 });
 
-function addonLabels(labels: Record<string, string>) {
-  return { clusterName: labels.clusterName ?? '', addonName: labels.addonName ?? '' };
-}
-
-export const addonRoutes = [
-  route({
-    method: 'POST',
-    path: '/clusters/:clusterName/addons',
-    operation: 'CreateAddon',
-    mutating: true,
-    decode: (request, labels) => {
+export const addonRoutes = routes({
+  CreateAddon: clusterRoute({
+    http: 'POST /clusters/:clusterName/addons',
+    decode: (request) => {
       const body = decodeBody(request, createBody);
       assertTags(body.tags);
       assertRoleArnShape(body.serviceAccountRoleArn);
-      return { clusterName: labels.clusterName ?? '', ...body };
+      return body;
     },
-    run: (input, { state }) => {
-      const cluster = requireCluster(state, input.clusterName);
+    run: (input, cluster, { state }) => {
       if (cluster.addons.some((addon) => addon.name === input.addonName))
         throw inUse('Addon already exists.');
       const release = resolveAddonVersion(
@@ -289,53 +278,38 @@ export const addonRoutes = [
       markCreated(addon, state);
       state.reset(addonDescribesKey(cluster.name, addon.name));
       applyAddonAssociations(state, cluster, addon, namespace, requested);
-      return ok({ addon: renderAddon(state, cluster, addon) });
+      return { addon: renderAddon(state, cluster, addon) };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters/:clusterName/addons',
-    operation: 'ListAddons',
-    mutating: false,
-    decode: (request, labels) => ({
-      clusterName: labels.clusterName ?? '',
-      page: decodePage(request),
-    }),
-    run: ({ clusterName, page }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+  ListAddons: clusterRoute({
+    http: 'GET /clusters/:clusterName/addons',
+    decode: (request) => decodePage(request),
+    run: (page, cluster) => {
       const result = paginate(
         cluster.addons.map((addon) => addon.name),
         (name) => name,
         page,
       );
-      return ok({ addons: result.items, nextToken: result.nextToken });
+      return { addons: result.items, nextToken: result.nextToken };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters/:clusterName/addons/:addonName',
-    operation: 'DescribeAddon',
-    mutating: false,
-    decode: (_request, labels) => addonLabels(labels),
-    run: ({ clusterName, addonName }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+  DescribeAddon: clusterRoute({
+    http: 'GET /clusters/:clusterName/addons/:addonName',
+    decode: (_request, labels) => labels.addonName ?? '',
+    run: (addonName, cluster, { state }) => {
       const addon = requireAddon(cluster, addonName);
       settle(state, cluster, addon);
-      return ok({ addon: renderAddon(state, cluster, addon) });
+      return { addon: renderAddon(state, cluster, addon) };
     },
   }),
-  route({
-    method: 'POST',
-    path: '/clusters/:clusterName/addons/:addonName/update',
-    operation: 'UpdateAddon',
-    mutating: true,
+  UpdateAddon: clusterRoute({
+    http: 'POST /clusters/:clusterName/addons/:addonName/update',
     decode: (request, labels) => {
       const body = decodeBody(request, updateBody);
       assertRoleArnShape(body.serviceAccountRoleArn);
-      return { ...addonLabels(labels), ...body };
+      return { addonName: labels.addonName ?? '', ...body };
     },
-    run: (input, { state }) => {
-      const cluster = requireCluster(state, input.clusterName);
+    run: (input, cluster, { state }) => {
       const addon = requireAddon(cluster, input.addonName);
       if (SETTLING.has(addon.status) || addon.status === 'DELETING') {
         throw inUse(
@@ -386,7 +360,7 @@ export const addonRoutes = [
           value: input.podIdentityAssociations && JSON.stringify(input.podIdentityAssociations),
         },
       ].filter((param) => param.value !== undefined);
-      return ok({
+      return {
         update: {
           id: stableUuid(`update/${state.newId('', `${cluster.name}/${addon.name}`)}`),
           status: 'InProgress',
@@ -395,20 +369,16 @@ export const addonRoutes = [
           createdAt: epochSeconds(state.now()),
           errors: [],
         },
-      });
+      };
     },
   }),
-  route({
-    method: 'DELETE',
-    path: '/clusters/:clusterName/addons/:addonName',
-    operation: 'DeleteAddon',
-    mutating: true,
+  DeleteAddon: clusterRoute({
+    http: 'DELETE /clusters/:clusterName/addons/:addonName',
     decode: (request, labels) => ({
-      ...addonLabels(labels),
+      addonName: labels.addonName ?? '',
       preserve: queryBoolean(request, 'preserve'),
     }),
-    run: ({ clusterName, addonName, preserve }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+    run: ({ addonName, preserve }, cluster, { state }) => {
       const addon = requireAddon(cluster, addonName);
       const rendered = { ...renderAddon(state, cluster, addon), status: 'DELETING' };
       const ownerArn = addonArn(state, cluster, addon.name);
@@ -421,7 +391,7 @@ export const addonRoutes = [
       }
       cluster.addons = cluster.addons.filter((candidate) => candidate !== addon);
       state.reset(addonDescribesKey(cluster.name, addon.name));
-      return ok({ addon: rendered });
+      return { addon: rendered };
     },
   }),
-];
+});

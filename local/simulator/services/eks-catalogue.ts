@@ -8,11 +8,11 @@ import type { WorldAddonVersion } from '../world.ts';
 import {
   decodePage,
   invalidParameter,
-  ok,
   paginate,
   queryList,
   queryString,
   route,
+  routes,
 } from './eks-shared.ts';
 
 const KUBERNETES_VERSIONS = ['1.29', '1.30', '1.31', '1.32', '1.33'];
@@ -191,12 +191,9 @@ const CONFIGURATION_SCHEMA = JSON.stringify({
   properties: {},
 });
 
-export const catalogueRoutes = [
-  route({
-    method: 'GET',
-    path: '/addons/supported-versions',
-    operation: 'DescribeAddonVersions',
-    mutating: false,
+export const catalogueRoutes = routes({
+  DescribeAddonVersions: route({
+    http: 'GET /addons/supported-versions',
     decode: (request) => ({
       page: decodePage(request),
       kubernetesVersion: queryString(request, 'kubernetesVersion'),
@@ -226,14 +223,11 @@ export const catalogueRoutes = [
             (input.owners.length === 0 || input.owners.includes(info.owner)),
         );
       const result = paginate(infos, (info) => info.addonName, input.page);
-      return ok({ addons: result.items, nextToken: result.nextToken });
+      return { addons: result.items, nextToken: result.nextToken };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/addons/configuration-schemas',
-    operation: 'DescribeAddonConfiguration',
-    mutating: false,
+  DescribeAddonConfiguration: route({
+    http: 'GET /addons/configuration-schemas',
     decode: (request) => {
       const addonName = queryString(request, 'addonName');
       const addonVersion = queryString(request, 'addonVersion');
@@ -247,12 +241,12 @@ export const catalogueRoutes = [
       );
       if (!entry)
         throw invalidParameter(`Addon ${addonName} with version ${addonVersion} is not supported`);
-      return ok({
+      return {
         addonName,
         addonVersion,
         configurationSchema: CONFIGURATION_SCHEMA,
         podIdentityConfiguration: entry.podIdentityServiceAccounts,
-      });
+      };
     },
   }),
-];
+});

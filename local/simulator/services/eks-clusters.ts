@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import type { SimulatorState } from '../state.ts';
 import type { WorldCluster } from '../world.ts';
 import {
+  clusterRoute,
   decodePage,
   epochSeconds,
-  ok,
   paginate,
-  requireCluster,
   route,
+  routes,
   stableUuid,
   timestampsOf,
 } from './eks-shared.ts';
@@ -99,24 +99,17 @@ function renderCluster(
   };
 }
 
-export const clusterRoutes = [
-  route({
-    method: 'GET',
-    path: '/clusters/:name',
-    operation: 'DescribeCluster',
-    mutating: false,
-    decode: (_request, labels) => ({ name: labels.name ?? '' }),
-    run: ({ name }, { state, baseUrl }) => {
-      const cluster = requireCluster(state, name);
+export const clusterRoutes = routes({
+  DescribeCluster: clusterRoute({
+    http: 'GET /clusters/:clusterName',
+    decode: () => undefined,
+    run: (_input, cluster, { state, baseUrl }) => {
       advanceStatus(state, cluster);
-      return ok({ cluster: renderCluster(state, cluster, baseUrl) });
+      return { cluster: renderCluster(state, cluster, baseUrl) };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters',
-    operation: 'ListClusters',
-    mutating: false,
+  ListClusters: route({
+    http: 'GET /clusters',
     decode: (request) => decodePage(request),
     run: (page, { state }) => {
       const result = paginate(
@@ -124,7 +117,7 @@ export const clusterRoutes = [
         (name) => name,
         page,
       );
-      return ok({ clusters: result.items, nextToken: result.nextToken });
+      return { clusters: result.items, nextToken: result.nextToken };
     },
   }),
-];
+});

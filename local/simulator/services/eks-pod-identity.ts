@@ -12,23 +12,21 @@ import type { WorldAssociation, WorldCluster } from '../world.ts';
 import {
   assertRoleTrustsPodIdentity,
   assertTags,
+  clusterRoute,
   decodeBody,
   decodePage,
   eksArn,
-  epochSeconds,
   inUse,
   invalidParameter,
   invalidRequest,
   markCreated,
   markModified,
   notFound,
-  ok,
   paginate,
   queryString,
-  requireCluster,
-  route,
+  renderTimestamps,
+  routes,
   stableUuid,
-  timestampsOf,
 } from './eks-shared.ts';
 
 /**
@@ -132,16 +130,9 @@ export function assertAssociationQuota(
   }
 }
 
-export interface NewAssociation {
-  namespace: string;
-  serviceAccount: string;
-  roleArn: string;
-  targetRoleArn?: string | undefined;
-  disableSessionTags?: boolean | undefined;
-  policy?: string | undefined;
-  ownerArn?: string | undefined;
-  tags?: Record<string, string> | undefined;
-}
+/** An association as a request gives it: the id is the simulator's to assign, the tags optional. */
+export type NewAssociation = Omit<WorldAssociation, 'associationId' | 'tags'> &
+  Partial<Pick<WorldAssociation, 'tags'>>;
 
 /** Adds an association to the world; the caller has checked the role, conflicts and quota. */
 export function addAssociation(
@@ -188,7 +179,6 @@ function renderAssociation(
   cluster: WorldCluster,
   association: WorldAssociation,
 ) {
-  const { createdAt, modifiedAt } = timestampsOf(association);
   return {
     clusterName: cluster.name,
     namespace: association.namespace,
@@ -197,8 +187,7 @@ function renderAssociation(
     associationArn: associationArn(state, cluster, association),
     associationId: associationIdOf(association),
     tags: association.tags,
-    createdAt: epochSeconds(createdAt),
-    modifiedAt: epochSeconds(modifiedAt),
+    ...renderTimestamps(association),
     ownerArn: association.ownerArn,
     disableSessionTags: association.disableSessionTags ?? false,
     targetRoleArn: association.targetRoleArn,
@@ -243,12 +232,12 @@ function assertNotOwned(association: WorldAssociation, action: string): void {
   }
 }
 
-function decodeAssociationLabels(labels: Record<string, string>) {
+function decodeAssociationId(labels: Record<string, string>): string {
   const associationId = labels.associationId ?? '';
   if (associationId.length !== 19) {
     throw invalidParameter('The parameter associationId should be 19 characters long.');
   }
-  return { clusterName: labels.clusterName ?? '', associationId };
+  return associationId;
 }
 
 const createBody = z.object({
@@ -270,21 +259,17 @@ const updateBody = z.object({
   policy: z.string().optional(),
 });
 
-export const podIdentityRoutes = [
-  route({
-    method: 'POST',
-    path: '/clusters/:clusterName/pod-identity-associations',
-    operation: 'CreatePodIdentityAssociation',
-    mutating: true,
-    decode: (request, labels) => {
+export const podIdentityRoutes = routes({
+  CreatePodIdentityAssociation: clusterRoute({
+    http: 'POST /clusters/:clusterName/pod-identity-associations',
+    decode: (request) => {
       const body = decodeBody(request, createBody);
       assertTags(body.tags);
       assertRoleArnShape(body.targetRoleArn);
       assertPolicyAllowed(body.policy, body.disableSessionTags);
-      return { clusterName: labels.clusterName ?? '', ...body };
+      return body;
     },
-    run: ({ clusterName, clientRequestToken, ...fields }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+    run: ({ clientRequestToken, ...fields }, cluster, { state }) => {
       const fingerprint = JSON.stringify(fields);
       const tokenKey =
         clientRequestToken === undefined ? undefined : `${cluster.name}/${clientRequestToken}`;
@@ -295,7 +280,7 @@ export const podIdentityRoutes = [
             `The client request token ${clientRequestToken} was already used with different parameters`,
           );
         }
-        return ok({ association: renderAssociation(state, cluster, previous.association) });
+        return { association: renderAssociation(state, cluster, previous.association) };
       }
       assertRoleUsable(state, fields.roleArn);
       const existing = findAssociation(cluster, fields.namespace, fields.serviceAccount);
@@ -303,22 +288,17 @@ export const podIdentityRoutes = [
       assertAssociationQuota(state, cluster, 1);
       const association = addAssociation(state, cluster, fields);
       if (tokenKey !== undefined) tokensOf(state).set(tokenKey, { fingerprint, association });
-      return ok({ association: renderAssociation(state, cluster, association) });
+      return { association: renderAssociation(state, cluster, association) };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters/:clusterName/pod-identity-associations',
-    operation: 'ListPodIdentityAssociations',
-    mutating: false,
-    decode: (request, labels) => ({
-      clusterName: labels.clusterName ?? '',
+  ListPodIdentityAssociations: clusterRoute({
+    http: 'GET /clusters/:clusterName/pod-identity-associations',
+    decode: (request) => ({
       namespace: queryString(request, 'namespace'),
       serviceAccount: queryString(request, 'serviceAccount'),
       page: decodePage(request),
     }),
-    run: ({ clusterName, namespace, serviceAccount, page }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+    run: ({ namespace, serviceAccount, page }, cluster, { state }) => {
       const matching = cluster.podIdentityAssociations.filter(
         (association) =>
           (namespace === undefined || association.namespace === namespace) &&
@@ -329,7 +309,7 @@ export const podIdentityRoutes = [
         (association) => `${association.namespace}/${association.serviceAccount}`,
         page,
       );
-      return ok({
+      return {
         // The real summaries carry no roleArn: an inventory needs one Describe per association.
         associations: result.items.map((association) => ({
           clusterName: cluster.name,
@@ -340,26 +320,19 @@ export const podIdentityRoutes = [
           ownerArn: association.ownerArn,
         })),
         nextToken: result.nextToken,
-      });
+      };
     },
   }),
-  route({
-    method: 'GET',
-    path: '/clusters/:clusterName/pod-identity-associations/:associationId',
-    operation: 'DescribePodIdentityAssociation',
-    mutating: false,
-    decode: (_request, labels) => decodeAssociationLabels(labels),
-    run: ({ clusterName, associationId }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+  DescribePodIdentityAssociation: clusterRoute({
+    http: 'GET /clusters/:clusterName/pod-identity-associations/:associationId',
+    decode: (_request, labels) => decodeAssociationId(labels),
+    run: (associationId, cluster, { state }) => {
       const association = requireAssociation(cluster, associationId);
-      return ok({ association: renderAssociation(state, cluster, association) });
+      return { association: renderAssociation(state, cluster, association) };
     },
   }),
-  route({
-    method: 'POST',
-    path: '/clusters/:clusterName/pod-identity-associations/:associationId',
-    operation: 'UpdatePodIdentityAssociation',
-    mutating: true,
+  UpdatePodIdentityAssociation: clusterRoute({
+    http: 'POST /clusters/:clusterName/pod-identity-associations/:associationId',
     decode: (request, labels) => {
       const body = decodeBody(request, updateBody);
       const { clientRequestToken: _token, ...changes } = body;
@@ -369,10 +342,9 @@ export const podIdentityRoutes = [
         );
       }
       assertRoleArnShape(changes.targetRoleArn);
-      return { ...decodeAssociationLabels(labels), changes };
+      return { associationId: decodeAssociationId(labels), changes };
     },
-    run: ({ clusterName, associationId, changes }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+    run: ({ associationId, changes }, cluster, { state }) => {
       const association = requireAssociation(cluster, associationId);
       assertNotOwned(association, 'update');
       const disableSessionTags = changes.disableSessionTags ?? association.disableSessionTags;
@@ -395,21 +367,17 @@ export const podIdentityRoutes = [
       if (targetRoleArn === undefined) delete association.targetRoleArn;
       else association.targetRoleArn = targetRoleArn;
       markModified(association, state);
-      return ok({ association: renderAssociation(state, cluster, association) });
+      return { association: renderAssociation(state, cluster, association) };
     },
   }),
-  route({
-    method: 'DELETE',
-    path: '/clusters/:clusterName/pod-identity-associations/:associationId',
-    operation: 'DeletePodIdentityAssociation',
-    mutating: true,
-    decode: (_request, labels) => decodeAssociationLabels(labels),
-    run: ({ clusterName, associationId }, { state }) => {
-      const cluster = requireCluster(state, clusterName);
+  DeletePodIdentityAssociation: clusterRoute({
+    http: 'DELETE /clusters/:clusterName/pod-identity-associations/:associationId',
+    decode: (_request, labels) => decodeAssociationId(labels),
+    run: (associationId, cluster, { state }) => {
       const association = requireAssociation(cluster, associationId);
       assertNotOwned(association, 'delete');
       removeAssociation(cluster, association);
-      return ok({ association: renderAssociation(state, cluster, association) });
+      return { association: renderAssociation(state, cluster, association) };
     },
   }),
-];
+});

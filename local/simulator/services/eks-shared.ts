@@ -5,46 +5,69 @@
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import { json, SimError, type SimRequest, type SimResponse } from '../protocol.ts';
-import type { Operation, ServiceContext } from '../server.ts';
+import type { ServiceContext } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldCluster } from '../world.ts';
 
-/** One EKS REST operation: its HTTP binding, how to decode a request and what running it does. */
+/** One EKS REST operation: its HTTP binding and what a request to it does. */
 export interface EksRoute {
+  readonly operation: string;
   readonly method: string;
   /** Path segments; `:name` captures a (decoded) path label. */
   readonly path: readonly string[];
-  readonly operation: string;
+  /** Only EKS's GETs leave the world unchanged. */
   readonly mutating: boolean;
-  bind(request: SimRequest, labels: Record<string, string>, context: ServiceContext): Operation;
+  run(request: SimRequest, labels: Record<string, string>, context: ServiceContext): SimResponse;
+}
+
+/** A route before the table that lists it names its operation. */
+type RouteBinding = Omit<EksRoute, 'operation'>;
+
+/** The routes of `bindings`, each serving the operation it is keyed by. */
+export function routes(bindings: Readonly<Record<string, RouteBinding>>): EksRoute[] {
+  return Object.entries(bindings).map(([operation, binding]) => ({ operation, ...binding }));
 }
 
 /**
  * The request is decoded when the operation runs, after the server's fault injection and rate
  * limit (as AWS throttles before it validates), so a malformed request is still logged under its
- * operation's name. Decoding never touches the world.
+ * operation's name. Decoding never touches the world. Every EKS operation answers 200 with a JSON
+ * body.
  */
 export function route<Input>(spec: {
-  method: string;
-  path: string;
-  operation: string;
-  mutating: boolean;
+  /** Method and path as EKS's API reference gives them: `POST /clusters/:clusterName/addons`. */
+  http: string;
   decode(request: SimRequest, labels: Record<string, string>): Input;
-  run(input: Input, context: ServiceContext): SimResponse;
-}): EksRoute {
+  /** The body of the answer. */
+  run(input: Input, context: ServiceContext): unknown;
+}): RouteBinding {
+  const [method = '', path = ''] = spec.http.split(' ');
   return {
-    method: spec.method,
-    path: spec.path.split('/').filter((segment) => segment.length > 0),
-    operation: spec.operation,
-    mutating: spec.mutating,
-    bind(request, labels, context) {
-      return {
-        operation: spec.operation,
-        mutating: spec.mutating,
-        run: () => spec.run(spec.decode(request, labels), context),
-      };
-    },
+    method,
+    path: path.split('/').filter((segment) => segment.length > 0),
+    mutating: method !== 'GET',
+    run: (request, labels, context) => json(200, spec.run(spec.decode(request, labels), context)),
   };
+}
+
+/**
+ * A route under `/clusters/:clusterName`: once the request has decoded, the cluster is looked up
+ * (ResourceNotFoundException when there is none) before anything else.
+ */
+export function clusterRoute<Input>(spec: {
+  http: string;
+  decode(request: SimRequest, labels: Record<string, string>): Input;
+  run(input: Input, cluster: WorldCluster, context: ServiceContext): unknown;
+}): RouteBinding {
+  return route({
+    http: spec.http,
+    decode: (request, labels) => ({
+      clusterName: labels.clusterName ?? '',
+      input: spec.decode(request, labels),
+    }),
+    run: ({ clusterName, input }, context) =>
+      spec.run(input, requireCluster(context.state, clusterName), context),
+  });
 }
 
 export function matchRoute(
@@ -186,10 +209,6 @@ function decodeToken(token: string): string {
   throw invalidParameter('The nextToken provided is not valid');
 }
 
-export function ok(value: unknown): SimResponse {
-  return json(200, value);
-}
-
 export function requireCluster(state: SimulatorState, name: string): WorldCluster {
   const cluster = state.cluster(name);
   if (!cluster) throw notFound(`No cluster found for name: ${name}.`);
@@ -241,6 +260,12 @@ export function markModified(resource: object, state: SimulatorState): void {
 /** REST-JSON timestamps travel as epoch seconds. */
 export function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
+}
+
+/** `createdAt` and `modifiedAt` as a described resource carries them. */
+export function renderTimestamps(resource: object): { createdAt: number; modifiedAt: number } {
+  const { createdAt, modifiedAt } = timestampsOf(resource);
+  return { createdAt: epochSeconds(createdAt), modifiedAt: epochSeconds(modifiedAt) };
 }
 
 /** EKS tag rules: 1–50 tags, keys up to 128 and values up to 256 characters, no `aws:` prefix. */

@@ -38,6 +38,11 @@ export const eksService: ServiceModule = {
         404,
       );
     }
-    return matched.route.bind(request, matched.labels, context);
+    const { route, labels } = matched;
+    return {
+      operation: route.operation,
+      mutating: route.mutating,
+      run: () => route.run(request, labels, context),
+    };
   },
 };

@@ -11,17 +11,17 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { queryResult, SimError, type SimRequest, XmlMap, type XmlValue } from '../protocol.ts';
-import type { ServiceContext, ServiceModule } from '../server.ts';
+import { SimError, XmlMap, type XmlValue } from '../protocol.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WorldManagedPolicy, WorldRole } from '../world.ts';
 import { trustBeforeWrite, trustWrittenKey } from './eks-shared.ts';
 import {
+  assertPattern,
   paginate,
-  parseQueryCall,
+  type QueryAction,
   type QueryParams,
   type QueryTag,
-  unknownAction,
+  queryService,
   validationError,
 } from './query.ts';
 
@@ -32,97 +32,68 @@ const eksOidcThumbprint = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
 const maxTagsPerRole = 50;
 const rolesQuota = 1000;
 
-type Run = (state: SimulatorState) => XmlValue | undefined;
-
-interface Action {
-  readonly mutating: boolean;
-  /** Checks the request's shape (the part IAM validates before looking anything up). */
-  readonly parse: (params: QueryParams) => Run;
-}
-
-export const iamService: ServiceModule = {
-  service: 'iam',
-  resolve(request: SimRequest, context: ServiceContext) {
-    const { action, params } = parseQueryCall(request, version);
-    // Own keys only: an Action such as `constructor` must not reach Object.prototype.
-    const spec = Object.hasOwn(actions, action) ? actions[action] : undefined;
-    if (!spec) throw unknownAction(action, version);
-    const run = spec.parse(params);
-    return {
-      operation: action,
-      mutating: spec.mutating,
-      run: () => queryResult('iam', action, run(context.state), context.requestId),
-    };
-  },
-};
-
-const actions: Record<string, Action> = {
-  CreateRole: {
-    mutating: true,
-    parse(params) {
-      const name = roleNameParam(params);
-      const path = pathParam(params, 'Path') ?? '/';
-      const trustText = params.required('AssumeRolePolicyDocument');
-      const description = params.string('Description');
-      if (description !== undefined && description.length > 1000) {
-        throw validationError(
-          'Description',
-          description,
-          'Member must have length less than or equal to 1000',
-        );
+const actions: Record<string, QueryAction> = {
+  CreateRole(params) {
+    const name = roleNameParam(params);
+    const path = pathParam(params, 'Path') ?? '/';
+    const trustText = params.required('AssumeRolePolicyDocument');
+    const description = params.string('Description');
+    if (description !== undefined && description.length > 1000) {
+      throw validationError(
+        'Description',
+        description,
+        'Member must have length less than or equal to 1000',
+      );
+    }
+    const maxSessionDuration = params.integer('MaxSessionDuration') ?? 3600;
+    if (maxSessionDuration < 3600 || maxSessionDuration > 43200) {
+      throw validationError(
+        'MaxSessionDuration',
+        String(maxSessionDuration),
+        maxSessionDuration < 3600
+          ? 'Member must have value greater than or equal to 3600'
+          : 'Member must have value less than or equal to 43200',
+      );
+    }
+    const boundary = params.string('PermissionsBoundary');
+    const tags = tagsParam(params);
+    return (state) => {
+      if (findRole(state, name)) {
+        throw new SimError('EntityAlreadyExists', `Role with name ${name} already exists.`);
       }
-      const maxSessionDuration = params.integer('MaxSessionDuration') ?? 3600;
-      if (maxSessionDuration < 3600 || maxSessionDuration > 43200) {
-        throw validationError(
-          'MaxSessionDuration',
-          String(maxSessionDuration),
-          maxSessionDuration < 3600
-            ? 'Member must have value greater than or equal to 3600'
-            : 'Member must have value less than or equal to 43200',
-        );
-      }
-      const boundary = params.string('PermissionsBoundary');
-      const tags = tagsParam(params);
-      return (state) => {
-        if (findRole(state, name)) {
-          throw new SimError('EntityAlreadyExists', `Role with name ${name} already exists.`);
-        }
-        const trust = trustPolicy(state, trustText);
-        if (boundary !== undefined) checkPolicyArn(state, boundary);
-        const role: WorldRole = {
-          name,
-          path,
-          // A new id even when the name was used before, as IAM does: trust naming the old role's
-          // id no longer matches the new role.
-          roleId: state.roleIdFor(state.newId('', `role/${name}`)),
-          ...(description === undefined ? {} : { description }),
-          maxSessionDuration,
-          createDate: isoSeconds(state.now()),
-          assumeRolePolicyDocument: trust,
-          attachedPolicies: [],
-          inlinePolicies: {},
-          permissionsBoundary: boundary ?? null,
-          tags: Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value])),
-        };
-        state.world.roles.push(role);
-        // EKS sees a role created during the run only after a few calls (eventual consistency).
-        // The EKS service reads this counter as the role's generation: 0 for world roles, 1 once
-        // created in this run, 2 when deleted and created again (new to EKS once more).
-        state.count(`iam:created:${state.roleArn(role)}`);
-        recordTrustWrite(state, state.roleArn(role), undefined);
-        return { Role: roleXml(state, role, 'created') };
+      const trust = trustPolicy(state, trustText);
+      if (boundary !== undefined) checkPolicyArn(state, boundary);
+      const role: WorldRole = {
+        name,
+        path,
+        // A new id even when the name was used before, as IAM does: trust naming the old role's
+        // id no longer matches the new role.
+        roleId: state.roleIdFor(state.newId('', `role/${name}`)),
+        ...(description === undefined ? {} : { description }),
+        maxSessionDuration,
+        createDate: isoSeconds(state.now()),
+        assumeRolePolicyDocument: trust,
+        attachedPolicies: [],
+        inlinePolicies: {},
+        permissionsBoundary: boundary ?? null,
+        tags: Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value])),
       };
-    },
+      state.world.roles.push(role);
+      // EKS sees a role created during the run only after a few calls (eventual consistency).
+      // The EKS service reads this counter as the role's generation: 0 for world roles, 1 once
+      // created in this run, 2 when deleted and created again (new to EKS once more).
+      state.count(`iam:created:${state.roleArn(role)}`);
+      recordTrustWrite(state, state.roleArn(role), undefined);
+      return { Role: roleXml(state, role, 'created') };
+    };
   },
 
   GetRole: roleAction({
-    mutating: false,
     find: requireRole,
     run: (state, role) => ({ Role: roleXml(state, role, 'full') }),
   }),
 
   DeleteRole: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     run: (state, role) => {
       if (role.attachedPolicies.length > 0) {
@@ -144,24 +115,20 @@ const actions: Record<string, Action> = {
     },
   }),
 
-  ListRoles: {
-    mutating: false,
-    parse(params) {
-      const prefix = pathParam(params, 'PathPrefix') ?? '/';
-      const paging = pagingParams(params);
-      return (state) => {
-        const roles = state.world.roles.filter((role) => role.path.startsWith(prefix));
-        const page = markerPage(roles, (role) => role.name, paging);
-        return {
-          Roles: page.items.map((role) => roleXml(state, role, 'list')),
-          ...page.fields,
-        };
+  ListRoles(params) {
+    const prefix = pathParam(params, 'PathPrefix') ?? '/';
+    const paging = pagingParams(params);
+    return (state) => {
+      const roles = state.world.roles.filter((role) => role.path.startsWith(prefix));
+      const page = markerPage(roles, (role) => role.name, paging);
+      return {
+        Roles: page.items.map((role) => roleXml(state, role, 'list')),
+        ...page.fields,
       };
-    },
+    };
   },
 
   UpdateAssumeRolePolicy: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     args: (params) => ({ text: params.required('PolicyDocument') }),
     run: (state, role, { text }) => {
@@ -173,7 +140,6 @@ const actions: Record<string, Action> = {
   }),
 
   AttachRolePolicy: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     args: (params) => ({ policyArn: policyArnParam(params, 'PolicyArn') }),
     run: (state, role, { policyArn }) => {
@@ -189,7 +155,6 @@ const actions: Record<string, Action> = {
   }),
 
   DetachRolePolicy: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     args: (params) => ({ policyArn: policyArnParam(params, 'PolicyArn') }),
     run: (_state, role, { policyArn }) => {
@@ -201,7 +166,6 @@ const actions: Record<string, Action> = {
   }),
 
   ListAttachedRolePolicies: roleAction({
-    mutating: false,
     find: requireRole,
     args: (params) => ({
       prefix: pathParam(params, 'PathPrefix') ?? '/',
@@ -221,7 +185,6 @@ const actions: Record<string, Action> = {
   }),
 
   PutRolePolicy: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     args: (params) => ({
       policy: policyNameParam(params),
@@ -248,7 +211,6 @@ const actions: Record<string, Action> = {
   }),
 
   GetRolePolicy: roleAction({
-    mutating: false,
     find: requireRole,
     args: (params) => ({ policy: policyNameParam(params) }),
     run: (_state, role, { policy }) => {
@@ -265,7 +227,6 @@ const actions: Record<string, Action> = {
   }),
 
   DeleteRolePolicy: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     args: (params) => ({ policy: policyNameParam(params) }),
     run: (_state, role, { policy }) => {
@@ -278,7 +239,6 @@ const actions: Record<string, Action> = {
   }),
 
   ListRolePolicies: roleAction({
-    mutating: false,
     find: requireRole,
     args: (params) => ({ paging: pagingParams(params) }),
     run: (_state, role, { paging }) => {
@@ -289,7 +249,6 @@ const actions: Record<string, Action> = {
   }),
 
   PutRolePermissionsBoundary: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     args: (params) => ({ boundary: policyArnParam(params, 'PermissionsBoundary') }),
     run: (state, role, { boundary }) => {
@@ -300,7 +259,6 @@ const actions: Record<string, Action> = {
   }),
 
   DeleteRolePermissionsBoundary: roleAction({
-    mutating: true,
     find: requireModifiableRole,
     run: (_state, role) => {
       role.permissionsBoundary = null;
@@ -309,7 +267,6 @@ const actions: Record<string, Action> = {
   }),
 
   TagRole: roleAction({
-    mutating: true,
     find: requireRole,
     args: (params) => ({ tags: tagsParam(params) }),
     run: (_state, role, { tags }) => {
@@ -330,7 +287,6 @@ const actions: Record<string, Action> = {
   }),
 
   UntagRole: roleAction({
-    mutating: true,
     find: requireRole,
     args: (params) => {
       const keys = params.list('TagKeys').map((key) => key.toLowerCase());
@@ -352,7 +308,6 @@ const actions: Record<string, Action> = {
   }),
 
   ListRoleTags: roleAction({
-    mutating: false,
     find: requireRole,
     args: (params) => ({ paging: pagingParams(params) }),
     run: (_state, role, { paging }) => {
@@ -362,142 +317,123 @@ const actions: Record<string, Action> = {
     },
   }),
 
-  GetPolicy: {
-    mutating: false,
-    parse(params) {
-      const policyArn = policyArnParam(params, 'PolicyArn');
-      return (state) => {
-        const policy = requirePolicy(state, policyArn);
-        return {
-          Policy: {
-            PolicyName: policyName(policy.arn),
-            PolicyId: state.stableIdFor('ANPA', policy.arn),
-            Arn: policy.arn,
-            Path: policyPath(policy.arn),
-            DefaultVersionId: POLICY_VERSION,
-            AttachmentCount: attachmentCount(state, policy.arn),
-            PermissionsBoundaryUsageCount: state.world.roles.filter(
-              (role) => role.permissionsBoundary === policy.arn,
-            ).length,
-            IsAttachable: true,
-            CreateDate: '2024-01-01T00:00:00Z',
-            UpdateDate: '2024-01-01T00:00:00Z',
-          },
-        };
+  GetPolicy(params) {
+    const policyArn = policyArnParam(params, 'PolicyArn');
+    return (state) => {
+      const policy = requirePolicy(state, policyArn);
+      return {
+        Policy: {
+          PolicyName: policyName(policy.arn),
+          PolicyId: state.stableIdFor('ANPA', policy.arn),
+          Arn: policy.arn,
+          Path: policyPath(policy.arn),
+          DefaultVersionId: POLICY_VERSION,
+          AttachmentCount: attachmentCount(state, policy.arn),
+          PermissionsBoundaryUsageCount: state.world.roles.filter(
+            (role) => role.permissionsBoundary === policy.arn,
+          ).length,
+          IsAttachable: true,
+          CreateDate: '2024-01-01T00:00:00Z',
+          UpdateDate: '2024-01-01T00:00:00Z',
+        },
       };
-    },
+    };
   },
 
-  GetPolicyVersion: {
-    mutating: false,
-    parse(params) {
-      const policyArn = policyArnParam(params, 'PolicyArn');
-      const versionId = params.required('VersionId');
-      if (!/^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/.test(versionId)) {
-        throw validationError(
-          'VersionId',
-          versionId,
-          'Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?',
+  GetPolicyVersion(params) {
+    const policyArn = policyArnParam(params, 'PolicyArn');
+    const versionId = params.required('VersionId');
+    assertPattern('VersionId', versionId, 'v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?');
+    return (state) => {
+      const policy = requirePolicy(state, policyArn);
+      if (versionId !== POLICY_VERSION) {
+        throw new SimError(
+          'NoSuchEntity',
+          `Policy ${policyArn} version ${versionId} does not exist or is not attachable.`,
         );
       }
-      return (state) => {
-        const policy = requirePolicy(state, policyArn);
-        if (versionId !== POLICY_VERSION) {
-          throw new SimError(
-            'NoSuchEntity',
-            `Policy ${policyArn} version ${versionId} does not exist or is not attachable.`,
-          );
-        }
-        return {
-          PolicyVersion: {
-            Document: encodeURIComponent(JSON.stringify(policy.document)),
-            VersionId: POLICY_VERSION,
-            IsDefaultVersion: true,
-            CreateDate: '2024-01-01T00:00:00Z',
-          },
-        };
-      };
-    },
-  },
-
-  ListOpenIDConnectProviders: {
-    mutating: false,
-    parse() {
-      return (state) => ({
-        OpenIDConnectProviderList: state.world.openIdConnectProviders.map((arn) => ({ Arn: arn })),
-      });
-    },
-  },
-
-  GetOpenIDConnectProvider: {
-    mutating: false,
-    parse(params) {
-      const arn = params.required('OpenIDConnectProviderArn');
-      if (!/^arn:[\w-]+:iam::\d{12}:oidc-provider\/.+/.test(arn)) {
-        throw new SimError('InvalidInput', `ARN ${arn} is not valid.`);
-      }
-      return (state) => {
-        if (!state.world.openIdConnectProviders.includes(arn)) {
-          throw new SimError('NoSuchEntity', `OpenIDConnect Provider not found for arn ${arn}`);
-        }
-        return {
-          // IAM reports the issuer without its scheme, as it appears in the provider ARN.
-          Url: arn.slice(arn.indexOf(':oidc-provider/') + ':oidc-provider/'.length),
-          ClientIDList: ['sts.amazonaws.com'],
-          ThumbprintList: [eksOidcThumbprint],
+      return {
+        PolicyVersion: {
+          Document: encodeURIComponent(JSON.stringify(policy.document)),
+          VersionId: POLICY_VERSION,
+          IsDefaultVersion: true,
           CreateDate: '2024-01-01T00:00:00Z',
-        };
+        },
       };
-    },
+    };
   },
 
-  GetAccountSummary: {
-    mutating: false,
-    parse() {
-      return (state) => {
-        const { quotas, roles, openIdConnectProviders } = state.world;
-        return {
-          SummaryMap: new XmlMap({
-            AccessKeysPerUserQuota: 2,
-            AccountAccessKeysPresent: 0,
-            AccountMFAEnabled: 0,
-            AccountSigningCertificatesPresent: 0,
-            AssumeRolePolicySizeQuota: quotas.assumeRolePolicySize,
-            AttachedPoliciesPerGroupQuota: 10,
-            AttachedPoliciesPerRoleQuota: quotas.attachedPoliciesPerRole,
-            AttachedPoliciesPerUserQuota: 10,
-            GlobalEndpointTokenVersion: 1,
-            GroupPolicySizeQuota: 5120,
-            Groups: 0,
-            GroupsPerUserQuota: 10,
-            GroupsQuota: 300,
-            InstanceProfiles: 0,
-            InstanceProfilesQuota: 1000,
-            MFADevices: 0,
-            MFADevicesInUse: 0,
-            Policies: 0,
-            PoliciesQuota: 1500,
-            PolicySizeQuota: 6144,
-            PolicyVersionsInUse: 0,
-            PolicyVersionsInUseQuota: 10000,
-            Providers: openIdConnectProviders.length,
-            RolePolicySizeQuota: quotas.rolePolicySize,
-            Roles: roles.length,
-            // A large benchmark world may hold more roles than the default quota allows.
-            RolesQuota: Math.max(rolesQuota, roles.length),
-            ServerCertificates: 0,
-            ServerCertificatesQuota: 20,
-            SigningCertificatesPerUserQuota: 2,
-            UserPolicySizeQuota: 2048,
-            Users: 0,
-            UsersQuota: 5000,
-            VersionsPerPolicyQuota: 5,
-          }),
-        };
+  ListOpenIDConnectProviders() {
+    return (state) => ({
+      OpenIDConnectProviderList: state.world.openIdConnectProviders.map((arn) => ({ Arn: arn })),
+    });
+  },
+
+  GetOpenIDConnectProvider(params) {
+    const arn = params.required('OpenIDConnectProviderArn');
+    if (!/^arn:[\w-]+:iam::\d{12}:oidc-provider\/.+/.test(arn)) {
+      throw new SimError('InvalidInput', `ARN ${arn} is not valid.`);
+    }
+    return (state) => {
+      if (!state.world.openIdConnectProviders.includes(arn)) {
+        throw new SimError('NoSuchEntity', `OpenIDConnect Provider not found for arn ${arn}`);
+      }
+      return {
+        // IAM reports the issuer without its scheme, as it appears in the provider ARN.
+        Url: arn.slice(arn.indexOf(':oidc-provider/') + ':oidc-provider/'.length),
+        ClientIDList: ['sts.amazonaws.com'],
+        ThumbprintList: [eksOidcThumbprint],
+        CreateDate: '2024-01-01T00:00:00Z',
       };
-    },
+    };
+  },
+
+  GetAccountSummary() {
+    return (state) => {
+      const { quotas, roles, openIdConnectProviders } = state.world;
+      return {
+        SummaryMap: new XmlMap({
+          AccessKeysPerUserQuota: 2,
+          AccountAccessKeysPresent: 0,
+          AccountMFAEnabled: 0,
+          AccountSigningCertificatesPresent: 0,
+          AssumeRolePolicySizeQuota: quotas.assumeRolePolicySize,
+          AttachedPoliciesPerGroupQuota: 10,
+          AttachedPoliciesPerRoleQuota: quotas.attachedPoliciesPerRole,
+          AttachedPoliciesPerUserQuota: 10,
+          GlobalEndpointTokenVersion: 1,
+          GroupPolicySizeQuota: 5120,
+          Groups: 0,
+          GroupsPerUserQuota: 10,
+          GroupsQuota: 300,
+          InstanceProfiles: 0,
+          InstanceProfilesQuota: 1000,
+          MFADevices: 0,
+          MFADevicesInUse: 0,
+          Policies: 0,
+          PoliciesQuota: 1500,
+          PolicySizeQuota: 6144,
+          PolicyVersionsInUse: 0,
+          PolicyVersionsInUseQuota: 10000,
+          Providers: openIdConnectProviders.length,
+          RolePolicySizeQuota: quotas.rolePolicySize,
+          Roles: roles.length,
+          // A large benchmark world may hold more roles than the default quota allows.
+          RolesQuota: Math.max(rolesQuota, roles.length),
+          ServerCertificates: 0,
+          ServerCertificatesQuota: 20,
+          SigningCertificatesPerUserQuota: 2,
+          UserPolicySizeQuota: 2048,
+          Users: 0,
+          UsersQuota: 5000,
+          VersionsPerPolicyQuota: 5,
+        }),
+      };
+    };
   },
 };
+
+export const iamService = queryService('iam', version, actions);
 
 /**
  * An action on the one role its RoleName names, as most of IAM's role API is: RoleName is
@@ -505,18 +441,14 @@ const actions: Record<string, Action> = {
  * looks the role up (`requireModifiableRole` for changes AWS refuses on service-linked roles).
  */
 function roleAction<Args = undefined>(spec: {
-  readonly mutating: boolean;
   readonly find: (state: SimulatorState, name: string) => WorldRole;
   readonly args?: (params: QueryParams) => Args;
   readonly run: (state: SimulatorState, role: WorldRole, args: Args) => XmlValue | undefined;
-}): Action {
-  return {
-    mutating: spec.mutating,
-    parse(params) {
-      const name = roleNameParam(params);
-      const args = spec.args ? spec.args(params) : (undefined as Args);
-      return (state) => spec.run(state, spec.find(state, name), args);
-    },
+}): QueryAction {
+  return (params) => {
+    const name = roleNameParam(params);
+    const args = spec.args ? spec.args(params) : (undefined as Args);
+    return (state) => spec.run(state, spec.find(state, name), args);
   };
 }
 
@@ -541,13 +473,7 @@ function namedParam(params: QueryParams, field: string, maxLength: number): stri
       `Member must have length less than or equal to ${maxLength}`,
     );
   }
-  if (!/^[\w+=,.@-]+$/.test(value)) {
-    throw validationError(
-      field,
-      value,
-      'Member must satisfy regular expression pattern: [\\w+=,.@-]+',
-    );
-  }
+  assertPattern(field, value, '[\\w+=,.@-]+');
   return value;
 }
 

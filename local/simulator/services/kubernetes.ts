@@ -92,19 +92,18 @@ function methodNotAllowed(method: string): SimError {
   );
 }
 
+function unknownResource(): SimError {
+  return new SimError('NotFound', 'the server could not find the requested resource', 404);
+}
+
 /** Maps `api/v1/...` path segments and the method to a verb on a resource. */
 function routeOf(method: string, path: string[]): Route {
-  const unknownPath = new SimError(
-    'NotFound',
-    'the server could not find the requested resource',
-    404,
-  );
   const [first, namespace, resource, name, extra] = path;
   if (path.length === 1 && (first === 'serviceaccounts' || first === 'pods')) {
     if (method !== 'GET') throw methodNotAllowed(method);
     return { verb: 'list', resource: first, namespace: '', name: undefined };
   }
-  if (first !== 'namespaces' || extra !== undefined) throw unknownPath;
+  if (first !== 'namespaces' || extra !== undefined) throw unknownResource();
   if (namespace === undefined) {
     if (method === 'GET')
       return { verb: 'list', resource: 'namespaces', namespace: '', name: undefined };
@@ -122,7 +121,7 @@ function routeOf(method: string, path: string[]): Route {
     if (method !== 'GET') throw methodNotAllowed(method);
     return { verb: 'list', resource: 'pods', namespace, name: undefined };
   }
-  if (resource !== 'serviceaccounts') throw unknownPath;
+  if (resource !== 'serviceaccounts') throw unknownResource();
   if (name === undefined) {
     if (method === 'GET') return { verb: 'list', resource, namespace, name: undefined };
     if (method === 'POST') return { verb: 'create', resource, namespace, name: undefined };
@@ -418,12 +417,44 @@ async function serve(
   return action(new KubernetesApi(context, cluster, request, route));
 }
 
+/** What a call does to the cluster's API, given the request it was resolved from. */
+type Handler = (request: SimRequest) => (api: KubernetesApi) => SimResponse;
+
+function withoutBody(act: (api: KubernetesApi) => SimResponse): Handler {
+  return () => act;
+}
+
+/** The body is decoded as the call is resolved, so a malformed one is refused before it runs. */
+function withBody<Body>(
+  decode: (request: SimRequest) => Body,
+  act: (api: KubernetesApi, body: Body) => SimResponse,
+): Handler {
+  return (request) => {
+    const body = decode(request);
+    return (api) => act(api, body);
+  };
+}
+
+/** The calls the simulated API serves, by `verb resource`. */
+const handlers: Readonly<Record<string, Handler>> = {
+  'list serviceaccounts': withoutBody((api) => api.listServiceAccounts()),
+  'get serviceaccounts': withoutBody((api) => api.getServiceAccount()),
+  'create serviceaccounts': withBody(parseBody, (api, body) => api.createServiceAccount(body)),
+  'patch serviceaccounts': withBody(parsePatch, (api, apply) => api.patchServiceAccount(apply)),
+  'update serviceaccounts': withBody(parseBody, (api, body) => api.updateServiceAccount(body)),
+  'delete serviceaccounts': withoutBody((api) => api.deleteServiceAccount()),
+  'get namespaces': withoutBody((api) => api.getNamespace()),
+  'create namespaces': withBody(parseBody, (api, body) => api.createNamespace(body)),
+  'list namespaces': withoutBody((api) => api.listNamespaces()),
+  'list pods': withoutBody((api) => api.listPods()),
+};
+
 export const kubernetesService: ServiceModule = {
   service: 'kubernetes',
   resolve(request: SimRequest, context: ServiceContext): Operation {
     const [, clusterName = '', group, version, ...path] = request.segments;
     if (group !== 'api' || version !== 'v1') {
-      throw new SimError('NotFound', 'the server could not find the requested resource', 404);
+      throw unknownResource();
     }
     const route = routeOf(request.method, path);
     const query = request.url.searchParams;
@@ -431,50 +462,12 @@ export const kubernetesService: ServiceModule = {
       throw badRequest('the simulator does not serve watches');
     if (query.has('dryRun')) throw badRequest('the simulator does not serve dry-run requests');
 
-    let action: (api: KubernetesApi) => SimResponse;
     const key = `${route.verb} ${route.resource}`;
-    switch (key) {
-      case 'list serviceaccounts':
-        action = (api) => api.listServiceAccounts();
-        break;
-      case 'get serviceaccounts':
-        action = (api) => api.getServiceAccount();
-        break;
-      case 'create serviceaccounts': {
-        const body = parseBody(request);
-        action = (api) => api.createServiceAccount(body);
-        break;
-      }
-      case 'patch serviceaccounts': {
-        const apply = parsePatch(request);
-        action = (api) => api.patchServiceAccount(apply);
-        break;
-      }
-      case 'update serviceaccounts': {
-        const body = parseBody(request);
-        action = (api) => api.updateServiceAccount(body);
-        break;
-      }
-      case 'delete serviceaccounts':
-        action = (api) => api.deleteServiceAccount();
-        break;
-      case 'get namespaces':
-        action = (api) => api.getNamespace();
-        break;
-      case 'create namespaces': {
-        const body = parseBody(request);
-        action = (api) => api.createNamespace(body);
-        break;
-      }
-      case 'list namespaces':
-        action = (api) => api.listNamespaces();
-        break;
-      case 'list pods':
-        action = (api) => api.listPods();
-        break;
-      default:
-        throw new SimError('NotFound', 'the server could not find the requested resource', 404);
+    const handler = Object.hasOwn(handlers, key) ? handlers[key] : undefined;
+    if (!handler) {
+      throw unknownResource();
     }
+    const action = handler(request);
     return {
       operation: key,
       mutating: MUTATING_VERBS.has(route.verb),

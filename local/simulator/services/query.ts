@@ -4,9 +4,17 @@
  * `PolicyNames.member.1` or `Tags.member.2.Key`. Also the opaque page tokens these APIs hand out
  * and the key order AWS lists in, which S3 shares.
  */
-import { SimError, type SimRequest } from '../protocol.ts';
+import {
+  queryResult,
+  type ServiceName,
+  SimError,
+  type SimRequest,
+  type XmlValue,
+} from '../protocol.ts';
+import type { ServiceModule } from '../server.ts';
+import type { SimulatorState } from '../state.ts';
 
-export interface QueryCall {
+interface QueryCall {
   readonly action: string;
   readonly params: QueryParams;
 }
@@ -15,7 +23,7 @@ export interface QueryCall {
  * Reads `Action` and `Version`; an action of another API version is unknown to the service, as
  * AWS answers it.
  */
-export function parseQueryCall(request: SimRequest, version: string): QueryCall {
+function parseQueryCall(request: SimRequest, version: string): QueryCall {
   const form =
     request.method === 'GET' || request.body.length === 0
       ? request.url.searchParams
@@ -29,7 +37,42 @@ export function parseQueryCall(request: SimRequest, version: string): QueryCall 
   return { action, params: new QueryParams(form) };
 }
 
-export function unknownAction(action: string, version: string): SimError {
+/**
+ * How a Query action runs: parsing checks the request's shape (the part AWS validates before
+ * looking anything up), and what it returns reads or changes the world.
+ */
+export type QueryAction = (params: QueryParams) => (state: SimulatorState) => XmlValue | undefined;
+
+/**
+ * AWS names the actions that only read Get, List or Describe, and every other one may change
+ * something (a describe that lets a simulated operation settle still counts as a read).
+ */
+const READ_ONLY_ACTION = /^(Get|List|Describe)[A-Z]/;
+
+/** A Query service of one API version that answers `actions`, by name. */
+export function queryService(
+  service: ServiceName,
+  version: string,
+  actions: Readonly<Record<string, QueryAction>>,
+): ServiceModule {
+  return {
+    service,
+    resolve(request, context) {
+      const { action, params } = parseQueryCall(request, version);
+      // Own keys only: an Action such as `constructor` must not reach Object.prototype.
+      const parse = Object.hasOwn(actions, action) ? actions[action] : undefined;
+      if (!parse) throw unknownAction(action, version);
+      const run = parse(params);
+      return {
+        operation: action,
+        mutating: !READ_ONLY_ACTION.test(action),
+        run: () => queryResult(service, action, run(context.state), context.requestId),
+      };
+    },
+  };
+}
+
+function unknownAction(action: string, version: string): SimError {
   return new SimError(
     'InvalidAction',
     `Could not find operation ${action} for version ${version}`,
@@ -50,6 +93,20 @@ export function validationError(name: string, value: string | null, constraint: 
     `1 validation error detected: Value ${shown} at '${memberName(name)}' failed to satisfy constraint: ${constraint}`,
     400,
   );
+}
+
+/**
+ * Refuses a value that does not match `pattern`, the member's pattern as AWS's API model spells
+ * it (and as AWS quotes it in the error).
+ */
+export function assertPattern(name: string, value: string, pattern: string): void {
+  if (!new RegExp(`^(?:${pattern})$`).test(value)) {
+    throw validationError(
+      name,
+      value,
+      `Member must satisfy regular expression pattern: ${pattern}`,
+    );
+  }
 }
 
 export interface QueryTag {

@@ -2,28 +2,17 @@
  * Simulated STS (AWS Query protocol, version 2011-06-15): GetCallerIdentity for the world's
  * caller, both as an SDK call (form POST) and as the presigned GET that an EKS bearer token wraps.
  */
-import { queryResult, type SimRequest } from '../protocol.ts';
-import type { ServiceContext, ServiceModule } from '../server.ts';
 import type { SimulatorState } from '../state.ts';
-import { parseQueryCall, unknownAction } from './query.ts';
+import { queryService } from './query.ts';
 
 const version = '2011-06-15';
 
 /** The session name the simulated automation assumed its role with. */
 export const callerSessionName = 'eks-pia';
 
-export const stsService: ServiceModule = {
-  service: 'sts',
-  resolve(request: SimRequest, context: ServiceContext) {
-    const { action } = parseQueryCall(request, version);
-    if (action !== 'GetCallerIdentity') throw unknownAction(action, version);
-    return {
-      operation: action,
-      mutating: false,
-      run: () => queryResult('sts', action, callerIdentity(context.state), context.requestId),
-    };
-  },
-};
+export const stsService = queryService('sts', version, {
+  GetCallerIdentity: () => callerIdentity,
+});
 
 // A type alias, not an interface: only aliases are assignable to the XML renderer's index signature.
 type CallerIdentity = {
