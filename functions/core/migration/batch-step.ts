@@ -40,8 +40,8 @@ export type SaveOutcomes<Outcome> = (
 
 export async function runBatchStep<Outcome, Count extends string>(
   input: BatchStepInput,
-  step: BatchStep<Outcome, Count>,
   save: SaveOutcomes<Outcome>,
+  step: BatchStep<Outcome, Count>,
 ): Promise<BatchStepResult<Count>> {
   const outcomes = await pMap(
     step.items,

@@ -36,47 +36,38 @@ export async function addPodIdentityTrustBatch(
   deps: AddTrustDeps,
 ): Promise<TaskOutput<typeof contract>> {
   const plan = await deps.loadPlan(input.runId, input.batch);
-  return runBatchStep(
-    input,
-    {
-      items: batchRoles(plan, input.batch),
-      concurrency: ROLE_CONCURRENCY,
-      each: async (roleIndex): Promise<RoleTrustOutcome> => {
-        const role = plan.roles[roleIndex];
-        if (!role) return { roleIndex, result: 'failed', reason: 'not in the plan' };
-        if (role.throughStack && role.stackName !== undefined) {
-          return addTrustThroughStack(
-            plan,
-            roleIndex,
-            { ...role, stackName: role.stackName },
-            deps,
-          );
-        }
-        const live = await deps.getRoleTrust(role.name);
-        if (!live)
-          return { roleIndex, result: 'failed', reason: `role "${role.name}" no longer exists` };
-        const addition = podIdentityTrustAddition(
-          role.name,
-          live.trustPolicy,
-          plan.assumeRolePolicySizeQuota,
-        );
-        if (addition.action === 'present') return { roleIndex, result: 'present' };
-        if (addition.action === 'too-large') {
-          return { roleIndex, result: 'failed', reason: addition.reason };
-        }
-        await deps.updateTrust(role.name, addition.document);
-        return { roleIndex, result: 'added' };
-      },
-      doing: updatingTrustOf(plan),
-      failed: failedRole,
-      counts: {
-        roles: () => true,
-        added: (outcome) => outcome.result === 'added',
-        unsuccessful: (outcome) => outcome.result === 'failed',
-      },
+  return runBatchStep(input, deps.saveOutcomes, {
+    items: batchRoles(plan, input.batch),
+    concurrency: ROLE_CONCURRENCY,
+    each: async (roleIndex): Promise<RoleTrustOutcome> => {
+      const role = plan.roles[roleIndex];
+      if (!role) return { roleIndex, result: 'failed', reason: 'not in the plan' };
+      if (role.throughStack && role.stackName !== undefined) {
+        return addTrustThroughStack(plan, roleIndex, { ...role, stackName: role.stackName }, deps);
+      }
+      const live = await deps.getRoleTrust(role.name);
+      if (!live)
+        return { roleIndex, result: 'failed', reason: `role "${role.name}" no longer exists` };
+      const addition = podIdentityTrustAddition(
+        role.name,
+        live.trustPolicy,
+        plan.assumeRolePolicySizeQuota,
+      );
+      if (addition.action === 'present') return { roleIndex, result: 'present' };
+      if (addition.action === 'too-large') {
+        return { roleIndex, result: 'failed', reason: addition.reason };
+      }
+      await deps.updateTrust(role.name, addition.document);
+      return { roleIndex, result: 'added' };
     },
-    deps.saveOutcomes,
-  );
+    doing: updatingTrustOf(plan),
+    failed: failedRole,
+    counts: {
+      roles: () => true,
+      added: (outcome) => outcome.result === 'added',
+      unsuccessful: (outcome) => outcome.result === 'failed',
+    },
+  });
 }
 
 /**

@@ -80,66 +80,62 @@ export async function createMigrationAssociations(
   // is checked against what IAM and EKS say now before it grants anything.
   const issuer = deps.clusterOidcIssuer(plan.clusterName);
   const liveTrust = readOncePerKey(deps.getRoleTrust);
-  return runBatchStep(
-    input,
-    {
-      items: batchServiceAccounts(plan, input.batch),
-      concurrency: ASSOCIATION_CONCURRENCY,
-      each: async (index): Promise<AssociationOutcome> => {
-        const sa = plan.serviceAccounts[index];
-        const role = sa ? plan.roles[sa.roleIndex] : undefined;
-        if (!sa || !role) {
-          return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
-        }
-        const roleTrust = trust.get(sa.roleIndex);
-        if (roleTrust?.result !== 'added' && roleTrust?.result !== 'present') {
-          return {
-            serviceAccountIndex: index,
-            result: 'not-attempted',
-            reason: `not migrated: role "${role.name}" does not trust pods.eks.amazonaws.com (${roleTrust?.reason ?? 'its trust step did not finish'})`,
-          };
-        }
-        if (!pendingSteps(plan, index).association) {
-          return { serviceAccountIndex: index, result: 'exists' };
-        }
-        const live = await liveTrust(role.name);
-        const currentIssuer = await issuer;
-        const stillTrusted =
-          live !== undefined &&
-          currentIssuer !== undefined &&
-          coverageOf(findIrsaSubjects(live.trustPolicy, currentIssuer), sa) !== undefined;
-        if (!stillTrusted) {
-          throw new MigrationPlanTamperedError(describeServiceAccount(sa), role.name, input.runId);
-        }
-        const created = await deps.createAssociation({
-          clusterName: plan.clusterName,
-          namespace: sa.namespace,
-          serviceAccount: sa.serviceAccount,
-          roleArn: role.arn,
-          // The trust step of this run just wrote it; EKS may not see it yet.
-          trustJustChanged: roleTrust.result === 'added',
-        });
-        if (created.status === 'created') return { serviceAccountIndex: index, result: 'created' };
-        if (namesSameRole(created.existing.roleArn, role.arn)) {
-          return { serviceAccountIndex: index, result: 'exists' };
-        }
+  return runBatchStep(input, deps.saveOutcomes, {
+    items: batchServiceAccounts(plan, input.batch),
+    concurrency: ASSOCIATION_CONCURRENCY,
+    each: async (index): Promise<AssociationOutcome> => {
+      const sa = plan.serviceAccounts[index];
+      const role = sa ? plan.roles[sa.roleIndex] : undefined;
+      if (!sa || !role) {
+        return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
+      }
+      const roleTrust = trust.get(sa.roleIndex);
+      if (roleTrust?.result !== 'added' && roleTrust?.result !== 'present') {
         return {
           serviceAccountIndex: index,
-          result: 'conflict',
-          reason: `service account "${describeServiceAccount(sa)}" already has a pod identity association with role ${created.existing.roleArn}, not with "${role.name}"; not migrated (conflict)`,
+          result: 'not-attempted',
+          reason: `not migrated: role "${role.name}" does not trust pods.eks.amazonaws.com (${roleTrust?.reason ?? 'its trust step did not finish'})`,
         };
-      },
-      doing: (index) => {
-        const sa = plan.serviceAccounts[index];
-        return `creating pod identity association for service account "${sa?.serviceAccount}" in namespace "${sa?.namespace}"`;
-      },
-      failed: failedServiceAccount,
-      counts: {
-        serviceAccounts: () => true,
-        created: (outcome) => outcome.result === 'created',
-        unsuccessful: (outcome) => outcome.result !== 'created' && outcome.result !== 'exists',
-      },
+      }
+      if (!pendingSteps(plan, index).association) {
+        return { serviceAccountIndex: index, result: 'exists' };
+      }
+      const live = await liveTrust(role.name);
+      const currentIssuer = await issuer;
+      const stillTrusted =
+        live !== undefined &&
+        currentIssuer !== undefined &&
+        coverageOf(findIrsaSubjects(live.trustPolicy, currentIssuer), sa) !== undefined;
+      if (!stillTrusted) {
+        throw new MigrationPlanTamperedError(describeServiceAccount(sa), role.name, input.runId);
+      }
+      const created = await deps.createAssociation({
+        clusterName: plan.clusterName,
+        namespace: sa.namespace,
+        serviceAccount: sa.serviceAccount,
+        roleArn: role.arn,
+        // The trust step of this run just wrote it; EKS may not see it yet.
+        trustJustChanged: roleTrust.result === 'added',
+      });
+      if (created.status === 'created') return { serviceAccountIndex: index, result: 'created' };
+      if (namesSameRole(created.existing.roleArn, role.arn)) {
+        return { serviceAccountIndex: index, result: 'exists' };
+      }
+      return {
+        serviceAccountIndex: index,
+        result: 'conflict',
+        reason: `service account "${describeServiceAccount(sa)}" already has a pod identity association with role ${created.existing.roleArn}, not with "${role.name}"; not migrated (conflict)`,
+      };
     },
-    deps.saveOutcomes,
-  );
+    doing: (index) => {
+      const sa = plan.serviceAccounts[index];
+      return `creating pod identity association for service account "${sa?.serviceAccount}" in namespace "${sa?.namespace}"`;
+    },
+    failed: failedServiceAccount,
+    counts: {
+      serviceAccounts: () => true,
+      created: (outcome) => outcome.result === 'created',
+      unsuccessful: (outcome) => outcome.result !== 'created' && outcome.result !== 'exists',
+    },
+  });
 }

@@ -139,43 +139,38 @@ export async function removeIrsaAnnotations(
     (outcome) => outcome.serviceAccountIndex,
   );
   let api: Promise<ServiceAccountsApi> | undefined;
-  return runBatchStep(
-    input,
-    {
-      items: indexes,
-      concurrency: PATCH_CONCURRENCY,
-      each: async (index): Promise<AnnotationOutcome> => {
-        const sa = plan.serviceAccounts[index];
-        const role = sa ? plan.roles[sa.roleIndex] : undefined;
-        if (!sa || !role)
-          return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
-        const association = associations.get(index);
-        if (!associationExists(association)) {
-          return {
-            serviceAccountIndex: index,
-            result: 'not-attempted',
-            reason: `kept because its pod identity association does not exist (${association?.reason ?? 'the association step did not finish'})`,
-          };
-        }
-        api ??= deps.kubernetes(plan.clusterName);
-        const client = await api;
-        return await retryWhileThrottled(
-          () => removeAnnotation(client, sa, role.arn, index),
-          deps.sleep,
-        );
-      },
-      doing: (index) => {
-        const sa = plan.serviceAccounts[index];
-        return `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`;
-      },
-      failed: failedServiceAccount,
-      counts: {
-        serviceAccounts: () => true,
-        removed: (outcome) => outcome.result === 'removed',
-        unsuccessful: (outcome) =>
-          outcome.result === 'failed' || outcome.result === 'not-attempted',
-      },
+  return runBatchStep(input, deps.saveOutcomes, {
+    items: indexes,
+    concurrency: PATCH_CONCURRENCY,
+    each: async (index): Promise<AnnotationOutcome> => {
+      const sa = plan.serviceAccounts[index];
+      const role = sa ? plan.roles[sa.roleIndex] : undefined;
+      if (!sa || !role)
+        return { serviceAccountIndex: index, result: 'failed', reason: 'not in the plan' };
+      const association = associations.get(index);
+      if (!associationExists(association)) {
+        return {
+          serviceAccountIndex: index,
+          result: 'not-attempted',
+          reason: `kept because its pod identity association does not exist (${association?.reason ?? 'the association step did not finish'})`,
+        };
+      }
+      api ??= deps.kubernetes(plan.clusterName);
+      const client = await api;
+      return await retryWhileThrottled(
+        () => removeAnnotation(client, sa, role.arn, index),
+        deps.sleep,
+      );
     },
-    deps.saveOutcomes,
-  );
+    doing: (index) => {
+      const sa = plan.serviceAccounts[index];
+      return `updating serviceaccount "${sa?.namespace}/${sa?.serviceAccount}"`;
+    },
+    failed: failedServiceAccount,
+    counts: {
+      serviceAccounts: () => true,
+      removed: (outcome) => outcome.result === 'removed',
+      unsuccessful: (outcome) => outcome.result === 'failed' || outcome.result === 'not-attempted',
+    },
+  });
 }

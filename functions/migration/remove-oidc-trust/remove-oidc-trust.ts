@@ -59,59 +59,55 @@ export async function removeOidcTrust(
   const associations = byIndex(associationOutcomes ?? [], (outcome) => outcome.serviceAccountIndex);
   const annotations = byIndex(annotationOutcomes ?? [], (outcome) => outcome.serviceAccountIndex);
 
-  return runBatchStep(
-    input,
-    {
-      items: batchRoles(plan, input.batch),
-      concurrency: ROLE_CONCURRENCY,
-      each: async (roleIndex): Promise<OidcTrustOutcome> => {
-        const role = plan.roles[roleIndex];
-        const none = { roleIndex, removed: [], kept: [] };
-        if (!role) return { ...none, result: 'failed', reason: 'not in the plan' };
-        const members = serviceAccountsOf(role).flatMap((index): RoleMember[] => {
-          const sa = plan.serviceAccounts[index];
-          if (!sa) return [];
-          const association = associations.get(index);
-          const annotation = annotations.get(index);
-          const annotationStep = pendingSteps(plan, index).annotation;
-          return [
-            {
-              ref: { namespace: sa.namespace, serviceAccount: sa.serviceAccount },
-              coverage: sa.coverage,
-              associationExists: associationExists(association),
-              associationProblem: association?.reason,
-              annotationGone: !annotationStep || annotationGone(annotation),
-              annotationProblem: annotation?.reason ?? 'the annotation step did not finish',
-            },
-          ];
-        });
-        if (role.throughStack && role.stackName !== undefined) {
-          return removeThroughStack(plan, roleIndex, role.name, role.stackName, members, deps);
-        }
-        const live = await deps.getRoleTrust(role.name);
-        if (!live)
-          return { ...none, result: 'failed', reason: `role "${role.name}" no longer exists` };
-        const removal = oidcTrustRemoval(live.trustPolicy, plan.providerArn, members);
-        if (removal.action === 'keep') return { ...none, result: 'kept', reason: removal.reason };
-        if (removal.action === 'unchanged')
-          return { ...none, result: 'unchanged', kept: removal.kept };
-        await deps.updateTrust(role.name, removal.document);
-        return { roleIndex, result: 'removed', removed: removal.removed, kept: removal.kept };
-      },
-      doing: updatingTrustOf(plan),
-      failed: (roleIndex, reason): OidcTrustOutcome => ({
-        ...failedRole(roleIndex, reason),
-        removed: [],
-        kept: [],
-      }),
-      counts: {
-        roles: () => true,
-        removed: (outcome) => outcome.result === 'removed',
-        unsuccessful: (outcome) => outcome.result === 'failed',
-      },
+  return runBatchStep(input, deps.saveOutcomes, {
+    items: batchRoles(plan, input.batch),
+    concurrency: ROLE_CONCURRENCY,
+    each: async (roleIndex): Promise<OidcTrustOutcome> => {
+      const role = plan.roles[roleIndex];
+      const none = { roleIndex, removed: [], kept: [] };
+      if (!role) return { ...none, result: 'failed', reason: 'not in the plan' };
+      const members = serviceAccountsOf(role).flatMap((index): RoleMember[] => {
+        const sa = plan.serviceAccounts[index];
+        if (!sa) return [];
+        const association = associations.get(index);
+        const annotation = annotations.get(index);
+        const annotationStep = pendingSteps(plan, index).annotation;
+        return [
+          {
+            ref: { namespace: sa.namespace, serviceAccount: sa.serviceAccount },
+            coverage: sa.coverage,
+            associationExists: associationExists(association),
+            associationProblem: association?.reason,
+            annotationGone: !annotationStep || annotationGone(annotation),
+            annotationProblem: annotation?.reason ?? 'the annotation step did not finish',
+          },
+        ];
+      });
+      if (role.throughStack && role.stackName !== undefined) {
+        return removeThroughStack(plan, roleIndex, role.name, role.stackName, members, deps);
+      }
+      const live = await deps.getRoleTrust(role.name);
+      if (!live)
+        return { ...none, result: 'failed', reason: `role "${role.name}" no longer exists` };
+      const removal = oidcTrustRemoval(live.trustPolicy, plan.providerArn, members);
+      if (removal.action === 'keep') return { ...none, result: 'kept', reason: removal.reason };
+      if (removal.action === 'unchanged')
+        return { ...none, result: 'unchanged', kept: removal.kept };
+      await deps.updateTrust(role.name, removal.document);
+      return { roleIndex, result: 'removed', removed: removal.removed, kept: removal.kept };
     },
-    deps.saveOutcomes,
-  );
+    doing: updatingTrustOf(plan),
+    failed: (roleIndex, reason): OidcTrustOutcome => ({
+      ...failedRole(roleIndex, reason),
+      removed: [],
+      kept: [],
+    }),
+    counts: {
+      roles: () => true,
+      removed: (outcome) => outcome.result === 'removed',
+      unsuccessful: (outcome) => outcome.result === 'failed',
+    },
+  });
 }
 
 /**
