@@ -30,3 +30,6 @@ export const StackNameError = namedErrorClass('StackNameError');
 
 /** The alarm settings given as context are not usable. */
 export const AlarmSettingsError = namedErrorClass('AlarmSettingsError');
+
+/** An SDK file the bundle build rewrites is not shaped as the rewrite expects. */
+export const SdkPackageShapeError = namedErrorClass('SdkPackageShapeError');

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildOptions, type BuildResult, build, type Metafile, type Plugin } from 'esbuild';
+import { SdkPackageShapeError } from './errors.ts';
 import { BUNDLE_ALIASES_DIR, PROJECT_ROOT } from './paths.ts';
 
 /** The most a task's bundle (its `index.mjs`, without the source map) may weigh. */
@@ -77,7 +78,11 @@ const SDK_CLIENT_PACKAGE_JSON = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.j
  */
 export function packageVersionModule(packageJson: string): string {
   const { version } = JSON.parse(packageJson) as { version?: unknown };
-  if (typeof version !== 'string') throw new Error('an SDK client package.json without a version');
+  if (typeof version !== 'string') {
+    throw new SdkPackageShapeError(
+      'an SDK client package.json without a version: the SDK changed shape',
+    );
+  }
   return `export default { version: ${JSON.stringify(version)} };`;
 }
 

@@ -261,6 +261,11 @@ export async function createRole(spec: NewRole): Promise<CreateRoleResult> {
 }
 
 /** IAM has no managed policy with this ARN (a typo, another account's, or one not created yet). */
+/** A role this service was creating exists, but someone else made it. */
+export class RoleNameTakenError extends NamedError {
+  override readonly name = 'RoleNameTakenError';
+}
+
 export class ManagedPolicyNotFoundError extends NamedError {
   override readonly name = 'ManagedPolicyNotFoundError';
 }
@@ -461,7 +466,9 @@ async function adoptManagedRole(role: ManagedRole): Promise<{ arn: string }> {
     (key) => existing?.tags[key] === role.tags[key],
   );
   if (!existing || !sameOwner || role.tags[OWNERSHIP_TAG_KEYS.managedBy] === undefined)
-    throw new Error(`role ${role.roleName} was created by someone else meanwhile`);
+    throw new RoleNameTakenError(
+      `role ${role.roleName} was created by someone else meanwhile; choose another roleName, or leave the role out of the config`,
+    );
   await reconcileRole(role.roleName, roleChanges(role, existing));
   return { arn: existing.arn };
 }

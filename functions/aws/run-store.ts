@@ -17,10 +17,20 @@ export class RunDocumentInvalidError extends NamedError {
   override readonly name = 'RunDocumentInvalidError';
 }
 
+/** The function runs without the run store's settings: a deployment or local-runner bug. */
+export class RunStoreSettingsError extends NamedError {
+  override readonly name = 'RunStoreSettingsError';
+}
+
+/** A workflow passed a run document's location that is not one `putRunDocument` returns. */
+export class RunDocumentLocationError extends NamedError {
+  override readonly name = 'RunDocumentLocationError';
+}
+
 export function configBucket(): string {
   const bucket = process.env.CONFIG_BUCKET;
   if (!bucket)
-    throw new Error(
+    throw new RunStoreSettingsError(
       'CONFIG_BUCKET is not set: the stack (or the local runner) names the config bucket',
     );
   return bucket;
@@ -79,7 +89,7 @@ export async function getRunDocument<T>(runId: string, document: RunDocument<T>)
 export async function getStoredDocument<T>(location: string, document: RunDocument<T>): Promise<T> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   if (!match?.[1] || !match[2]?.endsWith(`/${document.name}.json`)) {
-    throw new Error(
+    throw new RunDocumentLocationError(
       `${location} is not the s3://bucket/key location of a ${document.name} document`,
     );
   }

@@ -33,6 +33,7 @@ import {
   templateRoleTrust,
   withRoleTrust,
 } from '../core/eksctl-stacks.ts';
+import { NamedError } from '../core/errors.ts';
 import { type PolicyDocument, parsePolicyDocument } from '../core/policy-document.ts';
 import { cloudFormationClient } from './clients.ts';
 import { pollPause, waitDeadline } from './polling.ts';
@@ -393,6 +394,16 @@ export async function findEksctlRoleStack(
   return undefined;
 }
 
+/** The stack does not bear this cluster's eksctl name tag, so it is not this cluster's to delete. */
+export class ForeignStackError extends NamedError {
+  override readonly name = 'ForeignStackError';
+}
+
+/** CloudFormation did not finish deleting a stack: it failed, or is still at it. */
+export class StackDeletionError extends NamedError {
+  override readonly name = 'StackDeletionError';
+}
+
 /**
  * Deletes an eksctl role stack as eksctl does: only when it bears this cluster's name tag,
  * termination protection turned off first, then DeleteStack and a wait for DELETE_COMPLETE.
@@ -404,7 +415,7 @@ export async function deleteEksctlRoleStack(stackName: string, clusterName: stri
     stack.tags[CLUSTER_NAME_TAG] !== clusterName &&
     stack.tags[LEGACY_CLUSTER_NAME_TAG] !== clusterName
   ) {
-    throw new Error(
+    throw new ForeignStackError(
       `cannot delete stack "${stackName}" as it doesn't bear our "${CLUSTER_NAME_TAG}:${clusterName}", "${LEGACY_CLUSTER_NAME_TAG}:${clusterName}" tags`,
     );
   }
@@ -425,12 +436,12 @@ export async function deleteEksctlRoleStack(stackName: string, clusterName: stri
     const now = await describeStack(stack.stackId);
     if (!now || now.status === 'DELETE_COMPLETE') return;
     if (now.status !== 'DELETE_IN_PROGRESS') {
-      throw new Error(
+      throw new StackDeletionError(
         `stack "${stackName}" was not deleted (${now.status}): ${now.statusReason ?? 'no reason given'}`,
       );
     }
     if (Date.now() > deadline) {
-      throw new Error(
+      throw new StackDeletionError(
         `stack "${stackName}" is still DELETE_IN_PROGRESS; run again once it is gone`,
       );
     }

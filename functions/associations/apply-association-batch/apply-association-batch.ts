@@ -178,6 +178,8 @@ export async function applyAssociationBatch(
 /** What the batch document says that the workflow's state says otherwise, if anything. */
 function stateMismatch(input: ApplyAssociationBatchInput, plan: BatchDocument): string | undefined {
   if (plan.batch !== input.batch) return `holds batch ${plan.batch}`;
+  // plan-associations writes no batch for a get: its run lists and changes nothing.
+  if (plan.request.operation === 'get') return 'is a get request, which has no items to apply';
   if (input.clusterName !== undefined && plan.request.clusterName !== input.clusterName)
     return `names cluster ${plan.request.clusterName}, not ${input.clusterName}`;
   if (input.operation !== undefined && plan.request.operation !== input.operation)
@@ -464,7 +466,8 @@ function refusedResult(
 function entryOperation(
   operation: AssociationRequest['operation'],
 ): Exclude<ItemOperation, 'prune'> {
-  if (operation === 'get') throw new Error('a get request has no items to process');
+  // stateMismatch refuses a get batch before any item is reached.
+  if (operation === 'get') throw new RangeError('a get request has no items to apply');
   return operation;
 }
 

@@ -3,6 +3,7 @@
  * writes it, the report reads it) and each batch's document (all that apply-association-batch reads).
  * Tasks of the workflow share these shapes, so they live here rather than in one task.
  */
+import { NamedError } from '../errors.ts';
 import type { DesiredAssociation } from './desired.ts';
 import type { ExistingAssociation } from './existing.ts';
 import { roleUsageKey } from './plan.ts';
@@ -65,6 +66,11 @@ export interface BatchDocument {
   roleUsage?: { roles: string[]; associations: NonNullable<PlanDocument['roleUsage']> } | undefined;
 }
 
+/** A plan and its request that do not belong together: one of the run's documents was changed. */
+export class PlanRequestMismatchError extends NamedError {
+  override readonly name = 'PlanRequestMismatchError';
+}
+
 /**
  * Batch `batch` of the plan as apply-association-batch reads it. The entries are copied as they are in the
  * request, so the guardrails apply-association-batch checks them against again (RunDocumentTamperedError)
@@ -82,7 +88,11 @@ export function batchDocument(
   const items = planned.map((item): PlanItem => {
     if (item.kind !== 'entry') return item;
     const entry = request.entries[item.entryIndex];
-    if (entry === undefined) throw new Error(`plan item ${item.entryIndex} has no request entry`);
+    if (entry === undefined) {
+      throw new PlanRequestMismatchError(
+        `plan item ${item.entryIndex} names no entry of the request; the run's documents disagree, so start a new run from the config`,
+      );
+    }
     entries.push(entry);
     return { ...item, entryIndex: entries.length - 1 };
   });

@@ -42,6 +42,16 @@ export interface MigrateAddonsDeps {
  * The plan would give an add-on a role other than its own IRSA role. Discovery only plans the
  * add-on's `serviceAccountRoleArn`; a plan document changed after discovery asks for another.
  */
+/** An add-on or role the plan names was deleted since discovery. */
+export class MigrationTargetGoneError extends NamedError {
+  override readonly name = 'MigrationTargetGoneError';
+}
+
+/** The role's trust policy has no room for the pods.eks.amazonaws.com statement. */
+export class TrustPolicyTooLargeError extends NamedError {
+  override readonly name = 'TrustPolicyTooLargeError';
+}
+
 export class AddonPlanTamperedError extends NamedError {
   override readonly name = 'AddonPlanTamperedError';
   constructor(
@@ -81,7 +91,9 @@ export async function migrateAddons(
     try {
       // Checked before anything changes: a run document may have been changed since discovery.
       const current = await deps.addonState(plan.clusterName, addon.addonName);
-      if (current === undefined) throw new Error(`addon ${addon.addonName} no longer exists`);
+      if (current === undefined) {
+        throw new MigrationTargetGoneError(`addon ${addon.addonName} no longer exists`);
+      }
       const needsUpdate = !current.associations.includes(serviceAccount);
       if (needsUpdate && !namesSameRole(current.serviceAccountRoleArn ?? '', addon.roleArn)) {
         throw new AddonPlanTamperedError(
@@ -94,13 +106,13 @@ export async function migrateAddons(
 
       step = `updating trust policy for role ${addon.roleName}`;
       const role = await deps.getRoleTrust(addon.roleName);
-      if (!role) throw new Error(`role ${addon.roleName} no longer exists`);
+      if (!role) throw new MigrationTargetGoneError(`role ${addon.roleName} no longer exists`);
       const addition = podIdentityTrustAddition(
         addon.roleName,
         role.trustPolicy,
         plan.assumeRolePolicySizeQuota,
       );
-      if (addition.action === 'too-large') throw new Error(addition.reason);
+      if (addition.action === 'too-large') throw new TrustPolicyTooLargeError(addition.reason);
       if (addition.action === 'add') await deps.updateTrust(addon.roleName, addition.document);
 
       step = `updating addon ${addon.addonName} to use pod identity for service account ${serviceAccount}`;
