@@ -242,6 +242,20 @@ describe('a batch document changed after plan-associations wrote it', () => {
     );
   });
 
+  it('is refused when it claims to be a get, which has no items, changing nothing', async () => {
+    const report = await runWithBatchDocument((text) =>
+      text.replace('"operation":"create"', '"operation":"get"'),
+    );
+    assert.equal(report.counts.created, 0);
+    assert.match(JSON.stringify(report), /RunDocumentTamperedError.*is a get request/);
+    assert.deepEqual(
+      sim
+        ?.mutatingSince(0)
+        .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
+
   it('is refused when it names another operation than the run, changing nothing', async () => {
     // A delete is checked for namespaces only: the guardrails alone would let it through.
     const report = await runWithBatchDocument((text) =>
