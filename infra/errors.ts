@@ -1,14 +1,4 @@
-import { NamedError } from '../functions/core/errors.ts';
-
-/**
- * An error class whose name is `name`: NamedError asks each class to state its name as a literal,
- * and a class that carries nothing else is declared with that literal alone.
- */
-function namedErrorClass(name: string) {
-  return class extends NamedError {
-    override readonly name = name;
-  };
-}
+import { namedErrorClass } from '../functions/core/errors.ts';
 
 /** A task's descriptor lists a grant that infra/grants.ts does not define. */
 export const UnknownGrantError = namedErrorClass('UnknownGrantError');

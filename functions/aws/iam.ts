@@ -29,7 +29,7 @@ import {
 import type { ManagedRole } from '../core/associations/desired.ts';
 import type { ExistingRole } from '../core/associations/existing.ts';
 import { type RoleChanges, roleChanges } from '../core/associations/plan.ts';
-import { NamedError, orIfThrown } from '../core/errors.ts';
+import { NamedError, namedErrorClass, orIfThrown } from '../core/errors.ts';
 import { OWNERSHIP_TAG_KEYS } from '../core/naming.ts';
 import {
   decodePolicyDocument,
@@ -262,9 +262,7 @@ export async function createRole(spec: NewRole): Promise<CreateRoleResult> {
 
 /** IAM has no managed policy with this ARN (a typo, another account's, or one not created yet). */
 /** A role this service was creating exists, but someone else made it. */
-export class RoleNameTakenError extends NamedError {
-  override readonly name = 'RoleNameTakenError';
-}
+export const RoleNameTakenError = namedErrorClass('RoleNameTakenError');
 
 export class ManagedPolicyNotFoundError extends NamedError {
   override readonly name = 'ManagedPolicyNotFoundError';

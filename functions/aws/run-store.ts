@@ -4,7 +4,7 @@
  * over thousands of associations would exceed, so large data travels by reference.
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
-import { NamedError, orIfThrown } from '../core/errors.ts';
+import { NamedError, namedErrorClass, orIfThrown } from '../core/errors.ts';
 import { type RunDocument, runDocumentKey } from '../core/run-documents.ts';
 import * as z from '../core/zod.ts';
 import { s3Client } from './clients.ts';
@@ -18,14 +18,10 @@ export class RunDocumentInvalidError extends NamedError {
 }
 
 /** The function runs without the run store's settings: a deployment or local-runner bug. */
-export class RunStoreSettingsError extends NamedError {
-  override readonly name = 'RunStoreSettingsError';
-}
+export const RunStoreSettingsError = namedErrorClass('RunStoreSettingsError');
 
 /** A workflow passed a run document's location that is not one `putRunDocument` returns. */
-export class RunDocumentLocationError extends NamedError {
-  override readonly name = 'RunDocumentLocationError';
-}
+export const RunDocumentLocationError = namedErrorClass('RunDocumentLocationError');
 
 export function configBucket(): string {
   const bucket = process.env.CONFIG_BUCKET;

@@ -33,7 +33,7 @@ import {
   templateRoleTrust,
   withRoleTrust,
 } from '../core/eksctl-stacks.ts';
-import { NamedError } from '../core/errors.ts';
+import { namedErrorClass } from '../core/errors.ts';
 import { type PolicyDocument, parsePolicyDocument } from '../core/policy-document.ts';
 import { cloudFormationClient } from './clients.ts';
 import { pollPause, waitDeadline } from './polling.ts';
@@ -395,14 +395,10 @@ export async function findEksctlRoleStack(
 }
 
 /** The stack does not bear this cluster's eksctl name tag, so it is not this cluster's to delete. */
-export class ForeignStackError extends NamedError {
-  override readonly name = 'ForeignStackError';
-}
+export const ForeignStackError = namedErrorClass('ForeignStackError');
 
 /** CloudFormation did not finish deleting a stack: it failed, or is still at it. */
-export class StackDeletionError extends NamedError {
-  override readonly name = 'StackDeletionError';
-}
+export const StackDeletionError = namedErrorClass('StackDeletionError');
 
 /**
  * Deletes an eksctl role stack as eksctl does: only when it bears this cluster's name tag,

@@ -8,6 +8,16 @@ export abstract class NamedError extends Error {
   abstract override readonly name: string;
 }
 
+/**
+ * An error class whose name is `name` and that carries nothing but its message: NamedError asks
+ * each class to state its name as a literal, and such a class is declared with that literal alone.
+ */
+export function namedErrorClass(name: string) {
+  return class extends NamedError {
+    override readonly name = name;
+  };
+}
+
 /** Narrows a caught value so its name and message can be read safely. */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));

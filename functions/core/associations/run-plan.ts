@@ -3,7 +3,7 @@
  * writes it, the report reads it) and each batch's document (all that apply-association-batch reads).
  * Tasks of the workflow share these shapes, so they live here rather than in one task.
  */
-import { NamedError } from '../errors.ts';
+import { namedErrorClass } from '../errors.ts';
 import type { DesiredAssociation } from './desired.ts';
 import type { ExistingAssociation } from './existing.ts';
 import { roleUsageKey } from './plan.ts';
@@ -67,9 +67,7 @@ export interface BatchDocument {
 }
 
 /** A plan and its request that do not belong together: one of the run's documents was changed. */
-export class PlanRequestMismatchError extends NamedError {
-  override readonly name = 'PlanRequestMismatchError';
-}
+export const PlanRequestMismatchError = namedErrorClass('PlanRequestMismatchError');
 
 /**
  * Batch `batch` of the plan as apply-association-batch reads it. The entries are copied as they are in the

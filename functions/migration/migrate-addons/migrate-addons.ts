@@ -7,7 +7,7 @@
  */
 
 import { namesSameRole } from '../../core/arn.ts';
-import { NamedError } from '../../core/errors.ts';
+import { NamedError, namedErrorClass } from '../../core/errors.ts';
 import {
   type AddonMigrationResult,
   addonMigrationSteps,
@@ -43,14 +43,10 @@ export interface MigrateAddonsDeps {
  * add-on's `serviceAccountRoleArn`; a plan document changed after discovery asks for another.
  */
 /** An add-on or role the plan names was deleted since discovery. */
-export class MigrationTargetGoneError extends NamedError {
-  override readonly name = 'MigrationTargetGoneError';
-}
+export const MigrationTargetGoneError = namedErrorClass('MigrationTargetGoneError');
 
 /** The role's trust policy has no room for the pods.eks.amazonaws.com statement. */
-export class TrustPolicyTooLargeError extends NamedError {
-  override readonly name = 'TrustPolicyTooLargeError';
-}
+export const TrustPolicyTooLargeError = namedErrorClass('TrustPolicyTooLargeError');
 
 export class AddonPlanTamperedError extends NamedError {
   override readonly name = 'AddonPlanTamperedError';
