@@ -7,9 +7,9 @@ describe('namedErrorClass', () => {
     const Gone = namedErrorClass('GoneError');
     const Taken = namedErrorClass('TakenError');
     const error = new Gone('role x no longer exists');
-    assert.ok(error instanceof NamedError);
-    assert.ok(error instanceof Gone);
-    assert.ok(!(error instanceof Taken));
+    assert.equal(error instanceof NamedError, true);
+    assert.equal(error instanceof Gone, true);
+    assert.equal(error instanceof Taken, false);
     assert.equal(error.name, 'GoneError');
     assert.equal(String(error), 'GoneError: role x no longer exists');
   });
