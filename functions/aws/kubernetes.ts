@@ -20,7 +20,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ClusterNotFoundError } from '../core/addon.ts';
+import { existingCluster } from '../core/addon.ts';
 import { NamedError, orIfThrown } from '../core/errors.ts';
 import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
 import { eksClient, stsEndpointUrl } from './clients.ts';
@@ -784,15 +784,19 @@ export async function deleteServiceAccount(
 export async function kubernetesApiForCluster(
   clusterName: string,
 ): Promise<{ api: KubernetesClient; cluster: ClusterDetails }> {
-  const cluster = await describeCluster(clusterName);
-  if (!cluster) throw new ClusterNotFoundError(`cluster "${clusterName}" no longer exists`);
+  const region = process.env.AWS_REGION ?? '';
+  const cluster = await existingCluster(
+    describeCluster,
+    { clusterName, region },
+    'it was deleted since the run checked it',
+  );
   const api = await kubernetesApiFor(
     {
       name: cluster.name,
       endpoint: cluster.endpoint,
       certificateAuthorityData: cluster.certificateAuthorityData,
     },
-    { region: process.env.AWS_REGION ?? '' },
+    { region },
   );
   return { api, cluster };
 }

@@ -142,6 +142,7 @@ describe('createAddonTask', () => {
   it('installs the default version with a request token that is the same on every retry', async () => {
     const requests: { addonVersion: string; clientRequestToken: string }[] = [];
     const deps = {
+      region: 'us-west-2',
       describeCluster: async () => cluster,
       addonVersions: async () => [{ version: 'v1.3.4-eksbuild.1', defaultForKubernetes: ['1.31'] }],
       createAddon: async (input: { addonVersion: string; clientRequestToken: string }) => {
@@ -169,6 +170,7 @@ describe('createAddonTask', () => {
         addonVersion: 'v1.3.2-eksbuild.2',
       },
       {
+        region: 'us-west-2',
         describeCluster: async () => cluster,
         addonVersions: async () => [],
         createAddon: async () => {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import {
   type AddonSummary,
   type AddonVersionCandidate,
-  ClusterNotFoundError,
   type ClusterSummary,
   chooseAddonVersion,
+  existingCluster,
 } from '../../core/addon.ts';
 import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
 import type * as contract from './contract.ts';
@@ -16,6 +16,8 @@ export type CreateAddonInput = TaskInput<typeof contract>;
 export type CreateAddonResult = TaskOutput<typeof contract>;
 
 export interface CreateAddonDeps {
+  /** The deployment's region, for messages. */
+  region: string;
   describeCluster(name: string): Promise<ClusterSummary | undefined>;
   addonVersions(addonName: string, kubernetesVersion: string): Promise<AddonVersionCandidate[]>;
   createAddon(input: {
@@ -33,8 +35,11 @@ export async function createAddonTask(
   input: CreateAddonInput,
   deps: CreateAddonDeps,
 ): Promise<CreateAddonResult> {
-  const cluster = await deps.describeCluster(input.clusterName);
-  if (!cluster) throw new ClusterNotFoundError(`cluster "${input.clusterName}" no longer exists`);
+  const cluster = await existingCluster(
+    deps.describeCluster,
+    { clusterName: input.clusterName, region: deps.region },
+    'it was deleted since the run checked it',
+  );
   const version =
     input.addonVersion ??
     chooseAddonVersion(

@@ -6,6 +6,7 @@ import { createAddonTask } from './create-addon.ts';
 
 export const handler = defineTask('create-addon', { input, output }, (event) =>
   createAddonTask(event, {
+    region: process.env.AWS_REGION ?? 'unknown',
     describeCluster,
     addonVersions,
     createAddon,
