@@ -3,6 +3,7 @@
  * config bucket under `runs/<runId>/`. Step Functions caps state payloads at 256 KiB, which a run
  * over thousands of associations would exceed, so large data travels by reference.
  */
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NamedError, namedErrorClass, orIfThrown } from '../core/errors.ts';
 import { type RunDocument, runDocumentKey } from '../core/run-documents.ts';
@@ -23,6 +24,22 @@ export const RunStoreSettingsError = namedErrorClass('RunStoreSettingsError');
 /** A workflow passed a run document's location that is not one `putRunDocument` returns. */
 export const RunDocumentLocationError = namedErrorClass('RunDocumentLocationError');
 
+/**
+ * A sealed run document is not what its step wrote: it was changed in the bucket in between,
+ * and the step that reads it relies on checks it does not repeat.
+ */
+export const RunDocumentChangedError = namedErrorClass('RunDocumentChangedError');
+
+/**
+ * A run document's location and the SHA-256 of what was written there. The workflow's state
+ * carries it from the writer to the reader, out of reach of anyone who can write to the bucket,
+ * so the reader can rely on the writer's checks.
+ */
+export interface SealedDocument {
+  location: string;
+  sha256: string;
+}
+
 export function configBucket(): string {
   const bucket = process.env.CONFIG_BUCKET;
   if (!bucket)
@@ -32,26 +49,57 @@ export function configBucket(): string {
   return bucket;
 }
 
-export async function putRunDocument<T>(
-  runId: string,
-  document: RunDocument<T>,
-  value: T,
-): Promise<string> {
-  const key = runDocumentKey(runId, document.name);
+async function putJson(runId: string, name: string, body: string): Promise<string> {
+  const key = runDocumentKey(runId, name);
   await s3Client().send(
     new PutObjectCommand({
       Bucket: configBucket(),
       Key: key,
-      Body: JSON.stringify(value),
+      Body: body,
       ContentType: 'application/json',
     }),
   );
   return `s3://${configBucket()}/${key}`;
 }
 
+export async function putRunDocument<T>(
+  runId: string,
+  document: RunDocument<T>,
+  value: T,
+): Promise<string> {
+  return putJson(runId, document.name, JSON.stringify(value));
+}
+
+function sha256Of(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Writes `document` as `putRunDocument` does, and seals it for `getSealedDocument`. */
+export async function putSealedRunDocument<T>(
+  runId: string,
+  document: RunDocument<T>,
+  value: T,
+): Promise<SealedDocument> {
+  const body = JSON.stringify(value);
+  return { location: await putJson(runId, document.name, body), sha256: sha256Of(body) };
+}
+
+async function readText(bucket: string, key: string): Promise<string> {
+  try {
+    const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await response.Body?.transformToString()) ?? 'null';
+  } catch (error) {
+    if (error instanceof NoSuchKey) {
+      throw new RunDocumentMissingError(
+        `run document s3://${bucket}/${key} is missing; was the run restarted?`,
+      );
+    }
+    throw error;
+  }
+}
+
 async function readJson(bucket: string, key: string): Promise<unknown> {
-  const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return JSON.parse((await response.Body?.transformToString()) ?? 'null');
+  return JSON.parse(await readText(bucket, key));
 }
 
 function checked<T>(location: string, schema: z.ZodMiniType<T>, value: unknown): T {
@@ -66,30 +114,40 @@ function checked<T>(location: string, schema: z.ZodMiniType<T>, value: unknown):
 
 export async function getRunDocument<T>(runId: string, document: RunDocument<T>): Promise<T> {
   const key = runDocumentKey(runId, document.name);
-  const location = `s3://${configBucket()}/${key}`;
-  let value: unknown;
-  try {
-    value = await readJson(configBucket(), key);
-  } catch (error) {
-    if (error instanceof NoSuchKey) {
-      throw new RunDocumentMissingError(
-        `run document ${location} is missing; was the run restarted?`,
-      );
-    }
-    throw error;
-  }
-  return checked(location, document.schema, value);
+  return checked(
+    `s3://${configBucket()}/${key}`,
+    document.schema,
+    await readJson(configBucket(), key),
+  );
 }
 
-/** Reads `document` by the `s3://bucket/key` location `putRunDocument` returned for it. */
-export async function getStoredDocument<T>(location: string, document: RunDocument<T>): Promise<T> {
+function bucketAndKey(location: string, document: RunDocument<unknown>): [string, string] {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   if (!match?.[1] || !match[2]?.endsWith(`/${document.name}.json`)) {
     throw new RunDocumentLocationError(
       `${location} is not the s3://bucket/key location of a ${document.name} document`,
     );
   }
-  return checked(location, document.schema, await readJson(match[1], match[2]));
+  return [match[1], match[2]];
+}
+
+/** Reads `document` by the `s3://bucket/key` location `putRunDocument` returned for it. */
+export async function getStoredDocument<T>(location: string, document: RunDocument<T>): Promise<T> {
+  return checked(location, document.schema, await readJson(...bucketAndKey(location, document)));
+}
+
+/** Reads the document `putSealedRunDocument` wrote, refusing it when it changed since. */
+export async function getSealedDocument<T>(
+  sealed: SealedDocument,
+  document: RunDocument<T>,
+): Promise<T> {
+  const text = await readText(...bucketAndKey(sealed.location, document));
+  if (sha256Of(text) !== sealed.sha256) {
+    throw new RunDocumentChangedError(
+      `run document ${sealed.location} was changed after its step wrote it (its SHA-256 differs), so the checks made on it no longer hold; start a new run`,
+    );
+  }
+  return checked(sealed.location, document.schema, JSON.parse(text));
 }
 
 /** The document, or undefined when it was never written (for example by a batch that failed). */

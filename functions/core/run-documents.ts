@@ -23,6 +23,7 @@ import type {
   PlanItem,
 } from './associations/run-plan.ts';
 import { OPERATIONS } from './config/operations.ts';
+import type { ClusterConfig } from './config/schema.ts';
 import type { AddonMigrationResult } from './migration/addons.ts';
 import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
 import type {
@@ -158,6 +159,14 @@ const associationRows = lazily(() => records<AssociationRow>());
 
 /** The associations workflow's documents. */
 export const ASSOCIATION_DOCUMENTS = {
+  /**
+   * The run's ClusterConfig, validated (read-association-config). Sealed (run-store.ts), so
+   * load-association-request relies on that validation without the config rules in its bundle.
+   */
+  config: runDocument(
+    'config',
+    lazily(() => record<ClusterConfig>()),
+  ),
   /** The validated request (load-association-request); read whole by plan-associations and apply-addons. */
   request: runDocument('request', associationRequest),
   /** The whole plan (plan-associations): every item, refused entries, which role each association uses. */

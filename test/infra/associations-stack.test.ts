@@ -75,6 +75,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       'get-associations',
       'load-association-request',
       'plan-associations',
+      'read-association-config',
       'report-associations',
     ]);
     for (const task of withBucket) {
@@ -135,8 +136,8 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     }
   });
 
-  describe('load-association-request', () => {
-    const statements = taskPolicyStatements(stack, 'load-association-request');
+  describe('read-association-config', () => {
+    const statements = taskPolicyStatements(stack, 'read-association-config');
 
     it('reads configs (any version) under the trigger prefixes and configs/, and of runs/ only the configs bootstrap runs hand over', () => {
       const [configs, handedOver, ...others] = statementsWith(statements, 's3:GetObject');
@@ -157,10 +158,30 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       assert.deepEqual(others, []);
     });
 
-    it('writes only run documents', () => {
+    it('writes only run documents, and calls nothing but S3', () => {
       assert.deepEqual(onlyStatementWith(statements, 's3:PutObject').Resource, [
         bucketObjects('runs/'),
       ]);
+      assert.deepEqual(
+        statements
+          .flatMap((statement) => statement.Action)
+          .filter((action) => !action.startsWith('s3:')),
+        [],
+      );
+    });
+  });
+
+  describe('load-association-request', () => {
+    const statements = taskPolicyStatements(stack, 'load-association-request');
+
+    it('reads and writes run documents only, never a config as uploaded', () => {
+      assert.deepEqual(onlyStatementWith(statements, 's3:GetObject').Resource, [
+        bucketObjects('runs/'),
+      ]);
+      assert.deepEqual(onlyStatementWith(statements, 's3:PutObject').Resource, [
+        bucketObjects('runs/'),
+      ]);
+      assert.deepEqual(statementsWith(statements, 's3:GetObjectVersion'), []);
     });
 
     it('reads the roles a config names (their opt-in tag), not its own (its account comes from its function ARN), writing none', () => {

@@ -124,7 +124,6 @@ describe("the SDK's JavaScript hash fallbacks in bundles", () => {
  * A task leaves the list when it fits the budget; none joins it.
  */
 const OVER_BUDGET_CEILINGS_KIB: Readonly<Record<string, number>> = {
-  'load-association-request': 470,
   'apply-association-batch': 446,
   'discover-irsa': 405,
 };

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { handler as getAssociationsSource } from '../../functions/associations/get-associations/handler.ts';
 import { handler as loadAssociationRequestSource } from '../../functions/associations/load-association-request/handler.ts';
+import { handler as readAssociationConfigSource } from '../../functions/associations/read-association-config/handler.ts';
 import { handlerEntry } from '../../functions/core/workflow-files.ts';
 import { handler as checkClusterReadinessSource } from '../../functions/shared/check-cluster-readiness/handler.ts';
 import { FUNCTIONS_DIR } from '../../infra/paths.ts';
@@ -28,6 +29,7 @@ const TASKS = [
   'check-cluster-readiness',
   'get-associations',
   'find-oidc-provider',
+  'read-association-config',
   'load-association-request',
 ] as const;
 const BUCKET = configBucketName(ACCOUNT);
@@ -219,30 +221,36 @@ describe('Lambda bundles against the simulator', () => {
     });
   });
 
-  function storedObject(key: string): string | undefined {
-    return sim.state.world.buckets.find((bucket) => bucket.name === BUCKET)?.objects[key];
+  function bucketObjects(): Record<string, string> {
+    const bucket = sim.state.world.buckets.find((candidate) => candidate.name === BUCKET);
+    assert.ok(bucket, `${BUCKET} is in the world`);
+    return bucket.objects;
   }
 
-  it('load-association-request reads a YAML config from S3, takes the account from its function ARN, and writes the request to S3 as the source does', async () => {
+  it('read-association-config reads a YAML config from S3 and seals the validated config; load-association-request builds the request from it with the account of its function ARN; both as the source does', async () => {
     const event = (key: string) => ({
       runId: 'run-2',
       input: { operation: 'create', config: { s3: { bucket: BUCKET, key } } },
     });
     const since = sim.calls.length;
-    const result = await run('load-association-request', event('configs/demo.yaml'));
+    const read = await run('read-association-config', event('configs/demo.yaml'));
+    const sealed = bucketObjects()['runs/run-2/config.json'];
+    assert.match(sealed ?? '', /s3-writer/);
+    assert.deepEqual(read, await readAssociationConfigSource(event('configs/demo.yaml'), context));
+    assert.equal(bucketObjects()['runs/run-2/config.json'], sealed);
+
+    // As the workflow passes them: the execution's input, and what read-association-config returned.
+    const loadEvent = { ...event('configs/demo.yaml'), ...(read as object) };
+    const result = await run('load-association-request', loadEvent);
     const operations = sim.calls.slice(since).map((call) => `${call.operation} ${call.status}`);
     for (const call of ['GetObject 200', 'PutObject 200']) {
       assert.ok(operations.includes(call), `${call} in ${operations.join(', ')}`);
     }
     assert.ok(!operations.includes('GetCallerIdentity 200'), 'no STS call for the account');
-    const stored = storedObject('runs/run-2/request.json');
+    const stored = bucketObjects()['runs/run-2/request.json'];
     assert.match(stored ?? '', /s3-writer/);
-
-    assert.deepEqual(
-      result,
-      await loadAssociationRequestSource(event('configs/demo.yaml'), context),
-    );
-    assert.equal(storedObject('runs/run-2/request.json'), stored);
+    assert.deepEqual(result, await loadAssociationRequestSource(loadEvent, context));
+    assert.equal(bucketObjects()['runs/run-2/request.json'], stored);
 
     const failure = (promise: Promise<unknown>) =>
       promise.then(
@@ -250,13 +258,20 @@ describe('Lambda bundles against the simulator', () => {
         (error: Error) => ({ name: error.name, message: error.message }),
       );
     const bundledFailure = await failure(
-      run('load-association-request', event('configs/broken.yaml')),
+      run('read-association-config', event('configs/broken.yaml')),
     );
     assert.match(bundledFailure.message, /YAML syntax error at line/);
     assert.deepEqual(
       bundledFailure,
-      await failure(loadAssociationRequestSource(event('configs/broken.yaml'), context)),
+      await failure(readAssociationConfigSource(event('configs/broken.yaml'), context)),
     );
+
+    // Someone with write access to the bucket swaps the validated config for another.
+    bucketObjects()['runs/run-2/config.json'] = (sealed ?? '').replace('s3-writer', 'admin');
+    assert.deepEqual(await failure(run('load-association-request', loadEvent)), {
+      name: 'RunDocumentChangedError',
+      message: `run document s3://${BUCKET}/runs/run-2/config.json was changed after its step wrote it (its SHA-256 differs), so the checks made on it no longer hold; start a new run`,
+    });
   });
 
   it("find-oidc-provider surfaces IAM's modeled NoSuchEntity error from Query/XML", async () => {

@@ -295,7 +295,7 @@ describe('the bootstrap-cluster tasks’ permissions', () => {
 
   it('lets the nested associations run read the config the bootstrap run handed over', () => {
     const reads = statementsWith(
-      taskPolicyStatements(stack, 'load-association-request'),
+      taskPolicyStatements(stack, 'read-association-config'),
       's3:GetObject',
     );
 

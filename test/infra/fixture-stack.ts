@@ -22,6 +22,7 @@ export const FIXTURE_ASSOCIATIONS_DIR = path.join(FIXTURES_DIR, 'associations');
 
 /** The tasks of the associations workflow, as state-machines/associations.asl.json names them. */
 export const ASSOCIATIONS_TASKS = [
+  'read-association-config',
   'load-association-request',
   'check-cluster-readiness',
   'get-associations',

@@ -426,7 +426,8 @@ describe('associations workflow', () => {
     })) as Report;
     assert.equal(report.counts.created, 120);
     assert.deepEqual(batchReads.sort(), ['batch-0.json', 'batch-1.json', 'batch-2.json']);
-    // The whole run: load-association-request's config is inline, plan-associations reads the request, each
+    // The whole run: the config is inline, and load-association-request reads it back as
+    // read-association-config validated and sealed it; plan-associations reads the request, each
     // batch its document, the report each batch's results (and looks for add-on results, which
     // this run has none of).
     const gets = sim.simulator.calls
@@ -434,7 +435,7 @@ describe('associations workflow', () => {
       .filter(
         (call) => call.service === 's3' && call.operation === 'GetObject' && call.status < 400,
       ).length;
-    assert.equal(gets, 1 + 3 + 3);
+    assert.equal(gets, 1 + 1 + 3 + 3);
   });
 
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {

@@ -1,7 +1,6 @@
-import { readConfigObject } from '../../aws/config-object.ts';
 import { getPolicyDocument, getRoleTags } from '../../aws/iam.ts';
 import { defineTask, functionAccount } from '../../aws/lambda.ts';
-import { putRunDocument } from '../../aws/run-store.ts';
+import { getSealedDocument, putRunDocument } from '../../aws/run-store.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { parseWorkflowInput } from '../../core/associations/request.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
@@ -9,13 +8,13 @@ import { input, output } from './contract.ts';
 import { loadAssociationRequest } from './load-association-request.ts';
 
 export const handler = defineTask('load-association-request', { input, output }, (event, context) =>
-  loadAssociationRequest(event.runId, event.input, {
+  loadAssociationRequest(event.runId, event, {
     deploymentRegion: process.env.AWS_REGION ?? '',
     // A typo in the settings fails the run (GuardrailSettingsError) instead of allowing too much.
     guardrails: guardrailsFromEnv(process.env),
     parseInput: parseWorkflowInput,
     account: async () => functionAccount(context),
-    readConfig: readConfigObject,
+    readConfig: (sealed) => getSealedDocument(sealed, ASSOCIATION_DOCUMENTS.config),
     saveRequest: (runId, request) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.request, request),
     guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
   }),

@@ -1,3 +1,4 @@
+import type { SealedDocument } from '../../aws/run-store.ts';
 import { POD_IDENTITY_AGENT } from '../../core/addon.ts';
 import {
   checkGuardrails,
@@ -5,27 +6,21 @@ import {
   type GuardrailSettings,
   lookUpForGuardrails,
 } from '../../core/associations/guardrails.ts';
-import type {
-  AssociationRequest,
-  RunnableInput,
-  WorkflowInput,
-} from '../../core/associations/request.ts';
+import type { AssociationRequest, WorkflowInput } from '../../core/associations/request.ts';
 import {
   associationRequestFrom,
   describeSource,
   InvalidRequestError,
 } from '../../core/associations/request.ts';
+import type { ClusterConfig } from '../../core/config/index.ts';
 
 export interface LoadAssociationRequestDeps {
   deploymentRegion: string;
   guardrails: GuardrailSettings;
   parseInput(input: unknown): WorkflowInput;
   account(): Promise<string>;
-  readConfig(location: {
-    bucket: string;
-    key: string;
-    versionId?: string | undefined;
-  }): Promise<string>;
+  /** The config read-association-config validated, as it wrote it (refused if changed since). */
+  readConfig(sealed: SealedDocument): Promise<ClusterConfig>;
   saveRequest(runId: string, request: AssociationRequest): Promise<string>;
   /**
    * What the guardrails read from IAM: tags of an existing role the config names, which may opt
@@ -34,43 +29,49 @@ export interface LoadAssociationRequestDeps {
   guardrailReaders: GuardrailReaders;
 }
 
+/** The run's input, and the validated config read-association-config handed on if it names one. */
+export interface ReadConfigOutput {
+  input: unknown;
+  config: SealedDocument | null;
+}
+
 /** The small summary the workflow carries from state to state; the request itself is in the run store. */
-export type LoadedRequest =
-  | { runId: string; ignored: true; reason: string }
-  | {
-      runId: string;
-      ignored: false;
-      operation: AssociationRequest['operation'];
-      clusterName: string;
-      region: string;
-      dryRun: boolean;
-      prune: boolean;
-      source: string;
-      entryCount: number;
-      /** Add-ons of the config this run acts on. */
-      addonCount: number;
-      /** The addons: section installs the pod identity agent (so associations may follow it). */
-      installsAgent: boolean;
-      warnings: string[];
-      requestDocument: string;
-    };
+export interface LoadedRequest {
+  runId: string;
+  operation: AssociationRequest['operation'];
+  clusterName: string;
+  region: string;
+  dryRun: boolean;
+  prune: boolean;
+  source: string;
+  entryCount: number;
+  /** Add-ons of the config this run acts on. */
+  addonCount: number;
+  /** The addons: section installs the pod identity agent (so associations may follow it). */
+  installsAgent: boolean;
+  warnings: string[];
+  requestDocument: string;
+}
 
 /**
- * Turns any accepted input (console, flags, S3 event) into a validated request: the config is
- * fetched and checked for the operation and the guardrails are applied before anything changes,
- * so a bad input fails the run here, whole, with every problem listed.
+ * Turns any accepted input (console, flags, S3 event) into a validated request: its config,
+ * validated by read-association-config, is built into entries and the guardrails are applied
+ * before anything changes, so a bad input fails the run here, whole, with every problem listed.
  */
 export async function loadAssociationRequest(
   runId: string,
-  input: unknown,
+  read: ReadConfigOutput,
   deps: LoadAssociationRequestDeps,
 ): Promise<LoadedRequest> {
-  const parsed = deps.parseInput(input);
-  if (parsed.kind === 'ignored') return { runId, ignored: true, reason: parsed.reason };
+  const parsed = deps.parseInput(read.input);
+  if (parsed.kind === 'ignored') {
+    // read-association-config ends such runs before this step.
+    throw new InvalidRequestError([{ path: '', message: parsed.reason }]);
+  }
   const request = associationRequestFrom(parsed, {
     deploymentRegion: deps.deploymentRegion,
     account: await deps.account(),
-    configText: await configTextOf(parsed, deps),
+    config: read.config === null ? undefined : await deps.readConfig(read.config),
     enforcedPermissionsBoundaryArn: deps.guardrails.enforcedPermissionsBoundaryArn,
   });
   if (request.region !== deps.deploymentRegion) {
@@ -90,7 +91,6 @@ export async function loadAssociationRequest(
   const requestDocument = await deps.saveRequest(runId, request);
   return {
     runId,
-    ignored: false,
     operation: request.operation,
     clusterName: request.clusterName,
     region: request.region,
@@ -105,12 +105,4 @@ export async function loadAssociationRequest(
     warnings: request.warnings,
     requestDocument,
   };
-}
-
-async function configTextOf(
-  input: RunnableInput,
-  deps: LoadAssociationRequestDeps,
-): Promise<string | undefined> {
-  if (input.kind !== 'config' || !('s3' in input.config)) return undefined;
-  return deps.readConfig(input.config.s3);
 }

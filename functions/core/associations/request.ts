@@ -10,9 +10,12 @@
  * 3. the EventBridge "Object Created" event of the config bucket, where the key's first folder
  *    chooses the operation (`create/`, `update/`, `delete/`, `apply/`).
  *
- * Reading happens in two steps because an S3 config must be fetched in between:
- * `parseWorkflowInput` checks the shape (and tells which S3 keys to ignore), then
- * `associationRequestFrom` validates the config with the config core and builds every entry.
+ * Reading happens in steps because an S3 config must be fetched in between:
+ * `parseWorkflowInput` checks the shape (and tells which S3 keys to ignore), `validatedConfig`
+ * (request-config.ts) reads the config with the config core, then `associationRequestFrom`
+ * builds every entry from the validated config. The workflow runs the middle step in a task of
+ * its own, so that the YAML parser and the config rules stay out of the task that holds the
+ * guardrails' IAM reads (each Lambda bundle within its size budget).
  */
 
 import { type AddonRequest, desiredAddonsFromConfig } from '../addon-plan.ts';
@@ -28,8 +31,6 @@ import {
   OPERATIONS,
   type Operation,
   type PodIdentityAssociationConfig,
-  parseClusterConfig,
-  parseClusterConfigValue,
   SCOPES,
   type Scope,
   validateAssociationInput,
@@ -159,6 +160,9 @@ export type WorkflowInput =
 
 export type RunnableInput = Exclude<WorkflowInput, { kind: 'ignored' }>;
 
+/** A workflow input that names a ClusterConfig (in S3 or inline). */
+export type ConfigInput = Extract<WorkflowInput, { kind: 'config' }>;
+
 /** What one run acts on: every entry normalised, with the cluster and where it is. */
 export interface AssociationRequest {
   operation: Operation;
@@ -183,8 +187,8 @@ export interface RequestContext {
   deploymentRegion: string;
   /** The account roles are created in. */
   account: string;
-  /** The S3 object's text when the input names an S3 config. */
-  configText?: string | undefined;
+  /** The config the input names, read and validated (`validatedConfig`), when it names one. */
+  config?: ClusterConfig | undefined;
   enforcedPermissionsBoundaryArn?: string | undefined;
 }
 
@@ -650,41 +654,11 @@ function desiredEntries(
   return desired;
 }
 
-function readConfig(
-  input: Extract<RunnableInput, { kind: 'config' }>,
-  context: RequestContext,
-): {
-  config: ClusterConfig;
-  source: RequestSource;
-} {
-  if ('s3' in input.config) {
-    const { bucket, key, versionId } = input.config.s3;
-    const source: RequestSource = { kind: 's3', bucket, key, versionId, trigger: input.trigger };
-    if (context.configText === undefined) {
-      throw new InvalidRequestError([
-        {
-          path: 'config.s3',
-          message: `the text of ${describeSource(source)} was not read before building the request`,
-        },
-      ]);
-    }
-    return {
-      source,
-      config: parseClusterConfig(context.configText, {
-        operation: input.operation,
-        scope: input.scope,
-        source: describeSource(source),
-      }),
-    };
-  }
-  return {
-    source: { kind: 'inline' },
-    config: parseClusterConfigValue(input.config.inline, {
-      operation: input.operation,
-      scope: input.scope,
-      source: 'inline config',
-    }),
-  };
+/** Where a config input's associations come from, for messages and the report. */
+export function configSource(input: ConfigInput): RequestSource {
+  if (!('s3' in input.config)) return { kind: 'inline' };
+  const { bucket, key, versionId } = input.config.s3;
+  return { kind: 's3', bucket, key, versionId, trigger: input.trigger };
 }
 
 /**
@@ -704,7 +678,16 @@ export function associationRequestFrom(
   };
 
   if (input.kind === 'config') {
-    const { config, source } = readConfig(input, context);
+    const source = configSource(input);
+    const config = context.config;
+    if (config === undefined) {
+      throw new InvalidRequestError([
+        {
+          path: 'config',
+          message: `the config of ${describeSource(source)} was not read and validated before building the request`,
+        },
+      ]);
+    }
     if (input.region !== undefined && input.region !== config.metadata.region) {
       warnings.push(
         `region ${input.region} from the input was ignored: the config's metadata.region (${config.metadata.region}) decides, as in eksctl`,

@@ -10,6 +10,13 @@ import type {
   ExistingAssociation,
   ExistingRole,
 } from '../../../functions/core/associations/existing.ts';
+import {
+  type AssociationRequest,
+  associationRequestFrom,
+  type RequestContext,
+  type RunnableInput,
+} from '../../../functions/core/associations/request.ts';
+import { validatedConfig } from '../../../functions/core/associations/request-config.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
 import { MANAGED_BY_LABEL, ownershipTags } from '../../../functions/core/naming.ts';
 import type { Partition } from '../../../functions/core/well-known-policies.ts';
@@ -122,3 +129,17 @@ export const LABELLED_SA = { labels: { [MANAGED_BY_LABEL.key]: MANAGED_BY_LABEL.
 export const UNLABELLED_SA = { labels: { app: 'web' } };
 export const HELM_SA = { labels: { [MANAGED_BY_LABEL.key]: 'Helm' } };
 export const EKSCTL_SA = { labels: { [MANAGED_BY_LABEL.key]: 'eksctl' } };
+
+/**
+ * The request the workflow builds from `input`: its config validated as read-association-config
+ * does (from `configText` when it is in S3), then built as load-association-request does.
+ */
+export function requestFrom(
+  input: RunnableInput,
+  { configText, ...context }: Omit<RequestContext, 'config'> & { configText?: string | undefined },
+): AssociationRequest {
+  return associationRequestFrom(input, {
+    ...context,
+    config: input.kind === 'config' ? validatedConfig(input, configText) : undefined,
+  });
+}

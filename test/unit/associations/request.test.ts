@@ -12,7 +12,7 @@ import {
   type WorkflowInput,
 } from '../../../functions/core/associations/request.ts';
 import { ConfigValidationError } from '../../../functions/core/config/index.ts';
-import { ACCOUNT, S3_READ, TARGET_ROLE, USER_ROLE } from './fixtures.ts';
+import { ACCOUNT, requestFrom, S3_READ, TARGET_ROLE, USER_ROLE } from './fixtures.ts';
 
 const CONTEXT = { deploymentRegion: 'eu-west-1', account: ACCOUNT };
 
@@ -78,7 +78,7 @@ describe('console input naming a config', () => {
       dryRun: true,
       prune: true,
     });
-    const request = associationRequestFrom(runnable(input), CONTEXT);
+    const request = requestFrom(runnable(input), CONTEXT);
     assert.equal(request.operation, 'apply');
     assert.equal(request.clusterName, 'demo');
     assert.equal(request.region, 'us-west-2');
@@ -114,7 +114,7 @@ describe('console input naming a config', () => {
       config: { inline: CONFIG },
       region: 'us-east-1',
     });
-    const request = associationRequestFrom(runnable(input), CONTEXT);
+    const request = requestFrom(runnable(input), CONTEXT);
     assert.equal(request.region, 'us-west-2');
     assert.match(request.warnings.join('\n'), /region us-east-1 from the input was ignored/);
   });
@@ -124,7 +124,7 @@ describe('console input naming a config', () => {
       operation: 'create',
       config: { s3: { bucket: 'configs', key: 'teams/demo.yaml', versionId: '3' } },
     });
-    const request = associationRequestFrom(runnable(input), {
+    const request = requestFrom(runnable(input), {
       ...CONTEXT,
       configText: CONFIG_YAML,
     });
@@ -144,7 +144,15 @@ describe('console input naming a config', () => {
       operation: 'create',
       config: { s3: { bucket: 'b', key: 'k.yaml' } },
     });
-    assert.throws(() => associationRequestFrom(runnable(input), CONTEXT), invalid(/was not read/));
+    assert.throws(() => requestFrom(runnable(input), CONTEXT), invalid(/was not read/));
+  });
+
+  it('refuses to build a config request from a config that was not validated', () => {
+    const input = parseWorkflowInput({ operation: 'create', config: { inline: {} } });
+    assert.throws(
+      () => associationRequestFrom(runnable(input), CONTEXT),
+      invalid(/the config of inline config was not read and validated/),
+    );
   });
 
   it('rejects prune with any operation but apply', () => {
@@ -206,14 +214,14 @@ describe('console input naming a config', () => {
     };
     const input = parseWorkflowInput({ operation: 'create', config: { inline: broken } });
     assert.throws(
-      () => associationRequestFrom(runnable(input), CONTEXT),
+      () => requestFrom(runnable(input), CONTEXT),
       (error: unknown) => error instanceof ConfigValidationError && error.issues.length >= 2,
     );
   });
 
   it('reads the cluster of a get from the config and lists no entries', () => {
     const input = parseWorkflowInput({ operation: 'get', config: { inline: CONFIG } });
-    const request = associationRequestFrom(runnable(input), CONTEXT);
+    const request = requestFrom(runnable(input), CONTEXT);
     assert.equal(request.clusterName, 'demo');
     assert.deepEqual(request.entries, []);
   });
@@ -241,7 +249,7 @@ describe('one association from flags', () => {
     });
     assert.ok(input.kind === 'flags');
     assert.deepEqual(input.association.wellKnownPolicies, { autoScaler: true, certManager: true });
-    const request = associationRequestFrom(input, CONTEXT);
+    const request = requestFrom(input, CONTEXT);
     assert.equal(request.region, 'us-west-2');
     const [entry] = request.entries;
     assert.equal(entry?.path, 'association');
@@ -291,7 +299,7 @@ describe('one association from flags', () => {
       clusterName: 'demo',
       association: { namespace: 'default', serviceAccountName: 'app', targetRoleARN: TARGET_ROLE },
     });
-    const request = associationRequestFrom(runnable(input), CONTEXT);
+    const request = requestFrom(runnable(input), CONTEXT);
     assert.deepEqual(request.entries[0]?.role, { kind: 'unspecified' });
     assert.throws(
       () =>
@@ -381,18 +389,14 @@ describe('one association from flags', () => {
       clusterName: 'demo',
       association: { namespace: 'a', serviceAccountName: 'b' },
     };
-    assert.equal(
-      associationRequestFrom(runnable(parseWorkflowInput(flags)), CONTEXT).region,
-      'eu-west-1',
-    );
-    const china = associationRequestFrom(
+    assert.equal(requestFrom(runnable(parseWorkflowInput(flags)), CONTEXT).region, 'eu-west-1');
+    const china = requestFrom(
       runnable(parseWorkflowInput({ ...flags, region: 'cn-north-1' })),
       CONTEXT,
     );
     assert.equal(china.partition, 'aws-cn');
     assert.throws(
-      () =>
-        associationRequestFrom(runnable(parseWorkflowInput({ ...flags, region: 'mars' })), CONTEXT),
+      () => requestFrom(runnable(parseWorkflowInput({ ...flags, region: 'mars' })), CONTEXT),
       (error: unknown) =>
         error instanceof InvalidRequestError &&
         error.issues[0]?.path === 'region' &&
@@ -400,10 +404,7 @@ describe('one association from flags', () => {
     );
     assert.throws(
       () =>
-        associationRequestFrom(
-          runnable(parseWorkflowInput({ ...flags, region: 'us-iso-east-1' })),
-          CONTEXT,
-        ),
+        requestFrom(runnable(parseWorkflowInput({ ...flags, region: 'us-iso-east-1' })), CONTEXT),
       invalid(/isolated AWS partition/),
     );
   });
@@ -422,7 +423,7 @@ describe('one association from flags', () => {
   });
 
   it('lists for get with optional filters, needing the namespace for a service account', () => {
-    const request = associationRequestFrom(
+    const request = requestFrom(
       runnable(
         parseWorkflowInput({
           operation: 'get',
@@ -478,7 +479,7 @@ describe('S3 Object Created events', () => {
       dryRun: false,
       prune: false,
     });
-    const request = associationRequestFrom(runnable(input), {
+    const request = requestFrom(runnable(input), {
       ...CONTEXT,
       configText: CONFIG_YAML,
     });

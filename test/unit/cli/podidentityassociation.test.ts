@@ -11,7 +11,6 @@ import type {
   GetReport,
 } from '../../../functions/core/associations/report.ts';
 import {
-  associationRequestFrom,
   parseWorkflowInput,
   type RunnableInput,
 } from '../../../functions/core/associations/request.ts';
@@ -28,6 +27,7 @@ import {
   RunTimeoutError,
   registerPodIdentityAssociationCommands,
 } from '../../../local/cli/podidentityassociation.ts';
+import { requestFrom } from '../associations/fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CONFIGS = join(ROOT, 'events', 'configs');
@@ -860,7 +860,7 @@ describe('console inputs in events/inputs', () => {
         assert.match(runnable.config.s3.key, /^configs\//);
         text = readFileSync(join(CONFIGS, basename(runnable.config.s3.key)), 'utf8');
       }
-      const request = associationRequestFrom(runnable, context(text));
+      const request = requestFrom(runnable, context(text));
       assert.equal(request.clusterName, 'demo');
       assert.equal(request.region, 'us-west-2');
       assert.equal(request.operation, (input as { operation: string }).operation);
