@@ -97,6 +97,96 @@ export const sdkPackageVersionPlugin: Plugin = {
   },
 };
 
+/** The error classes module of each AWS SDK client. */
+const SDK_ERRORS_FILE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]models[\\/]errors\.js$/;
+
+const SDK_ERRORS_IMPORT = /^import \{ \w+ as __BaseException \} from "\.\/\w+";\n/;
+
+/** One error class, exactly as the SDK's code generator writes it. */
+const SDK_ERROR_CLASS = new RegExp(
+  [
+    String.raw`export class (?<className>\w+) extends __BaseException \{\n`,
+    String.raw`    static shapeId = "(?<namespace>[\w.]+)#(?<shapeName>\w+)";\n`,
+    String.raw`    name = "(?<name>\w+)";\n`,
+    String.raw`    \$fault = "(?<fault>client|server)";\n`,
+    String.raw`(?:    \$retryable = (?<retryable>\{[^\n]*\});\n)?`,
+    String.raw`(?<declared>(?:    \w+;\n)*)`,
+    String.raw`    constructor\(opts\) \{\n`,
+    String.raw`        super\(\{\n`,
+    String.raw`            name: "(?<superName>\w+)",\n`,
+    String.raw`            \$fault: "(?<superFault>client|server)",\n`,
+    String.raw`            \.\.\.opts,\n`,
+    String.raw`        \}\);\n`,
+    String.raw`        Object\.setPrototypeOf\(this, (?<prototypeOf>\w+)\.prototype\);\n`,
+    String.raw`(?<assigned>(?:        this\.\w+ = opts\.\w+;\n)*)`,
+    String.raw`    \}\n`,
+    String.raw`\}\n`,
+  ].join(''),
+  'g',
+);
+
+/**
+ * Rewrites an SDK client's error classes module into calls of the factory in `factoryModule`
+ * (infra/bundle-aliases/sdk-error-classes.ts, which says why), one per class, with what sets the
+ * class apart. The module is left as it is (`rewritten: 0`) unless it is wholly the import of its
+ * service exception and classes of the one shape the SDK generates, each spelling its own name
+ * throughout, all in one namespace, and assigning from `opts` exactly the fields it declares.
+ */
+export function compactErrorClasses(
+  source: string,
+  factoryModule: string,
+): { code: string; rewritten: number } {
+  const unchanged = { code: source, rewritten: 0 };
+  const header = SDK_ERRORS_IMPORT.exec(source)?.[0];
+  if (header === undefined) return unchanged;
+  const body = source.slice(header.length);
+  const namespaces = new Set<string>();
+  const calls: string[] = [];
+  for (const { groups = {} } of body.matchAll(SDK_ERROR_CLASS)) {
+    const { className = '', namespace = '', fault = '', retryable } = groups;
+    const fields = [...(groups.declared ?? '').matchAll(/(\w+);/g)].map(([, field]) => field);
+    const assigned = [...(groups.assigned ?? '').matchAll(/this\.(\w+) = opts\.(\w+);/g)];
+    const consistent =
+      [groups.shapeName, groups.name, groups.superName, groups.prototypeOf].every(
+        (spelled) => spelled === className,
+      ) &&
+      groups.superFault === fault &&
+      assigned.length === fields.length &&
+      assigned.every(([, to, from], index) => to === fields[index] && from === to);
+    if (!consistent) return unchanged;
+    namespaces.add(namespace);
+    const args = [JSON.stringify(className), JSON.stringify(fault)];
+    if (fields.length > 0 || retryable) args.push(JSON.stringify(fields));
+    if (retryable) args.push(`() => (${retryable})`);
+    calls.push(`export const ${className} = __errorClass(${args.join(', ')});`);
+  }
+  const [namespace] = namespaces;
+  if (namespace === undefined || namespaces.size > 1) return unchanged;
+  if (body.replace(SDK_ERROR_CLASS, '').trim() !== '') return unchanged;
+  const code = [
+    header.trimEnd(),
+    `import { sdkErrorClasses } from ${JSON.stringify(factoryModule)};`,
+    `const __errorClass = sdkErrorClasses(__BaseException, ${JSON.stringify(namespace)});`,
+    ...calls,
+    '',
+  ].join('\n');
+  return { code, rewritten: calls.length };
+}
+
+/** The esbuild plugin applying {@link compactErrorClasses} to every SDK client's errors module. */
+export const sdkErrorClassesPlugin: Plugin = {
+  name: 'sdk-error-classes',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: SDK_ERRORS_FILE }, async (args) => {
+      const { code } = compactErrorClasses(
+        await readFile(args.path, 'utf8'),
+        path.join(BUNDLE_ALIASES_DIR, 'sdk-error-classes.ts'),
+      );
+      return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 /**
  * The SDK's pure-JavaScript hashes that its `node:crypto` classes fall back to, by module, with
  * the class each exports and the hash it makes.
@@ -190,7 +280,13 @@ export function taskBuildOptions(
     mainFields: ['module', 'main'],
     alias: { ...BUNDLE_ALIASES },
     banner: { js: CREATE_REQUIRE_BANNER },
-    plugins: [sdkSchemaKeysPlugin, sdkPackageVersionPlugin, jsHashFallbackPlugin, yamlEsmPlugin],
+    plugins: [
+      sdkSchemaKeysPlugin,
+      sdkErrorClassesPlugin,
+      sdkPackageVersionPlugin,
+      jsHashFallbackPlugin,
+      yamlEsmPlugin,
+    ],
     absWorkingDir: PROJECT_ROOT,
     nodePaths: [path.join(PROJECT_ROOT, 'node_modules')],
     logLevel: 'warning',

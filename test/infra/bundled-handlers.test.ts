@@ -1,10 +1,10 @@
 /**
  * The Lambda bundles themselves, not the TypeScript the other tests import with tsx: a few tasks
  * are built with TaskFunction's esbuild options and plugins (infra/task-bundle.ts rewrites the
- * SDK's schema modules and swaps yaml's build), imported, and run against the simulator. Each
- * bundle's SDK clients configure themselves from the environment, as in Lambda. Together they
- * cover the four wire protocols the tasks speak (EKS REST-JSON, S3 REST-XML, IAM Query/XML through
- * the bundled SDK) both ways, and modeled errors of each.
+ * SDK's schema and error class modules and swaps yaml's build), imported, and run against the
+ * simulator. Each bundle's SDK clients configure themselves from the environment, as in Lambda.
+ * Together they cover the four wire protocols the tasks speak (EKS REST-JSON, S3 REST-XML, IAM
+ * Query/XML through the bundled SDK) both ways, and modeled errors of each.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
