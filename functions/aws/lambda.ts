@@ -9,9 +9,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { asError, NamedError } from '../core/errors.ts';
-import { describeIssues } from '../core/policy-document.ts';
 import { TASK_WORKFLOWS_VARIABLE } from '../core/workflow-files.ts';
 import type * as z from '../core/zod.ts';
+import { describeIssues } from '../core/zod-issues.ts';
 import { instanceEnvironment } from './clients.ts';
 
 export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' });

@@ -12,8 +12,8 @@
 
 import { isClusterName, isRegionName } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
-import { describeIssues } from '../policy-document.ts';
 import * as z from '../zod.ts';
+import { describeIssues } from '../zod-issues.ts';
 
 /** The EventBridge pattern of the trigger (the stack's rule matches exactly these). */
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
