@@ -264,10 +264,14 @@ function publishRunCompleted(context: TaskPermissionContext): TaskPermissions {
  */
 function runDocuments(
   { stack, configBucket }: TaskPermissionContext,
-  access: 'write' | 'read-write',
+  access: 'read' | 'write' | 'read-write',
 ): TaskPermissions {
   const documents = configBucket.objectsUnder(configBucket.runsPrefix);
-  const actions = access === 'write' ? ['s3:PutObject'] : ['s3:GetObject', 's3:PutObject'];
+  const actions = {
+    read: ['s3:GetObject'],
+    write: ['s3:PutObject'],
+    'read-write': ['s3:GetObject', 's3:PutObject'],
+  }[access];
   return {
     statements: [
       new PolicyStatement({ actions, resources: [documents] }),
@@ -775,6 +779,11 @@ export const GRANTS: GrantTable = {
   'run-documents:write': {
     summary: 'under `runs/`: the documents the task hands on to later tasks',
     build: (context) => runDocuments(context, 'write'),
+  },
+  'run-documents:read': {
+    summary:
+      'reads the documents earlier tasks of the run wrote, and writes none; ListBucket of the config bucket so that a missing document reads as missing, not denied',
+    build: (context) => runDocuments(context, 'read'),
   },
   'run-documents:read-write': {
     summary:

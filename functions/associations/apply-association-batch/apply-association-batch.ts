@@ -1,5 +1,10 @@
 import pMap from 'p-map';
 import { namesSameRole, parseRoleArn } from '../../core/arn.ts';
+import {
+  batchDocumentDigest,
+  batchRoleUsage,
+  RunDocumentTamperedError,
+} from '../../core/associations/batch-check.ts';
 import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type {
   ExistingAssociation,
@@ -7,22 +12,12 @@ import type {
   ExistingServiceAccount,
 } from '../../core/associations/existing.ts';
 import {
-  findGuardrailViolations,
-  type GuardrailReaders,
-  type GuardrailSettings,
-  type GuardrailViolation,
-  GuardrailViolationsError,
-  lookUpForGuardrails,
-} from '../../core/associations/guardrails.ts';
-import {
   decideItem,
   decisionReadsRolePolicies,
   type ItemDecision,
   type ItemOperation,
   needsKubernetes,
   roleNameToInspect,
-  roleUsageKey,
-  roleUsedElsewhere,
 } from '../../core/associations/plan.ts';
 import {
   countResults,
@@ -38,10 +33,13 @@ import type {
   PlanItem,
   RefusedEntry,
 } from '../../core/associations/run-plan.ts';
-import { asError } from '../../core/errors.ts';
+import { asError, NamedError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
-import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../../core/run-documents.ts';
 import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
+import type {
+  BatchPreparation,
+  EksctlStackFinding,
+} from '../prepare-association-batch/prepare-association-batch.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
 
 /**
@@ -54,12 +52,8 @@ export interface ApplyAssociationBatchInput {
   runId: string;
   batch: number;
   dryRun: boolean;
-  /**
-   * The run's cluster and operation as the workflow's state carries them, out of reach of anyone
-   * who can write to the run store: the batch document must say the same.
-   */
-  clusterName?: string | undefined;
-  operation?: AssociationRequest['operation'] | undefined;
+  /** What prepare-association-batch checked and found, from the workflow's state. */
+  prepared: BatchPreparation;
 }
 
 export interface BatchResult {
@@ -69,42 +63,17 @@ export interface BatchResult {
 }
 
 /**
- * The batch's document (its slice of the run's request and plan) breaks the guardrails
- * load-association-request checked the request against, or names another batch, cluster or operation than the
- * workflow runs: a document under `runs/` was changed after the request was validated (or,
- * meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more).
- * The batch changes nothing.
+ * eksctl's role stack of the item could not be looked up, or the stack a delete removes was not
+ * deleted by prepare-association-batch (it failed, or found otherwise when it read the item's state
+ * a moment before): the item fails before its association is deleted, and a rerun decides afresh.
  */
-export class RunDocumentTamperedError extends GuardrailViolationsError {
-  override readonly name = 'RunDocumentTamperedError';
-
-  constructor(
-    runId: string,
-    batch: number,
-    problem: { violations: readonly GuardrailViolation[] } | { mismatch: string },
-  ) {
-    const document = runDocumentKey(runId, ASSOCIATION_DOCUMENTS.batch(batch).name);
-    if ('mismatch' in problem) {
-      super(
-        `the batch document of run ${runId} (${document}) ${problem.mismatch}, so it was changed after plan-associations wrote it; this batch changed nothing. Start a new run from the config`,
-        [],
-      );
-      return;
-    }
-    super(
-      `the batch document of run ${runId} (${document}) breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); this batch changed nothing. Start a new run from the config; violations:`,
-      problem.violations,
-    );
-  }
+export class EksctlStackNotHandledError extends NamedError {
+  override readonly name = 'EksctlStackNotHandledError';
 }
 
 type PolicyFields = 'attachedPolicyArns' | 'inlinePolicies';
 
 export interface ApplyAssociationBatchDeps {
-  /** The deployment's guardrails, checked again on what this batch is about to do. */
-  guardrails: GuardrailSettings;
-  /** Customer managed policy documents, read again as IAM has them now. */
-  policyDocument: GuardrailReaders['policyDocument'];
   /** The batch's slice of the request and the plan: the one run document a batch reads. */
   loadBatch(runId: string, batch: number): Promise<BatchDocument>;
   /**
@@ -123,18 +92,14 @@ export interface ApplyAssociationBatchDeps {
   getRoleTrust(roleName: string): Promise<Omit<ExistingRole, PolicyFields> | undefined>;
   /** A role's managed and inline policies, or undefined when there is no such role. */
   getRolePolicies(roleName: string): Promise<Pick<ExistingRole, PolicyFields> | undefined>;
-  findEksctlRoleStack(
-    clusterName: string,
-    namespace: string,
-    serviceAccount: string,
-  ): Promise<{ stackName: string } | undefined>;
   /** The service account's labels, or undefined when it does not exist. */
   serviceAccountLabels(
     clusterName: string,
     namespace: string,
     name: string,
   ): Promise<Record<string, string> | undefined>;
-  executor(clusterName: string): ExecuteDeps;
+  /** What the items' steps do to the cluster; the eksctl stack step is `deleteEksctlStack`'s. */
+  executor(clusterName: string): Omit<ExecuteDeps, 'deleteEksctlStack'>;
   saveResults(runId: string, batch: number, results: ItemResult[]): Promise<string>;
 }
 
@@ -142,27 +107,34 @@ export interface ApplyAssociationBatchDeps {
  * Decides each item of the batch against live state read now (not at plan time, so a retried or
  * repeated run sees what earlier attempts did) and, unless it is a dry run, carries it out.
  * Items fail one by one with their reason; the batch itself fails only when its documents cannot
- * be read or written.
+ * be read or written, or its document is not the one prepare-association-batch checked.
  */
 export async function applyAssociationBatch(
   input: ApplyAssociationBatchInput,
   deps: ApplyAssociationBatchDeps,
 ): Promise<BatchResult> {
   const plan = await deps.loadBatch(input.runId, input.batch);
+  // The check (the batch, cluster and operation against the workflow's state, the guardrails) holds
+  // for the document it read; one written since is refused whole, before any item is looked at.
+  if (batchDocumentDigest(plan) !== input.prepared.digest)
+    throw new RunDocumentTamperedError(input.runId, input.batch, { changedSinceCheck: true });
   const { request, items } = plan;
-  const mismatch = stateMismatch(input, plan);
-  if (mismatch !== undefined)
-    throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
   // Configs commonly name one shared role for many service accounts, and IAM's limits are
   // account-wide: each role is read once for the batch. A read stays true for the batch because an
   // item changes only a role created for its own service account, which no other item acts on.
   const givenRoles = readOncePerKey(deps.getRoleTrust);
-  await recheckGuardrails(input, request, deps.guardrails, givenRoles, deps.policyDocument);
-  const executor = deps.executor(request.clusterName);
+  const stacks = input.prepared.eksctlStacks;
+  const executor: ExecuteDeps = {
+    ...deps.executor(request.clusterName),
+    deleteEksctlStack: async (stackName) => deleteStackStep(stacks, stackName),
+  };
   const roles: BatchRoles = {
     given: givenRoles,
     state: roleStateReader(givenRoles, readOncePerKey(deps.getRolePolicies)),
-    usedElsewhere: roleUsageOf(input.runId, plan, deps),
+    usedElsewhere:
+      batchRoleUsage(plan, () => deps.loadRoleUsage(input.runId)) ?? (async () => false),
+    eksctlStack: async (namespace, serviceAccount) =>
+      eksctlStackOf(stacks, namespace, serviceAccount),
   };
   const results = await pMap(
     items,
@@ -175,39 +147,35 @@ export async function applyAssociationBatch(
   return { batch: input.batch, itemCount: results.length, counts: countResults(results) };
 }
 
-/** What the batch document says that the workflow's state says otherwise, if anything. */
-function stateMismatch(input: ApplyAssociationBatchInput, plan: BatchDocument): string | undefined {
-  if (plan.batch !== input.batch) return `holds batch ${plan.batch}`;
-  // plan-associations writes no batch for a get: its run lists and changes nothing.
-  if (plan.request.operation === 'get') return 'is a get request, which has no items to apply';
-  if (input.clusterName !== undefined && plan.request.clusterName !== input.clusterName)
-    return `names cluster ${plan.request.clusterName}, not ${input.clusterName}`;
-  if (input.operation !== undefined && plan.request.operation !== input.operation)
-    return `names operation ${plan.request.operation}, not ${input.operation}`;
-  return undefined;
+/** The item's eksctl role stack as prepare-association-batch found it. */
+function eksctlStackOf(
+  stacks: readonly EksctlStackFinding[],
+  namespace: string,
+  serviceAccount: string,
+): { stackName: string } | undefined {
+  const finding = stacks.find(
+    (candidate) => candidate.namespace === namespace && candidate.serviceAccount === serviceAccount,
+  );
+  if (finding === undefined) return undefined;
+  if (finding.stackName === undefined) {
+    throw new EksctlStackNotHandledError(
+      `could not look up eksctl's role stack: ${finding.failure ?? 'no reason given'}`,
+    );
+  }
+  return { stackName: finding.stackName };
 }
 
 /**
- * Whether another association of the cluster uses a role, from the batch document's share of the
- * plan's role usage, or (a role it does not cover) from the whole of it, read once per batch.
+ * The delete-stack step of an item: prepare-association-batch deleted the stack before this task
+ * began (it has the CloudFormation access), so the step only confirms that it did.
  */
-function roleUsageOf(
-  runId: string,
-  plan: BatchDocument,
-  deps: ApplyAssociationBatchDeps,
-): BatchRoles['usedElsewhere'] {
-  const usage = plan.roleUsage;
-  if (usage === undefined) return async () => false;
-  const covered = new Set(usage.roles);
-  let whole: Promise<PlanDocument['roleUsage']> | undefined;
-  return async (roleArn, self) => {
-    if (covered.has(roleUsageKey(roleArn)))
-      return roleUsedElsewhere(roleArn, usage.associations, self);
-    whole ??= deps.loadRoleUsage(runId);
-    const all = await whole;
-    // No usage to go by: keep the role rather than delete it from under someone.
-    return all === undefined ? true : roleUsedElsewhere(roleArn, all, self);
-  };
+function deleteStackStep(stacks: readonly EksctlStackFinding[], stackName: string): void {
+  const finding = stacks.find((candidate) => candidate.stackName === stackName);
+  if (finding?.deleted === true) return;
+  throw new EksctlStackNotHandledError(
+    finding?.failure ??
+      `stack "${stackName}" was not deleted: what prepare-association-batch read of the association a moment earlier called for keeping it; run again`,
+  );
 }
 
 async function processItem(
@@ -267,7 +235,7 @@ async function processItem(
     const eksctlStack =
       operation === 'delete' ||
       (existing !== undefined && operation !== 'create' && operation !== 'prune')
-        ? await deps.findEksctlRoleStack(request.clusterName, item.namespace, item.serviceAccount)
+        ? await roles.eksctlStack(item.namespace, item.serviceAccount)
         : undefined;
     const live = {
       clusterName: request.clusterName,
@@ -299,38 +267,6 @@ async function processItem(
   return withWarnings(itemResult(decision, { dryRun: false, outcome }), lookupWarnings);
 }
 
-/**
- * Defence in depth: the run documents live in a bucket, and a document changed between
- * load-association-request and here would otherwise be carried out as written. The batch's own entries are
- * checked again (with the roles' tags and the customer managed policies' documents as IAM has
- * them now) before anything changes.
- *
- * The batch reads its entries from its own document, not from the request, so that document is
- * what is checked: the entries checked are exactly the entries carried out, which is the guarantee
- * the check gave when it read the batch's entries out of the whole request (a request changed
- * before planning reaches the batch documents and is caught here; one changed after planning is
- * never read by a batch). A digest of the request in the batch document would add nothing: it
- * would sit in the same bucket as what it vouches for, and whoever can rewrite one can rewrite
- * both. What the document cannot vouch for itself, the batch, cluster and operation, is compared
- * with the workflow's state before this (`stateMismatch`).
- */
-async function recheckGuardrails(
-  input: ApplyAssociationBatchInput,
-  request: BatchRequest,
-  guardrails: GuardrailSettings,
-  givenRoles: GivenRoleReader,
-  policyDocument: GuardrailReaders['policyDocument'],
-): Promise<void> {
-  // Role tags come from the batch's one read of each role, which the items' checks reuse.
-  const lookups = await lookUpForGuardrails(request, guardrails, {
-    roleTags: async (roleName) => (await givenRoles(roleName))?.tags,
-    policyDocument,
-  });
-  const violations = findGuardrailViolations(request, guardrails, lookups);
-  if (violations.length > 0)
-    throw new RunDocumentTamperedError(input.runId, input.batch, { violations });
-}
-
 type GivenRoleReader = ApplyAssociationBatchDeps['getRoleTrust'];
 
 /** The batch's role reads, each role read once (see {@link readOncePerRole}). */
@@ -344,6 +280,11 @@ interface BatchRoles {
     roleArn: string,
     self: { namespace: string; serviceAccount: string },
   ): Promise<boolean>;
+  /** eksctl's role stack of the association, as prepare-association-batch looked it up. */
+  eksctlStack(
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<{ stackName: string } | undefined>;
 }
 
 /**
@@ -466,7 +407,7 @@ function refusedResult(
 function entryOperation(
   operation: AssociationRequest['operation'],
 ): Exclude<ItemOperation, 'prune'> {
-  // stateMismatch refuses a get batch before any item is reached.
+  // prepare-association-batch refuses a get batch, and this task only the document it checked.
   if (operation === 'get') throw new RangeError('a get request has no items to apply');
   return operation;
 }

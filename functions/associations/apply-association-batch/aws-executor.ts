@@ -18,7 +18,6 @@ import {
   type KubernetesClient,
   kubernetesApiForCluster,
 } from '../../aws/kubernetes.ts';
-import { deleteEksctlRoleStack } from '../../aws/stacks.ts';
 import {
   isManagedByEksPia,
   managedByEksPiaLabels,
@@ -50,11 +49,14 @@ export function kubernetesApiPerCluster(): (
   };
 }
 
-/** What executeItem does to a cluster, through the AWS and Kubernetes adapters. */
+/**
+ * What executeItem does to a cluster, through the AWS and Kubernetes adapters; eksctl's role
+ * stacks are prepare-association-batch's to delete.
+ */
 export function awsExecutor(
   clusterName: string,
   api: () => Promise<KubernetesClient>,
-): ExecuteDeps {
+): Omit<ExecuteDeps, 'deleteEksctlStack'> {
   return {
     createManagedRole: (role) =>
       createManagedRole(role, managedRoleDescription(clusterName, 'config')),
@@ -62,7 +64,6 @@ export function awsExecutor(
     deleteRole: async (roleName) => {
       await deleteRoleCompletely(roleName);
     },
-    deleteEksctlStack: (stackName) => deleteEksctlRoleStack(stackName, clusterName),
     ensureServiceAccount: async (namespace, name) => {
       const client = await api();
       await ensureNamespace(client, namespace);

@@ -5,6 +5,7 @@ import { managedRoleCalls } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
+import { output as prepared } from '../prepare-association-batch/contract.ts';
 
 export const input = z.looseObject({
   runId: requiredText(),
@@ -12,6 +13,8 @@ export const input = z.looseObject({
   dryRun: z.boolean(),
   clusterName: requiredText(),
   operation: z.enum(OPERATIONS),
+  /** prepare-association-batch's output, which the workflow's state carries here. */
+  prepared,
 });
 
 /** What the task returns, checked before the workflow gets it. */
@@ -27,22 +30,17 @@ export const descriptor: ContractDescriptor = {
   worstCase: {
     sequentialCalls: 80,
     waitSeconds: 125,
-    why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (GetRole, CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Deleting an eksctl role stack waits for DELETE_COMPLETE. Waits on CloudFormation and EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+    why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (GetRole, CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Waits on EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
   },
   sharedRole: 'AssociationsKubernetes',
   kubernetesApi: true,
   awsCalls: [
-    'cloudformation:DeleteStack',
-    'cloudformation:DescribeStacks',
-    'cloudformation:UpdateTerminationProtection',
     'eks:CreatePodIdentityAssociation',
     'eks:DeletePodIdentityAssociation',
     'eks:DescribeCluster',
     'eks:DescribePodIdentityAssociation',
     'eks:ListPodIdentityAssociations',
     'eks:UpdatePodIdentityAssociation',
-    'iam:GetPolicy',
-    'iam:GetPolicyVersion',
     managedRoleCalls,
     's3:GetObject',
     's3:PutObject',
@@ -53,10 +51,7 @@ export const descriptor: ContractDescriptor = {
     'create-associations',
     'change-associations',
     'read-roles',
-    'read-customer-policies',
-    'delete-eksctl-role-stacks',
     'write-managed-roles',
     'pass-roles-to-pod-identity',
-    'guardrail-settings',
   ],
 };

@@ -1,10 +1,8 @@
 import { describeAssociation } from '../../aws/eks-associations.ts';
-import { getPolicyDocument, getRolePolicies, getRoleTrust } from '../../aws/iam.ts';
+import { getRolePolicies, getRoleTrust } from '../../aws/iam.ts';
 import { getServiceAccount } from '../../aws/kubernetes.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
-import { findEksctlRoleStack } from '../../aws/stacks.ts';
-import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { applyAssociationBatch } from './apply-association-batch.ts';
 import { awsExecutor, kubernetesApiPerCluster } from './aws-executor.ts';
@@ -13,15 +11,12 @@ import { input, output } from './contract.ts';
 export const handler = defineTask('apply-association-batch', { input, output }, (event) => {
   const apiFor = kubernetesApiPerCluster();
   return applyAssociationBatch(event, {
-    guardrails: guardrailsFromEnv(process.env),
-    policyDocument: getPolicyDocument,
     loadBatch: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
     loadRoleUsage: async (runId) =>
       (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
     describeAssociation,
     getRoleTrust,
     getRolePolicies,
-    findEksctlRoleStack,
     serviceAccountLabels: async (clusterName, namespace, name) =>
       (await getServiceAccount(await apiFor(clusterName)(), namespace, name))?.labels,
     executor: (clusterName) => awsExecutor(clusterName, apiFor(clusterName)),

@@ -128,7 +128,11 @@ export interface ItemChanges {
   association?: AssociationFieldChanges | undefined;
   deleteAssociation: boolean;
   deleteRole: boolean;
-  /** eksctl's stack of the association's role, deleted with the association (as eksctl does). */
+  /**
+   * eksctl's stack of the association's role, deleted with the association (as eksctl does). The
+   * stack is deleted first, by prepare-association-batch (the one task with CloudFormation
+   * access), and before the association all the same: the step here only reports what it did.
+   */
   deleteStack?: string | undefined;
   /** Create the namespace and the service account, which is missing (never relabel one that exists). */
   createServiceAccount: boolean;
@@ -842,6 +846,45 @@ function decideChange(
   );
 }
 
+/**
+ * What a removal does with the association's role: deletes the role eks-pia created for it, or
+ * (delete only, as eksctl's delete does) eksctl's role stack, unless another association uses the
+ * role (`kept` says so); otherwise the role is not this removal's. The caller has refused an
+ * association an add-on owns. prepare-association-batch deletes the stack by this same rule before
+ * apply-association-batch decides the rest of the item (see ItemChanges).
+ */
+export function roleRemoval(
+  state: Pick<LiveState, 'clusterName' | 'roleInUseElsewhere' | 'eksctlStack'> & {
+    operation: ItemOperation;
+    role?: Pick<ExistingRole, 'name' | 'tags'> | undefined;
+  },
+  namespace: string,
+  serviceAccount: string,
+  existing: ExistingAssociation | undefined,
+):
+  | { kind: 'role'; roleName: string }
+  | { kind: 'stack'; stackName: string }
+  | { kind: 'none'; kept?: string | undefined } {
+  const id = idOf(namespace, serviceAccount);
+  const { role } = state;
+  if (role !== undefined && isOwnedBy(role.tags, state.clusterName, namespace, serviceAccount)) {
+    if (state.roleInUseElsewhere !== true) return { kind: 'role', roleName: role.name };
+    return {
+      kind: 'none',
+      kept: `IAM role "${role.name}" was created by eks-pia for "${id}" but other pod identity associations still use it; it was kept`,
+    };
+  }
+  if (state.eksctlStack !== undefined && state.operation === 'delete') {
+    const stackName = state.eksctlStack.stackName;
+    if (state.roleInUseElsewhere !== true) return { kind: 'stack', stackName };
+    return {
+      kind: 'none',
+      kept: `IAM role ${existing?.roleArn ?? ''} of CloudFormation stack "${stackName}" (created by eksctl for "${id}") is used by other pod identity associations; the stack was kept`,
+    };
+  }
+  return { kind: 'none' };
+}
+
 /** `delete`, and `prune` of an association this service created. */
 function decideRemoval(
   state: ItemState,
@@ -877,28 +920,19 @@ function decideRemoval(
     warnings.push(`pod identity association "${id}" not found`);
   }
 
-  const { role } = state;
   let roleName: string | undefined;
-  if (role !== undefined && isOwnedBy(role.tags, state.clusterName, namespace, serviceAccount)) {
-    if (state.roleInUseElsewhere === true) {
-      warnings.push(
-        `IAM role "${role.name}" was created by eks-pia for "${id}" but other pod identity associations still use it; it was kept`,
-      );
-    } else {
-      changes.deleteRole = true;
-      roleName = role.name;
-      steps.push(`delete IAM role "${role.name}", created by eks-pia for "${id}"`);
-    }
-  } else if (state.eksctlStack !== undefined && state.operation === 'delete') {
-    const stackName = state.eksctlStack.stackName;
-    if (state.roleInUseElsewhere === true) {
-      warnings.push(
-        `IAM role ${existing?.roleArn ?? ''} of CloudFormation stack "${stackName}" (created by eksctl for "${id}") is used by other pod identity associations; the stack was kept`,
-      );
-    } else {
-      changes.deleteStack = stackName;
-      steps.push(`delete IAM resources stack "${stackName}" for pod identity association "${id}"`);
-    }
+  const removal = roleRemoval(state, namespace, serviceAccount, existing);
+  if (removal.kind === 'role') {
+    changes.deleteRole = true;
+    roleName = removal.roleName;
+    steps.push(`delete IAM role "${removal.roleName}", created by eks-pia for "${id}"`);
+  } else if (removal.kind === 'stack') {
+    changes.deleteStack = removal.stackName;
+    steps.push(
+      `delete IAM resources stack "${removal.stackName}" for pod identity association "${id}"`,
+    );
+  } else if (removal.kept !== undefined) {
+    warnings.push(removal.kept);
   } else if (existing !== undefined) {
     notes.push(`its role ${existing.roleArn} was not created by eks-pia for it and stays`);
   }
