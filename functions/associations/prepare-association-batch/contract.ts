@@ -1,0 +1,59 @@
+/** The prepare-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import { OPERATIONS } from '../../core/config/operations.ts';
+import { requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+export const input = z.looseObject({
+  runId: requiredText(),
+  batch: z.int().check(z.minimum(0)),
+  dryRun: z.boolean(),
+  clusterName: requiredText(),
+  operation: z.enum(OPERATIONS),
+});
+
+/**
+ * What the check hands apply-association-batch through the workflow's state: the digest of the
+ * document it checked, and eksctl's role stacks of the batch's associations (`failure`: the stack
+ * could not be looked up, or, when `stackName` is set, not deleted).
+ */
+export const output = z.object({
+  digest: requiredText(),
+  eksctlStacks: z.array(
+    z.object({
+      namespace: requiredText(),
+      serviceAccount: requiredText(),
+      stackName: z.optional(requiredText()),
+      deleted: z.optional(z.literal(true)),
+      failure: z.optional(requiredText()),
+    }),
+  ),
+});
+
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 600,
+  worstCase: {
+    sequentialCalls: 60,
+    why: "50 items on 5 lanes: the batch document, the guardrails' reads (GetRole, GetPolicy, GetPolicyVersion), then per item of 10 on a lane up to two DescribeStacks, and for a delete DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack); one throttled. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
+  },
+  awsCalls: [
+    'cloudformation:DeleteStack',
+    'cloudformation:DescribeStacks',
+    'cloudformation:UpdateTerminationProtection',
+    'eks:DescribePodIdentityAssociation',
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:GetRole',
+    's3:GetObject',
+  ],
+  grants: [
+    'run-documents:read',
+    'read-associations',
+    'read-role-tags',
+    'read-customer-policies',
+    'delete-eksctl-role-stacks',
+    'guardrail-settings',
+  ],
+};

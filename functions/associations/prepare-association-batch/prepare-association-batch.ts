@@ -1,0 +1,224 @@
+/**
+ * The first of a batch's two tasks: checks the batch's document before anything of the batch
+ * changes, and does the batch's CloudFormation part, so that apply-association-batch carries
+ * neither the guardrails nor the CloudFormation client (each bundle stays within its budget).
+ */
+import pMap from 'p-map';
+import {
+  batchDocumentDigest,
+  batchRoleUsage,
+  RunDocumentTamperedError,
+} from '../../core/associations/batch-check.ts';
+import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
+import {
+  findGuardrailViolations,
+  type GuardrailReaders,
+  type GuardrailSettings,
+  lookUpForGuardrails,
+} from '../../core/associations/guardrails.ts';
+import { roleNameToInspect, roleRemoval } from '../../core/associations/plan.ts';
+import type { AssociationRequest } from '../../core/associations/request.ts';
+import type { BatchDocument, PlanDocument, PlanItem } from '../../core/associations/run-plan.ts';
+import { issueLine } from '../../core/config/index.ts';
+import { asError } from '../../core/errors.ts';
+import { readOncePerKey } from '../../core/read-once.ts';
+
+/** Items looked at at once: as in apply-association-batch, IAM's and CloudFormation's rate limits decide. */
+const ITEM_CONCURRENCY = 5;
+
+export interface PrepareAssociationBatchInput {
+  runId: string;
+  batch: number;
+  dryRun: boolean;
+  /**
+   * The run's cluster and operation as the workflow's state carries them, out of reach of anyone
+   * who can write to the run store: the batch document must say the same.
+   */
+  clusterName: string;
+  operation: AssociationRequest['operation'];
+}
+
+/** eksctl's role stack of one of the batch's associations, as apply-association-batch takes it. */
+export interface EksctlStackFinding {
+  namespace: string;
+  serviceAccount: string;
+  stackName?: string | undefined;
+  /** Deleted here: the association is deleted, and eksctl deletes the stack with it. */
+  deleted?: true | undefined;
+  /** Why the stack could not be looked up (no `stackName`) or deleted. */
+  failure?: string | undefined;
+}
+
+export interface BatchPreparation {
+  /** Of the document checked: apply-association-batch carries out only that document. */
+  digest: string;
+  eksctlStacks: EksctlStackFinding[];
+}
+
+type RoleReader = (roleName: string) => Promise<Pick<ExistingRole, 'name' | 'tags'> | undefined>;
+
+export interface PrepareAssociationBatchDeps {
+  /** The deployment's guardrails, checked again on what the batch is about to do. */
+  guardrails: GuardrailSettings;
+  /** Customer managed policy documents, read again as IAM has them now. */
+  policyDocument: GuardrailReaders['policyDocument'];
+  loadBatch(runId: string, batch: number): Promise<BatchDocument>;
+  /** The plan's whole `roleUsage` (see batchRoleUsage). */
+  loadRoleUsage(runId: string): Promise<PlanDocument['roleUsage']>;
+  /** A role's name and tags (and more), or undefined when there is no such role. */
+  getRoleTrust: RoleReader;
+  describeAssociation(
+    clusterName: string,
+    associationId: string,
+  ): Promise<ExistingAssociation | undefined>;
+  findEksctlRoleStack(
+    clusterName: string,
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<{ stackName: string } | undefined>;
+  /** Deletes the stack (and so its role) when it bears the cluster's tag, and waits until it is gone. */
+  deleteEksctlRoleStack(stackName: string, clusterName: string): Promise<void>;
+}
+
+/**
+ * Refuses a document the run did not plan (RunDocumentTamperedError, nothing changed), then looks
+ * up eksctl's role stack of each association whose decision reads one (update and apply of an
+ * association that exists, delete) and, unless it is a dry run or an all-or-nothing run with
+ * refused entries, deletes the stacks that a delete removes. A stack that cannot be looked up or
+ * deleted fails its item in apply-association-batch, not the batch.
+ */
+export async function prepareAssociationBatch(
+  input: PrepareAssociationBatchInput,
+  deps: PrepareAssociationBatchDeps,
+): Promise<BatchPreparation> {
+  const document = await deps.loadBatch(input.runId, input.batch);
+  const mismatch = stateMismatch(input, document);
+  if (mismatch !== undefined)
+    throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
+  // One GetRole per role for the batch: the guardrails' tags and the deletes' ownership checks.
+  const roles = readOncePerKey(deps.getRoleTrust);
+  await recheckGuardrails(input, document.request, deps, roles);
+  const removes = !input.dryRun && (document.refused ?? []).length === 0;
+  const usedElsewhere = batchRoleUsage(document, () => deps.loadRoleUsage(input.runId));
+  const findings = await pMap(
+    document.items,
+    (item) => eksctlStackOf(item, document, removes, { deps, roles, usedElsewhere }),
+    { concurrency: ITEM_CONCURRENCY },
+  );
+  return {
+    digest: batchDocumentDigest(document),
+    eksctlStacks: findings.filter((finding) => finding !== undefined),
+  };
+}
+
+/** What the batch document says that the workflow's state says otherwise, if anything. */
+function stateMismatch(
+  input: PrepareAssociationBatchInput,
+  document: BatchDocument,
+): string | undefined {
+  if (document.batch !== input.batch) return `holds batch ${document.batch}`;
+  // plan-associations writes no batch for a get: its run lists and changes nothing.
+  if (document.request.operation === 'get') return 'is a get request, which has no items to apply';
+  if (document.request.clusterName !== input.clusterName)
+    return `names cluster ${document.request.clusterName}, not ${input.clusterName}`;
+  if (document.request.operation !== input.operation)
+    return `names operation ${document.request.operation}, not ${input.operation}`;
+  return undefined;
+}
+
+/**
+ * Defence in depth: the run documents live in a bucket, and a document changed between
+ * load-association-request and here would otherwise be carried out as written. The batch's own
+ * entries are checked again (with the roles' tags and the customer managed policies' documents as
+ * IAM has them now) before anything changes.
+ *
+ * The batch document is what is checked: the entries checked are exactly the entries carried
+ * out, which is the guarantee the check gave when it read the batch's entries out of the whole
+ * request (a request changed before planning reaches the batch documents and is caught here). A
+ * digest of the request in the document would add nothing: it would sit in the same bucket as
+ * what it vouches for. The digest of the document checked here travels instead through the
+ * workflow's state, which no writer of the run store reaches, so apply-association-batch acts on
+ * this document or on none. What the document cannot vouch for itself, the batch, cluster and
+ * operation, is compared with the workflow's state before this (`stateMismatch`).
+ */
+async function recheckGuardrails(
+  input: PrepareAssociationBatchInput,
+  request: BatchDocument['request'],
+  deps: PrepareAssociationBatchDeps,
+  roles: RoleReader,
+): Promise<void> {
+  const lookups = await lookUpForGuardrails(request, deps.guardrails, {
+    roleTags: async (roleName) => (await roles(roleName))?.tags,
+    policyDocument: deps.policyDocument,
+  });
+  const violations = findGuardrailViolations(request, deps.guardrails, lookups);
+  if (violations.length > 0) {
+    throw new RunDocumentTamperedError(input.runId, input.batch, {
+      violations: violations.map(issueLine),
+    });
+  }
+}
+
+interface StackReaders {
+  deps: PrepareAssociationBatchDeps;
+  roles: RoleReader;
+  usedElsewhere: ReturnType<typeof batchRoleUsage>;
+}
+
+/**
+ * The item's eksctl role stack, looked up where apply-association-batch's decision reads one:
+ * update and apply of an association the plan found, and delete (a stack left by an earlier,
+ * interrupted delete included). A delete's stack is deleted here when `roleRemoval` (the rule
+ * decideItem follows) says so, as read now: the association is not an add-on's, its role is not
+ * one eks-pia created for it, and no other association uses that role.
+ */
+async function eksctlStackOf(
+  item: PlanItem,
+  document: BatchDocument,
+  removes: boolean,
+  { deps, roles, usedElsewhere }: StackReaders,
+): Promise<EksctlStackFinding | undefined> {
+  const { request } = document;
+  const operation = request.operation;
+  // Prune and create never act on eksctl's stacks.
+  if (item.kind !== 'entry' || operation === 'create' || operation === 'get') return undefined;
+  if (operation !== 'delete' && item.associationId === undefined) return undefined;
+  const { namespace, serviceAccount } = item;
+  const finding: EksctlStackFinding = { namespace, serviceAccount };
+  try {
+    const found = await deps.findEksctlRoleStack(request.clusterName, namespace, serviceAccount);
+    if (found === undefined) return undefined;
+    finding.stackName = found.stackName;
+    if (operation !== 'delete' || !removes) return finding;
+    const existing =
+      item.associationId === undefined
+        ? undefined
+        : await deps.describeAssociation(request.clusterName, item.associationId);
+    // apply-association-batch refuses to delete an add-on's association, and so keeps its stack.
+    if (existing?.ownerArn) return finding;
+    const desired = request.entries[item.entryIndex];
+    const roleName = roleNameToInspect({ operation, desired, existing });
+    const removal = roleRemoval(
+      {
+        operation,
+        clusterName: request.clusterName,
+        role: roleName === undefined ? undefined : await roles(roleName),
+        roleInUseElsewhere:
+          existing !== undefined &&
+          usedElsewhere !== undefined &&
+          (await usedElsewhere(existing.roleArn, item)),
+        eksctlStack: found,
+      },
+      namespace,
+      serviceAccount,
+      existing,
+    );
+    if (removal.kind !== 'stack') return finding;
+    await deps.deleteEksctlRoleStack(removal.stackName, request.clusterName);
+    finding.deleted = true;
+    return finding;
+  } catch (error) {
+    finding.failure = asError(error).message;
+    return finding;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * What the two tasks of a batch share: prepare-association-batch checks the batch document
+ * (against the workflow's state and the guardrails) and does the batch's CloudFormation part;
+ * apply-association-batch then carries the document out, but only the document that was checked,
+ * which it knows by the digest the check hands it through the workflow's state (out of reach of
+ * anyone who can write to the run store).
+ */
+import { createHash } from 'node:crypto';
+import { NamedError } from '../errors.ts';
+import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../run-documents.ts';
+import { roleUsageKey, roleUsedElsewhere } from './plan.ts';
+import type { BatchDocument, PlanDocument } from './run-plan.ts';
+
+/**
+ * The batch's document is not the one the run planned and checked: it names another batch,
+ * cluster or operation than the workflow runs, breaks the guardrails load-association-request
+ * checked the request against (or, meanwhile, a role lost its opt-in tag or a customer managed
+ * policy it attaches was given more), or changed after prepare-association-batch checked it. A
+ * document under `runs/` was changed; the batch carries out none of its items.
+ */
+export class RunDocumentTamperedError extends NamedError {
+  override readonly name = 'RunDocumentTamperedError';
+
+  constructor(
+    runId: string,
+    batch: number,
+    problem: { mismatch: string } | { violations: readonly string[] } | { changedSinceCheck: true },
+  ) {
+    const document = `the batch document of run ${runId} (${runDocumentKey(runId, ASSOCIATION_DOCUMENTS.batch(batch).name)})`;
+    const outcome = 'this batch changed nothing. Start a new run from the config';
+    if ('mismatch' in problem) {
+      super(
+        `${document} ${problem.mismatch}, so it was changed after plan-associations wrote it; ${outcome}`,
+      );
+    } else if ('violations' in problem) {
+      super(
+        [
+          `${document} breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); ${outcome}; violations:`,
+          ...problem.violations,
+        ].join('\n'),
+      );
+    } else {
+      super(
+        `${document} was changed after prepare-association-batch checked it; none of its items was carried out (eksctl role stacks of the checked document's deletes may be gone already). Start a new run from the config`,
+      );
+    }
+  }
+}
+
+/** Names the document's content, as read back through its schema, for the check to hand on. */
+export function batchDocumentDigest(document: BatchDocument): string {
+  return createHash('sha256').update(JSON.stringify(document)).digest('hex');
+}
+
+/**
+ * Whether an association other than `self` uses a role, from the batch document's share of the
+ * plan's role usage, or (a role it does not cover: the association was moved to another role after
+ * planning) from the plan's whole `roleUsage`, read at most once. Undefined when the plan keeps no
+ * role usage (nothing of the run deletes roles).
+ */
+export function batchRoleUsage(
+  document: BatchDocument,
+  loadRoleUsage: () => Promise<PlanDocument['roleUsage']>,
+):
+  | ((roleArn: string, self: { namespace: string; serviceAccount: string }) => Promise<boolean>)
+  | undefined {
+  const usage = document.roleUsage;
+  if (usage === undefined) return undefined;
+  const covered = new Set(usage.roles);
+  let whole: Promise<PlanDocument['roleUsage']> | undefined;
+  return async (roleArn, self) => {
+    if (covered.has(roleUsageKey(roleArn)))
+      return roleUsedElsewhere(roleArn, usage.associations, self);
+    whole ??= loadRoleUsage();
+    const all = await whole;
+    // No usage to go by: keep the role rather than delete it from under someone.
+    return all === undefined ? true : roleUsedElsewhere(roleArn, all, self);
+  };
+}
