@@ -75,6 +75,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       'get-associations',
       'load-association-request',
       'plan-associations',
+      'prepare-association-batch',
       'read-association-config',
       'report-associations',
     ]);
@@ -96,7 +97,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
   it('gives the stack’s permissions boundary to the tasks that check guardrails, and to no other', () => {
     for (const task of ASSOCIATIONS_TASKS) {
       const variable = environmentOf(task).GUARDRAILS;
-      if (task === 'load-association-request' || task === 'apply-association-batch') {
+      if (task === 'load-association-request' || task === 'prepare-association-batch') {
         assert.match(JSON.stringify(variable), /enforcedPermissionsBoundaryArn/, task);
         assert.match(JSON.stringify(variable), /PermissionsBoundary/, task);
       } else {
@@ -285,6 +286,44 @@ describe('the associations workflow’s tasks, with the real task permissions', 
     });
   });
 
+  describe('prepare-association-batch', () => {
+    const statements = taskPolicyStatements(stack, 'prepare-association-batch');
+
+    it("deletes only eksctl's role stacks, and their roles only through CloudFormation", () => {
+      const stackStatement = onlyStatementWith(statements, 'cloudformation:DeleteStack');
+      assert.deepEqual(stackStatement.Action, [
+        'cloudformation:DescribeStacks',
+        'cloudformation:UpdateTerminationProtection',
+        'cloudformation:DeleteStack',
+      ]);
+      const resources = JSON.stringify(stackStatement.Resource);
+      assert.match(resources, /stack\/eksctl-\*-addon-iamserviceaccount-\*\/\*/);
+      assert.match(resources, /stack\/eksctl-\*-podidentityrole-\*\/\*/);
+      const viaStack = statements.find(
+        (statement) =>
+          statement.Action.includes('iam:DeleteRole') &&
+          JSON.stringify(statement.Condition ?? {}).includes('aws:CalledVia'),
+      );
+      assert.deepEqual(viaStack?.Condition, {
+        'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+      });
+    });
+
+    it('reads run documents and writes none', () => {
+      assert.deepEqual(statementsWith(statements, 's3:PutObject'), []);
+      assert.ok(statementsWith(statements, 's3:GetObject').length > 0);
+    });
+
+    it('changes no role but through CloudFormation', () => {
+      const writes = statements.filter(
+        (statement) =>
+          statement.Action.some((action) => IAM_WRITES.includes(action)) &&
+          !JSON.stringify(statement.Condition ?? {}).includes('aws:CalledVia'),
+      );
+      assert.deepEqual(writes, []);
+    });
+  });
+
   describe('apply-association-batch', () => {
     const statements = taskPolicyStatements(stack, 'apply-association-batch');
 
@@ -326,24 +365,9 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       assert.match(attach, /"ArnNotLike":\{"iam:PolicyARN":\[[^\]]*AdministratorAccess/);
     });
 
-    it("deletes only eksctl's role stacks, and their roles only through CloudFormation", () => {
-      const stackStatement = onlyStatementWith(statements, 'cloudformation:DeleteStack');
-      assert.deepEqual(stackStatement.Action, [
-        'cloudformation:DescribeStacks',
-        'cloudformation:UpdateTerminationProtection',
-        'cloudformation:DeleteStack',
-      ]);
-      const resources = JSON.stringify(stackStatement.Resource);
-      assert.match(resources, /stack\/eksctl-\*-addon-iamserviceaccount-\*\/\*/);
-      assert.match(resources, /stack\/eksctl-\*-podidentityrole-\*\/\*/);
-      const viaStack = statements.find(
-        (statement) =>
-          statement.Action.includes('iam:DeleteRole') &&
-          JSON.stringify(statement.Condition ?? {}).includes('aws:CalledVia'),
-      );
-      assert.deepEqual(viaStack?.Condition, {
-        'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
-      });
+    it('neither reads guardrails nor touches CloudFormation: prepare-association-batch does', () => {
+      assert.deepEqual(statementsWith(statements, 'cloudformation:DescribeStacks'), []);
+      assert.deepEqual(statementsWith(statements, 'iam:GetPolicyVersion'), []);
     });
 
     it('reads any role of the account, since configs name existing roles by ARN', () => {

@@ -28,6 +28,7 @@ export const ASSOCIATIONS_TASKS = [
   'get-associations',
   'plan-associations',
   'ensure-kubernetes-access',
+  'prepare-association-batch',
   'apply-association-batch',
   'report-associations',
 ] as const;

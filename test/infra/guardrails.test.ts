@@ -70,14 +70,15 @@ describe('guardrails in the stack', () => {
     assert.deepEqual(guardrailsFromEnv({ GUARDRAILS: value as string }), EVERY_SETTING_READ);
   });
 
-  it('gives them to apply-association-batch, which checks them again, and to no other task', () => {
+  it('gives them to prepare-association-batch, which checks them again, and to no other task', () => {
     assert.deepEqual(
       guardrailsFromEnv({
-        GUARDRAILS: variablesOfTask(stack, 'apply-association-batch').GUARDRAILS as string,
+        GUARDRAILS: variablesOfTask(stack, 'prepare-association-batch').GUARDRAILS as string,
       }),
       EVERY_SETTING_READ,
     );
     for (const task of [
+      'apply-association-batch',
       'check-cluster-readiness',
       'get-associations',
       'plan-associations',

@@ -199,7 +199,7 @@ describe('the stack’s IAM, evaluated', () => {
 
   it('lets the tasks that check configs read customer managed policies, never change one', async () => {
     const policy = `arn:aws:iam::${ACCOUNT}:policy/team/admin-in-disguise`;
-    for (const task of ['load-association-request', 'apply-association-batch']) {
+    for (const task of ['load-association-request', 'prepare-association-batch']) {
       for (const action of ['iam:GetPolicy', 'iam:GetPolicyVersion']) {
         assert.equal(await asTask(task, action, policy), 'Allowed', `${task} ${action}`);
       }

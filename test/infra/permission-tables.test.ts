@@ -34,7 +34,7 @@ describe('the README’s permission tables', () => {
 
     assert.match(
       tables,
-      /^\| associations\/apply-association-batch \(role AssociationsKubernetes, Kubernetes API\) +\| cloudformation: DeleteStack, DescribeStacks/m,
+      /^\| associations\/apply-association-batch \(role AssociationsKubernetes, Kubernetes API\) +\| eks: CreatePodIdentityAssociation, DeletePodIdentityAssociation/m,
     );
     assert.match(tables, /^\| parent\/write-report +\| none +\| none +\|$/m);
     assert.match(
