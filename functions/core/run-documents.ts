@@ -171,7 +171,7 @@ export const ASSOCIATION_DOCUMENTS = {
   request: runDocument('request', associationRequest),
   /** The whole plan (plan-associations): every item, refused entries, which role each association uses. */
   plan: runDocument('plan', planDocument),
-  /** One batch's slice of the request and the plan: all that apply-association-batch reads. */
+  /** One batch's slice of the request and the plan: all that prepare-association-batch and apply-association-batch read. */
   batch: (batch: number) => runDocument(`batch-${batch}`, batchDocument),
   /** One batch's item results (apply-association-batch). */
   results: (batch: number) => runDocument(`results-${batch}`, itemResults),

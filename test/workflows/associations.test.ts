@@ -373,9 +373,9 @@ describe('associations workflow', () => {
     const report = (await sim.run('associations', config('create', entries))) as Report;
     assert.equal(report.counts.created, 120);
     // load-association-request's guardrail check (the account comes from the function's ARN, not
-    // from a lookup of its own role), then one read per batch that serves both its guardrail
-    // recheck and its items' trust checks.
-    assert.equal(roleReadsSince(0), 1 + 3);
+    // from a lookup of its own role), then per batch one read for its guardrail recheck
+    // (prepare-association-batch) and one for its items' trust checks (apply-association-batch).
+    assert.equal(roleReadsSince(0), 1 + 3 * 2);
 
     // An apply inspects the role of each existing association: once per batch as well, with the
     // same GetRole, and never lists the policies of a role the entries name by ARN (it is not
@@ -387,8 +387,9 @@ describe('associations workflow', () => {
       .slice(mark)
       .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
     assert.equal(listings, 0);
-    // load-association-request's guardrail check, then per batch one read for the recheck and the state.
-    assert.equal(roleReadsSince(mark), 1 + 3);
+    // load-association-request's guardrail check, then per batch one read for the recheck
+    // (prepare-association-batch) and one for the state (apply-association-batch).
+    assert.equal(roleReadsSince(mark), 1 + 3 * 2);
   });
 
   it('has each batch read only its own batch document, one S3 read per batch', async () => {
@@ -428,14 +429,15 @@ describe('associations workflow', () => {
     assert.deepEqual(batchReads.sort(), ['batch-0.json', 'batch-1.json', 'batch-2.json']);
     // The whole run: the config is inline, and load-association-request reads it back as
     // read-association-config validated and sealed it; plan-associations reads the request, each
-    // batch its document, the report each batch's results (and looks for add-on results, which
-    // this run has none of).
+    // batch its document twice (prepare-association-batch checks it, apply-association-batch
+    // carries it out), the report each batch's results (and looks for add-on results, which this
+    // run has none of).
     const gets = sim.simulator.calls
       .slice(mark)
       .filter(
         (call) => call.service === 's3' && call.operation === 'GetObject' && call.status < 400,
       ).length;
-    assert.equal(gets, 1 + 1 + 3 + 3);
+    assert.equal(gets, 1 + 1 + 3 * 2 + 3);
   });
 
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {

@@ -206,15 +206,21 @@ describe('a batch document changed after plan-associations wrote it', () => {
     sim = undefined;
   });
 
-  /** Runs a create of default/web with the opted-in role, rewriting the batch document first. */
-  async function runWithBatchDocument(rewrite: (text: string) => string) {
+  /**
+   * Runs a create of default/web with the opted-in role, rewriting the batch document when `task`
+   * (by default the batch's first) is invoked.
+   */
+  async function runWithBatchDocument(
+    rewrite: (text: string) => string,
+    task = 'prepare-association-batch',
+  ) {
     sim = await simulate(WORLD);
     const { simulator } = sim;
     const input = createRequest({ roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in` });
     const report = (await sim.run('associations', input, {
       // Between planning and the batch, someone with write access to runs/ edits its document.
-      onTaskInvoked: (task) => {
-        if (task !== 'apply-association-batch') return;
+      onTaskInvoked: (invoked) => {
+        if (invoked !== task) return;
         const bucket = simulator.state.world.buckets.find((candidate) => candidate.name === BUCKET);
         assert.ok(bucket);
         const keys = Object.keys(bucket.objects).filter((key) => key.endsWith('/batch-0.json'));
@@ -273,10 +279,28 @@ describe('a batch document changed after plan-associations wrote it', () => {
       [],
     );
   });
+  it('is refused when it changes after prepare-association-batch checked it, changing nothing', async () => {
+    // Between the batch's check and its changes: the digest the check handed on no longer matches.
+    const report = await runWithBatchDocument(
+      (text) => text.replaceAll('role/opted-in', 'role/admin'),
+      'apply-association-batch',
+    );
+    assert.equal(report.counts.created, 0);
+    assert.match(
+      JSON.stringify(report),
+      /RunDocumentTamperedError.*batch-0\.json.*was changed after prepare-association-batch checked it/,
+    );
+    assert.deepEqual(
+      sim
+        ?.mutatingSince(0)
+        .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
 });
 
 describe('a customer managed policy made admin after load-association-request', () => {
-  it('is refused by apply-association-batch, which reads the policy again before attaching it', async () => {
+  it('is refused by prepare-association-batch, which reads the policy again before the batch attaches it', async () => {
     const sim = await simulate(WORLD);
     try {
       const { simulator } = sim;

@@ -26,7 +26,11 @@ export interface ExecuteDeps {
   createManagedRole(role: ManagedRole): Promise<{ arn: string }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
   deleteRole(roleName: string): Promise<void>;
-  /** Deletes eksctl's role stack (and so its role) and waits until it is gone. */
+  /**
+   * eksctl's role stack (and so its role) is gone: prepare-association-batch, the task with
+   * CloudFormation access, deleted it before this batch's other steps, and this step fails the
+   * item, before its association is deleted, when it did not.
+   */
   deleteEksctlStack(stackName: string): Promise<void>;
   /**
    * Creates the namespace and the service account, labelled as eks-pia's, unless it exists; never

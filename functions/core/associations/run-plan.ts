@@ -1,6 +1,7 @@
 /**
  * The associations workflow's plan as the run store keeps it: the whole plan (plan-associations
- * writes it, the report reads it) and each batch's document (all that apply-association-batch reads).
+ * writes it, the report reads it) and each batch's document (all that prepare-association-batch
+ * and apply-association-batch read).
  * Tasks of the workflow share these shapes, so they live here rather than in one task.
  */
 import { namedErrorClass } from '../errors.ts';
@@ -71,7 +72,7 @@ export const PlanRequestMismatchError = namedErrorClass('PlanRequestMismatchErro
 
 /**
  * Batch `batch` of the plan as apply-association-batch reads it. The entries are copied as they are in the
- * request, so the guardrails apply-association-batch checks them against again (RunDocumentTamperedError)
+ * request, so the guardrails prepare-association-batch checks them against again (RunDocumentTamperedError)
  * judge exactly what the batch will carry out.
  */
 export function batchDocument(
