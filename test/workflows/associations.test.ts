@@ -266,6 +266,38 @@ describe('associations workflow', () => {
     assert.deepEqual(state.clusters[0]?.podIdentityAssociations, []);
   });
 
+  it("fails a delete whose eksctl role stack is not the cluster's, keeping the stack and the association", async () => {
+    const stackName = 'eksctl-demo-podidentityrole-payments-ledger';
+    const eksctlRole = 'eksctl-demo-podidentityrole-paym-Role1-A1B2C3';
+    const eksctlRoleArn = `arn:aws:iam::${ACCOUNT}:role/${eksctlRole}`;
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: ledger, roleArn: "${eksctlRoleArn}"}]`,
+        extraRoles: `  - {name: ${eksctlRole}, assumeRolePolicyDocument: ${PODS_TRUST}}`,
+        stacks: `[{name: ${stackName}, roles: [${eksctlRole}], tags: {"alpha.eksctl.io/cluster-name": other, "alpha.eksctl.io/podidentityassociation-name": payments/ledger}, outputs: {Role1: "${eksctlRoleArn}"}}]`,
+      }),
+    );
+    const deletion = (await sim.run(
+      'associations',
+      config('delete', '    - {namespace: payments, serviceAccountName: ledger}'),
+    )) as Report;
+    assert.equal(deletion.items[0]?.result, 'failed');
+    assert.match(
+      deletion.items[0]?.reason ?? '',
+      /doesn't bear our "alpha.eksctl.io\/cluster-name:demo"/,
+    );
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => !call.includes('Access')),
+      [],
+    );
+    const state = sim.simulator.dump();
+    assert.notEqual(
+      state.stacks.find((stack) => stack.name === stackName)?.status,
+      'DELETE_COMPLETE',
+    );
+    assert.equal(state.clusters[0]?.podIdentityAssociations.length, 1);
+  });
+
   it('keeps an owned role that another association still uses', async () => {
     sim = await simulate(world());
     await sim.run('associations', config('create', ENTRY_MANAGED));

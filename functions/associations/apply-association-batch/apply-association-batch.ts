@@ -209,7 +209,12 @@ async function processItem(
         reason: `pod identity association "${item.namespace}/${item.serviceAccount}" was already deleted`,
       };
     }
-    const givenRole = await checkGivenRole(desired, existing, request.account, roles.given);
+    // A delete passes no role to EKS, so the role its entry may name is not checked: the item is
+    // decided by the rule prepare-association-batch already followed to delete eksctl's stack.
+    const givenRole =
+      operation === 'delete'
+        ? { warnings: [] }
+        : await checkGivenRole(desired, existing, request.account, roles.given);
     if (givenRole.missing) {
       return {
         namespace: item.namespace,
