@@ -1,8 +1,11 @@
 import pMap from 'p-map';
 import { namesSameRole, parseRoleArn } from '../../core/arn.ts';
 import {
+  type BatchPreparation,
   batchDocumentDigest,
   batchRoleUsage,
+  type EksctlStackFinding,
+  ITEM_CONCURRENCY,
   RunDocumentTamperedError,
 } from '../../core/associations/batch-check.ts';
 import type { DesiredAssociation } from '../../core/associations/desired.ts';
@@ -36,17 +39,7 @@ import type {
 import { asError, NamedError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
-import type {
-  BatchPreparation,
-  EksctlStackFinding,
-} from '../prepare-association-batch/prepare-association-batch.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
-
-/**
- * Items of one batch handled at once. IAM's account-wide rate limits are the bottleneck, and
- * the SDK's adaptive retries absorb short bursts; more would only trade latency for throttles.
- */
-export const ITEM_CONCURRENCY = 5;
 
 export interface ApplyAssociationBatchInput {
   runId: string;

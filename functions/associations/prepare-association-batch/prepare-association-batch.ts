@@ -5,8 +5,11 @@
  */
 import pMap from 'p-map';
 import {
+  type BatchPreparation,
   batchDocumentDigest,
   batchRoleUsage,
+  type EksctlStackFinding,
+  ITEM_CONCURRENCY,
   RunDocumentTamperedError,
 } from '../../core/associations/batch-check.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
@@ -23,9 +26,6 @@ import { issueLine } from '../../core/config/index.ts';
 import { asError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 
-/** Items looked at at once: as in apply-association-batch, IAM's and CloudFormation's rate limits decide. */
-const ITEM_CONCURRENCY = 5;
-
 export interface PrepareAssociationBatchInput {
   runId: string;
   batch: number;
@@ -36,23 +36,6 @@ export interface PrepareAssociationBatchInput {
    */
   clusterName: string;
   operation: AssociationRequest['operation'];
-}
-
-/** eksctl's role stack of one of the batch's associations, as apply-association-batch takes it. */
-export interface EksctlStackFinding {
-  namespace: string;
-  serviceAccount: string;
-  stackName?: string | undefined;
-  /** Deleted here: the association is deleted, and eksctl deletes the stack with it. */
-  deleted?: true | undefined;
-  /** Why the stack could not be looked up (no `stackName`) or deleted. */
-  failure?: string | undefined;
-}
-
-export interface BatchPreparation {
-  /** Of the document checked: apply-association-batch carries out only that document. */
-  digest: string;
-  eksctlStacks: EksctlStackFinding[];
 }
 
 type RoleReader = (roleName: string) => Promise<Pick<ExistingRole, 'name' | 'tags'> | undefined>;

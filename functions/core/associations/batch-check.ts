@@ -12,6 +12,31 @@ import { roleUsageKey, roleUsedElsewhere } from './plan.ts';
 import type { BatchDocument, PlanDocument } from './run-plan.ts';
 
 /**
+ * Items of one batch handled at once, by each of its tasks. IAM's account-wide rate limits are the
+ * bottleneck, and the SDK's adaptive retries absorb short bursts; more would only trade latency
+ * for throttles.
+ */
+export const ITEM_CONCURRENCY = 5;
+
+/** eksctl's role stack of one of the batch's associations, as prepare-association-batch found it. */
+export interface EksctlStackFinding {
+  namespace: string;
+  serviceAccount: string;
+  stackName?: string | undefined;
+  /** Deleted by prepare-association-batch: a delete removes eksctl's stack with the association. */
+  deleted?: true | undefined;
+  /** Why the stack could not be looked up (no `stackName`) or deleted. */
+  failure?: string | undefined;
+}
+
+/** What prepare-association-batch hands apply-association-batch through the workflow's state. */
+export interface BatchPreparation {
+  /** Of the document checked (batchDocumentDigest): only that document is carried out. */
+  digest: string;
+  eksctlStacks: EksctlStackFinding[];
+}
+
+/**
  * The batch's document is not the one the run planned and checked: it names another batch,
  * cluster or operation than the workflow runs, breaks the guardrails load-association-request
  * checked the request against (or, meanwhile, a role lost its opt-in tag or a customer managed
