@@ -35,8 +35,8 @@ export const output = z.object({
 export const descriptor: ContractDescriptor = {
   timeoutSeconds: 600,
   worstCase: {
-    sequentialCalls: 60,
-    why: "50 items on 5 lanes: the batch document, the guardrails' reads (GetRole, GetPolicy, GetPolicyVersion), then per item of 10 on a lane up to two DescribeStacks, and for a delete DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack); one throttled. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
+    sequentialCalls: 85,
+    why: "A delete batch is the longest: the batch document (and the plan's role usage), then 50 items on 5 lanes, each of a lane's 10 items up to two DescribeStacks, DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack, a DescribeStacks poll); one throttled. A create or update batch reads less: the guardrails' GetRole, GetPolicy and GetPolicyVersion on 5 lanes and, for an update, the DescribeStacks. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
   },
   awsCalls: [
     'cloudformation:DeleteStack',
