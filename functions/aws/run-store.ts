@@ -150,6 +150,24 @@ export async function getSealedDocument<T>(
   return checked(sealed.location, document.schema, JSON.parse(text));
 }
 
+/**
+ * Reads `document` as `getRunDocument` does, and seals what it read: the step that checks a
+ * document hands the seal on, and a later step reads with `getSealedDocument` only the document
+ * that was checked.
+ */
+export async function getAndSealRunDocument<T>(
+  runId: string,
+  document: RunDocument<T>,
+): Promise<{ value: T; sealed: SealedDocument }> {
+  const key = runDocumentKey(runId, document.name);
+  const location = `s3://${configBucket()}/${key}`;
+  const text = await readText(configBucket(), key);
+  return {
+    value: checked(location, document.schema, JSON.parse(text)),
+    sealed: { location, sha256: sha256Of(text) },
+  };
+}
+
 /** The document, or undefined when it was never written (for example by a batch that failed). */
 export async function findRunDocument<T>(
   runId: string,

@@ -280,7 +280,7 @@ describe('a batch document changed after plan-associations wrote it', () => {
     );
   });
   it('is refused when it changes after prepare-association-batch checked it, changing nothing', async () => {
-    // Between the batch's check and its changes: the digest the check handed on no longer matches.
+    // Between the batch's check and its changes: the seal the check handed on no longer matches.
     const report = await runWithBatchDocument(
       (text) => text.replaceAll('role/opted-in', 'role/admin'),
       'apply-association-batch',
@@ -288,7 +288,7 @@ describe('a batch document changed after plan-associations wrote it', () => {
     assert.equal(report.counts.created, 0);
     assert.match(
       JSON.stringify(report),
-      /RunDocumentTamperedError.*batch-0\.json.*was changed after prepare-association-batch checked it/,
+      /RunDocumentChangedError.*batch-0\.json was changed.*SHA-256 differs/,
     );
     assert.deepEqual(
       sim

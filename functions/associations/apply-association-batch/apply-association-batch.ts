@@ -2,11 +2,9 @@ import pMap from 'p-map';
 import { namesSameRole, parseRoleArn } from '../../core/arn.ts';
 import {
   type BatchPreparation,
-  batchDocumentDigest,
   batchRoleUsage,
   type EksctlStackFinding,
   ITEM_CONCURRENCY,
-  RunDocumentTamperedError,
 } from '../../core/associations/batch-check.ts';
 import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type {
@@ -67,8 +65,11 @@ export class EksctlStackNotHandledError extends NamedError {
 type PolicyFields = 'attachedPolicyArns' | 'inlinePolicies';
 
 export interface ApplyAssociationBatchDeps {
-  /** The batch's slice of the request and the plan: the one run document a batch reads. */
-  loadBatch(runId: string, batch: number): Promise<BatchDocument>;
+  /**
+   * The batch's slice of the request and the plan, as prepare-association-batch checked it (by
+   * its seal): a document changed since is refused (RunDocumentChangedError), changing nothing.
+   */
+  loadBatch(sealed: BatchPreparation['document'], batch: number): Promise<BatchDocument>;
   /**
    * The plan's whole `roleUsage`; read only when an association uses a role its batch document
    * does not cover (it was moved to another role after planning).
@@ -106,11 +107,9 @@ export async function applyAssociationBatch(
   input: ApplyAssociationBatchInput,
   deps: ApplyAssociationBatchDeps,
 ): Promise<BatchResult> {
-  const plan = await deps.loadBatch(input.runId, input.batch);
   // The check (the batch, cluster and operation against the workflow's state, the guardrails) holds
   // for the document it read; one written since is refused whole, before any item is looked at.
-  if (batchDocumentDigest(plan) !== input.prepared.digest)
-    throw new RunDocumentTamperedError(input.runId, input.batch, { changedSinceCheck: true });
+  const plan = await deps.loadBatch(input.prepared.document, input.batch);
   const { request, items } = plan;
   // Configs commonly name one shared role for many service accounts, and IAM's limits are
   // account-wide: each role is read once for the batch. A read stays true for the batch because an

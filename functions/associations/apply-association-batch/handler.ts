@@ -2,7 +2,7 @@ import { describeAssociation } from '../../aws/eks-associations.ts';
 import { getRolePolicies, getRoleTrust } from '../../aws/iam.ts';
 import { getServiceAccount } from '../../aws/kubernetes.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
+import { getRunDocument, getSealedDocument, putRunDocument } from '../../aws/run-store.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { applyAssociationBatch } from './apply-association-batch.ts';
 import { awsExecutor, kubernetesApiPerCluster } from './aws-executor.ts';
@@ -11,7 +11,7 @@ import { input, output } from './contract.ts';
 export const handler = defineTask('apply-association-batch', { input, output }, (event) => {
   const apiFor = kubernetesApiPerCluster();
   return applyAssociationBatch(event, {
-    loadBatch: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
+    loadBatch: (sealed, batch) => getSealedDocument(sealed, ASSOCIATION_DOCUMENTS.batch(batch)),
     loadRoleUsage: async (runId) =>
       (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
     describeAssociation,

@@ -14,12 +14,12 @@ export const input = z.looseObject({
 });
 
 /**
- * What the check hands apply-association-batch through the workflow's state: the digest of the
- * document it checked, and eksctl's role stacks of the batch's associations (`failure`: the stack
- * could not be looked up, or, when `stackName` is set, not deleted).
+ * What the check hands apply-association-batch through the workflow's state: the run store's seal
+ * of the document it checked, and eksctl's role stacks of the batch's associations (`failure`: the
+ * stack could not be looked up, or, when `stackName` is set, not deleted).
  */
 export const output = z.object({
-  digest: requiredText(),
+  document: z.object({ location: requiredText(), sha256: requiredText() }),
   eksctlStacks: z.array(
     z.object({
       namespace: requiredText(),

@@ -1,7 +1,7 @@
 import { describeAssociation } from '../../aws/eks-associations.ts';
 import { getPolicyDocument, getRoleTrust } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import { getRunDocument } from '../../aws/run-store.ts';
+import { getAndSealRunDocument, getRunDocument } from '../../aws/run-store.ts';
 import { deleteEksctlRoleStack, findEksctlRoleStack } from '../../aws/stacks.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
@@ -12,7 +12,7 @@ export const handler = defineTask('prepare-association-batch', { input, output }
   prepareAssociationBatch(event, {
     guardrails: guardrailsFromEnv(process.env),
     policyDocument: getPolicyDocument,
-    loadBatch: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
+    loadBatch: (runId, batch) => getAndSealRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
     loadRoleUsage: async (runId) =>
       (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
     getRoleTrust,

@@ -4,9 +4,9 @@
  * neither the guardrails nor the CloudFormation client (each bundle stays within its budget).
  */
 import pMap from 'p-map';
+import type { SealedDocument } from '../../aws/run-store.ts';
 import {
   type BatchPreparation,
-  batchDocumentDigest,
   batchRoleUsage,
   type EksctlStackFinding,
   ITEM_CONCURRENCY,
@@ -45,7 +45,11 @@ export interface PrepareAssociationBatchDeps {
   guardrails: GuardrailSettings;
   /** Customer managed policy documents, read again as IAM has them now. */
   policyDocument: GuardrailReaders['policyDocument'];
-  loadBatch(runId: string, batch: number): Promise<BatchDocument>;
+  /** The batch's document, and the run store's seal of what was read. */
+  loadBatch(
+    runId: string,
+    batch: number,
+  ): Promise<{ value: BatchDocument; sealed: SealedDocument }>;
   /** The plan's whole `roleUsage` (see batchRoleUsage). */
   loadRoleUsage(runId: string): Promise<PlanDocument['roleUsage']>;
   /** A role's name and tags (and more), or undefined when there is no such role. */
@@ -74,7 +78,7 @@ export async function prepareAssociationBatch(
   input: PrepareAssociationBatchInput,
   deps: PrepareAssociationBatchDeps,
 ): Promise<BatchPreparation> {
-  const document = await deps.loadBatch(input.runId, input.batch);
+  const { value: document, sealed } = await deps.loadBatch(input.runId, input.batch);
   const mismatch = stateMismatch(input, document);
   if (mismatch !== undefined)
     throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
@@ -89,7 +93,7 @@ export async function prepareAssociationBatch(
     { concurrency: ITEM_CONCURRENCY },
   );
   return {
-    digest: batchDocumentDigest(document),
+    document: sealed,
     eksctlStacks: findings.filter((finding) => finding !== undefined),
   };
 }
@@ -119,7 +123,7 @@ function stateMismatch(
  * out, which is the guarantee the check gave when it read the batch's entries out of the whole
  * request (a request changed before planning reaches the batch documents and is caught here). A
  * digest of the request in the document would add nothing: it would sit in the same bucket as
- * what it vouches for. The digest of the document checked here travels instead through the
+ * what it vouches for. The seal of the document checked here travels instead through the
  * workflow's state, which no writer of the run store reaches, so apply-association-batch acts on
  * this document or on none. What the document cannot vouch for itself, the batch, cluster and
  * operation, is compared with the workflow's state before this (`stateMismatch`).

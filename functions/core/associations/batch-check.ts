@@ -2,10 +2,9 @@
  * What the two tasks of a batch share: prepare-association-batch checks the batch document
  * (against the workflow's state and the guardrails) and does the batch's CloudFormation part;
  * apply-association-batch then carries the document out, but only the document that was checked,
- * which it knows by the digest the check hands it through the workflow's state (out of reach of
- * anyone who can write to the run store).
+ * which it reads by the seal (functions/aws/run-store.ts) the check hands it through the
+ * workflow's state, out of reach of anyone who can write to the run store.
  */
-import { createHash } from 'node:crypto';
 import { NamedError } from '../errors.ts';
 import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../run-documents.ts';
 import { roleUsageKey, roleUsedElsewhere } from './plan.ts';
@@ -31,17 +30,16 @@ export interface EksctlStackFinding {
 
 /** What prepare-association-batch hands apply-association-batch through the workflow's state. */
 export interface BatchPreparation {
-  /** Of the document checked (batchDocumentDigest): only that document is carried out. */
-  digest: string;
+  /** The run store's seal of the document checked: only that document is carried out. */
+  document: { location: string; sha256: string };
   eksctlStacks: EksctlStackFinding[];
 }
 
 /**
- * The batch's document is not the one the run planned and checked: it names another batch,
- * cluster or operation than the workflow runs, breaks the guardrails load-association-request
- * checked the request against (or, meanwhile, a role lost its opt-in tag or a customer managed
- * policy it attaches was given more), or changed after prepare-association-batch checked it. A
- * document under `runs/` was changed; the batch carries out none of its items.
+ * The batch's document is not the one the run planned: it names another batch, cluster or
+ * operation than the workflow runs, or breaks the guardrails load-association-request checked the
+ * request against (or, meanwhile, a role lost its opt-in tag or a customer managed policy it
+ * attaches was given more). A document under `runs/` was changed; the batch changes nothing.
  */
 export class RunDocumentTamperedError extends NamedError {
   override readonly name = 'RunDocumentTamperedError';
@@ -49,7 +47,7 @@ export class RunDocumentTamperedError extends NamedError {
   constructor(
     runId: string,
     batch: number,
-    problem: { mismatch: string } | { violations: readonly string[] } | { changedSinceCheck: true },
+    problem: { mismatch: string } | { violations: readonly string[] },
   ) {
     const document = `the batch document of run ${runId} (${runDocumentKey(runId, ASSOCIATION_DOCUMENTS.batch(batch).name)})`;
     const outcome = 'this batch changed nothing. Start a new run from the config';
@@ -57,24 +55,15 @@ export class RunDocumentTamperedError extends NamedError {
       super(
         `${document} ${problem.mismatch}, so it was changed after plan-associations wrote it; ${outcome}`,
       );
-    } else if ('violations' in problem) {
+    } else {
       super(
         [
           `${document} breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); ${outcome}; violations:`,
           ...problem.violations,
         ].join('\n'),
       );
-    } else {
-      super(
-        `${document} was changed after prepare-association-batch checked it; none of its items was carried out (eksctl role stacks of the checked document's deletes may be gone already). Start a new run from the config`,
-      );
     }
   }
-}
-
-/** Names the document's content, as read back through its schema, for the check to hand on. */
-export function batchDocumentDigest(document: BatchDocument): string {
-  return createHash('sha256').update(JSON.stringify(document)).digest('hex');
 }
 
 /**
