@@ -360,8 +360,13 @@ function accessEntryForOwnRole(
 function readAssociations({ stack }: TaskPermissionContext): TaskPermissions {
   return grantOf(stack, [
     { actions: ['eks:ListPodIdentityAssociations'], ...anyCluster(stack) },
-    { actions: ['eks:DescribePodIdentityAssociation'], ...anyAssociation(stack) },
+    describingAssociations(stack),
   ]);
+}
+
+/** DescribePodIdentityAssociation of any association, by an id found before (a plan's). */
+function describingAssociations(stack: Stack): GrantStatement {
+  return { actions: ['eks:DescribePodIdentityAssociation'], ...anyAssociation(stack) };
 }
 
 /** GetRole of the existing roles a config names: their tags may opt them in to being associated. */
@@ -837,6 +842,11 @@ export const GRANTS: GrantTable = {
   'read-associations': {
     summary: 'lists and describes the pod identity associations of any cluster',
     build: readAssociations,
+  },
+  'describe-associations': {
+    summary:
+      'describes pod identity associations of any cluster by the ids the plan found, listing none',
+    build: ({ stack }) => grantOf(stack, [describingAssociations(stack)]),
   },
   'create-associations': {
     summary:

@@ -50,7 +50,7 @@ export const descriptor: ContractDescriptor = {
   ],
   grants: [
     'run-documents:read',
-    'read-associations',
+    'describe-associations',
     'read-role-tags',
     'read-customer-policies',
     'delete-eksctl-role-stacks',
