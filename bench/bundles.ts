@@ -21,7 +21,7 @@ import {
 } from '../infra/task-bundle.ts';
 import { printTable } from './common.ts';
 
-const IMPORT_RUNS = 5;
+const IMPORT_RUNS = 9;
 
 const out = mkdtempSync(path.join(tmpdir(), 'eks-pia-bundles-'));
 
@@ -38,17 +38,31 @@ async function bundle(
   return { file, kib: readFileSync(file).length / 1024, sdk };
 }
 
-/** Median milliseconds to import `file` in a fresh Node process. */
+/** Milliseconds to import `file` in a fresh Node process. */
 function coldImportMs(file: string): number {
-  const times = Array.from({ length: IMPORT_RUNS }, () => {
-    const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
-    return Number(
-      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      }).toString(),
-    );
-  }).sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
+  return Number(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    }).toString(),
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * The median cold import of each file, imported in turns (a, b, a, b, ...) so that a slower
+ * spell of the machine weighs on both alike rather than on whichever ran then.
+ */
+function coldImportMedians(files: readonly string[]): number[] {
+  const times = files.map((): number[] => []);
+  for (let run = 0; run < IMPORT_RUNS; run += 1) {
+    for (const [index, file] of files.entries()) times[index]?.push(coldImportMs(file));
+  }
+  return times.map(median);
 }
 
 /** A module that builds one of each SDK client the task's bundle builds. */
@@ -82,8 +96,7 @@ for (const task of tasks) {
     rows.push(sizes);
     continue;
   }
-  const handlerMs = coldImportMs(handler.file);
-  const sdkMs = coldImportMs(sdk.file);
+  const [handlerMs = Number.NaN, sdkMs = Number.NaN] = coldImportMedians([handler.file, sdk.file]);
   rows.push({
     ...sizes,
     'cold import ms': handlerMs.toFixed(0),
