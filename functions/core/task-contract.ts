@@ -4,6 +4,8 @@
  * are functions rather than schemas built here: a bundle then holds only the ones its task's
  * contract uses.
  */
+
+import { OPERATIONS } from './config/operations.ts';
 import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
 import * as z from './zod.ts';
 
@@ -37,6 +39,25 @@ export function runStepInput() {
 /** The input of a run's first task: the workflow's input as given, which the task checks itself. */
 export function runRequestInput() {
   return z.object({ runId: requiredText(), input: z.unknown() });
+}
+
+/**
+ * What the associations workflow's Map gives each task of a batch: the batch, and the run's
+ * cluster and operation as the workflow's state carries them, which the batch document must match.
+ */
+export function associationBatchFields() {
+  return {
+    runId: requiredText(),
+    batch: z.int().check(z.minimum(0)),
+    dryRun: z.boolean(),
+    clusterName: requiredText(),
+    operation: z.enum(OPERATIONS),
+  };
+}
+
+/** Where a step left a run document sealed (run-store.ts `SealedDocument`), for the next to read. */
+export function sealedDocument() {
+  return z.object({ location: requiredText(), sha256: requiredText() });
 }
 
 /** The cluster a run is for. */

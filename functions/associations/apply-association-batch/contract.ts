@@ -1,18 +1,13 @@
 /** The apply-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { OPERATIONS } from '../../core/config/operations.ts';
 import { managedRoleCalls } from '../../core/shared-descriptors.ts';
-import { requiredText } from '../../core/task-contract.ts';
+import { associationBatchFields } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 import { output as prepared } from '../prepare-association-batch/contract.ts';
 
 export const input = z.looseObject({
-  runId: requiredText(),
-  batch: z.int().check(z.minimum(0)),
-  dryRun: z.boolean(),
-  clusterName: requiredText(),
-  operation: z.enum(OPERATIONS),
+  ...associationBatchFields(),
   /** prepare-association-batch's output, which the workflow's state carries here. */
   prepared,
 });

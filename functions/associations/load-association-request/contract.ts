@@ -1,6 +1,6 @@
 /** The load-association-request task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { requiredText } from '../../core/task-contract.ts';
+import { requiredText, sealedDocument } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
@@ -8,7 +8,7 @@ import * as z from '../../core/zod.ts';
 export const input = z.object({
   runId: requiredText(),
   input: z.unknown(),
-  config: z.nullable(z.object({ location: requiredText(), sha256: requiredText() })),
+  config: z.nullable(sealedDocument()),
 });
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */

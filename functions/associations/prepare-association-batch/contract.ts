@@ -1,16 +1,11 @@
 /** The prepare-association-batch task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { OPERATIONS } from '../../core/config/operations.ts';
-import { requiredText } from '../../core/task-contract.ts';
+import { associationBatchFields, requiredText, sealedDocument } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 export const input = z.looseObject({
-  runId: requiredText(),
-  batch: z.int().check(z.minimum(0)),
-  dryRun: z.boolean(),
-  clusterName: requiredText(),
-  operation: z.enum(OPERATIONS),
+  ...associationBatchFields(),
 });
 
 /**
@@ -19,7 +14,7 @@ export const input = z.looseObject({
  * stack could not be looked up, or, when `stackName` is set, not deleted).
  */
 export const output = z.object({
-  document: z.object({ location: requiredText(), sha256: requiredText() }),
+  document: sealedDocument(),
   eksctlStacks: z.array(
     z.object({
       namespace: requiredText(),

@@ -1,6 +1,6 @@
 /** The read-association-config task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { runRequestInput } from '../../core/task-contract.ts';
+import { runRequestInput, sealedDocument } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
@@ -12,7 +12,7 @@ export const output = z.discriminatedUnion('ignored', [
   z.object({
     runId: z.string(),
     ignored: z.literal(false),
-    config: z.nullable(z.object({ location: z.string(), sha256: z.string() })),
+    config: z.nullable(sealedDocument()),
   }),
 ]);
 
