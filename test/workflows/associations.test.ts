@@ -206,17 +206,30 @@ describe('associations workflow', () => {
     );
   });
 
-  it("treats an eksctl pod identity role stack's role as eksctl does: update may not swap it, delete removes the stack", async () => {
+  /** payments/ledger associated with the role of an eksctl pod identity role stack tagged for `clusterTag`. */
+  function eksctlRoleStack(options: {
+    clusterTag: string;
+    stackProperties?: string;
+    roleProperties?: string;
+  }) {
     const stackName = 'eksctl-demo-podidentityrole-payments-ledger';
     const eksctlRole = 'eksctl-demo-podidentityrole-paym-Role1-A1B2C3';
     const eksctlRoleArn = `arn:aws:iam::${ACCOUNT}:role/${eksctlRole}`;
-    sim = await simulate(
-      world({
-        associations: `[{namespace: payments, serviceAccount: ledger, roleArn: "${eksctlRoleArn}"}]`,
-        extraRoles: `  - {name: ${eksctlRole}, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]}`,
-        stacks: `[{name: ${stackName}, roles: [${eksctlRole}], terminationProtection: true, tags: {"alpha.eksctl.io/cluster-name": demo, "alpha.eksctl.io/podidentityassociation-name": payments/ledger}, outputs: {Role1: "${eksctlRoleArn}"}}]`,
-      }),
-    );
+    const settings = {
+      associations: `[{namespace: payments, serviceAccount: ledger, roleArn: "${eksctlRoleArn}"}]`,
+      extraRoles: `  - {name: ${eksctlRole}, assumeRolePolicyDocument: ${PODS_TRUST}${options.roleProperties ?? ''}}`,
+      stacks: `[{name: ${stackName}, roles: [${eksctlRole}], ${options.stackProperties ?? ''}tags: {"alpha.eksctl.io/cluster-name": ${options.clusterTag}, "alpha.eksctl.io/podidentityassociation-name": payments/ledger}, outputs: {Role1: "${eksctlRoleArn}"}}]`,
+    };
+    return { stackName, eksctlRole, settings };
+  }
+
+  it("treats an eksctl pod identity role stack's role as eksctl does: update may not swap it, delete removes the stack", async () => {
+    const { stackName, eksctlRole, settings } = eksctlRoleStack({
+      clusterTag: 'demo',
+      stackProperties: 'terminationProtection: true, ',
+      roleProperties: ', attachedPolicies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]',
+    });
+    sim = await simulate(world(settings));
     const swap = (await sim.run(
       'associations',
       config(
@@ -267,16 +280,8 @@ describe('associations workflow', () => {
   });
 
   it("fails a delete whose eksctl role stack is not the cluster's, keeping the stack and the association", async () => {
-    const stackName = 'eksctl-demo-podidentityrole-payments-ledger';
-    const eksctlRole = 'eksctl-demo-podidentityrole-paym-Role1-A1B2C3';
-    const eksctlRoleArn = `arn:aws:iam::${ACCOUNT}:role/${eksctlRole}`;
-    sim = await simulate(
-      world({
-        associations: `[{namespace: payments, serviceAccount: ledger, roleArn: "${eksctlRoleArn}"}]`,
-        extraRoles: `  - {name: ${eksctlRole}, assumeRolePolicyDocument: ${PODS_TRUST}}`,
-        stacks: `[{name: ${stackName}, roles: [${eksctlRole}], tags: {"alpha.eksctl.io/cluster-name": other, "alpha.eksctl.io/podidentityassociation-name": payments/ledger}, outputs: {Role1: "${eksctlRoleArn}"}}]`,
-      }),
-    );
+    const { stackName, settings } = eksctlRoleStack({ clusterTag: 'other' });
+    sim = await simulate(world(settings));
     const deletion = (await sim.run(
       'associations',
       config('delete', '    - {namespace: payments, serviceAccountName: ledger}'),
