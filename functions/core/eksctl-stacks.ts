@@ -5,6 +5,13 @@
  */
 import { NamedError } from './errors.ts';
 
+/** Finds eksctl's pod identity role stack of an association, if eksctl made its role. */
+export type FindEksctlRoleStack = (
+  clusterName: string,
+  namespace: string,
+  serviceAccount: string,
+) => Promise<{ stackName: string } | undefined>;
+
 /** Every change set this service creates starts so (its IAM allows only these names). */
 export const CHANGE_SET_PREFIX = 'eks-pia-';
 

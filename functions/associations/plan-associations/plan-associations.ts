@@ -17,6 +17,7 @@ import {
   type PlanItem,
   type RefusedEntry,
 } from '../../core/associations/run-plan.ts';
+import type { FindEksctlRoleStack } from '../../core/eksctl-stacks.ts';
 
 /**
  * Items per Map iteration. At 50, 5,000 associations make 100 iterations: a few hundred history
@@ -40,11 +41,7 @@ export interface PlanDeps {
   describeAll(clusterName: string, ids: string[]): Promise<ExistingAssociation[]>;
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
   /** eksctl's role stack of an association, which changes what update and delete may do. */
-  findEksctlRoleStack(
-    clusterName: string,
-    namespace: string,
-    serviceAccount: string,
-  ): Promise<{ stackName: string } | undefined>;
+  findEksctlRoleStack: FindEksctlRoleStack;
   savePlan(runId: string, plan: PlanDocument): Promise<string>;
   saveBatch(runId: string, document: BatchDocument): Promise<string>;
 }

@@ -23,6 +23,7 @@ import { roleNameToInspect, roleRemoval } from '../../core/associations/plan.ts'
 import type { AssociationRequest } from '../../core/associations/request.ts';
 import type { BatchDocument, PlanDocument, PlanItem } from '../../core/associations/run-plan.ts';
 import { issueLine } from '../../core/config/index.ts';
+import type { FindEksctlRoleStack } from '../../core/eksctl-stacks.ts';
 import { asError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 
@@ -58,11 +59,7 @@ export interface PrepareAssociationBatchDeps {
     clusterName: string,
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
-  findEksctlRoleStack(
-    clusterName: string,
-    namespace: string,
-    serviceAccount: string,
-  ): Promise<{ stackName: string } | undefined>;
+  findEksctlRoleStack: FindEksctlRoleStack;
   /** Deletes the stack (and so its role) when it bears the cluster's tag, and waits until it is gone. */
   deleteEksctlRoleStack(stackName: string, clusterName: string): Promise<void>;
 }
