@@ -48,12 +48,16 @@ function allowedForPods({ action, accessLevel }: { action: string; accessLevel: 
   return isRead(accessLevel) || POD_WRITES.includes(action);
 }
 
-/** The catalogued actions a role the service creates may not have: every write pods do not need. */
-export const ESCALATION_ACTIONS: readonly string[] = cataloguedActions()
-  .filter((entry) => !allowedForPods(entry))
-  .map((entry) => entry.action);
+// Built once, not once per list: every bundle with the guardrails builds these lists when it
+// loads.
+const CATALOGUE = cataloguedActions();
 
-const CATALOGUED_ACTIONS: readonly string[] = cataloguedActions().map((entry) => entry.action);
+/** The catalogued actions a role the service creates may not have: every write pods do not need. */
+export const ESCALATION_ACTIONS: readonly string[] = CATALOGUE.filter(
+  (entry) => !allowedForPods(entry),
+).map((entry) => entry.action);
+
+const CATALOGUED_ACTIONS: readonly string[] = CATALOGUE.map((entry) => entry.action);
 
 const patternRegexes = new Map<string, RegExp>();
 
