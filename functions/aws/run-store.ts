@@ -25,15 +25,16 @@ export const RunStoreSettingsError = namedErrorClass('RunStoreSettingsError');
 export const RunDocumentLocationError = namedErrorClass('RunDocumentLocationError');
 
 /**
- * A sealed run document is not what its step wrote: it was changed in the bucket in between,
- * and the step that reads it relies on checks it does not repeat.
+ * A sealed run document is not what the step that sealed it (writing or reading it) checked: it
+ * was changed in the bucket in between, and the step that reads it relies on checks it does not
+ * repeat.
  */
 export const RunDocumentChangedError = namedErrorClass('RunDocumentChangedError');
 
 /**
- * A run document's location and the SHA-256 of what was written there. The workflow's state
- * carries it from the writer to the reader, out of reach of anyone who can write to the bucket,
- * so the reader can rely on the writer's checks.
+ * A run document's location and the SHA-256 of its text as a step checked it (writing it, or
+ * reading it). The workflow's state carries it to a later step, out of reach of anyone who can
+ * write to the bucket, so that step can rely on those checks.
  */
 export interface SealedDocument {
   location: string;
@@ -144,7 +145,7 @@ export async function getSealedDocument<T>(
   const text = await readText(...bucketAndKey(sealed.location, document));
   if (sha256Of(text) !== sealed.sha256) {
     throw new RunDocumentChangedError(
-      `run document ${sealed.location} was changed after its step wrote it (its SHA-256 differs), so the checks made on it no longer hold; start a new run`,
+      `run document ${sealed.location} was changed since the step that checked it sealed it (its SHA-256 differs), so the checks made on it no longer hold; start a new run`,
     );
   }
   return checked(sealed.location, document.schema, JSON.parse(text));

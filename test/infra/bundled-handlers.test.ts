@@ -270,7 +270,7 @@ describe('Lambda bundles against the simulator', () => {
     bucketObjects()['runs/run-2/config.json'] = (sealed ?? '').replace('s3-writer', 'admin');
     assert.deepEqual(await failure(run('load-association-request', loadEvent)), {
       name: 'RunDocumentChangedError',
-      message: `run document s3://${BUCKET}/runs/run-2/config.json was changed after its step wrote it (its SHA-256 differs), so the checks made on it no longer hold; start a new run`,
+      message: `run document s3://${BUCKET}/runs/run-2/config.json was changed since the step that checked it sealed it (its SHA-256 differs), so the checks made on it no longer hold; start a new run`,
     });
   });
 
