@@ -22,6 +22,7 @@ import {
   VIEW_POLICY,
 } from '../functions/core/cluster-access-policies.ts';
 import { CHANGE_SET_PREFIX, EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
+import { FLEET_PREFIX } from '../functions/core/fleet/fleet-config.ts';
 import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts';
 import { ROLE_PATH } from '../functions/core/naming.ts';
 import { runDocumentKey } from '../functions/core/run-documents.ts';
@@ -95,7 +96,8 @@ const ANY_STACK =
   'names and IDs are not known before.';
 const BOOTSTRAP_CONFIG_KEYS =
   'Platform teams choose the cluster names of the per-cluster files and the names of the ' +
-  'defaults files; the wildcards cover only clusters/ and defaults/ of the config bucket.';
+  'defaults and fleet files; the wildcards cover only clusters/, defaults/ and fleet/ of the ' +
+  'config bucket.';
 const BOOTSTRAP_CONFIG_DOCUMENTS =
   'The config a bootstrap run applies is its run document runs/<execution name>/' +
   'cluster-config.json, a name Step Functions generates; the wildcard covers that one document ' +
@@ -706,15 +708,14 @@ function changeAssociations({ stack }: TaskPermissionContext): TaskPermissions {
  * those prefixes, GetObject of the files found there.
  */
 function clusterConfigFiles({ stack, configBucket }: TaskPermissionContext): TaskPermissions {
-  const configFiles = [CLUSTERS_PREFIX, DEFAULTS_PREFIX].map((prefix) =>
-    configBucket.objectsUnder(prefix),
-  );
+  const prefixes = [CLUSTERS_PREFIX, DEFAULTS_PREFIX, FLEET_PREFIX];
+  const configFiles = prefixes.map((prefix) => configBucket.objectsUnder(prefix));
   return grantOf(stack, [
     {
       actions: ['s3:ListBucket'],
       resources: [configBucket.bucket.bucketArn],
       conditions: {
-        StringLike: { 's3:prefix': [`${CLUSTERS_PREFIX}*`, `${DEFAULTS_PREFIX}*`] },
+        StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) },
       },
     },
     { actions: ['s3:GetObject'], resources: configFiles, reason: BOOTSTRAP_CONFIG_KEYS },
@@ -810,7 +811,7 @@ export const GRANTS: GrantTable = {
     build: ({ configBucket }) => ({ statements: [listConfigBucket(configBucket)] }),
   },
   'cluster-config-files': {
-    summary: `lists (prefix \`${CLUSTERS_PREFIX}\` or \`${DEFAULTS_PREFIX}\` only) and reads those prefixes: the config of a new cluster`,
+    summary: `lists (prefix \`${CLUSTERS_PREFIX}\`, \`${DEFAULTS_PREFIX}\` or \`${FLEET_PREFIX}\` only) and reads those prefixes: the config of a new cluster`,
     build: clusterConfigFiles,
   },
   'publish-run-completed': {

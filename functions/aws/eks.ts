@@ -26,6 +26,7 @@ export interface ClusterDetails {
   authenticationMode: string;
   /** `ipv4` or `ipv6`: vpc-cni on an IPv6 cluster needs credentials (eksctl's rule). */
   ipFamily: string;
+  tags: Record<string, string>;
 }
 
 /** EKS's answer, or undefined when EKS has no such cluster, add-on, association or entry. */
@@ -48,6 +49,7 @@ export async function describeCluster(name: string): Promise<ClusterDetails | un
     oidcIssuer: cluster.identity?.oidc?.issuer,
     ipFamily: cluster.kubernetesNetworkConfig?.ipFamily ?? 'ipv4',
     authenticationMode: cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP',
+    tags: cluster.tags ?? {},
   };
 }
 

@@ -273,18 +273,19 @@ describe('the bootstrap-cluster tasks’ permissions', () => {
     ]);
   });
 
-  it('find-cluster-config lists and reads only clusters/ and defaults/, and writes only run documents', () => {
+  it('find-cluster-config lists and reads only clusters/, defaults/ and fleet/, and writes only run documents', () => {
     const statements = taskPolicyStatements(stack, 'find-cluster-config');
 
     assert.deepEqual(onlyStatementWith(statements, 's3:ListBucket'), {
       Effect: 'Allow',
       Action: ['s3:ListBucket'],
       Resource: [`<${bucketId}.Arn>`],
-      Condition: { StringLike: { 's3:prefix': ['clusters/*', 'defaults/*'] } },
+      Condition: { StringLike: { 's3:prefix': ['clusters/*', 'defaults/*', 'fleet/*'] } },
     });
     assert.deepEqual(onlyStatementWith(statements, 's3:GetObject').Resource, [
       objects('clusters/'),
       objects('defaults/'),
+      objects('fleet/'),
     ]);
     assert.deepEqual(onlyStatementWith(statements, 's3:PutObject').Resource, [objects('runs/')]);
     assert.deepEqual(

@@ -28,6 +28,7 @@ function world({
   status = 'CREATING',
   activeAfterDescribes = 3,
   objects = {} as Record<string, string>,
+  tags = {} as Record<string, string>,
 } = {}): string {
   return `
 account: "${ACCOUNT}"
@@ -39,6 +40,7 @@ clusters:
     activeAfterDescribes: ${activeAfterDescribes}
     version: "1.31"
     namespaces: [default, payments, monitoring]
+    tags: ${JSON.stringify(tags)}
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
   - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
@@ -203,6 +205,51 @@ addons:
     );
     assert.deepEqual(associationsOf(sim), ['monitoring/cloudwatch-agent', 'payments/reports']);
     assert.match(report.warnings.join('\n'), /defaults\/README\.md was not used/);
+  });
+
+  it('applies the fleet configs that select the new cluster by its tags, {{cluster}} filled in; a rerun changes nothing', async () => {
+    const fleet = (selector: string, entry: string) =>
+      `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nfleet: ${selector}\niam:\n  podIdentityAssociations:\n    - ${entry}\n`;
+    sim = await simulate(
+      world({
+        status: 'ACTIVE',
+        tags: { env: 'prod', team: 'payments' },
+        objects: {
+          'fleet/payments.yaml': fleet(
+            '{tags: {env: prod, team: payments}}',
+            '{namespace: payments, serviceAccountName: reports, roleName: "{{cluster}}-reports", permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess], tags: {cluster: "{{cluster}}"}}',
+          ),
+          'fleet/staging.yaml': fleet(
+            '{tags: {env: staging}}',
+            '{namespace: default, serviceAccountName: web, roleName: "{{cluster}}-web"}',
+          ),
+          'fleet/named.yaml': fleet(
+            '{namePattern: "prod-*"}',
+            '{namespace: default, serviceAccountName: api, roleName: "{{cluster}}-api"}',
+          ),
+        },
+      }),
+    );
+    const report = (await sim.run('bootstrap-cluster', consoleInput())) as BootstrapReport;
+
+    assert.equal(report.config.kind, 'fleet');
+    assert.deepEqual(report.config.files, [`s3://${BUCKET}/fleet/payments.yaml`]);
+    assert.deepEqual(associationsOf(sim), ['payments/reports']);
+    const world_ = sim.simulator.dump();
+    const association = world_.clusters[0]?.podIdentityAssociations[0];
+    assert.match(association?.roleArn ?? '', /:role\/(?:.+\/)?demo-reports$/);
+    assert.equal(association?.tags.cluster, 'demo');
+    assert.ok(world_.roles.some((role) => role.name === 'demo-reports'));
+
+    const mark = sim.simulator.calls.length;
+    const again = (await sim.run('bootstrap-cluster', consoleInput())) as BootstrapReport;
+    assert.equal(again.associations?.counts.unchanged, 1);
+    assert.deepEqual(
+      sim
+        .mutatingSince(mark)
+        .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
   });
 
   it('gives a cluster without a config the agent only, and says how to add one', async () => {

@@ -7,6 +7,8 @@ import * as z from '../../core/zod.ts';
 export const input = z.looseObject({
   runId: requiredText(),
   ...clusterFields(),
+  /** The cluster's EKS tags, for fleet configs that select by them. */
+  tags: z.record(z.string(), z.string()),
 });
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
@@ -20,7 +22,7 @@ export const descriptor: ContractDescriptor = {
   timeoutSeconds: 180,
   worstCase: {
     sequentialCalls: 12,
-    why: 'S3 listing of clusters/ and defaults/ (a few pages), reading up to a few config files and storing the one applied; one throttled.',
+    why: 'S3 listing of clusters/, defaults/ and fleet/ (a few pages), reading their config files at once and storing the one applied; one throttled.',
   },
   awsCalls: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
   grants: ['run-documents:write', 'cluster-config-files'],

@@ -4,15 +4,24 @@ import {
   chooseClusterConfigKey,
   clusterConfigFromFile,
   clusterConfigPrefix,
-  configFromDefaults,
+  combinedConfig,
   DEFAULTS_PREFIX,
-  defaultsConfigKeys,
+  decodeConfigFile,
   type ResolvedConfig,
+  sharedConfigKeys,
 } from '../../core/bootstrap/config-files.ts';
 import type { ConfigOutcome } from '../../core/bootstrap/report.ts';
+import {
+  configForCluster,
+  FLEET_PREFIX,
+  fleetSelects,
+  readFleetConfig,
+} from '../../core/fleet/fleet-config.ts';
 
 export interface FindClusterConfigInput extends ClusterIdentity {
   runId: string;
+  /** The cluster's EKS tags, as the status check read them: fleet configs may select by them. */
+  tags: Record<string, string>;
 }
 
 /** What the workflow branches on (`found`) and where the nested associations run reads from. */
@@ -46,7 +55,7 @@ export async function findClusterConfig(
   });
 
   const applied = async (
-    kind: 'cluster' | 'defaults',
+    kind: Exclude<ConfigOutcome['kind'], 'none'>,
     location: string,
     files: string[],
     resolved: ResolvedConfig,
@@ -79,11 +88,26 @@ export async function findClusterConfig(
     return applied('cluster', uri(own.key), [uri(own.key)], resolved, warnings);
   }
 
-  const defaults = defaultsConfigKeys(input.clusterName, await deps.listKeys(DEFAULTS_PREFIX));
-  const warnings = defaults.ignored.map(
-    (key) => `${uri(key)} was not used: defaults files end in .yaml, .yml or .json`,
+  const keysUnder = async (prefix: string) =>
+    sharedConfigKeys(prefix, input.clusterName, await deps.listKeys(prefix));
+  const [defaults, fleet] = await Promise.all([
+    keysUnder(DEFAULTS_PREFIX),
+    keysUnder(FLEET_PREFIX),
+  ]);
+  const warnings = [...defaults.ignored, ...fleet.ignored].map(
+    (key) => `${uri(key)} was not used: config files end in .yaml, .yml or .json`,
   );
-  if (defaults.keys.length === 0) {
+  const [defaultsFiles, fleetFiles] = await Promise.all([
+    Promise.all(defaults.keys.map(async (key) => decodeConfigFile(await read(key)))),
+    Promise.all(
+      fleet.keys.map(async (key) =>
+        readFleetConfig(decodeConfigFile(await read(key)).value, uri(key)),
+      ),
+    ),
+  ]);
+  const cluster = { name: input.clusterName, region: input.region, tags: input.tags };
+  const selecting = fleetFiles.filter((config) => fleetSelects(config, cluster));
+  if (defaults.keys.length === 0 && selecting.length === 0) {
     return {
       found: false,
       kind: 'none',
@@ -96,7 +120,18 @@ export async function findClusterConfig(
       warnings,
     };
   }
-  const files = await Promise.all(defaults.keys.map(read));
-  const resolved = configFromDefaults(files, identity);
-  return applied('defaults', uri(DEFAULTS_PREFIX), defaults.keys.map(uri), resolved, warnings);
+  const resolved = combinedConfig(
+    [
+      ...defaultsFiles,
+      ...selecting.map((config) => ({
+        source: config.source,
+        value: configForCluster(config, cluster),
+      })),
+    ],
+    identity,
+  );
+  const files = [...defaults.keys.map(uri), ...selecting.map((config) => config.source)];
+  return selecting.length > 0
+    ? applied('fleet', uri(FLEET_PREFIX), files, resolved, warnings)
+    : applied('defaults', uri(DEFAULTS_PREFIX), files, resolved, warnings);
 }

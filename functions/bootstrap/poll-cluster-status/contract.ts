@@ -13,6 +13,7 @@ export const output = z.object({
   arn: z.string(),
   version: z.string(),
   autoMode: z.boolean(),
+  tags: z.record(z.string(), z.string()),
 });
 
 export type Input = z.infer<typeof input>;

@@ -13,6 +13,8 @@ export interface PollClusterStatusResult {
   arn: string;
   version: string;
   autoMode: boolean;
+  /** Its EKS tags, which fleet configs may select it by. */
+  tags: Record<string, string>;
 }
 
 export interface PollClusterStatusDeps {
@@ -35,5 +37,6 @@ export async function pollClusterStatus(
     arn: cluster.arn,
     version: cluster.version,
     autoMode: cluster.autoMode,
+    tags: cluster.tags,
   };
 }

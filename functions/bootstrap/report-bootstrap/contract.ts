@@ -38,7 +38,7 @@ export const input = z.object({
       }),
     }),
     config: z.looseObject({
-      kind: z.enum(['cluster', 'defaults', 'none']),
+      kind: z.enum(['cluster', 'defaults', 'fleet', 'none']),
       bucket: z.string(),
       location: nullableText,
       files: z.array(z.string()),

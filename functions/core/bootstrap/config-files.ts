@@ -5,14 +5,16 @@
  * 1. `clusters/<cluster name>.yaml` (else `.yml`, else `.json`; extensions in any case): the
  *    cluster's own file. Its `metadata.name` and `metadata.region` may be left out and are then
  *    filled in; if set, they must name this cluster and region.
- * 2. Otherwise every config file under `defaults/` (subfolders included), in S3 key order. Each
- *    file's `metadata.name` and `metadata.region` are replaced by the new cluster's; their
- *    `iam.podIdentityAssociations` are applied together as one config, with their
- *    `metadata.tags` combined. A service account in two files, or a tag with two values, is an
- *    error naming both files. Nothing else of a defaults file is used.
- * 3. Neither: the cluster gets the agent only.
+ * 2. Otherwise every config file under `defaults/` (subfolders included), in S3 key order, then
+ *    every fleet config under `fleet/` whose `fleet:` block selects the cluster
+ *    (core/fleet/fleet-config.ts), `{{cluster}}` filled in. Each file's `metadata.name` and
+ *    `metadata.region` are replaced by the new cluster's; their `iam.podIdentityAssociations`
+ *    and `addons` are applied together as one config, with their `metadata.tags` combined. A
+ *    service account in two files, or a tag with two values, is an error naming both files.
+ *    Nothing else of these files is used.
+ * 3. None of these: the cluster gets the agent only.
  *
- * A per-cluster file replaces the defaults; it does not add to them. Neither prefix is a trigger
+ * A per-cluster file replaces the others; it does not add to them. No prefix here is a trigger
  * prefix (`create/`, `update/`, `delete/`, `apply/`), so uploading these files starts nothing.
  */
 import { CONFIG_EXTENSIONS } from '../associations/request.ts';
@@ -37,8 +39,11 @@ export const DEFAULTS_PREFIX = 'defaults/';
  */
 export const APPLIED_CONFIG_DOCUMENT = BOOTSTRAP_DOCUMENTS.appliedConfig.name;
 
-/** Each defaults file is one S3 read in one task invocation; this keeps it well within a minute. */
-export const MAX_DEFAULTS_FILES = 100;
+/**
+ * Config files read under each of `defaults/` and `fleet/`: each is one S3 read in one task
+ * invocation, and this keeps them well within a minute.
+ */
+export const MAX_SHARED_FILES = 100;
 
 export interface ClusterIdentity {
   clusterName: string;
@@ -62,14 +67,17 @@ export class ClusterConfigMismatchError extends NamedError {
   override readonly name = 'ClusterConfigMismatchError';
 }
 
-/** The defaults files cannot be applied together (or there are too many of them). */
-export class DefaultsConfigError extends NamedError {
-  override readonly name = 'DefaultsConfigError';
+/** The defaults and fleet configs cannot be applied together (or there are too many of them). */
+export class SharedConfigError extends NamedError {
+  override readonly name = 'SharedConfigError';
   readonly problems: readonly string[];
 
   constructor(clusterName: string, problems: readonly string[]) {
     super(
-      [`the defaults for cluster "${clusterName}" cannot be applied:`, ...problems].join('\n- '),
+      [
+        `the defaults and fleet configs for cluster "${clusterName}" cannot be applied:`,
+        ...problems,
+      ].join('\n- '),
     );
     this.problems = problems;
   }
@@ -115,24 +123,31 @@ export function chooseClusterConfigKey(
   return key === undefined ? undefined : { key, ignored };
 }
 
-/** The defaults files among the keys listed under `defaults/`, in key order, and the rest. */
-export function defaultsConfigKeys(
+/** The config files among the keys listed under `prefix` (defaults/, fleet/), in key order, and the rest. */
+export function sharedConfigKeys(
+  prefix: string,
   clusterName: string,
   keys: readonly string[],
 ): { keys: string[]; ignored: string[] } {
-  const under = keys.filter((key) => key.startsWith(DEFAULTS_PREFIX) && !key.endsWith('/'));
+  const under = keys.filter((key) => key.startsWith(prefix) && !key.endsWith('/'));
   const configs = under.filter((key) => extensionOf(key) !== undefined).sort(byteOrder);
-  if (configs.length > MAX_DEFAULTS_FILES) {
-    throw new DefaultsConfigError(clusterName, [
-      `there are ${configs.length} config files under ${DEFAULTS_PREFIX}; at most ${MAX_DEFAULTS_FILES} are read, so combine some of them`,
+  if (configs.length > MAX_SHARED_FILES) {
+    throw new SharedConfigError(clusterName, [
+      `there are ${configs.length} config files under ${prefix}; at most ${MAX_SHARED_FILES} are read, so combine some of them`,
     ]);
   }
   return { keys: configs, ignored: under.filter((key) => extensionOf(key) === undefined) };
 }
 
-function decode(file: ConfigFile): unknown {
+/** A config file decoded from YAML or JSON, not yet validated. */
+export interface DecodedConfigFile {
+  source: string;
+  value: unknown;
+}
+
+export function decodeConfigFile(file: ConfigFile): DecodedConfigFile {
   const decoded = decodeYaml(file.text);
-  if ('value' in decoded) return decoded.value;
+  if ('value' in decoded) return { source: file.source, value: decoded.value };
   throw new ConfigValidationError(
     `ClusterConfig ${file.source}`,
     decoded.problems.map((message) => ({ path: '', message })),
@@ -171,7 +186,7 @@ function withIdentity(
 
 /** The cluster's own file, validated for `apply`, with its name and region filled in. */
 export function clusterConfigFromFile(file: ConfigFile, identity: ClusterIdentity): ResolvedConfig {
-  const value = withIdentity(decode(file), identity, 'fill');
+  const value = withIdentity(decodeConfigFile(file).value, identity, 'fill');
   // The bootstrap applies the file's addons: section too, so a file of add-ons alone is complete.
   const config = parseClusterConfigValue(value, {
     operation: 'apply',
@@ -203,11 +218,11 @@ function associationsOf(value: unknown): unknown[] {
 }
 
 /**
- * The defaults files (in the order given) as one config for the cluster. Each file is validated
- * on its own first, so a problem is reported against the file that has it.
+ * The defaults and fleet files (in the order given) as one config for the cluster. Each file is
+ * validated on its own first, so a problem is reported against the file that has it.
  */
-export function configFromDefaults(
-  files: readonly ConfigFile[],
+export function combinedConfig(
+  files: readonly DecodedConfigFile[],
   identity: ClusterIdentity,
 ): ResolvedConfig {
   const associations: unknown[] = [];
@@ -220,7 +235,7 @@ export function configFromDefaults(
   const problems: string[] = [];
 
   for (const file of files) {
-    const value = withIdentity(decode(file), identity, 'replace');
+    const value = withIdentity(file.value, identity, 'replace');
     const config = parseClusterConfigValue(value, {
       operation: 'apply',
       scope: 'all',
@@ -235,7 +250,7 @@ export function configFromDefaults(
         addons.push(writtenAddons[index]);
       } else {
         problems.push(
-          `addon ${addon.name} is in both ${first} and ${file.source}; keep it in one defaults file`,
+          `addon ${addon.name} is in both ${first} and ${file.source}; keep it in one of them`,
         );
       }
     });
@@ -256,7 +271,7 @@ export function configFromDefaults(
         associations.push(written[index]);
       } else {
         problems.push(
-          `service account ${key} is in both ${first} and ${file.source}; keep it in one defaults file`,
+          `service account ${key} is in both ${first} and ${file.source}; keep it in one of them`,
         );
       }
     });
@@ -272,7 +287,7 @@ export function configFromDefaults(
       }
     }
   }
-  if (problems.length > 0) throw new DefaultsConfigError(identity.clusterName, problems);
+  if (problems.length > 0) throw new SharedConfigError(identity.clusterName, problems);
 
   const value: Record<string, unknown> = {
     apiVersion: API_VERSION,
@@ -292,15 +307,15 @@ export function configFromDefaults(
   };
   const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (bytes > MAX_CONFIG_BYTES) {
-    throw new DefaultsConfigError(identity.clusterName, [
-      `together the defaults files make a config of ${bytes} bytes; a config is limited to ${MAX_CONFIG_BYTES} bytes, so move associations into per-cluster files`,
+    throw new SharedConfigError(identity.clusterName, [
+      `together the defaults and fleet files make a config of ${bytes} bytes; a config is limited to ${MAX_CONFIG_BYTES} bytes, so move associations into per-cluster files`,
     ]);
   }
   // Limits that hold per file can still be broken by the files together (tags per cluster, say).
   parseClusterConfigValue(value, {
     operation: 'apply',
     scope: 'all',
-    source: `combined from the defaults files for cluster "${identity.clusterName}"`,
+    source: `combined from the defaults and fleet files for cluster "${identity.clusterName}"`,
   });
   return { value, entryCount: associations.length };
 }

@@ -4,6 +4,7 @@
  */
 import type { EnsureAddonReport } from '../addon.ts';
 import type { ResultCounts } from '../associations/report.ts';
+import { FLEET_PREFIX } from '../fleet/fleet-config.ts';
 import { CLUSTERS_PREFIX, DEFAULTS_PREFIX } from './config-files.ts';
 import type { BootstrapTrigger } from './event.ts';
 
@@ -12,10 +13,13 @@ export type AgentOutcome = Omit<EnsureAddonReport, 'workflow' | 'clusterName'>;
 
 /** What find-cluster-config found and where it put the config it will apply. */
 export interface ConfigOutcome {
-  /** `cluster`: the cluster's own file; `defaults`: the defaults files; `none`: nothing found. */
-  kind: 'cluster' | 'defaults' | 'none';
+  /**
+   * `cluster`: the cluster's own file; `defaults`: the defaults files; `fleet`: fleet configs
+   * selecting the cluster (with any defaults files); `none`: nothing found.
+   */
+  kind: 'cluster' | 'defaults' | 'fleet' | 'none';
   bucket: string;
-  /** `s3://` URI of the cluster's own file or of the defaults prefix; null when none was found. */
+  /** `s3://` URI of the cluster's own file, or of the defaults or fleet prefix; null when none was found. */
   location: string | null;
   /** `s3://` URIs of every file the applied config came from. */
   files: string[];
@@ -72,7 +76,7 @@ export interface BootstrapReportInput {
 function noConfigStep(input: BootstrapReportInput): string {
   const bucket = `s3://${input.config.bucket}`;
   const rerun = JSON.stringify({ clusterName: input.clusterName, region: input.region });
-  return `no config for cluster "${input.clusterName}" was found, so it has the pod identity agent but no associations: upload its eksctl ClusterConfig as ${bucket}/${CLUSTERS_PREFIX}${input.clusterName}.yaml (or defaults for every new cluster under ${bucket}/${DEFAULTS_PREFIX}) and start bootstrap-cluster with ${rerun}, or upload it under ${bucket}/apply/ to apply it at once`;
+  return `no config for cluster "${input.clusterName}" was found, so it has the pod identity agent but no associations: upload its eksctl ClusterConfig as ${bucket}/${CLUSTERS_PREFIX}${input.clusterName}.yaml (or defaults for every new cluster under ${bucket}/${DEFAULTS_PREFIX}, or a fleet config that selects it under ${bucket}/${FLEET_PREFIX}) and start bootstrap-cluster with ${rerun}, or upload it under ${bucket}/apply/ to apply it at once`;
 }
 
 export function buildBootstrapReport(input: BootstrapReportInput): BootstrapReport {

@@ -7,11 +7,12 @@ import {
   chooseClusterConfigKey,
   clusterConfigFromFile,
   clusterConfigPrefix,
-  configFromDefaults,
+  combinedConfig,
   DEFAULTS_PREFIX,
-  DefaultsConfigError,
-  defaultsConfigKeys,
-  MAX_DEFAULTS_FILES,
+  decodeConfigFile,
+  MAX_SHARED_FILES,
+  SharedConfigError,
+  sharedConfigKeys,
 } from '../../../functions/core/bootstrap/config-files.ts';
 import { ConfigValidationError } from '../../../functions/core/config/index.ts';
 
@@ -20,6 +21,10 @@ const ROLE = 'arn:aws:iam::111122223333:role/app-data-reader';
 
 function file(name: string, text: string) {
   return { source: `s3://configs/${name}`, text };
+}
+
+function decoded(name: string, text: string) {
+  return decodeConfigFile(file(name, text));
 }
 
 function entry(namespace: string, serviceAccountName: string): string {
@@ -78,10 +83,10 @@ describe('chooseClusterConfigKey', () => {
   });
 });
 
-describe('defaultsConfigKeys', () => {
+describe('sharedConfigKeys', () => {
   it('takes config files under defaults/ (subfolders too) in S3 key order and sets the rest aside', () => {
     assert.deepEqual(
-      defaultsConfigKeys('demo', [
+      sharedConfigKeys('defaults/', 'demo', [
         'defaults/b.yaml',
         'defaults/',
         'defaults/team/a.json',
@@ -98,13 +103,13 @@ describe('defaultsConfigKeys', () => {
 
   it('refuses more files than one run reads', () => {
     const keys = Array.from(
-      { length: MAX_DEFAULTS_FILES + 1 },
+      { length: MAX_SHARED_FILES + 1 },
       (_, index) => `defaults/${index}.yaml`,
     );
     assert.throws(
-      () => defaultsConfigKeys('demo', keys),
+      () => sharedConfigKeys('defaults/', 'demo', keys),
       (error: unknown) =>
-        error instanceof DefaultsConfigError &&
+        error instanceof SharedConfigError &&
         /there are 101 config files under defaults\//.test(error.message),
     );
   });
@@ -174,18 +179,18 @@ describe('clusterConfigFromFile', () => {
   });
 });
 
-describe('configFromDefaults', () => {
+describe('combinedConfig', () => {
   it('combines the files in order, replacing name and region and merging tags', () => {
-    const resolved = configFromDefaults(
+    const resolved = combinedConfig(
       [
-        file(
+        decoded(
           'defaults/1.yaml',
           configText(
             'metadata: {name: template, region: eu-west-1, tags: {env: prod}}\n',
             entry('a', 'one'),
           ),
         ),
-        file(
+        decoded(
           'defaults/2.yaml',
           configText(
             'metadata: {tags: {env: prod, team: b}}\n',
@@ -212,9 +217,9 @@ describe('configFromDefaults', () => {
   });
 
   it('uses the tags, associations and add-ons of a defaults file', () => {
-    const resolved = configFromDefaults(
+    const resolved = combinedConfig(
       [
-        file(
+        decoded(
           'defaults/1.yaml',
           `${configText('', entry('a', 'one'))}addons:\n  - {name: vpc-cni}\n`,
         ),
@@ -232,13 +237,13 @@ describe('configFromDefaults', () => {
     assert.deepEqual(resolved.value.metadata, { name: 'demo', region: 'us-west-2' });
     assert.throws(
       () =>
-        configFromDefaults(
+        combinedConfig(
           [
-            file(
+            decoded(
               'defaults/1.yaml',
               `${configText('', entry('a', 'one'))}addons:\n  - {name: vpc-cni}\n`,
             ),
-            file(
+            decoded(
               'defaults/2.yaml',
               `${configText('', entry('b', 'two'))}addons:\n  - {name: vpc-cni}\n`,
             ),
@@ -252,15 +257,21 @@ describe('configFromDefaults', () => {
   it('names both files when they share a service account or disagree on a tag', () => {
     assert.throws(
       () =>
-        configFromDefaults(
+        combinedConfig(
           [
-            file('defaults/1.yaml', configText('metadata: {tags: {team: a}}\n', entry('a', 'one'))),
-            file('defaults/2.yaml', configText('metadata: {tags: {team: b}}\n', entry('a', 'one'))),
+            decoded(
+              'defaults/1.yaml',
+              configText('metadata: {tags: {team: a}}\n', entry('a', 'one')),
+            ),
+            decoded(
+              'defaults/2.yaml',
+              configText('metadata: {tags: {team: b}}\n', entry('a', 'one')),
+            ),
           ],
           IDENTITY,
         ),
       (error: unknown) =>
-        error instanceof DefaultsConfigError &&
+        error instanceof SharedConfigError &&
         error.problems.length === 2 &&
         error.message.includes(
           'service account a/one is in both s3://configs/defaults/1.yaml and s3://configs/defaults/2.yaml',
@@ -274,10 +285,10 @@ describe('configFromDefaults', () => {
   it('reports an invalid defaults file against that file', () => {
     assert.throws(
       () =>
-        configFromDefaults(
+        combinedConfig(
           [
-            file('defaults/1.yaml', configText('', entry('a', 'one'))),
-            file('defaults/2.yaml', configText('', '    - {serviceAccountName: two}')),
+            decoded('defaults/1.yaml', configText('', entry('a', 'one'))),
+            decoded('defaults/2.yaml', configText('', '    - {serviceAccountName: two}')),
           ],
           IDENTITY,
         ),
@@ -289,7 +300,7 @@ describe('configFromDefaults', () => {
   it('refuses files that together exceed the config size limit', () => {
     const policy = `{Version: "2012-10-17", Statement: [{Effect: Allow, Action: ["s3:GetObject"], Resource: "arn:aws:s3:::${'x'.repeat(3000)}/*"}]}`;
     const files = Array.from({ length: 90 }, (_, index) =>
-      file(
+      decoded(
         `defaults/${index}.yaml`,
         configText(
           '',
@@ -302,9 +313,9 @@ describe('configFromDefaults', () => {
       ),
     );
     assert.throws(
-      () => configFromDefaults(files, IDENTITY),
+      () => combinedConfig(files, IDENTITY),
       (error: unknown) =>
-        error instanceof DefaultsConfigError &&
+        error instanceof SharedConfigError &&
         /config is limited to 1048576 bytes/.test(error.message),
     );
   });

@@ -4,6 +4,8 @@ import {
   type FindClusterConfigDeps,
   findClusterConfig,
 } from '../../../functions/bootstrap/find-cluster-config/find-cluster-config.ts';
+import { SharedConfigError } from '../../../functions/core/bootstrap/config-files.ts';
+import { ConfigValidationError } from '../../../functions/core/config/index.ts';
 
 const CONFIG = (entries: string) =>
   `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\niam:\n  podIdentityAssociations:\n${entries}\n`;
@@ -29,7 +31,7 @@ function bucket(objects: Record<string, string>) {
   return { deps, reads, saved };
 }
 
-const INPUT = { runId: 'run-1', clusterName: 'demo', region: 'us-west-2' };
+const INPUT = { runId: 'run-1', clusterName: 'demo', region: 'us-west-2', tags: {} };
 
 describe('findClusterConfig', () => {
   it('uses the cluster file over the defaults and says which other cluster files were passed over', async () => {
@@ -85,8 +87,131 @@ describe('findClusterConfig', () => {
     assert.equal(result.kind, 'none');
     assert.equal(result.applied, null);
     assert.deepEqual(result.warnings, [
-      's3://configs/defaults/readme.md was not used: defaults files end in .yaml, .yml or .json',
+      's3://configs/defaults/readme.md was not used: config files end in .yaml, .yml or .json',
     ]);
     assert.deepEqual(saved, []);
+  });
+
+  describe('fleet configs', () => {
+    const FLEET = (selector: string, entries: string) =>
+      `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nfleet: ${selector}\niam:\n  podIdentityAssociations:\n${entries}\n`;
+    const OWN_ROLE = `    - {namespace: "{{cluster}}-apps", serviceAccountName: api, roleName: "{{cluster}}-api", permissionPolicyARNs: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"], tags: {cluster: "{{cluster}}"}}`;
+    const saNames = (value: Record<string, unknown> | undefined) =>
+      (
+        value as { iam: { podIdentityAssociations: { serviceAccountName: string }[] } }
+      ).iam.podIdentityAssociations.map((entry) => entry.serviceAccountName);
+
+    it('applies, with the defaults, each fleet config whose selector matches the cluster by name, pattern and tags', async () => {
+      const { deps, saved } = bucket({
+        'defaults/base.yaml': CONFIG(ENTRY('shared')),
+        'fleet/by-name.yaml': FLEET('{clusters: [demo, other]}', ENTRY('named')),
+        'fleet/by-pattern.yaml': FLEET('{namePattern: "de*"}', ENTRY('patterned')),
+        'fleet/by-tags.yaml': FLEET('{tags: {env: prod, team: a}}', ENTRY('tagged')),
+        'fleet/all-conditions.yaml': FLEET(
+          '{clusters: [demo], namePattern: "d?mo", tags: {env: prod}}',
+          ENTRY('all'),
+        ),
+        'fleet/not-this-name.yaml': FLEET('{clusters: [other]}', ENTRY('other-name')),
+        'fleet/not-this-pattern.yaml': FLEET('{namePattern: "prod-*"}', ENTRY('other-pattern')),
+        'fleet/not-every-tag.yaml': FLEET('{tags: {env: prod, team: b}}', ENTRY('other-team')),
+        'fleet/name-but-not-tags.yaml': FLEET('{clusters: [demo], tags: {env: dev}}', ENTRY('dev')),
+        'fleet/other-region.yaml': `${FLEET('{clusters: [demo]}', ENTRY('elsewhere'))}metadata: {region: eu-west-1}\n`,
+      });
+      const result = await findClusterConfig(
+        { ...INPUT, tags: { env: 'prod', team: 'a', cost: 'x' } },
+        deps,
+      );
+      assert.equal(result.kind, 'fleet');
+      assert.equal(result.location, 's3://configs/fleet/');
+      assert.deepEqual(result.files, [
+        's3://configs/defaults/base.yaml',
+        's3://configs/fleet/all-conditions.yaml',
+        's3://configs/fleet/by-name.yaml',
+        's3://configs/fleet/by-pattern.yaml',
+        's3://configs/fleet/by-tags.yaml',
+      ]);
+      assert.deepEqual(saNames(saved[0]?.value), ['shared', 'all', 'named', 'patterned', 'tagged']);
+      assert.deepEqual(saved[0]?.value.metadata, { name: 'demo', region: 'us-west-2' });
+      assert.equal(result.entryCount, 5);
+    });
+
+    it("fills {{cluster}} in with the cluster's name", async () => {
+      const { deps, saved } = bucket({ 'fleet/apps.yaml': FLEET('{namePattern: "*"}', OWN_ROLE) });
+      await findClusterConfig(INPUT, deps);
+      const [entry] = (saved[0]?.value as { iam: { podIdentityAssociations: unknown[] } }).iam
+        .podIdentityAssociations;
+      assert.deepEqual(entry, {
+        namespace: 'demo-apps',
+        serviceAccountName: 'api',
+        roleName: 'demo-api',
+        permissionPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+        tags: { cluster: 'demo' },
+      });
+    });
+
+    it('finds nothing when no fleet config selects the cluster and there are no defaults', async () => {
+      const { deps, saved } = bucket({
+        'fleet/prod.yaml': FLEET('{namePattern: "prod-*"}', ENTRY('a')),
+      });
+      const result = await findClusterConfig(INPUT, deps);
+      assert.equal(result.kind, 'none');
+      assert.deepEqual(saved, []);
+    });
+
+    it('uses the cluster file alone, without reading the fleet configs', async () => {
+      const { deps, reads } = bucket({
+        'clusters/demo.yaml': CONFIG(ENTRY('own')),
+        'fleet/all.yaml': FLEET('{namePattern: "*"}', ENTRY('fleet')),
+      });
+      assert.equal((await findClusterConfig(INPUT, deps)).kind, 'cluster');
+      assert.deepEqual(reads, ['clusters/demo.yaml']);
+    });
+
+    it('refuses a fleet config that is broken, whichever clusters it was meant for, saving nothing', async () => {
+      const { deps, saved } = bucket({
+        'fleet/broken.yaml': `${FLEET('{namePattern: "prod-*", label: x}', ENTRY('a'))}metadata: {name: prod-1}\n`,
+      });
+      await assert.rejects(findClusterConfig(INPUT, deps), (error: unknown) => {
+        assert.ok(error instanceof ConfigValidationError);
+        assert.equal(error.source, 's3://configs/fleet/broken.yaml');
+        assert.deepEqual(
+          error.issues.map((issue) => issue.path),
+          ['fleet.label', 'metadata.name'],
+        );
+        return true;
+      });
+      assert.deepEqual(saved, []);
+    });
+
+    it('names both files when a fleet config and a defaults file declare the same service account', async () => {
+      const { deps, saved } = bucket({
+        'defaults/base.yaml': CONFIG(ENTRY('api')),
+        'fleet/apps.yaml': FLEET('{clusters: [demo]}', ENTRY('api')),
+      });
+      await assert.rejects(
+        findClusterConfig(INPUT, deps),
+        (error: unknown) =>
+          error instanceof SharedConfigError &&
+          error.problems[0] ===
+            'service account default/api is in both s3://configs/defaults/base.yaml and s3://configs/fleet/apps.yaml; keep it in one of them',
+      );
+      assert.deepEqual(saved, []);
+    });
+
+    it('reports a role name too long once the cluster name is filled in against the fleet file', async () => {
+      const { deps } = bucket({
+        'fleet/apps.yaml': FLEET(
+          '{namePattern: "*"}',
+          `    - {namespace: apps, serviceAccountName: api, roleName: "{{cluster}}-${'r'.repeat(60)}"}`,
+        ),
+      });
+      await assert.rejects(
+        findClusterConfig(INPUT, deps),
+        (error: unknown) =>
+          error instanceof ConfigValidationError &&
+          error.source === 's3://configs/fleet/apps.yaml' &&
+          /roleName/.test(error.message),
+      );
+    });
   });
 });

@@ -1,0 +1,298 @@
+/**
+ * Fleet configs: one eksctl ClusterConfig for many clusters. Instead of `metadata.name`, a
+ * top-level `fleet:` block selects the clusters it is for, by any of
+ *
+ *     fleet:
+ *       clusters: [prod-eu, prod-us]   # these names
+ *       namePattern: "prod-*"          # names matching a `*` / `?` glob
+ *       tags: {env: prod}              # EKS cluster tags, every one given
+ *
+ * and a cluster is selected when it meets every condition given. `{{cluster}}` in a namespace,
+ * a role name or a tag value stands for the selected cluster's name, so one file can give each
+ * cluster its own roles. The rest of the file is an ordinary ClusterConfig, validated for each
+ * cluster once its name is filled in (a role name can only be checked for length then).
+ */
+
+import {
+  type ConfigIssue,
+  ConfigValidationError,
+  isClusterName,
+  isRegionName,
+} from '../config/index.ts';
+import { isMapping } from '../config/yaml-text.ts';
+import { globMatches } from '../glob.ts';
+
+export const FLEET_PREFIX = 'fleet/';
+
+/** The one placeholder a fleet config may use. */
+export const CLUSTER_PLACEHOLDER = '{{cluster}}';
+
+/** EKS: at most 50 tags on a cluster, so a selector naming more can match nothing. */
+const MAX_SELECTOR_TAGS = 50;
+
+export interface FleetSelector {
+  clusters?: string[];
+  namePattern?: string;
+  tags?: Record<string, string>;
+}
+
+/** What a selector is matched against: a cluster's name, region and EKS tags. */
+export interface FleetCluster {
+  name: string;
+  region: string;
+  tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * A fleet config as read: its selector, the region it is limited to (its `metadata.region`, if
+ * set) and the rest of the file, still holding its placeholders.
+ */
+export interface FleetConfig {
+  source: string;
+  selector: FleetSelector;
+  region: string | undefined;
+  template: Record<string, unknown>;
+}
+
+const SELECTOR_FIELDS = ['clusters', 'namePattern', 'tags'] as const;
+
+/** A cluster name with `*` and `?` allowed: nothing else could ever match an EKS cluster name. */
+const NAME_PATTERN = /^[0-9A-Za-z_*?-]{1,100}$/;
+
+function selectorIssues(block: unknown): ConfigIssue[] {
+  if (!isMapping(block)) {
+    return [
+      {
+        path: 'fleet',
+        message: `fleet must be a mapping of ${SELECTOR_FIELDS.join(', ')}, e.g. fleet: {namePattern: "prod-*"}`,
+      },
+    ];
+  }
+  const issues: ConfigIssue[] = [];
+  for (const key of Object.keys(block)) {
+    if (!(SELECTOR_FIELDS as readonly string[]).includes(key)) {
+      issues.push({
+        path: `fleet.${key}`,
+        message: `unknown field "${key}"; a fleet selects clusters by ${SELECTOR_FIELDS.join(', ')}`,
+      });
+    }
+  }
+  const { clusters, namePattern, tags } = block;
+  if (clusters === undefined && namePattern === undefined && tags === undefined) {
+    issues.push({
+      path: 'fleet',
+      message: `fleet selects no cluster; give clusters, namePattern or tags (a cluster must match every one given)`,
+    });
+  }
+  if (clusters !== undefined) {
+    if (!Array.isArray(clusters) || clusters.length === 0) {
+      issues.push({ path: 'fleet.clusters', message: 'must be a non-empty list of cluster names' });
+    } else {
+      clusters.forEach((name, index) => {
+        if (typeof name !== 'string' || !isClusterName(name)) {
+          issues.push({
+            path: `fleet.clusters[${index}]`,
+            message: `${JSON.stringify(name)} is not an EKS cluster name (1-100 letters, digits, - and _, starting with a letter or digit)`,
+          });
+        }
+      });
+    }
+  }
+  if (
+    namePattern !== undefined &&
+    (typeof namePattern !== 'string' || !NAME_PATTERN.test(namePattern))
+  ) {
+    issues.push({
+      path: 'fleet.namePattern',
+      message: `${JSON.stringify(namePattern)} is not a cluster name pattern: use letters, digits, - and _ with * (any run of characters) and ? (one character), e.g. "prod-*"`,
+    });
+  }
+  if (tags !== undefined) {
+    if (!isMapping(tags) || Object.keys(tags).length === 0) {
+      issues.push({
+        path: 'fleet.tags',
+        message: 'must be a non-empty mapping of tag keys to values, e.g. {env: prod}',
+      });
+    } else {
+      if (Object.keys(tags).length > MAX_SELECTOR_TAGS) {
+        issues.push({
+          path: 'fleet.tags',
+          message: `names ${Object.keys(tags).length} tags; a cluster has at most ${MAX_SELECTOR_TAGS}, so none could match`,
+        });
+      }
+      for (const [key, value] of Object.entries(tags)) {
+        if (typeof value !== 'string') {
+          issues.push({
+            path: `fleet.tags.${key}`,
+            message: 'must be a string (quote numbers and booleans)',
+          });
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+/** `{{...}}` placeholders, written with any spacing, so a misspelt one is reported, not applied as text. */
+const PLACEHOLDER = /\{\{[^}]*\}\}/g;
+
+/** Where `{{cluster}}` may stand: the values these paths lead to (`*` is any index or key). */
+const TEMPLATED_PATHS = [
+  ['metadata', 'tags', '*'],
+  ['iam', 'podIdentityAssociations', '*', 'namespace'],
+  ['iam', 'podIdentityAssociations', '*', 'roleName'],
+  ['iam', 'podIdentityAssociations', '*', 'tags', '*'],
+] as const;
+
+function mayHoldPlaceholder(path: readonly (string | number)[]): boolean {
+  return TEMPLATED_PATHS.some(
+    (allowed) =>
+      allowed.length === path.length &&
+      allowed.every((segment, index) => segment === '*' || segment === path[index]),
+  );
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`,
+    )
+    .join('');
+}
+
+function placeholderIssues(value: unknown, path: (string | number)[] = []): ConfigIssue[] {
+  if (typeof value === 'string') {
+    const found = value.match(PLACEHOLDER) ?? [];
+    if (found.length === 0) return [];
+    if (!mayHoldPlaceholder(path)) {
+      return [
+        {
+          path: formatPath(path),
+          message: `${found[0]} cannot be used here; ${CLUSTER_PLACEHOLDER} may stand only in a namespace, a roleName or a tag value`,
+        },
+      ];
+    }
+    return found
+      .filter((placeholder) => placeholder !== CLUSTER_PLACEHOLDER)
+      .map((placeholder) => ({
+        path: formatPath(path),
+        message: `unknown placeholder ${placeholder}; the one placeholder is ${CLUSTER_PLACEHOLDER}`,
+      }));
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => placeholderIssues(item, [...path, index]));
+  }
+  if (isMapping(value)) {
+    return Object.entries(value).flatMap(([key, item]) => [
+      ...(key.match(PLACEHOLDER)
+        ? [
+            {
+              path: formatPath([...path, key]),
+              message: `${key} cannot be used as a key; ${CLUSTER_PLACEHOLDER} may stand only in a namespace, a roleName or a tag value`,
+            },
+          ]
+        : []),
+      ...placeholderIssues(item, [...path, key]),
+    ]);
+  }
+  return [];
+}
+
+/**
+ * Reads a decoded fleet config: its `fleet:` block must select clusters, `metadata.name` must be
+ * left out (the selector names the clusters) and `{{cluster}}` may stand only where documented.
+ * Throws ConfigValidationError listing every problem. The ClusterConfig itself is validated per
+ * cluster ({@link configForCluster}), once its placeholders are filled in.
+ */
+export function readFleetConfig(value: unknown, source: string): FleetConfig {
+  const subject = `fleet config ${source}`;
+  if (!isMapping(value)) {
+    throw new ConfigValidationError(
+      subject,
+      [{ path: '', message: 'a fleet config must be an eksctl ClusterConfig with a fleet: block' }],
+      source,
+    );
+  }
+  const { fleet, ...template } = value;
+  const issues =
+    fleet === undefined
+      ? [
+          {
+            path: 'fleet',
+            message:
+              'fleet must be set: it selects the clusters this config is for (clusters, namePattern or tags)',
+          },
+        ]
+      : selectorIssues(fleet);
+  const metadata = isMapping(template.metadata) ? template.metadata : {};
+  if (metadata.name !== undefined && metadata.name !== null) {
+    issues.push({
+      path: 'metadata.name',
+      message:
+        'must be left out of a fleet config: its fleet: block names the clusters, and each gets its own name filled in',
+    });
+  }
+  const region = metadata.region;
+  if (
+    region !== undefined &&
+    region !== null &&
+    (typeof region !== 'string' || !isRegionName(region))
+  ) {
+    issues.push({
+      path: 'metadata.region',
+      message: `${JSON.stringify(region)} is not an AWS Region; leave it out to select clusters in any region this service serves`,
+    });
+  }
+  issues.push(...placeholderIssues(template));
+  if (issues.length > 0) throw new ConfigValidationError(subject, issues, source);
+  return {
+    source,
+    selector: fleet as FleetSelector,
+    region: typeof region === 'string' ? region : undefined,
+    template,
+  };
+}
+
+/** Whether matching the selector needs the clusters' tags (DescribeCluster each). */
+export function selectorNeedsTags(selector: FleetSelector): boolean {
+  return selector.tags !== undefined;
+}
+
+/** Whether the config is for the cluster: its region, and every condition its selector gives. */
+export function fleetSelects(
+  config: Pick<FleetConfig, 'selector' | 'region'>,
+  cluster: FleetCluster,
+): boolean {
+  const { clusters, namePattern, tags } = config.selector;
+  return (
+    (config.region === undefined || config.region === cluster.region) &&
+    (clusters === undefined || clusters.includes(cluster.name)) &&
+    (namePattern === undefined || globMatches(namePattern, cluster.name)) &&
+    (tags === undefined ||
+      Object.entries(tags).every(([key, value]) => cluster.tags[key] === value))
+  );
+}
+
+function fillPlaceholders(value: unknown, clusterName: string): unknown {
+  if (typeof value === 'string') return value.split(CLUSTER_PLACEHOLDER).join(clusterName);
+  if (Array.isArray(value)) return value.map((item) => fillPlaceholders(item, clusterName));
+  if (isMapping(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, fillPlaceholders(item, clusterName)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * The fleet config as the cluster's own ClusterConfig: `{{cluster}}` filled in, and the cluster's
+ * name and region in its metadata. Validating it is the caller's (with the operation's rules).
+ */
+export function configForCluster(
+  config: FleetConfig,
+  cluster: Pick<FleetCluster, 'name' | 'region'>,
+): Record<string, unknown> {
+  const filled = fillPlaceholders(config.template, cluster.name) as Record<string, unknown>;
+  const metadata = isMapping(filled.metadata) ? filled.metadata : {};
+  return { ...filled, metadata: { ...metadata, name: cluster.name, region: cluster.region } };
+}

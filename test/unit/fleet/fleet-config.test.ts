@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigValidationError } from '../../../functions/core/config/index.ts';
+import {
+  configForCluster,
+  fleetSelects,
+  readFleetConfig,
+} from '../../../functions/core/fleet/fleet-config.ts';
+
+const SOURCE = 's3://configs/fleet/apps.yaml';
+
+function fleetConfig(fields: Record<string, unknown>): Record<string, unknown> {
+  return { apiVersion: 'eksctl.io/v1alpha5', kind: 'ClusterConfig', ...fields };
+}
+
+/** The paths and messages of the problems readFleetConfig reports for `value`. */
+function problems(value: unknown): string[] {
+  try {
+    readFleetConfig(value, SOURCE);
+  } catch (error) {
+    assert.ok(error instanceof ConfigValidationError);
+    assert.equal(error.source, SOURCE);
+    return error.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  }
+  assert.fail('the config was accepted');
+}
+
+const CLUSTER = { name: 'prod-eu', region: 'eu-west-1', tags: { env: 'prod', team: 'payments' } };
+
+describe('readFleetConfig', () => {
+  it('splits the fleet: block from the ClusterConfig and keeps metadata.region as a limit', () => {
+    const config = readFleetConfig(
+      fleetConfig({ fleet: { namePattern: 'prod-*' }, metadata: { region: 'eu-west-1' } }),
+      SOURCE,
+    );
+    assert.deepEqual(config.selector, { namePattern: 'prod-*' });
+    assert.equal(config.region, 'eu-west-1');
+    assert.equal('fleet' in config.template, false);
+  });
+
+  it('requires a fleet: block that selects something, with known fields only', () => {
+    assert.match(problems(fleetConfig({ metadata: {} }))[0] ?? '', /^fleet: fleet must be set/);
+    assert.match(problems(fleetConfig({ fleet: {} }))[0] ?? '', /^fleet: fleet selects no cluster/);
+    assert.match(
+      problems(fleetConfig({ fleet: 'prod-*' }))[0] ?? '',
+      /^fleet: fleet must be a mapping/,
+    );
+    assert.deepEqual(
+      problems(fleetConfig({ fleet: { namePatern: 'prod-*', tags: { env: 'prod' } } })),
+      [
+        'fleet.namePatern: unknown field "namePatern"; a fleet selects clusters by clusters, namePattern, tags',
+      ],
+    );
+  });
+
+  it('checks each selector field for what could match an EKS cluster', () => {
+    assert.deepEqual(
+      problems(
+        fleetConfig({
+          fleet: { clusters: ['ok', 'not ok', 7], namePattern: 'prod/*', tags: { env: 1 } },
+        }),
+      ).map((line) => line.split(':')[0]),
+      ['fleet.clusters[1]', 'fleet.clusters[2]', 'fleet.namePattern', 'fleet.tags.env'],
+    );
+    assert.match(problems(fleetConfig({ fleet: { clusters: [] } }))[0] ?? '', /non-empty list/);
+    assert.match(problems(fleetConfig({ fleet: { tags: {} } }))[0] ?? '', /non-empty mapping/);
+    const tooMany = Object.fromEntries(
+      Array.from({ length: 51 }, (_, index) => [`k${index}`, 'v']),
+    );
+    assert.match(problems(fleetConfig({ fleet: { tags: tooMany } }))[0] ?? '', /at most 50/);
+  });
+
+  it('refuses metadata.name, which the selector replaces, and a region that is not one', () => {
+    assert.deepEqual(
+      problems(
+        fleetConfig({ fleet: { clusters: ['a'] }, metadata: { name: 'a', region: 'mars-1' } }),
+      ).map((line) => line.split(':')[0]),
+      ['metadata.name', 'metadata.region'],
+    );
+  });
+
+  it('allows {{cluster}} only in namespaces, role names and tag values, and no other placeholder', () => {
+    assert.deepEqual(
+      problems(
+        fleetConfig({
+          fleet: { clusters: ['a'] },
+          metadata: { tags: { owner: '{{cluster}}', '{{cluster}}': 'x' } },
+          iam: {
+            podIdentityAssociations: [
+              {
+                namespace: '{{ cluster }}',
+                serviceAccountName: '{{cluster}}-sa',
+                roleName: 'r-{{cluster}}-{{region}}',
+              },
+            ],
+          },
+        }),
+      ),
+      [
+        'metadata.tags.{{cluster}}: {{cluster}} cannot be used as a key; {{cluster}} may stand only in a namespace, a roleName or a tag value',
+        'iam.podIdentityAssociations[0].namespace: unknown placeholder {{ cluster }}; the one placeholder is {{cluster}}',
+        'iam.podIdentityAssociations[0].serviceAccountName: {{cluster}} cannot be used here; {{cluster}} may stand only in a namespace, a roleName or a tag value',
+        'iam.podIdentityAssociations[0].roleName: unknown placeholder {{region}}; the one placeholder is {{cluster}}',
+      ],
+    );
+  });
+});
+
+describe('fleetSelects', () => {
+  const select = (selector: Record<string, unknown>, region?: string) =>
+    fleetSelects({ selector, region }, CLUSTER);
+
+  it('matches a cluster only when every condition given holds', () => {
+    assert.equal(select({ clusters: ['prod-us', 'prod-eu'] }), true);
+    assert.equal(select({ clusters: ['prod-us'] }), false);
+    assert.equal(select({ namePattern: 'prod-*' }), true);
+    assert.equal(select({ namePattern: 'prod-??' }), true);
+    assert.equal(select({ namePattern: 'prod' }), false);
+    assert.equal(select({ namePattern: 'PROD-*' }), false);
+    assert.equal(select({ tags: { env: 'prod' } }), true);
+    assert.equal(select({ tags: { env: 'prod', team: 'search' } }), false);
+    assert.equal(select({ tags: { owner: 'prod' } }), false);
+    assert.equal(select({ namePattern: 'prod-*', tags: { env: 'dev' } }), false);
+    assert.equal(
+      select({ clusters: ['prod-eu'], namePattern: 'prod-*', tags: { env: 'prod' } }),
+      true,
+    );
+  });
+
+  it("limits a config with metadata.region to that region's clusters", () => {
+    assert.equal(select({ namePattern: '*' }, 'eu-west-1'), true);
+    assert.equal(select({ namePattern: '*' }, 'us-east-1'), false);
+  });
+});
+
+describe('configForCluster', () => {
+  it("fills every {{cluster}} and sets the cluster's name and region", () => {
+    const config = readFleetConfig(
+      fleetConfig({
+        fleet: { namePattern: '*' },
+        metadata: { tags: { owner: 'team-{{cluster}}' } },
+        iam: {
+          podIdentityAssociations: [
+            {
+              namespace: '{{cluster}}',
+              serviceAccountName: 'sa',
+              roleName: '{{cluster}}-{{cluster}}',
+            },
+          ],
+        },
+      }),
+      SOURCE,
+    );
+    assert.deepEqual(configForCluster(config, CLUSTER), {
+      apiVersion: 'eksctl.io/v1alpha5',
+      kind: 'ClusterConfig',
+      metadata: { tags: { owner: 'team-prod-eu' }, name: 'prod-eu', region: 'eu-west-1' },
+      iam: {
+        podIdentityAssociations: [
+          { namespace: 'prod-eu', serviceAccountName: 'sa', roleName: 'prod-eu-prod-eu' },
+        ],
+      },
+    });
+  });
+});
