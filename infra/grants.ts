@@ -296,8 +296,8 @@ function listConfigBucket(configBucket: ConfigBucket): PolicyStatement {
  * `configs/`; never `runs/`.
  */
 function configObjects({ stack, configBucket }: TaskPermissionContext): TaskPermissions {
-  const configs = [...configBucket.triggerPrefixes, configBucket.configsPrefix].map((prefix) =>
-    configBucket.objectsUnder(prefix),
+  const configs = [...configBucket.triggerPrefixes, FLEET_PREFIX, configBucket.configsPrefix].map(
+    (prefix) => configBucket.objectsUnder(prefix),
   );
   return {
     ...grantOf(stack, [
@@ -636,6 +636,12 @@ function describeClusters({ stack }: TaskPermissionContext): TaskPermissions {
   return grantOf(stack, [{ actions: ['eks:DescribeCluster'], ...anyCluster(stack) }]);
 }
 
+function listClusters({ stack }: TaskPermissionContext): TaskPermissions {
+  return grantOf(stack, [
+    { actions: ['eks:ListClusters'], ...noResourceLevel('eks:ListClusters') },
+  ]);
+}
+
 function describeAddons({ stack }: TaskPermissionContext): TaskPermissions {
   return grantOf(stack, [{ actions: ['eks:DescribeAddon'], ...anyAddon(stack) }]);
 }
@@ -798,12 +804,12 @@ export const GRANTS: GrantTable = {
   },
   'config-objects': {
     summary:
-      'reads (any version of) the configs uploaded under the trigger prefixes and `configs/`, never `runs/`',
+      'reads (any version of) the configs uploaded under the trigger prefixes, `fleet/` and `configs/`, never `runs/`',
     build: configObjects,
   },
   'bootstrap-config-documents': {
     summary:
-      'reads `runs/*/cluster-config.json`: the config a bootstrap run hands to its nested associations run',
+      'reads `runs/*/cluster-config.json`: the config a bootstrap or fleet run hands to its nested associations run',
     build: bootstrapConfigDocuments,
   },
   'list-config-bucket': {
@@ -819,8 +825,12 @@ export const GRANTS: GrantTable = {
     build: publishRunCompleted,
   },
   'describe-clusters': {
-    summary: 'status, version, Auto Mode, Kubernetes endpoint and OIDC issuer of any cluster',
+    summary: 'status, version, tags, Auto Mode, Kubernetes endpoint and OIDC issuer of any cluster',
     build: describeClusters,
+  },
+  'list-clusters': {
+    summary: "the names of the region's clusters, for fleet configs to select among",
+    build: listClusters,
   },
   'describe-addons': {
     summary: 'any add-on: whether the pod identity agent is installed',

@@ -8,6 +8,7 @@ import {
   type DescribeAddonVersionsCommandInput,
   DescribeClusterCommand,
   paginateDescribeAddonVersions,
+  paginateListClusters,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import type { AddonSummary, AddonVersionCandidate } from '../core/addon.ts';
@@ -51,6 +52,15 @@ export async function describeCluster(name: string): Promise<ClusterDetails | un
     authenticationMode: cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP',
     tags: cluster.tags ?? {},
   };
+}
+
+/** The names of every cluster in the client's region, in the order EKS lists them. */
+export async function listClusterNames(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListClusters({ client: eksClient() }, { maxResults: 100 })) {
+    names.push(...(page.clusters ?? []));
+  }
+  return names;
 }
 
 export async function describeAddon(

@@ -24,6 +24,8 @@ import type {
 } from './associations/run-plan.ts';
 import { OPERATIONS } from './config/operations.ts';
 import type { ClusterConfig } from './config/schema.ts';
+import type { FleetConfig } from './fleet/fleet-config.ts';
+import type { FleetReport } from './fleet/report.ts';
 import type { AddonMigrationResult } from './migration/addons.ts';
 import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
 import type {
@@ -312,5 +314,34 @@ export const BOOTSTRAP_DOCUMENTS = {
   appliedConfig: runDocument(
     'cluster-config',
     lazily(() => z.unknown()),
+  ),
+} as const;
+
+/* @__NO_SIDE_EFFECTS__ */
+function clusterConfigOfFleetRun(clusterName: string): RunDocument<unknown> {
+  return runDocument(
+    `${clusterName}/${BOOTSTRAP_DOCUMENTS.appliedConfig.name}`,
+    () => BOOTSTRAP_DOCUMENTS.appliedConfig.schema,
+  );
+}
+
+export const FLEET_DOCUMENTS = {
+  /**
+   * The fleet config as read-fleet-config read and checked it, its selector the one the run uses.
+   * Sealed, so select-fleet-clusters applies exactly that without the YAML reader in its bundle.
+   */
+  config: runDocument(
+    'fleet-config',
+    lazily(() => record<FleetConfig>()),
+  ),
+  /**
+   * One selected cluster's config as a fleet run applies it (`runs/<runId>/<cluster>/cluster-config.json`),
+   * which that cluster's nested associations run reads as a bootstrap run's.
+   */
+  clusterConfig: clusterConfigOfFleetRun,
+  /** The fleet run's whole report: every cluster's outcome. */
+  report: runDocument(
+    'fleet-report',
+    lazily(() => record<FleetReport>()),
   ),
 } as const;

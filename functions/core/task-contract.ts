@@ -41,6 +41,11 @@ export function runRequestInput() {
   return z.object({ runId: requiredText(), input: z.unknown() });
 }
 
+/** A run's first task's answer to an input that is not for its workflow: the run ends quietly. */
+export function ignoredRun() {
+  return z.object({ runId: z.string(), ignored: z.literal(true), reason: z.string() });
+}
+
 /**
  * What the associations workflow's Map gives each task of a batch: the batch, and the run's
  * cluster and operation as the workflow's state carries them, which the batch document must match.
@@ -92,4 +97,16 @@ export function migrationRunFields() {
     removeOidcProviderTrustRelationship: z.boolean(),
     discovery: z.enum(DISCOVERY_MODES),
   };
+}
+
+/** The clusters a fleet run selects: read-fleet-config hands it on, select-fleet-clusters matches it. */
+export function fleetSelection() {
+  return z.object({
+    selector: z.object({
+      clusters: z.optional(z.array(z.string())),
+      namePattern: z.optional(z.string()),
+      tags: z.optional(z.record(z.string(), z.string())),
+    }),
+    region: z.optional(z.string()),
+  });
 }

@@ -85,6 +85,7 @@ export const TASK_GROUP_OF_WORKFLOW: Readonly<Record<string, string>> = {
   'migrate-to-pod-identity': 'migration',
   'bootstrap-cluster': 'bootstrap',
   'ensure-addon': 'addons',
+  'fleet-associations': 'fleet',
 };
 
 /** The group of the tasks that more than one workflow uses. */

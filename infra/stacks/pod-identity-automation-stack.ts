@@ -6,6 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
+import { FLEET_PREFIX } from '../../functions/core/fleet/fleet-config.ts';
+import { FLEET_WORKFLOW } from '../../functions/core/fleet/report.ts';
 import {
   FAILED_ITEMS_METRIC,
   METRICS_NAMESPACE,
@@ -192,6 +194,8 @@ export class PodIdentityAutomationStack extends Stack {
   readonly configBucket: ConfigBucket;
   /** Present when the workflow that config uploads start (`configUploadWorkflow`) is deployed. */
   readonly configUploadTrigger: ConfigUploadTrigger | undefined;
+  /** Present when the fleet-associations workflow is deployed: a fleet/ upload applies it. */
+  readonly fleetUploadTrigger: ConfigUploadTrigger | undefined;
   /** Present when the workflow that new clusters start (`clusterCreatedWorkflow`) is deployed. */
   readonly clusterCreatedTrigger: ClusterCreatedTrigger | undefined;
   /** Where the Kubernetes-calling tasks run, when they run in a VPC. */
@@ -248,7 +252,7 @@ export class PodIdentityAutomationStack extends Stack {
     });
     new CfnOutput(this, CONFIG_BUCKET_OUTPUT, {
       description:
-        'Bucket for eksctl configs: an upload under create/, update/, delete/ or apply/ starts a run',
+        'Bucket for eksctl configs: an upload under create/, update/, delete/, apply/ or fleet/ starts a run',
       value: this.configBucket.bucketName,
     });
 
@@ -266,6 +270,16 @@ export class PodIdentityAutomationStack extends Stack {
             bucket: this.configBucket.bucket,
             prefixes: this.configBucket.triggerPrefixes,
             stateMachine: uploadsStart.stateMachine,
+          });
+
+    const fleetRuns = this.workflowsByName.get(FLEET_WORKFLOW);
+    this.fleetUploadTrigger =
+      fleetRuns === undefined
+        ? undefined
+        : new ConfigUploadTrigger(this, 'FleetUploadTrigger', {
+            bucket: this.configBucket.bucket,
+            prefixes: [FLEET_PREFIX],
+            stateMachine: fleetRuns.stateMachine,
           });
 
     const failedItemsAlarms = new Map<string, cloudwatch.Alarm>();

@@ -29,7 +29,13 @@ import {
   variablesOfTask,
 } from './fixture-stack.ts';
 
-const WORKFLOWS = ['associations', 'bootstrap-cluster', 'ensure-addon', 'migrate-to-pod-identity'];
+const WORKFLOWS = [
+  'associations',
+  'bootstrap-cluster',
+  'ensure-addon',
+  'fleet-associations',
+  'migrate-to-pod-identity',
+];
 const ANY_CLUSTER = 'arn:aws:eks:eu-west-1:111122223333:cluster/*';
 const ANY_ROLE = 'arn:aws:iam::111122223333:role/*';
 const DEFAULT_BUS = 'arn:aws:events:eu-west-1:111122223333:event-bus/default';
@@ -85,7 +91,7 @@ function reaches(task: string, module: string): boolean {
 describe('the deployable stack’s workflows', () => {
   const { stack, template } = realStack();
 
-  it('deploys the three workflows and the ensure-addon workflow they nest', () => {
+  it('deploys the four workflows and the ensure-addon workflow they nest', () => {
     assert.deepEqual(listWorkflows(STATE_MACHINES_DIR), WORKFLOWS);
     assert.deepEqual([...stack.workflows.keys()].sort(), WORKFLOWS);
   });
@@ -305,6 +311,39 @@ describe('the bootstrap-cluster tasks’ permissions', () => {
         statement.Resource.includes(`<${bucketId}.Arn>/runs/*/cluster-config.json`),
       ),
     );
+  });
+});
+
+describe('the fleet-associations tasks’ permissions', () => {
+  const { stack, template } = realStack();
+
+  it('select-fleet-clusters only lists and describes clusters', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'select-fleet-clusters'), [
+      { Effect: 'Allow', Action: ['eks:ListClusters'], Resource: ['*'] },
+      { Effect: 'Allow', Action: ['eks:DescribeCluster'], Resource: [ANY_CLUSTER] },
+    ]);
+  });
+
+  it('read-fleet-config and prepare-fleet-configs call nothing but S3', () => {
+    for (const task of ['read-fleet-config', 'prepare-fleet-configs']) {
+      assert.deepEqual(
+        actionsOf(taskPolicyStatements(stack, task)).filter((action) => !action.startsWith('s3:')),
+        [],
+        task,
+      );
+    }
+  });
+
+  it('starts a fleet run for a config uploaded under fleet/ only', () => {
+    const fleetRuns = stack.workflows.get('fleet-associations')?.stateMachine;
+    assert.ok(fleetRuns);
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule).includes(logicalIdOf(fleetRuns)),
+    );
+    assert.equal(rules.length, 1);
+    assert.deepEqual(rules[0]?.Properties.EventPattern.detail.object, {
+      key: [{ prefix: 'fleet/' }],
+    });
   });
 });
 

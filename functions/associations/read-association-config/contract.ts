@@ -1,6 +1,6 @@
 /** The read-association-config task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { runRequestInput, sealedDocument } from '../../core/task-contract.ts';
+import { ignoredRun, runRequestInput, sealedDocument } from '../../core/task-contract.ts';
 import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
@@ -8,7 +8,7 @@ export const input = runRequestInput();
 
 /** The fields of the task's result the workflow reads; the rest passes through unchecked. */
 export const output = z.discriminatedUnion('ignored', [
-  z.object({ runId: z.string(), ignored: z.literal(true), reason: z.string() }),
+  ignoredRun(),
   z.object({
     runId: z.string(),
     ignored: z.literal(false),

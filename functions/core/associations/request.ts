@@ -237,7 +237,8 @@ function joinPath(base: string, segments: readonly PropertyKey[]): string {
   );
 }
 
-function parseShape<T>(schema: z.ZodMiniType<T>, value: unknown, base = ''): T {
+/** The value as `schema` reads it, or InvalidRequestError with every issue at its path under `base`. */
+export function parseShape<T>(schema: z.ZodMiniType<T>, value: unknown, base = ''): T {
   const result = schema.safeParse(value, { error: zodMessage });
   if (result.success) return result.data;
   throw new InvalidRequestError(
@@ -283,7 +284,8 @@ const getSchema = z.strictObject({
   serviceAccountName: z.optional(z.string()),
 });
 
-const s3EventSchema = z.object({
+/** EventBridge's S3 Object Created event, as far as a run reads it. */
+export const s3EventSchema = z.object({
   source: z.literal('aws.s3'),
   'detail-type': z.string(),
   detail: z.object({
@@ -313,7 +315,8 @@ function pruneIssues(prune: boolean | undefined, operation: string): ConfigIssue
     : [];
 }
 
-function configLocation(value: unknown): ConfigLocation {
+/** A `config` field: `{s3: {bucket, key, versionId?}}` or `{inline: ...}`, else InvalidRequestError. */
+export function configLocation(value: unknown): ConfigLocation {
   if (!isObject(value) || 's3' in value === 'inline' in value) {
     throw new InvalidRequestError([
       {

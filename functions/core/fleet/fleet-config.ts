@@ -20,6 +20,7 @@ import {
   isRegionName,
 } from '../config/index.ts';
 import { isMapping } from '../config/yaml-text.ts';
+import { NamedError } from '../errors.ts';
 import { globMatches } from '../glob.ts';
 
 export const FLEET_PREFIX = 'fleet/';
@@ -41,6 +42,12 @@ export interface FleetCluster {
   name: string;
   region: string;
   tags: Readonly<Record<string, string>>;
+}
+
+/** Which clusters a fleet config is for: its selector, and its `metadata.region` if set. */
+export interface FleetSelection {
+  selector: FleetSelector;
+  region?: string | undefined;
 }
 
 /**
@@ -259,10 +266,7 @@ export function selectorNeedsTags(selector: FleetSelector): boolean {
 }
 
 /** Whether the config is for the cluster: its region, and every condition its selector gives. */
-export function fleetSelects(
-  config: Pick<FleetConfig, 'selector' | 'region'>,
-  cluster: FleetCluster,
-): boolean {
+export function fleetSelects(config: FleetSelection, cluster: FleetCluster): boolean {
   const { clusters, namePattern, tags } = config.selector;
   return (
     (config.region === undefined || config.region === cluster.region) &&
@@ -295,4 +299,75 @@ export function configForCluster(
   const filled = fillPlaceholders(config.template, cluster.name) as Record<string, unknown>;
   const metadata = isMapping(filled.metadata) ? filled.metadata : {};
   return { ...filled, metadata: { ...metadata, name: cluster.name, region: cluster.region } };
+}
+
+/** A `--clusters` value (or console `clusters`) that selects nothing or cannot be read. */
+export class FleetSelectorError extends NamedError {
+  override readonly name = 'FleetSelectorError';
+}
+
+const CLUSTERS_FLAG_FORM =
+  'give cluster names (a,b), one name pattern (prod-*) and tags (tag:env=prod), separated by commas';
+
+/**
+ * The CLI's `--clusters` (and the console input's `clusters`), which replaces a fleet config's
+ * `fleet:` block: `a,b` names clusters, a term with `*` or `?` is the name pattern and
+ * `tag:key=value` a tag; terms of different kinds must all match, as in the block.
+ */
+export function parseClustersFlag(text: string): FleetSelector {
+  const terms = text
+    .split(',')
+    .map((term) => term.trim())
+    .filter((term) => term !== '');
+  if (terms.length === 0)
+    throw new FleetSelectorError(`--clusters is empty; ${CLUSTERS_FLAG_FORM}`);
+  const clusters: string[] = [];
+  const patterns: string[] = [];
+  const tags: Record<string, string> = {};
+  for (const term of terms) {
+    if (term.startsWith('tag:')) {
+      const [key = '', ...rest] = term.slice('tag:'.length).split('=');
+      if (key === '' || rest.length === 0) {
+        throw new FleetSelectorError(
+          `--clusters term "${term}" is not tag:key=value; ${CLUSTERS_FLAG_FORM}`,
+        );
+      }
+      tags[key] = rest.join('=');
+    } else if (/[*?]/.test(term)) {
+      patterns.push(term);
+    } else {
+      clusters.push(term);
+    }
+  }
+  if (patterns.length > 1) {
+    throw new FleetSelectorError(
+      `--clusters gives ${patterns.length} name patterns (${patterns.join(', ')}); a cluster must match every term, so give one`,
+    );
+  }
+  const selector: FleetSelector = {
+    ...(clusters.length > 0 ? { clusters } : {}),
+    ...(patterns[0] !== undefined ? { namePattern: patterns[0] } : {}),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+  };
+  const issues = selectorIssues(selector);
+  if (issues.length > 0) {
+    throw new FleetSelectorError(
+      `--clusters ${JSON.stringify(text)}: ${issues.map((issue) => issue.message).join('; ')}`,
+    );
+  }
+  return selector;
+}
+
+/** The selector in a line: `clusters a, b; names prod-*; tags env=prod`. */
+export function describeSelector(selector: FleetSelector): string {
+  return [
+    selector.clusters && `clusters ${selector.clusters.join(', ')}`,
+    selector.namePattern && `names ${selector.namePattern}`,
+    selector.tags &&
+      `tags ${Object.entries(selector.tags)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(', ')}`,
+  ]
+    .filter((part) => part)
+    .join('; ');
 }

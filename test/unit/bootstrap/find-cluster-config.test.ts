@@ -138,8 +138,8 @@ describe('findClusterConfig', () => {
     it("fills {{cluster}} in with the cluster's name", async () => {
       const { deps, saved } = bucket({ 'fleet/apps.yaml': FLEET('{namePattern: "*"}', OWN_ROLE) });
       await findClusterConfig(INPUT, deps);
-      const [entry] = (saved[0]?.value as { iam: { podIdentityAssociations: unknown[] } }).iam
-        .podIdentityAssociations;
+      const value = saved[0]?.value as { iam: { podIdentityAssociations: unknown[] } } | undefined;
+      const [entry] = value?.iam.podIdentityAssociations ?? [];
       assert.deepEqual(entry, {
         namespace: 'demo-apps',
         serviceAccountName: 'api',

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { ConfigValidationError } from '../../../functions/core/config/index.ts';
 import {
   configForCluster,
+  describeSelector,
+  FleetSelectorError,
   fleetSelects,
+  parseClustersFlag,
   readFleetConfig,
 } from '../../../functions/core/fleet/fleet-config.ts';
 
@@ -161,5 +164,44 @@ describe('configForCluster', () => {
         ],
       },
     });
+  });
+});
+
+describe('parseClustersFlag', () => {
+  it('reads names, one pattern and tags, separated by commas', () => {
+    assert.deepEqual(parseClustersFlag('a, b'), { clusters: ['a', 'b'] });
+    assert.deepEqual(parseClustersFlag('prod-*'), { namePattern: 'prod-*' });
+    assert.deepEqual(parseClustersFlag('tag:env=prod,tag:team=a=b'), {
+      tags: { env: 'prod', team: 'a=b' },
+    });
+    assert.deepEqual(parseClustersFlag('prod-?,tag:env=prod'), {
+      namePattern: 'prod-?',
+      tags: { env: 'prod' },
+    });
+  });
+
+  it('refuses what selects nothing, with what to write instead', () => {
+    for (const [text, pattern] of [
+      [' , ', /is empty/],
+      ['tag:env', /not tag:key=value/],
+      ['tag:=prod', /not tag:key=value/],
+      ['a-*,b-*', /2 name patterns/],
+      ['not a name', /not an EKS cluster name/],
+    ] as const) {
+      assert.throws(
+        () => parseClustersFlag(text),
+        (error: unknown) => error instanceof FleetSelectorError && pattern.test(error.message),
+        text,
+      );
+    }
+  });
+});
+
+describe('describeSelector', () => {
+  it('names every condition of the selector', () => {
+    assert.equal(
+      describeSelector({ clusters: ['a', 'b'], namePattern: 'p-*', tags: { env: 'prod' } }),
+      'clusters a, b; names p-*; tags env=prod',
+    );
   });
 });

@@ -1,0 +1,151 @@
+/**
+ * The report a fleet-associations run ends with: every selected cluster's outcome (its nested
+ * associations run's counts, or why that run failed) and the counts over the whole fleet.
+ */
+import { RESULT_KINDS, type ResultCounts } from '../associations/report.ts';
+import { cutToOutputBudget, failedFirst } from '../run-output.ts';
+
+export const FLEET_WORKFLOW = 'fleet-associations';
+
+/** What one Map iteration leaves: its cluster, and the nested run's summary or its failure. */
+export interface FleetIteration {
+  clusterName: string;
+  associations?: {
+    counts: ResultCounts;
+    reportLocation: string;
+    warnings: string[];
+    executionArn: string;
+  };
+  failure?: { Error?: string; Cause?: string };
+}
+
+export interface FleetClusterOutcome {
+  clusterName: string;
+  /** `failed` when the cluster's run failed or reported a failed item. */
+  result: 'succeeded' | 'failed';
+  counts: ResultCounts | null;
+  reportLocation: string | null;
+  /** Why the cluster's run failed, or how many of its items did. */
+  reason: string | null;
+}
+
+export interface FleetReport {
+  workflow: typeof FLEET_WORKFLOW;
+  runId: string;
+  dryRun: boolean;
+  /** Where the fleet config came from. */
+  source: string;
+  /** The selector the run used, in a line (the config's `fleet:` block, or `clusters`). */
+  selector: string;
+  clusterCounts: { selected: number; succeeded: number; failed: number };
+  /** Associations over every cluster whose run completed. */
+  counts: ResultCounts;
+  clusters: FleetClusterOutcome[];
+  reportLocation: string;
+  warnings: string[];
+  nextSteps: string[];
+}
+
+function zeroCounts(): ResultCounts {
+  return Object.fromEntries(RESULT_KINDS.map((kind) => [kind, 0])) as ResultCounts;
+}
+
+/**
+ * A failed nested run's error and cause. Step Functions gives `startExecution.sync` failures as
+ * States.TaskFailed whose cause is the child's description, holding the child's own error.
+ */
+function failureReason(failure: NonNullable<FleetIteration['failure']>): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const child = JSON.parse(cause) as { Error?: unknown; Cause?: unknown };
+    if (typeof child.Error === 'string') {
+      return `${child.Error}: ${typeof child.Cause === 'string' ? child.Cause : ''}`.trim();
+    }
+  } catch {
+    // Not a child's description: the cause as given says it.
+  }
+  return `${failure.Error ?? 'States.TaskFailed'}: ${cause}`.trim();
+}
+
+function outcomeOf(iteration: FleetIteration): FleetClusterOutcome {
+  const run = iteration.associations;
+  if (run === undefined) {
+    return {
+      clusterName: iteration.clusterName,
+      result: 'failed',
+      counts: null,
+      reportLocation: null,
+      reason: failureReason(iteration.failure ?? {}),
+    };
+  }
+  const failedItems = run.counts.failed;
+  return {
+    clusterName: iteration.clusterName,
+    result: failedItems > 0 ? 'failed' : 'succeeded',
+    counts: run.counts,
+    reportLocation: run.reportLocation,
+    reason:
+      failedItems > 0
+        ? `${failedItems} association${failedItems === 1 ? '' : 's'} failed; see ${run.reportLocation}`
+        : null,
+  };
+}
+
+export function buildFleetReport(input: {
+  runId: string;
+  dryRun: boolean;
+  source: string;
+  selector: string;
+  iterations: readonly FleetIteration[];
+  warnings: readonly string[];
+  reportLocation: string;
+}): FleetReport {
+  const clusters = input.iterations.map(outcomeOf);
+  const counts = zeroCounts();
+  for (const cluster of clusters) {
+    for (const kind of RESULT_KINDS) counts[kind] += cluster.counts?.[kind] ?? 0;
+  }
+  const failed = clusters.filter((cluster) => cluster.result === 'failed');
+  const nextSteps: string[] = [];
+  if (clusters.length === 0) {
+    nextSteps.push(
+      `no cluster matched ${input.selector}; check the fleet: block (or clusters) against the region's clusters and their tags`,
+    );
+  } else if (failed.length > 0) {
+    nextSteps.push(
+      `fix what failed on ${failed.map((cluster) => cluster.clusterName).join(', ')} and start the run again: the clusters already done report their associations unchanged`,
+    );
+  } else if (input.dryRun) {
+    nextSteps.push('nothing was changed (dry run); start the run again without dryRun to apply it');
+  }
+  return {
+    workflow: FLEET_WORKFLOW,
+    runId: input.runId,
+    dryRun: input.dryRun,
+    source: input.source,
+    selector: input.selector,
+    clusterCounts: {
+      selected: clusters.length,
+      succeeded: clusters.length - failed.length,
+      failed: failed.length,
+    },
+    counts,
+    clusters,
+    reportLocation: input.reportLocation,
+    warnings: [
+      ...input.warnings,
+      ...input.iterations.flatMap((iteration) =>
+        (iteration.associations?.warnings ?? []).map(
+          (warning) => `${iteration.clusterName}: ${warning}`,
+        ),
+      ),
+    ],
+    nextSteps,
+  };
+}
+
+/** The report as the execution's output: within Step Functions' limit, failed clusters first. */
+export function fleetReportOutput(report: FleetReport): FleetReport & { omittedClusters?: number } {
+  const { report: cut, omitted } = cutToOutputBudget(report, { clusters: failedFirst });
+  return omitted === undefined ? cut : { ...cut, omittedClusters: omitted };
+}

@@ -1,0 +1,60 @@
+/** The report-fleet task's contract: the input it accepts and the output it returns (its handler checks both). */
+
+import { RESULT_KINDS } from '../../core/associations/report.ts';
+import { reportAdviceFields, requiredText } from '../../core/task-contract.ts';
+import type { ContractDescriptor } from '../../core/task-descriptor.ts';
+import * as z from '../../core/zod.ts';
+
+const counts = () => z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0)));
+
+export const input = z.object({
+  runId: requiredText(),
+  run: z.looseObject({
+    selected: z.looseObject({
+      dryRun: z.boolean(),
+      source: z.string(),
+      selector: z.string(),
+      warnings: z.array(z.string()),
+    }),
+    results: z.array(
+      z.looseObject({
+        clusterName: requiredText(),
+        associations: z.optional(
+          z.looseObject({
+            counts: counts(),
+            reportLocation: z.string(),
+            warnings: z.array(z.string()),
+            executionArn: z.string(),
+          }),
+        ),
+        failure: z.optional(
+          z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+        ),
+      }),
+    ),
+  }),
+});
+
+/** The fields of the task's result the workflow reads; the rest passes through unchecked. */
+export const output = z.object({
+  workflow: z.literal('fleet-associations'),
+  clusterCounts: z.object({
+    selected: z.int().check(z.minimum(0)),
+    succeeded: z.int().check(z.minimum(0)),
+    failed: z.int().check(z.minimum(0)),
+  }),
+  counts: counts(),
+  reportLocation: z.string(),
+  ...reportAdviceFields(),
+});
+
+/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
+export const descriptor: ContractDescriptor = {
+  timeoutSeconds: 120,
+  worstCase: {
+    sequentialCalls: 2,
+    why: 'S3 PutObject of the report, then one PutEvents; one throttled.',
+  },
+  awsCalls: ['s3:PutObject', 'events:PutEvents'],
+  grants: ['run-documents:write', 'publish-run-completed'],
+};
