@@ -28,6 +28,7 @@ import {
   type WellKnownPolicyName,
 } from '../../functions/core/config/index.ts';
 import { asError, NamedError } from '../../functions/core/errors.ts';
+import { FLEET_WORKFLOW } from '../../functions/core/fleet/report.ts';
 import {
   failedItemCount,
   formatAssociationList,
@@ -36,6 +37,7 @@ import {
 } from './associations-output.ts';
 import { isBootstrapReport } from './bootstrap-output.ts';
 import type { GlobalOptions } from './engine-types.ts';
+import { fleetFileInput, printFleetChanges } from './fleet.ts';
 import type { CliIo } from './io.ts';
 import { examples, printReport } from './render.ts';
 import { UsageError } from './usage-error.ts';
@@ -148,6 +150,7 @@ interface GetFlags extends CommonFlags {
 interface ApplyFlags {
   configFile: string;
   prune?: true;
+  clusters?: string;
   dryRun?: true;
   timeout?: string;
 }
@@ -305,13 +308,9 @@ function requireServiceAccount(flags: CommonFlags): {
 /** `-f -` reads the config from standard input, as eksctl does. */
 export const STDIN_PATH = '-';
 
-export function readConfigFile(
-  path: string,
-  operation: Operation,
-  scope: Exclude<Scope, 'all'> = 'associations',
-): ClusterConfig {
+/** A config file's text (`-` reads standard input), refused above the config size limit. */
+export function readConfigText(path: string): { text: string; source: string } {
   const source = path === STDIN_PATH ? 'standard input' : path;
-  let text: string;
   try {
     const size = path === STDIN_PATH ? undefined : statSync(path).size;
     const tooLarge = (bytes: number) =>
@@ -321,11 +320,19 @@ export function readConfigFile(
     if (size !== undefined && size > MAX_CONFIG_BYTES) throw tooLarge(size);
     const bytes = readFileSync(path === STDIN_PATH ? 0 : path);
     if (bytes.length > MAX_CONFIG_BYTES) throw tooLarge(bytes.length);
-    text = bytes.toString('utf8');
+    return { text: bytes.toString('utf8'), source };
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read --config-file ${source}: ${asError(error).message}`);
   }
+}
+
+export function readConfigFile(
+  path: string,
+  operation: Operation,
+  scope: Exclude<Scope, 'all'> = 'associations',
+): ClusterConfig {
+  const { text, source } = readConfigText(path);
   return parseClusterConfig(text, { operation, scope, source });
 }
 
@@ -340,7 +347,11 @@ function rootOf(command: Command): Command {
  * is refused rather than silently ignored; with neither `--region` nor `--simulate`, the
  * file's region is where the local engine calls AWS.
  */
-export function takeRegionFromFile(command: Command, config: ClusterConfig, path: string): void {
+export function takeRegionFromFile(
+  command: Command,
+  config: { metadata: { region: string } },
+  path: string,
+): void {
   const globals = command.optsWithGlobals() as GlobalOptions;
   const fileRegion = config.metadata.region;
   if (globals.region !== undefined && globals.region !== fileRegion) {
@@ -372,6 +383,11 @@ export function fileInput(
     ...(options.dryRun ? { dryRun: true as const } : {}),
     ...(options.prune ? { prune: true as const } : {}),
   };
+  return withinWorkflowInputLimit(input, path);
+}
+
+/** The input, unless Step Functions would refuse it as larger than an execution input may be. */
+function withinWorkflowInputLimit<Input>(input: Input, path: string): Input {
   const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
   if (bytes > MAX_WORKFLOW_INPUT_BYTES) {
     throw new UsageError(
@@ -779,6 +795,10 @@ export function registerPodIdentityAssociationCommands(
     )
     .requiredOption('-f, --config-file <file>', 'eksctl ClusterConfig (YAML or JSON)')
     .option('--prune', 'delete associations eks-pia created for the cluster that the file omits')
+    .option(
+      '--clusters <selector>',
+      'for a fleet config (one with a fleet: block): the clusters to apply it to, in place of the block: a,b / prod-* / tag:env=prod',
+    )
     .option('--dry-run', 'show what would change without changing anything')
     .exitOverride()
     .addHelpText(
@@ -786,12 +806,35 @@ export function registerPodIdentityAssociationCommands(
       examples([
         'eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml --dry-run',
         'eks-pia apply podidentityassociation -f events/configs/apply-team-payments.yaml --prune',
+        'eks-pia apply podidentityassociation -f fleet.yaml --clusters "prod-*,tag:env=prod" --dry-run',
       ]),
     );
   timeoutOption(apply);
   apply.action(async (flags: ApplyFlags, command: Command) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    const config = readConfigFile(flags.configFile, 'apply');
+    const file = readConfigText(flags.configFile);
+    const fleet = fleetFileInput(file, flags);
+    if (fleet !== undefined) {
+      if (fleet.region !== undefined) {
+        takeRegionFromFile(command, { metadata: { region: fleet.region } }, flags.configFile);
+      }
+      await runWithin(
+        deps.run(
+          command,
+          FLEET_WORKFLOW,
+          withinWorkflowInputLimit(fleet.input, flags.configFile),
+          printFleetChanges,
+        ),
+        flags.timeout,
+        timeoutMs,
+      );
+      return;
+    }
+    const config = parseClusterConfig(file.text, {
+      operation: 'apply',
+      scope: 'associations',
+      source: file.source,
+    });
     takeRegionFromFile(command, config, flags.configFile);
     const input = fileInput('apply', config, flags.configFile, flags);
     await start(command, input, printChanges, flags.timeout, timeoutMs);

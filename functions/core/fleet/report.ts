@@ -13,7 +13,8 @@ export interface FleetIteration {
   associations?: {
     counts: ResultCounts;
     reportLocation: string;
-    warnings: string[];
+    /** How many warnings the cluster's report holds: the texts stay there, so the state stays small. */
+    warningCount: number;
     executionArn: string;
   };
   failure?: { Error?: string; Cause?: string };
@@ -134,10 +135,12 @@ export function buildFleetReport(input: {
     reportLocation: input.reportLocation,
     warnings: [
       ...input.warnings,
-      ...input.iterations.flatMap((iteration) =>
-        (iteration.associations?.warnings ?? []).map(
-          (warning) => `${iteration.clusterName}: ${warning}`,
-        ),
+      ...input.iterations.flatMap(({ clusterName, associations }) =>
+        associations !== undefined && associations.warningCount > 0
+          ? [
+              `${clusterName}: ${associations.warningCount} warning${associations.warningCount === 1 ? '' : 's'}; see ${associations.reportLocation}`,
+            ]
+          : [],
       ),
     ],
     nextSteps,

@@ -23,7 +23,7 @@ export const input = z.object({
           z.looseObject({
             counts: counts(),
             reportLocation: z.string(),
-            warnings: z.array(z.string()),
+            warningCount: z.int().check(z.minimum(0)),
             executionArn: z.string(),
           }),
         ),

@@ -28,7 +28,7 @@ const done = (clusterName: string, created: number, failed = 0) => ({
   associations: {
     counts: counts(created, failed),
     reportLocation: `s3://configs/runs/${clusterName}/report.json`,
-    warnings: ['a warning'],
+    warningCount: 1,
     executionArn: `arn:${clusterName}`,
   },
 });
@@ -56,7 +56,10 @@ describe('buildFleetReport', () => {
         ['prod-c', 'failed', 'AgentMissingError: install the agent'],
       ],
     );
-    assert.deepEqual(built.warnings, ['prod-a: a warning', 'prod-b: a warning']);
+    assert.deepEqual(built.warnings, [
+      'prod-a: 1 warning; see s3://configs/runs/prod-a/report.json',
+      'prod-b: 1 warning; see s3://configs/runs/prod-b/report.json',
+    ]);
     assert.match(built.nextSteps[0] ?? '', /prod-b, prod-c/);
   });
 

@@ -1,0 +1,188 @@
+/**
+ * Benchmark: one fleet config applied to C clusters of N associations each through the real
+ * fleet-associations workflow (and its nested associations runs) on the simulator, with the
+ * associations bench's per-API rate limits, latency and production SDK retries; then the same
+ * run again on the world it left (a rerun that must change nothing).
+ *
+ *   node --import tsx bench/fleet.ts [CxN ...]     (default: 10x500)
+ *
+ * The rate limits are the account's, shared by every cluster, so the floor is the associations
+ * floor for C × N associations: eks:CreatePodIdentityAssociation once per association,
+ * iam:CreateRole and iam:AttachRolePolicy once per role the service creates (one entry in ten),
+ * iam:GetRole once per cluster for the shared role, eks:ListPodIdentityAssociations once per
+ * cluster, and eks:ListClusters once. Prints wall time and wall ÷ floor, state transitions,
+ * Lambda invocations and history events per association (the nested runs' included), the largest
+ * state input any state received, throttles, created and failed items and failed clusters; and
+ * the rerun's wall time, reads per association and changes.
+ */
+import { stringify as stringifyYaml } from 'yaml';
+import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
+import type { FleetReport } from '../functions/core/fleet/report.ts';
+import { runWorkflow } from '../local/runner/run-workflow.ts';
+import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
+import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
+import { AUTOMATION_ROLE, POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
+import { callStats, printTable, seconds, throttledCalls, trueFloor, warmUp } from './common.ts';
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-west-2';
+/** The associations bench's limits, plus ListClusters. */
+const RATE_LIMITS: Record<string, number> = {
+  'eks:CreatePodIdentityAssociation': 50,
+  'eks:DescribePodIdentityAssociation': 50,
+  'eks:ListPodIdentityAssociations': 20,
+  'eks:ListClusters': 10,
+  'iam:CreateRole': 20,
+  'iam:AttachRolePolicy': 20,
+  'iam:GetRole': 40,
+};
+const LATENCY_MS = 3;
+const MANAGED_EVERY = 10;
+const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const SHARED_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/shared-app-role`;
+
+function clusterName(index: number): string {
+  return `fleet-${String(index).padStart(3, '0')}`;
+}
+
+function benchWorld(clusters: number): string {
+  return stringifyYaml({
+    account: ACCOUNT,
+    region: REGION,
+    caller: `arn:aws:iam::${ACCOUNT}:role/automation`,
+    clusters: Array.from({ length: clusters }, (_, index) => ({
+      name: clusterName(index),
+      version: '1.31',
+      addons: [{ name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' }],
+      tags: { env: 'bench' },
+    })),
+    roles: [
+      AUTOMATION_ROLE,
+      {
+        name: 'shared-app-role',
+        assumeRolePolicyDocument: POD_IDENTITY_TRUST,
+        tags: { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value },
+      },
+    ],
+    behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
+  });
+}
+
+/** The fleet config: N entries for every cluster tagged env=bench; one in ten gets its own role. */
+function fleetConfig(perCluster: number): string {
+  return stringifyYaml({
+    apiVersion: 'eksctl.io/v1alpha5',
+    kind: 'ClusterConfig',
+    fleet: { tags: { env: 'bench' } },
+    iam: {
+      podIdentityAssociations: Array.from({ length: perCluster }, (_, index) => {
+        const base = { namespace: `team-${index % 50}`, serviceAccountName: `app-${index}` };
+        return index % MANAGED_EVERY === 0
+          ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
+          : { ...base, roleARN: SHARED_ROLE_ARN };
+      }),
+    },
+  });
+}
+
+function minimumCalls(clusters: number, perCluster: number): Record<string, number> {
+  const managed = clusters * Math.ceil(perCluster / MANAGED_EVERY);
+  return {
+    'eks:CreatePodIdentityAssociation': clusters * perCluster,
+    'iam:CreateRole': managed,
+    'iam:AttachRolePolicy': managed,
+    'iam:GetRole': clusters,
+    'eks:ListPodIdentityAssociations': clusters,
+    'eks:ListClusters': 1,
+  };
+}
+
+async function runOnce(simulator: Simulator, key: string) {
+  let transitions = 0;
+  let invocations = 0;
+  let largestState = 0;
+  const since = simulator.calls.length;
+  const throttledBefore = throttledCalls(simulator);
+  const started = performance.now();
+  const report = (await runWorkflow(
+    'fleet-associations',
+    { config: { s3: { bucket: configBucketName(ACCOUNT), key } } },
+    {
+      region: REGION,
+      account: ACCOUNT,
+      shortenWaits: true,
+      onStateEntered: () => (transitions += 1),
+      onTaskInvoked: () => (invocations += 1),
+      onStateData: (_state, _direction, bytes) => (largestState = Math.max(largestState, bytes)),
+    },
+  )) as FleetReport;
+  return {
+    seconds: seconds(started),
+    transitions,
+    invocations,
+    largestState,
+    calls: callStats(simulator, since),
+    throttles: throttledCalls(simulator) - throttledBefore,
+    report,
+  };
+}
+
+async function benchOnce(clusters: number, perCluster: number) {
+  const simulator = await startSimulator(parseWorld(benchWorld(clusters)));
+  // Production retry behaviour: the point is how the workflows cope with real backoff.
+  const disconnect = connectToSimulator(simulator, { retries: 'production' });
+  const store = simulator.state.world.buckets.find(
+    (candidate) => candidate.name === configBucketName(ACCOUNT),
+  );
+  if (!store) throw new Error('the simulator did not provide the config bucket');
+  const key = `fleet/bench-${clusters}x${perCluster}.yaml`;
+  store.objects[key] = fleetConfig(perCluster);
+  const run = await runOnce(simulator, key);
+  const mutatingBefore = simulator.mutatingCalls().length;
+  const rerun = await runOnce(simulator, key);
+  const rerunChanges = simulator.mutatingCalls().length - mutatingBefore;
+  disconnect();
+  await simulator.close();
+  const total = clusters * perCluster;
+  const floor = trueFloor(minimumCalls(clusters, perCluster), RATE_LIMITS);
+  const per = (value: number) => (value / total).toFixed(3);
+  return {
+    fleet: `${clusters}x${perCluster}`,
+    associations: total,
+    'floor s': `${floor.seconds.toFixed(1)} (${floor.api})`,
+    'wall s': run.seconds.toFixed(1),
+    'wall/floor': (run.seconds / floor.seconds).toFixed(2),
+    'reads/assoc': per(run.calls.reads),
+    'writes/assoc': per(run.calls.writes),
+    'transitions/assoc': per(run.transitions),
+    'lambdas/assoc': per(run.invocations),
+    'history events/assoc': per(2 * run.transitions + 3 * run.invocations),
+    'largest state KiB': (run.largestState / 1024).toFixed(1),
+    throttles: run.throttles,
+    created: run.report.counts.created,
+    failed: run.report.counts.failed,
+    'failed clusters': run.report.clusterCounts.failed,
+    'rerun wall s': rerun.seconds.toFixed(1),
+    'rerun reads/assoc': per(rerun.calls.reads),
+    'rerun unchanged': rerun.report.counts.unchanged,
+    'rerun changes': rerunChanges,
+  };
+}
+
+const sizes = process.argv
+  .slice(2)
+  .map((arg) => arg.split('x').map(Number))
+  .filter(([clusters, perCluster]) => (clusters ?? 0) > 0 && (perCluster ?? 0) > 0);
+await warmUp();
+const rows = [];
+for (const [clusters = 10, perCluster = 500] of sizes.length > 0 ? sizes : [[10, 500]]) {
+  rows.push(await benchOnce(clusters, perCluster));
+}
+printTable(
+  `fleet apply on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
+  rows,
+);
