@@ -27,14 +27,23 @@ import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
 import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
 import { BATCH_SIZE } from '../functions/associations/plan-associations/plan-associations.ts';
-import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
 import { AUTOMATION_ROLE, POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
 import {
+  ACCOUNT,
+  associationEntries,
+  LATENCY_MS,
+  MANAGED_EVERY,
+  RATE_LIMITS,
+  REGION,
+  SHARED_ROLE,
+} from './association-world.ts';
+import {
   callStats,
   printTable,
+  quietTasks,
   runEksctlStyle,
   seconds,
   throttledCalls,
@@ -42,27 +51,8 @@ import {
   warmUp,
 } from './common.ts';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-// The tasks' EMF metric lines would mix into the printed figures.
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+quietTasks();
 
-const ACCOUNT = '111122223333';
-const REGION = 'us-west-2';
-/** Requests per second per API: in the range EKS and IAM throttle at for one account. */
-const RATE_LIMITS: Record<string, number> = {
-  'eks:CreatePodIdentityAssociation': 50,
-  'eks:DescribePodIdentityAssociation': 50,
-  'eks:ListPodIdentityAssociations': 20,
-  'iam:CreateRole': 20,
-  'iam:AttachRolePolicy': 20,
-  'iam:GetRole': 40,
-};
-const LATENCY_MS = 3;
-/** Every tenth entry carries permissions, so the service creates its role; the rest name one. */
-const MANAGED_EVERY = 10;
-const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
-const SHARED_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/shared-app-role`;
 function benchWorld(count: number): string {
   return stringifyYaml({
     account: ACCOUNT,
@@ -75,33 +65,9 @@ function benchWorld(count: number): string {
         addons: [{ name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' }],
       },
     ],
-    roles: [
-      AUTOMATION_ROLE,
-      // Opted in, as the deployment's default guardrails require of a role a config names.
-      {
-        name: 'shared-app-role',
-        assumeRolePolicyDocument: POD_IDENTITY_TRUST,
-        tags: { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value },
-      },
-    ],
+    roles: [AUTOMATION_ROLE, SHARED_ROLE],
     quotas: { associationsPerCluster: Math.max(5000, count) },
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
-  });
-}
-
-interface Entry {
-  namespace: string;
-  serviceAccountName: string;
-  permissionPolicyARNs?: string[];
-  roleARN?: string;
-}
-
-function entries(count: number): Entry[] {
-  return Array.from({ length: count }, (_, index) => {
-    const base = { namespace: `team-${index % 50}`, serviceAccountName: `app-${index}` };
-    return index % MANAGED_EVERY === 0
-      ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
-      : { ...base, roleARN: SHARED_ROLE_ARN };
   });
 }
 
@@ -113,7 +79,7 @@ const ENTRIES_PER_FILE = 5000;
 
 /** The configs that together declare `count` associations, each under the size limit. */
 function benchConfigs(count: number): string[] {
-  const all = entries(count);
+  const all = associationEntries(count);
   return Array.from({ length: Math.ceil(count / ENTRIES_PER_FILE) }, (_, file) =>
     stringifyYaml({
       apiVersion: 'eksctl.io/v1alpha5',
@@ -188,7 +154,7 @@ async function applyOnce(simulator: Simulator, count: number) {
 async function eksctlBaseline(count: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(count)));
   return runEksctlStyle(simulator, REGION, ({ iam, eks }) =>
-    entries(count).map(async (entry) => {
+    associationEntries(count).map(async (entry) => {
       let roleArn = entry.roleARN ?? '';
       if (entry.permissionPolicyARNs) {
         const roleName = `eksctl-bench-${entry.namespace}-${entry.serviceAccountName}`;

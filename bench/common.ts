@@ -1,5 +1,5 @@
 /**
- * What both benchmarks share: loading the task modules before the clock starts, the floor the
+ * What the benchmarks share: loading the task modules before the clock starts, the floor the
  * rate limits set for the minimum calls the work needs, call statistics from the simulator's log,
  * and the SDK settings of the eksctl-style baseline.
  */
@@ -9,6 +9,16 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { handlerEntry, listTasks } from '../functions/core/workflow-files.ts';
 import type { Simulator } from '../local/simulator/index.ts';
+
+/**
+ * Silences the tasks' logs and EMF metric lines, which would mix into the printed figures, and
+ * the SDK's notice about this Node version.
+ */
+export function quietTasks(): void {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
 
 /** The simulator's services whose calls are the work itself (not the run store or events). */
 const WORK_SERVICES = new Set(['eks', 'iam', 'kubernetes']);

@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/fleet.ts [CxN ...]     (default: 10x500)
  *
- * The rate limits are the account's, shared by every cluster, so the floor is the associations
+ * The rate limits (the associations bench's, bench/association-world.ts) are the account's, shared by every cluster, so the floor is the associations
  * floor for C × N associations: eks:CreatePodIdentityAssociation once per association,
  * iam:CreateRole and iam:AttachRolePolicy once per role the service creates (one entry in ten),
  * iam:GetRole once per cluster for the shared role, eks:ListPodIdentityAssociations once per
@@ -16,34 +16,31 @@
  * the rerun's wall time, reads per association and changes.
  */
 import { stringify as stringifyYaml } from 'yaml';
-import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
 import type { FleetReport } from '../functions/core/fleet/report.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
-import { AUTOMATION_ROLE, POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
-import { callStats, printTable, seconds, throttledCalls, trueFloor, warmUp } from './common.ts';
+import { AUTOMATION_ROLE } from '../local/simulator/synthetic-worlds.ts';
+import {
+  ACCOUNT,
+  associationEntries,
+  LATENCY_MS,
+  MANAGED_EVERY,
+  RATE_LIMITS,
+  REGION,
+  SHARED_ROLE,
+} from './association-world.ts';
+import {
+  callStats,
+  printTable,
+  quietTasks,
+  seconds,
+  throttledCalls,
+  trueFloor,
+  warmUp,
+} from './common.ts';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const ACCOUNT = '111122223333';
-const REGION = 'us-west-2';
-/** The associations bench's limits, plus ListClusters. */
-const RATE_LIMITS: Record<string, number> = {
-  'eks:CreatePodIdentityAssociation': 50,
-  'eks:DescribePodIdentityAssociation': 50,
-  'eks:ListPodIdentityAssociations': 20,
-  'eks:ListClusters': 10,
-  'iam:CreateRole': 20,
-  'iam:AttachRolePolicy': 20,
-  'iam:GetRole': 40,
-};
-const LATENCY_MS = 3;
-const MANAGED_EVERY = 10;
-const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
-const SHARED_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/shared-app-role`;
+quietTasks();
 
 function clusterName(index: number): string {
   return `fleet-${String(index).padStart(3, '0')}`;
@@ -60,14 +57,7 @@ function benchWorld(clusters: number): string {
       addons: [{ name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' }],
       tags: { env: 'bench' },
     })),
-    roles: [
-      AUTOMATION_ROLE,
-      {
-        name: 'shared-app-role',
-        assumeRolePolicyDocument: POD_IDENTITY_TRUST,
-        tags: { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value },
-      },
-    ],
+    roles: [AUTOMATION_ROLE, SHARED_ROLE],
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
   });
 }
@@ -79,12 +69,7 @@ function fleetConfig(perCluster: number): string {
     kind: 'ClusterConfig',
     fleet: { tags: { env: 'bench' } },
     iam: {
-      podIdentityAssociations: Array.from({ length: perCluster }, (_, index) => {
-        const base = { namespace: `team-${index % 50}`, serviceAccountName: `app-${index}` };
-        return index % MANAGED_EVERY === 0
-          ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
-          : { ...base, roleARN: SHARED_ROLE_ARN };
-      }),
+      podIdentityAssociations: associationEntries(perCluster),
     },
   });
 }
@@ -104,7 +89,7 @@ function minimumCalls(clusters: number, perCluster: number): Record<string, numb
 async function runOnce(simulator: Simulator, key: string) {
   let transitions = 0;
   let invocations = 0;
-  let largestState = 0;
+  let largestState = { bytes: 0, state: 'none' };
   const since = simulator.calls.length;
   const throttledBefore = throttledCalls(simulator);
   const started = performance.now();
@@ -117,7 +102,9 @@ async function runOnce(simulator: Simulator, key: string) {
       shortenWaits: true,
       onStateEntered: () => (transitions += 1),
       onTaskInvoked: () => (invocations += 1),
-      onStateData: (_state, _direction, bytes) => (largestState = Math.max(largestState, bytes)),
+      onStateData: (state, _direction, bytes) => {
+        if (bytes > largestState.bytes) largestState = { bytes, state };
+      },
     },
   )) as FleetReport;
   return {
@@ -161,7 +148,7 @@ async function benchOnce(clusters: number, perCluster: number) {
     'transitions/assoc': per(run.transitions),
     'lambdas/assoc': per(run.invocations),
     'history events/assoc': per(2 * run.transitions + 3 * run.invocations),
-    'largest state KiB': (run.largestState / 1024).toFixed(1),
+    'largest state KiB': `${(run.largestState.bytes / 1024).toFixed(1)} (${run.largestState.state})`,
     throttles: run.throttles,
     created: run.report.counts.created,
     failed: run.report.counts.failed,

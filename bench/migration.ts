@@ -34,6 +34,7 @@ import { AUTOMATION_ROLE, irsaWorkloads } from '../local/simulator/synthetic-wor
 import {
   callStats,
   printTable,
+  quietTasks,
   runEksctlStyle,
   seconds,
   simulatorCredentials,
@@ -42,10 +43,7 @@ import {
   warmUp,
 } from './common.ts';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-// The tasks' EMF metric lines would mix into the printed figures.
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+quietTasks();
 
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';

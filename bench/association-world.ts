@@ -1,0 +1,48 @@
+/**
+ * What the associations and fleet benches share: the account, the per-API rate limits and
+ * latency the simulator applies, the role most entries share, and the entries themselves (one
+ * in ten carries permissions, so the service creates its role; the rest name the shared role).
+ */
+import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
+import { POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
+
+export const ACCOUNT = '111122223333';
+export const REGION = 'us-west-2';
+/** Requests per second per API: in the range EKS and IAM throttle at for one account. */
+export const RATE_LIMITS: Record<string, number> = {
+  'eks:CreatePodIdentityAssociation': 50,
+  'eks:DescribePodIdentityAssociation': 50,
+  'eks:ListPodIdentityAssociations': 20,
+  'eks:ListClusters': 10,
+  'iam:CreateRole': 20,
+  'iam:AttachRolePolicy': 20,
+  'iam:GetRole': 40,
+};
+export const LATENCY_MS = 3;
+/** Every tenth entry carries permissions, so the service creates its role; the rest name one. */
+export const MANAGED_EVERY = 10;
+const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const SHARED_ROLE_NAME = 'shared-app-role';
+
+/** The shared role, opted in as the deployment's default guardrails require of a named role. */
+export const SHARED_ROLE = {
+  name: SHARED_ROLE_NAME,
+  assumeRolePolicyDocument: POD_IDENTITY_TRUST,
+  tags: { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value },
+};
+
+export interface Entry {
+  namespace: string;
+  serviceAccountName: string;
+  permissionPolicyARNs?: string[];
+  roleARN?: string;
+}
+
+export function associationEntries(count: number): Entry[] {
+  return Array.from({ length: count }, (_, index) => {
+    const base = { namespace: `team-${index % 50}`, serviceAccountName: `app-${index}` };
+    return index % MANAGED_EVERY === 0
+      ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
+      : { ...base, roleARN: `arn:aws:iam::${ACCOUNT}:role/${SHARED_ROLE_NAME}` };
+  });
+}
