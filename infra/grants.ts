@@ -21,6 +21,7 @@ import {
   EDIT_POLICY,
   VIEW_POLICY,
 } from '../functions/core/cluster-access-policies.ts';
+import { DESIRED_PREFIX } from '../functions/core/desired-state.ts';
 import { CHANGE_SET_PREFIX, EKSCTL_ROLE_STACK_PATTERNS } from '../functions/core/eksctl-stacks.ts';
 import { FLEET_PREFIX } from '../functions/core/fleet/fleet-config.ts';
 import { MIGRATABLE_ROLES_ENV } from '../functions/core/migration/migratable.ts';
@@ -79,7 +80,10 @@ const RUN_DOCUMENT_KEYS =
   'each run; the wildcard covers the runs/ prefix of the config bucket only.';
 const CONFIG_KEYS =
   'People choose the names of the configs they upload; the wildcards cover only the trigger ' +
-  'prefixes and configs/ of the config bucket, never runs/.';
+  'prefixes, fleet/, configs/ and desired/ of the config bucket, never runs/.';
+const DESIRED_STATE_KEYS =
+  'Each managed cluster has its desired state under desired/<cluster name>/, a name chosen by ' +
+  'whoever created the cluster; the wildcard covers the desired/ prefix of the config bucket only.';
 
 const MIGRATABLE_ROLES =
   'Accepts editing the trust of (and passing to pods.eks.amazonaws.com) the roles matching the ' +
@@ -284,6 +288,31 @@ function runDocuments(
   };
 }
 
+/** The clusters' desired state (functions/core/desired-state.ts): recorded by applies, read by the drift check. */
+function desiredState(
+  { stack, configBucket }: TaskPermissionContext,
+  access: 'read' | 'write',
+): TaskPermissions {
+  const records = configBucket.objectsUnder(DESIRED_PREFIX);
+  return {
+    ...grantOf(stack, [
+      access === 'write'
+        ? { actions: ['s3:PutObject'], resources: [records], reason: DESIRED_STATE_KEYS }
+        : { actions: ['s3:GetObject'], resources: [records], reason: DESIRED_STATE_KEYS },
+      ...(access === 'write'
+        ? []
+        : [
+            {
+              actions: ['s3:ListBucket'],
+              resources: [configBucket.bucket.bucketArn],
+              conditions: { StringLike: { 's3:prefix': [`${DESIRED_PREFIX}*`] } },
+            },
+          ]),
+    ]),
+    environment: { CONFIG_BUCKET: configBucket.bucketName },
+  };
+}
+
 function listConfigBucket(configBucket: ConfigBucket): PolicyStatement {
   return new PolicyStatement({
     actions: ['s3:ListBucket'],
@@ -296,9 +325,12 @@ function listConfigBucket(configBucket: ConfigBucket): PolicyStatement {
  * `configs/`; never `runs/`.
  */
 function configObjects({ stack, configBucket }: TaskPermissionContext): TaskPermissions {
-  const configs = [...configBucket.triggerPrefixes, FLEET_PREFIX, configBucket.configsPrefix].map(
-    (prefix) => configBucket.objectsUnder(prefix),
-  );
+  const configs = [
+    ...configBucket.triggerPrefixes,
+    FLEET_PREFIX,
+    configBucket.configsPrefix,
+    DESIRED_PREFIX,
+  ].map((prefix) => configBucket.objectsUnder(prefix));
   return {
     ...grantOf(stack, [
       { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: configs, reason: CONFIG_KEYS },
@@ -804,7 +836,7 @@ export const GRANTS: GrantTable = {
   },
   'config-objects': {
     summary:
-      'reads (any version of) the configs uploaded under the trigger prefixes, `fleet/` and `configs/`, never `runs/`',
+      'reads (any version of) the configs uploaded under the trigger prefixes, `fleet/` and `configs/`, and the desired states under `desired/`; never `runs/`',
     build: configObjects,
   },
   'bootstrap-config-documents': {
@@ -827,6 +859,14 @@ export const GRANTS: GrantTable = {
   'describe-clusters': {
     summary: 'status, version, tags, Auto Mode, Kubernetes endpoint and OIDC issuer of any cluster',
     build: describeClusters,
+  },
+  'desired-state:write': {
+    summary: "under `desired/`: a cluster's desired state, after an apply",
+    build: (context) => desiredState(context, 'write'),
+  },
+  'desired-state:read': {
+    summary: 'lists (prefix `desired/` only) and reads the desired states, for the drift check',
+    build: (context) => desiredState(context, 'read'),
   },
   'list-clusters': {
     summary: "the names of the region's clusters, for fleet configs to select among",

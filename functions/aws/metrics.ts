@@ -4,6 +4,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
+  DRIFTED_ITEMS_METRIC,
   FAILED_ITEMS_METRIC,
   METRICS_NAMESPACE,
   WORKFLOW_DIMENSION,
@@ -12,15 +13,25 @@ import {
 let metrics: Metrics | undefined;
 
 /**
- * Publishes the run's failed items at once, zero included, so the alarm sees every run. Built on
+ * Publishes one count of a run at once, zero included, so the alarm sees every run. Built on
  * first use: the environment (POWERTOOLS_METRICS_DISABLED on a laptop) is read then.
  */
-export function recordFailedItems(workflow: string, failed: number): void {
+function publishCount(workflow: string, metricName: string, value: number): void {
   metrics ??= new Metrics({
     namespace: METRICS_NAMESPACE,
     serviceName: 'eks-pod-identity-automation',
   });
   metrics.addDimension(WORKFLOW_DIMENSION, workflow);
-  metrics.addMetric(FAILED_ITEMS_METRIC, MetricUnit.Count, failed);
+  metrics.addMetric(metricName, MetricUnit.Count, value);
   metrics.publishStoredMetrics();
+}
+
+/** The run's failed items. */
+export function recordFailedItems(workflow: string, failed: number): void {
+  publishCount(workflow, FAILED_ITEMS_METRIC, failed);
+}
+
+/** The items a drift check found differing from their desired state. */
+export function recordDriftedItems(workflow: string, drifted: number): void {
+  publishCount(workflow, DRIFTED_ITEMS_METRIC, drifted);
 }

@@ -24,6 +24,7 @@ import type {
 } from './associations/run-plan.ts';
 import { OPERATIONS } from './config/operations.ts';
 import type { ClusterConfig } from './config/schema.ts';
+import type { DriftReport } from './drift/report.ts';
 import type { FleetConfig } from './fleet/fleet-config.ts';
 import type { FleetReport } from './fleet/report.ts';
 import type { AddonMigrationResult } from './migration/addons.ts';
@@ -343,5 +344,13 @@ export const FLEET_DOCUMENTS = {
   report: runDocument(
     'fleet-report',
     lazily(() => record<FleetReport>()),
+  ),
+} as const;
+
+export const DRIFT_DOCUMENTS = {
+  /** The drift check's whole report: every cluster's drift and heal. */
+  report: runDocument(
+    'drift-report',
+    lazily(() => record<DriftReport>()),
   ),
 } as const;

@@ -71,6 +71,20 @@ export function runReportDescriptor(worstCase: StatedWorstCase): ContractDescrip
 }
 
 /**
+ * report-fleet and report-drift: each builds its report from what the workflow's Map handed it
+ * (each cluster's nested run), writes it to the run store and announces the run's end.
+ */
+export const mapReportDescriptor: ContractDescriptor = {
+  timeoutSeconds: 120,
+  worstCase: {
+    sequentialCalls: 2,
+    why: 'S3 PutObject of the report, then one PutEvents; one throttled.',
+  },
+  awsCalls: ['s3:PutObject', 'events:PutEvents'],
+  grants: ['run-documents:write', 'publish-run-completed'],
+};
+
+/**
  * apply-addons and apply-association-batch create, update and delete the roles they manage
  * through the same code (functions/aws/iam.ts): its IAM calls, one entry of their `awsCalls`.
  */

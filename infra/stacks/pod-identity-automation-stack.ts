@@ -3,12 +3,16 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
+import { DRIFT_WORKFLOW } from '../../functions/core/drift/report.ts';
 import { FLEET_PREFIX } from '../../functions/core/fleet/fleet-config.ts';
 import { FLEET_WORKFLOW } from '../../functions/core/fleet/report.ts';
 import {
+  DRIFTED_ITEMS_METRIC,
   FAILED_ITEMS_METRIC,
   METRICS_NAMESPACE,
   WORKFLOW_DIMENSION,
@@ -108,6 +112,20 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    */
   readonly clusterCreatedWorkflow?: string;
   /**
+   * When EventBridge Scheduler starts the drift-check workflow (a `rate(...)` or `cron(...)`
+   * expression), or `off` for no schedule.
+   *
+   * @default 'rate(1 day)'
+   */
+  readonly driftCheckSchedule?: string;
+  /**
+   * Whether the scheduled drift check also heals what it finds, by applying each cluster's
+   * desired state again. Off, it reports and alarms only.
+   *
+   * @default false
+   */
+  readonly healDrift?: boolean;
+  /**
    * Roles the migration may edit the trust policy of (add the pods.eks.amazonaws.com statement,
    * remove this cluster's OIDC statements) and pass to EKS Pod Identity: ARN patterns with `*`.
    *
@@ -202,6 +220,10 @@ export class PodIdentityAutomationStack extends Stack {
   readonly kubernetesApiNetwork: KubernetesApiNetwork | undefined;
   /** The topic every alarm of the stack notifies. */
   readonly alarmTopic: sns.Topic;
+  /** Present when the drift-check workflow is deployed and its schedule is not `off`. */
+  readonly driftCheckSchedule: scheduler.Schedule | undefined;
+  /** Present when the drift-check workflow is deployed: a check found drifted items. */
+  readonly driftAlarm: cloudwatch.Alarm | undefined;
   /** Alarms on items that runs reported as failed, by workflow. */
   readonly failedItemsAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
 
@@ -281,6 +303,33 @@ export class PodIdentityAutomationStack extends Stack {
             prefixes: [FLEET_PREFIX],
             stateMachine: fleetRuns.stateMachine,
           });
+
+    const driftChecks = this.workflowsByName.get(DRIFT_WORKFLOW);
+    const driftSchedule = props.driftCheckSchedule ?? 'rate(1 day)';
+    this.driftCheckSchedule =
+      driftChecks === undefined || driftSchedule === 'off'
+        ? undefined
+        : new scheduler.Schedule(this, 'DriftCheckSchedule', {
+            description: `Starts the drift check${props.healDrift ? ', with heal,' : ''} on every managed cluster`,
+            schedule: scheduler.ScheduleExpression.expression(driftSchedule),
+            target: new schedulerTargets.StepFunctionsStartExecution(driftChecks.stateMachine, {
+              input: scheduler.ScheduleTargetInput.fromObject({ heal: props.healDrift ?? false }),
+            }),
+          });
+    this.driftAlarm =
+      driftChecks === undefined
+        ? undefined
+        : alarmOnAny(
+            this,
+            'DriftCheckDriftedItemsAlarm',
+            'A drift check found clusters that differ from their desired state (see its report)',
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: DRIFTED_ITEMS_METRIC,
+              dimensionsMap: { [WORKFLOW_DIMENSION]: DRIFT_WORKFLOW },
+              statistic: cloudwatch.Stats.SUM,
+            }),
+          );
 
     const failedItemsAlarms = new Map<string, cloudwatch.Alarm>();
     for (const workflow of WORKFLOWS_REPORTING_ITEMS) {

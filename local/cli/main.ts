@@ -12,6 +12,7 @@ import { registerAddonCommands } from './addon.ts';
 import { withStoredPages } from './associations-output.ts';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
+import { registerDriftCommand } from './drift.ts';
 import { openEngine, recordUntouchedSimulation } from './engine.ts';
 import type { Engine, GlobalOptions } from './engine-types.ts';
 import type { CliIo } from './io.ts';
@@ -270,6 +271,7 @@ function buildProgram(io: CliIo, session: CliSession): Command {
   registerMigrateCommand(program, {
     run,
   });
+  registerDriftCommand(program, { run });
   return program;
 }
 

@@ -140,7 +140,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
   describe('read-association-config', () => {
     const statements = taskPolicyStatements(stack, 'read-association-config');
 
-    it('reads configs (any version) under the trigger prefixes, fleet/ and configs/, and of runs/ only the configs bootstrap and fleet runs hand over', () => {
+    it('reads configs (any version) under the trigger prefixes, fleet/, configs/ and desired/, and of runs/ only the configs bootstrap and fleet runs hand over', () => {
       const [configs, handedOver, ...others] = statementsWith(statements, 's3:GetObject');
 
       assert.deepEqual(configs?.Action, ['s3:GetObject', 's3:GetObjectVersion']);
@@ -151,6 +151,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
         bucketObjects('apply/'),
         bucketObjects('fleet/'),
         bucketObjects('configs/'),
+        bucketObjects('desired/'),
       ]);
       assert.deepEqual(handedOver, {
         Effect: 'Allow',

@@ -32,6 +32,7 @@ import {
 const WORKFLOWS = [
   'associations',
   'bootstrap-cluster',
+  'drift-check',
   'ensure-addon',
   'fleet-associations',
   'migrate-to-pod-identity',
@@ -91,7 +92,7 @@ function reaches(task: string, module: string): boolean {
 describe('the deployable stack’s workflows', () => {
   const { stack, template } = realStack();
 
-  it('deploys the four workflows and the ensure-addon workflow they nest', () => {
+  it('deploys the five workflows and the ensure-addon workflow they nest', () => {
     assert.deepEqual(listWorkflows(STATE_MACHINES_DIR), WORKFLOWS);
     assert.deepEqual([...stack.workflows.keys()].sort(), WORKFLOWS);
   });
@@ -344,6 +345,57 @@ describe('the fleet-associations tasks’ permissions', () => {
     assert.deepEqual(rules[0]?.Properties.EventPattern.detail.object, {
       key: [{ prefix: 'fleet/' }],
     });
+  });
+});
+
+describe('the drift check', () => {
+  const { stack, template } = realStack();
+  const bucketId = logicalIdOf(stack.configBucket.bucket);
+  const desired = `<${bucketId}.Arn>/desired/*`;
+
+  it('lists and reads desired states and describes clusters, and nothing else', () => {
+    const statements = taskPolicyStatements(stack, 'list-desired-clusters');
+    assert.deepEqual(onlyStatementWith(statements, 's3:ListBucket').Condition, {
+      StringLike: { 's3:prefix': ['desired/*'] },
+    });
+    assert.deepEqual(onlyStatementWith(statements, 's3:GetObject').Resource, [desired]);
+    assert.deepEqual(actionsOf(statements).sort(), [
+      'eks:DescribeCluster',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+  });
+
+  it('lets only record-desired-state write a desired state', () => {
+    const writers = [...stack.taskFunctions.keys()].filter((task) =>
+      statementsWith(taskPolicyStatements(stack, task), 's3:PutObject').some((statement) =>
+        statement.Resource.includes(desired),
+      ),
+    );
+    assert.deepEqual(writers, ['record-desired-state']);
+  });
+
+  it('runs daily without heal, and alarms on drifted items', () => {
+    const driftChecks = stack.workflows.get('drift-check')?.stateMachine;
+    assert.ok(driftChecks);
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    assert.equal(schedules.length, 1);
+    assert.equal(schedules[0]?.Properties.ScheduleExpression, 'rate(1 day)');
+    assert.equal(schedules[0]?.Properties.Target.Input, JSON.stringify({ heal: false }));
+    assert.deepEqual(schedules[0]?.Properties.Target.Arn, { Ref: logicalIdOf(driftChecks) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DriftedItems',
+      Dimensions: [{ Name: 'Workflow', Value: 'drift-check' }],
+    });
+  });
+
+  it('takes its schedule and heal from the stack props, or no schedule when off', () => {
+    const healing = realStack({ driftCheckSchedule: 'cron(0 3 * * ? *)', healDrift: true });
+    const [schedule] = Object.values(healing.template.findResources('AWS::Scheduler::Schedule'));
+    assert.equal(schedule?.Properties.ScheduleExpression, 'cron(0 3 * * ? *)');
+    assert.equal(schedule?.Properties.Target.Input, JSON.stringify({ heal: true }));
+    const off = realStack({ driftCheckSchedule: 'off' });
+    assert.deepEqual(off.template.findResources('AWS::Scheduler::Schedule'), {});
   });
 });
 

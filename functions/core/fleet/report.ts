@@ -55,7 +55,7 @@ function zeroCounts(): ResultCounts {
  * A failed nested run's error and cause. Step Functions gives `startExecution.sync` failures as
  * States.TaskFailed whose cause is the child's description, holding the child's own error.
  */
-function failureReason(failure: NonNullable<FleetIteration['failure']>): string {
+export function failureReason(failure: { Error?: string; Cause?: string }): string {
   const cause = failure.Cause ?? '';
   try {
     const child = JSON.parse(cause) as { Error?: unknown; Cause?: unknown };

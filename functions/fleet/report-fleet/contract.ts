@@ -1,8 +1,8 @@
 /** The report-fleet task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { RESULT_KINDS } from '../../core/associations/report.ts';
+import { mapReportDescriptor } from '../../core/shared-descriptors.ts';
 import { reportAdviceFields, requiredText } from '../../core/task-contract.ts';
-import type { ContractDescriptor } from '../../core/task-descriptor.ts';
 import * as z from '../../core/zod.ts';
 
 const counts = () => z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0)));
@@ -48,13 +48,5 @@ export const output = z.object({
   ...reportAdviceFields(),
 });
 
-/** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
-export const descriptor: ContractDescriptor = {
-  timeoutSeconds: 120,
-  worstCase: {
-    sequentialCalls: 2,
-    why: 'S3 PutObject of the report, then one PutEvents; one throttled.',
-  },
-  awsCalls: ['s3:PutObject', 'events:PutEvents'],
-  grants: ['run-documents:write', 'publish-run-completed'],
-};
+/** Read by infra, the runner and the README: the Map reports' shared descriptor. */
+export const descriptor = mapReportDescriptor;

@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { Crc32 } from '@smithy/core/checksum';
+import { DESIRED_PREFIX } from '../../../functions/core/desired-state.ts';
 import { RUNS_PREFIX } from '../../../functions/core/run-documents.ts';
 import { escapeXml, SimError, type SimRequest, type SimResponse } from '../protocol.ts';
 import type { ServiceContext, ServiceModule } from '../server.ts';
@@ -78,9 +79,10 @@ export const s3Service: ServiceModule = {
       case 'PUT':
         return {
           operation: 'PutObject',
-          // The service's own run records (request, plan, results, report) change nothing it
-          // manages; counting them would make every rerun look like it changed something.
-          mutating: !key.startsWith(RUNS_PREFIX),
+          // The service's own records (a run's request, plan, results and report; a cluster's
+          // desired state) change nothing it manages; counting them would make every rerun look
+          // like it changed something.
+          mutating: !key.startsWith(RUNS_PREFIX) && !key.startsWith(DESIRED_PREFIX),
           run: () => putObject(state, bucket, key, request),
         };
       default:

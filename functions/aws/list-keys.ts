@@ -1,6 +1,6 @@
 /** Lists the config bucket's keys under a prefix, every page. */
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { s3Client } from '../../aws/clients.ts';
+import { s3Client } from './clients.ts';
 
 export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];

@@ -1,0 +1,110 @@
+/**
+ * `eks-pia drift [--cluster C | --clusters SELECTOR] [--heal]`: runs the drift-check workflow,
+ * which plans each managed cluster's last apply again (a dry run) and, with --heal, applies it;
+ * prints a line per cluster. A cluster that drifted and was not healed, or failed, makes the
+ * command fail (exit 1) after the report, so a script or a pipeline notices.
+ */
+import type { Command } from 'commander';
+import { DRIFT_WORKFLOW, type DriftReport } from '../../functions/core/drift/report.ts';
+import { NamedError } from '../../functions/core/errors.ts';
+import type { CliIo } from './io.ts';
+import { examples, printReport } from './render.ts';
+import { formatTable } from './table.ts';
+import { UsageError } from './usage-error.ts';
+
+/** The check found clusters that differ from their desired state, or could not check or heal one. */
+export class DriftFoundError extends NamedError {
+  override readonly name = 'DriftFoundError';
+}
+
+export type DriftPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
+
+export interface DriftCommandDeps {
+  run(command: Command, workflow: string, input: unknown, print: DriftPrinter): Promise<void>;
+}
+
+interface DriftFlags {
+  cluster?: string;
+  clusters?: string;
+  heal?: true;
+}
+
+function isDriftReport(report: unknown): report is DriftReport {
+  return (report as { workflow?: unknown } | null)?.workflow === DRIFT_WORKFLOW;
+}
+
+export function describeDriftReport(report: DriftReport): string {
+  const drift = (cluster: DriftReport['clusters'][number]) =>
+    cluster.drift === null
+      ? '-'
+      : `${cluster.drift.created} missing, ${cluster.drift.updated} changed, ${cluster.drift.deleted} extra`;
+  const table = formatTable(
+    [
+      ['CLUSTER', (cluster) => cluster.clusterName],
+      ['RESULT', (cluster) => cluster.result],
+      ['DRIFT', drift],
+      ['DETAILS', (cluster) => cluster.reason ?? cluster.checkReport ?? ''],
+    ],
+    report.clusters,
+    'no managed cluster to check',
+  );
+  const { checked, drifted, healed, failed } = report.clusterCounts;
+  const lines = [
+    `${checked} cluster${checked === 1 ? '' : 's'} checked (${report.selector}): ${drifted} drifted, ${healed} healed, ${failed} failed`,
+    `report: ${report.reportLocation}`,
+  ];
+  if (report.nextSteps.length > 0) {
+    lines.push('Next steps:', ...report.nextSteps.map((step) => `  - ${step}`));
+  }
+  return `${table}${lines.join('\n')}\n`;
+}
+
+const printDrift: DriftPrinter = (report, format, io) => {
+  if (isDriftReport(report) && format !== 'json' && format !== 'yaml') {
+    io.out(describeDriftReport(report));
+  } else {
+    printReport(report, format, io);
+  }
+  if (isDriftReport(report)) {
+    const { drifted, failed } = report.clusterCounts;
+    if (drifted + failed > 0) {
+      throw new DriftFoundError(
+        `${drifted} cluster(s) drifted and ${failed} failed; see the report above`,
+      );
+    }
+  }
+};
+
+export function registerDriftCommand(program: Command, deps: DriftCommandDeps): void {
+  program
+    .command('drift')
+    .description(
+      'compare managed clusters with the desired state their last apply recorded; with --heal, bring them back',
+    )
+    .option('--cluster <name>', 'one cluster')
+    .option(
+      '--clusters <selector>',
+      'clusters by names, pattern or tags: a,b / prod-* / tag:env=prod',
+    )
+    .option('--heal', "apply each drifted cluster's desired state again")
+    .addHelpText(
+      'after',
+      examples([
+        'eks-pia drift',
+        'eks-pia drift --cluster demo',
+        'eks-pia drift --clusters "prod-*" --heal',
+      ]),
+    )
+    .exitOverride()
+    .action(async (flags: DriftFlags, command: Command) => {
+      if (flags.cluster !== undefined && flags.clusters !== undefined) {
+        throw new UsageError('give --cluster or --clusters, not both');
+      }
+      const clusters = flags.cluster ?? flags.clusters;
+      const input = {
+        ...(clusters !== undefined ? { clusters } : {}),
+        ...(flags.heal ? { heal: true } : {}),
+      };
+      await deps.run(command, DRIFT_WORKFLOW, input, printDrift);
+    });
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cli, scratch } from './run-cli.ts';
+
+const ACCOUNT = '111122223333';
+const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
+
+describe('eks-pia drift', () => {
+  it('reports a change made by hand (exit 1), heals it with --heal, and then finds none', async () => {
+    const dir = scratch();
+    const world = join(dir, 'world.yaml');
+    writeFileSync(
+      world,
+      `account: "${ACCOUNT}"\nregion: us-west-2\ncaller: arn:aws:iam::${ACCOUNT}:role/automation\nclusters:\n  - {name: demo, version: "1.31", addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}], namespaces: [default]}\nroles:\n  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}\n  - {name: reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}\n`,
+    );
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: demo, region: us-west-2}\niam:\n  podIdentityAssociations:\n    - {namespace: default, serviceAccountName: web, roleARN: "arn:aws:iam::${ACCOUNT}:role/reader"}\n`,
+    );
+    const applied = join(dir, 'applied.json');
+    const apply = await cli(
+      'apply',
+      'podidentityassociation',
+      '-f',
+      config,
+      '--simulate',
+      world,
+      '--state-out',
+      applied,
+    );
+    assert.equal(apply.code, 0, apply.err);
+
+    // By hand: the association is deleted.
+    const state = JSON.parse(readFileSync(applied, 'utf8'));
+    state.clusters[0].podIdentityAssociations = [];
+    writeFileSync(applied, JSON.stringify(state));
+
+    const found = await cli('drift', '--cluster', 'demo', '--simulate', applied);
+    assert.equal(found.code, 1, found.err);
+    assert.match(found.out, /^demo +drifted +1 missing, 0 changed, 0 extra/m);
+    assert.match(found.err, /1 cluster\(s\) drifted/);
+
+    const healedState = join(dir, 'healed.json');
+    const heal = await cli('drift', '--heal', '--simulate', applied, '--state-out', healedState);
+    assert.equal(heal.code, 0, heal.err);
+    assert.match(heal.out, /^demo +healed +1 missing/m);
+
+    const after = await cli('drift', '--simulate', healedState);
+    assert.equal(after.code, 0, after.err);
+    assert.match(after.out, /^demo +in sync +0 missing, 0 changed, 0 extra/m);
+  });
+
+  it('refuses --cluster with --clusters before running anything', async () => {
+    const result = await cli('drift', '--cluster', 'a', '--clusters', 'b');
+    assert.equal(result.code, 2);
+    assert.match(result.err, /--cluster or --clusters, not both/);
+  });
+});

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { recordDesiredState } from '../../../functions/associations/record-desired-state/record-desired-state.ts';
+import { parseWorkflowInput } from '../../../functions/core/associations/request.ts';
+import type { ClusterConfig } from '../../../functions/core/config/index.ts';
+import {
+  clusterOfDesiredRunKey,
+  type DesiredRun,
+  desiredConfigKey,
+} from '../../../functions/core/desired-state.ts';
+import { buildDriftReport } from '../../../functions/core/drift/report.ts';
+import { listDesiredClusters } from '../../../functions/drift/list-desired-clusters/list-desired-clusters.ts';
+
+const counts = (created: number, updated = 0, deleted = 0, failed = 0) => ({
+  created,
+  updated,
+  deleted,
+  unchanged: 0,
+  skipped: 0,
+  failed,
+});
+
+describe('desired state keys', () => {
+  it('names the cluster of a run record, and nothing else under desired/', () => {
+    assert.equal(clusterOfDesiredRunKey('desired/prod-a/run.json'), 'prod-a');
+    assert.equal(clusterOfDesiredRunKey(desiredConfigKey('prod-a')), undefined);
+    assert.equal(clusterOfDesiredRunKey('desired/a/b/run.json'), undefined);
+    assert.equal(clusterOfDesiredRunKey('runs/a/run.json'), undefined);
+  });
+});
+
+describe('recordDesiredState', () => {
+  const config = { metadata: { name: 'demo' } } as unknown as ClusterConfig;
+  const recorder = () => {
+    const saved: { cluster: string; run: DesiredRun }[] = [];
+    return {
+      saved,
+      deps: {
+        parseInput: parseWorkflowInput,
+        readConfig: async () => config,
+        saveDesiredState: async (cluster: string, _config: ClusterConfig, run: DesiredRun) => {
+          saved.push({ cluster, run });
+          return `s3://bucket/${desiredConfigKey(cluster)}`;
+        },
+      },
+    };
+  };
+
+  it('records an apply of a config with the scope and prune it ran with', async () => {
+    const { saved, deps } = recorder();
+    const result = await recordDesiredState(
+      {
+        runId: 'run-1',
+        clusterName: 'demo',
+        input: { operation: 'apply', config: { inline: {} }, scope: 'associations', prune: true },
+      },
+      deps,
+    );
+    assert.equal(result.recorded, 's3://bucket/desired/demo/config.json');
+    assert.deepEqual(saved, [
+      { cluster: 'demo', run: { scope: 'associations', prune: true, runId: 'run-1' } },
+    ]);
+  });
+
+  it('records nothing for a dry run or another operation', async () => {
+    const { saved, deps } = recorder();
+    for (const input of [
+      { operation: 'apply', config: { inline: {} }, dryRun: true },
+      { operation: 'create', config: { inline: {} } },
+    ]) {
+      assert.deepEqual(await recordDesiredState({ runId: 'r', clusterName: 'demo', input }, deps), {
+        recorded: null,
+      });
+    }
+    assert.deepEqual(saved, []);
+  });
+});
+
+describe('listDesiredClusters', () => {
+  const deps = (tags: Record<string, Record<string, string> | undefined>) => ({
+    bucket: 'configs',
+    deploymentRegion: 'us-west-2',
+    listKeys: async () => [
+      'desired/prod-b/run.json',
+      'desired/prod-b/config.json',
+      'desired/dev-a/run.json',
+      'desired/prod-a/run.json',
+      'desired/README.md',
+    ],
+    readRun: async (): Promise<DesiredRun> => ({ scope: 'all', prune: false, runId: 'r' }),
+    clusterTags: async (name: string) => tags[name],
+  });
+
+  it('lists every recorded cluster, or those the selector matches', async () => {
+    const all = await listDesiredClusters({}, deps({}));
+    assert.deepEqual(
+      all.clusters.map((cluster) => cluster.clusterName),
+      ['dev-a', 'prod-a', 'prod-b'],
+    );
+    assert.deepEqual(all.clusters[0]?.config, {
+      bucket: 'configs',
+      key: 'desired/dev-a/config.json',
+    });
+    assert.equal(all.heal, false);
+
+    const byTags = await listDesiredClusters(
+      { clusters: 'tag:env=prod', heal: true },
+      deps({ 'prod-a': { env: 'prod' }, 'prod-b': undefined, 'dev-a': { env: 'dev' } }),
+    );
+    assert.deepEqual(
+      byTags.clusters.map((cluster) => cluster.clusterName),
+      ['prod-a'],
+    );
+    assert.equal(byTags.heal, true);
+  });
+
+  it('refuses an input it cannot read, saying which field', async () => {
+    for (const [input, pattern] of [
+      [{ heal: 'yes' }, /heal/],
+      [{ clusters: 'a-*,b-*' }, /2 name patterns/],
+      [{ cluster: 'a' }, /unknown field/],
+    ] as const) {
+      await assert.rejects(listDesiredClusters(input, deps({})), pattern);
+    }
+  });
+});
+
+describe('buildDriftReport', () => {
+  it('tells clusters in sync, drifted, healed and failed apart', () => {
+    const report = buildDriftReport({
+      runId: 'r',
+      heal: true,
+      selector: 'every managed cluster',
+      reportLocation: 's3://configs/runs/r/drift-report.json',
+      iterations: [
+        { clusterName: 'a', check: { counts: counts(0), reportLocation: 'ca' } },
+        { clusterName: 'b', check: { counts: counts(1, 2), reportLocation: 'cb' } },
+        {
+          clusterName: 'c',
+          check: { counts: counts(0, 1), reportLocation: 'cc' },
+          healed: { counts: counts(0, 1), reportLocation: 'hc' },
+        },
+        {
+          clusterName: 'd',
+          check: { counts: counts(0, 1), reportLocation: 'cd' },
+          healed: { counts: counts(0, 0, 0, 1), reportLocation: 'hd' },
+        },
+        { clusterName: 'e', failure: { Error: 'States.TaskFailed', Cause: 'gone' } },
+      ],
+    });
+    assert.deepEqual(
+      report.clusters.map((cluster) => cluster.result),
+      ['in sync', 'drifted', 'healed', 'failed', 'failed'],
+    );
+    assert.deepEqual(report.clusterCounts, {
+      checked: 5,
+      inSync: 1,
+      drifted: 1,
+      healed: 1,
+      failed: 2,
+    });
+    assert.equal(report.driftedItems, 5);
+    assert.match(report.clusters[3]?.reason ?? '', /could not be healed; see hd/);
+    assert.match(report.clusters[4]?.reason ?? '', /the check failed: States.TaskFailed: gone/);
+    assert.match(report.nextSteps[0] ?? '', /^b differ/);
+  });
+});

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { DriftReport } from '../../functions/core/drift/report.ts';
+import { type SimulatedRun, simulate } from './harness.ts';
+
+const ACCOUNT = '111122223333';
+const BUCKET = `eks-pia-configs-${ACCOUNT}`;
+const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
+const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+
+const WORLD = `
+account: "${ACCOUNT}"
+region: us-west-2
+caller: arn:aws:iam::${ACCOUNT}:role/automation
+clusters:
+  - name: demo
+    version: "1.31"
+    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
+    namespaces: [default, payments]
+roles:
+  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
+  - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+  - {name: other-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+`;
+
+const READER = `arn:aws:iam::${ACCOUNT}:role/app-data-reader`;
+
+const APPLY = {
+  operation: 'apply',
+  config: {
+    inline: {
+      apiVersion: 'eksctl.io/v1alpha5',
+      kind: 'ClusterConfig',
+      metadata: { name: 'demo', region: 'us-west-2' },
+      iam: {
+        podIdentityAssociations: [
+          { namespace: 'payments', serviceAccountName: 'reports', roleARN: READER },
+          { namespace: 'payments', serviceAccountName: 'worker', roleARN: READER },
+          {
+            namespace: 'default',
+            serviceAccountName: 'web',
+            permissionPolicyARNs: [S3_READ_ONLY],
+            createServiceAccount: true,
+          },
+        ],
+      },
+    },
+  },
+};
+
+function cluster(sim: SimulatedRun) {
+  const found = sim.simulator.state.world.clusters.find((candidate) => candidate.name === 'demo');
+  assert.ok(found);
+  return found;
+}
+
+function association(sim: SimulatedRun, serviceAccount: string) {
+  return cluster(sim).podIdentityAssociations.find(
+    (candidate) => candidate.serviceAccount === serviceAccount,
+  );
+}
+
+function webRole(sim: SimulatedRun) {
+  const arn = association(sim, 'web')?.roleArn ?? '';
+  const role = sim.simulator.state.world.roles.find((candidate) =>
+    arn.endsWith(`/${candidate.name}`),
+  );
+  assert.ok(role, `the role of default/web (${arn})`);
+  return role;
+}
+
+/** The items of a cluster's check report (the dry run's), by service account, as it would change them. */
+function checkedItems(sim: SimulatedRun, location: string | null): Record<string, string> {
+  assert.ok(location);
+  const key = location.slice(`s3://${BUCKET}/`.length);
+  const text = sim.simulator.state.world.buckets.find((bucket) => bucket.name === BUCKET)?.objects[
+    key
+  ];
+  assert.ok(text, `${key} is in the run store`);
+  const report = JSON.parse(text) as { items: { serviceAccount: string; result: string }[] };
+  return Object.fromEntries(report.items.map((item) => [item.serviceAccount, item.result]));
+}
+
+describe('drift-check workflow', () => {
+  let sim: SimulatedRun | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it('finds each kind of change made by hand, changes nothing without heal, heals with it, and then finds none', async () => {
+    sim = await simulate(WORLD);
+    await sim.run('associations', APPLY);
+    const inSync = (await sim.run('drift-check', {})) as DriftReport;
+    assert.deepEqual(inSync.clusterCounts, {
+      checked: 1,
+      inSync: 1,
+      drifted: 0,
+      healed: 0,
+      failed: 0,
+    });
+
+    // By hand: an association deleted, another moved to another role, and the role and service
+    // account the service created for the third changed: trust statement and policy gone, the
+    // service account deleted.
+    const world = cluster(sim);
+    world.podIdentityAssociations = world.podIdentityAssociations.filter(
+      (candidate) => candidate.serviceAccount !== 'worker',
+    );
+    const reports = association(sim, 'reports');
+    assert.ok(reports);
+    reports.roleArn = `arn:aws:iam::${ACCOUNT}:role/other-reader`;
+    const role = webRole(sim);
+    role.assumeRolePolicyDocument = { Version: '2012-10-17', Statement: [] };
+    role.attachedPolicies = [];
+    world.serviceAccounts = world.serviceAccounts.filter((account) => account.name !== 'web');
+
+    const mark = sim.simulator.calls.length;
+    const found = (await sim.run('drift-check', { clusters: 'demo' })) as DriftReport;
+    assert.equal(found.clusters[0]?.result, 'drifted');
+    assert.deepEqual(found.clusters[0]?.drift, { created: 1, updated: 2, deleted: 0 });
+    assert.equal(found.driftedItems, 3);
+    assert.deepEqual(checkedItems(sim, found.clusters[0]?.checkReport ?? null), {
+      reports: 'updated',
+      worker: 'created',
+      web: 'updated',
+    });
+    assert.deepEqual(
+      sim.mutatingSince(mark).filter((call) => !call.startsWith('events:')),
+      [],
+    );
+    assert.match(found.nextSteps[0] ?? '', /demo differ from their desired state/);
+
+    const healed = (await sim.run('drift-check', { heal: true })) as DriftReport;
+    assert.equal(healed.clusters[0]?.result, 'healed');
+    assert.equal(association(sim, 'worker')?.roleArn, READER);
+    assert.equal(association(sim, 'reports')?.roleArn, READER);
+    assert.match(
+      JSON.stringify(webRole(sim).assumeRolePolicyDocument),
+      /pods\.eks\.amazonaws\.com/,
+    );
+    assert.deepEqual(webRole(sim).attachedPolicies, [S3_READ_ONLY]);
+    assert.ok(cluster(sim).serviceAccounts.some((account) => account.name === 'web'));
+
+    const after = (await sim.run('drift-check', {})) as DriftReport;
+    assert.deepEqual(after.clusterCounts, {
+      checked: 1,
+      inSync: 1,
+      drifted: 0,
+      healed: 0,
+      failed: 0,
+    });
+    assert.equal(after.driftedItems, 0);
+  });
+
+  it('checks only clusters an apply was recorded for, and not after a dry run', async () => {
+    sim = await simulate(WORLD);
+    await sim.run('associations', { ...APPLY, dryRun: true });
+    const none = (await sim.run('drift-check', {})) as DriftReport;
+    assert.equal(none.clusterCounts.checked, 0);
+    assert.match(none.nextSteps[0] ?? '', /no managed cluster matched/);
+  });
+});
