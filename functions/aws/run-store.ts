@@ -50,8 +50,8 @@ export function configBucket(): string {
   return bucket;
 }
 
-async function putJson(runId: string, name: string, body: string): Promise<string> {
-  const key = runDocumentKey(runId, name);
+/** Writes JSON text at `key` of the config bucket; returns its `s3://` location. */
+export async function putJsonObject(key: string, body: string): Promise<string> {
   await s3Client().send(
     new PutObjectCommand({
       Bucket: configBucket(),
@@ -61,6 +61,20 @@ async function putJson(runId: string, name: string, body: string): Promise<strin
     }),
   );
   return `s3://${configBucket()}/${key}`;
+}
+
+function putJson(runId: string, name: string, body: string): Promise<string> {
+  return putJsonObject(runDocumentKey(runId, name), body);
+}
+
+/** Where `putRunDocument` writes `document` of the run, before it is written. */
+export function runDocumentLocation(
+  runId: string,
+  document: RunDocument<unknown>,
+): { bucket: string; key: string; uri: string } {
+  const bucket = configBucket();
+  const key = runDocumentKey(runId, document.name);
+  return { bucket, key, uri: `s3://${bucket}/${key}` };
 }
 
 export async function putRunDocument<T>(

@@ -13,6 +13,7 @@
  * cluster once its name is filled in (a role name can only be checked for length then).
  */
 
+import pMap from 'p-map';
 import {
   type ConfigIssue,
   ConfigValidationError,
@@ -275,6 +276,31 @@ export function fleetSelects(config: FleetSelection, cluster: FleetCluster): boo
     (tags === undefined ||
       Object.entries(tags).every(([key, value]) => cluster.tags[key] === value))
   );
+}
+
+/** DescribeCluster calls at once while reading tags (EKS throttles reads per account). */
+const DESCRIBE_CONCURRENCY = 5;
+
+/**
+ * The clusters among `names` (all in `region`) the selection matches, in the order given. Their
+ * tags are read only when the selector names tags; a cluster whose tags come back undefined
+ * (deleted since it was listed) is not selected.
+ */
+export async function selectClusters(
+  names: readonly string[],
+  selection: FleetSelection,
+  region: string,
+  clusterTags: (name: string) => Promise<Record<string, string> | undefined>,
+): Promise<string[]> {
+  const selected = await pMap(
+    names,
+    async (name) => {
+      const tags = selectorNeedsTags(selection.selector) ? await clusterTags(name) : {};
+      return tags !== undefined && fleetSelects(selection, { name, region, tags });
+    },
+    { concurrency: DESCRIBE_CONCURRENCY },
+  );
+  return names.filter((_, index) => selected[index]);
 }
 
 function fillPlaceholders(value: unknown, clusterName: string): unknown {

@@ -17,7 +17,12 @@ import {
   s3EventSchema,
 } from '../associations/request.ts';
 import * as z from '../zod.ts';
-import { FLEET_PREFIX, type FleetSelector, parseClustersFlag } from './fleet-config.ts';
+import {
+  FLEET_PREFIX,
+  type FleetSelector,
+  FleetSelectorError,
+  parseClustersFlag,
+} from './fleet-config.ts';
 
 export type FleetInput =
   | { kind: 'ignored'; reason: string }
@@ -69,6 +74,20 @@ function fromS3Event(input: Record<string, unknown>): FleetInput {
   };
 }
 
+/**
+ * An input's `clusters` (the CLI's `--clusters`) read as a selector, or InvalidRequestError at
+ * `clusters` saying what is wrong with it.
+ */
+export function clustersField(value: string | undefined): FleetSelector | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseClustersFlag(value);
+  } catch (error) {
+    if (!(error instanceof FleetSelectorError)) throw error;
+    throw new InvalidRequestError([{ path: 'clusters', message: error.message }]);
+  }
+}
+
 /** Checks the shape of a fleet-associations input. Throws InvalidRequestError saying what is wrong. */
 export function parseFleetInput(given: unknown): FleetInput {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
@@ -78,18 +97,10 @@ export function parseFleetInput(given: unknown): FleetInput {
   if (input.source === 'aws.s3' || 'detail-type' in input) return fromS3Event(input);
   if (!('config' in input)) throw new InvalidRequestError([{ path: '', message: ACCEPTED_SHAPES }]);
   const parsed = parseShape(consoleSchema, input);
-  let clusters: FleetSelector | undefined;
-  try {
-    clusters = parsed.clusters === undefined ? undefined : parseClustersFlag(parsed.clusters);
-  } catch (error) {
-    throw new InvalidRequestError([
-      { path: 'clusters', message: error instanceof Error ? error.message : String(error) },
-    ]);
-  }
   return {
     kind: 'fleet',
     config: configLocation(parsed.config),
-    clusters,
+    clusters: clustersField(parsed.clusters),
     dryRun: parsed.dryRun ?? false,
   };
 }

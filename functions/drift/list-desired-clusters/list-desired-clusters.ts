@@ -8,13 +8,11 @@ import {
 import {
   describeSelector,
   type FleetSelector,
-  FleetSelectorError,
-  fleetSelects,
-  parseClustersFlag,
-  selectorNeedsTags,
+  selectClusters,
 } from '../../core/fleet/fleet-config.ts';
+import { clustersField } from '../../core/fleet/fleet-input.ts';
 
-/** Desired states and tags read at once. */
+/** Desired states read at once. */
 const READ_CONCURRENCY = 5;
 
 export interface ListDesiredClustersDeps {
@@ -58,15 +56,7 @@ function parseInput(given: unknown): { selector: FleetSelector | undefined; heal
       : []),
   ];
   if (issues.length > 0) throw new InvalidRequestError(issues);
-  try {
-    return {
-      selector: typeof clusters === 'string' ? parseClustersFlag(clusters) : undefined,
-      heal: heal === true,
-    };
-  } catch (error) {
-    if (!(error instanceof FleetSelectorError)) throw error;
-    throw new InvalidRequestError([{ path: 'clusters', message: error.message }]);
-  }
+  return { selector: clustersField(clusters as string | undefined), heal: heal === true };
 }
 
 /**
@@ -83,20 +73,12 @@ export async function listDesiredClusters(
     .map(clusterOfDesiredRunKey)
     .filter((name): name is string => name !== undefined)
     .sort();
-  const candidates = await pMap(
-    recorded,
-    async (name) => {
-      if (selector === undefined) return name;
-      const tags = selectorNeedsTags(selector) ? await deps.clusterTags(name) : {};
-      if (tags === undefined) return undefined;
-      return fleetSelects({ selector }, { name, region: deps.deploymentRegion, tags })
-        ? name
-        : undefined;
-    },
-    { concurrency: READ_CONCURRENCY },
-  );
+  const selected =
+    selector === undefined
+      ? recorded
+      : await selectClusters(recorded, { selector }, deps.deploymentRegion, deps.clusterTags);
   const clusters = await pMap(
-    candidates.filter((name): name is string => name !== undefined),
+    selected,
     async (clusterName) => {
       const run = await deps.readRun(clusterName);
       return {

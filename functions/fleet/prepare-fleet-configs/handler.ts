@@ -1,6 +1,6 @@
 import { defineTask } from '../../aws/lambda.ts';
-import { configBucket, getSealedDocument, putRunDocument } from '../../aws/run-store.ts';
-import { FLEET_DOCUMENTS, runDocumentKey } from '../../core/run-documents.ts';
+import { getSealedDocument, putRunDocument, runDocumentLocation } from '../../aws/run-store.ts';
+import { FLEET_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { prepareFleetConfigs } from './prepare-fleet-configs.ts';
 
@@ -11,7 +11,8 @@ export const handler = defineTask('prepare-fleet-configs', { input, output }, (e
     saveClusterConfig: async (runId, clusterName, value) => {
       const document = FLEET_DOCUMENTS.clusterConfig(clusterName);
       await putRunDocument(runId, document, value);
-      return { bucket: configBucket(), key: runDocumentKey(runId, document.name) };
+      const { bucket, key } = runDocumentLocation(runId, document);
+      return { bucket, key };
     },
   }),
 );

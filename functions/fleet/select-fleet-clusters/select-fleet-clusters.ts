@@ -1,10 +1,8 @@
-import pMap from 'p-map';
 import { NamedError } from '../../core/errors.ts';
 import {
   describeSelector,
   type FleetSelection,
-  fleetSelects,
-  selectorNeedsTags,
+  selectClusters,
 } from '../../core/fleet/fleet-config.ts';
 
 /**
@@ -12,9 +10,6 @@ import {
  * carries, and a region holds 100 clusters unless AWS raises the quota.
  */
 export const MAX_FLEET_CLUSTERS = 500;
-
-/** DescribeCluster calls at once while reading tags (EKS throttles reads per account). */
-const DESCRIBE_CONCURRENCY = 5;
 
 /** More clusters match than one run applies to. */
 export class FleetTooLargeError extends NamedError {
@@ -59,16 +54,11 @@ export async function selectFleetClusters(
     };
   }
   const names = (await deps.listClusters()).sort();
-  const candidates = await pMap(
+  const clusterNames = await selectClusters(
     names,
-    async (name) => {
-      const tags = selectorNeedsTags(selection.selector) ? await deps.clusterTags(name) : {};
-      return tags === undefined ? undefined : { name, region: deps.deploymentRegion, tags };
-    },
-    { concurrency: DESCRIBE_CONCURRENCY },
-  );
-  const clusterNames = candidates.flatMap((cluster) =>
-    cluster !== undefined && fleetSelects(selection, cluster) ? [cluster.name] : [],
+    selection,
+    deps.deploymentRegion,
+    deps.clusterTags,
   );
   if (clusterNames.length > MAX_FLEET_CLUSTERS) {
     throw new FleetTooLargeError(
