@@ -26,6 +26,7 @@ import { OPERATIONS } from './config/operations.ts';
 import type { ClusterConfig } from './config/schema.ts';
 import type { DriftReport } from './drift/report.ts';
 import type { FleetConfig } from './fleet/fleet-config.ts';
+import type { FleetMigrationReport } from './fleet/fleet-migration.ts';
 import type { FleetReport } from './fleet/report.ts';
 import type { AddonMigrationResult } from './migration/addons.ts';
 import { DISCOVERY_MODES } from './migration/discovery-modes.ts';
@@ -344,6 +345,11 @@ export const FLEET_DOCUMENTS = {
   report: runDocument(
     'fleet-report',
     lazily(() => record<FleetReport>()),
+  ),
+  /** The fleet migration's whole report: every cluster's outcome. */
+  migrationReport: runDocument(
+    'fleet-migration-report',
+    lazily(() => record<FleetMigrationReport>()),
   ),
 } as const;
 

@@ -79,3 +79,48 @@ export function cutToOutputBudget<K extends string, R extends Record<K, readonly
   }
   return { report: cut, omitted };
 }
+
+/** A report over many clusters (fleet, fleet migration, drift check), one outcome per cluster. */
+export interface ClusterRunReport {
+  workflow: string;
+  runId: string;
+  reportLocation: string;
+  clusters: readonly { result: string }[];
+}
+
+/** Where such a report is kept and announced. */
+export interface ClusterRunReportDeps<R> {
+  /** Stores the whole report in the run store; returns its `s3://` location. */
+  saveReport(runId: string, report: R): Promise<string>;
+  reportLocation(runId: string): string;
+  publish(detail: Record<string, unknown>): Promise<void>;
+}
+
+/** The report as the execution's output: within Step Functions' limit, failed clusters first. */
+export function clusterRunReportOutput<R extends ClusterRunReport>(
+  report: R,
+): R & { omittedClusters?: number } {
+  const { report: cut, omitted } = cutToOutputBudget(report, {
+    clusters: failedFirst as (clusters: R['clusters']) => R['clusters'],
+  });
+  return omitted === undefined ? cut : { ...cut, omittedClusters: omitted };
+}
+
+/**
+ * Stores the report whole, announces the run on EventBridge with `summary` (what a subscriber
+ * acts on, not every cluster) and returns the report cut to fit the execution's output.
+ */
+export async function keepAndAnnounce<R extends ClusterRunReport>(
+  report: R,
+  deps: ClusterRunReportDeps<R>,
+  summary: Record<string, unknown>,
+): Promise<R & { omittedClusters?: number }> {
+  await deps.saveReport(report.runId, report);
+  await deps.publish({
+    workflow: report.workflow,
+    runId: report.runId,
+    ...summary,
+    reportLocation: report.reportLocation,
+  });
+  return clusterRunReportOutput(report);
+}

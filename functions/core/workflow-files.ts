@@ -86,6 +86,7 @@ export const TASK_GROUP_OF_WORKFLOW: Readonly<Record<string, string>> = {
   'bootstrap-cluster': 'bootstrap',
   'ensure-addon': 'addons',
   'fleet-associations': 'fleet',
+  'fleet-migration': 'fleet',
   'drift-check': 'drift',
 };
 

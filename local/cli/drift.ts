@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { DRIFT_WORKFLOW, type DriftReport } from '../../functions/core/drift/report.ts';
 import { NamedError } from '../../functions/core/errors.ts';
 import type { CliIo } from './io.ts';
-import { examples, printReport } from './render.ts';
+import { closingLines, examples, printClusterRunReport } from './render.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -37,7 +37,7 @@ export function describeDriftReport(report: DriftReport): string {
   const drift = (cluster: DriftReport['clusters'][number]) =>
     cluster.drift === null
       ? '-'
-      : `${cluster.drift.created} missing, ${cluster.drift.updated} changed, ${cluster.drift.deleted} extra`;
+      : `${cluster.drift.created} missing, ${cluster.drift.updated} changed, ${cluster.drift.deleted} to prune, ${cluster.drift.undeclared} undeclared`;
   const table = formatTable(
     [
       ['CLUSTER', (cluster) => cluster.clusterName],
@@ -51,29 +51,22 @@ export function describeDriftReport(report: DriftReport): string {
   const { checked, drifted, healed, failed } = report.clusterCounts;
   const lines = [
     `${checked} cluster${checked === 1 ? '' : 's'} checked (${report.selector}): ${drifted} drifted, ${healed} healed, ${failed} failed`,
-    `report: ${report.reportLocation}`,
+    ...closingLines(report),
   ];
-  if (report.nextSteps.length > 0) {
-    lines.push('Next steps:', ...report.nextSteps.map((step) => `  - ${step}`));
-  }
   return `${table}${lines.join('\n')}\n`;
 }
 
-const printDrift: DriftPrinter = (report, format, io) => {
-  if (isDriftReport(report) && format !== 'json' && format !== 'yaml') {
-    io.out(describeDriftReport(report));
-  } else {
-    printReport(report, format, io);
-  }
-  if (isDriftReport(report)) {
-    const { drifted, failed } = report.clusterCounts;
-    if (drifted + failed > 0) {
-      throw new DriftFoundError(
-        `${drifted} cluster(s) drifted and ${failed} failed; see the report above`,
-      );
-    }
-  }
-};
+const printDrift: DriftPrinter = (report, format, io) =>
+  printClusterRunReport(report, format, io, {
+    is: isDriftReport,
+    describe: describeDriftReport,
+    failure: ({ clusterCounts: { drifted, failed } }) =>
+      drifted + failed > 0
+        ? new DriftFoundError(
+            `${drifted} cluster(s) drifted and ${failed} failed; see the report above`,
+          )
+        : undefined,
+  });
 
 export function registerDriftCommand(program: Command, deps: DriftCommandDeps): void {
   program

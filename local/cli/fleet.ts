@@ -14,7 +14,7 @@ import {
 } from '../../functions/core/fleet/fleet-config.ts';
 import { FLEET_WORKFLOW, type FleetReport } from '../../functions/core/fleet/report.ts';
 import type { CliIo } from './io.ts';
-import { printReport } from './render.ts';
+import { closingLines, printClusterRunReport } from './render.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -98,25 +98,21 @@ export function describeFleetReport(report: FleetReport): string {
   const lines = [
     `${report.dryRun ? 'dry run of ' : ''}${report.source} on ${selected} cluster${selected === 1 ? '' : 's'} (${report.selector}): ${failed} failed`,
     `associations: ${RESULT_KINDS.map((kind) => `${report.counts[kind]} ${kind}`).join(', ')}`,
-    `report: ${report.reportLocation}`,
-    ...report.warnings.map((warning) => `Warning: ${warning}`),
+    ...closingLines(report),
   ];
-  if (report.nextSteps.length > 0) {
-    lines.push('Next steps:', ...report.nextSteps.map((step) => `  - ${step}`));
-  }
   return `${table}${lines.join('\n')}\n`;
 }
 
 /** Prints the report; a cluster that failed makes the command fail (exit 1) after printing. */
 export function printFleetChanges(report: unknown, format: string | undefined, io: CliIo): void {
-  if (isFleetReport(report) && format !== 'json' && format !== 'yaml') {
-    io.out(describeFleetReport(report));
-  } else {
-    printReport(report, format, io);
-  }
-  if (isFleetReport(report) && report.clusterCounts.failed > 0) {
-    throw new FleetClustersFailedError(
-      `${report.clusterCounts.failed} of ${report.clusterCounts.selected} clusters failed; see the report above`,
-    );
-  }
+  printClusterRunReport(report, format, io, {
+    is: isFleetReport,
+    describe: describeFleetReport,
+    failure: ({ clusterCounts: { failed, selected } }) =>
+      failed > 0
+        ? new FleetClustersFailedError(
+            `${failed} of ${selected} clusters failed; see the report above`,
+          )
+        : undefined,
+  });
 }

@@ -6,10 +6,16 @@
  * Ours beyond eksctl: `--discovery auto|kubernetes|iam` (where IRSA service accounts are found),
  * `--namespace` (repeatable or comma-separated) to migrate some namespaces only, and
  * `--allow-stack-drift` to also migrate roles of stacks it may not update (eksctl-named stacks
- * are updated through CloudFormation without it).
+ * are updated through CloudFormation without it), and `--clusters a,b | prod-* | tag:env=prod`
+ * in place of `--cluster` to migrate a fleet (the fleet-migration workflow, one report).
  */
 import { type Command, Option } from 'commander';
+import { InvalidRequestError } from '../../functions/core/associations/request.ts';
 import { NamedError } from '../../functions/core/errors.ts';
+import {
+  FLEET_MIGRATION_WORKFLOW,
+  parseFleetMigrationInput,
+} from '../../functions/core/fleet/fleet-migration.ts';
 import {
   DISCOVERY_MODES,
   type DiscoveryMode,
@@ -21,6 +27,7 @@ import {
   WORKFLOW,
 } from '../../functions/core/migration/request.ts';
 import type { GlobalOptions } from './engine-types.ts';
+import { printFleetMigration } from './fleet-migration-output.ts';
 import type { CliIo } from './io.ts';
 import { failedServiceAccounts, isMigrationReport } from './migrate-output.ts';
 import { examples, printReport } from './render.ts';
@@ -33,6 +40,7 @@ export class MigrationFailedError extends NamedError {
 
 export interface MigrateFlags {
   cluster?: string;
+  clusters?: string;
   approve?: true;
   removeOidcProviderTrustRelationship?: true;
   discovery?: DiscoveryMode;
@@ -53,12 +61,23 @@ export interface MigrateCommandDeps {
  */
 export function migrationInput(flags: MigrateFlags, region?: string): MigrationInput {
   if (!flags.cluster) throw new UsageError('--cluster must be set');
+  const input: MigrationInput = { clusterName: flags.cluster, ...optionInput(flags, region) };
+  try {
+    parseMigrationInput(input, '');
+  } catch (error) {
+    if (error instanceof InvalidMigrationInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  return input;
+}
+
+/** The flags every cluster's migration takes, as the workflows' inputs name them. */
+function optionInput(flags: MigrateFlags, region: string | undefined): Record<string, unknown> {
   const namespaces = (flags.namespace ?? [])
     .flatMap((value) => value.split(','))
     .map((value) => value.trim())
     .filter((value) => value !== '');
-  const input: MigrationInput = {
-    clusterName: flags.cluster,
+  return {
     ...(region === undefined ? {} : { region }),
     ...(flags.approve ? { approve: true } : {}),
     ...(flags.removeOidcProviderTrustRelationship
@@ -68,10 +87,17 @@ export function migrationInput(flags: MigrateFlags, region?: string): MigrationI
     ...(namespaces.length > 0 ? { namespaces } : {}),
     ...(flags.allowStackDrift ? { allowStackDrift: true } : {}),
   };
+}
+
+/** The fleet-migration input for `--clusters`, checked with the workflow's own rules. */
+export function fleetMigrationInput(flags: MigrateFlags, region?: string): Record<string, unknown> {
+  const input = { clusters: flags.clusters, ...optionInput(flags, region) };
   try {
-    parseMigrationInput(input, '');
+    parseFleetMigrationInput(input, '');
   } catch (error) {
-    if (error instanceof InvalidMigrationInputError) throw new UsageError(error.message);
+    if (error instanceof InvalidMigrationInputError || error instanceof InvalidRequestError) {
+      throw new UsageError(error.message);
+    }
     throw error;
   }
   return input;
@@ -104,6 +130,10 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
       'migrate the IRSA service accounts of a cluster to EKS Pod Identity associations (a plan unless --approve)',
     )
     .option('--cluster <name>', 'EKS cluster name')
+    .option(
+      '--clusters <selector>',
+      'every cluster of the region it selects, in place of --cluster: names (a,b), a pattern (prod-*) or a tag (tag:env=prod)',
+    )
     .option('--approve', 'apply the changes; without it only the plan is shown')
     .option(
       '--remove-oidc-provider-trust-relationship',
@@ -126,11 +156,27 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
         'eks-pia utils migrate-to-pod-identity --cluster demo --approve',
         'eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship',
         'eks-pia utils migrate-to-pod-identity --cluster demo --namespace payments,default --discovery kubernetes',
+        'eks-pia utils migrate-to-pod-identity --clusters tag:env=prod',
+        'eks-pia utils migrate-to-pod-identity --clusters prod-* --approve',
       ]),
     )
     .exitOverride()
     .action(async (flags: MigrateFlags, command: Command) => {
       const { region } = command.optsWithGlobals() as GlobalOptions;
-      await deps.run(command, WORKFLOW, migrationInput(flags, region), printMigration);
+      if (flags.clusters === undefined) {
+        await deps.run(command, WORKFLOW, migrationInput(flags, region), printMigration);
+        return;
+      }
+      if (flags.cluster !== undefined) {
+        throw new UsageError(
+          '--cluster and --clusters cannot both be set: --cluster names one cluster, --clusters selects several',
+        );
+      }
+      await deps.run(
+        command,
+        FLEET_MIGRATION_WORKFLOW,
+        fleetMigrationInput(flags, region),
+        printFleetMigration,
+      );
     });
 }

@@ -107,3 +107,41 @@ export function describeAddonReport(report: EnsureAddonReport): string {
 export function examples(lines: readonly string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
+
+/** How one kind of report over many clusters (fleet, fleet migration, drift) is shown. */
+export interface ClusterRunView<R> {
+  is(report: unknown): report is R;
+  /** The table and summary lines. */
+  describe(report: R): string;
+  /** The error the command ends with after printing (exit 1), or undefined when it succeeded. */
+  failure(report: R): Error | undefined;
+}
+
+/** The report as a table, or JSON/YAML as asked; then the command fails when the view says so. */
+export function printClusterRunReport<R>(
+  report: unknown,
+  format: string | undefined,
+  io: CliIo,
+  view: ClusterRunView<R>,
+): void {
+  const ours = view.is(report);
+  if (ours && format !== 'json' && format !== 'yaml') io.out(view.describe(report));
+  else printReport(report, format, io);
+  const failure = ours ? view.failure(report) : undefined;
+  if (failure !== undefined) throw failure;
+}
+
+/** The lines that close such a report's summary: where it is, its warnings and next steps. */
+export function closingLines(report: {
+  reportLocation: string;
+  warnings?: readonly string[];
+  nextSteps: readonly string[];
+}): string[] {
+  return [
+    `report: ${report.reportLocation}`,
+    ...(report.warnings ?? []).map((warning) => `Warning: ${warning}`),
+    ...(report.nextSteps.length > 0
+      ? ['Next steps:', ...report.nextSteps.map((step) => `  - ${step}`)]
+      : []),
+  ];
+}

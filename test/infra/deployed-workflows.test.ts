@@ -35,6 +35,7 @@ const WORKFLOWS = [
   'drift-check',
   'ensure-addon',
   'fleet-associations',
+  'fleet-migration',
   'migrate-to-pod-identity',
 ];
 const ANY_CLUSTER = 'arn:aws:eks:eu-west-1:111122223333:cluster/*';
@@ -172,6 +173,7 @@ describe('the deployable stack’s workflows', () => {
   for (const [parent, children] of [
     ['bootstrap-cluster', ['associations', 'ensure-addon']],
     ['migrate-to-pod-identity', ['ensure-addon']],
+    ['fleet-migration', ['migrate-to-pod-identity']],
     ['associations', []],
   ] as const) {
     it(`lets ${parent} start exactly the workflows it nests${children.length === 0 ? ' (none)' : `: ${children.join(', ')}`}`, () => {
@@ -333,6 +335,14 @@ describe('the fleet-associations tasks’ permissions', () => {
         task,
       );
     }
+  });
+
+  it('fleet-migration reads its input with no permission, and its report writes only run documents and the event', () => {
+    assert.deepEqual(taskPolicyStatements(stack, 'read-fleet-migration-input'), []);
+    assert.deepEqual(actionsOf(taskPolicyStatements(stack, 'report-fleet-migration')).sort(), [
+      'events:PutEvents',
+      's3:PutObject',
+    ]);
   });
 
   it('starts a fleet run for a config uploaded under fleet/ only', () => {

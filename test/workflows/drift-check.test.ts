@@ -118,7 +118,12 @@ describe('drift-check workflow', () => {
     const mark = sim.simulator.calls.length;
     const found = (await sim.run('drift-check', { clusters: 'demo' })) as DriftReport;
     assert.equal(found.clusters[0]?.result, 'drifted');
-    assert.deepEqual(found.clusters[0]?.drift, { created: 1, updated: 2, deleted: 0 });
+    assert.deepEqual(found.clusters[0]?.drift, {
+      created: 1,
+      updated: 2,
+      deleted: 0,
+      undeclared: 0,
+    });
     assert.equal(found.driftedItems, 3);
     assert.deepEqual(checkedItems(sim, found.clusters[0]?.checkReport ?? null), {
       reports: 'updated',
@@ -150,6 +155,94 @@ describe('drift-check workflow', () => {
       healed: 0,
       failed: 0,
     });
+    assert.equal(after.driftedItems, 0);
+  });
+
+  it('reports associations no entry declares, prunes only those eks-pia created, and leaves the rest to people', async () => {
+    // payments/legacy was made by someone else before eks-pia came; an add-on's association is
+    // the add-on's, never undeclared.
+    sim = await simulate(
+      WORLD.replace(
+        '    namespaces: [default, payments]',
+        `    namespaces: [default, payments]
+    podIdentityAssociations:
+      - {namespace: payments, serviceAccount: legacy, roleArn: "arn:aws:iam::${ACCOUNT}:role/other-reader"}
+      - {namespace: kube-system, serviceAccount: ebs-csi-controller-sa, roleArn: "arn:aws:iam::${ACCOUNT}:role/other-reader", ownerArn: "arn:aws:eks:us-west-2:${ACCOUNT}:addon/demo/aws-ebs-csi-driver/abc"}`,
+      ),
+    );
+    const entries = APPLY.config.inline.iam.podIdentityAssociations;
+    await sim.run('associations', APPLY);
+    // The config then drops payments/worker, applied without prune: its association stays.
+    const withoutWorker = {
+      ...APPLY,
+      config: {
+        inline: {
+          ...APPLY.config.inline,
+          iam: {
+            podIdentityAssociations: entries.filter(
+              (entry) => entry.serviceAccountName !== 'worker',
+            ),
+          },
+        },
+      },
+    };
+    const applied = (await sim.run('associations', withoutWorker)) as {
+      undeclaredCount: number;
+      undeclared: { serviceAccount: string }[];
+      nextSteps: string[];
+    };
+    assert.equal(applied.undeclaredCount, 2);
+    assert.deepEqual(
+      applied.undeclared.map((entry) => entry.serviceAccount),
+      ['legacy', 'worker'],
+    );
+    assert.ok(
+      applied.nextSteps.some((step) =>
+        /2 associations of the cluster are in no entry of the config \(payments\/legacy, payments\/worker\)/.test(
+          step,
+        ),
+      ),
+    );
+
+    // Heal has nothing it may bring back: the run changes nothing and the cluster stays drifted.
+    const mark = sim.simulator.calls.length;
+    const unpruned = (await sim.run('drift-check', { heal: true })) as DriftReport;
+    assert.equal(unpruned.clusters[0]?.result, 'drifted');
+    assert.deepEqual(unpruned.clusters[0]?.drift, {
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      undeclared: 2,
+    });
+    assert.equal(unpruned.clusters[0]?.healReport, null);
+    assert.deepEqual(
+      sim.mutatingSince(mark).filter((call) => !call.startsWith('events:')),
+      [],
+    );
+    assert.match(
+      unpruned.nextSteps.join('\n'),
+      /demo have associations no entry of their config declares/,
+    );
+
+    // Applied with prune, worker (eks-pia's) goes; legacy (not eks-pia's) is never deleted.
+    await sim.run('associations', { ...withoutWorker, prune: true });
+    assert.equal(association(sim, 'worker'), undefined);
+    const pruned = (await sim.run('drift-check', { heal: true })) as DriftReport;
+    assert.deepEqual(pruned.clusters[0]?.drift, {
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      undeclared: 1,
+    });
+    assert.equal(pruned.clusters[0]?.result, 'drifted');
+    assert.ok(association(sim, 'legacy'));
+
+    // Once a person deletes it, the cluster is in sync.
+    cluster(sim).podIdentityAssociations = cluster(sim).podIdentityAssociations.filter(
+      (candidate) => candidate.serviceAccount !== 'legacy',
+    );
+    const after = (await sim.run('drift-check', {})) as DriftReport;
+    assert.equal(after.clusters[0]?.result, 'in sync');
     assert.equal(after.driftedItems, 0);
   });
 

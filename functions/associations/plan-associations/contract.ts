@@ -12,6 +12,7 @@ export const output = z.object({
   batches: z.array(z.int()),
   needsKubernetes: z.boolean(),
   kubernetes: kubernetesNeeds(),
+  undeclared: z.optional(z.int()),
 });
 
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */

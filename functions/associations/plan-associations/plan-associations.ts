@@ -16,6 +16,7 @@ import {
   type PlanDocument,
   type PlanItem,
   type RefusedEntry,
+  type UndeclaredAssociation,
 } from '../../core/associations/run-plan.ts';
 import type { FindEksctlRoleStack } from '../../core/eksctl-stacks.ts';
 
@@ -31,13 +32,20 @@ export interface PlanSummary {
   batches: number[];
   needsKubernetes: boolean;
   kubernetes: { namespaces: string[]; createsServiceAccounts: boolean };
+  /** How many associations the plan document lists as undeclared; absent when the run is not an apply. */
+  undeclared?: number;
 }
 
 export interface PlanDeps {
   loadAssociationRequest(runId: string): Promise<AssociationRequest>;
-  listAssociations(
-    clusterName: string,
-  ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]>;
+  listAssociations(clusterName: string): Promise<
+    {
+      associationId: string;
+      namespace: string;
+      serviceAccount: string;
+      ownerArn?: string | undefined;
+    }[]
+  >;
   describeAll(clusterName: string, ids: string[]): Promise<ExistingAssociation[]>;
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
   /** eksctl's role stack of an association, which changes what update and delete may do. */
@@ -124,9 +132,17 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
                 item.associationId !== undefined,
               ),
         );
+  // An apply of add-ons alone lists none: it declares no associations, so it judges none.
+  const undeclared =
+    request.operation !== 'apply'
+      ? undefined
+      : request.declaresEveryAssociation
+        ? undeclaredAssociations(summaries, items)
+        : [];
   const plan: PlanDocument = {
     batchSize: BATCH_SIZE,
     items,
+    ...(undeclared !== undefined ? { undeclared } : {}),
     roleUsage,
     ...(refused.length > 0 ? { refused } : {}),
   };
@@ -151,7 +167,33 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
           item.kind === 'entry' && request.entries[item.entryIndex]?.createServiceAccount === true,
       ),
     },
+    ...(undeclared !== undefined ? { undeclared: undeclared.length } : {}),
   };
+}
+
+/**
+ * The cluster's associations the run neither declares nor prunes, sorted. An add-on's are the
+ * add-on's to manage, so they are not counted.
+ */
+function undeclaredAssociations(
+  summaries: Awaited<ReturnType<PlanDeps['listAssociations']>>,
+  items: readonly PlanItem[],
+): UndeclaredAssociation[] {
+  const planned = new Set(items.map((item) => `${item.namespace}/${item.serviceAccount}`));
+  return summaries
+    .filter(
+      (summary) =>
+        !summary.ownerArn && !planned.has(`${summary.namespace}/${summary.serviceAccount}`),
+    )
+    .map(({ namespace, serviceAccount, associationId }) => ({
+      namespace,
+      serviceAccount,
+      associationId,
+    }))
+    .sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) || a.serviceAccount.localeCompare(b.serviceAccount),
+    );
 }
 
 /**

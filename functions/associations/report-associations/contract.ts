@@ -20,6 +20,7 @@ export const input = z.looseObject({
   source: z.string(),
   warnings: z._default(z.array(z.string()), []),
   access: z.optional(reportAccessSchema),
+  plan: z.optional(z.looseObject({ undeclared: z.optional(z.int()) })),
   batchResults: z.array(mapBatchOutcomeSchema),
 });
 

@@ -16,6 +16,8 @@ export const handler = defineTask('report-associations', { input, output }, asyn
       return plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
     },
     loadResults: (runId, batch) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.results(batch)),
+    loadUndeclared: async (runId) =>
+      (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).undeclared,
     loadAddonResults: (runId) => findRunDocument(runId, ASSOCIATION_DOCUMENTS.addonResults),
     saveReport: (runId, report) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.report, report),
     publish: publishRunCompleted,

@@ -6,7 +6,7 @@ import {
   type ItemResult,
   type ReportAccess,
 } from '../../core/associations/report.ts';
-import type { PlanItem } from '../../core/associations/run-plan.ts';
+import type { PlanItem, UndeclaredAssociation } from '../../core/associations/run-plan.ts';
 import type { Operation } from '../../core/config/index.ts';
 import { cutToOutputBudget, failedFirst, type MapBatchOutcome } from '../../core/run-output.ts';
 
@@ -19,6 +19,8 @@ export interface ReportInput {
   source: string;
   warnings: string[];
   access?: ReportAccess | undefined;
+  /** The plan step's summary: how many undeclared associations its document lists. */
+  plan?: { undeclared?: number | undefined } | undefined;
   batchResults: MapBatchOutcome[];
 }
 
@@ -32,6 +34,8 @@ export interface ReportDeps {
   /** The items of one batch (its batch document): read only for a batch whose task failed. */
   loadBatchItems(runId: string, batch: number): Promise<PlanItem[]>;
   loadResults(runId: string, batch: number): Promise<ItemResult[]>;
+  /** The associations the plan found undeclared; undefined when the run is not an apply of a config. */
+  loadUndeclared(runId: string): Promise<UndeclaredAssociation[] | undefined>;
   /** The add-on results of the run; undefined when it had no add-ons. */
   loadAddonResults?(runId: string): Promise<AddonResult[] | undefined>;
   saveReport(runId: string, report: AssociationsReport): Promise<string>;
@@ -74,6 +78,8 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
     warnings: input.warnings,
     access: input.access,
     addons: await deps.loadAddonResults?.(input.runId),
+    // The plan document is read only when it lists some: a run of thousands then costs no extra read.
+    undeclared: await undeclaredOf(input, deps),
   });
   const reportLocation = await deps.saveReport(input.runId, report);
   await deps.publish({
@@ -93,8 +99,29 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
   return fitToOutput({ ...report, reportLocation });
 }
 
+function keepOrder<T>(entries: T): T {
+  return entries;
+}
+
+/**
+ * The plan document is read only when it lists undeclared associations, so most runs cost no
+ * extra read; undefined when the run is not an apply.
+ */
+async function undeclaredOf(
+  input: ReportInput,
+  deps: ReportDeps,
+): Promise<UndeclaredAssociation[] | undefined> {
+  const count = input.plan?.undeclared;
+  if (count === undefined) return undefined;
+  return count > 0 ? ((await deps.loadUndeclared(input.runId)) ?? []) : [];
+}
+
 /** The report whole when it fits the output budget, else with items cut (failed ones kept first). */
 function fitToOutput(report: RunReport): RunReport {
-  const { report: fitted, omitted } = cutToOutputBudget(report, { items: failedFirst });
+  const { undeclared } = report;
+  const { report: fitted, omitted } =
+    undeclared === undefined
+      ? cutToOutputBudget(report, { items: failedFirst })
+      : cutToOutputBudget({ ...report, undeclared }, { items: failedFirst, undeclared: keepOrder });
   return omitted === undefined ? fitted : { ...fitted, itemsOmitted: omitted };
 }

@@ -13,6 +13,7 @@ import {
   type ItemDecision,
   type ItemResultKind,
 } from './plan.ts';
+import type { UndeclaredAssociation } from './run-plan.ts';
 
 export const RESULT_KINDS = [
   'created',
@@ -78,6 +79,12 @@ export interface AssociationsReport {
   access?: ReportAccess | undefined;
   /** The config's addons: section, one result per add-on; absent when the run had none. */
   addons?: AddonResult[] | undefined;
+  /**
+   * An apply's: how many of the cluster's associations no entry declares, and which (none when
+   * its scope leaves associations out). Present for every apply, so a caller can always read it.
+   */
+  undeclaredCount?: number | undefined;
+  undeclared?: UndeclaredAssociation[] | undefined;
 }
 
 export interface ReportInput {
@@ -92,6 +99,17 @@ export interface ReportInput {
   warnings?: readonly string[] | undefined;
   access?: ReportAccess | undefined;
   addons?: readonly AddonResult[] | undefined;
+  /** An apply's undeclared associations (the plan's); undefined for other runs. */
+  undeclared?: readonly UndeclaredAssociation[] | undefined;
+}
+
+/** Undeclared associations named in the next step before the rest are counted. */
+const LISTED_UNDECLARED = 5;
+
+function undeclaredStep(undeclared: readonly UndeclaredAssociation[]): string {
+  const named = undeclared.slice(0, LISTED_UNDECLARED).map(idOf).join(', ');
+  const rest = undeclared.length - LISTED_UNDECLARED;
+  return `${plural(undeclared.length, 'association')} of the cluster ${undeclared.length === 1 ? 'is' : 'are'} in no entry of the config (${named}${rest > 0 ? ` and ${rest} more, listed in undeclared` : ''}) and ${undeclared.length === 1 ? 'was' : 'were'} left alone: declare ${undeclared.length === 1 ? 'it' : 'them'} in the config, delete ${undeclared.length === 1 ? 'it' : 'them'} (eks-pia delete podidentityassociation), or apply with prune, which deletes those eks-pia created`;
 }
 
 /** The steps of an item, for `failureReason`. */
@@ -297,6 +315,11 @@ export function buildReport(input: ReportInput): AssociationsReport {
     }),
   };
   if (input.access !== undefined) report.access = input.access;
+  if (input.undeclared !== undefined) {
+    report.undeclaredCount = input.undeclared.length;
+    report.undeclared = [...input.undeclared];
+    if (input.undeclared.length > 0) report.nextSteps.push(undeclaredStep(input.undeclared));
+  }
   if (input.addons !== undefined && input.addons.length > 0) {
     report.addons = [...input.addons];
     const changed = input.addons.filter(

@@ -37,6 +37,7 @@ import {
   WELL_KNOWN_POLICY_NAMES,
 } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
+import { withoutStartedBy } from '../nested-runs.ts';
 import {
   type Partition,
   partitionForRegion,
@@ -176,6 +177,11 @@ export interface AssociationRequest {
   entries: DesiredAssociation[];
   /** The config's `addons:` section, when the run acts on it (create, update, apply). */
   addons?: AddonRequest | undefined;
+  /**
+   * The config's associations are every association the cluster should have (an apply of a config
+   * whose scope covers them), so the plan lists the cluster's others as undeclared.
+   */
+  declaresEveryAssociation?: boolean | undefined;
   /** get only: narrow the listing, as eksctl's --namespace/--service-account-name do. */
   filter?: { namespace?: string | undefined; serviceAccount?: string | undefined } | undefined;
   /** Things the user should know that do not stop the run (ignored fields, overridden region). */
@@ -296,9 +302,6 @@ export const s3EventSchema = z.object({
     }),
   }),
 });
-
-/** The input field Step Functions reads to link a nested execution to the one that started it. */
-export const STARTED_BY_EXECUTION_ID = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -569,8 +572,7 @@ export function parseWorkflowInput(given: unknown): WorkflowInput {
       { path: '', message: `got ${describe(given)}; ${ACCEPTED_SHAPES}` },
     ]);
   }
-  // A parent workflow names itself so the console links the nested run to it; not a setting.
-  const { [STARTED_BY_EXECUTION_ID]: _startedBy, ...input } = given;
+  const input = withoutStartedBy(given) as Record<string, unknown>;
   if (input.source === 'aws.s3' || 'detail-type' in input) return parseS3Event(input);
   if ('config' in input && 'association' in input) {
     throw new InvalidRequestError([
@@ -738,6 +740,7 @@ export function associationRequestFrom(
       prune: input.prune,
       source,
       entries,
+      declaresEveryAssociation: input.operation === 'apply' && input.scope !== 'addons',
       addons,
       warnings: [
         ...warnings,

@@ -28,9 +28,21 @@ export interface RefusedEntry {
   reason: string;
 }
 
+/**
+ * An association of the cluster that an apply's config does not list, not owned by an add-on and
+ * not pruned by the run: it is left alone, and reported.
+ */
+export interface UndeclaredAssociation {
+  namespace: string;
+  serviceAccount: string;
+  associationId: string;
+}
+
 export interface PlanDocument {
   batchSize: number;
   items: PlanItem[];
+  /** An apply's associations that no entry declares; absent when the run is not such an apply. */
+  undeclared?: UndeclaredAssociation[] | undefined;
   /**
    * Update and delete are all-or-nothing, as in eksctl: when an entry cannot be carried out, it
    * is listed here and no entry is changed.

@@ -4,27 +4,35 @@
  */
 import type { ResultCounts } from '../associations/report.ts';
 import { failureReason } from '../fleet/report.ts';
-import { cutToOutputBudget, failedFirst } from '../run-output.ts';
 
 export const DRIFT_WORKFLOW = 'drift-check';
 
-/** The item results of a plan that mean the cluster differs from its desired state. */
-const DRIFT_KINDS = ['created', 'updated', 'deleted'] as const;
+/**
+ * How a cluster can differ from its desired state: what the apply would create, update or delete
+ * (heal brings these back), and associations no entry declares, which heal leaves alone unless
+ * eks-pia created them and the apply prunes (they are then among `deleted`).
+ */
+const DRIFT_KINDS = ['created', 'updated', 'deleted', 'undeclared'] as const;
+type Drift = Record<(typeof DRIFT_KINDS)[number], number>;
 
 /** What one Map iteration leaves. */
 export interface DriftIteration {
   clusterName: string;
-  check?: { counts: ResultCounts; reportLocation: string };
+  check?: { counts: ResultCounts; reportLocation: string; undeclared: number };
   healed?: { counts: ResultCounts; reportLocation: string };
   failure?: { Error?: string; Cause?: string };
 }
 
 export interface DriftClusterOutcome {
   clusterName: string;
-  /** `failed`: the check or the heal failed, or an item could not be checked or healed. */
+  /**
+   * The cluster as the run leaves it. `drifted`: it still differs (not healed, or undeclared
+   * associations heal leaves alone); `failed`: the check or the heal failed, or an item could not
+   * be checked or healed.
+   */
   result: 'in sync' | 'drifted' | 'healed' | 'failed';
-  /** Items the apply would change, by what it would do. */
-  drift: Record<(typeof DRIFT_KINDS)[number], number> | null;
+  /** What the check found, by kind. */
+  drift: Drift | null;
   /** The dry run's report: each drifted item and what would bring it back. */
   checkReport: string | null;
   healReport: string | null;
@@ -50,8 +58,23 @@ export interface DriftReport {
   nextSteps: string[];
 }
 
-function driftOf(counts: ResultCounts): DriftClusterOutcome['drift'] & object {
-  return { created: counts.created, updated: counts.updated, deleted: counts.deleted };
+function driftOf(check: NonNullable<DriftIteration['check']>): Drift {
+  const { counts } = check;
+  return {
+    created: counts.created,
+    updated: counts.updated,
+    deleted: counts.deleted,
+    undeclared: check.undeclared,
+  };
+}
+
+function names(clusters: readonly DriftClusterOutcome[]): string {
+  return clusters.map((cluster) => cluster.clusterName).join(', ');
+}
+
+/** Drift an apply brings back: everything but undeclared associations. */
+function healable(drift: Drift | null): boolean {
+  return drift !== null && drift.created + drift.updated + drift.deleted > 0;
 }
 
 function drifted(drift: Record<string, number>): number {
@@ -62,7 +85,7 @@ function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
   const { clusterName, check, healed, failure } = iteration;
   const base = {
     clusterName,
-    drift: check ? driftOf(check.counts) : null,
+    drift: check ? driftOf(check) : null,
     checkReport: check?.reportLocation ?? null,
     healReport: healed?.reportLocation ?? null,
   };
@@ -89,8 +112,9 @@ function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
       reason: `${unchecked} item(s) could not be checked; see ${check.reportLocation}`,
     };
   }
-  if (drifted(driftOf(check.counts)) === 0) return { ...base, result: 'in sync', reason: null };
-  return { ...base, result: healed === undefined ? 'drifted' : 'healed', reason: null };
+  if (drifted(base.drift ?? {}) === 0) return { ...base, result: 'in sync', reason: null };
+  const healedAll = healed !== undefined && check.undeclared === 0;
+  return { ...base, result: healedAll ? 'healed' : 'drifted', reason: null };
 }
 
 export function buildDriftReport(input: {
@@ -110,9 +134,18 @@ export function buildDriftReport(input: {
       `no managed cluster matched ${input.selector}: a cluster is managed once an apply (not a dry run) of a config has run on it`,
     );
   }
-  if (driftedClusters.length > 0) {
+  const unhealed = driftedClusters.filter(
+    (cluster) => healable(cluster.drift) && !cluster.healReport,
+  );
+  if (unhealed.length > 0) {
     nextSteps.push(
-      `${driftedClusters.map((cluster) => cluster.clusterName).join(', ')} differ from their desired state: see each check report for the items, then run the drift check with heal (eks-pia drift --heal) or apply the configs again`,
+      `${names(unhealed)} differ from their desired state: see each check report for the items, then run the drift check with heal (eks-pia drift --heal) or apply the configs again`,
+    );
+  }
+  const withUndeclared = clusters.filter((cluster) => (cluster.drift?.undeclared ?? 0) > 0);
+  if (withUndeclared.length > 0) {
+    nextSteps.push(
+      `${names(withUndeclared)} have associations no entry of their config declares (listed under undeclared in each check report); heal leaves them alone: declare them in the config and apply it, or delete them`,
     );
   }
   return {
@@ -132,10 +165,4 @@ export function buildDriftReport(input: {
     reportLocation: input.reportLocation,
     nextSteps,
   };
-}
-
-/** The report as the execution's output: within Step Functions' limit, failed clusters first. */
-export function driftReportOutput(report: DriftReport): DriftReport & { omittedClusters?: number } {
-  const { report: cut, omitted } = cutToOutputBudget(report, { clusters: failedFirst });
-  return omitted === undefined ? cut : { ...cut, omittedClusters: omitted };
 }

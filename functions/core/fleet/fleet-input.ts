@@ -13,9 +13,9 @@ import {
   decodeS3Key,
   InvalidRequestError,
   parseShape,
-  STARTED_BY_EXECUTION_ID,
   s3EventSchema,
 } from '../associations/request.ts';
+import { withoutStartedBy } from '../nested-runs.ts';
 import * as z from '../zod.ts';
 import {
   FLEET_PREFIX,
@@ -78,6 +78,8 @@ function fromS3Event(input: Record<string, unknown>): FleetInput {
  * An input's `clusters` (the CLI's `--clusters`) read as a selector, or InvalidRequestError at
  * `clusters` saying what is wrong with it.
  */
+export function clustersField(value: string): FleetSelector;
+export function clustersField(value: string | undefined): FleetSelector | undefined;
 export function clustersField(value: string | undefined): FleetSelector | undefined {
   if (value === undefined) return undefined;
   try {
@@ -93,7 +95,7 @@ export function parseFleetInput(given: unknown): FleetInput {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new InvalidRequestError([{ path: '', message: ACCEPTED_SHAPES }]);
   }
-  const { [STARTED_BY_EXECUTION_ID]: _startedBy, ...input } = given as Record<string, unknown>;
+  const input = withoutStartedBy(given) as Record<string, unknown>;
   if (input.source === 'aws.s3' || 'detail-type' in input) return fromS3Event(input);
   if (!('config' in input)) throw new InvalidRequestError([{ path: '', message: ACCEPTED_SHAPES }]);
   const parsed = parseShape(consoleSchema, input);

@@ -3,7 +3,6 @@
  * associations run's counts, or why that run failed) and the counts over the whole fleet.
  */
 import { RESULT_KINDS, type ResultCounts } from '../associations/report.ts';
-import { cutToOutputBudget, failedFirst } from '../run-output.ts';
 
 export const FLEET_WORKFLOW = 'fleet-associations';
 
@@ -147,8 +146,11 @@ export function buildFleetReport(input: {
   };
 }
 
-/** The report as the execution's output: within Step Functions' limit, failed clusters first. */
-export function fleetReportOutput(report: FleetReport): FleetReport & { omittedClusters?: number } {
-  const { report: cut, omitted } = cutToOutputBudget(report, { clusters: failedFirst });
-  return omitted === undefined ? cut : { ...cut, omittedClusters: omitted };
+/** The clusters a report over many clusters counts as failed, for the run's event. */
+export function failedClusters(report: {
+  clusters: readonly { clusterName: string; result: string }[];
+}): string[] {
+  return report.clusters
+    .filter((cluster) => cluster.result === 'failed')
+    .map((cluster) => cluster.clusterName);
 }

@@ -5,13 +5,10 @@ import { mapReportDescriptor } from '../../core/shared-descriptors.ts';
 import { requiredText } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
-const runSummary = () =>
-  z.optional(
-    z.looseObject({
-      counts: z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0))),
-      reportLocation: z.string(),
-    }),
-  );
+const runSummaryFields = () => ({
+  counts: z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0))),
+  reportLocation: z.string(),
+});
 
 export const input = z.object({
   runId: requiredText(),
@@ -21,8 +18,10 @@ export const input = z.object({
     results: z.array(
       z.looseObject({
         clusterName: requiredText(),
-        check: runSummary(),
-        healed: runSummary(),
+        check: z.optional(
+          z.looseObject({ ...runSummaryFields(), undeclared: z.int().check(z.minimum(0)) }),
+        ),
+        healed: z.optional(z.looseObject(runSummaryFields())),
         failure: z.optional(
           z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
         ),

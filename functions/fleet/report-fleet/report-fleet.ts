@@ -2,8 +2,9 @@ import {
   buildFleetReport,
   type FleetIteration,
   type FleetReport,
-  fleetReportOutput,
+  failedClusters,
 } from '../../core/fleet/report.ts';
+import { type ClusterRunReportDeps, keepAndAnnounce } from '../../core/run-output.ts';
 
 export interface ReportFleetInput {
   runId: string;
@@ -13,21 +14,11 @@ export interface ReportFleetInput {
   };
 }
 
-export interface ReportFleetDeps {
-  /** Stores the whole report in the run store; returns its `s3://` location. */
-  saveReport(runId: string, report: FleetReport): Promise<string>;
-  reportLocation(runId: string): string;
-  publish(detail: Record<string, unknown>): Promise<void>;
-}
-
 /**
  * Builds the fleet run's report from each cluster's outcome, stores it whole, announces the run
  * on EventBridge and returns it cut to fit the execution's output.
  */
-export async function reportFleet(
-  input: ReportFleetInput,
-  deps: ReportFleetDeps,
-): Promise<ReturnType<typeof fleetReportOutput>> {
+export function reportFleet(input: ReportFleetInput, deps: ClusterRunReportDeps<FleetReport>) {
   const { selected, results } = input.run;
   const report = buildFleetReport({
     runId: input.runId,
@@ -38,18 +29,11 @@ export async function reportFleet(
     warnings: selected.warnings,
     reportLocation: deps.reportLocation(input.runId),
   });
-  await deps.saveReport(input.runId, report);
-  await deps.publish({
-    workflow: report.workflow,
-    runId: report.runId,
+  return keepAndAnnounce(report, deps, {
     dryRun: report.dryRun,
     source: report.source,
     clusterCounts: report.clusterCounts,
     counts: report.counts,
-    failedClusters: report.clusters
-      .filter((cluster) => cluster.result === 'failed')
-      .map((cluster) => cluster.clusterName),
-    reportLocation: report.reportLocation,
+    failedClusters: failedClusters(report),
   });
-  return fleetReportOutput(report);
 }

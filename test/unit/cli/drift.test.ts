@@ -40,7 +40,7 @@ describe('eks-pia drift', () => {
 
     const found = await cli('drift', '--cluster', 'demo', '--simulate', applied);
     assert.equal(found.code, 1, found.err);
-    assert.match(found.out, /^demo +drifted +1 missing, 0 changed, 0 extra/m);
+    assert.match(found.out, /^demo +drifted +1 missing, 0 changed, 0 to prune, 0 undeclared/m);
     assert.match(found.err, /1 cluster\(s\) drifted/);
 
     const healedState = join(dir, 'healed.json');
@@ -50,7 +50,7 @@ describe('eks-pia drift', () => {
 
     const after = await cli('drift', '--simulate', healedState);
     assert.equal(after.code, 0, after.err);
-    assert.match(after.out, /^demo +in sync +0 missing, 0 changed, 0 extra/m);
+    assert.match(after.out, /^demo +in sync +0 missing, 0 changed, 0 to prune, 0 undeclared/m);
   });
 
   it('refuses --cluster with --clusters before running anything', async () => {

@@ -88,9 +88,11 @@ describe('every sample in events/ runs as README documents it', () => {
         ? 'migrate-to-pod-identity'
         : /^(bootstrap-|cloudtrail-)/.test(name)
           ? 'bootstrap-cluster'
-          : /^fleet-/.test(name)
-            ? 'fleet-associations'
-            : 'associations';
+          : /^fleet-migration/.test(name)
+            ? 'fleet-migration'
+            : /^fleet-/.test(name)
+              ? 'fleet-associations'
+              : 'associations';
       const result = await run(workflow, join(EVENTS, sample), SAMPLES_WORLD);
       assert.equal(result.code, 0, `${sample}: ${result.err}\n${result.out}`);
       const report = JSON.parse(result.out) as { ignored?: boolean };

@@ -133,35 +133,52 @@ describe('buildDriftReport', () => {
       selector: 'every managed cluster',
       reportLocation: 's3://configs/runs/r/drift-report.json',
       iterations: [
-        { clusterName: 'a', check: { counts: counts(0), reportLocation: 'ca' } },
-        { clusterName: 'b', check: { counts: counts(1, 2), reportLocation: 'cb' } },
+        { clusterName: 'a', check: { counts: counts(0), reportLocation: 'ca', undeclared: 0 } },
+        { clusterName: 'b', check: { counts: counts(1, 2), reportLocation: 'cb', undeclared: 0 } },
         {
           clusterName: 'c',
-          check: { counts: counts(0, 1), reportLocation: 'cc' },
+          check: { counts: counts(0, 1), reportLocation: 'cc', undeclared: 0 },
           healed: { counts: counts(0, 1), reportLocation: 'hc' },
         },
         {
           clusterName: 'd',
-          check: { counts: counts(0, 1), reportLocation: 'cd' },
+          check: { counts: counts(0, 1), reportLocation: 'cd', undeclared: 0 },
           healed: { counts: counts(0, 0, 0, 1), reportLocation: 'hd' },
         },
         { clusterName: 'e', failure: { Error: 'States.TaskFailed', Cause: 'gone' } },
+        {
+          clusterName: 'f',
+          check: { counts: counts(0, 1), reportLocation: 'cf', undeclared: 2 },
+          healed: { counts: counts(0, 1), reportLocation: 'hf' },
+        },
+        { clusterName: 'g', check: { counts: counts(0), reportLocation: 'cg', undeclared: 1 } },
       ],
     });
     assert.deepEqual(
       report.clusters.map((cluster) => cluster.result),
-      ['in sync', 'drifted', 'healed', 'failed', 'failed'],
+      ['in sync', 'drifted', 'healed', 'failed', 'failed', 'drifted', 'drifted'],
     );
+    assert.deepEqual(report.clusters[5]?.drift, {
+      created: 0,
+      updated: 1,
+      deleted: 0,
+      undeclared: 2,
+    });
     assert.deepEqual(report.clusterCounts, {
-      checked: 5,
+      checked: 7,
       inSync: 1,
-      drifted: 1,
+      drifted: 3,
       healed: 1,
       failed: 2,
     });
-    assert.equal(report.driftedItems, 5);
+    assert.equal(report.driftedItems, 9);
     assert.match(report.clusters[3]?.reason ?? '', /could not be healed; see hd/);
     assert.match(report.clusters[4]?.reason ?? '', /the check failed: States.TaskFailed: gone/);
+    // f was healed but for its undeclared associations, which heal leaves alone: no heal advice.
     assert.match(report.nextSteps[0] ?? '', /^b differ/);
+    assert.match(
+      report.nextSteps[1] ?? '',
+      /^f, g have associations no entry of their config declares/,
+    );
   });
 });

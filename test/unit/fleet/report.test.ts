@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildFleetReport, fleetReportOutput } from '../../../functions/core/fleet/report.ts';
+import { buildFleetReport } from '../../../functions/core/fleet/report.ts';
+import { clusterRunReportOutput } from '../../../functions/core/run-output.ts';
 
 const counts = (created: number, failed = 0) => ({
   created,
@@ -78,7 +79,7 @@ describe('buildFleetReport', () => {
         ? { clusterName: `c${index}`, failure: { Error: 'E', Cause: 'x'.repeat(100) } }
         : done(`c${index}`, 1),
     );
-    const output = fleetReportOutput(report(many));
+    const output = clusterRunReportOutput(report(many));
     assert.ok((output.omittedClusters ?? 0) > 0);
     assert.equal(output.clusters[0]?.clusterName, 'c2999');
     assert.ok(Buffer.byteLength(JSON.stringify(output)) <= 200 * 1024);

@@ -4,7 +4,7 @@ import {
   FleetTooLargeError,
   MAX_FLEET_CLUSTERS,
   selectFleetClusters,
-} from '../../../functions/fleet/select-fleet-clusters/select-fleet-clusters.ts';
+} from '../../../functions/shared/select-fleet-clusters/select-fleet-clusters.ts';
 
 function region(clusters: Record<string, Record<string, string> | undefined>) {
   const described: string[] = [];
