@@ -109,7 +109,7 @@ const LISTED_UNDECLARED = 5;
 function undeclaredStep(undeclared: readonly UndeclaredAssociation[]): string {
   const named = undeclared.slice(0, LISTED_UNDECLARED).map(idOf).join(', ');
   const rest = undeclared.length - LISTED_UNDECLARED;
-  return `${plural(undeclared.length, 'association')} of the cluster ${undeclared.length === 1 ? 'is' : 'are'} in no entry of the config (${named}${rest > 0 ? ` and ${rest} more, listed in undeclared` : ''}) and ${undeclared.length === 1 ? 'was' : 'were'} left alone: declare ${undeclared.length === 1 ? 'it' : 'them'} in the config, delete ${undeclared.length === 1 ? 'it' : 'them'} (eks-pia delete podidentityassociation), or apply with prune, which deletes those eks-pia created`;
+  return `${plural(undeclared.length, 'association')} of the cluster ${undeclared.length === 1 ? 'is' : 'are'} in no entry of the config (${named}${rest > 0 ? ` and ${rest} more, listed in undeclared` : ''}) and ${undeclared.length === 1 ? 'was' : 'were'} left alone (nothing to do when the config covers only part of the cluster): declare ${undeclared.length === 1 ? 'it' : 'them'} in the config, delete ${undeclared.length === 1 ? 'it' : 'them'} (eks-pia delete podidentityassociation), or, when the config is the cluster's whole list, apply with prune, which deletes those eks-pia created`;
 }
 
 /** The steps of an item, for `failureReason`. */
