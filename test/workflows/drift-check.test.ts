@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { DriftReport } from '../../functions/core/drift/report.ts';
+import { OWNERSHIP_TAG_KEYS } from '../../functions/core/naming.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
 const ACCOUNT = '111122223333';
@@ -235,6 +236,26 @@ describe('drift-check workflow', () => {
       undeclared: 1,
     });
     assert.equal(pruned.clusters[0]?.result, 'drifted');
+    assert.ok(association(sim, 'legacy'));
+
+    // worker's association comes back with eks-pia's ownership tags (restored by hand from a
+    // backup): the recorded prune makes it drift heal removes; legacy still stays.
+    const reports = association(sim, 'reports');
+    assert.ok(reports);
+    cluster(sim).podIdentityAssociations.push({
+      ...reports,
+      associationId: 'a-00restoredworker0',
+      serviceAccount: 'worker',
+      tags: { ...reports.tags, [OWNERSHIP_TAG_KEYS.serviceAccount]: 'worker' },
+    });
+    const restored = (await sim.run('drift-check', { heal: true })) as DriftReport;
+    assert.deepEqual(restored.clusters[0]?.drift, {
+      created: 0,
+      updated: 0,
+      deleted: 1,
+      undeclared: 1,
+    });
+    assert.equal(association(sim, 'worker'), undefined);
     assert.ok(association(sim, 'legacy'));
 
     // Once a person deletes it, the cluster is in sync.
