@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../runner/definition.ts';
 import type { CallRecord } from '../simulator/index.ts';
+import { describeDriftReport, isDriftReport } from './drift.ts';
 import { openEngine } from './engine.ts';
 import type { Engine, GlobalOptions } from './engine-types.ts';
 import type { CliIo } from './io.ts';
@@ -53,10 +54,15 @@ export async function runDemo(
     const input = { clusterName: cluster, addonName: 'eks-pod-identity-agent' };
 
     /** Each step narrates, runs one workflow and sums up only the calls that run made. */
-    const step = async (narration: readonly string[], workflow: string, workflowInput: unknown) => {
+    const step = async (
+      narration: readonly string[],
+      workflow: string,
+      workflowInput: unknown,
+      print: ReportPrinter = printReport,
+    ) => {
       for (const line of narration) io.out(`${line}\n`);
       const mark = simulator.calls.length;
-      printIndented(await engine.run(workflow, workflowInput), globals.output, io);
+      printIndented(await engine.run(workflow, workflowInput), globals.output, io, print);
       io.out(`    ${summariseCalls(simulator.calls.slice(mark))}\n\n`);
     };
 
@@ -91,9 +97,22 @@ export async function runDemo(
       applyInput,
     );
 
+    const byHand = world.clusters[0]?.podIdentityAssociations ?? [];
+    const deleted = byHand.findIndex((association) => association.serviceAccount === 'worker');
+    if (deleted >= 0) byHand.splice(deleted, 1);
     await step(
       [
-        'Step 5. Plan the move of the IRSA service accounts and add-ons (vpc-cni, through its own podIdentityAssociations) to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would',
+        'Step 5. Someone deletes the payments/worker association by hand; the drift check (daily, by EventBridge Scheduler) finds it, and with heal puts it back, as `eks-pia drift --heal` would',
+        '    workflow: drift-check (state-machines/drift-check.asl.json): a dry run of the recorded apply per cluster, then the apply',
+      ],
+      'drift-check',
+      { heal: true },
+      printDrift,
+    );
+
+    await step(
+      [
+        'Step 6. Plan the move of the IRSA service accounts and add-ons (vpc-cni, through its own podIdentityAssociations) to Pod Identity, as `eks-pia utils migrate-to-pod-identity --cluster demo` would',
         '    workflow: migrate-to-pod-identity (state-machines/migrate-to-pod-identity.asl.json); without approval it changes nothing',
       ],
       'migrate-to-pod-identity',
@@ -106,13 +125,13 @@ export async function runDemo(
     });
     await step(
       [
-        'Step 6. Approve it and remove the OIDC trust, as `eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship` would',
+        'Step 7. Approve it and remove the OIDC trust, as `eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship` would',
       ],
       'migrate-to-pod-identity',
       approved,
     );
     await step(
-      ['Step 7. Run the approved migration again: there is nothing left to move'],
+      ['Step 8. Run the approved migration again: there is nothing left to move'],
       'migrate-to-pod-identity',
       approved,
     );
@@ -126,9 +145,22 @@ export async function runDemo(
   }
 }
 
-function printIndented(report: unknown, format: string | undefined, io: CliIo): void {
+type ReportPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
+
+/** The drift report as its table; the demo goes on whatever it found. */
+const printDrift: ReportPrinter = (report, format, io) =>
+  isDriftReport(report) && format !== 'json' && format !== 'yaml'
+    ? io.out(describeDriftReport(report))
+    : printReport(report, format, io);
+
+function printIndented(
+  report: unknown,
+  format: string | undefined,
+  io: CliIo,
+  print: ReportPrinter,
+): void {
   let text = '';
-  printReport(report, format, { out: (chunk) => (text += chunk), err: io.err });
+  print(report, format, { out: (chunk) => (text += chunk), err: io.err });
   io.out(`${text.trimEnd().replace(/^/gm, '  → ')}\n`);
 }
 

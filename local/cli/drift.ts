@@ -29,7 +29,7 @@ interface DriftFlags {
   heal?: true;
 }
 
-function isDriftReport(report: unknown): report is DriftReport {
+export function isDriftReport(report: unknown): report is DriftReport {
   return (report as { workflow?: unknown } | null)?.workflow === DRIFT_WORKFLOW;
 }
 

@@ -199,11 +199,17 @@ describe('eks-pia CLI', () => {
       /Step 2\.[^\n]*\n[^\n]*already installed\)\n\s+\d+ API call\(s\), 0 mutating/,
     );
     // Each rerun, and the migration plan, changes nothing; the approved migration does.
-    for (const step of ['Step 4', 'Step 5', 'Step 7']) {
+    for (const step of ['Step 4', 'Step 6', 'Step 8']) {
       const block = result.out.slice(result.out.indexOf(`${step}.`));
       const summary = /^\s+\d+ API call\(s\), \d+ mutating.*$/m.exec(block)?.[0] ?? '';
       assert.match(summary, / 0 mutating$/, `${step}: ${summary}`);
     }
+    // The association deleted by hand is found and put back by the drift check.
+    assert.match(result.out, /demo +healed +1 missing, 0 changed, 0 to prune, 0 undeclared/);
+    assert.match(
+      result.out,
+      /Step 5\.[\s\S]*1 mutating \(eks:CreatePodIdentityAssociation\)\n\nStep 6/,
+    );
     // The eksctl iamserviceaccount is migrated through its CloudFormation stack, not skipped.
     assert.match(result.out, /Totals: 3 migrated/);
     assert.match(result.out, /migrated {3}monitoring\/cloudwatch-agent: migrated to pod identity/);
