@@ -59,25 +59,26 @@ export function keepWithinBudget<T>(
 /**
  * `report` whole when its JSON fits the output budget; else with its `lists` cut, in the order
  * given, each first put in the order its function gives (failed entries first, say), and how many
- * entries were left out (undefined when nothing had to be cut).
+ * entries were left out, in all and by list (undefined when nothing had to be cut).
  */
 export function cutToOutputBudget<K extends string, R extends Record<K, readonly unknown[]>>(
   report: R,
   lists: { readonly [P in K]: (entries: R[P]) => R[P] },
-): { report: R; omitted?: number } {
+): { report: R; omitted?: number; omittedBy?: Record<K, number> } {
   if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return { report };
   const keys = Object.keys(lists) as K[];
   const budget = {
     used: jsonBytes({ ...report, ...Object.fromEntries(keys.map((key) => [key, []])) }),
   };
   const cut: R = { ...report };
-  let omitted = 0;
+  const omittedBy = {} as Record<K, number>;
   for (const key of keys) {
     const within = keepWithinBudget(lists[key](report[key]), budget);
     cut[key] = within.kept as unknown as R[K];
-    omitted += within.omitted;
+    omittedBy[key] = within.omitted;
   }
-  return { report: cut, omitted };
+  const omitted = keys.reduce((sum, key) => sum + omittedBy[key], 0);
+  return { report: cut, omitted, omittedBy };
 }
 
 /** A report over many clusters (fleet, fleet migration, drift check), one outcome per cluster. */

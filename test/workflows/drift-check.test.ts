@@ -205,10 +205,12 @@ describe('drift-check workflow', () => {
       ),
     );
 
-    // Heal has nothing it may bring back: the run changes nothing and the cluster stays drifted.
+    // Without prune the config need not be the cluster's whole list: the two are reported, not
+    // counted as drift, and heal has nothing to do.
     const mark = sim.simulator.calls.length;
     const unpruned = (await sim.run('drift-check', { heal: true })) as DriftReport;
-    assert.equal(unpruned.clusters[0]?.result, 'drifted');
+    assert.equal(unpruned.clusters[0]?.result, 'in sync');
+    assert.equal(unpruned.driftedItems, 0);
     assert.deepEqual(unpruned.clusters[0]?.drift, {
       created: 0,
       updated: 0,
@@ -222,13 +224,21 @@ describe('drift-check workflow', () => {
     );
     assert.match(
       unpruned.nextSteps.join('\n'),
-      /demo have associations no entry of their config declares/,
+      /demo also have associations their config does not declare .*not counted as drift/,
     );
 
-    // Applied with prune, worker (eks-pia's) goes; legacy (not eks-pia's) is never deleted.
-    await sim.run('associations', { ...withoutWorker, prune: true });
+    // Applied with prune, worker (eks-pia's) goes; legacy (not eks-pia's) is never deleted, and
+    // is now drift: a pruning config says it is the cluster's whole list.
+    const prunedApply = (await sim.run('associations', { ...withoutWorker, prune: true })) as {
+      nextSteps: string[];
+    };
+    assert.match(
+      prunedApply.nextSteps.join('\n'),
+      /payments\/legacy\).*prune leaves them: eks-pia did not create them/,
+    );
     assert.equal(association(sim, 'worker'), undefined);
     const pruned = (await sim.run('drift-check', { heal: true })) as DriftReport;
+    assert.equal(pruned.driftedItems, 1);
     assert.deepEqual(pruned.clusters[0]?.drift, {
       created: 0,
       updated: 0,
@@ -255,6 +265,7 @@ describe('drift-check workflow', () => {
       deleted: 1,
       undeclared: 1,
     });
+    assert.equal(restored.clusters[0]?.result, 'drifted');
     assert.equal(association(sim, 'worker'), undefined);
     assert.ok(association(sim, 'legacy'));
 

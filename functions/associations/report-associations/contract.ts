@@ -17,6 +17,7 @@ export const input = z.looseObject({
   ...clusterFields(),
   operation: z.enum(OPERATIONS),
   dryRun: z.boolean(),
+  prune: z._default(z.boolean(), false),
   source: z.string(),
   warnings: z._default(z.array(z.string()), []),
   access: z.optional(reportAccessSchema),

@@ -16,6 +16,7 @@ export interface ReportInput {
   region: string;
   operation: Operation;
   dryRun: boolean;
+  prune: boolean;
   source: string;
   warnings: string[];
   access?: ReportAccess | undefined;
@@ -28,6 +29,8 @@ export interface ReportInput {
 export type RunReport = AssociationsReport & {
   reportLocation: string;
   itemsOmitted?: number | undefined;
+  /** How many undeclared associations `undeclared` leaves out; the stored report has them all. */
+  undeclaredOmitted?: number | undefined;
 };
 
 export interface ReportDeps {
@@ -80,6 +83,7 @@ export async function reportAssociations(input: ReportInput, deps: ReportDeps): 
     addons: await deps.loadAddonResults?.(input.runId),
     // The plan document is read only when it lists some: a run of thousands then costs no extra read.
     undeclared: await undeclaredOf(input, deps),
+    prune: input.prune,
   });
   const reportLocation = await deps.saveReport(input.runId, report);
   await deps.publish({
@@ -119,9 +123,18 @@ async function undeclaredOf(
 /** The report whole when it fits the output budget, else with items cut (failed ones kept first). */
 function fitToOutput(report: RunReport): RunReport {
   const { undeclared } = report;
-  const { report: fitted, omitted } =
-    undeclared === undefined
-      ? cutToOutputBudget(report, { items: failedFirst })
-      : cutToOutputBudget({ ...report, undeclared }, { items: failedFirst, undeclared: keepOrder });
-  return omitted === undefined ? fitted : { ...fitted, itemsOmitted: omitted };
+  if (undeclared === undefined) {
+    const { report: fitted, omitted } = cutToOutputBudget(report, { items: failedFirst });
+    return omitted === undefined ? fitted : { ...fitted, itemsOmitted: omitted };
+  }
+  const { report: fitted, omittedBy } = cutToOutputBudget(
+    { ...report, undeclared },
+    { items: failedFirst, undeclared: keepOrder },
+  );
+  if (omittedBy === undefined) return fitted;
+  return {
+    ...fitted,
+    ...(omittedBy.items > 0 ? { itemsOmitted: omittedBy.items } : {}),
+    ...(omittedBy.undeclared > 0 ? { undeclaredOmitted: omittedBy.undeclared } : {}),
+  };
 }

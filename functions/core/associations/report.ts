@@ -101,15 +101,17 @@ export interface ReportInput {
   addons?: readonly AddonResult[] | undefined;
   /** An apply's undeclared associations (the plan's); undefined for other runs. */
   undeclared?: readonly UndeclaredAssociation[] | undefined;
+  /** Whether the run pruned: its undeclared associations are then none eks-pia created. */
+  prune?: boolean | undefined;
 }
 
 /** Undeclared associations named in the next step before the rest are counted. */
 const LISTED_UNDECLARED = 5;
 
-function undeclaredStep(undeclared: readonly UndeclaredAssociation[]): string {
+function undeclaredStep(undeclared: readonly UndeclaredAssociation[], prune: boolean): string {
   const named = undeclared.slice(0, LISTED_UNDECLARED).map(idOf).join(', ');
   const rest = undeclared.length - LISTED_UNDECLARED;
-  return `${plural(undeclared.length, 'association')} of the cluster ${undeclared.length === 1 ? 'is' : 'are'} in no entry of the config (${named}${rest > 0 ? ` and ${rest} more, listed in undeclared` : ''}) and ${undeclared.length === 1 ? 'was' : 'were'} left alone (nothing to do when the config covers only part of the cluster): declare ${undeclared.length === 1 ? 'it' : 'them'} in the config, delete ${undeclared.length === 1 ? 'it' : 'them'} (eks-pia delete podidentityassociation), or, when the config is the cluster's whole list, apply with prune, which deletes those eks-pia created`;
+  return `${plural(undeclared.length, 'association')} of the cluster ${undeclared.length === 1 ? 'is' : 'are'} in no entry of the config (${named}${rest > 0 ? ` and ${rest} more, listed in undeclared` : ''}) and ${undeclared.length === 1 ? 'was' : 'were'} left alone (nothing to do when the config covers only part of the cluster): declare ${undeclared.length === 1 ? 'it' : 'them'} in the config, delete ${undeclared.length === 1 ? 'it' : 'them'} (eks-pia delete podidentityassociation)${prune ? '; prune leaves them: eks-pia did not create them' : ", or, when the config is the cluster's whole list, apply with prune, which deletes those eks-pia created"}`;
 }
 
 /** The steps of an item, for `failureReason`. */
@@ -318,7 +320,9 @@ export function buildReport(input: ReportInput): AssociationsReport {
   if (input.undeclared !== undefined) {
     report.undeclaredCount = input.undeclared.length;
     report.undeclared = [...input.undeclared];
-    if (input.undeclared.length > 0) report.nextSteps.push(undeclaredStep(input.undeclared));
+    if (input.undeclared.length > 0) {
+      report.nextSteps.push(undeclaredStep(input.undeclared, input.prune === true));
+    }
   }
   if (input.addons !== undefined && input.addons.length > 0) {
     report.addons = [...input.addons];

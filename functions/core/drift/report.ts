@@ -9,8 +9,10 @@ export const DRIFT_WORKFLOW = 'drift-check';
 
 /**
  * How a cluster can differ from its desired state: what the apply would create, update or delete
- * (heal brings these back), and associations no entry declares, which heal leaves alone unless
- * eks-pia created them and the apply prunes (they are then among `deleted`).
+ * (heal brings these back), and associations no entry declares. Heal leaves those alone (the ones
+ * eks-pia created are among `deleted` when the apply prunes); they are drift only when the recorded
+ * apply prunes, which says its config is the cluster's whole list: otherwise a config may well be
+ * one of several for the cluster, or sit beside associations a migration made.
  */
 const DRIFT_KINDS = ['created', 'updated', 'deleted', 'undeclared'] as const;
 type Drift = Record<(typeof DRIFT_KINDS)[number], number>;
@@ -18,6 +20,8 @@ type Drift = Record<(typeof DRIFT_KINDS)[number], number>;
 /** What one Map iteration leaves. */
 export interface DriftIteration {
   clusterName: string;
+  /** The recorded apply's prune. */
+  prune?: boolean | undefined;
   check?: { counts: ResultCounts; reportLocation: string; undeclared: number };
   healed?: { counts: ResultCounts; reportLocation: string };
   failure?: { Error?: string; Cause?: string };
@@ -33,6 +37,8 @@ export interface DriftClusterOutcome {
   result: 'in sync' | 'drifted' | 'healed' | 'failed';
   /** What the check found, by kind. */
   drift: Drift | null;
+  /** The recorded apply prunes, so undeclared associations count as drift. */
+  undeclaredIsDrift: boolean;
   /** The dry run's report: each drifted item and what would bring it back. */
   checkReport: string | null;
   healReport: string | null;
@@ -77,8 +83,15 @@ function healable(drift: Drift | null): boolean {
   return drift !== null && drift.created + drift.updated + drift.deleted > 0;
 }
 
-function drifted(drift: Record<string, number>): number {
-  return Object.values(drift).reduce((sum, count) => sum + count, 0);
+function drifted(cluster: Pick<DriftClusterOutcome, 'drift' | 'undeclaredIsDrift'>): number {
+  const { drift } = cluster;
+  if (drift === null) return 0;
+  return (
+    drift.created +
+    drift.updated +
+    drift.deleted +
+    (cluster.undeclaredIsDrift ? drift.undeclared : 0)
+  );
 }
 
 function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
@@ -86,6 +99,7 @@ function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
   const base = {
     clusterName,
     drift: check ? driftOf(check) : null,
+    undeclaredIsDrift: iteration.prune === true,
     checkReport: check?.reportLocation ?? null,
     healReport: healed?.reportLocation ?? null,
   };
@@ -112,8 +126,8 @@ function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
       reason: `${unchecked} item(s) could not be checked; see ${check.reportLocation}`,
     };
   }
-  if (drifted(base.drift ?? {}) === 0) return { ...base, result: 'in sync', reason: null };
-  const healedAll = healed !== undefined && check.undeclared === 0;
+  if (drifted(base) === 0) return { ...base, result: 'in sync', reason: null };
+  const healedAll = healed !== undefined && !(base.undeclaredIsDrift && check.undeclared > 0);
   return { ...base, result: healedAll ? 'healed' : 'drifted', reason: null };
 }
 
@@ -143,9 +157,16 @@ export function buildDriftReport(input: {
     );
   }
   const withUndeclared = clusters.filter((cluster) => (cluster.drift?.undeclared ?? 0) > 0);
-  if (withUndeclared.length > 0) {
+  const strayed = withUndeclared.filter((cluster) => cluster.undeclaredIsDrift);
+  if (strayed.length > 0) {
     nextSteps.push(
-      `${names(withUndeclared)} have associations no entry of their config declares (listed under undeclared in each check report); heal leaves them alone: declare them in the config and apply it, or delete them`,
+      `${names(strayed)} have associations no entry of their config declares although their recorded apply prunes (listed under undeclared in each check report); heal leaves them alone, since eks-pia did not create them: declare them in the config and apply it, or delete them`,
+    );
+  }
+  const aside = withUndeclared.filter((cluster) => !cluster.undeclaredIsDrift);
+  if (aside.length > 0) {
+    nextSteps.push(
+      `${names(aside)} also have associations their config does not declare (listed under undeclared in each check report), not counted as drift: their recorded apply does not prune, so the config need not be the cluster's whole list`,
     );
   }
   return {
@@ -160,7 +181,7 @@ export function buildDriftReport(input: {
       healed: count('healed'),
       failed: count('failed'),
     },
-    driftedItems: clusters.reduce((sum, cluster) => sum + drifted(cluster.drift ?? {}), 0),
+    driftedItems: clusters.reduce((sum, cluster) => sum + drifted(cluster), 0),
     clusters,
     reportLocation: input.reportLocation,
     nextSteps,

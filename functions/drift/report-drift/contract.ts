@@ -18,6 +18,7 @@ export const input = z.object({
     results: z.array(
       z.looseObject({
         clusterName: requiredText(),
+        prune: z.optional(z.boolean()),
         check: z.optional(
           z.looseObject({ ...runSummaryFields(), undeclared: z.int().check(z.minimum(0)) }),
         ),

@@ -148,6 +148,7 @@ describe('buildDriftReport', () => {
         { clusterName: 'e', failure: { Error: 'States.TaskFailed', Cause: 'gone' } },
         {
           clusterName: 'f',
+          prune: true,
           check: { counts: counts(0, 1), reportLocation: 'cf', undeclared: 2 },
           healed: { counts: counts(0, 1), reportLocation: 'hf' },
         },
@@ -156,7 +157,7 @@ describe('buildDriftReport', () => {
     });
     assert.deepEqual(
       report.clusters.map((cluster) => cluster.result),
-      ['in sync', 'drifted', 'healed', 'failed', 'failed', 'drifted', 'drifted'],
+      ['in sync', 'drifted', 'healed', 'failed', 'failed', 'drifted', 'in sync'],
     );
     assert.deepEqual(report.clusters[5]?.drift, {
       created: 0,
@@ -166,19 +167,25 @@ describe('buildDriftReport', () => {
     });
     assert.deepEqual(report.clusterCounts, {
       checked: 7,
-      inSync: 1,
-      drifted: 3,
+      inSync: 2,
+      drifted: 2,
       healed: 1,
       failed: 2,
     });
-    assert.equal(report.driftedItems, 9);
+    // g's undeclared association is not drift: its recorded apply does not prune.
+    assert.equal(report.driftedItems, 8);
+    assert.equal(report.clusters[6]?.drift?.undeclared, 1);
     assert.match(report.clusters[3]?.reason ?? '', /could not be healed; see hd/);
     assert.match(report.clusters[4]?.reason ?? '', /the check failed: States.TaskFailed: gone/);
     // f was healed but for its undeclared associations, which heal leaves alone: no heal advice.
     assert.match(report.nextSteps[0] ?? '', /^b differ/);
     assert.match(
       report.nextSteps[1] ?? '',
-      /^f, g have associations no entry of their config declares/,
+      /^f have associations no entry of their config declares although their recorded apply prunes/,
+    );
+    assert.match(
+      report.nextSteps[2] ?? '',
+      /^g also have associations their config does not declare .* not counted as drift/,
     );
   });
 });
