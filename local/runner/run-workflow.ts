@@ -70,8 +70,8 @@ export interface RunWorkflowOptions extends LocalAccount {
   onStateEntered?: (state: string) => void;
   /**
    * Called with the size of every state's input (as it enters) and output (as it leaves), nested
-   * runs included, so a test can show that no state's data grows with the work. The runner itself
-   * refuses over-limit data only where it passes it: execution input and task payloads.
+   * runs included, so a test can show that no state's data grows with the work. Data over the
+   * limit fails the run (States.DataLimitExceeded) as it fails an execution in the cloud.
    */
   onStateData?: (state: string, data: 'input' | 'output', bytes: number) => void;
   executionName?: string;
@@ -114,15 +114,18 @@ export async function runWorkflow(
       StateMachine: { Id: stateMachineArn(workflow, options), Name: `eks-pia-${workflow}` },
     },
   });
-  const watcher = watchEvents(definition, execution.eventLogs, options);
+  const watcher = watchEvents(definition, execution.eventLogs, options, () => execution.abort());
+  let output: unknown;
   try {
-    const output = await execution.result;
+    output = await execution.result;
     await watcher.done;
-    return output;
   } catch (error) {
     await watcher.done.catch(() => undefined);
-    throw failure(workflow, error, watcher.lastFailedState());
+    throw failure(workflow, watcher.overLimit() ?? error, watcher.lastFailedState());
   }
+  const overLimit = watcher.overLimit();
+  if (overLimit) throw failure(workflow, overLimit, watcher.lastFailedState());
+  return output;
 }
 
 /**
@@ -309,16 +312,31 @@ function shortenedWaits(states: Map<string, AslState>) {
 interface EventWatcher {
   done: Promise<void>;
   lastFailedState(): string | undefined;
+  /** The error of a state whose input or output went over the limit, which stopped the run. */
+  overLimit(): Error | undefined;
 }
 
-/** Turns the execution's event log into progress lines and remembers where it failed. */
+/**
+ * Turns the execution's event log into progress lines, remembers where it failed, and stops it
+ * (`abort`) when a state's input or output passes Step Functions' 256 KiB.
+ */
 function watchEvents(
   definition: AslDefinition,
   events: AsyncGenerator<unknown>,
   options: RunWorkflowOptions,
+  abort: () => void,
 ): EventWatcher {
   const progress = new ProgressLines(definition, (line) => options.onProgress?.(line));
   let failedState: string | undefined;
+  let overLimit: Error | undefined;
+  const measure = (state: string, data: 'input' | 'output', value: unknown) => {
+    const bytes = jsonBytes(value);
+    options.onStateData?.(state, data, bytes);
+    if (bytes <= PAYLOAD_LIMIT_BYTES || overLimit) return;
+    overLimit = dataLimitError(`the ${data} of state ${state} is ${bytes} bytes`);
+    failedState = state;
+    abort();
+  };
   // A retry event does not say what failed; the StateFailed event just before it does.
   const lastErrors = new Map<string, string>();
   const done = (async () => {
@@ -334,12 +352,12 @@ function watchEvents(
         case 'StateEntered':
           if (!event.state) break;
           options.onStateEntered?.(event.state.name);
-          options.onStateData?.(event.state.name, 'input', jsonBytes(event.state.input));
+          measure(event.state.name, 'input', event.state.input);
           progress.entered(event.state.name, event.state.input);
           break;
         case 'StateExited':
           if (event.state) {
-            options.onStateData?.(event.state.name, 'output', jsonBytes(event.state.output));
+            measure(event.state.name, 'output', event.state.output);
             progress.exited(event.state.name, event.state.output);
           }
           break;
@@ -371,7 +389,7 @@ function watchEvents(
       }
     }
   })();
-  return { done, lastFailedState: () => failedState };
+  return { done, lastFailedState: () => failedState, overLimit: () => overLimit };
 }
 
 function failure(workflow: string, error: unknown, state: string | undefined): Error {
@@ -382,6 +400,9 @@ function failure(workflow: string, error: unknown, state: string | undefined): E
       'the execution exceeded its TimeoutSeconds',
       state,
     );
+  }
+  if (error instanceof Error && error.name === 'States.DataLimitExceeded') {
+    return new WorkflowFailedError(workflow, error.name, error.message, state);
   }
   if (error instanceof ExecutionError) {
     const cause = error.cause as { name?: string; message?: string } | undefined;
@@ -402,13 +423,15 @@ function failure(workflow: string, error: unknown, state: string | undefined): E
 function toJson(value: unknown, what: string): JsonValue {
   const text = JSON.stringify(value ?? null);
   if (Buffer.byteLength(text) > PAYLOAD_LIMIT_BYTES) {
-    const error = new Error(
-      `${what} is ${Buffer.byteLength(text)} bytes, over the 256 KiB Step Functions limit`,
-    );
-    error.name = 'States.DataLimitExceeded';
-    throw error;
+    throw dataLimitError(`${what} is ${Buffer.byteLength(text)} bytes`);
   }
   return JSON.parse(text) as JsonValue;
+}
+
+function dataLimitError(what: string): Error {
+  const error = new Error(`${what}, over the 256 KiB Step Functions limit`);
+  error.name = 'States.DataLimitExceeded';
+  return error;
 }
 
 function lambdaContext(task: string, where: LocalAccount, deadline: number): Context {

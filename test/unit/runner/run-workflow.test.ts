@@ -154,6 +154,21 @@ describe('runWorkflow', () => {
     );
   });
 
+  it("fails the run when a state's output passes 256 KiB, as Step Functions does", async () => {
+    const item = 'x'.repeat(1000);
+    const small = await runWorkflow('growing', { items: [item, item] }, options());
+    assert.deepEqual((small as { kept: string[] }).kept, [item, item]);
+    // Each state's input is under the limit; the Map's output (items and kept) is not.
+    const items = Array.from({ length: 150 }, () => item);
+    await assert.rejects(runWorkflow('growing', { items }, options()), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal(error.error, 'States.DataLimitExceeded');
+      assert.match(error.cause, /the output of state Fan Out is \d+ bytes/);
+      assert.equal(error.state, 'Fan Out');
+      return true;
+    });
+  });
+
   it('refuses a definition whose substitutions are missing', async () => {
     await assert.rejects(
       runWorkflow('parent', { key: 'x', values: [] }, options({ substitutions: {} })),
