@@ -353,6 +353,30 @@ export const FLEET_DOCUMENTS = {
   ),
 } as const;
 
+/** What a Map over clusters keeps of one cluster's iteration: its nested run's summary or failure. */
+export type ClusterOutcome = { clusterName: string } & Record<string, unknown>;
+
+/**
+ * A cluster's outcome document; its reader names the shape it expects (`schema`), the writer
+ * only that it is the cluster's.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function clusterOutcomeOf<T extends ClusterOutcome = ClusterOutcome>(
+  clusterName: string,
+  schema: () => z.ZodMiniType<T> = lazily(() => record<T>()),
+): RunDocument<T> {
+  return runDocument(`${clusterName}/outcome`, schema);
+}
+
+/**
+ * The documents of a workflow that runs a Map over clusters (fleet-associations, fleet-migration,
+ * drift-check): each iteration's outcome (`runs/<runId>/<cluster>/outcome.json`), which the report
+ * reads, so the Map's own result stays a list of names whatever the clusters' runs returned.
+ */
+export const CLUSTER_RUN_DOCUMENTS = {
+  outcome: clusterOutcomeOf,
+} as const;
+
 export const DRIFT_DOCUMENTS = {
   /** The drift check's whole report: every cluster's drift and heal. */
   report: runDocument(

@@ -1,7 +1,8 @@
 /**
- * What every workflow's Report task shares: the outcome of one Map iteration over batches, and
- * the budget that keeps a report inside Step Functions' 256 KiB output limit.
+ * What every workflow's Report task shares: the outcome of one Map iteration over batches or
+ * clusters, and the budget that keeps a report inside Step Functions' 256 KiB output limit.
  */
+import pMap from 'p-map';
 import * as z from './zod.ts';
 
 /**
@@ -79,6 +80,31 @@ export function cutToOutputBudget<K extends string, R extends Record<K, readonly
   }
   const omitted = keys.reduce((sum, key) => sum + omittedBy[key], 0);
   return { report: cut, omitted, omittedBy };
+}
+
+/** What a cluster's outcome is when none was recorded (its iteration's record step never ran). */
+export const MISSING_OUTCOME = {
+  Error: 'OutcomeMissing',
+  Cause: 'no outcome was recorded for this cluster; see the execution history',
+} as const;
+
+/** Outcomes read at once: one per cluster, up to 500. */
+const OUTCOME_READS = 8;
+
+/**
+ * Each cluster's recorded outcome, in the Map's order; a cluster without one reads as failed with
+ * {@link MISSING_OUTCOME}, so the report still covers every cluster.
+ */
+export async function loadClusterOutcomes<T extends { clusterName: string }>(
+  results: readonly { clusterName: string }[],
+  load: (clusterName: string) => Promise<T | undefined>,
+): Promise<(T | { clusterName: string; failure: typeof MISSING_OUTCOME })[]> {
+  return pMap(
+    results,
+    async ({ clusterName }) =>
+      (await load(clusterName)) ?? { clusterName, failure: MISSING_OUTCOME },
+    { concurrency: OUTCOME_READS },
+  );
 }
 
 /** A report over many clusters (fleet, fleet migration, drift check), one outcome per cluster. */

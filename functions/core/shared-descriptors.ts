@@ -71,18 +71,13 @@ export function runReportDescriptor(worstCase: StatedWorstCase): ContractDescrip
 }
 
 /**
- * report-fleet and report-drift: each builds its report from what the workflow's Map handed it
- * (each cluster's nested run), writes it to the run store and announces the run's end.
+ * report-fleet, report-fleet-migration and report-drift: each reads every cluster's outcome the
+ * Map's record step kept, writes the report beside them and announces the run's end.
  */
-export const mapReportDescriptor: ContractDescriptor = {
-  timeoutSeconds: 120,
-  worstCase: {
-    sequentialCalls: 2,
-    why: 'S3 PutObject of the report, then one PutEvents; one throttled.',
-  },
-  awsCalls: ['s3:PutObject', 'events:PutEvents'],
-  grants: ['run-documents:write', 'publish-run-completed'],
-};
+export const clusterRunReportDescriptor: ContractDescriptor = /* @__PURE__ */ runReportDescriptor({
+  sequentialCalls: 65,
+  why: 'Reads up to 500 cluster outcomes eight at a time (63 rounds), writes the report and puts the event; one throttled.',
+});
 
 /**
  * apply-addons and apply-association-batch create, update and delete the roles they manage

@@ -110,3 +110,18 @@ export function fleetSelection() {
     region: z.optional(z.string()),
   });
 }
+
+/**
+ * What a Map over clusters hands its report: one entry per cluster, its name (record-cluster-outcome
+ * keeps the rest in the run store).
+ */
+export function clusterRunResults() {
+  return z.array(z.looseObject({ clusterName: requiredText() }));
+}
+
+/** A nested run's failure as a Catch caught it, or as record-cluster-outcome reduced it. */
+export function caughtFailure() {
+  return z.optional(
+    z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+  );
+}

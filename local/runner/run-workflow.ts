@@ -114,18 +114,26 @@ export async function runWorkflow(
       StateMachine: { Id: stateMachineArn(workflow, options), Name: `eks-pia-${workflow}` },
     },
   });
-  const watcher = watchEvents(definition, execution.eventLogs, options, () => execution.abort());
-  let output: unknown;
+  // Stopped for data over the limit, the run ends here whatever the aborted execution still does.
+  let stopped: (error: Error) => void = () => undefined;
+  const stop = new Promise<never>((_, reject) => {
+    stopped = reject;
+  });
+  // Whichever await sees it reports it; one that comes after the run's end has no one to tell.
+  stop.catch(() => undefined);
+  const watcher = watchEvents(definition, execution.eventLogs, options, (error) => {
+    execution.abort();
+    stopped(error);
+  });
   try {
-    output = await execution.result;
-    await watcher.done;
+    const output = await Promise.race([execution.result, stop]);
+    await Promise.race([watcher.done, stop]);
+    return output;
   } catch (error) {
-    await watcher.done.catch(() => undefined);
-    throw failure(workflow, watcher.overLimit() ?? error, watcher.lastFailedState());
+    const overLimit = watcher.overLimit();
+    if (overLimit === undefined) await watcher.done.catch(() => undefined);
+    throw failure(workflow, overLimit ?? error, watcher.lastFailedState());
   }
-  const overLimit = watcher.overLimit();
-  if (overLimit) throw failure(workflow, overLimit, watcher.lastFailedState());
-  return output;
 }
 
 /**
@@ -324,7 +332,7 @@ function watchEvents(
   definition: AslDefinition,
   events: AsyncGenerator<unknown>,
   options: RunWorkflowOptions,
-  abort: () => void,
+  abort: (error: Error) => void,
 ): EventWatcher {
   const progress = new ProgressLines(definition, (line) => options.onProgress?.(line));
   let failedState: string | undefined;
@@ -335,7 +343,7 @@ function watchEvents(
     if (bytes <= PAYLOAD_LIMIT_BYTES || overLimit) return;
     overLimit = dataLimitError(`the ${data} of state ${state} is ${bytes} bytes`);
     failedState = state;
-    abort();
+    abort(overLimit);
   };
   // A retry event does not say what failed; the StateFailed event just before it does.
   const lastErrors = new Map<string, string>();

@@ -337,10 +337,17 @@ describe('the fleet-associations tasks’ permissions', () => {
     }
   });
 
-  it('fleet-migration reads its input with no permission, and its report writes only run documents and the event', () => {
+  // ListBucket (on runs/ only) makes a cluster without an outcome read as missing, not as denied.
+  it('fleet-migration reads its input with no permission; the Map reports and the outcome records touch only run documents and the event', () => {
     assert.deepEqual(taskPolicyStatements(stack, 'read-fleet-migration-input'), []);
-    assert.deepEqual(actionsOf(taskPolicyStatements(stack, 'report-fleet-migration')).sort(), [
-      'events:PutEvents',
+    for (const task of ['report-fleet', 'report-fleet-migration', 'report-drift']) {
+      assert.deepEqual(
+        [...new Set(actionsOf(taskPolicyStatements(stack, task)))].sort(),
+        ['events:PutEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'],
+        task,
+      );
+    }
+    assert.deepEqual(actionsOf(taskPolicyStatements(stack, 'record-cluster-outcome')), [
       's3:PutObject',
     ]);
   });

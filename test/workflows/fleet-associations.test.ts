@@ -188,6 +188,28 @@ describe('fleet-associations workflow', () => {
     );
   });
 
+  it('reports 500 clusters that all fail, every state under 256 KiB: each outcome is kept in the run store, not in the Map', async () => {
+    const clusters = Array.from(
+      { length: 500 },
+      (_, index) =>
+        `  - {name: prod-cluster-eu-${String(index).padStart(4, '0')}, namespaces: [default, payments]}`,
+    );
+    sim = await simulate(
+      world().replace(/clusters:[\s\S]*?\nroles:/, `clusters:\n${clusters.join('\n')}\nroles:`),
+    );
+    let largest = 0;
+    const report = (await sim.run(
+      'fleet-associations',
+      { config: { inline: fleetConfig({ namePattern: 'prod-*' }) } },
+      { onStateData: (_state, _data, bytes) => (largest = Math.max(largest, bytes)) },
+    )) as FleetReport & { omittedClusters?: number };
+    assert.deepEqual(report.clusterCounts, { selected: 500, succeeded: 0, failed: 500 });
+    assert.match(report.clusters[0]?.reason ?? '', /^AgentMissingError: /);
+    // The run store keeps each cluster's outcome; the Map's result carries only names (with every
+    // cause in the state, the Map's output passed 400 KiB and the run failed).
+    assert.ok(largest < 256 * 1024, `largest state ${largest} bytes`);
+  });
+
   it('ends quietly for an upload outside fleet/', async () => {
     sim = await simulate(world());
     const output = await sim.run('fleet-associations', {

@@ -198,7 +198,7 @@ export function buildFleetMigrationReport(input: {
   }
   if (planned.length > 0) {
     nextSteps.push(
-      `nothing was changed: review the plan of ${planned.map((cluster) => cluster.clusterName).join(', ')} (each cluster's report), then start the run again with approve`,
+      `nothing was changed: review the plan of ${planned.map((cluster) => cluster.clusterName).join(', ')} (each cluster's report), then start the run again with approve and clusters: "${planned.map((cluster) => cluster.clusterName).join(',')}", so that exactly the clusters reviewed are migrated (a pattern or a tag is matched again when the run starts)`,
     );
   }
   if (approve && !removeOidcProviderTrustRelationship && having('migrated').length > 0) {

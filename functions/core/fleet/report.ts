@@ -50,21 +50,58 @@ function zeroCounts(): ResultCounts {
   return Object.fromEntries(RESULT_KINDS.map((kind) => [kind, 0])) as ResultCounts;
 }
 
+/** How much of a failed run's cause a cluster's outcome keeps: enough to act on, never a payload. */
+export const KEPT_CAUSE_CHARACTERS = 2000;
+
 /**
- * A failed nested run's error and cause. Step Functions gives `startExecution.sync` failures as
- * States.TaskFailed whose cause is the child's description, holding the child's own error.
+ * A failed nested run's own error and cause. Step Functions gives `startExecution.sync` failures
+ * as States.TaskFailed whose cause is the child's description (its input too), holding the
+ * child's error: that is what the cluster's outcome keeps, the cause cut to
+ * {@link KEPT_CAUSE_CHARACTERS}.
  */
-export function failureReason(failure: { Error?: string; Cause?: string }): string {
+export function childFailure(failure: { Error?: string; Cause?: string }): {
+  Error: string;
+  Cause: string;
+} {
   const cause = failure.Cause ?? '';
+  let found = { Error: failure.Error ?? 'States.TaskFailed', Cause: cause };
   try {
     const child = JSON.parse(cause) as { Error?: unknown; Cause?: unknown };
     if (typeof child.Error === 'string') {
-      return `${child.Error}: ${typeof child.Cause === 'string' ? child.Cause : ''}`.trim();
+      found = { Error: child.Error, Cause: typeof child.Cause === 'string' ? child.Cause : '' };
     }
   } catch {
     // Not a child's description: the cause as given says it.
   }
-  return `${failure.Error ?? 'States.TaskFailed'}: ${cause}`.trim();
+  return {
+    Error: found.Error,
+    Cause:
+      found.Cause.length > KEPT_CAUSE_CHARACTERS
+        ? `${found.Cause.slice(0, KEPT_CAUSE_CHARACTERS)}… (cut)`
+        : found.Cause,
+  };
+}
+
+/**
+ * What the run store keeps of a Map iteration over clusters: its state as it ended, the failure
+ * (when its Catch caught one) reduced to the child's own error and a bounded cause.
+ */
+export function clusterOutcome(
+  clusterName: string,
+  state: { failure?: { Error?: string; Cause?: string } | undefined } & Record<string, unknown>,
+): { clusterName: string } & Record<string, unknown> {
+  const { failure, ...rest } = state;
+  return {
+    ...rest,
+    clusterName,
+    ...(failure !== undefined ? { failure: childFailure(failure) } : {}),
+  };
+}
+
+/** A failed nested run in a line: its own error and cause. */
+export function failureReason(failure: { Error?: string; Cause?: string }): string {
+  const child = childFailure(failure);
+  return `${child.Error}: ${child.Cause}`.trim();
 }
 
 function outcomeOf(iteration: FleetIteration): FleetClusterOutcome {

@@ -1,8 +1,8 @@
 /** The report-drift task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { RESULT_KINDS } from '../../core/associations/report.ts';
-import { mapReportDescriptor } from '../../core/shared-descriptors.ts';
-import { requiredText } from '../../core/task-contract.ts';
+import { clusterRunReportDescriptor } from '../../core/shared-descriptors.ts';
+import { caughtFailure, clusterRunResults, requiredText } from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 const runSummaryFields = () => ({
@@ -10,24 +10,23 @@ const runSummaryFields = () => ({
   reportLocation: z.string(),
 });
 
+/** One cluster's outcome as record-cluster-outcome kept it, which the report reads. */
+export const outcome = z.looseObject({
+  clusterName: requiredText(),
+  prune: z.optional(z.boolean()),
+  check: z.optional(
+    z.looseObject({ ...runSummaryFields(), undeclared: z.int().check(z.minimum(0)) }),
+  ),
+  healed: z.optional(z.looseObject(runSummaryFields())),
+  failure: caughtFailure(),
+});
+
 export const input = z.object({
   runId: requiredText(),
   run: z.looseObject({
     heal: z.boolean(),
     selector: z.string(),
-    results: z.array(
-      z.looseObject({
-        clusterName: requiredText(),
-        prune: z.optional(z.boolean()),
-        check: z.optional(
-          z.looseObject({ ...runSummaryFields(), undeclared: z.int().check(z.minimum(0)) }),
-        ),
-        healed: z.optional(z.looseObject(runSummaryFields())),
-        failure: z.optional(
-          z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
-        ),
-      }),
-    ),
+    results: clusterRunResults(),
   }),
 });
 
@@ -40,4 +39,4 @@ export const output = z.object({
 });
 
 /** Read by infra, the runner and the README: the Map reports' shared descriptor. */
-export const descriptor = mapReportDescriptor;
+export const descriptor = clusterRunReportDescriptor;

@@ -3,23 +3,34 @@ import {
   type DriftIteration,
   type DriftReport,
 } from '../../core/drift/report.ts';
-import { type ClusterRunReportDeps, keepAndAnnounce } from '../../core/run-output.ts';
+import {
+  type ClusterRunReportDeps,
+  keepAndAnnounce,
+  loadClusterOutcomes,
+} from '../../core/run-output.ts';
 
 export interface ReportDriftInput {
   runId: string;
-  run: { heal: boolean; selector: string; results: DriftIteration[] };
+  run: { heal: boolean; selector: string; results: { clusterName: string }[] };
+}
+
+export interface ReportDriftDeps extends ClusterRunReportDeps<DriftReport> {
+  /** The cluster's outcome as the Map's record step kept it; undefined when none was kept. */
+  loadOutcome(runId: string, clusterName: string): Promise<DriftIteration | undefined>;
 }
 
 /**
  * Builds the drift check's report, stores it whole, announces the run on EventBridge (with the
  * drifted clusters) and returns it cut to fit the execution's output.
  */
-export function reportDrift(input: ReportDriftInput, deps: ClusterRunReportDeps<DriftReport>) {
+export async function reportDrift(input: ReportDriftInput, deps: ReportDriftDeps) {
   const report = buildDriftReport({
     runId: input.runId,
     heal: input.run.heal,
     selector: input.run.selector,
-    iterations: input.run.results,
+    iterations: await loadClusterOutcomes(input.run.results, (name) =>
+      deps.loadOutcome(input.runId, name),
+    ),
     reportLocation: deps.reportLocation(input.runId),
   });
   return keepAndAnnounce(report, deps, {

@@ -1,7 +1,12 @@
 /** The report-fleet-migration task's contract: the input it accepts and the output it returns (its handler checks both). */
 
-import { mapReportDescriptor } from '../../core/shared-descriptors.ts';
-import { reportAdviceFields, requiredText } from '../../core/task-contract.ts';
+import { clusterRunReportDescriptor } from '../../core/shared-descriptors.ts';
+import {
+  caughtFailure,
+  clusterRunResults,
+  reportAdviceFields,
+  requiredText,
+} from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 const count = () => z.int().check(z.minimum(0));
@@ -14,6 +19,19 @@ const migrationCounts = () =>
     roles: z.looseObject({ trustAdded: count(), oidcTrustRemoved: count(), failed: count() }),
   });
 
+/** One cluster's outcome as record-cluster-outcome kept it, which the report reads. */
+export const outcome = z.looseObject({
+  clusterName: requiredText(),
+  migration: z.optional(
+    z.looseObject({
+      headline: z.string(),
+      counts: migrationCounts(),
+      reportLocation: z.string(),
+    }),
+  ),
+  failure: caughtFailure(),
+});
+
 export const input = z.object({
   runId: requiredText(),
   run: z.looseObject({
@@ -23,21 +41,7 @@ export const input = z.object({
       removeOidcProviderTrustRelationship: z.boolean(),
     }),
     warnings: z.array(z.string()),
-    results: z.array(
-      z.looseObject({
-        clusterName: requiredText(),
-        migration: z.optional(
-          z.looseObject({
-            headline: z.string(),
-            counts: migrationCounts(),
-            reportLocation: z.string(),
-          }),
-        ),
-        failure: z.optional(
-          z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
-        ),
-      }),
-    ),
+    results: clusterRunResults(),
   }),
 });
 
@@ -56,4 +60,4 @@ export const output = z.object({
 });
 
 /** Read by infra, the runner and the README: the Map reports' shared descriptor. */
-export const descriptor = mapReportDescriptor;
+export const descriptor = clusterRunReportDescriptor;

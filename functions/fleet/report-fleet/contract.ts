@@ -1,11 +1,30 @@
 /** The report-fleet task's contract: the input it accepts and the output it returns (its handler checks both). */
 
 import { RESULT_KINDS } from '../../core/associations/report.ts';
-import { mapReportDescriptor } from '../../core/shared-descriptors.ts';
-import { reportAdviceFields, requiredText } from '../../core/task-contract.ts';
+import { clusterRunReportDescriptor } from '../../core/shared-descriptors.ts';
+import {
+  caughtFailure,
+  clusterRunResults,
+  reportAdviceFields,
+  requiredText,
+} from '../../core/task-contract.ts';
 import * as z from '../../core/zod.ts';
 
 const counts = () => z.record(z.enum(RESULT_KINDS), z.int().check(z.minimum(0)));
+
+/** One cluster's outcome as record-cluster-outcome kept it, which the report reads. */
+export const outcome = z.looseObject({
+  clusterName: requiredText(),
+  associations: z.optional(
+    z.looseObject({
+      counts: counts(),
+      reportLocation: z.string(),
+      warningCount: z.int().check(z.minimum(0)),
+      executionArn: z.string(),
+    }),
+  ),
+  failure: caughtFailure(),
+});
 
 export const input = z.object({
   runId: requiredText(),
@@ -16,22 +35,7 @@ export const input = z.object({
       selector: z.string(),
       warnings: z.array(z.string()),
     }),
-    results: z.array(
-      z.looseObject({
-        clusterName: requiredText(),
-        associations: z.optional(
-          z.looseObject({
-            counts: counts(),
-            reportLocation: z.string(),
-            warningCount: z.int().check(z.minimum(0)),
-            executionArn: z.string(),
-          }),
-        ),
-        failure: z.optional(
-          z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
-        ),
-      }),
-    ),
+    results: clusterRunResults(),
   }),
 });
 
@@ -49,4 +53,4 @@ export const output = z.object({
 });
 
 /** Read by infra, the runner and the README: the Map reports' shared descriptor. */
-export const descriptor = mapReportDescriptor;
+export const descriptor = clusterRunReportDescriptor;

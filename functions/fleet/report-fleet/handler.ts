@@ -1,8 +1,8 @@
 import { publishRunCompleted } from '../../aws/events.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import { putRunDocument, runDocumentLocation } from '../../aws/run-store.ts';
-import { FLEET_DOCUMENTS } from '../../core/run-documents.ts';
-import { input, output } from './contract.ts';
+import { findRunDocument, putRunDocument, runDocumentLocation } from '../../aws/run-store.ts';
+import { CLUSTER_RUN_DOCUMENTS, FLEET_DOCUMENTS } from '../../core/run-documents.ts';
+import { input, outcome, output } from './contract.ts';
 import { reportFleet } from './report-fleet.ts';
 
 export const handler = defineTask('report-fleet', { input, output }, (event) =>
@@ -10,5 +10,10 @@ export const handler = defineTask('report-fleet', { input, output }, (event) =>
     saveReport: (runId, report) => putRunDocument(runId, FLEET_DOCUMENTS.report, report),
     reportLocation: (runId) => runDocumentLocation(runId, FLEET_DOCUMENTS.report).uri,
     publish: publishRunCompleted,
+    loadOutcome: (runId, clusterName) =>
+      findRunDocument(
+        runId,
+        CLUSTER_RUN_DOCUMENTS.outcome(clusterName, () => outcome),
+      ),
   }),
 );

@@ -4,28 +4,37 @@ import {
   type FleetReport,
   failedClusters,
 } from '../../core/fleet/report.ts';
-import { type ClusterRunReportDeps, keepAndAnnounce } from '../../core/run-output.ts';
+import {
+  type ClusterRunReportDeps,
+  keepAndAnnounce,
+  loadClusterOutcomes,
+} from '../../core/run-output.ts';
 
 export interface ReportFleetInput {
   runId: string;
   run: {
     selected: { dryRun: boolean; source: string; selector: string; warnings: string[] };
-    results: FleetIteration[];
+    results: { clusterName: string }[];
   };
+}
+
+export interface ReportFleetDeps extends ClusterRunReportDeps<FleetReport> {
+  /** The cluster's outcome as the Map's record step kept it; undefined when none was kept. */
+  loadOutcome(runId: string, clusterName: string): Promise<FleetIteration | undefined>;
 }
 
 /**
  * Builds the fleet run's report from each cluster's outcome, stores it whole, announces the run
  * on EventBridge and returns it cut to fit the execution's output.
  */
-export function reportFleet(input: ReportFleetInput, deps: ClusterRunReportDeps<FleetReport>) {
+export async function reportFleet(input: ReportFleetInput, deps: ReportFleetDeps) {
   const { selected, results } = input.run;
   const report = buildFleetReport({
     runId: input.runId,
     dryRun: selected.dryRun,
     source: selected.source,
     selector: selected.selector,
-    iterations: results,
+    iterations: await loadClusterOutcomes(results, (name) => deps.loadOutcome(input.runId, name)),
     warnings: selected.warnings,
     reportLocation: deps.reportLocation(input.runId),
   });

@@ -112,7 +112,10 @@ describe('buildFleetMigrationReport', () => {
     assert.match(report.clusters[2]?.reason ?? '', /^1 service account failed; see s3:/);
     assert.match(report.clusters[3]?.reason ?? '', /States.TaskFailed: gone/);
     assert.match(report.nextSteps[0] ?? '', /fix what failed on prod-c, prod-d/);
-    assert.match(report.nextSteps[1] ?? '', /review the plan of prod-a/);
+    assert.match(
+      report.nextSteps[1] ?? '',
+      /review the plan of prod-a .*approve and clusters: "prod-a"/,
+    );
   });
 
   it('after an approved run without removal, says how to finish it', () => {

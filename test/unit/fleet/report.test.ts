@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildFleetReport } from '../../../functions/core/fleet/report.ts';
+import {
+  buildFleetReport,
+  clusterOutcome,
+  KEPT_CAUSE_CHARACTERS,
+} from '../../../functions/core/fleet/report.ts';
 import { clusterRunReportOutput } from '../../../functions/core/run-output.ts';
 
 const counts = (created: number, failed = 0) => ({
@@ -83,5 +87,28 @@ describe('buildFleetReport', () => {
     assert.ok((output.omittedClusters ?? 0) > 0);
     assert.equal(output.clusters[0]?.clusterName, 'c2999');
     assert.ok(Buffer.byteLength(JSON.stringify(output)) <= 200 * 1024);
+  });
+});
+
+describe('clusterOutcome', () => {
+  it("keeps a failed nested run's own error and a bounded cause, and the rest of the iteration", () => {
+    const childCause = `check failed: ${'x'.repeat(10_000)}`;
+    const kept = clusterOutcome('prod-a', {
+      clusterName: 'ignored',
+      dryRun: false,
+      failure: {
+        Error: 'States.TaskFailed',
+        Cause: JSON.stringify({ Error: 'AgentMissingError', Cause: childCause, Input: '{}' }),
+      },
+    });
+    assert.equal(kept.clusterName, 'prod-a');
+    assert.equal(kept.dryRun, false);
+    const failure = kept.failure as { Error: string; Cause: string };
+    assert.equal(failure.Error, 'AgentMissingError');
+    assert.equal(failure.Cause, `${childCause.slice(0, KEPT_CAUSE_CHARACTERS)}… (cut)`);
+    assert.deepEqual(clusterOutcome('prod-b', { associations: { counts: {} } }), {
+      associations: { counts: {} },
+      clusterName: 'prod-b',
+    });
   });
 });
