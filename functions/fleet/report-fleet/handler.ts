@@ -1,19 +1,9 @@
-import { publishRunCompleted } from '../../aws/events.ts';
+import { clusterRunReportDeps } from '../../aws/cluster-run-report.ts';
 import { defineTask } from '../../aws/lambda.ts';
-import { findRunDocument, putRunDocument, runDocumentLocation } from '../../aws/run-store.ts';
-import { CLUSTER_RUN_DOCUMENTS, FLEET_DOCUMENTS } from '../../core/run-documents.ts';
+import { FLEET_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, outcome, output } from './contract.ts';
 import { reportFleet } from './report-fleet.ts';
 
 export const handler = defineTask('report-fleet', { input, output }, (event) =>
-  reportFleet(event, {
-    saveReport: (runId, report) => putRunDocument(runId, FLEET_DOCUMENTS.report, report),
-    reportLocation: (runId) => runDocumentLocation(runId, FLEET_DOCUMENTS.report).uri,
-    publish: publishRunCompleted,
-    loadOutcome: (runId, clusterName) =>
-      findRunDocument(
-        runId,
-        CLUSTER_RUN_DOCUMENTS.outcome(clusterName, () => outcome),
-      ),
-  }),
+  reportFleet(event, clusterRunReportDeps(FLEET_DOCUMENTS.report, outcome)),
 );

@@ -1,0 +1,31 @@
+/**
+ * What the reports over clusters (report-fleet, report-fleet-migration, report-drift) take from
+ * AWS: their report's document in the run store, the event, and the clusters' recorded outcomes.
+ */
+import {
+  CLUSTER_RUN_DOCUMENTS,
+  type ClusterOutcome,
+  type RunDocument,
+} from '../core/run-documents.ts';
+import type { ClusterRunReportDeps } from '../core/run-output.ts';
+import type * as z from '../core/zod.ts';
+import { publishRunCompleted } from './events.ts';
+import { findRunDocument, putRunDocument, runDocumentLocation } from './run-store.ts';
+
+export function clusterRunReportDeps<R, T extends ClusterOutcome>(
+  report: RunDocument<R>,
+  outcome: z.ZodMiniType<T>,
+): ClusterRunReportDeps<R> & {
+  loadOutcome(runId: string, clusterName: string): Promise<T | undefined>;
+} {
+  return {
+    saveReport: (runId, value) => putRunDocument(runId, report, value),
+    reportLocation: (runId) => runDocumentLocation(runId, report).uri,
+    publish: publishRunCompleted,
+    loadOutcome: (runId, clusterName) =>
+      findRunDocument(
+        runId,
+        CLUSTER_RUN_DOCUMENTS.outcome(clusterName, () => outcome),
+      ),
+  };
+}
