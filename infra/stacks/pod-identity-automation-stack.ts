@@ -8,6 +8,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
+import { DESIRED_PREFIX } from '../../functions/core/desired-state.ts';
 import { DRIFT_WORKFLOW } from '../../functions/core/drift/report.ts';
 import { FLEET_PREFIX } from '../../functions/core/fleet/fleet-config.ts';
 import { FLEET_WORKFLOW } from '../../functions/core/fleet/report.ts';
@@ -397,7 +398,9 @@ export class PodIdentityAutomationStack extends Stack {
 
   /**
    * Run documents (`runs/`) drive what the tasks do after load-association-request validated the request, so
-   * nobody but the tasks may write them: a bucket writer cannot swap a validated request.
+   * nobody but the tasks may write them: a bucket writer cannot swap a validated request. The same
+   * for the desired states (`desired/`), which the drift check replays and, with heal, applies: a
+   * bucket writer cannot plant one.
    */
   private onlyTasksWriteRunDocuments(): void {
     const roles = [...new Set([...this.functionsByTask.values()].map((fn) => fn.taskRole.roleArn))];
@@ -408,7 +411,10 @@ export class PodIdentityAutomationStack extends Stack {
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject'],
-        resources: [this.configBucket.objectsUnder(this.configBucket.runsPrefix)],
+        resources: [
+          this.configBucket.objectsUnder(this.configBucket.runsPrefix),
+          this.configBucket.objectsUnder(DESIRED_PREFIX),
+        ],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': roles } },
       }),
     );

@@ -251,7 +251,7 @@ describe('the stack’s IAM, evaluated', () => {
     assert.equal(await asCreatedRole('sts:AssumeRole', ROLE('target')), 'Allowed');
   });
 
-  it('lets only the task roles write run documents, whatever S3 rights others hold', async () => {
+  it('lets only the task roles write run documents and desired states, whatever S3 rights others hold', async () => {
     const bucket = stack.resolve(stack.configBucket.bucket.policy?.document) as unknown;
     // Role ARNs stand as <LogicalId.Arn> once resolved; IAM compares real ARNs.
     const asArn = (text: string) =>
@@ -262,14 +262,14 @@ describe('the stack’s IAM, evaluated', () => {
     const loadAssociationRequestRole = asArn(
       resolveIntrinsic(stack.resolve(loadAssociationRequest.taskRole.roleArn)),
     );
-    const write = (principal: string, identity: unknown) =>
+    const write = (principal: string, identity: unknown, key = 'runs/run-1/request.json') =>
       evaluate({
         identityPolicies: [{ name: 'identity', policy: identity }],
         resourcePolicy,
         request: {
           principal,
           action: 's3:PutObject',
-          resource: { resource: `${BUCKET_ARN}/runs/run-1/request.json`, accountId: ACCOUNT },
+          resource: { resource: `${BUCKET_ARN}/${key}`, accountId: ACCOUNT },
           contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': principal },
         },
       });
@@ -279,5 +279,9 @@ describe('the stack’s IAM, evaluated', () => {
     };
     assert.equal(await write(ROLE('config-writer'), s3Admin), 'ExplicitlyDenied');
     assert.equal(await write(loadAssociationRequestRole, s3Admin), 'Allowed');
+    const desired = 'desired/demo/config.json';
+    assert.equal(await write(ROLE('config-writer'), s3Admin, desired), 'ExplicitlyDenied');
+    assert.equal(await write(loadAssociationRequestRole, s3Admin, desired), 'Allowed');
+    assert.equal(await write(ROLE('config-writer'), s3Admin, 'apply/demo.yaml'), 'Allowed');
   });
 });
