@@ -12,7 +12,7 @@ import type { Engine, GlobalOptions } from './engine-types.ts';
 import type { CliIo } from './io.ts';
 import { migrationInput } from './migrate.ts';
 import { fileInput, readConfigFile } from './podidentityassociation.ts';
-import { printReport } from './render.ts';
+import { printClusterRunReport, printReport } from './render.ts';
 
 export const DEMO_WORLD = join(PROJECT_ROOT, 'events', 'worlds', 'demo.yaml');
 
@@ -149,9 +149,11 @@ type ReportPrinter = (report: unknown, format: string | undefined, io: CliIo) =>
 
 /** The drift report as its table; the demo goes on whatever it found. */
 const printDrift: ReportPrinter = (report, format, io) =>
-  isDriftReport(report) && format !== 'json' && format !== 'yaml'
-    ? io.out(describeDriftReport(report))
-    : printReport(report, format, io);
+  printClusterRunReport(report, format, io, {
+    is: isDriftReport,
+    describe: describeDriftReport,
+    failure: () => undefined,
+  });
 
 function printIndented(
   report: unknown,

@@ -8,7 +8,7 @@ import {
   type FleetMigrationReport,
 } from '../../functions/core/fleet/fleet-migration.ts';
 import type { CliIo } from './io.ts';
-import { closingLines, printClusterRunReport } from './render.ts';
+import { closingLines, printClusterRunReport, whenClustersFailed } from './render.ts';
 import { formatTable } from './table.ts';
 
 /** The fleet migration finished, but clusters failed or left service accounts failed. */
@@ -55,11 +55,6 @@ export function printFleetMigration(report: unknown, format: string | undefined,
   printClusterRunReport(report, format, io, {
     is: isFleetMigrationReport,
     describe: describeFleetMigrationReport,
-    failure: ({ clusterCounts: { failed, selected } }) =>
-      failed > 0
-        ? new FleetMigrationFailedError(
-            `${failed} of ${selected} clusters failed; see the report above`,
-          )
-        : undefined,
+    failure: whenClustersFailed((message) => new FleetMigrationFailedError(message)),
   });
 }

@@ -14,7 +14,7 @@ import {
 } from '../../functions/core/fleet/fleet-config.ts';
 import { FLEET_WORKFLOW, type FleetReport } from '../../functions/core/fleet/report.ts';
 import type { CliIo } from './io.ts';
-import { closingLines, printClusterRunReport } from './render.ts';
+import { closingLines, printClusterRunReport, whenClustersFailed } from './render.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -108,11 +108,6 @@ export function printFleetChanges(report: unknown, format: string | undefined, i
   printClusterRunReport(report, format, io, {
     is: isFleetReport,
     describe: describeFleetReport,
-    failure: ({ clusterCounts: { failed, selected } }) =>
-      failed > 0
-        ? new FleetClustersFailedError(
-            `${failed} of ${selected} clusters failed; see the report above`,
-          )
-        : undefined,
+    failure: whenClustersFailed((message) => new FleetClustersFailedError(message)),
   });
 }

@@ -117,6 +117,16 @@ export interface ClusterRunView<R> {
   failure(report: R): Error | undefined;
 }
 
+/** A fleet view's `failure`: the command fails when a selected cluster failed. */
+export function whenClustersFailed(error: (message: string) => Error) {
+  return ({ clusterCounts }: { clusterCounts: { failed: number; selected: number } }) =>
+    clusterCounts.failed > 0
+      ? error(
+          `${clusterCounts.failed} of ${clusterCounts.selected} clusters failed; see the report above`,
+        )
+      : undefined;
+}
+
 /** The report as a table, or JSON/YAML as asked; then the command fails when the view says so. */
 export function printClusterRunReport<R>(
   report: unknown,
