@@ -4,6 +4,7 @@
  * zod schemas (middy's validator), a failure logged once with its name (middy's error-logger), then
  * the task's own function. Handlers stay one call.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -48,14 +49,19 @@ export function functionAccount(context: Pick<Context, 'invokedFunctionArn'>): s
   return account;
 }
 
-let runningInvocationDeadline = Number.POSITIVE_INFINITY;
+/**
+ * Each running invocation's deadline, kept with the invocation rather than in the module: the
+ * local runner runs many simulated instances' invocations at once in one process (and Lambda
+ * managed instances may too), and one invocation's deadline must not become another's.
+ */
+const invocationDeadlines = new AsyncLocalStorage<number>();
 
 /**
  * When the running invocation times out (epoch ms; infinite outside Lambda), so a task that waits
  * on AWS stops in time to report what it did instead of being killed mid-write.
  */
 export function invocationDeadline(): number {
-  return runningInvocationDeadline;
+  return invocationDeadlines.getStore() ?? Number.POSITIVE_INFINITY;
 }
 
 /** A task's payload schemas: what the workflow passes in and what the task hands back. */
@@ -153,12 +159,14 @@ export function defineTask<Input extends z.ZodMiniType, Output extends z.ZodMini
     .use(errorLogger(task) as MiddlewareObj<z.output<Input>, z.output<Output>>)
     .use(validator(task, schemas))
     .handler(async (event, context) => {
-      runningInvocationDeadline =
+      const deadline =
         typeof context?.getRemainingTimeInMillis === 'function'
           ? Date.now() + context.getRemainingTimeInMillis()
           : Number.POSITIVE_INFINITY;
       // The task's own value goes on, not the parse: an output schema checks, it never reshapes.
-      return (await run(event, context)) as z.output<Output>;
+      return (await invocationDeadlines.run(deadline, () =>
+        run(event, context),
+      )) as z.output<Output>;
     });
   return handler as unknown as (event: unknown, context: Context) => Promise<z.output<Output>>;
 }

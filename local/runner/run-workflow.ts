@@ -4,6 +4,7 @@
  */
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import {
@@ -39,6 +40,32 @@ import { ProgressLines, retryLine } from './progress-lines.ts';
 const PAYLOAD_LIMIT_BYTES = 256 * 1024;
 /** The error a Task state gets when its function runs past the function's own timeout. */
 export const LAMBDA_TIMED_OUT = 'Sandbox.Timedout';
+
+/**
+ * The runner started after something had made Lambda's InvokeStore without per-invocation
+ * scope (the SDK makes one at its first request), so concurrent invocations would share their
+ * Powertools state.
+ */
+export class InvocationScopeError extends NamedError {
+  override readonly name = 'InvocationScopeError';
+}
+
+/**
+ * The simulated instances share one process, so one copy of each handler's module and of the
+ * Powertools logger in it. Where Lambda runs invocations side by side in one environment, its
+ * runtime gives each an InvokeStore context, in which Powertools then keeps what an invocation
+ * adds (its correlation keys, its Lambda context) once AWS_LAMBDA_MAX_CONCURRENCY is set. The
+ * runner does the same, so no invocation's log lines carry another's keys and none clears
+ * another's. The value only switches the scoping on: the runner caps no instance's concurrency.
+ */
+process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000';
+const invokeStore: InvokeStoreBase = await InvokeStore.getInstanceAsync(true);
+invokeStore.run({}, () => undefined);
+if (invokeStore.hasContext()) {
+  throw new InvocationScopeError(
+    'an InvokeStore without per-invocation scope was made before the local runner loaded: import local/runner/run-workflow.ts before any AWS SDK client sends a request',
+  );
+}
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -229,7 +256,9 @@ async function invokeWithTimeout(
   });
   try {
     return await Promise.race([
-      inLambdaInstance(instance, () => handler(event, context)),
+      invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
+        inLambdaInstance(instance, () => handler(event, context)),
+      ),
       timedOut,
     ]);
   } catch (error) {

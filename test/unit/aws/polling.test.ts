@@ -41,4 +41,29 @@ describe('waits on AWS operations', () => {
     assert.ok(own - start >= 19_900 && own - start <= 20_100, `${own - start}`);
     assert.ok(settle - start >= 4_900 && settle - start <= 5_100, `${settle - start}`);
   });
+
+  it('end by the deadline of their own invocation when invocations run at once in one process', async () => {
+    // As the local runner's simulated instances do: the second starts while the first waits.
+    configurePolling({ maxWaitMs: 10 * 60_000, settleWaitMs: 10 * 60_000 });
+    let secondStarted = () => {};
+    const started = new Promise<void>((resolve) => {
+      secondStarted = resolve;
+    });
+    const start = Date.now();
+    const [first, second] = await Promise.all([
+      insideInvocation(100_000, async () => {
+        await started;
+        return waitDeadline('settle');
+      }),
+      insideInvocation(400_000, () => {
+        secondStarted();
+        return waitDeadline('settle');
+      }),
+    ]);
+    assert.ok(Math.abs(first - (start + 70_000)) <= 1_000, `${first - start} ms after the start`);
+    assert.ok(
+      Math.abs(second - (start + 370_000)) <= 1_000,
+      `${second - start} ms after the start`,
+    );
+  });
 });
