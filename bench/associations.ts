@@ -44,6 +44,7 @@ import {
   callStats,
   printTable,
   quietTasks,
+  rolesQuotaFor,
   runEksctlStyle,
   seconds,
   throttledCalls,
@@ -66,7 +67,10 @@ function benchWorld(count: number): string {
       },
     ],
     roles: [AUTOMATION_ROLE, SHARED_ROLE],
-    quotas: { associationsPerCluster: Math.max(5000, count) },
+    quotas: {
+      associationsPerCluster: Math.max(5000, count),
+      roles: rolesQuotaFor(2 + Math.ceil(count / MANAGED_EVERY)),
+    },
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
   });
 }

@@ -7,6 +7,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { NamedError } from '../functions/core/errors.ts';
 import { handlerEntry, listTasks } from '../functions/core/workflow-files.ts';
 import type { Simulator } from '../local/simulator/index.ts';
 
@@ -158,4 +159,26 @@ export function printTable(title: string, rows: Record<string, string | number>[
   if (!first) return;
   console.log(Object.keys(first).join('\t'));
   for (const row of rows) console.log(Object.values(row).join('\t'));
+}
+
+/** A bench size no AWS account could run. */
+export class BenchSizeError extends NamedError {
+  override readonly name = 'BenchSizeError';
+}
+
+/** IAM's most roles per account, the highest quota AWS grants on request. */
+const IAM_MAX_ROLES = 5000;
+
+/**
+ * The account's roles quota for a bench world that ends up with `roles` roles: IAM's default
+ * 1,000, raised as AWS raises it on request; a size needing more than IAM ever allows is refused,
+ * since no account could run it.
+ */
+export function rolesQuotaFor(roles: number): number {
+  if (roles > IAM_MAX_ROLES) {
+    throw new BenchSizeError(
+      `this size needs ${roles} IAM roles in one account, more than the ${IAM_MAX_ROLES} IAM allows at most: choose a smaller size`,
+    );
+  }
+  return Math.max(1000, roles);
 }

@@ -34,6 +34,7 @@ import {
   callStats,
   printTable,
   quietTasks,
+  rolesQuotaFor,
   seconds,
   throttledCalls,
   trueFloor,
@@ -46,7 +47,7 @@ function clusterName(index: number): string {
   return `fleet-${String(index).padStart(3, '0')}`;
 }
 
-function benchWorld(clusters: number): string {
+function benchWorld(clusters: number, perCluster: number): string {
   return stringifyYaml({
     account: ACCOUNT,
     region: REGION,
@@ -58,6 +59,8 @@ function benchWorld(clusters: number): string {
       tags: { env: 'bench' },
     })),
     roles: [AUTOMATION_ROLE, SHARED_ROLE],
+    // Each cluster's entries with permissions get their own role.
+    quotas: { roles: rolesQuotaFor(2 + clusters * Math.ceil(perCluster / MANAGED_EVERY)) },
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
   });
 }
@@ -119,7 +122,7 @@ async function runOnce(simulator: Simulator, key: string) {
 }
 
 async function benchOnce(clusters: number, perCluster: number) {
-  const simulator = await startSimulator(parseWorld(benchWorld(clusters)));
+  const simulator = await startSimulator(parseWorld(benchWorld(clusters, perCluster)));
   // Production retry behaviour: the point is how the workflows cope with real backoff.
   const disconnect = connectToSimulator(simulator, { retries: 'production' });
   const store = simulator.state.world.buckets.find(

@@ -35,6 +35,7 @@ import {
   callStats,
   printTable,
   quietTasks,
+  rolesQuotaFor,
   runEksctlStyle,
   seconds,
   simulatorCredentials,
@@ -107,8 +108,12 @@ function benchWorld(count: number): string {
     openIdConnectProviders: [provider],
     roles: [AUTOMATION_ROLE, ...roles],
     behaviour: { latencyMs: LATENCY_MS, rateLimits: RATE_LIMITS },
-    // EKS allows 5,000 associations per cluster and raises the quota on request.
-    quotas: { associationsPerCluster: Math.max(5000, count) },
+    // EKS allows 5,000 associations per cluster and IAM 1,000 roles per account; both raise
+    // their quotas on request.
+    quotas: {
+      associationsPerCluster: Math.max(5000, count),
+      roles: rolesQuotaFor(1 + roles.length),
+    },
   });
 }
 

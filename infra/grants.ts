@@ -770,6 +770,19 @@ function listOidcProviders({ stack }: TaskPermissionContext): TaskPermissions {
 }
 
 /**
+ * The account's role count and quota, and the names of the roles the service created: how many
+ * roles a run may still create (the quota is account-wide, so no narrower resource applies).
+ */
+function countAccountRoles({ stack }: TaskPermissionContext): TaskPermissions {
+  return grantOf(stack, [
+    {
+      actions: ['iam:GetAccountSummary', 'iam:ListRoles'],
+      ...noResourceLevel('iam:GetAccountSummary and iam:ListRoles'),
+    },
+  ]);
+}
+
+/**
  * What IRSA discovery reads, and only reads: the cluster and its add-ons (add-on owned roles, and
  * which service accounts an add-on version takes pod identity associations for), every role
  * trusting the cluster's provider, the trust policy size quota, eksctl's iamserviceaccount stacks
@@ -971,6 +984,11 @@ export const GRANTS: GrantTable = {
   'list-oidc-providers': {
     summary: 'the cluster’s IRSA provider (`*`: no resource-level permissions)',
     build: listOidcProviders,
+  },
+  'count-account-roles': {
+    summary:
+      'the account’s role count and roles quota, and the names of the roles under the service’s path: a run refuses to start what the quota cannot hold',
+    build: countAccountRoles,
   },
   'discover-irsa-roles': {
     summary:

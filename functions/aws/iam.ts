@@ -401,6 +401,25 @@ export async function getAccountSummary(): Promise<Record<string, number>> {
   );
 }
 
+/** The account's role count and its roles quota, from the account summary. */
+export async function accountRoleCount(): Promise<{ roles: number; quota: number }> {
+  const summary = await getAccountSummary();
+  return { roles: summary.Roles ?? 0, quota: summary.RolesQuota ?? 0 };
+}
+
+/** The names of the roles whose path starts with `pathPrefix`. */
+export async function listRoleNamesUnder(pathPrefix: string): Promise<string[]> {
+  const names: string[] = [];
+  const pages = paginateListRoles(
+    { client: iamClient(), pageSize: LIST_ROLES_PAGE_SIZE },
+    { PathPrefix: pathPrefix },
+  );
+  for await (const page of pages) {
+    for (const role of page.Roles ?? []) if (role.RoleName) names.push(role.RoleName);
+  }
+  return names;
+}
+
 /**
  * Every role of the account whose trust has an IRSA statement for the OIDC provider (a
  * Federated principal equal to `providerArn` allowing sts:AssumeRoleWithWebIdentity).

@@ -239,6 +239,13 @@ const quotasSchema = z.strictObject({
   attachedPoliciesPerRole: z.number().int().positive().default(10),
   associationsPerCluster: z.number().int().positive().default(5000),
   rolePolicySize: z.number().int().positive().default(10240),
+  /** IAM's roles per account: 1,000 unless AWS raised it on request, to at most 5,000. */
+  roles: z
+    .number()
+    .int()
+    .positive()
+    .max(5000, 'IAM allows at most 5,000 roles per account')
+    .default(1000),
 });
 
 export const worldSchema = z.strictObject({
@@ -358,6 +365,11 @@ function assertConsistent(world: World, source: string): void {
     ['bucket', world.buckets.map((b) => b.name)],
   ];
   for (const [label, names] of namesByKind) duplicates(label, names);
+  if (world.roles.length > world.quotas.roles) {
+    problems.push(
+      `${world.roles.length} roles, more than the account's quota of ${world.quotas.roles}: raise quotas.roles (IAM allows up to 5,000 by request)`,
+    );
+  }
   const roleNames = new Set(world.roles.map((r) => r.name));
   for (const stack of world.stacks) {
     for (const role of stack.roles) {

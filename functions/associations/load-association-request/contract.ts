@@ -26,13 +26,15 @@ export const output = z.object({
 export const descriptor: ContractDescriptor = {
   timeoutSeconds: 180,
   worstCase: {
-    sequentialCalls: 4,
-    why: 'S3 GetObject of the validated config, the guardrails’ iam:GetRole of named roles and GetPolicy then GetPolicyVersion of attached customer policies (each in parallel), S3 PutObject of the request; one throttled.',
+    sequentialCalls: 11,
+    why: 'S3 GetObject of the validated config, the guardrails’ iam:GetRole of named roles and GetPolicy then GetPolicyVersion of attached customer policies (each in parallel), iam:GetAccountSummary and, near the roles quota, ListRoles of the created roles (at most 5 pages of 1,000), S3 PutObject of the request; one throttled.',
   },
   awsCalls: [
+    'iam:GetAccountSummary',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
     'iam:GetRole',
+    'iam:ListRoles',
     's3:GetObject',
     's3:PutObject',
   ],
@@ -40,6 +42,7 @@ export const descriptor: ContractDescriptor = {
     'run-documents:read-write',
     'read-role-tags',
     'read-customer-policies',
+    'count-account-roles',
     'guardrail-settings',
   ],
 };

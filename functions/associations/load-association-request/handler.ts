@@ -1,8 +1,14 @@
-import { getPolicyDocument, getRoleTags } from '../../aws/iam.ts';
+import {
+  accountRoleCount,
+  getPolicyDocument,
+  getRoleTags,
+  listRoleNamesUnder,
+} from '../../aws/iam.ts';
 import { defineTask, functionAccount } from '../../aws/lambda.ts';
 import { getSealedDocument, putRunDocument } from '../../aws/run-store.ts';
 import { guardrailsFromEnv } from '../../core/associations/guardrails.ts';
 import { parseWorkflowInput } from '../../core/associations/request.ts';
+import { ROLE_PATH } from '../../core/naming.ts';
 import { ASSOCIATION_DOCUMENTS } from '../../core/run-documents.ts';
 import { input, output } from './contract.ts';
 import { loadAssociationRequest } from './load-association-request.ts';
@@ -17,5 +23,9 @@ export const handler = defineTask('load-association-request', { input, output },
     readConfig: (sealed) => getSealedDocument(sealed, ASSOCIATION_DOCUMENTS.config),
     saveRequest: (runId, request) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.request, request),
     guardrailReaders: { roleTags: getRoleTags, policyDocument: getPolicyDocument },
+    roleQuotaReaders: {
+      accountRoles: accountRoleCount,
+      createdRoleNames: () => listRoleNamesUnder(ROLE_PATH),
+    },
   }),
 );

@@ -12,6 +12,7 @@ import {
   describeSource,
   InvalidRequestError,
 } from '../../core/associations/request.ts';
+import { checkRoleQuota, type RoleQuotaReaders } from '../../core/associations/role-quota.ts';
 import type { ClusterConfig } from '../../core/config/index.ts';
 
 export interface LoadAssociationRequestDeps {
@@ -27,6 +28,7 @@ export interface LoadAssociationRequestDeps {
    * it in to being associated, and documents of the customer managed policies it attaches.
    */
   guardrailReaders: GuardrailReaders;
+  roleQuotaReaders: RoleQuotaReaders;
 }
 
 /** The run's input, and the validated config read-association-config handed on if it names one. */
@@ -88,6 +90,7 @@ export async function loadAssociationRequest(
     deps.guardrails,
     await lookUpForGuardrails(request, deps.guardrails, deps.guardrailReaders),
   );
+  await checkRoleQuota(request, deps.roleQuotaReaders);
   const requestDocument = await deps.saveRequest(runId, request);
   return {
     runId,

@@ -30,7 +30,6 @@ const version = '2010-05-08';
 /** The thumbprint IAM stores for every EKS OIDC provider (the root CA of the issuer's certificate). */
 const eksOidcThumbprint = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
 const maxTagsPerRole = 50;
-const rolesQuota = 1000;
 
 const actions: Record<string, QueryAction> = {
   CreateRole(params) {
@@ -60,6 +59,12 @@ const actions: Record<string, QueryAction> = {
     return (state) => {
       if (findRole(state, name)) {
         throw new SimError('EntityAlreadyExists', `Role with name ${name} already exists.`);
+      }
+      if (state.world.roles.length >= state.world.quotas.roles) {
+        throw new SimError(
+          'LimitExceeded',
+          `Cannot exceed quota for RolesPerAccount: ${state.world.quotas.roles}`,
+        );
       }
       const trust = trustPolicy(state, trustText);
       if (boundary !== undefined) checkPolicyArn(state, boundary);
@@ -418,8 +423,7 @@ const actions: Record<string, QueryAction> = {
           Providers: openIdConnectProviders.length,
           RolePolicySizeQuota: quotas.rolePolicySize,
           Roles: roles.length,
-          // A large benchmark world may hold more roles than the default quota allows.
-          RolesQuota: Math.max(rolesQuota, roles.length),
+          RolesQuota: quotas.roles,
           ServerCertificates: 0,
           ServerCertificatesQuota: 20,
           SigningCertificatesPerUserQuota: 2,

@@ -738,6 +738,48 @@ describe('simulated IAM managed and inline policies', () => {
   });
 });
 
+describe('simulated IAM roles per account', () => {
+  it('refuses CreateRole past the account quota with IAM message, creating nothing', async () => {
+    const world = baseWorld();
+    const quota = (world.roles?.length ?? 0) + 1;
+    const harness = await start({ ...world, quotas: { roles: quota } });
+    try {
+      const create = (name: string) =>
+        harness.iam.send(
+          new CreateRoleCommand({
+            RoleName: name,
+            AssumeRolePolicyDocument: JSON.stringify(podsTrust),
+          }),
+        );
+      await create('fits');
+      await rejectsWith(
+        create('one-too-many'),
+        'LimitExceededException',
+        409,
+        new RegExp(`^Cannot exceed quota for RolesPerAccount: ${quota}$`),
+      );
+      assert.equal(harness.sim.state.role('one-too-many'), undefined);
+      const summary = (await harness.iam.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {};
+      assert.deepEqual([summary.Roles, summary.RolesQuota], [quota, quota]);
+    } finally {
+      await stop(harness);
+    }
+  });
+
+  it('refuses a world holding more roles than its quota, or a quota IAM never grants', () => {
+    const world = baseWorld();
+    const roles = [...(world.roles ?? []), { name: 'second', assumeRolePolicyDocument: podsTrust }];
+    assert.throws(
+      () => parseWorld(JSON.stringify({ ...world, roles, quotas: { roles: 1 } })),
+      /roles, more than the account's quota of 1: raise quotas.roles \(IAM allows up to 5,000 by request\)/,
+    );
+    assert.throws(
+      () => parseWorld(JSON.stringify({ ...world, quotas: { roles: 5001 } })),
+      /quotas.roles: IAM allows at most 5,000 roles per account/,
+    );
+  });
+});
+
 describe('simulated IAM trust policy validation and quotas', () => {
   let harness: Harness;
   before(async () => {

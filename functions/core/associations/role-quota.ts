@@ -1,0 +1,65 @@
+/**
+ * IAM's "Roles per account" quota (1,000 unless AWS raised it, at most 5,000) is account-wide and
+ * checked by IAM only at CreateRole, so a run creating more roles than the account has room for
+ * would fail part-way, with some associations made. Checked with the request instead, before
+ * anything changes.
+ */
+import type { AddonRequest } from '../addon-plan.ts';
+import { NamedError } from '../errors.ts';
+import type { DesiredAssociation } from './desired.ts';
+
+export class RoleQuotaExceededError extends NamedError {
+  override readonly name = 'RoleQuotaExceededError';
+}
+
+export interface RoleQuotaReaders {
+  /** `Roles` and `RolesQuota` of the account summary. */
+  accountRoles(): Promise<{ roles: number; quota: number }>;
+  /** The names of the roles under the path where the service creates its roles. */
+  createdRoleNames(): Promise<string[]>;
+}
+
+interface QuotaRequest {
+  operation: string;
+  entries: readonly Pick<DesiredAssociation, 'role'>[];
+  addons?: Pick<AddonRequest, 'addons'> | undefined;
+}
+
+/**
+ * The roles the request's entries and its add-ons' listed associations would have the service
+ * create, by name. The roles of an add-on's recommended associations are known only once EKS
+ * names them at plan time; IAM's own refusal covers those.
+ */
+export function rolesTheRequestMayCreate(request: QuotaRequest): string[] {
+  if (request.operation === 'get' || request.operation === 'delete') return [];
+  const addonEntries = (request.addons?.addons ?? []).flatMap((addon) =>
+    addon.associations.kind === 'list' ? addon.associations.entries : [],
+  );
+  const names = new Map<string, string>();
+  for (const { role } of [...request.entries, ...addonEntries]) {
+    // IAM role names are unique regardless of case.
+    if (role.kind === 'managed') names.set(role.role.roleName.toLowerCase(), role.role.roleName);
+  }
+  return [...names.values()];
+}
+
+/**
+ * Refuses a request that would create more roles than the account's quota leaves room for. One
+ * account summary call when there is room for every role the request names; only near the quota
+ * are the service's roles listed, to count those that exist already (a rerun creates none).
+ */
+export async function checkRoleQuota(
+  request: QuotaRequest,
+  readers: RoleQuotaReaders,
+): Promise<void> {
+  const names = rolesTheRequestMayCreate(request);
+  if (names.length === 0) return;
+  const { roles, quota } = await readers.accountRoles();
+  if (roles + names.length <= quota) return;
+  const existing = new Set((await readers.createdRoleNames()).map((name) => name.toLowerCase()));
+  const toCreate = names.filter((name) => !existing.has(name.toLowerCase())).length;
+  if (roles + toCreate <= quota) return;
+  throw new RoleQuotaExceededError(
+    `this run would create ${toCreate} IAM role${toCreate === 1 ? '' : 's'}, but the account already has ${roles} of its quota of ${quota} roles, so IAM would refuse ${roles + toCreate - quota} of them part-way (nothing was changed): ask AWS to raise the IAM quota "Roles per account" (up to 5,000), delete roles no longer used, or give entries an existing role with roleARN`,
+  );
+}
