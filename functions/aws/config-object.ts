@@ -33,6 +33,17 @@ export async function readConfigObject(location: {
     if (error instanceof NoSuchKey) {
       throw new ConfigObjectError(`${where} does not exist; check the bucket and key`);
     }
+    // S3 models no exception for these: the client names the error by S3's code.
+    if (error instanceof Error && error.name === 'NoSuchVersion') {
+      throw new ConfigObjectError(
+        `${where} does not exist: the object has no such version (deleted since it was uploaded, or the event names a version of another object); upload the config again`,
+      );
+    }
+    if (error instanceof Error && error.name === 'InvalidArgument' && location.versionId) {
+      throw new ConfigObjectError(
+        `${where} cannot be read: S3 refuses the version id (${error.message}); start the run from the object's Object Created event, or leave the version out to read its latest version`,
+      );
+    }
     throw error;
   }
 }

@@ -235,6 +235,37 @@ function tagProblems(tags: Readonly<Record<string, string>>, added: readonly str
   return problems;
 }
 
+/**
+ * What IAM allows in a tag key or value (its API's patterns), narrower than EKS: tags that go on a
+ * role eks-pia creates must fit it, or CreateRole fails part-way through a run.
+ */
+const IAM_TAG_CHARACTER = /[\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
+
+function iamTagCharacterProblems(tags: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    for (const [part, text] of [
+      ['key', key],
+      ['value', value],
+    ] as const) {
+      const refused = [...new Set([...text].filter((char) => !IAM_TAG_CHARACTER.test(char)))];
+      if (refused.length === 0) continue;
+      problems.push(
+        `the ${part} of tag ${quote(key)} has ${refused.map((char) => quote(char)).join(', ')}; the role eks-pia creates carries this tag, and IAM allows in tag keys and values only letters, digits, spaces and _ . : / = + - @`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** `metadata.tags`, which go on every role eks-pia creates for the config. */
+function roleTagIssues(tags: Readonly<Record<string, string>>): ConfigIssue[] {
+  return [...tagProblems(tags, []), ...iamTagCharacterProblems(tags)].map((message) => ({
+    path: 'metadata.tags',
+    message,
+  }));
+}
+
 /** Shapes of names, ARNs and documents in one association. */
 function shapes(
   entry: PodIdentityAssociationConfig,
@@ -330,6 +361,10 @@ export function associationIssues(
       addedTags: createsRoles(operation) ? addedAssociationTags(entry) : [],
     }),
   );
+  if (createsRoles(operation) && !entry.roleARN && entry.tags !== undefined) {
+    for (const message of iamTagCharacterProblems(entry.tags))
+      findings.push({ field: 'tags', message });
+  }
   return findings.map((finding) => toIssue(path, finding));
 }
 
@@ -529,5 +564,11 @@ export function configIssues(
     });
   });
   issues.push(...duplicateIssues(everyAssociation));
+  const createsARole =
+    everyAssociation.some(({ entry }) => !entry.roleARN) ||
+    (parts.addons ?? []).some((addon) => addon?.useDefaultPodIdentityAssociations === true);
+  if (createsRoles(operation) && createsARole && parts.metadata?.tags !== undefined) {
+    issues.push(...roleTagIssues(parts.metadata.tags));
+  }
   return issues;
 }

@@ -76,6 +76,25 @@ export function assertRoleArnShape(roleArn: string | undefined): void {
   if (!ROLE_ARN.test(roleArn)) throw invalidParameter(`${roleArn} is not a valid IAM role ARN`);
 }
 
+/**
+ * EKS's limit on a session policy (AWS's EKS limits: 2,048 characters). Counted in code points,
+ * as Smithy length constraints count and as the product's config check does
+ * (MAX_SESSION_POLICY_LENGTH in functions/core/config/rules.ts), so a config the product accepts
+ * is one this accepts and the other way round.
+ */
+const MAX_SESSION_POLICY_LENGTH = 2048;
+
+/** A constraint on the request itself: checked before anything about the cluster or association. */
+function assertPolicyLength(policy: string | undefined): void {
+  if (policy === undefined) return;
+  const length = [...policy].length;
+  if (length > MAX_SESSION_POLICY_LENGTH) {
+    throw invalidParameter(
+      `policy must be at most ${MAX_SESSION_POLICY_LENGTH} characters long, got ${length}`,
+    );
+  }
+}
+
 /** Session policies only apply without session tags (EKS rejects the combination). */
 function assertPolicyAllowed(
   policy: string | undefined,
@@ -266,6 +285,7 @@ export const podIdentityRoutes = routes({
       const body = decodeBody(request, createBody);
       assertTags(body.tags);
       assertRoleArnShape(body.targetRoleArn);
+      assertPolicyLength(body.policy);
       assertPolicyAllowed(body.policy, body.disableSessionTags);
       return body;
     },
@@ -342,6 +362,7 @@ export const podIdentityRoutes = routes({
         );
       }
       assertRoleArnShape(changes.targetRoleArn);
+      assertPolicyLength(changes.policy);
       return { associationId: decodeAssociationId(labels), changes };
     },
     run: ({ associationId, changes }, cluster, { state }) => {

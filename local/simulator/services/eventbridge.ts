@@ -6,12 +6,40 @@
 import { json, SimError } from '../protocol.ts';
 import type { ServiceModule } from '../server.ts';
 
-interface PutEventsRequest {
-  Entries?: { Source?: string; DetailType?: string; Detail?: string; EventBusName?: string }[];
+interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Resources?: string[];
+  Time?: unknown;
 }
 
-/** PutEvents accepts at most 10 entries per call and 256 KiB in all (AWS limits). */
+interface PutEventsRequest {
+  Entries?: PutEventsEntry[];
+}
+
+/** PutEvents accepts at most 10 entries per call (AWS limit). */
 const MAX_ENTRIES = 10;
+
+/**
+ * The entries of one call must total less than 1 MiB (256 KiB before 2026-01-29), measured as
+ * AWS's "Calculating PutEvents event entry size" does. That page says "less than" where the API
+ * reference says "maximum"; the stricter reading holds, so exactly 1 MiB is refused too.
+ */
+const MAX_ENTRIES_BYTES = 1024 * 1024;
+
+/** AWS's measure, not the request's length: the bus name and the JSON around the fields do not count. */
+function entrySize(entry: PutEventsEntry): number {
+  const bytes = (text: string | undefined) => Buffer.byteLength(text ?? '', 'utf8');
+  return (
+    (entry.Time === undefined || entry.Time === null ? 0 : 14) +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + bytes(resource), 0)
+  );
+}
 
 export const eventBridgeService: ServiceModule = {
   service: 'events',
@@ -35,6 +63,15 @@ export const eventBridgeService: ServiceModule = {
           throw new SimError(
             'ValidationException',
             `PutEvents takes 1 to ${MAX_ENTRIES} entries, got ${entries.length}`,
+            400,
+          );
+        }
+        // The whole call fails, not single entries: nothing of it reaches the bus.
+        const size = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+        if (size >= MAX_ENTRIES_BYTES) {
+          throw new SimError(
+            'ValidationException',
+            'Total size of the entries in the request is over the limit.',
             400,
           );
         }

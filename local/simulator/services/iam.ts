@@ -30,6 +30,9 @@ const version = '2010-05-08';
 /** The thumbprint IAM stores for every EKS OIDC provider (the root CA of the issuer's certificate). */
 const eksOidcThumbprint = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
 const maxTagsPerRole = 50;
+/** IAM's tag key and value patterns, as its API model spells them. */
+const TAG_KEY_PATTERN = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+';
+const TAG_VALUE_PATTERN = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*';
 
 const actions: Record<string, QueryAction> = {
   CreateRole(params) {
@@ -529,6 +532,7 @@ function tagsParam(params: QueryParams): QueryTag[] {
         'Member must have length less than or equal to 128',
       );
     }
+    assertPattern('Tags.member.key', tag.Key, TAG_KEY_PATTERN);
     if (tag.Value.length > 256) {
       throw validationError(
         'Tags.member.value',
@@ -536,6 +540,7 @@ function tagsParam(params: QueryParams): QueryTag[] {
         'Member must have length less than or equal to 256',
       );
     }
+    assertPattern('Tags.member.value', tag.Value, TAG_VALUE_PATTERN);
     if (seen.has(tag.Key.toLowerCase())) {
       throw new SimError(
         'InvalidInput',

@@ -100,7 +100,8 @@ export function validationError(name: string, value: string | null, constraint: 
  * it (and as AWS quotes it in the error).
  */
 export function assertPattern(name: string, value: string, pattern: string): void {
-  if (!new RegExp(`^(?:${pattern})$`).test(value)) {
+  // Unicode mode, for the \p{...} classes some of AWS's patterns use.
+  if (!new RegExp(`^(?:${pattern})$`, 'u').test(value)) {
     throw validationError(
       name,
       value,

@@ -2,6 +2,10 @@
  * Simulated S3 (REST-XML, path-style `/bucket/key`): the objects of the world's buckets, which
  * hold text (eksctl configs). GetObject, HeadObject, PutObject and ListObjectsV2.
  *
+ * Buckets are versioned, as the product's config bucket is: S3 events name the version that was
+ * put and the workflows read exactly that version, so a version id that does not exist must fail
+ * here as it does on S3 rather than quietly read whatever is current.
+ *
  * PutObject accepts what the SDK sends with its default checksum settings: a plain body with an
  * `x-amz-checksum-*` header, or an `aws-chunked` body whose checksum comes in a trailer. Both are
  * decoded and checked, so a client that frames a body wrongly fails here as it would on S3.
@@ -21,23 +25,61 @@ const worldObjectTime = new Date('2024-01-01T00:00:00Z');
 const defaultContentType = 'binary/octet-stream';
 
 interface ObjectMetadata {
+  versionId: string;
   contentType: string;
   lastModified: Date;
 }
 
-/**
- * Object metadata the world file does not hold (it stores object text only), per simulator. Kept
- * beside the state rather than in it so a dump stays in world shape.
- */
-const metadataByState = new WeakMap<SimulatorState, Map<string, ObjectMetadata>>();
+/** A version overwritten by a later PutObject; the current body stays in the world's `objects`. */
+interface NoncurrentVersion extends ObjectMetadata {
+  body: string;
+}
 
-function metadataOf(state: SimulatorState): Map<string, ObjectMetadata> {
-  let metadata = metadataByState.get(state);
-  if (!metadata) {
-    metadata = new Map();
-    metadataByState.set(state, metadata);
+interface KeyVersions {
+  current: ObjectMetadata;
+  noncurrent: NoncurrentVersion[];
+  /** PutObject calls on the key so far: numbers its version ids. */
+  puts: number;
+}
+
+/**
+ * What the world file does not hold (it stores each object's current text only): metadata and
+ * earlier versions, per simulator and `bucket/key`. Kept beside the state rather than in it so a
+ * dump stays in world shape; a reloaded dump starts each object's history afresh.
+ */
+const versionsByState = new WeakMap<SimulatorState, Map<string, KeyVersions>>();
+
+function versionsOf(state: SimulatorState): Map<string, KeyVersions> {
+  let versions = versionsByState.get(state);
+  if (!versions) {
+    versions = new Map();
+    versionsByState.set(state, versions);
   }
-  return metadata;
+  return versions;
+}
+
+/**
+ * Version ids shaped like S3's (32 characters of letters, digits, `.` and `_`) and derived from
+ * the bucket, key and put count, so runs are reproducible. A world object is put number 0: its id
+ * depends on its bucket and key only, so an S3 event sample can name the version of the object
+ * any world seeds at that key (events/eventbridge/ name those of events/worlds/samples.yaml).
+ */
+export function versionIdFor(bucketName: string, key: string, put = 0): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['s3-version', bucketName, key, put]))
+    .digest('base64url')
+    .slice(0, 32)
+    .replace(/-/g, '.');
+}
+
+function currentMetadata(state: SimulatorState, bucketName: string, key: string): ObjectMetadata {
+  return (
+    versionsOf(state).get(`${bucketName}/${key}`)?.current ?? {
+      versionId: versionIdFor(bucketName, key),
+      contentType: defaultContentType,
+      lastModified: worldObjectTime,
+    }
+  );
 }
 
 export const s3Service: ServiceModule = {
@@ -68,13 +110,13 @@ export const s3Service: ServiceModule = {
         return {
           operation: 'GetObject',
           mutating: false,
-          run: () => getObject(state, bucket, key),
+          run: () => getObject(state, bucket, key, request.url.searchParams.get('versionId')),
         };
       case 'HEAD':
         return {
           operation: 'HeadObject',
           mutating: false,
-          run: () => getObject(state, bucket, key),
+          run: () => getObject(state, bucket, key, request.url.searchParams.get('versionId')),
         };
       case 'PUT':
         return {
@@ -130,24 +172,76 @@ function etagOf(body: Buffer): string {
 
 // ---- GetObject / HeadObject ----------------------------------------------------------------
 
-function getObject(state: SimulatorState, bucketName: string, key: string): SimResponse {
+/** Ids the simulator could have issued, and `null` (an object put before versioning was enabled). */
+const VERSION_ID = /^(?:[A-Za-z0-9._]{32}|null)$/;
+
+function getObject(
+  state: SimulatorState,
+  bucketName: string,
+  key: string,
+  versionId: string | null,
+): SimResponse {
   const bucket = requireBucket(state, bucketName);
-  if (!Object.hasOwn(bucket.objects, key)) {
-    throw new SimError('NoSuchKey', 'The specified key does not exist.');
-  }
-  const body = Buffer.from(bucket.objects[key] ?? '', 'utf8');
-  const metadata = metadataOf(state).get(`${bucketName}/${key}`);
+  const found =
+    versionId === null
+      ? currentVersion(state, bucket, bucketName, key)
+      : versionOf(state, bucket, bucketName, key, versionId);
+  if (!found) throw new SimError('NoSuchKey', 'The specified key does not exist.');
+  const body = Buffer.from(found.body, 'utf8');
+  const { metadata } = found;
   return {
     status: 200,
     headers: {
-      'content-type': metadata?.contentType ?? defaultContentType,
+      'content-type': metadata.contentType,
       etag: etagOf(body),
-      'last-modified': (metadata?.lastModified ?? worldObjectTime).toUTCString(),
+      'last-modified': metadata.lastModified.toUTCString(),
       'accept-ranges': 'bytes',
+      'x-amz-version-id': metadata.versionId,
     },
     // Node sends no body in answer to HEAD but keeps the body's content-length, as S3 reports it.
     body,
   };
+}
+
+interface FoundVersion {
+  body: string;
+  metadata: ObjectMetadata;
+}
+
+function currentVersion(
+  state: SimulatorState,
+  bucket: { objects: Record<string, string> },
+  bucketName: string,
+  key: string,
+): FoundVersion | undefined {
+  if (!Object.hasOwn(bucket.objects, key)) return undefined;
+  return { body: bucket.objects[key] ?? '', metadata: currentMetadata(state, bucketName, key) };
+}
+
+/** `?versionId=`: that version of the key, whether current or not, or S3's errors. */
+function versionOf(
+  state: SimulatorState,
+  bucket: { objects: Record<string, string> },
+  bucketName: string,
+  key: string,
+  versionId: string,
+): FoundVersion {
+  if (versionId === '') {
+    throw new SimError('InvalidArgument', 'Version id cannot be the empty string', 400);
+  }
+  if (!VERSION_ID.test(versionId)) {
+    throw new SimError('InvalidArgument', 'Invalid version id specified', 400);
+  }
+  const current = currentVersion(state, bucket, bucketName, key);
+  if (current?.metadata.versionId === versionId) return current;
+  const noncurrent = versionsOf(state)
+    .get(`${bucketName}/${key}`)
+    ?.noncurrent.find((version) => version.versionId === versionId);
+  if (noncurrent) {
+    const { body, ...metadata } = noncurrent;
+    return { body, metadata };
+  }
+  throw new SimError('NoSuchVersion', 'The specified version does not exist.', 404);
 }
 
 // ---- PutObject -----------------------------------------------------------------------------
@@ -186,6 +280,19 @@ async function putObject(
       400,
     );
   }
+  const versions = versionsOf(state);
+  const id = `${bucketName}/${key}`;
+  const known = versions.get(id);
+  const previous = currentVersion(state, bucket, bucketName, key);
+  const puts = (known?.puts ?? 0) + 1;
+  const current: ObjectMetadata = {
+    versionId: versionIdFor(bucketName, key, puts),
+    contentType: String(headers['content-type'] ?? defaultContentType),
+    lastModified: state.now(),
+  };
+  const noncurrent = known?.noncurrent ?? [];
+  if (previous) noncurrent.push({ ...previous.metadata, body: previous.body });
+  versions.set(id, { current, noncurrent, puts });
   // Defined rather than assigned: a key such as `__proto__` is an ordinary object key in S3.
   Object.defineProperty(bucket.objects, key, {
     value: body.toString('utf8'),
@@ -193,13 +300,14 @@ async function putObject(
     writable: true,
     configurable: true,
   });
-  metadataOf(state).set(`${bucketName}/${key}`, {
-    contentType: String(headers['content-type'] ?? defaultContentType),
-    lastModified: state.now(),
-  });
   return {
     status: 200,
-    headers: { etag: etagOf(body), 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders },
+    headers: {
+      etag: etagOf(body),
+      'x-amz-server-side-encryption': 'AES256',
+      'x-amz-version-id': current.versionId,
+      ...checksumHeaders,
+    },
   };
 }
 
@@ -348,13 +456,11 @@ function listObjects(state: SimulatorState, bucketName: string, input: ListInput
   const page = entries.slice(0, input.maxKeys);
   const last = page.at(-1);
   const truncated = last !== undefined && entries.length > page.length;
-  const metadata = metadataOf(state);
-
   const contents = page
     .filter((entry) => entry.kind === 'key')
     .map(({ value: key }) => {
       const body = Buffer.from(bucket.objects[key] ?? '', 'utf8');
-      const lastModified = metadata.get(`${bucketName}/${key}`)?.lastModified ?? worldObjectTime;
+      const { lastModified } = currentMetadata(state, bucketName, key);
       return element(
         'Contents',
         textElement('Key', key) +

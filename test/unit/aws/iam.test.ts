@@ -259,7 +259,12 @@ describe('listRolesTrusting', () => {
   }));
   let simulated: Simulated;
   before(async () => {
-    simulated = await simulate({ ...world, roles: [...world.roles, ...fillers] });
+    // More roles than IAM's default quota, which AWS raises on request.
+    simulated = await simulate({
+      ...world,
+      roles: [...world.roles, ...fillers],
+      quotas: { roles: 2000 },
+    });
   });
   after(async () => {
     await simulated.stop();

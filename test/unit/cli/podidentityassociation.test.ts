@@ -882,7 +882,7 @@ describe('S3 events in events/eventbridge', () => {
       s3: {
         bucket: 'eks-pia-configs-111122223333',
         key: 'apply/demo.yaml',
-        versionId: 'Kq9pZ2r7Xw3vY8tB1nM4cL6dF0hJ5sGe',
+        versionId: 'p8q_fvg_ySp12L7aoPl4cMA4PlRFAf0K',
       },
     });
   });

@@ -119,6 +119,48 @@ describe('simulator behaviour', () => {
     }
   });
 
+  it('refuses a PutEvents call whose entries reach 1 MiB, measured as AWS measures entries', async () => {
+    const sim = await startSimulator(parseWorld(WORLD));
+    const events = new EventBridgeClient({ endpoint: sim.url, region: 'us-west-2', credentials });
+    // Source 4 bytes, DetailType 4, Time 14, a resource 8: 30 bytes besides the detail. The detail
+    // holds two-byte characters, so only a count of UTF-8 bytes (not of characters) reaches 1 MiB.
+    const entry = (detailBytes: number) => ({
+      Source: 'test',
+      DetailType: 'Done',
+      Time: new Date('2026-01-01T00:00:00Z'),
+      Resources: ['arn:x:y'.padEnd(8, 'z')],
+      Detail: `{"a":"${'é'.repeat((detailBytes - 8) / 2)}"}`,
+    });
+    const half = 512 * 1024;
+    try {
+      const fits = await events.send(
+        new PutEventsCommand({ Entries: [entry(half - 30), entry(half - 30 - 2)] }),
+      );
+      assert.equal(fits.FailedEntryCount, 0);
+      assert.equal(sim.state.events.length, 2);
+      await assert.rejects(
+        events.send(new PutEventsCommand({ Entries: [entry(half - 30), entry(half - 30)] })),
+        (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+          assert.equal(error.name, 'ValidationException');
+          assert.equal(
+            error.message,
+            'Total size of the entries in the request is over the limit.',
+          );
+          assert.equal(error.$metadata?.httpStatusCode, 400);
+          return true;
+        },
+      );
+      // One entry over the limit on its own fails the same way, and nothing of a refused call is kept.
+      await assert.rejects(events.send(new PutEventsCommand({ Entries: [entry(2 * half)] })), {
+        name: 'ValidationException',
+      });
+      assert.equal(sim.state.events.length, 2);
+    } finally {
+      events.destroy();
+      await sim.close();
+    }
+  });
+
   it('explains every problem of a bad world file', () => {
     const bad = `
 account: "1234"

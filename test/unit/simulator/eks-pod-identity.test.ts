@@ -12,6 +12,7 @@ import {
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { MAX_SESSION_POLICY_LENGTH } from '../../../functions/core/config/rules.ts';
 import { Simulator } from '../../../local/simulator/server.ts';
 import { eksService } from '../../../local/simulator/services/eks.ts';
 import { iamService } from '../../../local/simulator/services/iam.ts';
@@ -219,6 +220,56 @@ describe('simulated EKS pod identity associations through the real SDK', () => {
       400,
       /disableSessionTags/,
     );
+  });
+
+  it('refuses a session policy over 2,048 characters on create and update, counting as the product does', async () => {
+    // A valid policy of exactly `length` code points; the emoji is one code point but two UTF-16
+    // units, so a count of UTF-16 units would disagree with the product's config check.
+    const policyOf = (length: number) => {
+      const head =
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/🙂';
+      const tail = '"}]}';
+      return `${head}${'a'.repeat(length - [...head].length - tail.length)}${tail}`;
+    };
+    assert.equal(MAX_SESSION_POLICY_LENGTH, 2048);
+    const longest = policyOf(MAX_SESSION_POLICY_LENGTH);
+    assert.equal([...longest].length, 2048);
+    assert.ok(longest.length > 2048, 'longer in UTF-16 units than in characters');
+    const tooLong = policyOf(MAX_SESSION_POLICY_LENGTH + 1);
+    const refusal = /^policy must be at most 2048 characters long, got 2049$/;
+
+    const fields = {
+      namespace: 'default',
+      serviceAccount: 'long-policy',
+      roleArn: role('app'),
+      disableSessionTags: true,
+    };
+    await expectAwsError(
+      create(eks, { ...fields, policy: tooLong }),
+      'InvalidParameterException',
+      400,
+      refusal,
+    );
+    const { association } = await create(eks, { ...fields, policy: longest });
+    assert.equal(association?.policy, longest);
+    const associationId = association?.associationId ?? '';
+    await expectAwsError(
+      eks.send(
+        new UpdatePodIdentityAssociationCommand({
+          clusterName: 'demo',
+          associationId,
+          policy: tooLong,
+        }),
+      ),
+      'InvalidParameterException',
+      400,
+      refusal,
+    );
+    const { association: unchanged } = await eks.send(
+      new DescribePodIdentityAssociationCommand({ clusterName: 'demo', associationId }),
+    );
+    assert.equal(unchanged?.policy, longest);
+    await eks.send(new DeletePodIdentityAssociationCommand({ clusterName: 'demo', associationId }));
   });
 
   it('rejects more than 50 tags', async () => {

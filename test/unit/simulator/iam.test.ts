@@ -766,6 +766,40 @@ describe('simulated IAM roles per account', () => {
     }
   });
 
+  it("refuses tag keys and values with characters outside IAM's patterns, taking any letter", async () => {
+    const harness = await start(baseWorld());
+    try {
+      const create = (name: string, tags: { Key: string; Value: string }[]) =>
+        harness.iam.send(
+          new CreateRoleCommand({
+            RoleName: name,
+            AssumeRolePolicyDocument: JSON.stringify(podsTrust),
+            Tags: tags,
+          }),
+        );
+      await rejectsWith(
+        create('comma', [{ Key: 'owner', Value: 'platform, payments' }]),
+        'ValidationError',
+        400,
+        /Value 'platform, payments' at 'tags.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\p\{L\}\\p\{Z\}\\p\{N\}_.:\/=\+\\-@\]\*/,
+      );
+      await rejectsWith(
+        create('hash', [{ Key: 'cost#center', Value: '42' }]),
+        'ValidationError',
+        400,
+        /at 'tags.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+      );
+      assert.equal(harness.sim.state.role('comma'), undefined);
+      await create('letters', [{ Key: 'Équipe', Value: 'Paiements éàü 42 a@b.c:d/e=f+g-h_i' }]);
+      assert.equal(
+        harness.sim.state.role('letters')?.tags.Équipe,
+        'Paiements éàü 42 a@b.c:d/e=f+g-h_i',
+      );
+    } finally {
+      await stop(harness);
+    }
+  });
+
   it('refuses a world holding more roles than its quota, or a quota IAM never grants', () => {
     const world = baseWorld();
     const roles = [...(world.roles ?? []), { name: 'second', assumeRolePolicyDocument: podsTrust }];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -13,8 +15,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { Simulator } from '../../../local/simulator/server.ts';
-import { s3Service } from '../../../local/simulator/services/s3.ts';
-import { parseWorld, type WorldInput } from '../../../local/simulator/world.ts';
+import { s3Service, versionIdFor } from '../../../local/simulator/services/s3.ts';
+import { loadWorldFile, parseWorld, type WorldInput } from '../../../local/simulator/world.ts';
 
 const account = '111122223333';
 const config = 'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n';
@@ -283,6 +285,127 @@ describe('simulated S3 with the SDK default checksum behaviour', () => {
     );
     assert.equal(sim.state.world.buckets[0]?.objects['apply/bad.yaml'], undefined);
   });
+});
+
+describe('simulated S3 object versions (the config bucket is versioned)', () => {
+  let sim: Simulator;
+  let s3: S3Client;
+  before(async () => {
+    sim = await new Simulator(parseWorld(JSON.stringify(world())), [s3Service]).start();
+    s3 = client(sim);
+  });
+  after(async () => {
+    s3.destroy();
+    await sim.close();
+  });
+
+  const get = (Key: string, VersionId?: string) =>
+    s3.send(new GetObjectCommand({ Bucket: 'configs', Key, VersionId }));
+
+  it('keeps each PutObject as a version and reads every one back by its VersionId', async () => {
+    const seeded = await get('apply/prod.yaml');
+    assert.equal(seeded.VersionId, versionIdFor('configs', 'apply/prod.yaml'));
+    const first = await s3.send(
+      new PutObjectCommand({ Bucket: 'configs', Key: 'apply/prod.yaml', Body: 'first: 1\n' }),
+    );
+    const second = await s3.send(
+      new PutObjectCommand({ Bucket: 'configs', Key: 'apply/prod.yaml', Body: 'second: 2\n' }),
+    );
+    assert.match(first.VersionId ?? '', /^[A-Za-z0-9._]{32}$/);
+    assert.equal(new Set([seeded.VersionId, first.VersionId, second.VersionId]).size, 3);
+
+    const latest = await get('apply/prod.yaml');
+    assert.equal(await latest.Body?.transformToString(), 'second: 2\n');
+    assert.equal(latest.VersionId, second.VersionId);
+    for (const [version, body] of [
+      [seeded.VersionId, objects['apply/prod.yaml']],
+      [first.VersionId, 'first: 1\n'],
+      [second.VersionId, 'second: 2\n'],
+    ] as const) {
+      const object = await get('apply/prod.yaml', version);
+      assert.equal(await object.Body?.transformToString(), body);
+      assert.equal(object.VersionId, version);
+      assert.equal(
+        object.ETag,
+        `"${createHash('md5')
+          .update(body ?? '')
+          .digest('hex')}"`,
+      );
+    }
+    const head = await s3.send(
+      new HeadObjectCommand({
+        Bucket: 'configs',
+        Key: 'apply/prod.yaml',
+        VersionId: first.VersionId,
+      }),
+    );
+    assert.equal(head.ContentLength, Buffer.byteLength('first: 1\n'));
+    assert.equal(head.VersionId, first.VersionId);
+  });
+
+  it('answers 404 NoSuchVersion for a version the key never had, as S3 does', async () => {
+    const other = versionIdFor('configs', 'apply/demo.yaml');
+    await rejectsWith(get('defaults.yaml', other), 'NoSuchVersion', 404);
+    // A well-formed id that no put issued (an event replayed from another bucket).
+    await rejectsWith(
+      get('apply/demo.yaml', 'Kq9pZ2r7Xw3vY8tB1nM4cL6dF0hJ5sGe'),
+      'NoSuchVersion',
+      404,
+    );
+    await rejectsWith(get('missing.yaml', other), 'NoSuchVersion', 404);
+    await rejectsWith(get('apply/demo.yaml', 'null'), 'NoSuchVersion', 404);
+    await assert.rejects(get('apply/demo.yaml', 'Kq9pZ2r7Xw3vY8tB1nM4cL6dF0hJ5sGe'), {
+      message: 'The specified version does not exist.',
+    });
+    await rejectsWith(
+      s3.send(new HeadObjectCommand({ Bucket: 'configs', Key: 'defaults.yaml', VersionId: other })),
+      'NotFound',
+      404,
+    );
+  });
+
+  it('answers 400 InvalidArgument for a version id S3 could not have issued', async () => {
+    for (const version of ['v1', '3', 'not a version id']) {
+      await rejectsWith(get('apply/demo.yaml', version), 'InvalidArgument', 400);
+      await assert.rejects(get('apply/demo.yaml', version), {
+        message: 'Invalid version id specified',
+      });
+    }
+  });
+});
+
+describe('the S3 event samples in events/eventbridge', () => {
+  const root = join(import.meta.dirname, '..', '..', '..');
+  for (const sample of [
+    's3-object-created-apply.json',
+    's3-object-created-apply-encoded-key.json',
+  ]) {
+    it(`${sample} names a version the samples world holds`, async () => {
+      const event = JSON.parse(
+        readFileSync(join(root, 'events', 'eventbridge', sample), 'utf8'),
+      ) as { detail: { bucket: { name: string }; object: { key: string; 'version-id': string } } };
+      const sim = await new Simulator(
+        loadWorldFile(join(root, 'events', 'worlds', 'samples.yaml')),
+        [s3Service],
+      ).start();
+      const s3 = client(sim);
+      try {
+        const key = decodeURIComponent(event.detail.object.key.replace(/\+/g, ' '));
+        const object = await s3.send(
+          new GetObjectCommand({
+            Bucket: event.detail.bucket.name,
+            Key: key,
+            VersionId: event.detail.object['version-id'],
+          }),
+        );
+        assert.equal(object.VersionId, event.detail.object['version-id']);
+        assert.match((await object.Body?.transformToString()) ?? '', /podIdentityAssociations/);
+      } finally {
+        s3.destroy();
+        await sim.close();
+      }
+    });
+  }
 });
 
 describe('simulated S3 faults', () => {
