@@ -15,7 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { SimError, type XmlValue } from '../protocol.ts';
 import type { SimulatorState } from '../state.ts';
 import type { World } from '../world.ts';
-import { trustPolicy } from './iam.ts';
+import { checkPolicyArn, maxTagsPerRole, recordTrustWrite, trustPolicy } from './iam.ts';
 import { paginate, type QueryAction, queryService, validationError } from './query.ts';
 import { propertiesOf, roleLogicalIds, type Template } from './template-resources.ts';
 
@@ -594,15 +594,46 @@ function updateFailure(
   const injected = state.world.behaviour.stackUpdateFailures[stack.name];
   if (injected !== undefined) return injected;
   const template = operation.template ?? templateOf(stack);
-  for (const logicalId of roleLogicalIds(template)) {
-    const trust = propertiesOf(template, logicalId).AssumeRolePolicyDocument;
+  const tags = operation.tags ?? stack.tags;
+  for (const [index, logicalId] of roleLogicalIds(template).entries()) {
+    const properties = propertiesOf(template, logicalId);
+    const role = state.role(stack.roles[index] ?? '');
     try {
-      trustPolicy(state, JSON.stringify(trust ?? {}));
+      // CloudFormation changes the role through IAM's own API, so IAM's checks and quotas hold.
+      trustPolicy(state, JSON.stringify(properties.AssumeRolePolicyDocument ?? {}));
+      const managed = Array.isArray(properties.ManagedPolicyArns)
+        ? properties.ManagedPolicyArns
+        : [];
+      for (const arn of managed) checkPolicyArn(state, String(arn));
+      const quota = state.world.quotas.attachedPoliciesPerRole;
+      if (new Set(managed).size > quota) {
+        throw new SimError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${quota}`);
+      }
+      // Stack tags reach the role as TagRole would put them.
+      const roleTags = role ? roleTagsAfterUpdate(role.tags, stack.tags, tags) : tags;
+      if (Object.keys(roleTags).length > maxTagsPerRole) {
+        throw new SimError(
+          'LimitExceeded',
+          `Cannot exceed quota for TagsPerRole: ${maxTagsPerRole}`,
+        );
+      }
     } catch (error) {
       return `Resource handler returned message: "${(error as Error).message}" (Service: Iam, Status Code: ${(error as SimError).status ?? 400})`;
     }
   }
   return undefined;
+}
+
+/** Stack tags propagate to the resources: ones dropped from the stack leave the role too. */
+function roleTagsAfterUpdate(
+  roleTags: Readonly<Record<string, string>>,
+  previousStackTags: Readonly<Record<string, string>>,
+  stackTags: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const kept = Object.entries(roleTags).filter(
+    ([key]) => !(key in previousStackTags) || key in stackTags,
+  );
+  return { ...Object.fromEntries(kept), ...stackTags };
 }
 
 /** The template's roles become the stack's roles: trust, managed policies, and the stack's tags. */
@@ -614,20 +645,21 @@ function applyUpdate(state: SimulatorState, stack: WorldStack, operation: Operat
     const role = state.role(stack.roles[index] ?? '');
     if (!role) return;
     const properties = propertiesOf(template, logicalId);
+    const previousTrust = role.assumeRolePolicyDocument;
     role.assumeRolePolicyDocument = structuredClone(
       properties.AssumeRolePolicyDocument as Record<string, unknown>,
     );
+    // A trust written through CloudFormation reaches EKS as late as one written directly.
+    if (!isDeepStrictEqual(previousTrust, role.assumeRolePolicyDocument)) {
+      recordTrustWrite(state, state.roleArn(role), previousTrust);
+    }
     const managed = properties.ManagedPolicyArns;
     if (Array.isArray(managed) && managed.every((arn) => typeof arn === 'string')) {
       role.attachedPolicies = [...managed];
     } else if (managed === undefined) {
       role.attachedPolicies = [];
     }
-    // Stack tags propagate to the resources: ones dropped from the stack leave the role too.
-    const roleTags = Object.fromEntries(
-      Object.entries(role.tags).filter(([key]) => !(key in previousTags) || key in tags),
-    );
-    role.tags = { ...roleTags, ...tags };
+    role.tags = roleTagsAfterUpdate(role.tags, previousTags, tags);
   });
   stack.template = template;
   stack.tags = { ...tags };

@@ -29,7 +29,7 @@ const version = '2010-05-08';
 
 /** The thumbprint IAM stores for every EKS OIDC provider (the root CA of the issuer's certificate). */
 const eksOidcThumbprint = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
-const maxTagsPerRole = 50;
+export const maxTagsPerRole = 50;
 /** IAM's tag key and value patterns, as its API model spells them. */
 const TAG_KEY_PATTERN = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+';
 const TAG_VALUE_PATTERN = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*';
@@ -657,7 +657,7 @@ function isoSeconds(date: Date): string {
 }
 
 /** What EKS keeps seeing until the new trust reaches it (eks-shared.ts, assertRoleTrustsPodIdentity). */
-function recordTrustWrite(state: SimulatorState, roleArn: string, previous: unknown): void {
+export function recordTrustWrite(state: SimulatorState, roleArn: string, previous: unknown): void {
   let before = trustBeforeWrite.get(state);
   if (!before) {
     before = new Map();
@@ -685,7 +685,7 @@ const POLICY_VERSION = 'v1';
  * Only policies that exist can be attached or set as a boundary: AWS managed policies (AWS's
  * catalogue) and the customer managed policies the world lists (`managedPolicies`).
  */
-function checkPolicyArn(state: SimulatorState, arn: string): void {
+export function checkPolicyArn(state: SimulatorState, arn: string): void {
   const match = policyArnPattern.exec(arn);
   if (!match) throw new SimError('InvalidInput', `ARN ${arn} is not valid.`);
   const [, partition, owner] = match;

@@ -430,6 +430,61 @@ describe('simulated CloudFormation (change sets and deletion) through @aws-sdk/c
     }
   });
 
+  it('rolls back an update IAM would refuse: a policy that does not exist, more policies or tags than a role may have', async () => {
+    const { sim, cfn, close } = await started({
+      ...small,
+      quotas: { attachedPoliciesPerRole: 2 },
+      behaviour: { stackDescribesUntilSettled: 1 },
+    });
+    const update = async (
+      change: (body: Awaited<ReturnType<typeof template>>) => void,
+      tags = 0,
+    ) => {
+      const body = await template(cfn, irsaStack);
+      change(body);
+      const { Id } = await cfn.send(
+        new CreateChangeSetCommand({
+          StackName: irsaStack,
+          ChangeSetName: `c${sim.calls.length}`,
+          TemplateBody: JSON.stringify(body),
+          Capabilities: ['CAPABILITY_IAM'],
+          Tags: Array.from({ length: tags }, (_, index) => ({ Key: `k${index}`, Value: 'v' })),
+        }),
+      );
+      await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: Id }));
+      await cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: Id }));
+      await cfn.send(new DescribeStacksCommand({ StackName: irsaStack }));
+      const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: irsaStack }));
+      return Stacks?.[0];
+    };
+    const policies = (arns: string[]) => (body: Awaited<ReturnType<typeof template>>) => {
+      body.Resources.Role1.Properties.ManagedPolicyArns = arns;
+    };
+    try {
+      const missing = await update(policies(['arn:aws:iam::aws:policy/NoSuchPolicy']));
+      assert.equal(missing?.StackStatus, 'UPDATE_ROLLBACK_COMPLETE');
+      assert.match(
+        missing?.StackStatusReason ?? '',
+        /Policy arn:aws:iam::aws:policy\/NoSuchPolicy does not exist or is not attachable\." \(Service: Iam, Status Code: 404\)/,
+      );
+      const tooMany = await update(
+        policies([
+          'arn:aws:iam::aws:policy/ReadOnlyAccess',
+          'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+          'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess',
+        ]),
+      );
+      assert.match(tooMany?.StackStatusReason ?? '', /Cannot exceed quota for PoliciesPerRole: 2/);
+      const tagged = await update(() => undefined, 51);
+      assert.match(tagged?.StackStatusReason ?? '', /Cannot exceed quota for TagsPerRole: 50/);
+      const role = sim.state.dump().roles.find((candidate) => candidate.name === 'app-role');
+      assert.deepEqual(role?.attachedPolicies, ['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+      assert.deepEqual(role?.tags, {});
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses changes to a stack with an operation running, and deletes only without termination protection', async () => {
     const { sim, cfn, close } = await started(small);
     try {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
   CreatePodIdentityAssociationCommand,
   type CreatePodIdentityAssociationCommandInput,
   DeletePodIdentityAssociationCommand,
@@ -14,6 +22,7 @@ import {
 import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { MAX_SESSION_POLICY_LENGTH } from '../../../functions/core/config/rules.ts';
 import { Simulator } from '../../../local/simulator/server.ts';
+import { cloudFormationService } from '../../../local/simulator/services/cloudformation.ts';
 import { eksService } from '../../../local/simulator/services/eks.ts';
 import { iamService } from '../../../local/simulator/services/iam.ts';
 import { parseWorld } from '../../../local/simulator/world.ts';
@@ -604,6 +613,55 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
     } finally {
       eks.destroy();
       iam.destroy();
+      await sim.close();
+    }
+  });
+
+  it('sees a trust CloudFormation just wrote (a stack update) only after trustVisibleToEksAfterCalls calls', async () => {
+    const stack = 'eksctl-demo-addon-iamserviceaccount-default-late';
+    const sim = await new Simulator(
+      parseWorld(
+        `${world('behaviour: {trustVisibleToEksAfterCalls: 2, stackDescribesUntilSettled: 1}')}\nstacks: [{name: ${stack}, roles: [ec2only]}]\n`,
+      ),
+      [eksService, iamService, cloudFormationService],
+    ).start();
+    const settings = {
+      endpoint: sim.url,
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
+      maxAttempts: 1,
+    };
+    const eks = new EKSClient(settings);
+    const cfn = new CloudFormationClient(settings);
+    try {
+      const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: stack }));
+      const body = JSON.parse(TemplateBody ?? '{}');
+      body.Resources.Role1.Properties.AssumeRolePolicyDocument.Statement.push({
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+      });
+      const { Id } = await cfn.send(
+        new CreateChangeSetCommand({
+          StackName: stack,
+          ChangeSetName: 'pods',
+          TemplateBody: JSON.stringify(body),
+          Capabilities: ['CAPABILITY_IAM'],
+        }),
+      );
+      await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: Id }));
+      await cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: Id }));
+      await cfn.send(new DescribeStacksCommand({ StackName: stack }));
+      const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
+      assert.equal(Stacks?.[0]?.StackStatus, 'UPDATE_COMPLETE');
+      await refusedTwiceThenCreated(
+        eks,
+        { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') },
+        /^Trust policy of the role provided is invalid$/,
+      );
+    } finally {
+      eks.destroy();
+      cfn.destroy();
       await sim.close();
     }
   });
