@@ -401,10 +401,13 @@ export async function getAccountSummary(): Promise<Record<string, number>> {
   );
 }
 
-/** The account's role count and its roles quota, from the account summary. */
-export async function accountRoleCount(): Promise<{ roles: number; quota: number }> {
-  const summary = await getAccountSummary();
-  return { roles: summary.Roles ?? 0, quota: summary.RolesQuota ?? 0 };
+/**
+ * The account's role count and its roles quota, from the account summary; undefined when the
+ * summary lacks either (IAM's reference does not promise these keys).
+ */
+export async function accountRoleCount(): Promise<{ roles: number; quota: number } | undefined> {
+  const { Roles: roles, RolesQuota: quota } = await getAccountSummary();
+  return roles === undefined || quota === undefined ? undefined : { roles, quota };
 }
 
 /** The names of the roles whose path starts with `pathPrefix`. */

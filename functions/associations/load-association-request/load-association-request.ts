@@ -12,7 +12,11 @@ import {
   describeSource,
   InvalidRequestError,
 } from '../../core/associations/request.ts';
-import { checkRoleQuota, type RoleQuotaReaders } from '../../core/associations/role-quota.ts';
+import {
+  checkRoleQuota,
+  type RoleQuotaReaders,
+  rolesTheRequestMayCreate,
+} from '../../core/associations/role-quota.ts';
 import type { ClusterConfig } from '../../core/config/index.ts';
 
 export interface LoadAssociationRequestDeps {
@@ -90,7 +94,7 @@ export async function loadAssociationRequest(
     deps.guardrails,
     await lookUpForGuardrails(request, deps.guardrails, deps.guardrailReaders),
   );
-  await checkRoleQuota(request, deps.roleQuotaReaders);
+  await checkRoleQuota(rolesTheRequestMayCreate(request), deps.roleQuotaReaders);
   const requestDocument = await deps.saveRequest(runId, request);
   return {
     runId,

@@ -10,6 +10,7 @@
 import {
   type ConfigIssue,
   ConfigValidationError,
+  carriesPermissions,
   hasPermissionPolicy,
   hasWellKnownPolicy,
   type PodIdentityAssociationConfig,
@@ -127,15 +128,6 @@ export function managedRoleTrust(): PolicyDocument {
   return { Version: POLICY_VERSION, Statement: [podIdentityTrustStatement()] };
 }
 
-/** Whether the entry carries permissions to build a role from (eksctl's role sources minus roleARN). */
-export function carriesPermissions(entry: PodIdentityAssociationConfig): boolean {
-  return (
-    hasPermissionPolicy(entry) ||
-    (entry.permissionPolicyARNs?.length ?? 0) > 0 ||
-    hasWellKnownPolicy(entry.wellKnownPolicies)
-  );
-}
-
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
@@ -214,6 +206,18 @@ function buildManagedRole(
     ...entry.tags,
     ...ownershipTags(context.clusterName, entry.namespace, entry.serviceAccountName),
   };
+  // IAM takes tag keys without regard to case: two such keys refuse the whole CreateRole.
+  const keysByCase = new Map<string, string[]>();
+  for (const key of Object.keys(tags)) {
+    keysByCase.set(key.toLowerCase(), [...(keysByCase.get(key.toLowerCase()) ?? []), key]);
+  }
+  for (const keys of keysByCase.values()) {
+    if (keys.length < 2) continue;
+    issues.push({
+      path: `${path}.tags`,
+      message: `the role would carry tags ${keys.map((key) => `"${key}"`).join(' and ')}, keys IAM takes as one (it ignores their case); keep one of them (metadata.tags, these tags and the ownership tags eks-pia adds all go on the role)`,
+    });
+  }
   const tagCount = Object.keys(tags).length;
   if (tagCount > MAX_TAGS_PER_ROLE) {
     issues.push({

@@ -13,8 +13,8 @@ export class RoleQuotaExceededError extends NamedError {
 }
 
 export interface RoleQuotaReaders {
-  /** `Roles` and `RolesQuota` of the account summary. */
-  accountRoles(): Promise<{ roles: number; quota: number }>;
+  /** `Roles` and `RolesQuota` of the account summary, when it has them. */
+  accountRoles(): Promise<{ roles: number; quota: number } | undefined>;
   /** The names of the roles under the path where the service creates its roles. */
   createdRoleNames(): Promise<string[]>;
 }
@@ -35,26 +35,27 @@ export function rolesTheRequestMayCreate(request: QuotaRequest): string[] {
   const addonEntries = (request.addons?.addons ?? []).flatMap((addon) =>
     addon.associations.kind === 'list' ? addon.associations.entries : [],
   );
-  const names = new Map<string, string>();
-  for (const { role } of [...request.entries, ...addonEntries]) {
-    // IAM role names are unique regardless of case.
-    if (role.kind === 'managed') names.set(role.role.roleName.toLowerCase(), role.role.roleName);
-  }
-  return [...names.values()];
+  return [...request.entries, ...addonEntries].flatMap(({ role }) =>
+    role.kind === 'managed' ? [role.role.roleName] : [],
+  );
 }
 
 /**
- * Refuses a request that would create more roles than the account's quota leaves room for. One
- * account summary call when there is room for every role the request names; only near the quota
- * are the service's roles listed, to count those that exist already (a rerun creates none).
+ * Refuses a run that would create more roles than the account's quota leaves room for. One
+ * account summary call when there is room for every role named; only near the quota are the
+ * service's roles listed, to count those that exist already (a rerun creates none).
  */
 export async function checkRoleQuota(
-  request: QuotaRequest,
+  roleNames: readonly string[],
   readers: RoleQuotaReaders,
 ): Promise<void> {
-  const names = rolesTheRequestMayCreate(request);
+  // IAM role names are unique regardless of case.
+  const names = [...new Map(roleNames.map((name) => [name.toLowerCase(), name])).values()];
   if (names.length === 0) return;
-  const { roles, quota } = await readers.accountRoles();
+  const summary = await readers.accountRoles();
+  // Without the counts, IAM's own refusal at CreateRole is all there is.
+  if (summary === undefined) return;
+  const { roles, quota } = summary;
   if (roles + names.length <= quota) return;
   const existing = new Set((await readers.createdRoleNames()).map((name) => name.toLowerCase()));
   const toCreate = names.filter((name) => !existing.has(name.toLowerCase())).length;

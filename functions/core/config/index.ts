@@ -37,6 +37,7 @@ export {
   associationKey,
   type ClusterConfig,
   type ClusterMetadata,
+  carriesPermissions,
   clusterConfigSchema,
   clusterIamSchema,
   clusterMetadataSchema,

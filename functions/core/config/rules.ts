@@ -32,6 +32,7 @@ import {
   type AddonConfig,
   associationKey,
   type ClusterMetadata,
+  carriesPermissions,
   hasPermissionPolicy,
   hasWellKnownPolicy,
   type PodIdentityAssociationConfig,
@@ -251,7 +252,7 @@ function iamTagCharacterProblems(tags: Readonly<Record<string, string>>): string
       const refused = [...new Set([...text].filter((char) => !IAM_TAG_CHARACTER.test(char)))];
       if (refused.length === 0) continue;
       problems.push(
-        `the ${part} of tag ${quote(key)} has ${refused.map((char) => quote(char)).join(', ')}; the role eks-pia creates carries this tag, and IAM allows in tag keys and values only letters, digits, spaces and _ . : / = + - @`,
+        `the ${part} of tag ${quote(key)} has ${refused.map((char) => quote(char)).join(', ')}; roles eks-pia creates or manages carry this tag, and IAM allows in tag keys and values only letters, digits, spaces and _ . : / = + - @`,
       );
     }
   }
@@ -361,7 +362,8 @@ export function associationIssues(
       addedTags: createsRoles(operation) ? addedAssociationTags(entry) : [],
     }),
   );
-  if (createsRoles(operation) && !entry.roleARN && entry.tags !== undefined) {
+  // A create builds the entry's role with these tags; an update and an apply tag it with them.
+  if (operation !== 'delete' && carriesPermissions(entry) && entry.tags !== undefined) {
     for (const message of iamTagCharacterProblems(entry.tags))
       findings.push({ field: 'tags', message });
   }
@@ -492,6 +494,27 @@ function addonIssues(addon: AddonConfig, index: number): ConfigIssue[] {
   return issues;
 }
 
+/**
+ * Whether the run builds or tags a role of its own, which then carries `metadata.tags`: an entry
+ * with permissions among the parts the scope acts on, or an add-on taking EKS's recommended
+ * associations (explicitly, or by `addonsConfig.autoApplyPodIdentityAssociations`).
+ */
+function tagsRolesItBuilds(parts: ConfigParts, scope: Scope): boolean {
+  const associations = scope === 'addons' ? [] : (parts.associations ?? []);
+  const addons = scope === 'associations' ? [] : (parts.addons ?? []);
+  return (
+    associations.some((entry) => entry !== null && carriesPermissions(entry)) ||
+    addons.some(
+      (addon) =>
+        addon !== null &&
+        ((addon.podIdentityAssociations ?? []).some(carriesPermissions) ||
+          addon.useDefaultPodIdentityAssociations === true ||
+          (parts.autoApplyPodIdentityAssociations === true &&
+            addon.podIdentityAssociations === undefined)),
+    )
+  );
+}
+
 /** One service account, one association: EKS refuses a second one, so a file must not ask for it. */
 function duplicateIssues(
   entries: readonly { path: string; entry: PodIdentityAssociationConfig }[],
@@ -523,6 +546,8 @@ export interface ConfigParts {
   readonly metadata: ClusterMetadata | null;
   readonly associations: readonly (PodIdentityAssociationConfig | null)[] | null | undefined;
   readonly addons: readonly (AddonConfig | null)[] | null | undefined;
+  /** `addonsConfig.autoApplyPodIdentityAssociations`. */
+  readonly autoApplyPodIdentityAssociations?: boolean | undefined;
 }
 
 export function configIssues(
@@ -564,10 +589,11 @@ export function configIssues(
     });
   });
   issues.push(...duplicateIssues(everyAssociation));
-  const createsARole =
-    everyAssociation.some(({ entry }) => !entry.roleARN) ||
-    (parts.addons ?? []).some((addon) => addon?.useDefaultPodIdentityAssociations === true);
-  if (createsRoles(operation) && createsARole && parts.metadata?.tags !== undefined) {
+  if (
+    operation !== 'delete' &&
+    parts.metadata?.tags !== undefined &&
+    tagsRolesItBuilds(parts, scope)
+  ) {
     issues.push(...roleTagIssues(parts.metadata.tags));
   }
   return issues;

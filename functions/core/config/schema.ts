@@ -278,6 +278,15 @@ export function hasWellKnownPolicy(policies: WellKnownPolicies | undefined): boo
   return WELL_KNOWN_POLICY_NAMES.some((name) => policies?.[name] === true);
 }
 
+/** Whether the entry carries permissions to build a role from (eksctl's role sources minus roleARN). */
+export function carriesPermissions(entry: PodIdentityAssociationConfig): boolean {
+  return (
+    hasPermissionPolicy(entry) ||
+    (entry.permissionPolicyARNs?.length ?? 0) > 0 ||
+    hasWellKnownPolicy(entry.wellKnownPolicies)
+  );
+}
+
 /** The key an association is known by: `namespace/serviceAccountName`, like eksctl's IDString. */
 export function associationKey(namespace: string, serviceAccountName: string): string {
   return `${namespace}/${serviceAccountName}`;

@@ -17,7 +17,7 @@ import type { SimulatorState } from '../state.ts';
 import type { World } from '../world.ts';
 import { checkPolicyArn, maxTagsPerRole, recordTrustWrite, trustPolicy } from './iam.ts';
 import { paginate, type QueryAction, queryService, validationError } from './query.ts';
-import { propertiesOf, roleLogicalIds, type Template } from './template-resources.ts';
+import { isRecord, propertiesOf, roleLogicalIds, type Template } from './template-resources.ts';
 
 const version = '2010-05-15';
 
@@ -602,9 +602,9 @@ function updateFailure(
       // CloudFormation changes the role through IAM's own API, so IAM's checks and quotas hold.
       trustPolicy(state, JSON.stringify(properties.AssumeRolePolicyDocument ?? {}));
       const managed = Array.isArray(properties.ManagedPolicyArns)
-        ? properties.ManagedPolicyArns
+        ? properties.ManagedPolicyArns.map((item) => policyArnOf(state, item))
         : [];
-      for (const arn of managed) checkPolicyArn(state, String(arn));
+      for (const arn of managed) if (arn !== undefined) checkPolicyArn(state, arn);
       const quota = state.world.quotas.attachedPoliciesPerRole;
       if (new Set(managed).size > quota) {
         throw new SimError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${quota}`);
@@ -622,6 +622,23 @@ function updateFailure(
     }
   }
   return undefined;
+}
+
+/**
+ * A ManagedPolicyArns item as IAM receives it: a string, or eksctl's
+ * `{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/..."}` with the pseudo parameters filled
+ * in. Any other intrinsic function is CloudFormation's to resolve: undefined, left unchecked.
+ */
+function policyArnOf(state: SimulatorState, item: unknown): string | undefined {
+  if (typeof item === 'string') return item;
+  const sub = isRecord(item) ? item['Fn::Sub'] : undefined;
+  if (typeof sub !== 'string') return undefined;
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': state.partition,
+    'AWS::AccountId': state.account,
+    'AWS::Region': state.region,
+  };
+  return sub.replace(/\$\{([\w:]+)\}/g, (whole, name: string) => pseudo[name] ?? whole);
 }
 
 /** Stack tags propagate to the resources: ones dropped from the stack leave the role too. */

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  carriesPermissions,
-  desiredFromConfig,
-  managedRoleArn,
-} from '../../../functions/core/associations/desired.ts';
-import { ConfigValidationError } from '../../../functions/core/config/index.ts';
+import { desiredFromConfig, managedRoleArn } from '../../../functions/core/associations/desired.ts';
+import { ConfigValidationError, carriesPermissions } from '../../../functions/core/config/index.ts';
 import { ownershipTags, roleNameFor } from '../../../functions/core/naming.ts';
 import { hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
 import {
@@ -197,6 +193,27 @@ describe('desiredFromConfig', () => {
     assert.equal(
       desired({ roleARN: USER_ROLE, createServiceAccount: true }).createServiceAccount,
       true,
+    );
+  });
+
+  it('rejects role tags whose keys differ only in case, which IAM takes as one key', () => {
+    assert.throws(
+      () =>
+        desired(
+          { permissionPolicyARNs: [S3_READ], tags: { team: 'entry', 'EKS-PIA/cluster': 'x' } },
+          { clusterTags: { Team: 'cluster' } },
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigValidationError);
+        assert.deepEqual(
+          error.issues.map((issue) => issue.message.split(',')[0]),
+          [
+            'the role would carry tags "Team" and "team"',
+            'the role would carry tags "EKS-PIA/cluster" and "eks-pia/cluster"',
+          ],
+        );
+        return true;
+      },
     );
   });
 
