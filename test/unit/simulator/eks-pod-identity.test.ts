@@ -73,6 +73,16 @@ async function refusedTwiceThenCreated(
   assert.equal(association?.roleArn, fields.roleArn);
 }
 
+/** SDK client settings for `sim` with no retry, so each refusal shows. */
+function oneAttemptClients(sim: Simulator) {
+  return {
+    endpoint: sim.url,
+    region: 'us-west-2',
+    credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
+    maxAttempts: 1,
+  };
+}
+
 describe('simulated EKS pod identity associations through the real SDK', () => {
   let sim: Simulator;
   let eks: EKSClient;
@@ -581,12 +591,7 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
       parseWorld(world('behaviour: {trustVisibleToEksAfterCalls: 2}')),
       [eksService, iamService],
     ).start();
-    const settings = {
-      endpoint: sim.url,
-      region: 'us-west-2',
-      credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
-      maxAttempts: 1,
-    };
+    const settings = oneAttemptClients(sim);
     const eks = new EKSClient(settings);
     const iam = new IAMClient(settings);
     try {
@@ -625,12 +630,7 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
       ),
       [eksService, iamService, cloudFormationService],
     ).start();
-    const settings = {
-      endpoint: sim.url,
-      region: 'us-west-2',
-      credentials: { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated' },
-      maxAttempts: 1,
-    };
+    const settings = oneAttemptClients(sim);
     const eks = new EKSClient(settings);
     const cfn = new CloudFormationClient(settings);
     try {
