@@ -38,6 +38,13 @@ import { ProgressLines, retryLine } from './progress-lines.ts';
 
 /** Step Functions refuses state input or output above 256 KiB; the runner does too. */
 const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+/** A Standard execution's history holds at most 25,000 events (hard); one more fails it. */
+const HISTORY_EVENT_LIMIT = 25_000;
+/**
+ * The error a run that reaches the history limit fails with here. Step Functions logs
+ * ExecutionFailed then, with no error name documented for it, so the runner names its own.
+ */
+export const HISTORY_LIMIT_EXCEEDED = 'HistoryLimitExceeded';
 /** The error a Task state gets when its function runs past the function's own timeout. */
 export const LAMBDA_TIMED_OUT = 'Sandbox.Timedout';
 
@@ -349,13 +356,29 @@ function shortenedWaits(states: Map<string, AslState>) {
 interface EventWatcher {
   done: Promise<void>;
   lastFailedState(): string | undefined;
-  /** The error of a state whose input or output went over the limit, which stopped the run. */
+  /**
+   * The error of a state whose input or output went over the limit, or of the event that passed
+   * the history limit, which stopped the run.
+   */
   overLimit(): Error | undefined;
 }
 
 /**
+ * The history events Step Functions records for one attempt of a state, besides its entered and
+ * exited events: a Lambda task's scheduled, started and ending event, a nested run's submitted
+ * event too, and a Map's or Parallel's started and ending event.
+ */
+function eventsOfAttempt(state: AslState | undefined): number {
+  if (state?.Type === 'Task') return NESTED_RUN_RESOURCE.test(String(state.Resource)) ? 4 : 3;
+  return state?.Type === 'Map' || state?.Type === 'Parallel' ? 2 : 0;
+}
+
+/**
  * Turns the execution's event log into progress lines, remembers where it failed, and stops it
- * (`abort`) when a state's input or output passes Step Functions' 256 KiB.
+ * (`abort`) when a state's input or output passes Step Functions' 256 KiB, or when the
+ * execution's history passes its 25,000 events (counted as Step Functions records them: the
+ * execution's start and end, each state's entered and exited events and those of its attempts,
+ * and each Map iteration's start and end; a nested run has its own history).
  */
 function watchEvents(
   definition: AslDefinition,
@@ -364,8 +387,21 @@ function watchEvents(
   abort: (error: Error) => void,
 ): EventWatcher {
   const progress = new ProgressLines(definition, (line) => options.onProgress?.(line));
+  const states = allStates(definition);
   let failedState: string | undefined;
   let overLimit: Error | undefined;
+  // ExecutionStarted, and the event that will end the execution.
+  let historyEvents = 2;
+  const record = (state: string, events: number) => {
+    historyEvents += events;
+    if (historyEvents <= HISTORY_EVENT_LIMIT || overLimit) return;
+    overLimit = new Error(
+      `the execution reached Step Functions' hard limit of ${HISTORY_EVENT_LIMIT} history events at state ${state}; a nested workflow (startExecution.sync:2) has a history of its own`,
+    );
+    overLimit.name = HISTORY_LIMIT_EXCEEDED;
+    failedState = state;
+    abort(overLimit);
+  };
   const measure = (state: string, data: 'input' | 'output', value: unknown) => {
     const bytes = jsonBytes(value);
     options.onStateData?.(state, data, bytes);
@@ -389,11 +425,13 @@ function watchEvents(
         case 'StateEntered':
           if (!event.state) break;
           options.onStateEntered?.(event.state.name);
+          record(event.state.name, 1 + eventsOfAttempt(states.get(event.state.name)));
           measure(event.state.name, 'input', event.state.input);
           progress.entered(event.state.name, event.state.input);
           break;
         case 'StateExited':
           if (event.state) {
+            record(event.state.name, 1);
             measure(event.state.name, 'output', event.state.output);
             progress.exited(event.state.name, event.state.output);
           }
@@ -406,6 +444,7 @@ function watchEvents(
           break;
         case 'StateRetried':
           if (event.state) {
+            record(event.state.name, eventsOfAttempt(states.get(event.state.name)));
             options.onProgress?.(
               retryLine(
                 event.state.name,
@@ -418,6 +457,7 @@ function watchEvents(
         case 'MapIterationSucceeded':
         case 'MapIterationFailed':
           if (event.parentState) {
+            record(event.parentState.name, 2);
             progress.iterationEnded(event.parentState.name, event.type === 'MapIterationSucceeded');
           }
           break;
@@ -438,7 +478,10 @@ function failure(workflow: string, error: unknown, state: string | undefined): E
       state,
     );
   }
-  if (error instanceof Error && error.name === 'States.DataLimitExceeded') {
+  if (
+    error instanceof Error &&
+    (error.name === 'States.DataLimitExceeded' || error.name === HISTORY_LIMIT_EXCEEDED)
+  ) {
     return new WorkflowFailedError(workflow, error.name, error.message, state);
   }
   if (error instanceof ExecutionError) {

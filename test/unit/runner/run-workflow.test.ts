@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowDefinitionError } from '../../../functions/core/workflow-files.ts';
 import {
+  HISTORY_LIMIT_EXCEEDED,
   type RunWorkflowOptions,
   runWorkflow,
   WorkflowFailedError,
@@ -165,6 +166,21 @@ describe('runWorkflow', () => {
       assert.equal(error.error, 'States.DataLimitExceeded');
       assert.match(error.cause, /the output of state Fan Out is \d+ bytes/);
       assert.equal(error.state, 'Fan Out');
+      return true;
+    });
+  });
+
+  it('fails the run whose history passes 25,000 events, as Step Functions does', async () => {
+    // Each item: its iteration's start and end, and its Pass state's entered and exited events.
+    const items = (count: number) => ({
+      items: Array.from({ length: count }, (_, index) => index),
+    });
+    const within = (await runWorkflow('growing', items(6000), options())) as { kept: number[] };
+    assert.equal(within.kept.length, 6000);
+    await assert.rejects(runWorkflow('growing', items(6300), options()), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal(error.error, HISTORY_LIMIT_EXCEEDED);
+      assert.match(error.cause, /reached Step Functions' hard limit of 25000 history events/);
       return true;
     });
   });
