@@ -126,6 +126,7 @@ export async function runWorkflow(
     options.stateMachinesDir,
   );
   const states = allStates(definition);
+  capInlineMapConcurrency(states);
   const handlers = await taskHandlers(workflow, states, options);
   const text = JSON.stringify(definition);
   const machine = new StateMachine(definition as never, {
@@ -167,6 +168,23 @@ export async function runWorkflow(
     const overLimit = watcher.overLimit();
     if (overLimit === undefined) await watcher.done.catch(() => undefined);
     throw failure(workflow, overLimit ?? error, watcher.lastFailedState());
+  }
+}
+
+/** An inline Map runs at most 40 iterations at once, whatever its MaxConcurrency asks. */
+const INLINE_MAP_CONCURRENCY = 40;
+
+/**
+ * Holds each inline Map to Step Functions' concurrency: a MaxConcurrency above 40 (or 0, none)
+ * gets 40 at once, not as many as it asks, so a local run is not faster than the cloud's.
+ */
+function capInlineMapConcurrency(states: Map<string, AslState>): void {
+  for (const state of states.values()) {
+    const mode = (state.ItemProcessor?.ProcessorConfig as { Mode?: string } | undefined)?.Mode;
+    if (state.Type !== 'Map' || (mode !== undefined && mode !== 'INLINE')) continue;
+    const asked = typeof state.MaxConcurrency === 'number' ? state.MaxConcurrency : 0;
+    state.MaxConcurrency =
+      asked === 0 ? INLINE_MAP_CONCURRENCY : Math.min(asked, INLINE_MAP_CONCURRENCY);
   }
 }
 

@@ -52,6 +52,14 @@ describe('runWorkflow', () => {
     assert.ok(output.concurrent.includes(output.sequential[0] ?? 0));
   });
 
+  it('runs at most 40 iterations of an inline Map at once, as Step Functions does, however many items', async () => {
+    const items = Array.from({ length: 60 }, (_, index) => index);
+    const clients = (await runWorkflow('unbounded', { items }, options())) as number[];
+    // Each iteration holds its instance (and its SDK client) while it waits: 40 at once.
+    assert.equal(clients.length, 60);
+    assert.equal(new Set(clients).size, 40);
+  });
+
   it('runs tasks, a Map, retries and a nested workflow and returns the output', async () => {
     const progress: string[] = [];
     const invoked: string[] = [];
