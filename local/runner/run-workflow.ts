@@ -175,16 +175,17 @@ export async function runWorkflow(
 const INLINE_MAP_CONCURRENCY = 40;
 
 /**
- * Holds each inline Map to Step Functions' concurrency: a MaxConcurrency above 40 (or 0, none)
- * gets 40 at once, not as many as it asks, so a local run is not faster than the cloud's.
+ * Holds each inline Map to Step Functions' concurrency: a MaxConcurrency above 40 gets 40 at
+ * once, not as many as it asks, so a local run is not faster than the cloud's. (The runner's
+ * library already reads 0 or none as 40; a MaxConcurrencyPath is the run's to resolve.)
  */
 function capInlineMapConcurrency(states: Map<string, AslState>): void {
   for (const state of states.values()) {
     const mode = (state.ItemProcessor?.ProcessorConfig as { Mode?: string } | undefined)?.Mode;
     if (state.Type !== 'Map' || (mode !== undefined && mode !== 'INLINE')) continue;
-    const asked = typeof state.MaxConcurrency === 'number' ? state.MaxConcurrency : 0;
-    state.MaxConcurrency =
-      asked === 0 ? INLINE_MAP_CONCURRENCY : Math.min(asked, INLINE_MAP_CONCURRENCY);
+    if (typeof state.MaxConcurrency === 'number' && state.MaxConcurrency > INLINE_MAP_CONCURRENCY) {
+      state.MaxConcurrency = INLINE_MAP_CONCURRENCY;
+    }
   }
 }
 

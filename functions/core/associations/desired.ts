@@ -13,6 +13,7 @@ import {
   carriesPermissions,
   hasPermissionPolicy,
   hasWellKnownPolicy,
+  iamTagCharacterProblems,
   type PodIdentityAssociationConfig,
   WELL_KNOWN_POLICY_NAMES,
 } from '../config/index.ts';
@@ -206,6 +207,11 @@ function buildManagedRole(
     ...entry.tags,
     ...ownershipTags(context.clusterName, entry.namespace, entry.serviceAccountName),
   };
+  // The config's rules check these for an entry; here they hold for the roles of an add-on's
+  // recommended associations too, built once EKS names them.
+  for (const message of iamTagCharacterProblems({ ...context.clusterTags, ...entry.tags })) {
+    issues.push({ path: `${path}.tags`, message });
+  }
   // IAM takes tag keys without regard to case: two such keys refuse the whole CreateRole.
   const keysByCase = new Map<string, string[]>();
   for (const key of Object.keys(tags)) {

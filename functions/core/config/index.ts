@@ -22,6 +22,7 @@ export {
   validateAssociationInput,
 } from './parse.ts';
 export {
+  iamTagCharacterProblems,
   MAX_TAG_KEY_LENGTH,
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS_PER_ASSOCIATION,

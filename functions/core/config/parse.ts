@@ -115,8 +115,6 @@ export function parseClusterConfigValue(value: unknown, options: ParseOptions): 
         metadata: result.data.metadata,
         associations: result.data.iam?.podIdentityAssociations,
         addons: result.data.addons,
-        autoApplyPodIdentityAssociations:
-          result.data.addonsConfig?.autoApplyPodIdentityAssociations,
       }
     : partsOfInvalid(value);
   issues.push(...configIssues(parts, options.operation, options.scope));

@@ -242,7 +242,7 @@ function tagProblems(tags: Readonly<Record<string, string>>, added: readonly str
  */
 const IAM_TAG_CHARACTER = /[\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
 
-function iamTagCharacterProblems(tags: Readonly<Record<string, string>>): string[] {
+export function iamTagCharacterProblems(tags: Readonly<Record<string, string>>): string[] {
   const problems: string[] = [];
   for (const [key, value] of Object.entries(tags)) {
     for (const [part, text] of [
@@ -495,23 +495,15 @@ function addonIssues(addon: AddonConfig, index: number): ConfigIssue[] {
 }
 
 /**
- * Whether the run builds or tags a role of its own, which then carries `metadata.tags`: an entry
- * with permissions among the parts the scope acts on, or an add-on taking EKS's recommended
- * associations (explicitly, or by `addonsConfig.autoApplyPodIdentityAssociations`).
+ * Whether the run builds or tags a role of its own from an entry, which then carries
+ * `metadata.tags`: an entry with permissions among the parts the scope acts on. The roles of an
+ * add-on's recommended associations are built, and their tags checked, once EKS names them.
  */
 function tagsRolesItBuilds(parts: ConfigParts, scope: Scope): boolean {
   const associations = scope === 'addons' ? [] : (parts.associations ?? []);
   const addons = scope === 'associations' ? [] : (parts.addons ?? []);
-  return (
-    associations.some((entry) => entry !== null && carriesPermissions(entry)) ||
-    addons.some(
-      (addon) =>
-        addon !== null &&
-        ((addon.podIdentityAssociations ?? []).some(carriesPermissions) ||
-          addon.useDefaultPodIdentityAssociations === true ||
-          (parts.autoApplyPodIdentityAssociations === true &&
-            addon.podIdentityAssociations === undefined)),
-    )
+  return [...associations, ...addons.flatMap((addon) => addon?.podIdentityAssociations ?? [])].some(
+    (entry) => entry !== null && carriesPermissions(entry),
   );
 }
 
@@ -546,8 +538,6 @@ export interface ConfigParts {
   readonly metadata: ClusterMetadata | null;
   readonly associations: readonly (PodIdentityAssociationConfig | null)[] | null | undefined;
   readonly addons: readonly (AddonConfig | null)[] | null | undefined;
-  /** `addonsConfig.autoApplyPodIdentityAssociations`. */
-  readonly autoApplyPodIdentityAssociations?: boolean | undefined;
 }
 
 export function configIssues(

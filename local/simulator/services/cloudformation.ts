@@ -601,12 +601,13 @@ function updateFailure(
     try {
       // CloudFormation changes the role through IAM's own API, so IAM's checks and quotas hold.
       trustPolicy(state, JSON.stringify(properties.AssumeRolePolicyDocument ?? {}));
-      const managed = Array.isArray(properties.ManagedPolicyArns)
-        ? properties.ManagedPolicyArns.map((item) => policyArnOf(state, item))
-        : [];
+      const items = Array.isArray(properties.ManagedPolicyArns) ? properties.ManagedPolicyArns : [];
+      const managed = items.map((item) => policyArnOf(state, item));
       for (const arn of managed) if (arn !== undefined) checkPolicyArn(state, arn);
       const quota = state.world.quotas.attachedPoliciesPerRole;
-      if (new Set(managed).size > quota) {
+      // An item left unresolved still names a policy of its own.
+      const distinct = new Set(managed.map((arn, index) => arn ?? JSON.stringify(items[index])));
+      if (distinct.size > quota) {
         throw new SimError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${quota}`);
       }
       // Stack tags reach the role as TagRole would put them.
@@ -638,7 +639,9 @@ function policyArnOf(state: SimulatorState, item: unknown): string | undefined {
     'AWS::AccountId': state.account,
     'AWS::Region': state.region,
   };
-  return sub.replace(/\$\{([\w:]+)\}/g, (whole, name: string) => pseudo[name] ?? whole);
+  const resolved = sub.replace(/\$\{([\w:]+)\}/g, (whole, name: string) => pseudo[name] ?? whole);
+  // A template parameter or another pseudo parameter: CloudFormation's to resolve, not judged here.
+  return resolved.includes('${') ? undefined : resolved;
 }
 
 /** Stack tags propagate to the resources: ones dropped from the stack leave the role too. */
@@ -670,9 +673,12 @@ function applyUpdate(state: SimulatorState, stack: WorldStack, operation: Operat
     if (!isDeepStrictEqual(previousTrust, role.assumeRolePolicyDocument)) {
       recordTrustWrite(state, state.roleArn(role), previousTrust);
     }
-    const managed = properties.ManagedPolicyArns;
-    if (Array.isArray(managed) && managed.every((arn) => typeof arn === 'string')) {
-      role.attachedPolicies = [...managed];
+    const managed = Array.isArray(properties.ManagedPolicyArns)
+      ? properties.ManagedPolicyArns.map((item) => policyArnOf(state, item))
+      : undefined;
+    const resolved = managed?.filter((arn): arn is string => arn !== undefined);
+    if (managed !== undefined && resolved?.length === managed.length) {
+      role.attachedPolicies = [...new Set(resolved)];
     } else if (managed === undefined) {
       role.attachedPolicies = [];
     }

@@ -196,6 +196,24 @@ describe('desiredFromConfig', () => {
     );
   });
 
+  it("rejects role tags with characters IAM refuses, for every role it builds (an add-on's recommended ones too)", () => {
+    assert.throws(
+      () =>
+        desired(
+          { permissionPolicyARNs: [S3_READ], tags: { 'cost#center': '42' } },
+          { clusterTags: { owner: 'platform, payments' } },
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigValidationError);
+        assert.deepEqual(
+          error.issues.map((issue) => issue.message.split(';')[0]),
+          ['the value of tag "owner" has ","', 'the key of tag "cost#center" has "#"'],
+        );
+        return true;
+      },
+    );
+  });
+
   it('rejects role tags whose keys differ only in case, which IAM takes as one key', () => {
     assert.throws(
       () =>

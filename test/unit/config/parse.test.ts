@@ -112,33 +112,35 @@ describe('parseClusterConfig: rules by operation', () => {
     );
   });
 
-  it("holds metadata.tags to IAM's tag characters only when the run builds or tags a role of its own", () => {
+  it("holds metadata.tags to IAM's tag characters when an entry has eks-pia build or tag its role", () => {
     const tags = `  tags: {owner: "platform, payments"}\n`;
     const refusal = [
       'metadata.tags: the value of tag "owner" has ","; roles eks-pia creates or manages carry this tag, and IAM allows in tag keys and values only letters, digits, spaces and _ . : / = + - @',
     ];
-    // EKS's recommended role for vpc-cni is created with them.
-    const autoApply = `${HEADER}${tags}addonsConfig: {autoApplyPodIdentityAssociations: true}\naddons:\n  - name: vpc-cni\n`;
-    assert.deepEqual(
-      problems(() => parseClusterConfig(autoApply, { operation: 'create', scope: 'all' })),
-      refusal,
-    );
-    // The associations alone, each with its own role: no role of eks-pia's gets the tags.
-    const namedRoles = `${HEADER}${tags}iam:\n  podIdentityAssociations:\n    - {namespace: default, serviceAccountName: app, roleARN: "arn:aws:iam::111122223333:role/app"}\naddons:\n  - {name: vpc-cni, useDefaultPodIdentityAssociations: true}\n`;
+    // Roles named by roleARN, and add-ons' recommended roles, which are checked once EKS names
+    // them (a create may build none: an add-on without pod identity, a serviceAccountRoleARN).
+    const noEntryRole = `${HEADER}${tags}addonsConfig: {autoApplyPodIdentityAssociations: true}\niam:\n  podIdentityAssociations:\n    - {namespace: default, serviceAccountName: app, roleARN: "arn:aws:iam::111122223333:role/app"}\naddons:\n  - {name: vpc-cni, useDefaultPodIdentityAssociations: true}\n  - {name: coredns}\n`;
     for (const operation of ['create', 'update', 'apply'] as const) {
-      assert.equal(parseClusterConfig(namedRoles, { operation }).metadata.name, 'demo');
+      for (const scope of ['associations', 'addons', 'all'] as const) {
+        assert.equal(
+          parseClusterConfig(noEntryRole, { operation, scope }).metadata.name,
+          'demo',
+          `${operation} ${scope}`,
+        );
+      }
     }
-    assert.deepEqual(
-      problems(() => parseClusterConfig(namedRoles, { operation: 'apply', scope: 'all' })),
-      refusal,
-    );
-    const withPermissions = namedRoles.replace(
+    const withPermissions = noEntryRole.replace(
       'roleARN: "arn:aws:iam::111122223333:role/app"',
       'permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]',
     );
     assert.deepEqual(
       problems(() => parse(withPermissions, 'update')),
       refusal,
+    );
+    // The add-ons alone: that entry is not acted on.
+    assert.equal(
+      parseClusterConfig(withPermissions, { operation: 'apply', scope: 'addons' }).metadata.name,
+      'demo',
     );
     assert.equal(parse(withPermissions, 'delete').metadata.name, 'demo');
   });

@@ -463,9 +463,12 @@ describe('simulated CloudFormation (change sets and deletion) through @aws-sdk/c
     try {
       // eksctl's templates spell AWS managed policies with the partition as a pseudo parameter.
       const subbed = await update(
-        policies([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess' }]),
+        policies([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AmazonS3ReadOnlyAccess' }]),
       );
       assert.equal(subbed?.StackStatus, 'UPDATE_COMPLETE', subbed?.StackStatusReason);
+      const attached = () =>
+        sim.state.dump().roles.find((candidate) => candidate.name === 'app-role')?.attachedPolicies;
+      assert.deepEqual(attached(), ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
       const missingSubbed = await update(
         policies([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/NoSuchPolicy' }]),
       );
@@ -486,8 +489,9 @@ describe('simulated CloudFormation (change sets and deletion) through @aws-sdk/c
       assert.match(tooMany?.StackStatusReason ?? '', /Cannot exceed quota for PoliciesPerRole: 2/);
       const tagged = await update(() => undefined, 51);
       assert.match(tagged?.StackStatusReason ?? '', /Cannot exceed quota for TagsPerRole: 50/);
+      // Every refused update left the role as the last one that went through made it.
+      assert.deepEqual(attached(), ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
       const role = sim.state.dump().roles.find((candidate) => candidate.name === 'app-role');
-      assert.deepEqual(role?.attachedPolicies, ['arn:aws:iam::aws:policy/ReadOnlyAccess']);
       // The stack's own tag, from the update that went through; none of the 51.
       assert.deepEqual(role?.tags, { 'alpha.eksctl.io/iamserviceaccount-name': 'default/app' });
     } finally {
