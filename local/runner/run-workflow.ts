@@ -156,7 +156,7 @@ export async function runWorkflow(
   });
   // Whichever await sees it reports it; one that comes after the run's end has no one to tell.
   stop.catch(() => undefined);
-  const watcher = watchEvents(definition, execution.eventLogs, options, (error) => {
+  const watcher = watchEvents(definition, states, execution.eventLogs, options, (error) => {
     execution.abort();
     stopped(error);
   });
@@ -401,12 +401,12 @@ function eventsOfAttempt(state: AslState | undefined): number {
  */
 function watchEvents(
   definition: AslDefinition,
+  states: ReadonlyMap<string, AslState>,
   events: AsyncGenerator<unknown>,
   options: RunWorkflowOptions,
   abort: (error: Error) => void,
 ): EventWatcher {
   const progress = new ProgressLines(definition, (line) => options.onProgress?.(line));
-  const states = allStates(definition);
   let failedState: string | undefined;
   let overLimit: Error | undefined;
   // ExecutionStarted, and the event that will end the execution.

@@ -616,16 +616,16 @@ export function rolesToLookUp(
   request: CheckedRequest & { account: string },
   settings: GuardrailSettings,
 ): string[] {
-  return arnsGranted(request, (role) => (role.kind === 'existing' ? [role.roleArn] : [])).filter(
-    (arn) => !allowedWithoutTags(arn, request.account, settings),
-  );
+  return pickFromGrantedRoles(request, (role) =>
+    role.kind === 'existing' ? [role.roleArn] : [],
+  ).filter((arn) => !allowedWithoutTags(arn, request.account, settings));
 }
 
 /**
- * The distinct ARNs `pick` finds in the roles of a request that grants (neither `get` nor
- * `delete`), its add-ons' explicit associations included.
+ * The distinct values (ARNs, role names) `pick` finds in the roles of a request that grants
+ * (neither `get` nor `delete`), its add-ons' explicit associations included.
  */
-function arnsGranted(
+export function pickFromGrantedRoles(
   request: CheckedRequest,
   pick: (role: DesiredAssociation['role']) => readonly string[],
 ): string[] {
@@ -653,7 +653,7 @@ export function policiesToLookUp(
   request: CheckedRequest & { account: string },
   settings: GuardrailSettings,
 ): string[] {
-  return arnsGranted(request, (role) =>
+  return pickFromGrantedRoles(request, (role) =>
     role.kind === 'managed' ? role.role.managedPolicyArns : [],
   ).filter(
     (arn) =>
@@ -794,7 +794,7 @@ function entryViolations(
   return found.map((violation) => ({ ...violation, association }));
 }
 
-type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
+export type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
   Partial<Pick<AssociationRequest, 'source' | 'addons' | 'account'>>;
 
 /**

@@ -4,9 +4,8 @@
  * would fail part-way, with some associations made. Checked with the request instead, before
  * anything changes.
  */
-import type { AddonRequest } from '../addon-plan.ts';
 import { NamedError } from '../errors.ts';
-import type { DesiredAssociation } from './desired.ts';
+import { type CheckedRequest, pickFromGrantedRoles } from './guardrails.ts';
 
 export class RoleQuotaExceededError extends NamedError {
   override readonly name = 'RoleQuotaExceededError';
@@ -19,23 +18,13 @@ export interface RoleQuotaReaders {
   createdRoleNames(): Promise<string[]>;
 }
 
-interface QuotaRequest {
-  operation: string;
-  entries: readonly Pick<DesiredAssociation, 'role'>[];
-  addons?: Pick<AddonRequest, 'addons'> | undefined;
-}
-
 /**
  * The roles the request's entries and its add-ons' listed associations would have the service
  * create, by name. The roles of an add-on's recommended associations are known only once EKS
  * names them at plan time; IAM's own refusal covers those.
  */
-export function rolesTheRequestMayCreate(request: QuotaRequest): string[] {
-  if (request.operation === 'get' || request.operation === 'delete') return [];
-  const addonEntries = (request.addons?.addons ?? []).flatMap((addon) =>
-    addon.associations.kind === 'list' ? addon.associations.entries : [],
-  );
-  return [...request.entries, ...addonEntries].flatMap(({ role }) =>
+export function rolesTheRequestMayCreate(request: CheckedRequest): string[] {
+  return pickFromGrantedRoles(request, (role) =>
     role.kind === 'managed' ? [role.role.roleName] : [],
   );
 }

@@ -6,6 +6,7 @@ import {
   type RoleQuotaReaders,
   rolesTheRequestMayCreate,
 } from '../../../functions/core/associations/role-quota.ts';
+import type { Operation } from '../../../functions/core/config/index.ts';
 import { desired, S3_READ, USER_ROLE } from './fixtures.ts';
 
 /** Readers over a fixed account, counting the calls each makes. */
@@ -24,7 +25,7 @@ function account(roles: number, quota: number, created: string[] = []) {
   return { calls, readers };
 }
 
-function creating(names: string[], operation = 'apply') {
+function creating(names: string[], operation: Operation = 'apply') {
   return {
     operation,
     entries: names.map((roleName, index) =>

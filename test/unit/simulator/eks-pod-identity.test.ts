@@ -73,6 +73,22 @@ async function refusedTwiceThenCreated(
   assert.equal(association?.roleArn, fields.roleArn);
 }
 
+/** The statement that lets pods assume and tag a role, as EKS requires. */
+const PODS_STATEMENT = {
+  Effect: 'Allow',
+  Principal: { Service: 'pods.eks.amazonaws.com' },
+  Action: ['sts:AssumeRole', 'sts:TagSession'],
+};
+
+/** ec2only's new trust reaches EKS on the third create (trustVisibleToEksAfterCalls: 2). */
+function lateTrustSeenOnThirdCreate(eks: EKSClient): Promise<void> {
+  return refusedTwiceThenCreated(
+    eks,
+    { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') },
+    /^Trust policy of the role provided is invalid$/,
+  );
+}
+
 /** SDK client settings for `sim` with no retry, so each refusal shows. */
 function oneAttemptClients(sim: Simulator) {
   return {
@@ -598,23 +614,10 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
       await iam.send(
         new UpdateAssumeRolePolicyCommand({
           RoleName: 'ec2only',
-          PolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: { Service: 'pods.eks.amazonaws.com' },
-                Action: ['sts:AssumeRole', 'sts:TagSession'],
-              },
-            ],
-          }),
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [PODS_STATEMENT] }),
         }),
       );
-      await refusedTwiceThenCreated(
-        eks,
-        { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') },
-        /^Trust policy of the role provided is invalid$/,
-      );
+      await lateTrustSeenOnThirdCreate(eks);
     } finally {
       eks.destroy();
       iam.destroy();
@@ -636,11 +639,7 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
     try {
       const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: stack }));
       const body = JSON.parse(TemplateBody ?? '{}');
-      body.Resources.Role1.Properties.AssumeRolePolicyDocument.Statement.push({
-        Effect: 'Allow',
-        Principal: { Service: 'pods.eks.amazonaws.com' },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-      });
+      body.Resources.Role1.Properties.AssumeRolePolicyDocument.Statement.push(PODS_STATEMENT);
       const { Id } = await cfn.send(
         new CreateChangeSetCommand({
           StackName: stack,
@@ -654,11 +653,7 @@ describe('the role must trust pods.eks.amazonaws.com', () => {
       await cfn.send(new DescribeStacksCommand({ StackName: stack }));
       const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
       assert.equal(Stacks?.[0]?.StackStatus, 'UPDATE_COMPLETE');
-      await refusedTwiceThenCreated(
-        eks,
-        { namespace: 'default', serviceAccount: 'late', roleArn: role('ec2only') },
-        /^Trust policy of the role provided is invalid$/,
-      );
+      await lateTrustSeenOnThirdCreate(eks);
     } finally {
       eks.destroy();
       cfn.destroy();
