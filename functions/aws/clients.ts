@@ -44,6 +44,11 @@ export interface LambdaInstance {
   settingsVersion: number;
   /** The function's own environment variables, where instances of several share one process. */
   environment: Readonly<Record<string, string>>;
+  /**
+   * Other state a Lambda instance keeps between invocations (the Kubernetes clients and tokens),
+   * kept across reconfigurations: its keys name the endpoint and credentials it was built for.
+   */
+  caches: Map<string, unknown>;
 }
 
 let settings: AwsClientSettings = {};
@@ -54,12 +59,23 @@ const currentInstance = new AsyncLocalStorage<LambdaInstance>();
 export function newLambdaInstance(
   environment: Readonly<Record<string, string>> = {},
 ): LambdaInstance {
-  return { clients: new Map(), settingsVersion, environment };
+  return { clients: new Map(), settingsVersion, environment, caches: new Map() };
 }
 
 /** The running instance's own environment variables (none in Lambda, where process.env is its own). */
 export function instanceEnvironment(): Readonly<Record<string, string>> {
   return (currentInstance.getStore() ?? processInstance).environment;
+}
+
+/** The running instance's cache named `key`, built on its first use in that instance. */
+export function instanceCache<T>(key: string, build: () => T): T {
+  const { caches } = currentInstance.getStore() ?? processInstance;
+  let cache = caches.get(key) as T | undefined;
+  if (cache === undefined) {
+    cache = build();
+    caches.set(key, cache);
+  }
+  return cache;
 }
 
 /** Runs `work` with the clients of `instance`, as a handler runs in its own Lambda instance. */

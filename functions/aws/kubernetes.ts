@@ -23,7 +23,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { existingCluster } from '../core/addon.ts';
 import { NamedError, orIfThrown } from '../core/errors.ts';
 import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
-import { eksClient, stsEndpointUrl } from './clients.ts';
+import { eksClient, instanceCache, stsEndpointUrl } from './clients.ts';
 import { type ClusterDetails, describeCluster } from './eks.ts';
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
@@ -369,8 +369,14 @@ export class KubernetesClient {
   }
 }
 
-const clients = new Map<string, { client: KubernetesClient; expiresAt: number }>();
-const tokens = new Map<string, string>();
+// Per Lambda instance, as its SDK clients are: simulated instances share one process, and a
+// client shared between them would share its connections too.
+const kubernetesClients = () =>
+  instanceCache(
+    'kubernetes-clients',
+    () => new Map<string, { client: KubernetesClient; expiresAt: number }>(),
+  );
+const eksTokens = () => instanceCache('eks-tokens', () => new Map<string, string>());
 
 /** A client for `cluster` that authenticates with `token`, cached until the token expires. */
 export function kubernetesClientFor(
@@ -378,6 +384,7 @@ export function kubernetesClientFor(
   token: string,
   options: KubernetesClientOptions = {},
 ): KubernetesClient {
+  const clients = kubernetesClients();
   const now = Date.now();
   for (const [key, cached] of clients) if (cached.expiresAt <= now) clients.delete(key);
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -413,6 +420,7 @@ export async function kubernetesApiFor(
     stsEndpoint,
     accessKeyId,
   ]);
+  const tokens = eksTokens();
   const now = Date.now();
   for (const [cachedKey, cached] of tokens)
     if (eksTokenExpiresAt(cached).getTime() <= now) tokens.delete(cachedKey);

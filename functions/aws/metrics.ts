@@ -9,18 +9,18 @@ import {
   METRICS_NAMESPACE,
   WORKFLOW_DIMENSION,
 } from '../core/metric-names.ts';
-
-let metrics: Metrics | undefined;
+import { instanceCache } from './clients.ts';
 
 /**
  * Publishes one count of a run at once, zero included, so the alarm sees every run. Built on
- * first use: the environment (POWERTOOLS_METRICS_DISABLED on a laptop) is read then.
+ * first use (the environment, POWERTOOLS_METRICS_DISABLED on a laptop, is read then), one per
+ * Lambda instance.
  */
 function publishCount(workflow: string, metricName: string, value: number): void {
-  metrics ??= new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: 'eks-pod-identity-automation',
-  });
+  const metrics = instanceCache(
+    'metrics',
+    () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'eks-pod-identity-automation' }),
+  );
   metrics.addDimension(WORKFLOW_DIMENSION, workflow);
   metrics.addMetric(metricName, MetricUnit.Count, value);
   metrics.publishStoredMetrics();

@@ -5,7 +5,12 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { STSClient } from '@aws-sdk/client-sts';
-import { configureAwsClients, stsEndpointUrl } from '../../functions/aws/clients.ts';
+import {
+  configureAwsClients,
+  inLambdaInstance,
+  newLambdaInstance,
+  stsEndpointUrl,
+} from '../../functions/aws/clients.ts';
 import {
   type ClusterEndpoint,
   createServiceAccount,
@@ -205,6 +210,18 @@ describe('Kubernetes access through the simulator', () => {
       kubernetesClientFor(endpointOf(sim), token),
       kubernetesClientFor(endpointOf(sim), token),
     );
+  });
+
+  it('gives each Lambda instance its own client and token, as separate processes have', async () => {
+    const [first, second] = [newLambdaInstance(), newLambdaInstance()];
+    const inFirst = () =>
+      inLambdaInstance(first, () => kubernetesApiFor(endpointOf(sim), { region: REGION }));
+    const firstApi = await inFirst();
+    const secondApi = await inLambdaInstance(second, () =>
+      kubernetesApiFor(endpointOf(sim), { region: REGION }),
+    );
+    assert.notEqual(firstApi, secondApi);
+    assert.equal(await inFirst(), firstApi);
   });
 
   it('removes the role-arn annotation with a merge patch and leaves everything else', async () => {
