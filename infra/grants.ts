@@ -5,12 +5,7 @@
  */
 import type { Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import {
-  DEFAULT_ASSIGNABLE_ROLE_TAG,
-  DEFAULT_GUARDRAILS,
-  type RoleTag,
-  roleTagFromText,
-} from '../functions/core/associations/guardrails.ts';
+import { DEFAULT_GUARDRAILS, type RoleTag } from '../functions/core/associations/guardrails.ts';
 import {
   APPLIED_CONFIG_DOCUMENT,
   CLUSTERS_PREFIX,
@@ -30,7 +25,7 @@ import { runDocumentKey } from '../functions/core/run-documents.ts';
 import { EVENT_SOURCE, RUN_COMPLETED } from '../functions/core/run-events.ts';
 import type { ConfigBucket } from './constructs/config-bucket.ts';
 import { GrantSettingsError } from './errors.ts';
-import { guardrailsEnvironment } from './guardrails.ts';
+import { assignableRoleTagOf, guardrailsEnvironment } from './guardrails.ts';
 import { wildcardResourceFinding } from './nag.ts';
 import {
   type Acknowledgement,
@@ -479,13 +474,6 @@ function writeManagedRoles({ stack, guardrails }: TaskPermissionContext): TaskPe
   ]);
 }
 
-/** The tag that opts an existing role in: the guardrails' setting, else the default. */
-function assignableTag({ guardrails }: TaskPermissionContext): RoleTag | undefined {
-  return guardrails.assignableRoleTag === undefined
-    ? DEFAULT_ASSIGNABLE_ROLE_TAG
-    : roleTagFromText(guardrails.assignableRoleTag);
-}
-
 /** `iam:ResourceTag/<key>` condition for roles carrying the tag (any value for `*`). */
 function taggedRoles(tag: RoleTag): Record<string, Record<string, string>> {
   return { StringLike: { [`iam:ResourceTag/${tag.key}`]: tag.value } };
@@ -500,7 +488,7 @@ function passRolesToPodIdentity(context: TaskPermissionContext): TaskPermissions
   const { stack, guardrails } = context;
   const managed = managedRoles(stack).resources;
   const passable = [...new Set([...managed, ...(guardrails.allowedRoleArnPatterns ?? [])])];
-  const tag = assignableTag(context);
+  const tag = assignableRoleTagOf(guardrails);
   return allOf(
     {
       statements: [
@@ -515,18 +503,13 @@ function passRolesToPodIdentity(context: TaskPermissionContext): TaskPermissions
         ...wildcardAcknowledgements(stack, passable.slice(managed.length), ALLOWED_ROLE_PATTERN),
       ],
     },
-    grantOf(
-      stack,
-      tag === undefined
-        ? []
-        : [
-            {
-              actions: ['iam:PassRole'],
-              ...anyRole(stack, OPTED_IN_ROLES(tag)),
-              conditions: { ...POD_IDENTITY_ONLY, ...taggedRoles(tag) },
-            },
-          ],
-    ),
+    grantOf(stack, [
+      {
+        actions: ['iam:PassRole'],
+        ...anyRole(stack, OPTED_IN_ROLES(tag)),
+        conditions: { ...POD_IDENTITY_ONLY, ...taggedRoles(tag) },
+      },
+    ]),
   );
 }
 
@@ -548,7 +531,7 @@ function onMigratableRoles(
   const patterns = migratableRoleArnPatterns ?? guardrails.allowedRoleArnPatterns ?? [];
   const tags =
     migratableRoleArnPatterns === undefined
-      ? [EKSCTL_IRSA_TAG, ...[assignableTag(context)].filter((tag) => tag !== undefined)]
+      ? [EKSCTL_IRSA_TAG, assignableRoleTagOf(context.guardrails)]
       : [];
   return grantOf(stack, [
     ...(patterns.length === 0

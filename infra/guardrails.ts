@@ -1,8 +1,11 @@
 import { type Stack, Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import {
+  DEFAULT_ASSIGNABLE_ROLE_TAG,
   GuardrailSettingsError,
   guardrailsFromEnv,
+  type RoleTag,
+  roleTagFromText,
 } from '../functions/core/associations/guardrails.ts';
 import { structuredContext } from './context.ts';
 
@@ -66,6 +69,13 @@ export function checkGuardrails(guardrails: GuardrailProps): void {
   const text = JSON.stringify(guardrails);
   if (Token.isUnresolved(text)) return;
   guardrailsFromEnv({ [GUARDRAILS_ENV]: text });
+}
+
+/** The tag that opts an existing role in: the guardrails' setting, else the tasks' default. */
+export function assignableRoleTagOf(guardrails: GuardrailProps): RoleTag {
+  return guardrails.assignableRoleTag === undefined
+    ? DEFAULT_ASSIGNABLE_ROLE_TAG
+    : roleTagFromText(guardrails.assignableRoleTag);
 }
 
 /** The guardrails given as CDK context (JSON text, or an object in cdk.json), checked. */

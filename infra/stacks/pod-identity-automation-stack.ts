@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,11 +41,17 @@ import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
 import { AlarmSettingsError, NetworkSettingsError } from '../errors.ts';
 import { GRANTS } from '../grants.ts';
-import { checkGuardrails, type GuardrailProps } from '../guardrails.ts';
+import { assignableRoleTagOf, checkGuardrails, type GuardrailProps } from '../guardrails.ts';
 import { type KubernetesApiNetwork, kubernetesApiNetworkFromContext } from '../network.ts';
 import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../paths.ts';
 import { CONFIG_BUCKET_OUTPUT, stateMachineArnOutput } from '../stack-outputs.ts';
 import { type GrantTable, taskPermissionsFor } from '../task-permissions.ts';
+
+/**
+ * The tag key every resource of the stack carries (its value the stack's name): the default
+ * permissions boundary denies the roles the service creates any action on resources with it.
+ */
+export const AUTOMATION_TAG_KEY = 'eks-pia/automation-stack';
 
 export interface PodIdentityAutomationStackProps extends StackProps {
   /**
@@ -254,8 +260,13 @@ export class PodIdentityAutomationStack extends Stack {
     this.workflows = this.workflowsByName;
     const guardrails = props.guardrails ?? {};
     checkGuardrails(guardrails);
+    // Every resource of the automation carries the tag the default boundary keeps pods away by.
+    Tags.of(this).add(AUTOMATION_TAG_KEY, this.stackName);
+    this.configBucket = new ConfigBucket(this, 'ConfigBucket', {
+      bucketName: props.configBucketName,
+    });
     this.rolePermissionsBoundaryArn =
-      guardrails.enforcedPermissionsBoundaryArn ?? this.defaultPermissionsBoundary();
+      guardrails.enforcedPermissionsBoundaryArn ?? this.defaultPermissionsBoundary(guardrails);
     this.guardrails = {
       ...guardrails,
       enforcedPermissionsBoundaryArn: this.rolePermissionsBoundaryArn,
@@ -270,9 +281,6 @@ export class PodIdentityAutomationStack extends Stack {
       value: this.alarmTopic.topicArn,
     });
 
-    this.configBucket = new ConfigBucket(this, 'ConfigBucket', {
-      bucketName: props.configBucketName,
-    });
     new CfnOutput(this, CONFIG_BUCKET_OUTPUT, {
       description:
         'Bucket for eksctl configs: an upload under create/, update/, delete/, apply/ or fleet/ starts a run',
@@ -372,13 +380,21 @@ export class PodIdentityAutomationStack extends Stack {
    * account writes beyond what pods need, and no change of a boundary. The task that creates
    * roles may create and edit them only with it.
    */
-  private defaultPermissionsBoundary(): string {
+  private defaultPermissionsBoundary(guardrails: GuardrailProps): string {
+    const { bucket } = this.configBucket;
     const policy = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
       path: ROLE_PATH,
       description:
         'Permissions boundary of every role EKS Pod Identity automation creates: no IAM, STS, ' +
-        'Organizations or account writes beyond what pods need',
-      document: iam.PolicyDocument.fromJson(permissionsBoundaryDocument()),
+        'Organizations or account writes beyond what pods need, no hold on the automation',
+      document: iam.PolicyDocument.fromJson(
+        permissionsBoundaryDocument({
+          assignableRoleTag: assignableRoleTagOf(guardrails),
+          allowedRoleArnPatterns: guardrails.allowedRoleArnPatterns,
+          automationTagKey: AUTOMATION_TAG_KEY,
+          configBucketArns: [bucket.bucketArn, bucket.arnForObjects('*')],
+        }),
+      ),
     });
     const caps =
       'Accepts that a role under this boundary may do anything outside IAM, STS, Organizations ' +

@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
 import { createAutomationApp } from '../../infra/automation-app.ts';
 import type { PodIdentityAutomationStack } from '../../infra/stacks/pod-identity-automation-stack.ts';
+import { AUTOMATION_TAG_KEY } from '../../infra/stacks/pod-identity-automation-stack.ts';
 import {
   logicalIdOf,
   resolveIntrinsic,
@@ -25,6 +27,7 @@ const BUCKET_ARN = 'arn:aws:s3:::eks-pia-configs';
 let stack: PodIdentityAutomationStack;
 let boundaryArn: string;
 let bucketPlaceholder: string;
+let stackBoundary: unknown;
 
 type Outcome = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -80,12 +83,49 @@ function asTask(
   });
 }
 
+/**
+ * What a role the service creates may do when its own policies allow everything: only what the
+ * boundary (the stack's, unless another document is given) lets through.
+ */
+function asCreatedRole(
+  action: string,
+  resource: string,
+  contextVariables: Record<string, string> = {},
+  boundary: unknown = stackBoundary,
+): Promise<Outcome> {
+  return evaluate({
+    identityPolicies: [
+      {
+        name: 'AdministratorAccess',
+        policy: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        },
+      },
+    ],
+    permissionBoundaryPolicies: [{ name: 'boundary', policy: boundary }],
+    request: {
+      principal: ROLE('eks-pia/demo-web'),
+      action,
+      resource: { resource, accountId: ACCOUNT },
+      contextVariables,
+    },
+  });
+}
+
 describe('the stack’s IAM, evaluated', () => {
   before(() => {
     const { stack: built } = createAutomationApp({ appProps: testAppProps() });
     stack = built;
     boundaryArn = resolveIntrinsic(stack.resolve(stack.rolePermissionsBoundaryArn));
     bucketPlaceholder = `<${logicalIdOf(stack.configBucket.bucket)}.Arn>`;
+    const boundary = stack.node.findChild('PermissionsBoundary') as ManagedPolicy;
+    stackBoundary = JSON.parse(
+      JSON.stringify(resolveDeep(stack.resolve(boundary.document.toJSON()))).replaceAll(
+        bucketPlaceholder,
+        BUCKET_ARN,
+      ),
+    ) as unknown;
   });
 
   it('lets apply-association-batch create and edit roles only under the boundary, never attach an admin policy or drop the boundary', async () => {
@@ -215,25 +255,6 @@ describe('the stack’s IAM, evaluated', () => {
   });
 
   it('caps a created role by the boundary even if it were given AdministratorAccess', async () => {
-    const asCreatedRole = (action: string, resource: string) =>
-      evaluate({
-        identityPolicies: [
-          {
-            name: 'AdministratorAccess',
-            policy: {
-              Version: '2012-10-17',
-              Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-            },
-          },
-        ],
-        permissionBoundaryPolicies: [{ name: 'boundary', policy: permissionsBoundaryDocument() }],
-        request: {
-          principal: ROLE('eks-pia/demo-web'),
-          action,
-          resource: { resource, accountId: ACCOUNT },
-          contextVariables: {},
-        },
-      });
     for (const [action, resource] of [
       ['iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`],
       ['iam:AttachRolePolicy', ROLE('eks-pia/demo-web')],
@@ -248,7 +269,66 @@ describe('the stack’s IAM, evaluated', () => {
     }
     assert.equal(await asCreatedRole('s3:GetObject', 'arn:aws:s3:::data/x'), 'Allowed');
     assert.equal(await asCreatedRole('iam:GetRole', ROLE('x')), 'Allowed');
-    assert.equal(await asCreatedRole('sts:AssumeRole', ROLE('target')), 'Allowed');
+    assert.equal(await asCreatedRole('sts:TagSession', ROLE('target')), 'Allowed');
+  });
+
+  it('lets a created role pass or assume only the roles a config may associate', async () => {
+    const optedIn = { 'iam:ResourceTag/eks-pia/assignable': 'true' };
+    for (const action of ['iam:PassRole', 'sts:AssumeRole']) {
+      assert.equal(await asCreatedRole(action, ROLE('OrgAdmin')), 'ImplicitlyDenied', action);
+      assert.equal(
+        await asCreatedRole(action, ROLE('OrgAdmin'), {
+          'iam:ResourceTag/eks-pia/assignable': 'no',
+        }),
+        'ImplicitlyDenied',
+        action,
+      );
+      assert.equal(await asCreatedRole(action, ROLE('eks-pia/other-team')), 'ImplicitlyDenied');
+      assert.equal(await asCreatedRole(action, ROLE('karpenter-node'), optedIn), 'Allowed', action);
+    }
+    const patterned = permissionsBoundaryDocument({
+      assignableRoleTag: { key: 'team', value: '*' },
+      allowedRoleArnPatterns: [`arn:aws:iam::${ACCOUNT}:role/apps/*`],
+    });
+    assert.equal(
+      await asCreatedRole('sts:AssumeRole', ROLE('apps/reader'), {}, patterned),
+      'Allowed',
+    );
+    assert.equal(
+      await asCreatedRole(
+        'iam:PassRole',
+        ROLE('nodes'),
+        { 'iam:ResourceTag/team': 'x' },
+        patterned,
+      ),
+      'Allowed',
+    );
+    assert.equal(
+      await asCreatedRole('iam:PassRole', ROLE('admin'), {}, patterned),
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('keeps a created role off the automation itself: its functions, state machines and config bucket', async () => {
+    const ofTheStack = { [`aws:ResourceTag/${AUTOMATION_TAG_KEY}`]: stack.stackName };
+    const taskFunction = `arn:aws:lambda:us-west-2:${ACCOUNT}:function:eks-pia-apply`;
+    const stateMachine = `arn:aws:states:us-west-2:${ACCOUNT}:stateMachine:associations`;
+    for (const [action, resource] of [
+      ['lambda:UpdateFunctionCode', taskFunction],
+      ['lambda:InvokeFunction', taskFunction],
+      ['states:StartExecution', stateMachine],
+    ] as const) {
+      assert.equal(await asCreatedRole(action, resource, ofTheStack), 'ExplicitlyDenied', action);
+      assert.equal(await asCreatedRole(action, resource), 'Allowed', `${action}, not the stack's`);
+    }
+    for (const [action, resource] of [
+      ['s3:PutObject', `${BUCKET_ARN}/apply/demo.yaml`],
+      ['s3:GetObject', `${BUCKET_ARN}/desired/demo/config.json`],
+      ['s3:PutBucketPolicy', BUCKET_ARN],
+    ] as const) {
+      assert.equal(await asCreatedRole(action, resource), 'ExplicitlyDenied', action);
+    }
+    assert.equal(await asCreatedRole('s3:PutObject', 'arn:aws:s3:::team-data/x'), 'Allowed');
   });
 
   it('lets only the task roles write run documents and desired states, whatever S3 rights others hold', async () => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Duration } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { WorkflowDefinitionError } from '../../functions/core/workflow-files.ts';
+import { AUTOMATION_TAG_KEY } from '../../infra/stacks/pod-identity-automation-stack.ts';
 import {
   expectedLogGroupName,
   FIXTURE_FUNCTIONS_DIR,
@@ -103,7 +104,11 @@ describe('PodIdentityAutomationStack built from the fixture workflows', () => {
       });
       assert.deepEqual(template.findResources('AWS::Logs::LogGroup')[logGroupRef.asString()], {
         Type: 'AWS::Logs::LogGroup',
-        Properties: { RetentionInDays: 30 },
+        // The tag the permissions boundary keeps pods off the automation's resources by.
+        Properties: {
+          RetentionInDays: 30,
+          Tags: [{ Key: AUTOMATION_TAG_KEY, Value: stack.stackName }],
+        },
         UpdateReplacePolicy: 'Retain',
         DeletionPolicy: 'Retain',
       });

@@ -16,7 +16,8 @@ export const CATALOGUE_SERVICES = ['iam', 'sts', 'organizations', 'account'] as 
  * Writes in those services that workloads need and that grant no more than their resource:
  * service-linked roles (the load balancer controller), passing a named role (Karpenter's node
  * role) and assuming a named role with session tags (role chaining). Passing and assuming are
- * still refused by the guardrails on wildcard resources.
+ * still refused by the guardrails on wildcard resources, and the boundary allows them only on the
+ * roles a config may associate.
  */
 export const POD_WRITES: readonly string[] = [
   'iam:CreateServiceLinkedRole',
@@ -106,17 +107,47 @@ function readPatterns(): string[] {
 export const BOUNDARY_SIDS = {
   outside: 'AllowOutsideIdentityAndAccountServices',
   needed: 'AllowReadsAndWhatPodsNeed',
+  assignable: 'AllowPassingAndAssumingAssignableRoles',
+  allowedRoles: 'AllowPassingAndAssumingAllowedRoles',
   boundary: 'DenyChangingPermissionsBoundaries',
+  service: 'DenyTouchingTheAutomation',
 } as const;
 
 /**
- * The default permissions boundary: everything outside IAM, STS, Organizations and Account;
- * inside them only reads and {@link POD_WRITES}. Allowing by name (instead of denying writes)
- * keeps actions AWS adds later out until the catalogue is regenerated. The explicit deny makes
- * the boundary's own protection readable: no role under it may remove or replace a boundary,
- * or edit a managed policy (this one included).
+ * Services whose resources of the automation itself (its task functions, state machines, rules,
+ * schedule, topic and logs) no pod may touch: a pod rewriting or invoking a task function would
+ * act with the task's role, which holds more than any pod (cluster access, role creation).
  */
-export function permissionsBoundaryDocument(): PolicyDocument {
+const AUTOMATION_SERVICES = ['lambda', 'states', 'events', 'scheduler', 'sns', 'logs'] as const;
+
+/** What the boundary is built from: the deployment's guardrails and the automation's resources. */
+export interface BoundaryScope {
+  /**
+   * The tag that opts an existing role in for association (`value` `*`: any value). Pods may pass
+   * and assume exactly the roles a config may associate: holding such a role through an instance,
+   * a function or a role chain gives a pod no more than being associated with it.
+   */
+  readonly assignableRoleTag?: { readonly key: string; readonly value: string } | undefined;
+  /** The guardrails' allowed role ARN patterns, the other way a deployment opts roles in. */
+  readonly allowedRoleArnPatterns?: readonly string[] | undefined;
+  /** The tag key every resource of the automation's stack carries. */
+  readonly automationTagKey?: string | undefined;
+  /** ARNs of the automation's config bucket: uploads there start runs of the deputy. */
+  readonly configBucketArns?: readonly string[] | undefined;
+}
+
+/**
+ * The default permissions boundary: everything outside IAM, STS, Organizations and Account;
+ * inside them only reads and {@link POD_WRITES}, passing and assuming only the roles the
+ * deployment lets configs associate (a named admin role would otherwise make a pod admin through
+ * EC2, Lambda or a role chain, whatever the guardrails read in its config). Allowing by name
+ * (instead of denying writes) keeps actions AWS adds later out until the catalogue is
+ * regenerated. The explicit denies make the boundary's own protection readable: no role under it
+ * may remove or replace a boundary, edit a managed policy (this one included), or change, invoke
+ * or feed the automation itself.
+ */
+export function permissionsBoundaryDocument(scope: BoundaryScope = {}): PolicyDocument {
+  const { assignableRoleTag: tag, allowedRoleArnPatterns: patterns = [] } = scope;
   return {
     Version: '2012-10-17',
     Statement: [
@@ -129,9 +160,33 @@ export function permissionsBoundaryDocument(): PolicyDocument {
       {
         Sid: BOUNDARY_SIDS.needed,
         Effect: 'Allow',
-        Action: [...readPatterns(), ...POD_WRITES],
+        Action: [
+          ...readPatterns(),
+          ...POD_WRITES.filter((action) => !NAMED_RESOURCE_ONLY.includes(action)),
+        ],
         Resource: '*',
       },
+      ...(tag === undefined
+        ? []
+        : [
+            {
+              Sid: BOUNDARY_SIDS.assignable,
+              Effect: 'Allow' as const,
+              Action: [...NAMED_RESOURCE_ONLY],
+              Resource: '*',
+              Condition: { StringLike: { [`iam:ResourceTag/${tag.key}`]: tag.value } },
+            },
+          ]),
+      ...(patterns.length === 0
+        ? []
+        : [
+            {
+              Sid: BOUNDARY_SIDS.allowedRoles,
+              Effect: 'Allow' as const,
+              Action: [...NAMED_RESOURCE_ONLY],
+              Resource: [...patterns],
+            },
+          ]),
       {
         Sid: BOUNDARY_SIDS.boundary,
         Effect: 'Deny',
@@ -147,6 +202,27 @@ export function permissionsBoundaryDocument(): PolicyDocument {
         ],
         Resource: '*',
       },
+      ...(scope.automationTagKey === undefined
+        ? []
+        : [
+            {
+              Sid: BOUNDARY_SIDS.service,
+              Effect: 'Deny' as const,
+              Action: AUTOMATION_SERVICES.map((service) => `${service}:*`),
+              Resource: '*',
+              Condition: { Null: { [`aws:ResourceTag/${scope.automationTagKey}`]: 'false' } },
+            },
+          ]),
+      ...((scope.configBucketArns ?? []).length === 0
+        ? []
+        : [
+            {
+              Sid: `${BOUNDARY_SIDS.service}ConfigBucket`,
+              Effect: 'Deny' as const,
+              Action: 's3:*',
+              Resource: [...(scope.configBucketArns ?? [])],
+            },
+          ]),
     ],
   };
 }
