@@ -517,19 +517,19 @@ function addonOwned(
   if (verb === 'delete') {
     return refusal(
       base,
-      `cannot delete podidentityassociation ${id} as it is in use by addon ${ownerArn}; please use \`eksctl update addon\` or \`eksctl delete addon\` instead (or \`aws eks update-addon --pod-identity-associations\`)`,
+      `cannot delete podidentityassociation ${id} as it is in use by addon ${ownerArn}; change the add-on's podIdentityAssociations instead (\`eks-pia update addon -f config.yaml\` with the add-on under addons:, or \`aws eks update-addon --pod-identity-associations\`), or delete the add-on (\`aws eks delete-addon\`)`,
     );
   }
   if (verb === 'create') {
     return refusal(
       base,
-      `pod identity association for service account "${id}" already exists and is in use by addon ${ownerArn}; change it through the add-on (\`eksctl update addon\`) instead`,
+      `pod identity association for service account "${id}" already exists and is in use by addon ${ownerArn}; change it through the add-on instead (\`eks-pia update addon -f config.yaml\` with the add-on's podIdentityAssociations under addons:)`,
       'conflict',
     );
   }
   return refusal(
     base,
-    `cannot update podidentityassociation ${id} as it is in use by addon ${ownerArn}; please use \`eksctl update addon\` instead (or \`aws eks update-addon --pod-identity-associations\`)`,
+    `cannot update podidentityassociation ${id} as it is in use by addon ${ownerArn}; change the add-on's podIdentityAssociations instead (\`eks-pia update addon -f config.yaml\` with the add-on under addons:, or \`aws eks update-addon --pod-identity-associations\`)`,
   );
 }
 

@@ -717,7 +717,7 @@ export function associationRequestFrom(
     if (input.scope !== 'associations' && configAddons.length > 0) {
       if (input.operation === 'delete') {
         warnings.push(
-          'the addons: section is left alone by a delete run; delete an add-on with EKS (eksctl delete addon) when you mean to',
+          'the addons: section is left alone by a delete run; delete an add-on with EKS (aws eks delete-addon) when you mean to',
         );
       } else if (input.operation !== 'get') {
         const built = desiredAddonsFromConfig(

@@ -38,10 +38,18 @@ function escapeRegExp(text: string): string {
 /**
  * Whether a message already names its own path as a whole path (`...[1]` is not `...[10]`).
  * eksctl's messages often do (`iam.podIdentityAssociations[0].namespace must be set`); those
- * are shown as they are instead of being prefixed with the path a second time.
+ * are shown as they are instead of being prefixed with the path a second time. A bare name
+ * (`policy`, a field of an association given by flags) counts after the start only as the head
+ * of a longer path (`association.roleARN`): alone there, it is prose or an example
+ * (`e.g. policy: '{...}'`).
  */
 function namesPath(message: string, path: string): boolean {
-  return new RegExp(`(?:^|[\\s(])${escapeRegExp(path)}(?=$|[\\s.:,;)])`).test(message);
+  const escaped = escapeRegExp(path);
+  const anywhere = `(?:^|[\\s(])${escaped}`;
+  const pattern = /[.[]/.test(path)
+    ? `${anywhere}(?=$|[\\s.:,;)])`
+    : `^${escaped}(?=$|[\\s.:,;)])|${anywhere}(?=[.[])`;
+  return new RegExp(pattern).test(message);
 }
 
 export function issueLine(issue: ConfigIssue): string {

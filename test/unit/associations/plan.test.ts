@@ -355,7 +355,7 @@ const rows: Row[] = [
     action: 'refused',
     result: 'failed',
     reason:
-      /^cannot update podidentityassociation default\/app as it is in use by addon .*eksctl update addon/,
+      /^cannot update podidentityassociation default\/app as it is in use by addon .*eks-pia update addon/,
   },
   {
     name: "update, role of eksctl's pod identity role stack, another roleARN: refused as eksctl refuses it",
@@ -849,7 +849,7 @@ const rows: Row[] = [
     action: 'refused',
     result: 'failed',
     reason:
-      /^cannot delete podidentityassociation default\/app as it is in use by addon .*eksctl delete addon/,
+      /^cannot delete podidentityassociation default\/app as it is in use by addon .*aws eks delete-addon/,
   },
   {
     name: 'delete, role not created by eks-pia: deletes the association only',

@@ -149,6 +149,10 @@ describe('messages and paths', () => {
       }),
       'iam.podIdentityAssociations[1]: see iam.podIdentityAssociations[10]',
     );
+    assert.equal(
+      issueLine({ path: 'policy', message: "is not valid JSON; e.g. policy: '{...}'" }),
+      "policy: is not valid JSON; e.g. policy: '{...}'",
+    );
     assert.equal(issueLine({ path: '', message: 'the config is empty' }), 'the config is empty');
   });
 
