@@ -24,6 +24,8 @@ import { parseRoleArn } from '../core/arn.ts';
 import {
   CHANGE_SET_PREFIX,
   CLUSTER_NAME_TAG,
+  type EksctlRoleStack,
+  eksctlRoleStackNotOwned,
   IAM_SERVICE_ACCOUNT_TAG,
   isEksctlRoleStackName,
   LEGACY_CLUSTER_NAME_TAG,
@@ -119,6 +121,8 @@ export interface LiveStack {
   tags: Record<string, string>;
   capabilities: string[];
   terminationProtection: boolean;
+  /** The role ARN of the `Role1` output, eksctl's output for the role of its role stacks. */
+  roleArn?: string | undefined;
 }
 
 export async function describeStack(nameOrId: string): Promise<LiveStack | undefined> {
@@ -136,6 +140,7 @@ export async function describeStack(nameOrId: string): Promise<LiveStack | undef
       tags: Object.fromEntries((stack.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
       capabilities: stack.Capabilities ?? [],
       terminationProtection: stack.EnableTerminationProtection === true,
+      roleArn: stack.Outputs?.find((output) => output.OutputKey === ROLE_OUTPUT)?.OutputValue,
     };
   } catch (error) {
     if (error instanceof CloudFormationServiceException && /does not exist/.test(error.message)) {
@@ -374,13 +379,15 @@ export async function changeRoleTrustThroughStack<E extends TrustEditResult>(
 /**
  * eksctl's stack for the role of `<namespace>/<serviceAccount>`'s association, when one is live:
  * the pod identity role stack, or an iamserviceaccount stack tagged for pod identity by a
- * migration (eksctl's `update`/`delete podidentityassociation` recognise the same two).
+ * migration (eksctl's `update`/`delete podidentityassociation` recognise the same two). Found by
+ * name, as eksctl finds it, so it may be another association's: its tags tell
+ * (`eksctlRoleStackNotOwned`).
  */
 export async function findEksctlRoleStack(
   clusterName: string,
   namespace: string,
   serviceAccount: string,
-): Promise<{ stackName: string } | undefined> {
+): Promise<EksctlRoleStack | undefined> {
   for (const name of podIdentityRoleStackNames(clusterName, namespace, serviceAccount)) {
     const stack = await describeStack(name);
     if (!stack || stack.status === 'DELETE_COMPLETE') continue;
@@ -388,13 +395,16 @@ export async function findEksctlRoleStack(
       name.includes('-podidentityrole-') ||
       stack.tags[POD_IDENTITY_ASSOCIATION_TAG] !== undefined
     ) {
-      return { stackName: stack.stackName };
+      return { stackName: stack.stackName, tags: stack.tags, roleArn: stack.roleArn };
     }
   }
   return undefined;
 }
 
-/** The stack does not bear this cluster's eksctl name tag, so it is not this cluster's to delete. */
+/**
+ * The stack does not bear this cluster's eksctl name tag, or its tags do not show it is the stack
+ * of the association it is deleted for, so it is not this deletion's to delete.
+ */
 export const ForeignStackError = namedErrorClass('ForeignStackError');
 
 /** CloudFormation did not finish deleting a stack: it failed, or is still at it. */
@@ -402,9 +412,15 @@ export const StackDeletionError = namedErrorClass('StackDeletionError');
 
 /**
  * Deletes an eksctl role stack as eksctl does: only when it bears this cluster's name tag,
- * termination protection turned off first, then DeleteStack and a wait for DELETE_COMPLETE.
+ * termination protection turned off first, then DeleteStack and a wait for DELETE_COMPLETE. The
+ * stack must also show by its tags, as read here, that it is the stack of `owner`'s association
+ * (`eksctlRoleStackNotOwned`): its name is shared with other associations'.
  */
-export async function deleteEksctlRoleStack(stackName: string, clusterName: string): Promise<void> {
+export async function deleteEksctlRoleStack(
+  stackName: string,
+  clusterName: string,
+  owner: { namespace: string; serviceAccount: string },
+): Promise<void> {
   const stack = await describeStack(stackName);
   if (!stack || stack.status === 'DELETE_COMPLETE') return;
   if (
@@ -414,6 +430,10 @@ export async function deleteEksctlRoleStack(stackName: string, clusterName: stri
     throw new ForeignStackError(
       `cannot delete stack "${stackName}" as it doesn't bear our "${CLUSTER_NAME_TAG}:${clusterName}", "${LEGACY_CLUSTER_NAME_TAG}:${clusterName}" tags`,
     );
+  }
+  const notOwned = eksctlRoleStackNotOwned(stack, owner.namespace, owner.serviceAccount);
+  if (notOwned !== undefined) {
+    throw new ForeignStackError(`cannot delete stack "${stackName}": ${notOwned}`);
   }
   const client = cloudFormationClient();
   if (stack.terminationProtection) {

@@ -5,12 +5,21 @@
  */
 import { NamedError } from './errors.ts';
 
+/** eksctl's role stack of an association as it was found: by its name, which alone proves nothing. */
+export interface EksctlRoleStack {
+  stackName: string;
+  /** The stack's tags, which say whose association it is (see {@link eksctlRoleStackNotOwned}). */
+  tags: Record<string, string>;
+  /** The role ARN of the stack's `Role1` output (eksctl's output for its role), when it has one. */
+  roleArn?: string | undefined;
+}
+
 /** Finds eksctl's pod identity role stack of an association, if eksctl made its role. */
 export type FindEksctlRoleStack = (
   clusterName: string,
   namespace: string,
   serviceAccount: string,
-) => Promise<{ stackName: string } | undefined>;
+) => Promise<EksctlRoleStack | undefined>;
 
 /** Every change set this service creates starts so (its IAM allows only these names). */
 export const CHANGE_SET_PREFIX = 'eks-pia-';
@@ -49,6 +58,39 @@ export function podIdentityRoleStackNames(
     `eksctl-${clusterName}-podidentityrole-${namespace}-${serviceAccount}`,
     `eksctl-${clusterName}-addon-iamserviceaccount-${namespace}-${serviceAccount}`,
   ];
+}
+
+/**
+ * Why eksctl's role stack found under the name of `<namespace>/<serviceAccount>`'s association
+ * cannot be shown by its tags to be that association's, or undefined when it can. The name proves
+ * nothing: eksctl joins namespace and service account with `-`, so `team/x-app` and `team-x/app`
+ * give the same stack name. eksctl tags a pod identity role stack it creates with
+ * `alpha.eksctl.io/podidentityassociation-name: <ns>/<sa>` (`pkg/actions/podidentityassociation/
+ * iam_role_creator.go`), and an iamserviceaccount stack with `alpha.eksctl.io/iamserviceaccount-
+ * name: <ns>/<sa>` (`pkg/cfn/manager/iam.go`). Its migration then tags an iamserviceaccount stack
+ * for pod identity with a value made from the stack name, the first `-` turned into `/`
+ * (`pkg/actions/podidentityassociation/tasks.go`), which is as ambiguous as the name: on such a
+ * stack the iamserviceaccount tag decides while it is there (migrations that remove the OIDC trust
+ * drop it). The cluster's own tag is checked when the stack is deleted (deleteEksctlRoleStack).
+ */
+export function eksctlRoleStackNotOwned(
+  stack: Pick<EksctlRoleStack, 'stackName' | 'tags'>,
+  namespace: string,
+  serviceAccount: string,
+): string | undefined {
+  const id = `${namespace}/${serviceAccount}`;
+  const sameName = `eksctl names the stacks of associations whose namespace and service account join with "-" into the same text alike, so the name alone does not make it the stack of "${id}"`;
+  const irsaOwner = stack.tags[IAM_SERVICE_ACCOUNT_TAG];
+  if (stack.stackName.includes('-addon-iamserviceaccount-') && irsaOwner !== undefined) {
+    if (irsaOwner === id) return undefined;
+    return `its tag ${IAM_SERVICE_ACCOUNT_TAG} names "${irsaOwner}", not "${id}" (${sameName})`;
+  }
+  const owner = stack.tags[POD_IDENTITY_ASSOCIATION_TAG];
+  if (owner === id) return undefined;
+  if (owner === undefined) {
+    return `it has no ${POD_IDENTITY_ASSOCIATION_TAG} tag, with which eksctl marks the stack of an association, to show that it is the stack of "${id}" (${sameName})`;
+  }
+  return `its tag ${POD_IDENTITY_ASSOCIATION_TAG} names "${owner}", not "${id}" (${sameName})`;
 }
 
 export class StackTemplateError extends NamedError {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
+import { eksctlPodIdentityRoleStack } from '../../local/simulator/services/cloudformation-template.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
 const EVENTS = join(import.meta.dirname, '..', '..', 'events');
@@ -19,6 +20,7 @@ interface Report {
     result: string;
     reason?: string;
     roleArn?: string;
+    warnings?: string[];
   }[];
   warnings: string[];
   nextSteps: string[];
@@ -206,27 +208,36 @@ describe('associations workflow', () => {
     );
   });
 
-  /** payments/ledger associated with the role of an eksctl pod identity role stack tagged for `clusterTag`. */
-  function eksctlRoleStack(options: {
-    clusterTag: string;
-    stackProperties?: string;
-    roleProperties?: string;
-  }) {
-    const stackName = 'eksctl-demo-podidentityrole-payments-ledger';
+  /**
+   * payments/ledger associated with the role of its eksctl pod identity role stack, as eksctl
+   * leaves it, but tagged for cluster `clusterTag`.
+   */
+  function eksctlRoleStack(options: { clusterTag: string; roleProperties?: string }) {
     const eksctlRole = 'eksctl-demo-podidentityrole-paym-Role1-A1B2C3';
     const eksctlRoleArn = `arn:aws:iam::${ACCOUNT}:role/${eksctlRole}`;
+    const stack = eksctlPodIdentityRoleStack({
+      account: ACCOUNT,
+      clusterName: 'demo',
+      namespace: 'payments',
+      serviceAccount: 'ledger',
+      roleName: eksctlRole,
+    });
+    stack.tags = {
+      ...stack.tags,
+      'alpha.eksctl.io/cluster-name': options.clusterTag,
+      'eksctl.cluster.k8s.io/v1alpha1/cluster-name': options.clusterTag,
+    };
     const settings = {
       associations: `[{namespace: payments, serviceAccount: ledger, roleArn: "${eksctlRoleArn}"}]`,
       extraRoles: `  - {name: ${eksctlRole}, assumeRolePolicyDocument: ${PODS_TRUST}${options.roleProperties ?? ''}}`,
-      stacks: `[{name: ${stackName}, roles: [${eksctlRole}], ${options.stackProperties ?? ''}tags: {"alpha.eksctl.io/cluster-name": ${options.clusterTag}, "alpha.eksctl.io/podidentityassociation-name": payments/ledger}, outputs: {Role1: "${eksctlRoleArn}"}}]`,
+      stacks: JSON.stringify([stack]),
     };
-    return { stackName, eksctlRole, settings };
+    return { stackName: stack.name, eksctlRole, settings };
   }
 
   it("treats an eksctl pod identity role stack's role as eksctl does: update may not swap it, delete removes the stack", async () => {
     const { stackName, eksctlRole, settings } = eksctlRoleStack({
       clusterTag: 'demo',
-      stackProperties: 'terminationProtection: true, ',
       roleProperties: ', attachedPolicies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]',
     });
     sim = await simulate(world(settings));
@@ -301,6 +312,123 @@ describe('associations workflow', () => {
       'DELETE_COMPLETE',
     );
     assert.equal(state.clusters[0]?.podIdentityAssociations.length, 1);
+  });
+
+  /**
+   * eksctl's pod identity role stack and role of `namespace/serviceAccount`, as eksctl leaves them.
+   * eksctl joins namespace and service account with "-": team/x-app and team-x/app both get
+   * eksctl-demo-podidentityrole-team-x-app.
+   */
+  function eksctlStackOf(namespace: string, serviceAccount: string) {
+    const roleName = 'eksctl-demo-podidentityrole-team-x-Role1-A1B2C3';
+    const stack = eksctlPodIdentityRoleStack({
+      account: ACCOUNT,
+      clusterName: 'demo',
+      namespace,
+      serviceAccount,
+      roleName,
+    });
+    return {
+      stackName: stack.name,
+      roleName,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+      role: `  - {name: ${roleName}, assumeRolePolicyDocument: ${PODS_TRUST}}`,
+      stacks: JSON.stringify([stack]),
+    };
+  }
+
+  /** Runs with the deployment's guardrails allowing only the namespaces given. */
+  async function runAllowing(namespaces: string, input: unknown): Promise<Report> {
+    const before = process.env.GUARDRAILS_ALLOWED_NAMESPACES;
+    process.env.GUARDRAILS_ALLOWED_NAMESPACES = namespaces;
+    try {
+      return (await sim?.run('associations', input)) as Report;
+    } finally {
+      if (before === undefined) delete process.env.GUARDRAILS_ALLOWED_NAMESPACES;
+      else process.env.GUARDRAILS_ALLOWED_NAMESPACES = before;
+    }
+  }
+
+  it("leaves another association's eksctl role stack and role alone when a delete names an association whose stack has the same name", async () => {
+    const other = eksctlStackOf('team-x', 'app');
+    sim = await simulate(
+      world({
+        associations: `[{namespace: team-x, serviceAccount: app, roleArn: "${other.roleArn}"}]`,
+        extraRoles: other.role,
+        stacks: other.stacks,
+      }),
+    );
+    // team/x-app has no association: only the stack's name points at team-x/app's stack.
+    const report = await runAllowing(
+      'team',
+      config('delete', '    - {namespace: team, serviceAccountName: x-app}'),
+    );
+    assert.equal(report.items[0]?.result, 'skipped', report.items[0]?.reason);
+    const warnings = report.items[0]?.warnings?.join('\n') ?? '';
+    assert.match(warnings, /pod identity association "team\/x-app" not found/);
+    assert.match(
+      warnings,
+      /CloudFormation stack "eksctl-demo-podidentityrole-team-x-app" was kept, with its IAM role: its tag alpha.eksctl.io\/podidentityassociation-name names "team-x\/app", not "team\/x-app"/,
+    );
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+    const state = sim.simulator.dump();
+    assert.equal(
+      state.stacks.find((stack) => stack.name === other.stackName)?.status,
+      'CREATE_COMPLETE',
+    );
+    assert.ok(state.roles.some((role) => role.name === other.roleName));
+    assert.deepEqual(
+      state.clusters[0]?.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`),
+      ['team-x/app'],
+    );
+  });
+
+  it("keeps an association's own eksctl role stack whose role another association uses, though the association is already gone", async () => {
+    const own = eksctlStackOf('team', 'x-app');
+    sim = await simulate(
+      world({
+        associations: `[{namespace: payments, serviceAccount: reuse, roleArn: "${own.roleArn}"}]`,
+        extraRoles: own.role,
+        stacks: own.stacks,
+      }),
+    );
+    const report = await runAllowing(
+      'team',
+      config('delete', '    - {namespace: team, serviceAccountName: x-app}'),
+    );
+    assert.equal(report.items[0]?.result, 'skipped', report.items[0]?.reason);
+    assert.match(
+      report.items[0]?.warnings?.join('\n') ?? '',
+      /IAM role arn:aws:iam::111122223333:role\/eksctl-demo-podidentityrole-team-x-Role1-A1B2C3 of CloudFormation stack "eksctl-demo-podidentityrole-team-x-app" \(created by eksctl for "team\/x-app"\) is used by other pod identity associations; the stack was kept/,
+    );
+    const state = sim.simulator.dump();
+    assert.equal(
+      state.stacks.find((stack) => stack.name === own.stackName)?.status,
+      'CREATE_COMPLETE',
+    );
+    assert.ok(state.roles.some((role) => role.name === own.roleName));
+  });
+
+  it("finishes an interrupted delete: the association is gone, and its eksctl role stack, which no one else's role is, goes", async () => {
+    const own = eksctlStackOf('team', 'x-app');
+    sim = await simulate(world({ extraRoles: own.role, stacks: own.stacks }));
+    const report = await runAllowing(
+      'team',
+      config('delete', '    - {namespace: team, serviceAccountName: x-app}'),
+    );
+    assert.equal(report.items[0]?.result, 'deleted', report.items[0]?.reason);
+    const state = sim.simulator.dump();
+    assert.equal(
+      state.stacks.find((stack) => stack.name === own.stackName)?.status,
+      'DELETE_COMPLETE',
+    );
+    assert.equal(
+      state.roles.some((role) => role.name === own.roleName),
+      false,
+    );
   });
 
   it('keeps an owned role that another association still uses', async () => {

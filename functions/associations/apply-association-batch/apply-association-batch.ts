@@ -15,6 +15,7 @@ import type {
 import {
   decideItem,
   decisionReadsRolePolicies,
+  type EksctlStackState,
   type ItemDecision,
   type ItemOperation,
   needsKubernetes,
@@ -118,7 +119,7 @@ export async function applyAssociationBatch(
   const stacks = input.prepared.eksctlStacks;
   const executor: ExecuteDeps = {
     ...deps.executor(request.clusterName),
-    deleteEksctlStack: async (stackName) => deleteStackStep(stacks, stackName),
+    deleteEksctlStack: async (stackName, owner) => deleteStackStep(stacks, stackName, owner),
   };
   const roles: BatchRoles = {
     given: givenRoles,
@@ -139,30 +140,49 @@ export async function applyAssociationBatch(
   return { batch: input.batch, itemCount: results.length, counts: countResults(results) };
 }
 
-/** The item's eksctl role stack as prepare-association-batch found it. */
+/**
+ * The item's eksctl role stack as prepare-association-batch found it, with what decided (for a
+ * delete) whether to delete it. A stack it could not look up, or whose failure came before it
+ * could decide (nothing says the stack is not the association's, nor whether its role is used
+ * elsewhere), fails the item rather than let the decision guess.
+ */
 function eksctlStackOf(
   stacks: readonly EksctlStackFinding[],
   namespace: string,
   serviceAccount: string,
-): { stackName: string } | undefined {
+): EksctlStackState | undefined {
   const finding = stacks.find(
     (candidate) => candidate.namespace === namespace && candidate.serviceAccount === serviceAccount,
   );
   if (finding === undefined) return undefined;
-  if (finding.stackName === undefined) {
+  const { stackName, notOwned, roleArn, roleInUseElsewhere, failure } = finding;
+  if (
+    stackName === undefined ||
+    (failure !== undefined && notOwned === undefined && roleInUseElsewhere === undefined)
+  ) {
     throw new EksctlStackNotHandledError(
-      `could not look up eksctl's role stack: ${finding.failure ?? 'no reason given'}`,
+      `could not look up eksctl's role stack${stackName === undefined ? '' : ` "${stackName}"`}: ${failure ?? 'no reason given'}`,
     );
   }
-  return { stackName: finding.stackName };
+  return { stackName, notOwned, roleArn, roleInUseElsewhere };
 }
 
 /**
  * The delete-stack step of an item: prepare-association-batch deleted the stack before this task
- * began (it has the CloudFormation access), so the step only confirms that it did.
+ * began (it has the CloudFormation access), so the step only confirms that it did, for this item
+ * (two items' stacks may have the same name).
  */
-function deleteStackStep(stacks: readonly EksctlStackFinding[], stackName: string): void {
-  const finding = stacks.find((candidate) => candidate.stackName === stackName);
+function deleteStackStep(
+  stacks: readonly EksctlStackFinding[],
+  stackName: string,
+  owner: { namespace: string; serviceAccount: string },
+): void {
+  const finding = stacks.find(
+    (candidate) =>
+      candidate.stackName === stackName &&
+      candidate.namespace === owner.namespace &&
+      candidate.serviceAccount === owner.serviceAccount,
+  );
   if (finding?.deleted === true) return;
   throw new EksctlStackNotHandledError(
     finding?.failure ??
@@ -278,10 +298,7 @@ interface BatchRoles {
     self: { namespace: string; serviceAccount: string },
   ): Promise<boolean>;
   /** eksctl's role stack of the association, as prepare-association-batch looked it up. */
-  eksctlStack(
-    namespace: string,
-    serviceAccount: string,
-  ): Promise<{ stackName: string } | undefined>;
+  eksctlStack(namespace: string, serviceAccount: string): Promise<EksctlStackState | undefined>;
 }
 
 /**

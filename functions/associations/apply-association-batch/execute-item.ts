@@ -29,9 +29,13 @@ export interface ExecuteDeps {
   /**
    * eksctl's role stack (and so its role) is gone: prepare-association-batch, the task with
    * CloudFormation access, deleted it before this batch's other steps, and this step fails the
-   * item, before its association is deleted, when it did not.
+   * item, before its association is deleted, when it did not. The stack is `owner`'s (another
+   * association's stack may have the same name).
    */
-  deleteEksctlStack(stackName: string): Promise<void>;
+  deleteEksctlStack(
+    stackName: string,
+    owner: { namespace: string; serviceAccount: string },
+  ): Promise<void>;
   /**
    * Creates the namespace and the service account, labelled as eks-pia's, unless it exists; never
    * touches one that exists. Says whether it is eks-pia's (created now, or by an earlier run).
@@ -149,7 +153,9 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
   }
   const stackName = changes.deleteStack;
   if (stackName) {
-    if (!(await step('delete-stack', () => deps.deleteEksctlStack(stackName)))) return outcome;
+    const owner = { namespace, serviceAccount };
+    if (!(await step('delete-stack', () => deps.deleteEksctlStack(stackName, owner))))
+      return outcome;
   }
   if (changes.deleteAssociation && decision.associationId) {
     const id = decision.associationId;

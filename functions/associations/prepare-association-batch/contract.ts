@@ -11,7 +11,8 @@ export const input = z.looseObject({
 /**
  * What the check hands apply-association-batch through the workflow's state: the run store's seal
  * of the document it checked, and eksctl's role stacks of the batch's associations (`failure`: the
- * stack could not be looked up, or, when `stackName` is set, not deleted).
+ * stack could not be looked up, or, when `stackName` is set, not deleted; for a delete, what
+ * decided whether the stack is deleted: `notOwned`, `roleArn`, `roleInUseElsewhere`).
  */
 export const output = z.object({
   document: sealedDocument(),
@@ -20,6 +21,9 @@ export const output = z.object({
       namespace: requiredText(),
       serviceAccount: requiredText(),
       stackName: z.optional(requiredText()),
+      notOwned: z.optional(requiredText()),
+      roleArn: z.optional(requiredText()),
+      roleInUseElsewhere: z.optional(z.boolean()),
       deleted: z.optional(z.literal(true)),
       failure: z.optional(requiredText()),
     }),

@@ -23,7 +23,11 @@ import { roleNameToInspect, roleRemoval } from '../../core/associations/plan.ts'
 import type { AssociationRequest } from '../../core/associations/request.ts';
 import type { BatchDocument, PlanDocument, PlanItem } from '../../core/associations/run-plan.ts';
 import { issueLine } from '../../core/config/index.ts';
-import type { FindEksctlRoleStack } from '../../core/eksctl-stacks.ts';
+import {
+  type EksctlRoleStack,
+  eksctlRoleStackNotOwned,
+  type FindEksctlRoleStack,
+} from '../../core/eksctl-stacks.ts';
 import { asError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 
@@ -60,8 +64,15 @@ export interface PrepareAssociationBatchDeps {
     associationId: string,
   ): Promise<ExistingAssociation | undefined>;
   findEksctlRoleStack: FindEksctlRoleStack;
-  /** Deletes the stack (and so its role) when it bears the cluster's tag, and waits until it is gone. */
-  deleteEksctlRoleStack(stackName: string, clusterName: string): Promise<void>;
+  /**
+   * Deletes the stack (and so its role) when it bears the cluster's tag and its tags, read again,
+   * show it is `owner`'s association's; waits until it is gone.
+   */
+  deleteEksctlRoleStack(
+    stackName: string,
+    clusterName: string,
+    owner: { namespace: string; serviceAccount: string },
+  ): Promise<void>;
 }
 
 /**
@@ -154,7 +165,9 @@ interface StackReaders {
  * update and apply of an association the plan found, and delete (a stack left by an earlier,
  * interrupted delete included). A delete's stack is deleted here when `roleRemoval` (the rule
  * decideItem follows) says so, as read now: the association is not an add-on's, its role is not
- * one eks-pia created for it, and no other association uses that role.
+ * one eks-pia created for it, the stack's tags show it is this association's (its name may be
+ * another's), and no other association uses the stack's own role. What decided it goes to
+ * apply-association-batch with the finding, so that its decision is the same, dry run included.
  */
 async function eksctlStackOf(
   item: PlanItem,
@@ -173,7 +186,12 @@ async function eksctlStackOf(
     const found = await deps.findEksctlRoleStack(request.clusterName, namespace, serviceAccount);
     if (found === undefined) return undefined;
     finding.stackName = found.stackName;
-    if (operation !== 'delete' || !removes) return finding;
+    if (operation !== 'delete') return finding;
+    Object.assign(
+      finding,
+      await stackOwnership(found, { namespace, serviceAccount }, usedElsewhere),
+    );
+    if (!removes) return finding;
     const existing =
       item.associationId === undefined
         ? undefined
@@ -191,18 +209,46 @@ async function eksctlStackOf(
           existing !== undefined &&
           usedElsewhere !== undefined &&
           (await usedElsewhere(existing.roleArn, item)),
-        eksctlStack: found,
+        eksctlStack: {
+          stackName: found.stackName,
+          notOwned: finding.notOwned,
+          roleArn: finding.roleArn,
+          roleInUseElsewhere: finding.roleInUseElsewhere,
+        },
       },
       namespace,
       serviceAccount,
       existing,
     );
     if (removal.kind !== 'stack') return finding;
-    await deps.deleteEksctlRoleStack(removal.stackName, request.clusterName);
+    await deps.deleteEksctlRoleStack(removal.stackName, request.clusterName, {
+      namespace,
+      serviceAccount,
+    });
     finding.deleted = true;
     return finding;
   } catch (error) {
     finding.failure = asError(error).message;
     return finding;
   }
+}
+
+/**
+ * Whether a delete may remove the stack found under the association's name: its tags must show it
+ * is this association's, and no other association may use the role the stack itself names. That
+ * role is the stack's, not the association's: the association may be gone (an interrupted delete
+ * left the stack), or may use another role while the stack's role serves someone else.
+ */
+async function stackOwnership(
+  stack: EksctlRoleStack,
+  self: { namespace: string; serviceAccount: string },
+  usedElsewhere: StackReaders['usedElsewhere'],
+): Promise<Pick<EksctlStackFinding, 'notOwned' | 'roleArn' | 'roleInUseElsewhere'>> {
+  const notOwned = eksctlRoleStackNotOwned(stack, self.namespace, self.serviceAccount);
+  if (notOwned !== undefined) return { notOwned };
+  const { roleArn } = stack;
+  // Without the role, or the plan's role usage, whether it serves another cannot be told.
+  if (roleArn === undefined) return {};
+  if (usedElsewhere === undefined) return { roleArn };
+  return { roleArn, roleInUseElsewhere: await usedElsewhere(roleArn, self) };
 }

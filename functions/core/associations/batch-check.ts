@@ -17,11 +17,20 @@ import type { BatchDocument, PlanDocument } from './run-plan.ts';
  */
 export const ITEM_CONCURRENCY = 5;
 
-/** eksctl's role stack of one of the batch's associations, as prepare-association-batch found it. */
+/**
+ * eksctl's role stack of one of the batch's associations, as prepare-association-batch found it;
+ * for a delete, with what decided whether to delete it (see EksctlStackState in plan.ts).
+ */
 export interface EksctlStackFinding {
   namespace: string;
   serviceAccount: string;
   stackName?: string | undefined;
+  /** Delete: why the stack's tags do not show it is this association's; it is kept. */
+  notOwned?: string | undefined;
+  /** Delete: the role ARN the stack names (its `Role1` output). */
+  roleArn?: string | undefined;
+  /** Delete: whether another association uses the stack's role; left out when not told. */
+  roleInUseElsewhere?: boolean | undefined;
   /** Deleted by prepare-association-batch: a delete removes eksctl's stack with the association. */
   deleted?: true | undefined;
   /** Why the stack could not be looked up (no `stackName`) or deleted. */

@@ -65,12 +65,30 @@ interface LiveState {
    * <ns>-<sa>`, or an iamserviceaccount stack the migration tagged for pod identity), when it
    * exists. eksctl created that role: update may not swap it, delete removes the stack with it.
    */
-  eksctlStack?: { stackName: string } | undefined;
+  eksctlStack?: EksctlStackState | undefined;
   /**
    * The service account when it exists. Look it up whenever `needsKubernetes` says so: left out,
    * it counts as missing (created when asked for, never deleted).
    */
   serviceAccount?: ExistingServiceAccount | undefined;
+}
+
+/**
+ * eksctl's role stack of the association, as found by its name; for a delete, with what decides
+ * whether the delete may remove it: whether its tags show it is this association's (another's
+ * may have the same name), and whether another association uses its own role.
+ */
+export interface EksctlStackState {
+  stackName: string;
+  /** Delete: why the stack's tags do not show it is this association's (eksctlRoleStackNotOwned). */
+  notOwned?: string | undefined;
+  /** Delete: the role ARN the stack names (its `Role1` output). */
+  roleArn?: string | undefined;
+  /**
+   * Delete: whether an association other than this one uses the stack's role (`roleArn`), read
+   * whether this association still exists or not; left out when it could not be told.
+   */
+  roleInUseElsewhere?: boolean | undefined;
 }
 
 /** One config entry against live state, or (prune) an association the config no longer lists. */
@@ -849,9 +867,11 @@ function decideChange(
 /**
  * What a removal does with the association's role: deletes the role eks-pia created for it, or
  * (delete only, as eksctl's delete does) eksctl's role stack, unless another association uses the
- * role (`kept` says so); otherwise the role is not this removal's. The caller has refused an
- * association an add-on owns. prepare-association-batch deletes the stack by this same rule before
- * apply-association-batch decides the rest of the item (see ItemChanges).
+ * role (`kept` says so); otherwise the role is not this removal's. eksctl's stack is deleted only
+ * when its tags show it is this association's and no other association uses the stack's own role
+ * (an association that is already gone, after an interrupted delete, does not stop it). The
+ * caller has refused an association an add-on owns. prepare-association-batch deletes the stack
+ * by this same rule before apply-association-batch decides the rest of the item (see ItemChanges).
  */
 export function roleRemoval(
   state: Pick<LiveState, 'clusterName' | 'roleInUseElsewhere' | 'eksctlStack'> & {
@@ -875,11 +895,23 @@ export function roleRemoval(
     };
   }
   if (state.eksctlStack !== undefined && state.operation === 'delete') {
-    const stackName = state.eksctlStack.stackName;
-    if (state.roleInUseElsewhere !== true) return { kind: 'stack', stackName };
+    const { stackName, notOwned, roleArn, roleInUseElsewhere } = state.eksctlStack;
+    if (notOwned !== undefined) {
+      return {
+        kind: 'none',
+        kept: `CloudFormation stack "${stackName}" was kept, with its IAM role: ${notOwned}`,
+      };
+    }
+    if (roleInUseElsewhere === false) return { kind: 'stack', stackName };
+    if (roleInUseElsewhere === true) {
+      return {
+        kind: 'none',
+        kept: `IAM role ${roleArn ?? ''} of CloudFormation stack "${stackName}" (created by eksctl for "${id}") is used by other pod identity associations; the stack was kept`,
+      };
+    }
     return {
       kind: 'none',
-      kept: `IAM role ${existing?.roleArn ?? ''} of CloudFormation stack "${stackName}" (created by eksctl for "${id}") is used by other pod identity associations; the stack was kept`,
+      kept: `CloudFormation stack "${stackName}" (created by eksctl for "${id}") was kept: ${roleArn === undefined ? 'it has no Role1 output naming its IAM role, so' : `as for its IAM role ${roleArn},`} whether other pod identity associations use that role could not be told`,
     };
   }
   return { kind: 'none' };

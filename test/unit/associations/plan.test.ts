@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { ExistingRole } from '../../../functions/core/associations/existing.ts';
 import {
   decideItem,
+  type EksctlStackState,
   hasRoleChanges,
   type ItemAction,
   type ItemDecision,
@@ -70,10 +71,14 @@ function withoutPodIdentityTrust(role: ExistingRole): ExistingRole {
   };
 }
 
-/** An association whose role eksctl's pod identity role stack created. */
+/**
+ * An association whose role eksctl's pod identity role stack created; for a delete, the stack's
+ * tags show it is this association's, and no other association uses its role.
+ */
 function eksctlOwned(
   operation: 'update' | 'delete',
   fields: Parameters<typeof desired>[0],
+  stack: Partial<EksctlStackState> = {},
 ): ItemState {
   return {
     operation,
@@ -81,7 +86,11 @@ function eksctlOwned(
     desired: desired(fields),
     existing: association(),
     role: foreignRole(),
-    eksctlStack: { stackName: 'eksctl-demo-podidentityrole-default-app' },
+    eksctlStack: {
+      stackName: 'eksctl-demo-podidentityrole-default-app',
+      ...(operation === 'delete' ? { roleArn: USER_ROLE, roleInUseElsewhere: false } : {}),
+      ...stack,
+    },
   };
 }
 
@@ -392,12 +401,100 @@ const rows: Row[] = [
   },
   {
     name: "delete, role of eksctl's stack used by another association: the stack stays, with a warning",
-    state: () => ({ ...eksctlOwned('delete', {}), roleInUseElsewhere: true }),
+    state: () => eksctlOwned('delete', {}, { roleInUseElsewhere: true }),
     action: 'delete',
     result: 'deleted',
     check: (decision) => {
       assert.equal(decision.changes.deleteStack, undefined);
       assert.match(decision.warnings.join('\n'), /the stack was kept/);
+    },
+  },
+  {
+    name: "delete, absent, eksctl's stack of another association with the same name: nothing is deleted, and the outcome says why",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired({}),
+      eksctlStack: {
+        stackName: 'eksctl-demo-podidentityrole-default-app',
+        notOwned:
+          'its tag alpha.eksctl.io/podidentityassociation-name names "default-app/x", not "default/app"',
+      },
+    }),
+    action: 'missing',
+    result: 'skipped',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteStack, undefined);
+      assert.deepEqual(decision.steps, []);
+      assert.match(
+        decision.warnings.join('\n'),
+        /CloudFormation stack "eksctl-demo-podidentityrole-default-app" was kept, with its IAM role: its tag alpha.eksctl.io\/podidentityassociation-name names "default-app\/x"/,
+      );
+    },
+  },
+  {
+    name: "delete, present, eksctl's stack of another association with the same name: deletes the association only",
+    state: () =>
+      eksctlOwned('delete', {}, { notOwned: 'its tag names "default-app/x", not "default/app"' }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteAssociation, true);
+      assert.equal(decision.changes.deleteStack, undefined);
+      assert.match(decision.warnings.join('\n'), /was kept, with its IAM role: its tag names/);
+    },
+  },
+  {
+    name: "delete, absent (an interrupted delete), eksctl's stack of this association whose role no one uses: deletes the stack",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired({}),
+      eksctlStack: {
+        stackName: 'eksctl-demo-podidentityrole-default-app',
+        roleArn: USER_ROLE,
+        roleInUseElsewhere: false,
+      },
+    }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteStack, 'eksctl-demo-podidentityrole-default-app');
+      assert.equal(decision.changes.deleteAssociation, false);
+    },
+  },
+  {
+    name: "delete, absent, eksctl's stack of this association whose role another association uses: the stack stays",
+    state: () => ({
+      operation: 'delete',
+      clusterName: CLUSTER,
+      desired: desired({}),
+      // No association of its own: only the stack's role tells that another uses it.
+      roleInUseElsewhere: false,
+      eksctlStack: {
+        stackName: 'eksctl-demo-podidentityrole-default-app',
+        roleArn: USER_ROLE,
+        roleInUseElsewhere: true,
+      },
+    }),
+    action: 'missing',
+    result: 'skipped',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteStack, undefined);
+      assert.match(
+        decision.warnings.join('\n'),
+        /IAM role arn:aws:iam::111122223333:role\/app-role of CloudFormation stack "eksctl-demo-podidentityrole-default-app" .* is used by other pod identity associations; the stack was kept/,
+      );
+    },
+  },
+  {
+    name: "delete, eksctl's stack without a Role1 output: the stack stays, as whether its role serves another cannot be told",
+    state: () => eksctlOwned('delete', {}, { roleArn: undefined, roleInUseElsewhere: undefined }),
+    action: 'delete',
+    result: 'deleted',
+    check: (decision) => {
+      assert.equal(decision.changes.deleteStack, undefined);
+      assert.match(decision.warnings.join('\n'), /it has no Role1 output naming its IAM role/);
     },
   },
   {

@@ -20,6 +20,7 @@ import {
   cloudFormationService,
   stackPageSize,
 } from '../../../local/simulator/services/cloudformation.ts';
+import { eksctlPodIdentityRoleStack } from '../../../local/simulator/services/cloudformation-template.ts';
 import { parseWorld, type WorldInput } from '../../../local/simulator/world.ts';
 
 const account = '111122223333';
@@ -271,7 +272,14 @@ describe('simulated CloudFormation (change sets and deletion) through @aws-sdk/c
         roles: ['app-role'],
         tags: { 'alpha.eksctl.io/iamserviceaccount-name': 'default/app' },
       },
-      { name: roleStack, roles: ['web-role'], terminationProtection: true },
+      // As eksctl's `create podidentityassociation` leaves it (termination protection on).
+      eksctlPodIdentityRoleStack({
+        account,
+        clusterName: 'demo',
+        namespace: 'default',
+        serviceAccount: 'web',
+        roleName: 'web-role',
+      }),
       { name: 'busy', status: 'UPDATE_IN_PROGRESS' },
     ],
     behaviour: { stackDescribesUntilSettled: 2 },
@@ -494,6 +502,27 @@ describe('simulated CloudFormation (change sets and deletion) through @aws-sdk/c
       const role = sim.state.dump().roles.find((candidate) => candidate.name === 'app-role');
       // The stack's own tag, from the update that went through; none of the 51.
       assert.deepEqual(role?.tags, { 'alpha.eksctl.io/iamserviceaccount-name': 'default/app' });
+    } finally {
+      await close();
+    }
+  });
+
+  it("describes a pod identity role stack with the tags and output eksctl gives it, its association's among them", async () => {
+    const { cfn, close } = await started(small);
+    try {
+      const [stack] =
+        (await cfn.send(new DescribeStacksCommand({ StackName: roleStack }))).Stacks ?? [];
+      assert.equal(stack?.StackName, roleStack);
+      assert.deepEqual(Object.fromEntries((stack?.Tags ?? []).map((tag) => [tag.Key, tag.Value])), {
+        'alpha.eksctl.io/cluster-name': 'demo',
+        'eksctl.cluster.k8s.io/v1alpha1/cluster-name': 'demo',
+        'alpha.eksctl.io/eksctl-version': '0.210.0',
+        'alpha.eksctl.io/podidentityassociation-name': 'default/web',
+      });
+      assert.deepEqual(stack?.Outputs, [
+        { OutputKey: 'Role1', OutputValue: `arn:aws:iam::${account}:role/web-role` },
+      ]);
+      assert.equal(stack?.EnableTerminationProtection, true);
     } finally {
       await close();
     }

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type PrepareAssociationBatchDeps,
+  prepareAssociationBatch,
+} from '../../../functions/associations/prepare-association-batch/prepare-association-batch.ts';
+import type { ExistingAssociation } from '../../../functions/core/associations/existing.ts';
+import { DEFAULT_GUARDRAILS } from '../../../functions/core/associations/guardrails.ts';
+import { roleUsageKey } from '../../../functions/core/associations/plan.ts';
+import type { BatchDocument, PlanDocument } from '../../../functions/core/associations/run-plan.ts';
+import type { EksctlRoleStack } from '../../../functions/core/eksctl-stacks.ts';
+import { ACCOUNT, association, CLUSTER, desired } from './fixtures.ts';
+
+// team/x-app and team-x/app: eksctl gives both associations' role stacks this name.
+const STACK = 'eksctl-demo-podidentityrole-team-x-app';
+const STACK_ROLE = `arn:aws:iam::${ACCOUNT}:role/eksctl-demo-podidentityrole-team-Role1-A1B2C3`;
+const OWN_ROLE = `arn:aws:iam::${ACCOUNT}:role/x-app-own-role`;
+const ASSOCIATION_ID = 'a-0123456789abcdef0';
+
+function stackTaggedFor(owner: string): EksctlRoleStack {
+  return {
+    stackName: STACK,
+    tags: {
+      'alpha.eksctl.io/cluster-name': CLUSTER,
+      'eksctl.cluster.k8s.io/v1alpha1/cluster-name': CLUSTER,
+      'alpha.eksctl.io/podidentityassociation-name': owner,
+    },
+    roleArn: STACK_ROLE,
+  };
+}
+
+/**
+ * A delete batch of team/x-app, against the world given: its association (when `existing`), the
+ * stack found under its name, and which role each of the cluster's associations uses.
+ */
+function run(options: {
+  stack: EksctlRoleStack;
+  existing?: ExistingAssociation;
+  roleUsage: NonNullable<PlanDocument['roleUsage']>;
+  dryRun?: boolean;
+}) {
+  const { existing, roleUsage } = options;
+  // As plan-associations writes it: the usage of the roles the batch's associations use.
+  const covered = existing === undefined ? [] : [roleUsageKey(existing.roleArn)];
+  const document: BatchDocument = {
+    batch: 0,
+    request: {
+      operation: 'delete',
+      clusterName: CLUSTER,
+      region: 'us-west-2',
+      partition: 'aws',
+      account: ACCOUNT,
+      dryRun: options.dryRun ?? false,
+      prune: false,
+      source: { kind: 'inline' },
+      entries: [desired({ namespace: 'team', serviceAccountName: 'x-app' })],
+    },
+    items: [
+      {
+        kind: 'entry',
+        entryIndex: 0,
+        namespace: 'team',
+        serviceAccount: 'x-app',
+        associationId: existing?.associationId,
+      },
+    ],
+    roleUsage: {
+      roles: covered,
+      associations: roleUsage.filter((used) => covered.includes(roleUsageKey(used.roleArn))),
+    },
+  };
+  const deleted: { stackName: string; owner: string }[] = [];
+  const deps: PrepareAssociationBatchDeps = {
+    guardrails: { ...DEFAULT_GUARDRAILS, allowedNamespaces: ['team'] },
+    policyDocument: async () => undefined,
+    loadBatch: async () => ({
+      value: document,
+      sealed: { location: 'runs/r-1/batch-0.json', sha256: 'sealed' },
+    }),
+    loadRoleUsage: async () => roleUsage,
+    getRoleTrust: async () => undefined,
+    describeAssociation: async (_cluster, id) => (id === ASSOCIATION_ID ? existing : undefined),
+    findEksctlRoleStack: async () => options.stack,
+    deleteEksctlRoleStack: async (stackName, _cluster, owner) => {
+      deleted.push({ stackName, owner: `${owner?.namespace}/${owner?.serviceAccount}` });
+    },
+  };
+  return {
+    deleted,
+    prepared: prepareAssociationBatch(
+      {
+        runId: 'r-1',
+        batch: 0,
+        dryRun: options.dryRun ?? false,
+        clusterName: CLUSTER,
+        operation: 'delete',
+      },
+      deps,
+    ),
+  };
+}
+
+describe("prepare-association-batch: a delete's eksctl role stack", () => {
+  it('is not deleted when its tag names another association whose stack has the same name, though this association does not exist', async () => {
+    const { deleted, prepared } = run({
+      stack: stackTaggedFor('team-x/app'),
+      roleUsage: [{ namespace: 'team-x', serviceAccount: 'app', roleArn: STACK_ROLE }],
+    });
+    const [finding] = (await prepared).eksctlStacks;
+    assert.deepEqual(deleted, []);
+    assert.equal(finding?.deleted, undefined);
+    assert.equal(finding?.stackName, STACK);
+    assert.match(
+      finding?.notOwned ?? '',
+      /its tag alpha.eksctl.io\/podidentityassociation-name names "team-x\/app", not "team\/x-app"/,
+    );
+  });
+
+  it('is not deleted when it has no tag naming this association', async () => {
+    const { tags: _tags, ...untagged } = stackTaggedFor('team/x-app');
+    const { deleted, prepared } = run({
+      stack: { ...untagged, tags: { 'alpha.eksctl.io/cluster-name': CLUSTER } },
+      roleUsage: [],
+    });
+    const [finding] = (await prepared).eksctlStacks;
+    assert.deepEqual(deleted, []);
+    assert.match(
+      finding?.notOwned ?? '',
+      /has no alpha.eksctl.io\/podidentityassociation-name tag/,
+    );
+  });
+
+  it('is not deleted when another association uses its role, though this association is gone', async () => {
+    const { deleted, prepared } = run({
+      stack: stackTaggedFor('team/x-app'),
+      roleUsage: [{ namespace: 'team-y', serviceAccount: 'reuse', roleArn: STACK_ROLE }],
+    });
+    const [finding] = (await prepared).eksctlStacks;
+    assert.deepEqual(deleted, []);
+    assert.equal(finding?.notOwned, undefined);
+    assert.equal(finding?.roleInUseElsewhere, true);
+    assert.equal(finding?.roleArn, STACK_ROLE);
+  });
+
+  it('is not deleted when another association uses its role while this association uses a role of its own', async () => {
+    const { deleted, prepared } = run({
+      stack: stackTaggedFor('team/x-app'),
+      existing: association({
+        associationId: ASSOCIATION_ID,
+        namespace: 'team',
+        serviceAccount: 'x-app',
+        roleArn: OWN_ROLE,
+      }),
+      roleUsage: [
+        { namespace: 'team', serviceAccount: 'x-app', roleArn: OWN_ROLE },
+        { namespace: 'team-y', serviceAccount: 'reuse', roleArn: STACK_ROLE },
+      ],
+    });
+    const [finding] = (await prepared).eksctlStacks;
+    assert.deepEqual(deleted, []);
+    assert.equal(finding?.roleInUseElsewhere, true);
+  });
+
+  it('is deleted when its tag names this association and no association uses its role: a rerun finishes an interrupted delete', async () => {
+    const { deleted, prepared } = run({
+      stack: stackTaggedFor('team/x-app'),
+      roleUsage: [{ namespace: 'team-x', serviceAccount: 'other', roleArn: OWN_ROLE }],
+    });
+    const [finding] = (await prepared).eksctlStacks;
+    assert.deepEqual(deleted, [{ stackName: STACK, owner: 'team/x-app' }]);
+    assert.equal(finding?.deleted, true);
+    assert.equal(finding?.roleInUseElsewhere, false);
+  });
+
+  it('is judged but not deleted in a dry run, so the dry run reports what the run would do', async () => {
+    const { deleted, prepared } = run({
+      stack: stackTaggedFor('team-x/app'),
+      roleUsage: [],
+      dryRun: true,
+    });
+    const [finding] = (await prepared).eksctlStacks;
+    assert.deepEqual(deleted, []);
+    assert.match(finding?.notOwned ?? '', /names "team-x\/app"/);
+  });
+});
