@@ -810,7 +810,7 @@ function decideChange(
   const policyAfter = association.policy ?? existing.policy;
   if (blankToUndefined(policyAfter) !== undefined && !sessionTagsOff) {
     return refuse(
-      `${SESSION_POLICY_RULE}: after this change pod identity association "${id}" would keep a session policy with session tags on; set disableSessionTags: true or remove the policy`,
+      `${SESSION_POLICY_RULE}: after this change pod identity association "${id}" would keep a session policy with session tags on; set disableSessionTags: true (--disable-session-tags), or remove the policy with policy: "" (--policy "")`,
     );
   }
   if (Object.keys(association).length > 0) {

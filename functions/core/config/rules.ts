@@ -104,8 +104,16 @@ function roleSources(entry: PodIdentityAssociationConfig, p: string): Finding[] 
     }));
 }
 
+/**
+ * An empty `policy` (`--policy ""`) asks for no session policy: an update removes the one the
+ * association has, as EKS does when given an empty policy.
+ */
+function givesSessionPolicy(entry: PodIdentityAssociationConfig): boolean {
+  return (entry.policy ?? '') !== '';
+}
+
 function sessionPolicyNeedsNoSessionTags(entry: PodIdentityAssociationConfig): Finding[] {
-  return entry.policy !== undefined && entry.disableSessionTags !== true
+  return givesSessionPolicy(entry) && entry.disableSessionTags !== true
     ? [
         {
           field: 'disableSessionTags',
@@ -308,7 +316,9 @@ function shapes(
       'has no Statement; an IAM policy document lists its permissions under Statement, e.g. {Version: "2012-10-17", Statement: [{Effect: Allow, Action: ["s3:GetObject"], Resource: "*"}]}',
     );
   }
-  if (entry.policy !== undefined) add('policy', sessionPolicyProblem(entry.policy));
+  if (entry.policy !== undefined && givesSessionPolicy(entry)) {
+    add('policy', sessionPolicyProblem(entry.policy));
+  }
   if (options.tags && entry.tags !== undefined) {
     for (const problem of tagProblems(entry.tags, options.addedTags ?? [])) add('tags', problem);
   }

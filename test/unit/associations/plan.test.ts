@@ -588,6 +588,20 @@ const rows: Row[] = [
     check: (decision) => assert.deepEqual(decision.changes.association, { targetRoleArn: '' }),
   },
   {
+    name: 'update, an empty policy: removes the session policy, and session tags may come back on with it',
+    state: () => ({
+      operation: 'update',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE, policy: '', disableSessionTags: false }),
+      existing: association({ disableSessionTags: true, policy: SESSION_POLICY }),
+      role: foreignRole(),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) =>
+      assert.deepEqual(decision.changes.association, { disableSessionTags: false, policy: '' }),
+  },
+  {
     name: 'update, fields the entry leaves out stay as they are',
     state: () => ({
       operation: 'update',

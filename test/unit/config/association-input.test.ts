@@ -32,6 +32,35 @@ describe('validateAssociationInput', () => {
     assert.equal(entry.roleARN, undefined);
   });
 
+  it('takes an empty session policy as none, without asking for disableSessionTags', () => {
+    for (const operation of ['create', 'update'] as const) {
+      const entry = validateAssociationInput(
+        {
+          namespace: 'default',
+          serviceAccountName: 'app',
+          roleARN: 'arn:aws:iam::111122223333:role/app',
+          policy: '',
+        },
+        operation,
+      );
+      assert.equal(entry.policy, '', operation);
+    }
+    assert.deepEqual(
+      problems(() =>
+        validateAssociationInput(
+          {
+            namespace: 'default',
+            serviceAccountName: 'app',
+            roleARN: 'arn:aws:iam::111122223333:role/app',
+            policy: '{"Version":"2012-10-17","Statement":[]}',
+          },
+          'create',
+        ),
+      ),
+      ['disableSessionTags: --disable-session-tags must be set to true when using --policy'],
+    );
+  });
+
   it('applies the file rules with paths relative to the association', () => {
     assert.deepEqual(
       problems(() =>
