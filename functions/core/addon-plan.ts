@@ -28,7 +28,10 @@ import { isOwnedBy, roleNameFor } from './naming.ts';
 export type DesiredAddonAssociations =
   /** `podIdentityAssociations` left out: keep what the add-on has. */
   | { kind: 'keep' }
-  /** `useDefaultPodIdentityAssociations` (or `autoApplyPodIdentityAssociations` on creation). */
+  /**
+   * `useDefaultPodIdentityAssociations`. (`autoApplyPodIdentityAssociations` does not make this
+   * kind: it is decided with EKS's data, on creation only, for an add-on left as `keep`.)
+   */
   | { kind: 'recommended'; explicit: boolean }
   /** The given list, declarative (`[]` removes every association). */
   | { kind: 'list'; entries: DesiredAssociation[] };
@@ -43,6 +46,12 @@ export interface DesiredAddon {
   resolveConflicts?: 'NONE' | 'OVERWRITE' | 'PRESERVE' | undefined;
   tags: Record<string, string>;
   serviceAccountRoleArn?: string | undefined;
+  /**
+   * `attachPolicyARNs`, `attachPolicy` or `wellKnownPolicies` given. No role is built from them,
+   * but like `serviceAccountRoleARN` they are IRSA settings (eksctl's `HasIRSASet`), which
+   * `autoApplyPodIdentityAssociations` leaves alone.
+   */
+  irsaPolicies: boolean;
   associations: DesiredAddonAssociations;
 }
 
@@ -85,16 +94,31 @@ export function desiredAddonsFromConfig(
   const warnings: string[] = [];
   const issues: ConfigIssue[] = [];
   const desired: DesiredAddon[] = [];
+  const autoApply = addonsConfig?.autoApplyPodIdentityAssociations === true;
   addons.forEach((addon, index) => {
     if (only !== undefined && addon.name !== only) return;
     const path = `addons[${index}]`;
-    if (
+    const irsaPolicies =
       (addon.attachPolicyARNs?.length ?? 0) > 0 ||
       addon.attachPolicy !== undefined ||
-      Object.values(addon.wellKnownPolicies ?? {}).some(Boolean)
-    ) {
+      Object.values(addon.wellKnownPolicies ?? {}).some(Boolean);
+    if (irsaPolicies) {
       warnings.push(
-        `${path}: attachPolicyARNs, attachPolicy and wellKnownPolicies (an IRSA role eksctl would create) are ignored; give the add-on podIdentityAssociations, useDefaultPodIdentityAssociations or serviceAccountRoleARN`,
+        autoApply
+          ? `${path}: attachPolicyARNs, attachPolicy and wellKnownPolicies (an IRSA role eksctl would create) are ignored, and as in eksctl they also keep addonsConfig.autoApplyPodIdentityAssociations from giving the add-on its recommended associations, so eks-pia gives it no role; replace them with podIdentityAssociations, useDefaultPodIdentityAssociations or serviceAccountRoleARN`
+          : `${path}: attachPolicyARNs, attachPolicy and wellKnownPolicies (an IRSA role eksctl would create) are ignored; give the add-on podIdentityAssociations, useDefaultPodIdentityAssociations or serviceAccountRoleARN`,
+      );
+    }
+    if (
+      autoApply &&
+      addon.podIdentityAssociations?.length === 0 &&
+      addon.useDefaultPodIdentityAssociations !== true
+    ) {
+      // eksctl reads [] as "none given" here (HasPodIDsSet), so auto-apply still creates the
+      // recommended associations, and on update silently keeps the existing ones, against its
+      // own "set [] to remove them". eks-pia does what the list says; say so to whoever migrates.
+      warnings.push(
+        `${path}.podIdentityAssociations: [] gives the add-on no pod identity associations (an update removes those it has), whatever addonsConfig.autoApplyPodIdentityAssociations says; eksctl would instead apply the recommended ones on creation and keep the existing ones on update`,
       );
     }
     let associations: DesiredAddonAssociations = { kind: 'keep' };
@@ -126,6 +150,7 @@ export function desiredAddonsFromConfig(
       resolveConflicts: addon.resolveConflicts?.toUpperCase() as DesiredAddon['resolveConflicts'],
       tags: { ...context.clusterTags, ...addon.tags },
       serviceAccountRoleArn: nonEmpty(addon.serviceAccountRoleARN),
+      irsaPolicies,
       associations,
     });
   });
@@ -141,7 +166,7 @@ export function desiredAddonsFromConfig(
   return {
     request: {
       addons: desired,
-      autoApply: addonsConfig?.autoApplyPodIdentityAssociations === true,
+      autoApply,
       roleContext: context,
     },
     warnings,
@@ -260,8 +285,15 @@ function wantedAssociations(
     return recommended();
   }
   if (associations.kind === 'keep') {
-    // eksctl applies the recommended associations on creation only, when nothing else is given.
-    if (autoApply && !facts.existing && !addon.serviceAccountRoleArn && supported.length > 0)
+    // eksctl applies the recommended associations on creation only, and only when no IRSA
+    // setting is given either: an explicit IRSA choice wins over auto-apply.
+    if (
+      autoApply &&
+      !facts.existing &&
+      !addon.serviceAccountRoleArn &&
+      !addon.irsaPolicies &&
+      supported.length > 0
+    )
       return recommended();
     return undefined;
   }
@@ -334,11 +366,20 @@ export function decideAddon(
     addon.associations.kind === 'keep' &&
     operation === 'update'
   ) {
-    // eksctl refuses this on update: silence must not be read as "keep" by one tool and "remove" by another.
-    issues.push({
-      path: `${addon.path}.podIdentityAssociations`,
-      message: `addon ${addon.name} has pod identity associations, to remove pod identity associations from an addon, addon.podIdentityAssociations must be explicitly set to []; to keep them, list them`,
-    });
+    if (!request.autoApply) {
+      // eksctl refuses this on update: silence must not be read as "keep" by one tool and "remove" by another.
+      issues.push({
+        path: `${addon.path}.podIdentityAssociations`,
+        message: `addon ${addon.name} has pod identity associations, to remove pod identity associations from an addon, addon.podIdentityAssociations must be explicitly set to []; to keep them, list them`,
+      });
+    } else if (addon.serviceAccountRoleArn || addon.irsaPolicies) {
+      issues.push({
+        path: addon.path,
+        message: `cannot set IRSA config (\`addon.serviceAccountRoleARN\`, \`addon.attachPolicyARNs\`, \`addon.attachPolicy\`, \`addon.wellKnownPolicies\`) if addon has existing pod identity associations (addon: ${addon.name})`,
+      });
+    }
+    // Otherwise, under auto-apply eksctl keeps them: silence then means "keep" (the add-on may
+    // well have got them from auto-apply when it was created).
   }
   if (issues.length > before) return undefined;
 
