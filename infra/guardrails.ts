@@ -33,8 +33,10 @@ export interface GuardrailProps {
    */
   readonly enforcedPermissionsBoundaryArn?: string;
   /**
-   * Globs every `roleARN` and `targetRoleARN` must match. The task role may then pass only these
-   * roles (and the roles the service creates) to EKS.
+   * Existing roles (globs) a config may name as `roleARN` or `targetRoleARN` besides the roles the
+   * service creates and those carrying the opt-in tag; the only way to allow a `targetRoleARN` of
+   * another account, whose tags the service cannot read. The task role may then pass only these
+   * roles (and the roles the service creates, and opted-in ones) to EKS.
    */
   readonly allowedRoleArnPatterns?: readonly string[];
   /**

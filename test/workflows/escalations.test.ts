@@ -32,6 +32,8 @@ roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
   - {name: admin, assumeRolePolicyDocument: ${PODS_TRUST}, attachedPolicies: [arn:aws:iam::aws:policy/AdministratorAccess]}
   - {name: opted-in, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+  # A role chained into (targetRoleARN), opted in by its owner.
+  - {name: data-reader, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "arn:aws:iam::${ACCOUNT}:role/opted-in"}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}, tags: {eks-pia/assignable: "true"}}
 managedPolicies:
   # An admin policy under a harmless name: only its document tells.
   - {arn: "${ADMIN_POLICY}", document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}}
@@ -84,6 +86,17 @@ const ESCALATIONS: { name: string; entry: string; names: RegExp }[] = [
     name: 'roleARN naming an existing admin role',
     entry: `roleARN: "arn:aws:iam::${ACCOUNT}:role/admin"`,
     names: /role arn:aws:iam::111122223333:role\/admin may not be associated/,
+  },
+  {
+    name: 'targetRoleARN naming an existing admin role of the account',
+    entry: `roleARN: "arn:aws:iam::${ACCOUNT}:role/opted-in", targetRoleARN: "arn:aws:iam::${ACCOUNT}:role/admin"`,
+    names: /target role arn:aws:iam::111122223333:role\/admin may not be assumed for pods/,
+  },
+  {
+    name: 'targetRoleARN naming another account’s OrganizationAccountAccessRole',
+    entry: `roleARN: "arn:aws:iam::${ACCOUNT}:role/opted-in", targetRoleARN: "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"`,
+    names:
+      /target role arn:aws:iam::444455556666:role\/OrganizationAccountAccessRole is in account 444455556666, .* only when it matches allowedRoleArnPatterns \(none are set\)/,
   },
 ];
 
@@ -165,6 +178,20 @@ describe('escalations through the service', () => {
       WORLD.replace(
         'objects: {}',
         `objects: ${JSON.stringify({ [key]: configFile(`roleARN: "arn:aws:iam::${ACCOUNT}:role/opted-in"`) })}`,
+      ),
+    );
+    const report = (await sim.run('associations', uploadEvent(key))) as {
+      counts: { created: number };
+    };
+    assert.equal(report.counts.created, 1);
+  });
+
+  it('still chains into a target role its owner opted in by tag', async () => {
+    const key = 'create/chained.yaml';
+    sim = await simulate(
+      WORLD.replace(
+        'objects: {}',
+        `objects: ${JSON.stringify({ [key]: configFile(`roleARN: "arn:aws:iam::${ACCOUNT}:role/opted-in", targetRoleARN: "arn:aws:iam::${ACCOUNT}:role/data-reader"`) })}`,
       ),
     );
     const report = (await sim.run('associations', uploadEvent(key))) as {
@@ -321,6 +348,43 @@ describe('a customer managed policy made admin after load-association-request', 
       })) as { counts: { created: number } };
       assert.equal(report.counts.created, 0);
       assert.match(JSON.stringify(report), /RunDocumentTamperedError.*policy\/reports-reader/);
+      assert.deepEqual(
+        sim
+          .mutatingSince(0)
+          .filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+        [],
+      );
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('a target role whose opt-in tag is removed after load-association-request', () => {
+  it('is refused by prepare-association-batch, which reads the target’s tags again before the batch', async () => {
+    const sim = await simulate(WORLD);
+    try {
+      const { simulator } = sim;
+      const input = createRequest({
+        roleARN: `arn:aws:iam::${ACCOUNT}:role/opted-in`,
+        targetRoleARN: `arn:aws:iam::${ACCOUNT}:role/data-reader`,
+      });
+      const report = (await sim.run('associations', input, {
+        // The target's owner withdraws the opt-in once load-association-request has accepted it.
+        onTaskInvoked: (task) => {
+          if (task !== 'plan-associations') return;
+          const role = simulator.state.world.roles.find(
+            (candidate) => candidate.name === 'data-reader',
+          );
+          assert.ok(role);
+          delete role.tags['eks-pia/assignable'];
+        },
+      })) as { counts: { created: number } };
+      assert.equal(report.counts.created, 0);
+      assert.match(
+        JSON.stringify(report),
+        /RunDocumentTamperedError.*target role arn:aws:iam::111122223333:role\/data-reader may not be assumed for pods/,
+      );
       assert.deepEqual(
         sim
           .mutatingSince(0)

@@ -26,7 +26,10 @@
  * Existing roles: by default a config may associate only roles the service created (its IAM
  * path), roles matching `allowedRoleArnPatterns`, and roles carrying the opt-in tag
  * (`eks-pia/assignable=true` unless the deployment chooses another), so nobody turns a service
- * account into an admin by naming an admin role.
+ * account into an admin by naming an admin role. A `targetRoleARN` (the role EKS assumes with
+ * the association's role, whose credentials the pod gets) answers to the same rule; a target in
+ * another account, whose tags IAM does not let this account read, only to
+ * `allowedRoleArnPatterns`.
  *
  * Customer managed policies of the account a config attaches (`permissionPolicyARNs`) are judged
  * by their document, read from IAM when the request is checked, against the same denied actions
@@ -77,8 +80,9 @@ export interface GuardrailSettings {
   /** Put on every role this service creates; a config asking for another boundary is rejected. */
   enforcedPermissionsBoundaryArn?: string | undefined;
   /**
-   * Existing roles (globs) a config may associate besides the roles the service created and
-   * those carrying {@link assignableRoleTag}; when set, `targetRoleARN` must match one too.
+   * Existing roles (globs) a config may associate or name as `targetRoleARN` besides the roles
+   * the service created and those carrying {@link assignableRoleTag}; the only way to allow a
+   * target role of another account.
    */
   allowedRoleArnPatterns?: string[] | undefined;
   /** The tag that opts an existing role in to being associated; `undefined` opts none in. */
@@ -610,28 +614,48 @@ function allowedWithoutTags(arn: string, account: string, settings: GuardrailSet
 
 /**
  * The existing roles of the request's own account whose tags decide whether they may be
- * associated; look them up (GetRole) and pass them to {@link findGuardrailViolations}.
+ * associated or assumed as a target role; look them up (GetRole) and pass them to
+ * {@link findGuardrailViolations}.
  */
 export function rolesToLookUp(
   request: CheckedRequest & { account: string },
   settings: GuardrailSettings,
 ): string[] {
-  return pickFromGrantedRoles(request, (role) =>
+  const associated = pickFromGrantedRoles(request, (role) =>
     role.kind === 'existing' ? [role.roleArn] : [],
-  ).filter((arn) => !allowedWithoutTags(arn, request.account, settings));
+  );
+  return [...new Set([...associated, ...targetRoleArns(request)])].filter(
+    (arn) => !allowedWithoutTags(arn, request.account, settings),
+  );
+}
+
+/** The entries of a request that grants (neither `get` nor `delete`), add-ons' explicit ones included. */
+function grantingEntries(request: CheckedRequest): DesiredAssociation[] {
+  if (request.operation === 'get' || request.operation === 'delete') return [];
+  return [...request.entries, ...addonEntries(request)];
 }
 
 /**
  * The distinct values (ARNs, role names) `pick` finds in the roles of a request that grants
- * (neither `get` nor `delete`), its add-ons' explicit associations included.
+ * (neither `get` nor `delete`), its add-ons' explicit associations included. Target roles
+ * (`targetRoleARN`) are not among them: EKS assumes them, eks-pia never creates them.
  */
 export function pickFromGrantedRoles(
   request: CheckedRequest,
   pick: (role: DesiredAssociation['role']) => readonly string[],
 ): string[] {
-  if (request.operation === 'get' || request.operation === 'delete') return [];
-  const roles = [...request.entries, ...addonEntries(request)].map((entry) => entry.role);
-  return [...new Set(roles.flatMap(pick))];
+  return [...new Set(grantingEntries(request).flatMap((entry) => pick(entry.role)))];
+}
+
+/** The distinct target roles (`targetRoleARN`) of a request that grants; an empty one removes. */
+function targetRoleArns(request: CheckedRequest): string[] {
+  return [
+    ...new Set(
+      grantingEntries(request).flatMap((entry) =>
+        entry.targetRoleArn ? [entry.targetRoleArn] : [],
+      ),
+    ),
+  ];
 }
 
 /**
@@ -692,6 +716,34 @@ export async function lookUpForGuardrails(
   return { roleTags: new Map(roleTags), policyDocuments: new Map(policyDocuments) };
 }
 
+/** Whether an existing role of the request's account carries the opt-in tag, as IAM has it now. */
+function carriesAssignableTag(
+  arn: string,
+  settings: GuardrailSettings,
+  roleTags: RoleTags | undefined,
+): boolean {
+  const tags = roleTags?.get(arn);
+  const tag = settings.assignableRoleTag;
+  return tags !== undefined && tag !== undefined && tags[tag.key] === tag.value;
+}
+
+/** The roles of its own account a deployment lets configs use, and how to get one allowed. */
+function allowedOwnRoles(settings: GuardrailSettings): { allowed: string; fix: string } {
+  const tag = settings.assignableRoleTag;
+  const allowed = [
+    `roles eks-pia created (path ${ROLE_PATH})`,
+    ...(settings.allowedRoleArnPatterns === undefined
+      ? []
+      : [`roles matching ${settings.allowedRoleArnPatterns.join(', ')}`]),
+    ...(tag === undefined ? [] : [`roles tagged ${tag.key}=${tag.value}`]),
+  ];
+  const fix =
+    tag === undefined
+      ? 'ask the deployment to add the role to allowedRoleArnPatterns'
+      : `have the role's owner tag it ${tag.key}=${tag.value} (or the deployment allow it by allowedRoleArnPatterns)`;
+  return { allowed: listLabels(allowed), fix };
+}
+
 function existingRoleViolation(
   arn: string,
   path: string,
@@ -705,27 +757,65 @@ function existingRoleViolation(
     return roleArnViolation(arn, path, settings.allowedRoleArnPatterns);
   }
   if (allowedWithoutTags(arn, account, settings)) return [];
-  const tag = settings.assignableRoleTag;
-  if (roleTags?.has(arn) === true) {
-    const tags = roleTags.get(arn);
-    if (tags === undefined) return [];
-    if (tag !== undefined && tags[tag.key] === tag.value) return [];
-  }
-  const allowed = [
-    `roles eks-pia created (path ${ROLE_PATH})`,
-    ...(settings.allowedRoleArnPatterns === undefined
-      ? []
-      : [`roles matching ${settings.allowedRoleArnPatterns.join(', ')}`]),
-    ...(tag === undefined ? [] : [`roles tagged ${tag.key}=${tag.value}`]),
-  ];
-  const fix =
-    tag === undefined
-      ? 'ask the deployment to add the role to allowedRoleArnPatterns'
-      : `have the role's owner tag it ${tag.key}=${tag.value} (or the deployment allow it by allowedRoleArnPatterns)`;
+  // A role IAM does not have: the association then fails on its own ("role does not exist").
+  if (roleTags?.has(arn) === true && roleTags.get(arn) === undefined) return [];
+  if (carriesAssignableTag(arn, settings, roleTags)) return [];
+  const { allowed, fix } = allowedOwnRoles(settings);
   return [
     {
       path,
-      message: `role ${arn} may not be associated: this deployment lets configs associate only ${listLabels(allowed)}, so that no config hands an existing (possibly admin) role to pods; ${fix}, or drop roleARN and let eks-pia create the role from permissionPolicyARNs, permissionPolicy or wellKnownPolicies`,
+      message: `role ${arn} may not be associated: this deployment lets configs associate only ${allowed}, so that no config hands an existing (possibly admin) role to pods; ${fix}, or drop roleARN and let eks-pia create the role from permissionPolicyARNs, permissionPolicy or wellKnownPolicies`,
+    },
+  ];
+}
+
+/**
+ * A target role is what the pod ends up with (EKS assumes it with the association's role), so it
+ * answers to the rule for existing roles. Unlike roleARN, it may be another account's, which EKS
+ * does not refuse; IAM does not let this account read that role's tags, so only the deployment's
+ * patterns can allow it. A target of the account that IAM does not have is refused too: nothing
+ * would then vouch for a role created later under its name.
+ */
+function targetRoleViolation(
+  arn: string | undefined,
+  path: string,
+  account: string | undefined,
+  settings: GuardrailSettings,
+  roleTags: RoleTags | undefined,
+): { path: string; message: string }[] {
+  if (arn === undefined || arn === '') return [];
+  const patterns = settings.allowedRoleArnPatterns;
+  const parts = parseRoleArn(arn);
+  if (account === undefined || parts === undefined || parts.account !== account) {
+    if (matchesAny(patterns, arn)) return [];
+    const where =
+      parts === undefined || account === undefined
+        ? 'is not known to be of the account eks-pia runs in'
+        : `is in account ${parts.account}, not ${account} where eks-pia runs`;
+    const patternsNow =
+      patterns === undefined ? 'none are set' : `${patterns.join(', ')}, none of which matches`;
+    return [
+      {
+        path,
+        message: `target role ${arn} ${where}: eks-pia cannot read another account's roles (GetRole), so no tag can opt them in, and this deployment lets configs name such a target only when it matches allowedRoleArnPatterns (${patternsNow}); ask the deployment to add a pattern matching the role (e.g. ${arn}) to allowedRoleArnPatterns, or drop targetRoleARN`,
+      },
+    ];
+  }
+  if (allowedWithoutTags(arn, account, settings)) return [];
+  if (carriesAssignableTag(arn, settings, roleTags)) return [];
+  const { allowed, fix } = allowedOwnRoles(settings);
+  const tag = settings.assignableRoleTag;
+  const missing = roleTags?.has(arn) === true && roleTags.get(arn) === undefined;
+  const why = missing
+    ? ' (IAM has no such role, and nothing would vouch for one created later under its name)'
+    : '';
+  const remedy = missing
+    ? `create the role${tag === undefined ? '' : ` tagged ${tag.key}=${tag.value}`} first (or the deployment allow it by allowedRoleArnPatterns)`
+    : fix;
+  return [
+    {
+      path,
+      message: `target role ${arn} may not be assumed for pods${why}: this deployment lets configs name as targetRoleARN only ${allowed}, so that no config hands an existing (possibly admin) role to pods through role chaining; ${remedy}, or drop targetRoleARN`,
     },
   ];
 }
@@ -788,7 +878,15 @@ function entryViolations(
         ),
       );
     }
-    found.push(...roleArnViolation(entry.targetRoleArn, `${entry.path}.targetRoleARN`, patterns));
+    found.push(
+      ...targetRoleViolation(
+        entry.targetRoleArn,
+        `${entry.path}.targetRoleARN`,
+        request.account,
+        settings,
+        lookups.roleTags,
+      ),
+    );
   }
   const association = `${entry.namespace}/${entry.serviceAccount}`;
   return found.map((violation) => ({ ...violation, association }));
@@ -802,7 +900,8 @@ export type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
  * added by well-known policies), denied actions in inline policies (the entry's
  * `permissionPolicy` and the well-known ones, as they will be created) and in the documents of
  * the customer managed policies it attaches, a boundary other than the enforced one, existing
- * roles the deployment does not let configs associate, and namespaces outside the allow-list.
+ * roles (associated or named as target roles) the deployment does not let configs use, and
+ * namespaces outside the allow-list.
  * `lookups` holds what {@link lookUpForGuardrails} read; a role or customer managed policy of the
  * request's account missing from it is refused. Deletes are checked for namespaces only, since
  * they grant nothing; get is not checked.

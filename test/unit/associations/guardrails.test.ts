@@ -12,6 +12,7 @@ import {
   lookUpForGuardrails,
   PolicyGuardViolation,
   policiesToLookUp,
+  rolesToLookUp,
 } from '../../../functions/core/associations/guardrails.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
 import {
@@ -418,6 +419,188 @@ describe('customer managed policies', () => {
     assert.deepEqual(read.sort(), [MISSING, READER, ADMIN_IN_DISGUISE].sort());
     assert.deepEqual(lookups.policyDocuments, documents);
     assert.equal(lookups.roleTags.size, 0);
+  });
+});
+
+describe('target roles (targetRoleARN)', () => {
+  const ADMIN = `arn:aws:iam::${ACCOUNT}:role/admin`;
+  const OPTED_IN = `arn:aws:iam::${ACCOUNT}:role/teams/opted-in`;
+  const SERVICE_ROLE = `arn:aws:iam::${ACCOUNT}:role/eks-pia/demo-reader`;
+  const MISSING = `arn:aws:iam::${ACCOUNT}:role/not-created-yet`;
+  const ORG_ACCESS = 'arn:aws:iam::444455556666:role/OrganizationAccountAccessRole';
+  const roleTags = new Map<string, Record<string, string> | undefined>([
+    [ADMIN, { team: 'platform' }],
+    [OPTED_IN, { 'eks-pia/assignable': 'true' }],
+    [MISSING, undefined],
+  ]);
+  /** An entry whose own role eks-pia builds (nothing to refuse there), chaining into `target`. */
+  const chaining = (target: string, operation: 'create' | 'update' | 'apply' = 'create') => ({
+    operation,
+    account: ACCOUNT,
+    entries: [desired({ permissionPolicyARNs: [S3_READ], targetRoleARN: target })],
+  });
+  const targetViolations = (
+    request: ReturnType<typeof chaining>,
+    settings: GuardrailSettings = DEFAULT_GUARDRAILS,
+  ) => findGuardrailViolations(request, settings, { roleTags, policyDocuments: new Map() });
+
+  it('look up the tags of the account’s own targets, with the associated roles', () => {
+    const request = chaining(ADMIN);
+    request.entries.push(
+      desiredAt(1, { roleARN: USER_ROLE, targetRoleARN: OPTED_IN }),
+      desiredAt(2, { roleARN: OPTED_IN, targetRoleARN: SERVICE_ROLE }),
+      desiredAt(3, { roleARN: OPTED_IN, targetRoleARN: ORG_ACCESS }),
+      desiredAt(4, { roleARN: OPTED_IN, targetRoleARN: '' }),
+    );
+    assert.deepEqual(
+      rolesToLookUp(request, DEFAULT_GUARDRAILS).sort(),
+      [ADMIN, OPTED_IN, USER_ROLE].sort(),
+    );
+    const allowing = { ...DEFAULT_GUARDRAILS, allowedRoleArnPatterns: [ADMIN] };
+    assert.deepEqual(rolesToLookUp(request, allowing).sort(), [OPTED_IN, USER_ROLE].sort());
+    assert.deepEqual(rolesToLookUp({ ...request, operation: 'delete' }, DEFAULT_GUARDRAILS), []);
+  });
+
+  it('read a target’s tags through the reader, the other account’s never', async () => {
+    const read: string[] = [];
+    const request = chaining(ADMIN);
+    request.entries.push(
+      desiredAt(1, { permissionPolicyARNs: [S3_READ], targetRoleARN: ORG_ACCESS }),
+    );
+    const lookups = await lookUpForGuardrails(request, DEFAULT_GUARDRAILS, {
+      roleTags: async (name) => {
+        read.push(name);
+        return roleTags.get(`arn:aws:iam::${ACCOUNT}:role/${name}`);
+      },
+      policyDocument: async () => assert.fail('no customer managed policy to read'),
+    });
+    assert.deepEqual(read, ['admin']);
+    assert.deepEqual([...lookups.roleTags], [[ADMIN, { team: 'platform' }]]);
+  });
+
+  for (const operation of ['create', 'update', 'apply'] as const) {
+    it(`refuse by default a target of the account without the opt-in tag (${operation})`, () => {
+      const found = targetViolations(chaining(ADMIN, operation));
+      assert.deepEqual(
+        found.map((violation) => violation.path),
+        [`${PATH}.targetRoleARN`],
+      );
+      assert.match(
+        found[0]?.message ?? '',
+        /^target role arn:aws:iam::111122223333:role\/admin may not be assumed for pods: this deployment lets configs name as targetRoleARN only roles eks-pia created \(path \/eks-pia\/\) and roles tagged eks-pia\/assignable=true, .*; have the role's owner tag it eks-pia\/assignable=true \(or the deployment allow it by allowedRoleArnPatterns\), or drop targetRoleARN$/,
+      );
+    });
+  }
+
+  it('accept a target of the account carrying the opt-in tag, or created by eks-pia', () => {
+    assert.deepEqual(targetViolations(chaining(OPTED_IN)), []);
+    assert.deepEqual(targetViolations(chaining(SERVICE_ROLE)), []);
+  });
+
+  it('accept a target of the account the deployment allows by pattern, untagged', () => {
+    const settings = {
+      ...DEFAULT_GUARDRAILS,
+      allowedRoleArnPatterns: [`arn:aws:iam::${ACCOUNT}:role/adm*`],
+    };
+    assert.deepEqual(targetViolations(chaining(ADMIN), settings), []);
+  });
+
+  it('honour the tag the deployment chose, and no tag when it chose none', () => {
+    const otherTag = {
+      ...DEFAULT_GUARDRAILS,
+      assignableRoleTag: { key: 'team', value: 'platform' },
+    };
+    assert.deepEqual(targetViolations(chaining(ADMIN), otherTag), []);
+    assert.equal(targetViolations(chaining(OPTED_IN), otherTag).length, 1);
+    const noTag = { ...DEFAULT_GUARDRAILS, assignableRoleTag: undefined };
+    const found = targetViolations(chaining(OPTED_IN), noTag);
+    assert.match(
+      found[0]?.message ?? '',
+      /ask the deployment to add the role to allowedRoleArnPatterns, or drop targetRoleARN$/,
+    );
+  });
+
+  it('refuse a target of the account that was not looked up, or that IAM does not have', () => {
+    const unread = findGuardrailViolations(chaining(OPTED_IN), DEFAULT_GUARDRAILS, {
+      roleTags: new Map(),
+    });
+    assert.match(unread[0]?.message ?? '', /^target role .*opted-in may not be assumed for pods:/);
+    const missing = targetViolations(chaining(MISSING));
+    assert.match(
+      missing[0]?.message ?? '',
+      /not-created-yet may not be assumed for pods \(IAM has no such role, and nothing would vouch for one created later under its name\): .*; create the role tagged eks-pia\/assignable=true first/,
+    );
+  });
+
+  it('refuse by default a target of another account, saying only allowedRoleArnPatterns can allow it', () => {
+    const found = targetViolations(chaining(ORG_ACCESS));
+    assert.deepEqual(
+      found.map((violation) => violation.path),
+      [`${PATH}.targetRoleARN`],
+    );
+    assert.equal(
+      found[0]?.message,
+      "target role arn:aws:iam::444455556666:role/OrganizationAccountAccessRole is in account 444455556666, not 111122223333 where eks-pia runs: eks-pia cannot read another account's roles (GetRole), so no tag can opt them in, and this deployment lets configs name such a target only when it matches allowedRoleArnPatterns (none are set); ask the deployment to add a pattern matching the role (e.g. arn:aws:iam::444455556666:role/OrganizationAccountAccessRole) to allowedRoleArnPatterns, or drop targetRoleARN",
+    );
+  });
+
+  it('accept a target of another account matching allowedRoleArnPatterns, and refuse one matching none', () => {
+    const settings = {
+      ...DEFAULT_GUARDRAILS,
+      allowedRoleArnPatterns: ['arn:aws:iam::444455556666:role/data-readers/*'],
+    };
+    assert.deepEqual(
+      targetViolations(chaining('arn:aws:iam::444455556666:role/data-readers/ledger'), settings),
+      [],
+    );
+    const found = targetViolations(chaining(ORG_ACCESS), settings);
+    assert.match(
+      found[0]?.message ?? '',
+      /only when it matches allowedRoleArnPatterns \(arn:aws:iam::444455556666:role\/data-readers\/\*, none of which matches\)/,
+    );
+  });
+
+  it('check the targets of add-ons’ listed associations too', () => {
+    const addonEntry = {
+      ...desired({
+        namespace: 'kube-system',
+        serviceAccountName: 'ebs-csi-controller-sa',
+        roleARN: OPTED_IN,
+        targetRoleARN: ORG_ACCESS,
+      }),
+      path: 'addons[0].podIdentityAssociations[0]',
+    };
+    const request = {
+      ...chaining(OPTED_IN),
+      addons: {
+        addons: [
+          {
+            path: 'addons[0]',
+            name: 'aws-ebs-csi-driver',
+            tags: {},
+            associations: { kind: 'list' as const, entries: [addonEntry] },
+          },
+        ],
+        autoApply: false,
+        roleContext: { clusterName: 'demo', partition: 'aws' as const, account: ACCOUNT },
+      },
+    };
+    assert.deepEqual(
+      findGuardrailViolations(request, DEFAULT_GUARDRAILS, { roleTags }).map(
+        (violation) => violation.path,
+      ),
+      ['addons[0].podIdentityAssociations[0].targetRoleARN'],
+    );
+  });
+
+  it('leave alone a target being removed (empty targetRoleARN) and deletes', () => {
+    assert.deepEqual(targetViolations(chaining('', 'update')), []);
+    assert.deepEqual(
+      findGuardrailViolations({ ...chaining(ADMIN), operation: 'delete' }, DEFAULT_GUARDRAILS, {
+        roleTags,
+      }),
+      [],
+    );
   });
 });
 

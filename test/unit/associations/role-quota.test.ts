@@ -42,6 +42,20 @@ describe('the roles quota', () => {
     assert.deepEqual(rolesTheRequestMayCreate({ ...request, operation: 'delete' }), []);
   });
 
+  it('counts no target role (targetRoleARN): it is only ever assumed, never created', () => {
+    const request = creating(['team-a']);
+    request.entries.push(
+      desired({
+        serviceAccountName: 'chained',
+        roleName: 'team-b',
+        permissionPolicyARNs: [S3_READ],
+        targetRoleARN: 'arn:aws:iam::444455556666:role/data-reader',
+      }),
+      desired({ serviceAccountName: 'named', roleARN: USER_ROLE, targetRoleARN: USER_ROLE }),
+    );
+    assert.deepEqual(rolesTheRequestMayCreate(request), ['team-a', 'team-b']);
+  });
+
   it('counts a role once whatever the case of its name, as IAM does', async () => {
     const { calls, readers } = account(998, 1000);
     await checkRoleQuota(['team-a', 'Team-A', 'team-b'], readers);
