@@ -578,6 +578,7 @@ describe('target roles (targetRoleARN)', () => {
             path: 'addons[0]',
             name: 'aws-ebs-csi-driver',
             tags: {},
+            irsaPolicies: false,
             associations: { kind: 'list' as const, entries: [addonEntry] },
           },
         ],
