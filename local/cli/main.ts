@@ -50,6 +50,8 @@ const INPUT_ERRORS = new Set([
   'InvalidTaskInputError',
   'PolicyGuardViolation',
   'ClusterNotFoundError',
+  // A selector names a cluster that does not exist (or, for drift, is not managed).
+  'UnknownClusterError',
   'WorkflowDefinitionError',
   'InvalidMigrationInputError',
   // The first state of each workflow refuses a malformed input before anything is changed.

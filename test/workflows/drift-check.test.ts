@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { DriftReport } from '../../functions/core/drift/report.ts';
 import { OWNERSHIP_TAG_KEYS } from '../../functions/core/naming.ts';
+import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
 const ACCOUNT = '111122223333';
@@ -284,5 +285,35 @@ describe('drift-check workflow', () => {
     const none = (await sim.run('drift-check', {})) as DriftReport;
     assert.equal(none.clusterCounts.checked, 0);
     assert.match(none.nextSteps[0] ?? '', /no managed cluster matched/);
+  });
+
+  it('refuses a named cluster that is not managed, and warns of a managed one its tags leave out', async () => {
+    sim = await simulate(WORLD);
+    await sim.run('associations', { ...APPLY, dryRun: true });
+    // demo exists but no apply was recorded for it; nope does not exist at all.
+    await assert.rejects(
+      sim.run('drift-check', { clusters: 'demo,nope' }),
+      (error: unknown) =>
+        error instanceof WorkflowFailedError &&
+        error.error === 'UnknownClusterError' &&
+        error.state === 'List Managed Clusters' &&
+        error.cause.includes(
+          '2 named clusters are not managed: "demo" (a cluster of region us-west-2, but no apply of a config was recorded for it) and "nope" (no cluster of that name in region us-west-2). Managed clusters: none.',
+        ),
+    );
+
+    await sim.run('associations', APPLY);
+    await assert.rejects(
+      sim.run('drift-check', { clusters: 'dmeo' }),
+      (error: unknown) =>
+        error instanceof WorkflowFailedError && /did you mean "demo"\?/.test(error.cause),
+    );
+    const guarded = (await sim.run('drift-check', {
+      clusters: 'demo,tag:env=prod',
+    })) as DriftReport;
+    assert.equal(guarded.clusterCounts.checked, 0);
+    assert.deepEqual(guarded.warnings, [
+      'demo is named in the selector but left out: it has no tag env (the selector wants env=prod)',
+    ]);
   });
 });

@@ -135,8 +135,49 @@ describe('fleet-associations workflow', () => {
       byNames.clusters.map((cluster) => cluster.clusterName),
       ['prod-us'],
     );
+    assert.deepEqual(byNames.warnings, [
+      'staging-1 is named in the selector but left out: its tag env is "staging", not "prod"',
+    ]);
     assert.deepEqual(associationsByCluster(sim)['prod-eu'], []);
     assert.deepEqual(associationsByCluster(sim)['prod-us'], ['default/web', 'payments/reports']);
+  });
+
+  it('refuses a selector naming a cluster that does not exist, in the block or the input, before any cluster is touched', async () => {
+    sim = await simulate(world());
+    for (const input of [
+      { config: { inline: fleetConfig({ clusters: ['prod-eu', 'prod-ue'] }) } },
+      {
+        config: { inline: fleetConfig({ namePattern: 'prod-*' }) },
+        clusters: 'prod-eu,unknown,tag:env=prod',
+      },
+    ]) {
+      await assert.rejects(
+        sim.run('fleet-associations', input),
+        (error: unknown) =>
+          error instanceof WorkflowFailedError &&
+          error.error === 'UnknownClusterError' &&
+          error.state === 'Select Clusters' &&
+          /a named cluster does not exist in region us-west-2: "(prod-ue" \(did you mean "prod-eu"\?\)|unknown")\. The region's clusters: prod-eu, prod-us, prod-zz-noagent and staging-1\. Nothing was changed/.test(
+            error.cause,
+          ),
+      );
+    }
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => !call.startsWith('s3:')),
+      [],
+    );
+  });
+
+  it('warns of a name pattern that matches no cluster', async () => {
+    sim = await simulate(world());
+    const report = (await sim.run('fleet-associations', {
+      config: { inline: fleetConfig({ namePattern: 'prdo-*' }) },
+    })) as FleetReport;
+    assert.equal(report.clusterCounts.selected, 0);
+    assert.deepEqual(report.warnings, [
+      'namePattern "prdo-*" matches no name among the 4 clusters of region us-west-2: check it for a typo (* matches any run of characters, ? one; case counts)',
+    ]);
+    assert.match(report.nextSteps[0] ?? '', /no cluster matched names prdo-\*/);
   });
 
   it('starts from a config uploaded under fleet/; a dry run changes nothing', async () => {

@@ -162,4 +162,23 @@ describe('fleet-migration workflow', () => {
       [],
     );
   });
+
+  it('refuses a selector naming a cluster that does not exist before migrating any', async () => {
+    sim = await simulate(world());
+    const mark = sim.simulator.calls.length;
+    await assert.rejects(
+      sim.run('fleet-migration', { clusters: 'prod-eu,typo-cluster', approve: true }),
+      (error: unknown) =>
+        error instanceof WorkflowFailedError &&
+        error.error === 'UnknownClusterError' &&
+        /"typo-cluster"\. The region's clusters: prod-broken, prod-eu, prod-us and staging-1/.test(
+          error.cause,
+        ),
+    );
+    assert.deepEqual(
+      sim.mutatingSince(mark).filter((call) => !call.startsWith('events:')),
+      [],
+    );
+    assert.deepEqual(associated(sim)['prod-eu'], []);
+  });
 });

@@ -61,6 +61,8 @@ export interface DriftReport {
   driftedItems: number;
   clusters: DriftClusterOutcome[];
   reportLocation: string;
+  /** From the selection: named clusters its other conditions left out, a pattern matching none. */
+  warnings: string[];
   nextSteps: string[];
 }
 
@@ -137,6 +139,7 @@ export function buildDriftReport(input: {
   selector: string;
   iterations: readonly DriftIteration[];
   reportLocation: string;
+  warnings?: readonly string[];
 }): DriftReport {
   const clusters = input.iterations.map(outcomeOf);
   const count = (result: DriftClusterOutcome['result']) =>
@@ -184,6 +187,7 @@ export function buildDriftReport(input: {
     driftedItems: clusters.reduce((sum, cluster) => sum + drifted(cluster), 0),
     clusters,
     reportLocation: input.reportLocation,
+    warnings: [...(input.warnings ?? [])],
     nextSteps,
   };
 }

@@ -7,10 +7,13 @@
  *       namePattern: "prod-*"          # names matching a `*` / `?` glob
  *       tags: {env: prod}              # EKS cluster tags, every one given
  *
- * and a cluster is selected when it meets every condition given. `{{cluster}}` in a namespace,
- * a role name or a tag value stands for the selected cluster's name, so one file can give each
- * cluster its own roles. The rest of the file is an ordinary ClusterConfig, validated for each
- * cluster once its name is filled in (a role name can only be checked for length then).
+ * and a cluster is selected when it meets every condition given. A name in `clusters` must be a
+ * cluster (the selecting task refuses one that is not: {@link UnknownClusterError}); a named
+ * cluster the other conditions leave out is reported, not refused ({@link selectClusters}).
+ * `{{cluster}}` in a namespace, a role name or a tag value stands for the selected cluster's
+ * name, so one file can give each cluster its own roles. The rest of the file is an ordinary
+ * ClusterConfig, validated for each cluster once its name is filled in (a role name can only be
+ * checked for length then).
  */
 
 import pMap from 'p-map';
@@ -20,6 +23,7 @@ import {
   isClusterName,
   isRegionName,
 } from '../config/index.ts';
+import { closestName, listInEnglish, quote } from '../config/wording.ts';
 import { isMapping } from '../config/yaml-text.ts';
 import { NamedError } from '../errors.ts';
 import { globMatches } from '../glob.ts';
@@ -266,41 +270,159 @@ export function selectorNeedsTags(selector: FleetSelector): boolean {
   return selector.tags !== undefined;
 }
 
+/**
+ * Why the config is not for the cluster, a clause per condition it fails (its region, each
+ * condition its selector gives); none when the config selects it.
+ */
+export function exclusionReasons(config: FleetSelection, cluster: FleetCluster): string[] {
+  const { clusters, namePattern, tags } = config.selector;
+  const reasons: string[] = [];
+  if (config.region !== undefined && config.region !== cluster.region) {
+    reasons.push(
+      `it is in region ${cluster.region}, and the config is limited to ${config.region}`,
+    );
+  }
+  if (clusters !== undefined && !clusters.includes(cluster.name)) {
+    reasons.push('its name is not among the clusters named');
+  }
+  if (namePattern !== undefined && !globMatches(namePattern, cluster.name)) {
+    reasons.push(`its name does not match namePattern ${quote(namePattern)}`);
+  }
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    const found = cluster.tags[key];
+    if (found === value) continue;
+    reasons.push(
+      found === undefined
+        ? `it has no tag ${key} (the selector wants ${key}=${value})`
+        : `its tag ${key} is ${quote(found)}, not ${quote(value)}`,
+    );
+  }
+  return reasons;
+}
+
 /** Whether the config is for the cluster: its region, and every condition its selector gives. */
 export function fleetSelects(config: FleetSelection, cluster: FleetCluster): boolean {
-  const { clusters, namePattern, tags } = config.selector;
-  return (
-    (config.region === undefined || config.region === cluster.region) &&
-    (clusters === undefined || clusters.includes(cluster.name)) &&
-    (namePattern === undefined || globMatches(namePattern, cluster.name)) &&
-    (tags === undefined ||
-      Object.entries(tags).every(([key, value]) => cluster.tags[key] === value))
-  );
+  return exclusionReasons(config, cluster).length === 0;
 }
 
 /** DescribeCluster calls at once while reading tags (EKS throttles reads per account). */
 const DESCRIBE_CONCURRENCY = 5;
 
+/** Names an error or a warning lists before "and N more". */
+export const MAX_LISTED_NAMES = 10;
+
+/** `a, b and c`, the first {@link MAX_LISTED_NAMES} and how many more; `none` for no name. */
+export function listNames(names: readonly string[]): string {
+  if (names.length === 0) return 'none';
+  const shown = names.slice(0, MAX_LISTED_NAMES);
+  const more = names.length - shown.length;
+  return listInEnglish(more > 0 ? [...shown, `${more} more`] : shown);
+}
+
+/**
+ * A selector names clusters by exact name (the `clusters` list, or the plain names of
+ * `--clusters`) that are not among those it is matched against: a typo, or a cluster deleted or
+ * never managed. Selecting the others would hide it (a run over the clusters that exist, reported
+ * as a success), so the run stops before anything changes.
+ */
+export class UnknownClusterError extends NamedError {
+  override readonly name = 'UnknownClusterError';
+}
+
+/** The names the selector's `clusters` gives that are not among `names`, once each, in order. */
+export function unknownClusterNames(selector: FleetSelector, names: readonly string[]): string[] {
+  const known = new Set(names);
+  return [...new Set(selector.clusters ?? [])].filter((name) => !known.has(name));
+}
+
+/**
+ * The unknown names for an error message, each quoted with what `note` knows of it and the name
+ * among `candidates` it most likely meant: `"prod-ue" (did you mean "prod-eu"?)`.
+ */
+export function describeUnknownNames(
+  unknown: readonly string[],
+  candidates: readonly string[],
+  note: (name: string) => string | undefined = () => undefined,
+): string {
+  const described = unknown.slice(0, MAX_LISTED_NAMES).map((name) => {
+    const suggestion = closestName(name, candidates);
+    const remarks = [
+      note(name),
+      suggestion === undefined ? undefined : `did you mean ${quote(suggestion)}?`,
+    ].filter((remark) => remark !== undefined);
+    return remarks.length === 0 ? quote(name) : `${quote(name)} (${remarks.join('; ')})`;
+  });
+  const more = unknown.length - described.length;
+  return listInEnglish(more > 0 ? [...described, `${more} more`] : described);
+}
+
+/** The clusters a selection selects, and what the people who wrote the selector should hear. */
+export interface ClusterSelection {
+  /** The clusters selected, in the order given. */
+  selected: string[];
+  /**
+   * A cluster the selector names that exists but another condition leaves out (the name is right,
+   * its tags or the name pattern are not what the selector asks), and a name pattern matching no
+   * name at all: each in a line.
+   */
+  warnings: string[];
+}
+
 /**
  * The clusters among `names` (all in `region`) the selection matches, in the order given. Their
  * tags are read only when the selector names tags; a cluster whose tags come back undefined
- * (deleted since it was listed) is not selected.
+ * (deleted since it was listed) is not selected. `among` says what `names` are, for the warnings
+ * (`the 4 clusters of region us-west-2`). Names the selector gives that are not among `names` are
+ * the caller's to refuse first ({@link unknownClusterNames}).
+ *
+ * The conditions a selector gives must all hold, so a cluster it names exactly but whose tags (or
+ * name) the other conditions refuse is left out: `--clusters prod-eu,prod-us,tag:env=prod` is a
+ * list with a guard, and the guard holds. It is not a typo, so it does not stop the run, but it is
+ * no silent drop either: a warning names the cluster and each condition it fails.
  */
 export async function selectClusters(
   names: readonly string[],
   selection: FleetSelection,
   region: string,
   clusterTags: (name: string) => Promise<Record<string, string> | undefined>,
-): Promise<string[]> {
-  const selected = await pMap(
+  among: string,
+): Promise<ClusterSelection> {
+  const { selector } = selection;
+  const named = new Set(selector.clusters ?? []);
+  const reasons = await pMap(
     names,
     async (name) => {
-      const tags = selectorNeedsTags(selection.selector) ? await clusterTags(name) : {};
-      return tags !== undefined && fleetSelects(selection, { name, region, tags });
+      const tags = selectorNeedsTags(selector) ? await clusterTags(name) : {};
+      if (tags === undefined) return ['it no longer exists'];
+      return exclusionReasons(selection, { name, region, tags });
     },
     { concurrency: DESCRIBE_CONCURRENCY },
   );
-  return names.filter((_, index) => selected[index]);
+  const excluded = names.flatMap((name, index) =>
+    named.has(name) && (reasons[index] ?? []).length > 0
+      ? [`${name} is named in the selector but left out: ${listInEnglish(reasons[index] ?? [])}`]
+      : [],
+  );
+  const warnings = excluded.slice(0, MAX_LISTED_NAMES);
+  if (excluded.length > warnings.length) {
+    warnings.push(
+      `${excluded.length - warnings.length} more clusters named in the selector are left out by its other conditions`,
+    );
+  }
+  const { namePattern } = selector;
+  if (
+    namePattern !== undefined &&
+    names.length > 0 &&
+    !names.some((name) => globMatches(namePattern, name))
+  ) {
+    warnings.push(
+      `namePattern ${quote(namePattern)} matches no name among ${among}: check it for a typo (* matches any run of characters, ? one; case counts)`,
+    );
+  }
+  return {
+    selected: names.filter((_, index) => (reasons[index] ?? []).length === 0),
+    warnings,
+  };
 }
 
 function fillPlaceholders(value: unknown, clusterName: string): unknown {

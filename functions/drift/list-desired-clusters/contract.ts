@@ -19,6 +19,7 @@ export const output = z.object({
       prune: z.boolean(),
     }),
   ),
+  warnings: z.array(z.string()),
 });
 
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
@@ -26,7 +27,7 @@ export const descriptor: ContractDescriptor = {
   timeoutSeconds: 240,
   worstCase: {
     sequentialCalls: 45,
-    why: "S3 listing of desired/ (a page per 1,000 keys), then each selected cluster's run record and, for a tags selector, its DescribeCluster, five at a time (100 clusters: 40 rounds); one throttled.",
+    why: "S3 listing of desired/ (a page per 1,000 keys), then each selected cluster's run record and, for a tags selector, its DescribeCluster, five at a time (100 clusters: 40 rounds); one throttled. A selector naming unmanaged clusters instead describes up to 10 of them (2 rounds) and stops.",
   },
   awsCalls: ['s3:ListBucket', 's3:GetObject', 'eks:DescribeCluster'],
   grants: ['desired-state:read', 'describe-clusters'],

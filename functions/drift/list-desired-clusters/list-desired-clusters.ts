@@ -7,8 +7,13 @@ import {
 } from '../../core/desired-state.ts';
 import {
   describeSelector,
+  describeUnknownNames,
   type FleetSelector,
+  listNames,
+  MAX_LISTED_NAMES,
   selectClusters,
+  UnknownClusterError,
+  unknownClusterNames,
 } from '../../core/fleet/fleet-config.ts';
 import { clustersField } from '../../core/fleet/fleet-input.ts';
 
@@ -36,6 +41,8 @@ export interface DriftCheckPlan {
   /** The clusters checked, in a line. */
   selector: string;
   clusters: CheckedCluster[];
+  /** Named clusters the selector's other conditions leave out, a pattern matching no name. */
+  warnings: string[];
 }
 
 const INPUT_FORM =
@@ -60,9 +67,39 @@ function parseInput(given: unknown): { selector: FleetSelector | undefined; heal
 }
 
 /**
+ * Refuses a selector naming clusters that are not managed (no desired state is recorded for
+ * them), saying for each whether it is a cluster of the region at all (DescribeCluster, for the
+ * names listed) and which managed cluster it most likely meant.
+ */
+async function refuseUnmanaged(
+  selector: FleetSelector,
+  managed: readonly string[],
+  deps: ListDesiredClustersDeps,
+): Promise<void> {
+  const unknown = unknownClusterNames(selector, managed);
+  if (unknown.length === 0) return;
+  const listed = unknown.slice(0, MAX_LISTED_NAMES);
+  const exists = await pMap(listed, async (name) => (await deps.clusterTags(name)) !== undefined, {
+    concurrency: READ_CONCURRENCY,
+  });
+  const existing = new Set(listed.filter((_, index) => exists[index]));
+  const one = unknown.length === 1;
+  const described = describeUnknownNames(unknown, managed, (name) =>
+    existing.has(name)
+      ? `a cluster of region ${deps.deploymentRegion}, but no apply of a config was recorded for it`
+      : `no cluster of that name in region ${deps.deploymentRegion}`,
+  );
+  throw new UnknownClusterError(
+    `${describeSelector(selector)}: ${one ? 'a named cluster is' : `${unknown.length} named clusters are`} not managed: ${described}. Managed clusters: ${listNames(managed)}. Nothing was checked: correct or remove ${one ? 'the name' : 'those names'}; a cluster is managed once an apply (not a dry run) of a config has run on it`,
+  );
+}
+
+/**
  * The clusters whose desired state the service keeps (every cluster an apply was recorded for),
  * narrowed by the input's `clusters`, each with where its desired config is and how it was
- * applied, for the drift check to plan that apply again.
+ * applied, for the drift check to plan that apply again. A cluster the input names that is not
+ * managed stops the check (UnknownClusterError), as in a fleet run: checking the others would
+ * report "in sync" for a cluster nobody checked.
  */
 export async function listDesiredClusters(
   input: unknown,
@@ -73,10 +110,17 @@ export async function listDesiredClusters(
     .map(clusterOfDesiredRunKey)
     .filter((name): name is string => name !== undefined)
     .sort();
-  const selected =
+  if (selector !== undefined) await refuseUnmanaged(selector, recorded, deps);
+  const { selected, warnings } =
     selector === undefined
-      ? recorded
-      : await selectClusters(recorded, { selector }, deps.deploymentRegion, deps.clusterTags);
+      ? { selected: recorded, warnings: [] }
+      : await selectClusters(
+          recorded,
+          { selector },
+          deps.deploymentRegion,
+          deps.clusterTags,
+          `the ${recorded.length} managed cluster${recorded.length === 1 ? '' : 's'}`,
+        );
   const clusters = await pMap(
     selected,
     async (clusterName) => {
@@ -94,5 +138,6 @@ export async function listDesiredClusters(
     heal,
     selector: selector === undefined ? 'every managed cluster' : describeSelector(selector),
     clusters,
+    warnings,
   };
 }

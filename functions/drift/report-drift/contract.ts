@@ -26,6 +26,7 @@ export const input = z.object({
   run: z.looseObject({
     heal: z.boolean(),
     selector: z.string(),
+    warnings: z.array(z.string()),
     results: clusterRunResults(),
   }),
 });

@@ -11,7 +11,12 @@ import {
 
 export interface ReportDriftInput {
   runId: string;
-  run: { heal: boolean; selector: string; results: { clusterName: string }[] };
+  run: {
+    heal: boolean;
+    selector: string;
+    warnings: string[];
+    results: { clusterName: string }[];
+  };
 }
 
 export interface ReportDriftDeps extends ClusterRunReportDeps<DriftReport> {
@@ -28,6 +33,7 @@ export async function reportDrift(input: ReportDriftInput, deps: ReportDriftDeps
     runId: input.runId,
     heal: input.run.heal,
     selector: input.run.selector,
+    warnings: input.run.warnings,
     iterations: await loadClusterOutcomes(input.run.results, (name) =>
       deps.loadOutcome(input.runId, name),
     ),

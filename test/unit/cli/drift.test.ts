@@ -53,6 +53,22 @@ describe('eks-pia drift', () => {
     assert.match(after.out, /^demo +in sync +0 missing, 0 changed, 0 to prune, 0 undeclared/m);
   });
 
+  it('exits 2 for a --cluster that is not managed, where it reported nothing to check', async () => {
+    const dir = scratch();
+    const world = join(dir, 'world.yaml');
+    writeFileSync(
+      world,
+      `account: "${ACCOUNT}"\nregion: us-west-2\ncaller: arn:aws:iam::${ACCOUNT}:role/automation\nclusters:\n  - {name: demo, version: "1.31"}\n`,
+    );
+    const result = await cli('drift', '--cluster', 'nope', '--simulate', world);
+    assert.equal(result.code, 2, result.out);
+    assert.match(
+      result.err,
+      /UnknownClusterError: clusters nope: a named cluster is not managed: "nope" \(no cluster of that name in region us-west-2\)\. Managed clusters: none\./,
+    );
+    assert.doesNotMatch(result.out, /no managed cluster to check/);
+  });
+
   it('refuses --cluster with --clusters before running anything', async () => {
     const result = await cli('drift', '--cluster', 'a', '--clusters', 'b');
     assert.equal(result.code, 2);

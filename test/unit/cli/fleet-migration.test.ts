@@ -53,12 +53,16 @@ describe('eks-pia utils migrate-to-pod-identity --clusters', () => {
     assert.match(approved.out, /service accounts: 2 migrated/);
   });
 
-  it('exits 2 before running anything for a bad selector, both --cluster and --clusters, or a bad option', async () => {
+  it('exits 2 before migrating anything for a bad selector, an unknown cluster name, both --cluster and --clusters, or a bad option', async () => {
     const world = fleetWorld();
     for (const [args, pattern] of [
       [['--clusters', 'a-*,b-*'], /2 name patterns/],
       [['--clusters', 'prod-*', '--cluster', 'prod-a'], /cannot both be set/],
       [['--clusters', 'prod-*', '--namespace', 'Bad_NS'], /namespace/],
+      [
+        ['--clusters', 'prod-a,typo-cluster', '--approve'],
+        /UnknownClusterError: .*"typo-cluster"\. The region's clusters: dev-a, prod-a and prod-b/,
+      ],
     ] as const) {
       const result = await cli('utils', 'migrate-to-pod-identity', ...args, '--simulate', world);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.out}${result.err}`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, scratch } from './run-cli.ts';
@@ -52,6 +52,33 @@ describe('eks-pia apply podidentityassociation with a fleet config', () => {
     assert.match(result.out, /^prod-b +succeeded +1 /m);
     assert.doesNotMatch(result.out, /dev-a|prod-c/);
     assert.match(result.out, /on 2 clusters \(clusters prod-a, prod-b\): 0 failed/);
+  });
+
+  it('exits 2, changing nothing, when --clusters names a cluster that does not exist', async () => {
+    const { dir, world, fleet } = files();
+    const state = join(dir, 'state.json');
+    const result = await cli(
+      'apply',
+      'podidentityassociation',
+      '-f',
+      fleet,
+      '--clusters',
+      'prod-a,unknown',
+      '--simulate',
+      world,
+      '--state-out',
+      state,
+    );
+    assert.equal(result.code, 2, result.err);
+    assert.match(
+      result.err,
+      /UnknownClusterError: clusters prod-a, unknown: a named cluster does not exist in region us-west-2: "unknown"\. The region's clusters: dev-a, prod-a, prod-b and prod-c\. Nothing was changed/,
+    );
+    assert.doesNotMatch(result.out, /^prod-a/m);
+    const after = JSON.parse(readFileSync(state, 'utf8')) as {
+      clusters: { podIdentityAssociations: unknown[] }[];
+    };
+    assert.ok(after.clusters.every((cluster) => cluster.podIdentityAssociations.length === 0));
   });
 
   it('exits 1 after the report when a selected cluster failed, the others applied', async () => {

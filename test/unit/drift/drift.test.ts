@@ -9,6 +9,7 @@ import {
   desiredConfigKey,
 } from '../../../functions/core/desired-state.ts';
 import { buildDriftReport } from '../../../functions/core/drift/report.ts';
+import { UnknownClusterError } from '../../../functions/core/fleet/fleet-config.ts';
 import { listDesiredClusters } from '../../../functions/drift/list-desired-clusters/list-desired-clusters.ts';
 
 const counts = (created: number, updated = 0, deleted = 0, failed = 0) => ({
@@ -112,6 +113,53 @@ describe('listDesiredClusters', () => {
       ['prod-a'],
     );
     assert.equal(byTags.heal, true);
+  });
+
+  it('refuses a named cluster that is not managed, saying whether it exists at all, before reading a desired state', async () => {
+    const described: string[] = [];
+    const read: string[] = [];
+    const refusing = {
+      ...deps({ 'staging-1': {} }),
+      clusterTags: async (name: string) => {
+        described.push(name);
+        return name === 'staging-1' ? {} : undefined;
+      },
+      readRun: async (name: string): Promise<DesiredRun> => {
+        read.push(name);
+        return { scope: 'all', prune: false, runId: 'r' };
+      },
+    };
+    await assert.rejects(
+      listDesiredClusters({ clusters: 'prod-a,prod-aa,staging-1,nope' }, refusing),
+      (error: unknown) =>
+        error instanceof UnknownClusterError &&
+        error.message.includes(
+          '3 named clusters are not managed: "prod-aa" (no cluster of that name in region us-west-2; did you mean "prod-a"?), "staging-1" (a cluster of region us-west-2, but no apply of a config was recorded for it) and "nope" (no cluster of that name in region us-west-2). Managed clusters: dev-a, prod-a and prod-b. Nothing was checked',
+        ),
+    );
+    assert.deepEqual(described.sort(), ['nope', 'prod-aa', 'staging-1']);
+    assert.deepEqual(read, []);
+  });
+
+  it('checks a named managed cluster its tags leave out, saying why; warns of a pattern matching no managed cluster', async () => {
+    const guarded = await listDesiredClusters(
+      { clusters: 'prod-a,prod-b,tag:env=prod' },
+      deps({ 'prod-a': { env: 'prod' }, 'prod-b': { env: 'dev' }, 'dev-a': { env: 'dev' } }),
+    );
+    assert.deepEqual(
+      guarded.clusters.map((cluster) => cluster.clusterName),
+      ['prod-a'],
+    );
+    assert.deepEqual(guarded.warnings, [
+      'prod-b is named in the selector but left out: its tag env is "dev", not "prod"',
+    ]);
+
+    const typo = await listDesiredClusters({ clusters: 'prdo-*' }, deps({}));
+    assert.deepEqual(typo.clusters, []);
+    assert.match(
+      typo.warnings[0] ?? '',
+      /namePattern "prdo-\*" matches no name among the 3 managed clusters/,
+    );
   });
 
   it('refuses an input it cannot read, saying which field', async () => {

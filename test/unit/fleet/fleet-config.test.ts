@@ -4,10 +4,13 @@ import { ConfigValidationError } from '../../../functions/core/config/index.ts';
 import {
   configForCluster,
   describeSelector,
+  describeUnknownNames,
+  exclusionReasons,
   FleetSelectorError,
   fleetSelects,
   parseClustersFlag,
   readFleetConfig,
+  unknownClusterNames,
 } from '../../../functions/core/fleet/fleet-config.ts';
 
 const SOURCE = 's3://configs/fleet/apps.yaml';
@@ -133,6 +136,45 @@ describe('fleetSelects', () => {
   it("limits a config with metadata.region to that region's clusters", () => {
     assert.equal(select({ namePattern: '*' }, 'eu-west-1'), true);
     assert.equal(select({ namePattern: '*' }, 'us-east-1'), false);
+  });
+});
+
+describe('exclusionReasons and the names a selector gives', () => {
+  it('says each condition a cluster fails', () => {
+    assert.deepEqual(
+      exclusionReasons(
+        {
+          selector: { namePattern: 'dev-*', tags: { env: 'dev', owner: 'x' } },
+          region: 'us-east-1',
+        },
+        CLUSTER,
+      ),
+      [
+        'it is in region eu-west-1, and the config is limited to us-east-1',
+        'its name does not match namePattern "dev-*"',
+        'its tag env is "prod", not "dev"',
+        'it has no tag owner (the selector wants owner=x)',
+      ],
+    );
+    assert.deepEqual(exclusionReasons({ selector: { clusters: ['prod-eu'] } }, CLUSTER), []);
+  });
+
+  it('finds the names that are not clusters, each once, and lists at most ten of them', () => {
+    const existing = ['prod-eu', 'prod-us'];
+    assert.deepEqual(
+      unknownClusterNames({ clusters: ['prod-eu', 'x', 'x', 'prod-uss'] }, existing),
+      ['x', 'prod-uss'],
+    );
+    assert.deepEqual(unknownClusterNames({ namePattern: 'nope-*' }, existing), []);
+    const many = Array.from({ length: 12 }, (_, index) => `c${index}`);
+    assert.equal(
+      describeUnknownNames(many, existing),
+      '"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9" and 2 more',
+    );
+    assert.equal(
+      describeUnknownNames(['prod-uss'], existing),
+      '"prod-uss" (did you mean "prod-us"?)',
+    );
   });
 });
 
