@@ -218,7 +218,6 @@ async function eksctlStackOf(
       },
       namespace,
       serviceAccount,
-      existing,
     );
     if (removal.kind !== 'stack') return finding;
     await deps.deleteEksctlRoleStack(removal.stackName, request.clusterName, {

@@ -12,9 +12,9 @@ import {
   ConfigValidationError,
   carriesPermissions,
   hasPermissionPolicy,
-  hasWellKnownPolicy,
   iamTagCharacterProblems,
   type PodIdentityAssociationConfig,
+  reservedTagKeyProblems,
   WELL_KNOWN_POLICY_NAMES,
 } from '../config/index.ts';
 import {
@@ -209,7 +209,11 @@ function buildManagedRole(
   };
   // The config's rules check these for an entry; here they hold for the roles of an add-on's
   // recommended associations too, built once EKS names them.
-  for (const message of iamTagCharacterProblems({ ...context.clusterTags, ...entry.tags })) {
+  const givenTags = { ...context.clusterTags, ...entry.tags };
+  for (const message of [
+    ...iamTagCharacterProblems(givenTags),
+    ...reservedTagKeyProblems(Object.keys(givenTags)),
+  ]) {
     issues.push({ path: `${path}.tags`, message });
   }
   // IAM takes tag keys without regard to case: two such keys refuse the whole CreateRole.
@@ -218,7 +222,8 @@ function buildManagedRole(
     keysByCase.set(key.toLowerCase(), [...(keysByCase.get(key.toLowerCase()) ?? []), key]);
   }
   for (const keys of keysByCase.values()) {
-    if (keys.length < 2) continue;
+    // A clash with an ownership tag is the reserved key refused above.
+    if (keys.length < 2 || reservedTagKeyProblems(keys).length > 0) continue;
     issues.push({
       path: `${path}.tags`,
       message: `the role would carry tags ${keys.map((key) => `"${key}"`).join(' and ')}, keys IAM takes as one (it ignores their case); keep one of them (metadata.tags, these tags and the ownership tags eks-pia adds all go on the role)`,

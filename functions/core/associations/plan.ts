@@ -880,7 +880,6 @@ export function roleRemoval(
   },
   namespace: string,
   serviceAccount: string,
-  existing: ExistingAssociation | undefined,
 ):
   | { kind: 'role'; roleName: string }
   | { kind: 'stack'; stackName: string }
@@ -953,7 +952,7 @@ function decideRemoval(
   }
 
   let roleName: string | undefined;
-  const removal = roleRemoval(state, namespace, serviceAccount, existing);
+  const removal = roleRemoval(state, namespace, serviceAccount);
   if (removal.kind === 'role') {
     changes.deleteRole = true;
     roleName = removal.roleName;

@@ -26,6 +26,7 @@ export {
   MAX_TAG_KEY_LENGTH,
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS_PER_ASSOCIATION,
+  reservedTagKeyProblems,
   SCOPES,
   type Scope,
 } from './rules.ts';

@@ -234,6 +234,8 @@ function tagProblems(tags: Readonly<Record<string, string>>, added: readonly str
       problems.push(
         `tag key ${quote(key)} starts with "aws:", which AWS reserves for its own tags; choose another key`,
       );
+    } else {
+      problems.push(...reservedTagKeyProblems([key]));
     }
     if (characterCount(value) > MAX_TAG_VALUE_LENGTH) {
       problems.push(
@@ -242,6 +244,24 @@ function tagProblems(tags: Readonly<Record<string, string>>, added: readonly str
     }
   }
   return problems;
+}
+
+/** The prefix of the tags eks-pia records ownership with (naming.ts OWNERSHIP_TAG_KEYS). */
+const RESERVED_TAG_PREFIX = 'eks-pia/';
+
+/**
+ * Tag keys a config may not set: eks-pia's own. A delete or a reconcile trusts them to say what
+ * eks-pia created (`eks-pia/service-account-created` lets a delete remove a service account), so
+ * a config setting one could have eks-pia delete or take over what it never made. IAM and EKS
+ * take keys without regard to case, and so does this check.
+ */
+export function reservedTagKeyProblems(keys: Iterable<string>): string[] {
+  return [...keys]
+    .filter((key) => key.toLowerCase().startsWith(RESERVED_TAG_PREFIX))
+    .map(
+      (key) =>
+        `tag key ${quote(key)} starts with "${RESERVED_TAG_PREFIX}", which eks-pia reserves for the tags that record what it created; choose another key`,
+    );
 }
 
 /**

@@ -154,7 +154,7 @@ describe('desiredFromConfig', () => {
 
   it('tags the role with cluster tags, then entry tags, with the ownership tags always winning', () => {
     const result = desired(
-      { permissionPolicyARNs: [S3_READ], tags: { team: 'entry', 'eks-pia/cluster': 'forged' } },
+      { permissionPolicyARNs: [S3_READ], tags: { team: 'entry' } },
       { clusterTags: { team: 'cluster', env: 'prod' } },
     );
     assert.ok(result.role.kind === 'managed');
@@ -163,7 +163,25 @@ describe('desiredFromConfig', () => {
       env: 'prod',
       ...ownershipTags(CLUSTER, NAMESPACE, SERVICE_ACCOUNT),
     });
-    assert.deepEqual(result.tags, { team: 'entry', 'eks-pia/cluster': 'forged' });
+    assert.deepEqual(result.tags, { team: 'entry' });
+  });
+
+  it('refuses role tags under eks-pia/, whose keys record what eks-pia created, in any case', () => {
+    assert.throws(
+      () =>
+        desired(
+          { permissionPolicyARNs: [S3_READ], tags: { 'eks-pia/service-account-created': 'true' } },
+          { clusterTags: { 'EKS-PIA/cluster': 'forged' } },
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigValidationError);
+        assert.deepEqual(
+          error.issues.map((issue) => issue.message.split(' starts with')[0]),
+          ['tag key "EKS-PIA/cluster"', 'tag key "eks-pia/service-account-created"'],
+        );
+        return true;
+      },
+    );
   });
 
   it('leaves the role unspecified for an update that names neither a role nor permissions', () => {
@@ -218,8 +236,8 @@ describe('desiredFromConfig', () => {
     assert.throws(
       () =>
         desired(
-          { permissionPolicyARNs: [S3_READ], tags: { team: 'entry', 'EKS-PIA/cluster': 'x' } },
-          { clusterTags: { Team: 'cluster' } },
+          { permissionPolicyARNs: [S3_READ], tags: { team: 'entry', OWNER: 'a' } },
+          { clusterTags: { Team: 'cluster', owner: 'b' } },
         ),
       (error: unknown) => {
         assert.ok(error instanceof ConfigValidationError);
@@ -227,7 +245,7 @@ describe('desiredFromConfig', () => {
           error.issues.map((issue) => issue.message.split(',')[0]),
           [
             'the role would carry tags "Team" and "team"',
-            'the role would carry tags "EKS-PIA/cluster" and "eks-pia/cluster"',
+            'the role would carry tags "owner" and "OWNER"',
           ],
         );
         return true;
