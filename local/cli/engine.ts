@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
+import { logger } from '../../functions/aws/lambda.ts';
 import { CONFIG_BUCKET_OUTPUT, STACK_NAME } from '../../infra/stack-outputs.ts';
 import { runWorkflow } from '../runner/run-workflow.ts';
 import { connectToSimulator } from '../runner/simulated-aws.ts';
@@ -73,10 +74,9 @@ export async function openEngine(
       '--s3-object seeds the simulated world; add --simulate WORLD (on AWS, upload with `aws s3 cp`)',
     );
   }
-  if (!options.verbose) {
-    // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  }
+  // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
+  // The logger was built when its module loaded, so its level is set on it, not in the environment.
+  logger.holdLogLevel(options.verbose ? undefined : 'SILENT');
   // Metrics are EMF lines for CloudWatch; here they would only mix into the command's output.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (options.simulate) return openSimulated(options, options.simulate, log);

@@ -31,12 +31,18 @@ interface Spawned {
 /** Runs the real executable; stdout is a pipe read slowly, as `| jq` would. */
 function spawnCli(
   args: string[],
-  options: { stdin?: string; onErr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    stdin?: string;
+    onErr?: (text: string, child: ReturnType<typeof spawn>) => void;
+    /** Added to (undefined: removed from) the environment, in which task logs are silenced. */
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      // spawn leaves out the variables whose value is undefined.
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const chunks: Buffer[] = [];
@@ -114,6 +120,41 @@ describe('eks-pia in pipes and scripts', () => {
     assert.ok(result.out.length > 4 * 65536, `${result.out.length} bytes`);
     const list = JSON.parse(result.out.toString()) as { ServiceAccount: string }[];
     assert.equal(list.length, count);
+  });
+
+  it('keeps task logs off the terminal unless --verbose asks for them', async () => {
+    const args = [
+      'create',
+      'podidentityassociation',
+      '--cluster',
+      'nope',
+      '--namespace',
+      'default',
+      '--service-account-name',
+      'x',
+      '--well-known-policies',
+      'autoScaler',
+      '--simulate',
+      SAMPLES_WORLD,
+    ];
+    // As a user runs it: no POWERTOOLS_LOG_LEVEL, so the task logger is built at INFO, and no
+    // POWERTOOLS_DEV, so its lines are one line each.
+    const env = { POWERTOOLS_LOG_LEVEL: undefined, POWERTOOLS_DEV: undefined };
+    const quiet = await spawnCli(args, { env });
+    assert.equal(quiet.code, 2);
+    assert.equal(
+      quiet.err,
+      'Error: ClusterNotFoundError: cluster "nope" does not exist in region us-west-2; check metadata.name and metadata.region (or --cluster and --region)\n' +
+        '  (failed in state "Check Cluster")\n',
+    );
+
+    const verbose = await spawnCli([...args, '--verbose'], { env });
+    assert.equal(verbose.code, 2);
+    assert.match(
+      verbose.err,
+      /^\{"level":"ERROR","message":"check-cluster-readiness failed with ClusterNotFoundError: .*"stack":"ClusterNotFoundError/m,
+    );
+    assert.match(verbose.err, /^ {2}\[sim\] eks DescribeCluster 404$/m);
   });
 
   it('reads the config from standard input with -f -', async () => {
