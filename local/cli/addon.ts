@@ -187,7 +187,10 @@ export function registerAddonCommands(
     .option('-f, --config-file <file>', 'eksctl ClusterConfig whose addons: section to create')
     .option('--cluster <name>', 'EKS cluster name')
     .option('--name <addon>', 'add-on name (with -f: only this add-on of the file)')
-    .option('--version <version>', 'add-on version (default: EKS default for the cluster)')
+    .option(
+      '--version <version>',
+      "add-on version; latest or none: EKS's default for the cluster's Kubernetes version",
+    )
     .option(
       '--auto-apply-pod-identity-associations',
       "create the add-on's recommended pod identity associations (roles from its recommended managed policies)",

@@ -57,6 +57,8 @@ const INPUT_ERRORS = new Set([
   'BootstrapInputError',
   'RegionMismatchError',
   'AddonValidationError',
+  // create-addon refuses a version EKS does not offer (or an add-on it does not know) before creating.
+  'AddonVersionNotFoundError',
 ]);
 
 const processIo: CliIo = {
