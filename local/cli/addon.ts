@@ -23,15 +23,13 @@ import type { CliIo } from './io.ts';
 import {
   fileInput,
   type PodIdentityAssociationCommandDeps,
-  parseDuration,
   printChanges,
   readConfigFile,
-  runWithin,
   takeRegionFromFile,
-  timeoutOption,
   verbGroup,
 } from './podidentityassociation.ts';
 import { examples } from './render.ts';
+import { readTimeout, timeoutOption } from './run-timeout.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -152,6 +150,7 @@ export function registerAddonCommands(
     operation: 'create' | 'update',
   ): Promise<void> => {
     const path = flags.configFile as string;
+    const timeout = readTimeout(flags.timeout);
     if (flags.cluster !== undefined)
       throw new UsageError(
         'cannot use --cluster when --config-file/-f is set; the cluster is metadata.name',
@@ -170,12 +169,7 @@ export function registerAddonCommands(
       scope: 'addons',
       addonName: flags.name,
     });
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    await runWithin(
-      deps.run(command, 'associations', input, printChanges),
-      flags.timeout,
-      timeoutMs,
-    );
+    await deps.run(command, 'associations', input, printChanges, timeout);
   };
 
   const create = verbGroup(program, 'create', 'create resources')
@@ -209,6 +203,7 @@ export function registerAddonCommands(
   timeoutOption(create);
   create.action(async (flags: AddonFlags, command: Command) => {
     if (flags.configFile !== undefined) return startFile(command, flags, 'create');
+    const timeout = readTimeout(flags.timeout);
     const clusterName = requireCluster(flags.cluster);
     const addonName = flags.name ?? 'eks-pod-identity-agent';
     if (!flags.autoApplyPodIdentityAssociations && !flags.dryRun) {
@@ -221,6 +216,7 @@ export function registerAddonCommands(
           ...(flags.version ? { addonVersion: flags.version } : {}),
         },
         (report, format, io) => printChanges(report, format, io),
+        timeout,
       );
       return;
     }
@@ -244,6 +240,7 @@ export function registerAddonCommands(
         ...(flags.dryRun ? { dryRun: true } : {}),
       },
       printChanges,
+      timeout,
     );
   });
 

@@ -102,8 +102,22 @@ export async function openEngine(
       });
     },
     record: () => undefined,
+    abandoned: (name) =>
+      inProcessRunAbandoned(
+        name,
+        `what it changed so far stays${
+          process.env.CONFIG_BUCKET === undefined
+            ? ''
+            : ` (its run records: s3://${process.env.CONFIG_BUCKET}/runs/${name}/)`
+        }, and rerunning the command finishes the rest`,
+      ),
     close: async () => undefined,
   };
+}
+
+/** A run of this process (the local engine, on AWS or simulated) ends with the command. */
+function inProcessRunAbandoned(name: string, outcome: string): string {
+  return `(run ${name}), which ran in this process and stops with it: ${outcome}`;
 }
 
 async function openSimulated(
@@ -140,6 +154,13 @@ async function openSimulated(
         ...hooks,
       }),
     record,
+    abandoned: (name) =>
+      inProcessRunAbandoned(
+        name,
+        options.stateOut
+          ? `what it changed so far is in ${options.stateOut} (--state-out), and rerunning the command with --simulate ${options.stateOut} finishes the rest`
+          : 'the simulated world it changed is not kept (--state-out keeps it)',
+      ),
     close: async () => {
       try {
         record();

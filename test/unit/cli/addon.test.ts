@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { registerAddonCommands } from '../../../local/cli/addon.ts';
 import { main } from '../../../local/cli/main.ts';
+import type { RunTimeout } from '../../../local/cli/run-timeout.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DEMO_WORLD = join(ROOT, 'events', 'worlds', 'demo.yaml');
@@ -119,6 +122,30 @@ describe('eks-pia addon commands', () => {
     assert.equal(both.code, 2);
     assert.match(both.err, /cannot use --cluster when --config-file/);
   });
+  it('hands the run its --timeout from flags as from a file', async () => {
+    const timeouts: (RunTimeout | undefined)[] = [];
+    for (const args of [
+      ['create', 'addon', '--cluster', 'demo', '--timeout', '90s'],
+      ['create', 'addon', '--cluster', 'demo', '--dry-run', '--timeout', '90s'],
+      ['create', 'addon', '-f', CREATE_ADDONS, '--timeout', '90s'],
+      ['create', 'addon', '--cluster', 'demo'],
+    ]) {
+      const program = new Command('eks-pia')
+        .option('--region <region>')
+        .option('--simulate <world>')
+        .exitOverride();
+      registerAddonCommands(program, {
+        io: { out: () => undefined, err: () => undefined },
+        run: async (_command, _workflow, _input, _print, timeout) => {
+          timeouts.push(timeout);
+        },
+      });
+      await program.parseAsync([...args, '--simulate', DEMO_WORLD], { from: 'user' });
+    }
+    const given = { text: '90s', ms: 90_000 };
+    assert.deepEqual(timeouts, [given, given, given, undefined]);
+  });
+
   it('reads --version as a config file reads addons[].version: latest is the default, an unoffered one is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eks-pia-addon-'));
     const config = (version: string) => {

@@ -178,6 +178,49 @@ describe('eks-pia in pipes and scripts', () => {
     assert.match(bad.err, /standard input/);
   });
 
+  it('stops waiting at --timeout, naming the run it leaves and where it stood', async () => {
+    const dir = scratch();
+    const world = join(dir, 'slow.yaml');
+    // The agent add-on the migration installs first never settles: the run outlasts any timeout.
+    writeFileSync(
+      world,
+      `${readFileSync(DEMO_WORLD, 'utf8')}\nbehaviour: {addonDescribesUntilSettled: 100000}\n`,
+    );
+    const state = join(dir, 'state.yaml');
+    const started = Date.now();
+    const result = await spawnCli([
+      'utils',
+      'migrate-to-pod-identity',
+      '--cluster',
+      'demo',
+      '--approve',
+      '--timeout',
+      '2s',
+      '--simulate',
+      world,
+      '--state-out',
+      state,
+    ]);
+    assert.equal(result.code, 1, result.err);
+    assert.ok(Date.now() - started < 20_000, 'the command ends at its timeout');
+    const statePattern = state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(
+      result.err,
+      new RegExp(
+        '^Error: timed out after 2s \\(--timeout\\) waiting for the migrate-to-pod-identity workflow ' +
+          '\\(run eks-pia-migrate-to-pod-identity-\\d{8}T\\d{6}-[0-9a-f]{6}\\), which ran in this process and stops with it: ' +
+          `what it changed so far is in ${statePattern} \\(--state-out\\), and rerunning the command with --simulate ${statePattern} finishes the rest\n$`,
+        'm',
+      ),
+    );
+    // Written as the world stood when the command stopped waiting.
+    const saved = parseYaml(readFileSync(state, 'utf8')) as { clusters: { name: string }[] };
+    assert.deepEqual(
+      saved.clusters.map((cluster) => cluster.name),
+      ['demo'],
+    );
+  });
+
   it('writes --state-out and --calls-out when stopped by SIGTERM, so a rerun resumes', async () => {
     const dir = scratch();
     const world = join(dir, 'slow.yaml');
