@@ -17,6 +17,7 @@ import { addonCatalogue, describeCluster } from '../../functions/aws/eks.ts';
 import { ClusterNotFoundError, compareAddonVersions } from '../../functions/core/addon.ts';
 import { type ClusterConfig, isClusterName } from '../../functions/core/config/index.ts';
 import { loadWorldFile } from '../simulator/index.ts';
+import { awsAccessError } from './aws-access.ts';
 import { openEngine } from './engine.ts';
 import type { GlobalOptions } from './engine-types.ts';
 import type { CliIo } from './io.ts';
@@ -275,7 +276,14 @@ export function registerAddonCommands(
       const engine = await openEngine(globals, (line) => deps.io.err(`${line}\n`));
       try {
         if (globals.engine === 'remote') configureAwsClients({ region: engine.region });
-        const rows = await addonRows(clusterName, flags.name);
+        const rows = await addonRows(clusterName, flags.name).catch((error: unknown) => {
+          throw (
+            awsAccessError(
+              error,
+              `read the add-ons of cluster ${clusterName} in ${engine.region}`,
+            ) ?? error
+          );
+        });
         if (globals.output === 'json') deps.io.out(`${JSON.stringify(rows, null, 2)}\n`);
         else if (globals.output === 'yaml') deps.io.out(stringifyYaml(rows));
         else deps.io.out(formatAddonTable(rows));

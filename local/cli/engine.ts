@@ -17,6 +17,7 @@ import {
   type World,
   WorldFileError,
 } from '../simulator/index.ts';
+import { checkProfile } from './aws-access.ts';
 import type { Engine, GlobalOptions } from './engine-types.ts';
 import { configuredRegion, NO_REGION } from './region.ts';
 import { openRemoteEngine, readDeployedStack } from './remote-engine.ts';
@@ -38,6 +39,9 @@ export async function openEngine(
     // The SDK reads AWS_PROFILE for credentials and region, in every client this process builds.
     process.env.AWS_PROFILE = options.profile;
   }
+  // A profile the shared files lack would surface as missing credentials, or a missing region.
+  if (!options.simulate)
+    await checkProfile(options.profile !== undefined ? '--profile' : 'AWS_PROFILE');
   if (options.engine === 'remote') {
     if (options.simulate || options.stateOut || options.callsOut) {
       throw new UsageError(

@@ -61,6 +61,8 @@ const INPUT_ERRORS = new Set([
   'AddonValidationError',
   // create-addon refuses a version EKS does not offer (or an add-on it does not know) before creating.
   'AddonVersionNotFoundError',
+  // Checked before any AWS call. (Missing credentials may also end a follow already under way.)
+  'AwsProfileNotFoundError',
 ]);
 
 const processIo: CliIo = {

@@ -23,6 +23,7 @@ import { STACK_NAME, stateMachineArnOutput, workflowOfOutput } from '../../infra
 import { workflowStates } from '../runner/definition.ts';
 import { ProgressLines, retryLine } from '../runner/progress-lines.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
+import { awsAccessError } from './aws-access.ts';
 import type { Engine } from './engine-types.ts';
 import { configuredRegion, NO_REGION } from './region.ts';
 import { UsageError } from './usage-error.ts';
@@ -167,7 +168,7 @@ export async function readDeployedStack(stackName: string, region: string): Prom
     const failure = asError(error);
     // CloudFormation answers a stack it does not know with a ValidationError, not a 404.
     if (failure.name !== 'ValidationError' || !/does not exist/.test(failure.message)) {
-      throw failure;
+      throw awsAccessError(failure, `read stack ${stackName} in ${region}`) ?? failure;
     }
   }
   if (stack === undefined) {
@@ -242,7 +243,7 @@ async function startExecution(
         cause: failure,
       });
     }
-    throw failure;
+    throw awsAccessError(failure, `start ${stateMachineArn}`) ?? failure;
   }
 }
 
@@ -305,7 +306,7 @@ export async function followExecution(
     }
   } catch (error) {
     if (options.signal.aborted && !(error instanceof WorkflowFailedError)) throw stopped();
-    throw error;
+    throw awsAccessError(error, `follow execution ${executionArn}`) ?? error;
   }
 }
 
