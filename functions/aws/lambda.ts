@@ -15,7 +15,34 @@ import type * as z from '../core/zod.ts';
 import { describeIssues } from '../core/zod-issues.ts';
 import { instanceEnvironment } from './clients.ts';
 
-export const logger = new Logger({ serviceName: 'eks-pod-identity-automation' });
+type LogLevel = Parameters<Logger['setLogLevel']>[0];
+
+/**
+ * Powertools' Logger, whose level a host running the handlers in its own process (the CLI) can
+ * hold: Powertools goes back to the level the logger was built with at every warm invocation
+ * (`refreshSampleRateCalculation`), which undoes a plain `setLogLevel`. In Lambda nothing holds
+ * a level, and the logger is Powertools' own.
+ */
+class TaskLogger extends Logger {
+  #held: LogLevel | undefined;
+  /** The level the logger was built with, to return to when the hold is released. */
+  #built: LogLevel | undefined;
+
+  /** Every later line, in every invocation, at `level`; undefined returns to the built level. */
+  holdLogLevel(level: LogLevel | undefined): void {
+    this.#built ??= this.getLevelName();
+    this.#held = level;
+    this.setLogLevel(level ?? this.#built);
+  }
+
+  override refreshSampleRateCalculation(): void {
+    // The host chose the level: debug sampling, which would raise it, does not apply.
+    if (this.#held !== undefined) this.setLogLevel(this.#held);
+    else super.refreshSampleRateCalculation();
+  }
+}
+
+export const logger = new TaskLogger({ serviceName: 'eks-pod-identity-automation' });
 
 /** The task's input does not match its schema: a workflow or console-input bug, never retried. */
 export class InvalidTaskInputError extends NamedError {

@@ -5,6 +5,7 @@
  * facts, this module decides.
  */
 
+import { requestedAddonVersion } from './addon.ts';
 import { parseRoleArn } from './arn.ts';
 import {
   type DesiredAssociation,
@@ -141,11 +142,10 @@ export function desiredAddonsFromConfig(
       });
       associations = { kind: 'list', entries };
     }
-    const version = nonEmpty(addon.version);
     desired.push({
       path,
       name: addon.name,
-      version: version?.toLowerCase() === 'latest' ? undefined : version,
+      version: requestedAddonVersion(addon.version),
       configurationValues: nonEmpty(addon.configurationValues),
       resolveConflicts: addon.resolveConflicts?.toUpperCase() as DesiredAddon['resolveConflicts'],
       tags: { ...context.clusterTags, ...addon.tags },

@@ -111,6 +111,34 @@ export function addonState(
   return { state: 'ready', reason: `status ${addon.status}` };
 }
 
+/**
+ * The version a request asks for: none, empty or `latest` (eksctl's word, any case) mean EKS's
+ * default for the cluster (see chooseAddonVersion), whether a config file or a flag said it.
+ */
+export function requestedAddonVersion(version: string | undefined): string | undefined {
+  if (version === undefined || version === '' || version.toLowerCase() === 'latest') {
+    return undefined;
+  }
+  return version;
+}
+
+/**
+ * Why EKS would refuse `version` of the add-on on this Kubernetes version, given the versions it
+ * offers there (`candidates`); undefined when it offers that version.
+ */
+export function unofferedAddonVersion(
+  addonName: string,
+  kubernetesVersion: string,
+  version: string,
+  candidates: readonly AddonVersionCandidate[],
+): string | undefined {
+  if (candidates.some((candidate) => candidate.version === version)) return undefined;
+  if (candidates.length === 0) {
+    return `EKS offers no version of add-on "${addonName}" for Kubernetes ${kubernetesVersion}, ${version} or any other; check the add-on name`;
+  }
+  return `EKS offers no version ${version} of add-on "${addonName}" for Kubernetes ${kubernetesVersion}; use one of ${candidates.map((candidate) => candidate.version).join(', ')}`;
+}
+
 /** The version EKS marks as default for the cluster's Kubernetes version, else the newest. */
 export function chooseAddonVersion(
   addonName: string,

@@ -17,21 +17,20 @@ import { addonCatalogue, describeCluster } from '../../functions/aws/eks.ts';
 import { ClusterNotFoundError, compareAddonVersions } from '../../functions/core/addon.ts';
 import { type ClusterConfig, isClusterName } from '../../functions/core/config/index.ts';
 import { loadWorldFile } from '../simulator/index.ts';
+import { awsAccessError } from './aws-access.ts';
 import { openEngine } from './engine.ts';
 import type { GlobalOptions } from './engine-types.ts';
 import type { CliIo } from './io.ts';
 import {
   fileInput,
   type PodIdentityAssociationCommandDeps,
-  parseDuration,
   printChanges,
   readConfigFile,
-  runWithin,
   takeRegionFromFile,
-  timeoutOption,
   verbGroup,
 } from './podidentityassociation.ts';
 import { examples } from './render.ts';
+import { readTimeout, timeoutOption } from './run-timeout.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -152,6 +151,7 @@ export function registerAddonCommands(
     operation: 'create' | 'update',
   ): Promise<void> => {
     const path = flags.configFile as string;
+    const timeout = readTimeout(flags.timeout);
     if (flags.cluster !== undefined)
       throw new UsageError(
         'cannot use --cluster when --config-file/-f is set; the cluster is metadata.name',
@@ -170,12 +170,7 @@ export function registerAddonCommands(
       scope: 'addons',
       addonName: flags.name,
     });
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
-    await runWithin(
-      deps.run(command, 'associations', input, printChanges),
-      flags.timeout,
-      timeoutMs,
-    );
+    await deps.run(command, 'associations', input, printChanges, timeout);
   };
 
   const create = verbGroup(program, 'create', 'create resources')
@@ -187,7 +182,10 @@ export function registerAddonCommands(
     .option('-f, --config-file <file>', 'eksctl ClusterConfig whose addons: section to create')
     .option('--cluster <name>', 'EKS cluster name')
     .option('--name <addon>', 'add-on name (with -f: only this add-on of the file)')
-    .option('--version <version>', 'add-on version (default: EKS default for the cluster)')
+    .option(
+      '--version <version>',
+      "add-on version; latest or none: EKS's default for the cluster's Kubernetes version",
+    )
     .option(
       '--auto-apply-pod-identity-associations',
       "create the add-on's recommended pod identity associations (roles from its recommended managed policies)",
@@ -206,6 +204,7 @@ export function registerAddonCommands(
   timeoutOption(create);
   create.action(async (flags: AddonFlags, command: Command) => {
     if (flags.configFile !== undefined) return startFile(command, flags, 'create');
+    const timeout = readTimeout(flags.timeout);
     const clusterName = requireCluster(flags.cluster);
     const addonName = flags.name ?? 'eks-pod-identity-agent';
     if (!flags.autoApplyPodIdentityAssociations && !flags.dryRun) {
@@ -218,6 +217,7 @@ export function registerAddonCommands(
           ...(flags.version ? { addonVersion: flags.version } : {}),
         },
         (report, format, io) => printChanges(report, format, io),
+        timeout,
       );
       return;
     }
@@ -241,6 +241,7 @@ export function registerAddonCommands(
         ...(flags.dryRun ? { dryRun: true } : {}),
       },
       printChanges,
+      timeout,
     );
   });
 
@@ -275,7 +276,14 @@ export function registerAddonCommands(
       const engine = await openEngine(globals, (line) => deps.io.err(`${line}\n`));
       try {
         if (globals.engine === 'remote') configureAwsClients({ region: engine.region });
-        const rows = await addonRows(clusterName, flags.name);
+        const rows = await addonRows(clusterName, flags.name).catch((error: unknown) => {
+          throw (
+            awsAccessError(
+              error,
+              `read the add-ons of cluster ${clusterName} in ${engine.region}`,
+            ) ?? error
+          );
+        });
         if (globals.output === 'json') deps.io.out(`${JSON.stringify(rows, null, 2)}\n`);
         else if (globals.output === 'yaml') deps.io.out(stringifyYaml(rows));
         else deps.io.out(formatAddonTable(rows));

@@ -1,5 +1,5 @@
 /**
- * `eks-pia drift [--cluster C | --clusters SELECTOR] [--heal]`: runs the drift-check workflow,
+ * `eks-pia drift [--cluster C | --clusters SELECTOR] [--heal] [--timeout D]`: runs the drift-check workflow,
  * which plans each managed cluster's last apply again (a dry run) and, with --heal, applies it;
  * prints a line per cluster. A cluster that drifted and was not healed, or failed, makes the
  * command fail (exit 1) after the report, so a script or a pipeline notices.
@@ -9,6 +9,7 @@ import { DRIFT_WORKFLOW, type DriftReport } from '../../functions/core/drift/rep
 import { NamedError } from '../../functions/core/errors.ts';
 import type { CliIo } from './io.ts';
 import { closingLines, examples, printClusterRunReport } from './render.ts';
+import { type RunTimeout, readTimeout, timeoutOption } from './run-timeout.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -20,13 +21,20 @@ export class DriftFoundError extends NamedError {
 export type DriftPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
 
 export interface DriftCommandDeps {
-  run(command: Command, workflow: string, input: unknown, print: DriftPrinter): Promise<void>;
+  run(
+    command: Command,
+    workflow: string,
+    input: unknown,
+    print: DriftPrinter,
+    timeout?: RunTimeout,
+  ): Promise<void>;
 }
 
 interface DriftFlags {
   cluster?: string;
   clusters?: string;
   heal?: true;
+  timeout?: string;
 }
 
 export function isDriftReport(report: unknown): report is DriftReport {
@@ -69,7 +77,7 @@ const printDrift: DriftPrinter = (report, format, io) =>
   });
 
 export function registerDriftCommand(program: Command, deps: DriftCommandDeps): void {
-  program
+  const drift = program
     .command('drift')
     .description(
       'compare managed clusters with the desired state their last apply recorded; with --heal, bring them back',
@@ -79,17 +87,20 @@ export function registerDriftCommand(program: Command, deps: DriftCommandDeps): 
       '--clusters <selector>',
       'clusters by names, pattern or tags: a,b / prod-* / tag:env=prod',
     )
-    .option('--heal', "apply each drifted cluster's desired state again")
+    .option('--heal', "apply each drifted cluster's desired state again");
+  // A check over a fleet, healing as it goes, can run long: like apply, it waits unless told not to.
+  timeoutOption(drift)
     .addHelpText(
       'after',
       examples([
         'eks-pia drift',
         'eks-pia drift --cluster demo',
-        'eks-pia drift --clusters "prod-*" --heal',
+        'eks-pia drift --clusters "prod-*" --heal --timeout 1h',
       ]),
     )
     .exitOverride()
     .action(async (flags: DriftFlags, command: Command) => {
+      const timeout = readTimeout(flags.timeout);
       if (flags.cluster !== undefined && flags.clusters !== undefined) {
         throw new UsageError('give --cluster or --clusters, not both');
       }
@@ -98,6 +109,6 @@ export function registerDriftCommand(program: Command, deps: DriftCommandDeps): 
         ...(clusters !== undefined ? { clusters } : {}),
         ...(flags.heal ? { heal: true } : {}),
       };
-      await deps.run(command, DRIFT_WORKFLOW, input, printDrift);
+      await deps.run(command, DRIFT_WORKFLOW, input, printDrift, timeout);
     });
 }

@@ -22,10 +22,21 @@ export interface GlobalOptions {
   pollIntervalMs?: number;
 }
 
+/** What a command may set for one run. */
+export interface RunHooks extends Partial<RunWorkflowOptions> {
+  /** Aborted: stop following the run (the remote engine; a local run goes on until the process ends). */
+  signal?: AbortSignal;
+}
+
 export interface Engine {
   readonly region: string;
   readonly simulator: Simulator | undefined;
-  run(workflow: string, input: unknown, hooks?: Partial<RunWorkflowOptions>): Promise<unknown>;
+  run(workflow: string, input: unknown, hooks?: RunHooks): Promise<unknown>;
+  /**
+   * What became of the run named `executionName` once the command stopped waiting for it
+   * (`--timeout`), and how to follow it: a clause for the command's error message.
+   */
+  abandoned(executionName: string): string;
   /**
    * Writes `--state-out` and `--calls-out` as the simulated world stands now: called again on
    * every exit (error, `--timeout`, Ctrl-C), so an interrupted run can be resumed from its state.

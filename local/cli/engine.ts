@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
 import { configureAwsClients } from '../../functions/aws/clients.ts';
+import { logger } from '../../functions/aws/lambda.ts';
 import { CONFIG_BUCKET_OUTPUT, STACK_NAME } from '../../infra/stack-outputs.ts';
 import { runWorkflow } from '../runner/run-workflow.ts';
 import { connectToSimulator } from '../runner/simulated-aws.ts';
@@ -16,6 +17,7 @@ import {
   type World,
   WorldFileError,
 } from '../simulator/index.ts';
+import { checkProfile } from './aws-access.ts';
 import type { Engine, GlobalOptions } from './engine-types.ts';
 import { configuredRegion, NO_REGION } from './region.ts';
 import { openRemoteEngine, readDeployedStack } from './remote-engine.ts';
@@ -37,6 +39,9 @@ export async function openEngine(
     // The SDK reads AWS_PROFILE for credentials and region, in every client this process builds.
     process.env.AWS_PROFILE = options.profile;
   }
+  // A profile the shared files lack would surface as missing credentials, or a missing region.
+  if (!options.simulate)
+    await checkProfile(options.profile !== undefined ? '--profile' : 'AWS_PROFILE');
   if (options.engine === 'remote') {
     if (options.simulate || options.stateOut || options.callsOut) {
       throw new UsageError(
@@ -73,10 +78,9 @@ export async function openEngine(
       '--s3-object seeds the simulated world; add --simulate WORLD (on AWS, upload with `aws s3 cp`)',
     );
   }
-  if (!options.verbose) {
-    // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  }
+  // Task logs are structured JSON for CloudWatch; on a terminal the progress lines say enough.
+  // The logger was built when its module loaded, so its level is set on it, not in the environment.
+  logger.holdLogLevel(options.verbose ? undefined : 'SILENT');
   // Metrics are EMF lines for CloudWatch; here they would only mix into the command's output.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (options.simulate) return openSimulated(options, options.simulate, log);
@@ -102,8 +106,22 @@ export async function openEngine(
       });
     },
     record: () => undefined,
+    abandoned: (name) =>
+      inProcessRunAbandoned(
+        name,
+        `what it changed so far stays${
+          process.env.CONFIG_BUCKET === undefined
+            ? ''
+            : ` (its run records: s3://${process.env.CONFIG_BUCKET}/runs/${name}/)`
+        }, and rerunning the command finishes the rest`,
+      ),
     close: async () => undefined,
   };
+}
+
+/** A run of this process (the local engine, on AWS or simulated) ends with the command. */
+function inProcessRunAbandoned(name: string, outcome: string): string {
+  return `(run ${name}), which ran in this process and stops with it: ${outcome}`;
 }
 
 async function openSimulated(
@@ -140,6 +158,13 @@ async function openSimulated(
         ...hooks,
       }),
     record,
+    abandoned: (name) =>
+      inProcessRunAbandoned(
+        name,
+        options.stateOut
+          ? `what it changed so far is in ${options.stateOut} (--state-out), and rerunning the command with --simulate ${options.stateOut} finishes the rest`
+          : 'the simulated world it changed is not kept (--state-out keeps it)',
+      ),
     close: async () => {
       try {
         record();

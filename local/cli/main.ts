@@ -24,7 +24,9 @@ import {
   registerPodIdentityAssociationCommands,
 } from './podidentityassociation.ts';
 import { progressPrinter } from './progress.ts';
+import { executionName } from './remote-engine.ts';
 import { examples, inCliTerms, printReport } from './render.ts';
+import { type RunTimeout, runWithin } from './run-timeout.ts';
 import { UsageError } from './usage-error.ts';
 
 const ROOT_EXAMPLES = `${examples([
@@ -59,6 +61,10 @@ const INPUT_ERRORS = new Set([
   'BootstrapInputError',
   'RegionMismatchError',
   'AddonValidationError',
+  // create-addon refuses a version EKS does not offer (or an add-on it does not know) before creating.
+  'AddonVersionNotFoundError',
+  // Checked before any AWS call. (Missing credentials may also end a follow already under way.)
+  'AwsProfileNotFoundError',
 ]);
 
 const processIo: CliIo = {
@@ -150,6 +156,19 @@ interface CliSession {
   io: CliIo;
   /** The command runs a workflow input the user wrote (`run`). */
   inputFields?: boolean;
+  /** The run the command waits for, once started: what `--timeout` names and stops following. */
+  running?: { executionName: string; stopFollowing: AbortController; endProgress: () => void };
+}
+
+/** `--timeout` passed: stops following the run and says which run was left, and what became of it. */
+function abandonRun(session: CliSession, workflow: string): string {
+  const { engine, running } = session;
+  if (engine === undefined || running === undefined) {
+    return `the ${workflow} workflow, which had not started yet: nothing was changed`;
+  }
+  running.stopFollowing.abort();
+  running.endProgress();
+  return `the ${workflow} workflow ${engine.abandoned(running.executionName)}`;
 }
 
 function buildProgram(io: CliIo, session: CliSession): Command {
@@ -158,7 +177,12 @@ function buildProgram(io: CliIo, session: CliSession): Command {
     workflow: string,
     input: unknown,
     print: ReportPrinter = printReport,
-  ) => runAndReport(command, io, session, workflow, input, print);
+    timeout?: RunTimeout,
+  ) =>
+    // Past --timeout the command ends; the run it leaves finishes (or is dropped) on its own.
+    runWithin(runAndReport(command, io, session, workflow, input, print), timeout, () =>
+      abandonRun(session, workflow),
+    );
   const program: Command = new Command('eks-pia')
     .description(
       'EKS Pod Identity associations and IRSA migration, run as Step Functions workflows',
@@ -295,8 +319,19 @@ async function runAndReport(
   const engine = await openEngine(globals, progress.line);
   session.engine = engine;
   try {
+    // Named here, so --timeout can name it; the local engine's run records are runs/<name>/.
+    const running = {
+      executionName: executionName(workflow),
+      stopFollowing: new AbortController(),
+      endProgress: progress.end,
+    };
+    session.running = running;
+    const output = engine.run(workflow, input, {
+      executionName: running.executionName,
+      signal: running.stopFollowing.signal,
+    });
     // A listing too large for the execution's output is completed from its run-store pages.
-    const report = await withStoredPages(await engine.run(workflow, input).finally(progress.end));
+    const report = await withStoredPages(await output.finally(progress.end));
     print(report, globals.output, io);
   } finally {
     await engine.close();

@@ -1,6 +1,6 @@
 /**
  * `eks-pia utils migrate-to-pod-identity --cluster C [--approve]
- * [--remove-oidc-provider-trust-relationship]`, eksctl's command, running the
+ * [--remove-oidc-provider-trust-relationship] [--timeout 25m]`, eksctl's command, running the
  * migrate-to-pod-identity workflow. Without `--approve` it prints the plan and changes nothing.
  *
  * Ours beyond eksctl: `--discovery auto|kubernetes|iam` (where IRSA service accounts are found),
@@ -31,6 +31,7 @@ import { printFleetMigration } from './fleet-migration-output.ts';
 import type { CliIo } from './io.ts';
 import { failedServiceAccounts, isMigrationReport } from './migrate-output.ts';
 import { examples, printReport } from './render.ts';
+import { EKSCTL_TIMEOUT, type RunTimeout, readTimeout, timeoutOption } from './run-timeout.ts';
 import { UsageError } from './usage-error.ts';
 
 /** An approved run finished, but some service accounts could not be migrated. */
@@ -46,13 +47,24 @@ export interface MigrateFlags {
   discovery?: DiscoveryMode;
   namespace?: string[];
   allowStackDrift?: true;
+  /** `--timeout`, eksctl's: 25m unless given. */
+  timeout?: string;
 }
 
 export type MigrationPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
 
 export interface MigrateCommandDeps {
-  /** Runs `workflow` on the engine the global flags choose, then prints its output with `print`. */
-  run(command: Command, workflow: string, input: unknown, print: MigrationPrinter): Promise<void>;
+  /**
+   * Runs `workflow` on the engine the global flags choose, then prints its output with `print`;
+   * stops waiting for it after `timeout` (`--timeout`).
+   */
+  run(
+    command: Command,
+    workflow: string,
+    input: unknown,
+    print: MigrationPrinter,
+    timeout?: RunTimeout,
+  ): Promise<void>;
 }
 
 /**
@@ -124,7 +136,7 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
   const utils =
     program.commands.find((command) => command.name() === 'utils') ??
     program.command('utils').description('various utilities').exitOverride();
-  utils
+  const migrate = utils
     .command('migrate-to-pod-identity')
     .description(
       'migrate the IRSA service accounts of a cluster to EKS Pod Identity associations (a plan unless --approve)',
@@ -148,7 +160,8 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
     .option(
       '--allow-stack-drift',
       'also migrate roles of CloudFormation stacks not named as eksctl names them (which this service may not update), changing them outside the stack',
-    )
+    );
+  timeoutOption(migrate, EKSCTL_TIMEOUT)
     .addHelpText(
       'after',
       examples([
@@ -157,14 +170,15 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
         'eks-pia utils migrate-to-pod-identity --cluster demo --approve --remove-oidc-provider-trust-relationship',
         'eks-pia utils migrate-to-pod-identity --cluster demo --namespace payments,default --discovery kubernetes',
         'eks-pia utils migrate-to-pod-identity --clusters tag:env=prod',
-        'eks-pia utils migrate-to-pod-identity --clusters prod-* --approve',
+        'eks-pia utils migrate-to-pod-identity --clusters prod-* --approve --timeout 1h',
       ]),
     )
     .exitOverride()
     .action(async (flags: MigrateFlags, command: Command) => {
+      const timeout = readTimeout(flags.timeout);
       const { region } = command.optsWithGlobals() as GlobalOptions;
       if (flags.clusters === undefined) {
-        await deps.run(command, WORKFLOW, migrationInput(flags, region), printMigration);
+        await deps.run(command, WORKFLOW, migrationInput(flags, region), printMigration, timeout);
         return;
       }
       if (flags.cluster !== undefined) {
@@ -177,6 +191,7 @@ export function registerMigrateCommand(program: Command, deps: MigrateCommandDep
         FLEET_MIGRATION_WORKFLOW,
         fleetMigrationInput(flags, region),
         printFleetMigration,
+        timeout,
       );
     });
 }

@@ -40,16 +40,12 @@ import type { GlobalOptions } from './engine-types.ts';
 import { fleetFileInput, printFleetChanges } from './fleet.ts';
 import type { CliIo } from './io.ts';
 import { examples, printReport } from './render.ts';
+import { type RunTimeout, readTimeout, timeoutOption } from './run-timeout.ts';
 import { UsageError } from './usage-error.ts';
 
 const WORKFLOW = 'associations';
 /** Step Functions refuses an execution input above 256 KiB. */
 const MAX_WORKFLOW_INPUT_BYTES = 256 * 1024;
-
-/** The run outlived `--timeout`. */
-export class RunTimeoutError extends NamedError {
-  override readonly name = 'RunTimeoutError';
-}
 
 /** The workflow finished, but some associations could not be created, updated or deleted. */
 export class AssociationItemsFailedError extends NamedError {
@@ -59,8 +55,17 @@ export class AssociationItemsFailedError extends NamedError {
 export type ReportPrinter = (report: unknown, format: string | undefined, io: CliIo) => void;
 
 export interface PodIdentityAssociationCommandDeps {
-  /** Runs `workflow` on the engine the global flags choose, then prints its output with `print`. */
-  run(command: Command, workflow: string, input: unknown, print: ReportPrinter): Promise<void>;
+  /**
+   * Runs `workflow` on the engine the global flags choose, then prints its output with `print`;
+   * stops waiting for it after `timeout` (`--timeout`), if given.
+   */
+  run(
+    command: Command,
+    workflow: string,
+    input: unknown,
+    print: ReportPrinter,
+    timeout?: RunTimeout,
+  ): Promise<void>;
 }
 
 // --- the workflow's input shapes ---------------------------------------------------------------
@@ -207,36 +212,6 @@ function parseBoolFlag(flag: string, value: string | boolean): boolean {
   if (TRUE_WORDS.has(value)) return true;
   if (FALSE_WORDS.has(value)) return false;
   throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: use true or false`);
-}
-
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  μs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-
-/** A Go duration (`25m`, `1h30m`, `90s`), as eksctl's `--timeout` takes it, in milliseconds. */
-export function parseDuration(text: string): number {
-  const invalid = new UsageError(
-    `invalid argument "${text}" for "--timeout" flag: time: invalid duration "${text}"; write it like 25m, 1h30m or 90s`,
-  );
-  if (text === '') throw invalid;
-  let total = 0;
-  DURATION_PART.lastIndex = 0;
-  while (DURATION_PART.lastIndex < text.length) {
-    const [, amount, unit] = DURATION_PART.exec(text) ?? [];
-    const unitMs = unit === undefined ? undefined : DURATION_UNITS_MS[unit];
-    if (amount === undefined || unitMs === undefined) throw invalid;
-    total += Number(amount) * unitMs;
-  }
-  if (total <= 0) throw new UsageError(`--timeout must be longer than 0, got "${text}"`);
-  return total;
 }
 
 // --- checks eksctl makes before anything runs ----------------------------------------------------
@@ -556,42 +531,6 @@ const printGet: ReportPrinter = (report, format, io) => {
   }
 };
 
-/**
- * `--timeout` bounds how long the command waits for the run. When it expires the command
- * fails (exit 1); the run itself is not rolled back, and rerunning the command converges.
- */
-export async function runWithin(
-  run: Promise<void>,
-  timeout: string | undefined,
-  timeoutMs: number | undefined,
-): Promise<void> {
-  if (timeoutMs === undefined) return run;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new RunTimeoutError(
-            `timed out after ${timeout} (--timeout) waiting for the ${WORKFLOW} workflow; what it changed so far stays, and rerunning the command finishes the rest`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([run, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export function timeoutOption(command: Command): Command {
-  return command.option(
-    '--timeout <duration>',
-    'stop waiting for the run after this long, e.g. 25m or 1h30m (default: no limit)',
-  );
-}
-
 export function verbGroup(program: Command, verb: string, description: string): Command {
   return (
     program.commands.find((command) => command.name() === verb) ??
@@ -641,10 +580,9 @@ export function registerPodIdentityAssociationCommands(
     command: Command,
     input: unknown,
     print: ReportPrinter,
-    timeout: string | undefined,
-    timeoutMs: number | undefined,
+    timeout: RunTimeout | undefined,
   ): Promise<void> => {
-    await runWithin(deps.run(command, WORKFLOW, input, print), timeout, timeoutMs);
+    await deps.run(command, WORKFLOW, input, print, timeout);
   };
 
   /**
@@ -672,11 +610,11 @@ export function registerPodIdentityAssociationCommands(
     timeoutOption(command);
     const given = recordGivenFlags(command);
     command.action(async (flags: Flags, invoked: Command) => {
-      const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+      const timeout = readTimeout(flags.timeout);
       const input = changeInput(invoked, flags, operation, { given, refused }, () =>
         spec.fromFlags(flags, withRegion(invoked).region, given),
       );
-      await start(invoked, input, printChanges, flags.timeout, timeoutMs);
+      await start(invoked, input, printChanges, timeout);
     });
   };
 
@@ -733,7 +671,7 @@ export function registerPodIdentityAssociationCommands(
   timeoutOption(get);
   const getGiven = recordGivenFlags(get);
   get.action(async (flags: GetFlags, command: Command) => {
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    const timeout = readTimeout(flags.timeout);
     if (flags.chunkSize !== undefined && !/^\d+$/.test(flags.chunkSize)) {
       throw new UsageError(
         `invalid argument "${flags.chunkSize}" for "--chunk-size" flag: must be a whole number`,
@@ -748,7 +686,7 @@ export function registerPodIdentityAssociationCommands(
     } else {
       input = getInput(requireCluster(flags.cluster), withRegion(command).region, flags);
     }
-    await start(command, input, printGet, flags.timeout, timeoutMs);
+    await start(command, input, printGet, timeout);
   });
 
   changeCommand<UpdateFlags>({
@@ -811,22 +749,19 @@ export function registerPodIdentityAssociationCommands(
     );
   timeoutOption(apply);
   apply.action(async (flags: ApplyFlags, command: Command) => {
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+    const timeout = readTimeout(flags.timeout);
     const file = readConfigText(flags.configFile);
     const fleet = fleetFileInput(file, flags);
     if (fleet !== undefined) {
       if (fleet.region !== undefined) {
         takeRegionFromFile(command, { metadata: { region: fleet.region } }, flags.configFile);
       }
-      await runWithin(
-        deps.run(
-          command,
-          FLEET_WORKFLOW,
-          withinWorkflowInputLimit(fleet.input, flags.configFile),
-          printFleetChanges,
-        ),
-        flags.timeout,
-        timeoutMs,
+      await deps.run(
+        command,
+        FLEET_WORKFLOW,
+        withinWorkflowInputLimit(fleet.input, flags.configFile),
+        printFleetChanges,
+        timeout,
       );
       return;
     }
@@ -837,6 +772,6 @@ export function registerPodIdentityAssociationCommands(
     });
     takeRegionFromFile(command, config, flags.configFile);
     const input = fileInput('apply', config, flags.configFile, flags);
-    await start(command, input, printChanges, flags.timeout, timeoutMs);
+    await start(command, input, printChanges, timeout);
   });
 }

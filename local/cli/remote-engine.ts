@@ -23,6 +23,7 @@ import { STACK_NAME, stateMachineArnOutput, workflowOfOutput } from '../../infra
 import { workflowStates } from '../runner/definition.ts';
 import { ProgressLines, retryLine } from '../runner/progress-lines.ts';
 import { WorkflowFailedError } from '../runner/run-workflow.ts';
+import { awsAccessError } from './aws-access.ts';
 import type { Engine } from './engine-types.ts';
 import { configuredRegion, NO_REGION } from './region.ts';
 import { UsageError } from './usage-error.ts';
@@ -47,9 +48,7 @@ export class FollowStoppedError extends NamedError {
   override readonly name = 'FollowStoppedError';
   constructor(readonly executionArn: string) {
     super(
-      `stopped following; the execution keeps running in Step Functions: ${executionArn}\n` +
-        `  look it up with: aws stepfunctions describe-execution --execution-arn ${executionArn}` +
-        consoleLink(executionArn),
+      `stopped following; the execution keeps running in Step Functions: ${executionArn}\n${lookItUp(executionArn)}`,
     );
   }
 }
@@ -88,6 +87,9 @@ export async function openRemoteEngine(
     return deployed;
   };
 
+  /** The executions this engine started, by name. */
+  const started = new Map<string, string>();
+
   return {
     region,
     simulator: undefined,
@@ -100,13 +102,11 @@ export async function openRemoteEngine(
       const workflowsByArn = options.stateMachineArn
         ? new Map<string, string>()
         : workflowsOf((await deployedStack()).outputs);
-      const executionArn = await startExecution(
-        stateMachineArn,
-        hooks?.executionName ?? executionName(workflow),
-        input,
-      );
+      const name = hooks?.executionName ?? executionName(workflow);
+      const executionArn = await startExecution(stateMachineArn, name, input);
+      started.set(name, executionArn);
       progress(`${workflow}: started execution ${executionArn}`);
-      return followUntilInterrupted((signal) =>
+      return followUntilInterrupted(hooks?.signal, (signal) =>
         followExecution(executionArn, {
           workflow,
           log: progress,
@@ -118,6 +118,12 @@ export async function openRemoteEngine(
     },
     // Nothing is simulated: the execution's history is the record.
     record: () => undefined,
+    abandoned: (name) => {
+      const executionArn = started.get(name);
+      return executionArn === undefined
+        ? `(execution ${name}), whose start Step Functions had not confirmed yet; if it started, it runs there under that name`
+        : `(execution ${executionArn}), which keeps running in Step Functions\n${lookItUp(executionArn)}`;
+    },
     close: async () => undefined,
     followsInterrupts: true,
   };
@@ -162,7 +168,7 @@ export async function readDeployedStack(stackName: string, region: string): Prom
     const failure = asError(error);
     // CloudFormation answers a stack it does not know with a ValidationError, not a 404.
     if (failure.name !== 'ValidationError' || !/does not exist/.test(failure.message)) {
-      throw failure;
+      throw awsAccessError(failure, `read stack ${stackName} in ${region}`) ?? failure;
     }
   }
   if (stack === undefined) {
@@ -210,8 +216,11 @@ function workflowsOf(outputs: Map<string, string>): Map<string, string> {
   return byArn;
 }
 
-/** `eks-pia-associations-20250114T093012-3f9a1c`: sortable, readable in the console, unique. */
-function executionName(workflow: string): string {
+/**
+ * `eks-pia-associations-20250114T093012-3f9a1c`: sortable, readable in the console, unique. The
+ * local engine names its runs so too (their run records are `runs/<name>/`).
+ */
+export function executionName(workflow: string): string {
   const time = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   return `eks-pia-${workflow}-${time}-${randomBytes(3).toString('hex')}`.slice(0, 80);
 }
@@ -234,19 +243,28 @@ async function startExecution(
         cause: failure,
       });
     }
-    throw failure;
+    throw awsAccessError(failure, `start ${stateMachineArn}`) ?? failure;
   }
 }
 
-/** Ctrl-C stops following, and only that: the execution goes on in the cloud. */
-async function followUntilInterrupted<T>(follow: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Ctrl-C (or `stop`, when the command stops waiting) stops following, and only that: the
+ * execution goes on in the cloud.
+ */
+async function followUntilInterrupted<T>(
+  stop: AbortSignal | undefined,
+  follow: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
+  stop?.addEventListener('abort', interrupt, { once: true });
+  if (stop?.aborted) interrupt();
   try {
     return await follow(controller.signal);
   } finally {
     process.off('SIGINT', interrupt);
+    stop?.removeEventListener('abort', interrupt);
   }
 }
 
@@ -288,7 +306,7 @@ export async function followExecution(
     }
   } catch (error) {
     if (options.signal.aborted && !(error instanceof WorkflowFailedError)) throw stopped();
-    throw error;
+    throw awsAccessError(error, `follow execution ${executionArn}`) ?? error;
   }
 }
 
@@ -558,6 +576,11 @@ function parseJsonField(text: string | undefined, field: string): string | undef
 /** `arn:…:execution:<state machine>:<name>` → `arn:…:stateMachine:<state machine>`. */
 function stateMachineOfExecution(executionArn: string): string {
   return executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
+}
+
+/** How to find an execution this command no longer follows. */
+function lookItUp(executionArn: string): string {
+  return `  look it up with: aws stepfunctions describe-execution --execution-arn ${executionArn}${consoleLink(executionArn)}`;
 }
 
 function consoleLink(executionArn: string): string {

@@ -172,7 +172,10 @@ describe('createAddonTask', () => {
       {
         region: 'us-west-2',
         describeCluster: async () => cluster,
-        addonVersions: async () => [],
+        addonVersions: async () => [
+          { version: 'v1.3.4-eksbuild.1', defaultForKubernetes: ['1.31'] },
+          { version: 'v1.3.2-eksbuild.2', defaultForKubernetes: [] },
+        ],
         createAddon: async () => {
           throw new Error('exists');
         },
@@ -181,5 +184,35 @@ describe('createAddonTask', () => {
       },
     );
     assert.deepEqual(result, { created: false, version: 'v1.3.4-eksbuild.1', status: 'ACTIVE' });
+  });
+  it('reads latest as the default version and refuses a version EKS does not offer, creating nothing', async () => {
+    const requests: { addonVersion: string }[] = [];
+    const deps = {
+      region: 'us-west-2',
+      describeCluster: async () => cluster,
+      addonVersions: async () => [
+        { version: 'v1.3.5-eksbuild.1', defaultForKubernetes: [] },
+        { version: 'v1.3.4-eksbuild.1', defaultForKubernetes: ['1.31'] },
+      ],
+      createAddon: async (input: { addonVersion: string }) => {
+        requests.push(input);
+        return addon('CREATING');
+      },
+      describeAddon: async () => undefined,
+      isAlreadyExists: () => false,
+    };
+    const task = (addonVersion: string) =>
+      createAddonTask(
+        { clusterName: 'demo', addonName: 'eks-pod-identity-agent', addonVersion },
+        deps,
+      );
+    await task('Latest');
+    assert.equal(requests[0]?.addonVersion, 'v1.3.4-eksbuild.1');
+    await assert.rejects(task('v9.9.9'), {
+      name: 'AddonVersionNotFoundError',
+      message:
+        'EKS offers no version v9.9.9 of add-on "eks-pod-identity-agent" for Kubernetes 1.31; use one of v1.3.5-eksbuild.1, v1.3.4-eksbuild.1',
+    });
+    assert.equal(requests.length, 1);
   });
 });

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import {
   type AddonSummary,
   type AddonVersionCandidate,
+  AddonVersionNotFoundError,
   type ClusterSummary,
   chooseAddonVersion,
   existingCluster,
+  requestedAddonVersion,
+  unofferedAddonVersion,
 } from '../../core/addon.ts';
 import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
 import type * as contract from './contract.ts';
@@ -30,7 +33,10 @@ export interface CreateAddonDeps {
   isAlreadyExists(error: unknown): boolean;
 }
 
-/** Installs the add-on at the requested version, or at EKS's default for the cluster's Kubernetes. */
+/**
+ * Installs the add-on at the requested version, or at EKS's default for the cluster's Kubernetes
+ * (no version, or `latest`). A version EKS does not offer there is refused before anything is created.
+ */
 export async function createAddonTask(
   input: CreateAddonInput,
   deps: CreateAddonDeps,
@@ -40,13 +46,15 @@ export async function createAddonTask(
     { clusterName: input.clusterName, region: deps.region },
     'it was deleted since the run checked it',
   );
-  const version =
-    input.addonVersion ??
-    chooseAddonVersion(
-      input.addonName,
-      cluster.version,
-      await deps.addonVersions(input.addonName, cluster.version),
-    );
+  // `latest` and a version EKS does not offer read as they do in a config file's `addons:`.
+  const requested = requestedAddonVersion(input.addonVersion);
+  const candidates = await deps.addonVersions(input.addonName, cluster.version);
+  const unoffered =
+    requested === undefined
+      ? undefined
+      : unofferedAddonVersion(input.addonName, cluster.version, requested, candidates);
+  if (unoffered !== undefined) throw new AddonVersionNotFoundError(unoffered);
+  const version = requested ?? chooseAddonVersion(input.addonName, cluster.version, candidates);
   // The same request retried by Step Functions after a timeout must not start a second install.
   const clientRequestToken = createHash('sha256')
     .update(`${input.clusterName}/${input.addonName}/${version}`)

@@ -7,7 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { AddonWrite } from '../../aws/addons.ts';
-import { type AddonVersionCandidate, chooseAddonVersion } from '../../core/addon.ts';
+import {
+  type AddonVersionCandidate,
+  chooseAddonVersion,
+  unofferedAddonVersion,
+} from '../../core/addon.ts';
 import {
   type AddonDecision,
   type AddonFacts,
@@ -75,16 +79,11 @@ async function gatherFacts(
       unknown: `EKS offers no add-on "${addon.name}" for Kubernetes ${cluster.version}; check the name (aws eks describe-addon-versions --kubernetes-version ${cluster.version})`,
     };
   }
-  if (
-    addon.version !== undefined &&
-    addon.version !== existing?.version &&
-    !candidates.some((candidate) => candidate.version === addon.version)
-  ) {
-    return {
-      ...base,
-      unknown: `EKS offers no version ${addon.version} of add-on "${addon.name}" for Kubernetes ${cluster.version}; use one of ${candidates.map((candidate) => candidate.version).join(', ')}`,
-    };
-  }
+  const unoffered =
+    addon.version === undefined || addon.version === existing?.version
+      ? undefined
+      : unofferedAddonVersion(addon.name, cluster.version, addon.version, candidates);
+  if (unoffered !== undefined) return { ...base, unknown: unoffered };
   const targetVersion =
     addon.version ??
     existing?.version ??

@@ -136,6 +136,24 @@ describe('defineTask', () => {
     await inLambdaInstance(instance, () => probe({ clusterName: 'demo' }, context));
     assert.equal(lines[0]?.workflow, 'migrate-to-pod-identity');
   });
+
+  it('keeps a level its host holds through every later invocation, warm ones too, until released', async () => {
+    // Powertools returns to the level it was built with at each warm invocation.
+    try {
+      logger.holdLogLevel('SILENT');
+      for (let invocation = 0; invocation < 3; invocation += 1) {
+        await assert.rejects(probe({ clusterName: 'demo', fail: true }, context));
+      }
+      assert.equal(lines.length, 0);
+    } finally {
+      logger.holdLogLevel(undefined);
+    }
+    await probe({ clusterName: 'demo' }, context);
+    assert.deepEqual(
+      lines.map((line) => line.message),
+      ['checking'],
+    );
+  });
 });
 
 describe('workflowsByTask', () => {

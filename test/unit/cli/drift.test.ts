@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { registerDriftCommand } from '../../../local/cli/drift.ts';
+import type { RunTimeout } from '../../../local/cli/run-timeout.ts';
 import { cli, scratch } from './run-cli.ts';
 
 const ACCOUNT = '111122223333';
@@ -67,6 +70,23 @@ describe('eks-pia drift', () => {
       /UnknownClusterError: clusters nope: a named cluster is not managed: "nope" \(no cluster of that name in region us-west-2\)\. Managed clusters: none\./,
     );
     assert.doesNotMatch(result.out, /no managed cluster to check/);
+  });
+
+  it('waits for the check as long as it takes, or at most --timeout', async () => {
+    const timeouts: (RunTimeout | undefined)[] = [];
+    for (const args of [['drift'], ['drift', '--heal', '--timeout', '1h']]) {
+      const program = new Command('eks-pia').exitOverride();
+      registerDriftCommand(program, {
+        run: async (_command, _workflow, _input, _print, timeout) => {
+          timeouts.push(timeout);
+        },
+      });
+      await program.parseAsync(args, { from: 'user' });
+    }
+    assert.deepEqual(timeouts, [undefined, { text: '1h', ms: 3_600_000 }]);
+    const bad = await cli('drift', '--timeout', 'soon');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /invalid argument "soon" for "--timeout" flag: time: invalid duration/);
   });
 
   it('refuses --cluster with --clusters before running anything', async () => {

@@ -31,12 +31,18 @@ interface Spawned {
 /** Runs the real executable; stdout is a pipe read slowly, as `| jq` would. */
 function spawnCli(
   args: string[],
-  options: { stdin?: string; onErr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    stdin?: string;
+    onErr?: (text: string, child: ReturnType<typeof spawn>) => void;
+    /** Added to (undefined: removed from) the environment, in which task logs are silenced. */
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      // spawn leaves out the variables whose value is undefined.
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const chunks: Buffer[] = [];
@@ -116,6 +122,41 @@ describe('eks-pia in pipes and scripts', () => {
     assert.equal(list.length, count);
   });
 
+  it('keeps task logs off the terminal unless --verbose asks for them', async () => {
+    const args = [
+      'create',
+      'podidentityassociation',
+      '--cluster',
+      'nope',
+      '--namespace',
+      'default',
+      '--service-account-name',
+      'x',
+      '--well-known-policies',
+      'autoScaler',
+      '--simulate',
+      SAMPLES_WORLD,
+    ];
+    // As a user runs it: no POWERTOOLS_LOG_LEVEL, so the task logger is built at INFO, and no
+    // POWERTOOLS_DEV, so its lines are one line each.
+    const env = { POWERTOOLS_LOG_LEVEL: undefined, POWERTOOLS_DEV: undefined };
+    const quiet = await spawnCli(args, { env });
+    assert.equal(quiet.code, 2);
+    assert.equal(
+      quiet.err,
+      'Error: ClusterNotFoundError: cluster "nope" does not exist in region us-west-2; check metadata.name and metadata.region (or --cluster and --region)\n' +
+        '  (failed in state "Check Cluster")\n',
+    );
+
+    const verbose = await spawnCli([...args, '--verbose'], { env });
+    assert.equal(verbose.code, 2);
+    assert.match(
+      verbose.err,
+      /^\{"level":"ERROR","message":"check-cluster-readiness failed with ClusterNotFoundError: .*"stack":"ClusterNotFoundError/m,
+    );
+    assert.match(verbose.err, /^ {2}\[sim\] eks DescribeCluster 404$/m);
+  });
+
   it('reads the config from standard input with -f -', async () => {
     const config = readFileSync(
       join(ROOT, 'events', 'configs', 'apply-team-payments.yaml'),
@@ -135,6 +176,49 @@ describe('eks-pia in pipes and scripts', () => {
     );
     assert.equal(bad.code, 2);
     assert.match(bad.err, /standard input/);
+  });
+
+  it('stops waiting at --timeout, naming the run it leaves and where it stood', async () => {
+    const dir = scratch();
+    const world = join(dir, 'slow.yaml');
+    // The agent add-on the migration installs first never settles: the run outlasts any timeout.
+    writeFileSync(
+      world,
+      `${readFileSync(DEMO_WORLD, 'utf8')}\nbehaviour: {addonDescribesUntilSettled: 100000}\n`,
+    );
+    const state = join(dir, 'state.yaml');
+    const started = Date.now();
+    const result = await spawnCli([
+      'utils',
+      'migrate-to-pod-identity',
+      '--cluster',
+      'demo',
+      '--approve',
+      '--timeout',
+      '2s',
+      '--simulate',
+      world,
+      '--state-out',
+      state,
+    ]);
+    assert.equal(result.code, 1, result.err);
+    assert.ok(Date.now() - started < 20_000, 'the command ends at its timeout');
+    const statePattern = state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(
+      result.err,
+      new RegExp(
+        '^Error: timed out after 2s \\(--timeout\\) waiting for the migrate-to-pod-identity workflow ' +
+          '\\(run eks-pia-migrate-to-pod-identity-\\d{8}T\\d{6}-[0-9a-f]{6}\\), which ran in this process and stops with it: ' +
+          `what it changed so far is in ${statePattern} \\(--state-out\\), and rerunning the command with --simulate ${statePattern} finishes the rest\n$`,
+        'm',
+      ),
+    );
+    // Written as the world stood when the command stopped waiting.
+    const saved = parseYaml(readFileSync(state, 'utf8')) as { clusters: { name: string }[] };
+    assert.deepEqual(
+      saved.clusters.map((cluster) => cluster.name),
+      ['demo'],
+    );
   });
 
   it('writes --state-out and --calls-out when stopped by SIGTERM, so a rerun resumes', async () => {

@@ -13,6 +13,7 @@ import {
   registerMigrateCommand,
 } from '../../../local/cli/migrate.ts';
 import { describeMigrationReport } from '../../../local/cli/migrate-output.ts';
+import type { RunTimeout } from '../../../local/cli/run-timeout.ts';
 import { UsageError } from '../../../local/cli/usage-error.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -38,13 +39,15 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, ...io.text };
 }
 
-/** Parses the command alone and returns the workflow input it would start. */
-async function inputOf(args: string[]): Promise<{ workflow: string; input: unknown }> {
+/** Parses the command alone and returns the workflow input it would start, and its --timeout. */
+async function inputOf(
+  args: string[],
+): Promise<{ workflow: string; input: unknown; timeout: RunTimeout | undefined }> {
   const program = new Command('eks-pia').option('--region <region>').exitOverride();
-  let started: { workflow: string; input: unknown } | undefined;
+  let started: { workflow: string; input: unknown; timeout: RunTimeout | undefined } | undefined;
   registerMigrateCommand(program, {
-    run: async (_command, workflow, input) => {
-      started = { workflow, input };
+    run: async (_command, workflow, input, _print, timeout) => {
+      started = { workflow, input, timeout };
     },
   });
   await program.parseAsync(args, { from: 'user' });
@@ -173,6 +176,43 @@ describe('eks-pia utils migrate-to-pod-identity', () => {
     );
     assert.match(result.out, /restart the workloads using payments\/ledger \(ledger-0\)/);
     assert.match(result.out, /all tasks were completed successfully/);
+  });
+
+  it("waits at most eksctl's --timeout for the run: 25m unless given, a Go duration", async () => {
+    const byDefault = await inputOf(['utils', 'migrate-to-pod-identity', '--cluster', 'demo']);
+    assert.deepEqual(byDefault.timeout, { text: '25m', ms: 25 * 60_000 });
+    for (const [text, ms] of [
+      ['1h30m', 90 * 60_000],
+      ['90s', 90_000],
+    ] as const) {
+      const fleet = await inputOf([
+        'utils',
+        'migrate-to-pod-identity',
+        '--clusters',
+        'prod-*',
+        '--timeout',
+        text,
+      ]);
+      assert.equal(fleet.workflow, 'fleet-migration');
+      assert.deepEqual(fleet.timeout, { text, ms });
+      // The workflow's input has no timeout: it bounds only the command's wait.
+      assert.ok(!('timeout' in (fleet.input as object)));
+    }
+    const bad = await cli([
+      'utils',
+      'migrate-to-pod-identity',
+      '--cluster',
+      'demo',
+      '--timeout',
+      '25',
+      '--simulate',
+      DEMO_WORLD,
+    ]);
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.err,
+      'Error: invalid argument "25" for "--timeout" flag: time: invalid duration "25"; write it like 25m, 1h30m or 90s\n',
+    );
   });
 
   it('exits 2 for bad flags, before anything runs', async () => {

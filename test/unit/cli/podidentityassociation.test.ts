@@ -23,10 +23,14 @@ import type { CliIo } from '../../../local/cli/io.ts';
 import { main } from '../../../local/cli/main.ts';
 import {
   AssociationItemsFailedError,
-  parseDuration,
-  RunTimeoutError,
   registerPodIdentityAssociationCommands,
 } from '../../../local/cli/podidentityassociation.ts';
+import {
+  parseDuration,
+  type RunTimeout,
+  RunTimeoutError,
+  runWithin,
+} from '../../../local/cli/run-timeout.ts';
 import { requestFrom } from '../associations/fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -62,6 +66,8 @@ interface Started {
   input: Record<string, unknown>;
   /** The region the engine would use (global --region, or the one taken from the file). */
   engineRegion: string | undefined;
+  /** `--timeout`, as the command hands it to the run. */
+  timeout: RunTimeout | undefined;
   out: string;
 }
 
@@ -69,10 +75,7 @@ interface Started {
  * Parses `args` with the real commands but a stand-in engine that records the input and prints
  * `report` (if given) with the command's own printer.
  */
-async function start(
-  args: string[],
-  options: { report?: unknown; never?: boolean } = {},
-): Promise<Started> {
+async function start(args: string[], options: { report?: unknown } = {}): Promise<Started> {
   const io = capturingIo();
   const program = new Command('eks-pia')
     .option('--region <region>')
@@ -82,14 +85,14 @@ async function start(
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let started: Omit<Started, 'out'> | undefined;
   registerPodIdentityAssociationCommands(program, {
-    run: async (command, workflow, input, print) => {
+    run: async (command, workflow, input, print, timeout) => {
       const globals = command.optsWithGlobals() as { region?: string; output?: string };
       started = {
         workflow,
         input: input as Record<string, unknown>,
         engineRegion: globals.region,
+        timeout,
       };
-      if (options.never) await new Promise(() => undefined);
       if (options.report !== undefined) print(options.report, globals.output, io);
     },
   });
@@ -598,10 +601,19 @@ describe('--timeout', () => {
     assert.equal(zero.err, 'Error: --timeout must be longer than 0, got "0s"\n');
   });
 
-  it('stops waiting for a run that outlives it', async () => {
+  it('hands the run its timeout, and none when not given', async () => {
+    const limited = await start(['delete', 'podidentityassociation', ...WHO, '--timeout', '1h30m']);
+    assert.deepEqual(limited.timeout, { text: '1h30m', ms: 90 * 60_000 });
+    const unlimited = await start(['delete', 'podidentityassociation', ...WHO]);
+    assert.equal(unlimited.timeout, undefined);
+  });
+
+  it('stops waiting for a run that outlives it, saying which run was left', async () => {
     await assert.rejects(
-      start(['delete', 'podidentityassociation', ...WHO, '--timeout', '20ms'], { never: true }),
-      (error) => error instanceof RunTimeoutError && /timed out after 20ms/.test(error.message),
+      runWithin(new Promise(() => undefined), { text: '20ms', ms: 20 }, () => 'the run r-1'),
+      (error: unknown) =>
+        error instanceof RunTimeoutError &&
+        error.message === 'timed out after 20ms (--timeout) waiting for the run r-1',
     );
   });
 });

@@ -702,6 +702,47 @@ describe('eks-pia --engine remote', () => {
     }
   });
 
+  it('stops following at --timeout, leaves the execution running and names it', async () => {
+    const migrate = STATE_MACHINE('MigrateToPodIdentityWorkflowStateMachine7G8H9I');
+    const arn = executionOf(migrate, 'long-running');
+    const execution = new FakeExecution(
+      arn,
+      historyOf({ type: 'ExecutionStarted' }),
+      Array.from({ length: 1000 }, () => 1),
+      succeeded(arn, {}),
+    );
+    serve(execution);
+
+    const result = await cli(
+      '--engine',
+      'remote',
+      '--state-machine-arn',
+      migrate,
+      'utils',
+      'migrate-to-pod-identity',
+      '--cluster',
+      'demo',
+      '--timeout',
+      '200ms',
+    );
+
+    assert.equal(result.code, 1, result.err);
+    assert.ok(
+      result.err.endsWith(
+        `Error: timed out after 200ms (--timeout) waiting for the migrate-to-pod-identity workflow (execution ${arn}), which keeps running in Step Functions\n` +
+          `  look it up with: aws stepfunctions describe-execution --execution-arn ${arn}\n` +
+          `  or in the console: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${arn}\n`,
+      ),
+      result.err,
+    );
+    // Following stopped (its Ctrl-C handler is gone) and the execution was left alone.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(process.listenerCount('SIGINT'), 0);
+    assert.equal(sfn.commandCalls(StopExecutionCommand).length, 0);
+    const name = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name;
+    assert.match(name ?? '', /^eks-pia-migrate-to-pod-identity-\d{8}T\d{6}-[0-9a-f]{6}$/);
+  });
+
   it('prints the same report as the local engine', async () => {
     const local = await cli('create', 'addon', '--cluster', 'demo', '--simulate', DEMO_WORLD);
     const localJson = await cli(
