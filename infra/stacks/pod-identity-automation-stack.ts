@@ -319,6 +319,9 @@ export class PodIdentityAutomationStack extends Stack {
       driftChecks === undefined || driftSchedule === 'off'
         ? undefined
         : new scheduler.Schedule(this, 'DriftCheckSchedule', {
+            // A schedule takes its tags from its group (it has none of its own): in a group of
+            // the stack's, the boundary keeps pods from disabling or deleting it.
+            scheduleGroup: new scheduler.ScheduleGroup(this, 'DriftCheckScheduleGroup'),
             description: `Starts the drift check${props.healDrift ? ', with heal,' : ''} on every managed cluster`,
             schedule: scheduler.ScheduleExpression.expression(driftSchedule),
             target: new schedulerTargets.StepFunctionsStartExecution(driftChecks.stateMachine, {
@@ -381,7 +384,7 @@ export class PodIdentityAutomationStack extends Stack {
    * roles may create and edit them only with it.
    */
   private defaultPermissionsBoundary(guardrails: GuardrailProps): string {
-    const { bucket } = this.configBucket;
+    const { bucket, accessLogsBucket } = this.configBucket;
     const policy = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
       path: ROLE_PATH,
       description:
@@ -392,7 +395,10 @@ export class PodIdentityAutomationStack extends Stack {
           assignableRoleTag: assignableRoleTagOf(guardrails),
           allowedRoleArnPatterns: guardrails.allowedRoleArnPatterns,
           automationTagKey: AUTOMATION_TAG_KEY,
-          configBucketArns: [bucket.bucketArn, bucket.arnForObjects('*')],
+          bucketArns: [bucket, accessLogsBucket].flatMap((each) => [
+            each.bucketArn,
+            each.arnForObjects('*'),
+          ]),
         }),
       ),
     });

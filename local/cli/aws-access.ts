@@ -39,6 +39,16 @@ const UNREACHABLE_CODES = new Set([
 /** The SDK's credential and token chains fail with these when nothing gives credentials. */
 const CREDENTIALS_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 
+/** Credential sources of the SDK's default chain that need no profile. */
+const PROFILELESS_SOURCES = [
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+];
+
+/** Sections of the config file the SDK's loader keeps beside profiles, by their prefix. */
+const NOT_PROFILES = ['sso-session.', 'services.'];
+
 interface SharedFile {
   path: string;
   /** The environment variable that moves it. */
@@ -76,6 +86,9 @@ function describeFile(file: SharedFile): string {
 export async function checkProfile(source: '--profile' | 'AWS_PROFILE'): Promise<void> {
   const profile = process.env.AWS_PROFILE;
   if (!profile) return;
+  // Past a profile it cannot find, the SDK's chain goes on to these (a pod's web identity, a
+  // container's credentials endpoint), so a missing profile is no failure where they are set.
+  if (PROFILELESS_SOURCES.some((variable) => process.env[variable])) return;
   const files = sharedFiles();
   const { configFile, credentialsFile } = await loadSharedConfigFiles({
     configFilepath: files.config.path,
@@ -83,7 +96,9 @@ export async function checkProfile(source: '--profile' | 'AWS_PROFILE'): Promise
     ignoreCache: true,
   });
   if (Object.hasOwn(configFile, profile) || Object.hasOwn(credentialsFile, profile)) return;
-  const defined = [...new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)])];
+  const defined = [
+    ...new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)]),
+  ].filter((section) => !NOT_PROFILES.some((prefix) => section.startsWith(prefix)));
   const instead =
     source === '--profile'
       ? 'name one they define with --profile'

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { Template } from 'aws-cdk-lib/assertions';
 import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import { permissionsBoundaryDocument } from '../../functions/core/associations/escalation.ts';
 import { createAutomationApp } from '../../infra/automation-app.ts';
@@ -28,6 +29,7 @@ let stack: PodIdentityAutomationStack;
 let boundaryArn: string;
 let bucketPlaceholder: string;
 let stackBoundary: unknown;
+const ACCESS_LOGS_ARN = 'arn:aws:s3:::eks-pia-configs-access-logs';
 
 type Outcome = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -120,11 +122,11 @@ describe('the stack’s IAM, evaluated', () => {
     boundaryArn = resolveIntrinsic(stack.resolve(stack.rolePermissionsBoundaryArn));
     bucketPlaceholder = `<${logicalIdOf(stack.configBucket.bucket)}.Arn>`;
     const boundary = stack.node.findChild('PermissionsBoundary') as ManagedPolicy;
+    const accessLogsPlaceholder = `<${logicalIdOf(stack.configBucket.accessLogsBucket)}.Arn>`;
     stackBoundary = JSON.parse(
-      JSON.stringify(resolveDeep(stack.resolve(boundary.document.toJSON()))).replaceAll(
-        bucketPlaceholder,
-        BUCKET_ARN,
-      ),
+      JSON.stringify(resolveDeep(stack.resolve(boundary.document.toJSON())))
+        .replaceAll(bucketPlaceholder, BUCKET_ARN)
+        .replaceAll(accessLogsPlaceholder, ACCESS_LOGS_ARN),
     ) as unknown;
   });
 
@@ -309,7 +311,7 @@ describe('the stack’s IAM, evaluated', () => {
     );
   });
 
-  it('keeps a created role off the automation itself: its functions, state machines and config bucket', async () => {
+  it('keeps a created role off the automation itself: its functions, state machines, alarms, queues, roles and buckets', async () => {
     const ofTheStack = { [`aws:ResourceTag/${AUTOMATION_TAG_KEY}`]: stack.stackName };
     const taskFunction = `arn:aws:lambda:us-west-2:${ACCOUNT}:function:eks-pia-apply`;
     const stateMachine = `arn:aws:states:us-west-2:${ACCOUNT}:stateMachine:associations`;
@@ -317,6 +319,9 @@ describe('the stack’s IAM, evaluated', () => {
       ['lambda:UpdateFunctionCode', taskFunction],
       ['lambda:InvokeFunction', taskFunction],
       ['states:StartExecution', stateMachine],
+      ['scheduler:DeleteSchedule', `arn:aws:scheduler:us-west-2:${ACCOUNT}:schedule/drift/check`],
+      ['cloudwatch:DeleteAlarms', `arn:aws:cloudwatch:us-west-2:${ACCOUNT}:alarm:failed-items`],
+      ['sqs:PurgeQueue', `arn:aws:sqs:us-west-2:${ACCOUNT}:dead-letters`],
     ] as const) {
       assert.equal(await asCreatedRole(action, resource, ofTheStack), 'ExplicitlyDenied', action);
       assert.equal(await asCreatedRole(action, resource), 'Allowed', `${action}, not the stack's`);
@@ -325,10 +330,58 @@ describe('the stack’s IAM, evaluated', () => {
       ['s3:PutObject', `${BUCKET_ARN}/apply/demo.yaml`],
       ['s3:GetObject', `${BUCKET_ARN}/desired/demo/config.json`],
       ['s3:PutBucketPolicy', BUCKET_ARN],
+      ['s3:DeleteObject', `${ACCESS_LOGS_ARN}/logs/2026-12-07`],
     ] as const) {
       assert.equal(await asCreatedRole(action, resource), 'ExplicitlyDenied', action);
     }
     assert.equal(await asCreatedRole('s3:PutObject', 'arn:aws:s3:::team-data/x'), 'Allowed');
+    // A task role, even one a deployment's patterns would let pods pass, given to a pod's own
+    // function would run it with the task's rights.
+    const taskRole = {
+      [`iam:ResourceTag/${AUTOMATION_TAG_KEY}`]: stack.stackName,
+      'iam:ResourceTag/eks-pia/assignable': 'true',
+    };
+    for (const action of ['iam:PassRole', 'sts:AssumeRole']) {
+      assert.equal(
+        await asCreatedRole(action, ROLE('apply-association-batch'), taskRole),
+        'ExplicitlyDenied',
+        action,
+      );
+    }
+  });
+
+  it('tags every resource of the stack the boundary keeps pods off, the drift schedule by its group', () => {
+    const template = Template.fromStack(stack).toJSON() as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    };
+    const guarded = [
+      'AWS::Lambda::Function',
+      'AWS::StepFunctions::StateMachine',
+      'AWS::Events::Rule',
+      'AWS::Scheduler::ScheduleGroup',
+      'AWS::SNS::Topic',
+      'AWS::Logs::LogGroup',
+      'AWS::CloudWatch::Alarm',
+      'AWS::SQS::Queue',
+      'AWS::IAM::Role',
+    ];
+    const resources = Object.entries(template.Resources);
+    for (const type of guarded) {
+      const ofType = resources.filter(([, resource]) => resource.Type === type);
+      assert.ok(ofType.length > 0, `the stack has a ${type}`);
+      for (const [id, resource] of ofType) {
+        const tags = resource.Properties?.Tags;
+        const keys = Array.isArray(tags)
+          ? tags.map((tag: { Key?: string }) => tag.Key)
+          : Object.keys((tags ?? {}) as object);
+        assert.ok(keys.includes(AUTOMATION_TAG_KEY), `${type} ${id} carries ${AUTOMATION_TAG_KEY}`);
+      }
+    }
+    const schedules = resources.filter(
+      ([, resource]) => resource.Type === 'AWS::Scheduler::Schedule',
+    );
+    assert.equal(schedules.length, 1);
+    assert.ok(schedules[0]?.[1].Properties?.GroupName, 'the drift schedule is in the stack group');
   });
 
   it('lets only the task roles write run documents and desired states, whatever S3 rights others hold', async () => {

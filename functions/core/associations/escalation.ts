@@ -111,14 +111,27 @@ export const BOUNDARY_SIDS = {
   allowedRoles: 'AllowPassingAndAssumingAllowedRoles',
   boundary: 'DenyChangingPermissionsBoundaries',
   service: 'DenyTouchingTheAutomation',
+  serviceRoles: 'DenyTheAutomationsRoles',
+  serviceBuckets: 'DenyTheAutomationsBuckets',
 } as const;
 
 /**
  * Services whose resources of the automation itself (its task functions, state machines, rules,
- * schedule, topic and logs) no pod may touch: a pod rewriting or invoking a task function would
- * act with the task's role, which holds more than any pod (cluster access, role creation).
+ * schedule group, topic, logs, alarms and dead-letter queues) no pod may touch: a pod rewriting
+ * or invoking a task function would act with the task's role, which holds more than any pod
+ * (cluster access, role creation); one silencing an alarm or a schedule would hide or stop the
+ * checks.
  */
-const AUTOMATION_SERVICES = ['lambda', 'states', 'events', 'scheduler', 'sns', 'logs'] as const;
+const AUTOMATION_SERVICES = [
+  'lambda',
+  'states',
+  'events',
+  'scheduler',
+  'sns',
+  'logs',
+  'cloudwatch',
+  'sqs',
+] as const;
 
 /** What the boundary is built from: the deployment's guardrails and the automation's resources. */
 export interface BoundaryScope {
@@ -132,8 +145,12 @@ export interface BoundaryScope {
   readonly allowedRoleArnPatterns?: readonly string[] | undefined;
   /** The tag key every resource of the automation's stack carries. */
   readonly automationTagKey?: string | undefined;
-  /** ARNs of the automation's config bucket: uploads there start runs of the deputy. */
-  readonly configBucketArns?: readonly string[] | undefined;
+  /**
+   * ARNs of the automation's buckets and their objects: uploads to the config bucket start runs
+   * of the deputy, and its access logs say who uploaded what. S3 object actions take no resource
+   * tags, so these go by ARN.
+   */
+  readonly bucketArns?: readonly string[] | undefined;
 }
 
 /**
@@ -146,7 +163,7 @@ export interface BoundaryScope {
  * may remove or replace a boundary, edit a managed policy (this one included), or change, invoke
  * or feed the automation itself.
  */
-export function permissionsBoundaryDocument(scope: BoundaryScope = {}): PolicyDocument {
+export function permissionsBoundaryDocument(scope: BoundaryScope): PolicyDocument {
   const { assignableRoleTag: tag, allowedRoleArnPatterns: patterns = [] } = scope;
   return {
     Version: '2012-10-17',
@@ -212,15 +229,24 @@ export function permissionsBoundaryDocument(scope: BoundaryScope = {}): PolicyDo
               Resource: '*',
               Condition: { Null: { [`aws:ResourceTag/${scope.automationTagKey}`]: 'false' } },
             },
+            // The task roles trust Lambda: passed to a pod's own function, or assumed, one would
+            // give the pod what the task holds, whatever the patterns above allow.
+            {
+              Sid: BOUNDARY_SIDS.serviceRoles,
+              Effect: 'Deny' as const,
+              Action: [...NAMED_RESOURCE_ONLY],
+              Resource: '*',
+              Condition: { Null: { [`iam:ResourceTag/${scope.automationTagKey}`]: 'false' } },
+            },
           ]),
-      ...((scope.configBucketArns ?? []).length === 0
+      ...((scope.bucketArns ?? []).length === 0
         ? []
         : [
             {
-              Sid: `${BOUNDARY_SIDS.service}ConfigBucket`,
+              Sid: BOUNDARY_SIDS.serviceBuckets,
               Effect: 'Deny' as const,
               Action: 's3:*',
-              Resource: [...(scope.configBucketArns ?? [])],
+              Resource: [...(scope.bucketArns ?? [])],
             },
           ]),
     ],

@@ -103,6 +103,24 @@ describe('eks-pia on an AWS setup that does not work', () => {
     );
   });
 
+  it('leaves a missing profile to the SDK where a pod or container gives credentials without one', async () => {
+    process.env.AWS_PROFILE = 'nosuch';
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `http://127.0.0.1:${port}/credentials`;
+    const result = await cli('--engine', 'remote', '--region', 'us-west-2', ...GET);
+    assert.doesNotMatch(result.err, /AwsProfileNotFoundError|is not defined/);
+    assert.match(result.err, /credentials/i);
+  });
+
+  it('lists only profiles, not the SSO sessions beside them', async () => {
+    writeFileSync(
+      files.config,
+      '[default]\nregion = us-west-2\n[sso-session corp]\nsso_region = us-east-1\n',
+    );
+    const result = await cli('--profile', 'nosuch', ...GET);
+    assert.equal(result.code, 2, result.err);
+    assert.match(result.err, /which define default; /);
+  });
+
   it('says which profile has no credentials, what it was doing and how to give it some', async () => {
     const result = await cli('--profile', 'prod', ...GET);
     assert.equal(result.code, 1, result.err);
