@@ -68,6 +68,8 @@ const world = {
       assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] },
     },
   ],
+  // The policy the config attaches: the guardrails refuse one IAM does not have.
+  managedPolicies: [`arn:aws:iam::${ACCOUNT}:policy/permission-policy-1`],
   clusters: [
     {
       name: 'demo',

@@ -89,11 +89,17 @@ export async function loadAssociationRequest(
       },
     ]);
   }
-  checkGuardrails(
+  // Violations that stand only unless the association already has the role are not refused
+  // here: this task reads no EKS state (see CurrentRoleCondition for why). They go with
+  // the request, and plan-associations, which lists the cluster's associations before any step
+  // changes anything, refuses the run unless each association has its role (guardrails.ts,
+  // CurrentRoleCondition).
+  const conditions = checkGuardrails(
     request,
     deps.guardrails,
     await lookUpForGuardrails(request, deps.guardrails, deps.guardrailReaders),
   );
+  if (conditions.length > 0) request.currentRoleConditions = conditions;
   await checkRoleQuota(rolesTheRequestMayCreate(request), deps.roleQuotaReaders);
   const requestDocument = await deps.saveRequest(runId, request);
   return {

@@ -2,6 +2,7 @@ import pMap from 'p-map';
 import { parseRoleArn } from '../../core/arn.ts';
 import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
+import { checkCurrentRoleConditions } from '../../core/associations/guardrail-violations.ts';
 import {
   decideItem,
   type ItemDecision,
@@ -10,6 +11,7 @@ import {
   roleNameToInspect,
 } from '../../core/associations/plan.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
+import { describeSource } from '../../core/associations/request-source.ts';
 import {
   type BatchDocument,
   batchDocument,
@@ -62,6 +64,9 @@ const CHECK_CONCURRENCY = 5;
 
 /**
  * Lists the cluster's associations once (every page) and lays out the run's items in batches.
+ * First it refuses the run (PolicyGuardViolation) when an entry names as roleARN a role the
+ * guardrails allow only as the association's current role, and the association has another (see
+ * currentRole).
  * Describing every association (N+1 calls) happens only when roles may be deleted, associations
  * pruned, or (update) every entry is checked before any change: update and delete change nothing
  * when one entry cannot be carried out, as in eksctl (apply keeps per-item outcomes).
@@ -74,6 +79,11 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
       `${summary.namespace}/${summary.serviceAccount}`,
       summary.associationId,
     ]),
+  );
+  await checkCurrentRoleConditions(
+    describeSource(request.source),
+    request.currentRoleConditions ?? [],
+    (ns, sa) => currentRole(request.clusterName, idByKey.get(`${ns}/${sa}`), deps),
   );
   const items: PlanItem[] = request.entries.map((entry, entryIndex) => ({
     kind: 'entry',
@@ -169,6 +179,24 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     },
     ...(undeclared !== undefined ? { undeclared: undeclared.length } : {}),
   };
+}
+
+/**
+ * The role of the cluster's association `associationId` (found by the listing), as EKS describes
+ * it now; undefined when there is none. The guardrails let an entry name, as its roleARN, a role
+ * the deployment does not otherwise allow only when it is this one (guardrails.ts,
+ * CurrentRoleCondition): settled here, before any step of the run changes anything (add-ons,
+ * Kubernetes access and the batches come after this one), so a dry run refuses what the run
+ * would; prepare-association-batch settles it again for each batch.
+ */
+async function currentRole(
+  clusterName: string,
+  associationId: string | undefined,
+  deps: PlanDeps,
+): Promise<string | undefined> {
+  if (associationId === undefined) return undefined;
+  const [described] = await deps.describeAll(clusterName, [associationId]);
+  return described?.roleArn;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type GuardrailReaders,
   type GuardrailSettings,
   lookUpForGuardrails,
+  settleCurrentRoleConditions,
 } from '../../core/associations/guardrails.ts';
 import { roleNameToInspect, roleRemoval } from '../../core/associations/plan.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
@@ -92,7 +93,7 @@ export async function prepareAssociationBatch(
     throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
   // One GetRole per role for the batch: the guardrails' tags and the deletes' ownership checks.
   const roles = readOncePerKey(deps.getRoleTrust);
-  await recheckGuardrails(input, document.request, deps, roles);
+  await recheckGuardrails(input, document, deps, roles);
   const removes = !input.dryRun && (document.refused ?? []).length === 0;
   const usedElsewhere = batchRoleUsage(document, () => deps.loadRoleUsage(input.runId));
   const findings = await pMap(
@@ -135,23 +136,56 @@ function stateMismatch(
  * workflow's state, which no writer of the run store reaches, so apply-association-batch acts on
  * this document or on none. What the document cannot vouch for itself, the batch, cluster and
  * operation, is compared with the workflow's state before this (`stateMismatch`).
+ *
+ * A roleARN the guardrails allow only as the association's current role (guardrails.ts,
+ * CurrentRoleCondition) is settled here on what EKS says now, not on the request's record of
+ * what plan-associations settled: the association the document's item names is described, and
+ * counts only when EKS says it is this cluster's association of the entry's namespace and service
+ * account (the item's associationId is the document's word).
  */
 async function recheckGuardrails(
   input: PrepareAssociationBatchInput,
-  request: BatchDocument['request'],
+  document: BatchDocument,
   deps: PrepareAssociationBatchDeps,
   roles: RoleReader,
 ): Promise<void> {
+  const { request } = document;
   const lookups = await lookUpForGuardrails(request, deps.guardrails, {
     roleTags: async (roleName) => (await roles(roleName))?.tags,
     policyDocument: deps.policyDocument,
   });
-  const violations = findGuardrailViolations(request, deps.guardrails, lookups);
+  const violations = await settleCurrentRoleConditions(
+    findGuardrailViolations(request, deps.guardrails, lookups),
+    (namespace, serviceAccount) =>
+      currentRole(document, input.clusterName, namespace, serviceAccount, deps),
+  );
   if (violations.length > 0) {
     throw new RunDocumentTamperedError(input.runId, input.batch, {
       violations: violations.map(issueLine),
     });
   }
+}
+
+/** The role of an entry's association, as EKS describes the one the batch's item names. */
+async function currentRole(
+  document: BatchDocument,
+  clusterName: string,
+  namespace: string,
+  serviceAccount: string,
+  deps: PrepareAssociationBatchDeps,
+): Promise<string | undefined> {
+  const item = document.items.find(
+    (candidate) =>
+      candidate.kind === 'entry' &&
+      candidate.namespace === namespace &&
+      candidate.serviceAccount === serviceAccount,
+  );
+  if (item?.kind !== 'entry' || item.associationId === undefined) return undefined;
+  const association = await deps.describeAssociation(clusterName, item.associationId);
+  if (association?.namespace !== namespace || association.serviceAccount !== serviceAccount) {
+    return undefined;
+  }
+  return association.roleArn;
 }
 
 interface StackReaders {

@@ -47,8 +47,9 @@ export interface BatchPreparation {
 /**
  * The batch's document is not the one the run planned: it names another batch, cluster or
  * operation than the workflow runs, or breaks the guardrails load-association-request checked the
- * request against (or, meanwhile, a role lost its opt-in tag or a customer managed policy it
- * attaches was given more). A document under `runs/` was changed; the batch changes nothing.
+ * request against (or, meanwhile, a role lost its opt-in tag, a customer managed policy it
+ * attaches was given more or deleted, or an association lost the role the guardrails let it keep
+ * only as its current one). A document under `runs/` was changed; the batch changes nothing.
  */
 export class RunDocumentTamperedError extends NamedError {
   override readonly name = 'RunDocumentTamperedError';
@@ -67,7 +68,7 @@ export class RunDocumentTamperedError extends NamedError {
     } else {
       super(
         [
-          `${document} breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag or a customer managed policy it attaches was given more); ${outcome}; violations:`,
+          `${document} breaks the guardrails although load-association-request accepted the request, so it was changed after it was validated (or, meanwhile, a role lost its opt-in tag, a customer managed policy it attaches was given more or deleted, or an association lost the role it may keep only as its current one); ${outcome}; violations:`,
           ...problem.violations,
         ].join('\n'),
       );

@@ -26,18 +26,22 @@
  * Existing roles: by default a config may associate only roles the service created (its IAM
  * path), roles matching `allowedRoleArnPatterns`, and roles carrying the opt-in tag
  * (`eks-pia/assignable=true` unless the deployment chooses another), so nobody turns a service
- * account into an admin by naming an admin role. A `targetRoleARN` (the role EKS assumes with
- * the association's role, whose credentials the pod gets) answers to the same rule; a target in
- * another account, whose tags IAM does not let this account read, only to
- * `allowedRoleArnPatterns`.
+ * account into an admin by naming an admin role; and, besides those, the role the association
+ * already has (see {@link CurrentRoleCondition}), which grants nothing new. A `roleARN` of
+ * another account is refused whatever the settings: EKS does not pass it ("Cross-account pass
+ * role is not allowed"). A `targetRoleARN` (the role EKS assumes with the association's role,
+ * whose credentials the pod gets) answers to the rule for existing roles; a target in another
+ * account, whose tags IAM does not let this account read, only to `allowedRoleArnPatterns`.
  *
  * Customer managed policies of the account a config attaches (`permissionPolicyARNs`) are judged
  * by their document, read from IAM when the request is checked, against the same denied actions
- * as inline policies: a policy's name says nothing about what it grants.
+ * as inline policies: a policy's name says nothing about what it grants. One IAM does not have,
+ * or another account's (IAM attaches neither), is refused, so that a dry run does not plan a role
+ * whose AttachRolePolicy the real run would see fail.
  */
 import pMap from 'p-map';
 import { parseRoleArn, type RoleArnParts } from '../arn.ts';
-import { isPolicyArn, issueLine } from '../config/index.ts';
+import { isPolicyArn } from '../config/index.ts';
 import { NamedError } from '../errors.ts';
 import { globMatches } from '../glob.ts';
 import { ROLE_PATH } from '../naming.ts';
@@ -57,6 +61,11 @@ import {
   isCatalogued,
   NAMED_RESOURCE_ONLY,
 } from './escalation.ts';
+import {
+  type CurrentRoleCondition,
+  type GuardrailViolation,
+  PolicyGuardViolation,
+} from './guardrail-violations.ts';
 import { type AssociationRequest, describeSource } from './request.ts';
 
 /**
@@ -99,33 +108,15 @@ export interface RoleTag {
 /** The tag a role carries to be assignable under the default settings. */
 export const DEFAULT_ASSIGNABLE_ROLE_TAG: RoleTag = { key: 'eks-pia/assignable', value: 'true' };
 
-export interface GuardrailViolation {
-  /** Where in the input, e.g. `iam.podIdentityAssociations[1].permissionPolicy.Statement[0]`. */
-  path: string;
-  message: string;
-  /** `namespace/serviceAccount` of the entry. */
-  association: string;
-}
-
-/** An error whose message is its headline, then one line per guardrail violation. */
-export abstract class GuardrailViolationsError extends NamedError {
-  readonly violations: readonly GuardrailViolation[];
-
-  constructor(headline: string, violations: readonly GuardrailViolation[]) {
-    super([headline, ...violations.map(issueLine)].join('\n'));
-    this.violations = violations;
-  }
-}
-
-/** The whole config is rejected: it would grant what the guardrails forbid. */
-export class PolicyGuardViolation extends GuardrailViolationsError {
-  override readonly name = 'PolicyGuardViolation';
-
-  constructor(subject: string, violations: readonly GuardrailViolation[]) {
-    const count = `${violations.length} guardrail violation${violations.length === 1 ? '' : 's'}`;
-    super(`${subject} was rejected as a whole and nothing was changed: ${count}:`, violations);
-  }
-}
+export {
+  type CurrentRoleCondition,
+  type CurrentRoleReader,
+  checkCurrentRoleConditions,
+  type GuardrailViolation,
+  GuardrailViolationsError,
+  PolicyGuardViolation,
+  settleCurrentRoleConditions,
+} from './guardrail-violations.ts';
 
 /** Guardrail settings in the environment that cannot be read. */
 export class GuardrailSettingsError extends NamedError {
@@ -478,7 +469,7 @@ function documentViolations(
 
 /**
  * Documents of the customer managed policies a request attaches, by ARN, as IAM has them now;
- * `undefined` for a policy IAM does not know (attaching it then fails on its own).
+ * `undefined` for a policy IAM does not know (refused: attaching it would fail).
  */
 export type PolicyDocuments = ReadonlyMap<string, PolicyDocument | undefined>;
 
@@ -498,18 +489,28 @@ export interface GuardrailReaders {
   policyDocument: PolicyDocumentReader;
 }
 
+/** The account field of a managed policy ARN: `aws` for AWS managed policies. */
+function policyAccount(arn: string): string | undefined {
+  return arn.split(':')[4];
+}
+
 /**
  * Whether a managed policy ARN is a customer managed policy of `account`. AWS managed policies
- * are judged by `deniedPolicyArns`; another account's policy cannot be attached at all (IAM
- * answers "does not exist or is not attachable"), so it grants nothing.
+ * are judged by `deniedPolicyArns` (their documents are AWS's, and the well-known policies name
+ * them) and are not read.
  */
 function isOwnCustomerPolicy(arn: string, account: string): boolean {
-  return arn.split(':')[4] === account;
+  return policyAccount(arn) === account;
 }
 
 /**
  * A customer managed policy is judged by its document, read now: its name says nothing about
  * what it grants, and an admin policy under an innocent name is the escalation this catches.
+ * One that cannot be attached is refused here, before anything changes: otherwise the dry run
+ * plans a clean create while the real run creates the role, fails AttachRolePolicy ("does not
+ * exist or is not attachable") and deletes the role again. That is a policy IAM does not have,
+ * and another account's (IAM attaches only the account's own customer managed policies and AWS
+ * managed ones).
  */
 function customerPolicyViolations(
   arn: string,
@@ -518,7 +519,16 @@ function customerPolicyViolations(
   settings: GuardrailSettings,
   policyDocuments: PolicyDocuments | undefined,
 ): { path: string; message: string }[] {
-  if (account === undefined || !isOwnCustomerPolicy(arn, account)) return [];
+  const owner = policyAccount(arn);
+  if (account === undefined || owner === 'aws') return [];
+  if (owner !== account) {
+    return [
+      {
+        path: origin,
+        message: `customer managed policy ${arn} belongs to account ${owner}, not ${account} where the role is created, and IAM attaches only a role's own account's customer managed policies (and AWS managed ones); create the policy in account ${account} and name that one, or fix the ARN`,
+      },
+    ];
+  }
   if (policyDocuments?.has(arn) !== true) {
     return [
       {
@@ -528,7 +538,14 @@ function customerPolicyViolations(
     ];
   }
   const document = policyDocuments.get(arn);
-  if (document === undefined) return [];
+  if (document === undefined) {
+    return [
+      {
+        path: origin,
+        message: `customer managed policy ${arn} does not exist in account ${account} (IAM GetPolicy found no such policy), so it cannot be attached; create it first, or fix the ARN`,
+      },
+    ];
+  }
   return documentViolations(
     document,
     `customer managed policy ${arn}`,
@@ -744,27 +761,55 @@ function allowedOwnRoles(settings: GuardrailSettings): { allowed: string; fix: s
   return { allowed: listLabels(allowed), fix };
 }
 
+type EntryViolation = Omit<GuardrailViolation, 'association'>;
+
+/**
+ * The rule for `roleARN`. `entry` is set for a standalone association, whose role may also be the
+ * one it has now ({@link CurrentRoleCondition}); an add-on's association answers to the rule
+ * alone.
+ */
 function existingRoleViolation(
   arn: string,
   path: string,
   account: string | undefined,
   settings: GuardrailSettings,
   roleTags: RoleTags | undefined,
-): { path: string; message: string }[] {
+  entry: DesiredAssociation | undefined,
+): EntryViolation[] {
   const parts = parseRoleArn(arn);
-  // Another account's role: EKS refuses to pass it ("Cross-account pass role is not allowed").
-  if (account === undefined || parts === undefined || parts.account !== account) {
+  if (account === undefined || parts === undefined) {
     return roleArnViolation(arn, path, settings.allowedRoleArnPatterns);
+  }
+  if (parts.account !== account) {
+    // EKS refuses to pass another account's role ("Cross-account pass role is not allowed"),
+    // whatever the deployment's patterns say, and only when the run is already changing things
+    // (after creating the service account, say): refuse it here, where nothing has changed yet.
+    return [
+      {
+        path,
+        message: `role ${arn} is in account ${parts.account}, but the association's role must be in account ${account}, the cluster's: EKS does not pass another account's role to pods ("Cross-account pass role is not allowed"), whatever allowedRoleArnPatterns says; name a role of account ${account} as roleARN, and to give pods the role of account ${parts.account}, name it as targetRoleARN (EKS assumes it with the roleARN of account ${account}, which its trust policy must trust)`,
+      },
+    ];
   }
   if (allowedWithoutTags(arn, account, settings)) return [];
   // A role IAM does not have: the association then fails on its own ("role does not exist").
   if (roleTags?.has(arn) === true && roleTags.get(arn) === undefined) return [];
   if (carriesAssignableTag(arn, settings, roleTags)) return [];
   const { allowed, fix } = allowedOwnRoles(settings);
+  const current = entry === undefined ? '' : ', besides the role the association already has,';
   return [
     {
       path,
-      message: `role ${arn} may not be associated: this deployment lets configs associate only ${allowed}, so that no config hands an existing (possibly admin) role to pods; ${fix}, or drop roleARN and let eks-pia create the role from permissionPolicyARNs, permissionPolicy or wellKnownPolicies`,
+      message: `role ${arn} may not be associated: this deployment lets configs associate${current} only ${allowed}, so that no config hands an existing (possibly admin) role to pods; ${fix}, or drop roleARN and let eks-pia create the role from permissionPolicyARNs, permissionPolicy or wellKnownPolicies`,
+      ...(entry === undefined
+        ? {}
+        : {
+            unlessCurrentRole: {
+              namespace: entry.namespace,
+              serviceAccount: entry.serviceAccount,
+              roleArn: arn,
+            },
+          }),
     },
   ];
 }
@@ -840,9 +885,10 @@ function entryViolations(
   request: CheckedRequest,
   settings: GuardrailSettings,
   lookups: Partial<GuardrailLookups>,
+  standalone: boolean,
 ): GuardrailViolation[] {
   const operation = request.operation;
-  const found: { path: string; message: string }[] = [];
+  const found: EntryViolation[] = [];
   const namespaces = settings.allowedNamespaces;
   if (
     namespaces !== undefined &&
@@ -864,6 +910,7 @@ function entryViolations(
           request.account,
           settings,
           lookups.roleTags,
+          standalone ? entry : undefined,
         ),
       );
     } else if (role.kind === 'managed') {
@@ -896,12 +943,15 @@ export type CheckedRequest = Pick<AssociationRequest, 'operation' | 'entries'> &
   Partial<Pick<AssociationRequest, 'source' | 'addons' | 'account'>>;
 
 /**
- * Every guardrail violation of a request, in entry order: denied managed policies (given or
- * added by well-known policies), denied actions in inline policies (the entry's
- * `permissionPolicy` and the well-known ones, as they will be created) and in the documents of
- * the customer managed policies it attaches, a boundary other than the enforced one, existing
- * roles (associated or named as target roles) the deployment does not let configs use, and
- * namespaces outside the allow-list.
+ * Every guardrail violation of a request, standalone entries first, then add-ons' (each in
+ * entry order): denied managed policies (given or added by well-known policies), denied actions in
+ * inline policies (the entry's `permissionPolicy` and the well-known ones, as they will be
+ * created) and in the documents of the customer managed policies it attaches, customer managed
+ * policies IAM would not attach (missing, another account's), a boundary other than the enforced
+ * one, existing roles (associated or named as target roles) the deployment does not let configs
+ * use, a roleARN of another account, and namespaces outside the allow-list. A standalone entry's
+ * roleARN that only the association's current role could allow comes with `unlessCurrentRole`
+ * ({@link CurrentRoleCondition}); settle those with {@link settleCurrentRoleConditions}.
  * `lookups` holds what {@link lookUpForGuardrails} read; a role or customer managed policy of the
  * request's account missing from it is refused. Deletes are checked for namespaces only, since
  * they grant nothing; get is not checked.
@@ -912,19 +962,31 @@ export function findGuardrailViolations(
   lookups: Partial<GuardrailLookups> = {},
 ): GuardrailViolation[] {
   if (request.operation === 'get') return [];
-  return [...request.entries, ...addonEntries(request)].flatMap((entry) =>
-    entryViolations(entry, request, settings, lookups),
-  );
+  return [
+    ...request.entries.flatMap((entry) => entryViolations(entry, request, settings, lookups, true)),
+    ...addonEntries(request).flatMap((entry) =>
+      entryViolations(entry, request, settings, lookups, false),
+    ),
+  ];
 }
 
-/** Throws PolicyGuardViolation listing every violation; returns when there is none. */
+/**
+ * Throws PolicyGuardViolation listing every violation that stands whatever EKS says; returns the
+ * violations that stand only unless the association already has the role
+ * ({@link CurrentRoleCondition}), which the caller must have settled before anything changes.
+ * When it throws, those are not listed: they may well be no violation at all.
+ */
 export function checkGuardrails(
   request: CheckedRequest,
   settings: GuardrailSettings,
   lookups: Partial<GuardrailLookups> = {},
-): void {
+): GuardrailViolation[] {
   const violations = findGuardrailViolations(request, settings, lookups);
-  if (violations.length === 0) return;
-  const subject = request.source === undefined ? 'the request' : describeSource(request.source);
-  throw new PolicyGuardViolation(subject, violations);
+  const standing = violations.filter((violation) => violation.unlessCurrentRole === undefined);
+  if (standing.length > 0) throw new PolicyGuardViolation(subjectOf(request), standing);
+  return violations;
+}
+
+function subjectOf(request: Pick<CheckedRequest, 'source'>): string {
+  return request.source === undefined ? 'the request' : describeSource(request.source);
 }

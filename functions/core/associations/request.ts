@@ -45,6 +45,10 @@ import {
 } from '../well-known-policies.ts';
 import * as z from '../zod.ts';
 import { type DesiredAssociation, desiredFromConfig } from './desired.ts';
+import type { GuardrailViolation } from './guardrail-violations.ts';
+import { describeSource, type RequestSource } from './request-source.ts';
+
+export { describeSource, type RequestSource } from './request-source.ts';
 
 /**
  * A workflow input that is not one of the accepted shapes, or asks for something the shape does
@@ -115,18 +119,6 @@ export interface S3Location {
 
 export type ConfigLocation = { s3: S3Location } | { inline: unknown };
 
-/** Where the associations of a run came from, for messages and the report. */
-export type RequestSource =
-  | {
-      kind: 's3';
-      bucket: string;
-      key: string;
-      versionId?: string | undefined;
-      trigger: 'event' | 'input';
-    }
-  | { kind: 'inline' }
-  | { kind: 'flags' };
-
 /** A workflow input whose shape is valid, before any config is fetched or validated. */
 export type WorkflowInput =
   | {
@@ -186,6 +178,13 @@ export interface AssociationRequest {
   filter?: { namespace?: string | undefined; serviceAccount?: string | undefined } | undefined;
   /** Things the user should know that do not stop the run (ignored fields, overridden region). */
   warnings: string[];
+  /**
+   * The guardrail violations load-association-request accepted the request with because they
+   * stand only unless the association already has the role (guardrails.ts,
+   * `CurrentRoleCondition`): plan-associations refuses the run, before any change, unless EKS says
+   * each of those associations has it.
+   */
+  currentRoleConditions?: GuardrailViolation[] | undefined;
 }
 
 export interface RequestContext {
@@ -607,15 +606,6 @@ export function parseWorkflowInput(given: unknown): WorkflowInput {
 
 // ---------------------------------------------------------------------------------------------
 // Building the request
-
-/** `s3://bucket/key`, `inline config` or `flags`: how messages and the report name the source. */
-export function describeSource(source: RequestSource): string {
-  if (source.kind === 's3') {
-    const version = source.versionId === undefined ? '' : ` (version ${source.versionId})`;
-    return `s3://${source.bucket}/${source.key}${version}`;
-  }
-  return source.kind === 'inline' ? 'inline config' : 'flags';
-}
 
 function regionAndPartition(
   region: string,

@@ -52,8 +52,15 @@ export interface PlanDocument {
   roleUsage?: Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[] | undefined;
 }
 
-/** The request as one batch needs it: everything but the entries, and of those only the batch's. */
-export type BatchRequest = Omit<AssociationRequest, 'entries' | 'addons' | 'warnings'> & {
+/**
+ * The request as one batch needs it: everything but the entries, and of those only the batch's.
+ * Not the request's `currentRoleConditions`: prepare-association-batch finds and settles the
+ * batch's own from its entries.
+ */
+export type BatchRequest = Omit<
+  AssociationRequest,
+  'entries' | 'addons' | 'warnings' | 'currentRoleConditions'
+> & {
   entries: DesiredAssociation[];
 };
 
@@ -93,7 +100,13 @@ export function batchDocument(
   batch: number,
   planTimeRoles: ReadonlyMap<string, string>,
 ): BatchDocument {
-  const { entries: _entries, addons: _addons, warnings: _warnings, ...header } = request;
+  const {
+    entries: _entries,
+    addons: _addons,
+    warnings: _warnings,
+    currentRoleConditions: _conditions,
+    ...header
+  } = request;
   const planned = plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
   const entries: DesiredAssociation[] = [];
   const items = planned.map((item): PlanItem => {

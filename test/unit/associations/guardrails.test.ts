@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DesiredAssociation } from '../../../functions/core/associations/desired.ts';
 import {
+  checkCurrentRoleConditions,
   checkGuardrails,
   DEFAULT_GUARDRAILS,
   findGuardrailViolations,
@@ -13,6 +14,7 @@ import {
   PolicyGuardViolation,
   policiesToLookUp,
   rolesToLookUp,
+  settleCurrentRoleConditions,
 } from '../../../functions/core/associations/guardrails.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
 import {
@@ -386,11 +388,44 @@ describe('customer managed policies', () => {
     );
   });
 
-  it('pass one IAM does not have (attaching it fails on its own) and another account’s', () => {
+  it('refuse one IAM does not have, before anything changes, saying to create it or fix the ARN', () => {
+    const found = findGuardrailViolations(request([MISSING]), DEFAULT_GUARDRAILS, {
+      policyDocuments: documents,
+    });
     assert.deepEqual(
-      findGuardrailViolations(request([MISSING, OTHER_ACCOUNT]), DEFAULT_GUARDRAILS, {
-        policyDocuments: documents,
-      }),
+      found.map((violation) => violation.path),
+      [`${PATH}.permissionPolicyARNs[1]`],
+    );
+    assert.equal(
+      found[0]?.message,
+      'customer managed policy arn:aws:iam::111122223333:policy/missing does not exist in account 111122223333 (IAM GetPolicy found no such policy), so it cannot be attached; create it first, or fix the ARN',
+    );
+  });
+
+  it('refuse another account’s, which IAM does not attach, without reading it', () => {
+    const found = findGuardrailViolations(request([OTHER_ACCOUNT]), DEFAULT_GUARDRAILS, {
+      policyDocuments: documents,
+    });
+    assert.deepEqual(
+      found.map((violation) => violation.path),
+      [`${PATH}.permissionPolicyARNs[1]`],
+    );
+    assert.match(
+      found[0]?.message ?? '',
+      /^customer managed policy arn:aws:iam::444455556666:policy\/shared belongs to account 444455556666, not 111122223333 where the role is created, .*; create the policy in account 111122223333 and name that one, or fix the ARN$/,
+    );
+    assert.deepEqual(policiesToLookUp(request([OTHER_ACCOUNT]), DEFAULT_GUARDRAILS), []);
+  });
+
+  it('leave AWS managed policies (well-known ones included) to deniedPolicyArns, unread', () => {
+    const entry = desired({
+      permissionPolicyARNs: [S3_READ],
+      wellKnownPolicies: { imageBuilder: true, ebsCSIController: true },
+    });
+    const awsManaged = { operation: 'create' as const, account: ACCOUNT, entries: [entry] };
+    assert.deepEqual(policiesToLookUp(awsManaged, DEFAULT_GUARDRAILS), []);
+    assert.deepEqual(
+      findGuardrailViolations(awsManaged, DEFAULT_GUARDRAILS, { policyDocuments: new Map() }),
       [],
     );
   });
@@ -602,6 +637,197 @@ describe('target roles (targetRoleARN)', () => {
       }),
       [],
     );
+  });
+});
+
+describe('existing roles (roleARN)', () => {
+  const IRSA_ROLE = `arn:aws:iam::${ACCOUNT}:role/teams/ledger-writer`;
+  const OPTED_IN = `arn:aws:iam::${ACCOUNT}:role/opted-in`;
+  const OTHER_ACCOUNT_ROLE = 'arn:aws:iam::999999999999:role/other';
+  const roleTags = new Map<string, Record<string, string> | undefined>([
+    [IRSA_ROLE, { team: 'payments' }],
+    [OPTED_IN, { 'eks-pia/assignable': 'true' }],
+  ]);
+  const associating = (
+    roleArn: string,
+    operation: 'create' | 'update' | 'apply' = 'update',
+    namespace = 'payments',
+  ) => ({
+    operation,
+    account: ACCOUNT,
+    source: { kind: 'flags' as const },
+    entries: [desired({ namespace, serviceAccountName: 'ledger', roleARN: roleArn })],
+  });
+  const addonWith = (entry: DesiredAssociation) => ({
+    addons: [
+      {
+        path: 'addons[0]',
+        name: 'aws-ebs-csi-driver',
+        tags: {},
+        irsaPolicies: false,
+        associations: { kind: 'list' as const, entries: [entry] },
+      },
+    ],
+    autoApply: false,
+    roleContext: { clusterName: 'demo', partition: 'aws' as const, account: ACCOUNT },
+  });
+
+  it('refuse a roleARN of another account whatever the patterns, pointing to targetRoleARN', () => {
+    const allowing = { ...DEFAULT_GUARDRAILS, allowedRoleArnPatterns: ['arn:aws:iam::*:role/*'] };
+    for (const settings of [DEFAULT_GUARDRAILS, allowing]) {
+      for (const operation of ['create', 'update', 'apply'] as const) {
+        const found = findGuardrailViolations(
+          associating(OTHER_ACCOUNT_ROLE, operation),
+          settings,
+          {
+            roleTags,
+          },
+        );
+        assert.deepEqual(
+          found.map((violation) => [violation.path, violation.unlessCurrentRole]),
+          [[`${PATH}.roleARN`, undefined]],
+        );
+        assert.equal(
+          found[0]?.message,
+          "role arn:aws:iam::999999999999:role/other is in account 999999999999, but the association's role must be in account 111122223333, the cluster's: EKS does not pass another account's role to pods (\"Cross-account pass role is not allowed\"), whatever allowedRoleArnPatterns says; name a role of account 111122223333 as roleARN, and to give pods the role of account 999999999999, name it as targetRoleARN (EKS assumes it with the roleARN of account 111122223333, which its trust policy must trust)",
+        );
+      }
+    }
+    assert.deepEqual(rolesToLookUp(associating(OTHER_ACCOUNT_ROLE), DEFAULT_GUARDRAILS), []);
+  });
+
+  it('refuse an add-on association’s roleARN of another account too', () => {
+    const addonEntry = {
+      ...desired({ serviceAccountName: 'ebs-csi-controller-sa', roleARN: OTHER_ACCOUNT_ROLE }),
+      path: 'addons[0].podIdentityAssociations[0]',
+    };
+    const request = { ...associating(OPTED_IN), addons: addonWith(addonEntry) };
+    assert.deepEqual(
+      findGuardrailViolations(request, DEFAULT_GUARDRAILS, { roleTags }).map(
+        (violation) => violation.path,
+      ),
+      ['addons[0].podIdentityAssociations[0].roleARN'],
+    );
+  });
+
+  it('allow an untagged role of the account only on condition that the association has it now', () => {
+    for (const operation of ['create', 'update', 'apply'] as const) {
+      const found = findGuardrailViolations(associating(IRSA_ROLE, operation), DEFAULT_GUARDRAILS, {
+        roleTags,
+      });
+      assert.deepEqual(
+        found.map((violation) => violation.unlessCurrentRole),
+        [{ namespace: 'payments', serviceAccount: 'ledger', roleArn: IRSA_ROLE }],
+      );
+      assert.match(
+        found[0]?.message ?? '',
+        /^role arn:aws:iam::111122223333:role\/teams\/ledger-writer may not be associated: this deployment lets configs associate, besides the role the association already has, only roles eks-pia created/,
+      );
+    }
+    assert.deepEqual(
+      findGuardrailViolations(associating(OPTED_IN), DEFAULT_GUARDRAILS, { roleTags }),
+      [],
+    );
+  });
+
+  it('hold an add-on’s association to the rule alone: its roles are the add-on’s to manage', () => {
+    const addonEntry = {
+      ...desired({ serviceAccountName: 'ebs-csi-controller-sa', roleARN: IRSA_ROLE }),
+      path: 'addons[0].podIdentityAssociations[0]',
+    };
+    const request = { ...associating(OPTED_IN), addons: addonWith(addonEntry) };
+    const found = findGuardrailViolations(request, DEFAULT_GUARDRAILS, { roleTags });
+    assert.deepEqual(
+      found.map((violation) => [violation.path, violation.unlessCurrentRole]),
+      [['addons[0].podIdentityAssociations[0].roleARN', undefined]],
+    );
+    assert.doesNotMatch(found[0]?.message ?? '', /already has/);
+  });
+
+  it('checkGuardrails returns the conditional violations and throws only for standing ones', () => {
+    assert.deepEqual(
+      checkGuardrails(associating(IRSA_ROLE), DEFAULT_GUARDRAILS, { roleTags }).map(
+        (violation) => violation.unlessCurrentRole?.roleArn,
+      ),
+      [IRSA_ROLE],
+    );
+    const request = associating(IRSA_ROLE);
+    request.entries.push(desiredAt(1, { namespace: 'payments', roleARN: OTHER_ACCOUNT_ROLE }));
+    assert.throws(
+      () => checkGuardrails(request, DEFAULT_GUARDRAILS, { roleTags }),
+      (error: unknown) => {
+        assert.ok(error instanceof PolicyGuardViolation);
+        // The conditional one may be no violation at all: it is not listed.
+        assert.deepEqual(
+          error.violations.map((violation) => violation.path),
+          ['iam.podIdentityAssociations[1].roleARN'],
+        );
+        return true;
+      },
+    );
+  });
+
+  describe('settled on what EKS says the association has now', () => {
+    const conditional = () =>
+      findGuardrailViolations(associating(IRSA_ROLE), DEFAULT_GUARDRAILS, { roleTags });
+
+    it('drop the violation when the association has the role, reading it once', async () => {
+      const reads: string[] = [];
+      const violations = [...conditional(), ...conditional()];
+      const settled = await settleCurrentRoleConditions(violations, async (ns, sa) => {
+        reads.push(`${ns}/${sa}`);
+        return IRSA_ROLE;
+      });
+      assert.deepEqual(settled, []);
+      assert.deepEqual(reads, ['payments/ledger']);
+    });
+
+    it('keep it when the association has another role, saying which', async () => {
+      const settled = await settleCurrentRoleConditions(conditional(), async () => OPTED_IN);
+      assert.equal(settled.length, 1);
+      assert.equal(settled[0]?.unlessCurrentRole, undefined);
+      assert.match(
+        settled[0]?.message ?? '',
+        /may not be associated: .* \(the association of payments\/ledger has role arn:aws:iam::111122223333:role\/opted-in now, not this one\)$/,
+      );
+    });
+
+    it('keep it when there is no association, or the role differs in path only', async () => {
+      const none = await settleCurrentRoleConditions(conditional(), async () => undefined);
+      assert.match(
+        none[0]?.message ?? '',
+        /\(payments\/ledger has no pod identity association yet, so the role is not its current one\)$/,
+      );
+      const otherPath = await settleCurrentRoleConditions(
+        conditional(),
+        async () => `arn:aws:iam::${ACCOUNT}:role/ledger-writer`,
+      );
+      assert.equal(otherPath.length, 1);
+    });
+
+    it('pass the other violations through unread', async () => {
+      const standing = findGuardrailViolations(associating(OTHER_ACCOUNT_ROLE), DEFAULT_GUARDRAILS);
+      assert.deepEqual(
+        await settleCurrentRoleConditions(standing, async () => assert.fail('nothing to settle')),
+        standing,
+      );
+    });
+
+    it('checkCurrentRoleConditions refuses the request with PolicyGuardViolation', async () => {
+      await assert.rejects(
+        checkCurrentRoleConditions('flags', conditional(), async () => OPTED_IN),
+        (error: unknown) => {
+          assert.ok(error instanceof PolicyGuardViolation);
+          assert.match(
+            error.message,
+            /^flags was rejected as a whole and nothing was changed: 1 guardrail violation:\niam\.podIdentityAssociations\[0\]\.roleARN: role .*ledger-writer may not be associated/,
+          );
+          return true;
+        },
+      );
+      await checkCurrentRoleConditions('flags', conditional(), async () => IRSA_ROLE);
+      await checkCurrentRoleConditions('flags', [], async () => assert.fail('nothing to settle'));
+    });
   });
 });
 

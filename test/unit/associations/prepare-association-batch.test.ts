@@ -183,3 +183,97 @@ describe("prepare-association-batch: a delete's eksctl role stack", () => {
     assert.match(finding?.notOwned ?? '', /names "team-x\/app"/);
   });
 });
+
+describe("prepare-association-batch: a roleARN allowed only as the association's current role", () => {
+  const IRSA_ROLE = `arn:aws:iam::${ACCOUNT}:role/teams/ledger-writer`;
+
+  /**
+   * An update batch of default/app to the untagged IRSA_ROLE, whose item names `associationId`,
+   * against the association EKS describes under that id (when any).
+   */
+  function recheck(options: { associationId?: string; described?: ExistingAssociation }) {
+    const described: string[] = [];
+    const document: BatchDocument = {
+      batch: 0,
+      request: {
+        operation: 'update',
+        clusterName: CLUSTER,
+        region: 'us-west-2',
+        partition: 'aws',
+        account: ACCOUNT,
+        dryRun: true,
+        prune: false,
+        source: { kind: 'flags' },
+        entries: [desired({ roleARN: IRSA_ROLE, disableSessionTags: true })],
+      },
+      items: [
+        {
+          kind: 'entry',
+          entryIndex: 0,
+          namespace: 'default',
+          serviceAccount: 'app',
+          associationId: options.associationId,
+        },
+      ],
+    };
+    const deps: PrepareAssociationBatchDeps = {
+      guardrails: DEFAULT_GUARDRAILS,
+      policyDocument: async () => undefined,
+      loadBatch: async () => ({
+        value: document,
+        sealed: { location: 'runs/r-1/batch-0.json', sha256: 'sealed' },
+      }),
+      loadRoleUsage: async () => [],
+      // The role exists, untagged: the guardrails allow it only as the association's own.
+      getRoleTrust: async (name) => ({ name, tags: { team: 'payments' } }),
+      describeAssociation: async (cluster, id) => {
+        described.push(`${cluster}/${id}`);
+        return id === options.described?.associationId ? options.described : undefined;
+      },
+      findEksctlRoleStack: async () => undefined,
+      deleteEksctlRoleStack: async () => assert.fail('an update deletes no stack'),
+    };
+    const input = {
+      runId: 'r-1',
+      batch: 0,
+      dryRun: true,
+      clusterName: CLUSTER,
+      operation: 'update' as const,
+    };
+    return { described, prepared: prepareAssociationBatch(input, deps) };
+  }
+
+  it('passes when EKS says the association the item names has the role now', async () => {
+    const { described, prepared } = recheck({
+      associationId: ASSOCIATION_ID,
+      described: association({ roleArn: IRSA_ROLE }),
+    });
+    await prepared;
+    assert.deepEqual(described, [`${CLUSTER}/${ASSOCIATION_ID}`]);
+  });
+
+  it('is refused when the association has another role now', async () => {
+    const { prepared } = recheck({ associationId: ASSOCIATION_ID, described: association() });
+    await assert.rejects(prepared, (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.equal(error.name, 'RunDocumentTamperedError');
+      assert.match(
+        error.message,
+        /role arn:aws:iam::111122223333:role\/teams\/ledger-writer may not be associated: .*\(the association of default\/app has role arn:aws:iam::111122223333:role\/app-role now, not this one\)/,
+      );
+      return true;
+    });
+  });
+
+  it('is refused when the item names another association that has the role, or none', async () => {
+    // A document edited to point the item at another service account's association.
+    const elsewhere = recheck({
+      associationId: ASSOCIATION_ID,
+      described: association({ serviceAccount: 'ledger', roleArn: IRSA_ROLE }),
+    });
+    await assert.rejects(elsewhere.prepared, { name: 'RunDocumentTamperedError' });
+    const none = recheck({});
+    await assert.rejects(none.prepared, /has no pod identity association yet/);
+    assert.deepEqual(none.described, []);
+  });
+});
