@@ -846,6 +846,14 @@ function targetRoleViolation(
       },
     ];
   }
+  if (isServiceRole(parts) && !matchesAny(patterns, arn)) {
+    return [
+      {
+        path,
+        message: `target role ${arn} was created by eks-pia (path ${ROLE_PATH}): its trust names only EKS Pod Identity (pods.eks.amazonaws.com), not the association's role, so EKS could not assume it as a target (and the boundary of eks-pia's roles lets none assume another); name a role whose trust names the association's role, or drop targetRoleARN`,
+      },
+    ];
+  }
   if (allowedWithoutTags(arn, account, settings)) return [];
   if (carriesAssignableTag(arn, settings, roleTags)) return [];
   const { allowed, fix } = allowedOwnRoles(settings);

@@ -481,7 +481,8 @@ function newAssociation(
   if (target !== undefined) created.targetRoleArn = target;
   if (desired.disableSessionTags !== undefined)
     created.disableSessionTags = desired.disableSessionTags;
-  if (desired.policy !== undefined) created.policy = desired.policy;
+  const policy = blankToUndefined(desired.policy);
+  if (policy !== undefined) created.policy = policy;
   return created;
 }
 

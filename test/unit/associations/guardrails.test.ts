@@ -527,9 +527,15 @@ describe('target roles (targetRoleARN)', () => {
     });
   }
 
-  it('accept a target of the account carrying the opt-in tag, or created by eks-pia', () => {
+  it('accept a target of the account carrying the opt-in tag', () => {
     assert.deepEqual(targetViolations(chaining(OPTED_IN)), []);
-    assert.deepEqual(targetViolations(chaining(SERVICE_ROLE)), []);
+  });
+
+  it('refuse a target eks-pia created, whose trust names only EKS Pod Identity', () => {
+    assert.match(
+      targetViolations(chaining(SERVICE_ROLE))[0]?.message ?? '',
+      /was created by eks-pia \(path \/eks-pia\/\): its trust names only EKS Pod Identity/,
+    );
   });
 
   it('accept a target of the account the deployment allows by pattern, untagged', () => {
