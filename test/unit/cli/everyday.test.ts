@@ -181,11 +181,9 @@ describe('eks-pia in pipes and scripts', () => {
   it('stops waiting at --timeout, naming the run it leaves and where it stood', async () => {
     const dir = scratch();
     const world = join(dir, 'slow.yaml');
-    // The agent add-on the migration installs first never settles: the run outlasts any timeout.
-    writeFileSync(
-      world,
-      `${readFileSync(DEMO_WORLD, 'utf8')}\nbehaviour: {addonDescribesUntilSettled: 100000}\n`,
-    );
+    // Every call takes a second: the run outlasts the timeout whatever the machine's speed (an
+    // add-on that never settled ran out of checks first on a fast one).
+    writeFileSync(world, `${readFileSync(DEMO_WORLD, 'utf8')}\nbehaviour: {latencyMs: 1000}\n`);
     const state = join(dir, 'state.yaml');
     const started = Date.now();
     const result = await spawnCli([
