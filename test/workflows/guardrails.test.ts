@@ -8,35 +8,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { WorkflowFailedError } from '../../local/runner/run-workflow.ts';
+import { LEDGER_WRITER, MIGRATED_ACCOUNT, migratedWorld, WORKER_ROLE } from '../migrated-world.ts';
 import { type SimulatedRun, simulate } from './harness.ts';
 
-const ACCOUNT = '111122223333';
-const BUCKET = `eks-pia-configs-${ACCOUNT}`;
-const LEDGER_WRITER = `arn:aws:iam::${ACCOUNT}:role/teams/ledger-writer`;
-const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/payments-worker`;
-const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
-
-/** After a migration: payments/ledger has an IRSA role that no rule but "its own" allows. */
-const WORLD = `
-account: "${ACCOUNT}"
-region: us-west-2
-caller: arn:aws:iam::${ACCOUNT}:role/automation
-clusters:
-  - name: demo
-    version: "1.31"
-    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
-    namespaces: [default, payments]
-    podIdentityAssociations:
-      - {namespace: payments, serviceAccount: ledger, roleArn: "${LEDGER_WRITER}"}
-      - {namespace: payments, serviceAccount: worker, roleArn: "${WORKER_ROLE}"}
-roles:
-  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: ledger-writer, path: /teams/, assumeRolePolicyDocument: ${PODS_TRUST}}
-  - {name: payments-worker, assumeRolePolicyDocument: ${PODS_TRUST}}
-buckets:
-  - name: ${BUCKET}
-    objects: {}
-`;
+const BUCKET = `eks-pia-configs-${MIGRATED_ACCOUNT}`;
+const WORLD = migratedWorld(`buckets:\n  - name: ${BUCKET}\n    objects: {}\n`);
 
 function updateInput(serviceAccountName: string, roleARN: string) {
   return {

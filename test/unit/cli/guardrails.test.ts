@@ -8,35 +8,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../../local/runner/definition.ts';
+import {
+  LEDGER_WRITER,
+  MIGRATED_ACCOUNT,
+  migratedWorld,
+  WORKER_ROLE,
+} from '../../migrated-world.ts';
 import { cli, scratch } from './run-cli.ts';
 
-const ACCOUNT = '111122223333';
-const LEDGER_WRITER = `arn:aws:iam::${ACCOUNT}:role/teams/ledger-writer`;
-const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/payments-worker`;
+const ACCOUNT = MIGRATED_ACCOUNT;
 const SAMPLES = join(PROJECT_ROOT, 'events', 'worlds', 'samples.yaml');
-const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
-
-/**
- * The demo's cluster after its migration: payments/ledger keeps its IRSA role, which eks-pia did
- * not create, nobody opted in by tag and no pattern allows.
- */
-const MIGRATED = `
-account: "${ACCOUNT}"
-region: us-west-2
-caller: arn:aws:iam::${ACCOUNT}:role/automation
-clusters:
-  - name: demo
-    version: "1.31"
-    addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]
-    namespaces: [default, payments]
-    podIdentityAssociations:
-      - {namespace: payments, serviceAccount: ledger, roleArn: "${LEDGER_WRITER}"}
-      - {namespace: payments, serviceAccount: worker, roleArn: "${WORKER_ROLE}"}
-roles:
-  - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}}
-  - {name: ledger-writer, path: /teams/, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {team: payments}}
-  - {name: payments-worker, assumeRolePolicyDocument: ${PODS_TRUST}}
-`;
+const MIGRATED = migratedWorld();
 
 interface Call {
   service: string;
