@@ -38,10 +38,11 @@ export interface Entry {
   roleARN?: string;
 }
 
-export function associationEntries(count: number): Entry[] {
+/** `count` entries: one in `managedEvery` with permissions (a role eks-pia makes), the rest naming the shared role. */
+export function associationEntries(count: number, managedEvery = MANAGED_EVERY): Entry[] {
   return Array.from({ length: count }, (_, index) => {
     const base = { namespace: `team-${index % 50}`, serviceAccountName: `app-${index}` };
-    return index % MANAGED_EVERY === 0
+    return index % managedEvery === 0
       ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
       : { ...base, roleARN: `arn:aws:iam::${ACCOUNT}:role/${SHARED_ROLE_NAME}` };
   });
