@@ -45,7 +45,7 @@ export function describeDriftReport(report: DriftReport): string {
   const drift = (cluster: DriftReport['clusters'][number]) =>
     cluster.drift === null
       ? '-'
-      : `${cluster.drift.created} missing, ${cluster.drift.updated} changed, ${cluster.drift.deleted} to prune, ${cluster.drift.undeclared} undeclared${cluster.drift.undeclared > 0 && !cluster.undeclaredIsDrift ? ' (not drift)' : ''}`;
+      : `${cluster.drift.created} missing, ${cluster.drift.updated} changed, ${cluster.drift.deleted} to prune, ${cluster.drift.undeclared} undeclared`;
   const table = formatTable(
     [
       ['CLUSTER', (cluster) => cluster.clusterName],

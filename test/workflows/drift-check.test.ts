@@ -160,7 +160,7 @@ describe('drift-check workflow', () => {
     assert.equal(after.driftedItems, 0);
   });
 
-  it('reports associations no entry declares, prunes only those eks-pia created, and leaves the rest to people', async () => {
+  it('counts associations nobody declared as drift, prunes only those eks-pia created, and leaves the rest to people', async () => {
     // payments/legacy was made by someone else before eks-pia came; an add-on's association is
     // the add-on's, never undeclared.
     sim = await simulate(
@@ -190,7 +190,8 @@ describe('drift-check workflow', () => {
     };
     const applied = (await sim.run('associations', withoutWorker)) as {
       undeclaredCount: number;
-      undeclared: { serviceAccount: string }[];
+      foreignUndeclaredCount: number;
+      undeclared: { serviceAccount: string; createdByEksPia: boolean }[];
       nextSteps: string[];
     };
     assert.equal(applied.undeclaredCount, 2);
@@ -206,17 +207,23 @@ describe('drift-check workflow', () => {
       ),
     );
 
-    // Without prune the config need not be the cluster's whole list: the two are reported, not
-    // counted as drift, and heal has nothing to do.
+    // legacy was made outside eks-pia and no config declares it: drift, whatever the prune, which
+    // heal leaves to people. worker was made by an eks-pia run (another config of the cluster may
+    // declare it): reported by the apply, not counted as drift.
+    assert.equal(applied.foreignUndeclaredCount, 1);
+    assert.deepEqual(
+      applied.undeclared.map((entry) => entry.createdByEksPia),
+      [false, true],
+    );
     const mark = sim.simulator.calls.length;
     const unpruned = (await sim.run('drift-check', { heal: true })) as DriftReport;
-    assert.equal(unpruned.clusters[0]?.result, 'in sync');
-    assert.equal(unpruned.driftedItems, 0);
+    assert.equal(unpruned.clusters[0]?.result, 'drifted');
+    assert.equal(unpruned.driftedItems, 1);
     assert.deepEqual(unpruned.clusters[0]?.drift, {
       created: 0,
       updated: 0,
       deleted: 0,
-      undeclared: 2,
+      undeclared: 1,
     });
     assert.equal(unpruned.clusters[0]?.healReport, null);
     assert.deepEqual(
@@ -225,11 +232,11 @@ describe('drift-check workflow', () => {
     );
     assert.match(
       unpruned.nextSteps.join('\n'),
-      /demo also have associations their config does not declare .*not counted as drift/,
+      /demo have associations nobody declared: made by hand or by another tool.*heal leaves them alone/,
     );
 
     // Applied with prune, worker (eks-pia's) goes; legacy (not eks-pia's) is never deleted, and
-    // is now drift: a pruning config says it is the cluster's whole list.
+    // is still drift.
     const prunedApply = (await sim.run('associations', { ...withoutWorker, prune: true })) as {
       nextSteps: string[];
     };

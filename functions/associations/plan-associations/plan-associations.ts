@@ -4,6 +4,7 @@ import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
 import { checkCurrentRoleConditions } from '../../core/associations/guardrail-violations.ts';
 import {
+  createdByEksPia,
   decideItem,
   type ItemDecision,
   needsKubernetes,
@@ -147,7 +148,13 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     request.operation !== 'apply'
       ? undefined
       : request.declaresEveryAssociation
-        ? undeclaredAssociations(summaries, items)
+        ? await undeclaredAssociations(
+            request.clusterName,
+            summaries,
+            items,
+            everyAssociation,
+            deps,
+          )
         : [];
   const plan: PlanDocument = {
     batchSize: BATCH_SIZE,
@@ -200,24 +207,42 @@ async function currentRole(
 }
 
 /**
- * The cluster's associations the run neither declares nor prunes, sorted. An add-on's are the
- * add-on's to manage, so they are not counted.
+ * The cluster's associations the run neither declares nor prunes, sorted, each with whether an
+ * eks-pia run made it (its tags: read from what the plan described already, else one
+ * DescribePodIdentityAssociation each, undeclared ones only). An add-on's are the add-on's to
+ * manage, so they are not counted.
  */
-function undeclaredAssociations(
+async function undeclaredAssociations(
+  clusterName: string,
   summaries: Awaited<ReturnType<PlanDeps['listAssociations']>>,
   items: readonly PlanItem[],
-): UndeclaredAssociation[] {
+  described: readonly ExistingAssociation[] | undefined,
+  deps: PlanDeps,
+): Promise<UndeclaredAssociation[]> {
   const planned = new Set(items.map((item) => `${item.namespace}/${item.serviceAccount}`));
-  return summaries
-    .filter(
-      (summary) =>
-        !summary.ownerArn && !planned.has(`${summary.namespace}/${summary.serviceAccount}`),
-    )
-    .map(({ namespace, serviceAccount, associationId }) => ({
-      namespace,
-      serviceAccount,
-      associationId,
-    }))
+  const undeclared = summaries.filter(
+    (summary) =>
+      !summary.ownerArn && !planned.has(`${summary.namespace}/${summary.serviceAccount}`),
+  );
+  const describedAlready = described ?? [];
+  const known = new Set(describedAlready.map((association) => association.associationId));
+  const missing = undeclared.map((summary) => summary.associationId).filter((id) => !known.has(id));
+  const byId = new Map(
+    [
+      ...describedAlready,
+      ...(missing.length > 0 ? await deps.describeAll(clusterName, missing) : []),
+    ].map((association) => [association.associationId, association]),
+  );
+  return undeclared
+    .map(({ namespace, serviceAccount, associationId }) => {
+      const association = byId.get(associationId);
+      return {
+        namespace,
+        serviceAccount,
+        associationId,
+        createdByEksPia: association !== undefined && createdByEksPia(association, clusterName),
+      };
+    })
     .sort(
       (a, b) =>
         a.namespace.localeCompare(b.namespace) || a.serviceAccount.localeCompare(b.serviceAccount),

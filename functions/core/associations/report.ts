@@ -84,6 +84,8 @@ export interface AssociationsReport {
    * its scope leaves associations out). Present for every apply, so a caller can always read it.
    */
   undeclaredCount?: number | undefined;
+  /** How many of them no eks-pia run made (made by hand or by another tool): the drift check's undeclared drift. */
+  foreignUndeclaredCount?: number | undefined;
   undeclared?: UndeclaredAssociation[] | undefined;
 }
 
@@ -319,6 +321,9 @@ export function buildReport(input: ReportInput): AssociationsReport {
   if (input.access !== undefined) report.access = input.access;
   if (input.undeclared !== undefined) {
     report.undeclaredCount = input.undeclared.length;
+    report.foreignUndeclaredCount = input.undeclared.filter(
+      (association) => !association.createdByEksPia,
+    ).length;
     report.undeclared = [...input.undeclared];
     if (input.undeclared.length > 0) {
       report.nextSteps.push(undeclaredStep(input.undeclared, input.prune === true));

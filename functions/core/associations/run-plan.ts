@@ -36,6 +36,12 @@ export interface UndeclaredAssociation {
   namespace: string;
   serviceAccount: string;
   associationId: string;
+  /**
+   * Its ownership tags say an eks-pia run made it for this cluster: another config of the cluster
+   * may declare it, or an entry was dropped from this one. The others were made by hand or by
+   * another tool, and no config of this service declares them.
+   */
+  createdByEksPia: boolean;
 }
 
 export interface PlanDocument {

@@ -9,10 +9,11 @@ export const DRIFT_WORKFLOW = 'drift-check';
 
 /**
  * How a cluster can differ from its desired state: what the apply would create, update or delete
- * (heal brings these back), and associations no entry declares. Heal leaves those alone (the ones
- * eks-pia created are among `deleted` when the apply prunes); they are drift only when the recorded
- * apply prunes, which says its config is the cluster's whole list: otherwise a config may well be
- * one of several for the cluster, or sit beside associations a migration made.
+ * (heal brings these back), and associations nobody declared: made by hand or by another tool,
+ * which no config of this service declares (no eks-pia run made them). Heal leaves those alone,
+ * since eks-pia did not create them. Undeclared associations an eks-pia run made are not counted:
+ * another config of the cluster (a fleet config beside its own file, a migration) may declare
+ * them, and with prune the ones this config dropped are among `deleted`.
  */
 const DRIFT_KINDS = ['created', 'updated', 'deleted', 'undeclared'] as const;
 type Drift = Record<(typeof DRIFT_KINDS)[number], number>;
@@ -20,8 +21,6 @@ type Drift = Record<(typeof DRIFT_KINDS)[number], number>;
 /** What one Map iteration leaves. */
 export interface DriftIteration {
   clusterName: string;
-  /** The recorded apply's prune. */
-  prune?: boolean | undefined;
   check?: { counts: ResultCounts; reportLocation: string; undeclared: number };
   healed?: { counts: ResultCounts; reportLocation: string };
   failure?: { Error?: string; Cause?: string };
@@ -37,8 +36,6 @@ export interface DriftClusterOutcome {
   result: 'in sync' | 'drifted' | 'healed' | 'failed';
   /** What the check found, by kind. */
   drift: Drift | null;
-  /** The recorded apply prunes, so undeclared associations count as drift. */
-  undeclaredIsDrift: boolean;
   /** The dry run's report: each drifted item and what would bring it back. */
   checkReport: string | null;
   healReport: string | null;
@@ -85,15 +82,9 @@ function healable(drift: Drift | null): boolean {
   return drift !== null && drift.created + drift.updated + drift.deleted > 0;
 }
 
-function drifted(cluster: Pick<DriftClusterOutcome, 'drift' | 'undeclaredIsDrift'>): number {
-  const { drift } = cluster;
+function drifted({ drift }: Pick<DriftClusterOutcome, 'drift'>): number {
   if (drift === null) return 0;
-  return (
-    drift.created +
-    drift.updated +
-    drift.deleted +
-    (cluster.undeclaredIsDrift ? drift.undeclared : 0)
-  );
+  return drift.created + drift.updated + drift.deleted + drift.undeclared;
 }
 
 function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
@@ -101,7 +92,6 @@ function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
   const base = {
     clusterName,
     drift: check ? driftOf(check) : null,
-    undeclaredIsDrift: iteration.prune === true,
     checkReport: check?.reportLocation ?? null,
     healReport: healed?.reportLocation ?? null,
   };
@@ -129,7 +119,7 @@ function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
     };
   }
   if (drifted(base) === 0) return { ...base, result: 'in sync', reason: null };
-  const healedAll = healed !== undefined && !(base.undeclaredIsDrift && check.undeclared > 0);
+  const healedAll = healed !== undefined && check.undeclared === 0;
   return { ...base, result: healedAll ? 'healed' : 'drifted', reason: null };
 }
 
@@ -160,16 +150,9 @@ export function buildDriftReport(input: {
     );
   }
   const withUndeclared = clusters.filter((cluster) => (cluster.drift?.undeclared ?? 0) > 0);
-  const strayed = withUndeclared.filter((cluster) => cluster.undeclaredIsDrift);
-  if (strayed.length > 0) {
+  if (withUndeclared.length > 0) {
     nextSteps.push(
-      `${names(strayed)} have associations no entry of their config declares although their recorded apply prunes (listed under undeclared in each check report); heal leaves them alone, since eks-pia did not create them: declare them in the config and apply it, or delete them`,
-    );
-  }
-  const aside = withUndeclared.filter((cluster) => !cluster.undeclaredIsDrift);
-  if (aside.length > 0) {
-    nextSteps.push(
-      `${names(aside)} also have associations their config does not declare (listed under undeclared in each check report), not counted as drift: their recorded apply does not prune, so the config need not be the cluster's whole list`,
+      `${names(withUndeclared)} have associations nobody declared: made by hand or by another tool, in no entry of their config (listed under undeclared in each check report); heal leaves them alone, since eks-pia did not create them: declare them in a config and apply it, or delete them (eks-pia delete podidentityassociation)`,
     );
   }
   return {

@@ -13,7 +13,6 @@ const runSummaryFields = () => ({
 /** One cluster's outcome as record-cluster-outcome kept it, which the report reads. */
 export const outcome = z.looseObject({
   clusterName: requiredText(),
-  prune: z.optional(z.boolean()),
   check: z.optional(
     z.looseObject({ ...runSummaryFields(), undeclared: z.int().check(z.minimum(0)) }),
   ),

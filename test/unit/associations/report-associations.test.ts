@@ -8,6 +8,7 @@ const undeclared: UndeclaredAssociation[] = Array.from({ length: 4000 }, (_, ind
   namespace: 'team-with-a-rather-long-namespace-name',
   serviceAccount: `service-account-${index}`,
   associationId: `a-${String(index).padStart(17, '0')}`,
+  createdByEksPia: index % 2 === 0,
 }));
 
 describe('reportAssociations', () => {
@@ -40,6 +41,8 @@ describe('reportAssociations', () => {
       },
     );
     assert.equal(report.undeclaredCount, 4000);
+    // Counted over every undeclared association, not only those the output keeps.
+    assert.equal(report.foreignUndeclaredCount, 2000);
     assert.equal(report.items.length, 1);
     assert.equal(report.itemsOmitted, undefined);
     assert.ok(report.undeclaredOmitted !== undefined && report.undeclaredOmitted > 0);
