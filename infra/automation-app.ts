@@ -1,5 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { driftScheduleFromContext, healDriftFromContext } from './drift-schedule.ts';
 import { StackNameError } from './errors.ts';
 import { guardrailsFromContext, migratableRolesFromContext } from './guardrails.ts';
 import { STACK_NAME } from './stack-outputs.ts';
@@ -58,7 +59,8 @@ function stackNameFromContext(app: App): string {
  * `cdk deploy -c guardrails='{"allowedNamespaces":["team-*"]}'` or an object in cdk.json; stack
  * props given here win over context. Context `vpc` places the Kubernetes-calling tasks in a VPC
  * (infra/network.ts); context `migratableRoleArnPatterns` bounds the roles migration may edit;
- * context `stackName` names the stack.
+ * context `stackName` names the stack; contexts `driftCheckSchedule` and `healDrift` set when the
+ * drift check runs and whether it heals (infra/drift-schedule.ts).
  */
 export function createAutomationApp(options: AutomationAppOptions = {}): {
   app: App;
@@ -69,6 +71,8 @@ export function createAutomationApp(options: AutomationAppOptions = {}): {
     workflows: workflowsFromContext(app),
     guardrails: guardrailsFromContext(app.node),
     migratableRoleArnPatterns: migratableRolesFromContext(app.node),
+    driftCheckSchedule: driftScheduleFromContext(app.node),
+    healDrift: healDriftFromContext(app.node),
     ...options.stackProps,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

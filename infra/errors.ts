@@ -23,3 +23,6 @@ export const AlarmSettingsError = namedErrorClass('AlarmSettingsError');
 
 /** An SDK file the bundle build rewrites is not shaped as the rewrite expects. */
 export const SdkPackageShapeError = namedErrorClass('SdkPackageShapeError');
+
+/** The drift check's schedule or heal setting is not one the stack can deploy. */
+export const DriftScheduleSettingsError = namedErrorClass('DriftScheduleSettingsError');

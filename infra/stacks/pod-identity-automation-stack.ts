@@ -39,6 +39,11 @@ import { ConfigBucket } from '../constructs/config-bucket.ts';
 import { ConfigUploadTrigger } from '../constructs/config-upload-trigger.ts';
 import { TaskFunction } from '../constructs/task-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
+import {
+  checkDriftSchedule,
+  DEFAULT_DRIFT_SCHEDULE,
+  DRIFT_SCHEDULE_OFF,
+} from '../drift-schedule.ts';
 import { AlarmSettingsError, NetworkSettingsError } from '../errors.ts';
 import { GRANTS } from '../grants.ts';
 import { assignableRoleTagOf, checkGuardrails, type GuardrailProps } from '../guardrails.ts';
@@ -119,17 +124,17 @@ export interface PodIdentityAutomationStackProps extends StackProps {
    */
   readonly clusterCreatedWorkflow?: string;
   /**
-   * When EventBridge Scheduler starts the drift-check workflow (a `rate(...)` or `cron(...)`
-   * expression), or `off` for no schedule.
+   * When EventBridge Scheduler starts the drift-check workflow (a `rate(...)`, `cron(...)` or
+   * `at(...)` expression, checked at synth), or `off` for no schedule.
    *
-   * @default 'rate(1 day)'
+   * @default 'rate(1 day)'; the app (infra/automation-app.ts) passes context `driftCheckSchedule`
    */
   readonly driftCheckSchedule?: string;
   /**
    * Whether the scheduled drift check also heals what it finds, by applying each cluster's
    * desired state again. Off, it reports and alarms only.
    *
-   * @default false
+   * @default false; the app passes context `healDrift`
    */
   readonly healDrift?: boolean;
   /**
@@ -314,9 +319,10 @@ export class PodIdentityAutomationStack extends Stack {
           });
 
     const driftChecks = this.workflowsByName.get(DRIFT_WORKFLOW);
-    const driftSchedule = props.driftCheckSchedule ?? 'rate(1 day)';
+    const driftSchedule = props.driftCheckSchedule ?? DEFAULT_DRIFT_SCHEDULE;
+    checkDriftSchedule(driftSchedule, 'stack prop driftCheckSchedule');
     this.driftCheckSchedule =
-      driftChecks === undefined || driftSchedule === 'off'
+      driftChecks === undefined || driftSchedule === DRIFT_SCHEDULE_OFF
         ? undefined
         : new scheduler.Schedule(this, 'DriftCheckSchedule', {
             // A schedule takes its tags from its group (it has none of its own): in a group of

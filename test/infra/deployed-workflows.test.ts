@@ -414,6 +414,24 @@ describe('the drift check', () => {
     const off = realStack({ driftCheckSchedule: 'off' });
     assert.deepEqual(off.template.findResources('AWS::Scheduler::Schedule'), {});
   });
+
+  it('takes them from CDK context as -c passes them (text), or no schedule when off', () => {
+    const fromContext = (settings: Record<string, string>) =>
+      Template.fromStack(
+        createAutomationApp({
+          appProps: {
+            ...testAppProps(),
+            context: { ...NO_BUNDLING.context, workflows: 'drift-check', ...settings },
+          },
+        }).stack,
+      ).findResources('AWS::Scheduler::Schedule');
+    const [schedule] = Object.values(
+      fromContext({ driftCheckSchedule: 'rate(6 hours)', healDrift: 'true' }),
+    );
+    assert.equal(schedule?.Properties.ScheduleExpression, 'rate(6 hours)');
+    assert.equal(schedule?.Properties.Target.Input, JSON.stringify({ heal: true }));
+    assert.deepEqual(fromContext({ driftCheckSchedule: 'off' }), {});
+  });
 });
 
 describe('the migrate-to-pod-identity tasks’ permissions', () => {

@@ -252,6 +252,40 @@ addons:
     );
   });
 
+  it('applies the cluster file alone, and warns of each fleet config that selects the cluster, with how to apply it', async () => {
+    const fleet = (selector: string, serviceAccount: string) =>
+      `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nfleet: ${selector}\niam:\n  podIdentityAssociations:\n    - {namespace: monitoring, serviceAccountName: ${serviceAccount}, roleName: "{{cluster}}-${serviceAccount}", permissionPolicyARNs: [arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy]}\n`;
+    sim = await simulate(
+      world({
+        status: 'ACTIVE',
+        tags: { env: 'prod' },
+        objects: {
+          'clusters/demo.yaml': CLUSTER_FILE,
+          'fleet/monitoring.yaml': fleet('{tags: {env: prod}}', 'agent'),
+          'fleet/staging.yaml': fleet('{tags: {env: staging}}', 'staging-agent'),
+        },
+      }),
+    );
+    const report = (await sim.run('bootstrap-cluster', consoleInput())) as BootstrapReport;
+
+    assert.equal(report.config.kind, 'cluster');
+    assert.deepEqual(report.config.files, [`s3://${BUCKET}/clusters/demo.yaml`]);
+    assert.deepEqual(associationsOf(sim), ['default/web', 'payments/reports']);
+    const fleetWarnings = report.warnings.filter((warning) => warning.includes('/fleet/'));
+    assert.deepEqual(fleetWarnings, [
+      `s3://${BUCKET}/fleet/monitoring.yaml selects cluster "demo" but was not applied: the cluster's own file s3://${BUCKET}/clusters/demo.yaml replaces the defaults and fleet configs. ` +
+        `To apply it too, run aws s3 cp s3://${BUCKET}/fleet/monitoring.yaml - | eks-pia apply podidentityassociation -f - --clusters demo --region us-west-2; ` +
+        `or copy its entries into s3://${BUCKET}/clusters/demo.yaml`,
+    ]);
+
+    // What the warning says to run: the fleet config, applied to this cluster alone.
+    await sim.run('fleet-associations', {
+      config: { s3: { bucket: BUCKET, key: 'fleet/monitoring.yaml' } },
+      clusters: 'demo',
+    });
+    assert.deepEqual(associationsOf(sim), ['default/web', 'monitoring/agent', 'payments/reports']);
+  });
+
   it('gives a cluster without a config the agent only, and says how to add one', async () => {
     sim = await simulate(world({ status: 'ACTIVE' }));
     const report = (await sim.run('bootstrap-cluster', consoleInput())) as BootstrapReport;

@@ -9,8 +9,11 @@ const BUCKET = `eks-pia-configs-${ACCOUNT}`;
 const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
 const AGENT = '[{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]';
 
-/** Four clusters: two prod ones, a staging one, and a prod one without the agent, where a run fails. */
-function world(objects: Record<string, string> = {}): string {
+/**
+ * Four clusters: two prod ones, a staging one, and a prod one without the agent, where a run
+ * fails. `roles` are more existing roles, as lines of the roles list.
+ */
+function world(objects: Record<string, string> = {}, roles: string[] = []): string {
   const cluster = (name: string, tags: string, addons = AGENT) => `
   - name: ${name}
     version: "1.31"
@@ -25,6 +28,7 @@ clusters:${cluster('prod-eu', '{env: prod}')}${cluster('prod-us', '{env: prod}')
 roles:
   - {name: automation, assumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}}
   - {name: app-data-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}
+${roles.map((role) => `  - ${role}`).join('\n')}
 buckets:
   - name: ${BUCKET}
     objects: ${JSON.stringify(objects)}
@@ -114,6 +118,49 @@ describe('fleet-associations workflow', () => {
     assert.equal(again.counts.unchanged, 4);
     assert.equal(again.counts.created, 0);
     assert.deepEqual(clusterChangesSince(sim, mark), []);
+  });
+
+  it("associates each cluster with its own existing role, named through {{cluster}} in the roleARN's name", async () => {
+    // Existing roles: the guardrails let a config name them only when they carry the opt-in tag.
+    const ownRole = (cluster: string) =>
+      `{name: ${cluster}-reader, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {eks-pia/assignable: "true"}}`;
+    sim = await simulate(world({}, [ownRole('prod-eu'), ownRole('prod-us')]));
+    const roleCount = sim.simulator.dump().roles.length;
+    const config = {
+      apiVersion: 'eksctl.io/v1alpha5',
+      kind: 'ClusterConfig',
+      fleet: { clusters: ['prod-eu', 'prod-us'] },
+      iam: {
+        podIdentityAssociations: [
+          {
+            namespace: 'payments',
+            serviceAccountName: 'reports',
+            roleARN: `arn:aws:iam::${ACCOUNT}:role/{{cluster}}-reader`,
+          },
+        ],
+      },
+    };
+    const report = (await sim.run('fleet-associations', {
+      config: { inline: config },
+    })) as FleetReport;
+
+    assert.deepEqual(report.clusterCounts, { selected: 2, succeeded: 2, failed: 0 });
+    const dump = sim.simulator.dump();
+    assert.deepEqual(
+      Object.fromEntries(
+        dump.clusters.map((cluster) => [
+          cluster.name,
+          cluster.podIdentityAssociations.map((association) => association.roleArn),
+        ]),
+      ),
+      {
+        'prod-eu': [`arn:aws:iam::${ACCOUNT}:role/prod-eu-reader`],
+        'prod-us': [`arn:aws:iam::${ACCOUNT}:role/prod-us-reader`],
+        'staging-1': [],
+        'prod-zz-noagent': [],
+      },
+    );
+    assert.equal(dump.roles.length, roleCount, 'no role was created');
   });
 
   it('selects by tags, or by the names the input gives in place of the fleet: block', async () => {

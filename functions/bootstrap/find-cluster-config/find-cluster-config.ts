@@ -7,10 +7,14 @@ import {
   combinedConfig,
   DEFAULTS_PREFIX,
   decodeConfigFile,
+  passedOverFleetConfigWarning,
   type ResolvedConfig,
+  SharedConfigError,
   sharedConfigKeys,
+  unreadFleetConfigWarning,
 } from '../../core/bootstrap/config-files.ts';
 import type { ConfigOutcome } from '../../core/bootstrap/report.ts';
+import { ConfigValidationError, issueLine } from '../../core/config/index.ts';
 import {
   configForCluster,
   FLEET_PREFIX,
@@ -75,37 +79,75 @@ export async function findClusterConfig(
     };
   };
 
-  const own = chooseClusterConfigKey(
-    input.clusterName,
-    await deps.listKeys(clusterConfigPrefix(input.clusterName)),
-  );
-  if (own !== undefined) {
-    const resolved = clusterConfigFromFile(await read(own.key), identity);
-    const warnings = own.ignored.map(
-      (key) =>
-        `${uri(key)} was not used: ${uri(own.key)} comes first (.yaml, then .yml, then .json)`,
+  // fleet/ is listed with the cluster's own file, not after it: both branches need it.
+  const [ownKeys, fleetKeys] = await Promise.all([
+    deps.listKeys(clusterConfigPrefix(input.clusterName)),
+    deps.listKeys(FLEET_PREFIX),
+  ]);
+  const own = chooseClusterConfigKey(input.clusterName, ownKeys);
+  const cluster = { name: input.clusterName, region: input.region, tags: input.tags };
+  const readFleet = async (key: string) =>
+    readFleetConfig(decodeConfigFile(await read(key)).value, uri(key));
+
+  /**
+   * The fleet configs the cluster's own file keeps from being applied: a warning for each that
+   * selects the cluster, saying how to apply it, and for each that could not be read to tell.
+   * None fails the run: they are not applied, so their problems must not stop the cluster's own.
+   */
+  const passedOver = async (ownSource: string): Promise<string[]> => {
+    let keys: string[];
+    try {
+      keys = sharedConfigKeys(FLEET_PREFIX, input.clusterName, fleetKeys).keys;
+    } catch (error) {
+      if (!(error instanceof SharedConfigError)) throw error;
+      return [unreadFleetConfigWarning(uri(FLEET_PREFIX), error.problems, input.clusterName)];
+    }
+    const warnings = await Promise.all(
+      keys.map(async (key) => {
+        try {
+          const config = await readFleet(key);
+          return fleetSelects(config, cluster)
+            ? [passedOverFleetConfigWarning(config.source, ownSource, identity)]
+            : [];
+        } catch (error) {
+          if (!(error instanceof ConfigValidationError)) throw error;
+          return [
+            unreadFleetConfigWarning(uri(key), error.issues.map(issueLine), input.clusterName),
+          ];
+        }
+      }),
     );
+    return warnings.flat();
+  };
+
+  if (own !== undefined) {
+    const [resolved, passedOverWarnings] = await Promise.all([
+      read(own.key).then((file) => clusterConfigFromFile(file, identity)),
+      passedOver(uri(own.key)),
+    ]);
+    const warnings = [
+      ...own.ignored.map(
+        (key) =>
+          `${uri(key)} was not used: ${uri(own.key)} comes first (.yaml, then .yml, then .json)`,
+      ),
+      ...passedOverWarnings,
+    ];
     return applied('cluster', uri(own.key), [uri(own.key)], resolved, warnings);
   }
 
-  const keysUnder = async (prefix: string) =>
-    sharedConfigKeys(prefix, input.clusterName, await deps.listKeys(prefix));
-  const [defaults, fleet] = await Promise.all([
-    keysUnder(DEFAULTS_PREFIX),
-    keysUnder(FLEET_PREFIX),
-  ]);
+  const defaults = sharedConfigKeys(
+    DEFAULTS_PREFIX,
+    input.clusterName,
+    await deps.listKeys(DEFAULTS_PREFIX),
+  );
+  const fleet = sharedConfigKeys(FLEET_PREFIX, input.clusterName, fleetKeys);
   const warnings = [...defaults.ignored, ...fleet.ignored].map(
     (key) => `${uri(key)} was not used: config files end in .yaml, .yml or .json`,
   );
   const [defaultsFiles, fleetFiles] = await Promise.all([
     Promise.all(defaults.keys.map(async (key) => decodeConfigFile(await read(key)))),
-    Promise.all(
-      fleet.keys.map(async (key) =>
-        readFleetConfig(decodeConfigFile(await read(key)).value, uri(key)),
-      ),
-    ),
+    Promise.all(fleet.keys.map(readFleet)),
   ]);
-  const cluster = { name: input.clusterName, region: input.region, tags: input.tags };
   const selecting = fleetFiles.filter((config) => fleetSelects(config, cluster));
   if (defaults.keys.length === 0 && selecting.length === 0) {
     return {

@@ -14,8 +14,11 @@
  *    Nothing else of these files is used.
  * 3. None of these: the cluster gets the agent only.
  *
- * A per-cluster file replaces the others; it does not add to them. No prefix here is a trigger
- * prefix (`create/`, `update/`, `delete/`, `apply/`), so uploading these files starts nothing.
+ * A per-cluster file replaces the others; it does not add to them. The fleet configs that select
+ * the cluster are still read, so the report can name each one left out and say how to apply it
+ * ({@link passedOverFleetConfigWarning}): a cluster created to match a fleet config would
+ * otherwise miss it without a word. No prefix here is a trigger prefix (`create/`, `update/`,
+ * `delete/`, `apply/`), so uploading these files starts nothing.
  */
 import { CONFIG_EXTENSIONS } from '../associations/request.ts';
 import {
@@ -137,6 +140,39 @@ export function sharedConfigKeys(
     ]);
   }
   return { keys: configs, ignored: under.filter((key) => extensionOf(key) === undefined) };
+}
+
+/**
+ * A fleet config that selects the cluster but is not applied, the cluster's own file replacing it:
+ * how to apply it to this cluster alone (the CLI reads the file from standard input), or to fold
+ * its entries into the cluster's file.
+ */
+export function passedOverFleetConfigWarning(
+  fleetSource: string,
+  ownSource: string,
+  identity: ClusterIdentity,
+): string {
+  return (
+    `${fleetSource} selects cluster "${identity.clusterName}" but was not applied: the cluster's own file ${ownSource} replaces the defaults and fleet configs. ` +
+    `To apply it too, run aws s3 cp ${fleetSource} - | eks-pia apply podidentityassociation -f - --clusters ${identity.clusterName} --region ${identity.region}; ` +
+    `or copy its entries into ${ownSource}`
+  );
+}
+
+/**
+ * A fleet config (or all of them, when there are too many to read) that could not be read to
+ * tell whether it selects a cluster with its own file. The cluster's file is applied regardless;
+ * the problems would fail the bootstrap of every new cluster without a file of its own.
+ */
+export function unreadFleetConfigWarning(
+  source: string,
+  problems: readonly string[],
+  clusterName: string,
+): string {
+  return [
+    `${source} could not be read to tell whether it selects cluster "${clusterName}"; fix it, or a new cluster without a file of its own fails to bootstrap on it:`,
+    ...problems,
+  ].join('\n- ');
 }
 
 /** A config file decoded from YAML or JSON, not yet validated. */

@@ -16,6 +16,10 @@ const IAM_NAME = '[\\w+=,.@-]';
 const ROLE_ARN = new RegExp(
   `^arn:${PARTITION}:iam::${ACCOUNT_ID}:role/(?:${PATH_SEGMENT}/)*${IAM_NAME}{1,64}$`,
 );
+/** A role ARN whatever its name's length, the name captured. */
+const ROLE_ARN_ANY_NAME_LENGTH = new RegExp(
+  `^arn:${PARTITION}:iam::${ACCOUNT_ID}:role/(?:${PATH_SEGMENT}/)*(${IAM_NAME}+)$`,
+);
 const POLICY_ARN = new RegExp(
   `^arn:${PARTITION}:iam::(?:aws|${ACCOUNT_ID}):policy/(?:${PATH_SEGMENT}/)*${IAM_NAME}{1,128}$`,
 );
@@ -32,6 +36,15 @@ export const MAX_SERVICE_ACCOUNT_NAME_LENGTH = 253;
 
 export function isRoleArn(value: string): boolean {
   return ROLE_ARN.test(value);
+}
+
+/**
+ * The role's name when the ARN is right but for that name's length, which IAM limits to 64
+ * characters (a fleet config's `{{cluster}}` filled in with a long cluster name, say).
+ */
+export function overlongRoleArnName(value: string): string | undefined {
+  const name = ROLE_ARN_ANY_NAME_LENGTH.exec(value)?.[1];
+  return name !== undefined && !isRoleName(name) ? name : undefined;
 }
 
 export function isPolicyArn(value: string): boolean {

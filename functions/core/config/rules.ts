@@ -25,6 +25,7 @@ import {
   isRoleArn,
   isRoleName,
   isServiceAccountName,
+  overlongRoleArnName,
 } from './formats.ts';
 import { type ConfigIssue, joinPath } from './issues.ts';
 import type { Operation } from './operations.ts';
@@ -148,6 +149,10 @@ function permissionPolicyNameRules(entry: PodIdentityAssociationConfig, p: strin
 
 function roleArnProblem(value: string): string | undefined {
   if (isRoleArn(value)) return undefined;
+  const longName = overlongRoleArnName(value);
+  if (longName !== undefined) {
+    return `${quote(value)} names a role of ${longName.length} characters, and IAM allows at most 64 in a role name; shorten the name after role/`;
+  }
   if (isPolicyArn(value)) {
     return `${quote(value)} is an IAM policy ARN, but a role ARN is needed here (arn:<partition>:iam::<account ID>:role/<name>)`;
   }

@@ -10,8 +10,9 @@
  * and a cluster is selected when it meets every condition given. A name in `clusters` must be a
  * cluster (the selecting task refuses one that is not: {@link UnknownClusterError}); a named
  * cluster the other conditions leave out is reported, not refused ({@link selectClusters}).
- * `{{cluster}}` in a namespace, a role name or a tag value stands for the selected cluster's
- * name, so one file can give each cluster its own roles. The rest of the file is an ordinary
+ * `{{cluster}}` in a namespace, a role name (also the name in a role ARN, for roles made per
+ * cluster beforehand) or a tag value stands for the selected cluster's name, so one file can
+ * give each cluster its own roles. The rest of the file is an ordinary
  * ClusterConfig, validated for each cluster once its name is filled in (a role name can only be
  * checked for length then).
  */
@@ -148,20 +149,58 @@ function selectorIssues(block: unknown): ConfigIssue[] {
 /** `{{...}}` placeholders, written with any spacing, so a misspelt one is reported, not applied as text. */
 const PLACEHOLDER = /\{\{[^}]*\}\}/g;
 
-/** Where `{{cluster}}` may stand: the values these paths lead to (`*` is any index or key). */
-const TEMPLATED_PATHS = [
-  ['metadata', 'tags', '*'],
-  ['iam', 'podIdentityAssociations', '*', 'namespace'],
-  ['iam', 'podIdentityAssociations', '*', 'roleName'],
-  ['iam', 'podIdentityAssociations', '*', 'tags', '*'],
-] as const;
+/** Where `{{cluster}}` may stand, as the messages say it. */
+const PLACEHOLDER_PLACES =
+  'a namespace, a role name (roleName, or the name at the end of roleARN or serviceAccountRoleARN) or a tag value';
 
-function mayHoldPlaceholder(path: readonly (string | number)[]): boolean {
-  return TEMPLATED_PATHS.some(
+/**
+ * Where `{{cluster}}` may stand: the values these paths lead to (`*` is any index or key), in a
+ * role ARN only in the role's name ({@link roleArnPlaceholderProblem}).
+ */
+const TEMPLATED_PATHS: readonly { path: readonly string[]; roleArn?: true }[] = [
+  { path: ['metadata', 'tags', '*'] },
+  { path: ['iam', 'podIdentityAssociations', '*', 'namespace'] },
+  { path: ['iam', 'podIdentityAssociations', '*', 'roleName'] },
+  { path: ['iam', 'podIdentityAssociations', '*', 'roleARN'], roleArn: true },
+  { path: ['iam', 'podIdentityAssociations', '*', 'tags', '*'] },
+  { path: ['addons', '*', 'serviceAccountRoleARN'], roleArn: true },
+  { path: ['addons', '*', 'podIdentityAssociations', '*', 'roleName'] },
+  { path: ['addons', '*', 'podIdentityAssociations', '*', 'roleARN'], roleArn: true },
+];
+
+function templatedPath(
+  path: readonly (string | number)[],
+): (typeof TEMPLATED_PATHS)[number] | undefined {
+  return TEMPLATED_PATHS.find(
     (allowed) =>
-      allowed.length === path.length &&
-      allowed.every((segment, index) => segment === '*' || segment === path[index]),
+      allowed.path.length === path.length &&
+      allowed.path.every((segment, index) => segment === '*' || segment === path[index]),
   );
+}
+
+const ROLE_RESOURCE = ':role/';
+
+/**
+ * `{{cluster}}` in a role ARN anywhere but the role's name. The partition, account and service
+ * are the deployment's, the same for every cluster; and IAM knows a role by its name alone (names
+ * are unique whatever the path), so a placeholder in the path cannot give each cluster a role of
+ * its own. Undefined when every placeholder stands in the name.
+ */
+function roleArnPlaceholderProblem(value: string): string | undefined {
+  // Placeholders masked, so a slash written inside a misspelt one does not move the name's start.
+  const masked = value.replace(PLACEHOLDER, (found) => '_'.repeat(found.length));
+  const resource = masked.indexOf(ROLE_RESOURCE);
+  const nameStart = masked.lastIndexOf('/') + 1;
+  const example = `arn:aws:iam::111122223333:role/${CLUSTER_PLACEHOLDER}-reader`;
+  for (const match of value.matchAll(PLACEHOLDER)) {
+    if (resource === -1 || match.index < resource + ROLE_RESOURCE.length) {
+      return `${match[0]} cannot stand in the partition, account or service of a role ARN, which are the same for every cluster; ${CLUSTER_PLACEHOLDER} may stand only in the role's name, after role/ and any path, e.g. ${example}`;
+    }
+    if (match.index < nameStart) {
+      return `${match[0]} cannot stand in the role's path: IAM knows a role by its name alone, so put ${CLUSTER_PLACEHOLDER} in the name after the path, e.g. ${example}`;
+    }
+  }
+  return undefined;
 }
 
 function formatPath(path: readonly (string | number)[]): string {
@@ -176,20 +215,25 @@ function placeholderIssues(value: unknown, path: (string | number)[] = []): Conf
   if (typeof value === 'string') {
     const found = value.match(PLACEHOLDER) ?? [];
     if (found.length === 0) return [];
-    if (!mayHoldPlaceholder(path)) {
+    const allowed = templatedPath(path);
+    if (allowed === undefined) {
       return [
         {
           path: formatPath(path),
-          message: `${found[0]} cannot be used here; ${CLUSTER_PLACEHOLDER} may stand only in a namespace, a roleName or a tag value`,
+          message: `${found[0]} cannot be used here; ${CLUSTER_PLACEHOLDER} may stand only in ${PLACEHOLDER_PLACES}`,
         },
       ];
     }
-    return found
+    const unknown = found
       .filter((placeholder) => placeholder !== CLUSTER_PLACEHOLDER)
       .map((placeholder) => ({
         path: formatPath(path),
         message: `unknown placeholder ${placeholder}; the one placeholder is ${CLUSTER_PLACEHOLDER}`,
       }));
+    const misplaced = allowed.roleArn ? roleArnPlaceholderProblem(value) : undefined;
+    return misplaced === undefined
+      ? unknown
+      : [{ path: formatPath(path), message: misplaced }, ...unknown];
   }
   if (Array.isArray(value)) {
     return value.flatMap((item, index) => placeholderIssues(item, [...path, index]));
@@ -200,7 +244,7 @@ function placeholderIssues(value: unknown, path: (string | number)[] = []): Conf
         ? [
             {
               path: formatPath([...path, key]),
-              message: `${key} cannot be used as a key; ${CLUSTER_PLACEHOLDER} may stand only in a namespace, a roleName or a tag value`,
+              message: `${key} cannot be used as a key; ${CLUSTER_PLACEHOLDER} may stand only in ${PLACEHOLDER_PLACES}`,
             },
           ]
         : []),

@@ -12,13 +12,17 @@ const CONFIG = (entries: string) =>
 const ENTRY = (serviceAccount: string) =>
   `    - {namespace: default, serviceAccountName: ${serviceAccount}, roleARN: "arn:aws:iam::111122223333:role/reader"}`;
 
-/** A bucket in memory; records what was read and saved. */
+/** A bucket in memory; records what was listed, read and saved. */
 function bucket(objects: Record<string, string>) {
+  const lists: string[] = [];
   const reads: string[] = [];
   const saved: { runId: string; value: Record<string, unknown> }[] = [];
   const deps: FindClusterConfigDeps = {
     bucket: 'configs',
-    listKeys: async (prefix) => Object.keys(objects).filter((key) => key.startsWith(prefix)),
+    listKeys: async (prefix) => {
+      lists.push(prefix);
+      return Object.keys(objects).filter((key) => key.startsWith(prefix));
+    },
     readText: async (key) => {
       reads.push(key);
       return objects[key] ?? '';
@@ -28,7 +32,7 @@ function bucket(objects: Record<string, string>) {
       return `runs/${runId}/cluster-config.json`;
     },
   };
-  return { deps, reads, saved };
+  return { deps, lists, reads, saved };
 }
 
 const INPUT = { runId: 'run-1', clusterName: 'demo', region: 'us-west-2', tags: {} };
@@ -158,13 +162,64 @@ describe('findClusterConfig', () => {
       assert.deepEqual(saved, []);
     });
 
-    it('uses the cluster file alone, without reading the fleet configs', async () => {
-      const { deps, reads } = bucket({
+    it('uses the cluster file alone, and names each fleet config that selects the cluster with how to apply it', async () => {
+      const { deps, lists, reads, saved } = bucket({
         'clusters/demo.yaml': CONFIG(ENTRY('own')),
+        'defaults/base.yaml': CONFIG(ENTRY('shared')),
         'fleet/all.yaml': FLEET('{namePattern: "*"}', ENTRY('fleet')),
+        'fleet/by-tags.yaml': FLEET('{tags: {env: prod}}', ENTRY('tagged')),
+        'fleet/other.yaml': FLEET('{clusters: [other]}', ENTRY('other')),
       });
-      assert.equal((await findClusterConfig(INPUT, deps)).kind, 'cluster');
+      const result = await findClusterConfig({ ...INPUT, tags: { env: 'prod' } }, deps);
+      assert.equal(result.kind, 'cluster');
+      assert.deepEqual(result.files, ['s3://configs/clusters/demo.yaml']);
+      assert.deepEqual(saNames(saved[0]?.value), ['own']);
+      const passedOver = (file: string) =>
+        `s3://configs/fleet/${file} selects cluster "demo" but was not applied: the cluster's own file s3://configs/clusters/demo.yaml replaces the defaults and fleet configs. ` +
+        `To apply it too, run aws s3 cp s3://configs/fleet/${file} - | eks-pia apply podidentityassociation -f - --clusters demo --region us-west-2; ` +
+        'or copy its entries into s3://configs/clusters/demo.yaml';
+      assert.deepEqual(result.warnings, [passedOver('all.yaml'), passedOver('by-tags.yaml')]);
+      // The tags came with the input: selecting costs the fleet/ listing and reads, nothing else.
+      assert.deepEqual(lists.sort(), ['clusters/demo.', 'fleet/']);
+      assert.deepEqual(reads.sort(), [
+        'clusters/demo.yaml',
+        'fleet/all.yaml',
+        'fleet/by-tags.yaml',
+        'fleet/other.yaml',
+      ]);
+    });
+
+    it('only warns of a broken fleet config when the cluster has its own file, which it applies', async () => {
+      const { deps, saved } = bucket({
+        'clusters/demo.yaml': CONFIG(ENTRY('own')),
+        'fleet/broken.yaml': FLEET('{namePatern: "*"}', ENTRY('a')),
+      });
+      const result = await findClusterConfig(INPUT, deps);
+      assert.equal(result.kind, 'cluster');
+      assert.deepEqual(saNames(saved[0]?.value), ['own']);
+      assert.deepEqual(result.warnings, [
+        [
+          's3://configs/fleet/broken.yaml could not be read to tell whether it selects cluster "demo"; fix it, or a new cluster without a file of its own fails to bootstrap on it:',
+          'fleet.namePatern: unknown field "namePatern"; a fleet selects clusters by clusters, namePattern, tags',
+          'fleet selects no cluster; give clusters, namePattern or tags (a cluster must match every one given)',
+        ].join('\n- '),
+      ]);
+    });
+
+    it('only warns of more fleet configs than are read when the cluster has its own file', async () => {
+      const fleet = Object.fromEntries(
+        Array.from({ length: 101 }, (_, index) => [
+          `fleet/${index}.yaml`,
+          FLEET('{namePattern: "*"}', ENTRY('a')),
+        ]),
+      );
+      const { deps, reads } = bucket({ 'clusters/demo.yaml': CONFIG(ENTRY('own')), ...fleet });
+      const result = await findClusterConfig(INPUT, deps);
+      assert.equal(result.kind, 'cluster');
       assert.deepEqual(reads, ['clusters/demo.yaml']);
+      assert.deepEqual(result.warnings, [
+        's3://configs/fleet/ could not be read to tell whether it selects cluster "demo"; fix it, or a new cluster without a file of its own fails to bootstrap on it:\n- there are 101 config files under fleet/; at most 100 are read, so combine some of them',
+      ]);
     });
 
     it('refuses a fleet config that is broken, whichever clusters it was meant for, saving nothing', async () => {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigValidationError } from '../../../functions/core/config/index.ts';
+import {
+  ConfigValidationError,
+  parseClusterConfigValue,
+} from '../../../functions/core/config/index.ts';
 import {
   configForCluster,
   describeSelector,
@@ -103,11 +106,107 @@ describe('readFleetConfig', () => {
         }),
       ),
       [
-        'metadata.tags.{{cluster}}: {{cluster}} cannot be used as a key; {{cluster}} may stand only in a namespace, a roleName or a tag value',
+        'metadata.tags.{{cluster}}: {{cluster}} cannot be used as a key; {{cluster}} may stand only in a namespace, a role name (roleName, or the name at the end of roleARN or serviceAccountRoleARN) or a tag value',
         'iam.podIdentityAssociations[0].namespace: unknown placeholder {{ cluster }}; the one placeholder is {{cluster}}',
-        'iam.podIdentityAssociations[0].serviceAccountName: {{cluster}} cannot be used here; {{cluster}} may stand only in a namespace, a roleName or a tag value',
+        'iam.podIdentityAssociations[0].serviceAccountName: {{cluster}} cannot be used here; {{cluster}} may stand only in a namespace, a role name (roleName, or the name at the end of roleARN or serviceAccountRoleARN) or a tag value',
         'iam.podIdentityAssociations[0].roleName: unknown placeholder {{region}}; the one placeholder is {{cluster}}',
       ],
+    );
+  });
+});
+
+describe('{{cluster}} in role ARNs and add-on associations', () => {
+  const ARN = (resource: string) => `arn:aws:iam::111122223333:role/${resource}`;
+  const withRoles = (roleARN: string, addon: Record<string, unknown> = {}) =>
+    fleetConfig({
+      fleet: { namePattern: '*' },
+      iam: { podIdentityAssociations: [{ namespace: 'apps', serviceAccountName: 'api', roleARN }] },
+      addons: [
+        { name: 'aws-ebs-csi-driver', serviceAccountRoleARN: ARN('{{cluster}}-ebs') },
+        {
+          name: 'aws-efs-csi-driver',
+          podIdentityAssociations: [
+            {
+              namespace: 'kube-system',
+              serviceAccountName: 'efs-csi-controller-sa',
+              roleARN: ARN('{{cluster}}-efs'),
+            },
+            {
+              namespace: 'kube-system',
+              serviceAccountName: 'efs-csi-node-sa',
+              roleName: '{{cluster}}-efs-node',
+              permissionPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+              ...addon,
+            },
+          ],
+        },
+      ],
+    });
+
+  it("allows it in the role's name, after role/ and any path, and fills it in there", () => {
+    const config = readFleetConfig(withRoles(ARN('teams/apps/{{cluster}}-reader')), SOURCE);
+    const filled = configForCluster(config, CLUSTER) as {
+      iam: { podIdentityAssociations: { roleARN: string }[] };
+      addons: {
+        serviceAccountRoleARN?: string;
+        podIdentityAssociations?: { roleARN?: string; roleName?: string }[];
+      }[];
+    };
+    assert.equal(filled.iam.podIdentityAssociations[0]?.roleARN, ARN('teams/apps/prod-eu-reader'));
+    assert.equal(filled.addons[0]?.serviceAccountRoleARN, ARN('prod-eu-ebs'));
+    assert.deepEqual(
+      filled.addons[1]?.podIdentityAssociations?.map((entry) => entry.roleARN ?? entry.roleName),
+      [ARN('prod-eu-efs'), 'prod-eu-efs-node'],
+    );
+  });
+
+  it('refuses it in the partition, account or service of a role ARN, and in its path', () => {
+    const roleArnIssue = (roleARN: string) => problems(withRoles(roleARN));
+    for (const arn of [
+      'arn:{{cluster}}:iam::111122223333:role/reader',
+      'arn:aws:iam::{{cluster}}:role/reader',
+      'arn:aws:{{cluster}}::111122223333:role/reader',
+    ]) {
+      assert.deepEqual(
+        roleArnIssue(arn),
+        [
+          "iam.podIdentityAssociations[0].roleARN: {{cluster}} cannot stand in the partition, account or service of a role ARN, which are the same for every cluster; {{cluster}} may stand only in the role's name, after role/ and any path, e.g. arn:aws:iam::111122223333:role/{{cluster}}-reader",
+        ],
+        arn,
+      );
+    }
+    assert.deepEqual(roleArnIssue(ARN('{{cluster}}/reader')), [
+      "iam.podIdentityAssociations[0].roleARN: {{cluster}} cannot stand in the role's path: IAM knows a role by its name alone, so put {{cluster}} in the name after the path, e.g. arn:aws:iam::111122223333:role/{{cluster}}-reader",
+    ]);
+    assert.deepEqual(roleArnIssue(ARN('{{cluster}}-{{region}}')), [
+      'iam.podIdentityAssociations[0].roleARN: unknown placeholder {{region}}; the one placeholder is {{cluster}}',
+    ]);
+    assert.match(
+      problems(withRoles(ARN('r'), { namespace: '{{cluster}}' }))[0] ?? '',
+      /^addons\[1\]\.podIdentityAssociations\[1\]\.namespace: \{\{cluster\}\} cannot be used here/,
+    );
+  });
+
+  it("checks the role ARN's name for length once the cluster's name is in it", () => {
+    const name = `{{cluster}}-${'r'.repeat(57)}`;
+    const config = readFleetConfig(withRoles(ARN(name)), SOURCE);
+    const apply = (cluster: typeof CLUSTER) =>
+      parseClusterConfigValue(configForCluster(config, cluster), {
+        operation: 'apply',
+        scope: 'all',
+        source: SOURCE,
+      });
+    assert.doesNotThrow(() => apply({ ...CLUSTER, name: 'prod-1' }));
+    assert.throws(
+      () => apply(CLUSTER),
+      (error: unknown) =>
+        error instanceof ConfigValidationError &&
+        error.issues.some(
+          (issue) =>
+            issue.path === 'iam.podIdentityAssociations[0].roleARN' &&
+            issue.message ===
+              `"${ARN(`prod-eu-${'r'.repeat(57)}`)}" names a role of 65 characters, and IAM allows at most 64 in a role name; shorten the name after role/`,
+        ),
     );
   });
 });
