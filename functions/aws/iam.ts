@@ -498,7 +498,7 @@ export async function reconcileRole(roleName: string, changes: RoleChanges): Pro
   // The boundary first: IAM lets the task role write policies only to roles carrying it.
   if (changes.boundary && 'set' in changes.boundary)
     await setPermissionsBoundary(roleName, changes.boundary.set);
-  if (changes.trust) await updateTrust(roleName, changes.trust);
+  if (changes.trust) await updateTrust(roleName, changes.trust.document);
   await attachPolicies(roleName, changes.attach);
   await detachPolicies(roleName, changes.detach);
   for (const policy of changes.putInline)

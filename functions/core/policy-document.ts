@@ -171,6 +171,91 @@ export function withStatements(
   return { ...doc, Statement: [...statements] };
 }
 
+/** IAM reads a document without `Version` as the 2008-10-17 policy language. */
+const DEFAULT_POLICY_VERSION = '2008-10-17';
+
+function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].toSorted();
+}
+
+function byName<T>([a]: [string, T], [b]: [string, T]): number {
+  return a.localeCompare(b);
+}
+
+function principalKey(principal: Principal | undefined): unknown {
+  if (principal === undefined) return null;
+  if (principal === '*') return principal;
+  return Object.entries(principal)
+    .filter(([, names]) => names !== undefined)
+    .toSorted(byName)
+    .map(([type, names]) => [type, sortedUnique(toArray(names))]);
+}
+
+function actionsKey(actions: string | readonly string[] | undefined): string[] | null {
+  return actions === undefined
+    ? null
+    : sortedUnique(toArray(actions).map((action) => action.toLowerCase()));
+}
+
+function conditionKey(condition: ConditionBlock | undefined): unknown {
+  if (condition === undefined) return null;
+  return Object.entries(condition)
+    .toSorted(byName)
+    .map(([operator, keys]) => [
+      operator,
+      Object.entries(keys)
+        .map(([key, values]): [string, string[]] => [
+          key.toLowerCase(),
+          sortedUnique(toArray(values).map(String)),
+        ])
+        .toSorted(byName),
+    ]);
+}
+
+/**
+ * A statement reduced to what decides access, so two statements that grant or deny the same
+ * compare equal however they are written: Sid dropped (a label), every string-or-list field a
+ * sorted list without repeats, action names and condition keys in lower case (IAM reads them
+ * without regard to case), condition values as the strings IAM compares (`true` is `"true"`),
+ * keys in one order.
+ */
+function accessKey(statement: PolicyStatement): string {
+  const resources = (value: string | readonly string[] | undefined) =>
+    value === undefined ? null : sortedUnique(toArray(value));
+  return JSON.stringify([
+    statement.Effect,
+    principalKey(statement.Principal),
+    principalKey(statement.NotPrincipal),
+    actionsKey(statement.Action),
+    actionsKey(statement.NotAction),
+    resources(statement.Resource),
+    resources(statement.NotResource),
+    conditionKey(statement.Condition),
+  ]);
+}
+
+/** The statements of `doc` that say something no statement of `other` says (see accessKey). */
+export function statementsMissingFrom(
+  doc: PolicyDocument,
+  other: PolicyDocument,
+): PolicyStatement[] {
+  const said = new Set(statementsOf(other).map(accessKey));
+  return statementsOf(doc).filter((statement) => !said.has(accessKey(statement)));
+}
+
+/**
+ * Whether two documents grant and deny the same: the same policy language version and the same
+ * statements in any order and form (a single statement object is a list of one; see accessKey).
+ * `Id`, a label, is not compared.
+ */
+export function equivalentPolicyDocuments(a: PolicyDocument, b: PolicyDocument): boolean {
+  return (
+    (a.Version ?? DEFAULT_POLICY_VERSION) === (b.Version ?? DEFAULT_POLICY_VERSION) &&
+    statementsMissingFrom(a, b).length === 0 &&
+    statementsMissingFrom(b, a).length === 0
+  );
+}
+
 /**
  * Whether an action pattern from a policy (`sts:*`, `sts:Assume?ole`, `*`) covers an action.
  * IAM action names are case-insensitive; `*` matches any run of characters, `?` one character.

@@ -108,6 +108,32 @@ export function podIdentityTrustStatement(): PolicyStatement {
   };
 }
 
+function principalNames(principal: PolicyStatement['Principal']): string {
+  if (principal === undefined) return 'no principal';
+  if (principal === '*') return 'anyone (*)';
+  return Object.values(principal)
+    .flatMap((names) => toArray(names))
+    .join(', ');
+}
+
+/**
+ * A trust statement in words, for plan steps: `the trust statement that allows
+ * pods.eks.amazonaws.com sts:AssumeRole, sts:TagSession`, naming who and what as written.
+ */
+export function describeTrustStatement(statement: PolicyStatement): string {
+  const verb = statement.Effect === 'Allow' ? 'allows' : 'denies';
+  const who =
+    statement.NotPrincipal === undefined
+      ? principalNames(statement.Principal)
+      : `anyone but ${principalNames(statement.NotPrincipal)}`;
+  const what =
+    statement.NotAction === undefined
+      ? toArray(statement.Action).join(', ')
+      : `every action but ${toArray(statement.NotAction).join(', ')}`;
+  const conditions = statement.Condition === undefined ? '' : ' under conditions';
+  return `the trust statement that ${verb} ${who} ${what}${conditions}`;
+}
+
 /** A statement whose only principal is pods.eks.amazonaws.com, so extending it grants no one else. */
 function isExtensiblePodIdentityStatement(statement: PolicyStatement): boolean {
   const principal = principalMapOf(statement);

@@ -5,6 +5,7 @@ import {
   actionPatternCovers,
   decodePolicyDocument,
   encodePolicyDocument,
+  equivalentPolicyDocuments,
   fitsQuota,
   type PolicyDocument,
   PolicyDocumentError,
@@ -12,11 +13,13 @@ import {
   parsePolicyDocument,
   policySize,
   serializePolicyDocument,
+  statementsMissingFrom,
   statementsOf,
   toArray,
 } from '../../functions/core/policy-document.ts';
 import {
   addPodIdentityTrust,
+  describeTrustStatement,
   findIrsaSubjects,
   hasPodIdentityTrust,
   OidcProviderError,
@@ -173,6 +176,59 @@ describe('policy documents', () => {
     assert.equal(actionPatternCovers('sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity'), false);
     assert.equal(actionPatternCovers('s3:*', 'sts:AssumeRole'), false);
     assert.equal(actionPatternCovers('sts:Assume.ole', 'sts:AssumeRole'), false);
+  });
+
+  it('reads two documents as equivalent when they say the same in other words, and not otherwise', () => {
+    const conditioned: PolicyStatement = {
+      Effect: 'Allow',
+      Principal: { AWS: ['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root'] },
+      Action: ['sts:AssumeRole'],
+      Condition: {
+        StringEquals: { 'aws:PrincipalTag/team': ['a', 'b'], 'sts:ExternalId': 'x' },
+        Bool: { 'aws:MultiFactorAuthPresent': true },
+      },
+    };
+    const rewritten: PolicyStatement = {
+      Sid: 'Partners',
+      Condition: {
+        Bool: { 'aws:multifactorauthpresent': 'true' },
+        StringEquals: { 'sts:ExternalId': ['x'], 'aws:PrincipalTag/team': ['b', 'a', 'a'] },
+      },
+      Action: 'STS:AssumeRole',
+      Principal: { AWS: ['arn:aws:iam::444455556666:root', 'arn:aws:iam::111122223333:root'] },
+      Effect: 'Allow',
+    };
+    const pods = podIdentityTrustStatement();
+    assert.equal(
+      equivalentPolicyDocuments(doc(conditioned, pods), {
+        Id: 'by-hand',
+        Version: '2012-10-17',
+        Statement: [pods, rewritten, pods],
+      }),
+      true,
+    );
+    assert.deepEqual(statementsMissingFrom(doc(conditioned, pods), doc(pods)), [conditioned]);
+    const unlike: [string, PolicyDocument][] = [
+      ['another Effect', doc({ ...conditioned, Effect: 'Deny' }, pods)],
+      [
+        'another condition value',
+        doc(
+          {
+            ...conditioned,
+            Condition: { ...conditioned.Condition, Bool: { 'aws:MultiFactorAuthPresent': false } },
+          },
+          pods,
+        ),
+      ],
+      [
+        'a principal fewer',
+        doc({ ...conditioned, Principal: { AWS: 'arn:aws:iam::111122223333:root' } }, pods),
+      ],
+      ['no Version (the 2008-10-17 language)', { Statement: [conditioned, pods] }],
+    ];
+    for (const [difference, other] of unlike) {
+      assert.equal(equivalentPolicyDocuments(doc(conditioned, pods), other), false, difference);
+    }
   });
 });
 
@@ -356,6 +412,28 @@ describe('Pod Identity trust', () => {
     };
     const { document } = addPodIdentityTrust(doc(shared));
     assert.deepEqual(statementsOf(document), [shared, podIdentityTrustStatement()]);
+  });
+});
+
+describe('trust statements in words', () => {
+  it('names the effect, who and what as written, and says when conditions apply', () => {
+    assert.equal(
+      describeTrustStatement(podIdentityTrustStatement()),
+      'the trust statement that allows pods.eks.amazonaws.com sts:AssumeRole, sts:TagSession',
+    );
+    assert.equal(
+      describeTrustStatement({
+        Effect: 'Deny',
+        NotPrincipal: { AWS: ['arn:aws:iam::111122223333:root'], Service: 'ec2.amazonaws.com' },
+        NotAction: 'sts:TagSession',
+        Condition: { Bool: { 'aws:SecureTransport': false } },
+      }),
+      'the trust statement that denies anyone but arn:aws:iam::111122223333:root, ec2.amazonaws.com every action but sts:TagSession under conditions',
+    );
+    assert.equal(
+      describeTrustStatement({ Effect: 'Allow', Principal: '*', Action: 'sts:*' }),
+      'the trust statement that allows anyone (*) sts:*',
+    );
   });
 });
 

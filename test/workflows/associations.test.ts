@@ -84,7 +84,7 @@ describe('associations workflow', () => {
     sim = undefined;
   });
 
-  it('creates associations from every role source, then a rerun changes nothing', async () => {
+  it('creates associations from every role source, then a rerun changes nothing, and one after a hand edit undoes it only on the role eks-pia created', async () => {
     sim = await simulate(world());
     const report = (await sim.run(
       'associations',
@@ -128,6 +128,37 @@ describe('associations workflow', () => {
     )) as Report;
     assert.equal(rerun.counts.unchanged, 2);
     assert.deepEqual(sim.mutatingSince(mark), []);
+
+    // By hand, an inline policy granting everything on the role eks-pia created and on the role
+    // the config names: the first is eks-pia's to undo, the second is not.
+    const escalate = {
+      Version: '2012-10-17' as const,
+      Statement: [{ Effect: 'Allow' as const, Action: '*', Resource: '*' }],
+    };
+    const roles = sim.simulator.state.world.roles;
+    const owned = roles.find((role) => role.name === created.name);
+    const given = roles.find((role) => role.name === 'app-data-reader');
+    assert.ok(owned && given);
+    owned.inlinePolicies.escalate = escalate;
+    given.inlinePolicies.escalate = escalate;
+    const afterEdit = sim.simulator.calls.length;
+    const undone = (await sim.run(
+      'associations',
+      config('apply', `${ENTRY_EXISTING_ROLE}\n${ENTRY_MANAGED}`),
+    )) as Report;
+    assert.deepEqual(
+      undone.items.map((item) => [item.serviceAccount, item.result]),
+      [
+        ['reports', 'unchanged'],
+        ['web', 'updated'],
+      ],
+    );
+    assert.deepEqual(sim.mutatingSince(afterEdit), ['iam:DeleteRolePolicy']);
+    assert.deepEqual(Object.keys(owned.inlinePolicies).sort(), [
+      'eks-pia-Policy1',
+      'eks-pia-PolicyAutoScaling',
+    ]);
+    assert.deepEqual(given.inlinePolicies, { escalate });
   });
 
   it('updates the role of an association and a dry run changes nothing', async () => {

@@ -7,8 +7,20 @@ import { type SimulatedRun, simulate } from './harness.ts';
 
 const ACCOUNT = '111122223333';
 const BUCKET = `eks-pia-configs-${ACCOUNT}`;
-const PODS_TRUST = `{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: ["sts:AssumeRole", "sts:TagSession"]}]}`;
+const PODS_TRUST_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+    },
+  ],
+};
+/** The same, in the world file (JSON is YAML). */
+const PODS_TRUST = JSON.stringify(PODS_TRUST_DOCUMENT);
 const S3_READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const ADMINISTRATOR = 'arn:aws:iam::aws:policy/AdministratorAccess';
 
 const WORLD = `
 account: "${ACCOUNT}"
@@ -71,17 +83,153 @@ function webRole(sim: SimulatedRun) {
   return role;
 }
 
-/** The items of a cluster's check report (the dry run's), by service account, as it would change them. */
-function checkedItems(sim: SimulatedRun, location: string | null): Record<string, string> {
+/** The items of a cluster's check report (the dry run's), by service account. */
+function checkedItems(
+  sim: SimulatedRun,
+  location: string | null,
+): Record<string, { result: string; steps?: string[] }> {
   assert.ok(location);
   const key = location.slice(`s3://${BUCKET}/`.length);
   const text = sim.simulator.state.world.buckets.find((bucket) => bucket.name === BUCKET)?.objects[
     key
   ];
   assert.ok(text, `${key} is in the run store`);
-  const report = JSON.parse(text) as { items: { serviceAccount: string; result: string }[] };
-  return Object.fromEntries(report.items.map((item) => [item.serviceAccount, item.result]));
+  const report = JSON.parse(text) as {
+    items: { serviceAccount: string; result: string; steps?: string[] }[];
+  };
+  return Object.fromEntries(
+    report.items.map(({ serviceAccount, ...item }) => [serviceAccount, item]),
+  );
 }
+
+function readerRole(sim: SimulatedRun) {
+  const role = sim.simulator.state.world.roles.find(
+    (candidate) => candidate.name === 'app-data-reader',
+  );
+  assert.ok(role);
+  return role;
+}
+
+/** Another account may assume the role: a trust statement added by hand. */
+const FOREIGN_TRUST = {
+  Effect: 'Allow' as const,
+  Principal: { AWS: 'arn:aws:iam::444455556666:root' },
+  Action: 'sts:AssumeRole',
+};
+const ESCALATE = {
+  Version: '2012-10-17' as const,
+  Statement: [{ Effect: 'Allow' as const, Action: '*', Resource: '*' }],
+};
+
+interface HandEdit {
+  name: string;
+  /** What a person changed. */
+  edit(sim: SimulatedRun): void;
+  /** The one item the check finds, how the apply would change it, and its steps when they matter. */
+  item: 'worker' | 'reports' | 'web';
+  result: 'created' | 'updated';
+  steps?: (roleName: string) => string[];
+  /** That heal brought it back, and left alone what eks-pia does not own. */
+  healed(sim: SimulatedRun): void;
+}
+
+const HAND_EDITS: HandEdit[] = [
+  {
+    name: 'an association deleted by hand',
+    edit: (sim) => {
+      const world = cluster(sim);
+      world.podIdentityAssociations = world.podIdentityAssociations.filter(
+        (candidate) => candidate.serviceAccount !== 'worker',
+      );
+    },
+    item: 'worker',
+    result: 'created',
+    healed: (sim) => assert.equal(association(sim, 'worker')?.roleArn, READER),
+  },
+  {
+    name: "an association's role changed by hand",
+    edit: (sim) => {
+      const reports = association(sim, 'reports');
+      assert.ok(reports);
+      reports.roleArn = `arn:aws:iam::${ACCOUNT}:role/other-reader`;
+    },
+    item: 'reports',
+    result: 'updated',
+    healed: (sim) => assert.equal(association(sim, 'reports')?.roleArn, READER),
+  },
+  {
+    name: 'the pods.eks.amazonaws.com statement removed by hand from the trust of the role eks-pia created',
+    edit: (sim) => {
+      webRole(sim).assumeRolePolicyDocument = { Version: '2012-10-17', Statement: [] };
+    },
+    item: 'web',
+    result: 'updated',
+    steps: (roleName) => [
+      `add the trust statement that allows pods.eks.amazonaws.com sts:AssumeRole, sts:TagSession to IAM role "${roleName}"`,
+    ],
+    healed: (sim) => assert.deepEqual(webRole(sim).assumeRolePolicyDocument, PODS_TRUST_DOCUMENT),
+  },
+  {
+    name: 'a trust statement added by hand to the role eks-pia created, and to a role the config names (left alone)',
+    edit: (sim) => {
+      for (const role of [webRole(sim), readerRole(sim)]) {
+        role.assumeRolePolicyDocument = {
+          ...PODS_TRUST_DOCUMENT,
+          Statement: [...PODS_TRUST_DOCUMENT.Statement, FOREIGN_TRUST],
+        };
+      }
+    },
+    item: 'web',
+    result: 'updated',
+    steps: (roleName) => [
+      `remove the trust statement that allows arn:aws:iam::444455556666:root sts:AssumeRole from IAM role "${roleName}"`,
+    ],
+    healed: (sim) => {
+      assert.deepEqual(webRole(sim).assumeRolePolicyDocument, PODS_TRUST_DOCUMENT);
+      assert.deepEqual(readerRole(sim).assumeRolePolicyDocument.Statement, [
+        ...PODS_TRUST_DOCUMENT.Statement,
+        FOREIGN_TRUST,
+      ]);
+    },
+  },
+  {
+    name: 'a managed policy attached by hand to the role eks-pia created',
+    edit: (sim) => {
+      webRole(sim).attachedPolicies.push(ADMINISTRATOR);
+    },
+    item: 'web',
+    result: 'updated',
+    steps: (roleName) => [`detach policy ${ADMINISTRATOR} from IAM role "${roleName}"`],
+    healed: (sim) => assert.deepEqual(webRole(sim).attachedPolicies, [S3_READ_ONLY]),
+  },
+  {
+    name: 'an inline policy added by hand to the role eks-pia created, and to a role the config names (left alone)',
+    edit: (sim) => {
+      webRole(sim).inlinePolicies.escalate = ESCALATE;
+      readerRole(sim).inlinePolicies.escalate = ESCALATE;
+    },
+    item: 'web',
+    result: 'updated',
+    steps: (roleName) => [`delete inline policy escalate from IAM role "${roleName}"`],
+    healed: (sim) => {
+      assert.deepEqual(webRole(sim).inlinePolicies, {});
+      assert.deepEqual(readerRole(sim).inlinePolicies, { escalate: ESCALATE });
+    },
+  },
+  {
+    name: 'the service account eks-pia created deleted by hand',
+    edit: (sim) => {
+      const world = cluster(sim);
+      world.serviceAccounts = world.serviceAccounts.filter((account) => account.name !== 'web');
+    },
+    item: 'web',
+    result: 'updated',
+    healed: (sim) =>
+      assert.ok(cluster(sim).serviceAccounts.some((account) => account.name === 'web')),
+  },
+];
+
+const IN_SYNC = { checked: 1, inSync: 1, drifted: 0, healed: 0, failed: 0 };
 
 describe('drift-check workflow', () => {
   let sim: SimulatedRun | undefined;
@@ -90,75 +238,49 @@ describe('drift-check workflow', () => {
     sim = undefined;
   });
 
-  it('finds each kind of change made by hand, changes nothing without heal, heals with it, and then finds none', async () => {
-    sim = await simulate(WORLD);
-    await sim.run('associations', APPLY);
-    const inSync = (await sim.run('drift-check', {})) as DriftReport;
-    assert.deepEqual(inSync.clusterCounts, {
-      checked: 1,
-      inSync: 1,
-      drifted: 0,
-      healed: 0,
-      failed: 0,
-    });
+  for (const handEdit of HAND_EDITS) {
+    it(`${handEdit.name}: found as the one drifted item with no change made, healed with heal, then in sync`, async () => {
+      sim = await simulate(WORLD);
+      await sim.run('associations', APPLY);
+      handEdit.edit(sim);
+      const mark = sim.simulator.calls.length;
+      const found = (await sim.run('drift-check', { clusters: 'demo' })) as DriftReport;
+      assert.equal(found.clusters[0]?.result, 'drifted');
+      assert.deepEqual(found.clusters[0]?.drift, {
+        created: handEdit.result === 'created' ? 1 : 0,
+        updated: handEdit.result === 'updated' ? 1 : 0,
+        deleted: 0,
+        undeclared: 0,
+      });
+      assert.equal(found.driftedItems, 1);
+      const items = checkedItems(sim, found.clusters[0]?.checkReport ?? null);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(items).map(([name, item]) => [name, item.result])),
+        {
+          reports: 'unchanged',
+          worker: 'unchanged',
+          web: 'unchanged',
+          [handEdit.item]: handEdit.result,
+        },
+      );
+      if (handEdit.steps) {
+        assert.deepEqual(items[handEdit.item]?.steps, handEdit.steps(webRole(sim).name));
+      }
+      assert.deepEqual(
+        sim.mutatingSince(mark).filter((call) => !call.startsWith('events:')),
+        [],
+      );
+      assert.match(found.nextSteps[0] ?? '', /demo differ from their desired state/);
 
-    // By hand: an association deleted, another moved to another role, and the role and service
-    // account the service created for the third changed: trust statement and policy gone, the
-    // service account deleted.
-    const world = cluster(sim);
-    world.podIdentityAssociations = world.podIdentityAssociations.filter(
-      (candidate) => candidate.serviceAccount !== 'worker',
-    );
-    const reports = association(sim, 'reports');
-    assert.ok(reports);
-    reports.roleArn = `arn:aws:iam::${ACCOUNT}:role/other-reader`;
-    const role = webRole(sim);
-    role.assumeRolePolicyDocument = { Version: '2012-10-17', Statement: [] };
-    role.attachedPolicies = [];
-    world.serviceAccounts = world.serviceAccounts.filter((account) => account.name !== 'web');
+      const healed = (await sim.run('drift-check', { heal: true })) as DriftReport;
+      assert.equal(healed.clusters[0]?.result, 'healed');
+      handEdit.healed(sim);
 
-    const mark = sim.simulator.calls.length;
-    const found = (await sim.run('drift-check', { clusters: 'demo' })) as DriftReport;
-    assert.equal(found.clusters[0]?.result, 'drifted');
-    assert.deepEqual(found.clusters[0]?.drift, {
-      created: 1,
-      updated: 2,
-      deleted: 0,
-      undeclared: 0,
+      const after = (await sim.run('drift-check', {})) as DriftReport;
+      assert.deepEqual(after.clusterCounts, IN_SYNC);
+      assert.equal(after.driftedItems, 0);
     });
-    assert.equal(found.driftedItems, 3);
-    assert.deepEqual(checkedItems(sim, found.clusters[0]?.checkReport ?? null), {
-      reports: 'updated',
-      worker: 'created',
-      web: 'updated',
-    });
-    assert.deepEqual(
-      sim.mutatingSince(mark).filter((call) => !call.startsWith('events:')),
-      [],
-    );
-    assert.match(found.nextSteps[0] ?? '', /demo differ from their desired state/);
-
-    const healed = (await sim.run('drift-check', { heal: true })) as DriftReport;
-    assert.equal(healed.clusters[0]?.result, 'healed');
-    assert.equal(association(sim, 'worker')?.roleArn, READER);
-    assert.equal(association(sim, 'reports')?.roleArn, READER);
-    assert.match(
-      JSON.stringify(webRole(sim).assumeRolePolicyDocument),
-      /pods\.eks\.amazonaws\.com/,
-    );
-    assert.deepEqual(webRole(sim).attachedPolicies, [S3_READ_ONLY]);
-    assert.ok(cluster(sim).serviceAccounts.some((account) => account.name === 'web'));
-
-    const after = (await sim.run('drift-check', {})) as DriftReport;
-    assert.deepEqual(after.clusterCounts, {
-      checked: 1,
-      inSync: 1,
-      drifted: 0,
-      healed: 0,
-      failed: 0,
-    });
-    assert.equal(after.driftedItems, 0);
-  });
+  }
 
   it('counts associations nobody declared as drift, prunes only those eks-pia created, and leaves the rest to people', async () => {
     // payments/legacy was made by someone else before eks-pia came; an add-on's association is

@@ -18,7 +18,6 @@ import { globMatches } from '../glob.ts';
 import {
   isOwnedBy,
   MANAGED_BY_LABEL,
-  NAME_PREFIX,
   OWNERSHIP_TAG_KEYS,
   ownedAssociationOf,
   ownershipTags,
@@ -26,11 +25,14 @@ import {
 } from '../naming.ts';
 import {
   actionPatternCovers,
+  equivalentPolicyDocuments,
   type PolicyDocument,
+  type PolicyStatement,
+  statementsMissingFrom,
   statementsOf,
   toArray,
 } from '../policy-document.ts';
-import { addPodIdentityTrust, hasPodIdentityTrust } from '../trust-policy.ts';
+import { describeTrustStatement } from '../trust-policy.ts';
 import type { DesiredAssociation, DesiredInlinePolicy, ManagedRole } from './desired.ts';
 import {
   type ExistingAssociation,
@@ -123,13 +125,22 @@ export interface RoleChanges {
   detach: string[];
   /** Inline policies that are missing or differ, written whole. */
   putInline: DesiredInlinePolicy[];
-  /** Only `eks-pia-` names: inline policies someone else added stay. */
+  /** Every inline policy the desired role does not list, whoever added it. */
   deleteInline: string[];
   boundary?: { set: string } | { remove: true } | undefined;
-  /** The whole new trust document, when the pods.eks.amazonaws.com statement was missing. */
-  trust?: PolicyDocument | undefined;
+  /** The desired trust, written whole, when the role's says anything else. */
+  trust?: TrustReset | undefined;
   /** Tags to add or overwrite. Tags are never removed: cost-allocation and other tools add their own. */
   tags: Record<string, string>;
+}
+
+/** The trust eks-pia writes for the role, and what that changes, for the steps. */
+export interface TrustReset {
+  document: PolicyDocument;
+  /** Statements of the new trust the role's lacks (its pods.eks.amazonaws.com statement). */
+  adds: PolicyStatement[];
+  /** Statements of the role's trust the new one does not have. */
+  removes: PolicyStatement[];
 }
 
 /**
@@ -322,9 +333,10 @@ function userTags(tags: Readonly<Record<string, string>>): Record<string, string
 // Role reconcile
 
 /**
- * The edits that make an existing (owned) role match the desired one. Managed policies and
- * this service's inline policies are declarative; the trust policy only gains the
- * pods.eks.amazonaws.com statement when it lost it (other statements the user added stay).
+ * The edits that make an existing (owned) role match the desired one. A role eks-pia created is
+ * wholly eks-pia's, so everything but its tags is declarative: a policy or trust statement added
+ * by hand would grant what no config declares, and a check that kept it would call the role in
+ * sync. Never call it for a role eks-pia did not create.
  */
 export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleChanges {
   const existingInline = new Map(
@@ -340,7 +352,7 @@ export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleC
     }),
     deleteInline: existing.inlinePolicies
       .map((policy) => policy.name)
-      .filter((name) => name.startsWith(NAME_PREFIX) && !desiredInline.has(name)),
+      .filter((name) => !desiredInline.has(name)),
     tags: Object.fromEntries(
       Object.entries(desired.tags).filter(([key, value]) => existing.tags[key] !== value),
     ),
@@ -351,8 +363,12 @@ export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleC
         ? { remove: true }
         : { set: desired.permissionsBoundaryArn };
   }
-  if (!hasPodIdentityTrust(existing.trustPolicy)) {
-    changes.trust = addPodIdentityTrust(existing.trustPolicy).document;
+  if (!equivalentPolicyDocuments(existing.trustPolicy, desired.trust)) {
+    changes.trust = {
+      document: desired.trust,
+      adds: statementsMissingFrom(desired.trust, existing.trustPolicy),
+      removes: statementsMissingFrom(existing.trustPolicy, desired.trust),
+    };
   }
   return changes;
 }
@@ -374,9 +390,7 @@ export function hasRoleChanges(changes: RoleChanges): boolean {
 export function roleChangeSteps(roleName: string, changes: RoleChanges): string[] {
   const role = `IAM role "${roleName}"`;
   const steps = [
-    ...(changes.trust === undefined
-      ? []
-      : [`add the pods.eks.amazonaws.com trust statement to ${role}`]),
+    ...(changes.trust === undefined ? [] : trustResetSteps(role, changes.trust)),
     ...changes.attach.map((arn) => `attach policy ${arn} to ${role}`),
     ...changes.detach.map((arn) => `detach policy ${arn} from ${role}`),
     ...changes.putInline.map((policy) => `put inline policy ${policy.name} on ${role}`),
@@ -393,6 +407,17 @@ export function roleChangeSteps(roleName: string, changes: RoleChanges): string[
   if (tags.length > 0)
     steps.push(`tag ${role} with ${tags.map(([key, value]) => `${key}=${value}`).join(', ')}`);
   return steps;
+}
+
+function trustResetSteps(role: string, reset: TrustReset): string[] {
+  const steps = [
+    ...reset.adds.map((statement) => `add ${describeTrustStatement(statement)} to ${role}`),
+    ...reset.removes.map((statement) => `remove ${describeTrustStatement(statement)} from ${role}`),
+  ];
+  // The statements match and the document still differs: only its policy language version can.
+  return steps.length > 0
+    ? steps
+    : [`rewrite the trust policy of ${role} in policy language version ${reset.document.Version}`];
 }
 
 /**

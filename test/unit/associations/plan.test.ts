@@ -19,7 +19,8 @@ import {
   sessionPoliciesEqual,
 } from '../../../functions/core/associations/plan.ts';
 import { ownershipTags, SERVICE_ACCOUNT_CREATED_TAG } from '../../../functions/core/naming.ts';
-import { hasPodIdentityTrust } from '../../../functions/core/trust-policy.ts';
+import type { PolicyStatement } from '../../../functions/core/policy-document.ts';
+import { podIdentityTrustStatement } from '../../../functions/core/trust-policy.ts';
 import {
   association,
   CLUSTER,
@@ -55,20 +56,23 @@ const managed = managedDesired();
 const ownedRole = roleFromSpec(managed.spec);
 const ownedManagedAssociation = ownedAssociation({ roleArn: managed.spec.arn });
 
-function withoutPodIdentityTrust(role: ExistingRole): ExistingRole {
-  return {
-    ...role,
-    trustPolicy: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: 'arn:aws:iam::111122223333:root' },
-          Action: 'sts:AssumeRole',
-        },
-      ],
-    },
-  };
+/** A statement added by hand to a role's trust: another account may assume the role. */
+const FOREIGN_TRUST: PolicyStatement = {
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::444455556666:root' },
+  Action: 'sts:AssumeRole',
+};
+/** An inline policy added by hand. */
+const ESCALATE = {
+  name: 'escalate',
+  document: {
+    Version: '2012-10-17' as const,
+    Statement: [{ Effect: 'Allow' as const, Action: '*', Resource: '*' }],
+  },
+};
+
+function withTrust(role: ExistingRole, ...statements: PolicyStatement[]): ExistingRole {
+  return { ...role, trustPolicy: { Version: '2012-10-17', Statement: statements } };
 }
 
 /**
@@ -832,14 +836,70 @@ const rows: Row[] = [
       clusterName: CLUSTER,
       desired: managed.desired,
       existing: ownedManagedAssociation,
-      role: withoutPodIdentityTrust(ownedRole),
+      role: withTrust(ownedRole),
     }),
     action: 'update',
     result: 'updated',
     check: (decision) => {
-      const trust = decision.changes.role?.trust;
-      assert.ok(trust !== undefined && hasPodIdentityTrust(trust));
-      assert.match(decision.steps.join('\n'), /add the pods\.eks\.amazonaws\.com trust statement/);
+      assert.deepEqual(decision.changes.role?.trust?.document, managed.spec.trust);
+      assert.deepEqual(decision.steps, [
+        `add the trust statement that allows pods.eks.amazonaws.com sts:AssumeRole, sts:TagSession to IAM role "${managed.spec.roleName}"`,
+      ]);
+    },
+  },
+  {
+    name: 'apply, owned role with a trust statement added by hand: removes it',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: ownedManagedAssociation,
+      role: withTrust(ownedRole, podIdentityTrustStatement(), FOREIGN_TRUST),
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.deepEqual(decision.changes.role?.trust?.document, managed.spec.trust);
+      assert.deepEqual(decision.steps, [
+        `remove the trust statement that allows arn:aws:iam::444455556666:root sts:AssumeRole from IAM role "${managed.spec.roleName}"`,
+      ]);
+    },
+  },
+  {
+    name: 'apply, owned role with an inline policy added by hand: deletes it',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: managed.desired,
+      existing: ownedManagedAssociation,
+      role: { ...ownedRole, inlinePolicies: [ESCALATE] },
+    }),
+    action: 'update',
+    result: 'updated',
+    check: (decision) => {
+      assert.deepEqual(decision.changes.role?.deleteInline, ['escalate']);
+      assert.deepEqual(decision.steps, [
+        `delete inline policy escalate from IAM role "${managed.spec.roleName}"`,
+      ]);
+    },
+  },
+  {
+    name: 'apply, roleARN role with an inline policy and a trust statement added by hand: left alone, eks-pia did not create it',
+    state: () => ({
+      operation: 'apply',
+      clusterName: CLUSTER,
+      desired: desired({ roleARN: USER_ROLE }),
+      existing: association(),
+      role: {
+        ...withTrust(foreignRole(), podIdentityTrustStatement(), FOREIGN_TRUST),
+        inlinePolicies: [ESCALATE],
+      },
+    }),
+    action: 'unchanged',
+    result: 'unchanged',
+    check: (decision) => {
+      assert.equal(decision.changes.role, undefined);
+      assert.deepEqual(decision.steps, []);
     },
   },
   {
@@ -1253,7 +1313,7 @@ describe('roleChanges', () => {
     );
   });
 
-  it('deletes only inline policies named eks-pia-', () => {
+  it('deletes every inline policy the desired role does not list, whoever named it', () => {
     const changes = roleChanges(managed.spec, {
       ...ownedRole,
       inlinePolicies: [
@@ -1267,7 +1327,7 @@ describe('roleChanges', () => {
         },
       ],
     });
-    assert.deepEqual(changes.deleteInline, ['eks-pia-PolicyAutoScaling']);
+    assert.deepEqual(changes.deleteInline, ['eks-pia-PolicyAutoScaling', 'added-by-hand']);
   });
 
   it('sets a boundary the role lacks and removes one the entry no longer asks for', () => {
@@ -1286,15 +1346,50 @@ describe('roleChanges', () => {
     );
   });
 
-  it('restores a removed pods.eks trust statement and keeps the statements around it', () => {
-    const changes = roleChanges(managed.spec, withoutPodIdentityTrust(ownedRole));
-    const trust = changes.trust;
-    assert.ok(trust !== undefined);
-    assert.equal(hasPodIdentityTrust(trust), true);
-    assert.deepEqual(Array.isArray(trust.Statement) ? trust.Statement[0]?.Principal : undefined, {
-      AWS: 'arn:aws:iam::111122223333:root',
+  it("resets the trust to eks-pia's: a lost pods.eks statement comes back, one added by hand goes", () => {
+    assert.deepEqual(roleChanges(managed.spec, withTrust(ownedRole, FOREIGN_TRUST)).trust, {
+      document: managed.spec.trust,
+      adds: [podIdentityTrustStatement()],
+      removes: [FOREIGN_TRUST],
+    });
+    // Conditions on eks-pia's own statement are a hand edit too: it is written back as it was.
+    const conditioned = {
+      ...podIdentityTrustStatement(),
+      Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+    };
+    assert.deepEqual(roleChanges(managed.spec, withTrust(ownedRole, conditioned)).trust, {
+      document: managed.spec.trust,
+      adds: [podIdentityTrustStatement()],
+      removes: [conditioned],
     });
     assert.equal(roleChanges(managed.spec, ownedRole).trust, undefined);
+  });
+
+  it('finds no trust change in an equivalent trust written differently', () => {
+    const rewritten = {
+      ...ownedRole,
+      trustPolicy: {
+        Statement: {
+          Action: ['sts:tagsession', 'sts:AssumeRole', 'sts:TagSession'],
+          Principal: { Service: ['pods.eks.amazonaws.com'] },
+          Sid: 'EksPodIdentity',
+          Effect: 'Allow' as const,
+        },
+        Version: '2012-10-17' as const,
+        Id: 'written-by-hand',
+      },
+    };
+    assert.equal(roleChanges(managed.spec, rewritten).trust, undefined);
+    assert.equal(hasRoleChanges(roleChanges(managed.spec, rewritten)), false);
+  });
+
+  it('rewrites a trust whose statements match but whose policy language version does not', () => {
+    const { Version: _version, ...unversioned } = managed.spec.trust;
+    const changes = roleChanges(managed.spec, { ...ownedRole, trustPolicy: unversioned });
+    assert.deepEqual(changes.trust, { document: managed.spec.trust, adds: [], removes: [] });
+    assert.deepEqual(roleChangeSteps('r', changes), [
+      'rewrite the trust policy of IAM role "r" in policy language version 2012-10-17',
+    ]);
   });
 
   it('sets missing or different tags and never removes tags others added', () => {
@@ -1312,9 +1407,16 @@ describe('roleChanges', () => {
       putInline: [{ name: 'eks-pia-P', document: { Statement: [] } }],
       deleteInline: ['eks-pia-Q'],
       boundary: { remove: true },
+      trust: {
+        document: managed.spec.trust,
+        adds: [podIdentityTrustStatement()],
+        removes: [FOREIGN_TRUST],
+      },
       tags: { k: 'v' },
     });
     assert.deepEqual(steps, [
+      'add the trust statement that allows pods.eks.amazonaws.com sts:AssumeRole, sts:TagSession to IAM role "r"',
+      'remove the trust statement that allows arn:aws:iam::444455556666:root sts:AssumeRole from IAM role "r"',
       'attach policy a to IAM role "r"',
       'detach policy d from IAM role "r"',
       'put inline policy eks-pia-P on IAM role "r"',
