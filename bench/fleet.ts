@@ -138,8 +138,10 @@ async function benchOnce(clusters: number, perCluster: number) {
   const key = `fleet/bench-${clusters}x${perCluster}.yaml`;
   store.objects[key] = fleetConfig(perCluster);
   const run = await runOnce(simulator, key);
+  printFailedClusters('run', run.report);
   const mutatingBefore = simulator.mutatingCalls().length;
   const rerun = await runOnce(simulator, key);
+  printFailedClusters('rerun', rerun.report);
   const rerunChanges = simulator.mutatingCalls().length - mutatingBefore;
   disconnect();
   await simulator.close();
@@ -165,8 +167,17 @@ async function benchOnce(clusters: number, perCluster: number) {
     'rerun wall s': rerun.seconds.toFixed(1),
     'rerun reads/assoc': per(rerun.calls.reads),
     'rerun unchanged': rerun.report.counts.unchanged,
+    'rerun failed': rerun.report.counts.failed,
+    'rerun failed clusters': rerun.report.clusterCounts.failed,
     'rerun changes': rerunChanges,
   };
+}
+
+/** Why each failed cluster failed, so a failure in a long run can be told apart from a slow machine. */
+function printFailedClusters(label: string, report: FleetReport): void {
+  for (const cluster of report.clusters.filter((candidate) => candidate.result === 'failed')) {
+    console.log(`${label}: ${cluster.clusterName} failed: ${cluster.reason}`);
+  }
 }
 
 const sizes = process.argv
