@@ -25,7 +25,7 @@ import {
 } from './podidentityassociation.ts';
 import { progressPrinter } from './progress.ts';
 import { executionName } from './remote-engine.ts';
-import { examples, inCliTerms, printReport } from './render.ts';
+import { examples, inCliTerms, printReport, withWholeClusterReport } from './render.ts';
 import { type RunTimeout, runWithin } from './run-timeout.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -330,8 +330,11 @@ async function runAndReport(
       executionName: running.executionName,
       signal: running.stopFollowing.signal,
     });
-    // A listing too large for the execution's output is completed from its run-store pages.
-    const report = await withStoredPages(await output.finally(progress.end));
+    // A listing, or a report over clusters, too large for the execution's output is completed
+    // from the run store.
+    const report = await withWholeClusterReport(
+      await withStoredPages(await output.finally(progress.end)),
+    );
     print(report, globals.output, io);
   } finally {
     await engine.close();
