@@ -88,7 +88,8 @@ export function describeDriftReport(report: DriftReport): string {
   return `${items}${table}${lines.join('\n')}\n`;
 }
 
-const printDrift: DriftPrinter = (report, format, io) =>
+/** Prints the report; drift not healed, or a failed cluster, fails the command (exit 1) after it. */
+export const printDrift: DriftPrinter = (report, format, io) =>
   printClusterRunReport(report, format, io, {
     is: isDriftReport,
     describe: describeDriftReport,

@@ -51,6 +51,16 @@ describe('eks-pia drift', () => {
       /^demo:\n {2}missing: \(dry run\) would create pod identity association for service account "web" in namespace "default"\n {6}pod identity association for service account "default\/web" does not exist; .*\n {6}- create pod identity association for service account "default\/web"\n\n^CLUSTER /m,
     );
 
+    // Started with `run`, the check prints the same report and fails the same way.
+    const input = join(dir, 'input.json');
+    writeFileSync(input, JSON.stringify({ clusters: 'demo' }));
+    const run = await cli('run', 'drift-check', '--input', input, '--simulate', applied);
+    const runless = (text: string) => text.replace(/\/runs\/[^/]+\//g, '/runs/RUN/');
+    assert.deepEqual(
+      [run.code, runless(run.out), run.err.split('\n').at(-2)],
+      [found.code, runless(found.out), found.err.split('\n').at(-2)],
+    );
+
     const healedState = join(dir, 'healed.json');
     const heal = await cli('drift', '--heal', '--simulate', applied, '--state-out', healedState);
     assert.equal(heal.code, 0, heal.err);
