@@ -36,18 +36,19 @@ export function failedFirst<T extends { result: string }>(entries: readonly T[])
 }
 
 /**
- * Keeps entries, in order, while their JSON still fits in the report budget; `budget.used`
- * carries the bytes spent across several lists of one report.
+ * Keeps entries, in order, while their JSON still fits in the report budget (or `limit` bytes);
+ * `budget.used` carries the bytes spent across several lists of one report.
  */
 export function keepWithinBudget<T>(
   entries: readonly T[],
   budget: { used: number },
+  limit = REPORT_OUTPUT_BYTES,
 ): { kept: T[]; omitted: number } {
   const kept: T[] = [];
   let omitted = 0;
   for (const entry of entries) {
     const cost = jsonBytes(entry) + 1;
-    if (budget.used + cost > REPORT_OUTPUT_BYTES) {
+    if (budget.used + cost > limit) {
       omitted += 1;
       continue;
     }
@@ -88,8 +89,8 @@ export const MISSING_OUTCOME = {
   Cause: 'no outcome was recorded for this cluster; see the execution history',
 } as const;
 
-/** Outcomes read at once: one per cluster, up to 500. */
-const OUTCOME_READS = 8;
+/** Run documents read at once (outcomes, nested runs' reports): one per cluster, up to 500. */
+const READS_AT_ONCE = 8;
 
 /**
  * Each cluster's recorded outcome, in the Map's order; a cluster without one reads as failed with
@@ -103,7 +104,7 @@ export async function loadClusterOutcomes<T extends { clusterName: string }>(
     results,
     async ({ clusterName }) =>
       (await load(clusterName)) ?? { clusterName, failure: MISSING_OUTCOME },
-    { concurrency: OUTCOME_READS },
+    { concurrency: READS_AT_ONCE },
   );
 }
 
@@ -112,7 +113,73 @@ export interface ClusterRunReport {
   workflow: string;
   runId: string;
   reportLocation: string;
-  clusters: readonly { result: string }[];
+  clusters: readonly ({ result: string } & Partial<ClusterItems<{ result: string }>>)[];
+}
+
+/**
+ * The items of a cluster's nested associations run that a report over clusters shows (a fleet's
+ * plan, a drift check's drifted items), as many as the report has room for.
+ */
+export interface ClusterItems<I> {
+  items: I[];
+  /** How many of the cluster's items this report leaves out; the cluster's own report has them. */
+  itemsOmitted?: number;
+}
+
+/**
+ * What the stored report over clusters may spend on their items, shared equally among them: the
+ * report task holds the report in memory (512 MB), and every cluster of a large fleet gets its
+ * part. 100 clusters of 500 associations fit whole.
+ */
+export const STORED_ITEM_BYTES = 32 * 1024 * 1024;
+
+const CHANGE_RESULTS: ReadonlySet<string> = new Set(['created', 'updated', 'deleted']);
+
+/** Failed items, then those that change something, then the rest: what a cut keeps first. */
+function actionableFirst<I extends { result: string }>(items: readonly I[]): I[] {
+  const rank = (item: I) =>
+    item.result === 'failed' ? 0 : CHANGE_RESULTS.has(item.result) ? 1 : 2;
+  return [0, 1, 2].flatMap((kept) => items.filter((item) => rank(item) === kept));
+}
+
+/**
+ * The items whole, in their order, when their JSON fits `bytes`; else as many as fit, the most
+ * actionable first.
+ */
+export function keepItems<I extends { result: string }>(
+  items: readonly I[],
+  bytes: number,
+): ClusterItems<I> {
+  if (jsonBytes(items) <= bytes) return { items: [...items] };
+  const { kept, omitted } = keepWithinBudget(actionableFirst(items), { used: 2 }, bytes);
+  return { items: kept, itemsOmitted: omitted };
+}
+
+/**
+ * The items each cluster's nested run reports, by cluster name, for the clusters `locationOf`
+ * gives a report for (those whose run completed): `read` picks them from the report, and each
+ * cluster keeps what fits its equal share of {@link STORED_ITEM_BYTES}, so the task holds no
+ * more however many items the clusters have.
+ */
+export async function loadClusterItems<
+  C extends { clusterName: string },
+  I extends { result: string },
+>(
+  clusters: readonly C[],
+  locationOf: (cluster: C) => string | undefined,
+  read: (location: string) => Promise<readonly I[]>,
+): Promise<Map<string, ClusterItems<I>>> {
+  const share = Math.floor(STORED_ITEM_BYTES / Math.max(clusters.length, 1));
+  const loaded = await pMap(
+    clusters,
+    async (cluster) => {
+      const location = locationOf(cluster);
+      if (location === undefined) return undefined;
+      return [cluster.clusterName, keepItems(await read(location), share)] as const;
+    },
+    { concurrency: READS_AT_ONCE },
+  );
+  return new Map(loaded.filter((entry) => entry !== undefined));
 }
 
 /** Where such a report is kept and announced. */
@@ -123,14 +190,48 @@ export interface ClusterRunReportDeps<R> {
   publish(detail: Record<string, unknown>): Promise<void>;
 }
 
-/** The report as the execution's output: within Step Functions' limit, failed clusters first. */
+/** Room for a cluster's `itemsOmitted` when its items are cut (the field with the largest count). */
+const ITEMS_OMITTED_BYTES = jsonBytes({ itemsOmitted: Number.MAX_SAFE_INTEGER });
+
+/**
+ * The report as the execution's output: within Step Functions' limit, failed clusters first.
+ * Clusters come before their items (a cluster's outcome says more than any of its items): the
+ * clusters are cut without their items, then the room left is shared equally among the clusters
+ * kept. `omittedClusters` and `omittedItems` count what the output leaves out of the stored report.
+ */
 export function clusterRunReportOutput<R extends ClusterRunReport>(
   report: R,
-): R & { omittedClusters?: number } {
-  const { report: cut, omitted } = cutToOutputBudget(report, {
-    clusters: failedFirst as (clusters: R['clusters']) => R['clusters'],
+): R & { omittedClusters?: number; omittedItems?: number } {
+  if (jsonBytes(report) <= REPORT_OUTPUT_BYTES) return report;
+  type Cluster = R['clusters'][number];
+  const whole = new Map<Cluster, Cluster>();
+  const bare = report.clusters.map((cluster) => {
+    const stripped = cluster.items === undefined ? cluster : { ...cluster, items: [] };
+    whole.set(stripped, cluster);
+    return stripped;
   });
-  return omitted === undefined ? cut : { ...cut, omittedClusters: omitted };
+  const { report: cut, omitted } = cutToOutputBudget(
+    { ...report, clusters: bare },
+    { clusters: failedFirst as (clusters: R['clusters']) => R['clusters'] },
+  );
+  const share =
+    Math.floor((REPORT_OUTPUT_BYTES - jsonBytes(cut)) / Math.max(cut.clusters.length, 1)) -
+    ITEMS_OMITTED_BYTES;
+  let omittedItems = 0;
+  const clusters = cut.clusters.map((cluster) => {
+    const items = whole.get(cluster)?.items;
+    if (items === undefined) return cluster;
+    const kept = keepItems(items, share);
+    omittedItems += kept.itemsOmitted ?? 0;
+    const left = (cluster.itemsOmitted ?? 0) + (kept.itemsOmitted ?? 0);
+    return { ...cluster, items: kept.items, ...(left > 0 ? { itemsOmitted: left } : {}) };
+  });
+  return {
+    ...cut,
+    clusters,
+    ...(omitted !== undefined && omitted > 0 ? { omittedClusters: omitted } : {}),
+    ...(omittedItems > 0 ? { omittedItems } : {}),
+  };
 }
 
 /**

@@ -72,11 +72,12 @@ export function runReportDescriptor(worstCase: StatedWorstCase): ContractDescrip
 
 /**
  * report-fleet, report-fleet-migration and report-drift: each reads every cluster's outcome the
- * Map's record step kept, writes the report beside them and announces the run's end.
+ * Map's record step kept (report-fleet and report-drift then the report of each cluster's nested
+ * associations run, for its items), writes the report beside them and announces the run's end.
  */
 export const clusterRunReportDescriptor: ContractDescriptor = /* @__PURE__ */ runReportDescriptor({
-  sequentialCalls: 65,
-  why: 'Reads up to 500 cluster outcomes eight at a time (63 rounds), writes the report and puts the event; one throttled.',
+  sequentialCalls: 128,
+  why: "Reads up to 500 cluster outcomes eight at a time (63 rounds), then each cluster's nested run's report eight at a time (63 more), writes the report and puts the event; one throttled.",
 });
 
 /**

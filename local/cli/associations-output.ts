@@ -98,6 +98,43 @@ export function describeItem(item: ItemResult, dryRun: boolean): string[] {
   return [headline, ...details.map((line) => `    ${line}`)];
 }
 
+/** A cluster of a report over clusters, with the items of its nested run that the report holds. */
+export interface ClusterWithItems<I extends ItemResult> {
+  clusterName: string;
+  items?: readonly I[] | undefined;
+  itemsOmitted?: number | undefined;
+  /** The cluster's own report, which lists every item. */
+  reportLocation?: string | null | undefined;
+}
+
+/**
+ * The items of a report over clusters (a fleet's plan, a drift check's drifted items) as one
+ * listing, grouped under their cluster, each item as a single-cluster report shows it; `label`
+ * puts a word before an item's headline. Clusters without items are left out; a blank line
+ * parts the listing from what follows it.
+ */
+export function describeClusterItems<I extends ItemResult, C extends ClusterWithItems<I>>(
+  clusters: readonly C[],
+  options: { dryRun: boolean; label?: (item: I, cluster: C) => string },
+): string {
+  const lines = clusters.flatMap((cluster) => {
+    const items = cluster.items ?? [];
+    const omitted = cluster.itemsOmitted ?? 0;
+    if (items.length === 0 && omitted === 0) return [];
+    const described = items.flatMap((item) => {
+      const [headline, ...details] = describeItem(item, options.dryRun);
+      return [`${options.label?.(item, cluster) ?? ''}${headline}`, ...details];
+    });
+    if (omitted > 0) {
+      described.push(
+        `${omitted} more item${omitted === 1 ? '' : 's'}${cluster.reportLocation ? ` in ${cluster.reportLocation}` : ''}`,
+      );
+    }
+    return [`${cluster.clusterName}:`, ...described.map((line) => `  ${line}`)];
+  });
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n\n`;
+}
+
 function describeCounts(report: AssociationsReport): string {
   const parts = RESULT_KINDS.map((name) => `${report.counts?.[name] ?? 0} ${name}`);
   return report.dryRun

@@ -5,8 +5,13 @@
  * command fail (exit 1) after the report, so a script or a pipeline notices.
  */
 import type { Command } from 'commander';
-import { DRIFT_WORKFLOW, type DriftReport } from '../../functions/core/drift/report.ts';
+import {
+  DRIFT_WORKFLOW,
+  type DriftedItem,
+  type DriftReport,
+} from '../../functions/core/drift/report.ts';
 import { NamedError } from '../../functions/core/errors.ts';
+import { describeClusterItems } from './associations-output.ts';
 import type { CliIo } from './io.ts';
 import { closingLines, examples, printClusterRunReport } from './render.ts';
 import { type RunTimeout, readTimeout, timeoutOption } from './run-timeout.ts';
@@ -41,7 +46,25 @@ export function isDriftReport(report: unknown): report is DriftReport {
   return (report as { workflow?: unknown } | null)?.workflow === DRIFT_WORKFLOW;
 }
 
+/**
+ * An item's kind before its headline (what the check found); on a healed cluster, that the heal
+ * brought it back (heal leaves undeclared associations alone).
+ */
+function driftLabel(item: DriftedItem, cluster: DriftReport['clusters'][number]): string {
+  return cluster.result === 'healed' && item.drift !== 'undeclared'
+    ? `${item.drift} (healed): `
+    : `${item.drift}: `;
+}
+
+/**
+ * Each cluster's drifted items (what its check, a dry run of the recorded apply, would do to
+ * bring them back), then a line per cluster, then the totals, warnings and next steps.
+ */
 export function describeDriftReport(report: DriftReport): string {
+  const items = describeClusterItems(
+    report.clusters.map((cluster) => ({ ...cluster, reportLocation: cluster.checkReport })),
+    { dryRun: true, label: driftLabel },
+  );
   const drift = (cluster: DriftReport['clusters'][number]) =>
     cluster.drift === null
       ? '-'
@@ -61,10 +84,11 @@ export function describeDriftReport(report: DriftReport): string {
     `${checked} cluster${checked === 1 ? '' : 's'} checked (${report.selector}): ${drifted} drifted, ${healed} healed, ${failed} failed`,
     ...closingLines(report),
   ];
-  return `${table}${lines.join('\n')}\n`;
+  return `${items}${table}${lines.join('\n')}\n`;
 }
 
-const printDrift: DriftPrinter = (report, format, io) =>
+/** Prints the report; drift not healed, or a failed cluster, fails the command (exit 1) after it. */
+export const printDrift: DriftPrinter = (report, format, io) =>
   printClusterRunReport(report, format, io, {
     is: isDriftReport,
     describe: describeDriftReport,

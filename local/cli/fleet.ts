@@ -13,6 +13,7 @@ import {
   readFleetConfig,
 } from '../../functions/core/fleet/fleet-config.ts';
 import { FLEET_WORKFLOW, type FleetReport } from '../../functions/core/fleet/report.ts';
+import { describeClusterItems } from './associations-output.ts';
 import type { CliIo } from './io.ts';
 import { closingLines, printClusterRunReport, whenClustersFailed } from './render.ts';
 import { formatTable } from './table.ts';
@@ -75,8 +76,12 @@ export function isFleetReport(report: unknown): report is FleetReport {
   return candidate?.workflow === FLEET_WORKFLOW && candidate.ignored !== true;
 }
 
-/** One line per cluster with its counts, then the fleet's totals, warnings and next steps. */
+/**
+ * Each cluster's items (a dry run's: the fleet's one plan, each item with its steps), then one
+ * line per cluster with its counts, then the fleet's totals, warnings and next steps.
+ */
 export function describeFleetReport(report: FleetReport): string {
+  const items = describeClusterItems(report.clusters, { dryRun: report.dryRun });
   const counted = RESULT_KINDS.filter((kind) => kind !== 'deleted');
   const table = formatTable(
     [
@@ -100,7 +105,7 @@ export function describeFleetReport(report: FleetReport): string {
     `associations: ${RESULT_KINDS.map((kind) => `${report.counts[kind]} ${kind}`).join(', ')}`,
     ...closingLines(report),
   ];
-  return `${table}${lines.join('\n')}\n`;
+  return `${items}${table}${lines.join('\n')}\n`;
 }
 
 /** Prints the report; a cluster that failed makes the command fail (exit 1) after printing. */

@@ -12,9 +12,11 @@ import { registerAddonCommands } from './addon.ts';
 import { withStoredPages } from './associations-output.ts';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion.ts';
 import { runDemo } from './demo.ts';
-import { registerDriftCommand } from './drift.ts';
+import { isDriftReport, printDrift, registerDriftCommand } from './drift.ts';
 import { openEngine, recordUntouchedSimulation } from './engine.ts';
 import type { Engine, GlobalOptions } from './engine-types.ts';
+import { isFleetReport, printFleetChanges } from './fleet.ts';
+import { isFleetMigrationReport, printFleetMigration } from './fleet-migration-output.ts';
 import type { CliIo } from './io.ts';
 import { printMigration, registerMigrateCommand } from './migrate.ts';
 import { isMigrationReport } from './migrate-output.ts';
@@ -25,7 +27,7 @@ import {
 } from './podidentityassociation.ts';
 import { progressPrinter } from './progress.ts';
 import { executionName } from './remote-engine.ts';
-import { examples, inCliTerms, printReport } from './render.ts';
+import { examples, inCliTerms, printReport, withWholeClusterReport } from './render.ts';
 import { type RunTimeout, runWithin } from './run-timeout.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -273,9 +275,7 @@ function buildProgram(io: CliIo, session: CliSession): Command {
       session.inputFields = true;
       // Items that failed fail the command, whichever way the workflow was started.
       await run(command, workflow, readJsonInput(flags.input), (report, format, out) =>
-        isMigrationReport(report)
-          ? printMigration(report, format, { ...out, inputFields: true })
-          : printChanges(report, format, { ...out, inputFields: true }),
+        printerOf(report)(report, format, { ...out, inputFields: true }),
       );
     });
 
@@ -299,6 +299,18 @@ function buildProgram(io: CliIo, session: CliSession): Command {
   });
   registerDriftCommand(program, { run });
   return program;
+}
+
+/**
+ * The printer of the command that runs the report's workflow, so `run` prints a report as that
+ * command does and ends with its exit code (a failed item, cluster or drift fails it).
+ */
+function printerOf(report: unknown): ReportPrinter {
+  if (isMigrationReport(report)) return printMigration;
+  if (isFleetReport(report)) return printFleetChanges;
+  if (isFleetMigrationReport(report)) return printFleetMigration;
+  if (isDriftReport(report)) return printDrift;
+  return printChanges;
 }
 
 function globalsOf(command: Command): GlobalOptions {
@@ -330,8 +342,11 @@ async function runAndReport(
       executionName: running.executionName,
       signal: running.stopFollowing.signal,
     });
-    // A listing too large for the execution's output is completed from its run-store pages.
-    const report = await withStoredPages(await output.finally(progress.end));
+    // A listing, or a report over clusters, too large for the execution's output is completed
+    // from the run store.
+    const report = await withWholeClusterReport(
+      await withStoredPages(await output.finally(progress.end)),
+    );
     print(report, globals.output, io);
   } finally {
     await engine.close();

@@ -2,7 +2,17 @@
  * Prints a workflow's report: JSON or YAML as asked, otherwise a few readable lines per workflow.
  */
 import { stringify as stringifyYaml } from 'yaml';
+import { getStoredDocument } from '../../functions/aws/run-store.ts';
 import type { EnsureAddonReport } from '../../functions/core/addon.ts';
+import { DRIFT_WORKFLOW } from '../../functions/core/drift/report.ts';
+import { asError } from '../../functions/core/errors.ts';
+import { FLEET_MIGRATION_WORKFLOW } from '../../functions/core/fleet/fleet-migration.ts';
+import { FLEET_WORKFLOW } from '../../functions/core/fleet/report.ts';
+import {
+  DRIFT_DOCUMENTS,
+  FLEET_DOCUMENTS,
+  type RunDocument,
+} from '../../functions/core/run-documents.ts';
 import { describeAssociationsReport, isAssociationsReport } from './associations-output.ts';
 import { describeBootstrapReport, isBootstrapReport } from './bootstrap-output.ts';
 import type { CliIo } from './io.ts';
@@ -139,6 +149,53 @@ export function printClusterRunReport<R>(
   else printReport(report, format, io);
   const failure = ours ? view.failure(report) : undefined;
   if (failure !== undefined) throw failure;
+}
+
+/** The stored document of each report over clusters, by its workflow. */
+const CLUSTER_RUN_REPORTS: Readonly<Record<string, RunDocument<unknown>>> = {
+  [FLEET_WORKFLOW]: FLEET_DOCUMENTS.report,
+  [FLEET_MIGRATION_WORKFLOW]: FLEET_DOCUMENTS.migrationReport,
+  [DRIFT_WORKFLOW]: DRIFT_DOCUMENTS.report,
+};
+
+interface CutClusterRunReport {
+  workflow: string;
+  reportLocation: string;
+  omittedClusters?: number;
+  omittedItems?: number;
+  warnings?: string[];
+}
+
+/**
+ * A report over clusters whose execution output left clusters or items out (the output stays
+ * under Step Functions' 256 KiB), read whole from the run store with the engine's credentials,
+ * so the command shows every cluster and item; any other output as it is. When that read fails,
+ * the output as it came, its warnings saying what it leaves out and where the whole report is.
+ */
+export async function withWholeClusterReport(output: unknown): Promise<unknown> {
+  const cut = output as Partial<CutClusterRunReport> | null;
+  const document =
+    typeof cut?.workflow === 'string' ? CLUSTER_RUN_REPORTS[cut.workflow] : undefined;
+  const clusters = cut?.omittedClusters ?? 0;
+  const items = cut?.omittedItems ?? 0;
+  if (document === undefined || typeof cut?.reportLocation !== 'string' || clusters + items === 0) {
+    return output;
+  }
+  try {
+    return await getStoredDocument(cut.reportLocation, document);
+  } catch (error) {
+    const left = [
+      clusters > 0 ? `${clusters} cluster${clusters === 1 ? '' : 's'}` : undefined,
+      items > 0 ? `${items} item${items === 1 ? '' : 's'}` : undefined,
+    ].filter((part) => part !== undefined);
+    return {
+      ...cut,
+      warnings: [
+        ...(cut.warnings ?? []),
+        `this output leaves out ${left.join(' and ')}, which ${cut.reportLocation} holds, and reading it failed: ${asError(error).message}`,
+      ],
+    };
+  }
 }
 
 /** The lines that close such a report's summary: where it is, its warnings and next steps. */

@@ -1,9 +1,11 @@
 /**
  * The report a drift-check run ends with: for each managed cluster, what planning its last apply
- * again would change (the drift), and, with heal, what the apply then changed.
+ * again would change (the drift, item by item, from the check's report), and, with heal, what
+ * the apply then changed.
  */
-import type { ResultCounts } from '../associations/report.ts';
+import type { AssociationsReport, ItemResult, ResultCounts } from '../associations/report.ts';
 import { failureReason } from '../fleet/report.ts';
+import type { ClusterItems } from '../run-output.ts';
 
 export const DRIFT_WORKFLOW = 'drift-check';
 
@@ -18,6 +20,48 @@ export const DRIFT_WORKFLOW = 'drift-check';
 const DRIFT_KINDS = ['created', 'updated', 'deleted', 'undeclared'] as const;
 type Drift = Record<(typeof DRIFT_KINDS)[number], number>;
 
+/**
+ * How an item of the check differs, in the words `eks-pia drift` uses: what the apply (heal)
+ * would create, update or delete; an association no entry declares; an item the check failed on.
+ */
+export type DriftKind = 'missing' | 'changed' | 'to prune' | 'undeclared' | 'unchecked';
+
+const DRIFT_OF_RESULT: Partial<Record<ItemResult['result'], DriftKind>> = {
+  created: 'missing',
+  updated: 'changed',
+  deleted: 'to prune',
+  failed: 'unchecked',
+};
+
+/** One item of the check that is not in sync, as its report gave it (its steps bring it back). */
+export type DriftedItem = ItemResult & { drift: DriftKind };
+
+/**
+ * The check's items that drifted, in its report's order, then the associations nobody declared
+ * (no eks-pia run made them; heal leaves them alone, so they have no steps).
+ */
+export function driftedItems(
+  report: Pick<AssociationsReport, 'items' | 'undeclared'>,
+): DriftedItem[] {
+  const changed = report.items.flatMap((item) => {
+    const drift = DRIFT_OF_RESULT[item.result];
+    return drift === undefined ? [] : [{ ...item, drift }];
+  });
+  const undeclared = (report.undeclared ?? [])
+    .filter((association) => !association.createdByEksPia)
+    .map(
+      ({ namespace, serviceAccount, associationId }): DriftedItem => ({
+        namespace,
+        serviceAccount,
+        action: 'unchanged',
+        result: 'skipped',
+        reason: `pod identity association "${namespace}/${serviceAccount}" (${associationId}) was made by hand or by another tool and is in no entry of the config; heal leaves it alone`,
+        drift: 'undeclared',
+      }),
+    );
+  return [...changed, ...undeclared];
+}
+
 /** What one Map iteration leaves. */
 export interface DriftIteration {
   clusterName: string;
@@ -26,7 +70,7 @@ export interface DriftIteration {
   failure?: { Error?: string; Cause?: string };
 }
 
-export interface DriftClusterOutcome {
+export interface DriftClusterOutcome extends ClusterItems<DriftedItem> {
   clusterName: string;
   /**
    * The cluster as the run leaves it. `drifted`: it still differs (not healed, or undeclared
@@ -87,13 +131,17 @@ function drifted({ drift }: Pick<DriftClusterOutcome, 'drift'>): number {
   return drift.created + drift.updated + drift.deleted + drift.undeclared;
 }
 
-function outcomeOf(iteration: DriftIteration): DriftClusterOutcome {
+function outcomeOf(
+  iteration: DriftIteration,
+  items: ClusterItems<DriftedItem> | undefined,
+): DriftClusterOutcome {
   const { clusterName, check, healed, failure } = iteration;
   const base = {
     clusterName,
     drift: check ? driftOf(check) : null,
     checkReport: check?.reportLocation ?? null,
     healReport: healed?.reportLocation ?? null,
+    ...(items ?? { items: [] }),
   };
   if (failure !== undefined) {
     return {
@@ -128,10 +176,14 @@ export function buildDriftReport(input: {
   heal: boolean;
   selector: string;
   iterations: readonly DriftIteration[];
+  /** Each checked cluster's drifted items, by cluster name (`loadClusterItems`). */
+  items: ReadonlyMap<string, ClusterItems<DriftedItem>>;
   reportLocation: string;
   warnings?: readonly string[];
 }): DriftReport {
-  const clusters = input.iterations.map(outcomeOf);
+  const clusters = input.iterations.map((iteration) =>
+    outcomeOf(iteration, input.items.get(iteration.clusterName)),
+  );
   const count = (result: DriftClusterOutcome['result']) =>
     clusters.filter((cluster) => cluster.result === result).length;
   const driftedClusters = clusters.filter((cluster) => cluster.result === 'drifted');
@@ -146,13 +198,13 @@ export function buildDriftReport(input: {
   );
   if (unhealed.length > 0) {
     nextSteps.push(
-      `${names(unhealed)} differ from their desired state: see each check report for the items, then run the drift check with heal (eks-pia drift --heal) or apply the configs again`,
+      `${names(unhealed)} differ from their desired state (the items are listed under each cluster): run the drift check with heal (eks-pia drift --heal) or apply the configs again`,
     );
   }
   const withUndeclared = clusters.filter((cluster) => (cluster.drift?.undeclared ?? 0) > 0);
   if (withUndeclared.length > 0) {
     nextSteps.push(
-      `${names(withUndeclared)} have associations nobody declared: made by hand or by another tool, in no entry of their config (listed under undeclared in each check report); heal leaves them alone, since eks-pia did not create them: declare them in a config and apply it, or delete them (eks-pia delete podidentityassociation)`,
+      `${names(withUndeclared)} have associations nobody declared: made by hand or by another tool, in no entry of their config (listed as undeclared under each cluster); heal leaves them alone, since eks-pia did not create them: declare them in a config and apply it, or delete them (eks-pia delete podidentityassociation)`,
     );
   }
   return {

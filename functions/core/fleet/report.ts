@@ -1,8 +1,10 @@
 /**
  * The report a fleet-associations run ends with: every selected cluster's outcome (its nested
- * associations run's counts, or why that run failed) and the counts over the whole fleet.
+ * associations run's counts and items, or why that run failed) and the counts over the whole
+ * fleet. A dry run's items, each with its steps, grouped by cluster, are the fleet's one plan.
  */
-import { RESULT_KINDS, type ResultCounts } from '../associations/report.ts';
+import { type ItemResult, RESULT_KINDS, type ResultCounts } from '../associations/report.ts';
+import type { ClusterItems } from '../run-output.ts';
 
 export const FLEET_WORKFLOW = 'fleet-associations';
 
@@ -19,7 +21,7 @@ export interface FleetIteration {
   failure?: { Error?: string; Cause?: string };
 }
 
-export interface FleetClusterOutcome {
+export interface FleetClusterOutcome extends ClusterItems<ItemResult> {
   clusterName: string;
   /** `failed` when the cluster's run failed or reported a failed item. */
   result: 'succeeded' | 'failed';
@@ -104,7 +106,10 @@ export function failureReason(failure: { Error?: string; Cause?: string }): stri
   return `${child.Error}: ${child.Cause}`.trim();
 }
 
-function outcomeOf(iteration: FleetIteration): FleetClusterOutcome {
+function outcomeOf(
+  iteration: FleetIteration,
+  items: ClusterItems<ItemResult> | undefined,
+): FleetClusterOutcome {
   const run = iteration.associations;
   if (run === undefined) {
     return {
@@ -113,6 +118,7 @@ function outcomeOf(iteration: FleetIteration): FleetClusterOutcome {
       counts: null,
       reportLocation: null,
       reason: failureReason(iteration.failure ?? {}),
+      items: [],
     };
   }
   const failedItems = run.counts.failed;
@@ -125,6 +131,7 @@ function outcomeOf(iteration: FleetIteration): FleetClusterOutcome {
       failedItems > 0
         ? `${failedItems} association${failedItems === 1 ? '' : 's'} failed; see ${run.reportLocation}`
         : null,
+    ...(items ?? { items: [] }),
   };
 }
 
@@ -134,10 +141,14 @@ export function buildFleetReport(input: {
   source: string;
   selector: string;
   iterations: readonly FleetIteration[];
+  /** Each completed cluster's items, by cluster name (`loadClusterItems`). */
+  items: ReadonlyMap<string, ClusterItems<ItemResult>>;
   warnings: readonly string[];
   reportLocation: string;
 }): FleetReport {
-  const clusters = input.iterations.map(outcomeOf);
+  const clusters = input.iterations.map((iteration) =>
+    outcomeOf(iteration, input.items.get(iteration.clusterName)),
+  );
   const counts = zeroCounts();
   for (const cluster of clusters) {
     for (const kind of RESULT_KINDS) counts[kind] += cluster.counts?.[kind] ?? 0;

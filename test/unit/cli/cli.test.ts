@@ -3,9 +3,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { irsaFleetWorld } from '../fixtures/irsa-fleet-world.ts';
 import { cli, scratch } from './run-cli.ts';
 
-const DEMO_WORLD = join(import.meta.dirname, '..', '..', '..', 'events', 'worlds', 'demo.yaml');
+const EVENTS = join(import.meta.dirname, '..', '..', '..', 'events');
+const DEMO_WORLD = join(EVENTS, 'worlds', 'demo.yaml');
+const SAMPLES_WORLD = join(EVENTS, 'worlds', 'samples.yaml');
 
 describe('eks-pia CLI', () => {
   it('installs the agent on the simulator and writes the state and the call log', async () => {
@@ -307,5 +310,63 @@ iam:
       ['automation'],
     );
     assert.deepEqual(after.clusters[0]?.podIdentityAssociations, []);
+  });
+});
+
+describe('eks-pia run with a workflow over clusters', () => {
+  const FLEET_INPUT = join(EVENTS, 'inputs', 'fleet-associations.json');
+
+  it('prints a fleet run as apply -f does: its plan by cluster, and exit 1 when a cluster failed', async () => {
+    // demo.yaml's cluster has no agent, so its run fails.
+    const failed = await cli(
+      'run',
+      'fleet-associations',
+      '--input',
+      FLEET_INPUT,
+      '--simulate',
+      DEMO_WORLD,
+    );
+    assert.equal(failed.code, 1, failed.err);
+    assert.match(failed.out, /^CLUSTER +RESULT +CREATED/m);
+    assert.match(failed.out, /^demo +failed +- .*AgentMissingError/m);
+    assert.doesNotMatch(failed.out, /^workflow: /m);
+    assert.match(failed.err, /^Error: 1 of 1 clusters failed; see the report above$/m);
+
+    const planned = await cli(
+      'run',
+      'fleet-associations',
+      '--input',
+      FLEET_INPUT,
+      '--simulate',
+      SAMPLES_WORLD,
+    );
+    assert.equal(planned.code, 0, planned.err);
+    assert.match(
+      planned.out,
+      /^demo:\n {2}\(dry run\) would create pod identity association for service account "fleet-worker" in namespace "payments"\n(?: {4}.*\n)+ {2}\(dry run\) would create pod identity association for service account "fleet-api" in namespace "payments"\n(?: {4}.*\n)* {6}- create IAM role "demo-fleet-api" for pod identity association for service account "payments\/fleet-api"\n/m,
+    );
+    assert.match(planned.out, /^demo +succeeded +2 /m);
+  });
+
+  it('prints a fleet migration as utils migrate-to-pod-identity --clusters does, and exits 1 when a cluster failed', async () => {
+    const dir = scratch();
+    const world = join(dir, 'world.yaml');
+    writeFileSync(
+      world,
+      irsaFleetWorld(
+        [
+          { name: 'prod-eu', tags: { env: 'prod' } },
+          { name: 'prod-broken', tags: { env: 'prod' }, status: 'FAILED' },
+        ],
+        [['payments', 'api']],
+      ),
+    );
+    const input = join(dir, 'input.json');
+    writeFileSync(input, JSON.stringify({ clusters: 'tag:env=prod' }));
+    const result = await cli('run', 'fleet-migration', '--input', input, '--simulate', world);
+    assert.equal(result.code, 1, result.err);
+    assert.match(result.out, /^prod-broken +failed /m);
+    assert.match(result.out, /^prod-eu +planned +1 SA/m);
+    assert.match(result.err, /^Error: 1 of 2 clusters failed; see the report above$/m);
   });
 });

@@ -45,15 +45,32 @@ describe('eks-pia drift', () => {
     assert.equal(found.code, 1, found.err);
     assert.match(found.out, /^demo +drifted +1 missing, 0 changed, 0 to prune, 0 undeclared/m);
     assert.match(found.err, /1 cluster\(s\) drifted/);
+    // What drifted, under its cluster, with the steps that bring it back.
+    assert.match(
+      found.out,
+      /^demo:\n {2}missing: \(dry run\) would create pod identity association for service account "web" in namespace "default"\n {6}pod identity association for service account "default\/web" does not exist; .*\n {6}- create pod identity association for service account "default\/web"\n\n^CLUSTER /m,
+    );
+
+    // Started with `run`, the check prints the same report and fails the same way.
+    const input = join(dir, 'input.json');
+    writeFileSync(input, JSON.stringify({ clusters: 'demo' }));
+    const run = await cli('run', 'drift-check', '--input', input, '--simulate', applied);
+    const runless = (text: string) => text.replace(/\/runs\/[^/]+\//g, '/runs/RUN/');
+    assert.deepEqual(
+      [run.code, runless(run.out), run.err.split('\n').at(-2)],
+      [found.code, runless(found.out), found.err.split('\n').at(-2)],
+    );
 
     const healedState = join(dir, 'healed.json');
     const heal = await cli('drift', '--heal', '--simulate', applied, '--state-out', healedState);
     assert.equal(heal.code, 0, heal.err);
     assert.match(heal.out, /^demo +healed +1 missing/m);
+    assert.match(heal.out, /^demo:\n {2}missing \(healed\): \(dry run\) would create .*"web"/m);
 
     const after = await cli('drift', '--simulate', healedState);
     assert.equal(after.code, 0, after.err);
     assert.match(after.out, /^demo +in sync +0 missing, 0 changed, 0 to prune, 0 undeclared/m);
+    assert.doesNotMatch(after.out, /^demo:$/m);
   });
 
   it('exits 2 for a --cluster that is not managed, where it reported nothing to check', async () => {

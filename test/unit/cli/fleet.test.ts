@@ -54,6 +54,33 @@ describe('eks-pia apply podidentityassociation with a fleet config', () => {
     assert.match(result.out, /on 2 clusters \(clusters prod-a, prod-b\): 0 failed/);
   });
 
+  it("prints a dry run as one plan: each cluster's items with their steps, under the cluster", async () => {
+    const { world, fleet } = files();
+    const args = ['-f', fleet, '--clusters', 'prod-a,prod-b', '--dry-run', '--simulate', world];
+    const result = await cli('apply', 'podidentityassociation', ...args);
+    assert.equal(result.code, 0, result.err);
+    const plan = (cluster: string) =>
+      `${cluster}:\n  \\(dry run\\) would create pod identity association for service account "web" in namespace "default"\n      pod identity association for service account "default/web" does not exist; it will be created with role arn:aws:iam::${ACCOUNT}:role/reader\n      - create pod identity association for service account "default/web"\n`;
+    assert.match(result.out, new RegExp(`^${plan('prod-a')}${plan('prod-b')}\\n^CLUSTER `, 'm'));
+    assert.match(result.out, /^dry run of .* on 2 clusters/m);
+
+    const json = await cli('apply', 'podidentityassociation', ...args, '-o', 'json');
+    assert.equal(json.code, 0, json.err);
+    const report = JSON.parse(json.out) as {
+      clusters: { clusterName: string; items: { serviceAccount: string; steps: string[] }[] }[];
+    };
+    assert.deepEqual(
+      report.clusters.map((cluster) => [
+        cluster.clusterName,
+        cluster.items.map((item) => [item.serviceAccount, item.steps]),
+      ]),
+      ['prod-a', 'prod-b'].map((cluster) => [
+        cluster,
+        [['web', ['create pod identity association for service account "default/web"']]],
+      ]),
+    );
+  });
+
   it('exits 2, changing nothing, when --clusters names a cluster that does not exist', async () => {
     const { dir, world, fleet } = files();
     const state = join(dir, 'state.json');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recordDesiredState } from '../../../functions/associations/record-desired-state/record-desired-state.ts';
+import type { ItemResult } from '../../../functions/core/associations/report.ts';
 import { parseWorkflowInput } from '../../../functions/core/associations/request.ts';
 import type { ClusterConfig } from '../../../functions/core/config/index.ts';
 import {
@@ -8,9 +9,14 @@ import {
   type DesiredRun,
   desiredConfigKey,
 } from '../../../functions/core/desired-state.ts';
-import { buildDriftReport } from '../../../functions/core/drift/report.ts';
+import {
+  buildDriftReport,
+  type DriftReport,
+  driftedItems,
+} from '../../../functions/core/drift/report.ts';
 import { UnknownClusterError } from '../../../functions/core/fleet/fleet-config.ts';
 import { listDesiredClusters } from '../../../functions/drift/list-desired-clusters/list-desired-clusters.ts';
+import { reportDrift } from '../../../functions/drift/report-drift/report-drift.ts';
 
 const counts = (created: number, updated = 0, deleted = 0, failed = 0) => ({
   created,
@@ -180,6 +186,7 @@ describe('buildDriftReport', () => {
       heal: true,
       selector: 'every managed cluster',
       reportLocation: 's3://configs/runs/r/drift-report.json',
+      items: new Map(),
       iterations: [
         { clusterName: 'a', check: { counts: counts(0), reportLocation: 'ca', undeclared: 0 } },
         { clusterName: 'b', check: { counts: counts(1, 2), reportLocation: 'cb', undeclared: 0 } },
@@ -232,5 +239,101 @@ describe('buildDriftReport', () => {
       /^f, g have associations nobody declared: made by hand or by another tool.*heal leaves them alone/,
     );
     assert.equal(report.nextSteps.length, 2);
+  });
+});
+
+describe('the drifted items', () => {
+  const item = (serviceAccount: string, result: ItemResult['result'], steps: string[] = []) => ({
+    namespace: 'default',
+    serviceAccount,
+    action: 'create' as const,
+    result,
+    reason: `${serviceAccount} is ${result}`,
+    ...(steps.length > 0 ? { steps } : {}),
+  });
+  const check = {
+    items: [
+      item('web', 'created', ['create pod identity association for service account "default/web"']),
+      item('same', 'unchanged'),
+      item('api', 'updated', ['update role of "default/api"']),
+      item('old', 'deleted', ['delete pod identity association "default/old"']),
+      item('odd', 'failed'),
+      item('left', 'skipped'),
+    ],
+    undeclared: [
+      {
+        namespace: 'kube-system',
+        serviceAccount: 'byhand',
+        associationId: 'a-1',
+        createdByEksPia: false,
+      },
+      // Made by an eks-pia run: another config of the cluster may declare it, so it is no drift.
+      { namespace: 'default', serviceAccount: 'ours', associationId: 'a-2', createdByEksPia: true },
+    ],
+  };
+
+  it("are the check's items that are not in sync, with their kind and steps, then the associations nobody declared", () => {
+    assert.deepEqual(
+      driftedItems(check).map((drifted) => [drifted.serviceAccount, drifted.drift, drifted.steps]),
+      [
+        ['web', 'missing', ['create pod identity association for service account "default/web"']],
+        ['api', 'changed', ['update role of "default/api"']],
+        ['old', 'to prune', ['delete pod identity association "default/old"']],
+        ['odd', 'unchecked', undefined],
+        ['byhand', 'undeclared', undefined],
+      ],
+    );
+    assert.match(
+      driftedItems(check)[4]?.reason ?? '',
+      /"kube-system\/byhand" \(a-1\) was made by hand or by another tool and is in no entry of the config; heal leaves it alone/,
+    );
+  });
+
+  it("are listed under each checked cluster in the stored drift report, read from the cluster's check report", async () => {
+    const saved: DriftReport[] = [];
+    const output = await reportDrift(
+      {
+        runId: 'r',
+        run: {
+          heal: false,
+          selector: 'every managed cluster',
+          warnings: [],
+          results: [{ clusterName: 'a' }, { clusterName: 'b' }, { clusterName: 'c' }],
+        },
+      },
+      {
+        loadOutcome: async (_runId, clusterName) =>
+          clusterName === 'c'
+            ? { clusterName, failure: { Error: 'States.TaskFailed', Cause: 'gone' } }
+            : {
+                clusterName,
+                check: {
+                  counts: counts(clusterName === 'a' ? 1 : 0, 1, 1, 1),
+                  reportLocation: `s3://configs/runs/check-${clusterName}/report.json`,
+                  undeclared: 1,
+                },
+              },
+        loadClusterReport: async (location) =>
+          location.includes('check-a') ? check : { items: [item('same', 'unchanged')] },
+        saveReport: async (_runId, report) => {
+          saved.push(report);
+          return report.reportLocation;
+        },
+        reportLocation: () => 's3://configs/runs/r/drift-report.json',
+        publish: async () => {},
+      },
+    );
+    const listed = (report: Pick<DriftReport, 'clusters'>) =>
+      report.clusters.map((cluster) => [
+        cluster.clusterName,
+        cluster.items.map((drifted) => `${drifted.drift} ${drifted.serviceAccount}`),
+      ]);
+    const expected = [
+      ['a', ['missing web', 'changed api', 'to prune old', 'unchecked odd', 'undeclared byhand']],
+      ['b', []],
+      ['c', []],
+    ];
+    assert.deepEqual(listed(saved[0] ?? { clusters: [] }), expected);
+    assert.deepEqual(listed(output), expected);
   });
 });

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ItemResult } from '../../../functions/core/associations/report.ts';
 import {
   buildFleetReport,
   clusterOutcome,
+  type FleetReport,
   KEPT_CAUSE_CHARACTERS,
 } from '../../../functions/core/fleet/report.ts';
-import { clusterRunReportOutput } from '../../../functions/core/run-output.ts';
+import {
+  type ClusterItems,
+  clusterRunReportOutput,
+  REPORT_OUTPUT_BYTES,
+  STORED_ITEM_BYTES,
+} from '../../../functions/core/run-output.ts';
+import { reportFleet } from '../../../functions/fleet/report-fleet/report-fleet.ts';
 
 const counts = (created: number, failed = 0) => ({
   created,
@@ -16,13 +24,18 @@ const counts = (created: number, failed = 0) => ({
   failed,
 });
 
-function report(iterations: Parameters<typeof buildFleetReport>[0]['iterations'], dryRun = false) {
+function report(
+  iterations: Parameters<typeof buildFleetReport>[0]['iterations'],
+  dryRun = false,
+  items: ReadonlyMap<string, ClusterItems<ItemResult>> = new Map(),
+) {
   return buildFleetReport({
     runId: 'run-1',
     dryRun,
     source: 's3://configs/fleet/apps.yaml',
     selector: 'names prod-*',
     iterations,
+    items,
     warnings: [],
     reportLocation: 's3://configs/runs/run-1/fleet-report.json',
   });
@@ -87,6 +100,149 @@ describe('buildFleetReport', () => {
     assert.ok((output.omittedClusters ?? 0) > 0);
     assert.equal(output.clusters[0]?.clusterName, 'c2999');
     assert.ok(Buffer.byteLength(JSON.stringify(output)) <= 200 * 1024);
+  });
+});
+
+/** An item of a cluster's dry run, as its nested run's report lists it. */
+function planned(
+  serviceAccount: string,
+  result: ItemResult['result'] = 'created',
+  reason = `pod identity association for service account "default/${serviceAccount}" does not exist; it will be created`,
+): ItemResult {
+  return {
+    namespace: 'default',
+    serviceAccount,
+    action: result === 'unchanged' ? 'unchanged' : 'create',
+    result,
+    reason,
+    ...(result === 'created'
+      ? {
+          steps: [
+            `create pod identity association for service account "default/${serviceAccount}"`,
+          ],
+        }
+      : {}),
+  };
+}
+
+/** reportFleet over `clusters` (those named in `failing` failed), each nested report listing `items`. */
+async function fleetRun(
+  clusters: readonly string[],
+  items: (clusterName: string) => ItemResult[],
+  failing: readonly string[] = [],
+) {
+  const saved: FleetReport[] = [];
+  const read: string[] = [];
+  const output = await reportFleet(
+    {
+      runId: 'run-1',
+      run: {
+        selected: { dryRun: true, source: 'the inline fleet config', selector: 's', warnings: [] },
+        results: clusters.map((clusterName) => ({ clusterName })),
+      },
+    },
+    {
+      loadOutcome: async (_runId, clusterName) =>
+        failing.includes(clusterName)
+          ? { clusterName, failure: { Error: 'AgentMissingError', Cause: 'no agent' } }
+          : done(clusterName, 1),
+      loadClusterReport: async (location) => {
+        read.push(location);
+        return { items: items(/runs\/([^/]+)\//.exec(location)?.[1] ?? '') };
+      },
+      saveReport: async (_runId, value) => {
+        saved.push(value);
+        return value.reportLocation;
+      },
+      reportLocation: () => 's3://configs/runs/run-1/fleet-report.json',
+      publish: async () => {},
+    },
+  );
+  const [stored] = saved;
+  assert.ok(stored);
+  return { output, stored, read };
+}
+
+const itemsOf = (report: Pick<FleetReport, 'clusters'>) =>
+  report.clusters.map((cluster) => [
+    cluster.clusterName,
+    cluster.items.map((item) => `${item.serviceAccount} ${item.result}`),
+  ]);
+
+describe('the fleet plan', () => {
+  it("lists each completed cluster's items, with their steps, under it in the stored report and the output", async () => {
+    const { output, stored, read } = await fleetRun(
+      ['prod-a', 'prod-b', 'prod-c'],
+      (clusterName) =>
+        clusterName === 'prod-a' ? [planned('web'), planned('api', 'unchanged')] : [planned('web')],
+      ['prod-c'],
+    );
+    const expected = [
+      ['prod-a', ['web created', 'api unchanged']],
+      ['prod-b', ['web created']],
+      ['prod-c', []],
+    ];
+    assert.deepEqual(itemsOf(stored), expected);
+    assert.deepEqual(itemsOf(output), expected);
+    assert.deepEqual(output.clusters[0]?.items[0]?.steps, [
+      'create pod identity association for service account "default/web"',
+    ]);
+    // prod-c's run failed: it left no report to read.
+    assert.deepEqual(read, [
+      's3://configs/runs/prod-a/report.json',
+      's3://configs/runs/prod-b/report.json',
+    ]);
+  });
+
+  it('keeps every cluster in the output and shares the room left among their items, failed and changing ones first', () => {
+    const names = Array.from({ length: 20 }, (_, index) => `c${index}`);
+    const long = 'x'.repeat(300);
+    const items = [
+      ...Array.from({ length: 150 }, (_, index) => planned(`same-${index}`, 'unchanged', long)),
+      planned('broken', 'failed', long),
+      ...Array.from({ length: 49 }, (_, index) => planned(`new-${index}`, 'created', long)),
+    ];
+    const built = report(
+      names.map((name) => done(name, 49)),
+      true,
+      new Map(names.map((name) => [name, { items }])),
+    );
+    const output = clusterRunReportOutput(built);
+    assert.ok(Buffer.byteLength(JSON.stringify(output)) <= REPORT_OUTPUT_BYTES);
+    assert.equal(output.omittedClusters, undefined);
+    assert.equal(output.clusters.length, 20);
+    let omitted = 0;
+    for (const cluster of output.clusters) {
+      assert.equal(cluster.items.length + (cluster.itemsOmitted ?? 0), 200, cluster.clusterName);
+      // Room for about 25 items of each cluster: the failed one, then those that change something.
+      assert.ok(cluster.items.length > 10 && cluster.items.length < 50, cluster.clusterName);
+      assert.deepEqual(
+        cluster.items.map((item) => item.result),
+        ['failed', ...Array(cluster.items.length - 1).fill('created')],
+      );
+      omitted += cluster.itemsOmitted ?? 0;
+    }
+    assert.ok(omitted > 0);
+    assert.equal(output.omittedItems, omitted);
+    // The stored report keeps them all.
+    assert.equal(built.clusters[0]?.items.length, 200);
+  });
+
+  it("stores each cluster's equal share of the report's room for items, however many the clusters have", async () => {
+    const clusters = Array.from({ length: 600 }, (_, index) => `c${index}`);
+    const items = [
+      planned('same', 'unchanged', 'x'.repeat(STORED_ITEM_BYTES / clusters.length)),
+      planned('new', 'created'),
+    ];
+    const { stored } = await fleetRun(clusters, () => items);
+    const share = STORED_ITEM_BYTES / clusters.length;
+    assert.ok(Buffer.byteLength(JSON.stringify(items)) > share);
+    for (const cluster of stored.clusters) {
+      assert.deepEqual(
+        [cluster.items.map((item) => item.serviceAccount), cluster.itemsOmitted],
+        [['new'], 1],
+      );
+    }
   });
 });
 
