@@ -1,15 +1,21 @@
 /**
- * What the associations and fleet benches share: the account, the per-API rate limits and
- * latency the simulator applies, the role most entries share, and the entries themselves (one
- * in ten carries permissions, so the service creates its role; the rest name the shared role).
+ * What the associations and fleet benches share: the account, the per-API rate limits
+ * (CloudFormation's included) and latency the simulator applies, the role most entries share, and
+ * the entries themselves (one in ten carries permissions, so the service creates its role; the
+ * rest name the shared role).
  */
 import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
 import { POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
+import { CLOUDFORMATION_RATE_LIMITS } from './common.ts';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-west-2';
-/** Requests per second per API: in the range EKS and IAM throttle at for one account. */
+/**
+ * Requests per second per API: in the range EKS and IAM throttle at for one account, and
+ * CloudFormation's (eksctl's role stacks) at the conservative rate common.ts explains.
+ */
 export const RATE_LIMITS: Record<string, number> = {
+  ...CLOUDFORMATION_RATE_LIMITS,
   'eks:CreatePodIdentityAssociation': 50,
   'eks:DescribePodIdentityAssociation': 50,
   'eks:ListPodIdentityAssociations': 20,

@@ -14,14 +14,19 @@
  * iam:AttachRolePolicy once per role the service creates (one entry in ten carries permissions),
  * iam:GetRole once for the role the other entries share (is it there, does it trust pods?), and
  * eks:ListPodIdentityAssociations once per page of 100 existing associations. The busiest of
- * these bounds the run, since the limits are independent. Prints per N: wall time and wall ÷
- * floor, reads and writes per association (EKS, IAM and Kubernetes calls), state transitions,
- * Lambda invocations and history events (estimated as Step Functions records them: two per state
- * entered, three more per Lambda task) per association, run store (S3) reads in all, per batch and
- * per association, and writes, throttles, created and failed; the rerun's wall time, reads per
- * association, run store reads per batch and changes, with its calls per API under the table; and the baseline's wall time, throttles
- * and failures. The per-cluster association quota (5,000) is raised for larger N, as AWS does on
- * request.
+ * these bounds the run, since the limits are independent. CloudFormation has a rate limit too
+ * (common.ts), though the floor needs none of its calls. Prints per N: wall time and wall ÷
+ * floor; reads, failed reads and writes per association (every request to EKS, IAM, Kubernetes,
+ * CloudFormation and STS whatever its answer, throttled attempts apart; failed reads are those
+ * answered with an error, such as a stack that does not exist); the run store's (S3) and events'
+ * requests per association apart, with run store reads in all, per batch and per association, and
+ * writes; state transitions, Lambda invocations and history events (as the local runner counts
+ * them against Step Functions' 25,000, nested and concurrent runs added up) per association, and
+ * the longest history of one execution; throttles, created and failed; the rerun's wall time,
+ * reads and failed reads per association, run store reads per batch and changes; and the
+ * baseline's wall time, throttles and failures. Under the table: the calls per API of the run and
+ * of the rerun, and the bundle size of each task the workflow runs. The per-cluster association
+ * quota (5,000) is raised for larger N, as AWS does on request.
  */
 import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
 import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
@@ -41,13 +46,16 @@ import {
   SHARED_ROLE,
 } from './association-world.ts';
 import {
+  bundleSizesLine,
   callStats,
+  historyEvents,
+  markCalls,
+  operationsLine,
   printTable,
   quietTasks,
   rolesQuotaFor,
   runEksctlStyle,
   seconds,
-  throttledCalls,
   trueFloor,
   warmUp,
 } from './common.ts';
@@ -118,8 +126,8 @@ async function applyOnce(simulator: Simulator, count: number) {
   });
   let transitions = 0;
   let invocations = 0;
-  const since = simulator.calls.length;
-  const throttledBefore = throttledCalls(simulator);
+  const history = historyEvents();
+  const mark = markCalls(simulator);
   const started = performance.now();
   const reports = (await Promise.all(
     keys.map((key) =>
@@ -132,6 +140,7 @@ async function applyOnce(simulator: Simulator, count: number) {
           shortenWaits: true,
           onStateEntered: () => (transitions += 1),
           onTaskInvoked: () => (invocations += 1),
+          onHistoryEvents: history.onHistoryEvents,
         },
       ),
     ),
@@ -144,8 +153,8 @@ async function applyOnce(simulator: Simulator, count: number) {
     seconds: seconds(started),
     transitions,
     invocations,
-    calls: callStats(simulator, since),
-    throttles: throttledCalls(simulator) - throttledBefore,
+    history: history.tally,
+    calls: callStats(simulator, mark),
     counts,
   };
 }
@@ -199,27 +208,33 @@ async function benchOnce(count: number) {
   const per = (value: number) => (value / count).toFixed(3);
   const batches = Math.ceil(count / BATCH_SIZE);
   const perBatch = (value: number) => (value / batches).toFixed(2);
-  rerunBreakdowns.push({ count, byOperation: rerun.calls.byOperation });
+  breakdowns.push(
+    `run of ${count}, calls per API: ${operationsLine(run.calls.byOperation, count)}`,
+    `rerun of ${count}, calls per API: ${operationsLine(rerun.calls.byOperation, count)}`,
+  );
   return {
     N: count,
     'floor s': `${floor.seconds.toFixed(1)} (${floor.api})`,
     'wall s': run.seconds.toFixed(1),
     'wall/floor': (run.seconds / floor.seconds).toFixed(2),
     'reads/assoc': per(run.calls.reads),
+    'failed reads/assoc': per(run.calls.failedReads),
     'writes/assoc': per(run.calls.writes),
-    'run-store calls/assoc': per(run.calls.other),
+    'run-store+events calls/assoc': per(run.calls.bookkeeping),
     'S3 reads': run.calls.runStoreReads,
     'S3 reads/batch': perBatch(run.calls.runStoreReads),
     'S3 reads/assoc': per(run.calls.runStoreReads),
     'S3 writes': run.calls.runStoreWrites,
     'transitions/assoc': per(run.transitions),
     'lambdas/assoc': per(run.invocations),
-    'history events/assoc': per(2 * run.transitions + 3 * run.invocations),
-    throttles: run.throttles,
+    'history events/assoc': per(run.history.total),
+    'longest history': run.history.longest.events,
+    throttles: run.calls.throttles,
     created: run.counts.created ?? 0,
     failed: run.counts.failed ?? 0,
     'rerun wall s': rerun.seconds.toFixed(1),
     'rerun reads/assoc': per(rerun.calls.reads),
+    'rerun failed reads/assoc': per(rerun.calls.failedReads),
     'rerun S3 reads/batch': perBatch(rerun.calls.runStoreReads),
     'rerun unchanged': rerun.counts.unchanged ?? 0,
     'rerun changes': rerunChanges,
@@ -230,8 +245,8 @@ async function benchOnce(count: number) {
   };
 }
 
-/** The rerun's answered calls per API, printed under the table: where its reads go. */
-const rerunBreakdowns: { count: number; byOperation: Record<string, number> }[] = [];
+/** The calls per API of each run and rerun, printed under the table: where the requests go. */
+const breakdowns: string[] = [];
 
 const sizes = process.argv
   .slice(2)
@@ -246,9 +261,5 @@ printTable(
   `apply on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
   rows,
 );
-for (const { count, byOperation } of rerunBreakdowns) {
-  const calls = Object.entries(byOperation)
-    .sort(([, left], [, right]) => right - left)
-    .map(([api, calls]) => `${api} ${calls} (${(calls / count).toFixed(3)}/assoc)`);
-  console.log(`rerun of ${count}, answered calls per API: ${calls.join(', ')}`);
-}
+for (const line of breakdowns) console.log(line);
+console.log(await bundleSizesLine('associations'));

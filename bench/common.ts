@@ -1,14 +1,24 @@
 /**
  * What the benchmarks share: loading the task modules before the clock starts, the floor the
- * rate limits set for the minimum calls the work needs, call statistics from the simulator's log,
- * and the SDK settings of the eksctl-style baseline.
+ * rate limits set for the minimum calls the work needs, CloudFormation's rate limit, call
+ * statistics from the simulator's log, the runs' history events, the bundle sizes of a workflow's
+ * tasks, and the SDK settings of the eksctl-style baseline.
  */
 
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { NamedError } from '../functions/core/errors.ts';
-import { handlerEntry, listTasks } from '../functions/core/workflow-files.ts';
+import {
+  handlerEntry,
+  listTasks,
+  readWorkflowDefinition,
+  workflowFile,
+} from '../functions/core/workflow-files.ts';
+import { FUNCTIONS_DIR, STATE_MACHINES_DIR } from '../infra/paths.ts';
+import { buildTaskBundles } from '../infra/task-bundle.ts';
 import type { Simulator } from '../local/simulator/index.ts';
 
 /**
@@ -21,17 +31,29 @@ export function quietTasks(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
-/** The simulator's services whose calls are the work itself (not the run store or events). */
-const WORK_SERVICES = new Set(['eks', 'iam', 'kubernetes']);
+/**
+ * The simulator's services whose calls are the run's own bookkeeping, not its work: the run store
+ * (S3, counted apart as run store reads and writes) and the run's events (EventBridge).
+ */
+const BOOKKEEPING_SERVICES = new Set(['s3', 'events']);
+
+/**
+ * CloudFormation's rate, one bucket for all its calls (eksctl's role stacks: DescribeStacks and
+ * the rest). AWS publishes no request rate for CloudFormation's API, but documents that it
+ * throttles it, DescribeStacks first among its examples, with "Rate exceeded", and that callers
+ * must back off (https://repost.aws/knowledge-center/cloudformation-rate-exceeded-error); 5 a
+ * second for the whole service is a conservative guess, so that a run's stack reads cost it wall
+ * time rather than looking free.
+ */
+export const CLOUDFORMATION_RATE_LIMITS: Record<string, number> = { 'cloudformation:*': 5 };
 
 /**
  * Loads every task module before the clock starts: the local runner compiles TypeScript on first
  * import, seconds that a deployed Lambda (a prebuilt bundle) never spends.
  */
 export async function warmUp(): Promise<void> {
-  const functionsDir = fileURLToPath(new URL('../functions/', import.meta.url));
-  for (const task of listTasks(functionsDir).keys()) {
-    await import(pathToFileURL(handlerEntry(functionsDir, task)).href);
+  for (const task of listTasks(FUNCTIONS_DIR).keys()) {
+    await import(pathToFileURL(handlerEntry(FUNCTIONS_DIR, task)).href);
   }
 }
 
@@ -53,42 +75,111 @@ export function trueFloor(
   return floor;
 }
 
+/** Where a measured stretch of a run starts: how far the call log and the throttles had got. */
+export interface CallMark {
+  calls: number;
+  throttled: ReadonlyMap<string, number>;
+}
+
+/** What the call statistics read of a simulator: its call log and its throttles. */
+type CallLog = Pick<Simulator, 'calls' | 'throttled'>;
+
+export function markCalls(simulator: CallLog): CallMark {
+  return { calls: simulator.calls.length, throttled: new Map(simulator.throttled) };
+}
+
+/** The calls of one `service:Operation`. */
+export interface OperationCalls {
+  /** Requests the simulator answered, whatever the answer; throttled attempts not included. */
+  calls: number;
+  /** Of those, the ones answered with an error (a 404, or a stack that "does not exist"). */
+  failed: number;
+  /** Attempts a rate limit refused (each one retried, or the call failed). */
+  throttled: number;
+}
+
 export interface CallStats {
-  /** Answered calls to EKS, IAM and Kubernetes that change nothing. */
+  /**
+   * Requests of the work that change nothing: every service but the run store and the run's
+   * events (EKS, IAM, Kubernetes, CloudFormation, STS), whatever the answer. Throttled attempts
+   * are counted apart (`throttles`), so that the figure does not depend on the rate limits.
+   */
   reads: number;
-  /** Answered calls to them that change something. */
+  /** Of the reads, the ones answered with an error: a stack, role or object that is not there. */
+  failedReads: number;
+  /** Requests of the work that change something, whatever the answer, throttles apart. */
   writes: number;
-  /** Run store, event, identity and CloudFormation calls (S3, EventBridge, STS, stacks). */
-  other: number;
+  /** Attempts a rate limit refused, reads and writes of every service. */
+  throttles: number;
+  /** Run store (S3) and event (EventBridge) requests: the run's bookkeeping, not its work. */
+  bookkeeping: number;
   /** Run store reads (S3 GetObject), answered or not. */
   runStoreReads: number;
   /** Run store writes (S3 PutObject). */
   runStoreWrites: number;
-  /** Answered calls per `service:Operation`, reads and writes of every service. */
-  byOperation: Record<string, number>;
+  /** The calls of each `service:Operation`, bookkeeping included. */
+  byOperation: Record<string, OperationCalls>;
 }
 
-/** Statistics of the simulator's calls from index `since` on. */
-export function callStats(simulator: Simulator, since = 0): CallStats {
+/** Statistics of the simulator's calls since `mark` (by default, since it started). */
+export function callStats(
+  simulator: CallLog,
+  mark: CallMark = { calls: 0, throttled: new Map() },
+): CallStats {
+  const byOperation: Record<string, OperationCalls> = {};
+  const mutating = new Map<string, boolean>();
+  for (const call of simulator.calls.slice(mark.calls)) {
+    const api = `${call.service}:${call.operation}`;
+    const tally = byOperation[api] ?? { calls: 0, failed: 0, throttled: 0 };
+    byOperation[api] = tally;
+    tally.calls += 1;
+    if (call.status >= 400) tally.failed += 1;
+    mutating.set(api, call.mutating);
+  }
   const stats: CallStats = {
     reads: 0,
+    failedReads: 0,
     writes: 0,
-    other: 0,
+    throttles: 0,
+    bookkeeping: 0,
     runStoreReads: 0,
     runStoreWrites: 0,
-    byOperation: {},
+    byOperation,
   };
-  for (const call of simulator.calls.slice(since)) {
-    const api = `${call.service}:${call.operation}`;
-    if (call.status < 400) stats.byOperation[api] = (stats.byOperation[api] ?? 0) + 1;
-    if (api === 's3:GetObject') stats.runStoreReads += 1;
-    if (api === 's3:PutObject') stats.runStoreWrites += 1;
-    if (!WORK_SERVICES.has(call.service)) stats.other += 1;
-    else if (call.status >= 400) continue;
-    else if (call.mutating) stats.writes += 1;
-    else stats.reads += 1;
+  for (const [api, tally] of Object.entries(byOperation)) {
+    // A refused attempt is in the call log too, as a failed call: it is moved to `throttled`.
+    tally.throttled = (simulator.throttled.get(api) ?? 0) - (mark.throttled.get(api) ?? 0);
+    tally.calls -= tally.throttled;
+    tally.failed -= tally.throttled;
+    stats.throttles += tally.throttled;
+    if (api === 's3:GetObject') stats.runStoreReads += tally.calls;
+    if (api === 's3:PutObject') stats.runStoreWrites += tally.calls;
+    if (BOOKKEEPING_SERVICES.has(api.slice(0, api.indexOf(':')))) stats.bookkeeping += tally.calls;
+    else if (mutating.get(api)) stats.writes += tally.calls;
+    else {
+      stats.reads += tally.calls;
+      stats.failedReads += tally.failed;
+    }
   }
   return stats;
+}
+
+/**
+ * The calls per API, busiest first, as a line to print under a table: where a run's requests go,
+ * per unit of `count`.
+ */
+export function operationsLine(byOperation: Record<string, OperationCalls>, count: number): string {
+  return Object.entries(byOperation)
+    .sort(([, left], [, right]) => right.calls + right.throttled - (left.calls + left.throttled))
+    .map(([api, { calls, failed, throttled }]) => {
+      const notes = [
+        `${(calls / count).toFixed(3)}/item`,
+        ...(failed > 0 ? [`${failed} failed`] : []),
+        ...(throttled > 0 ? [`${throttled} throttled`] : []),
+      ];
+      return `${api} ${calls} (${notes.join(', ')})`;
+    })
+    .join(', ');
 }
 
 /** Calls a rate limit refused so far. */
@@ -147,6 +238,62 @@ export async function runEksctlStyle(
     throttles,
     failed: results.filter((result) => result.status === 'rejected').length,
   };
+}
+
+/** The history events of a run's executions, as runWorkflow's `onHistoryEvents` reports them. */
+export interface HistoryEvents {
+  /** Every execution's, nested runs included. */
+  total: number;
+  /** The longest history of one execution, which Step Functions caps at 25,000 events. */
+  longest: { events: number; workflow: string };
+}
+
+/** A tally of history events and the `onHistoryEvents` option that keeps it. */
+export function historyEvents(): {
+  tally: HistoryEvents;
+  onHistoryEvents: (workflow: string, events: number) => void;
+} {
+  const tally: HistoryEvents = { total: 0, longest: { events: 0, workflow: 'none' } };
+  return {
+    tally,
+    onHistoryEvents: (workflow, events) => {
+      tally.total += events;
+      if (events > tally.longest.events) tally.longest = { events, workflow };
+    },
+  };
+}
+
+/** The tasks a workflow runs, its nested workflows' included. */
+function workflowTasks(workflow: string, seen = new Set<string>()): string[] {
+  if (seen.has(workflow)) return [];
+  seen.add(workflow);
+  const { tasks, nestedWorkflows } = readWorkflowDefinition(
+    workflowFile(STATE_MACHINES_DIR, workflow),
+  );
+  return [
+    ...new Set([...tasks, ...nestedWorkflows.flatMap((nested) => workflowTasks(nested, seen))]),
+  ].sort();
+}
+
+/**
+ * The line that gives the bundle size of each task `workflow` runs (nested workflows' included),
+ * built as TaskFunction builds it (infra/task-bundle.ts) but kept in memory: what a cold start of
+ * each of the run's Lambda functions loads.
+ */
+export async function bundleSizesLine(workflow: string): Promise<string> {
+  const tasks = workflowTasks(workflow);
+  const { outputFiles = [] } = await buildTaskBundles(
+    Object.fromEntries(tasks.map((task) => [task, handlerEntry(FUNCTIONS_DIR, task)])),
+    path.join(tmpdir(), 'eks-pia-bench-bundles'),
+    { write: false, logLevel: 'silent' },
+  );
+  const kib = new Map(
+    outputFiles
+      .filter((file) => file.path.endsWith('.mjs'))
+      .map((file) => [path.basename(file.path, '.mjs'), file.contents.length / 1024]),
+  );
+  const sizes = tasks.map((task) => `${task} ${(kib.get(task) ?? Number.NaN).toFixed(0)}`);
+  return `${workflow} task bundles, KiB: ${sizes.join(', ')}`;
 }
 
 export function seconds(started: number): number {

@@ -10,10 +10,15 @@
  * floor for C × N associations: eks:CreatePodIdentityAssociation once per association,
  * iam:CreateRole and iam:AttachRolePolicy once per role the service creates (one entry in eleven),
  * iam:GetRole once per cluster for the shared role, eks:ListPodIdentityAssociations once per
- * cluster, and eks:ListClusters once. Prints wall time and wall ÷ floor, state transitions,
- * Lambda invocations and history events per association (the nested runs' included), the largest
- * state input any state received, throttles, created and failed items and failed clusters; and
- * the rerun's wall time, reads per association and changes.
+ * cluster, and eks:ListClusters once. Prints wall time and wall ÷ floor; reads, failed reads and
+ * writes per association (every request to EKS, IAM, Kubernetes, CloudFormation and STS whatever
+ * its answer, throttled attempts apart; the run store's and events' requests are not counted);
+ * state transitions, Lambda invocations and history events per association (the nested runs'
+ * included; the history as the local runner counts it against Step Functions' 25,000), the
+ * longest history of one execution, the largest state input any state received, throttles,
+ * created and failed items and failed clusters; the rerun's wall time, reads and failed reads per
+ * association and changes; and, under the table, the bundle size of each task the workflow runs
+ * (the nested associations workflow's included).
  */
 import { stringify as stringifyYaml } from 'yaml';
 import type { FleetReport } from '../functions/core/fleet/report.ts';
@@ -30,12 +35,14 @@ import {
   SHARED_ROLE,
 } from './association-world.ts';
 import {
+  bundleSizesLine,
   callStats,
+  historyEvents,
+  markCalls,
   printTable,
   quietTasks,
   rolesQuotaFor,
   seconds,
-  throttledCalls,
   trueFloor,
   warmUp,
 } from './common.ts';
@@ -99,8 +106,8 @@ async function runOnce(simulator: Simulator, key: string) {
   let transitions = 0;
   let invocations = 0;
   let largestState = { bytes: 0, state: 'none' };
-  const since = simulator.calls.length;
-  const throttledBefore = throttledCalls(simulator);
+  const history = historyEvents();
+  const mark = markCalls(simulator);
   const started = performance.now();
   const report = (await runWorkflow(
     'fleet-associations',
@@ -111,6 +118,7 @@ async function runOnce(simulator: Simulator, key: string) {
       shortenWaits: true,
       onStateEntered: () => (transitions += 1),
       onTaskInvoked: () => (invocations += 1),
+      onHistoryEvents: history.onHistoryEvents,
       onStateData: (state, _direction, bytes) => {
         if (bytes > largestState.bytes) largestState = { bytes, state };
       },
@@ -121,8 +129,8 @@ async function runOnce(simulator: Simulator, key: string) {
     transitions,
     invocations,
     largestState,
-    calls: callStats(simulator, since),
-    throttles: throttledCalls(simulator) - throttledBefore,
+    history: history.tally,
+    calls: callStats(simulator, mark),
     report,
   };
 }
@@ -155,17 +163,20 @@ async function benchOnce(clusters: number, perCluster: number) {
     'wall s': run.seconds.toFixed(1),
     'wall/floor': (run.seconds / floor.seconds).toFixed(2),
     'reads/assoc': per(run.calls.reads),
+    'failed reads/assoc': per(run.calls.failedReads),
     'writes/assoc': per(run.calls.writes),
     'transitions/assoc': per(run.transitions),
     'lambdas/assoc': per(run.invocations),
-    'history events/assoc': per(2 * run.transitions + 3 * run.invocations),
+    'history events/assoc': per(run.history.total),
+    'longest history': `${run.history.longest.events} (${run.history.longest.workflow})`,
     'largest state KiB': `${(run.largestState.bytes / 1024).toFixed(1)} (${run.largestState.state})`,
-    throttles: run.throttles,
+    throttles: run.calls.throttles,
     created: run.report.counts.created,
     failed: run.report.counts.failed,
     'failed clusters': run.report.clusterCounts.failed,
     'rerun wall s': rerun.seconds.toFixed(1),
     'rerun reads/assoc': per(rerun.calls.reads),
+    'rerun failed reads/assoc': per(rerun.calls.failedReads),
     'rerun unchanged': rerun.report.counts.unchanged,
     'rerun failed': rerun.report.counts.failed,
     'rerun failed clusters': rerun.report.clusterCounts.failed,
@@ -193,3 +204,4 @@ printTable(
   `fleet apply on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
   rows,
 );
+console.log(await bundleSizesLine('fleet-associations'));

@@ -15,10 +15,15 @@
  * eks:ListPodIdentityAssociations once per page of existing associations. The busiest of these
  * bounds the run, since the limits are independent. The step floor adds up the floors of the
  * rate-limited writes, as a run that does each kind of write one step after the other would meet.
- * Prints per N: wall time against both, reads and writes per service account, state transitions,
- * Lambda invocations and history events (estimated as Step Functions records them: two per state
- * entered, three more per Lambda task) per service account, throttles, migrated and failed, the
- * rerun's mutating calls; and the baseline's wall time, throttles and failures.
+ * CloudFormation has a rate limit too (common.ts), though the floors need none of its calls.
+ * Prints per N: wall time against both; reads, failed reads and writes per service account (every
+ * request to EKS, IAM, Kubernetes, CloudFormation and STS whatever its answer, throttled attempts
+ * apart; failed reads are those answered with an error, such as a 404); the run store's (S3) and
+ * events' requests per service account apart; state transitions, Lambda invocations and history
+ * events (as the local runner counts them against Step Functions' 25,000, the nested ensure-addon
+ * run's added) per service account, and the longest history of one execution; throttles, migrated
+ * and failed, the rerun's mutating calls; and the baseline's wall time, throttles and failures.
+ * Under the table: the run's calls per API, and the bundle size of each task the workflow runs.
  */
 
 import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
@@ -32,14 +37,17 @@ import { connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, startSimulator } from '../local/simulator/index.ts';
 import { AUTOMATION_ROLE, irsaWorkloads } from '../local/simulator/synthetic-worlds.ts';
 import {
+  bundleSizesLine,
+  CLOUDFORMATION_RATE_LIMITS,
   callStats,
+  historyEvents,
+  operationsLine,
   printTable,
   quietTasks,
   rolesQuotaFor,
   runEksctlStyle,
   seconds,
   simulatorCredentials,
-  throttledCalls,
   trueFloor,
   warmUp,
 } from './common.ts';
@@ -49,8 +57,12 @@ quietTasks();
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
 const ISSUER = 'oidc.eks.us-west-2.amazonaws.com/id/BENCH';
-/** Requests per second per API: in the range EKS, IAM and the API server throttle at. */
+/**
+ * Requests per second per API: in the range EKS, IAM and the API server throttle at, and
+ * CloudFormation's at the conservative rate common.ts explains.
+ */
 const RATE_LIMITS: Record<string, number> = {
+  ...CLOUDFORMATION_RATE_LIMITS,
   'eks:CreatePodIdentityAssociation': 50,
   'eks:ListPodIdentityAssociations': 20,
   'iam:GetRole': 40,
@@ -148,16 +160,17 @@ async function migrateOnce(count: number) {
   const options = { region: REGION, account: ACCOUNT, shortenWaits: true };
   let transitions = 0;
   let invocations = 0;
+  const history = historyEvents();
   const started = performance.now();
   const report = (await runWorkflow('migrate-to-pod-identity', input, {
     ...options,
     onStateEntered: () => (transitions += 1),
     onTaskInvoked: () => (invocations += 1),
+    onHistoryEvents: history.onHistoryEvents,
   })) as { counts: { serviceAccounts: Record<string, number> } };
   const wall = seconds(started);
   const calls = callStats(simulator);
   const mutating = simulator.mutatingCalls().length;
-  const throttles = throttledCalls(simulator);
   await runWorkflow('migrate-to-pod-identity', input, options);
   const rerunMutating = simulator.mutatingCalls().length - mutating;
   disconnect();
@@ -166,8 +179,8 @@ async function migrateOnce(count: number) {
     seconds: wall,
     transitions,
     invocations,
+    history: history.tally,
     calls,
-    throttles,
     migrated: report.counts.serviceAccounts.migrated ?? 0,
     failed: report.counts.serviceAccounts.failed ?? 0,
     rerunMutating,
@@ -248,6 +261,9 @@ async function benchOnce(count: number) {
   const floor = trueFloor(minimumCalls(count), RATE_LIMITS);
   const steps = stepFloor(count);
   const per = (value: number) => (value / count).toFixed(3);
+  breakdowns.push(
+    `run of ${count}, calls per API: ${operationsLine(run.calls.byOperation, count)}`,
+  );
   return {
     N: count,
     roles: Math.ceil(count / SERVICE_ACCOUNTS_PER_ROLE),
@@ -257,12 +273,14 @@ async function benchOnce(count: number) {
     'step floor s': steps.toFixed(1),
     'wall/step floor': (run.seconds / steps).toFixed(2),
     'reads/sa': per(run.calls.reads),
+    'failed reads/sa': per(run.calls.failedReads),
     'writes/sa': per(run.calls.writes),
-    'run-store calls/sa': per(run.calls.other),
+    'run-store+events calls/sa': per(run.calls.bookkeeping),
     'transitions/sa': per(run.transitions),
     'lambdas/sa': per(run.invocations),
-    'history events/sa': per(2 * run.transitions + 3 * run.invocations),
-    throttles: run.throttles,
+    'history events/sa': per(run.history.total),
+    'longest history': run.history.longest.events,
+    throttles: run.calls.throttles,
     migrated: run.migrated,
     failed: run.failed,
     'rerun mutating': run.rerunMutating,
@@ -272,6 +290,9 @@ async function benchOnce(count: number) {
     'eksctl-style failed roles': baseline.failed,
   };
 }
+
+/** The run's calls per API, printed under the table: where its requests go. */
+const breakdowns: string[] = [];
 
 const sizes = process.argv
   .slice(2)
@@ -285,3 +306,5 @@ printTable(
   `approved migration with OIDC trust removal on the simulator: latency ${LATENCY_MS} ms per call, rate limits ${JSON.stringify(RATE_LIMITS)}`,
   rows,
 );
+for (const line of breakdowns) console.log(line);
+console.log(await bundleSizesLine('migrate-to-pod-identity'));

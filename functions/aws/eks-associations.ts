@@ -4,8 +4,10 @@
  * Two behaviours of the real service are absorbed here so every caller gets them:
  * - A role IAM has just created is not yet visible to EKS, which answers
  *   InvalidParameterException "Role provided in the request does not exist" for a while.
- *   Create and update retry that answer with a bounded exponential backoff (by default 1 s
- *   doubling up to 10 s, about two minutes in all, as the Terraform provider waits).
+ *   Create and update retry that answer with a bounded exponential backoff with full jitter
+ *   (by default each wait drawn below a ceiling of 1 s doubling up to 10 s: at most about two
+ *   minutes in all, as the Terraform provider waits, and about one on average), so the
+ *   associations of a batch that met the same new role do not all ask EKS again at once.
  * - A create for a service account that already has an association fails with
  *   ResourceInUseException; the existing association is returned so the caller can decide.
  */
@@ -24,6 +26,7 @@ import {
 } from '@aws-sdk/client-eks';
 import pMap from 'p-map';
 import type { AssociationBinding, ExistingAssociation } from '../core/associations/existing.ts';
+import { backoffCeilingMs, fullJitterDelayMs } from '../core/backoff.ts';
 import { asError } from '../core/errors.ts';
 import { clientRequestToken } from '../core/naming.ts';
 import { eksClient } from './clients.ts';
@@ -76,22 +79,28 @@ export interface AssociationChanges {
 export interface RoleVisibilityRetry {
   /** Calls in all, the first included. */
   attempts: number;
-  /** Wait before the second call; doubled before each further call up to `maxDelayMs`. */
+  /**
+   * Ceiling of the wait before the second call; doubled before each further call up to
+   * `maxDelayMs`. Each wait is drawn at random below its ceiling (full jitter).
+   */
   baseDelayMs: number;
   maxDelayMs: number;
   sleep: (milliseconds: number) => Promise<unknown>;
+  /** The jitter's draw, in [0, 1) (tests fix it). */
+  random: () => number;
 }
 
 const LIST_PAGE_SIZE = 100;
 const ROLE_NOT_VISIBLE = 'Role provided in the request does not exist';
 const TRUST_NOT_VISIBLE = 'Trust policy of the role provided is invalid';
 
-/** 1+2+4+8 s, then 10 s eleven times: 125 s of waiting over 16 calls. */
+/** Ceilings of 1+2+4+8 s, then 10 s eleven times: at most 125 s of waiting over 16 calls. */
 const DEFAULT_ROLE_VISIBILITY_RETRY: RoleVisibilityRetry = {
   attempts: 16,
   baseDelayMs: 1000,
   maxDelayMs: 10_000,
   sleep: (milliseconds) => delay(milliseconds),
+  random: Math.random,
 };
 
 let roleVisibilityRetry = DEFAULT_ROLE_VISIBILITY_RETRY;
@@ -101,7 +110,7 @@ export function roleVisibilityWaitSeconds(): number {
   const { attempts, baseDelayMs, maxDelayMs } = DEFAULT_ROLE_VISIBILITY_RETRY;
   let milliseconds = 0;
   for (let attempt = 1; attempt < attempts; attempt += 1) {
-    milliseconds += Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs);
+    milliseconds += backoffCeilingMs(attempt, baseDelayMs, maxDelayMs);
   }
   return milliseconds / 1000;
 }
@@ -127,13 +136,13 @@ export async function retryWhileRoleNotVisible<T>(
   call: () => Promise<T>,
   trustJustChanged = false,
 ): Promise<T> {
-  const { attempts, baseDelayMs, maxDelayMs, sleep } = roleVisibilityRetry;
+  const { attempts, baseDelayMs, maxDelayMs, sleep, random } = roleVisibilityRetry;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
     } catch (error) {
       if (!isRoleNotYetVisible(error, trustJustChanged) || attempt >= attempts) throw error;
-      await sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs));
+      await sleep(fullJitterDelayMs(attempt, baseDelayMs, maxDelayMs, random));
     }
   }
 }

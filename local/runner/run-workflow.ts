@@ -108,6 +108,11 @@ export interface RunWorkflowOptions extends LocalAccount {
    * limit fails the run (States.DataLimitExceeded) as it fails an execution in the cloud.
    */
   onStateData?: (state: string, data: 'input' | 'output', bytes: number) => void;
+  /**
+   * Called once each execution ends, nested runs included (each has a history of its own), with
+   * the history events it recorded, counted as the run counts them against Step Functions' 25,000.
+   */
+  onHistoryEvents?: (workflow: string, events: number) => void;
   executionName?: string;
   stateMachinesDir?: string;
   functionsDir?: string;
@@ -168,6 +173,8 @@ export async function runWorkflow(
     const overLimit = watcher.overLimit();
     if (overLimit === undefined) await watcher.done.catch(() => undefined);
     throw failure(workflow, overLimit ?? error, watcher.lastFailedState());
+  } finally {
+    options.onHistoryEvents?.(workflow, watcher.historyEvents());
   }
 }
 
@@ -375,6 +382,8 @@ function shortenedWaits(states: Map<string, AslState>) {
 interface EventWatcher {
   done: Promise<void>;
   lastFailedState(): string | undefined;
+  /** The history events counted so far, the execution's start and end included. */
+  historyEvents(): number;
   /**
    * The error of a state whose input or output went over the limit, or of the event that passed
    * the history limit, which stopped the run.
@@ -485,7 +494,12 @@ function watchEvents(
       }
     }
   })();
-  return { done, lastFailedState: () => failedState, overLimit: () => overLimit };
+  return {
+    done,
+    lastFailedState: () => failedState,
+    historyEvents: () => historyEvents,
+    overLimit: () => overLimit,
+  };
 }
 
 function failure(workflow: string, error: unknown, state: string | undefined): Error {

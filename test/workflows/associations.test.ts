@@ -345,6 +345,30 @@ describe('associations workflow', () => {
     assert.equal(state.clusters[0]?.podIdentityAssociations.length, 1);
   });
 
+  it("reads no eksctl role stack for an apply that keeps the association's role, and still refuses one that swaps the role eksctl made", async () => {
+    const { eksctlRole, settings } = eksctlRoleStack({ clusterTag: 'demo' });
+    sim = await simulate(world(settings));
+    const entry = (role: string) =>
+      `    - {namespace: payments, serviceAccountName: ledger, roleARN: "arn:aws:iam::${ACCOUNT}:role/${role}"}`;
+    const keep = (await sim.run('associations', config('apply', entry(eksctlRole)))) as Report;
+    assert.equal(keep.items[0]?.result, 'unchanged', keep.items[0]?.reason);
+    assert.deepEqual(
+      sim.simulator.calls.filter((call) => call.service === 'cloudformation'),
+      [],
+    );
+
+    const swap = (await sim.run('associations', config('apply', entry('other-reader')))) as Report;
+    assert.equal(swap.items[0]?.result, 'failed');
+    assert.match(
+      swap.items[0]?.reason ?? '',
+      /cannot change podIdentityAssociation.roleARN since the role was created by eksctl \(CloudFormation stack "eksctl-demo-podidentityrole-payments-ledger"\)/,
+    );
+    assert.deepEqual(
+      sim.mutatingSince(0).filter((call) => !call.startsWith('s3:') && !call.startsWith('events:')),
+      [],
+    );
+  });
+
   /**
    * eksctl's pod identity role stack and role of `namespace/serviceAccount`, as eksctl leaves them.
    * eksctl joins namespace and service account with "-": team/x-app and team-x/app both get

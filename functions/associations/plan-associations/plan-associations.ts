@@ -6,6 +6,7 @@ import { checkCurrentRoleConditions } from '../../core/associations/guardrail-vi
 import {
   createdByEksPia,
   decideItem,
+  decisionReadsEksctlStack,
   type ItemDecision,
   needsKubernetes,
   pruneCandidates,
@@ -273,23 +274,17 @@ async function refusedEntries(
       const roleName =
         operation === 'update' ? roleNameToInspect({ operation, desired, existing }) : undefined;
       const role = roleName ? await deps.getRoleState(roleName) : undefined;
-      // eksctl's role stack decides what update and delete may do, as in apply-association-batch.
-      const eksctlStack =
-        operation === 'delete' || existing !== undefined
-          ? await deps.findEksctlRoleStack(
-              request.clusterName,
-              desired.namespace,
-              desired.serviceAccount,
-            )
-          : undefined;
-      const decision = decideItem({
-        operation,
-        clusterName: request.clusterName,
-        desired,
-        existing,
-        role,
-        eksctlStack,
-      });
+      const state = { operation, clusterName: request.clusterName, desired, existing, role };
+      // eksctl's role stack decides what update and delete may do, as in apply-association-batch;
+      // an update that keeps the association's role is decided alike without it.
+      const eksctlStack = (await decisionReadsEksctlStack(state, async () => role))
+        ? await deps.findEksctlRoleStack(
+            request.clusterName,
+            desired.namespace,
+            desired.serviceAccount,
+          )
+        : undefined;
+      const decision = decideItem({ ...state, eksctlStack });
       const missing = await missingGivenRole(request, desired, decision, deps);
       return missing ? { ...decision, result: 'failed' as const, reason: missing } : decision;
     },

@@ -35,7 +35,7 @@ export const descriptor: ContractDescriptor = {
   timeoutSeconds: 600,
   worstCase: {
     sequentialCalls: 85,
-    why: "A delete batch is the longest: the batch document (and the plan's role usage), then 50 items on 5 lanes, each of a lane's 10 items up to two DescribeStacks, DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack, a DescribeStacks poll); one throttled. A create, update or apply batch reads less: the guardrails' GetRole, GetPolicy and GetPolicyVersion on 5 lanes, DescribePodIdentityAssociation of an association whose roleARN the guardrails allow only as its current role, and, for an update, the DescribeStacks. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
+    why: "A delete batch is the longest: the batch document (and the plan's role usage), then 50 items on 5 lanes, each of a lane's 10 items up to two DescribeStacks, DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack, a DescribeStacks poll); one throttled. A create, update or apply batch reads less: the guardrails' GetRole, GetPolicy and GetPolicyVersion on 5 lanes, and, for an update or apply of an association that exists, its DescribePodIdentityAssociation and its role's GetRole, then the two DescribeStacks only when the entry would give the association another role or names none. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
   },
   awsCalls: [
     'cloudformation:DeleteStack',

@@ -20,7 +20,11 @@ import {
   lookUpForGuardrails,
   settleCurrentRoleConditions,
 } from '../../core/associations/guardrails.ts';
-import { roleNameToInspect, roleRemoval } from '../../core/associations/plan.ts';
+import {
+  decisionReadsEksctlStack,
+  roleNameToInspect,
+  roleRemoval,
+} from '../../core/associations/plan.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
 import type { BatchDocument, PlanDocument, PlanItem } from '../../core/associations/run-plan.ts';
 import { issueLine } from '../../core/config/index.ts';
@@ -45,6 +49,9 @@ export interface PrepareAssociationBatchInput {
 }
 
 type RoleReader = (roleName: string) => Promise<Pick<ExistingRole, 'name' | 'tags'> | undefined>;
+
+/** The batch cluster's association of an id, as EKS describes it, or undefined when there is none. */
+type AssociationReader = (associationId: string) => Promise<ExistingAssociation | undefined>;
 
 export interface PrepareAssociationBatchDeps {
   /** The deployment's guardrails, checked again on what the batch is about to do. */
@@ -78,10 +85,11 @@ export interface PrepareAssociationBatchDeps {
 
 /**
  * Refuses a document the run did not plan (RunDocumentTamperedError, nothing changed), then looks
- * up eksctl's role stack of each association whose decision reads one (update and apply of an
- * association that exists, delete) and, unless it is a dry run or an all-or-nothing run with
- * refused entries, deletes the stacks that a delete removes. A stack that cannot be looked up or
- * deleted fails its item in apply-association-batch, not the batch.
+ * up eksctl's role stack of each association whose decision reads one (delete, and update and
+ * apply of an association that exists when the stack can change the decision) and, unless it is a
+ * dry run or an all-or-nothing run with refused entries, deletes the stacks that a delete removes.
+ * A stack that cannot be looked up or deleted fails its item in apply-association-batch, not the
+ * batch.
  */
 export async function prepareAssociationBatch(
   input: PrepareAssociationBatchInput,
@@ -91,14 +99,18 @@ export async function prepareAssociationBatch(
   const mismatch = stateMismatch(input, document);
   if (mismatch !== undefined)
     throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
-  // One GetRole per role for the batch: the guardrails' tags and the deletes' ownership checks.
+  // One GetRole per role and one describe per association for the batch: the guardrails' tags
+  // and current roles, whether a stack matters, and the deletes' ownership checks.
   const roles = readOncePerKey(deps.getRoleTrust);
-  await recheckGuardrails(input, document, deps, roles);
+  const associations = readOncePerKey((associationId) =>
+    deps.describeAssociation(input.clusterName, associationId),
+  );
+  await recheckGuardrails(input, document, deps, { roles, associations });
   const removes = !input.dryRun && (document.refused ?? []).length === 0;
   const usedElsewhere = batchRoleUsage(document, () => deps.loadRoleUsage(input.runId));
   const findings = await pMap(
     document.items,
-    (item) => eksctlStackOf(item, document, removes, { deps, roles, usedElsewhere }),
+    (item) => eksctlStackOf(item, document, removes, { deps, roles, associations, usedElsewhere }),
     { concurrency: ITEM_CONCURRENCY },
   );
   return {
@@ -147,7 +159,7 @@ async function recheckGuardrails(
   input: PrepareAssociationBatchInput,
   document: BatchDocument,
   deps: PrepareAssociationBatchDeps,
-  roles: RoleReader,
+  { roles, associations }: { roles: RoleReader; associations: AssociationReader },
 ): Promise<void> {
   const { request } = document;
   const lookups = await lookUpForGuardrails(request, deps.guardrails, {
@@ -156,8 +168,7 @@ async function recheckGuardrails(
   });
   const violations = await settleCurrentRoleConditions(
     findGuardrailViolations(request, deps.guardrails, lookups),
-    (namespace, serviceAccount) =>
-      currentRole(document, input.clusterName, namespace, serviceAccount, deps),
+    (namespace, serviceAccount) => currentRole(document, namespace, serviceAccount, associations),
   );
   if (violations.length > 0) {
     throw new RunDocumentTamperedError(input.runId, input.batch, {
@@ -169,10 +180,9 @@ async function recheckGuardrails(
 /** The role of an entry's association, as EKS describes the one the batch's item names. */
 async function currentRole(
   document: BatchDocument,
-  clusterName: string,
   namespace: string,
   serviceAccount: string,
-  deps: PrepareAssociationBatchDeps,
+  associations: AssociationReader,
 ): Promise<string | undefined> {
   const item = document.items.find(
     (candidate) =>
@@ -181,7 +191,7 @@ async function currentRole(
       candidate.serviceAccount === serviceAccount,
   );
   if (item?.kind !== 'entry' || item.associationId === undefined) return undefined;
-  const association = await deps.describeAssociation(clusterName, item.associationId);
+  const association = await associations(item.associationId);
   if (association?.namespace !== namespace || association.serviceAccount !== serviceAccount) {
     return undefined;
   }
@@ -191,13 +201,14 @@ async function currentRole(
 interface StackReaders {
   deps: PrepareAssociationBatchDeps;
   roles: RoleReader;
+  associations: AssociationReader;
   usedElsewhere: ReturnType<typeof batchRoleUsage>;
 }
 
 /**
  * The item's eksctl role stack, looked up where apply-association-batch's decision reads one:
- * update and apply of an association the plan found, and delete (a stack left by an earlier,
- * interrupted delete included). A delete's stack is deleted here when `roleRemoval` (the rule
+ * update and apply of an association the plan found, when the stack can change the decision
+ * (`stackMatters`), and delete (a stack left by an earlier, interrupted delete included). A delete's stack is deleted here when `roleRemoval` (the rule
  * decideItem follows) says so, as read now: the association is not an add-on's, its role is not
  * one eks-pia created for it, the stack's tags show it is this association's (its name may be
  * another's), and no other association uses the stack's own role. What decided it goes to
@@ -207,7 +218,7 @@ async function eksctlStackOf(
   item: PlanItem,
   document: BatchDocument,
   removes: boolean,
-  { deps, roles, usedElsewhere }: StackReaders,
+  { deps, roles, associations, usedElsewhere }: StackReaders,
 ): Promise<EksctlStackFinding | undefined> {
   const { request } = document;
   const operation = request.operation;
@@ -217,6 +228,13 @@ async function eksctlStackOf(
   const { namespace, serviceAccount } = item;
   const finding: EksctlStackFinding = { namespace, serviceAccount };
   try {
+    // A delete's decision always reads the stack; an update's or apply's, only when it can change it.
+    if (
+      operation !== 'delete' &&
+      !(await stackMatters(item, request, operation, { roles, associations }))
+    ) {
+      return undefined;
+    }
     const found = await deps.findEksctlRoleStack(request.clusterName, namespace, serviceAccount);
     if (found === undefined) return undefined;
     finding.stackName = found.stackName;
@@ -227,9 +245,7 @@ async function eksctlStackOf(
     );
     if (!removes) return finding;
     const existing =
-      item.associationId === undefined
-        ? undefined
-        : await deps.describeAssociation(request.clusterName, item.associationId);
+      item.associationId === undefined ? undefined : await associations(item.associationId);
     // apply-association-batch refuses to delete an add-on's association, and so keeps its stack.
     if (existing?.ownerArn) return finding;
     const desired = request.entries[item.entryIndex];
@@ -264,6 +280,31 @@ async function eksctlStackOf(
     finding.failure = asError(error).message;
     return finding;
   }
+}
+
+/**
+ * Whether an update or apply item's decision can hang on eksctl's role stack
+ * (`decisionReadsEksctlStack`), from the association and its role as read now: one
+ * DescribePodIdentityAssociation (shared with the guardrails' current-role check) and the role's
+ * GetRole (shared with the batch's other reads of it) instead of two DescribeStacks, and none at
+ * all for an entry that names the role its association has, which is every entry of a rerun. An
+ * association changed between this read and apply-association-batch's is decided there without the
+ * stack, as one whose stack appeared in between is.
+ */
+async function stackMatters(
+  item: Extract<PlanItem, { kind: 'entry' }>,
+  request: BatchDocument['request'],
+  operation: 'update' | 'apply',
+  { roles, associations }: Pick<StackReaders, 'roles' | 'associations'>,
+): Promise<boolean> {
+  const existing =
+    item.associationId === undefined ? undefined : await associations(item.associationId);
+  const desired = request.entries[item.entryIndex];
+  const roleName = roleNameToInspect({ operation, desired, existing });
+  return decisionReadsEksctlStack(
+    { operation, clusterName: request.clusterName, desired, existing },
+    async () => (roleName === undefined ? undefined : roles(roleName)),
+  );
 }
 
 /**

@@ -1143,6 +1143,40 @@ export function decisionReadsRolePolicies(
   return operation !== 'delete' && operation !== 'prune' && desired?.role.kind === 'managed';
 }
 
+/**
+ * Whether eksctl's role stack of the association can change {@link decideItem}'s decision, so
+ * that it must be looked up before deciding (a lookup is two CloudFormation reads, one per name
+ * eksctl may have given the stack). A delete's decision always reads it: the stack may go with the
+ * association. An update or apply of an association that exists reads it only when the
+ * association's role is not one eks-pia created for it and the entry names another role, or none
+ * (eksctl's stack is then what refuses the swap, or lets the association keep its role); an entry
+ * that names the role the association has, the rerun of a config, is decided alike with or without
+ * it. Create and prune never read it. `roleOf` reads the role {@link roleNameToInspect} names, and
+ * is called only when the answer hangs on it.
+ */
+export async function decisionReadsEksctlStack(
+  state: {
+    operation: ItemOperation;
+    clusterName: string;
+    desired?: DesiredAssociation | undefined;
+    existing?: ExistingAssociation | undefined;
+  },
+  roleOf: () => Promise<Pick<ExistingRole, 'tags'> | undefined>,
+): Promise<boolean> {
+  const { operation, desired, existing } = state;
+  if (operation === 'delete') return true;
+  if (operation !== 'update' && operation !== 'apply') return false;
+  // No association to change, or an add-on's, which is refused before any stack is looked at.
+  if (desired === undefined || existing === undefined || existing.ownerArn) return false;
+  const source = desired.role;
+  if (source.kind === 'existing' && sameRoleArn(source.roleArn, existing.roleArn)) return false;
+  const role = await roleOf();
+  return (
+    role === undefined ||
+    !isOwnedBy(role.tags, state.clusterName, desired.namespace, desired.serviceAccount)
+  );
+}
+
 /** How {@link roleUsedElsewhere} tells roles apart: by name, without regard to case, as IAM does. */
 export function roleUsageKey(roleArn: string): string {
   return (parseRoleArn(roleArn)?.name ?? roleArn).toLowerCase();

@@ -2,7 +2,6 @@
  * Kubernetes calls: `get serviceaccounts` and `patch serviceaccounts`, through the access entry of
  * the role it shares (its AWS calls are in its descriptor).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTask } from '../../aws/lambda.ts';
 import { loadBatchPlan } from '../../aws/migration-batch.ts';
 import { findRunDocument, putRunDocument } from '../../aws/run-store.ts';
@@ -17,7 +16,6 @@ export const handler = defineTask('remove-irsa-annotations', { input, output }, 
     loadAssociationOutcomes: (runId, batch) =>
       findRunDocument(runId, MIGRATION_DOCUMENTS.associations(batch)),
     kubernetes: serviceAccountsApi,
-    sleep: (milliseconds) => sleep(milliseconds),
     saveOutcomes: (runId, batch, outcomes) =>
       putRunDocument(runId, MIGRATION_DOCUMENTS.annotations(batch), outcomes),
   }),

@@ -1,8 +1,4 @@
-import {
-  KubernetesApiError,
-  KubernetesConflictError,
-  KubernetesNotFoundError,
-} from '../../aws/kubernetes.ts';
+import { KubernetesConflictError, KubernetesNotFoundError } from '../../aws/kubernetes.ts';
 import { namesSameRole } from '../../core/arn.ts';
 import { runBatchStep } from '../../core/migration/batch-step.ts';
 import {
@@ -24,14 +20,6 @@ import type * as contract from './contract.ts';
 
 /** Patches sent at once: the API server's priority and fairness limits apply per client. */
 export const PATCH_CONCURRENCY = 5;
-/**
- * The Kubernetes adapter retries a 429 or 5xx answer a few times within about two seconds;
- * several batches patching at once can outlast that, so a throttled call is tried again here,
- * with full-jitter exponential backoff: up to 8 tries over about a minute.
- */
-export const THROTTLE_ATTEMPTS = 8;
-const THROTTLE_BASE_DELAY_MS = 1000;
-const THROTTLE_MAX_DELAY_MS = 15_000;
 
 export interface ServiceAccountState {
   annotations: Record<string, string>;
@@ -54,27 +42,7 @@ export interface RemoveAnnotationsDeps {
   /** The association step's outcomes of the same batch; undefined when that batch failed. */
   loadAssociationOutcomes(runId: string, batch: number): Promise<AssociationOutcome[] | undefined>;
   kubernetes(clusterName: string): Promise<ServiceAccountsApi>;
-  sleep(milliseconds: number): Promise<unknown>;
   saveOutcomes(runId: string, batch: number, outcomes: AnnotationOutcome[]): Promise<string>;
-}
-
-function isThrottled(error: unknown): boolean {
-  return error instanceof KubernetesApiError && (error.status === 429 || error.status >= 500);
-}
-
-async function retryWhileThrottled<T>(
-  call: () => Promise<T>,
-  sleep: (milliseconds: number) => Promise<unknown>,
-): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isThrottled(error) || attempt >= THROTTLE_ATTEMPTS) throw error;
-      const ceiling = Math.min(THROTTLE_BASE_DELAY_MS * 2 ** (attempt - 1), THROTTLE_MAX_DELAY_MS);
-      await sleep(Math.random() * ceiling);
-    }
-  }
 }
 
 /** Decides on the service account as it is now: remove the annotation only if it still names the role. */
@@ -124,6 +92,12 @@ async function removeAnnotation(
  * association exists, with a merge patch that leaves every other field as it is (eksctl's full
  * Update may clear secrets and imagePullSecrets). An annotation that names another role by now
  * is left alone.
+ *
+ * A throttled (429) or failed (500, 502, 503, 504) request is retried by the Kubernetes adapter
+ * (functions/aws/kubernetes.ts): a 429 as many times as an AWS call, waiting at least the
+ * Retry-After the API server gives, with jitter, as the task's timeout budgets it. A request still
+ * refused after that fails its service account, which a rerun picks up: trying it again here
+ * would multiply the adapter's tries past that budget.
  */
 export async function removeIrsaAnnotations(
   input: TaskInput<typeof contract>,
@@ -156,11 +130,7 @@ export async function removeIrsaAnnotations(
         };
       }
       api ??= deps.kubernetes(plan.clusterName);
-      const client = await api;
-      return await retryWhileThrottled(
-        () => removeAnnotation(client, sa, role.arn, index),
-        deps.sleep,
-      );
+      return await removeAnnotation(await api, sa, role.arn, index);
     },
     doing: (index) => {
       const sa = plan.serviceAccounts[index];

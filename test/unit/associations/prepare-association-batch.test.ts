@@ -4,12 +4,28 @@ import {
   type PrepareAssociationBatchDeps,
   prepareAssociationBatch,
 } from '../../../functions/associations/prepare-association-batch/prepare-association-batch.ts';
-import type { ExistingAssociation } from '../../../functions/core/associations/existing.ts';
-import { DEFAULT_GUARDRAILS } from '../../../functions/core/associations/guardrails.ts';
+import type { DesiredAssociation } from '../../../functions/core/associations/desired.ts';
+import type {
+  ExistingAssociation,
+  ExistingRole,
+} from '../../../functions/core/associations/existing.ts';
+import {
+  DEFAULT_ASSIGNABLE_ROLE_TAG,
+  DEFAULT_GUARDRAILS,
+} from '../../../functions/core/associations/guardrails.ts';
 import { roleUsageKey } from '../../../functions/core/associations/plan.ts';
 import type { BatchDocument, PlanDocument } from '../../../functions/core/associations/run-plan.ts';
 import type { EksctlRoleStack } from '../../../functions/core/eksctl-stacks.ts';
-import { ACCOUNT, association, CLUSTER, desired } from './fixtures.ts';
+import {
+  ACCOUNT,
+  association,
+  CLUSTER,
+  desired,
+  managedDesired,
+  OTHER_ROLE,
+  roleFromSpec,
+  USER_ROLE,
+} from './fixtures.ts';
 
 // team/x-app and team-x/app: eksctl gives both associations' role stacks this name.
 const STACK = 'eksctl-demo-podidentityrole-team-x-app';
@@ -275,5 +291,107 @@ describe("prepare-association-batch: a roleARN allowed only as the association's
     const none = recheck({});
     await assert.rejects(none.prepared, /has no pod identity association yet/);
     assert.deepEqual(none.described, []);
+  });
+});
+
+describe("prepare-association-batch: eksctl's role stacks of an apply", () => {
+  const ASSIGNABLE = { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value };
+
+  /**
+   * An apply batch of the entries given, each against its association (default/<name>), every one
+   * with a stack eksctl made under its name; which stacks were looked up, which associations
+   * described, and what the batch found.
+   */
+  async function prepareApply(
+    items: { name: string; entry: DesiredAssociation; existing: ExistingAssociation }[],
+    roles: Record<string, Pick<ExistingRole, 'name' | 'tags'>>,
+  ) {
+    const document: BatchDocument = {
+      batch: 0,
+      request: {
+        operation: 'apply',
+        clusterName: CLUSTER,
+        region: 'us-west-2',
+        partition: 'aws',
+        account: ACCOUNT,
+        dryRun: false,
+        prune: false,
+        source: { kind: 'inline' },
+        entries: items.map(({ name, entry }) => ({ ...entry, serviceAccount: name })),
+      },
+      items: items.map(({ name }, index) => ({
+        kind: 'entry',
+        entryIndex: index,
+        namespace: 'default',
+        serviceAccount: name,
+        associationId: `a-${index}`,
+      })),
+    };
+    const lookedUp: string[] = [];
+    const described: string[] = [];
+    const deps: PrepareAssociationBatchDeps = {
+      guardrails: DEFAULT_GUARDRAILS,
+      policyDocument: async () => undefined,
+      loadBatch: async () => ({
+        value: document,
+        sealed: { location: 'runs/r-1/batch-0.json', sha256: 'sealed' },
+      }),
+      loadRoleUsage: async () => [],
+      getRoleTrust: async (name) => roles[name],
+      describeAssociation: async (_cluster, id) => {
+        described.push(id);
+        const index = Number(id.slice(2));
+        const item = items[index];
+        return item && { ...item.existing, associationId: id, serviceAccount: item.name };
+      },
+      findEksctlRoleStack: async (_cluster, namespace, serviceAccount) => {
+        lookedUp.push(`${namespace}/${serviceAccount}`);
+        return {
+          stackName: `eksctl-demo-podidentityrole-${namespace}-${serviceAccount}`,
+          tags: {},
+        };
+      },
+      deleteEksctlRoleStack: async () => assert.fail('an apply deletes no stack'),
+    };
+    const prepared = await prepareAssociationBatch(
+      { runId: 'r-1', batch: 0, dryRun: false, clusterName: CLUSTER, operation: 'apply' },
+      deps,
+    );
+    return { lookedUp: lookedUp.sort(), described, found: prepared.eksctlStacks };
+  }
+
+  it('looks up none for a rerun, whose entries name the roles their associations have', async () => {
+    const { desired: managed, spec } = managedDesired({ serviceAccountName: 'owned' });
+    const { lookedUp, described, found } = await prepareApply(
+      [
+        { name: 'keep', entry: desired({ roleARN: USER_ROLE }), existing: association() },
+        { name: 'owned', entry: managed, existing: association({ roleArn: spec.arn }) },
+      ],
+      { 'app-role': { name: 'app-role', tags: ASSIGNABLE }, [spec.roleName]: roleFromSpec(spec) },
+    );
+    assert.deepEqual(lookedUp, []);
+    assert.deepEqual(found, []);
+    assert.deepEqual(described.sort(), ['a-0', 'a-1']);
+  });
+
+  it('looks one up for an entry that would give its association another role, so the swap is refused as before', async () => {
+    const { lookedUp, found } = await prepareApply(
+      [
+        { name: 'keep', entry: desired({ roleARN: USER_ROLE }), existing: association() },
+        { name: 'swap', entry: desired({ roleARN: OTHER_ROLE }), existing: association() },
+      ],
+      {
+        'app-role': { name: 'app-role', tags: ASSIGNABLE },
+        'other-role': { name: 'other-role', tags: ASSIGNABLE },
+      },
+    );
+    assert.deepEqual(lookedUp, ['default/swap']);
+    assert.deepEqual(found, [
+      {
+        namespace: 'default',
+        serviceAccount: 'swap',
+        stackName: 'eksctl-demo-podidentityrole-default-swap',
+      },
+    ]);
   });
 });

@@ -210,7 +210,7 @@ describe('EKS associations adapter', () => {
 
     it('retries while EKS does not yet see a just-created role, backing off exponentially', async () => {
       simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 3 }));
-      configureRoleVisibilityRetry({ sleep: recordWait });
+      configureRoleVisibilityRetry({ sleep: recordWait, random: () => 0.5 });
       const fresh = await freshRole('fresh');
       const since = simulated.sim.calls.length;
 
@@ -222,7 +222,8 @@ describe('EKS associations adapter', () => {
       });
 
       assert.equal(result.status, 'created');
-      assert.deepEqual(waits, [1000, 2000, 4000]);
+      // Half of each ceiling (1, 2, 4 s), as the jitter is fixed at one half.
+      assert.deepEqual(waits, [500, 1000, 2000]);
       assert.deepEqual(
         simulated.callsSince(since, 'CreatePodIdentityAssociation').map((call) => call.status),
         [400, 400, 400, 200],
@@ -231,7 +232,12 @@ describe('EKS associations adapter', () => {
 
     it("fails with EKS's own error once the attempts are used up", async () => {
       simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 3 }));
-      configureRoleVisibilityRetry({ attempts: 3, baseDelayMs: 1, sleep: recordWait });
+      configureRoleVisibilityRetry({
+        attempts: 3,
+        baseDelayMs: 1,
+        sleep: recordWait,
+        random: () => 1,
+      });
       const fresh = await freshRole('fresh');
 
       await assert.rejects(
@@ -247,9 +253,10 @@ describe('EKS associations adapter', () => {
       assert.equal(simulated.sim.dump().clusters[0]?.podIdentityAssociations.length, 0);
     });
 
-    it('waits about two minutes by default, at most 10 s between calls', async () => {
+    it('waits about two minutes at most by default, at most 10 s between calls', async () => {
       simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 100 }));
-      configureRoleVisibilityRetry({ sleep: recordWait });
+      // The jitter at its top: every wait is its ceiling.
+      configureRoleVisibilityRetry({ sleep: recordWait, random: () => 1 });
       const fresh = await freshRole('fresh');
 
       await assert.rejects(
@@ -265,6 +272,24 @@ describe('EKS associations adapter', () => {
       const total = waits.reduce((sum, wait) => sum + wait, 0);
       assert.ok(total >= 100_000 && total <= 150_000, `waited ${total} ms`);
       assert.equal(Math.max(...waits), 10_000);
+    });
+
+    it('draws each wait at random below its ceiling (full jitter), so the items of a batch that met the same new role spread out', async () => {
+      simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 3 }));
+      const draws = [0.1, 0.9, 0];
+      configureRoleVisibilityRetry({ sleep: recordWait, random: () => draws.shift() ?? 0 });
+      const fresh = await freshRole('fresh');
+
+      const result = await createAssociation({
+        clusterName: 'demo',
+        namespace: 'default',
+        serviceAccount: 'app',
+        roleArn: fresh,
+      });
+
+      assert.equal(result.status, 'created');
+      // Ceilings of 1, 2 and 4 s, each scaled by its draw.
+      assert.deepEqual(waits, [100, 1800, 0]);
     });
 
     it('does not retry other invalid-parameter errors', async () => {
@@ -346,7 +371,7 @@ describe('EKS associations adapter', () => {
           roleVisibleToEksAfterCalls: 2,
         }),
       );
-      configureRoleVisibilityRetry({ sleep: recordWait });
+      configureRoleVisibilityRetry({ sleep: recordWait, random: () => 0.5 });
       const fresh = await freshRole('fresh');
       const [summary] = await listAssociations('demo');
 
@@ -355,7 +380,7 @@ describe('EKS associations adapter', () => {
       });
 
       assert.equal(updated.roleArn, fresh);
-      assert.deepEqual(waits, [1000, 2000]);
+      assert.deepEqual(waits, [500, 1000]);
     });
   });
 

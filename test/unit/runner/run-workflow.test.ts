@@ -198,6 +198,43 @@ describe('runWorkflow', () => {
     await assert.rejects(runWorkflow('many-tasks', items(3600), options()), overLimit);
   });
 
+  it("reports each execution's history events when it ends, a nested run's apart from its parent's", async () => {
+    const counted: string[] = [];
+    const onHistoryEvents = (workflow: string, events: number) =>
+      counted.push(`${workflow} ${events}`);
+    await runWorkflow('many-tasks', { items: [0, 1, 2] }, options({ onHistoryEvents }));
+    // Start and end, the Map's entered, started, ended and exited events, seven an item.
+    assert.deepEqual(counted, [`many-tasks ${2 + 4 + 3 * 7}`]);
+
+    counted.length = 0;
+    await runWorkflow(
+      'parent',
+      { key: 'history', values: [1, 2, 3] },
+      options({ onHistoryEvents }),
+    );
+    // The child: start and end, and its one task's five. The parent: start and end, the Wait's two,
+    // the flaky task's five and three more per retry (two), the Map's four and seven an item, the
+    // nested run's six (its submitted event too) and the Pass state's two.
+    assert.deepEqual(counted, [
+      `child ${2 + 5}`,
+      `parent ${2 + 2 + (5 + 2 * 3) + (4 + 3 * 7) + 6 + 2}`,
+    ]);
+  });
+
+  it('reports the history of a run that fails too', async () => {
+    const counted: number[] = [];
+    await assert.rejects(
+      runWorkflow(
+        'growing',
+        { items: Array.from({ length: 6300 }, (_, index) => index) },
+        options({ onHistoryEvents: (_workflow, events) => counted.push(events) }),
+      ),
+      { name: 'WorkflowFailedError' },
+    );
+    assert.equal(counted.length, 1);
+    assert.ok((counted[0] ?? 0) > 25_000);
+  });
+
   it('refuses a definition whose substitutions are missing', async () => {
     await assert.rejects(
       runWorkflow('parent', { key: 'x', values: [] }, options({ substitutions: {} })),
