@@ -766,6 +766,14 @@ function countAccountRoles({ stack }: TaskPermissionContext): TaskPermissions {
 }
 
 /**
+ * The names of the account's roles (ListRoles, which returns no tags): a dry run's plan tells
+ * which roles its creates would find already there, in one listing rather than a GetRole each.
+ */
+function listRoleNames({ stack }: TaskPermissionContext): TaskPermissions {
+  return grantOf(stack, [{ actions: ['iam:ListRoles'], ...noResourceLevel('iam:ListRoles') }]);
+}
+
+/**
  * What IRSA discovery reads, and only reads: the cluster and its add-ons (add-on owned roles, and
  * which service accounts an add-on version takes pod identity associations for), every role
  * trusting the cluster's provider, the trust policy size quota, eksctl's iamserviceaccount stacks
@@ -972,6 +980,11 @@ export const GRANTS: GrantTable = {
     summary:
       'the account’s role count and roles quota, and the names of the roles under the service’s path: a run refuses to start what the quota cannot hold',
     build: countAccountRoles,
+  },
+  'list-role-names': {
+    summary:
+      'lists the account’s roles (names, paths and trust policies, never tags; `*`: no resource-level permissions): a dry run tells which roles its creates would find already there',
+    build: listRoleNames,
   },
   'discover-irsa-roles': {
     summary:

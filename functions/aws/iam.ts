@@ -260,10 +260,10 @@ export async function createRole(spec: NewRole): Promise<CreateRoleResult> {
   }
 }
 
-/** IAM has no managed policy with this ARN (a typo, another account's, or one not created yet). */
-/** A role this service was creating exists, but someone else made it. */
+/** A role this service was creating exists, but it did not make it for that association. */
 export const RoleNameTakenError = namedErrorClass('RoleNameTakenError');
 
+/** IAM has no managed policy with this ARN (a typo, another account's, or one not created yet). */
 export class ManagedPolicyNotFoundError extends NamedError {
   override readonly name = 'ManagedPolicyNotFoundError';
 }
@@ -446,13 +446,14 @@ export async function listRolesTrusting(providerArn: string): Promise<TrustingRo
 }
 
 /**
- * Creates a role this service owns, with its policies. A role of that name appearing meanwhile
- * is someone else's: refused rather than taken over.
+ * Creates a role this service owns, with its policies; `created` is false when a role of that
+ * name was there already and was adopted (see adoptManagedRole). Callers need not look for the
+ * role first: IAM's EntityAlreadyExists says it is there.
  */
 export async function createManagedRole(
   role: ManagedRole,
   description: string,
-): Promise<{ arn: string }> {
+): Promise<{ arn: string; created: boolean }> {
   const created = await createRole({
     name: role.roleName,
     path: role.path,
@@ -473,24 +474,26 @@ export async function createManagedRole(
     await deleteRoleCompletely(role.roleName).catch(() => undefined);
     throw error;
   }
-  return { arn: created.arn };
+  return { arn: created.arn, created: true };
 }
 
 /**
- * A CreateRole retried after its answer was lost finds the role it made, recognised by its
- * ownership tags, and finishes it; a role with the same name that someone else made is refused.
+ * A role of the name CreateRole was given is already there: one an earlier run made for the same
+ * association and did not finish (it died after CreateRole, or its CreateRole was retried after
+ * the answer was lost), recognised by its ownership tags, is brought to the desired state (trust,
+ * policies, boundary, tags) and used; any other role of that name is refused, unchanged.
  */
-async function adoptManagedRole(role: ManagedRole): Promise<{ arn: string }> {
+async function adoptManagedRole(role: ManagedRole): Promise<{ arn: string; created: false }> {
   const existing = await getRoleState(role.roleName);
   const sameOwner = Object.values(OWNERSHIP_TAG_KEYS).every(
     (key) => existing?.tags[key] === role.tags[key],
   );
   if (!existing || !sameOwner || role.tags[OWNERSHIP_TAG_KEYS.managedBy] === undefined)
     throw new RoleNameTakenError(
-      `role ${role.roleName} was created by someone else meanwhile; choose another roleName, or leave the role out of the config`,
+      `IAM role "${role.roleName}" already exists and was not created by eks-pia for this association (its ownership tags say otherwise); it was left as it is: choose another roleName, or set roleARN to use that role as it is`,
     );
   await reconcileRole(role.roleName, roleChanges(role, existing));
-  return { arn: existing.arn };
+  return { arn: existing.arn, created: false };
 }
 
 /** Applies the edits `roleChanges` decided to a role this service owns. */

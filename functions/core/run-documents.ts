@@ -21,6 +21,7 @@ import type {
   BatchRequest,
   PlanDocument,
   PlanItem,
+  RoleUsage,
 } from './associations/run-plan.ts';
 import { OPERATIONS } from './config/operations.ts';
 import type { ClusterConfig } from './config/schema.ts';
@@ -102,7 +103,7 @@ function count() {
   return z.int().check(z.minimum(0));
 }
 
-function roleUsage() {
+function roleUsage(): z.ZodMiniType<RoleUsage> {
   return z.array(
     z.looseObject({ namespace: z.string(), serviceAccount: z.string(), roleArn: z.string() }),
   );
@@ -144,7 +145,6 @@ const planDocument = lazily<PlanDocument>(() =>
     batchSize: z.int().check(z.minimum(1)),
     items: records<PlanItem>(),
     refused: refused(),
-    roleUsage: z.optional(roleUsage()),
   }),
 );
 
@@ -155,6 +155,7 @@ const batchDocument = lazily<BatchDocument>(() =>
     items: records<PlanItem>(),
     refused: refused(),
     roleUsage: z.optional(z.looseObject({ roles: z.array(z.string()), associations: roleUsage() })),
+    rolesFound: z.optional(z.array(z.string())),
   }),
 );
 
@@ -173,8 +174,14 @@ export const ASSOCIATION_DOCUMENTS = {
   ),
   /** The validated request (load-association-request); read whole by plan-associations and apply-addons. */
   request: runDocument('request', associationRequest),
-  /** The whole plan (plan-associations): every item, refused entries, which role each association uses. */
+  /** The whole plan (plan-associations): every item, refused entries, undeclared associations. */
   plan: runDocument('plan', planDocument),
+  /**
+   * Which role each association of the cluster used at plan time (plan-associations, when roles
+   * may be deleted): what a batch reads, instead of the whole plan, for an association moved to
+   * a role its own document does not cover.
+   */
+  roleUsage: runDocument('role-usage', lazily(roleUsage)),
   /** One batch's slice of the request and the plan: all that prepare-association-batch and apply-association-batch read. */
   batch: (batch: number) => runDocument(`batch-${batch}`, batchDocument),
   /** One batch's item results (apply-association-batch). */

@@ -596,12 +596,12 @@ describe('associations workflow', () => {
     assert.equal(report.counts.created, 120);
     // load-association-request's guardrail check (the account comes from the function's ARN, not
     // from a lookup of its own role), then per batch one read for its guardrail recheck
-    // (prepare-association-batch) and one for its items' trust checks (apply-association-batch).
-    assert.equal(roleReadsSince(0), 1 + 3 * 2);
+    // (prepare-association-batch), whose answer apply-association-batch's trust checks use.
+    assert.equal(roleReadsSince(0), 1 + 3);
 
-    // An apply inspects the role of each existing association: once per batch as well, with the
-    // same GetRole, and never lists the policies of a role the entries name by ARN (it is not
-    // eks-pia's to reconcile).
+    // An apply of associations that already have the role their entries name decides without
+    // it, and never lists the policies of a role the entries name by ARN (it is not eks-pia's to
+    // reconcile): the role is read by the guardrail checks alone.
     const mark = sim.simulator.calls.length;
     const again = (await sim.run('associations', config('apply', entries))) as Report;
     assert.equal(again.counts.unchanged, 120);
@@ -609,9 +609,7 @@ describe('associations workflow', () => {
       .slice(mark)
       .filter((call) => call.operation === 'ListAttachedRolePolicies').length;
     assert.equal(listings, 0);
-    // load-association-request's guardrail check, then per batch one read for the recheck
-    // (prepare-association-batch) and one for the state (apply-association-batch).
-    assert.equal(roleReadsSince(mark), 1 + 3 * 2);
+    assert.equal(roleReadsSince(mark), 1 + 3);
   });
 
   it('has each batch read only its own batch document, one S3 read per batch', async () => {
@@ -662,6 +660,47 @@ describe('associations workflow', () => {
     assert.equal(gets, 1 + 1 + 3 * 2 + 3);
   });
 
+  it("reads the run's role usage, never the whole plan, for an association moved to another role after planning", async () => {
+    sim = await simulate(
+      world({
+        associations: `[{namespace: default, serviceAccount: web, roleArn: "arn:aws:iam::${ACCOUNT}:role/app-data-reader"}]`,
+      }),
+    );
+    const bucket = sim.simulator.state.world.buckets.find(
+      (candidate) => candidate.name === `eks-pia-configs-${ACCOUNT}`,
+    );
+    const association = sim.simulator.state.world.clusters[0]?.podIdentityAssociations[0];
+    assert.ok(bucket && association);
+    let task = '';
+    const batchReads: string[] = [];
+    bucket.objects = new Proxy(bucket.objects, {
+      get(target, key, receiver) {
+        if (
+          task.endsWith('-association-batch') &&
+          typeof key === 'string' &&
+          key.startsWith('runs/')
+        )
+          batchReads.push(key.replace(/^runs\/[^/]+\//, ''));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const report = (await sim.run(
+      'associations',
+      config('delete', '    - {namespace: default, serviceAccountName: web}'),
+      {
+        onTaskInvoked: (invoked) => {
+          // Someone moves the association to another role once the plan is written.
+          if (invoked === 'prepare-association-batch')
+            association.roleArn = `arn:aws:iam::${ACCOUNT}:role/other-reader`;
+          task = invoked;
+        },
+      },
+    )) as Report;
+    assert.equal(report.counts.deleted, 1);
+    assert.ok(batchReads.includes('role-usage.json'), batchReads.join(', '));
+    assert.equal(batchReads.includes('plan.json'), false, batchReads.join(', '));
+  });
+
   it('fails an item naming a managed policy that does not exist, and leaves no role behind', async () => {
     sim = await simulate(world());
     const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccesss';
@@ -678,6 +717,137 @@ describe('associations workflow', () => {
     const roles = sim.simulator.dump().roles.map((role) => role.name);
     assert.deepEqual(roles.sort(), ['app-data-reader', 'automation', 'other-reader']);
     assert.equal(sim.simulator.dump().clusters[0]?.podIdentityAssociations.length, 0);
+  });
+
+  it('creates a new role without reading it first, and a run interrupted right after CreateRole converges on rerun', async () => {
+    const roleNotFound = (run: SimulatedRun, mark = 0) =>
+      run.simulator.calls
+        .slice(mark)
+        .filter((call) => call.operation === 'GetRole' && call.status === 404).length;
+    const ownRole = (run: SimulatedRun) =>
+      run.simulator.dump().roles.find((role) => role.path === '/eks-pia/');
+    // Where CreateRole falls among the run's mutating calls, from a clean run of a twin world.
+    const twin = await simulate(world());
+    let createRoleAt: number;
+    let clean: ReturnType<typeof ownRole>;
+    try {
+      const report = (await twin.run('associations', config('apply', ENTRY_MANAGED))) as Report;
+      assert.equal(report.counts.created, 1);
+      assert.equal(roleNotFound(twin), 0, 'no GetRole answered 404 before the CreateRole');
+      const mutating = twin.simulator.calls.filter((call) => call.mutating);
+      createRoleAt = mutating.findIndex((call) => call.operation === 'CreateRole') + 1;
+      clean = ownRole(twin);
+    } finally {
+      await twin.close();
+    }
+    assert.ok(createRoleAt > 0 && clean !== undefined);
+
+    sim = await simulate(world());
+    sim.simulator.injectMutationFault({ nth: createRoleAt, mode: 'crash' });
+    await sim.run('associations', config('apply', ENTRY_MANAGED)).catch(() => undefined);
+    sim.simulator.injectMutationFault(undefined);
+    assert.deepEqual(ownRole(sim)?.attachedPolicies, [], 'the role was created, not finished');
+    assert.equal(sim.simulator.dump().clusters[0]?.podIdentityAssociations.length, 0);
+
+    const mark = sim.simulator.calls.length;
+    const rerun = (await sim.run('associations', config('apply', ENTRY_MANAGED))) as Report;
+    assert.equal(rerun.counts.created, 1);
+    // CreateRole met the role (EntityAlreadyExists), which its ownership tags let the run adopt
+    // and bring to the desired state.
+    const createRoles = sim.simulator.calls
+      .slice(mark)
+      .filter((call) => call.operation === 'CreateRole')
+      .map((call) => call.status);
+    assert.deepEqual(createRoles, [409]);
+    const role = ownRole(sim);
+    assert.deepEqual(role?.attachedPolicies, clean.attachedPolicies);
+    assert.deepEqual(role?.inlinePolicies, clean.inlinePolicies);
+    assert.deepEqual(role?.tags, clean.tags);
+    assert.equal(role?.permissionsBoundary, clean.permissionsBoundary);
+    const web = sim.simulator.dump().clusters[0]?.podIdentityAssociations[0];
+    assert.equal(web?.roleArn, `arn:aws:iam::${ACCOUNT}:role/eks-pia/${role?.name}`);
+    assert.equal(roleNotFound(sim), 0);
+  });
+
+  it("says in a dry run what CreateRole will meet, from one listing of the account's roles: a new role, eks-pia's own left by an interrupted run, another's", async () => {
+    const owner = (serviceAccount: string) =>
+      `{eks-pia/managed-by: eks-pia, eks-pia/cluster: demo, eks-pia/namespace: default, eks-pia/service-account: ${serviceAccount}}`;
+    sim = await simulate(
+      world({
+        extraRoles: [
+          `  - {name: leftover-role, path: /eks-pia/, assumeRolePolicyDocument: ${PODS_TRUST}, tags: ${owner('leftover')}}`,
+          `  - {name: taken-role, assumeRolePolicyDocument: ${PODS_TRUST}, tags: {team: other}}`,
+        ].join('\n'),
+      }),
+    );
+    const entries = ['fresh', 'leftover', 'taken']
+      .map(
+        (name) =>
+          `    - {namespace: default, serviceAccountName: ${name}, roleName: ${name}-role, permissionPolicyARNs: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]}`,
+      )
+      .join('\n');
+    const byAccount = (report: Report) =>
+      Object.fromEntries(
+        report.items.map((item) => [
+          item.serviceAccount,
+          item as Report['items'][number] & { steps?: string[] },
+        ]),
+      );
+    const iamReads = (mark: number) => {
+      const calls = sim?.simulator.calls.slice(mark) ?? [];
+      return {
+        notFound: calls.filter((call) => call.operation === 'GetRole' && call.status === 404)
+          .length,
+        listings: calls.filter((call) => call.operation === 'ListRoles').length,
+      };
+    };
+
+    const dry = byAccount(
+      (await sim.run('associations', {
+        ...(config('apply', entries) as object),
+        dryRun: true,
+      })) as Report,
+    );
+    assert.deepEqual(iamReads(0), { notFound: 0, listings: 1 });
+    assert.deepEqual(sim.mutatingSince(0), []);
+    assert.equal(dry.fresh?.result, 'created');
+    assert.match(dry.fresh?.steps?.[0] ?? '', /^create IAM role "fresh-role"/);
+    assert.equal(dry.leftover?.result, 'created');
+    assert.match(dry.leftover?.reason ?? '', /eks-pia created for it in an earlier run/);
+    assert.match(
+      dry.leftover?.steps?.[0] ?? '',
+      /^attach policy .*AmazonS3ReadOnlyAccess to IAM role "leftover-role"/,
+    );
+    assert.equal(dry.taken?.result, 'failed');
+    assert.match(
+      dry.taken?.reason ?? '',
+      /"taken-role" already exists and was not created by eks-pia/,
+    );
+
+    const mark = sim.simulator.calls.length;
+    const done = byAccount((await sim.run('associations', config('apply', entries))) as Report);
+    assert.deepEqual(iamReads(mark), { notFound: 0, listings: 0 });
+    for (const name of ['fresh', 'leftover', 'taken']) {
+      assert.equal(
+        done[name]?.result,
+        dry[name]?.result,
+        `${name}: the run did what its dry run said`,
+      );
+    }
+    assert.match(
+      done.taken?.reason ?? '',
+      /"taken-role" already exists and was not created by eks-pia/,
+    );
+    const roles = new Map(sim.simulator.dump().roles.map((role) => [role.name, role]));
+    assert.deepEqual(roles.get('leftover-role')?.attachedPolicies, [
+      'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+    ]);
+    assert.deepEqual(
+      roles.get('taken-role')?.attachedPolicies,
+      [],
+      "another's role is left as it is",
+    );
+    assert.deepEqual(roles.get('taken-role')?.tags, { team: 'other' });
   });
 
   it('lists associations for get, with eks-pia ownership', async () => {

@@ -5,6 +5,7 @@ import {
   batchRoleUsage,
   type EksctlStackFinding,
   ITEM_CONCURRENCY,
+  type PreparedRole,
 } from '../../core/associations/batch-check.ts';
 import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type {
@@ -20,6 +21,7 @@ import {
   type ItemOperation,
   needsKubernetes,
   roleNameToInspect,
+  roleToCreate,
 } from '../../core/associations/plan.ts';
 import {
   countResults,
@@ -31,9 +33,9 @@ import type { AssociationRequest } from '../../core/associations/request.ts';
 import type {
   BatchDocument,
   BatchRequest,
-  PlanDocument,
   PlanItem,
   RefusedEntry,
+  RoleUsage,
 } from '../../core/associations/run-plan.ts';
 import { asError, NamedError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
@@ -72,10 +74,10 @@ export interface ApplyAssociationBatchDeps {
    */
   loadBatch(sealed: BatchPreparation['document'], batch: number): Promise<BatchDocument>;
   /**
-   * The plan's whole `roleUsage`; read only when an association uses a role its batch document
-   * does not cover (it was moved to another role after planning).
+   * The run's whole role usage document; read only when an association uses a role its batch
+   * document does not cover (it was moved to another role after planning).
    */
-  loadRoleUsage(runId: string): Promise<PlanDocument['roleUsage']>;
+  loadRoleUsage(runId: string): Promise<RoleUsage>;
   describeAssociation(
     clusterName: string,
     associationId: string,
@@ -113,17 +115,21 @@ export async function applyAssociationBatch(
   const plan = await deps.loadBatch(input.prepared.document, input.batch);
   const { request, items } = plan;
   // Configs commonly name one shared role for many service accounts, and IAM's limits are
-  // account-wide: each role is read once for the batch. A read stays true for the batch because an
-  // item changes only a role created for its own service account, which no other item acts on.
-  const givenRoles = readOncePerKey(deps.getRoleTrust);
+  // account-wide: each role is read once for the batch, and not at all when
+  // prepare-association-batch's guardrail check has just read it. A read stays true for the batch
+  // because an item changes only a role created for its own service account, which no other item
+  // acts on.
+  const roleReads = readOncePerKey(deps.getRoleTrust);
+  const prepared = new Map(input.prepared.roles.map((role) => [role.name, role]));
   const stacks = input.prepared.eksctlStacks;
   const executor: ExecuteDeps = {
     ...deps.executor(request.clusterName),
     deleteEksctlStack: async (stackName, owner) => deleteStackStep(stacks, stackName, owner),
   };
   const roles: BatchRoles = {
-    given: givenRoles,
-    state: roleStateReader(givenRoles, readOncePerKey(deps.getRolePolicies)),
+    given: async (roleName) =>
+      prepared.get(roleName) ?? givenRole(roleName, await roleReads(roleName)),
+    state: roleStateReader(roleReads, readOncePerKey(deps.getRolePolicies)),
     usedElsewhere:
       batchRoleUsage(plan, () => deps.loadRoleUsage(input.runId)) ?? (async () => false),
     eksctlStack: async (namespace, serviceAccount) =>
@@ -237,7 +243,9 @@ async function processItem(
       };
     }
     lookupWarnings.push(...givenRole.warnings);
-    const roleName = roleNameToInspect({ operation, desired, existing });
+    const roleName =
+      roleNameToInspect({ operation, desired, existing }) ??
+      (dryRun ? foundRoleToCreate(plan, { operation, desired, existing }) : undefined);
     const role = roleName
       ? await roles.state(roleName, decisionReadsRolePolicies(operation, desired))
       : undefined;
@@ -284,12 +292,38 @@ async function processItem(
   return withWarnings(itemResult(decision, { dryRun: false, outcome }), lookupWarnings);
 }
 
-type GivenRoleReader = ApplyAssociationBatchDeps['getRoleTrust'];
+/**
+ * The role a dry run's create would make, when plan-associations found a role of that name in the
+ * account: the run's CreateRole would meet it (see roleToCreate), so the dry run reads it to say
+ * whether it would be adopted or refused.
+ */
+function foundRoleToCreate(
+  plan: BatchDocument,
+  item: Parameters<typeof roleToCreate>[0],
+): string | undefined {
+  const name = roleToCreate(item);
+  return name !== undefined && plan.rolesFound?.includes(name) ? name : undefined;
+}
 
-/** The batch's role reads, each role read once (see {@link readOncePerRole}). */
+type RoleReader = ApplyAssociationBatchDeps['getRoleTrust'];
+
+/** What {@link checkGivenRole} judges a role by, from the role as read. */
+function givenRole(name: string, role: Awaited<ReturnType<RoleReader>>): PreparedRole {
+  return {
+    name,
+    exists: role !== undefined,
+    missingTrustActions:
+      role === undefined ? [] : podIdentityTrustStatus(role.trustPolicy).missingActions,
+  };
+}
+
+/** The batch's role reads, each role read at most once. */
 interface BatchRoles {
-  /** Roles given by ARN: their tags for the guardrails, their trust for the item checks. */
-  given: GivenRoleReader;
+  /**
+   * A role given by ARN, as the item checks judge it: as prepare-association-batch read it for
+   * the guardrails, else read here.
+   */
+  given(roleName: string): Promise<PreparedRole>;
   /** The roles the items' decisions inspect; their policies only when asked for. */
   state(roleName: string, withPolicies: boolean): Promise<ExistingRole | undefined>;
   /** Whether an association other than `self` uses the role (`roleUsedElsewhere`). */
@@ -302,18 +336,18 @@ interface BatchRoles {
 }
 
 /**
- * The role a decision inspects, from the batch's one GetRole of it (shared with the guardrails and
- * the given-role checks: a role many entries name is read once per batch), and its policies, listed
+ * The role a decision inspects, from the batch's one GetRole of it (shared with the given-role
+ * checks that prepare-association-batch did not answer), and its policies, listed
  * once per batch and only for a decision that compares them (`decisionReadsRolePolicies`): a role
  * the entry names by ARN is never reconciled, so what it grants is not this batch's to read. The
  * policies of a role not read are left empty, which no decision then looks at.
  */
 function roleStateReader(
-  given: GivenRoleReader,
+  read: RoleReader,
   policies: ApplyAssociationBatchDeps['getRolePolicies'],
 ): BatchRoles['state'] {
   return async (roleName, withPolicies) => {
-    const role = await given(roleName);
+    const role = await read(roleName);
     if (!role) return undefined;
     if (!withPolicies) return { ...role, attachedPolicyArns: [], inlinePolicies: [] };
     const listed = await policies(role.name);
@@ -332,7 +366,7 @@ async function checkGivenRole(
   desired: DesiredAssociation | undefined,
   existing: ExistingAssociation | undefined,
   account: string,
-  readRole: GivenRoleReader,
+  readRole: BatchRoles['given'],
 ): Promise<{ missing?: string; warnings: string[] }> {
   if (desired?.role.kind !== 'existing') return { warnings: [] };
   if (existing && namesSameRole(existing.roleArn, desired.role.roleArn)) return { warnings: [] };
@@ -340,19 +374,18 @@ async function checkGivenRole(
   // Another account's role is EKS's to refuse ("Cross-account pass role is not allowed").
   if (!arn || arn.account !== account) return { warnings: [] };
   const role = await readRole(arn.name);
-  if (!role) {
+  if (!role.exists) {
     return {
       missing: `IAM role ${desired.role.roleArn} does not exist; create it with a trust policy for pods.eks.amazonaws.com, or fix roleARN`,
       warnings: [],
     };
   }
-  const trust = podIdentityTrustStatus(role.trustPolicy);
-  return trust.present
+  return role.missingTrustActions.length === 0
     ? { warnings: [] }
     : {
         missing:
           `IAM role ${desired.role.roleArn} does not trust pods.eks.amazonaws.com ` +
-          `(its trust policy allows no ${trust.missingActions.join(' or ')} to that service), so EKS ` +
+          `(its trust policy allows no ${role.missingTrustActions.join(' or ')} to that service), so EKS ` +
           'refuses it; add a statement allowing sts:AssumeRole and sts:TagSession to the service ' +
           'principal pods.eks.amazonaws.com, or name a role that has one',
         warnings: [],

@@ -25,7 +25,7 @@ export const descriptor: ContractDescriptor = {
   worstCase: {
     sequentialCalls: 80,
     waitSeconds: 125,
-    why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (GetRole, CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Waits on EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
+    why: "50 items on 5 lanes: 10 items per lane, each about 7 requests (CreateRole, PutRolePolicy, AttachRolePolicy, TagRole, the association, the service account; GetRole and the policy listings of a role it adopts or reconciles), plus the plan and results; one throttled; the role-visibility retry of a new role (16 attempts, about 125 s). Waits on EKS operations (functions/aws/polling.ts) end 30 s before this timeout, so an operation slower than that fails its item with 'run again' (a rerun waits for it to settle) instead of killing the invocation.",
   },
   sharedRole: 'AssociationsKubernetes',
   kubernetesApi: true,

@@ -23,7 +23,11 @@ import { NamedError } from '../../core/errors.ts';
 import { SERVICE_ACCOUNT_CREATED_TAG } from '../../core/naming.ts';
 
 export interface ExecuteDeps {
-  createManagedRole(role: ManagedRole): Promise<{ arn: string }>;
+  /**
+   * Creates the role, or (`created: false`) adopts a role of that name an earlier run made for the
+   * association and reconciles it; fails on a role of that name that is not eks-pia's for it.
+   */
+  createManagedRole(role: ManagedRole): Promise<{ arn: string; created: boolean }>;
   reconcileRole(roleName: string, changes: RoleChanges): Promise<void>;
   deleteRole(roleName: string): Promise<void>;
   /**
@@ -92,8 +96,10 @@ export async function executeItem(decision: ItemDecision, deps: ExecuteDeps): Pr
   const createRole = changes.createRole;
   if (createRole) {
     const done = await step('create-role', async () => {
-      outcome.roleArn = (await deps.createManagedRole(createRole)).arn;
-      outcome.roleCreated = true;
+      const made = await deps.createManagedRole(createRole);
+      outcome.roleArn = made.arn;
+      // An adopted role is not rolled back: like any role of an earlier run, the next run uses it.
+      outcome.roleCreated = made.created;
     });
     if (!done) return outcome;
   }

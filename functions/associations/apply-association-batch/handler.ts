@@ -12,8 +12,7 @@ export const handler = defineTask('apply-association-batch', { input, output }, 
   const apiFor = kubernetesApiPerCluster();
   return applyAssociationBatch(event, {
     loadBatch: (sealed, batch) => getSealedDocument(sealed, ASSOCIATION_DOCUMENTS.batch(batch)),
-    loadRoleUsage: async (runId) =>
-      (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
+    loadRoleUsage: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.roleUsage),
     describeAssociation,
     getRoleTrust,
     getRolePolicies,

@@ -19,8 +19,8 @@ export const output = z.object({
 export const descriptor: ContractDescriptor = {
   timeoutSeconds: 900,
   worstCase: {
-    sequentialCalls: 690,
-    why: 'As get-associations (50 list pages and 625 describes on the longest lane at 5,000 associations), plus reading the request and writing the plan; one throttled.',
+    sequentialCalls: 696,
+    why: 'As get-associations (50 list pages and 625 describes on the longest lane at 5,000 associations), plus reading the request and writing the plan and the role usage; a dry run that creates roles lists the account’s roles (at most 5 pages of 1,000); one throttled.',
   },
   awsCalls: [
     'cloudformation:DescribeStacks',
@@ -30,6 +30,7 @@ export const descriptor: ContractDescriptor = {
     'iam:GetRolePolicy',
     'iam:ListAttachedRolePolicies',
     'iam:ListRolePolicies',
+    'iam:ListRoles',
     's3:GetObject',
     's3:PutObject',
   ],
@@ -37,6 +38,7 @@ export const descriptor: ContractDescriptor = {
     'run-documents:read-write',
     'read-associations',
     'read-roles',
+    'list-role-names',
     'describe-eksctl-role-stacks',
   ],
 };

@@ -1,5 +1,5 @@
 import { describeAssociations, listAssociations } from '../../aws/eks-associations.ts';
-import { getRoleState } from '../../aws/iam.ts';
+import { getRoleState, listRoleNamesUnder } from '../../aws/iam.ts';
 import { defineTask } from '../../aws/lambda.ts';
 import { getRunDocument, putRunDocument } from '../../aws/run-store.ts';
 import { findEksctlRoleStack } from '../../aws/stacks.ts';
@@ -14,7 +14,9 @@ export const handler = defineTask('plan-associations', { input, output }, (event
     describeAll: describeAssociations,
     getRoleState,
     findEksctlRoleStack,
+    listRoleNames: () => listRoleNamesUnder('/'),
     savePlan: (runId, plan) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.plan, plan),
+    saveRoleUsage: (runId, usage) => putRunDocument(runId, ASSOCIATION_DOCUMENTS.roleUsage, usage),
     saveBatch: (runId, document) =>
       putRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(document.batch), document),
   }),

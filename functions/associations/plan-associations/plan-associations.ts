@@ -20,6 +20,8 @@ import {
   type PlanDocument,
   type PlanItem,
   type RefusedEntry,
+  type RoleUsage,
+  rolesToCreate,
   type UndeclaredAssociation,
 } from '../../core/associations/run-plan.ts';
 import type { FindEksctlRoleStack } from '../../core/eksctl-stacks.ts';
@@ -54,7 +56,13 @@ export interface PlanDeps {
   getRoleState(roleName: string): Promise<ExistingRole | undefined>;
   /** eksctl's role stack of an association, which changes what update and delete may do. */
   findEksctlRoleStack: FindEksctlRoleStack;
+  /**
+   * The name of every role of the account. IAM names are unique whatever the path, so a role of
+   * another path blocks a CreateRole as surely as one eks-pia made.
+   */
+  listRoleNames(): Promise<string[]>;
   savePlan(runId: string, plan: PlanDocument): Promise<string>;
+  saveRoleUsage(runId: string, usage: RoleUsage): Promise<string>;
   saveBatch(runId: string, document: BatchDocument): Promise<string>;
 }
 
@@ -96,7 +104,7 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
   }));
 
   const rolesMayBeDeleted = request.operation === 'delete' || request.prune;
-  let roleUsage: PlanDocument['roleUsage'];
+  let roleUsage: RoleUsage | undefined;
   let refused: RefusedEntry[] = [];
   if (request.operation === 'update') {
     const ids = items.flatMap((item) =>
@@ -161,17 +169,26 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     batchSize: BATCH_SIZE,
     items,
     ...(undeclared !== undefined ? { undeclared } : {}),
-    roleUsage,
     ...(refused.length > 0 ? { refused } : {}),
   };
-  await deps.savePlan(runId, plan);
-  const planTimeRoles = new Map(
-    (everyAssociation ?? []).map((association) => [association.associationId, association.roleArn]),
-  );
+  await Promise.all([
+    deps.savePlan(runId, plan),
+    roleUsage === undefined ? undefined : deps.saveRoleUsage(runId, roleUsage),
+  ]);
+  const planned = {
+    roleUsage,
+    roles: new Map(
+      (everyAssociation ?? []).map((association) => [
+        association.associationId,
+        association.roleArn,
+      ]),
+    ),
+    accountRoles: await accountRolesForDryRun(request, items, deps),
+  };
   const batches = Array.from({ length: Math.ceil(items.length / BATCH_SIZE) }, (_, index) => index);
   await pMap(
     batches,
-    (batch) => deps.saveBatch(runId, batchDocument(request, plan, batch, planTimeRoles)),
+    (batch) => deps.saveBatch(runId, batchDocument(request, plan, batch, planned)),
     { concurrency: SAVE_CONCURRENCY },
   );
   return {
@@ -187,6 +204,22 @@ export async function planAssociations(runId: string, deps: PlanDeps): Promise<P
     },
     ...(undeclared !== undefined ? { undeclared: undeclared.length } : {}),
   };
+}
+
+/**
+ * A dry run's view of the roles its creates would make (see roleToCreate): the names of the
+ * account's roles, lower-cased as IAM compares them, from one listing of the account, rather than
+ * a GetRole per new role that would mostly answer 404. Undefined for a run (its CreateRole tells),
+ * and when no entry would create a role.
+ */
+async function accountRolesForDryRun(
+  request: AssociationRequest,
+  items: readonly PlanItem[],
+  deps: PlanDeps,
+): Promise<Set<string> | undefined> {
+  if (!request.dryRun) return undefined;
+  if (rolesToCreate(items, request.operation, request.entries).length === 0) return undefined;
+  return new Set((await deps.listRoleNames()).map((name) => name.toLowerCase()));
 }
 
 /**

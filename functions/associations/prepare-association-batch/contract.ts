@@ -10,9 +10,11 @@ export const input = z.looseObject({
 
 /**
  * What the check hands apply-association-batch through the workflow's state: the run store's seal
- * of the document it checked, and eksctl's role stacks of the batch's associations (`failure`: the
+ * of the document it checked, eksctl's role stacks of the batch's associations (`failure`: the
  * stack could not be looked up, or, when `stackName` is set, not deleted; for a delete, what
- * decided whether the stack is deleted: `notOwned`, `roleArn`, `roleInUseElsewhere`).
+ * decided whether the stack is deleted: `notOwned`, `roleArn`, `roleInUseElsewhere`), and the
+ * roles the entries name by roleARN as the guardrail check read them (PreparedRole in
+ * functions/core/associations/batch-check.ts).
  */
 export const output = z.object({
   document: sealedDocument(),
@@ -28,6 +30,13 @@ export const output = z.object({
       failure: z.optional(requiredText()),
     }),
   ),
+  roles: z.array(
+    z.object({
+      name: requiredText(),
+      exists: z.boolean(),
+      missingTrustActions: z.array(requiredText()),
+    }),
+  ),
 });
 
 /** Read by infra, the runner and the README: AWS calls, grants, timeout, shared role, VPC need. */
@@ -35,7 +44,7 @@ export const descriptor: ContractDescriptor = {
   timeoutSeconds: 600,
   worstCase: {
     sequentialCalls: 85,
-    why: "A delete batch is the longest: the batch document (and the plan's role usage), then 50 items on 5 lanes, each of a lane's 10 items up to two DescribeStacks, DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack, a DescribeStacks poll); one throttled. A create, update or apply batch reads less: the guardrails' GetRole, GetPolicy and GetPolicyVersion on 5 lanes, and, for an update or apply of an association that exists, its DescribePodIdentityAssociation and its role's GetRole, then the two DescribeStacks only when the entry would give the association another role or names none. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
+    why: "A delete batch is the longest: the batch document (and the run's role usage document), then 50 items on 5 lanes, each of a lane's 10 items up to two DescribeStacks, DescribePodIdentityAssociation, GetRole and the stack's deletion (DescribeStacks, UpdateTerminationProtection, DeleteStack, a DescribeStacks poll); one throttled. A create, update or apply batch reads less: the guardrails' GetRole, GetPolicy and GetPolicyVersion on 5 lanes, and, for an update or apply of an association that exists, its DescribePodIdentityAssociation and its role's GetRole, then the two DescribeStacks only when the entry would give the association another role or names none. The wait for DELETE_COMPLETE (functions/aws/polling.ts) ends 30 s before this timeout, so a slower deletion fails its item with 'run again' instead of killing the invocation.",
   },
   awsCalls: [
     'cloudformation:DeleteStack',

@@ -13,8 +13,7 @@ export const handler = defineTask('prepare-association-batch', { input, output }
     guardrails: guardrailsFromEnv(process.env),
     policyDocument: getPolicyDocument,
     loadBatch: (runId, batch) => getAndSealRunDocument(runId, ASSOCIATION_DOCUMENTS.batch(batch)),
-    loadRoleUsage: async (runId) =>
-      (await getRunDocument(runId, ASSOCIATION_DOCUMENTS.plan)).roleUsage,
+    loadRoleUsage: (runId) => getRunDocument(runId, ASSOCIATION_DOCUMENTS.roleUsage),
     getRoleTrust,
     describeAssociation,
     findEksctlRoleStack,

@@ -5,11 +5,13 @@
  */
 import pMap from 'p-map';
 import type { SealedDocument } from '../../aws/run-store.ts';
+import { parseRoleArn } from '../../core/arn.ts';
 import {
   type BatchPreparation,
   batchRoleUsage,
   type EksctlStackFinding,
   ITEM_CONCURRENCY,
+  type PreparedRole,
   RunDocumentTamperedError,
 } from '../../core/associations/batch-check.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
@@ -18,6 +20,7 @@ import {
   type GuardrailReaders,
   type GuardrailSettings,
   lookUpForGuardrails,
+  rolesToLookUp,
   settleCurrentRoleConditions,
 } from '../../core/associations/guardrails.ts';
 import {
@@ -26,7 +29,7 @@ import {
   roleRemoval,
 } from '../../core/associations/plan.ts';
 import type { AssociationRequest } from '../../core/associations/request.ts';
-import type { BatchDocument, PlanDocument, PlanItem } from '../../core/associations/run-plan.ts';
+import type { BatchDocument, PlanItem, RoleUsage } from '../../core/associations/run-plan.ts';
 import { issueLine } from '../../core/config/index.ts';
 import {
   type EksctlRoleStack,
@@ -35,6 +38,7 @@ import {
 } from '../../core/eksctl-stacks.ts';
 import { asError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
+import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
 
 export interface PrepareAssociationBatchInput {
   runId: string;
@@ -48,7 +52,9 @@ export interface PrepareAssociationBatchInput {
   operation: AssociationRequest['operation'];
 }
 
-type RoleReader = (roleName: string) => Promise<Pick<ExistingRole, 'name' | 'tags'> | undefined>;
+type RoleReader = (
+  roleName: string,
+) => Promise<Pick<ExistingRole, 'name' | 'tags' | 'trustPolicy'> | undefined>;
 
 /** The batch cluster's association of an id, as EKS describes it, or undefined when there is none. */
 type AssociationReader = (associationId: string) => Promise<ExistingAssociation | undefined>;
@@ -63,9 +69,9 @@ export interface PrepareAssociationBatchDeps {
     runId: string,
     batch: number,
   ): Promise<{ value: BatchDocument; sealed: SealedDocument }>;
-  /** The plan's whole `roleUsage` (see batchRoleUsage). */
-  loadRoleUsage(runId: string): Promise<PlanDocument['roleUsage']>;
-  /** A role's name and tags (and more), or undefined when there is no such role. */
+  /** The run's whole role usage document (see batchRoleUsage). */
+  loadRoleUsage(runId: string): Promise<RoleUsage>;
+  /** A role's name, tags and trust policy (and more), or undefined when there is no such role. */
   getRoleTrust: RoleReader;
   describeAssociation(
     clusterName: string,
@@ -99,8 +105,9 @@ export async function prepareAssociationBatch(
   const mismatch = stateMismatch(input, document);
   if (mismatch !== undefined)
     throw new RunDocumentTamperedError(input.runId, input.batch, { mismatch });
-  // One GetRole per role and one describe per association for the batch: the guardrails' tags
-  // and current roles, whether a stack matters, and the deletes' ownership checks.
+  // One GetRole per role and one describe per association for the batch: the guardrails' tags and
+  // current roles, whether a stack matters, the deletes' ownership checks, and the trust of the
+  // roles entries name, which apply-association-batch then does not read again.
   const roles = readOncePerKey(deps.getRoleTrust);
   const associations = readOncePerKey((associationId) =>
     deps.describeAssociation(input.clusterName, associationId),
@@ -116,7 +123,34 @@ export async function prepareAssociationBatch(
   return {
     document: sealed,
     eksctlStacks: findings.filter((finding) => finding !== undefined),
+    roles: await givenRoles(document, deps.guardrails, roles),
   };
+}
+
+/**
+ * The roles the batch's entries name by roleARN that the guardrail check just read, as
+ * apply-association-batch checks them before passing one to EKS (see PreparedRole); each was read
+ * once already, so this reads nothing.
+ */
+async function givenRoles(
+  document: BatchDocument,
+  guardrails: GuardrailSettings,
+  roles: RoleReader,
+): Promise<PreparedRole[]> {
+  const checked = new Set(rolesToLookUp(document.request, guardrails));
+  const named = document.request.entries.flatMap((entry) =>
+    entry.role.kind === 'existing' && checked.has(entry.role.roleArn) ? [entry.role.roleArn] : [],
+  );
+  const names = [...new Set(named.flatMap((arn) => parseRoleArn(arn)?.name ?? []))];
+  return pMap(names, async (name) => {
+    const role = await roles(name);
+    return {
+      name,
+      exists: role !== undefined,
+      missingTrustActions:
+        role === undefined ? [] : podIdentityTrustStatus(role.trustPolicy).missingActions,
+    };
+  });
 }
 
 /** What the batch document says that the workflow's state says otherwise, if anything. */

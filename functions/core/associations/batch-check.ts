@@ -8,7 +8,7 @@
 import { NamedError } from '../errors.ts';
 import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../run-documents.ts';
 import { roleUsageKey, roleUsedElsewhere } from './plan.ts';
-import type { BatchDocument, PlanDocument } from './run-plan.ts';
+import type { BatchDocument, RoleUsage } from './run-plan.ts';
 
 /**
  * Items of one batch handled at once, by each of its tasks. IAM's account-wide rate limits are the
@@ -37,11 +37,28 @@ export interface EksctlStackFinding {
   failure?: string | undefined;
 }
 
+/**
+ * A role an entry of the batch names by roleARN, as prepare-association-batch's guardrail check
+ * read it (GetRole) right before apply-association-batch: whether IAM has it, and which actions
+ * its trust lacks for pods.eks.amazonaws.com. apply-association-batch checks the role it passes
+ * to EKS by this (checkGivenRole) instead of reading it again; a role the check did not read
+ * (one the guardrails allow by its ARN alone) it reads itself.
+ */
+export interface PreparedRole {
+  /** The role's name as the entry's roleARN gives it. */
+  name: string;
+  exists: boolean;
+  /** sts:AssumeRole and sts:TagSession, those its trust does not allow pods.eks.amazonaws.com. */
+  missingTrustActions: string[];
+}
+
 /** What prepare-association-batch hands apply-association-batch through the workflow's state. */
 export interface BatchPreparation {
   /** The run store's seal of the document checked: only that document is carried out. */
   document: { location: string; sha256: string };
   eksctlStacks: EksctlStackFinding[];
+  /** At most one per entry of the batch, so the state stays small. */
+  roles: PreparedRole[];
 }
 
 /**
@@ -78,26 +95,24 @@ export class RunDocumentTamperedError extends NamedError {
 
 /**
  * Whether an association other than `self` uses a role, from the batch document's share of the
- * plan's role usage, or (a role it does not cover: the association was moved to another role after
- * planning) from the plan's whole `roleUsage`, read at most once. Undefined when the plan keeps no
- * role usage (nothing of the run deletes roles).
+ * run's role usage, or (a role it does not cover: the association was moved to another role after
+ * planning) from the run's whole role usage document, read at most once. Undefined when the run
+ * keeps no role usage (nothing of the run deletes roles).
  */
 export function batchRoleUsage(
   document: BatchDocument,
-  loadRoleUsage: () => Promise<PlanDocument['roleUsage']>,
+  loadRoleUsage: () => Promise<RoleUsage>,
 ):
   | ((roleArn: string, self: { namespace: string; serviceAccount: string }) => Promise<boolean>)
   | undefined {
   const usage = document.roleUsage;
   if (usage === undefined) return undefined;
   const covered = new Set(usage.roles);
-  let whole: Promise<PlanDocument['roleUsage']> | undefined;
+  let whole: Promise<RoleUsage> | undefined;
   return async (roleArn, self) => {
     if (covered.has(roleUsageKey(roleArn)))
       return roleUsedElsewhere(roleArn, usage.associations, self);
     whole ??= loadRoleUsage();
-    const all = await whole;
-    // No usage to go by: keep the role rather than delete it from under someone.
-    return all === undefined ? true : roleUsedElsewhere(roleArn, all, self);
+    return roleUsedElsewhere(roleArn, await whole, self);
   };
 }

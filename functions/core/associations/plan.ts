@@ -57,7 +57,8 @@ interface LiveState {
   existing?: ExistingAssociation | undefined;
   /**
    * The role `roleNameToInspect` names, when it exists; its policies only when
-   * `decisionReadsRolePolicies` says the decision reads them.
+   * `decisionReadsRolePolicies` says the decision reads them. For a dry run, also the role
+   * `roleToCreate` names, when it exists: a run does not read that one (see `roleToCreate`).
    */
   role?: ExistingRole | undefined;
   /** Another association of the cluster uses the role (`roleUsedElsewhere`). */
@@ -577,7 +578,12 @@ function addonOwned(
   );
 }
 
-/** Create (or apply) an association that does not exist yet. */
+/**
+ * Create (or apply) an association that does not exist yet. Without `state.role` (a run never
+ * reads the role it is about to create: see `roleToCreate`) the role is created, and CreateRole
+ * adopts a role of that name that eks-pia made for this association, or fails the item on one
+ * that it did not; a dry run passes the role it found, so it reports which of these will happen.
+ */
 function decideAbsent(state: Extract<ItemState, { desired: DesiredAssociation }>): ItemDecision {
   const { desired, clusterName } = state;
   const id = idOf(desired.namespace, desired.serviceAccount);
@@ -1078,21 +1084,49 @@ export function decideItem(state: ItemState): ItemDecision {
 // ---------------------------------------------------------------------------------------------
 // What to look up before deciding
 
-/**
- * The role whose state the decision needs: the one the association uses; else the role the
- * entry would create; else, for a delete, the name eks-pia would have given it (to clean up
- * after an interrupted run). Undefined when no role matters (a create naming an existing role).
- */
-export function roleNameToInspect(input: {
+interface RoleLookupInput {
   operation: ItemOperation;
   desired?: DesiredAssociation | undefined;
   existing?: ExistingAssociation | undefined;
-}): string | undefined {
-  if (input.existing !== undefined) return parseRoleArn(input.existing.roleArn)?.name;
-  const desired = input.desired;
-  if (desired === undefined) return undefined;
-  if (desired.role.kind === 'managed') return desired.role.role.roleName;
-  return input.operation === 'delete' ? desired.managedRoleName : undefined;
+}
+
+/**
+ * The role whose state the decision needs: the one the association uses, unless the entry names
+ * that very role by roleARN (create, update and apply then decide the same whatever the role:
+ * they neither reconcile nor swap it); else, for a delete, the role the entry would have had
+ * eks-pia create (to clean up after an interrupted run). Undefined when no role matters: a
+ * create naming an existing role, an update of an association that does not exist, and the role
+ * a create is about to make (see {@link roleToCreate}).
+ */
+export function roleNameToInspect(input: RoleLookupInput): string | undefined {
+  const { desired, existing } = input;
+  if (existing !== undefined) {
+    const removal = input.operation === 'delete' || input.operation === 'prune';
+    if (
+      !removal &&
+      desired?.role.kind === 'existing' &&
+      sameRoleArn(desired.role.roleArn, existing.roleArn)
+    ) {
+      return undefined;
+    }
+    return parseRoleArn(existing.roleArn)?.name;
+  }
+  if (desired === undefined || input.operation !== 'delete') return undefined;
+  return desired.role.kind === 'managed' ? desired.role.role.roleName : desired.managedRoleName;
+}
+
+/**
+ * The role a create or apply of an association that does not exist would make. A run does not
+ * read it first: for a new role that read is a 404 per entry, and CreateRole tells the rest
+ * (EntityAlreadyExists: the role is adopted and reconciled when its ownership tags say eks-pia
+ * made it for this association, as an interrupted run leaves it; the item fails otherwise). A
+ * dry run creates nothing, so to say which of these will happen it reads the roles of this name
+ * that plan-associations found in the account (`BatchDocument.rolesFound`).
+ */
+export function roleToCreate(input: RoleLookupInput): string | undefined {
+  if (input.existing !== undefined) return undefined;
+  if (input.operation !== 'create' && input.operation !== 'apply') return undefined;
+  return input.desired?.role.kind === 'managed' ? input.desired.role.role.roleName : undefined;
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * The associations workflow's plan as the run store keeps it: the whole plan (plan-associations
- * writes it, the report reads it) and each batch's document (all that prepare-association-batch
- * and apply-association-batch read).
+ * writes it, the report reads it), the run's role usage, and each batch's document (all that
+ * prepare-association-batch and apply-association-batch read, but for the role usage of an
+ * association moved to another role after planning).
  * Tasks of the workflow share these shapes, so they live here rather than in one task.
  */
 import { namedErrorClass } from '../errors.ts';
 import type { DesiredAssociation } from './desired.ts';
 import type { ExistingAssociation } from './existing.ts';
-import { roleUsageKey } from './plan.ts';
+import { roleToCreate, roleUsageKey } from './plan.ts';
 import type { AssociationRequest } from './request.ts';
 
 /** An item of the run: a config entry (by index into the request), or an association to prune. */
@@ -54,9 +55,14 @@ export interface PlanDocument {
    * is listed here and no entry is changed.
    */
   refused?: RefusedEntry[] | undefined;
-  /** Which role each association of the cluster uses; present when roles may be deleted. */
-  roleUsage?: Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[] | undefined;
 }
+
+/**
+ * Which role each association of the cluster used at plan time: its own run document
+ * (`role-usage`), written with the plan when roles may be deleted, so that a batch needing more
+ * of it than its document holds reads it without the whole plan.
+ */
+export type RoleUsage = Pick<ExistingAssociation, 'namespace' | 'serviceAccount' | 'roleArn'>[];
 
 /**
  * The request as one batch needs it: everything but the entries, and of those only the batch's.
@@ -87,9 +93,15 @@ export interface BatchDocument {
    * Present when roles may be deleted: which associations used, at plan time, the roles the
    * batch's associations used then (`roles`, by {@link roleUsageKey}), at most two per role, which
    * is all `roleUsedElsewhere` needs to answer. A role not listed (the association was moved to
-   * another role meanwhile) is looked up in the plan's whole `roleUsage`.
+   * another role meanwhile) is looked up in the run's whole {@link RoleUsage}.
    */
-  roleUsage?: { roles: string[]; associations: NonNullable<PlanDocument['roleUsage']> } | undefined;
+  roleUsage?: { roles: string[]; associations: RoleUsage } | undefined;
+  /**
+   * A dry run's: of the roles the batch's creates would make (`roleToCreate`), those the account
+   * had when plan-associations listed its roles, which the dry run reads to tell what CreateRole
+   * would meet. Absent when the plan listed none (a run, or no role to create).
+   */
+  rolesFound?: string[] | undefined;
 }
 
 /** A plan and its request that do not belong together: one of the run's documents was changed. */
@@ -104,7 +116,14 @@ export function batchDocument(
   request: AssociationRequest,
   plan: PlanDocument,
   batch: number,
-  planTimeRoles: ReadonlyMap<string, string>,
+  planned: {
+    /** The run's role usage, when roles may be deleted. */
+    roleUsage: RoleUsage | undefined;
+    /** The role of each association at plan time, by association id. */
+    roles: ReadonlyMap<string, string>;
+    /** A dry run's: the names of the account's roles (lower case), when the plan listed them. */
+    accountRoles: ReadonlySet<string> | undefined;
+  },
 ): BatchDocument {
   const {
     entries: _entries,
@@ -113,9 +132,9 @@ export function batchDocument(
     currentRoleConditions: _conditions,
     ...header
   } = request;
-  const planned = plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
+  const slice = plan.items.slice(batch * plan.batchSize, (batch + 1) * plan.batchSize);
   const entries: DesiredAssociation[] = [];
-  const items = planned.map((item): PlanItem => {
+  const items = slice.map((item): PlanItem => {
     if (item.kind !== 'entry') return item;
     const entry = request.entries[item.entryIndex];
     if (entry === undefined) {
@@ -126,21 +145,45 @@ export function batchDocument(
     entries.push(entry);
     return { ...item, entryIndex: entries.length - 1 };
   });
+  const { roleUsage, roles, accountRoles } = planned;
   return {
     batch,
     request: { ...header, entries },
     items,
     ...(plan.refused !== undefined ? { refused: plan.refused } : {}),
-    ...(plan.roleUsage !== undefined
-      ? { roleUsage: batchRoleUsage(planned, plan.roleUsage, planTimeRoles) }
+    ...(roleUsage !== undefined ? { roleUsage: batchRoleUsage(slice, roleUsage, roles) } : {}),
+    ...(accountRoles !== undefined
+      ? {
+          // IAM role names are unique regardless of case.
+          rolesFound: rolesToCreate(items, request.operation, entries)
+            .filter((name) => accountRoles.has(name.toLowerCase()))
+            .sort(),
+        }
       : {}),
   };
+}
+
+/**
+ * The roles that `items` (entries of `entries`) would have a create or apply make, each once (see
+ * roleToCreate): none for an association the plan found.
+ */
+export function rolesToCreate(
+  items: readonly PlanItem[],
+  operation: AssociationRequest['operation'],
+  entries: readonly DesiredAssociation[],
+): string[] {
+  if (operation === 'get') return [];
+  const names = items.flatMap((item) => {
+    if (item.kind !== 'entry' || item.associationId !== undefined) return [];
+    return roleToCreate({ operation, desired: entries[item.entryIndex] }) ?? [];
+  });
+  return [...new Set(names)];
 }
 
 /** See {@link BatchDocument.roleUsage}. */
 function batchRoleUsage(
   planned: readonly PlanItem[],
-  roleUsage: NonNullable<PlanDocument['roleUsage']>,
+  roleUsage: RoleUsage,
   planTimeRoles: ReadonlyMap<string, string>,
 ): NonNullable<BatchDocument['roleUsage']> {
   const roles = new Set(

@@ -149,6 +149,8 @@ async function planUpdate(
       return 'plan';
     },
     saveBatch: async () => 'batch',
+    saveRoleUsage: async () => 'role-usage',
+    listRoleNames: async () => assert.fail('a real update lists no role names'),
   };
   await planAssociations('r-1', deps);
   return { lookedUp: lookedUp.sort(), refused: plan?.refused ?? [] };

@@ -15,6 +15,7 @@ import {
   roleChangeSteps,
   roleChanges,
   roleNameToInspect,
+  roleToCreate,
   roleUsedElsewhere,
   sessionPoliciesEqual,
 } from '../../../functions/core/associations/plan.ts';
@@ -1428,12 +1429,8 @@ describe('roleChanges', () => {
 });
 
 describe('what a decision needs looked up', () => {
-  it("inspects the association's role, else the role to create, else (delete) the name eks-pia would use", () => {
+  it("inspects the association's role, else (delete) the name eks-pia would use", () => {
     assert.equal(roleNameToInspect({ operation: 'update', existing: association() }), 'app-role');
-    assert.equal(
-      roleNameToInspect({ operation: 'create', desired: managed.desired }),
-      managed.spec.roleName,
-    );
     assert.equal(
       roleNameToInspect({ operation: 'create', desired: desired({ roleARN: USER_ROLE }) }),
       undefined,
@@ -1442,6 +1439,52 @@ describe('what a decision needs looked up', () => {
       roleNameToInspect({ operation: 'delete', desired: desired() }),
       managed.spec.roleName,
     );
+  });
+
+  it('never inspects the role a create or apply is about to make: CreateRole tells, and only a dry run reads it (roleToCreate)', () => {
+    for (const operation of ['create', 'apply'] as const) {
+      assert.equal(roleNameToInspect({ operation, desired: managed.desired }), undefined);
+      assert.equal(roleToCreate({ operation, desired: managed.desired }), managed.spec.roleName);
+      assert.equal(
+        roleToCreate({ operation, desired: managed.desired, existing: ownedManagedAssociation }),
+        undefined,
+      );
+      assert.equal(
+        roleToCreate({ operation, desired: desired({ roleARN: USER_ROLE }) }),
+        undefined,
+      );
+    }
+    assert.equal(roleNameToInspect({ operation: 'update', desired: managed.desired }), undefined);
+    assert.equal(roleToCreate({ operation: 'update', desired: managed.desired }), undefined);
+  });
+
+  it('does not inspect the role an entry names by roleARN that its association already has: the decision is the same whatever the role', () => {
+    const entry = desired({ roleARN: USER_ROLE });
+    const existing = association({ roleArn: USER_ROLE });
+    const roles = [
+      undefined,
+      foreignRole(),
+      { ...foreignRole(), tags: ownershipTags(CLUSTER, NAMESPACE, SERVICE_ACCOUNT) },
+    ];
+    const stacks = [undefined, { stackName: 'eksctl-demo-podidentityrole-default-app' }];
+    for (const operation of ['create', 'update', 'apply'] as const) {
+      assert.equal(roleNameToInspect({ operation, desired: entry, existing }), undefined);
+      for (const eksctlStack of stacks) {
+        const decisions = roles.map((role) =>
+          decideItem({
+            operation,
+            clusterName: CLUSTER,
+            desired: entry,
+            existing,
+            role,
+            eksctlStack,
+          }),
+        );
+        for (const decision of decisions) assert.deepEqual(decision, decisions[0]);
+      }
+    }
+    // A removal still judges the role: it deletes one eks-pia created for the association.
+    assert.equal(roleNameToInspect({ operation: 'delete', desired: entry, existing }), 'app-role');
   });
 
   it('needs Kubernetes to create service accounts and to check them on delete of an association that exists', () => {

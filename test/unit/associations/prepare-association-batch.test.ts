@@ -14,13 +14,15 @@ import {
   DEFAULT_GUARDRAILS,
 } from '../../../functions/core/associations/guardrails.ts';
 import { roleUsageKey } from '../../../functions/core/associations/plan.ts';
-import type { BatchDocument, PlanDocument } from '../../../functions/core/associations/run-plan.ts';
+import type { BatchDocument, RoleUsage } from '../../../functions/core/associations/run-plan.ts';
 import type { EksctlRoleStack } from '../../../functions/core/eksctl-stacks.ts';
+import type { PolicyDocument } from '../../../functions/core/policy-document.ts';
 import {
   ACCOUNT,
   association,
   CLUSTER,
   desired,
+  foreignRole,
   managedDesired,
   OTHER_ROLE,
   roleFromSpec,
@@ -52,7 +54,7 @@ function stackTaggedFor(owner: string): EksctlRoleStack {
 function run(options: {
   stack: EksctlRoleStack;
   existing?: ExistingAssociation;
-  roleUsage: NonNullable<PlanDocument['roleUsage']>;
+  roleUsage: RoleUsage;
   dryRun?: boolean;
 }) {
   const { existing, roleUsage } = options;
@@ -241,7 +243,11 @@ describe("prepare-association-batch: a roleARN allowed only as the association's
       }),
       loadRoleUsage: async () => [],
       // The role exists, untagged: the guardrails allow it only as the association's own.
-      getRoleTrust: async (name) => ({ name, tags: { team: 'payments' } }),
+      getRoleTrust: async (name) => ({
+        name,
+        tags: { team: 'payments' },
+        trustPolicy: foreignRole().trustPolicy,
+      }),
       describeAssociation: async (cluster, id) => {
         described.push(`${cluster}/${id}`);
         return id === options.described?.associationId ? options.described : undefined;
@@ -304,7 +310,7 @@ describe("prepare-association-batch: eksctl's role stacks of an apply", () => {
    */
   async function prepareApply(
     items: { name: string; entry: DesiredAssociation; existing: ExistingAssociation }[],
-    roles: Record<string, Pick<ExistingRole, 'name' | 'tags'>>,
+    roles: Record<string, Pick<ExistingRole, 'name' | 'tags' | 'trustPolicy'>>,
   ) {
     const document: BatchDocument = {
       batch: 0,
@@ -367,7 +373,10 @@ describe("prepare-association-batch: eksctl's role stacks of an apply", () => {
         { name: 'keep', entry: desired({ roleARN: USER_ROLE }), existing: association() },
         { name: 'owned', entry: managed, existing: association({ roleArn: spec.arn }) },
       ],
-      { 'app-role': { name: 'app-role', tags: ASSIGNABLE }, [spec.roleName]: roleFromSpec(spec) },
+      {
+        'app-role': { name: 'app-role', tags: ASSIGNABLE, trustPolicy: foreignRole().trustPolicy },
+        [spec.roleName]: roleFromSpec(spec),
+      },
     );
     assert.deepEqual(lookedUp, []);
     assert.deepEqual(found, []);
@@ -381,8 +390,12 @@ describe("prepare-association-batch: eksctl's role stacks of an apply", () => {
         { name: 'swap', entry: desired({ roleARN: OTHER_ROLE }), existing: association() },
       ],
       {
-        'app-role': { name: 'app-role', tags: ASSIGNABLE },
-        'other-role': { name: 'other-role', tags: ASSIGNABLE },
+        'app-role': { name: 'app-role', tags: ASSIGNABLE, trustPolicy: foreignRole().trustPolicy },
+        'other-role': {
+          name: 'other-role',
+          tags: ASSIGNABLE,
+          trustPolicy: foreignRole().trustPolicy,
+        },
       },
     );
     assert.deepEqual(lookedUp, ['default/swap']);
@@ -393,5 +406,79 @@ describe("prepare-association-batch: eksctl's role stacks of an apply", () => {
         stackName: 'eksctl-demo-podidentityrole-default-swap',
       },
     ]);
+  });
+});
+
+describe('prepare-association-batch: the roles the entries name by roleARN', () => {
+  it("hands apply-association-batch each role's trust as the guardrail check read it, one GetRole per role", async () => {
+    const shared = `arn:aws:iam::${ACCOUNT}:role/shared`;
+    const entries = [
+      desired({ serviceAccountName: 'a', roleARN: shared }),
+      desired({ serviceAccountName: 'b', roleARN: shared }),
+      desired({ serviceAccountName: 'c', roleARN: `arn:aws:iam::${ACCOUNT}:role/ec2-only` }),
+      desired({ serviceAccountName: 'd', roleARN: `arn:aws:iam::${ACCOUNT}:role/missing` }),
+    ];
+    const document: BatchDocument = {
+      batch: 0,
+      request: {
+        operation: 'create',
+        clusterName: CLUSTER,
+        region: 'us-west-2',
+        partition: 'aws',
+        account: ACCOUNT,
+        dryRun: false,
+        prune: false,
+        source: { kind: 'flags' },
+        entries,
+      },
+      items: entries.map((entry, entryIndex) => ({
+        kind: 'entry' as const,
+        entryIndex,
+        namespace: entry.namespace,
+        serviceAccount: entry.serviceAccount,
+      })),
+    };
+    const reads: string[] = [];
+    const ec2Trust: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    const optedIn = { [DEFAULT_ASSIGNABLE_ROLE_TAG.key]: DEFAULT_ASSIGNABLE_ROLE_TAG.value };
+    const prepared = await prepareAssociationBatch(
+      { runId: 'r-1', batch: 0, dryRun: false, clusterName: CLUSTER, operation: 'create' },
+      {
+        guardrails: DEFAULT_GUARDRAILS,
+        policyDocument: async () => undefined,
+        loadBatch: async () => ({
+          value: document,
+          sealed: { location: 'runs/r-1/batch-0.json', sha256: 'sealed' },
+        }),
+        loadRoleUsage: async () => assert.fail('a create keeps no role usage'),
+        getRoleTrust: async (name) => {
+          reads.push(name);
+          if (name === 'missing') return undefined;
+          const trustPolicy = name === 'ec2-only' ? ec2Trust : foreignRole().trustPolicy;
+          return { name, tags: optedIn, trustPolicy };
+        },
+        describeAssociation: async () => undefined,
+        findEksctlRoleStack: async () => undefined,
+        deleteEksctlRoleStack: async () => assert.fail('a create deletes no stack'),
+      },
+    );
+    assert.deepEqual(
+      [...prepared.roles].sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        {
+          name: 'ec2-only',
+          exists: true,
+          missingTrustActions: ['sts:AssumeRole', 'sts:TagSession'],
+        },
+        { name: 'missing', exists: false, missingTrustActions: [] },
+        { name: 'shared', exists: true, missingTrustActions: [] },
+      ],
+    );
+    assert.deepEqual(reads.sort(), ['ec2-only', 'missing', 'shared']);
   });
 });
