@@ -356,6 +356,15 @@ describe('associations workflow', () => {
       sim.simulator.calls.filter((call) => call.service === 'cloudformation'),
       [],
     );
+    // The eksctl role is allowed only as the association's current role: plan-associations
+    // describes the association to settle that, prepare-association-batch again right before the
+    // changes (and to decide the stack does not matter); apply-association-batch takes prepare's
+    // description rather than asking EKS a third time.
+    assert.equal(
+      sim.simulator.calls.filter((call) => call.operation === 'DescribePodIdentityAssociation')
+        .length,
+      2,
+    );
 
     const swap = (await sim.run('associations', config('apply', entry('other-reader')))) as Report;
     assert.equal(swap.items[0]?.result, 'failed');

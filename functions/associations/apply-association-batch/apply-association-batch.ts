@@ -121,6 +121,17 @@ export async function applyAssociationBatch(
   // acts on.
   const roleReads = readOncePerKey(deps.getRoleTrust);
   const prepared = new Map(input.prepared.roles.map((role) => [role.name, role]));
+  // The associations the check just described are not described again.
+  const described = new Map(
+    input.prepared.associations.map((association) => [association.associationId, association]),
+  );
+  const itemDeps: ApplyAssociationBatchDeps = {
+    ...deps,
+    describeAssociation: (clusterName, associationId) =>
+      described.has(associationId)
+        ? Promise.resolve(described.get(associationId))
+        : deps.describeAssociation(clusterName, associationId),
+  };
   const stacks = input.prepared.eksctlStacks;
   const executor: ExecuteDeps = {
     ...deps.executor(request.clusterName),
@@ -137,7 +148,7 @@ export async function applyAssociationBatch(
   };
   const results = await pMap(
     items,
-    (item) => processItem(item, request, plan, input.dryRun, deps, executor, roles),
+    (item) => processItem(item, request, plan, input.dryRun, itemDeps, executor, roles),
     {
       concurrency: ITEM_CONCURRENCY,
     },

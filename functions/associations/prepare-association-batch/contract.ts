@@ -14,7 +14,7 @@ export const input = z.looseObject({
  * stack could not be looked up, or, when `stackName` is set, not deleted; for a delete, what
  * decided whether the stack is deleted: `notOwned`, `roleArn`, `roleInUseElsewhere`), and the
  * roles the entries name by roleARN as the guardrail check read them (PreparedRole in
- * functions/core/associations/batch-check.ts).
+ * functions/core/associations/batch-check.ts), and the associations it described.
  */
 export const output = z.object({
   document: sealedDocument(),
@@ -35,6 +35,20 @@ export const output = z.object({
       name: requiredText(),
       exists: z.boolean(),
       missingTrustActions: z.array(requiredText()),
+    }),
+  ),
+  associations: z.array(
+    z.object({
+      associationId: requiredText(),
+      associationArn: requiredText(),
+      namespace: requiredText(),
+      serviceAccount: requiredText(),
+      roleArn: requiredText(),
+      targetRoleArn: z.optional(z.string()),
+      disableSessionTags: z.optional(z.boolean()),
+      policy: z.optional(z.string()),
+      tags: z.record(z.string(), z.string()),
+      ownerArn: z.optional(z.string()),
     }),
   ),
 });

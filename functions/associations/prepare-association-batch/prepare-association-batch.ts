@@ -12,6 +12,7 @@ import {
   type EksctlStackFinding,
   ITEM_CONCURRENCY,
   type PreparedRole,
+  preparedAssociations,
   RunDocumentTamperedError,
 } from '../../core/associations/batch-check.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
@@ -109,9 +110,12 @@ export async function prepareAssociationBatch(
   // current roles, whether a stack matters, the deletes' ownership checks, and the trust of the
   // roles entries name, which apply-association-batch then does not read again.
   const roles = readOncePerKey(deps.getRoleTrust);
-  const associations = readOncePerKey((associationId) =>
-    deps.describeAssociation(input.clusterName, associationId),
-  );
+  const described = new Map<string, ExistingAssociation>();
+  const associations = readOncePerKey(async (associationId) => {
+    const association = await deps.describeAssociation(input.clusterName, associationId);
+    if (association) described.set(associationId, association);
+    return association;
+  });
   await recheckGuardrails(input, document, deps, { roles, associations });
   const removes = !input.dryRun && (document.refused ?? []).length === 0;
   const usedElsewhere = batchRoleUsage(document, () => deps.loadRoleUsage(input.runId));
@@ -124,6 +128,7 @@ export async function prepareAssociationBatch(
     document: sealed,
     eksctlStacks: findings.filter((finding) => finding !== undefined),
     roles: await givenRoles(document, deps.guardrails, roles),
+    associations: preparedAssociations([...described.values()]),
   };
 }
 

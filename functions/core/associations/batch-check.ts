@@ -7,6 +7,8 @@
  */
 import { NamedError } from '../errors.ts';
 import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../run-documents.ts';
+import { jsonBytes } from '../run-output.ts';
+import type { ExistingAssociation } from './existing.ts';
 import { roleUsageKey, roleUsedElsewhere } from './plan.ts';
 import type { BatchDocument, RoleUsage } from './run-plan.ts';
 
@@ -59,6 +61,29 @@ export interface BatchPreparation {
   eksctlStacks: EksctlStackFinding[];
   /** At most one per entry of the batch, so the state stays small. */
   roles: PreparedRole[];
+  /**
+   * The associations the check described, as EKS described them, so apply-association-batch does
+   * not describe them again; as many as fit in {@link PREPARED_ASSOCIATIONS_BYTES} (it describes
+   * the rest itself).
+   */
+  associations: ExistingAssociation[];
+}
+
+/** What the described associations may add to the workflow's state between the two tasks. */
+export const PREPARED_ASSOCIATIONS_BYTES = 64 * 1024;
+
+/** The associations of `described` that fit in {@link PREPARED_ASSOCIATIONS_BYTES}, in order. */
+export function preparedAssociations(
+  described: readonly ExistingAssociation[],
+): ExistingAssociation[] {
+  const kept: ExistingAssociation[] = [];
+  let bytes = 0;
+  for (const association of described) {
+    bytes += jsonBytes(association);
+    if (bytes > PREPARED_ASSOCIATIONS_BYTES) break;
+    kept.push(association);
+  }
+  return kept;
 }
 
 /**
