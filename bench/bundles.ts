@@ -7,7 +7,6 @@
  *   node --import tsx bench/bundles.ts [--sizes] [task ...]   (default: every task; --sizes skips
  *                                                              the cold imports)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,9 +18,8 @@ import {
   buildTaskBundles,
   bundledSdk,
 } from '../infra/task-bundle.ts';
+import { COLD_IMPORT_RUNS, coldImportMedians } from './cold-import.ts';
 import { printTable } from './common.ts';
-
-const IMPORT_RUNS = 9;
 
 const out = mkdtempSync(path.join(tmpdir(), 'eks-pia-bundles-'));
 
@@ -36,33 +34,6 @@ async function bundle(
   const file = path.join(out, `${name}.mjs`);
   const sdk = metafile === undefined ? undefined : bundledSdk(metafile).get(name);
   return { file, kib: readFileSync(file).length / 1024, sdk };
-}
-
-/** Milliseconds to import `file` in a fresh Node process. */
-function coldImportMs(file: string): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
-  return Number(
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    }).toString(),
-  );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-/**
- * The median cold import of each file, imported in turns (a, b, a, b, ...) so that a slower
- * spell of the machine weighs on both alike rather than on whichever ran then.
- */
-function coldImportMedians(files: readonly string[]): number[] {
-  const times = files.map((): number[] => []);
-  for (let run = 0; run < IMPORT_RUNS; run += 1) {
-    for (const [index, file] of files.entries()) times[index]?.push(coldImportMs(file));
-  }
-  return times.map(median);
 }
 
 /** A module that builds one of each SDK client the task's bundle builds. */
@@ -107,6 +78,6 @@ for (const task of tasks) {
 printTable(
   sizesOnly
     ? `Lambda bundles (budget ${BUNDLE_BUDGET_KIB} KiB)`
-    : `Lambda bundles (budget ${BUNDLE_BUDGET_KIB} KiB), cold import median of ${IMPORT_RUNS}`,
+    : `Lambda bundles (budget ${BUNDLE_BUDGET_KIB} KiB), cold import median of ${COLD_IMPORT_RUNS}`,
   rows,
 );
