@@ -912,6 +912,12 @@ export const GRANTS: GrantTable = {
     summary: 'updates, deletes and tags pod identity associations',
     build: changeAssociations,
   },
+  'tag-new-associations': {
+    summary:
+      'tags the pod identity associations it creates (a migration marks its own, so the drift check does not take them for ones made by hand)',
+    build: ({ stack }) =>
+      grantOf(stack, [{ actions: ['eks:TagResource'], ...anyAssociation(stack) }]),
+  },
   'own-access-entry:edit-or-cluster-admin': {
     summary:
       'creates and reads the EKS access entry of the task’s own role only, and associates only `AmazonEKSEditPolicy` or `AmazonEKSClusterAdminPolicy` to it: Kubernetes access for the tasks sharing that role',

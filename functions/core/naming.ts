@@ -45,6 +45,20 @@ export const OWNERSHIP_TAG_KEYS = {
  */
 export const SERVICE_ACCOUNT_CREATED_TAG = 'eks-pia/service-account-created';
 
+/**
+ * The tag of an association a migration made (only managed-by, not the ownership tags of
+ * {@link ownershipTags}: what eks-pia did not create from a config, no apply prunes or deletes).
+ * The drift check tells it from one made by hand or by another tool.
+ */
+export const MIGRATED_ASSOCIATION_TAGS: Readonly<Record<string, string>> = {
+  [OWNERSHIP_TAG_KEYS.managedBy]: MANAGED_BY,
+};
+
+/** Whether an association's tags say an eks-pia run made it (from a config, or a migration). */
+export function madeByEksPia(tags: TagsInput): boolean {
+  return tagMap(tags).get(OWNERSHIP_TAG_KEYS.managedBy) === MANAGED_BY;
+}
+
 /** What IAM shows as the Description of a role eks-pia creates, so people see why it exists. */
 export function managedRoleDescription(clusterName: string, owner: 'config' | 'add-on'): string {
   const association =

@@ -282,6 +282,31 @@ describe('drift-check workflow', () => {
     });
   }
 
+  it('does not count as drift an undeclared association a migration made', async () => {
+    // A migration marks its associations managed-by eks-pia, without the ownership tags.
+    sim = await simulate(
+      WORLD.replace(
+        '    namespaces: [default, payments]',
+        `    namespaces: [default, payments]
+    podIdentityAssociations:
+      - {namespace: payments, serviceAccount: migrated, roleArn: "arn:aws:iam::${ACCOUNT}:role/other-reader", tags: {eks-pia/managed-by: eks-pia}}`,
+      ),
+    );
+    const applied = (await sim.run('associations', APPLY)) as {
+      undeclared: { serviceAccount: string; createdByEksPia: boolean }[];
+    };
+    assert.deepEqual(
+      applied.undeclared.map(({ serviceAccount, createdByEksPia }) => [
+        serviceAccount,
+        createdByEksPia,
+      ]),
+      [['migrated', true]],
+    );
+    const checked = (await sim.run('drift-check', {})) as DriftReport;
+    assert.equal(checked.clusters[0]?.result, 'in sync');
+    assert.equal(checked.driftedItems, 0);
+  });
+
   it('counts associations nobody declared as drift, prunes only those eks-pia created, and leaves the rest to people', async () => {
     // payments/legacy was made by someone else before eks-pia came; an add-on's association is
     // the add-on's, never undeclared.

@@ -443,6 +443,19 @@ describe('migrate-to-pod-identity workflow', () => {
       'web/admin': roleArn('web-role', '/teams/'),
       'web/frontend': roleArn('web-role', '/teams/'),
     });
+    // Marked as made by eks-pia, so a drift check does not take them for ones made by hand; not
+    // with the ownership tags that would let an apply's prune delete them.
+    const made = (state.clusters[0]?.podIdentityAssociations ?? []).filter(
+      (association) => !association.ownerArn,
+    );
+    assert.ok(made.length > 0);
+    for (const association of made) {
+      assert.deepEqual(
+        association.tags,
+        { 'eks-pia/managed-by': 'eks-pia' },
+        association.serviceAccount,
+      );
+    }
     assert.ok(state.clusters[0]?.addons.some((addon) => addon.name === 'eks-pod-identity-agent'));
 
     // No migrated service account keeps its annotation, and no migrated role trusts this

@@ -4,7 +4,6 @@ import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
 import { checkCurrentRoleConditions } from '../../core/associations/guardrail-violations.ts';
 import {
-  createdByEksPia,
   decideItem,
   decisionReadsEksctlStack,
   type ItemDecision,
@@ -25,6 +24,7 @@ import {
   type UndeclaredAssociation,
 } from '../../core/associations/run-plan.ts';
 import type { FindEksctlRoleStack } from '../../core/eksctl-stacks.ts';
+import { madeByEksPia } from '../../core/naming.ts';
 
 /**
  * Items per Map iteration. At 50, 5,000 associations make 100 iterations: a few hundred history
@@ -274,7 +274,7 @@ async function undeclaredAssociations(
         namespace,
         serviceAccount,
         associationId,
-        createdByEksPia: association !== undefined && createdByEksPia(association, clusterName),
+        createdByEksPia: association !== undefined && madeByEksPia(association.tags),
       };
     })
     .sort(

@@ -38,9 +38,9 @@ export interface UndeclaredAssociation {
   serviceAccount: string;
   associationId: string;
   /**
-   * Its ownership tags say an eks-pia run made it for this cluster: another config of the cluster
-   * may declare it, or an entry was dropped from this one. The others were made by hand or by
-   * another tool, and no config of this service declares them.
+   * Its managed-by tag says an eks-pia run made it (from a config, or a migration): another
+   * config of the cluster may declare it, or an entry was dropped from this one. The others were
+   * made by hand or by another tool, and no config of this service declares them.
    */
   createdByEksPia: boolean;
 }

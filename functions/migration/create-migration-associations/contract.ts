@@ -29,6 +29,7 @@ export const descriptor: ContractDescriptor = {
     'read-associations',
     'read-trust-of-any-role',
     'create-associations',
+    'tag-new-associations',
     'pass-migratable-roles-to-pod-identity',
   ],
 };

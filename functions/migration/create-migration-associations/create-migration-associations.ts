@@ -14,6 +14,7 @@ import {
   type MigrationPlan,
   pendingSteps,
 } from '../../core/migration/plan.ts';
+import { MIGRATED_ASSOCIATION_TAGS } from '../../core/naming.ts';
 import type { PolicyDocument } from '../../core/policy-document.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
 import type { TaskInput, TaskOutput } from '../../core/task-contract.ts';
@@ -40,6 +41,7 @@ export interface CreateAssociationsDeps {
     namespace: string;
     serviceAccount: string;
     roleArn: string;
+    tags: Readonly<Record<string, string>>;
     trustJustChanged: boolean;
   }): Promise<CreateResult>;
   saveOutcomes(runId: string, batch: number, outcomes: AssociationOutcome[]): Promise<string>;
@@ -114,6 +116,8 @@ export async function createMigrationAssociations(
         namespace: sa.namespace,
         serviceAccount: sa.serviceAccount,
         roleArn: role.arn,
+        // So that the drift check does not take it for one made by hand.
+        tags: MIGRATED_ASSOCIATION_TAGS,
         // The trust step of this run just wrote it; EKS may not see it yet.
         trustJustChanged: roleTrust.result === 'added',
       });

@@ -15,7 +15,7 @@ export const handler = defineTask('create-migration-associations', { input, outp
     getRoleTrust,
     loadTrustOutcomes: (runId, batch) => findRunDocument(runId, MIGRATION_DOCUMENTS.trust(batch)),
     createAssociation: async (association) => {
-      const result = await createAssociation(association);
+      const result = await createAssociation({ ...association, tags: { ...association.tags } });
       return result.status === 'created'
         ? { status: 'created' }
         : {
