@@ -31,6 +31,7 @@ import {
   statementsMissingFrom,
   statementsOf,
   toArray,
+  withStatements,
 } from '../policy-document.ts';
 import { describeTrustStatement } from '../trust-policy.ts';
 import type { DesiredAssociation, DesiredInlinePolicy, ManagedRole } from './desired.ts';
@@ -337,7 +338,8 @@ function userTags(tags: Readonly<Record<string, string>>): Record<string, string
  * The edits that make an existing (owned) role match the desired one. A role eks-pia created is
  * wholly eks-pia's, so everything but its tags is declarative: a policy or trust statement added
  * by hand would grant what no config declares, and a check that kept it would call the role in
- * sync. Never call it for a role eks-pia did not create.
+ * sync. What only denies stays (inline policies of Deny statements alone, Deny statements of the
+ * trust): it can only take access away. Never call it for a role eks-pia did not create.
  */
 export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleChanges {
   const existingInline = new Map(
@@ -352,8 +354,8 @@ export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleC
       return current === undefined || !isDeepStrictEqual(current, policy.document);
     }),
     deleteInline: existing.inlinePolicies
-      .map((policy) => policy.name)
-      .filter((name) => !desiredInline.has(name)),
+      .filter((policy) => !desiredInline.has(policy.name) && !onlyDenies(policy.document))
+      .map((policy) => policy.name),
     tags: Object.fromEntries(
       Object.entries(desired.tags).filter(([key, value]) => existing.tags[key] !== value),
     ),
@@ -364,14 +366,28 @@ export function roleChanges(desired: ManagedRole, existing: ExistingRole): RoleC
         ? { remove: true }
         : { set: desired.permissionsBoundaryArn };
   }
-  if (!equivalentPolicyDocuments(existing.trustPolicy, desired.trust)) {
+  const trust = withStatements(desired.trust, [
+    ...statementsOf(desired.trust),
+    ...statementsOf(existing.trustPolicy).filter((statement) => statement.Effect === 'Deny'),
+  ]);
+  if (!equivalentPolicyDocuments(existing.trustPolicy, trust)) {
     changes.trust = {
-      document: desired.trust,
-      adds: statementsMissingFrom(desired.trust, existing.trustPolicy),
-      removes: statementsMissingFrom(existing.trustPolicy, desired.trust),
+      document: trust,
+      adds: statementsMissingFrom(trust, existing.trustPolicy),
+      removes: statementsMissingFrom(existing.trustPolicy, trust),
     };
   }
   return changes;
+}
+
+/**
+ * A document that only denies can only take access away: one put on a role by hand (an incident
+ * responder locking it) is kept, as are Deny statements added to its trust, so that no apply or
+ * heal silently gives access back.
+ */
+function onlyDenies(document: PolicyDocument): boolean {
+  const statements = statementsOf(document);
+  return statements.length > 0 && statements.every((statement) => statement.Effect === 'Deny');
 }
 
 /** Whether a reconcile has anything to do. */

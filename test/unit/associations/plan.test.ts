@@ -20,7 +20,7 @@ import {
   sessionPoliciesEqual,
 } from '../../../functions/core/associations/plan.ts';
 import { ownershipTags, SERVICE_ACCOUNT_CREATED_TAG } from '../../../functions/core/naming.ts';
-import type { PolicyStatement } from '../../../functions/core/policy-document.ts';
+import { type PolicyStatement, statementsOf } from '../../../functions/core/policy-document.ts';
 import { podIdentityTrustStatement } from '../../../functions/core/trust-policy.ts';
 import {
   association,
@@ -1329,6 +1329,39 @@ describe('roleChanges', () => {
       ],
     });
     assert.deepEqual(changes.deleteInline, ['eks-pia-PolicyAutoScaling', 'added-by-hand']);
+  });
+
+  it('keeps what only denies: an inline policy of Deny statements and a Deny statement of the trust', () => {
+    const lock = {
+      Effect: 'Deny' as const,
+      Principal: { AWS: '*' },
+      Action: 'sts:AssumeRole',
+    };
+    const changes = roleChanges(managed.spec, {
+      ...withTrust(ownedRole, ...statementsOf(managed.spec.trust), lock),
+      inlinePolicies: [
+        {
+          name: 'incident-lockdown',
+          document: { Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] },
+        },
+        {
+          name: 'mixed',
+          document: {
+            Statement: [
+              { Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' },
+              { Effect: 'Allow', Action: 'logs:*', Resource: '*' },
+            ],
+          },
+        },
+      ],
+    });
+    assert.deepEqual(changes.deleteInline, ['mixed']);
+    // eks-pia's statement is still there and the Deny stays: nothing to change in the trust.
+    assert.equal(changes.trust, undefined);
+    const lost = roleChanges(managed.spec, withTrust(ownedRole, lock)).trust;
+    assert.deepEqual(lost?.adds, [podIdentityTrustStatement()]);
+    assert.deepEqual(lost?.removes, []);
+    assert.deepEqual(lost?.document.Statement, [...statementsOf(managed.spec.trust), lock]);
   });
 
   it('sets a boundary the role lacks and removes one the entry no longer asks for', () => {
