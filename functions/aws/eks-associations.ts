@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-eks';
 import pMap from 'p-map';
 import type { AssociationBinding, ExistingAssociation } from '../core/associations/existing.ts';
-import { backoffCeilingMs, fullJitterDelayMs } from '../core/backoff.ts';
+import { backoffCeilingMs, equalJitterDelayMs } from '../core/backoff.ts';
 import { asError } from '../core/errors.ts';
 import { clientRequestToken } from '../core/naming.ts';
 import { eksClient } from './clients.ts';
@@ -105,14 +105,18 @@ const DEFAULT_ROLE_VISIBILITY_RETRY: RoleVisibilityRetry = {
 
 let roleVisibilityRetry = DEFAULT_ROLE_VISIBILITY_RETRY;
 
-/** The longest the deployed role-visibility retry waits, for the tasks' timeout budgets. */
-export function roleVisibilityWaitSeconds(): number {
-  const { attempts, baseDelayMs, maxDelayMs } = DEFAULT_ROLE_VISIBILITY_RETRY;
+/** How long a retry keeps waiting: the sum of the ceilings of its `attempts - 1` waits. */
+function waitBudgetMs({ attempts, baseDelayMs, maxDelayMs }: RoleVisibilityRetry): number {
   let milliseconds = 0;
   for (let attempt = 1; attempt < attempts; attempt += 1) {
     milliseconds += backoffCeilingMs(attempt, baseDelayMs, maxDelayMs);
   }
-  return milliseconds / 1000;
+  return milliseconds;
+}
+
+/** The longest the deployed role-visibility retry waits, for the tasks' timeout budgets. */
+export function roleVisibilityWaitSeconds(): number {
+  return waitBudgetMs(DEFAULT_ROLE_VISIBILITY_RETRY) / 1000;
 }
 
 /**
@@ -131,18 +135,31 @@ function isRoleNotYetVisible(error: unknown, trustJustChanged: boolean): boolean
   );
 }
 
-/** Exhausted attempts rethrow EKS's own error, so the caller reports what EKS said. */
+/**
+ * Calls again while EKS does not see the role yet, each wait drawn between half its ceiling and
+ * the whole (so a batch's items that met the same new role spread out), for as long in all as the
+ * ceilings add up to (about two minutes by default, as before jitter: a drawn wait shorter than
+ * its ceiling means one more call, not less time for IAM to propagate). Once that is spent it
+ * rethrows EKS's own error, so the caller reports what EKS said.
+ */
 export async function retryWhileRoleNotVisible<T>(
   call: () => Promise<T>,
   trustJustChanged = false,
 ): Promise<T> {
-  const { attempts, baseDelayMs, maxDelayMs, sleep, random } = roleVisibilityRetry;
+  const { baseDelayMs, maxDelayMs, sleep, random } = roleVisibilityRetry;
+  const budgetMs = waitBudgetMs(roleVisibilityRetry);
+  let waitedMs = 0;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
     } catch (error) {
-      if (!isRoleNotYetVisible(error, trustJustChanged) || attempt >= attempts) throw error;
-      await sleep(fullJitterDelayMs(attempt, baseDelayMs, maxDelayMs, random));
+      if (!isRoleNotYetVisible(error, trustJustChanged) || waitedMs >= budgetMs) throw error;
+      const wait = Math.min(
+        equalJitterDelayMs(attempt, baseDelayMs, maxDelayMs, random),
+        budgetMs - waitedMs,
+      );
+      waitedMs += wait;
+      await sleep(wait);
     }
   }
 }

@@ -21,6 +21,7 @@ import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { existingCluster } from '../core/addon.ts';
+import { equalJitterDelayMs, fullJitterDelayMs } from '../core/backoff.ts';
 import { NamedError, orIfThrown } from '../core/errors.ts';
 import { SDK_MAX_ATTEMPTS } from '../core/timeout-budget.ts';
 import { eksClient, instanceCache, stsEndpointUrl } from './clients.ts';
@@ -473,11 +474,14 @@ export function retryDelayMs(
         ? FAILED_MAX_ATTEMPTS
         : 0;
   if (attempt >= maxAttempts) return undefined;
-  const backoff = Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS);
   const retryAfter = Number(headers?.['retry-after']);
-  if (Number.isFinite(retryAfter) && retryAfter > 0)
-    return Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) + random() * backoff;
-  return backoff * (0.5 + random() / 2);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) {
+    return (
+      Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) +
+      fullJitterDelayMs(attempt, RETRY_BASE_MS, MAX_BACKOFF_MS, random)
+    );
+  }
+  return equalJitterDelayMs(attempt, RETRY_BASE_MS, MAX_BACKOFF_MS, random);
 }
 
 function translate(error: unknown, request: RequestDescription): unknown {

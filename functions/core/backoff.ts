@@ -11,6 +11,21 @@ export function backoffCeilingMs(attempt: number, baseMs: number, maxMs: number)
   return Math.min(baseMs * 2 ** (attempt - 1), maxMs);
 }
 
+/**
+ * The wait after try `attempt`, drawn uniformly between half its {@link backoffCeilingMs} and the
+ * whole ("equal jitter"): spread out like full jitter, but each wait lasts, for a caller that must
+ * keep trying for a while (a new role becoming visible) rather than back off a busy service.
+ */
+export function equalJitterDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = backoffCeilingMs(attempt, baseMs, maxMs);
+  return ceiling / 2 + (random() * ceiling) / 2;
+}
+
 /** The wait after try `attempt`: drawn uniformly between 0 and its {@link backoffCeilingMs}. */
 export function fullJitterDelayMs(
   attempt: number,

@@ -6,6 +6,7 @@ import {
   deleteAssociation,
   describeAssociation,
   listAssociations,
+  roleVisibilityWaitSeconds,
   updateAssociation,
 } from '../../../functions/aws/eks-associations.ts';
 import { createRole } from '../../../functions/aws/iam.ts';
@@ -222,8 +223,8 @@ describe('EKS associations adapter', () => {
       });
 
       assert.equal(result.status, 'created');
-      // Half of each ceiling (1, 2, 4 s), as the jitter is fixed at one half.
-      assert.deepEqual(waits, [500, 1000, 2000]);
+      // Three quarters of each ceiling (1, 2, 4 s), as the draw is fixed at one half.
+      assert.deepEqual(waits, [750, 1500, 3000]);
       assert.deepEqual(
         simulated.callsSince(since, 'CreatePodIdentityAssociation').map((call) => call.status),
         [400, 400, 400, 200],
@@ -274,7 +275,30 @@ describe('EKS associations adapter', () => {
       assert.equal(Math.max(...waits), 10_000);
     });
 
-    it('draws each wait at random below its ceiling (full jitter), so the items of a batch that met the same new role spread out', async () => {
+    it('keeps trying as long when the draws are short: shorter waits mean more calls, not less time for IAM', async () => {
+      simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 100 }));
+      configureRoleVisibilityRetry({ sleep: recordWait, random: () => 0 });
+      const fresh = await freshRole('fresh');
+      const since = simulated.sim.calls.length;
+
+      await assert.rejects(
+        createAssociation({
+          clusterName: 'demo',
+          namespace: 'default',
+          serviceAccount: 'app',
+          roleArn: fresh,
+        }),
+        { message: ROLE_NOT_VISIBLE },
+      );
+
+      assert.equal(
+        waits.reduce((sum, wait) => sum + wait, 0),
+        roleVisibilityWaitSeconds() * 1000,
+      );
+      assert.ok(simulated.callsSince(since, 'CreatePodIdentityAssociation').length > 16);
+    });
+
+    it('draws each wait at random between half its ceiling and the whole, so the items of a batch that met the same new role spread out', async () => {
       simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 3 }));
       const draws = [0.1, 0.9, 0];
       configureRoleVisibilityRetry({ sleep: recordWait, random: () => draws.shift() ?? 0 });
@@ -288,8 +312,8 @@ describe('EKS associations adapter', () => {
       });
 
       assert.equal(result.status, 'created');
-      // Ceilings of 1, 2 and 4 s, each scaled by its draw.
-      assert.deepEqual(waits, [100, 1800, 0]);
+      // Ceilings of 1, 2 and 4 s: half of each, and the other half scaled by its draw.
+      assert.deepEqual(waits, [550, 1900, 2000]);
     });
 
     it('does not retry other invalid-parameter errors', async () => {
@@ -380,7 +404,7 @@ describe('EKS associations adapter', () => {
       });
 
       assert.equal(updated.roleArn, fresh);
-      assert.deepEqual(waits, [500, 1000]);
+      assert.deepEqual(waits, [750, 1500]);
     });
   });
 
