@@ -3,6 +3,7 @@
  * clusters, and the budget that keeps a report inside Step Functions' 256 KiB output limit.
  */
 import pMap from 'p-map';
+import { asError } from './errors.ts';
 import * as z from './zod.ts';
 
 /**
@@ -124,6 +125,8 @@ export interface ClusterItems<I> {
   items: I[];
   /** How many of the cluster's items this report leaves out; the cluster's own report has them. */
   itemsOmitted?: number;
+  /** Why the cluster's own report could not be read: its items are there, not here. */
+  itemsUnread?: string;
 }
 
 /**
@@ -159,7 +162,8 @@ export function keepItems<I extends { result: string }>(
  * The items each cluster's nested run reports, by cluster name, for the clusters `locationOf`
  * gives a report for (those whose run completed): `read` picks them from the report, and each
  * cluster keeps what fits its equal share of {@link STORED_ITEM_BYTES}, so the task holds no
- * more however many items the clusters have.
+ * more however many items the clusters have. A report that cannot be read leaves its cluster
+ * without items, saying why (`itemsUnread`).
  */
 export async function loadClusterItems<
   C extends { clusterName: string },
@@ -175,7 +179,13 @@ export async function loadClusterItems<
     async (cluster) => {
       const location = locationOf(cluster);
       if (location === undefined) return undefined;
-      return [cluster.clusterName, keepItems(await read(location), share)] as const;
+      // One report that cannot be read (a slow S3, a report an older deployment wrote) costs its
+      // cluster's listing, not the report over every cluster.
+      const items = await read(location).then(
+        (read) => keepItems(read, share),
+        (error: unknown): ClusterItems<I> => ({ items: [], itemsUnread: asError(error).message }),
+      );
+      return [cluster.clusterName, items] as const;
     },
     { concurrency: READS_AT_ONCE },
   );

@@ -103,6 +103,7 @@ export interface ClusterWithItems<I extends ItemResult> {
   clusterName: string;
   items?: readonly I[] | undefined;
   itemsOmitted?: number | undefined;
+  itemsUnread?: string | undefined;
   /** The cluster's own report, which lists every item. */
   reportLocation?: string | null | undefined;
 }
@@ -120,15 +121,20 @@ export function describeClusterItems<I extends ItemResult, C extends ClusterWith
   const lines = clusters.flatMap((cluster) => {
     const items = cluster.items ?? [];
     const omitted = cluster.itemsOmitted ?? 0;
+    const where = cluster.reportLocation ? ` in ${cluster.reportLocation}` : '';
+    if (cluster.itemsUnread !== undefined) {
+      return [
+        `${cluster.clusterName}:`,
+        `  items not read (${cluster.itemsUnread}); they are listed${where}`,
+      ];
+    }
     if (items.length === 0 && omitted === 0) return [];
     const described = items.flatMap((item) => {
       const [headline, ...details] = describeItem(item, options.dryRun);
       return [`${options.label?.(item, cluster) ?? ''}${headline}`, ...details];
     });
     if (omitted > 0) {
-      described.push(
-        `${omitted} more item${omitted === 1 ? '' : 's'}${cluster.reportLocation ? ` in ${cluster.reportLocation}` : ''}`,
-      );
+      described.push(`${omitted} more item${omitted === 1 ? '' : 's'}${where}`);
     }
     return [`${cluster.clusterName}:`, ...described.map((line) => `  ${line}`)];
   });

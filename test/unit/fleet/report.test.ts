@@ -194,6 +194,19 @@ describe('the fleet plan', () => {
     ]);
   });
 
+  it("lists the other clusters' items when one cluster's report cannot be read, saying why for that one", async () => {
+    const { stored } = await fleetRun(['prod-a', 'prod-b'], (clusterName) => {
+      if (clusterName === 'prod-b') throw new Error('SlowDown: Please reduce your request rate.');
+      return [planned('web')];
+    });
+    assert.deepEqual(itemsOf(stored), [
+      ['prod-a', ['web created']],
+      ['prod-b', []],
+    ]);
+    assert.equal(stored.clusters[1]?.itemsUnread, 'SlowDown: Please reduce your request rate.');
+    assert.equal(stored.clusters[0]?.itemsUnread, undefined);
+  });
+
   it('keeps every cluster in the output and shares the room left among their items, failed and changing ones first', () => {
     const names = Array.from({ length: 20 }, (_, index) => `c${index}`);
     const long = 'x'.repeat(300);
