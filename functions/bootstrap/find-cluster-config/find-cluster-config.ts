@@ -15,6 +15,7 @@ import {
 } from '../../core/bootstrap/config-files.ts';
 import type { ConfigOutcome } from '../../core/bootstrap/report.ts';
 import { ConfigValidationError, issueLine } from '../../core/config/index.ts';
+import { asError } from '../../core/errors.ts';
 import {
   configForCluster,
   FLEET_PREFIX,
@@ -110,10 +111,12 @@ export async function findClusterConfig(
             ? [passedOverFleetConfigWarning(config.source, ownSource, identity)]
             : [];
         } catch (error) {
-          if (!(error instanceof ConfigValidationError)) throw error;
-          return [
-            unreadFleetConfigWarning(uri(key), error.issues.map(issueLine), input.clusterName),
-          ];
+          // Not applied here either way: any failure to read it is a warning, not the bootstrap's.
+          const problems =
+            error instanceof ConfigValidationError
+              ? error.issues.map(issueLine)
+              : [asError(error).message];
+          return [unreadFleetConfigWarning(uri(key), problems, input.clusterName)];
         }
       }),
     );

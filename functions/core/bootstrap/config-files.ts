@@ -169,11 +169,18 @@ export function unreadFleetConfigWarning(
   problems: readonly string[],
   clusterName: string,
 ): string {
+  // A warning travels in the bootstrap's state: a few broken files must not fill its 256 KiB.
+  const shown = problems.slice(0, MAX_PROBLEMS_PER_WARNING);
+  const more = problems.length - shown.length;
   return [
     `${source} could not be read to tell whether it selects cluster "${clusterName}"; fix it, or a new cluster without a file of its own fails to bootstrap on it:`,
-    ...problems,
+    ...shown,
+    ...(more > 0 ? [`and ${more} more problem${more === 1 ? '' : 's'}`] : []),
   ].join('\n- ');
 }
+
+/** Problems of one unreadable fleet config named in a bootstrap warning. */
+const MAX_PROBLEMS_PER_WARNING = 5;
 
 /** A config file decoded from YAML or JSON, not yet validated. */
 export interface DecodedConfigFile {

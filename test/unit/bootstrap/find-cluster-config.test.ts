@@ -206,6 +206,31 @@ describe('findClusterConfig', () => {
       ]);
     });
 
+    it('only warns of a fleet config it cannot read (gone since the listing), and of five problems of a broken one at most', async () => {
+      const many = Array.from({ length: 7 }, (_, index) => `  label${index}: x`).join('\n');
+      const { deps, saved } = bucket({
+        'clusters/demo.yaml': CONFIG(ENTRY('own')),
+        'fleet/gone.yaml': FLEET('{namePattern: "*"}', ENTRY('a')),
+        'fleet/wordy.yaml': FLEET(`{namePattern: "*"}\n${many}`, ENTRY('b')),
+      });
+      const readText = deps.readText;
+      deps.readText = async (key) => {
+        if (key === 'fleet/gone.yaml')
+          throw new Error('NoSuchKey: The specified key does not exist.');
+        return readText(key);
+      };
+      const result = await findClusterConfig(INPUT, deps);
+      assert.equal(result.kind, 'cluster');
+      assert.deepEqual(saNames(saved[0]?.value), ['own']);
+      const [gone, wordy] = result.warnings;
+      assert.match(
+        gone ?? '',
+        /^s3:\/\/configs\/fleet\/gone\.yaml could not be read .*\n- NoSuchKey: The specified key does not exist\.$/s,
+      );
+      assert.equal((wordy ?? '').split('\n- ').length, 1 + 5 + 1);
+      assert.match(wordy ?? '', /\n- and 2 more problems$/);
+    });
+
     it('only warns of more fleet configs than are read when the cluster has its own file', async () => {
       const fleet = Object.fromEntries(
         Array.from({ length: 101 }, (_, index) => [
