@@ -6,6 +6,7 @@ import {
   type EksctlStackFinding,
   ITEM_CONCURRENCY,
   type PreparedRole,
+  preparedRole,
 } from '../../core/associations/batch-check.ts';
 import type { DesiredAssociation } from '../../core/associations/desired.ts';
 import type {
@@ -39,7 +40,6 @@ import type {
 } from '../../core/associations/run-plan.ts';
 import { asError, NamedError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
-import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
 import { type ExecuteDeps, executeItem } from './execute-item.ts';
 
 export interface ApplyAssociationBatchInput {
@@ -139,7 +139,7 @@ export async function applyAssociationBatch(
   };
   const roles: BatchRoles = {
     given: async (roleName) =>
-      prepared.get(roleName) ?? givenRole(roleName, await roleReads(roleName)),
+      prepared.get(roleName) ?? preparedRole(roleName, await roleReads(roleName)),
     state: roleStateReader(roleReads, readOncePerKey(deps.getRolePolicies)),
     usedElsewhere:
       batchRoleUsage(plan, () => deps.loadRoleUsage(input.runId)) ?? (async () => false),
@@ -319,15 +319,6 @@ function foundRoleToCreate(
 type RoleReader = ApplyAssociationBatchDeps['getRoleTrust'];
 
 /** What {@link checkGivenRole} judges a role by, from the role as read. */
-function givenRole(name: string, role: Awaited<ReturnType<RoleReader>>): PreparedRole {
-  return {
-    name,
-    exists: role !== undefined,
-    missingTrustActions:
-      role === undefined ? [] : podIdentityTrustStatus(role.trustPolicy).missingActions,
-  };
-}
-
 /** The batch's role reads, each role read at most once. */
 interface BatchRoles {
   /**

@@ -13,6 +13,7 @@ import {
   ITEM_CONCURRENCY,
   type PreparedRole,
   preparedAssociations,
+  preparedRole,
   RunDocumentTamperedError,
 } from '../../core/associations/batch-check.ts';
 import type { ExistingAssociation, ExistingRole } from '../../core/associations/existing.ts';
@@ -39,7 +40,6 @@ import {
 } from '../../core/eksctl-stacks.ts';
 import { asError } from '../../core/errors.ts';
 import { readOncePerKey } from '../../core/read-once.ts';
-import { podIdentityTrustStatus } from '../../core/trust-policy.ts';
 
 export interface PrepareAssociationBatchInput {
   runId: string;
@@ -147,15 +147,7 @@ async function givenRoles(
     entry.role.kind === 'existing' && checked.has(entry.role.roleArn) ? [entry.role.roleArn] : [],
   );
   const names = [...new Set(named.flatMap((arn) => parseRoleArn(arn)?.name ?? []))];
-  return pMap(names, async (name) => {
-    const role = await roles(name);
-    return {
-      name,
-      exists: role !== undefined,
-      missingTrustActions:
-        role === undefined ? [] : podIdentityTrustStatus(role.trustPolicy).missingActions,
-    };
-  });
+  return pMap(names, async (name) => preparedRole(name, await roles(name)));
 }
 
 /** What the batch document says that the workflow's state says otherwise, if anything. */

@@ -8,7 +8,8 @@
 import { NamedError } from '../errors.ts';
 import { ASSOCIATION_DOCUMENTS, runDocumentKey } from '../run-documents.ts';
 import { jsonBytes } from '../run-output.ts';
-import type { ExistingAssociation } from './existing.ts';
+import { podIdentityTrustStatus } from '../trust-policy.ts';
+import type { ExistingAssociation, ExistingRole } from './existing.ts';
 import { roleUsageKey, roleUsedElsewhere } from './plan.ts';
 import type { BatchDocument, RoleUsage } from './run-plan.ts';
 
@@ -52,6 +53,19 @@ export interface PreparedRole {
   exists: boolean;
   /** sts:AssumeRole and sts:TagSession, those its trust does not allow pods.eks.amazonaws.com. */
   missingTrustActions: string[];
+}
+
+/** A role given by ARN as the checks judge it, from its GetRole (undefined: IAM has none). */
+export function preparedRole(
+  name: string,
+  role: Pick<ExistingRole, 'trustPolicy'> | undefined,
+): PreparedRole {
+  return {
+    name,
+    exists: role !== undefined,
+    missingTrustActions:
+      role === undefined ? [] : podIdentityTrustStatus(role.trustPolicy).missingActions,
+  };
 }
 
 /** What prepare-association-batch hands apply-association-batch through the workflow's state. */
