@@ -4,9 +4,11 @@
  * the entries themselves (one in ten carries permissions, so the service creates its role; the
  * rest name the shared role).
  */
+import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
+import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { DEFAULT_ASSIGNABLE_ROLE_TAG } from '../functions/core/associations/guardrails.ts';
 import { POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
-import { CLOUDFORMATION_RATE_LIMITS } from './common.ts';
+import { CLOUDFORMATION_RATE_LIMITS, type EksctlStyleClients } from './common.ts';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-west-2';
@@ -52,4 +54,37 @@ export function associationEntries(count: number, managedEvery = MANAGED_EVERY):
       ? { ...base, permissionPolicyARNs: [S3_READ_ONLY] }
       : { ...base, roleARN: `arn:aws:iam::${ACCOUNT}:role/${SHARED_ROLE_NAME}` };
   });
+}
+
+/**
+ * One entry the way eksctl creates it, with eksctl's SDK settings: the role and its policies when
+ * the entry carries permissions (named per cluster, as eksctl's role stacks are), then the
+ * association.
+ */
+export async function eksctlCreate(
+  { iam, eks }: EksctlStyleClients,
+  clusterName: string,
+  entry: Entry,
+): Promise<void> {
+  let roleArn = entry.roleARN ?? '';
+  if (entry.permissionPolicyARNs) {
+    const roleName = `eksctl-${clusterName}-${entry.namespace}-${entry.serviceAccountName}`;
+    const created = await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify(POD_IDENTITY_TRUST),
+      }),
+    );
+    roleArn = created.Role?.Arn ?? '';
+    for (const policy of entry.permissionPolicyARNs)
+      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy }));
+  }
+  await eks.send(
+    new CreatePodIdentityAssociationCommand({
+      clusterName,
+      namespace: entry.namespace,
+      serviceAccount: entry.serviceAccountName,
+      roleArn,
+    }),
+  );
 }

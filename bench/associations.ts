@@ -28,17 +28,16 @@
  * of the rerun, and the bundle size of each task the workflow runs. The per-cluster association
  * quota (5,000) is raised for larger N, as AWS does on request.
  */
-import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
-import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { stringify as stringifyYaml } from 'yaml';
 import { BATCH_SIZE } from '../functions/associations/plan-associations/plan-associations.ts';
 import { runWorkflow } from '../local/runner/run-workflow.ts';
 import { configBucketName, connectToSimulator } from '../local/runner/simulated-aws.ts';
 import { parseWorld, type Simulator, startSimulator } from '../local/simulator/index.ts';
-import { AUTOMATION_ROLE, POD_IDENTITY_TRUST } from '../local/simulator/synthetic-worlds.ts';
+import { AUTOMATION_ROLE } from '../local/simulator/synthetic-worlds.ts';
 import {
   ACCOUNT,
   associationEntries,
+  eksctlCreate,
   LATENCY_MS,
   MANAGED_EVERY,
   RATE_LIMITS,
@@ -166,30 +165,8 @@ async function applyOnce(simulator: Simulator, count: number) {
  */
 async function eksctlBaseline(count: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(count)));
-  return runEksctlStyle(simulator, REGION, ({ iam, eks }) =>
-    associationEntries(count).map(async (entry) => {
-      let roleArn = entry.roleARN ?? '';
-      if (entry.permissionPolicyARNs) {
-        const roleName = `eksctl-bench-${entry.namespace}-${entry.serviceAccountName}`;
-        const created = await iam.send(
-          new CreateRoleCommand({
-            RoleName: roleName,
-            AssumeRolePolicyDocument: JSON.stringify(POD_IDENTITY_TRUST),
-          }),
-        );
-        roleArn = created.Role?.Arn ?? '';
-        for (const policy of entry.permissionPolicyARNs)
-          await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy }));
-      }
-      await eks.send(
-        new CreatePodIdentityAssociationCommand({
-          clusterName: 'bench',
-          namespace: entry.namespace,
-          serviceAccount: entry.serviceAccountName,
-          roleArn,
-        }),
-      );
-    }),
+  return runEksctlStyle(simulator, REGION, (clients) =>
+    associationEntries(count).map((entry) => eksctlCreate(clients, 'bench', entry)),
   );
 }
 

@@ -17,8 +17,10 @@
  * included; the history as the local runner counts it against Step Functions' 25,000), the
  * longest history of one execution, the largest state input any state received, throttles,
  * created and failed items and failed clusters; the rerun's wall time, reads and failed reads per
- * association and changes; and, under the table, the bundle size of each task the workflow runs
- * (the nested associations workflow's included).
+ * association and changes; an eksctl-style baseline on a fresh world (every cluster's entries at
+ * once, the SDK's standard retry with 3 attempts): its wall time, throttles and failed entries;
+ * and, under the table, the bundle size of each task the workflow runs (the nested associations
+ * workflow's included).
  */
 import { stringify as stringifyYaml } from 'yaml';
 import type { FleetReport } from '../functions/core/fleet/report.ts';
@@ -29,6 +31,7 @@ import { AUTOMATION_ROLE } from '../local/simulator/synthetic-worlds.ts';
 import {
   ACCOUNT,
   associationEntries,
+  eksctlCreate,
   LATENCY_MS,
   RATE_LIMITS,
   REGION,
@@ -42,6 +45,7 @@ import {
   printTable,
   quietTasks,
   rolesQuotaFor,
+  runEksctlStyle,
   seconds,
   trueFloor,
   warmUp,
@@ -135,6 +139,22 @@ async function runOnce(simulator: Simulator, key: string) {
   };
 }
 
+/**
+ * eksctl's way over a fleet: `eksctl create podidentityassociation -f` for every cluster at once
+ * (a script starting one per cluster), each creating all its entries at once, with the SDK's
+ * standard retry and 3 attempts.
+ */
+async function eksctlBaseline(clusters: number, perCluster: number) {
+  const simulator = await startSimulator(parseWorld(benchWorld(clusters, perCluster)));
+  return runEksctlStyle(simulator, REGION, (clients) =>
+    Array.from({ length: clusters }, (_, index) => clusterName(index)).flatMap((cluster) =>
+      associationEntries(perCluster, FLEET_MANAGED_EVERY).map((entry) =>
+        eksctlCreate(clients, cluster, entry),
+      ),
+    ),
+  );
+}
+
 async function benchOnce(clusters: number, perCluster: number) {
   const simulator = await startSimulator(parseWorld(benchWorld(clusters, perCluster)));
   // Production retry behaviour: the point is how the workflows cope with real backoff.
@@ -153,6 +173,7 @@ async function benchOnce(clusters: number, perCluster: number) {
   const rerunChanges = simulator.mutatingCalls().length - mutatingBefore;
   disconnect();
   await simulator.close();
+  const baseline = await eksctlBaseline(clusters, perCluster);
   const total = clusters * perCluster;
   const floor = trueFloor(minimumCalls(clusters, perCluster), RATE_LIMITS);
   const per = (value: number) => (value / total).toFixed(3);
@@ -181,6 +202,10 @@ async function benchOnce(clusters: number, perCluster: number) {
     'rerun failed': rerun.report.counts.failed,
     'rerun failed clusters': rerun.report.clusterCounts.failed,
     'rerun changes': rerunChanges,
+    'eksctl-style wall s': baseline.seconds.toFixed(1),
+    'eksctl-style wall/floor': (baseline.seconds / floor.seconds).toFixed(2),
+    'eksctl-style throttles': baseline.throttles,
+    'eksctl-style failed': baseline.failed,
   };
 }
 
