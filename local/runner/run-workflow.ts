@@ -132,6 +132,7 @@ export async function runWorkflow(
   );
   const states = allStates(definition);
   capInlineMapConcurrency(states);
+  giveTasksAwsDefaultTimeout(states);
   const handlers = await taskHandlers(workflow, states, options);
   const text = JSON.stringify(definition);
   const machine = new StateMachine(definition as never, {
@@ -192,6 +193,27 @@ function capInlineMapConcurrency(states: Map<string, AslState>): void {
     if (state.Type !== 'Map' || (mode !== undefined && mode !== 'INLINE')) continue;
     if (typeof state.MaxConcurrency === 'number' && state.MaxConcurrency > INLINE_MAP_CONCURRENCY) {
       state.MaxConcurrency = INLINE_MAP_CONCURRENCY;
+    }
+  }
+}
+
+/**
+ * Step Functions lets a Task state without `TimeoutSeconds` run for 99,999,999 seconds (in effect,
+ * as long as its execution); the runner's library gives it 60, so a nested run of more than a
+ * minute (one cluster of a large fleet) failed with States.Timeout here and not in the cloud. The
+ * longest timer node can set (about 24 days) stands in for AWS's default: the execution's own
+ * TimeoutSeconds ends the run long before it.
+ */
+export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+export function giveTasksAwsDefaultTimeout(states: Map<string, AslState>): void {
+  for (const state of states.values()) {
+    if (
+      state.Type === 'Task' &&
+      state.TimeoutSeconds === undefined &&
+      state.TimeoutSecondsPath === undefined
+    ) {
+      state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
     }
   }
 }

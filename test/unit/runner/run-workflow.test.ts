@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowDefinitionError } from '../../../functions/core/workflow-files.ts';
+import { allStates } from '../../../local/runner/definition.ts';
 import {
+  AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+  giveTasksAwsDefaultTimeout,
   HISTORY_LIMIT_EXCEEDED,
   type RunWorkflowOptions,
   runWorkflow,
@@ -247,5 +250,46 @@ describe('runWorkflow', () => {
       runWorkflow('no-such-workflow', {}, options()),
       /no workflow named "no-such-workflow"/,
     );
+  });
+});
+
+describe('Task timeouts', () => {
+  it("give a Task without TimeoutSeconds Step Functions' default (as long as the execution), not the runner library's 60 s, and keep those set", () => {
+    const states = allStates({
+      StartAt: 'Nested',
+      States: {
+        Nested: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::states:startExecution.sync:2',
+          Next: 'Each',
+        },
+        Each: {
+          Type: 'Map',
+          ItemProcessor: {
+            StartAt: 'Inner',
+            States: {
+              Inner: { Type: 'Task', Resource: 'arn:fn', Next: 'Set' },
+              Set: { Type: 'Task', Resource: 'arn:fn', TimeoutSeconds: 30, Next: 'ByPath' },
+              ByPath: { Type: 'Task', Resource: 'arn:fn', TimeoutSecondsPath: '$.t', End: true },
+            },
+          },
+          End: true,
+        },
+      },
+    });
+    giveTasksAwsDefaultTimeout(states);
+    const timeouts = Object.fromEntries(
+      [...states].map(([name, state]) => [name, state.TimeoutSeconds]),
+    );
+    assert.deepEqual(timeouts, {
+      Nested: AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+      Each: undefined,
+      Inner: AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+      Set: 30,
+      ByPath: undefined,
+    });
+    // Longer than a day (the workflows' execution timeout), within what a node timer can wait.
+    assert.ok(AWS_DEFAULT_TASK_TIMEOUT_SECONDS > 86_400);
+    assert.ok(AWS_DEFAULT_TASK_TIMEOUT_SECONDS * 1000 <= 2 ** 31 - 1);
   });
 });
