@@ -229,7 +229,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
       ]);
     });
 
-    it('plan-associations only reads roles (to check every update entry first)', () => {
+    it('plan-associations only reads roles (to check every update entry first, and to tell a dry run which new role names are taken)', () => {
       const actions = taskPolicyStatements(stack, 'plan-associations').flatMap(
         (statement) => statement.Action,
       );
@@ -239,6 +239,7 @@ describe('the associations workflow’s tasks, with the real task permissions', 
         'iam:GetRolePolicy',
         'iam:ListAttachedRolePolicies',
         'iam:ListRolePolicies',
+        'iam:ListRoles',
       ]);
     });
   });
