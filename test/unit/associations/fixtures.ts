@@ -17,6 +17,7 @@ import {
   type RunnableInput,
 } from '../../../functions/core/associations/request.ts';
 import { validatedConfig } from '../../../functions/core/associations/request-config.ts';
+import type { BatchRequest } from '../../../functions/core/associations/run-plan.ts';
 import type { PodIdentityAssociationConfig } from '../../../functions/core/config/index.ts';
 import { MANAGED_BY_LABEL, ownershipTags } from '../../../functions/core/naming.ts';
 import type { Partition } from '../../../functions/core/well-known-policies.ts';
@@ -142,4 +143,27 @@ export function requestFrom(
     ...context,
     config: input.kind === 'config' ? validatedConfig(input, configText) : undefined,
   });
+}
+
+/**
+ * The demo cluster's request for `operation` and `entries`, as a batch document carries it (not a
+ * dry run, no prune, from an inline config unless `fields` say otherwise).
+ */
+export function batchRequest(
+  operation: AssociationRequest['operation'],
+  entries: DesiredAssociation[],
+  fields: Partial<Pick<AssociationRequest, 'dryRun' | 'prune' | 'source'>> = {},
+): BatchRequest {
+  return {
+    operation,
+    clusterName: CLUSTER,
+    region: 'us-west-2',
+    partition: 'aws',
+    account: ACCOUNT,
+    dryRun: false,
+    prune: false,
+    source: { kind: 'inline' },
+    entries,
+    ...fields,
+  };
 }

@@ -18,8 +18,8 @@ import type { AssociationRequest } from '../../../functions/core/associations/re
 import type { PlanDocument } from '../../../functions/core/associations/run-plan.ts';
 import { ownershipTags } from '../../../functions/core/naming.ts';
 import {
-  ACCOUNT,
   association,
+  batchRequest,
   CLUSTER,
   desired,
   foreignRole,
@@ -113,15 +113,10 @@ async function planUpdate(
   roles: Record<string, ExistingRole>,
 ) {
   const request: AssociationRequest = {
-    operation: 'update',
-    clusterName: CLUSTER,
-    region: 'us-west-2',
-    partition: 'aws',
-    account: ACCOUNT,
-    dryRun: false,
-    prune: false,
-    source: { kind: 'inline' },
-    entries: items.map(({ name, entry }) => ({ ...entry, serviceAccount: name })),
+    ...batchRequest(
+      'update',
+      items.map(({ name, entry }) => ({ ...entry, serviceAccount: name })),
+    ),
     warnings: [],
   };
   const described = items.map(({ name, existing }, index) => ({

@@ -20,6 +20,7 @@ import type { PolicyDocument } from '../../../functions/core/policy-document.ts'
 import {
   ACCOUNT,
   association,
+  batchRequest,
   CLUSTER,
   desired,
   foreignRole,
@@ -62,17 +63,9 @@ function run(options: {
   const covered = existing === undefined ? [] : [roleUsageKey(existing.roleArn)];
   const document: BatchDocument = {
     batch: 0,
-    request: {
-      operation: 'delete',
-      clusterName: CLUSTER,
-      region: 'us-west-2',
-      partition: 'aws',
-      account: ACCOUNT,
+    request: batchRequest('delete', [desired({ namespace: 'team', serviceAccountName: 'x-app' })], {
       dryRun: options.dryRun ?? false,
-      prune: false,
-      source: { kind: 'inline' },
-      entries: [desired({ namespace: 'team', serviceAccountName: 'x-app' })],
-    },
+    }),
     items: [
       {
         kind: 'entry',
@@ -213,17 +206,10 @@ describe("prepare-association-batch: a roleARN allowed only as the association's
     const described: string[] = [];
     const document: BatchDocument = {
       batch: 0,
-      request: {
-        operation: 'update',
-        clusterName: CLUSTER,
-        region: 'us-west-2',
-        partition: 'aws',
-        account: ACCOUNT,
+      request: batchRequest('update', [desired({ roleARN: IRSA_ROLE, disableSessionTags: true })], {
         dryRun: true,
-        prune: false,
         source: { kind: 'flags' },
-        entries: [desired({ roleARN: IRSA_ROLE, disableSessionTags: true })],
-      },
+      }),
       items: [
         {
           kind: 'entry',
@@ -314,17 +300,10 @@ describe("prepare-association-batch: eksctl's role stacks of an apply", () => {
   ) {
     const document: BatchDocument = {
       batch: 0,
-      request: {
-        operation: 'apply',
-        clusterName: CLUSTER,
-        region: 'us-west-2',
-        partition: 'aws',
-        account: ACCOUNT,
-        dryRun: false,
-        prune: false,
-        source: { kind: 'inline' },
-        entries: items.map(({ name, entry }) => ({ ...entry, serviceAccount: name })),
-      },
+      request: batchRequest(
+        'apply',
+        items.map(({ name, entry }) => ({ ...entry, serviceAccount: name })),
+      ),
       items: items.map(({ name }, index) => ({
         kind: 'entry',
         entryIndex: index,
@@ -420,17 +399,7 @@ describe('prepare-association-batch: the roles the entries name by roleARN', () 
     ];
     const document: BatchDocument = {
       batch: 0,
-      request: {
-        operation: 'create',
-        clusterName: CLUSTER,
-        region: 'us-west-2',
-        partition: 'aws',
-        account: ACCOUNT,
-        dryRun: false,
-        prune: false,
-        source: { kind: 'flags' },
-        entries,
-      },
+      request: batchRequest('create', entries, { source: { kind: 'flags' } }),
       items: entries.map((entry, entryIndex) => ({
         kind: 'entry' as const,
         entryIndex,
