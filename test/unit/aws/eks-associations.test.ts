@@ -254,12 +254,15 @@ describe('EKS associations adapter', () => {
       assert.equal(simulated.sim.dump().clusters[0]?.podIdentityAssociations.length, 0);
     });
 
-    it('waits about two minutes at most by default, at most 10 s between calls', async () => {
+    /**
+     * A create whose new role EKS never sees, each wait drawn at `draw`; the calls it made from
+     * there on are returned.
+     */
+    async function createUntilRetriesRunOut(draw: number): Promise<number> {
       simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 100 }));
-      // The jitter at its top: every wait is its ceiling.
-      configureRoleVisibilityRetry({ sleep: recordWait, random: () => 1 });
+      configureRoleVisibilityRetry({ sleep: recordWait, random: () => draw });
       const fresh = await freshRole('fresh');
-
+      const since = simulated.sim.calls.length;
       await assert.rejects(
         createAssociation({
           clusterName: 'demo',
@@ -269,6 +272,12 @@ describe('EKS associations adapter', () => {
         }),
         { message: ROLE_NOT_VISIBLE },
       );
+      return simulated.callsSince(since, 'CreatePodIdentityAssociation').length;
+    }
+
+    it('waits about two minutes at most by default, at most 10 s between calls', async () => {
+      // The jitter at its top: every wait is its ceiling.
+      await createUntilRetriesRunOut(1);
 
       const total = waits.reduce((sum, wait) => sum + wait, 0);
       assert.ok(total >= 100_000 && total <= 150_000, `waited ${total} ms`);
@@ -276,26 +285,13 @@ describe('EKS associations adapter', () => {
     });
 
     it('keeps trying as long when the draws are short: shorter waits mean more calls, not less time for IAM', async () => {
-      simulated = await simulate(worldWith({ roleVisibleToEksAfterCalls: 100 }));
-      configureRoleVisibilityRetry({ sleep: recordWait, random: () => 0 });
-      const fresh = await freshRole('fresh');
-      const since = simulated.sim.calls.length;
-
-      await assert.rejects(
-        createAssociation({
-          clusterName: 'demo',
-          namespace: 'default',
-          serviceAccount: 'app',
-          roleArn: fresh,
-        }),
-        { message: ROLE_NOT_VISIBLE },
-      );
+      const calls = await createUntilRetriesRunOut(0);
 
       assert.equal(
         waits.reduce((sum, wait) => sum + wait, 0),
         roleVisibilityWaitSeconds() * 1000,
       );
-      assert.ok(simulated.callsSince(since, 'CreatePodIdentityAssociation').length > 16);
+      assert.ok(calls > 16);
     });
 
     it('draws each wait at random between half its ceiling and the whole, so the items of a batch that met the same new role spread out', async () => {
